@@ -1,0 +1,17 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    // Integration tests start Azurite and HTTP servers on loopback; give them room on a 2-core CI box.
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    env: {
+      // No test may reach a host outside loopback: keep every telemetry exporter off.
+      APPLICATIONINSIGHTS_CONNECTION_STRING: "",
+      AZURE_MONITOR_DISABLE: "true",
+      OTEL_SDK_DISABLED: "true",
+      AZURE_FUNCTIONS_TELEMETRY_DISABLED: "1",
+    },
+  },
+});
