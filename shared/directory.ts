@@ -1,0 +1,64 @@
+/**
+ * The narrow view of Entra ID that the sync pipeline needs. The Graph adapter implements it against
+ * Microsoft Graph (or the emulated tenant); the pure planner only reads these types.
+ */
+
+/** How an event names its user: any one of these identifies them. */
+export interface UserRef {
+  id?: string;
+  userPrincipalName?: string;
+  employeeId?: string;
+}
+
+/** The contact-relevant state of one user, read with a single `$select`. */
+export interface UserContactState {
+  id: string;
+  userPrincipalName: string;
+  mail: string | null;
+  mobilePhone: string | null;
+  businessPhones: string[];
+  otherMails: string[];
+  /** true = synced from on-premises AD; false = was synced, no longer; null = never (cloud-only). */
+  onPremisesSyncEnabled: boolean | null;
+  employeeId: string | null;
+}
+
+/** SSPR-relevant phone method types. `alternateMobile` exists in Graph but SSPR cannot use it. */
+export type PhoneType = "mobile" | "alternateMobile" | "office";
+
+export interface PhoneMethod {
+  id: string;
+  phoneNumber: string;
+  phoneType: PhoneType;
+}
+
+export interface EmailMethod {
+  id: string;
+  emailAddress: string;
+}
+
+export interface AuthMethods {
+  phoneMethods: PhoneMethod[];
+  emailMethods: EmailMethod[];
+}
+
+/** Profile properties written in one PATCH; only the ones that change are present. */
+export interface ProfilePatch {
+  mobilePhone?: string | null;
+  businessPhones?: string[];
+  otherMails?: string[];
+}
+
+/** Directory operations; each method is at most one Graph request unless its doc says otherwise. */
+export interface Directory {
+  /** Resolves a user by id, UPN or employeeId and reads their contact state in one request; undefined when absent. */
+  findUser(ref: UserRef): Promise<UserContactState | undefined>;
+  /** PATCHes the given profile properties (one write). */
+  updateProfile(userId: string, patch: ProfilePatch): Promise<void>;
+  /** Lists the user's phone and email authentication methods (one request). */
+  listAuthMethods(userId: string): Promise<AuthMethods>;
+  addPhoneMethod(userId: string, phoneNumber: string, phoneType: PhoneType): Promise<PhoneMethod>;
+  updatePhoneMethod(userId: string, methodId: string, phoneNumber: string): Promise<void>;
+  addEmailMethod(userId: string, emailAddress: string): Promise<EmailMethod>;
+  updateEmailMethod(userId: string, methodId: string, emailAddress: string): Promise<void>;
+}
