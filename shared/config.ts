@@ -37,7 +37,11 @@ const settingsSchema = z.object({
   GRAPH_WRITE_BUDGET: int(3000, 1),
   GRAPH_WRITE_WINDOW_SECONDS: int(150, 1),
   // Storage
-  AzureWebJobsStorage: z.string().default("UseDevelopmentStorage=true"),
+  // Either a connection string (local, Azurite) or, in Azure, the identity-based service URIs.
+  AzureWebJobsStorage: z.string().optional(),
+  AzureWebJobsStorage__queueServiceUri: z.url().optional(),
+  AzureWebJobsStorage__tableServiceUri: z.url().optional(),
+  AzureWebJobsStorage__clientId: z.string().optional(),
   ONBOARDING_QUEUE: z.string().default("hr-onboarding"),
   OUTCOMES_TABLE: z.string().default("ContactOutcomes"),
   OUTCOME_RETENTION_DAYS: int(90, 1),
