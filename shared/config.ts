@@ -26,7 +26,21 @@ const settingsSchema = z.object({
   PHONE_VALIDATION: z.enum(["valid", "possible"]).default("valid"),
   ORGANIZATION_DOMAINS: csv,
   // Sync policy
-  CONTACT_TARGET: z.enum(["profile", "methods", "both"]).default("profile"),
+  // One target for all fields (`profile`), or per field: `mobilePhone=methods,officePhone=profile,alternateEmail=both`.
+  CONTACT_TARGET: z
+    .string()
+    .default("profile")
+    .transform((value, ctx) => {
+      const targets = parseTargets(value);
+      if (!targets) {
+        ctx.addIssue({
+          code: "custom",
+          message: "must be profile, methods or both, or per field like mobilePhone=methods,officePhone=profile",
+        });
+        return z.NEVER;
+      }
+      return targets;
+    }),
   CONTACT_MODE: z.enum(["fillEmpty", "overwrite"]).default("fillEmpty"),
   SYNCED_MOBILE: z.enum(["skip", "override"]).default("skip"),
   USER_WAIT_HOURS: int(72),
@@ -57,6 +71,30 @@ const settingsSchema = z.object({
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
+
+const targetValues = ["profile", "methods", "both"] as const;
+const targetFields = ["mobilePhone", "officePhone", "alternateEmail"] as const;
+type Target = (typeof targetValues)[number];
+
+function isTarget(value: string): value is Target {
+  return (targetValues as readonly string[]).includes(value);
+}
+
+function parseTargets(value: string): Record<(typeof targetFields)[number], Target> | undefined {
+  const trimmed = value.trim();
+  if (isTarget(trimmed)) return { mobilePhone: trimmed, officePhone: trimmed, alternateEmail: trimmed };
+  const targets: Record<(typeof targetFields)[number], Target> = {
+    mobilePhone: "profile",
+    officePhone: "profile",
+    alternateEmail: "profile",
+  };
+  for (const pair of trimmed.split(",")) {
+    const [field = "", target = ""] = pair.split("=").map((part) => part.trim());
+    if (!(targetFields as readonly string[]).includes(field) || !isTarget(target)) return undefined;
+    targets[field as (typeof targetFields)[number]] = target;
+  }
+  return targets;
+}
 
 /** Names of every setting the code reads (for docs and the infra drift test). */
 export const settingNames = Object.keys(settingsSchema.shape) as (keyof Settings)[];

@@ -62,3 +62,30 @@ export interface Directory {
   addEmailMethod(userId: string, emailAddress: string): Promise<EmailMethod>;
   updateEmailMethod(userId: string, methodId: string, emailAddress: string): Promise<void>;
 }
+
+/** One user's profile change in a bulk update. */
+export interface ProfileUpdate {
+  userId: string;
+  patch: ProfilePatch;
+}
+
+/**
+ * Bulk variants for backfills, sent as JSON batches. Results come in input order; a failed item is an Error
+ * value in its slot, so one bad user does not fail the rest.
+ */
+export interface BulkDirectory extends Directory {
+  /** Like `findUser` for many refs: state, undefined when absent, or the error for that ref. */
+  findUsers(refs: UserRef[]): Promise<Array<UserContactState | undefined | Error>>;
+  /** Like `updateProfile` for many users: undefined on success, or the error for that user. */
+  updateProfiles(items: ProfileUpdate[]): Promise<Array<undefined | Error>>;
+}
+
+const guidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Reads the `{user}` of a URL: an object id (GUID), a UPN (has `@`), or else an employeeId. */
+export function userRefFromKey(key: string): UserRef {
+  const trimmed = key.trim();
+  if (guidPattern.test(trimmed)) return { id: trimmed };
+  if (trimmed.includes("@")) return { userPrincipalName: trimmed };
+  return { employeeId: trimmed };
+}

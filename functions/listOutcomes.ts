@@ -1,0 +1,43 @@
+import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
+import { appServices } from "../shared/appServices.js";
+import { authorizeCaller } from "../shared/callerAccess.js";
+import { userRefFromKey } from "../shared/directory.js";
+import { register } from "../shared/functionRegistry.js";
+import { dependencyProblem, problem } from "../shared/httpResponses.js";
+import type { UserKey } from "../shared/outcomeLog.js";
+
+const defaultTop = 20;
+const maxTop = 100;
+
+/** A user's outcomes, latest first: `?user=` object id, UPN or employeeId, `&top=` 1–100. */
+export async function listOutcomes(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const { settings, outcomes } = appServices();
+  const access = authorizeCaller(request.headers, [settings.CONTACT_READER_ROLE, settings.CONTACT_ADMIN_ROLE]);
+  if (!access.ok) return problem(access.status, access.code, access.message);
+  const user = request.query.get("user")?.trim();
+  if (!user) return problem(400, "user_required", "Name the user: ?user=<object id, UPN or employeeId>.");
+  const topText = request.query.get("top");
+  const top = topText === null ? defaultTop : Number(topText);
+  if (!Number.isInteger(top) || top < 1 || top > maxTop) {
+    return problem(400, "top_invalid", `top must be a whole number from 1 to ${maxTop}.`);
+  }
+  const ref = userRefFromKey(user);
+  const key: UserKey = ref.id
+    ? { kind: "id", value: ref.id }
+    : ref.userPrincipalName
+      ? { kind: "upn", value: ref.userPrincipalName }
+      : { kind: "employeeId", value: ref.employeeId ?? user };
+  try {
+    return { status: 200, jsonBody: { value: await outcomes.listByUser(key, top) } };
+  } catch (err) {
+    context.warn(`outcome list failed: ${err instanceof Error ? err.message : String(err)}`);
+    return dependencyProblem(err);
+  }
+}
+
+register.http("listOutcomes", {
+  route: "outcomes",
+  methods: ["GET"],
+  authLevel: "function",
+  handler: listOutcomes,
+});

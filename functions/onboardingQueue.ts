@@ -1,0 +1,24 @@
+import type { InvocationContext } from "@azure/functions";
+import { appServices } from "../shared/appServices.js";
+import { register } from "../shared/functionRegistry.js";
+import { queueHostSettings } from "../shared/hostSettings.js";
+import { syncContactEvent } from "../shared/syncContactEvent.js";
+
+/** HR onboarding events from the queue → validated, normalized contact data in Entra ID, outcome recorded. */
+export async function onboardingQueue(message: unknown, context: InvocationContext): Promise<void> {
+  const services = appServices();
+  await syncContactEvent(
+    message,
+    {
+      dequeueCount: Number(context.triggerMetadata?.dequeueCount ?? 1),
+      maxDequeueCount: queueHostSettings().maxDequeueCount,
+    },
+    { ...services.syncDeps, log: (line) => context.log(line) },
+  );
+}
+
+register.storageQueue("onboardingQueue", {
+  queueName: "%ONBOARDING_QUEUE%",
+  connection: "AzureWebJobsStorage",
+  handler: onboardingQueue,
+});

@@ -1,0 +1,349 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import {
+  type HttpFunctionOptions,
+  HttpRequest,
+  HttpResponse,
+  InvocationContext,
+  type StorageQueueFunctionOptions,
+  type TimerFunctionOptions,
+} from "@azure/functions";
+import type { QueueClient } from "@azure/storage-queue";
+import { Cron } from "croner";
+import type { Settings } from "../shared/config.js";
+import type { Registration } from "../shared/functionRegistry.js";
+import { type QueueHostSettings, queueHostSettings } from "../shared/hostSettings.js";
+import { queueClient } from "../shared/storageClients.js";
+
+/** A running local host. */
+export interface LocalHost {
+  /** Base URL, e.g. `http://127.0.0.1:7071`. */
+  url: string;
+  /** Wakes every queue poller now (as the Functions host does after a function writes to a queue). */
+  poke(): void;
+  close(): Promise<void>;
+}
+
+export interface LocalHostOptions {
+  registrations: readonly Registration[];
+  settings: Settings;
+  port?: number;
+  /** Overrides host.json's maxPollingInterval (tests want seconds, not a minute). */
+  maxPollingIntervalMs?: number;
+  log?: (line: string) => void;
+}
+
+// The Functions host's own defaults that host.json doesn't set here.
+const routePrefix = "api";
+const maxBodyBytes = 100 * 1024 * 1024;
+const processingVisibilitySeconds = 600;
+const minPollingIntervalMs = 100;
+
+/**
+ * Runs the app's function definitions outside Azure, the way the Functions host does: HTTP routes under
+ * `/api`, queue triggers polling storage with host.json's settings (poison queue included), and timers.
+ * Function keys are not enforced, as with Core Tools' `func start`.
+ */
+export async function startLocalHost(options: LocalHostOptions): Promise<LocalHost> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const queueSettings = queueHostSettings();
+  const http = options.registrations.filter((r) => r.kind === "http");
+  const server = createServer((req, res) => {
+    void serveHttp(http, req, res, log);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? options.settings.PORT, "127.0.0.1", () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+
+  const pollers = options.registrations
+    .filter((r) => r.kind === "storageQueue")
+    .map((r) =>
+      startQueuePoller(r.name, r.options, options.settings, {
+        ...queueSettings,
+        maxPollingIntervalMs: options.maxPollingIntervalMs ?? queueSettings.maxPollingIntervalMs,
+      }, log),
+    );
+  const timers = options.registrations.filter((r) => r.kind === "timer").map((r) => startTimer(r.name, r.options, log));
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    poke: () => {
+      for (const poller of pollers) poller.poke();
+    },
+    close: async () => {
+      for (const timer of timers) timer.stop();
+      await Promise.all(pollers.map((poller) => poller.stop()));
+      await closeServer(server);
+    },
+  };
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+/** Resolves `%SETTING%` binding expressions against the app settings, as the Functions host does. */
+export function resolveBindingExpression(value: string, settings: Settings): string {
+  return value.replace(/%([^%]+)%/g, (_, name: string) => {
+    const resolved = (settings as Record<string, unknown>)[name] ?? process.env[name];
+    if (resolved === undefined || resolved === "") throw new Error(`App setting ${name} is not set`);
+    return String(resolved);
+  });
+}
+
+function matchRoute(template: string, path: string): Record<string, string> | undefined {
+  const names: string[] = [];
+  const pattern = template
+    .split("/")
+    .map((segment) => {
+      const param = /^\{(\w+)(?::[^}]*)?(\?)?\}$/.exec(segment);
+      if (!param) return segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+      names.push(param[1] ?? "");
+      return param[2] ? "?([^/]*)" : "([^/]+)";
+    })
+    .join("/");
+  const match = new RegExp(`^${pattern}/?$`, "i").exec(path);
+  if (!match) return undefined;
+  return Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(match[i + 1] ?? "")]));
+}
+
+async function serveHttp(
+  registrations: Extract<Registration, { kind: "http" }>[],
+  req: IncomingMessage,
+  res: ServerResponse,
+  log: (line: string) => void,
+): Promise<void> {
+  try {
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    const prefix = `/${routePrefix}/`;
+    const path = url.pathname.startsWith(prefix) ? url.pathname.slice(prefix.length) : undefined;
+    const method = (req.method ?? "GET").toUpperCase();
+    let found: { name: string; options: HttpFunctionOptions; params: Record<string, string> } | undefined;
+    let routeExists = false;
+    for (const r of path === undefined ? [] : registrations) {
+      const params = matchRoute(r.options.route ?? r.name, path ?? "");
+      if (!params) continue;
+      routeExists = true;
+      const methods = (r.options.methods ?? ["GET", "POST"]).map((m) => m.toUpperCase());
+      if (methods.includes(method)) {
+        found = { name: r.name, options: r.options, params };
+        break;
+      }
+    }
+    if (!found) {
+      res.writeHead(routeExists ? 405 : 404).end();
+      return;
+    }
+    const body = await readBody(req);
+    if (body === undefined) {
+      res.writeHead(413).end();
+      return;
+    }
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
+    }
+    const request = new HttpRequest({
+      method,
+      url: `http://${req.headers.host ?? "127.0.0.1"}${req.url ?? "/"}`,
+      headers,
+      params: found.params,
+      ...(body.length > 0 ? { body: { bytes: body } } : {}),
+    });
+    const context = invocationContext(found.name, "httpTrigger", {}, log);
+    const result = await found.options.handler(request, context);
+    const response = result instanceof HttpResponse ? result : new HttpResponse(result ?? {});
+    const responseHeaders: Record<string, string> = {};
+    response.headers.forEach((value, name) => {
+      responseHeaders[name] = value;
+    });
+    const payload = Buffer.from(await response.arrayBuffer());
+    res.writeHead(response.status, responseHeaders).end(payload);
+  } catch (err) {
+    // Like the Functions host: an unhandled error is a bare 500, its detail only in the log.
+    log(`[http] unhandled error: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
+    if (!res.headersSent) res.writeHead(500);
+    res.end();
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBodyBytes) {
+        resolve(undefined);
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+function invocationContext(
+  functionName: string,
+  triggerType: string,
+  triggerMetadata: Record<string, unknown>,
+  log: (line: string) => void,
+): InvocationContext {
+  return new InvocationContext({
+    functionName,
+    invocationId: randomUUID(),
+    triggerMetadata,
+    options: { trigger: { type: triggerType, name: "trigger" } },
+    logHandler: (level, ...args) => log(`[${functionName}] ${level === "information" ? "" : `${level}: `}${args.map(String).join(" ")}`),
+  });
+}
+
+interface Poller {
+  poke(): void;
+  stop(): Promise<void>;
+}
+
+function startQueuePoller(
+  name: string,
+  options: StorageQueueFunctionOptions,
+  settings: Settings,
+  host: QueueHostSettings,
+  log: (line: string) => void,
+): Poller {
+  const queueName = resolveBindingExpression(options.queueName, settings);
+  const queue = queueClient(settings, queueName);
+  const poison = queueClient(settings, `${queueName}-poison`);
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  let delayMs = minPollingIntervalMs;
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wake = undefined;
+        resolve();
+      }
+      wake = done;
+    });
+
+  const loop = (async () => {
+    let created = false;
+    while (!stopped) {
+      let received = 0;
+      try {
+        if (!created) created = Boolean(await queue.createIfNotExists());
+        const batch = await queue.receiveMessages({
+          numberOfMessages: Math.min(host.batchSize, 32),
+          visibilityTimeout: processingVisibilitySeconds,
+        });
+        received = batch.receivedMessageItems.length;
+        await Promise.all(batch.receivedMessageItems.map((message) => runMessage(message)));
+      } catch (err) {
+        if (!stopped) log(`[${name}] queue poll failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      // Poll at once while there is work; otherwise back off exponentially up to maxPollingInterval.
+      delayMs = received > 0 ? 0 : Math.min(Math.max(delayMs * 2, minPollingIntervalMs), host.maxPollingIntervalMs);
+      if (!stopped && delayMs > 0) await sleep(delayMs);
+    }
+  })();
+
+  async function runMessage(message: {
+    messageId: string;
+    popReceipt: string;
+    messageText: string;
+    dequeueCount: number;
+    insertedOn: Date;
+    expiresOn: Date;
+    nextVisibleOn: Date;
+  }): Promise<void> {
+    if (message.dequeueCount > host.maxDequeueCount) {
+      await moveToPoison(message);
+      return;
+    }
+    const text =
+      host.messageEncoding === "base64" ? Buffer.from(message.messageText, "base64").toString("utf8") : message.messageText;
+    const context = invocationContext(
+      name,
+      "queueTrigger",
+      {
+        id: message.messageId,
+        dequeueCount: message.dequeueCount,
+        insertionTime: message.insertedOn.toISOString(),
+        expirationTime: message.expiresOn.toISOString(),
+        nextVisibleTime: message.nextVisibleOn.toISOString(),
+        popReceipt: message.popReceipt,
+        queueTrigger: text,
+      },
+      log,
+    );
+    try {
+      await options.handler(parseQueuePayload(text), context);
+      await queue.deleteMessage(message.messageId, message.popReceipt);
+    } catch (err) {
+      log(`[${name}] attempt ${message.dequeueCount} failed: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
+      if (message.dequeueCount >= host.maxDequeueCount) {
+        await moveToPoison(message);
+      } else {
+        await queue.updateMessage(message.messageId, message.popReceipt, undefined, host.visibilityTimeoutMs / 1000);
+      }
+    }
+  }
+
+  async function moveToPoison(message: { messageId: string; popReceipt: string; messageText: string }) {
+    await poison.createIfNotExists();
+    await poison.sendMessage(message.messageText);
+    await queue.deleteMessage(message.messageId, message.popReceipt);
+    log(`[${name}] message ${message.messageId} moved to ${queueName}-poison after ${host.maxDequeueCount} attempts`);
+  }
+
+  return {
+    poke: () => {
+      delayMs = minPollingIntervalMs;
+      wake?.();
+    },
+    stop: async () => {
+      stopped = true;
+      wake?.();
+      await loop;
+    },
+  };
+}
+
+/** The Functions host hands a queue function parsed JSON when the message is JSON, else the string. */
+function parseQueuePayload(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function startTimer(name: string, options: TimerFunctionOptions, log: (line: string) => void): { stop(): void } {
+  // NCRONTAB has six fields, seconds first, which croner reads as is; Azure runs schedules in UTC.
+  const job = new Cron(options.schedule, { timezone: "UTC", protect: true }, async () => {
+    const next = job.nextRun();
+    try {
+      await options.handler(
+        {
+          isPastDue: false,
+          schedule: { adjustForDST: false },
+          scheduleStatus: { last: new Date().toISOString(), next: next?.toISOString() ?? "", lastUpdated: new Date().toISOString() },
+        },
+        invocationContext(name, "timerTrigger", {}, log),
+      );
+    } catch (err) {
+      log(`[${name}] failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  });
+  return { stop: () => job.stop() };
+}

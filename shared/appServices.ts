@@ -1,0 +1,56 @@
+import { type Settings, settings } from "./config.js";
+import { type ContactRuleOptions, contactRuleOptionsFrom } from "./contactEvent.js";
+import type { Directory } from "./directory.js";
+import { type EventQueue, StorageEventQueue } from "./eventQueue.js";
+import { graphDirectoryFromSettings } from "./graphDirectoryFromSettings.js";
+import type { OutcomeLog } from "./outcomeLog.js";
+import { queueClient, tableClient } from "./storageClients.js";
+import type { SyncDeps } from "./syncContactEvent.js";
+import type { SyncPolicy } from "./syncPlanner.js";
+import { TableOutcomeLog } from "./tableOutcomeLog.js";
+
+/** The real adapters, built once per process from the settings. */
+export interface AppServices {
+  settings: Settings;
+  directory: Directory;
+  outcomes: OutcomeLog;
+  onboardingQueue: EventQueue;
+  rules: ContactRuleOptions;
+  policy: SyncPolicy;
+  syncDeps: SyncDeps;
+}
+
+let cached: AppServices | undefined;
+
+/** The process-wide services, built on first use (never at import time). */
+export function appServices(): AppServices {
+  cached ??= buildServices(settings());
+  return cached;
+}
+
+/** Forgets the built services; for tests that point the app at fresh emulators. */
+export function resetAppServices(): void {
+  cached = undefined;
+}
+
+/** The sync policy the settings ask for. */
+export function policyFrom(s: Settings): SyncPolicy {
+  return { target: s.CONTACT_TARGET, mode: s.CONTACT_MODE, syncedMobile: s.SYNCED_MOBILE };
+}
+
+function buildServices(s: Settings): AppServices {
+  const directory = graphDirectoryFromSettings(s);
+  const outcomes = new TableOutcomeLog(tableClient(s, s.OUTCOMES_TABLE));
+  const onboardingQueue = new StorageEventQueue(queueClient(s, s.ONBOARDING_QUEUE));
+  const rules = contactRuleOptionsFrom(s);
+  const policy = policyFrom(s);
+  return {
+    settings: s,
+    directory,
+    outcomes,
+    onboardingQueue,
+    rules,
+    policy,
+    syncDeps: { directory, outcomes, queue: onboardingQueue, rules, policy, userWaitHours: s.USER_WAIT_HOURS },
+  };
+}

@@ -1,0 +1,53 @@
+import type { CountryCode } from "libphonenumber-js";
+import { applyPlan } from "./applyPlan.js";
+import type { Directory, UserContactState } from "./directory.js";
+import { type OutcomeStatus, writingActions } from "./outcome.js";
+import { type DesiredContact, type FieldPlan, needsMethods, planSync, type SyncPlan, type SyncPolicy } from "./syncPlanner.js";
+
+/** What one sync did (or, for a dry run, would do) to one user. */
+export interface SyncResult {
+  status: OutcomeStatus;
+  plan: SyncPlan;
+  fields: FieldPlan[];
+  requestIds: string[];
+  message: string;
+}
+
+/**
+ * Reads what the plan needs beyond the user's profile, plans, and applies unless `dryRun`: the one sequence
+ * the queue, the HTTP fix and the backfill share, so they can't disagree about what a contact means.
+ */
+export async function runSync(
+  directory: Directory,
+  user: UserContactState,
+  contact: DesiredContact,
+  options: { policy: SyncPolicy; country?: CountryCode; dryRun?: boolean },
+): Promise<SyncResult> {
+  const methods = needsMethods(options.policy, contact) ? await directory.listAuthMethods(user.id) : undefined;
+  const plan = planSync({
+    user,
+    contact,
+    policy: options.policy,
+    ...(methods ? { methods } : {}),
+    ...(options.country ? { country: options.country } : {}),
+  });
+  const { fields, requestIds } = options.dryRun ? { fields: plan.fields, requestIds: [] } : await applyPlan(directory, user.id, plan);
+  const status = statusOf(fields);
+  return { status, plan, fields, requestIds, message: summaryOf(status, fields, options.dryRun === true) };
+}
+
+/** The final status from the fields' actions. */
+export function statusOf(fields: FieldPlan[]): OutcomeStatus {
+  const wrote = fields.some((field) => writingActions.has(field.action));
+  const missed = fields.filter((field) => field.action === "skipped" || field.action === "failed");
+  if (wrote) return missed.length > 0 ? "partial" : "updated";
+  if (missed.some((field) => field.action === "failed")) return "failed";
+  if (missed.length > 0) return "skipped";
+  return "unchanged";
+}
+
+function summaryOf(status: OutcomeStatus, fields: FieldPlan[], dryRun: boolean): string {
+  if (fields.length === 0) return "no contact fields in the event";
+  const list = fields.map((field) => `${field.field}/${field.target} ${field.action}`).join(", ");
+  return `${dryRun ? "dry run, would be " : ""}${status}: ${list}`;
+}
