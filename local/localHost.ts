@@ -1,14 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import {
-  type HttpFunctionOptions,
-  HttpRequest,
-  HttpResponse,
-  InvocationContext,
-  type StorageQueueFunctionOptions,
-  type TimerFunctionOptions,
-} from "@azure/functions";
+import type { HttpFunctionOptions, StorageQueueFunctionOptions, TimerFunctionOptions } from "@azure/functions";
+// Bundled CommonJS: Node's ESM loader sees only the default export.
+import functions from "@azure/functions";
 import type { QueueClient } from "@azure/storage-queue";
 import { Cron } from "croner";
 import type { Settings } from "../shared/config.js";
@@ -35,6 +30,7 @@ export interface LocalHostOptions {
 }
 
 // The Functions host's own defaults that host.json doesn't set here.
+const { HttpRequest, HttpResponse, InvocationContext } = functions;
 const routePrefix = "api";
 const maxBodyBytes = 100 * 1024 * 1024;
 const processingVisibilitySeconds = 600;
@@ -196,7 +192,7 @@ function invocationContext(
   triggerType: string,
   triggerMetadata: Record<string, unknown>,
   log: (line: string) => void,
-): InvocationContext {
+): InstanceType<typeof InvocationContext> {
   return new InvocationContext({
     functionName,
     invocationId: randomUUID(),

@@ -1,9 +1,8 @@
-import {
-  app,
-  type HttpFunctionOptions,
-  type StorageQueueFunctionOptions,
-  type TimerFunctionOptions,
-} from "@azure/functions";
+import type { HttpFunctionOptions, StorageQueueFunctionOptions, TimerFunctionOptions } from "@azure/functions";
+// The package is a bundled CommonJS module whose named exports Node's ESM loader cannot see: use the default.
+import functions from "@azure/functions";
+
+const { app } = functions;
 
 /** One function definition exactly as handed to `app.*`; the local host serves these same objects. */
 export type Registration =

@@ -1,0 +1,118 @@
+import { readFile } from "node:fs/promises";
+import { resetAppServices } from "../shared/appServices.js";
+import { resetSettings, settings } from "../shared/config.js";
+import { StorageEventQueue } from "../shared/eventQueue.js";
+import { isFinalStatus, type Outcome } from "../shared/outcome.js";
+import { projectFile } from "../shared/projectFile.js";
+import { queueClient, tableClient } from "../shared/storageClients.js";
+import { TableOutcomeLog } from "../shared/tableOutcomeLog.js";
+import { startGraphEmulator } from "./graphEmulator/startGraphEmulator.js";
+import { loadFunctions } from "./loadFunctions.js";
+import { startLocalHost } from "./localHost.js";
+import { startAzurite } from "./startAzurite.js";
+
+/**
+ * `npm start`: the main job on embedded emulators. Starts Azurite and the emulated Entra tenant (unless
+ * AzureWebJobsStorage / GRAPH_BASE_URL point elsewhere), runs the functions in the local host, enqueues the
+ * sample new-hire events and prints their outcomes, then serves until Ctrl-C. `--once` exits after the samples.
+ */
+async function main(): Promise<void> {
+  const once = process.argv.includes("--once");
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  };
+
+  try {
+    if (!process.env.AzureWebJobsStorage) {
+      const azurite = await startAzurite();
+      stops.push(azurite.stop);
+      process.env.AzureWebJobsStorage = azurite.connectionString;
+      console.log("storage   Azurite (in memory, loopback)");
+    }
+    if (!process.env.GRAPH_BASE_URL) {
+      const emulator = await startGraphEmulator({
+        port: Number(process.env.GRAPH_EMULATOR_PORT ?? 0),
+        tenantFile: projectFile("local/demo-tenant.json"),
+      });
+      stops.push(emulator.close);
+      process.env.GRAPH_BASE_URL = emulator.url;
+      process.env.GRAPH_ACCESS_TOKEN = emulator.token;
+      console.log(`graph     emulated tenant at ${emulator.url} (demo users from local/demo-tenant.json)`);
+    }
+    // The demo tenant's own domain: an alternate email there is useless to a locked-out user.
+    process.env.ORGANIZATION_DOMAINS ??= "contoso.example";
+    resetSettings();
+    resetAppServices();
+    const s = settings();
+
+    const host = await startLocalHost({ registrations: await loadFunctions(), settings: s, maxPollingIntervalMs: 2_000 });
+    stops.push(host.close);
+    console.log(`functions http://127.0.0.1:${new URL(host.url).port}/api/…  queue ${s.ONBOARDING_QUEUE}\n`);
+
+    const events = JSON.parse(await readFile(projectFile("samples/new-hires.json"), "utf8")) as { eventId: string }[];
+    const queue = new StorageEventQueue(queueClient(s, s.ONBOARDING_QUEUE));
+    for (const event of events) await queue.send(event);
+    host.poke();
+    console.log(`enqueued ${events.length} sample new-hire events from samples/new-hires.json; waiting for outcomes…\n`);
+
+    const outcomes = await waitForOutcomes(new TableOutcomeLog(tableClient(s, s.OUTCOMES_TABLE)), events.map((e) => e.eventId));
+    printOutcomes(outcomes);
+
+    if (once) {
+      await stopAll();
+      return;
+    }
+    console.log(`\nServing at ${host.url}. Try:
+  curl ${host.url}/api/users/avery.lindqvist@contoso.example/contact-info
+  curl -X PATCH ${host.url}/api/users/avery.lindqvist@contoso.example/contact-info -H 'content-type: application/json' -d '{"mobilePhone":"(425) 555-0148","mode":"overwrite","dryRun":true}'
+  curl '${host.url}/api/outcomes?user=avery.lindqvist@contoso.example'
+Press Ctrl-C to stop.`);
+    await new Promise<void>((resolve) => {
+      process.once("SIGINT", resolve);
+      process.once("SIGTERM", resolve);
+    });
+    console.log("\nstopping…");
+    await stopAll();
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+async function waitForOutcomes(log: TableOutcomeLog, eventIds: string[], timeoutMs = 60_000): Promise<(Outcome | undefined)[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const outcomes = await Promise.all(eventIds.map((id) => log.get(id)));
+    // A deferred event (user not provisioned yet) is an answer too: it waits on the queue.
+    const settled = outcomes.every((o) => o && (isFinalStatus(o.status) || o.status === "deferred"));
+    if (settled || Date.now() > deadline) return outcomes;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+function printOutcomes(outcomes: (Outcome | undefined)[]): void {
+  const rows = outcomes.map((o) => [
+    o?.eventId ?? "?",
+    o?.userPrincipalName ?? o?.employeeId ?? "",
+    o?.status ?? "(no outcome yet)",
+    o ? o.fields.map((f) => `${f.field}/${f.target} ${f.action}${f.after ? ` ${f.after}` : ""}`).join("; ") || o.message : "",
+  ]);
+  const header = ["event", "user", "status", "fields (masked)"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd();
+  console.log(line(header));
+  console.log(line(widths.map((w) => "-".repeat(w))));
+  for (const row of rows) console.log(line(row));
+  for (const o of outcomes) {
+    if (o && (o.status === "rejected" || o.status === "skipped" || o.status === "failed" || o.status === "partial")) {
+      const why = o.errors.length > 0 ? o.errors.map((e) => `${e.field}: ${e.message}`).join(" | ") : o.fields.filter((f) => f.action === "skipped" || f.action === "failed").map((f) => `${f.field}: ${f.reason}`).join(" | ");
+      console.log(`  ${o.eventId}: ${why || o.message}`);
+    }
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(`npm start failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 1;
+});

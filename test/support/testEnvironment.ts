@@ -1,0 +1,65 @@
+import { resetAppServices } from "../../shared/appServices.js";
+import { resetSettings, type Settings, settings } from "../../shared/config.js";
+import { queueClient } from "../../shared/storageClients.js";
+import { type GraphEmulator, type GraphEmulatorOptions, startGraphEmulator } from "../../local/graphEmulator/startGraphEmulator.js";
+import { startAzurite, type RunningAzurite } from "../../local/startAzurite.js";
+
+/** Azurite + the emulated tenant, with the app's settings pointed at them. */
+export interface TestEnvironment {
+  azurite: RunningAzurite;
+  graph: GraphEmulator;
+  /** Re-reads settings after `env` changes and rebuilds the app's services. */
+  configure(env?: Record<string, string | undefined>): Settings;
+  /** Decoded messages currently visible on a queue (peek, not dequeued). */
+  peekQueue(name: string): Promise<unknown[]>;
+  close(): Promise<void>;
+}
+
+let counter = 0;
+
+/**
+ * Starts fresh emulators for one test file. Each file gets its own queue and table names, so files running
+ * in parallel never see each other's messages.
+ */
+export async function startTestEnvironment(
+  options: { graph?: GraphEmulatorOptions; env?: Record<string, string> } = {},
+): Promise<TestEnvironment> {
+  const [azurite, graph] = await Promise.all([startAzurite(), startGraphEmulator(options.graph ?? {})]);
+  const suffix = `${process.pid}x${counter++}`;
+  const base: Record<string, string> = {
+    AzureWebJobsStorage: azurite.connectionString,
+    GRAPH_BASE_URL: graph.url,
+    GRAPH_ACCESS_TOKEN: graph.token,
+    ONBOARDING_QUEUE: `hr-onboarding-${suffix}`,
+    OUTCOMES_TABLE: `Outcomes${suffix.replace(/\W/g, "")}`,
+    ...options.env,
+  };
+  let applied: string[] = [];
+  const configure = (env: Record<string, string | undefined> = {}) => {
+    for (const name of applied) delete process.env[name];
+    const merged = { ...base, ...env };
+    applied = Object.keys(merged);
+    for (const [name, value] of Object.entries(merged)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+    resetSettings();
+    resetAppServices();
+    return settings();
+  };
+  configure();
+  return {
+    azurite,
+    graph,
+    configure,
+    async peekQueue(name) {
+      const client = queueClient(settings(), name);
+      if (!(await client.exists())) return [];
+      const peeked = await client.peekMessages({ numberOfMessages: 32 });
+      return peeked.peekedMessageItems.map((m) => JSON.parse(Buffer.from(m.messageText, "base64").toString("utf8")));
+    },
+    async close() {
+      await Promise.all([graph.close(), azurite.stop()]);
+    },
+  };
+}
