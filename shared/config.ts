@@ -50,6 +50,9 @@ const settingsSchema = z.object({
   AZURE_CLIENT_ID: z.string().optional(),
   GRAPH_WRITE_BUDGET: int(3000, 1),
   GRAPH_WRITE_WINDOW_SECONDS: int(150, 1),
+  // The SDK's retry of 429/503/504 inside one delivery; the queue's own retries come on top.
+  GRAPH_MAX_RETRIES: int(3),
+  GRAPH_RETRY_DELAY_SECONDS: int(3),
   // Storage
   // Either a connection string (local, Azurite) or, in Azure, the identity-based service URIs.
   AzureWebJobsStorage: z.string().optional(),

@@ -10,6 +10,8 @@ export interface TestEnvironment {
   graph: GraphEmulator;
   /** Re-reads settings after `env` changes and rebuilds the app's services. */
   configure(env?: Record<string, string | undefined>): Settings;
+  /** Switches to a new queue and outcome table, so one test's records can't change the next test's result. */
+  isolate(): Settings;
   /** Decoded messages currently visible on a queue (peek, not dequeued). */
   peekQueue(name: string): Promise<unknown[]>;
   close(): Promise<void>;
@@ -25,13 +27,15 @@ export async function startTestEnvironment(
   options: { graph?: GraphEmulatorOptions; env?: Record<string, string> } = {},
 ): Promise<TestEnvironment> {
   const [azurite, graph] = await Promise.all([startAzurite(), startGraphEmulator(options.graph ?? {})]);
-  const suffix = `${process.pid}x${counter++}`;
+  const names = () => {
+    const suffix = `${process.pid}x${counter++}`;
+    return { ONBOARDING_QUEUE: `hr-onboarding-${suffix}`, OUTCOMES_TABLE: `Outcomes${suffix.replace(/\W/g, "")}` };
+  };
   const base: Record<string, string> = {
     AzureWebJobsStorage: azurite.connectionString,
     GRAPH_BASE_URL: graph.url,
     GRAPH_ACCESS_TOKEN: graph.token,
-    ONBOARDING_QUEUE: `hr-onboarding-${suffix}`,
-    OUTCOMES_TABLE: `Outcomes${suffix.replace(/\W/g, "")}`,
+    ...names(),
     ...options.env,
   };
   let applied: string[] = [];
@@ -52,6 +56,10 @@ export async function startTestEnvironment(
     azurite,
     graph,
     configure,
+    isolate() {
+      Object.assign(base, names());
+      return configure();
+    },
     async peekQueue(name) {
       const client = queueClient(settings(), name);
       if (!(await client.exists())) return [];

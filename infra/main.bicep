@@ -1,0 +1,277 @@
+// Azure resources for sspr-prepop, deployed by `azd up` (see docs/deploy.md).
+// Plain `resource` declarations only: registry modules (br/public:...) need network access at build time.
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(64)
+@description('azd environment name; with the subscription and location it seeds every resource name.')
+param environmentName string
+
+@minLength(1)
+@description('Region for every resource; it must offer the Flex Consumption plan (az functionapp list-flexconsumption-locations).')
+@metadata({ azd: { type: 'location' } })
+param location string
+
+@description('Object id of the person running azd (azd fills AZURE_PRINCIPAL_ID). They get the storage data roles so they can run the app locally against the deployed storage. Empty = no roles.')
+param principalId string = ''
+
+@description('Kind of principal in principalId: User when a person runs azd, ServicePrincipal when a pipeline does.')
+@allowed(['User', 'ServicePrincipal'])
+param principalType string = 'User'
+
+@description('Node.js major version of the Functions worker.')
+@allowed(['20', '22'])
+param nodeVersion string = '20'
+
+@description('Upper bound on Flex Consumption instances.')
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int = 100
+
+@description('Memory of each Flex Consumption instance, in MB.')
+@allowed([512, 2048, 4096])
+param instanceMemoryMB int = 2048
+
+@description('Days a deleted Key Vault (and its secrets) stays recoverable; purge protection forbids purging earlier.')
+@minValue(7)
+@maxValue(90)
+param keyVaultSoftDeleteRetentionInDays int = 90
+
+// Product settings: the ones shared/config.ts reads, with the code's defaults.
+
+@description('DEFAULT_COUNTRY: ISO 3166-1 alpha-2 country for phone numbers written without +CountryCode. Empty = no default (such numbers are rejected).')
+param defaultCountry string = ''
+
+@description('PHONE_VALIDATION: how strictly phone numbers are checked.')
+@allowed(['valid', 'possible'])
+param phoneValidation string = 'valid'
+
+@description('ORGANIZATION_DOMAINS: comma-separated mail domains of the organization (tells work addresses from personal ones).')
+param organizationDomains string = ''
+
+@description('CONTACT_TARGET: where contact data is written: profile, methods (authentication methods) or both; or per field, like mobilePhone=methods,officePhone=profile,alternateEmail=both. Any methods/both also needs UserAuthenticationMethod.ReadWrite.All, which the post-provision script grants.')
+param contactTarget string = 'profile'
+
+@description('CONTACT_MODE: fill only empty values, or overwrite existing ones.')
+@allowed(['fillEmpty', 'overwrite'])
+param contactMode string = 'fillEmpty'
+
+@description('SYNCED_MOBILE: for users synchronized from AD, skip the mobile phone or override it in Entra.')
+@allowed(['skip', 'override'])
+param syncedMobile string = 'skip'
+
+@description('USER_WAIT_HOURS: hours to keep waiting for a user who is not in Entra yet.')
+@minValue(0)
+param userWaitHours int = 72
+
+@description('GRAPH_BASE_URL: Microsoft Graph endpoint (another value only for national clouds).')
+param graphBaseUrl string = 'https://graph.microsoft.com/v1.0'
+
+@description('GRAPH_WRITE_BUDGET: Graph writes allowed per window (Graph allows 3,000 writes per 150 s per app and tenant).')
+@minValue(1)
+param graphWriteBudget int = 3000
+
+@description('GRAPH_WRITE_WINDOW_SECONDS: length of the write-budget window.')
+@minValue(1)
+param graphWriteWindowSeconds int = 150
+
+@description('GRAPH_MAX_RETRIES: SDK retries of a throttled or failed Graph request within one delivery.')
+@minValue(0)
+param graphMaxRetries int = 3
+
+@description('GRAPH_RETRY_DELAY_SECONDS: base delay between those retries when Graph sends no Retry-After.')
+@minValue(0)
+param graphRetryDelaySeconds int = 3
+
+@description('ONBOARDING_QUEUE: storage queue of HR events; its poison queue is created beside it.')
+@minLength(3)
+@maxLength(56) // leaves room for the "-poison" suffix within the 63-character queue name limit
+param onboardingQueue string = 'hr-onboarding'
+
+@description('OUTCOMES_TABLE: storage table of per-user outcomes.')
+@minLength(3)
+@maxLength(63)
+param outcomesTable string = 'ContactOutcomes'
+
+@description('OUTCOME_RETENTION_DAYS: how long outcomes are kept.')
+@minValue(1)
+param outcomeRetentionDays int = 90
+
+@description('CONTACT_ADMIN_ROLE: app role, checked in code, for write access to the HTTP API.')
+param contactAdminRole string = 'ContactInfo.ReadWrite'
+
+@description('CONTACT_READER_ROLE: app role, checked in code, for read access to the HTTP API.')
+param contactReaderRole string = 'ContactInfo.Read'
+
+// Webhook secrets: stored in Key Vault, never in app settings or deployment outputs.
+
+@secure()
+@description('HR_WEBHOOK_SECRETS: comma-separated Standard Webhooks secrets (whsec_...), several during rotation. Empty = no secret stored and the setting stays empty.')
+param hrWebhookSecrets string = ''
+
+@secure()
+@description('BAMBOOHR_WEBHOOK_KEY: BambooHR webhook signing key. Empty = no secret stored and the setting stays empty.')
+param bambooHrWebhookKey string = ''
+
+@secure()
+@description('SCIM_TOKEN: bearer token the SCIM endpoint expects. Empty = no secret stored and the setting stays empty.')
+param scimToken string = ''
+
+// Optional Easy Auth (App Service authentication) in front of the admin HTTP API.
+
+@description('Client id of an Entra app registration whose tokens the app accepts. Empty = Easy Auth is not configured.')
+param authClientId string = ''
+
+@description('Tenant that issues those tokens. Empty = the tenant of this subscription.')
+param authTenantId string = ''
+
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = { 'azd-env-name': environmentName }
+var functionAppName = 'func-api-${resourceToken}'
+// Names are computed here rather than read from module outputs, so what-if can predict every role assignment.
+var identityName = 'id-api-${resourceToken}'
+var storageAccountName = 'st${resourceToken}'
+var applicationInsightsName = 'appi-${resourceToken}'
+var keyVaultName = 'kv-${resourceToken}'
+var queueNames = [onboardingQueue, '${onboardingQueue}-poison']
+// Flex Consumption deploys from a blob container; one per app keeps packages of different apps apart.
+var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
+
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: 'rg-${environmentName}'
+  location: location
+  tags: tags
+}
+
+module identity 'core/identity.bicep' = {
+  name: 'identity'
+  scope: rg
+  params: {
+    name: identityName
+    location: location
+    tags: tags
+  }
+}
+
+module monitoring 'core/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: rg
+  params: {
+    logAnalyticsName: 'log-${resourceToken}'
+    applicationInsightsName: applicationInsightsName
+    location: location
+    tags: tags
+  }
+}
+
+module storage 'core/storage.bicep' = {
+  name: 'storage'
+  scope: rg
+  params: {
+    name: storageAccountName
+    location: location
+    tags: tags
+    deploymentContainerName: deploymentContainerName
+    queueNames: queueNames
+    tableNames: [outcomesTable]
+  }
+}
+
+module keyVault 'core/keyvault.bicep' = {
+  name: 'keyvault'
+  scope: rg
+  params: {
+    name: keyVaultName
+    location: location
+    tags: tags
+    softDeleteRetentionInDays: keyVaultSoftDeleteRetentionInDays
+    hrWebhookSecrets: hrWebhookSecrets
+    bambooHrWebhookKey: bambooHrWebhookKey
+    scimToken: scimToken
+  }
+}
+
+module rbac 'app/rbac.bicep' = {
+  name: 'rbac'
+  scope: rg
+  // Names are known before deployment; the modules must still exist before roles are assigned on them.
+  dependsOn: [identity, storage, monitoring, keyVault]
+  params: {
+    storageAccountName: storageAccountName
+    queueNames: queueNames
+    applicationInsightsName: applicationInsightsName
+    keyVaultName: keyVaultName
+    identityName: identityName
+    userPrincipalId: principalId
+    userPrincipalType: principalType
+  }
+}
+
+module api 'app/api.bicep' = {
+  name: 'api'
+  scope: rg
+  // The app reads storage and Key Vault with its identity as soon as it starts: grant the roles first.
+  dependsOn: [rbac]
+  params: {
+    name: functionAppName
+    planName: 'plan-${resourceToken}'
+    location: location
+    tags: tags
+    nodeVersion: nodeVersion
+    maximumInstanceCount: maximumInstanceCount
+    instanceMemoryMB: instanceMemoryMB
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    applicationInsightsConnectionString: monitoring.outputs.connectionString
+    deploymentContainerUrl: '${storage.outputs.blobEndpoint}${deploymentContainerName}'
+    blobServiceUri: storage.outputs.blobEndpoint
+    queueServiceUri: storage.outputs.queueEndpoint
+    tableServiceUri: storage.outputs.tableEndpoint
+    keyVaultUri: keyVault.outputs.uri
+    // The Key Vault secret behind each secret setting, or '' where no value was given.
+    keyVaultSecretNames: {
+      HR_WEBHOOK_SECRETS: empty(hrWebhookSecrets) ? '' : keyVault.outputs.secretNames.HR_WEBHOOK_SECRETS
+      BAMBOOHR_WEBHOOK_KEY: empty(bambooHrWebhookKey) ? '' : keyVault.outputs.secretNames.BAMBOOHR_WEBHOOK_KEY
+      SCIM_TOKEN: empty(scimToken) ? '' : keyVault.outputs.secretNames.SCIM_TOKEN
+    }
+    authClientId: authClientId
+    authTenantId: empty(authTenantId) ? tenant().tenantId : authTenantId
+    settings: {
+      DEFAULT_COUNTRY: defaultCountry
+      PHONE_VALIDATION: phoneValidation
+      ORGANIZATION_DOMAINS: organizationDomains
+      CONTACT_TARGET: contactTarget
+      CONTACT_MODE: contactMode
+      SYNCED_MOBILE: syncedMobile
+      USER_WAIT_HOURS: string(userWaitHours)
+      GRAPH_BASE_URL: graphBaseUrl
+      GRAPH_WRITE_BUDGET: string(graphWriteBudget)
+      GRAPH_WRITE_WINDOW_SECONDS: string(graphWriteWindowSeconds)
+      GRAPH_MAX_RETRIES: string(graphMaxRetries)
+      GRAPH_RETRY_DELAY_SECONDS: string(graphRetryDelaySeconds)
+      ONBOARDING_QUEUE: onboardingQueue
+      OUTCOMES_TABLE: outcomesTable
+      OUTCOME_RETENTION_DAYS: string(outcomeRetentionDays)
+      CONTACT_ADMIN_ROLE: contactAdminRole
+      CONTACT_READER_ROLE: contactReaderRole
+    }
+  }
+}
+
+// Read by azd (deploy target, env) and by infra/scripts/grant-graph-permissions.*.
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = rg.name
+output AZURE_FUNCTION_NAME string = api.outputs.name
+output SERVICE_API_NAME string = api.outputs.name
+output SERVICE_API_URI string = api.outputs.uri
+output AZURE_IDENTITY_NAME string = identity.outputs.name
+output AZURE_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId
+output AZURE_IDENTITY_CLIENT_ID string = identity.outputs.clientId
+output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
+output AZURE_STORAGE_DEPLOYMENT_CONTAINER string = deploymentContainerName
+output AZURE_STORAGE_QUEUE_NAME string = onboardingQueue
+output AZURE_STORAGE_TABLE_NAME string = outcomesTable
+output KEY_VAULT_NAME string = keyVault.outputs.name
+output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.applicationInsightsName
+output CONTACT_TARGET string = contactTarget

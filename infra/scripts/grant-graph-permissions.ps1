@@ -1,0 +1,145 @@
+#!/usr/bin/env pwsh
+# Grants the app's user-assigned managed identity its Microsoft Graph application permissions (app roles).
+# azd runs it after `azd provision` on Windows (hooks.postprovision in azure.yaml); it can be run again at
+# any time. Same behaviour as grant-graph-permissions.sh:
+#
+#   User.Read.All                           find users and read their current contact data
+#   User-Phone.ReadWrite.All                write mobilePhone and businessPhones
+#   User-Mail.ReadWrite.All                 write otherMails (the alternate email)
+#   UserAuthenticationMethod.ReadWrite.All  only when CONTACT_TARGET uses methods or both (for any field)
+#
+# Idempotent: roles already granted are skipped. Needs the Azure CLI signed in (az login) as a Privileged
+# Role Administrator or Global Administrator: the (Cloud) Application Administrator roles cannot grant
+# Microsoft Graph app roles.
+#
+# Input (azd exports its environment to hooks): AZURE_IDENTITY_PRINCIPAL_ID (the identity's object id) and
+# CONTACT_TARGET (default profile). GRAPH_GRANT_DRY_RUN=1 prints what would be granted and grants nothing.
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+
+$graphAppId = '00000003-0000-0000-c000-000000000000' # Microsoft Graph, the same in every tenant
+$graph = 'https://graph.microsoft.com/v1.0'
+
+$principalId = $env:AZURE_IDENTITY_PRINCIPAL_ID
+$contactTarget = if ($env:CONTACT_TARGET) { $env:CONTACT_TARGET } else { 'profile' }
+$dryRun = $env:GRAPH_GRANT_DRY_RUN -eq '1'
+$retrySeconds = if ($env:GRAPH_GRANT_RETRY_SECONDS) { [int]$env:GRAPH_GRANT_RETRY_SECONDS } else { 10 }
+
+if (-not $principalId) {
+    Write-Error "grant-graph-permissions: AZURE_IDENTITY_PRINCIPAL_ID is not set; run 'azd provision' first, or set it to the object id of the app's managed identity."
+}
+
+# CONTACT_TARGET is one target for every field, or per field (mobilePhone=methods,officePhone=profile,...),
+# as shared/config.ts reads it. Returns each target it names, or $null when it is malformed.
+function Get-Targets([string]$value) {
+    $value = $value -replace '\s', ''
+    if ($value -in 'profile', 'methods', 'both') { return @($value) }
+    $targets = @()
+    foreach ($pair in $value.Split(',')) {
+        $field, $target = $pair.Split('=', 2)
+        if ($field -notin 'mobilePhone', 'officePhone', 'alternateEmail') { return $null }
+        if ($target -notin 'profile', 'methods', 'both') { return $null }
+        $targets += $target
+    }
+    return $targets
+}
+
+$targets = Get-Targets $contactTarget
+if (-not $targets) {
+    Write-Error "grant-graph-permissions: CONTACT_TARGET must be profile, methods or both, or per field like mobilePhone=methods,officePhone=profile (got '$contactTarget')."
+}
+
+$methodsRole = 'UserAuthenticationMethod.ReadWrite.All'
+$roles = @('User.Read.All', 'User-Phone.ReadWrite.All', 'User-Mail.ReadWrite.All')
+$needsMethods = [bool]($targets | Where-Object { $_ -in 'methods', 'both' })
+if ($needsMethods) { $roles += $methodsRole }
+
+# Runs `az rest` and returns its parsed JSON; throws when az fails (native commands do not throw by themselves).
+function Invoke-Graph {
+    param([string[]]$Arguments)
+    $output = & az rest @Arguments
+    if ($LASTEXITCODE -ne 0) { throw "az rest $($Arguments -join ' ') failed (exit $LASTEXITCODE)" }
+    if ($output) { return ($output | Out-String | ConvertFrom-Json) }
+}
+
+# The Microsoft Graph service principal of this tenant, with its app roles.
+$graphSp = az ad sp show --id $graphAppId | Out-String | ConvertFrom-Json
+if ($LASTEXITCODE -ne 0 -or -not $graphSp) { throw 'grant-graph-permissions: could not read the Microsoft Graph service principal (az login?).' }
+$appRoles = @($graphSp.appRoles | Where-Object { $_.allowedMemberTypes -contains 'Application' })
+
+# A managed identity created seconds ago may not be visible to Graph yet: retry for about a minute.
+$existing = $null
+for ($attempt = 1; $attempt -le 6; $attempt++) {
+    try {
+        $assignments = Invoke-Graph @('--method', 'GET', '--url', "$graph/servicePrincipals/$principalId/appRoleAssignments")
+        $existing = @($assignments.value | Where-Object { $_.resourceId -eq $graphSp.id })
+        break
+    }
+    catch {
+        if ($attempt -eq 6) { throw "grant-graph-permissions: the service principal $principalId is not visible in Microsoft Graph." }
+        Write-Host "grant-graph-permissions: waiting for the new identity to reach Microsoft Graph (attempt $attempt)..."
+        Start-Sleep -Seconds $retrySeconds
+    }
+}
+
+function Get-RoleId([string]$value) {
+    $role = $appRoles | Where-Object { $_.value -eq $value } | Select-Object -First 1
+    if ($role) { return $role.id }
+}
+
+function Get-Assignment([string]$roleId) {
+    return $existing | Where-Object { $_.appRoleId -eq $roleId } | Select-Object -First 1
+}
+
+Write-Host "grant-graph-permissions: Microsoft Graph permissions for identity $principalId (CONTACT_TARGET=$contactTarget)"
+$failed = $false
+foreach ($role in $roles) {
+    $roleId = Get-RoleId $role
+    if (-not $roleId) {
+        Write-Warning "  ${role}: not an application permission of Microsoft Graph in this tenant"
+        $failed = $true
+        continue
+    }
+    if (Get-Assignment $roleId) {
+        Write-Host "  ${role}: already granted"
+        continue
+    }
+    if ($dryRun) {
+        Write-Host "  ${role}: would grant (dry run)"
+        continue
+    }
+    # The body goes through a file: Windows PowerShell mangles double quotes in native command arguments.
+    $bodyFile = New-TemporaryFile
+    try {
+        @{ principalId = $principalId; resourceId = $graphSp.id; appRoleId = $roleId } |
+            ConvertTo-Json -Compress | Set-Content -Path $bodyFile -Encoding ascii
+        & az rest --method POST --url "$graph/servicePrincipals/$($graphSp.id)/appRoleAssignedTo" `
+            --headers 'Content-Type=application/json' --body "@$bodyFile" --output none
+        if ($LASTEXITCODE -eq 0) { Write-Host "  ${role}: granted" }
+        else { Write-Warning "  ${role}: FAILED"; $failed = $true }
+    }
+    finally {
+        Remove-Item -Path $bodyFile -ErrorAction SilentlyContinue
+    }
+}
+
+# Least privilege: point out a methods permission the current CONTACT_TARGET no longer needs (not removed
+# automatically, since switching the target back would need a Privileged Role Administrator again).
+if (-not $needsMethods) {
+    $methodsRoleId = Get-RoleId $methodsRole
+    $stale = if ($methodsRoleId) { Get-Assignment $methodsRoleId }
+    if ($stale) {
+        Write-Host "  ${methodsRole}: granted but not needed with CONTACT_TARGET=${contactTarget}; to remove it:"
+        Write-Host "    az rest --method DELETE --url $graph/servicePrincipals/$principalId/appRoleAssignments/$($stale.id)"
+    }
+}
+
+if ($failed) {
+    Write-Warning @"
+grant-graph-permissions: could not grant Microsoft Graph permissions to the identity $principalId.
+Granting Graph application permissions needs the Entra role Privileged Role Administrator or Global
+Administrator. Ask one to run, signed in with 'az login':
+  `$env:AZURE_IDENTITY_PRINCIPAL_ID='$principalId'; `$env:CONTACT_TARGET='$contactTarget'; ./infra/scripts/grant-graph-permissions.ps1
+"@
+    exit 1
+}

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Grants the app's user-assigned managed identity its Microsoft Graph application permissions (app roles).
+# azd runs it after `azd provision` (hooks.postprovision in azure.yaml); it can be run again at any time.
+#
+#   User.Read.All                           find users and read their current contact data
+#   User-Phone.ReadWrite.All                write mobilePhone and businessPhones
+#   User-Mail.ReadWrite.All                 write otherMails (the alternate email)
+#   UserAuthenticationMethod.ReadWrite.All  only when CONTACT_TARGET uses methods or both (for any field)
+#
+# Idempotent: roles already granted are skipped. Needs the Azure CLI signed in (az login) as a Privileged
+# Role Administrator or Global Administrator: the (Cloud) Application Administrator roles cannot grant
+# Microsoft Graph app roles.
+#
+# Input (azd exports its environment to hooks): AZURE_IDENTITY_PRINCIPAL_ID (the identity's object id) and
+# CONTACT_TARGET (default profile). GRAPH_GRANT_DRY_RUN=1 prints what would be granted and grants nothing.
+set -euo pipefail
+
+readonly graph_app_id=00000003-0000-0000-c000-000000000000 # Microsoft Graph, the same in every tenant
+readonly graph=https://graph.microsoft.com/v1.0
+
+principal_id=${AZURE_IDENTITY_PRINCIPAL_ID:-}
+contact_target=${CONTACT_TARGET:-profile}
+dry_run=${GRAPH_GRANT_DRY_RUN:-0}
+
+if [[ -z $principal_id ]]; then
+  echo "grant-graph-permissions: AZURE_IDENTITY_PRINCIPAL_ID is not set; run 'azd provision' first, or set it to the object id of the app's managed identity." >&2
+  exit 1
+fi
+
+# CONTACT_TARGET is one target for every field, or per field (mobilePhone=methods,officePhone=profile,...),
+# as shared/config.ts reads it. Prints each target it names; fails on anything else.
+targets_in() {
+  local value=${1//[[:space:]]/} pair field target
+  case $value in
+    profile | methods | both)
+      echo "$value"
+      return 0
+      ;;
+  esac
+  IFS=, read -ra pairs <<<"$value"
+  for pair in "${pairs[@]}"; do
+    field=${pair%%=*}
+    target=${pair#*=}
+    case $field in mobilePhone | officePhone | alternateEmail) ;; *) return 1 ;; esac
+    case $target in profile | methods | both) echo "$target" ;; *) return 1 ;; esac
+  done
+}
+
+if ! targets=$(targets_in "$contact_target"); then
+  echo "grant-graph-permissions: CONTACT_TARGET must be profile, methods or both, or per field like mobilePhone=methods,officePhone=profile (got '$contact_target')." >&2
+  exit 1
+fi
+
+roles=(User.Read.All User-Phone.ReadWrite.All User-Mail.ReadWrite.All)
+methods_role=UserAuthenticationMethod.ReadWrite.All
+needs_methods=0
+if grep -qxE 'methods|both' <<<"$targets"; then
+  needs_methods=1
+  roles+=("$methods_role")
+fi
+
+admin_hint() {
+  cat >&2 <<EOF
+grant-graph-permissions: could not grant Microsoft Graph permissions to the identity $principal_id.
+Granting Graph application permissions needs the Entra role Privileged Role Administrator or Global
+Administrator. Ask one to run, signed in with 'az login':
+  AZURE_IDENTITY_PRINCIPAL_ID=$principal_id CONTACT_TARGET='$contact_target' bash infra/scripts/grant-graph-permissions.sh
+EOF
+}
+
+# The Microsoft Graph service principal of this tenant, and its application permissions as "value<TAB>id".
+graph_sp_id=$(az ad sp show --id "$graph_app_id" --query id -o tsv | tr -d '\r')
+app_roles=$(az ad sp show --id "$graph_app_id" \
+  --query "appRoles[?contains(allowedMemberTypes, 'Application')].[value, id]" -o tsv)
+
+# A managed identity created seconds ago may not be visible to Graph yet: retry for about a minute.
+existing=
+for attempt in 1 2 3 4 5 6; do
+  if existing=$(az rest --method GET --url "$graph/servicePrincipals/$principal_id/appRoleAssignments" \
+    --query "value[?resourceId=='$graph_sp_id'].[appRoleId, id]" -o tsv); then
+    break
+  fi
+  if [[ $attempt == 6 ]]; then
+    echo "grant-graph-permissions: the service principal $principal_id is not visible in Microsoft Graph." >&2
+    exit 1
+  fi
+  echo "grant-graph-permissions: waiting for the new identity to reach Microsoft Graph (attempt $attempt)..."
+  sleep "${GRAPH_GRANT_RETRY_SECONDS:-10}"
+done
+
+role_id_of() {
+  awk -F '\t' -v value="$1" '$1 == value { print $2 }' <<<"$app_roles" | tr -d '\r'
+}
+
+granted_assignment_of() {
+  awk -F '\t' -v id="$1" '$1 == id { print $2 }' <<<"$existing" | tr -d '\r'
+}
+
+echo "grant-graph-permissions: Microsoft Graph permissions for identity $principal_id (CONTACT_TARGET=$contact_target)"
+failed=0
+for role in "${roles[@]}"; do
+  role_id=$(role_id_of "$role")
+  if [[ -z $role_id ]]; then
+    echo "  $role: not an application permission of Microsoft Graph in this tenant" >&2
+    failed=1
+    continue
+  fi
+  if [[ -n $(granted_assignment_of "$role_id") ]]; then
+    echo "  $role: already granted"
+    continue
+  fi
+  if [[ $dry_run == 1 ]]; then
+    echo "  $role: would grant (dry run)"
+    continue
+  fi
+  body="{\"principalId\":\"$principal_id\",\"resourceId\":\"$graph_sp_id\",\"appRoleId\":\"$role_id\"}"
+  if az rest --method POST --url "$graph/servicePrincipals/$graph_sp_id/appRoleAssignedTo" \
+    --headers Content-Type=application/json --body "$body" --output none; then
+    echo "  $role: granted"
+  else
+    echo "  $role: FAILED" >&2
+    failed=1
+  fi
+done
+
+# Least privilege: point out a methods permission the current CONTACT_TARGET no longer needs (not removed
+# automatically, since switching the target back would need a Privileged Role Administrator again).
+if [[ $needs_methods == 0 ]]; then
+  methods_role_id=$(role_id_of "$methods_role")
+  stale=$(granted_assignment_of "$methods_role_id")
+  if [[ -n $methods_role_id && -n $stale ]]; then
+    echo "  $methods_role: granted but not needed with CONTACT_TARGET=$contact_target; to remove it:"
+    echo "    az rest --method DELETE --url $graph/servicePrincipals/$principal_id/appRoleAssignments/$stale"
+  fi
+fi
+
+if [[ $failed == 1 ]]; then
+  admin_hint
+  exit 1
+fi

@@ -1,0 +1,61 @@
+import type { SeedUser, TenantSeed } from "../../local/graphEmulator/EmulatedTenant.js";
+
+/** Fictional users for pipeline tests: each exists to exercise one rule. */
+export const users = {
+  newHire: { id: "00000000-0000-4000-8000-000000000001", userPrincipalName: "new.hire@contoso.example", employeeId: "E1" },
+  reformat: {
+    id: "00000000-0000-4000-8000-000000000002",
+    userPrincipalName: "reformat.me@contoso.example",
+    employeeId: "E2",
+    mobilePhone: "(425) 555-0147",
+  },
+  synced: {
+    id: "00000000-0000-4000-8000-000000000003",
+    userPrincipalName: "synced.user@contoso.example",
+    employeeId: "E3",
+    onPremisesSyncEnabled: true,
+    mobilePhone: null,
+    businessPhones: [],
+  },
+  admin: {
+    id: "00000000-0000-4000-8000-000000000004",
+    userPrincipalName: "global.admin@contoso.example",
+    employeeId: "E4",
+    adminRoles: ["Global Administrator"],
+  },
+  registered: {
+    id: "00000000-0000-4000-8000-000000000005",
+    userPrincipalName: "registered.user@contoso.example",
+    employeeId: "E5",
+    authentication: { phoneMethods: [{ phoneType: "mobile", phoneNumber: "+1 2065550199" }] },
+  },
+} satisfies Record<string, SeedUser>;
+
+/** A small tenant holding the users above. `bypass` = AD keeps mastering synced mobiles (Graph refuses overrides). */
+export function pipelineTenant(bypass = false): TenantSeed {
+  return { tenant: { domain: "contoso.example", bypassDirSyncOverridesEnabled: bypass }, users: Object.values(users) };
+}
+
+let sequence = 0;
+
+/** A valid ContactEvent for `user`, with a fresh eventId unless one is given. */
+export function anEvent(
+  user: { userPrincipalName?: string; employeeId?: string; id?: string },
+  contact: Record<string, unknown>,
+  overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
+  sequence += 1;
+  // Only the identifiers: a seed user carries more properties than an event may name.
+  const ref = Object.fromEntries(
+    (["id", "userPrincipalName", "employeeId"] as const).filter((key) => user[key]).map((key) => [key, user[key]]),
+  );
+  return {
+    eventId: `test-${process.pid}-${sequence}`,
+    source: "test",
+    occurredAt: new Date(Date.UTC(2026, 10, 24, 9, 0, sequence)).toISOString(),
+    user: ref,
+    country: "US",
+    contact,
+    ...overrides,
+  };
+}
