@@ -10,7 +10,10 @@ import { dependencyProblem, parseJson, problem, readBody } from "../shared/httpR
 const maxBodyBytes = 16 * 1024;
 
 /** Helpdesk/admin fix: the queue path's rules and planner, run now for one user, audited with the caller's name. */
-export async function fixContactInfo(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+export async function fixContactInfo(
+  request: HttpRequest,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
   const services = appServices();
   const access = authorizeCaller(request.headers, [services.settings.CONTACT_ADMIN_ROLE]);
   if (!access.ok) return problem(access.status, access.code, access.message);
@@ -29,7 +32,8 @@ export async function fixContactInfo(request: HttpRequest, context: InvocationCo
     if (result.kind === "invalid") {
       return problem(400, "invalid_contact", "The request has fields SSPR cannot use.", result.issues);
     }
-    if (result.kind === "notFound") return problem(404, "user_not_found", "No user has that object id, UPN or employeeId.");
+    if (result.kind === "notFound")
+      return problem(404, "user_not_found", "No user has that object id, UPN or employeeId.");
     context.log(`${result.outcome.eventId} ${result.outcome.status} by ${access.caller.name}`);
     return { status: 200, jsonBody: result.outcome };
   } catch (err) {

@@ -9,13 +9,20 @@ import { dependencyProblem, problem } from "../shared/httpResponses.js";
 import { userReadiness } from "../shared/readiness.js";
 
 /** Helpdesk read: a user's contact fields, authentication methods, sync status and SSPR readiness per field. */
-export async function getContactInfo(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+export async function getContactInfo(
+  request: HttpRequest,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
   const { settings, directory, rules } = appServices();
-  const access = authorizeCaller(request.headers, [settings.CONTACT_READER_ROLE, settings.CONTACT_ADMIN_ROLE]);
+  const access = authorizeCaller(request.headers, [
+    settings.CONTACT_READER_ROLE,
+    settings.CONTACT_ADMIN_ROLE,
+  ]);
   if (!access.ok) return problem(access.status, access.code, access.message);
   const countryParam = request.query.get("country");
   const country = countryParam ? toCountryCode(countryParam) : rules.defaultCountry;
-  if (countryParam && !country) return problem(400, "country_unknown", "country must be an ISO 3166-1 alpha-2 code or a country name.");
+  if (countryParam && !country)
+    return problem(400, "country_unknown", "country must be an ISO 3166-1 alpha-2 code or a country name.");
   try {
     const user = await directory.findUser(userRefFromKey(request.params.user ?? ""));
     if (!user) return problem(404, "user_not_found", "No user has that object id, UPN or employeeId.");
@@ -25,7 +32,8 @@ export async function getContactInfo(request: HttpRequest, context: InvocationCo
       methods = await directory.listAuthMethods(user.id);
     } catch (err) {
       // Reading methods needs UserAuthenticationMethod.Read.All, which a profile-only deployment doesn't hold.
-      if (!(err instanceof GraphRequestError) || (err.kind !== "forbidden" && err.kind !== "unauthorized")) throw err;
+      if (!(err instanceof GraphRequestError) || (err.kind !== "forbidden" && err.kind !== "unauthorized"))
+        throw err;
       methodsNote = "not permitted: the app has no UserAuthenticationMethod permission";
     }
     const readiness = userReadiness(user, methods, {
@@ -43,7 +51,11 @@ export async function getContactInfo(request: HttpRequest, context: InvocationCo
           employeeId: user.employeeId,
           onPremisesSyncEnabled: user.onPremisesSyncEnabled,
         },
-        profile: { mobilePhone: user.mobilePhone, businessPhones: user.businessPhones, otherMails: user.otherMails },
+        profile: {
+          mobilePhone: user.mobilePhone,
+          businessPhones: user.businessPhones,
+          otherMails: user.otherMails,
+        },
         methods: methods ?? null,
         ...(methodsNote ? { methodsNote } : {}),
         readiness,

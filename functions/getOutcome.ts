@@ -5,9 +5,15 @@ import { register } from "../shared/functionRegistry.js";
 import { dependencyProblem, problem } from "../shared/httpResponses.js";
 
 /** The recorded outcome of one event, by its eventId. */
-export async function getOutcome(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+export async function getOutcome(
+  request: HttpRequest,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
   const { settings, outcomes } = appServices();
-  const access = authorizeCaller(request.headers, [settings.CONTACT_READER_ROLE, settings.CONTACT_ADMIN_ROLE]);
+  const access = authorizeCaller(request.headers, [
+    settings.CONTACT_READER_ROLE,
+    settings.CONTACT_ADMIN_ROLE,
+  ]);
   if (!access.ok) return problem(access.status, access.code, access.message);
   try {
     const outcome = await outcomes.get(request.params.eventId ?? "");

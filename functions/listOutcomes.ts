@@ -10,9 +10,15 @@ const defaultTop = 20;
 const maxTop = 100;
 
 /** A user's outcomes, latest first: `?user=` object id, UPN or employeeId, `&top=` 1–100. */
-export async function listOutcomes(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+export async function listOutcomes(
+  request: HttpRequest,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
   const { settings, outcomes } = appServices();
-  const access = authorizeCaller(request.headers, [settings.CONTACT_READER_ROLE, settings.CONTACT_ADMIN_ROLE]);
+  const access = authorizeCaller(request.headers, [
+    settings.CONTACT_READER_ROLE,
+    settings.CONTACT_ADMIN_ROLE,
+  ]);
   if (!access.ok) return problem(access.status, access.code, access.message);
   const user = request.query.get("user")?.trim();
   if (!user) return problem(400, "user_required", "Name the user: ?user=<object id, UPN or employeeId>.");

@@ -13,7 +13,9 @@ export async function loadFunctions(): Promise<readonly Registration[]> {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const dir = path.join(here, "..", "functions");
   const extension = path.extname(fileURLToPath(import.meta.url));
-  const files = (await readdir(dir)).filter((file) => file.endsWith(extension) && !file.endsWith(".d.ts")).sort();
+  const files = (await readdir(dir))
+    .filter((file) => file.endsWith(extension) && !file.endsWith(".d.ts"))
+    .sort();
   for (const file of files) await import(pathToFileURL(path.join(dir, file)).href);
   return registrations;
 }

@@ -1,10 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { HttpFunctionOptions, StorageQueueFunctionOptions, TimerFunctionOptions } from "@azure/functions";
+import type {
+  HttpFunctionOptions,
+  StorageQueueFunctionOptions,
+  TimerFunctionOptions,
+} from "@azure/functions";
 // Bundled CommonJS: Node's ESM loader sees only the default export.
 import functions from "@azure/functions";
-import type { QueueClient } from "@azure/storage-queue";
 import { Cron } from "croner";
 import type { Settings } from "../shared/config.js";
 import type { Registration } from "../shared/functionRegistry.js";
@@ -57,12 +60,20 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const pollers = options.registrations
     .filter((r) => r.kind === "storageQueue")
     .map((r) =>
-      startQueuePoller(r.name, r.options, options.settings, {
-        ...queueSettings,
-        maxPollingIntervalMs: options.maxPollingIntervalMs ?? queueSettings.maxPollingIntervalMs,
-      }, log),
+      startQueuePoller(
+        r.name,
+        r.options,
+        options.settings,
+        {
+          ...queueSettings,
+          maxPollingIntervalMs: options.maxPollingIntervalMs ?? queueSettings.maxPollingIntervalMs,
+        },
+        log,
+      ),
     );
-  const timers = options.registrations.filter((r) => r.kind === "timer").map((r) => startTimer(r.name, r.options, log));
+  const timers = options.registrations
+    .filter((r) => r.kind === "timer")
+    .map((r) => startTimer(r.name, r.options, log));
 
   return {
     url: `http://127.0.0.1:${port}`,
@@ -198,7 +209,8 @@ function invocationContext(
     invocationId: randomUUID(),
     triggerMetadata,
     options: { trigger: { type: triggerType, name: "trigger" } },
-    logHandler: (level, ...args) => log(`[${functionName}] ${level === "information" ? "" : `${level}: `}${args.map(String).join(" ")}`),
+    logHandler: (level, ...args) =>
+      log(`[${functionName}] ${level === "information" ? "" : `${level}: `}${args.map(String).join(" ")}`),
   });
 }
 
@@ -248,7 +260,8 @@ function startQueuePoller(
         if (!stopped) log(`[${name}] queue poll failed: ${err instanceof Error ? err.message : String(err)}`);
       }
       // Poll at once while there is work; otherwise back off exponentially up to maxPollingInterval.
-      delayMs = received > 0 ? 0 : Math.min(Math.max(delayMs * 2, minPollingIntervalMs), host.maxPollingIntervalMs);
+      delayMs =
+        received > 0 ? 0 : Math.min(Math.max(delayMs * 2, minPollingIntervalMs), host.maxPollingIntervalMs);
       if (!stopped && delayMs > 0) await sleep(delayMs);
     }
   })();
@@ -267,7 +280,9 @@ function startQueuePoller(
       return;
     }
     const text =
-      host.messageEncoding === "base64" ? Buffer.from(message.messageText, "base64").toString("utf8") : message.messageText;
+      host.messageEncoding === "base64"
+        ? Buffer.from(message.messageText, "base64").toString("utf8")
+        : message.messageText;
     const context = invocationContext(
       name,
       "queueTrigger",
@@ -286,11 +301,18 @@ function startQueuePoller(
       await options.handler(parseQueuePayload(text), context);
       await queue.deleteMessage(message.messageId, message.popReceipt);
     } catch (err) {
-      log(`[${name}] attempt ${message.dequeueCount} failed: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
+      log(
+        `[${name}] attempt ${message.dequeueCount} failed: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`,
+      );
       if (message.dequeueCount >= host.maxDequeueCount) {
         await moveToPoison(message);
       } else {
-        await queue.updateMessage(message.messageId, message.popReceipt, undefined, host.visibilityTimeoutMs / 1000);
+        await queue.updateMessage(
+          message.messageId,
+          message.popReceipt,
+          undefined,
+          host.visibilityTimeoutMs / 1000,
+        );
       }
     }
   }
@@ -299,7 +321,9 @@ function startQueuePoller(
     await poison.createIfNotExists();
     await poison.sendMessage(message.messageText);
     await queue.deleteMessage(message.messageId, message.popReceipt);
-    log(`[${name}] message ${message.messageId} moved to ${queueName}-poison after ${host.maxDequeueCount} attempts`);
+    log(
+      `[${name}] message ${message.messageId} moved to ${queueName}-poison after ${host.maxDequeueCount} attempts`,
+    );
   }
 
   return {
@@ -324,7 +348,11 @@ function parseQueuePayload(text: string): unknown {
   }
 }
 
-function startTimer(name: string, options: TimerFunctionOptions, log: (line: string) => void): { stop(): void } {
+function startTimer(
+  name: string,
+  options: TimerFunctionOptions,
+  log: (line: string) => void,
+): { stop(): void } {
   // NCRONTAB has six fields, seconds first, which croner reads as is; Azure runs schedules in UTC.
   const job = new Cron(options.schedule, { timezone: "UTC", protect: true }, async () => {
     const next = job.nextRun();
@@ -333,7 +361,11 @@ function startTimer(name: string, options: TimerFunctionOptions, log: (line: str
         {
           isPastDue: false,
           schedule: { adjustForDST: false },
-          scheduleStatus: { last: new Date().toISOString(), next: next?.toISOString() ?? "", lastUpdated: new Date().toISOString() },
+          scheduleStatus: {
+            last: new Date().toISOString(),
+            next: next?.toISOString() ?? "",
+            lastUpdated: new Date().toISOString(),
+          },
         },
         invocationContext(name, "timerTrigger", {}, log),
       );

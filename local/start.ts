@@ -46,17 +46,28 @@ async function main(): Promise<void> {
     resetAppServices();
     const s = settings();
 
-    const host = await startLocalHost({ registrations: await loadFunctions(), settings: s, maxPollingIntervalMs: 2_000 });
+    const host = await startLocalHost({
+      registrations: await loadFunctions(),
+      settings: s,
+      maxPollingIntervalMs: 2_000,
+    });
     stops.push(host.close);
     console.log(`functions http://127.0.0.1:${new URL(host.url).port}/api/…  queue ${s.ONBOARDING_QUEUE}\n`);
 
-    const events = JSON.parse(await readFile(projectFile("samples/new-hires.json"), "utf8")) as { eventId: string }[];
+    const events = JSON.parse(await readFile(projectFile("samples/new-hires.json"), "utf8")) as {
+      eventId: string;
+    }[];
     const queue = new StorageEventQueue(queueClient(s, s.ONBOARDING_QUEUE));
     for (const event of events) await queue.send(event);
     host.poke();
-    console.log(`enqueued ${events.length} sample new-hire events from samples/new-hires.json; waiting for outcomes…\n`);
+    console.log(
+      `enqueued ${events.length} sample new-hire events from samples/new-hires.json; waiting for outcomes…\n`,
+    );
 
-    const outcomes = await waitForOutcomes(new TableOutcomeLog(tableClient(s, s.OUTCOMES_TABLE)), events.map((e) => e.eventId));
+    const outcomes = await waitForOutcomes(
+      new TableOutcomeLog(tableClient(s, s.OUTCOMES_TABLE)),
+      events.map((e) => e.eventId),
+    );
     printOutcomes(outcomes);
 
     if (once) {
@@ -80,7 +91,11 @@ Press Ctrl-C to stop.`);
   }
 }
 
-async function waitForOutcomes(log: TableOutcomeLog, eventIds: string[], timeoutMs = 60_000): Promise<(Outcome | undefined)[]> {
+async function waitForOutcomes(
+  log: TableOutcomeLog,
+  eventIds: string[],
+  timeoutMs = 60_000,
+): Promise<(Outcome | undefined)[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const outcomes = await Promise.all(eventIds.map((id) => log.get(id)));
@@ -96,17 +111,33 @@ function printOutcomes(outcomes: (Outcome | undefined)[]): void {
     o?.eventId ?? "?",
     o?.userPrincipalName ?? o?.employeeId ?? "",
     o?.status ?? "(no outcome yet)",
-    o ? o.fields.map((f) => `${f.field}/${f.target} ${f.action}${f.after ? ` ${f.after}` : ""}`).join("; ") || o.message : "",
+    o
+      ? o.fields.map((f) => `${f.field}/${f.target} ${f.action}${f.after ? ` ${f.after}` : ""}`).join("; ") ||
+        o.message
+      : "",
   ]);
   const header = ["event", "user", "status", "fields (masked)"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd();
   console.log(line(header));
   console.log(line(widths.map((w) => "-".repeat(w))));
   for (const row of rows) console.log(line(row));
   for (const o of outcomes) {
-    if (o && (o.status === "rejected" || o.status === "skipped" || o.status === "failed" || o.status === "partial")) {
-      const why = o.errors.length > 0 ? o.errors.map((e) => `${e.field}: ${e.message}`).join(" | ") : o.fields.filter((f) => f.action === "skipped" || f.action === "failed").map((f) => `${f.field}: ${f.reason}`).join(" | ");
+    if (
+      o &&
+      (o.status === "rejected" || o.status === "skipped" || o.status === "failed" || o.status === "partial")
+    ) {
+      const why =
+        o.errors.length > 0
+          ? o.errors.map((e) => `${e.field}: ${e.message}`).join(" | ")
+          : o.fields
+              .filter((f) => f.action === "skipped" || f.action === "failed")
+              .map((f) => `${f.field}: ${f.reason}`)
+              .join(" | ");
       console.log(`  ${o.eventId}: ${why || o.message}`);
     }
   }

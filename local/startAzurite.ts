@@ -42,24 +42,34 @@ export async function startAzurite(options: { timeoutMs?: number } = {}): Promis
   };
 }
 
-function waitForPorts(child: ChildProcess, timeoutMs: number): Promise<Record<"blob" | "queue" | "table", number>> {
+function waitForPorts(
+  child: ChildProcess,
+  timeoutMs: number,
+): Promise<Record<"blob" | "queue" | "table", number>> {
   return new Promise((resolve, reject) => {
     const ports: Partial<Record<"blob" | "queue" | "table", number>> = {};
     let output = "";
-    const timer = setTimeout(() => fail(new Error(`Azurite did not start within ${timeoutMs} ms:\n${output}`)), timeoutMs);
+    const timer = setTimeout(
+      () => fail(new Error(`Azurite did not start within ${timeoutMs} ms:\n${output}`)),
+      timeoutMs,
+    );
     const fail = (err: Error) => {
       clearTimeout(timer);
       child.kill();
       reject(err);
     };
     child.on("error", fail);
-    child.on("exit", (code) => fail(new Error(`Azurite exited with code ${code} before it was ready:\n${output}`)));
+    child.on("exit", (code) =>
+      fail(new Error(`Azurite exited with code ${code} before it was ready:\n${output}`)),
+    );
     child.stderr?.on("data", (chunk: Buffer) => {
       output += chunk.toString();
     });
     child.stdout?.on("data", (chunk: Buffer) => {
       output += chunk.toString();
-      for (const match of output.matchAll(/Azurite (Blob|Queue|Table) service is successfully listening at http:\/\/[^:]+:(\d+)/g)) {
+      for (const match of output.matchAll(
+        /Azurite (Blob|Queue|Table) service is successfully listening at http:\/\/[^:]+:(\d+)/g,
+      )) {
         ports[match[1]?.toLowerCase() as "blob" | "queue" | "table"] = Number(match[2]);
       }
       if (ports.blob && ports.queue && ports.table) {

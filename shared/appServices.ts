@@ -51,6 +51,13 @@ function buildServices(s: Settings): AppServices {
     onboardingQueue,
     rules,
     policy,
-    syncDeps: { directory, outcomes, queue: onboardingQueue, rules, policy, userWaitHours: s.USER_WAIT_HOURS },
+    syncDeps: {
+      directory,
+      outcomes,
+      queue: onboardingQueue,
+      rules,
+      policy,
+      userWaitHours: s.USER_WAIT_HOURS,
+    },
   };
 }

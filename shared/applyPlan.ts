@@ -1,7 +1,7 @@
 import type { Directory } from "./directory.js";
-import { writeFailureOf } from "./writeFailure.js";
 import { writingActions } from "./outcome.js";
 import type { FieldPlan, MethodOp, SyncPlan } from "./syncPlanner.js";
+import { writeFailureOf } from "./writeFailure.js";
 
 /** What applying a plan did: each field's final action, and Graph's request ids for anything refused. */
 export interface Applied {

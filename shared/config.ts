@@ -35,7 +35,8 @@ const settingsSchema = z.object({
       if (!targets) {
         ctx.addIssue({
           code: "custom",
-          message: "must be profile, methods or both, or per field like mobilePhone=methods,officePhone=profile",
+          message:
+            "must be profile, methods or both, or per field like mobilePhone=methods,officePhone=profile",
         });
         return z.NEVER;
       }

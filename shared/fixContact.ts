@@ -39,10 +39,22 @@ export async function fixContact(
 ): Promise<FixResult> {
   const now = request.now ?? new Date();
   if (typeof request.body !== "object" || request.body === null || Array.isArray(request.body)) {
-    return { kind: "invalid", issues: [{ field: "body", code: "body_not_object", message: "The body must be a JSON object.", hint: 'e.g. {"mobilePhone": "+1 4255550147"}' }] };
+    return {
+      kind: "invalid",
+      issues: [
+        {
+          field: "body",
+          code: "body_not_object",
+          message: "The body must be a JSON object.",
+          hint: 'e.g. {"mobilePhone": "+1 4255550147"}',
+        },
+      ],
+    };
   }
   const body = request.body as Record<string, unknown>;
-  const options = fixOptions.safeParse(Object.fromEntries(Object.entries(body).filter(([key]) => optionKeys.has(key))));
+  const options = fixOptions.safeParse(
+    Object.fromEntries(Object.entries(body).filter(([key]) => optionKeys.has(key))),
+  );
   if (!options.success) {
     return {
       kind: "invalid",
@@ -68,7 +80,10 @@ export async function fixContact(
   );
   if (!validated.ok) {
     // The body is flat; report its own field names rather than the event's `contact.` paths.
-    return { kind: "invalid", issues: validated.issues.map((issue) => ({ ...issue, field: issue.field.replace(/^contact\./, "") })) };
+    return {
+      kind: "invalid",
+      issues: validated.issues.map((issue) => ({ ...issue, field: issue.field.replace(/^contact\./, "") })),
+    };
   }
 
   const previous = await deps.outcomes.get(request.eventId);
@@ -81,10 +96,16 @@ export async function fixContact(
   const policy: SyncPolicy = {
     ...deps.policy,
     mode: options.data.mode ?? deps.policy.mode,
-    target: target ? { mobilePhone: target, officePhone: target, alternateEmail: target } : deps.policy.target,
+    target: target
+      ? { mobilePhone: target, officePhone: target, alternateEmail: target }
+      : deps.policy.target,
   };
   const dryRun = options.data.dryRun === true;
-  const result = await runSync(deps.directory, user, validated.value.contact, { policy, dryRun, ...(country ? { country } : {}) });
+  const result = await runSync(deps.directory, user, validated.value.contact, {
+    policy,
+    dryRun,
+    ...(country ? { country } : {}),
+  });
   const outcome: Outcome = {
     eventId: event.eventId,
     status: result.status,

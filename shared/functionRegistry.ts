@@ -1,4 +1,8 @@
-import type { HttpFunctionOptions, StorageQueueFunctionOptions, TimerFunctionOptions } from "@azure/functions";
+import type {
+  HttpFunctionOptions,
+  StorageQueueFunctionOptions,
+  TimerFunctionOptions,
+} from "@azure/functions";
 // The package is a bundled CommonJS module whose named exports Node's ESM loader cannot see: use the default.
 import functions from "@azure/functions";
 

@@ -3,7 +3,12 @@ import { GraphRequestError } from "./graphRequestError.js";
 import type { RuleIssue } from "./result.js";
 
 /** An error answer in Graph's shape (`{error:{code,message}}`), which the product's users already read. */
-export function problem(status: number, code: string, message: string, details?: RuleIssue[]): HttpResponseInit {
+export function problem(
+  status: number,
+  code: string,
+  message: string,
+  details?: RuleIssue[],
+): HttpResponseInit {
   return { status, jsonBody: { error: { code, message, ...(details ? { details } : {}) } } };
 }
 
@@ -22,7 +27,11 @@ export async function readBody(
   if (!options.contentTypes.includes(contentType)) {
     return {
       ok: false,
-      response: problem(415, "unsupported_media_type", `Send the body as ${options.contentTypes.join(" or ")}.`),
+      response: problem(
+        415,
+        "unsupported_media_type",
+        `Send the body as ${options.contentTypes.join(" or ")}.`,
+      ),
     };
   }
   const declared = Number(request.headers.get("content-length") ?? "0");
@@ -34,7 +43,9 @@ export async function readBody(
 }
 
 /** Parses JSON, or gives the 400 to answer. */
-export function parseJson(raw: Buffer): { ok: true; value: unknown } | { ok: false; response: HttpResponseInit } {
+export function parseJson(
+  raw: Buffer,
+): { ok: true; value: unknown } | { ok: false; response: HttpResponseInit } {
   try {
     return { ok: true, value: JSON.parse(raw.toString("utf8")) };
   } catch {
@@ -55,7 +66,11 @@ export function dependencyProblem(err: unknown): HttpResponseInit {
       case "transient": {
         const retryAfter = Math.max(1, Math.ceil((err.retryAfterMs ?? 5000) / 1000));
         return {
-          ...problem(503, `graph_${err.kind}`, `Microsoft Graph is busy or unavailable; retry in ${retryAfter} s${requestId}.`),
+          ...problem(
+            503,
+            `graph_${err.kind}`,
+            `Microsoft Graph is busy or unavailable; retry in ${retryAfter} s${requestId}.`,
+          ),
           headers: { "Retry-After": String(retryAfter) },
         };
       }
@@ -67,7 +82,11 @@ export function dependencyProblem(err: unknown): HttpResponseInit {
           `Microsoft Graph refused this app's credentials or permissions${requestId}; an admin must check its Graph app roles.`,
         );
       case "ambiguous":
-        return problem(409, "user_ambiguous", `More than one user matches that employeeId${requestId}; use the UPN or object id.`);
+        return problem(
+          409,
+          "user_ambiguous",
+          `More than one user matches that employeeId${requestId}; use the UPN or object id.`,
+        );
       default:
         return problem(502, `graph_${err.kind}`, `Microsoft Graph rejected the request${requestId}.`);
     }

@@ -10,7 +10,8 @@ export function projectFile(name: string): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   while (!existsSync(path.join(dir, "package.json"))) {
     const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`Cannot find the project root above ${fileURLToPath(import.meta.url)}`);
+    if (parent === dir)
+      throw new Error(`Cannot find the project root above ${fileURLToPath(import.meta.url)}`);
     dir = parent;
   }
   return path.join(dir, name);

@@ -30,7 +30,11 @@ export interface ReadinessOptions {
 }
 
 /** Judges the SSPR readiness of every contact field of a user's profile (and methods, when given). */
-export function userReadiness(user: UserContactState, methods: AuthMethods | undefined, options: ReadinessOptions): FieldReadiness[] {
+export function userReadiness(
+  user: UserContactState,
+  methods: AuthMethods | undefined,
+  options: ReadinessOptions,
+): FieldReadiness[] {
   const synced = user.onPremisesSyncEnabled === true;
   const fields = [
     phoneReadiness("mobilePhone", "profile", user.mobilePhone, options, synced),
@@ -57,8 +61,11 @@ export function phoneReadiness(
   options: ReadinessOptions,
   synced: boolean,
 ): FieldReadiness {
-  const where = synced ? `set \`${field === "mobilePhone" ? "mobile" : "telephoneNumber"}\` in AD DS` : "PATCH contact-info or run backfill";
-  if (value === null || value.trim() === "") return { field, source, verdict: "missing", action: `add one: ${where}` };
+  const where = synced
+    ? `set \`${field === "mobilePhone" ? "mobile" : "telephoneNumber"}\` in AD DS`
+    : "PATCH contact-info or run backfill";
+  if (value === null || value.trim() === "")
+    return { field, source, verdict: "missing", action: `add one: ${where}` };
   const result = normalizePhone(value, {
     field,
     validation: options.phoneValidation,
@@ -87,10 +94,19 @@ export function phoneReadiness(
 }
 
 /** Judges one alternate email value. */
-export function emailReadiness(source: WriteTarget, value: string | null, options: ReadinessOptions): FieldReadiness {
+export function emailReadiness(
+  source: WriteTarget,
+  value: string | null,
+  options: ReadinessOptions,
+): FieldReadiness {
   const field = "alternateEmail" as const;
   if (value === null || value.trim() === "") {
-    return { field, source, verdict: "missing", action: "add a personal address: PATCH contact-info or run backfill" };
+    return {
+      field,
+      source,
+      verdict: "missing",
+      action: "add a personal address: PATCH contact-info or run backfill",
+    };
   }
   const result = normalizeEmail(value, { field, organizationDomains: options.organizationDomains });
   if (!result.ok) {

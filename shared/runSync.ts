@@ -2,7 +2,14 @@ import type { CountryCode } from "libphonenumber-js";
 import { applyPlan } from "./applyPlan.js";
 import type { Directory, UserContactState } from "./directory.js";
 import { type OutcomeStatus, writingActions } from "./outcome.js";
-import { type DesiredContact, type FieldPlan, needsMethods, planSync, type SyncPlan, type SyncPolicy } from "./syncPlanner.js";
+import {
+  type DesiredContact,
+  type FieldPlan,
+  needsMethods,
+  planSync,
+  type SyncPlan,
+  type SyncPolicy,
+} from "./syncPlanner.js";
 
 /** What one sync did (or, for a dry run, would do) to one user. */
 export interface SyncResult {
@@ -23,7 +30,9 @@ export async function runSync(
   contact: DesiredContact,
   options: { policy: SyncPolicy; country?: CountryCode; dryRun?: boolean },
 ): Promise<SyncResult> {
-  const methods = needsMethods(options.policy, contact) ? await directory.listAuthMethods(user.id) : undefined;
+  const methods = needsMethods(options.policy, contact)
+    ? await directory.listAuthMethods(user.id)
+    : undefined;
   const plan = planSync({
     user,
     contact,
@@ -31,7 +40,9 @@ export async function runSync(
     ...(methods ? { methods } : {}),
     ...(options.country ? { country: options.country } : {}),
   });
-  const { fields, requestIds } = options.dryRun ? { fields: plan.fields, requestIds: [] } : await applyPlan(directory, user.id, plan);
+  const { fields, requestIds } = options.dryRun
+    ? { fields: plan.fields, requestIds: [] }
+    : await applyPlan(directory, user.id, plan);
   const status = statusOf(fields);
   return { status, plan, fields, requestIds, message: summaryOf(status, fields, options.dryRun === true) };
 }

@@ -1,6 +1,6 @@
 import { TableClient } from "@azure/data-tables";
 import { DefaultAzureCredential } from "@azure/identity";
-import { QueueClient, QueueServiceClient } from "@azure/storage-queue";
+import { type QueueClient, QueueServiceClient } from "@azure/storage-queue";
 import type { Settings } from "./config.js";
 import { ConfigError } from "./errors.js";
 
@@ -13,7 +13,10 @@ export function queueClient(settings: Settings, queueName: string): QueueClient 
   if (settings.AzureWebJobsStorage) {
     return QueueServiceClient.fromConnectionString(settings.AzureWebJobsStorage).getQueueClient(queueName);
   }
-  const uri = requireUri(settings.AzureWebJobsStorage__queueServiceUri, "AzureWebJobsStorage__queueServiceUri");
+  const uri = requireUri(
+    settings.AzureWebJobsStorage__queueServiceUri,
+    "AzureWebJobsStorage__queueServiceUri",
+  );
   return new QueueServiceClient(uri, credential(settings)).getQueueClient(queueName);
 }
 
@@ -25,7 +28,10 @@ export function tableClient(settings: Settings, tableName: string): TableClient 
       allowInsecureConnection: settings.AzureWebJobsStorage.includes("http://"),
     });
   }
-  const uri = requireUri(settings.AzureWebJobsStorage__tableServiceUri, "AzureWebJobsStorage__tableServiceUri");
+  const uri = requireUri(
+    settings.AzureWebJobsStorage__tableServiceUri,
+    "AzureWebJobsStorage__tableServiceUri",
+  );
   return new TableClient(uri, tableName, credential(settings));
 }
 

@@ -40,7 +40,11 @@ const maxDeferralSeconds = 6 * 3600;
  * Safe under at-least-once delivery: a final outcome is written once, and a duplicate makes no Graph call.
  * Throws only for transient failures, after recording `failed` on the last allowed attempt.
  */
-export async function syncContactEvent(message: unknown, delivery: Delivery, deps: SyncDeps): Promise<Outcome> {
+export async function syncContactEvent(
+  message: unknown,
+  delivery: Delivery,
+  deps: SyncDeps,
+): Promise<Outcome> {
   const now = deps.now?.() ?? new Date();
   const validated = validateContactEvent(message, deps.rules);
   if (!validated.ok) {
@@ -59,11 +63,18 @@ export async function syncContactEvent(message: unknown, delivery: Delivery, dep
     // Another delivery of this event is being processed; look again once its lease ends.
     const delaySeconds = Math.max(1, Math.ceil((claim.leaseUntil.getTime() - now.getTime()) / 1000));
     await deps.queue.send(message, { delaySeconds });
-    return { ...baseOutcome(event.eventId, event, now, "deferred"), message: "another delivery is in progress" };
+    return {
+      ...baseOutcome(event.eventId, event, now, "deferred"),
+      message: "another delivery is in progress",
+    };
   }
 
   const pending = claim.previous;
-  if (pending?.status === "deferred" && pending.nextAttemptAt && now.getTime() < Date.parse(pending.nextAttemptAt) - 5_000) {
+  if (
+    pending?.status === "deferred" &&
+    pending.nextAttemptAt &&
+    now.getTime() < Date.parse(pending.nextAttemptAt) - 5_000
+  ) {
     // An extra copy of a deferred event (its deferral was sent twice); the scheduled copy will do the work.
     await deps.outcomes.release(event.eventId, claim.token);
     return pending;
@@ -85,7 +96,10 @@ export async function syncContactEvent(message: unknown, delivery: Delivery, dep
       return logged(deps, outcome);
     }
 
-    const result = await runSync(deps.directory, user, contact, { policy: deps.policy, ...(country ? { country } : {}) });
+    const result = await runSync(deps.directory, user, contact, {
+      policy: deps.policy,
+      ...(country ? { country } : {}),
+    });
     outcome.fields = result.fields.map(toFieldOutcome);
     outcome.requestIds = result.requestIds;
     outcome.status = result.status;
@@ -106,7 +120,13 @@ export async function syncContactEvent(message: unknown, delivery: Delivery, dep
   }
 }
 
-async function defer(outcome: Outcome, message: unknown, now: Date, deps: SyncDeps, token: string): Promise<Outcome> {
+async function defer(
+  outcome: Outcome,
+  message: unknown,
+  now: Date,
+  deps: SyncDeps,
+  token: string,
+): Promise<Outcome> {
   const waitedMs = now.getTime() - Date.parse(outcome.firstSeenAt);
   if (waitedMs >= deps.userWaitHours * 3_600_000) {
     outcome.status = "failed";
@@ -147,7 +167,8 @@ function userFields(user: UserContactState): Partial<Outcome> {
 function baseOutcome(eventId: string, input: unknown, now: Date, status: OutcomeStatus): Outcome {
   const record = isRecord(input) ? input : {};
   const user = isRecord(record.user) ? record.user : {};
-  const text = (value: unknown) => (typeof value === "string" && value.length > 0 && value.length <= 256 ? value : undefined);
+  const text = (value: unknown) =>
+    typeof value === "string" && value.length > 0 && value.length <= 256 ? value : undefined;
   const source = text(record.source) ?? "unknown";
   return {
     eventId,
@@ -171,15 +192,24 @@ function baseOutcome(eventId: string, input: unknown, now: Date, status: Outcome
 
 /** An invalid message may lack a usable event id; a hash of its content still makes its record unique and stable. */
 function eventIdOf(message: unknown): string {
-  if (isRecord(message) && typeof message.eventId === "string" && message.eventId.length >= 1 && message.eventId.length <= 128) {
+  if (
+    isRecord(message) &&
+    typeof message.eventId === "string" &&
+    message.eventId.length >= 1 &&
+    message.eventId.length <= 128
+  ) {
     return message.eventId;
   }
-  const content = typeof message === "string" ? message : JSON.stringify(message) ?? String(message);
+  const content = typeof message === "string" ? message : (JSON.stringify(message) ?? String(message));
   return `invalid-${createHash("sha256").update(content).digest("hex").slice(0, 32)}`;
 }
 
 /** Drops the null and empty identifiers an event may carry. */
-export function toUserRef(user: { id?: string | null; userPrincipalName?: string | null; employeeId?: string | null }): UserRef {
+export function toUserRef(user: {
+  id?: string | null;
+  userPrincipalName?: string | null;
+  employeeId?: string | null;
+}): UserRef {
   return {
     ...(user.id ? { id: user.id } : {}),
     ...(user.userPrincipalName ? { userPrincipalName: user.userPrincipalName } : {}),

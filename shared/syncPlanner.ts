@@ -62,7 +62,8 @@ export function needsMethods(policy: SyncPolicy, contact: DesiredContact): boole
 }
 
 const adGuidance: Record<"mobilePhone" | "officePhone", string> = {
-  mobilePhone: "the user is synchronized from on-premises AD: set `mobile` in AD DS and let Entra Connect sync it",
+  mobilePhone:
+    "the user is synchronized from on-premises AD: set `mobile` in AD DS and let Entra Connect sync it",
   officePhone:
     "the user is synchronized from on-premises AD: set `telephoneNumber` in AD DS and let Entra Connect sync it (Graph cannot write a synced user's office phone)",
 };
@@ -118,16 +119,27 @@ function planProfileField(field: ContactField, desired: string, input: PlanInput
     const base = { field, target: "profile" as const, before, after: desired };
     if (has) return { field: { ...base, action: "unchanged", reason: "already an alternate email" } };
     if (user.otherMails.length === 0) {
-      return { field: { ...base, action: "set", reason: "alternate email was empty" }, patch: { otherMails: [desired] } };
+      return {
+        field: { ...base, action: "set", reason: "alternate email was empty" },
+        patch: { otherMails: [desired] },
+      };
     }
     if (policy.mode === "fillEmpty") {
       return {
-        field: { ...base, action: "skipped", after: before, reason: `user already has an alternate email; ${keepHint}` },
+        field: {
+          ...base,
+          action: "skipped",
+          after: before,
+          reason: `user already has an alternate email; ${keepHint}`,
+        },
       };
     }
     // PATCH replaces the whole collection: keep the existing entries, new one first (Graph allows 250).
     const otherMails = [desired, ...user.otherMails].slice(0, 250);
-    return { field: { ...base, action: "replaced", reason: "added first; existing entries kept" }, patch: { otherMails } };
+    return {
+      field: { ...base, action: "replaced", reason: "added first; existing entries kept" },
+      patch: { otherMails },
+    };
   }
 
   const current = field === "mobilePhone" ? user.mobilePhone : (user.businessPhones[0] ?? null);
@@ -157,7 +169,12 @@ function planMethodField(field: ContactField, desired: string, input: PlanInput)
     }
     if (input.policy.mode === "fillEmpty") {
       return {
-        field: { ...base, action: "skipped", after: before, reason: `user registered their own email method; ${keepHint}` },
+        field: {
+          ...base,
+          action: "skipped",
+          after: before,
+          reason: `user registered their own email method; ${keepHint}`,
+        },
       };
     }
     return {
@@ -177,8 +194,15 @@ function planMethodField(field: ContactField, desired: string, input: PlanInput)
     };
   }
   const planned = decidePhone(base, existing.phoneNumber, desired, input, () => ({}));
-  if (planned.field.action === "set" || planned.field.action === "reformatted" || planned.field.action === "replaced") {
-    return { field: planned.field, op: { kind: "updatePhone", field, methodId: existing.id, phoneNumber: desired } };
+  if (
+    planned.field.action === "set" ||
+    planned.field.action === "reformatted" ||
+    planned.field.action === "replaced"
+  ) {
+    return {
+      field: planned.field,
+      op: { kind: "updatePhone", field, methodId: existing.id, phoneNumber: desired },
+    };
   }
   return { field: planned.field };
 }
@@ -193,7 +217,8 @@ function decidePhone(
   if (current === null || current.trim() === "") {
     return { field: { ...base, action: "set", reason: "was empty" }, patch: toPatch(desired) };
   }
-  if (current === desired) return { field: { ...base, action: "unchanged", reason: "already in SSPR format" } };
+  if (current === desired)
+    return { field: { ...base, action: "unchanged", reason: "already in SSPR format" } };
   if (isSameNumber(current, desired, input.country)) {
     return {
       field: { ...base, action: "reformatted", reason: "same number rewritten in SSPR format" },
@@ -202,18 +227,34 @@ function decidePhone(
   }
   if (input.policy.mode === "fillEmpty") {
     return {
-      field: { ...base, action: "skipped", after: current, reason: `a different number is already there; ${keepHint}` },
+      field: {
+        ...base,
+        action: "skipped",
+        after: current,
+        reason: `a different number is already there; ${keepHint}`,
+      },
     };
   }
-  return { field: { ...base, action: "replaced", reason: "replaced (mode overwrite)" }, patch: toPatch(desired) };
+  return {
+    field: { ...base, action: "replaced", reason: "replaced (mode overwrite)" },
+    patch: toPatch(desired),
+  };
 }
 
 /** Compares an existing directory value (any format) with a canonical number. */
 function isSameNumber(current: string, canonical: string, country: CountryCode | undefined): boolean {
   const [, countryCode = "", nsn = ""] = /^\+(\d+) (\d+)$/.exec(canonical) ?? [];
-  const parsed = normalizePhone(current, { field: "current", validation: "possible", defaultCountry: country });
+  const parsed = normalizePhone(current, {
+    field: "current",
+    validation: "possible",
+    defaultCountry: country,
+  });
   if (parsed.ok) return parsed.value.canonical === canonical;
   // Without a country an existing national-format value cannot be parsed; compare its digits instead.
   const digits = current.replace(/x.*$/i, "").replace(/\D/g, "");
-  return digits === nsn || digits === `${countryCode}${nsn}` || (digits.length > nsn.length && digits.endsWith(nsn) && digits.startsWith("0"));
+  return (
+    digits === nsn ||
+    digits === `${countryCode}${nsn}` ||
+    (digits.length > nsn.length && digits.endsWith(nsn) && digits.startsWith("0"))
+  );
 }

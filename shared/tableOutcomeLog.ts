@@ -1,4 +1,4 @@
-import { RestError, type TableClient, type TableEntityResult, odata } from "@azure/data-tables";
+import { odata, RestError, type TableClient, type TableEntityResult } from "@azure/data-tables";
 import { isFinalStatus, type Outcome } from "./outcome.js";
 import type { Claim, OutcomeLog, UserKey } from "./outcomeLog.js";
 
@@ -71,7 +71,8 @@ export class TableOutcomeLog implements OutcomeLog {
     const existing = await this.readEvent(eventId);
     const previous = existing?.outcome ? (JSON.parse(existing.outcome) as Outcome) : undefined;
     if (previous && isFinalStatus(previous.status)) return { state: "duplicate", outcome: previous };
-    if (existing && existing.leaseUntil > now.getTime()) return { state: "busy", leaseUntil: new Date(existing.leaseUntil) };
+    if (existing && existing.leaseUntil > now.getTime())
+      return { state: "busy", leaseUntil: new Date(existing.leaseUntil) };
     const leaseUntil = now.getTime() + leaseMs;
     try {
       if (existing) {
@@ -142,7 +143,12 @@ export class TableOutcomeLog implements OutcomeLog {
     await Promise.all(
       userKeysOf(outcome).map((user) =>
         this.table.upsertEntity(
-          { partitionKey: userPartition(user), rowKey, status: outcome.status, outcome: JSON.stringify(outcome) },
+          {
+            partitionKey: userPartition(user),
+            rowKey,
+            status: outcome.status,
+            outcome: JSON.stringify(outcome),
+          },
           "Replace",
         ),
       ),
@@ -152,7 +158,10 @@ export class TableOutcomeLog implements OutcomeLog {
   async lastAppliedAt(userId: string): Promise<string | undefined> {
     await this.ensureTable();
     try {
-      const entity = await this.table.getEntity<{ occurredAt: string }>(`s_${toKey(userId.toLowerCase())}`, stateRow);
+      const entity = await this.table.getEntity<{ occurredAt: string }>(
+        `s_${toKey(userId.toLowerCase())}`,
+        stateRow,
+      );
       return entity.occurredAt;
     } catch (err) {
       if (isStatus(err, 404)) return undefined;
@@ -163,7 +172,10 @@ export class TableOutcomeLog implements OutcomeLog {
   async markApplied(userId: string, occurredAt: string): Promise<void> {
     const last = await this.lastAppliedAt(userId);
     if (last && Date.parse(last) >= Date.parse(occurredAt)) return;
-    await this.table.upsertEntity({ partitionKey: `s_${toKey(userId.toLowerCase())}`, rowKey: stateRow, occurredAt }, "Replace");
+    await this.table.upsertEntity(
+      { partitionKey: `s_${toKey(userId.toLowerCase())}`, rowKey: stateRow, occurredAt },
+      "Replace",
+    );
   }
 
   async listByUser(user: UserKey, top: number): Promise<Outcome[]> {
@@ -187,7 +199,8 @@ export class TableOutcomeLog implements OutcomeLog {
     });
     for await (const row of rows) {
       // A deferred event is still waiting for its user; its record goes only once it is final.
-      if (row.status === "deferred" || row.status === "processing" || !row.partitionKey || !row.rowKey) continue;
+      if (row.status === "deferred" || row.status === "processing" || !row.partitionKey || !row.rowKey)
+        continue;
       try {
         await this.table.deleteEntity(row.partitionKey, row.rowKey);
         deleted += 1;

@@ -34,7 +34,12 @@ export function writeFailureOf(err: unknown): WriteFailure {
       return { retry: false, action: "failed", reason: "the user or method no longer exists", ...requestId };
     case "invalidRequest":
     case "ambiguous":
-      return { retry: false, action: "failed", reason: `Graph rejected the write (${err.graphCode ?? err.statusCode})`, ...requestId };
+      return {
+        retry: false,
+        action: "failed",
+        reason: `Graph rejected the write (${err.graphCode ?? err.statusCode})`,
+        ...requestId,
+      };
     default:
       return { retry: true };
   }

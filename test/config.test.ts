@@ -25,16 +25,18 @@ describe("reading settings", () => {
 
   it.each([
     ["methods", { mobilePhone: "methods", officePhone: "methods", alternateEmail: "methods" }],
-    ["mobilePhone=both, alternateEmail=methods", { mobilePhone: "both", officePhone: "profile", alternateEmail: "methods" }],
+    [
+      "mobilePhone=both, alternateEmail=methods",
+      { mobilePhone: "both", officePhone: "profile", alternateEmail: "methods" },
+    ],
   ])("reads CONTACT_TARGET %s per field", (value, expected) => {
     expect(loadSettings({ CONTACT_TARGET: value }).CONTACT_TARGET).toEqual(expected);
   });
 
   it("splits and trims list settings", () => {
-    expect(loadSettings({ ORGANIZATION_DOMAINS: " contoso.example, fabrikam.example ," }).ORGANIZATION_DOMAINS).toEqual([
-      "contoso.example",
-      "fabrikam.example",
-    ]);
+    expect(
+      loadSettings({ ORGANIZATION_DOMAINS: " contoso.example, fabrikam.example ," }).ORGANIZATION_DOMAINS,
+    ).toEqual(["contoso.example", "fabrikam.example"]);
   });
 
   it("treats an empty setting as unset", () => {

@@ -6,8 +6,8 @@ import { appServices } from "../shared/appServices.js";
 import type { Outcome } from "../shared/outcome.js";
 import { queueClient } from "../shared/storageClients.js";
 import { syncContactEvent } from "../shared/syncContactEvent.js";
-import { startTestEnvironment, type TestEnvironment } from "./support/testEnvironment.js";
 import { anEvent, pipelineTenant, users } from "./support/tenantSeeds.js";
+import { startTestEnvironment, type TestEnvironment } from "./support/testEnvironment.js";
 
 let env: TestEnvironment;
 const logs: string[] = [];
@@ -36,15 +36,30 @@ async function deliver(message: Record<string, unknown>, dequeueCount = 1): Prom
 }
 
 const graphRequests = () => env.graph.stats.totalRequests();
-const graphWrites = () => Object.keys(env.graph.stats.requests).filter((k) => !k.startsWith("GET")).reduce((n, k) => n + env.graph.stats.requestCount(k), 0);
+const graphWrites = () =>
+  Object.keys(env.graph.stats.requests)
+    .filter((k) => !k.startsWith("GET"))
+    .reduce((n, k) => n + env.graph.stats.requestCount(k), 0);
 
 describe("the onboarding queue function", () => {
   it("writes a new hire's contact data with one read and one write", async () => {
     const outcome = await deliver(
-      anEvent(users.newHire, { mobilePhone: "(425) 555-0147", officePhone: "425.555.0100 x12", alternateEmail: "new.hire@example.com" }),
+      anEvent(users.newHire, {
+        mobilePhone: "(425) 555-0147",
+        officePhone: "425.555.0100 x12",
+        alternateEmail: "new.hire@example.com",
+      }),
     );
-    expect(outcome).toMatchObject({ status: "updated", userId: users.newHire.id, userPrincipalName: users.newHire.userPrincipalName });
-    expect(outcome?.fields.map((f) => `${f.field}:${f.action}`)).toEqual(["mobilePhone:set", "officePhone:set", "alternateEmail:set"]);
+    expect(outcome).toMatchObject({
+      status: "updated",
+      userId: users.newHire.id,
+      userPrincipalName: users.newHire.userPrincipalName,
+    });
+    expect(outcome?.fields.map((f) => `${f.field}:${f.action}`)).toEqual([
+      "mobilePhone:set",
+      "officePhone:set",
+      "alternateEmail:set",
+    ]);
     expect(env.graph.tenant.user(users.newHire.id)).toMatchObject({
       mobilePhone: "+1 4255550147",
       businessPhones: ["+1 4255550100"],
@@ -54,7 +69,9 @@ describe("the onboarding queue function", () => {
   });
 
   it("records masked values only", async () => {
-    const outcome = await deliver(anEvent(users.newHire, { mobilePhone: "(425) 555-0147", alternateEmail: "new.hire@example.com" }));
+    const outcome = await deliver(
+      anEvent(users.newHire, { mobilePhone: "(425) 555-0147", alternateEmail: "new.hire@example.com" }),
+    );
     const text = JSON.stringify(outcome) + logs.join("\n");
     expect(text).not.toMatch(/4255550147|new\.hire@example\.com/);
     expect(outcome?.fields[0]).toMatchObject({ after: "+1 425***0147" });
@@ -103,7 +120,9 @@ describe("the onboarding queue function", () => {
   });
 
   it("defers an event whose user is not provisioned yet and puts it back on the queue", async () => {
-    const outcome = await deliver(anEvent({ userPrincipalName: "not.yet@contoso.example" }, { mobilePhone: "(425) 555-0147" }));
+    const outcome = await deliver(
+      anEvent({ userPrincipalName: "not.yet@contoso.example" }, { mobilePhone: "(425) 555-0147" }),
+    );
     expect(outcome?.status).toBe("deferred");
     const delay = Date.parse(outcome?.nextAttemptAt ?? "") - Date.parse(outcome?.updatedAt ?? "");
     expect(delay).toBe(60_000);
@@ -115,7 +134,10 @@ describe("the onboarding queue function", () => {
   it("backs off deferrals and fails the event once USER_WAIT_HOURS have passed", async () => {
     const message = anEvent({ employeeId: "E-NOT-YET" }, { mobilePhone: "(425) 555-0147" });
     const start = Date.parse("2026-11-24T10:00:00Z");
-    const at = (hours: number) => ({ ...appServices().syncDeps, now: () => new Date(start + hours * 3_600_000) });
+    const at = (hours: number) => ({
+      ...appServices().syncDeps,
+      now: () => new Date(start + hours * 3_600_000),
+    });
     const delivery = { dequeueCount: 1, maxDequeueCount: 5 };
     const first = await syncContactEvent(message, delivery, at(0));
     const second = await syncContactEvent(message, delivery, at(0.1));
@@ -127,7 +149,9 @@ describe("the onboarding queue function", () => {
   });
 
   it("marks an event older than the last one applied to the user as stale", async () => {
-    await deliver(anEvent(users.newHire, { mobilePhone: "(425) 555-0147" }, { occurredAt: "2026-11-24T12:00:00Z" }));
+    await deliver(
+      anEvent(users.newHire, { mobilePhone: "(425) 555-0147" }, { occurredAt: "2026-11-24T12:00:00Z" }),
+    );
     env.graph.stats.reset();
     const outcome = await deliver(
       anEvent(users.newHire, { mobilePhone: "(425) 555-0148" }, { occurredAt: "2026-11-24T11:00:00Z" }),
@@ -147,15 +171,21 @@ describe("the onboarding queue function", () => {
 
 describe("users synchronized from on-premises AD", () => {
   it("skips office and mobile by default, with AD guidance, and writes nothing", async () => {
-    const outcome = await deliver(anEvent(users.synced, { mobilePhone: "(425) 555-0147", officePhone: "(425) 555-0100" }));
+    const outcome = await deliver(
+      anEvent(users.synced, { mobilePhone: "(425) 555-0147", officePhone: "(425) 555-0100" }),
+    );
     expect(outcome?.status).toBe("skipped");
-    expect(outcome?.fields.map((f) => f.reason).join(" ")).toMatch(/`mobile` in AD DS.*`telephoneNumber` in AD DS/);
+    expect(outcome?.fields.map((f) => f.reason).join(" ")).toMatch(
+      /`mobile` in AD DS.*`telephoneNumber` in AD DS/,
+    );
     expect(graphWrites()).toBe(0);
   });
 
   it("overrides the mobile when SYNCED_MOBILE=override and the tenant allows it", async () => {
     env.configure({ SYNCED_MOBILE: "override" });
-    const outcome = await deliver(anEvent(users.synced, { mobilePhone: "(425) 555-0147", officePhone: "(425) 555-0100" }));
+    const outcome = await deliver(
+      anEvent(users.synced, { mobilePhone: "(425) 555-0147", officePhone: "(425) 555-0100" }),
+    );
     expect(outcome?.status).toBe("partial");
     expect(env.graph.tenant.user(users.synced.id)?.mobilePhone).toBe("+1 4255550147");
   });
@@ -171,21 +201,31 @@ describe("users synchronized from on-premises AD", () => {
 
   it("writes authentication methods for a synced user when the target is methods", async () => {
     env.configure({ CONTACT_TARGET: "methods" });
-    const outcome = await deliver(anEvent(users.synced, { mobilePhone: "(425) 555-0147", officePhone: "(425) 555-0100" }));
+    const outcome = await deliver(
+      anEvent(users.synced, { mobilePhone: "(425) 555-0147", officePhone: "(425) 555-0100" }),
+    );
     expect(outcome?.status).toBe("updated");
-    expect(env.graph.tenant.user(users.synced.id)?.phoneMethods).toEqual({ mobile: "+1 4255550147", office: "+1 4255550100" });
+    expect(env.graph.tenant.user(users.synced.id)?.phoneMethods).toEqual({
+      mobile: "+1 4255550147",
+      office: "+1 4255550100",
+    });
   });
 });
 
 describe("the methods target", () => {
   it("adds methods with one read of the user and one of their methods", async () => {
     env.configure({ CONTACT_TARGET: "methods" });
-    const outcome = await deliver(anEvent(users.newHire, { mobilePhone: "(425) 555-0147", alternateEmail: "new.hire@example.com" }));
+    const outcome = await deliver(
+      anEvent(users.newHire, { mobilePhone: "(425) 555-0147", alternateEmail: "new.hire@example.com" }),
+    );
     expect(outcome?.fields.map((f) => `${f.field}/${f.target}:${f.action}`)).toEqual([
       "mobilePhone/methods:set",
       "alternateEmail/methods:set",
     ]);
-    expect(env.graph.tenant.user(users.newHire.id)).toMatchObject({ emailMethod: "new.hire@example.com", mobilePhone: null });
+    expect(env.graph.tenant.user(users.newHire.id)).toMatchObject({
+      emailMethod: "new.hire@example.com",
+      mobilePhone: null,
+    });
     expect({ requests: graphRequests(), writes: graphWrites() }).toEqual({ requests: 4, writes: 2 });
   });
 

@@ -18,7 +18,11 @@ describe("planning profile writes", () => {
       policy: aPolicy(),
     });
     expect(plan.patch).toEqual({ mobilePhone: mobile, businessPhones: [office], otherMails: [email] });
-    expect(actionsOf(plan)).toEqual(["mobilePhone/profile:set", "officePhone/profile:set", "alternateEmail/profile:set"]);
+    expect(actionsOf(plan)).toEqual([
+      "mobilePhone/profile:set",
+      "officePhone/profile:set",
+      "alternateEmail/profile:set",
+    ]);
     expect(plan.methodOps).toEqual([]);
   });
 
@@ -26,10 +30,20 @@ describe("planning profile writes", () => {
     ["the same value", mobile, "unchanged", undefined],
     ["the same number in national format", "(425) 555-0147", "reformatted", { mobilePhone: mobile }],
     ["the same number in E.164", "+14255550147", "reformatted", { mobilePhone: mobile }],
-    ["the same number with an extension-free dotted format", "425.555.0147", "reformatted", { mobilePhone: mobile }],
+    [
+      "the same number with an extension-free dotted format",
+      "425.555.0147",
+      "reformatted",
+      { mobilePhone: mobile },
+    ],
     ["a different number", "+1 4255550199", "skipped", undefined],
   ])("with %s already there, fillEmpty plans %s", (_, current, action, patch) => {
-    const plan = planSync({ user: aUser({ mobilePhone: current }), contact: { mobilePhone: mobile }, country: "US", policy: aPolicy() });
+    const plan = planSync({
+      user: aUser({ mobilePhone: current }),
+      contact: { mobilePhone: mobile },
+      country: "US",
+      policy: aPolicy(),
+    });
     expect(plan.fields[0]?.action).toBe(action);
     expect(plan.patch).toEqual(patch);
   });
@@ -45,7 +59,11 @@ describe("planning profile writes", () => {
   });
 
   it("never clobbers a user's existing alternate email in fillEmpty mode", () => {
-    const plan = planSync({ user: aUser({ otherMails: ["own@example.org"] }), contact: { alternateEmail: email }, policy: aPolicy() });
+    const plan = planSync({
+      user: aUser({ otherMails: ["own@example.org"] }),
+      contact: { alternateEmail: email },
+      policy: aPolicy(),
+    });
     expect(plan.fields[0]).toMatchObject({ action: "skipped", reason: expect.stringContaining("overwrite") });
     expect(plan.patch).toBeUndefined();
   });
@@ -60,7 +78,11 @@ describe("planning profile writes", () => {
   });
 
   it("treats an alternate email already present in another case as unchanged", () => {
-    const plan = planSync({ user: aUser({ otherMails: ["Avery.L@Example.com"] }), contact: { alternateEmail: email }, policy: aPolicy() });
+    const plan = planSync({
+      user: aUser({ otherMails: ["Avery.L@Example.com"] }),
+      contact: { alternateEmail: email },
+      policy: aPolicy(),
+    });
     expect(plan.fields[0]?.action).toBe("unchanged");
   });
 
@@ -74,8 +96,15 @@ describe("planning for users synchronized from on-premises AD", () => {
   const synced = aUser({ onPremisesSyncEnabled: true });
 
   it("skips the office phone with guidance to set telephoneNumber in AD DS", () => {
-    const plan = planSync({ user: synced, contact: { officePhone: office }, policy: aPolicy({ syncedMobile: "override" }) });
-    expect(plan.fields[0]).toMatchObject({ action: "skipped", reason: expect.stringContaining("telephoneNumber") });
+    const plan = planSync({
+      user: synced,
+      contact: { officePhone: office },
+      policy: aPolicy({ syncedMobile: "override" }),
+    });
+    expect(plan.fields[0]).toMatchObject({
+      action: "skipped",
+      reason: expect.stringContaining("telephoneNumber"),
+    });
     expect(plan.patch).toBeUndefined();
   });
 
@@ -85,7 +114,11 @@ describe("planning for users synchronized from on-premises AD", () => {
   });
 
   it("writes the mobile phone when SYNCED_MOBILE is override", () => {
-    const plan = planSync({ user: synced, contact: { mobilePhone: mobile }, policy: aPolicy({ syncedMobile: "override" }) });
+    const plan = planSync({
+      user: synced,
+      contact: { mobilePhone: mobile },
+      policy: aPolicy({ syncedMobile: "override" }),
+    });
     expect(plan.patch).toEqual({ mobilePhone: mobile });
   });
 
@@ -118,16 +151,24 @@ describe("planning authentication method writes", () => {
   it("never uses the alternateMobile type, which SSPR cannot use", () => {
     const plan = planSync({
       user: aUser(),
-      methods: someMethods({ phoneMethods: [{ id: "b6332ec1-7057-4abe-9331-3d72feddfe41", phoneType: "alternateMobile", phoneNumber: mobile }] }),
+      methods: someMethods({
+        phoneMethods: [
+          { id: "b6332ec1-7057-4abe-9331-3d72feddfe41", phoneType: "alternateMobile", phoneNumber: mobile },
+        ],
+      }),
       contact: { mobilePhone: mobile },
       policy: aPolicy({ target: "methods" }),
     });
-    expect(plan.methodOps).toEqual([{ kind: "addPhone", field: "mobilePhone", phoneType: "mobile", phoneNumber: mobile }]);
+    expect(plan.methodOps).toEqual([
+      { kind: "addPhone", field: "mobilePhone", phoneType: "mobile", phoneNumber: mobile },
+    ]);
   });
 
   it("leaves a method the user registered themselves unless overwrite is asked", () => {
     const methods = someMethods({
-      phoneMethods: [{ id: "3179e48a-750b-4051-897c-87b9720928f7", phoneType: "mobile", phoneNumber: "+1 4255550199" }],
+      phoneMethods: [
+        { id: "3179e48a-750b-4051-897c-87b9720928f7", phoneType: "mobile", phoneNumber: "+1 4255550199" },
+      ],
       emailMethods: [{ id: "3ddfcfc8-9383-446f-83cc-3ab9be4be18f", emailAddress: "own@example.org" }],
     });
     const input = { user: aUser(), methods, contact: { mobilePhone: mobile, alternateEmail: email } };
@@ -137,13 +178,28 @@ describe("planning authentication method writes", () => {
     ]);
     const overwrite = planSync({ ...input, policy: aPolicy({ target: "methods", mode: "overwrite" }) });
     expect(overwrite.methodOps).toEqual([
-      { kind: "updatePhone", field: "mobilePhone", methodId: "3179e48a-750b-4051-897c-87b9720928f7", phoneNumber: mobile },
-      { kind: "updateEmail", field: "alternateEmail", methodId: "3ddfcfc8-9383-446f-83cc-3ab9be4be18f", emailAddress: email },
+      {
+        kind: "updatePhone",
+        field: "mobilePhone",
+        methodId: "3179e48a-750b-4051-897c-87b9720928f7",
+        phoneNumber: mobile,
+      },
+      {
+        kind: "updateEmail",
+        field: "alternateEmail",
+        methodId: "3ddfcfc8-9383-446f-83cc-3ab9be4be18f",
+        emailAddress: email,
+      },
     ]);
   });
 
   it("writes both the profile and the method for target both", () => {
-    const plan = planSync({ user: aUser(), methods: someMethods(), contact: { mobilePhone: mobile }, policy: aPolicy({ target: "both" }) });
+    const plan = planSync({
+      user: aUser(),
+      methods: someMethods(),
+      contact: { mobilePhone: mobile },
+      policy: aPolicy({ target: "both" }),
+    });
     expect(actionsOf(plan)).toEqual(["mobilePhone/profile:set", "mobilePhone/methods:set"]);
     expect(plan.patch).toEqual({ mobilePhone: mobile });
     expect(plan.methodOps).toHaveLength(1);

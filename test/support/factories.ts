@@ -17,7 +17,11 @@ export function aUser(overrides: Partial<UserContactState> = {}): UserContactSta
 }
 
 /** The default policy (profile target, fill empty only, skip synced mobiles), overridable. */
-export function aPolicy(overrides: Partial<Omit<SyncPolicy, "target">> & { target?: SyncPolicy["target"][keyof SyncPolicy["target"]] } = {}): SyncPolicy {
+export function aPolicy(
+  overrides: Partial<Omit<SyncPolicy, "target">> & {
+    target?: SyncPolicy["target"][keyof SyncPolicy["target"]];
+  } = {},
+): SyncPolicy {
   const target = overrides.target ?? "profile";
   return {
     mode: overrides.mode ?? "fillEmpty",

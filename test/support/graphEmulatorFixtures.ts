@@ -1,7 +1,15 @@
-import { createGraphDirectory, type GraphDirectory, type GraphDirectoryOptions } from "../../shared/graphDirectory.js";
-import { WriteLimiter } from "../../shared/writeLimiter.js";
 import type { SeedUser, TenantSeed } from "../../local/graphEmulator/EmulatedTenant.js";
-import { type GraphEmulator, type GraphEmulatorOptions, startGraphEmulator } from "../../local/graphEmulator/startGraphEmulator.js";
+import {
+  type GraphEmulator,
+  type GraphEmulatorOptions,
+  startGraphEmulator,
+} from "../../local/graphEmulator/startGraphEmulator.js";
+import {
+  createGraphDirectory,
+  type GraphDirectory,
+  type GraphDirectoryOptions,
+} from "../../shared/graphDirectory.js";
+import { WriteLimiter } from "../../shared/writeLimiter.js";
 
 /** Demo tenant user ids, by first name, as in local/demo-tenant.json. */
 export const demo = {
@@ -62,6 +70,7 @@ export async function graphFetch(
   emulator: GraphEmulator,
   path: string,
   init: { method?: string; body?: unknown; token?: string | null; headers?: Record<string, string> } = {},
+  // biome-ignore lint/suspicious/noExplicitAny: tests inspect Graph's JSON ad hoc, as a client reading the docs would
 ): Promise<{ status: number; headers: Headers; body: any }> {
   const headers: Record<string, string> = { ...init.headers };
   if (init.token !== null) headers.Authorization = `Bearer ${init.token ?? emulator.token}`;

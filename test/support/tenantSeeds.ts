@@ -2,7 +2,11 @@ import type { SeedUser, TenantSeed } from "../../local/graphEmulator/EmulatedTen
 
 /** Fictional users for pipeline tests: each exists to exercise one rule. */
 export const users = {
-  newHire: { id: "00000000-0000-4000-8000-000000000001", userPrincipalName: "new.hire@contoso.example", employeeId: "E1" },
+  newHire: {
+    id: "00000000-0000-4000-8000-000000000001",
+    userPrincipalName: "new.hire@contoso.example",
+    employeeId: "E1",
+  },
   reformat: {
     id: "00000000-0000-4000-8000-000000000002",
     userPrincipalName: "reformat.me@contoso.example",
@@ -33,7 +37,10 @@ export const users = {
 
 /** A small tenant holding the users above. `bypass` = AD keeps mastering synced mobiles (Graph refuses overrides). */
 export function pipelineTenant(bypass = false): TenantSeed {
-  return { tenant: { domain: "contoso.example", bypassDirSyncOverridesEnabled: bypass }, users: Object.values(users) };
+  return {
+    tenant: { domain: "contoso.example", bypassDirSyncOverridesEnabled: bypass },
+    users: Object.values(users),
+  };
 }
 
 let sequence = 0;
@@ -47,7 +54,9 @@ export function anEvent(
   sequence += 1;
   // Only the identifiers: a seed user carries more properties than an event may name.
   const ref = Object.fromEntries(
-    (["id", "userPrincipalName", "employeeId"] as const).filter((key) => user[key]).map((key) => [key, user[key]]),
+    (["id", "userPrincipalName", "employeeId"] as const)
+      .filter((key) => user[key])
+      .map((key) => [key, user[key]]),
   );
   return {
     eventId: `test-${process.pid}-${sequence}`,

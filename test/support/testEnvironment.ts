@@ -1,8 +1,12 @@
+import {
+  type GraphEmulator,
+  type GraphEmulatorOptions,
+  startGraphEmulator,
+} from "../../local/graphEmulator/startGraphEmulator.js";
+import { type RunningAzurite, startAzurite } from "../../local/startAzurite.js";
 import { resetAppServices } from "../../shared/appServices.js";
 import { resetSettings, type Settings, settings } from "../../shared/config.js";
 import { queueClient } from "../../shared/storageClients.js";
-import { type GraphEmulator, type GraphEmulatorOptions, startGraphEmulator } from "../../local/graphEmulator/startGraphEmulator.js";
-import { startAzurite, type RunningAzurite } from "../../local/startAzurite.js";
 
 /** Azurite + the emulated tenant, with the app's settings pointed at them. */
 export interface TestEnvironment {
@@ -29,7 +33,10 @@ export async function startTestEnvironment(
   const [azurite, graph] = await Promise.all([startAzurite(), startGraphEmulator(options.graph ?? {})]);
   const names = () => {
     const suffix = `${process.pid}x${counter++}`;
-    return { ONBOARDING_QUEUE: `hr-onboarding-${suffix}`, OUTCOMES_TABLE: `Outcomes${suffix.replace(/\W/g, "")}` };
+    return {
+      ONBOARDING_QUEUE: `hr-onboarding-${suffix}`,
+      OUTCOMES_TABLE: `Outcomes${suffix.replace(/\W/g, "")}`,
+    };
   };
   const base: Record<string, string> = {
     AzureWebJobsStorage: azurite.connectionString,
@@ -64,7 +71,9 @@ export async function startTestEnvironment(
       const client = queueClient(settings(), name);
       if (!(await client.exists())) return [];
       const peeked = await client.peekMessages({ numberOfMessages: 32 });
-      return peeked.peekedMessageItems.map((m) => JSON.parse(Buffer.from(m.messageText, "base64").toString("utf8")));
+      return peeked.peekedMessageItems.map((m) =>
+        JSON.parse(Buffer.from(m.messageText, "base64").toString("utf8")),
+      );
     },
     async close() {
       await Promise.all([graph.close(), azurite.stop()]);

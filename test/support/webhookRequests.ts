@@ -39,7 +39,11 @@ export function standardWebhookHeaders(
 ): Record<string, string> {
   const id = options.id ?? aWebhookId();
   const timestamp = options.timestamp ?? new Date();
-  const signature = new Webhook(options.secret ?? testSecrets.standard).sign(id, timestamp, Buffer.from(body));
+  const signature = new Webhook(options.secret ?? testSecrets.standard).sign(
+    id,
+    timestamp,
+    Buffer.from(body),
+  );
   return {
     "webhook-id": id,
     "webhook-timestamp": String(Math.floor(timestamp.getTime() / 1000)),
@@ -90,7 +94,9 @@ export async function takeQueued(): Promise<Record<string, unknown>[]> {
     const batch = await queue.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 60 });
     if (batch.receivedMessageItems.length === 0) return messages;
     for (const item of batch.receivedMessageItems) {
-      messages.push(JSON.parse(Buffer.from(item.messageText, "base64").toString("utf8")) as Record<string, unknown>);
+      messages.push(
+        JSON.parse(Buffer.from(item.messageText, "base64").toString("utf8")) as Record<string, unknown>,
+      );
       await queue.deleteMessage(item.messageId, item.popReceipt);
     }
   }
