@@ -6,7 +6,7 @@ const run = promisify(execFile);
 
 describe("npm start", () => {
   it("processes the sample new hires on embedded emulators and prints each outcome", async () => {
-    const env = { ...process.env, PORT: "0" };
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: "0" };
     delete env.AzureWebJobsStorage;
     delete env.GRAPH_BASE_URL;
     delete env.GRAPH_ACCESS_TOKEN;

@@ -1,0 +1,63 @@
+import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
+import {
+  acceptEvents,
+  describeIntakeFailure,
+  maxEventsPerRequest,
+  summarizeAcceptance,
+} from "../shared/acceptEvents.js";
+import { appServices } from "../shared/appServices.js";
+import { verifyBambooHrSignature } from "../shared/bambooHrSignature.js";
+import { fromBambooHr } from "../shared/fromBambooHr.js";
+import { register } from "../shared/functionRegistry.js";
+import { dependencyProblem, parseJson, problem, readBody } from "../shared/httpResponses.js";
+import { webhookReceiptsFor } from "../shared/webhookReceipts.js";
+
+const maxBodyBytes = 1024 * 1024;
+
+/** BambooHR field-based webhook intake: signed with BAMBOOHR_WEBHOOK_KEY, one ContactEvent per employee, queued. */
+export async function hrBambooHr(
+  request: HttpRequest,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
+  const services = appServices();
+  const key = services.settings.BAMBOOHR_WEBHOOK_KEY;
+  if (!key) {
+    context.warn("hr/bamboohr: BAMBOOHR_WEBHOOK_KEY is not set; refusing every delivery");
+    return problem(503, "endpoint_not_configured", "This endpoint is not configured yet.");
+  }
+  const body = await readBody(request, { maxBytes: maxBodyBytes, contentTypes: ["application/json"] });
+  if (!body.ok) return body.response;
+  const verdict = verifyBambooHrSignature(body.raw, request.headers, key);
+  if (!verdict.ok) {
+    context.warn(`hr/bamboohr: delivery refused (${verdict.reason})`);
+    return problem(401, "unauthorized", "Unauthorized.");
+  }
+  const json = parseJson(body.raw);
+  if (!json.ok) return json.response;
+  const records = fromBambooHr(json.value, { sentAt: verdict.timestamp });
+  if (!records.ok) {
+    return problem(400, "invalid_body", "The body is not a BambooHR field-based webhook.", records.issues);
+  }
+  if (records.value.length > maxEventsPerRequest) {
+    return problem(413, "too_many_events", `Send at most ${maxEventsPerRequest} employees per delivery.`);
+  }
+  try {
+    const report = await acceptEvents(records.value, {
+      queue: services.onboardingQueue,
+      receipts: webhookReceiptsFor(services.settings),
+      rules: services.rules,
+    });
+    context.log(`hr/bamboohr: ${summarizeAcceptance(report)}`);
+    return { status: 202, jsonBody: report };
+  } catch (err) {
+    context.warn(`hr/bamboohr: not taken in, BambooHR must redeliver: ${describeIntakeFailure(err)}`);
+    return dependencyProblem(err);
+  }
+}
+
+register.http("hrBambooHr", {
+  route: "hr/bamboohr",
+  methods: ["POST"],
+  authLevel: "function",
+  handler: hrBambooHr,
+});

@@ -1,0 +1,67 @@
+import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
+import {
+  acceptEvents,
+  describeIntakeFailure,
+  maxEventsPerRequest,
+  summarizeAcceptance,
+} from "../shared/acceptEvents.js";
+import { appServices } from "../shared/appServices.js";
+import { fromHrEvents } from "../shared/fromHrEvents.js";
+import { register } from "../shared/functionRegistry.js";
+import { dependencyProblem, parseJson, problem, readBody } from "../shared/httpResponses.js";
+import { tryStandardWebhookKeys, verifyStandardWebhook } from "../shared/standardWebhook.js";
+import { webhookReceiptsFor } from "../shared/webhookReceipts.js";
+
+const maxBodyBytes = 1024 * 1024;
+
+/** Standard Webhooks (v1) intake: one ContactEvent or an array, signed with HR_WEBHOOK_SECRETS, queued for sync. */
+export async function hrEvents(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const services = appServices();
+  const keys = tryStandardWebhookKeys(services.settings.HR_WEBHOOK_SECRETS);
+  if (!keys) {
+    context.warn("hr/events: HR_WEBHOOK_SECRETS is missing or not whsec_<base64>; refusing every delivery");
+    return problem(503, "endpoint_not_configured", "This endpoint is not configured yet.");
+  }
+  const body = await readBody(request, { maxBytes: maxBodyBytes, contentTypes: ["application/json"] });
+  if (!body.ok) return body.response;
+  const verdict = verifyStandardWebhook(body.raw, request.headers, keys);
+  if (!verdict.ok) {
+    context.warn(`hr/events: delivery refused (${verdict.reason})`);
+    return problem(401, "unauthorized", "Unauthorized.");
+  }
+  const json = parseJson(body.raw);
+  if (!json.ok) return json.response;
+  const records = fromHrEvents(json.value, verdict.id);
+  if (!records.ok) {
+    return problem(
+      400,
+      "invalid_body",
+      "The body is not a ContactEvent or an array of them.",
+      records.issues,
+    );
+  }
+  if (records.value.length > maxEventsPerRequest) {
+    return problem(413, "too_many_events", `Send at most ${maxEventsPerRequest} events per delivery.`);
+  }
+  try {
+    const report = await acceptEvents(records.value, {
+      queue: services.onboardingQueue,
+      receipts: webhookReceiptsFor(services.settings),
+      rules: services.rules,
+    });
+    context.log(`hr/events ${verdict.id}: ${summarizeAcceptance(report)}`);
+    return { status: 202, jsonBody: report };
+  } catch (err) {
+    context.warn(
+      `hr/events ${verdict.id}: not taken in, sender must redeliver: ${describeIntakeFailure(err)}`,
+    );
+    return dependencyProblem(err);
+  }
+}
+
+register.http("hrEvents", {
+  route: "hr/events",
+  methods: ["POST"],
+  authLevel: "function",
+  handler: hrEvents,
+});

@@ -1,0 +1,80 @@
+import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
+import {
+  acceptEvents,
+  describeIntakeFailure,
+  maxEventsPerRequest,
+  summarizeAcceptance,
+} from "../shared/acceptEvents.js";
+import { appServices } from "../shared/appServices.js";
+import { fromScim } from "../shared/fromScim.js";
+import { register } from "../shared/functionRegistry.js";
+import { hasBearerToken } from "../shared/hasBearerToken.js";
+import { readBody } from "../shared/httpResponses.js";
+import { scimError, toScimResponse } from "../shared/scimResponses.js";
+import { webhookReceiptsFor } from "../shared/webhookReceipts.js";
+
+const maxBodyBytes = 1024 * 1024;
+
+/** SCIM 2.0 intake (a User or a BulkRequest, as sent to Entra inbound provisioning), bearer SCIM_TOKEN, queued. */
+export async function hrScim(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const services = appServices();
+  const token = services.settings.SCIM_TOKEN;
+  if (!token) {
+    context.warn("hr/scim: SCIM_TOKEN is not set; refusing every request");
+    return scimError(503, "endpoint_not_configured: this endpoint is not configured yet.");
+  }
+  // The token needs no body, so an unauthenticated caller's body is never read.
+  if (!hasBearerToken(request.headers.get("authorization"), token)) {
+    context.warn("hr/scim: request refused (bearer token missing or wrong)");
+    return scimError(401, undefined, { headers: { "WWW-Authenticate": 'Bearer realm="scim"' } });
+  }
+  const body = await readBody(request, {
+    maxBytes: maxBodyBytes,
+    contentTypes: ["application/scim+json", "application/json"],
+  });
+  if (!body.ok) return scimError(body.response.status ?? 400, messageOf(body.response));
+  let json: unknown;
+  try {
+    json = JSON.parse(body.raw.toString("utf8"));
+  } catch {
+    return scimError(400, "The body is not valid JSON.", { scimType: "invalidSyntax" });
+  }
+  const payload = fromScim(json, { receivedAt: new Date() });
+  if (!payload.ok) {
+    return scimError(400, payload.issues.map((issue) => issue.message).join(" "), {
+      scimType: "invalidSyntax",
+    });
+  }
+  if (payload.value.operations.length > maxEventsPerRequest) {
+    return scimError(413, `The BulkRequest has more than ${maxEventsPerRequest} operations.`);
+  }
+  try {
+    const report = await acceptEvents(
+      payload.value.operations.map((operation) => operation.record),
+      {
+        queue: services.onboardingQueue,
+        receipts: webhookReceiptsFor(services.settings),
+        rules: services.rules,
+      },
+      payload.value.failOnErrors === undefined ? {} : { stopAfterRejections: payload.value.failOnErrors },
+    );
+    context.log(`hr/scim: ${summarizeAcceptance(report)}`);
+    return toScimResponse(payload.value, report);
+  } catch (err) {
+    context.warn(`hr/scim: not taken in, the sender must retry: ${describeIntakeFailure(err)}`);
+    return scimError(503, "Storage is unavailable; retry shortly.", { headers: { "Retry-After": "5" } });
+  }
+}
+
+/** The message of a `problem()` answer (413, 415), re-told as a SCIM error. */
+function messageOf(response: HttpResponseInit): string | undefined {
+  const body = response.jsonBody as { error?: { message?: string } } | undefined;
+  return body?.error?.message;
+}
+
+register.http("hrScim", {
+  route: "hr/scim",
+  methods: ["POST"],
+  authLevel: "function",
+  handler: hrScim,
+});

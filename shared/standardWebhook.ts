@@ -1,0 +1,101 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
+
+/** Why a delivery was refused. Logged, never answered: a forger must not learn which check failed. */
+export type WebhookRejection =
+  | "missing_headers"
+  | "invalid_timestamp"
+  | "timestamp_too_old"
+  | "timestamp_too_new"
+  | "invalid_signature";
+
+/** A verified delivery's `webhook-id` and timestamp, or why it was refused. */
+export type StandardWebhookVerdict =
+  | { ok: true; id: string; timestamp: Date }
+  | { ok: false; reason: WebhookRejection };
+
+/** Reads request headers by name, case-insensitively (`HttpRequest.headers` is one). */
+export interface HeaderSource {
+  get(name: string): string | null;
+}
+
+/** The clock and replay window; tests inject the clock. */
+export interface WebhookClockOptions {
+  now?: Date;
+  /** How far a timestamp may be from `now`, either way; the spec's 5 minutes by default. */
+  toleranceSeconds?: number;
+}
+
+/** Replay window both Standard Webhooks and BambooHR receivers use. */
+export const webhookToleranceSeconds = 5 * 60;
+
+const secretPrefix = "whsec_";
+const base64 = /^[A-Za-z0-9+/]+={0,2}$/;
+// The spec asks senders for 24–64 random bytes; anything under 128 bits is a paste error, not a key.
+const minKeyBytes = 16;
+// A header listing more signatures than any rotation needs is an attempt to make us compute; stop there.
+const maxSignatures = 10;
+const timestampPattern = /^\d{1,12}$/;
+
+/**
+ * Decodes `whsec_<base64>` secrets (HR_WEBHOOK_SECRETS, several during a rotation) to HMAC keys; undefined when
+ * there is none or any is malformed, so the endpoint says it is not configured instead of verifying against junk.
+ */
+export function tryStandardWebhookKeys(secrets: readonly string[]): Buffer[] | undefined {
+  if (secrets.length === 0) return undefined;
+  const keys: Buffer[] = [];
+  for (const secret of secrets) {
+    if (!secret.startsWith(secretPrefix)) return undefined;
+    const encoded = secret.slice(secretPrefix.length);
+    if (!base64.test(encoded)) return undefined;
+    const key = Buffer.from(encoded, "base64");
+    if (key.length < minKeyBytes) return undefined;
+    keys.push(key);
+  }
+  return keys;
+}
+
+/**
+ * Verifies a Standard Webhooks (v1) delivery over the exact body bytes: `webhook-timestamp` within the
+ * tolerance either way, and one `v1,<base64>` entry of `webhook-signature` matching HMAC-SHA256 of
+ * `{id}.{timestamp}.{body}` under any of the keys (constant-time compare).
+ *
+ * NOTE: node:crypto rather than the `standardwebhooks` package: its `verify` reads `Date.now()` (no clock to
+ * inject for the replay tests) and decodes a Buffer body to a string before signing, so bytes that are not
+ * valid UTF-8 would be verified as replacement characters instead of as sent.
+ */
+export function verifyStandardWebhook(
+  body: Uint8Array,
+  headers: HeaderSource,
+  keys: readonly Uint8Array[],
+  options: WebhookClockOptions = {},
+): StandardWebhookVerdict {
+  const id = headers.get("webhook-id");
+  const timestamp = headers.get("webhook-timestamp");
+  const signatures = headers.get("webhook-signature");
+  if (!id || !timestamp || !signatures) return { ok: false, reason: "missing_headers" };
+  if (!timestampPattern.test(timestamp)) return { ok: false, reason: "invalid_timestamp" };
+  const seconds = Number(timestamp);
+  const now = Math.floor((options.now ?? new Date()).getTime() / 1000);
+  const tolerance = options.toleranceSeconds ?? webhookToleranceSeconds;
+  if (now - seconds > tolerance) return { ok: false, reason: "timestamp_too_old" };
+  if (seconds - now > tolerance) return { ok: false, reason: "timestamp_too_new" };
+
+  const signed = Buffer.concat([Buffer.from(`${id}.${timestamp}.`, "utf8"), body]);
+  const expected = keys.map((key) => createHmac("sha256", key).update(signed).digest());
+  for (const entry of signatures.trim().split(/\s+/).slice(0, maxSignatures)) {
+    const comma = entry.indexOf(",");
+    if (comma < 0 || entry.slice(0, comma) !== "v1") continue;
+    const encoded = entry.slice(comma + 1);
+    if (!base64.test(encoded)) continue;
+    const given = Buffer.from(encoded, "base64");
+    // Node ignores the unused low bits of the last base64 character; only the canonical spelling counts, as
+    // in implementations that compare the encoded strings.
+    if (given.toString("base64") !== encoded) continue;
+    for (const candidate of expected) {
+      if (given.length === candidate.length && timingSafeEqual(given, candidate)) {
+        return { ok: true, id, timestamp: new Date(seconds * 1000) };
+      }
+    }
+  }
+  return { ok: false, reason: "invalid_signature" };
+}
