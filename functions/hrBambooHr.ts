@@ -10,7 +10,6 @@ import { verifyBambooHrSignature } from "../shared/bambooHrSignature.js";
 import { fromBambooHr } from "../shared/fromBambooHr.js";
 import { register } from "../shared/functionRegistry.js";
 import { dependencyProblem, parseJson, problem, readBody } from "../shared/httpResponses.js";
-import { webhookReceiptsFor } from "../shared/webhookReceipts.js";
 
 const maxBodyBytes = 1024 * 1024;
 
@@ -44,7 +43,7 @@ export async function hrBambooHr(
   try {
     const report = await acceptEvents(records.value, {
       queue: services.onboardingQueue,
-      receipts: webhookReceiptsFor(services.settings),
+      receipts: services.webhookReceipts,
       rules: services.rules,
     });
     context.log(`hr/bamboohr: ${summarizeAcceptance(report)}`);

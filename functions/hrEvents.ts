@@ -10,7 +10,6 @@ import { fromHrEvents } from "../shared/fromHrEvents.js";
 import { register } from "../shared/functionRegistry.js";
 import { dependencyProblem, parseJson, problem, readBody } from "../shared/httpResponses.js";
 import { tryStandardWebhookKeys, verifyStandardWebhook } from "../shared/standardWebhook.js";
-import { webhookReceiptsFor } from "../shared/webhookReceipts.js";
 
 const maxBodyBytes = 1024 * 1024;
 
@@ -46,7 +45,7 @@ export async function hrEvents(request: HttpRequest, context: InvocationContext)
   try {
     const report = await acceptEvents(records.value, {
       queue: services.onboardingQueue,
-      receipts: webhookReceiptsFor(services.settings),
+      receipts: services.webhookReceipts,
       rules: services.rules,
     });
     context.log(`hr/events ${verdict.id}: ${summarizeAcceptance(report)}`);

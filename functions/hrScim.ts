@@ -11,7 +11,6 @@ import { register } from "../shared/functionRegistry.js";
 import { hasBearerToken } from "../shared/hasBearerToken.js";
 import { readBody } from "../shared/httpResponses.js";
 import { scimError, toScimResponse } from "../shared/scimResponses.js";
-import { webhookReceiptsFor } from "../shared/webhookReceipts.js";
 
 const maxBodyBytes = 1024 * 1024;
 
@@ -53,7 +52,7 @@ export async function hrScim(request: HttpRequest, context: InvocationContext): 
       payload.value.operations.map((operation) => operation.record),
       {
         queue: services.onboardingQueue,
-        receipts: webhookReceiptsFor(services.settings),
+        receipts: services.webhookReceipts,
         rules: services.rules,
       },
       payload.value.failOnErrors === undefined ? {} : { stopAfterRejections: payload.value.failOnErrors },

@@ -8,6 +8,7 @@ import { queueClient, tableClient } from "./storageClients.js";
 import type { SyncDeps } from "./syncContactEvent.js";
 import type { SyncPolicy } from "./syncPlanner.js";
 import { TableOutcomeLog } from "./tableOutcomeLog.js";
+import { type WebhookReceipts, webhookReceiptsFor } from "./webhookReceipts.js";
 
 /** The real adapters, built once per process from the settings. */
 export interface AppServices {
@@ -15,6 +16,8 @@ export interface AppServices {
   directory: Directory;
   outcomes: OutcomeLog;
   onboardingQueue: EventQueue;
+  /** Which webhook events were already taken in (built once: it creates its table on first use). */
+  webhookReceipts: WebhookReceipts;
   rules: ContactRuleOptions;
   policy: SyncPolicy;
   syncDeps: SyncDeps;
@@ -49,6 +52,7 @@ function buildServices(s: Settings): AppServices {
     directory,
     outcomes,
     onboardingQueue,
+    webhookReceipts: webhookReceiptsFor(s),
     rules,
     policy,
     syncDeps: {

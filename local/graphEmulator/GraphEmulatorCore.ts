@@ -1,0 +1,432 @@
+import { randomUUID } from "node:crypto";
+import { handleAuthMethods, type MethodRoute } from "./authMethodHandlers.js";
+import type { EmulatedTenant } from "./EmulatedTenant.js";
+import { EmulatorStats } from "./EmulatorStats.js";
+import {
+  badRequest,
+  type EmulatorRequest,
+  type EmulatorResponse,
+  graphError,
+  json,
+  stampError,
+} from "./emulatorResponse.js";
+import { costOf, GraphThrottle, type ThrottleOptions } from "./GraphThrottle.js";
+import { getUser, type HandlerContext, listUsers, patchUser } from "./userHandlers.js";
+
+/** Fault injection: probabilities from 0 to 1. */
+export interface FaultOptions {
+  /** 503 before the request is applied. */
+  unavailableRate: number;
+  /** 504 after a write WAS applied: the client cannot tell it happened. */
+  timeoutAfterWriteRate: number;
+}
+
+export interface EmulatorCoreOptions {
+  tenant: EmulatedTenant;
+  /** Accepted bearer token. */
+  token: string;
+  throttle?: ThrottleOptions;
+  latencyMs?: number;
+  faults?: Partial<FaultOptions>;
+  /** Random source for faults; tests pass a scripted one. */
+  random?: () => number;
+  /** Clock (ms) for throttling; defaults to performance.now(). */
+  now?: () => number;
+}
+
+type Route =
+  | { kind: "users" }
+  | { kind: "user"; key: string }
+  | { kind: "me" }
+  | { kind: "unknown"; segment: string }
+  | MethodRoute;
+
+const ALLOWED: Record<Route["kind"], readonly string[]> = {
+  users: ["GET"],
+  user: ["GET", "PATCH"],
+  me: ["GET", "PATCH"],
+  unknown: ["GET", "POST", "PATCH", "PUT", "DELETE"],
+  authMethods: ["GET"],
+  phoneMethods: ["GET", "POST"],
+  phoneMethod: ["GET", "PATCH", "DELETE"],
+  emailMethods: ["GET", "POST"],
+  emailMethod: ["GET", "PATCH", "DELETE"],
+};
+const COLLECTIONS = new Set<Route["kind"]>(["users", "authMethods", "phoneMethods", "emailMethods"]);
+const WRITE_METHODS = new Set(["POST", "PATCH", "PUT", "DELETE"]);
+const VERSION = "v1.0";
+const MAX_BATCH = 20;
+
+/** One operation after parsing, shared by plain requests and `$batch` items. */
+interface Operation {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: Record<string, string | undefined>;
+  body: unknown;
+}
+
+interface BatchItem {
+  id: string;
+  method: string;
+  url: string;
+  headers?: Record<string, string>;
+  body?: unknown;
+  dependsOn?: string[];
+}
+
+/**
+ * The emulated Graph v1.0 subset without the HTTP server: authentication, request ids, latency, throttling,
+ * fault injection, routing and `$batch`. `handle` answers one HTTP request.
+ */
+export class GraphEmulatorCore {
+  readonly stats = new EmulatorStats();
+  readonly tenant: EmulatedTenant;
+  readonly token: string;
+  /** Public base URL with version; set once the server knows its port. */
+  baseUrl = `http://127.0.0.1/${VERSION}`;
+  private readonly throttle: GraphThrottle;
+  private faults: FaultOptions;
+  private latencyMs: number;
+  private readonly random: () => number;
+  private readonly now: () => number;
+
+  constructor(options: EmulatorCoreOptions) {
+    this.tenant = options.tenant;
+    this.token = options.token;
+    this.random = options.random ?? Math.random;
+    this.now = options.now ?? (() => performance.now());
+    this.latencyMs = options.latencyMs ?? 0;
+    this.faults = { unavailableRate: 0, timeoutAfterWriteRate: 0, ...options.faults };
+    this.throttle = new GraphThrottle(options.throttle ?? {}, () => this.tenant.size, this.now);
+  }
+
+  /** Changes fault probabilities at runtime (unset ones keep their value). */
+  setFaults(faults: Partial<FaultOptions>): void {
+    this.faults = { ...this.faults, ...faults };
+  }
+
+  /** Current fault probabilities. */
+  getFaults(): FaultOptions {
+    return { ...this.faults };
+  }
+
+  /** Sets the delay added to every HTTP request. */
+  setLatency(ms: number): void {
+    this.latencyMs = Math.max(0, ms);
+  }
+
+  /** Current per-request delay in ms. */
+  getLatency(): number {
+    return this.latencyMs;
+  }
+
+  /** Changes throttling limits at runtime; the buckets start full. */
+  setThrottle(options: ThrottleOptions): void {
+    this.throttle.configure(options);
+  }
+
+  /** Current throttling limits. */
+  getThrottle(): Readonly<ThrottleOptions> {
+    return this.throttle.limits();
+  }
+
+  /** Answers one HTTP request; every answer carries `request-id` and `client-request-id`. */
+  async handle(request: EmulatorRequest): Promise<EmulatorResponse> {
+    const requestId = randomUUID();
+    const clientRequestId = header(request.headers, "client-request-id") ?? requestId;
+    if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
+    const response = this.dispatch(request, clientRequestId);
+    stampError(response, requestId, clientRequestId);
+    response.headers = {
+      ...response.headers,
+      "request-id": requestId,
+      "client-request-id": clientRequestId,
+      Date: new Date().toUTCString(),
+    };
+    return response;
+  }
+
+  private dispatch(request: EmulatorRequest, clientRequestId: string): EmulatorResponse {
+    const method = request.method.toUpperCase();
+    const parsed = splitUrl(request.url);
+    const isBatch = parsed?.version === VERSION && parsed.path.toLowerCase() === "$batch";
+    const routeKey = isBatch ? "$batch" : parsed?.version === VERSION ? routeOf(parsed.path).kind : "unknown";
+    this.stats.countRequest(`${method} ${routeKey}`, false);
+
+    const auth = header(request.headers, "authorization");
+    const presented = /^Bearer\s+(.+)$/i.exec(auth ?? "")?.[1]?.trim();
+    if (presented !== this.token) {
+      this.stats.unauthorized += 1;
+      return graphError(
+        401,
+        "InvalidAuthenticationToken",
+        presented === undefined ? "Access token is empty." : "Access token validation failure.",
+        { "WWW-Authenticate": 'Bearer realm="", error="invalid_token"' },
+      );
+    }
+    if (!parsed) return badRequest("Invalid request URL.");
+    if (parsed.version !== VERSION) return badRequest(`Invalid version: ${parsed.version}`);
+
+    const body = parseBody(request, method);
+    if ("error" in body) return body.error;
+    const operation: Operation = {
+      method,
+      path: parsed.path,
+      query: parsed.query,
+      headers: request.headers,
+      body: body.value,
+    };
+    if (isBatch) {
+      if (method !== "POST") return graphError(405, "BadRequest", "The $batch endpoint accepts POST only.");
+      return this.batch(operation, clientRequestId);
+    }
+    return this.operate(operation, false);
+  }
+
+  /** Throttling → 503 fault → apply → 504-after-write fault, for one plain request or batch item. */
+  private operate(op: Operation, inBatch: boolean): EmulatorResponse {
+    const route = routeOf(op.path);
+    if (inBatch) this.stats.countRequest(`${op.method} ${route.kind}`, true);
+    if (!ALLOWED[route.kind].includes(op.method)) {
+      return graphError(
+        405,
+        "Request_BadRequest",
+        `The HTTP method '${op.method}' is not allowed on this resource.`,
+      );
+    }
+    const isWrite = WRITE_METHODS.has(op.method);
+    const charge = this.throttle.charge(
+      costOf(op.method, COLLECTIONS.has(route.kind), op.query.has("$select")),
+    );
+    if (!charge.ok) {
+      this.stats.throttled += 1;
+      return graphError(429, "TooManyRequests", "Too many requests.", {
+        ...charge.headers,
+        "Retry-After": String(charge.retryAfterSeconds),
+      });
+    }
+    if (isWrite) this.stats.writeTimes.push(this.now());
+    if (this.faults.unavailableRate > 0 && this.random() < this.faults.unavailableRate) {
+      this.stats.faults.unavailable += 1;
+      return graphError(503, "serviceNotAvailable", "The service is temporarily unavailable.");
+    }
+    const response = this.apply(route, op);
+    const applied = response.status >= 200 && response.status < 300;
+    if (
+      isWrite &&
+      applied &&
+      this.faults.timeoutAfterWriteRate > 0 &&
+      this.random() < this.faults.timeoutAfterWriteRate
+    ) {
+      this.stats.faults.timeoutAfterWrite += 1;
+      return graphError(504, "GatewayTimeout", "The request timed out.");
+    }
+    response.headers = { ...charge.headers, ...response.headers };
+    return response;
+  }
+
+  private apply(route: Route, op: Operation): EmulatorResponse {
+    const ctx: HandlerContext = {
+      tenant: this.tenant,
+      stats: this.stats,
+      baseUrl: this.baseUrl,
+      query: op.query,
+      body: op.body,
+    };
+    switch (route.kind) {
+      case "users":
+        return listUsers(ctx);
+      case "user":
+        return op.method === "GET" ? getUser(ctx, route.key) : patchUser(ctx, route.key);
+      case "me":
+        return badRequest("/me request is only valid with delegated authentication flow.");
+      case "unknown":
+        return badRequest(`Resource not found for the segment '${route.segment}'.`);
+      default:
+        return handleAuthMethods(ctx, op.method, route);
+    }
+  }
+
+  /** JSON batching: ≤ 20 requests, unique ids, relative urls, each answered (and throttled) separately. */
+  private batch(op: Operation, clientRequestId: string): EmulatorResponse {
+    const items = validateBatch(op.body);
+    if ("error" in items) return items.error;
+    const answers = new Map<string, EmulatorResponse>();
+    const order = dependencyOrder(items.value);
+    if (!order)
+      return badRequest("Invalid batch payload: dependsOn must reference other requests without cycles.");
+    for (const item of order) {
+      const failedDependency = (item.dependsOn ?? []).some((id) => {
+        const status = answers.get(id)?.status ?? 0;
+        return status < 200 || status >= 300;
+      });
+      const answer = failedDependency
+        ? graphError(424, "FailedDependency", "The request depends on a request that failed.")
+        : this.batchItem(item);
+      stampError(answer, randomUUID(), clientRequestId);
+      answers.set(item.id, answer);
+    }
+    return json(200, {
+      responses: items.value.map((item) => {
+        const answer = answers.get(item.id) ?? graphError(500, "InternalServerError", "Missing answer.");
+        const out: Record<string, unknown> = { id: item.id, status: answer.status, headers: answer.headers };
+        if (answer.body !== undefined) out.body = answer.body;
+        return out;
+      }),
+    });
+  }
+
+  private batchItem(item: BatchItem): EmulatorResponse {
+    const parsed = splitUrl(`/${VERSION}/${item.url.replace(/^\//, "")}`);
+    if (!parsed) return badRequest("Invalid request URL.");
+    return this.operate(
+      {
+        method: item.method.toUpperCase(),
+        path: parsed.path,
+        query: parsed.query,
+        headers: item.headers ?? {},
+        body: item.body,
+      },
+      true,
+    );
+  }
+}
+
+function validateBatch(body: unknown): { value: BatchItem[] } | { error: EmulatorResponse } {
+  const requests = (body as { requests?: unknown } | undefined)?.requests;
+  if (!Array.isArray(requests) || requests.length === 0) {
+    return { error: badRequest("Invalid batch payload format: 'requests' must be a non-empty array.") };
+  }
+  if (requests.length > MAX_BATCH) {
+    return { error: badRequest(`Batch request exceeds the maximum of ${MAX_BATCH} requests.`) };
+  }
+  const ids = new Set<string>();
+  const items: BatchItem[] = [];
+  for (const raw of requests as Array<Record<string, unknown>>) {
+    const id = raw?.id;
+    if (typeof id !== "string" || id === "")
+      return { error: badRequest("Each batch request needs a non-empty string id.") };
+    if (ids.has(id)) return { error: badRequest(`Batch request ids must be unique; '${id}' is repeated.`) };
+    ids.add(id);
+    if (typeof raw.method !== "string") return { error: badRequest(`Batch request '${id}' has no method.`) };
+    if (typeof raw.url !== "string" || raw.url === "")
+      return { error: badRequest(`Batch request '${id}' has no url.`) };
+    if (/^[a-z][a-z0-9+.-]*:/i.test(raw.url)) {
+      return { error: badRequest(`Batch request '${id}' must use a relative url.`) };
+    }
+    const headers = raw.headers as Record<string, string> | undefined;
+    if (raw.body !== undefined && header(headers ?? {}, "content-type") === undefined) {
+      return { error: badRequest(`Write request id : ${id} does not contain Content-Type header or body.`) };
+    }
+    const dependsOn = raw.dependsOn;
+    if (
+      dependsOn !== undefined &&
+      !(Array.isArray(dependsOn) && dependsOn.every((d) => typeof d === "string"))
+    ) {
+      return { error: badRequest(`Batch request '${id}' has an invalid dependsOn.`) };
+    }
+    items.push({
+      id,
+      method: raw.method,
+      url: raw.url,
+      headers,
+      body: raw.body,
+      dependsOn: dependsOn as string[] | undefined,
+    });
+  }
+  for (const item of items) {
+    if (item.dependsOn?.some((d) => !ids.has(d) || d === item.id)) {
+      return { error: badRequest(`Batch request '${item.id}' depends on an unknown request.`) };
+    }
+  }
+  return { value: items };
+}
+
+/** Items in an order where each comes after what it depends on; undefined for a cycle. */
+function dependencyOrder(items: BatchItem[]): BatchItem[] | undefined {
+  const done = new Set<string>();
+  const order: BatchItem[] = [];
+  while (order.length < items.length) {
+    const ready = items.filter((i) => !done.has(i.id) && (i.dependsOn ?? []).every((d) => done.has(d)));
+    if (ready.length === 0) return undefined;
+    for (const item of ready) {
+      done.add(item.id);
+      order.push(item);
+    }
+  }
+  return order;
+}
+
+function routeOf(path: string): Route {
+  const raw = path.split("/").filter((s) => s.length > 0);
+  let segments: string[];
+  try {
+    segments = raw.map((s) => decodeURIComponent(s));
+  } catch {
+    return { kind: "unknown", segment: raw.join("/") };
+  }
+  const [first = "", second, third, fourth, fifth, ...rest] = segments;
+  if (first.toLowerCase() === "me") return { kind: "me" };
+  // Graph's key form, required for UPNs starting with `$`: /users('{upn}') with quotes doubled.
+  const keyForm = /^users\('((?:[^']|'')*)'\)$/i.exec(first);
+  let key: string | undefined;
+  let tail: Array<string | undefined>;
+  if (keyForm) {
+    key = (keyForm[1] ?? "").replaceAll("''", "'");
+    tail = [second, third, fourth, fifth, ...rest];
+  } else if (first.toLowerCase() === "users") {
+    if (second === undefined) return { kind: "users" };
+    key = second;
+    tail = [third, fourth, fifth, ...rest];
+  } else {
+    return { kind: "unknown", segment: first };
+  }
+  const [a, b, c, ...more] = tail;
+  if (a === undefined) return { kind: "user", key };
+  if (a.toLowerCase() !== "authentication" || more.length > 0) return { kind: "unknown", segment: a };
+  const resource = b?.toLowerCase();
+  if (resource === "methods" && c === undefined) return { kind: "authMethods", key };
+  if (resource === "phonemethods")
+    return c === undefined ? { kind: "phoneMethods", key } : { kind: "phoneMethod", key, methodId: c };
+  if (resource === "emailmethods")
+    return c === undefined ? { kind: "emailMethods", key } : { kind: "emailMethod", key, methodId: c };
+  return { kind: "unknown", segment: b ?? a };
+}
+
+function splitUrl(url: string): { version: string; path: string; query: URLSearchParams } | undefined {
+  const queryAt = url.indexOf("?");
+  const pathPart = queryAt === -1 ? url : url.slice(0, queryAt);
+  const query = new URLSearchParams(queryAt === -1 ? "" : url.slice(queryAt + 1));
+  const match = /^\/([^/]+)\/?(.*)$/.exec(pathPart);
+  if (!match) return undefined;
+  return { version: match[1] ?? "", path: match[2] ?? "", query };
+}
+
+function parseBody(
+  request: EmulatorRequest,
+  method: string,
+): { value: unknown } | { error: EmulatorResponse } {
+  if (request.body.trim() === "" || method === "GET") return { value: undefined };
+  const contentType = header(request.headers, "content-type") ?? "";
+  if (!/json/i.test(contentType)) {
+    return { error: graphError(415, "UnsupportedMediaType", "Content-Type must be application/json.") };
+  }
+  try {
+    return { value: JSON.parse(request.body) };
+  } catch {
+    return {
+      error: badRequest(
+        "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.",
+      ),
+    };
+  }
+}
+
+function header(headers: Record<string, string | undefined>, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() === wanted && value !== undefined) return value;
+  }
+  return undefined;
+}

@@ -1,0 +1,212 @@
+import {
+  EMAIL_METHOD_ID,
+  type EmulatedPhoneType,
+  type EmulatedUser,
+  PASSWORD_METHOD_ID,
+  PHONE_METHOD_IDS,
+} from "./EmulatedTenant.js";
+import {
+  badRequest,
+  type EmulatorResponse,
+  graphError,
+  json,
+  noContent,
+  userNotFound,
+} from "./emulatorResponse.js";
+import type { HandlerContext } from "./userHandlers.js";
+
+/** Graph's strict phone format: `+{country code} {number}` with an optional `x{extension}`. */
+const PHONE_FORMAT = /^\+(\d{1,3}) (\d{4,14})(?:x(\d{1,10}))?$/;
+const EMAIL_FORMAT = /^[\x21-\x7e]+@[\x21-\x7e]+\.[\x21-\x7e]+$/;
+const PHONE_TYPES = Object.keys(PHONE_METHOD_IDS) as EmulatedPhoneType[];
+
+/** Which method resource a route addresses. */
+export type MethodRoute =
+  | { kind: "authMethods"; key: string }
+  | { kind: "phoneMethods"; key: string }
+  | { kind: "phoneMethod"; key: string; methodId: string }
+  | { kind: "emailMethods"; key: string }
+  | { kind: "emailMethod"; key: string; methodId: string };
+
+/** Handles GET/POST/PATCH/DELETE on `/users/{id}/authentication/...`. */
+export function handleAuthMethods(ctx: HandlerContext, method: string, route: MethodRoute): EmulatorResponse {
+  const user = ctx.tenant.find(route.key);
+  if (!user) return userNotFound(route.key);
+  const base = `${ctx.baseUrl}/users/${user.id}/authentication`;
+  switch (route.kind) {
+    case "authMethods":
+      return json(200, {
+        "@odata.context": `${ctx.baseUrl}/$metadata#users('${user.id}')/authentication/methods`,
+        value: [
+          {
+            "@odata.type": "#microsoft.graph.passwordAuthenticationMethod",
+            id: PASSWORD_METHOD_ID,
+            password: null,
+            createdDateTime: user.createdDateTime,
+          },
+          ...phoneMethods(user).map((m) => ({
+            "@odata.type": "#microsoft.graph.phoneAuthenticationMethod",
+            ...m,
+          })),
+          ...emailMethods(user).map((m) => ({
+            "@odata.type": "#microsoft.graph.emailAuthenticationMethod",
+            ...m,
+          })),
+        ],
+      });
+    case "phoneMethods":
+      if (method === "GET") {
+        return json(200, {
+          "@odata.context": `${ctx.baseUrl}/$metadata#users('${user.id}')/authentication/phoneMethods`,
+          value: phoneMethods(user),
+        });
+      }
+      return addPhone(ctx, user, base);
+    case "phoneMethod":
+      return onePhone(ctx, method, user, route.methodId);
+    case "emailMethods":
+      if (method === "GET") {
+        return json(200, {
+          "@odata.context": `${ctx.baseUrl}/$metadata#users('${user.id}')/authentication/emailMethods`,
+          value: emailMethods(user),
+        });
+      }
+      return addEmail(ctx, user, base);
+    case "emailMethod":
+      return oneEmail(ctx, method, user, route.methodId);
+  }
+}
+
+function addPhone(ctx: HandlerContext, user: EmulatedUser, base: string): EmulatorResponse {
+  const body = (ctx.body ?? {}) as { phoneNumber?: unknown; phoneType?: unknown };
+  const phoneType = PHONE_TYPES.find((t) => t === body.phoneType);
+  if (!phoneType) return badRequest(`Invalid phoneType '${String(body.phoneType)}'.`, "invalidRequest");
+  const invalid = phoneProblem(body.phoneNumber);
+  if (invalid) return invalid;
+  // One method per type: adding a second of a type is refused, the existing one must be PATCHed.
+  if (user.phoneMethods[phoneType] !== undefined) {
+    return badRequest(
+      `A phone method of type '${phoneType}' already exists for this user.`,
+      "invalidRequest",
+    );
+  }
+  user.phoneMethods[phoneType] = body.phoneNumber as string;
+  ctx.stats.countWrite(user.id, `phoneMethods/${phoneType}`);
+  const id = PHONE_METHOD_IDS[phoneType];
+  return json(
+    201,
+    {
+      "@odata.context": `${ctx.baseUrl}/$metadata#phoneAuthenticationMethod`,
+      ...phoneMethodOf(id, phoneType, user),
+    },
+    { Location: `${base}/phoneMethods/${id}` },
+  );
+}
+
+function onePhone(
+  ctx: HandlerContext,
+  method: string,
+  user: EmulatedUser,
+  methodId: string,
+): EmulatorResponse {
+  const phoneType = PHONE_TYPES.find((t) => PHONE_METHOD_IDS[t] === methodId.toLowerCase());
+  if (!phoneType || user.phoneMethods[phoneType] === undefined) return methodNotFound(methodId);
+  if (method === "GET") return json(200, phoneMethodOf(PHONE_METHOD_IDS[phoneType], phoneType, user));
+  if (method === "DELETE") {
+    delete user.phoneMethods[phoneType];
+    ctx.stats.countWrite(user.id, `phoneMethods/${phoneType}`);
+    return noContent();
+  }
+  const body = (ctx.body ?? {}) as { phoneNumber?: unknown; phoneType?: unknown };
+  if (body.phoneType !== undefined && body.phoneType !== phoneType) {
+    return badRequest("The phoneType of an existing method cannot be changed.", "invalidRequest");
+  }
+  const invalid = phoneProblem(body.phoneNumber);
+  if (invalid) return invalid;
+  user.phoneMethods[phoneType] = body.phoneNumber as string;
+  ctx.stats.countWrite(user.id, `phoneMethods/${phoneType}`);
+  return noContent();
+}
+
+function addEmail(ctx: HandlerContext, user: EmulatedUser, base: string): EmulatorResponse {
+  const body = (ctx.body ?? {}) as { emailAddress?: unknown };
+  const invalid = emailProblem(body.emailAddress);
+  if (invalid) return invalid;
+  if (user.emailMethod !== null)
+    return badRequest("An email method already exists for this user.", "invalidRequest");
+  user.emailMethod = body.emailAddress as string;
+  ctx.stats.countWrite(user.id, "emailMethods");
+  return json(
+    201,
+    {
+      "@odata.context": `${ctx.baseUrl}/$metadata#emailAuthenticationMethod`,
+      id: EMAIL_METHOD_ID,
+      emailAddress: user.emailMethod,
+    },
+    { Location: `${base}/emailMethods/${EMAIL_METHOD_ID}` },
+  );
+}
+
+function oneEmail(
+  ctx: HandlerContext,
+  method: string,
+  user: EmulatedUser,
+  methodId: string,
+): EmulatorResponse {
+  if (methodId.toLowerCase() !== EMAIL_METHOD_ID || user.emailMethod === null)
+    return methodNotFound(methodId);
+  if (method === "GET") return json(200, { id: EMAIL_METHOD_ID, emailAddress: user.emailMethod });
+  if (method === "DELETE") {
+    user.emailMethod = null;
+    ctx.stats.countWrite(user.id, "emailMethods");
+    return noContent();
+  }
+  const body = (ctx.body ?? {}) as { emailAddress?: unknown };
+  const invalid = emailProblem(body.emailAddress);
+  if (invalid) return invalid;
+  user.emailMethod = body.emailAddress as string;
+  ctx.stats.countWrite(user.id, "emailMethods");
+  return noContent();
+}
+
+function phoneProblem(value: unknown): EmulatorResponse | undefined {
+  if (typeof value !== "string") return badRequest("phoneNumber is required.", "invalidRequest");
+  const match = PHONE_FORMAT.exec(value);
+  // E.164 allows at most 15 digits for country code plus number.
+  if (!match || (match[1] ?? "").length + (match[2] ?? "").length > 15) {
+    return badRequest(
+      "Invalid phone number. Expected format: +{country code} {number}x{extension}, e.g. +1 4255550100.",
+      "invalidRequest",
+    );
+  }
+  return undefined;
+}
+
+function emailProblem(value: unknown): EmulatorResponse | undefined {
+  if (typeof value !== "string" || value.length > 254 || !EMAIL_FORMAT.test(value)) {
+    return badRequest("Invalid email address.", "invalidRequest");
+  }
+  return undefined;
+}
+
+function methodNotFound(methodId: string): EmulatorResponse {
+  return graphError(
+    404,
+    "itemNotFound",
+    `The authentication method '${methodId}' was not found for this user.`,
+  );
+}
+
+function phoneMethods(user: EmulatedUser) {
+  return PHONE_TYPES.filter((t) => user.phoneMethods[t] !== undefined).map((t) =>
+    phoneMethodOf(PHONE_METHOD_IDS[t], t, user),
+  );
+}
+
+function emailMethods(user: EmulatedUser) {
+  return user.emailMethod === null ? [] : [{ id: EMAIL_METHOD_ID, emailAddress: user.emailMethod }];
+}
+
+function phoneMethodOf(id: string, phoneType: EmulatedPhoneType, user: EmulatedUser) {
+  return { id, phoneNumber: user.phoneMethods[phoneType] ?? null, phoneType, smsSignInState: "notSupported" };
+}

@@ -1,0 +1,75 @@
+/** One request as the emulator core sees it, whether it came over HTTP or inside a `$batch`. */
+export interface EmulatorRequest {
+  method: string;
+  /** Path and query after the origin, e.g. `/v1.0/users/abc?$select=id`. */
+  url: string;
+  headers: Record<string, string | undefined>;
+  /** Raw body text ("" when none). */
+  body: string;
+}
+
+/** An answer before it is written to the wire (or into a `$batch` response). */
+export interface EmulatorResponse {
+  status: number;
+  headers: Record<string, string>;
+  /** JSON body; absent for 204. */
+  body?: unknown;
+}
+
+/** Graph's JSON content type. */
+export const JSON_CONTENT_TYPE =
+  "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
+
+/** A JSON answer. */
+export function json(status: number, body: unknown, headers: Record<string, string> = {}): EmulatorResponse {
+  return { status, headers: { "Content-Type": JSON_CONTENT_TYPE, ...headers }, body };
+}
+
+/** 204 No Content. */
+export function noContent(): EmulatorResponse {
+  return { status: 204, headers: {} };
+}
+
+/**
+ * A Graph error answer: `{"error":{"code","message","innerError":{…}}}`. The core fills `innerError` with the
+ * date and request ids when the answer leaves, so handlers need not know them.
+ */
+export function graphError(
+  status: number,
+  code: string,
+  message: string,
+  headers: Record<string, string> = {},
+): EmulatorResponse {
+  return json(status, { error: { code, message, innerError: {} } }, headers);
+}
+
+/** Fills `innerError` the way Graph does (date without milliseconds, request-id, client-request-id). */
+export function stampError(
+  response: EmulatorResponse,
+  requestId: string,
+  clientRequestId: string,
+): EmulatorResponse {
+  const error = (response.body as { error?: { innerError?: Record<string, string> } } | undefined)?.error;
+  if (error) {
+    error.innerError = {
+      date: new Date().toISOString().replace(/\.\d{3}Z$/, ""),
+      "request-id": requestId,
+      "client-request-id": clientRequestId,
+    };
+  }
+  return response;
+}
+
+/** The usual 404 text Graph gives for a user id or UPN it cannot find. */
+export function userNotFound(key: string): EmulatorResponse {
+  return graphError(
+    404,
+    "Request_ResourceNotFound",
+    `Resource '${key}' does not exist or one of its queried reference-property objects are not present.`,
+  );
+}
+
+/** 400 for a malformed or unsupported request. */
+export function badRequest(message: string, code = "BadRequest"): EmulatorResponse {
+  return graphError(400, code, message);
+}

@@ -1,0 +1,304 @@
+import type { EmulatedTenant, EmulatedUser } from "./EmulatedTenant.js";
+import type { EmulatorStats } from "./EmulatorStats.js";
+import {
+  badRequest,
+  type EmulatorResponse,
+  graphError,
+  json,
+  noContent,
+  userNotFound,
+} from "./emulatorResponse.js";
+
+/** What a handler needs: the tenant, the counters, and the request already parsed. */
+export interface HandlerContext {
+  tenant: EmulatedTenant;
+  stats: EmulatorStats;
+  /** Public base URL including the version, e.g. `http://127.0.0.1:4000/v1.0` (for nextLink and @odata.context). */
+  baseUrl: string;
+  query: URLSearchParams;
+  body: unknown;
+}
+
+type UserProperty = Exclude<keyof EmulatedUser, "adminRoles" | "phoneMethods" | "emailMethod">;
+
+const USER_PROPERTIES: readonly UserProperty[] = [
+  "id",
+  "userPrincipalName",
+  "displayName",
+  "givenName",
+  "surname",
+  "jobTitle",
+  "department",
+  "mail",
+  "mobilePhone",
+  "businessPhones",
+  "otherMails",
+  "officeLocation",
+  "preferredLanguage",
+  "usageLocation",
+  "employeeId",
+  "accountEnabled",
+  "createdDateTime",
+  "onPremisesSyncEnabled",
+];
+
+/** What Graph v1.0 returns for a user when no `$select` is given (otherMails, employeeId… need `$select`). */
+const DEFAULT_PROPERTIES: readonly UserProperty[] = [
+  "businessPhones",
+  "displayName",
+  "givenName",
+  "jobTitle",
+  "mail",
+  "mobilePhone",
+  "officeLocation",
+  "preferredLanguage",
+  "surname",
+  "userPrincipalName",
+  "id",
+];
+
+/** Properties the emulator lets `$filter` compare with `eq` without advanced query headers, as Graph does. */
+const FILTERABLE: readonly UserProperty[] = ["employeeId", "userPrincipalName", "mail"];
+
+const DEFAULT_PAGE_SIZE = 100;
+const MAX_PAGE_SIZE = 999;
+
+/** Exact Graph text for AD-mastered properties of a synced user. */
+export const ON_PREMISES_MASTERED =
+  "Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration.";
+
+/** GET /users/{id|upn} with optional `$select`. */
+export function getUser(ctx: HandlerContext, key: string): EmulatorResponse {
+  const select = parseSelect(ctx.query.get("$select"));
+  if ("error" in select) return select.error;
+  const user = ctx.tenant.find(key);
+  if (!user) return userNotFound(key);
+  const context = `${ctx.baseUrl}/$metadata#users${select.explicit ? `(${select.properties.join(",")})` : ""}/$entity`;
+  return json(200, { "@odata.context": context, ...project(user, select.properties) });
+}
+
+/** GET /users with `$select`, `$filter` (eq on employeeId/userPrincipalName/mail), `$top` and `$skiptoken` paging. */
+export function listUsers(ctx: HandlerContext): EmulatorResponse {
+  for (const option of ["$orderby", "$expand", "$search", "$count", "$skip"]) {
+    if (ctx.query.has(option)) {
+      return badRequest(
+        `The emulator does not support the query option '${option}'.`,
+        "Request_UnsupportedQuery",
+      );
+    }
+  }
+  const select = parseSelect(ctx.query.get("$select"));
+  if ("error" in select) return select.error;
+  const filterText = ctx.query.get("$filter");
+  const filter = filterText === null ? undefined : parseFilter(filterText);
+  if (filter && "error" in filter) return filter.error;
+  const topText = ctx.query.get("$top");
+  const top = topText === null ? DEFAULT_PAGE_SIZE : Number(topText);
+  if (!Number.isInteger(top) || top < 1 || top > MAX_PAGE_SIZE) {
+    return badRequest(
+      `Invalid page size specified: '${topText}'. Must be between 1 and ${MAX_PAGE_SIZE} inclusive.`,
+    );
+  }
+  const offset = decodeSkipToken(ctx.query.get("$skiptoken"));
+  if (offset === undefined) return badRequest("Invalid $skiptoken value.");
+
+  const matches = ctx.tenant
+    .all()
+    .filter(
+      (u) => !filter || (u[filter.property] ?? "").toString().toLowerCase() === filter.value.toLowerCase(),
+    );
+  const page = matches.slice(offset, offset + top);
+  const body: Record<string, unknown> = {
+    "@odata.context": `${ctx.baseUrl}/$metadata#users${select.explicit ? `(${select.properties.join(",")})` : ""}`,
+    value: page.map((u) => project(u, select.properties)),
+  };
+  if (offset + top < matches.length) {
+    // Graph's nextLink is absolute and repeats the query; clients must follow it as is.
+    const params = [
+      select.explicit ? `$select=${select.properties.join(",")}` : undefined,
+      filterText === null ? undefined : `$filter=${encodeURIComponent(filterText)}`,
+      `$top=${top}`,
+      `$skiptoken=${encodeSkipToken(offset + top)}`,
+    ].filter((p): p is string => p !== undefined);
+    body["@odata.nextLink"] = `${ctx.baseUrl}/users?${params.join("&")}`;
+  }
+  return json(200, body);
+}
+
+interface PropertyRule {
+  check: (value: unknown, tenant: EmulatedTenant, user: EmulatedUser) => boolean;
+  /** Synced from AD: a synced user's value can't be changed in the cloud. */
+  adMastered: boolean;
+  /** Phone/mail property: on a privileged user the app also needs an admin role (403 here). */
+  sensitive: boolean;
+}
+
+const text =
+  (max: number, nullable = true) =>
+  (v: unknown) =>
+    (nullable && v === null) || (typeof v === "string" && v.length <= max && (nullable || v.length > 0));
+const ASCII_EMAIL = /^[\x21-\x7e]+@[\x21-\x7e]+\.[\x21-\x7e]+$/;
+
+const WRITABLE: Record<string, PropertyRule> = {
+  displayName: { check: text(256, false), adMastered: true, sensitive: false },
+  givenName: { check: text(64), adMastered: true, sensitive: false },
+  surname: { check: text(64), adMastered: true, sensitive: false },
+  jobTitle: { check: text(128), adMastered: true, sensitive: false },
+  department: { check: text(64), adMastered: true, sensitive: false },
+  officeLocation: { check: text(128), adMastered: true, sensitive: false },
+  employeeId: { check: text(16), adMastered: true, sensitive: false },
+  accountEnabled: { check: (v) => typeof v === "boolean", adMastered: true, sensitive: false },
+  userPrincipalName: {
+    check: (v, tenant, user) =>
+      typeof v === "string" &&
+      v.length <= 113 &&
+      v.includes("@") &&
+      (tenant.find(v)?.id ?? user.id) === user.id,
+    adMastered: true,
+    sensitive: false,
+  },
+  preferredLanguage: { check: text(10), adMastered: false, sensitive: false },
+  usageLocation: {
+    check: (v) => v === null || (typeof v === "string" && /^[A-Z]{2}$/.test(v)),
+    adMastered: false,
+    sensitive: false,
+  },
+  mail: {
+    check: (v) => v === null || (typeof v === "string" && v.length <= 254 && ASCII_EMAIL.test(v)),
+    adMastered: true,
+    sensitive: true,
+  },
+  mobilePhone: { check: text(64), adMastered: true, sensitive: true },
+  // Graph stores a collection but lets only one office number be set.
+  businessPhones: {
+    check: (v) =>
+      Array.isArray(v) && v.length <= 1 && v.every((p) => typeof p === "string" && p.length <= 64),
+    adMastered: true,
+    sensitive: true,
+  },
+  // Up to 250 addresses of up to 250 characters, no accented characters; the PATCH replaces the whole list.
+  otherMails: {
+    check: (v) =>
+      Array.isArray(v) &&
+      v.length <= 250 &&
+      v.every((m) => typeof m === "string" && m.length <= 250 && ASCII_EMAIL.test(m)),
+    adMastered: false,
+    sensitive: true,
+  },
+};
+
+const READ_ONLY = new Set(["id", "createdDateTime", "onPremisesSyncEnabled"]);
+
+/**
+ * PATCH /users/{id|upn}: 204 when every property is valid and allowed, otherwise nothing changes.
+ * Checks in Graph's order: payload shape → authorization (privileged targets) → directory rules (AD-mastered).
+ */
+export function patchUser(ctx: HandlerContext, key: string): EmulatorResponse {
+  const user = ctx.tenant.find(key);
+  if (!user) return userNotFound(key);
+  const body = ctx.body;
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    return badRequest("Empty Payload. JSON content expected.");
+  }
+  const changes = Object.entries(body as Record<string, unknown>).filter(
+    ([name]) => !name.startsWith("@odata."),
+  );
+  for (const [name, value] of changes) {
+    if (READ_ONLY.has(name)) {
+      return badRequest(`Property '${name}' is read-only and cannot be set.`, "Request_BadRequest");
+    }
+    const rule = WRITABLE[name];
+    if (!rule) {
+      return badRequest(
+        `Property '${name}' does not exist as a declared property or extension property.`,
+        "Request_BadRequest",
+      );
+    }
+    if (!rule.check(value, ctx.tenant, user)) {
+      return badRequest(
+        `Invalid value specified for property '${name}' of resource 'User'.`,
+        "Request_BadRequest",
+      );
+    }
+  }
+  if (user.adminRoles.length > 0 && changes.some(([name]) => WRITABLE[name]?.sensitive)) {
+    return graphError(
+      403,
+      "Authorization_RequestDenied",
+      "Insufficient privileges to complete the operation.",
+    );
+  }
+  if (user.onPremisesSyncEnabled === true) {
+    const blocked = changes.some(([name]) => {
+      if (!WRITABLE[name]?.adMastered) return false;
+      // An admin may override a synced user's mobile unless the tenant lets AD keep mastering it.
+      return name !== "mobilePhone" || ctx.tenant.bypassDirSyncOverridesEnabled;
+    });
+    if (blocked) return badRequest(ON_PREMISES_MASTERED, "Request_BadRequest");
+  }
+  const record = user as unknown as Record<string, unknown>;
+  for (const [name, value] of changes) {
+    record[name] = Array.isArray(value) ? [...value] : value;
+    ctx.stats.countWrite(user.id, name);
+  }
+  return noContent();
+}
+
+function parseSelect(
+  raw: string | null,
+): { properties: UserProperty[]; explicit: boolean } | { error: EmulatorResponse } {
+  if (raw === null || raw.trim() === "") return { properties: [...DEFAULT_PROPERTIES], explicit: false };
+  const properties: UserProperty[] = [];
+  for (const name of raw.split(",").map((s) => s.trim())) {
+    const property = USER_PROPERTIES.find((p) => p.toLowerCase() === name.toLowerCase());
+    if (!property) {
+      return {
+        error: badRequest(
+          `Parsing OData Select and Expand failed: Could not find a property named '${name}' on type 'microsoft.graph.user'.`,
+        ),
+      };
+    }
+    if (!properties.includes(property)) properties.push(property);
+  }
+  return { properties, explicit: true };
+}
+
+function parseFilter(raw: string): { property: UserProperty; value: string } | { error: EmulatorResponse } {
+  const clause = /^\s*([A-Za-z]+)\s+eq\s+'((?:[^']|'')*)'\s*$/.exec(raw);
+  const property = USER_PROPERTIES.find((p) => p.toLowerCase() === (clause?.[1] ?? "").toLowerCase());
+  if (clause && property && FILTERABLE.includes(property)) {
+    return { property, value: (clause[2] ?? "").replaceAll("''", "'") };
+  }
+  const named = /^\s*(?:[a-z]+\()?\s*([A-Za-z]+)/i.exec(raw)?.[1];
+  const known = USER_PROPERTIES.find((p) => p.toLowerCase() === (named ?? "").toLowerCase());
+  if (!known) return { error: badRequest(`Invalid filter clause: ${raw}`) };
+  return {
+    error: badRequest(
+      `Unsupported or invalid query filter clause specified for property '${known}' of resource 'User'.`,
+      "Request_UnsupportedQuery",
+    ),
+  };
+}
+
+function project(user: EmulatedUser, properties: readonly UserProperty[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const property of properties) {
+    const value = user[property];
+    out[property] = Array.isArray(value) ? [...value] : value;
+  }
+  return out;
+}
+
+function encodeSkipToken(offset: number): string {
+  return Buffer.from(JSON.stringify({ o: offset })).toString("base64url");
+}
+
+function decodeSkipToken(token: string | null): number | undefined {
+  if (token === null) return 0;
+  try {
+    const offset = (JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as { o?: unknown }).o;
+    return typeof offset === "number" && Number.isInteger(offset) && offset >= 0 ? offset : undefined;
+  } catch {
+    return undefined;
+  }
+}
