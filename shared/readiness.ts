@@ -3,6 +3,7 @@ import type { AuthMethods, UserContactState } from "./directory.js";
 import { normalizeEmail } from "./emailRule.js";
 import type { ContactField, WriteTarget } from "./outcome.js";
 import { normalizePhone } from "./phoneRule.js";
+import type { RuleIssue } from "./result.js";
 
 /** Whether SSPR can use a value as it is. */
 export const verdicts = ["usable", "notCanonical", "invalid", "missing"] as const;
@@ -71,17 +72,7 @@ export function phoneReadiness(
     validation: options.phoneValidation,
     ...(options.country ? { defaultCountry: options.country } : {}),
   });
-  if (!result.ok) {
-    const issue = result.issues[0];
-    return {
-      field,
-      source,
-      verdict: "invalid",
-      value,
-      action: `${issue?.message ?? "invalid"} ${issue?.hint ?? ""}`.trim(),
-      ...(issue ? { code: issue.code } : {}),
-    };
-  }
+  if (!result.ok) return invalid(field, source, value, result.issues[0]);
   if (result.value.canonical === value) return { field, source, verdict: "usable", value, action: "nothing" };
   return {
     field,
@@ -109,16 +100,22 @@ export function emailReadiness(
     };
   }
   const result = normalizeEmail(value, { field, organizationDomains: options.organizationDomains });
-  if (!result.ok) {
-    const issue = result.issues[0];
-    return {
-      field,
-      source,
-      verdict: "invalid",
-      value,
-      action: `${issue?.message ?? "invalid"} ${issue?.hint ?? ""}`.trim(),
-      ...(issue ? { code: issue.code } : {}),
-    };
-  }
+  if (!result.ok) return invalid(field, source, value, result.issues[0]);
   return { field, source, verdict: "usable", value, action: "nothing" };
+}
+
+function invalid(
+  field: ContactField,
+  source: WriteTarget,
+  value: string,
+  issue: RuleIssue | undefined,
+): FieldReadiness {
+  return {
+    field,
+    source,
+    verdict: "invalid",
+    value,
+    action: `${issue?.message ?? "invalid"} ${issue?.hint ?? ""}`.trim(),
+    ...(issue ? { code: issue.code } : {}),
+  };
 }
