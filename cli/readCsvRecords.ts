@@ -1,0 +1,82 @@
+import type { Readable } from "node:stream";
+import { parse } from "csv-parse";
+import { type CsvLayout, type CsvRowContext, fromCsvRow, toCsvLayout } from "../shared/fromCsvRow.js";
+import type { SourceRecord } from "../shared/validateStream.js";
+import { UsageError } from "./usageError.js";
+
+/** Reads an HR CSV export as a stream: header row first, then one ContactEvent input per non-blank row. */
+export async function* readCsvRecords(input: Readable, context: CsvRowContext): AsyncGenerator<SourceRecord> {
+  const parser = parse({
+    bom: true,
+    info: true,
+    skip_empty_lines: true,
+    // HR exports drop trailing empty cells and leave stray quotes inside unquoted names (O"Brien).
+    relax_column_count: true,
+    relax_quotes: true,
+    // Bounds memory when an unclosed quote would otherwise swallow the rest of the file into one field.
+    max_record_size: 1024 * 1024,
+  });
+  // `pipe` does not forward source errors (a vanished file, EIO); without this the loop would wait forever.
+  input.once("error", (err) => parser.destroy(err));
+  input.pipe(parser);
+  let layout: CsvLayout | undefined;
+  let drift = 0;
+  try {
+    for await (const { record, info } of parser as AsyncIterable<{
+      record: string[];
+      info: { lines: number };
+    }>) {
+      // csv-parse reports the line a record ENDS on, and counts a CRLF inside a quoted cell as two lines;
+      // correcting both gives the line a spreadsheet user sees the record start on.
+      const breaks = lineBreaksIn(record);
+      drift += breaks.counted - breaks.physical;
+      if (!layout) {
+        const resolved = toCsvLayout(record);
+        if (!resolved.ok)
+          throw new UsageError(resolved.issues.map((i) => `${i.message} ${i.hint}`).join(" "));
+        layout = resolved.value;
+        continue;
+      }
+      if (record.every((cell) => cell.trim().length === 0)) continue;
+      const line = info.lines - drift - breaks.physical;
+      yield { line, input: fromCsvRow(record, layout, context) };
+    }
+  } catch (err) {
+    throw toCsvError(err);
+  } finally {
+    // Also reached when the consumer stops early (stdout closed): release the file and the parser.
+    input.unpipe(parser);
+    input.destroy();
+    parser.destroy();
+  }
+  if (!layout) throw new UsageError("The CSV input is empty: expected a header row.");
+}
+
+/** Counts line breaks inside a record's cells: as the file shows them, and as csv-parse's `info.lines` does. */
+function lineBreaksIn(record: readonly string[]): { physical: number; counted: number } {
+  let physical = 0;
+  let counted = 0;
+  for (const cell of record) {
+    if (!cell.includes("\n") && !cell.includes("\r")) continue;
+    for (let i = 0; i < cell.length; i++) {
+      const char = cell[i];
+      if (char === "\n") {
+        counted++;
+        if (cell[i - 1] !== "\r") physical++;
+      } else if (char === "\r") {
+        counted++;
+        physical++;
+      }
+    }
+  }
+  return { physical, counted };
+}
+
+// csv-parse messages quote the offending cell, which may be personal data: keep only its code and line.
+function toCsvError(err: unknown): unknown {
+  if (err instanceof UsageError || !(err instanceof Error) || !("code" in err)) return err;
+  const code = String(err.code);
+  if (!code.startsWith("CSV_") && !code.startsWith("INVALID_")) return err;
+  const lines = "lines" in err && typeof err.lines === "number" ? ` near line ${err.lines}` : "";
+  return new UsageError(`The CSV input cannot be parsed${lines} (${code}).`, { cause: err });
+}
