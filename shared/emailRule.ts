@@ -1,3 +1,4 @@
+import { isPlaceholder } from "./isPlaceholder.js";
 import { maskEmail } from "./mask.js";
 import { fail, ok, type Result, type RuleIssue } from "./result.js";
 
@@ -11,25 +12,6 @@ export interface EmailRuleOptions {
 
 // Graph caps each otherMails value at 250 characters.
 const MAX_LENGTH = 250;
-const PLACEHOLDERS = new Set([
-  "n/a",
-  "na",
-  "n.a.",
-  "none",
-  "-",
-  "--",
-  "---",
-  "unknown",
-  "tbd",
-  "tba",
-  "null",
-  "nil",
-  "?",
-  "x",
-  "no email",
-  "noemail",
-  "no",
-]);
 // RFC 5322 dot-atom: what mail systems and Entra accept without quoting.
 const DOT_ATOM = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
 const HOST_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -37,7 +19,6 @@ const TOP_LEVEL_DOMAIN = /^[a-z]{2,63}$/;
 const NON_ASCII = /\P{ASCII}/u;
 // The common case in one test; the label-by-label checks below only run to explain a failure.
 const VALID_DOMAIN = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
-const LONGEST_PLACEHOLDER = Math.max(...[...PLACEHOLDERS].map((p) => p.length));
 const SEPARATOR = /[\s,;]+/;
 
 const HINT_SYNTAX =
@@ -59,7 +40,7 @@ export function normalizeEmail(input: string, options: EmailRuleOptions): Result
       ),
     ]);
   }
-  if (text.length <= LONGEST_PLACEHOLDER && PLACEHOLDERS.has(text.toLowerCase())) {
+  if (isPlaceholder(text)) {
     return fail([
       issue(
         field,

@@ -4,6 +4,7 @@ import {
   parsePhoneNumberWithError,
   validatePhoneNumberLength,
 } from "libphonenumber-js/max";
+import { isPlaceholder } from "./isPlaceholder.js";
 import { maskPhone } from "./mask.js";
 import { fail, ok, type Result, type RuleIssue } from "./result.js";
 
@@ -36,21 +37,6 @@ export interface NormalizedPhone {
 // HR exports copy numbers from forms and Excel; anything longer is not a phone number, and capping it keeps a
 // hostile multi-megabyte cell from reaching the parser's regexes.
 const MAX_INPUT_LENGTH = 100;
-const PLACEHOLDERS = new Set([
-  "n/a",
-  "na",
-  "none",
-  "-",
-  "--",
-  "---",
-  "unknown",
-  "tbd",
-  "tba",
-  "null",
-  "nil",
-  "?",
-  "x",
-]);
 const HAS_DIGIT = /\d/;
 // `00` (most of the world) and `011` (NANP) are international dialling prefixes. libphonenumber only honours
 // the default region's own prefix, but HR data mixes them, so a failed parse is retried as `+`.
@@ -94,7 +80,7 @@ export function normalizePhone(input: string, options: PhoneRuleOptions): Result
     ]);
   }
   if (!HAS_DIGIT.test(text)) {
-    return PLACEHOLDERS.has(text.toLowerCase())
+    return isPlaceholder(text)
       ? fail([
           issue(
             field,
