@@ -79,6 +79,16 @@ async function main(): Promise<void> {
   curl -X PATCH ${host.url}/api/users/avery.lindqvist@contoso.example/contact-info -H 'content-type: application/json' -d '{"mobilePhone":"(425) 555-0148","mode":"overwrite","dryRun":true}'
   curl '${host.url}/api/outcomes?user=avery.lindqvist@contoso.example'
 Press Ctrl-C to stop.`);
+    // The CLI (backfill, report) runs in another shell against this same emulated tenant and storage. Only
+    // loopback emulator values are printed: a real storage key or Graph endpoint set by the user stays unshown.
+    const local = (value: string | undefined) =>
+      value && /127\.0\.0\.1|localhost|UseDevelopmentStorage/.test(value);
+    if (local(s.GRAPH_BASE_URL) && local(s.AzureWebJobsStorage)) {
+      console.log(`To run the sspr-prepop CLI against this tenant, in another shell:
+  export GRAPH_BASE_URL=${s.GRAPH_BASE_URL}
+  export GRAPH_ACCESS_TOKEN=${s.GRAPH_ACCESS_TOKEN ?? ""}
+  export AzureWebJobsStorage='${s.AzureWebJobsStorage}'`);
+    }
     await new Promise<void>((resolve) => {
       process.once("SIGINT", resolve);
       process.once("SIGTERM", resolve);

@@ -141,6 +141,29 @@ export class GraphDirectory implements BulkDirectory {
     return answers.map((answer) => (answer instanceof GraphRequestError ? answer : undefined));
   }
 
+  /** `listAuthMethods` for many users through `$batch` (⌈n/20⌉ requests); results in input order. */
+  async listAuthMethodsOf(userIds: readonly string[]): Promise<Array<AuthMethods | GraphRequestError>> {
+    const answers = await this.batch(
+      userIds.map((userId) => ({
+        method: "GET" as const,
+        url: `${userPath(userId)}/authentication/methods`,
+        operation: "listAuthMethods",
+      })),
+    );
+    return answers.map((answer) =>
+      answer instanceof GraphRequestError ? answer : toAuthMethods(answer.body),
+    );
+  }
+
+  /**
+   * Authentication-method writes for many users through `$batch`, one item per write (the same POST or PATCH
+   * as `addPhoneMethod` … `updateEmailMethod`); undefined on success, results in input order.
+   */
+  async writeAuthMethods(writes: readonly AuthMethodWrite[]): Promise<Array<undefined | GraphRequestError>> {
+    const answers = await this.batch(writes.map(toMethodRequest));
+    return answers.map((answer) => (answer instanceof GraphRequestError ? answer : undefined));
+  }
+
   /**
    * Every user's contact state, a page at a time (GET /users?$select=…&$top=999, then `@odata.nextLink`
    * exactly as Graph returns it): one request per page.
@@ -205,6 +228,49 @@ export class GraphDirectory implements BulkDirectory {
       });
     }
     return `/${link.pathname.slice(base.pathname.length)}${link.search}`;
+  }
+}
+
+/** One authentication-method write of a bulk `writeAuthMethods` call. */
+export type AuthMethodWrite =
+  | { userId: string; kind: "addPhone"; phoneType: PhoneType; phoneNumber: string }
+  | { userId: string; kind: "updatePhone"; methodId: string; phoneNumber: string }
+  | { userId: string; kind: "addEmail"; emailAddress: string }
+  | { userId: string; kind: "updateEmail"; methodId: string; emailAddress: string };
+
+function toMethodRequest(write: AuthMethodWrite): BatchRequest {
+  const base = `${userPath(write.userId)}/authentication`;
+  switch (write.kind) {
+    case "addPhone":
+      return {
+        method: "POST",
+        url: `${base}/phoneMethods`,
+        body: { phoneNumber: write.phoneNumber, phoneType: write.phoneType },
+        operation: "addPhoneMethod",
+      };
+    case "updatePhone": {
+      const phoneType = phoneTypeOfId(write.methodId);
+      return {
+        method: "PATCH",
+        url: `${base}/phoneMethods/${encodeSegment(write.methodId)}`,
+        body: phoneType ? { phoneNumber: write.phoneNumber, phoneType } : { phoneNumber: write.phoneNumber },
+        operation: "updatePhoneMethod",
+      };
+    }
+    case "addEmail":
+      return {
+        method: "POST",
+        url: `${base}/emailMethods`,
+        body: { emailAddress: write.emailAddress },
+        operation: "addEmailMethod",
+      };
+    case "updateEmail":
+      return {
+        method: "PATCH",
+        url: `${base}/emailMethods/${encodeSegment(write.methodId)}`,
+        body: { emailAddress: write.emailAddress },
+        operation: "updateEmailMethod",
+      };
   }
 }
 

@@ -1,0 +1,45 @@
+import type { BackfillRow } from "../shared/backfill.js";
+import type { FieldOutcome } from "../shared/outcome.js";
+
+/** Columns of the per-row result CSV; field columns hold `target:action` and the masked value(s). */
+export const BACKFILL_CSV_HEADER =
+  "line,eventId,user,status,mobilePhone,officePhone,alternateEmail,reasons,detail\n";
+
+/** Renders one backfill row as a line of the result CSV. Only masked values ever reach it. */
+export function toBackfillCsvLine(row: BackfillRow): string {
+  const { outcome } = row;
+  const byField = (field: FieldOutcome["field"]) =>
+    outcome.fields
+      .filter((f) => f.field === field)
+      .map(describeField)
+      .join(" | ");
+  const cells = [
+    String(row.line),
+    outcome.eventId,
+    outcome.userPrincipalName ?? outcome.employeeId ?? outcome.userId ?? "",
+    outcome.status,
+    byField("mobilePhone"),
+    byField("officePhone"),
+    byField("alternateEmail"),
+    row.reasons.join(";"),
+    outcome.message,
+  ];
+  return `${cells.map(toCsvCell).join(",")}\n`;
+}
+
+function describeField(field: FieldOutcome): string {
+  const values =
+    field.action === "replaced" || field.action === "reformatted"
+      ? `${field.before ?? ""} -> ${field.after ?? ""}`
+      : (field.after ?? field.before ?? "");
+  return `${field.target}:${field.action}${values ? ` ${values}` : ""}`;
+}
+
+/**
+ * Quotes a cell when needed. A cell starting with `=`, `+`, `-` or `@` would run as a formula in a spreadsheet
+ * (an HR value is untrusted input), so it gets a leading apostrophe, as OWASP advises for CSV injection.
+ */
+function toCsvCell(value: string): string {
+  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
+}
