@@ -1,8 +1,10 @@
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // The soak, crash and fuzz suites run on their own: npm run test:reliability (vitest.reliability.config.ts).
+    exclude: [...configDefaults.exclude, "test/reliability/**"],
     // Integration tests start Azurite and HTTP servers on loopback; give them room on a 2-core CI box.
     testTimeout: 30_000,
     hookTimeout: 60_000,

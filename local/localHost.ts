@@ -29,6 +29,11 @@ export interface LocalHostOptions {
   port?: number;
   /** Overrides host.json's maxPollingInterval (tests want seconds, not a minute). */
   maxPollingIntervalMs?: number;
+  /**
+   * How long a received message stays invisible while its function runs; default 600 s, as the Functions host.
+   * A host that dies mid-run leaves its messages invisible that long: crash tests shorten it.
+   */
+  visibilityTimeoutSeconds?: number;
   log?: (line: string) => void;
 }
 
@@ -68,6 +73,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
           ...queueSettings,
           maxPollingIntervalMs: options.maxPollingIntervalMs ?? queueSettings.maxPollingIntervalMs,
         },
+        options.visibilityTimeoutSeconds ?? processingVisibilitySeconds,
         log,
       ),
     );
@@ -128,6 +134,11 @@ async function serveHttp(
 ): Promise<void> {
   try {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    if (!isDecodable(url.pathname)) {
+      // Like the Functions host (Kestrel): malformed percent-encoding is the client's error, found by fuzzing.
+      res.writeHead(400).end();
+      return;
+    }
     const prefix = `/${routePrefix}/`;
     const path = url.pathname.startsWith(prefix) ? url.pathname.slice(prefix.length) : undefined;
     const method = (req.method ?? "GET").toUpperCase();
@@ -180,6 +191,15 @@ async function serveHttp(
   }
 }
 
+function isDecodable(path: string): boolean {
+  try {
+    decodeURIComponent(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -224,6 +244,7 @@ function startQueuePoller(
   options: StorageQueueFunctionOptions,
   settings: Settings,
   host: QueueHostSettings,
+  visibilityTimeoutSeconds: number,
   log: (line: string) => void,
 ): Poller {
   const queueName = resolveBindingExpression(options.queueName, settings);
@@ -252,7 +273,7 @@ function startQueuePoller(
         if (!created) created = Boolean(await queue.createIfNotExists());
         const batch = await queue.receiveMessages({
           numberOfMessages: Math.min(host.batchSize, 32),
-          visibilityTimeout: processingVisibilitySeconds,
+          visibilityTimeout: visibilityTimeoutSeconds,
         });
         received = batch.receivedMessageItems.length;
         await Promise.all(batch.receivedMessageItems.map((message) => runMessage(message)));

@@ -50,7 +50,7 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
     options.retry?.maxRetries ?? 3,
     // 429 and 503 mean "not processed"; only a 504 leaves it unknown whether the write happened.
     (_delay, _attempt, request, fetchOptions, response) =>
-      response.status !== 504 || isReplaySafe(request, fetchOptions),
+      response.status !== 504 || isReadOnly(request, fetchOptions),
   );
   const client = Client.initWithMiddleware({
     baseUrl: endpoint.root,
@@ -143,13 +143,15 @@ export function cachedCredentialToken(credential: TokenCredential, scope: string
 }
 
 /**
- * Whether a request may be resent after a 504, which can come after Graph applied the write. So a POST that creates something (an authentication method) is not replayed: the second attempt would
- * fail with "already exists" and hide the first one's success. PATCH is idempotent and is replayed.
+ * Whether a request may be resent after a 504, which can come after Graph applied it. Only reads may: a resent
+ * POST would fail with "already exists" (hiding the first one's success), and even a PATCH that sets the same
+ * value is a second write of the field. The queue's retry re-reads the user instead, and the planner sees what
+ * the lost answer did (see `syncContactEvent`).
  */
-function isReplaySafe(request: string | Request, options: FetchOptions | undefined): boolean {
+function isReadOnly(request: string | Request, options: FetchOptions | undefined): boolean {
   const url = typeof request === "string" ? request : request.url;
   const method = (typeof request === "string" ? options?.method : request.method)?.toUpperCase() ?? "GET";
-  if (method !== "POST") return true;
-  if (!isBatchUrl(url)) return false;
-  return !batchItemMethods(options?.body).includes("POST");
+  if (method === "GET" || method === "HEAD") return true;
+  if (method !== "POST" || !isBatchUrl(url)) return false;
+  return batchItemMethods(options?.body).every((item) => item === "GET");
 }

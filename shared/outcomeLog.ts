@@ -1,8 +1,12 @@
-import type { Outcome } from "./outcome.js";
+import { SsprError } from "./errors.js";
+import type { FieldOutcome, Outcome } from "./outcome.js";
 
-/** The result of trying to take an event for processing. */
+/**
+ * The result of trying to take an event for processing. `pending` is what an earlier attempt was about to write
+ * when it ended without a record (a 504 or a crash): those writes may have been applied.
+ */
 export type Claim =
-  | { state: "claimed"; previous?: Outcome; token: string }
+  | { state: "claimed"; previous?: Outcome; pending?: FieldOutcome[]; token: string }
   | { state: "duplicate"; outcome: Outcome }
   | { state: "busy"; leaseUntil: Date };
 
@@ -18,7 +22,13 @@ export interface OutcomeLog {
   get(eventId: string): Promise<Outcome | undefined>;
   /** Takes a time-limited lease on an event so a duplicate delivery running at the same time waits. */
   claim(eventId: string, leaseMs: number, now: Date): Promise<Claim>;
-  /** Lets go of a lease without recording anything (the next delivery may start at once). */
+  /**
+   * Keeps the writes an attempt is about to make (masked) with its lease, so that a later attempt can tell its
+   * own earlier write from a value the user already had. Returns the lease's new token; throws
+   * LeaseLostError when another delivery has taken the event meanwhile.
+   */
+  notePending(eventId: string, token: string, fields: FieldOutcome[]): Promise<string>;
+  /** Lets go of a lease without recording anything (the pending writes stay noted for the next attempt). */
   release(eventId: string, token: string): Promise<void>;
   /** Records an outcome (final or deferred) and releases the lease; indexes it under each user key it has. */
   record(outcome: Outcome, token?: string): Promise<void>;
@@ -31,3 +41,6 @@ export interface OutcomeLog {
   /** Deletes final records last touched before `cutoff`; returns how many. */
   deleteOlderThan(cutoff: Date): Promise<number>;
 }
+
+/** The lease ran out and another delivery took the event: this one must stop before writing anything. */
+export class LeaseLostError extends SsprError {}

@@ -28,7 +28,13 @@ export async function runSync(
   directory: Directory,
   user: UserContactState,
   contact: DesiredContact,
-  options: { policy: SyncPolicy; country?: CountryCode; dryRun?: boolean },
+  options: {
+    policy: SyncPolicy;
+    country?: CountryCode;
+    dryRun?: boolean;
+    /** Called with a plan that writes, just before its first write (the queue notes it with its lease). */
+    beforeWrites?: (plan: SyncPlan) => Promise<void>;
+  },
 ): Promise<SyncResult> {
   const methods = needsMethods(options.policy, contact)
     ? await directory.listAuthMethods(user.id)
@@ -40,6 +46,7 @@ export async function runSync(
     ...(methods ? { methods } : {}),
     ...(options.country ? { country: options.country } : {}),
   });
+  if (!options.dryRun && (plan.patch || plan.methodOps.length > 0)) await options.beforeWrites?.(plan);
   const { fields, requestIds } = options.dryRun
     ? { fields: plan.fields, requestIds: [] }
     : await applyPlan(directory, user.id, plan);
@@ -48,7 +55,7 @@ export async function runSync(
 }
 
 /** The final status from the fields' actions. */
-export function statusOf(fields: FieldPlan[]): OutcomeStatus {
+export function statusOf(fields: readonly Pick<FieldPlan, "action">[]): OutcomeStatus {
   const wrote = fields.some((field) => writingActions.has(field.action));
   const missed = fields.filter((field) => field.action === "skipped" || field.action === "failed");
   if (wrote) return missed.length > 0 ? "partial" : "updated";
@@ -57,7 +64,12 @@ export function statusOf(fields: FieldPlan[]): OutcomeStatus {
   return "unchanged";
 }
 
-function summaryOf(status: OutcomeStatus, fields: FieldPlan[], dryRun: boolean): string {
+/** The outcome's one-line summary, e.g. `updated: mobilePhone/profile set, officePhone/profile unchanged`. */
+export function summaryOf(
+  status: OutcomeStatus,
+  fields: readonly Pick<FieldPlan, "field" | "target" | "action">[],
+  dryRun: boolean,
+): string {
   if (fields.length === 0) return "no contact fields in the event";
   const list = fields.map((field) => `${field.field}/${field.target} ${field.action}`).join(", ");
   return `${dryRun ? "dry run, would be " : ""}${status}: ${list}`;

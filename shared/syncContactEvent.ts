@@ -3,11 +3,11 @@ import { type ContactRuleOptions, validateContactEvent } from "./contactEvent.js
 import type { Directory, UserContactState, UserRef } from "./directory.js";
 import type { EventQueue } from "./eventQueue.js";
 import { maskContact } from "./mask.js";
-import type { FieldOutcome, Outcome, OutcomeStatus } from "./outcome.js";
-import type { OutcomeLog } from "./outcomeLog.js";
+import { type FieldOutcome, type Outcome, type OutcomeStatus, writingActions } from "./outcome.js";
+import { LeaseLostError, type OutcomeLog } from "./outcomeLog.js";
 import type { RuleIssue } from "./result.js";
-import { runSync } from "./runSync.js";
-import type { FieldPlan, SyncPolicy } from "./syncPlanner.js";
+import { runSync, statusOf, summaryOf } from "./runSync.js";
+import type { FieldPlan, SyncPlan, SyncPolicy } from "./syncPlanner.js";
 
 /** Everything the pipeline talks to, passed in so tests and hosts choose real or in-memory parts. */
 export interface SyncDeps {
@@ -18,6 +18,11 @@ export interface SyncDeps {
   rules: ContactRuleOptions;
   policy: SyncPolicy;
   userWaitHours: number;
+  /**
+   * How long a delivery holds an event before another may take it over; default 5 min. Must exceed the longest
+   * processing time (else two deliveries could both write) and stay below the queue's visibility timeout.
+   */
+  leaseMs?: number;
   now?: () => Date;
   /** Receives one masked line per event. */
   log?: (line: string) => void;
@@ -31,7 +36,7 @@ export interface Delivery {
 
 // Long enough for a slow Graph round trip under throttling; short enough that a crashed worker's event is
 // picked up again within minutes.
-const leaseMs = 5 * 60_000;
+const defaultLeaseMs = 5 * 60_000;
 const firstDeferralSeconds = 60;
 const maxDeferralSeconds = 6 * 3600;
 
@@ -57,6 +62,7 @@ export async function syncContactEvent(
   }
   const { event, contact, country } = validated.value;
 
+  const leaseMs = deps.leaseMs ?? defaultLeaseMs;
   const claim = await deps.outcomes.claim(event.eventId, leaseMs, now);
   if (claim.state === "duplicate") return claim.outcome;
   if (claim.state === "busy") {
@@ -69,55 +75,111 @@ export async function syncContactEvent(
     };
   }
 
-  const pending = claim.previous;
+  const previous = claim.previous;
   if (
-    pending?.status === "deferred" &&
-    pending.nextAttemptAt &&
-    now.getTime() < Date.parse(pending.nextAttemptAt) - 5_000
+    previous?.status === "deferred" &&
+    previous.nextAttemptAt &&
+    now.getTime() < Date.parse(previous.nextAttemptAt) - 5_000
   ) {
     // An extra copy of a deferred event (its deferral was sent twice); the scheduled copy will do the work.
     await deps.outcomes.release(event.eventId, claim.token);
-    return pending;
+    return previous;
   }
   const outcome = baseOutcome(event.eventId, event, now, "failed");
-  outcome.firstSeenAt = claim.previous?.firstSeenAt ?? now.toISOString();
-  outcome.attempts = (claim.previous?.attempts ?? 0) + 1;
+  outcome.firstSeenAt = previous?.firstSeenAt ?? now.toISOString();
+  outcome.attempts = (previous?.attempts ?? 0) + 1;
   outcome.warnings = validated.warnings;
+  // The lease's token changes each time the pending writes are noted with it.
+  let token = claim.token;
+  let started = claim.pending ?? [];
   try {
     const user = await deps.directory.findUser(toUserRef(event.user));
-    if (!user) return logged(deps, await defer(outcome, message, now, deps, claim.token));
+    if (!user) return logged(deps, await defer(outcome, message, now, deps, token));
     Object.assign(outcome, userFields(user));
 
     const lastApplied = await deps.outcomes.lastAppliedAt(user.id);
     if (lastApplied && Date.parse(event.occurredAt) < Date.parse(lastApplied)) {
       outcome.status = "stale";
       outcome.message = `older than the last event applied to this user (${lastApplied}); not applied`;
-      await deps.outcomes.record(outcome, claim.token);
+      await deps.outcomes.record(outcome, token);
       return logged(deps, outcome);
     }
 
     const result = await runSync(deps.directory, user, contact, {
       policy: deps.policy,
       ...(country ? { country } : {}),
+      // A write whose answer is lost (504, timeout, crash) may have been applied, and is never resent blindly:
+      // the next attempt re-reads the user and re-plans. Noting the writes first lets it report them as done.
+      beforeWrites: async (plan) => {
+        started = withPending(started, plan);
+        token = await deps.outcomes.notePending(event.eventId, token, started);
+      },
     });
-    outcome.fields = result.fields.map(toFieldOutcome);
+    outcome.fields = confirmEarlierWrites(result.fields.map(toFieldOutcome), claim.pending);
     outcome.requestIds = result.requestIds;
-    outcome.status = result.status;
-    outcome.message = result.message;
-    await deps.outcomes.record(outcome, claim.token);
+    outcome.status = statusOf(outcome.fields);
+    outcome.message = summaryOf(outcome.status, outcome.fields, false);
+    // Before the record: a crash in between then leaves an event that is processed again (writing nothing
+    // new), never a recorded event whose user misses the out-of-order guard.
     await deps.outcomes.markApplied(user.id, event.occurredAt);
+    await deps.outcomes.record(outcome, token);
     return logged(deps, outcome);
   } catch (err) {
+    if (err instanceof LeaseLostError) {
+      // This delivery ran past its lease and another one has the event now; stop without writing or recording.
+      // A copy comes back after a lease's time in case that delivery dies too (a finished event ignores it).
+      await deps.queue.send(message, { delaySeconds: Math.ceil(leaseMs / 1000) });
+      return logged(deps, {
+        ...baseOutcome(event.eventId, event, now, "deferred"),
+        message: "another delivery took over this event",
+      });
+    }
     if (delivery.dequeueCount >= delivery.maxDequeueCount) {
       outcome.status = "failed";
-      outcome.message = `gave up after ${delivery.dequeueCount} attempts: ${describe(err)}`;
-      await deps.outcomes.record(outcome, claim.token).catch(() => undefined);
+      outcome.message = `gave up after ${delivery.dequeueCount} attempts: ${describe(err)}${describePending(started)}`;
+      await deps.outcomes.record(outcome, token).catch(() => undefined);
       logged(deps, outcome);
     } else {
-      await deps.outcomes.release(event.eventId, claim.token).catch(() => undefined);
+      await deps.outcomes.release(event.eventId, token).catch(() => undefined);
     }
     throw err;
   }
+}
+
+/** The writes noted so far plus the ones `plan` is about to make (masked); a field's latest plan wins. */
+function withPending(pending: readonly FieldOutcome[], plan: SyncPlan): FieldOutcome[] {
+  const writes = plan.fields.filter((field) => writingActions.has(field.action)).map(toFieldOutcome);
+  const kept = pending.filter(
+    (earlier) => !writes.some((write) => write.field === earlier.field && write.target === earlier.target),
+  );
+  return [...kept, ...writes];
+}
+
+/**
+ * Reports the writes an earlier attempt of this event applied before it failed (a 504 whose write went through,
+ * or a later call that failed): the re-read shows the value already there, so the planner says `unchanged`, but
+ * it was this event that wrote it. Only when the value now there is the one that attempt wrote (masked forms
+ * compared); otherwise the new plan stands.
+ */
+export function confirmEarlierWrites(
+  fields: FieldOutcome[],
+  pending: readonly FieldOutcome[] | undefined,
+): FieldOutcome[] {
+  if (!pending || pending.length === 0) return fields;
+  return fields.map((field) => {
+    const earlier = pending.find((p) => p.field === field.field && p.target === field.target);
+    if (field.action !== "unchanged" || !earlier || earlier.after !== field.after) return field;
+    return {
+      ...earlier,
+      reason: `${earlier.reason}; confirmed on retry (an earlier attempt of this event wrote it)`,
+    };
+  });
+}
+
+function describePending(pending: readonly FieldOutcome[]): string {
+  if (pending.length === 0) return "";
+  const list = pending.map((field) => `${field.field}/${field.target}`).join(", ");
+  return `; writes started before giving up, which may have been applied (read the user to check): ${list}`;
 }
 
 async function defer(

@@ -1,6 +1,6 @@
 import { odata, RestError, type TableClient, type TableEntityResult } from "@azure/data-tables";
-import { isFinalStatus, type Outcome } from "./outcome.js";
-import type { Claim, OutcomeLog, UserKey } from "./outcomeLog.js";
+import { type FieldOutcome, isFinalStatus, type Outcome } from "./outcome.js";
+import { type Claim, LeaseLostError, type OutcomeLog, type UserKey } from "./outcomeLog.js";
 
 interface EventEntity {
   partitionKey: string;
@@ -8,6 +8,8 @@ interface EventEntity {
   status: string;
   leaseUntil: number;
   outcome?: string;
+  /** JSON FieldOutcome[] (masked): writes an attempt started; cleared when the record is written. */
+  pending?: string;
 }
 
 const eventRow = "outcome";
@@ -70,7 +72,12 @@ export class TableOutcomeLog implements OutcomeLog {
   async claim(eventId: string, leaseMs: number, now: Date): Promise<Claim> {
     const existing = await this.readEvent(eventId);
     const previous = existing?.outcome ? (JSON.parse(existing.outcome) as Outcome) : undefined;
-    if (previous && isFinalStatus(previous.status)) return { state: "duplicate", outcome: previous };
+    if (previous && isFinalStatus(previous.status)) {
+      // A redelivery of a finished event. Its process may have died between the record and its index rows:
+      // writing them again is idempotent (same keys), and makes sure the user's listing shows the event.
+      await this.index(previous);
+      return { state: "duplicate", outcome: previous };
+    }
     if (existing && existing.leaseUntil > now.getTime())
       return { state: "busy", leaseUntil: new Date(existing.leaseUntil) };
     const leaseUntil = now.getTime() + leaseMs;
@@ -81,7 +88,13 @@ export class TableOutcomeLog implements OutcomeLog {
           "Merge",
           { etag: existing.etag },
         );
-        return { state: "claimed", ...(previous ? { previous } : {}), token: result.etag ?? "" };
+        const pending = existing.pending ? (JSON.parse(existing.pending) as FieldOutcome[]) : undefined;
+        return {
+          state: "claimed",
+          ...(previous ? { previous } : {}),
+          ...(pending ? { pending } : {}),
+          token: result.etag ?? "",
+        };
       }
       const result = await this.table.createEntity<EventEntity>({
         partitionKey: `e_${toKey(eventId)}`,
@@ -93,6 +106,24 @@ export class TableOutcomeLog implements OutcomeLog {
     } catch (err) {
       // Another delivery of the same event won the race (409 on create, 412 on a changed etag).
       if (isStatus(err, 409, 412)) return { state: "busy", leaseUntil: new Date(leaseUntil) };
+      throw err;
+    }
+  }
+
+  async notePending(eventId: string, token: string, fields: FieldOutcome[]): Promise<string> {
+    try {
+      const result = await this.table.updateEntity(
+        { partitionKey: `e_${toKey(eventId)}`, rowKey: eventRow, pending: JSON.stringify(fields) },
+        "Merge",
+        { etag: token },
+      );
+      return result.etag ?? "";
+    } catch (err) {
+      if (isStatus(err, 404, 412)) {
+        throw new LeaseLostError(`the lease on event ${eventId} ran out and another delivery took it`, {
+          cause: err,
+        });
+      }
       throw err;
     }
   }
@@ -125,7 +156,7 @@ export class TableOutcomeLog implements OutcomeLog {
         if (!isStatus(err, 412, 404)) throw err;
         // Our lease ran out and another delivery took the event; never replace a final record it wrote.
         const current = await this.get(outcome.eventId);
-        if (current && isFinalStatus(current.status)) return;
+        if (current && isFinalStatus(current.status)) return this.index(current);
         await this.table.upsertEntity(entity, "Replace");
       }
     } else {
@@ -134,10 +165,15 @@ export class TableOutcomeLog implements OutcomeLog {
       } catch (err) {
         if (!isStatus(err, 409)) throw err;
         const current = await this.get(outcome.eventId);
-        if (current && isFinalStatus(current.status)) return;
+        if (current && isFinalStatus(current.status)) return this.index(current);
         await this.table.upsertEntity(entity, "Replace");
       }
     }
+    await this.index(outcome);
+  }
+
+  /** Writes the outcome's index row under each user key it has (upsert: the same outcome gives the same rows). */
+  private async index(outcome: Outcome): Promise<void> {
     // The index row's key uses firstSeenAt so a deferred event updates its one row instead of adding more.
     const rowKey = `${String(farFuture - Date.parse(outcome.firstSeenAt)).padStart(13, "0")}_${toKey(outcome.eventId)}`;
     await Promise.all(

@@ -94,6 +94,16 @@ describe("the local host", () => {
     expect((await fetch(`${host.url}/api/nothing-here`)).status).toBe(404);
     expect((await fetch(`${host.url}/api/users/x/contact-info`, { method: "DELETE" })).status).toBe(405);
   });
+
+  it("answers 400, not 500, for a path with malformed percent-encoding (a fuzzer's counterexample)", async () => {
+    const response = await fetch(`${host.url}/api/users/%E0%A4%A/contact-info`, {
+      method: "PATCH",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
+    expect(response.status).toBe(400);
+    expect(logs.filter((line) => line.includes("unhandled error"))).toEqual([]);
+  });
 });
 
 describe("the outcome retention timer", () => {

@@ -1,0 +1,50 @@
+import { appServices } from "../shared/appServices.js";
+import { loadFunctions } from "./loadFunctions.js";
+import { startLocalHost } from "./localHost.js";
+
+/**
+ * The local host alone, for a process something else supervises (the crash test SIGKILLs it mid-run and
+ * starts it again): every function of `functions/`, app settings from the environment, no emulators, no
+ * samples. Prints `ready <url>` once it serves, then one line per log entry; SIGINT/SIGTERM stop it cleanly.
+ *
+ * Three local-only knobs, read here rather than in shared/config.ts because they are not app settings (in Azure
+ * the Functions host fixes them): LOCAL_HOST_VISIBILITY_SECONDS (how long a received message stays invisible,
+ * default 600), LOCAL_HOST_LEASE_SECONDS (the pipeline's per-event lease, default 300; keep it below the
+ * visibility timeout) and LOCAL_HOST_MAX_POLLING_MS (host.json's maxPollingInterval by default).
+ */
+async function main(): Promise<void> {
+  const registrations = await loadFunctions();
+  const services = appServices();
+  const leaseSeconds = positiveNumber("LOCAL_HOST_LEASE_SECONDS");
+  // The services are built once per process; the queue function reads its SyncDeps from them on every message.
+  if (leaseSeconds !== undefined) services.syncDeps.leaseMs = leaseSeconds * 1000;
+  const visibilityTimeoutSeconds = positiveNumber("LOCAL_HOST_VISIBILITY_SECONDS");
+  const maxPollingIntervalMs = positiveNumber("LOCAL_HOST_MAX_POLLING_MS");
+  const host = await startLocalHost({
+    registrations,
+    settings: services.settings,
+    ...(visibilityTimeoutSeconds !== undefined ? { visibilityTimeoutSeconds } : {}),
+    ...(maxPollingIntervalMs !== undefined ? { maxPollingIntervalMs } : {}),
+    log: (line) => console.log(line),
+  });
+  console.log(`ready ${host.url}`);
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", () => resolve());
+    process.once("SIGTERM", () => resolve());
+  });
+  await host.close();
+}
+
+function positiveNumber(name: string): number | undefined {
+  const text = process.env[name]?.trim();
+  if (!text) return undefined;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new Error(`${name} must be a positive number, not ${text}`);
+  return value;
+}
+
+main().catch((err: unknown) => {
+  console.error(`local host failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 1;
+});
