@@ -141,9 +141,14 @@ async function sendChunk(
 }
 
 /** 429 and 503 mean "not processed"; other 5xx may follow an applied write, so a creating POST is not resent. */
+/**
+ * 429 and 503 mean "not processed", so any item may be resent. Any other 5xx (a 504 above all) leaves it unknown
+ * whether a write was applied: only reads are resent then, as the single-request client does; a write item comes
+ * back as a transient error and its caller re-reads before deciding again.
+ */
 function isRetryable(method: string, status: number): boolean {
   if (status === 429 || status === 503) return true;
-  return status >= 500 && method !== "POST";
+  return status >= 500 && method === "GET";
 }
 
 function toWire(index: number, requests: readonly BatchRequest[]) {

@@ -406,6 +406,16 @@ describe("GraphDirectory bulk operations over $batch", () => {
     expect(emulator.stats.batchItems).toEqual({ "PATCH user": 23 });
   });
 
+  it("never resends a write item answered 504, which may have been applied", async () => {
+    emulator.setFaults({ timeoutAfterWriteRate: 1 });
+    const results = await directoryFor(emulator).updateProfiles([
+      { userId: demo.mei, patch: { mobilePhone: "+61 491570006" } },
+    ]);
+    expect(results[0]?.kind).toBe("transient");
+    expect(emulator.stats.batchItems).toEqual({ "PATCH user": 1 });
+    expect(emulator.stats.writesFor(demo.mei, "mobilePhone")).toBe(1);
+  });
+
   it("retries only the items answered 429, after their Retry-After", async () => {
     emulator.setThrottle({ writeBudget: 3, writeWindowMs: 1000 });
     const limiter = roomyLimiter();
