@@ -28,6 +28,7 @@ import type { SyncPolicy } from "../shared/syncPlanner.js";
 import { TableOutcomeLog } from "../shared/tableOutcomeLog.js";
 import type { WriteLimiter } from "../shared/writeLimiter.js";
 import { BackfillProgress } from "./backfillProgress.js";
+import { fileArgument } from "./fileArgument.js";
 import { LineWriter } from "./lineWriter.js";
 import { type InputFormat, openRecordSource } from "./openRecordSource.js";
 import { BACKFILL_CSV_HEADER, toBackfillCsvLine } from "./toBackfillCsvLine.js";
@@ -127,14 +128,7 @@ export async function runBackfillCommand(
     io.stdout.write(`${backfillUsage}\n`);
     return ExitCode.ok;
   }
-  if (positionals.length !== 1) {
-    throw new UsageError(
-      positionals.length === 0
-        ? "backfill needs a FILE (or - for stdin)."
-        : "backfill takes exactly one FILE.",
-    );
-  }
-  const path = positionals[0] ?? "-";
+  const path = fileArgument("backfill", positionals);
   const dryRun = values["dry-run"] === true;
   const fromStdin = path === "-";
   if (values.resume && dryRun)

@@ -4,6 +4,7 @@ import { loadSettings } from "../shared/config.js";
 import { type ContactRuleOptions, contactRuleOptionsFrom } from "../shared/contactEvent.js";
 import { toCountryCode } from "../shared/countryCode.js";
 import { validateStream } from "../shared/validateStream.js";
+import { fileArgument } from "./fileArgument.js";
 import { LineWriter } from "./lineWriter.js";
 import { type InputFormat, openRecordSource } from "./openRecordSource.js";
 import { toOutputLine } from "./toOutputLine.js";
@@ -50,14 +51,7 @@ export async function validateCommand(args: readonly string[], io: CommandIo): P
     io.stdout.write(`${validateUsage}\n`);
     return ExitCode.ok;
   }
-  if (positionals.length !== 1) {
-    throw new UsageError(
-      positionals.length === 0
-        ? "validate needs a FILE (or - for stdin)."
-        : "validate takes exactly one FILE.",
-    );
-  }
-  const path = positionals[0] ?? "-";
+  const path = fileArgument("validate", positionals);
   const format = toFormat(values.format);
   const rules = ruleOptions(io.env, values.country);
 
