@@ -14,6 +14,8 @@ export default defineConfig({
       AZURE_MONITOR_DISABLE: "true",
       OTEL_SDK_DISABLED: "true",
       AZURE_FUNCTIONS_TELEMETRY_DISABLED: "1",
+      // Tests import function modules outside the Functions host: record registrations, skip app.* (test mode).
+      SSPR_LOCAL_HOST: "1",
     },
   },
 });
