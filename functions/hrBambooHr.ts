@@ -9,9 +9,8 @@ import { appServices } from "../shared/appServices.js";
 import { verifyBambooHrSignature } from "../shared/bambooHrSignature.js";
 import { fromBambooHr } from "../shared/fromBambooHr.js";
 import { register } from "../shared/functionRegistry.js";
-import { dependencyProblem, parseJson, problem, readBody } from "../shared/httpResponses.js";
-
-const maxBodyBytes = 1024 * 1024;
+import { dependencyProblem, problem } from "../shared/httpResponses.js";
+import { readSignedJson } from "../shared/readSignedJson.js";
 
 /** BambooHR field-based webhook intake: signed with BAMBOOHR_WEBHOOK_KEY, one ContactEvent per employee, queued. */
 export async function hrBambooHr(
@@ -24,16 +23,11 @@ export async function hrBambooHr(
     context.warn("hr/bamboohr: BAMBOOHR_WEBHOOK_KEY is not set; refusing every delivery");
     return problem(503, "endpoint_not_configured", "This endpoint is not configured yet.");
   }
-  const body = await readBody(request, { maxBytes: maxBodyBytes, contentTypes: ["application/json"] });
-  if (!body.ok) return body.response;
-  const verdict = verifyBambooHrSignature(body.raw, request.headers, key);
-  if (!verdict.ok) {
-    context.warn(`hr/bamboohr: delivery refused (${verdict.reason})`);
-    return problem(401, "unauthorized", "Unauthorized.");
-  }
-  const json = parseJson(body.raw);
-  if (!json.ok) return json.response;
-  const records = fromBambooHr(json.value, { sentAt: verdict.timestamp });
+  const signed = await readSignedJson(request, context, "hr/bamboohr", (raw) =>
+    verifyBambooHrSignature(raw, request.headers, key),
+  );
+  if (!signed.ok) return signed.response;
+  const records = fromBambooHr(signed.value, { sentAt: signed.verdict.timestamp });
   if (!records.ok) {
     return problem(400, "invalid_body", "The body is not a BambooHR field-based webhook.", records.issues);
   }

@@ -8,10 +8,9 @@ import {
 import { appServices } from "../shared/appServices.js";
 import { fromHrEvents } from "../shared/fromHrEvents.js";
 import { register } from "../shared/functionRegistry.js";
-import { dependencyProblem, parseJson, problem, readBody } from "../shared/httpResponses.js";
+import { dependencyProblem, problem } from "../shared/httpResponses.js";
+import { readSignedJson } from "../shared/readSignedJson.js";
 import { tryStandardWebhookKeys, verifyStandardWebhook } from "../shared/standardWebhook.js";
-
-const maxBodyBytes = 1024 * 1024;
 
 /** Standard Webhooks (v1) intake: one ContactEvent or an array, signed with HR_WEBHOOK_SECRETS, queued for sync. */
 export async function hrEvents(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
@@ -21,16 +20,12 @@ export async function hrEvents(request: HttpRequest, context: InvocationContext)
     context.warn("hr/events: HR_WEBHOOK_SECRETS is missing or not whsec_<base64>; refusing every delivery");
     return problem(503, "endpoint_not_configured", "This endpoint is not configured yet.");
   }
-  const body = await readBody(request, { maxBytes: maxBodyBytes, contentTypes: ["application/json"] });
-  if (!body.ok) return body.response;
-  const verdict = verifyStandardWebhook(body.raw, request.headers, keys);
-  if (!verdict.ok) {
-    context.warn(`hr/events: delivery refused (${verdict.reason})`);
-    return problem(401, "unauthorized", "Unauthorized.");
-  }
-  const json = parseJson(body.raw);
-  if (!json.ok) return json.response;
-  const records = fromHrEvents(json.value, verdict.id);
+  const signed = await readSignedJson(request, context, "hr/events", (raw) =>
+    verifyStandardWebhook(raw, request.headers, keys),
+  );
+  if (!signed.ok) return signed.response;
+  const { verdict } = signed;
+  const records = fromHrEvents(signed.value, verdict.id);
   if (!records.ok) {
     return problem(
       400,
