@@ -12,6 +12,7 @@ import {
   aSeedUser,
   demo,
   directoryFor,
+  resetEmulator,
   roomyLimiter,
   startEmulator,
 } from "./support/graphEmulatorFixtures.js";
@@ -23,17 +24,7 @@ beforeAll(async () => {
 });
 
 beforeEach(() => {
-  emulator.tenant.reset();
-  emulator.stats.reset();
-  emulator.setFaults({ unavailableRate: 0, timeoutAfterWriteRate: 0 });
-  emulator.setLatency(0);
-  emulator.setThrottle({
-    enabled: true,
-    writeBudget: 3000,
-    writeWindowMs: 150_000,
-    resourceUnits: 3500,
-    resourceWindowMs: 10_000,
-  });
+  resetEmulator(emulator);
 });
 
 afterAll(async () => {

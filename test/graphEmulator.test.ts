@@ -1,6 +1,12 @@
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import type { GraphEmulator } from "../local/graphEmulator/startGraphEmulator.js";
-import { aSeedUser, demo, graphFetch, startEmulator } from "./support/graphEmulatorFixtures.js";
+import {
+  aSeedUser,
+  demo,
+  graphFetch,
+  resetEmulator,
+  startEmulator,
+} from "./support/graphEmulatorFixtures.js";
 
 const ON_PREM =
   "Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration.";
@@ -10,17 +16,7 @@ let emulator: GraphEmulator;
 
 beforeEach(async () => {
   if (!emulator) emulator = await startEmulator();
-  emulator.tenant.reset();
-  emulator.stats.reset();
-  emulator.setFaults({ unavailableRate: 0, timeoutAfterWriteRate: 0 });
-  emulator.setLatency(0);
-  emulator.setThrottle({
-    enabled: true,
-    writeBudget: 3000,
-    writeWindowMs: 150_000,
-    resourceUnits: 3500,
-    resourceWindowMs: 10_000,
-  });
+  resetEmulator(emulator);
 });
 
 afterAll(async () => {

@@ -28,6 +28,21 @@ export function startEmulator(options: GraphEmulatorOptions = {}): Promise<Graph
   return startGraphEmulator({ port: 0, ...options });
 }
 
+/** Puts an emulator shared by a test file back to a fresh tenant, zeroed stats, no faults or latency, Graph's budgets. */
+export function resetEmulator(emulator: GraphEmulator): void {
+  emulator.tenant.reset();
+  emulator.stats.reset();
+  emulator.setFaults({ unavailableRate: 0, timeoutAfterWriteRate: 0 });
+  emulator.setLatency(0);
+  emulator.setThrottle({
+    enabled: true,
+    writeBudget: 3000,
+    writeWindowMs: 150_000,
+    resourceUnits: 3500,
+    resourceWindowMs: 10_000,
+  });
+}
+
 /** A limiter that never gets in the way of functional tests. */
 export function roomyLimiter(): WriteLimiter {
   return new WriteLimiter({ budget: 10_000, windowMs: 1000 });
