@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import { appServices } from "../shared/appServices.js";
-import { authorizeCaller } from "../shared/callerAccess.js";
+import { authorizeCaller, readerRoles } from "../shared/callerAccess.js";
 import { toCountryCode } from "../shared/countryCode.js";
 import { type AuthMethods, userRefFromKey } from "../shared/directory.js";
 import { register } from "../shared/functionRegistry.js";
@@ -14,10 +14,7 @@ export async function getContactInfo(
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
   const { settings, directory, rules } = appServices();
-  const access = authorizeCaller(request.headers, [
-    settings.CONTACT_READER_ROLE,
-    settings.CONTACT_ADMIN_ROLE,
-  ]);
+  const access = authorizeCaller(request.headers, readerRoles(settings));
   if (!access.ok) return problem(access.status, access.code, access.message);
   const countryParam = request.query.get("country");
   const country = countryParam ? toCountryCode(countryParam) : rules.defaultCountry;

@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import { appServices } from "../shared/appServices.js";
-import { authorizeCaller } from "../shared/callerAccess.js";
+import { authorizeCaller, readerRoles } from "../shared/callerAccess.js";
 import { register } from "../shared/functionRegistry.js";
 import { dependencyProblem, problem } from "../shared/httpResponses.js";
 
@@ -10,10 +10,7 @@ export async function getOutcome(
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
   const { settings, outcomes } = appServices();
-  const access = authorizeCaller(request.headers, [
-    settings.CONTACT_READER_ROLE,
-    settings.CONTACT_ADMIN_ROLE,
-  ]);
+  const access = authorizeCaller(request.headers, readerRoles(settings));
   if (!access.ok) return problem(access.status, access.code, access.message);
   try {
     const outcome = await outcomes.get(request.params.eventId ?? "");

@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import { appServices } from "../shared/appServices.js";
-import { authorizeCaller } from "../shared/callerAccess.js";
+import { authorizeCaller, readerRoles } from "../shared/callerAccess.js";
 import { userRefFromKey } from "../shared/directory.js";
 import { register } from "../shared/functionRegistry.js";
 import { dependencyProblem, problem } from "../shared/httpResponses.js";
@@ -15,10 +15,7 @@ export async function listOutcomes(
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
   const { settings, outcomes } = appServices();
-  const access = authorizeCaller(request.headers, [
-    settings.CONTACT_READER_ROLE,
-    settings.CONTACT_ADMIN_ROLE,
-  ]);
+  const access = authorizeCaller(request.headers, readerRoles(settings));
   if (!access.ok) return problem(access.status, access.code, access.message);
   const user = request.query.get("user")?.trim();
   if (!user) return problem(400, "user_required", "Name the user: ?user=<object id, UPN or employeeId>.");

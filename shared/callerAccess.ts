@@ -1,3 +1,5 @@
+import type { Settings } from "./config.js";
+
 /** Who called an HTTP function, as far as the platform tells us. */
 export interface Caller {
   /** The signed-in user or app (Easy Auth), else `function-key`. */
@@ -74,4 +76,11 @@ export function authorizeCaller(
     };
   }
   return { ok: true, caller };
+}
+
+/** The app roles that may read contact info and outcomes: the reader role, and the admin role, which implies it. */
+export function readerRoles(
+  settings: Pick<Settings, "CONTACT_READER_ROLE" | "CONTACT_ADMIN_ROLE">,
+): string[] {
+  return [settings.CONTACT_READER_ROLE, settings.CONTACT_ADMIN_ROLE];
 }
