@@ -1,11 +1,10 @@
 import { readFileSync } from "node:fs";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { hrBambooHr } from "../functions/hrBambooHr.js";
 import { verifyBambooHrSignature } from "../shared/bambooHrSignature.js";
 import { validateContactEvent } from "../shared/contactEvent.js";
 import { fromBambooHr } from "../shared/fromBambooHr.js";
 import type { IntakeRecord } from "../shared/intakeRecord.js";
-import { startTestEnvironment, type TestEnvironment } from "./support/testEnvironment.js";
 import {
   aContext,
   aPost,
@@ -13,7 +12,7 @@ import {
   bodyOf,
   takeQueued,
   testSecrets,
-  webhookEnv,
+  useWebhookEnvironment,
 } from "./support/webhookRequests.js";
 
 const sample = readFileSync(new URL("../samples/bamboohr-webhook.json", import.meta.url));
@@ -258,16 +257,7 @@ describe("mapping a BambooHR field-based webhook", () => {
 });
 
 describe("POST /api/hr/bamboohr", () => {
-  let env: TestEnvironment;
-
-  beforeAll(async () => {
-    env = await startTestEnvironment({ env: webhookEnv });
-  });
-  afterAll(async () => env?.close());
-  beforeEach(async () => {
-    env.configure();
-    await takeQueued();
-  });
+  const env = useWebhookEnvironment();
 
   /** A sample-shaped body with ids unique to this test, so receipts of other tests never match. */
   function freshSample(): string {
@@ -346,7 +336,7 @@ describe("POST /api/hr/bamboohr", () => {
   });
 
   it("answers 503 endpoint_not_configured without BAMBOOHR_WEBHOOK_KEY", async () => {
-    env.configure({ BAMBOOHR_WEBHOOK_KEY: undefined });
+    env().configure({ BAMBOOHR_WEBHOOK_KEY: undefined });
     const body = freshSample();
     const response = await post(body, bambooHrHeaders(body, { key: testSecrets.bambooHr }));
     expect(response.status).toBe(503);

@@ -1,12 +1,18 @@
 import { readFileSync } from "node:fs";
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { hrScim } from "../functions/hrScim.js";
 import { appServices } from "../shared/appServices.js";
 import { validateContactEvent } from "../shared/contactEvent.js";
 import { fromScim, fromScimUser, scimSchemas } from "../shared/fromScim.js";
 import { hasBearerToken } from "../shared/hasBearerToken.js";
-import { startTestEnvironment, type TestEnvironment } from "./support/testEnvironment.js";
-import { aContext, aPost, bodyOf, takeQueued, testSecrets, webhookEnv } from "./support/webhookRequests.js";
+import {
+  aContext,
+  aPost,
+  bodyOf,
+  takeQueued,
+  testSecrets,
+  useWebhookEnvironment,
+} from "./support/webhookRequests.js";
 
 const sampleText = readFileSync(new URL("../samples/scim-bulk-request.json", import.meta.url), "utf8");
 const sample = () =>
@@ -193,16 +199,7 @@ describe("mapping SCIM users", () => {
 });
 
 describe("POST /api/hr/scim", () => {
-  let env: TestEnvironment;
-
-  beforeAll(async () => {
-    env = await startTestEnvironment({ env: webhookEnv });
-  });
-  afterAll(async () => env?.close());
-  beforeEach(async () => {
-    env.configure();
-    await takeQueued();
-  });
+  const env = useWebhookEnvironment();
 
   let sequence = 0;
   /** The sample with bulkIds unique to this test, so receipts of other tests never match. */
@@ -345,7 +342,7 @@ describe("POST /api/hr/scim", () => {
   });
 
   it("answers 503 endpoint_not_configured without SCIM_TOKEN, whatever the caller sends", async () => {
-    env.configure({ SCIM_TOKEN: undefined });
+    env().configure({ SCIM_TOKEN: undefined });
     const response = await post(freshSample());
     expect(response.status).toBe(503);
     expect(bodyOf(response)).toMatchObject({

@@ -1,8 +1,10 @@
 import { createHmac, randomBytes } from "node:crypto";
 import { HttpRequest, InvocationContext } from "@azure/functions";
 import { Webhook } from "standardwebhooks";
+import { afterAll, beforeAll, beforeEach } from "vitest";
 import { settings } from "../../shared/config.js";
 import { queueClient } from "../../shared/storageClients.js";
+import { startTestEnvironment, type TestEnvironment } from "./testEnvironment.js";
 
 /** Fresh secrets per test process; none of them is a real credential. */
 export const testSecrets = {
@@ -105,4 +107,24 @@ export async function takeQueued(): Promise<Record<string, unknown>[]> {
 /** The JSON a handler answered, whatever form it took. */
 export function bodyOf(response: { jsonBody?: unknown; body?: unknown }): unknown {
   return response.jsonBody ?? response.body;
+}
+
+/**
+ * Sets up a suite of webhook endpoint tests: emulators with the webhook secrets for the suite, fresh settings and an
+ * empty queue before each test. Call inside `describe`; the returned getter gives the environment.
+ */
+export function useWebhookEnvironment(): () => TestEnvironment {
+  let env: TestEnvironment | undefined;
+  beforeAll(async () => {
+    env = await startTestEnvironment({ env: webhookEnv });
+  });
+  afterAll(async () => env?.close());
+  beforeEach(async () => {
+    env?.configure();
+    await takeQueued();
+  });
+  return () => {
+    if (!env) throw new Error("the webhook test environment is not started");
+    return env;
+  };
 }
