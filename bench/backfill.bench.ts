@@ -18,7 +18,7 @@ import { runBackfillCommand } from "../cli/backfillCommand.js";
 import type { SeedUser } from "../local/graphEmulator/EmulatedTenant.js";
 import { type GraphEmulator, startGraphEmulator } from "../local/graphEmulator/startGraphEmulator.js";
 import { startAzurite } from "../local/startAzurite.js";
-import { WriteLimiter } from "../shared/writeLimiter.js";
+import { WriteLimiter } from "../shared/graph/writeLimiter.js";
 
 const USERS = 10_000;
 const NAIVE_USERS = 500;

@@ -13,8 +13,8 @@ import {
 import examples from "libphonenumber-js/mobile/examples";
 import { readCsvRecords } from "../cli/readCsvRecords.js";
 import { toOutputLine } from "../cli/toOutputLine.js";
-import type { ContactRuleOptions } from "../shared/contactEvent.js";
-import { type SourceRecord, validateStream } from "../shared/validateStream.js";
+import type { ContactRuleOptions } from "../shared/contact/contactEvent.js";
+import { type SourceRecord, validateStream } from "../shared/contact/validateStream.js";
 
 const RECORDS = 100_000;
 const ROUNDS = 3;

@@ -2,31 +2,31 @@ import { createReadStream, createWriteStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { basename, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { policyFrom } from "../shared/appServices.js";
+import { policyFrom } from "../shared/app/appServices.js";
+import { loadSettings, type Settings } from "../shared/app/config.js";
+import { graphDirectoryFromSettings, sharedWriteLimiter } from "../shared/app/graphDirectoryFromSettings.js";
+import { tableClient } from "../shared/app/storageClients.js";
 import {
   type BackfillDirectory,
   type BackfillRow,
   type BackfillSummary,
   runBackfill,
-} from "../shared/backfill.js";
+} from "../shared/backfill/backfill.js";
 import {
   type BackfillCheckpoint,
   backfillCheckpointPath,
   readBackfillCheckpoint,
   removeBackfillCheckpoint,
   writeBackfillCheckpoint,
-} from "../shared/backfillCheckpoint.js";
-import { loadSettings, type Settings } from "../shared/config.js";
-import { type ContactRuleOptions, contactRuleOptionsFrom } from "../shared/contactEvent.js";
-import { toCountryCode } from "../shared/countryCode.js";
-import { graphDirectoryFromSettings, sharedWriteLimiter } from "../shared/graphDirectoryFromSettings.js";
-import { GraphErrorKind, GraphRequestError } from "../shared/graphRequestError.js";
-import { type OutcomeStatus, outcomeStatuses } from "../shared/outcome.js";
-import type { OutcomeLog } from "../shared/outcomeLog.js";
-import { tableClient } from "../shared/storageClients.js";
-import type { SyncPolicy } from "../shared/syncPlanner.js";
-import { TableOutcomeLog } from "../shared/tableOutcomeLog.js";
-import type { WriteLimiter } from "../shared/writeLimiter.js";
+} from "../shared/backfill/backfillCheckpoint.js";
+import { type ContactRuleOptions, contactRuleOptionsFrom } from "../shared/contact/contactEvent.js";
+import { toCountryCode } from "../shared/contact/countryCode.js";
+import { GraphErrorKind, GraphRequestError } from "../shared/graph/graphRequestError.js";
+import type { WriteLimiter } from "../shared/graph/writeLimiter.js";
+import { TableOutcomeLog } from "../shared/storage/tableOutcomeLog.js";
+import { type OutcomeStatus, outcomeStatuses } from "../shared/sync/outcome.js";
+import type { OutcomeLog } from "../shared/sync/outcomeLog.js";
+import type { SyncPolicy } from "../shared/sync/syncPlanner.js";
 import { BackfillProgress } from "./backfillProgress.js";
 import { fileArgument } from "./fileArgument.js";
 import { LineWriter } from "./lineWriter.js";

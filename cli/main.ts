@@ -1,4 +1,4 @@
-import { ConfigError, ensureErrorType } from "../shared/errors.js";
+import { ConfigError, ensureErrorType } from "../shared/core/errors.js";
 import { backfillCommand } from "./backfillCommand.js";
 import { reportCommand } from "./reportCommand.js";
 import { UsageError } from "./usageError.js";

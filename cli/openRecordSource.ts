@@ -2,7 +2,7 @@ import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { extname } from "node:path";
 import { Readable } from "node:stream";
-import type { SourceRecord } from "../shared/validateStream.js";
+import type { SourceRecord } from "../shared/contact/validateStream.js";
 import { readCsvRecords } from "./readCsvRecords.js";
 import { readJsonlRecords } from "./readJsonlRecords.js";
 import { UsageError } from "./usageError.js";

@@ -1,7 +1,7 @@
 import type { Readable } from "node:stream";
 import { parse } from "csv-parse";
-import { type CsvLayout, type CsvRowContext, fromCsvRow, toCsvLayout } from "../shared/fromCsvRow.js";
-import type { SourceRecord } from "../shared/validateStream.js";
+import type { SourceRecord } from "../shared/contact/validateStream.js";
+import { type CsvLayout, type CsvRowContext, fromCsvRow, toCsvLayout } from "../shared/intake/fromCsvRow.js";
 import { UsageError } from "./usageError.js";
 
 /** Reads an HR CSV export as a stream: header row first, then one ContactEvent input per non-blank row. */

@@ -1,5 +1,5 @@
 import type { Readable } from "node:stream";
-import type { SourceRecord } from "../shared/validateStream.js";
+import type { SourceRecord } from "../shared/contact/validateStream.js";
 
 // A ContactEvent is well under 2 KB; a longer line is junk, and capping it keeps memory constant.
 const MAX_LINE_LENGTH = 1024 * 1024;

@@ -1,22 +1,22 @@
 import { createWriteStream } from "node:fs";
 import { rename, rm, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { loadSettings } from "../shared/config.js";
-import { contactRuleOptionsFrom } from "../shared/contactEvent.js";
-import { toCountryCode } from "../shared/countryCode.js";
-import type { UserContactState } from "../shared/directory.js";
-import { graphDirectoryFromSettings } from "../shared/graphDirectoryFromSettings.js";
-import { GraphRequestError } from "../shared/graphRequestError.js";
-import { maskContact } from "../shared/mask.js";
-import type { ReadinessOptions } from "../shared/readiness.js";
+import { loadSettings } from "../shared/app/config.js";
+import { graphDirectoryFromSettings } from "../shared/app/graphDirectoryFromSettings.js";
+import { contactRuleOptionsFrom } from "../shared/contact/contactEvent.js";
+import { toCountryCode } from "../shared/contact/countryCode.js";
+import { maskContact } from "../shared/contact/mask.js";
+import type { UserContactState } from "../shared/directory/directory.js";
+import { GraphRequestError } from "../shared/graph/graphRequestError.js";
+import type { ReadinessOptions } from "../shared/readiness/readiness.js";
 import {
   type ReadinessReport,
   ReadinessTally,
   reportFields,
   toReadinessCsv,
   type UserReadinessLine,
-} from "../shared/readinessReport.js";
-import { toReadinessHtml } from "../shared/readinessReportHtml.js";
+} from "../shared/readiness/readinessReport.js";
+import { toReadinessHtml } from "../shared/readiness/readinessReportHtml.js";
 import { LineWriter } from "./lineWriter.js";
 import { UsageError } from "./usageError.js";
 import { type CommandIo, ExitCode } from "./validateCommand.js";

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { ensureErrorType } from "../shared/errors.js";
+import { ensureErrorType } from "../shared/core/errors.js";
 import { main } from "./main.js";
 import { ExitCode } from "./validateCommand.js";
 

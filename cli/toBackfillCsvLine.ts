@@ -1,5 +1,5 @@
-import type { BackfillRow } from "../shared/backfill.js";
-import type { FieldOutcome } from "../shared/outcome.js";
+import type { BackfillRow } from "../shared/backfill/backfill.js";
+import type { FieldOutcome } from "../shared/sync/outcome.js";
 
 /** Columns of the per-row result CSV; field columns hold `target:action` and the masked value(s). */
 export const BACKFILL_CSV_HEADER =

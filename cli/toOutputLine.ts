@@ -1,5 +1,5 @@
-import type { RuleIssue } from "../shared/result.js";
-import type { ValidatedRecord } from "../shared/validateStream.js";
+import type { ValidatedRecord } from "../shared/contact/validateStream.js";
+import type { RuleIssue } from "../shared/core/result.js";
 
 /** Renders one validated record as the `validate` command's JSON line (with the trailing newline). */
 export function toOutputLine(record: ValidatedRecord): string {

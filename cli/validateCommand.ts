@@ -1,9 +1,9 @@
 import type { Readable, Writable } from "node:stream";
 import { parseArgs } from "node:util";
-import { loadSettings } from "../shared/config.js";
-import { type ContactRuleOptions, contactRuleOptionsFrom } from "../shared/contactEvent.js";
-import { toCountryCode } from "../shared/countryCode.js";
-import { validateStream } from "../shared/validateStream.js";
+import { loadSettings } from "../shared/app/config.js";
+import { type ContactRuleOptions, contactRuleOptionsFrom } from "../shared/contact/contactEvent.js";
+import { toCountryCode } from "../shared/contact/countryCode.js";
+import { validateStream } from "../shared/contact/validateStream.js";
 import { fileArgument } from "./fileArgument.js";
 import { LineWriter } from "./lineWriter.js";
 import { type InputFormat, openRecordSource } from "./openRecordSource.js";

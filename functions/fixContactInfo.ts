@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
-import { appServices } from "../shared/appServices.js";
-import { authorizeCaller } from "../shared/callerAccess.js";
-import { fixContact } from "../shared/fixContact.js";
-import { register } from "../shared/functionRegistry.js";
-import { dependencyProblem, parseJson, problem, readBody } from "../shared/httpResponses.js";
+import { appServices } from "../shared/app/appServices.js";
+import { register } from "../shared/app/functionRegistry.js";
+import { authorizeCaller } from "../shared/http/callerAccess.js";
+import { dependencyProblem, parseJson, problem, readBody } from "../shared/http/httpResponses.js";
+import { fixContact } from "../shared/sync/fixContact.js";
 
 // A fix names three fields and a few options; anything near this size is not a fix.
 const maxBodyBytes = 16 * 1024;

@@ -1,12 +1,12 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
-import { appServices } from "../shared/appServices.js";
-import { authorizeCaller, readerRoles } from "../shared/callerAccess.js";
-import { toCountryCode } from "../shared/countryCode.js";
-import { type AuthMethods, userRefFromKey } from "../shared/directory.js";
-import { register } from "../shared/functionRegistry.js";
-import { GraphRequestError } from "../shared/graphRequestError.js";
-import { dependencyProblem, problem } from "../shared/httpResponses.js";
-import { userReadiness } from "../shared/readiness.js";
+import { appServices } from "../shared/app/appServices.js";
+import { register } from "../shared/app/functionRegistry.js";
+import { toCountryCode } from "../shared/contact/countryCode.js";
+import { type AuthMethods, userRefFromKey } from "../shared/directory/directory.js";
+import { GraphRequestError } from "../shared/graph/graphRequestError.js";
+import { authorizeCaller, readerRoles } from "../shared/http/callerAccess.js";
+import { dependencyProblem, problem } from "../shared/http/httpResponses.js";
+import { userReadiness } from "../shared/readiness/readiness.js";
 
 /** Helpdesk read: a user's contact fields, authentication methods, sync status and SSPR readiness per field. */
 export async function getContactInfo(

@@ -1,8 +1,8 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
-import { appServices } from "../shared/appServices.js";
-import { authorizeCaller, readerRoles } from "../shared/callerAccess.js";
-import { register } from "../shared/functionRegistry.js";
-import { dependencyProblem, problem } from "../shared/httpResponses.js";
+import { appServices } from "../shared/app/appServices.js";
+import { register } from "../shared/app/functionRegistry.js";
+import { authorizeCaller, readerRoles } from "../shared/http/callerAccess.js";
+import { dependencyProblem, problem } from "../shared/http/httpResponses.js";
 
 /** The recorded outcome of one event, by its eventId. */
 export async function getOutcome(

@@ -1,16 +1,16 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
+import { appServices } from "../shared/app/appServices.js";
+import { register } from "../shared/app/functionRegistry.js";
+import { dependencyProblem, problem } from "../shared/http/httpResponses.js";
+import { readSignedJson } from "../shared/http/readSignedJson.js";
 import {
   acceptEvents,
   describeIntakeFailure,
   maxEventsPerRequest,
   summarizeAcceptance,
-} from "../shared/acceptEvents.js";
-import { appServices } from "../shared/appServices.js";
-import { verifyBambooHrSignature } from "../shared/bambooHrSignature.js";
-import { fromBambooHr } from "../shared/fromBambooHr.js";
-import { register } from "../shared/functionRegistry.js";
-import { dependencyProblem, problem } from "../shared/httpResponses.js";
-import { readSignedJson } from "../shared/readSignedJson.js";
+} from "../shared/intake/acceptEvents.js";
+import { verifyBambooHrSignature } from "../shared/intake/bambooHrSignature.js";
+import { fromBambooHr } from "../shared/intake/fromBambooHr.js";
 
 /** BambooHR field-based webhook intake: signed with BAMBOOHR_WEBHOOK_KEY, one ContactEvent per employee, queued. */
 export async function hrBambooHr(

@@ -1,16 +1,16 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
+import { appServices } from "../shared/app/appServices.js";
+import { register } from "../shared/app/functionRegistry.js";
+import { dependencyProblem, problem } from "../shared/http/httpResponses.js";
+import { readSignedJson } from "../shared/http/readSignedJson.js";
 import {
   acceptEvents,
   describeIntakeFailure,
   maxEventsPerRequest,
   summarizeAcceptance,
-} from "../shared/acceptEvents.js";
-import { appServices } from "../shared/appServices.js";
-import { fromHrEvents } from "../shared/fromHrEvents.js";
-import { register } from "../shared/functionRegistry.js";
-import { dependencyProblem, problem } from "../shared/httpResponses.js";
-import { readSignedJson } from "../shared/readSignedJson.js";
-import { tryStandardWebhookKeys, verifyStandardWebhook } from "../shared/standardWebhook.js";
+} from "../shared/intake/acceptEvents.js";
+import { fromHrEvents } from "../shared/intake/fromHrEvents.js";
+import { tryStandardWebhookKeys, verifyStandardWebhook } from "../shared/intake/standardWebhook.js";
 
 /** Standard Webhooks (v1) intake: one ContactEvent or an array, signed with HR_WEBHOOK_SECRETS, queued for sync. */
 export async function hrEvents(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {

@@ -1,16 +1,16 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
+import { appServices } from "../shared/app/appServices.js";
+import { register } from "../shared/app/functionRegistry.js";
+import { hasBearerToken } from "../shared/http/hasBearerToken.js";
+import { readBody } from "../shared/http/httpResponses.js";
+import { scimError, toScimResponse } from "../shared/http/scimResponses.js";
 import {
   acceptEvents,
   describeIntakeFailure,
   maxEventsPerRequest,
   summarizeAcceptance,
-} from "../shared/acceptEvents.js";
-import { appServices } from "../shared/appServices.js";
-import { fromScim } from "../shared/fromScim.js";
-import { register } from "../shared/functionRegistry.js";
-import { hasBearerToken } from "../shared/hasBearerToken.js";
-import { readBody } from "../shared/httpResponses.js";
-import { scimError, toScimResponse } from "../shared/scimResponses.js";
+} from "../shared/intake/acceptEvents.js";
+import { fromScim } from "../shared/intake/fromScim.js";
 
 const maxBodyBytes = 1024 * 1024;
 

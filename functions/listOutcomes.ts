@@ -1,10 +1,10 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
-import { appServices } from "../shared/appServices.js";
-import { authorizeCaller, readerRoles } from "../shared/callerAccess.js";
-import { userRefFromKey } from "../shared/directory.js";
-import { register } from "../shared/functionRegistry.js";
-import { dependencyProblem, problem } from "../shared/httpResponses.js";
-import type { UserKey } from "../shared/outcomeLog.js";
+import { appServices } from "../shared/app/appServices.js";
+import { register } from "../shared/app/functionRegistry.js";
+import { userRefFromKey } from "../shared/directory/directory.js";
+import { authorizeCaller, readerRoles } from "../shared/http/callerAccess.js";
+import { dependencyProblem, problem } from "../shared/http/httpResponses.js";
+import type { UserKey } from "../shared/sync/outcomeLog.js";
 
 const defaultTop = 20;
 const maxTop = 100;

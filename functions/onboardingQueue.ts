@@ -1,8 +1,8 @@
 import type { InvocationContext } from "@azure/functions";
-import { appServices } from "../shared/appServices.js";
-import { register } from "../shared/functionRegistry.js";
-import { queueHostSettings } from "../shared/hostSettings.js";
-import { syncContactEvent } from "../shared/syncContactEvent.js";
+import { appServices } from "../shared/app/appServices.js";
+import { register } from "../shared/app/functionRegistry.js";
+import { queueHostSettings } from "../shared/app/hostJson.js";
+import { syncContactEvent } from "../shared/sync/syncContactEvent.js";
 
 /** HR onboarding events from the queue → validated, normalized contact data in Entra ID, outcome recorded. */
 export async function onboardingQueue(message: unknown, context: InvocationContext): Promise<void> {

@@ -1,6 +1,6 @@
 import type { InvocationContext, Timer } from "@azure/functions";
-import { appServices } from "../shared/appServices.js";
-import { register } from "../shared/functionRegistry.js";
+import { appServices } from "../shared/app/appServices.js";
+import { register } from "../shared/app/functionRegistry.js";
 
 /** Deletes outcome records older than OUTCOME_RETENTION_DAYS, so personal-data-adjacent records don't pile up. */
 export async function outcomeRetention(_timer: Timer, context: InvocationContext): Promise<void> {

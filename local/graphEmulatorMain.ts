@@ -4,7 +4,7 @@ import { DEFAULT_EMULATOR_TOKEN, startGraphEmulator } from "./graphEmulator/star
 const rate = z.coerce.number().min(0).max(1).default(0);
 const positive = z.coerce.number().int().positive().optional();
 
-/** The emulator's own settings (a local tool, so it reads its env here rather than in shared/config.ts). */
+/** The emulator's own settings (a local tool, so it reads its env here rather than in shared/app/config.ts). */
 const envSchema = z.object({
   GRAPH_EMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   GRAPH_EMULATOR_TOKEN: z.string().min(1).default(DEFAULT_EMULATOR_TOKEN),

@@ -1,4 +1,4 @@
-import { appServices } from "../shared/appServices.js";
+import { appServices } from "../shared/app/appServices.js";
 import { loadFunctions } from "./loadFunctions.js";
 import { startLocalHost } from "./localHost.js";
 
@@ -7,7 +7,7 @@ import { startLocalHost } from "./localHost.js";
  * starts it again): every function of `functions/`, app settings from the environment, no emulators, no
  * samples. Prints `ready <url>` once it serves, then one line per log entry; SIGINT/SIGTERM stop it cleanly.
  *
- * Three local-only knobs, read here rather than in shared/config.ts because they are not app settings (in Azure
+ * Three local-only knobs, read here rather than in shared/app/config.ts because they are not app settings (in Azure
  * the Functions host fixes them): LOCAL_HOST_VISIBILITY_SECONDS (how long a received message stays invisible,
  * default 600), LOCAL_HOST_LEASE_SECONDS (the pipeline's per-event lease, default 300; keep it below the
  * visibility timeout) and LOCAL_HOST_MAX_POLLING_MS (host.json's maxPollingInterval by default).

@@ -1,7 +1,7 @@
 import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { type Registration, registrations } from "../shared/functionRegistry.js";
+import { type Registration, registrations } from "../shared/app/functionRegistry.js";
 
 /**
  * Imports every module in `functions/` (as the Functions host does through package.json `main`) and returns

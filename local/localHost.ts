@@ -9,10 +9,10 @@ import type {
 // Bundled CommonJS: Node's ESM loader sees only the default export.
 import functions from "@azure/functions";
 import { Cron } from "croner";
-import type { Settings } from "../shared/config.js";
-import type { Registration } from "../shared/functionRegistry.js";
-import { type QueueHostSettings, queueHostSettings } from "../shared/hostSettings.js";
-import { queueClient } from "../shared/storageClients.js";
+import type { Settings } from "../shared/app/config.js";
+import type { Registration } from "../shared/app/functionRegistry.js";
+import { type QueueHostSettings, queueHostSettings } from "../shared/app/hostJson.js";
+import { queueClient } from "../shared/app/storageClients.js";
 
 /** A running local host. */
 export interface LocalHost {

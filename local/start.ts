@@ -1,11 +1,11 @@
 import { readFile } from "node:fs/promises";
-import { resetAppServices } from "../shared/appServices.js";
-import { resetSettings, settings } from "../shared/config.js";
-import { StorageEventQueue } from "../shared/eventQueue.js";
-import { isFinalStatus, type Outcome } from "../shared/outcome.js";
-import { projectFile } from "../shared/projectFile.js";
-import { queueClient, tableClient } from "../shared/storageClients.js";
-import { TableOutcomeLog } from "../shared/tableOutcomeLog.js";
+import { resetAppServices } from "../shared/app/appServices.js";
+import { resetSettings, settings } from "../shared/app/config.js";
+import { projectFile } from "../shared/app/projectFile.js";
+import { queueClient, tableClient } from "../shared/app/storageClients.js";
+import { TableOutcomeLog } from "../shared/storage/tableOutcomeLog.js";
+import { StorageEventQueue } from "../shared/sync/eventQueue.js";
+import { isFinalStatus, type Outcome } from "../shared/sync/outcome.js";
 import { startGraphEmulator } from "./graphEmulator/startGraphEmulator.js";
 import { loadFunctions } from "./loadFunctions.js";
 import { startLocalHost } from "./localHost.js";

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { loadSettings, settingNames } from "../shared/config.js";
+import { loadSettings, settingNames } from "../shared/app/config.js";
 
 const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
 const settingsSection = readme.slice(

@@ -1,12 +1,12 @@
 import fc from "fast-check";
 import { getCountries } from "libphonenumber-js/max";
 import { describe, expect, it } from "vitest";
-import { type ContactRuleOptions, validateContactEvent } from "../../shared/contactEvent.js";
-import type { UserContactState } from "../../shared/directory.js";
-import { normalizeEmail } from "../../shared/emailRule.js";
-import { writingActions } from "../../shared/outcome.js";
-import { normalizePhone, type PhoneRuleOptions } from "../../shared/phoneRule.js";
-import { planSync, type SyncPolicy } from "../../shared/syncPlanner.js";
+import { type ContactRuleOptions, validateContactEvent } from "../../shared/contact/contactEvent.js";
+import { normalizeEmail } from "../../shared/contact/emailRule.js";
+import { normalizePhone, type PhoneRuleOptions } from "../../shared/contact/phoneRule.js";
+import type { UserContactState } from "../../shared/directory/directory.js";
+import { writingActions } from "../../shared/sync/outcome.js";
+import { planSync, type SyncPolicy } from "../../shared/sync/syncPlanner.js";
 import {
   contactEventLike,
   emailValue,

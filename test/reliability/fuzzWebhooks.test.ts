@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hrBambooHr } from "../../functions/hrBambooHr.js";
 import { hrEvents } from "../../functions/hrEvents.js";
 import { hrScim } from "../../functions/hrScim.js";
-import { appServices } from "../../shared/appServices.js";
-import { validateContactEvent } from "../../shared/contactEvent.js";
+import { appServices } from "../../shared/app/appServices.js";
+import { validateContactEvent } from "../../shared/contact/contactEvent.js";
 import { startTestEnvironment, type TestEnvironment } from "../support/testEnvironment.js";
 import {
   bambooHrHeaders,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { maskContactValues } from "../../shared/graphRequestError.js";
+import { maskContactValues } from "../../shared/graph/graphRequestError.js";
 import { PiiCatalog } from "./support/piiCatalog.js";
 
 const catalog = new PiiCatalog();

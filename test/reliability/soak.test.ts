@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadFunctions } from "../../local/loadFunctions.js";
 import { type LocalHost, startLocalHost } from "../../local/localHost.js";
-import { appServices } from "../../shared/appServices.js";
-import { StorageEventQueue } from "../../shared/eventQueue.js";
-import { queueClient, tableClient } from "../../shared/storageClients.js";
-import { webhookReceiptsTable } from "../../shared/webhookReceipts.js";
+import { appServices } from "../../shared/app/appServices.js";
+import { queueClient, tableClient } from "../../shared/app/storageClients.js";
+import { webhookReceiptsTable } from "../../shared/intake/webhookReceipts.js";
+import { StorageEventQueue } from "../../shared/sync/eventQueue.js";
 import { startTestEnvironment, type TestEnvironment } from "../support/testEnvironment.js";
 import { standardWebhookHeaders, webhookEnv } from "../support/webhookRequests.js";
 import { scanAll } from "./support/piiCatalog.js";

@@ -1,5 +1,5 @@
-import type { AuthMethods, UserContactState } from "../../shared/directory.js";
-import type { SyncPolicy } from "../../shared/syncPlanner.js";
+import type { AuthMethods, UserContactState } from "../../shared/directory/directory.js";
+import type { SyncPolicy } from "../../shared/sync/syncPlanner.js";
 
 /** A cloud-only user with empty contact fields, overridable field by field. */
 export function aUser(overrides: Partial<UserContactState> = {}): UserContactState {

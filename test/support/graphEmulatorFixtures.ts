@@ -8,8 +8,8 @@ import {
   createGraphDirectory,
   type GraphDirectory,
   type GraphDirectoryOptions,
-} from "../../shared/graphDirectory.js";
-import { WriteLimiter } from "../../shared/writeLimiter.js";
+} from "../../shared/graph/graphDirectory.js";
+import { WriteLimiter } from "../../shared/graph/writeLimiter.js";
 
 /** Demo tenant user ids, by first name, as in local/demo-tenant.json. */
 export const demo = {

@@ -4,9 +4,9 @@ import {
   startGraphEmulator,
 } from "../../local/graphEmulator/startGraphEmulator.js";
 import { type RunningAzurite, startAzurite } from "../../local/startAzurite.js";
-import { resetAppServices } from "../../shared/appServices.js";
-import { resetSettings, type Settings, settings } from "../../shared/config.js";
-import { queueClient } from "../../shared/storageClients.js";
+import { resetAppServices } from "../../shared/app/appServices.js";
+import { resetSettings, type Settings, settings } from "../../shared/app/config.js";
+import { queueClient } from "../../shared/app/storageClients.js";
 
 /** Azurite + the emulated tenant, with the app's settings pointed at them. */
 export interface TestEnvironment {

@@ -2,8 +2,8 @@ import { createHmac, randomBytes } from "node:crypto";
 import { HttpRequest, InvocationContext } from "@azure/functions";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, beforeEach } from "vitest";
-import { settings } from "../../shared/config.js";
-import { queueClient } from "../../shared/storageClients.js";
+import { settings } from "../../shared/app/config.js";
+import { queueClient } from "../../shared/app/storageClients.js";
 import { startTestEnvironment, type TestEnvironment } from "./testEnvironment.js";
 
 /** Fresh secrets per test process; none of them is a real credential. */

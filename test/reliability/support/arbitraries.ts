@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { type CountryCode, getCountries, getExampleNumber } from "libphonenumber-js/max";
 import examples from "libphonenumber-js/mobile/examples";
-import { scimSchemas } from "../../../shared/fromScim.js";
+import { scimSchemas } from "../../../shared/intake/fromScim.js";
 import { PiiCatalog } from "./piiCatalog.js";
 
 // Fictional data only: NANP 555-0100…0199 in a few area codes, libphonenumber's example mobile numbers, and

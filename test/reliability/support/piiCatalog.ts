@@ -1,5 +1,5 @@
 import { type CountryCode, parsePhoneNumberFromString } from "libphonenumber-js/max";
-import { maskContact } from "../../../shared/mask.js";
+import { maskContact } from "../../../shared/contact/mask.js";
 
 // Shorter digit runs (extensions, counts, ports) are not a phone number and would only give false alarms.
 const minPhoneDigits = 7;

@@ -2,12 +2,12 @@ import { createHash } from "node:crypto";
 import { type CountryCode, getExampleNumber } from "libphonenumber-js/max";
 import examples from "libphonenumber-js/mobile/examples";
 import type { EmulatedUser, SeedUser, TenantSeed } from "../../../local/graphEmulator/EmulatedTenant.js";
-import { type ContactRuleOptions, validateContactEvent } from "../../../shared/contactEvent.js";
-import type { AuthMethods, UserContactState } from "../../../shared/directory.js";
-import { EMAIL_METHOD_ID, PHONE_METHOD_IDS } from "../../../shared/graphDirectory.js";
-import { type FieldAction, type OutcomeStatus, writingActions } from "../../../shared/outcome.js";
-import { statusOf } from "../../../shared/runSync.js";
-import { type FieldPlan, planSync, type SyncPolicy } from "../../../shared/syncPlanner.js";
+import { type ContactRuleOptions, validateContactEvent } from "../../../shared/contact/contactEvent.js";
+import type { AuthMethods, UserContactState } from "../../../shared/directory/directory.js";
+import { EMAIL_METHOD_ID, PHONE_METHOD_IDS } from "../../../shared/graph/graphDirectory.js";
+import { type FieldAction, type OutcomeStatus, writingActions } from "../../../shared/sync/outcome.js";
+import { type FieldPlan, planSync, type SyncPolicy } from "../../../shared/sync/syncPlanner.js";
+import { statusOf } from "../../../shared/sync/syncUser.js";
 import { PiiCatalog } from "./piiCatalog.js";
 
 /** The kinds of hire a reliability run mixes; each exercises different writes (or none). */

@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from "node:util";
 import type { TableClient } from "@azure/data-tables";
 import type { EmulatedTenant } from "../../../local/graphEmulator/EmulatedTenant.js";
 import type { EmulatorStats } from "../../../local/graphEmulator/EmulatorStats.js";
-import { isFinalStatus, type Outcome } from "../../../shared/outcome.js";
+import { isFinalStatus, type Outcome } from "../../../shared/sync/outcome.js";
 import { expectationFor, type Scenario, snapshotOf } from "./scenario.js";
 
 /** What the outcome table and the tenant say about a finished run. */

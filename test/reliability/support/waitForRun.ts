@@ -1,6 +1,6 @@
 import { odata, RestError, type TableClient } from "@azure/data-tables";
 import type { QueueClient } from "@azure/storage-queue";
-import { isFinalStatus, type OutcomeStatus, outcomeStatuses } from "../../../shared/outcome.js";
+import { isFinalStatus, type OutcomeStatus, outcomeStatuses } from "../../../shared/sync/outcome.js";
 
 /** Number of events with a final record in the outcome table (0 before the table exists). */
 export async function countFinal(table: TableClient): Promise<number> {

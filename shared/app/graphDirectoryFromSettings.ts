@@ -1,0 +1,47 @@
+import { DefaultAzureCredential } from "@azure/identity";
+import { createGraphDirectory, type GraphDirectory } from "../graph/graphDirectory.js";
+import { WriteLimiter } from "../graph/writeLimiter.js";
+import { type Settings, settings } from "./config.js";
+
+/**
+ * Graph counts writes when they arrive. The first burst of a run arrives late (new TLS connections) and the next
+ * window's writes arrive sooner, so a limiter using exactly Graph's window can overlap by that jitter. One second
+ * on 150 s costs 0.7% of throughput.
+ */
+const WINDOW_HEADROOM_MS = 1000;
+
+let processLimiter: WriteLimiter | undefined;
+
+/**
+ * The one write limiter of this process, sized from GRAPH_WRITE_BUDGET / GRAPH_WRITE_WINDOW_SECONDS on first use.
+ * Graph's write budget is per app and tenant, so every adapter in the process must draw from the same one.
+ */
+export function sharedWriteLimiter(s: Settings = settings()): WriteLimiter {
+  processLimiter ??= new WriteLimiter({
+    budget: s.GRAPH_WRITE_BUDGET,
+    windowMs: s.GRAPH_WRITE_WINDOW_SECONDS * 1000 + WINDOW_HEADROOM_MS,
+  });
+  return processLimiter;
+}
+
+/**
+ * Builds the Graph adapter from settings: a static GRAPH_ACCESS_TOKEN for a loopback GRAPH_BASE_URL (emulator),
+ * otherwise the managed identity (AZURE_CLIENT_ID selects a user-assigned one).
+ */
+export function graphDirectoryFromSettings(
+  s: Settings = settings(),
+  limiter: WriteLimiter = sharedWriteLimiter(s),
+): GraphDirectory {
+  const accessToken = s.GRAPH_ACCESS_TOKEN;
+  return createGraphDirectory({
+    baseUrl: s.GRAPH_BASE_URL,
+    accessToken,
+    // Only built when needed: a local run with a static token never touches Azure identity endpoints.
+    credential:
+      accessToken === undefined
+        ? new DefaultAzureCredential(s.AZURE_CLIENT_ID ? { managedIdentityClientId: s.AZURE_CLIENT_ID } : {})
+        : undefined,
+    limiter,
+    retry: { maxRetries: s.GRAPH_MAX_RETRIES, delaySeconds: s.GRAPH_RETRY_DELAY_SECONDS },
+  });
+}

@@ -1,0 +1,331 @@
+import type { CountryCode } from "libphonenumber-js/max";
+import { z } from "zod";
+import type { Settings } from "../app/config.js";
+import { ConfigError } from "../core/errors.js";
+import { fail, ok, type Result, type RuleIssue } from "../core/result.js";
+import { toCountryCode } from "./countryCode.js";
+import { normalizeEmail } from "./emailRule.js";
+import { normalizePhone } from "./phoneRule.js";
+
+const text = (max: number) => z.string().max(max).nullish();
+
+/**
+ * The one canonical shape every entry point (CSV, JSONL, webhooks, SCIM) produces. Strict: a field this
+ * schema does not name is an error, so a typo such as `mobilephone` is reported instead of silently ignored.
+ */
+export const contactEventSchema = z.strictObject({
+  /** Idempotency key: the same eventId is applied at most once. */
+  eventId: z.string().min(1).max(128),
+  source: z.string().min(1).max(64),
+  occurredAt: z.iso.datetime({ offset: true }),
+  // Limits are Entra's: object ids are GUIDs, a UPN has at most 113 characters, employeeId at most 16.
+  user: z.strictObject({
+    id: text(64),
+    userPrincipalName: text(113),
+    employeeId: text(16),
+  }),
+  /** ISO 3166-1 alpha-2 code or a country name; the region for phone numbers written in national form. */
+  country: text(100),
+  // Absent, null or empty means "leave as is"; the rules below check the content, not the schema.
+  contact: z.strictObject({
+    mobilePhone: z.string().nullish(),
+    officePhone: z.string().nullish(),
+    alternateEmail: z.string().nullish(),
+  }),
+});
+
+/** A ContactEvent as the schema accepts it (contact values still as received). */
+export type ContactEvent = z.infer<typeof contactEventSchema>;
+
+/** Contact values in the form SSPR needs; a missing key means "leave the user's value as is". */
+export interface NormalizedContact {
+  mobilePhone?: string;
+  officePhone?: string;
+  alternateEmail?: string;
+}
+
+/** A ContactEvent that passed every rule, with its resolved country and normalized contact values. */
+export interface ValidContactEvent {
+  event: ContactEvent;
+  country?: CountryCode;
+  contact: NormalizedContact;
+  /** libphonenumber's type of each normalized phone (`MOBILE`, `FIXED_LINE`, …) when known. */
+  phoneTypes: { mobilePhone?: string; officePhone?: string };
+}
+
+/** What the contact rules need from the settings; the pure rules take it as a value and never read env. */
+export interface ContactRuleOptions {
+  defaultCountry?: CountryCode;
+  phoneValidation: "valid" | "possible";
+  organizationDomains: readonly string[];
+}
+
+const CONTACT_FIELDS = ["mobilePhone", "officePhone", "alternateEmail"] as const;
+const USER_FIELDS = ["id", "userPrincipalName", "employeeId"] as const;
+const PHONE_FIELDS = [
+  { key: "mobilePhone", field: "contact.mobilePhone", expect: "mobile" },
+  { key: "officePhone", field: "contact.officePhone", expect: "office" },
+] as const;
+const MAX_UNKNOWN_FIELD_ISSUES = 20;
+// Names HR systems and identity tools use for security questions and answers, compared without case,
+// separators or digits ("Security Answer 2", "secret_question", "securityQA").
+const SECURITY_QUESTION_KEY = /(?:security|secret|recovery|challenge)(?:questions?|answers?|qa)|passwordhint/;
+const PRINTABLE_NAME = /^[\p{L} .'()&,-]{1,60}$/u;
+
+const HINTS: Readonly<Record<string, string>> = {
+  event_not_an_object: "Send one JSON object per event: {eventId, source, occurredAt, user, contact}.",
+  field_required: "Every ContactEvent needs eventId, source, occurredAt, user and contact.",
+  field_invalid_type: "Send text (or null to leave the value as is).",
+  field_empty: "Give the field a value or leave it out.",
+  field_too_long: "Shorten the value to the limit named in the message.",
+  field_invalid_format: "Use an ISO 8601 date-time with a time zone, e.g. 2026-11-24T09:00:00Z.",
+  field_invalid: "Check the value against the ContactEvent format in docs/validate.md.",
+  unknown_field:
+    "Remove or rename the field; contact fields are mobilePhone, officePhone and alternateEmail.",
+  security_questions_not_settable:
+    "Remove the field. Only the user can register security questions; prepopulate mobilePhone, officePhone or alternateEmail instead.",
+  user_missing_identifier: "Name the user by id (object id), userPrincipalName or employeeId.",
+  country_unknown: "Use an ISO 3166-1 alpha-2 code such as US, DE or GB, or an English country name.",
+  event_unprocessable: "Check that the event is plain JSON data.",
+};
+
+/** Says whether a field name denotes security questions or answers, which no import may ever carry. */
+export function isSecurityQuestionField(name: string): boolean {
+  return SECURITY_QUESTION_KEY.test(name.toLowerCase().replace(/[^a-z]/g, ""));
+}
+
+/** Checks one event against the schema and the contact rules; never throws, whatever `input` is. */
+export function validateContactEvent(input: unknown, options: ContactRuleOptions): Result<ValidContactEvent> {
+  try {
+    return validate(input, options);
+  } catch (err) {
+    // Reached only by inputs that are not plain data (throwing getters, revoked proxies). The error text is
+    // left out on purpose: it could quote the value.
+    const name = err instanceof Error ? err.name : typeof err;
+    return fail([
+      issue("event", "event_unprocessable", `The event could not be read as plain data (${name}).`),
+    ]);
+  }
+}
+
+/** Maps the CONTACT rule settings (DEFAULT_COUNTRY, PHONE_VALIDATION, ORGANIZATION_DOMAINS) to rule options. */
+export function contactRuleOptionsFrom(settings: Settings): ContactRuleOptions {
+  const options: ContactRuleOptions = {
+    phoneValidation: settings.PHONE_VALIDATION,
+    organizationDomains: settings.ORGANIZATION_DOMAINS,
+  };
+  if (settings.DEFAULT_COUNTRY !== undefined) {
+    const code = toCountryCode(settings.DEFAULT_COUNTRY);
+    if (code === undefined) {
+      throw new ConfigError(
+        `DEFAULT_COUNTRY: ${settings.DEFAULT_COUNTRY} is not a region with a telephone numbering plan`,
+      );
+    }
+    options.defaultCountry = code;
+  }
+  return options;
+}
+
+function validate(input: unknown, options: ContactRuleOptions): Result<ValidContactEvent> {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    const kind = input === null ? "null" : Array.isArray(input) ? "an array" : `a ${typeof input}`;
+    return fail([issue("event", "event_not_an_object", `The event is ${kind}, not an object.`)]);
+  }
+  const raw = input as Record<string, unknown>;
+  // No `reportInput`: any parse context takes zod off its compiled fast path (4x slower); the few failing
+  // events look their values up in `raw` instead.
+  const parsed = contactEventSchema.safeParse(raw);
+  const issues: RuleIssue[] = parsed.success ? [] : toRuleIssues(parsed.error.issues, raw);
+  const warnings: RuleIssue[] = [];
+
+  const user = own(raw, "user");
+  if (isRecord(user) && !hasIdentifier(user)) {
+    issues.push(issue("user", "user_missing_identifier", "The event does not say which user it is about."));
+  }
+
+  const country = resolveCountry(own(raw, "country"), issues);
+  const contact: NormalizedContact = {};
+  const phoneTypes: ValidContactEvent["phoneTypes"] = {};
+  const contactInput = own(raw, "contact");
+  if (isRecord(contactInput)) {
+    const defaultCountry = country ?? options.defaultCountry;
+    for (const { key, field, expect } of PHONE_FIELDS) {
+      const value = own(contactInput, key);
+      if (!isFilled(value)) continue;
+      const result = normalizePhone(value, {
+        field,
+        defaultCountry,
+        validation: options.phoneValidation,
+        expect,
+      });
+      if (result.warnings.length > 0) warnings.push(...result.warnings);
+      if (!result.ok) issues.push(...result.issues);
+      else {
+        contact[key] = result.value.canonical;
+        if (result.value.type) phoneTypes[key] = result.value.type;
+      }
+    }
+    const email = own(contactInput, "alternateEmail");
+    if (isFilled(email)) {
+      const result = normalizeEmail(email, {
+        field: "contact.alternateEmail",
+        organizationDomains: options.organizationDomains,
+      });
+      if (result.warnings.length > 0) warnings.push(...result.warnings);
+      if (!result.ok) issues.push(...result.issues);
+      else contact.alternateEmail = result.value;
+    }
+  }
+
+  if (!parsed.success || issues.length > 0) return fail(issues, warnings);
+  if (
+    contact.mobilePhone === undefined &&
+    contact.officePhone === undefined &&
+    contact.alternateEmail === undefined
+  ) {
+    warnings.push(
+      issue("contact", "contact_empty", "The event sets no contact field, so it changes nothing.", {
+        hint: "Add mobilePhone, officePhone or alternateEmail, or drop the event.",
+      }),
+    );
+  }
+  const event = parsed.data;
+  // Blank identifiers mean "not given"; dropping them spares every consumer an `=== ""` check.
+  for (const key of USER_FIELDS) {
+    if (event.user[key] !== undefined && !isFilled(event.user[key])) delete event.user[key];
+  }
+  if (event.country !== undefined && !isFilled(event.country)) delete event.country;
+  const value: ValidContactEvent = { event, contact, phoneTypes };
+  if (country) value.country = country;
+  return ok(value, warnings);
+}
+
+function resolveCountry(value: unknown, issues: RuleIssue[]): CountryCode | undefined {
+  if (!isFilled(value)) return undefined;
+  const code = toCountryCode(value);
+  if (code === undefined) {
+    // Country names are not personal data, but a shifted CSV column could put a phone number here.
+    const shown = PRINTABLE_NAME.test(value.trim()) ? ` "${value.trim()}"` : "";
+    issues.push(
+      issue(
+        "country",
+        "country_unknown",
+        `country${shown} is neither an ISO 3166-1 alpha-2 code nor a country name this tool knows.`,
+      ),
+    );
+  }
+  return code;
+}
+
+function toRuleIssues(zodIssues: readonly z.core.$ZodIssue[], raw: Record<string, unknown>): RuleIssue[] {
+  const issues: RuleIssue[] = [];
+  for (const zodIssue of zodIssues) {
+    const field = zodIssue.path.length === 0 ? "event" : zodIssue.path.map(String).join(".");
+    if (zodIssue.code === "unrecognized_keys") {
+      issues.push(...unknownFieldIssues(zodIssue.path.map(String), zodIssue.keys));
+    } else if (zodIssue.code === "invalid_type") {
+      issues.push(
+        valueAt(raw, zodIssue.path) === undefined
+          ? issue(field, "field_required", `${field} is required.`)
+          : issue(
+              field,
+              "field_invalid_type",
+              `${field} must be ${article(zodIssue.expected)}, not ${describe(valueAt(raw, zodIssue.path))}.`,
+            ),
+      );
+    } else if (zodIssue.code === "too_small") {
+      issues.push(issue(field, "field_empty", `${field} is empty.`));
+    } else if (zodIssue.code === "too_big") {
+      issues.push(issue(field, "field_too_long", `${field} is longer than ${zodIssue.maximum} characters.`));
+    } else if (zodIssue.code === "invalid_format") {
+      issues.push(
+        issue(field, "field_invalid_format", `${field} is not an ISO 8601 date-time with a time zone.`),
+      );
+    } else {
+      issues.push(issue(field, "field_invalid", `${field} is not valid.`));
+    }
+  }
+  return issues;
+}
+
+function unknownFieldIssues(path: string[], keys: readonly string[]): RuleIssue[] {
+  const issues: RuleIssue[] = [];
+  let unknown = 0;
+  for (const key of keys) {
+    // Field names are echoed, values never; an absurd name is cut so it cannot flood the output.
+    const field = [...path, key.length > 64 ? `${key.slice(0, 61)}...` : key].join(".");
+    if (isSecurityQuestionField(key)) {
+      issues.push(
+        issue(
+          field,
+          "security_questions_not_settable",
+          `${field} is rejected: security questions and answers are stored in the tenant, where administrators can never set, see or change them (the value was not read).`,
+        ),
+      );
+    } else if (++unknown <= MAX_UNKNOWN_FIELD_ISSUES) {
+      issues.push(
+        issue(
+          field,
+          "unknown_field",
+          path[0] === "contact"
+            ? `${field} is not a contact field SSPR prepopulation sets (known: ${CONTACT_FIELDS.join(", ")}).`
+            : `${field} is not a field of a ContactEvent.`,
+        ),
+      );
+    }
+  }
+  if (unknown > MAX_UNKNOWN_FIELD_ISSUES) {
+    const where = path.length === 0 ? "event" : path.join(".");
+    issues.push(
+      issue(
+        where,
+        "unknown_field",
+        `${where} has ${unknown - MAX_UNKNOWN_FIELD_ISSUES} more unknown fields.`,
+      ),
+    );
+  }
+  return issues;
+}
+
+function issue(field: string, code: string, message: string, extra?: { hint: string }): RuleIssue {
+  return { field, code, message, hint: extra?.hint ?? HINTS[code] ?? HINTS.field_invalid ?? "" };
+}
+
+function valueAt(root: Record<string, unknown>, path: readonly PropertyKey[]): unknown {
+  let value: unknown = root;
+  for (const key of path) {
+    if (!isRecord(value) || typeof key !== "string") return undefined;
+    value = own(value, key);
+  }
+  return value;
+}
+
+function own(record: Record<string, unknown>, key: string): unknown {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function hasIdentifier(user: Record<string, unknown>): boolean {
+  return (
+    isFilled(own(user, "id")) || isFilled(own(user, "userPrincipalName")) || isFilled(own(user, "employeeId"))
+  );
+}
+
+function isFilled(value: unknown): value is string {
+  if (typeof value !== "string" || value.length === 0) return false;
+  // Most values start with a visible character; only the others need trimming to tell blank from filled.
+  return value.charCodeAt(0) > 32 || value.trim().length > 0;
+}
+
+function article(expected: string): string {
+  return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return article(typeof value);
+}

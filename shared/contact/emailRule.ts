@@ -1,0 +1,166 @@
+import { fail, ok, type Result, type RuleIssue } from "../core/result.js";
+import { isPlaceholder } from "./isPlaceholder.js";
+import { maskEmail } from "./mask.js";
+
+/** How the alternate email is checked: the field it came from and the organization's own domains. */
+export interface EmailRuleOptions {
+  /** Field name used in issues, e.g. `contact.alternateEmail`. */
+  field: string;
+  /** Domains of the organization (`ORGANIZATION_DOMAINS`); they and their subdomains are refused. */
+  organizationDomains: readonly string[];
+}
+
+// Graph caps each otherMails value at 250 characters.
+const MAX_LENGTH = 250;
+// RFC 5322 dot-atom: what mail systems and Entra accept without quoting.
+const DOT_ATOM = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
+const HOST_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const TOP_LEVEL_DOMAIN = /^[a-z]{2,63}$/;
+const NON_ASCII = /\P{ASCII}/u;
+// The common case in one test; the label-by-label checks below only run to explain a failure.
+const VALID_DOMAIN = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const SEPARATOR = /[\s,;]+/;
+
+const HINT_SYNTAX =
+  "Enter one personal address such as name@example.com, without spaces, quotes or display names.";
+
+/** Trims an alternate email and lower-cases its domain, or explains (masked) why SSPR cannot use it. */
+export function normalizeEmail(input: string, options: EmailRuleOptions): Result<string> {
+  const { field } = options;
+  if (typeof input !== "string") return fail([syntaxIssue(field, "", "it is not text")]);
+  const text = input.trim();
+  if (text.length === 0) return fail([syntaxIssue(field, text, "it is empty")]);
+  if (text.length > MAX_LENGTH) {
+    return fail([
+      issue(
+        field,
+        "email_too_long",
+        `${field} is ${text.length} characters long; Microsoft Graph accepts at most ${MAX_LENGTH}.`,
+        "Check that the field holds a single address and nothing else.",
+      ),
+    ]);
+  }
+  if (isPlaceholder(text)) {
+    return fail([
+      issue(
+        field,
+        "email_placeholder",
+        `${field} holds a placeholder instead of an address.`,
+        "Leave the field empty when there is no address: an empty field leaves the user's value as is.",
+      ),
+    ]);
+  }
+  if (isSeveralAddresses(text)) {
+    return fail([
+      issue(
+        field,
+        "email_multiple",
+        `${field} "${shown(text)}" holds several addresses; SSPR uses one alternate email.`,
+        "Keep the one personal address the user can read when locked out.",
+      ),
+    ]);
+  }
+  if (NON_ASCII.test(text)) {
+    return fail([
+      issue(
+        field,
+        "email_non_ascii",
+        `${field} "${shown(text)}" contains accented or other non-ASCII characters, which Microsoft Graph rejects in otherMails.`,
+        "Use the address's plain ASCII spelling (ask the user which one actually receives mail).",
+      ),
+    ]);
+  }
+  const at = text.lastIndexOf("@");
+  if (at < 0) return fail([syntaxIssue(field, text, "it has no @")]);
+  const local = text.slice(0, at);
+  const domain = text.slice(at + 1).toLowerCase();
+  const problem = localPartProblem(local) ?? domainProblem(domain);
+  if (problem) return fail([syntaxIssue(field, text, problem)]);
+
+  const organizational = organizationDomainsOf(options).find(
+    (org) => domain === org || domain.endsWith(`.${org}`),
+  );
+  if (organizational !== undefined) {
+    return fail([
+      issue(
+        field,
+        "email_is_organizational",
+        `${field} "${shown(text)}" is inside the organization (${organizational}); a locked-out user cannot read it.`,
+        "Use a personal address outside the organization, or leave the field empty.",
+      ),
+    ]);
+  }
+  return ok(`${local}@${domain}`);
+}
+
+function isSeveralAddresses(text: string): boolean {
+  const first = text.indexOf("@");
+  if (first < 0 || first === text.lastIndexOf("@")) return false;
+  let withAt = 0;
+  for (const part of text.split(SEPARATOR)) if (part.includes("@")) withAt++;
+  return withAt > 1;
+}
+
+function localPartProblem(local: string): string | undefined {
+  if (local.length === 0) return "nothing comes before the @";
+  if (local.length > 64) return "the part before the @ is longer than 64 characters";
+  if (!DOT_ATOM.test(local)) {
+    return "the part before the @ may only hold letters, digits and !#$%&'*+/=?^_`{|}~- separated by single dots";
+  }
+  return undefined;
+}
+
+function domainProblem(domain: string): string | undefined {
+  if (domain.length === 0) return "nothing comes after the @";
+  if (domain.length > 253) return "the domain is longer than 253 characters";
+  if (VALID_DOMAIN.test(domain)) return undefined;
+  const labels = domain.split(".");
+  if (labels.length < 2) return "the domain has no dot (e.g. example.com)";
+  if (!labels.every((label) => HOST_LABEL.test(label))) {
+    return "the domain has an empty label or a character other than letters, digits and inner hyphens";
+  }
+  if (!TOP_LEVEL_DOMAIN.test(labels[labels.length - 1] ?? "")) {
+    return "the top-level domain must be at least two letters";
+  }
+  return undefined;
+}
+
+// The settings list is the same array for every record of a run: normalize it once per array, not per address.
+const normalizedDomains = new WeakMap<readonly string[], string[]>();
+function organizationDomainsOf(options: EmailRuleOptions): string[] {
+  let domains = normalizedDomains.get(options.organizationDomains);
+  if (!domains) {
+    domains = options.organizationDomains.map(normalizeDomain).filter((domain) => domain.length > 0);
+    normalizedDomains.set(options.organizationDomains, domains);
+  }
+  return domains;
+}
+
+// Settings may be written "@contoso.com" or "Contoso.com."; compare the bare lower-case name.
+function normalizeDomain(domain: string): string {
+  return domain
+    .trim()
+    .toLowerCase()
+    .replace(/^[@.]+/, "")
+    .replace(/\.+$/, "");
+}
+
+function syntaxIssue(field: string, text: string, problem: string): RuleIssue {
+  const quoted = text.length > 0 ? ` "${shown(text)}"` : "";
+  return issue(
+    field,
+    "email_invalid_syntax",
+    `${field}${quoted} is not a usable email address: ${problem}.`,
+    HINT_SYNTAX,
+  );
+}
+
+// maskEmail keeps the domain; cap it so a garbage cell cannot flood a message.
+function shown(text: string): string {
+  const masked = maskEmail(text);
+  return masked.length > 80 ? `${masked.slice(0, 77)}...` : masked;
+}
+
+function issue(field: string, code: string, message: string, hint: string): RuleIssue {
+  return { field, code, message, hint };
+}

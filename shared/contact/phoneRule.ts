@@ -1,0 +1,308 @@
+import {
+  type CountryCode,
+  type PhoneNumber,
+  parsePhoneNumberWithError,
+  validatePhoneNumberLength,
+} from "libphonenumber-js/max";
+import { fail, ok, type Result, type RuleIssue } from "../core/result.js";
+import { isPlaceholder } from "./isPlaceholder.js";
+import { maskPhone } from "./mask.js";
+
+/** How one phone field is checked: which field it is, the fallback region, and how strict to be. */
+export interface PhoneRuleOptions {
+  /** Field name used in issues, e.g. `contact.mobilePhone`. */
+  field: string;
+  /** Region for numbers written in national form (the event's country, else `DEFAULT_COUNTRY`). */
+  defaultCountry?: CountryCode;
+  /** `valid`: the number must exist in its numbering plan; `possible`: only its length is checked. */
+  validation: "valid" | "possible";
+  /** `mobile` adds a warning when the number cannot receive the SSPR text message. */
+  expect?: "mobile" | "office";
+}
+
+/** A phone number in the form SSPR needs, with what was learnt while normalizing it. */
+export interface NormalizedPhone {
+  /** `+{countryCode} {nationalSignificantNumber}`, e.g. `+1 4255550147`: what SSPR and Graph accept. */
+  canonical: string;
+  e164: string;
+  /** Country calling code, e.g. `1`. */
+  countryCode: string;
+  region?: CountryCode;
+  /** libphonenumber's number type (`MOBILE`, `FIXED_LINE`, `FIXED_LINE_OR_MOBILE`, …) when known. */
+  type?: string;
+  /** The dropped extension. Personal data: never put it in a message or log line. */
+  extension?: string;
+}
+
+// HR exports copy numbers from forms and Excel; anything longer is not a phone number, and capping it keeps a
+// hostile multi-megabyte cell from reaching the parser's regexes.
+const MAX_INPUT_LENGTH = 100;
+const HAS_DIGIT = /\d/;
+// `00` (most of the world) and `011` (NANP) are international dialling prefixes. libphonenumber only honours
+// the default region's own prefix, but HR data mixes them, so a failed parse is retried as `+`.
+const INTERNATIONAL_PREFIX = /^[\s(]*(?:00|011)[\s.\-/)]*(?=[1-9])/;
+const TEL_URI = /^tel:/i;
+// Types that cannot receive an SMS; FIXED_LINE_OR_MOBILE (all NANP numbers) and VOIP may, so they pass.
+const NO_SMS_TYPES = new Set([
+  "FIXED_LINE",
+  "TOLL_FREE",
+  "PREMIUM_RATE",
+  "SHARED_COST",
+  "PAGER",
+  "UAN",
+  "VOICEMAIL",
+]);
+
+const HINT_FORMAT =
+  "Write the number in international form: +, the country code, a space, then the number without its trunk 0.";
+const HINT_LENGTH = "Check the number for missing or extra digits (an extension belongs after x or ext.).";
+const HINT_PLAN =
+  "Check the number with the employee; PHONE_VALIDATION=possible accepts numbers that merely have a plausible length.";
+
+/** A parse outcome ranked by how usable it is: 0 unparseable, 1 impossible length, 2 possible, 3 valid. */
+type Attempt = { phone: PhoneNumber; type: string | undefined; rank: 1 | 2 | 3 } | { error: string; rank: 0 };
+
+/** Normalizes one phone value to `+{cc} {nsn}` or explains, with the input masked, why SSPR cannot use it. */
+export function normalizePhone(input: string, options: PhoneRuleOptions): Result<NormalizedPhone> {
+  const { field } = options;
+  if (typeof input !== "string") {
+    return fail([issue(field, "phone_not_a_number", `${field} is not text.`, HINT_FORMAT)]);
+  }
+  const text = input.trim();
+  if (text.length > MAX_INPUT_LENGTH) {
+    return fail([
+      issue(
+        field,
+        "phone_too_long",
+        `${field} is ${text.length} characters long; a phone number has at most 17 digits.`,
+        HINT_LENGTH,
+      ),
+    ]);
+  }
+  if (!HAS_DIGIT.test(text)) {
+    return isPlaceholder(text)
+      ? fail([
+          issue(
+            field,
+            "phone_placeholder",
+            `${field} holds a placeholder instead of a number.`,
+            "Leave the field empty when there is no number: an empty field leaves the user's value as is.",
+          ),
+        ])
+      : fail([
+          issue(
+            field,
+            "phone_not_a_number",
+            `${field} "${maskPhone(text)}" contains no digits.`,
+            HINT_FORMAT,
+          ),
+        ]);
+  }
+
+  let attempt = evaluate(text, options.defaultCountry);
+  if (attempt.rank < 3) {
+    const prefix = INTERNATIONAL_PREFIX.exec(text);
+    if (prefix) {
+      const retry = evaluate(`+${text.slice(prefix[0].length)}`, options.defaultCountry);
+      if (retry.rank > attempt.rank) attempt = retry;
+    }
+  }
+  if ("error" in attempt) return fail([parseErrorIssue(attempt.error, text, options)]);
+  const { phone, type } = attempt;
+  // A number that is only "possible" may not survive being read back: a trunk 0 libphonenumber strips from the
+  // `+` form ("0712 123456" in IM → "+44 0712123456" → "+44 712123456"), or a local-only length that needs the
+  // region ("000 0000" in CA). Refuse those, so every accepted output reads back as itself.
+  const ambiguous = attempt.rank === 2 && !isFixpoint(phone);
+  if (ambiguous || attempt.rank < (options.validation === "valid" ? 3 : 2)) {
+    return fail([
+      attempt.rank === 2 ? invalidForRegionIssue(phone, text, options) : lengthIssue(phone, text, options),
+    ]);
+  }
+
+  const warnings: RuleIssue[] = [];
+  if (attempt.rank === 2) {
+    // Accepted under PHONE_VALIDATION=possible only; say so, so the relaxed mode never hides a doubtful number.
+    const doubt = invalidForRegionIssue(phone, text, options);
+    warnings.push({
+      ...doubt,
+      code: "phone_possible_only",
+      hint: "Accepted because PHONE_VALIDATION=possible.",
+    });
+  }
+  if (phone.ext) {
+    warnings.push(
+      issue(
+        field,
+        "phone_extension_dropped",
+        `${field}: the extension was removed because SSPR dials the number directly and cannot dial extensions.`,
+        "If the user can only be reached through the extension, provide a direct or mobile number instead.",
+      ),
+    );
+  }
+  if (options.expect === "mobile" && type !== undefined && NO_SMS_TYPES.has(type)) {
+    warnings.push(
+      issue(
+        field,
+        "phone_not_sms_capable",
+        `${field} "${maskPhone(canonicalOf(phone))}" is a ${type} number, which cannot receive the SSPR text message.`,
+        "Put a number that can receive text messages in mobilePhone; a landline belongs in officePhone.",
+      ),
+    );
+  }
+  const value: NormalizedPhone = {
+    canonical: canonicalOf(phone),
+    e164: phone.number,
+    countryCode: phone.countryCallingCode,
+  };
+  if (phone.country) value.region = phone.country;
+  if (type) value.type = type;
+  if (phone.ext) value.extension = phone.ext;
+  return ok(value, warnings);
+}
+
+function evaluate(text: string, defaultCountry: CountryCode | undefined): Attempt {
+  let phone: PhoneNumber;
+  try {
+    // `extract: false` makes the whole value count: "425-555-0147 (mobile)" or two numbers are not silently
+    // cut down to one. RFC 3966 `tel:` URIs are only understood in extract mode, so they keep it.
+    phone = parsePhoneNumberWithError(text, { defaultCountry, extract: TEL_URI.test(text) });
+  } catch (err) {
+    return { error: err instanceof Error ? err.message : "NOT_A_NUMBER", rank: 0 };
+  }
+  // With the full ("max") metadata every numbering plan has type patterns, and isValid() is defined as "getType()
+  // finds a type"; asking for the type alone spares matching the number against every pattern twice.
+  const type = phone.getType();
+  if (type !== undefined) return { phone, type, rank: 3 };
+  return { phone, type, rank: phone.isPossible() ? 2 : 1 };
+}
+
+// Reads the canonical form back without any region, as every later consumer will.
+function isFixpoint(phone: PhoneNumber): boolean {
+  const again = evaluate(canonicalOf(phone), undefined);
+  return "phone" in again && again.rank >= 2 && again.phone.nationalNumber === phone.nationalNumber;
+}
+
+function canonicalOf(phone: PhoneNumber): string {
+  return `+${phone.countryCallingCode} ${phone.nationalNumber}`;
+}
+
+function parseErrorIssue(error: string, text: string, options: PhoneRuleOptions): RuleIssue {
+  const { field } = options;
+  const shown = `${field} "${maskPhone(withoutExtension(text))}"`;
+  switch (error) {
+    case "INVALID_COUNTRY":
+      return /^(?:tel:)?\s*\+/i.test(text) || INTERNATIONAL_PREFIX.test(text)
+        ? issue(
+            field,
+            "phone_invalid_country_code",
+            `${shown} starts with a country calling code that does not exist.`,
+            "Check the digits right after + (or after the 00 / 011 international prefix).",
+          )
+        : issue(
+            field,
+            "phone_missing_country",
+            `${shown} is written in national form and no country is known for it.`,
+            "Write it as +<country code> <number>, give the record a country, or set DEFAULT_COUNTRY (CLI: --country XX).",
+          );
+    case "TOO_SHORT":
+      return issue(
+        field,
+        "phone_too_short",
+        `${shown} has too few digits to be a phone number.`,
+        HINT_LENGTH,
+      );
+    case "TOO_LONG":
+      return issue(
+        field,
+        "phone_too_long",
+        `${shown} has too many digits to be a phone number.`,
+        HINT_LENGTH,
+      );
+    default:
+      return issue(
+        field,
+        "phone_not_a_number",
+        `${shown} is not a phone number (only digits, spaces, + ( ) - . / and an extension such as x12 are allowed).`,
+        HINT_FORMAT,
+      );
+  }
+}
+
+function lengthIssue(phone: PhoneNumber, text: string, options: PhoneRuleOptions): RuleIssue {
+  const { field } = options;
+  const where = planName(phone);
+  const shown = `${field} "${maskPhone(withoutExtension(text))}"`;
+  const digits = phone.nationalNumber.length;
+  // Checking the parsed E.164 form tells short from long without re-reading the raw input.
+  const verdict = validatePhoneNumberLength(phone.number);
+  if (verdict === "TOO_SHORT") {
+    return issue(
+      field,
+      "phone_too_short",
+      `${shown} is too short for ${where} (${digits} digits).`,
+      HINT_LENGTH,
+    );
+  }
+  if (verdict === "TOO_LONG") {
+    return issue(
+      field,
+      "phone_too_long",
+      `${shown} is too long for ${where} (${digits} digits).`,
+      HINT_LENGTH,
+    );
+  }
+  return issue(
+    field,
+    "phone_invalid_length",
+    `${shown} has ${digits} digits, which is not a length used in ${where}.`,
+    HINT_LENGTH,
+  );
+}
+
+function invalidForRegionIssue(phone: PhoneNumber, text: string, options: PhoneRuleOptions): RuleIssue {
+  const { field } = options;
+  const shown = `${field} "${maskPhone(withoutExtension(text))}"`;
+  const nanp = phone.countryCallingCode === "1" ? nanpProblem(phone.nationalNumber) : undefined;
+  if (nanp) {
+    const placeholder =
+      phone.nationalNumber === "4251234567"
+        ? " This is the placeholder from Microsoft's SSPR documentation example, not a real number."
+        : "";
+    return issue(
+      field,
+      "phone_invalid_for_region",
+      `${shown} is not a valid North American (NANP) number: ${nanp}.${placeholder}`,
+      "Use the employee's real 10-digit number (area code and exchange both start with 2-9).",
+    );
+  }
+  return issue(
+    field,
+    "phone_invalid_for_region",
+    `${shown} has a plausible length but is not a valid number in ${planName(phone)}.`,
+    HINT_PLAN,
+  );
+}
+
+// NANP numbers are NXX-NXX-XXXX: neither the area code nor the exchange may start with 0 or 1. Saying which part
+// is wrong turns "invalid" into something an HR clerk can fix.
+function nanpProblem(nsn: string): string | undefined {
+  if (nsn.length !== 10) return undefined;
+  if (nsn[0] === "0" || nsn[0] === "1") return "NANP area codes cannot start with 0 or 1";
+  if (nsn[3] === "0" || nsn[3] === "1") return "NANP exchange codes cannot start with 0 or 1";
+  return undefined;
+}
+
+function planName(phone: PhoneNumber): string {
+  return phone.country
+    ? `the numbering plan of ${phone.country} (+${phone.countryCallingCode})`
+    : `the +${phone.countryCallingCode} numbering plan`;
+}
+
+// Extensions are dropped before masking so their digits never show up in a message.
+function withoutExtension(text: string): string {
+  return text.replace(/\s*(?:;ext=|ext\.?|extension|x|#).*$/i, "");
+}
+
+function issue(field: string, code: string, message: string, hint: string): RuleIssue {
+  return { field, code, message, hint };
+}

@@ -1,0 +1,389 @@
+import type {
+  AuthMethods,
+  BulkDirectory,
+  EmailMethod,
+  PhoneMethod,
+  PhoneType,
+  ProfilePatch,
+  ProfileUpdate,
+  UserContactState,
+  UserRef,
+} from "../directory/directory.js";
+import { type BatchRequest, type BatchResponse, type GraphBatchOptions, graphBatch } from "./graphBatch.js";
+import { createGraphClient, type GraphClient, type GraphConnectionOptions } from "./graphClient.js";
+import { CONTACT_SELECT, encodeSegment, filterEq, userPath } from "./graphPaths.js";
+import { GraphErrorKind, GraphRequestError } from "./graphRequestError.js";
+import type { WriteLimiter } from "./writeLimiter.js";
+
+/** Fixed ids Graph gives the phone methods, one per type. */
+export const PHONE_METHOD_IDS = {
+  mobile: "3179e48a-750b-4051-897c-87b9720928f7",
+  alternateMobile: "b6332ec1-7057-4abe-9331-3d72feddfe41",
+  office: "e37fc753-ff3b-4958-9484-eaa9425c82bc",
+} as const satisfies Record<PhoneType, string>;
+
+/** Fixed id of the (single) email authentication method. */
+export const EMAIL_METHOD_ID = "3ddfcfc8-9383-446f-83cc-3ab9be4be18f";
+
+export interface GraphDirectoryOptions extends GraphConnectionOptions {
+  /** The process-wide limiter; pass the same instance to every adapter in the process. */
+  limiter: WriteLimiter;
+  batch?: GraphBatchOptions;
+}
+
+/** Graph page size for user listings: the maximum Graph allows. */
+const MAX_PAGE_SIZE = 999;
+
+/**
+ * The Directory on Microsoft Graph (or any Graph-compatible endpoint). Each single operation is one request;
+ * the bulk ones go through `$batch`. Errors are `GraphRequestError`s with a `kind`.
+ */
+export class GraphDirectory implements BulkDirectory {
+  constructor(
+    private readonly graph: GraphClient,
+    private readonly limiter: WriteLimiter,
+    private readonly batchOptions: GraphBatchOptions = {},
+  ) {}
+
+  /** GET /users/{id|upn}?$select=… or GET /users?$filter=employeeId eq '…'&$select=…; undefined when absent. */
+  async findUser(ref: UserRef): Promise<UserContactState | undefined> {
+    const request = findRequest(ref);
+    try {
+      const body = await this.graph.client.api(request.url).get();
+      return fromFindBody(request.byFilter, body);
+    } catch (err) {
+      const error = GraphRequestError.fromThrown("findUser", err);
+      if (error.kind === GraphErrorKind.notFound) return undefined;
+      throw error;
+    }
+  }
+
+  /** PATCH /users/{id} with only the given properties; an empty patch sends nothing. */
+  async updateProfile(userId: string, patch: ProfilePatch): Promise<void> {
+    if (Object.keys(patch).length === 0) return;
+    await this.call("updateProfile", () => this.graph.client.api(userPath(userId)).patch(patch));
+  }
+
+  /** GET /users/{id}/authentication/methods, keeping the phone and email methods. */
+  async listAuthMethods(userId: string): Promise<AuthMethods> {
+    const body = await this.call("listAuthMethods", () =>
+      this.graph.client.api(`${userPath(userId)}/authentication/methods`).get(),
+    );
+    return toAuthMethods(body);
+  }
+
+  /** POST /users/{id}/authentication/phoneMethods (one per type; Graph refuses a second of the same type). */
+  async addPhoneMethod(userId: string, phoneNumber: string, phoneType: PhoneType): Promise<PhoneMethod> {
+    const body = await this.call("addPhoneMethod", () =>
+      this.graph.client
+        .api(`${userPath(userId)}/authentication/phoneMethods`)
+        .post({ phoneNumber, phoneType }),
+    );
+    return toPhoneMethod(body) ?? { id: PHONE_METHOD_IDS[phoneType], phoneNumber, phoneType };
+  }
+
+  /** PATCH /users/{id}/authentication/phoneMethods/{methodId}. */
+  async updatePhoneMethod(userId: string, methodId: string, phoneNumber: string): Promise<void> {
+    const phoneType = phoneTypeOfId(methodId);
+    await this.call("updatePhoneMethod", () =>
+      this.graph.client
+        .api(`${userPath(userId)}/authentication/phoneMethods/${encodeSegment(methodId)}`)
+        .patch(phoneType ? { phoneNumber, phoneType } : { phoneNumber }),
+    );
+  }
+
+  /** POST /users/{id}/authentication/emailMethods (at most one per user). */
+  async addEmailMethod(userId: string, emailAddress: string): Promise<EmailMethod> {
+    const body = await this.call("addEmailMethod", () =>
+      this.graph.client.api(`${userPath(userId)}/authentication/emailMethods`).post({ emailAddress }),
+    );
+    return toEmailMethod(body) ?? { id: EMAIL_METHOD_ID, emailAddress };
+  }
+
+  /** PATCH /users/{id}/authentication/emailMethods/{methodId}. */
+  async updateEmailMethod(userId: string, methodId: string, emailAddress: string): Promise<void> {
+    await this.call("updateEmailMethod", () =>
+      this.graph.client
+        .api(`${userPath(userId)}/authentication/emailMethods/${encodeSegment(methodId)}`)
+        .patch({ emailAddress }),
+    );
+  }
+
+  /** `findUser` for many refs through `$batch` (⌈n/20⌉ requests); results in input order. */
+  async findUsers(refs: UserRef[]): Promise<Array<UserContactState | undefined | GraphRequestError>> {
+    const requests: Array<BatchRequest | GraphRequestError> = refs.map((ref) => {
+      try {
+        return { method: "GET", url: findRequest(ref).url, operation: "findUser" };
+      } catch (err) {
+        return GraphRequestError.fromThrown("findUser", err);
+      }
+    });
+    const answers = await this.batchOf(requests);
+    return answers.map((answer, i) => {
+      if (answer instanceof GraphRequestError)
+        return answer.kind === GraphErrorKind.notFound ? undefined : answer;
+      try {
+        return fromFindBody(findRequest(refs[i] ?? {}).byFilter, answer.body);
+      } catch (err) {
+        return GraphRequestError.fromThrown("findUser", err);
+      }
+    });
+  }
+
+  /** `updateProfile` for many users through `$batch`; empty patches are skipped; results in input order. */
+  async updateProfiles(items: ProfileUpdate[]): Promise<Array<undefined | GraphRequestError>> {
+    const requests: Array<BatchRequest | undefined> = items.map(({ userId, patch }) =>
+      Object.keys(patch).length === 0
+        ? undefined
+        : { method: "PATCH", url: userPath(userId), body: patch, operation: "updateProfile" },
+    );
+    const answers = await this.batchOf(requests);
+    return answers.map((answer) => (answer instanceof GraphRequestError ? answer : undefined));
+  }
+
+  /** `listAuthMethods` for many users through `$batch` (⌈n/20⌉ requests); results in input order. */
+  async listAuthMethodsOf(userIds: readonly string[]): Promise<Array<AuthMethods | GraphRequestError>> {
+    const answers = await this.batch(
+      userIds.map((userId) => ({
+        method: "GET" as const,
+        url: `${userPath(userId)}/authentication/methods`,
+        operation: "listAuthMethods",
+      })),
+    );
+    return answers.map((answer) =>
+      answer instanceof GraphRequestError ? answer : toAuthMethods(answer.body),
+    );
+  }
+
+  /**
+   * Authentication-method writes for many users through `$batch`, one item per write (the same POST or PATCH
+   * as `addPhoneMethod` … `updateEmailMethod`); undefined on success, results in input order.
+   */
+  async writeAuthMethods(writes: readonly AuthMethodWrite[]): Promise<Array<undefined | GraphRequestError>> {
+    const answers = await this.batch(writes.map(toMethodRequest));
+    return answers.map((answer) => (answer instanceof GraphRequestError ? answer : undefined));
+  }
+
+  /**
+   * Every user's contact state, a page at a time (GET /users?$select=…&$top=999, then `@odata.nextLink`
+   * exactly as Graph returns it): one request per page.
+   */
+  async *listUsers(pageSize = MAX_PAGE_SIZE): AsyncGenerator<UserContactState[]> {
+    const top = Math.min(MAX_PAGE_SIZE, Math.max(1, Math.trunc(pageSize)));
+    let path: string | undefined = `/users?$select=${CONTACT_SELECT}&$top=${top}`;
+    while (path) {
+      const current: string = path;
+      const body = await this.call("listUsers", () => this.graph.client.api(current).get());
+      yield valuesOf(body).map(toContactState);
+      const nextLink = (body as { "@odata.nextLink"?: unknown })["@odata.nextLink"];
+      path = typeof nextLink === "string" ? this.relativeToBase(nextLink) : undefined;
+    }
+  }
+
+  /** Sends requests through `$batch` (≤ 20 each, per-item retry of 429/5xx); results in input order. */
+  batch(requests: readonly BatchRequest[]): Promise<Array<BatchResponse | GraphRequestError>> {
+    return graphBatch(this.graph, this.limiter, requests, this.batchOptions);
+  }
+
+  /** Batches the requests that exist; slots holding an error or nothing pass through unchanged. */
+  private async batchOf<T extends GraphRequestError | undefined>(
+    slots: Array<BatchRequest | T>,
+  ): Promise<Array<BatchResponse | GraphRequestError | T>> {
+    const positions: number[] = [];
+    const requests: BatchRequest[] = [];
+    slots.forEach((slot, i) => {
+      if (slot !== undefined && !(slot instanceof GraphRequestError)) {
+        positions.push(i);
+        requests.push(slot);
+      }
+    });
+    const answers = requests.length > 0 ? await this.batch(requests) : [];
+    const out: Array<BatchResponse | GraphRequestError | T> = [...slots] as Array<BatchResponse | T>;
+    positions.forEach((position, k) => {
+      const answer = answers[k];
+      if (answer) out[position] = answer;
+    });
+    return out;
+  }
+
+  private async call<T>(operation: string, send: () => Promise<T>): Promise<T> {
+    try {
+      return await send();
+    } catch (err) {
+      throw GraphRequestError.fromThrown(operation, err);
+    }
+  }
+
+  /**
+   * Turns `@odata.nextLink` into a path for the SDK, which only parses `https://` links itself. The link is
+   * followed as given (query untouched); one pointing at another origin is refused, as it would get our token.
+   */
+  private relativeToBase(nextLink: string): string {
+    const base = new URL(`${this.graph.baseUrl}/`);
+    const link = new URL(nextLink, base);
+    if (link.origin !== base.origin || !link.pathname.startsWith(base.pathname)) {
+      throw new GraphRequestError("listUsers failed: @odata.nextLink points outside GRAPH_BASE_URL", {
+        kind: GraphErrorKind.invalidRequest,
+        statusCode: 0,
+      });
+    }
+    return `/${link.pathname.slice(base.pathname.length)}${link.search}`;
+  }
+}
+
+/** One authentication-method write of a bulk `writeAuthMethods` call. */
+export type AuthMethodWrite =
+  | { userId: string; kind: "addPhone"; phoneType: PhoneType; phoneNumber: string }
+  | { userId: string; kind: "updatePhone"; methodId: string; phoneNumber: string }
+  | { userId: string; kind: "addEmail"; emailAddress: string }
+  | { userId: string; kind: "updateEmail"; methodId: string; emailAddress: string };
+
+function toMethodRequest(write: AuthMethodWrite): BatchRequest {
+  const base = `${userPath(write.userId)}/authentication`;
+  switch (write.kind) {
+    case "addPhone":
+      return {
+        method: "POST",
+        url: `${base}/phoneMethods`,
+        body: { phoneNumber: write.phoneNumber, phoneType: write.phoneType },
+        operation: "addPhoneMethod",
+      };
+    case "updatePhone": {
+      const phoneType = phoneTypeOfId(write.methodId);
+      return {
+        method: "PATCH",
+        url: `${base}/phoneMethods/${encodeSegment(write.methodId)}`,
+        body: phoneType ? { phoneNumber: write.phoneNumber, phoneType } : { phoneNumber: write.phoneNumber },
+        operation: "updatePhoneMethod",
+      };
+    }
+    case "addEmail":
+      return {
+        method: "POST",
+        url: `${base}/emailMethods`,
+        body: { emailAddress: write.emailAddress },
+        operation: "addEmailMethod",
+      };
+    case "updateEmail":
+      return {
+        method: "PATCH",
+        url: `${base}/emailMethods/${encodeSegment(write.methodId)}`,
+        body: { emailAddress: write.emailAddress },
+        operation: "updateEmailMethod",
+      };
+  }
+}
+
+/** Creates the Graph adapter sharing the given limiter; build one per process and reuse it. */
+export function createGraphDirectory(options: GraphDirectoryOptions): GraphDirectory {
+  const graph = createGraphClient(options);
+  return new GraphDirectory(graph, options.limiter, options.batch);
+}
+
+function findRequest(ref: UserRef): { url: string; byFilter: boolean } {
+  const key = nonEmpty(ref.id) ?? nonEmpty(ref.userPrincipalName);
+  if (key) return { url: `${userPath(key)}?$select=${CONTACT_SELECT}`, byFilter: false };
+  const employeeId = nonEmpty(ref.employeeId);
+  if (employeeId) {
+    // $top=2 is enough to tell "one match" from "ambiguous" without reading more.
+    return {
+      url: `/users?$filter=${filterEq("employeeId", employeeId)}&$select=${CONTACT_SELECT}&$top=2`,
+      byFilter: true,
+    };
+  }
+  throw new GraphRequestError(
+    "findUser failed: the user reference has no id, userPrincipalName or employeeId",
+    {
+      kind: GraphErrorKind.invalidRequest,
+      statusCode: 0,
+    },
+  );
+}
+
+function fromFindBody(byFilter: boolean, body: unknown): UserContactState | undefined {
+  if (!byFilter) return toContactState(body);
+  const values = valuesOf(body);
+  if (values.length > 1) {
+    throw new GraphRequestError("findUser failed: the employeeId matches more than one user", {
+      kind: GraphErrorKind.ambiguous,
+      statusCode: 200,
+    });
+  }
+  return values[0] === undefined ? undefined : toContactState(values[0]);
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed ? trimmed : undefined;
+}
+
+function valuesOf(body: unknown): unknown[] {
+  const value = (body as { value?: unknown } | undefined)?.value;
+  return Array.isArray(value) ? value : [];
+}
+
+function toContactState(raw: unknown): UserContactState {
+  const user = (raw ?? {}) as Record<string, unknown>;
+  if (typeof user.id !== "string" || typeof user.userPrincipalName !== "string") {
+    throw new GraphRequestError("findUser failed: the user in the response has no id or userPrincipalName", {
+      kind: GraphErrorKind.transient,
+      statusCode: 200,
+    });
+  }
+  return {
+    id: user.id,
+    userPrincipalName: user.userPrincipalName,
+    mail: stringOrNull(user.mail),
+    mobilePhone: stringOrNull(user.mobilePhone),
+    businessPhones: strings(user.businessPhones),
+    otherMails: strings(user.otherMails),
+    onPremisesSyncEnabled:
+      typeof user.onPremisesSyncEnabled === "boolean" ? user.onPremisesSyncEnabled : null,
+    employeeId: stringOrNull(user.employeeId),
+  };
+}
+
+function toAuthMethods(body: unknown): AuthMethods {
+  const methods: AuthMethods = { phoneMethods: [], emailMethods: [] };
+  for (const item of valuesOf(body)) {
+    const type = (item as { "@odata.type"?: unknown })["@odata.type"];
+    if (type === "#microsoft.graph.phoneAuthenticationMethod") {
+      const phone = toPhoneMethod(item);
+      if (phone) methods.phoneMethods.push(phone);
+    } else if (type === "#microsoft.graph.emailAuthenticationMethod") {
+      const email = toEmailMethod(item);
+      if (email) methods.emailMethods.push(email);
+    }
+  }
+  return methods;
+}
+
+function toPhoneMethod(raw: unknown): PhoneMethod | undefined {
+  const item = (raw ?? {}) as Record<string, unknown>;
+  if (typeof item.id !== "string" || typeof item.phoneNumber !== "string") return undefined;
+  const phoneType = isPhoneType(item.phoneType) ? item.phoneType : phoneTypeOfId(item.id);
+  return phoneType ? { id: item.id, phoneNumber: item.phoneNumber, phoneType } : undefined;
+}
+
+function toEmailMethod(raw: unknown): EmailMethod | undefined {
+  const item = (raw ?? {}) as Record<string, unknown>;
+  if (typeof item.id !== "string" || typeof item.emailAddress !== "string") return undefined;
+  return { id: item.id, emailAddress: item.emailAddress };
+}
+
+function isPhoneType(value: unknown): value is PhoneType {
+  return value === "mobile" || value === "alternateMobile" || value === "office";
+}
+
+function phoneTypeOfId(id: string): PhoneType | undefined {
+  const entry = Object.entries(PHONE_METHOD_IDS).find(([, fixed]) => fixed === id.toLowerCase());
+  return entry ? (entry[0] as PhoneType) : undefined;
+}
+
+function stringOrNull(value: unknown): string | null {
+  return typeof value === "string" ? value : null;
+}
+
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
+}

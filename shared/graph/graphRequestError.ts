@@ -1,0 +1,199 @@
+import { maskEmail, maskPhone } from "../contact/mask.js";
+import { SsprError } from "../core/errors.js";
+
+/** What went wrong with a Graph call, in the terms the pipeline acts on. */
+export const GraphErrorKind = {
+  /** 404: the user or method does not exist. */
+  notFound: "notFound",
+  /** 400 for AD-mastered properties of a synced user: skip with guidance, never retry. */
+  onPremisesMastered: "onPremisesMastered",
+  /** 403 Authorization_RequestDenied, e.g. a privileged (admin) target. */
+  forbidden: "forbidden",
+  /** 429 that survived the retries; `retryAfterMs` says when to come back. */
+  throttled: "throttled",
+  /** 5xx, network failure or timeout: retry later. */
+  transient: "transient",
+  /** Any other 4xx: the request itself is wrong. */
+  invalidRequest: "invalidRequest",
+  /** 401: the token is missing, expired or for the wrong audience. */
+  unauthorized: "unauthorized",
+  /** An employeeId matched more than one user, so the event cannot be applied safely. */
+  ambiguous: "ambiguous",
+} as const;
+export type GraphErrorKind = (typeof GraphErrorKind)[keyof typeof GraphErrorKind];
+
+/** The exact Graph message for properties mastered by on-premises AD (code is the generic Request_BadRequest). */
+export const ON_PREMISES_MASTERED_MESSAGE =
+  "Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration.";
+
+export interface GraphRequestErrorDetails {
+  kind: GraphErrorKind;
+  /** HTTP status; 0 when no response arrived (network, timeout) or for a client-side condition. */
+  statusCode: number;
+  graphCode?: string | undefined;
+  requestId?: string | undefined;
+  retryAfterMs?: number | undefined;
+  cause?: unknown;
+}
+
+/** A failed Graph request with its kind; the message is safe to log (contact values in it are masked). */
+export class GraphRequestError extends SsprError {
+  readonly kind: GraphErrorKind;
+  readonly statusCode: number;
+  readonly graphCode: string | undefined;
+  readonly requestId: string | undefined;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(message: string, details: GraphRequestErrorDetails) {
+    super(maskContactValues(message), { cause: details.cause });
+    this.kind = details.kind;
+    this.statusCode = details.statusCode;
+    this.graphCode = details.graphCode;
+    this.requestId = details.requestId;
+    this.retryAfterMs = details.retryAfterMs;
+  }
+
+  /** True for kinds worth retrying later (throttled, transient). */
+  get retryable(): boolean {
+    return this.kind === GraphErrorKind.throttled || this.kind === GraphErrorKind.transient;
+  }
+
+  /** Builds the error for one HTTP answer (a plain response or one `$batch` item). */
+  static fromResponse(
+    operation: string,
+    response: { status: number; headers: HeaderLookup; body: unknown },
+    cause?: unknown,
+  ): GraphRequestError {
+    const { code, message, requestId } = readErrorBody(response.body);
+    const kind = kindOf(response.status, message);
+    const retryAfterMs = retryAfterMsOf(response.headers);
+    return new GraphRequestError(
+      `${operation} failed: HTTP ${response.status}${code ? ` ${code}` : ""}${message ? `: ${message}` : ""}`,
+      {
+        kind,
+        statusCode: response.status,
+        graphCode: code,
+        requestId: requestId ?? headerOf(response.headers, "request-id"),
+        retryAfterMs,
+        cause,
+      },
+    );
+  }
+
+  /** Maps whatever the Graph SDK threw (GraphError, network or timeout error) to a GraphRequestError. */
+  static fromThrown(operation: string, err: unknown): GraphRequestError {
+    if (err instanceof GraphRequestError) return err;
+    const sdk = asSdkGraphError(err);
+    if (sdk && sdk.statusCode > 0) {
+      return GraphRequestError.fromResponse(
+        operation,
+        { status: sdk.statusCode, headers: sdk.headers, body: sdkBody(sdk) },
+        err,
+      );
+    }
+    // No HTTP answer: fetch failed, the socket dropped, or our attempt timeout aborted it.
+    const name = err instanceof Error ? err.name : typeof err;
+    const timedOut = name === "TimeoutError" || name === "AbortError" || sdk?.code === "TimeoutError";
+    return new GraphRequestError(
+      `${operation} failed: ${timedOut ? "timed out" : `no response (${sdk?.code ?? name})`}`,
+      { kind: GraphErrorKind.transient, statusCode: 0, graphCode: sdk?.code ?? undefined, cause: err },
+    );
+  }
+}
+
+/** Headers as the SDK (fetch `Headers`) or a `$batch` item (plain object) carry them. */
+export type HeaderLookup = Headers | Record<string, string> | undefined | null;
+
+function kindOf(status: number, message: string | undefined): GraphErrorKind {
+  if (status === 401) return GraphErrorKind.unauthorized;
+  if (status === 403) return GraphErrorKind.forbidden;
+  if (status === 404) return GraphErrorKind.notFound;
+  if (status === 429) return GraphErrorKind.throttled;
+  if (status >= 500 || status === 408) return GraphErrorKind.transient;
+  // Graph gives this case only the generic Request_BadRequest code, so the documented text is the signal.
+  if (status === 400 && message?.trim() === ON_PREMISES_MASTERED_MESSAGE)
+    return GraphErrorKind.onPremisesMastered;
+  if (status >= 400) return GraphErrorKind.invalidRequest;
+  return GraphErrorKind.transient;
+}
+
+/** Reads `Retry-After` (seconds or an HTTP date) in ms. */
+export function retryAfterMsOf(headers: HeaderLookup, now: number = Date.now()): number | undefined {
+  const value = headerOf(headers, "retry-after");
+  if (value === undefined || value.trim() === "") return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** Case-insensitive header read from either header shape. */
+export function headerOf(headers: HeaderLookup, name: string): string | undefined {
+  if (!headers) return undefined;
+  if (typeof (headers as Headers).get === "function") return (headers as Headers).get(name) ?? undefined;
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(headers as Record<string, string>)) {
+    if (key.toLowerCase() === wanted) return String(value);
+  }
+  return undefined;
+}
+
+function readErrorBody(body: unknown): { code?: string; message?: string; requestId?: string } {
+  const parsed = typeof body === "string" ? tryJson(body) : body;
+  if (!isRecord(parsed)) return {};
+  // Graph nests under `error`; the SDK's GraphError.body is that inner object already serialized.
+  const error = isRecord(parsed.error) ? parsed.error : parsed;
+  const inner = isRecord(error.innerError) ? error.innerError : undefined;
+  return {
+    code: typeof error.code === "string" ? error.code : undefined,
+    message: typeof error.message === "string" ? error.message : undefined,
+    requestId: typeof inner?.["request-id"] === "string" ? inner["request-id"] : undefined,
+  };
+}
+
+interface SdkGraphErrorShape {
+  statusCode: number;
+  code: string | null;
+  body: unknown;
+  headers?: Headers;
+  message: string;
+}
+
+function asSdkGraphError(err: unknown): SdkGraphErrorShape | undefined {
+  if (!isRecord(err) || typeof err.statusCode !== "number") return undefined;
+  return err as unknown as SdkGraphErrorShape;
+}
+
+function sdkBody(sdk: SdkGraphErrorShape): unknown {
+  const body = typeof sdk.body === "string" ? tryJson(sdk.body) : sdk.body;
+  if (isRecord(body)) return body;
+  // Non-JSON error bodies (a gateway's HTML page) still carry a status; keep the SDK's code for context.
+  return { error: { code: sdk.code ?? undefined } };
+}
+
+function tryJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+const GUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
+const EMAIL = String.raw`[^\s'"<>()@,;:]+@[^\s'"<>()@,;:]+`;
+const PHONE = String.raw`\+?\(?\d[\d\s().-]{5,}\d(?:\s*(?:x|ext\.?)\s*\d+)?`;
+const SENSITIVE = new RegExp(`(${GUID})|(${EMAIL})|(${PHONE})`, "gi");
+
+/** Masks emails and phone numbers in text that may quote them (Graph echoes UPNs in 404 messages). */
+export function maskContactValues(text: string): string {
+  // GUIDs (user and request ids) are matched first so their digit runs are not taken for phone numbers.
+  return text.replace(SENSITIVE, (match, guid: string | undefined, email: string | undefined) => {
+    if (guid) return match;
+    if (email) return maskEmail(match);
+    return maskPhone(match);
+  });
+}

@@ -1,0 +1,121 @@
+import type { CountryCode } from "libphonenumber-js";
+import { normalizeEmail } from "../contact/emailRule.js";
+import { normalizePhone } from "../contact/phoneRule.js";
+import type { RuleIssue } from "../core/result.js";
+import type { AuthMethods, UserContactState } from "../directory/directory.js";
+import type { ContactField, WriteTarget } from "../sync/outcome.js";
+
+/** Whether SSPR can use a value as it is. */
+export const verdicts = ["usable", "notCanonical", "invalid", "missing"] as const;
+export type Verdict = (typeof verdicts)[number];
+
+/** One field's readiness for SSPR, with what to do about it. */
+export interface FieldReadiness {
+  field: ContactField;
+  source: WriteTarget;
+  verdict: Verdict;
+  /** The value as stored (absent when missing). */
+  value?: string;
+  /** The value SSPR needs, when the stored one is the same number in another format. */
+  canonical?: string;
+  /** What an admin should do; "nothing" when usable. */
+  action: string;
+  /** Rule code when invalid, e.g. `phone_too_short`. */
+  code?: string;
+}
+
+export interface ReadinessOptions {
+  country?: CountryCode;
+  phoneValidation: "valid" | "possible";
+  organizationDomains: readonly string[];
+}
+
+/** Judges the SSPR readiness of every contact field of a user's profile (and methods, when given). */
+export function userReadiness(
+  user: UserContactState,
+  methods: AuthMethods | undefined,
+  options: ReadinessOptions,
+): FieldReadiness[] {
+  const synced = user.onPremisesSyncEnabled === true;
+  const fields = [
+    phoneReadiness("mobilePhone", "profile", user.mobilePhone, options, synced),
+    phoneReadiness("officePhone", "profile", user.businessPhones[0] ?? null, options, synced),
+    emailReadiness("profile", user.otherMails[0] ?? null, options),
+  ];
+  if (methods) {
+    const mobile = methods.phoneMethods.find((m) => m.phoneType === "mobile")?.phoneNumber ?? null;
+    const office = methods.phoneMethods.find((m) => m.phoneType === "office")?.phoneNumber ?? null;
+    fields.push(
+      phoneReadiness("mobilePhone", "methods", mobile, options, false),
+      phoneReadiness("officePhone", "methods", office, options, false),
+      emailReadiness("methods", methods.emailMethods[0]?.emailAddress ?? null, options),
+    );
+  }
+  return fields;
+}
+
+/** Judges one phone value. */
+export function phoneReadiness(
+  field: "mobilePhone" | "officePhone",
+  source: WriteTarget,
+  value: string | null,
+  options: ReadinessOptions,
+  synced: boolean,
+): FieldReadiness {
+  const where = synced
+    ? `set \`${field === "mobilePhone" ? "mobile" : "telephoneNumber"}\` in AD DS`
+    : "PATCH contact-info or run backfill";
+  if (value === null || value.trim() === "")
+    return { field, source, verdict: "missing", action: `add one: ${where}` };
+  const result = normalizePhone(value, {
+    field,
+    validation: options.phoneValidation,
+    ...(options.country ? { defaultCountry: options.country } : {}),
+  });
+  if (!result.ok) return invalid(field, source, value, result.issues[0]);
+  if (result.value.canonical === value) return { field, source, verdict: "usable", value, action: "nothing" };
+  return {
+    field,
+    source,
+    verdict: "notCanonical",
+    value,
+    canonical: result.value.canonical,
+    action: `rewrite in SSPR format: ${where}`,
+  };
+}
+
+/** Judges one alternate email value. */
+export function emailReadiness(
+  source: WriteTarget,
+  value: string | null,
+  options: ReadinessOptions,
+): FieldReadiness {
+  const field = "alternateEmail" as const;
+  if (value === null || value.trim() === "") {
+    return {
+      field,
+      source,
+      verdict: "missing",
+      action: "add a personal address: PATCH contact-info or run backfill",
+    };
+  }
+  const result = normalizeEmail(value, { field, organizationDomains: options.organizationDomains });
+  if (!result.ok) return invalid(field, source, value, result.issues[0]);
+  return { field, source, verdict: "usable", value, action: "nothing" };
+}
+
+function invalid(
+  field: ContactField,
+  source: WriteTarget,
+  value: string,
+  issue: RuleIssue | undefined,
+): FieldReadiness {
+  return {
+    field,
+    source,
+    verdict: "invalid",
+    value,
+    action: `${issue?.message ?? "invalid"} ${issue?.hint ?? ""}`.trim(),
+    ...(issue ? { code: issue.code } : {}),
+  };
+}

@@ -1,0 +1,61 @@
+import type { Directory } from "../directory/directory.js";
+import { writingActions } from "./outcome.js";
+import type { FieldPlan, MethodOp, SyncPlan } from "./syncPlanner.js";
+import { writeFailureOf } from "./writeFailure.js";
+
+/** What applying a plan did: each field's final action, and Graph's request ids for anything refused. */
+export interface Applied {
+  fields: FieldPlan[];
+  requestIds: string[];
+}
+
+/**
+ * Carries out a plan: one PATCH for all profile fields, then each method write. A refusal that retrying
+ * cannot fix (synced user, privileged target, invalid value) marks only the fields it concerns; anything
+ * transient is thrown so the caller's retry policy decides.
+ */
+export async function applyPlan(directory: Directory, userId: string, plan: SyncPlan): Promise<Applied> {
+  const fields = plan.fields.map((field) => ({ ...field }));
+  const requestIds: string[] = [];
+  const refuse = (target: FieldPlan["target"], field: FieldPlan["field"] | undefined, err: unknown) => {
+    const failure = writeFailureOf(err);
+    if (failure.retry) throw err;
+    if (failure.requestId) requestIds.push(failure.requestId);
+    for (const plan of fields) {
+      if (plan.target !== target || !writingActions.has(plan.action)) continue;
+      if (field !== undefined && plan.field !== field) continue;
+      plan.action = failure.action;
+      plan.reason = failure.reason;
+      plan.after = plan.before;
+    }
+  };
+
+  if (plan.patch) {
+    try {
+      await directory.updateProfile(userId, plan.patch);
+    } catch (err) {
+      refuse("profile", undefined, err);
+    }
+  }
+  for (const op of plan.methodOps) {
+    try {
+      await applyMethodOp(directory, userId, op);
+    } catch (err) {
+      refuse("methods", op.field, err);
+    }
+  }
+  return { fields, requestIds };
+}
+
+function applyMethodOp(directory: Directory, userId: string, op: MethodOp): Promise<unknown> {
+  switch (op.kind) {
+    case "addPhone":
+      return directory.addPhoneMethod(userId, op.phoneNumber, op.phoneType);
+    case "updatePhone":
+      return directory.updatePhoneMethod(userId, op.methodId, op.phoneNumber);
+    case "addEmail":
+      return directory.addEmailMethod(userId, op.emailAddress);
+    case "updateEmail":
+      return directory.updateEmailMethod(userId, op.methodId, op.emailAddress);
+  }
+}

@@ -1,0 +1,68 @@
+import type { RuleIssue } from "../core/result.js";
+
+/** The contact fields SSPR prepopulation manages. */
+export const contactFields = ["mobilePhone", "officePhone", "alternateEmail"] as const;
+export type ContactField = (typeof contactFields)[number];
+
+/** Where a field is written: the user's profile (visible in the directory) or their authentication methods. */
+export type WriteTarget = "profile" | "methods";
+
+/** What happened (or, in a dry run, would happen) to one field. */
+export const fieldActions = ["set", "reformatted", "replaced", "unchanged", "skipped", "failed"] as const;
+export type FieldAction = (typeof fieldActions)[number];
+
+/** Writes that change the directory. */
+export const writingActions: ReadonlySet<FieldAction> = new Set(["set", "reformatted", "replaced"]);
+
+/** Every status an event can end in; `deferred` is the only one that is not final. */
+export const outcomeStatuses = [
+  "updated",
+  "unchanged",
+  "partial",
+  "skipped",
+  "rejected",
+  "deferred",
+  "stale",
+  "failed",
+] as const;
+export type OutcomeStatus = (typeof outcomeStatuses)[number];
+
+/** True for statuses after which an event is never processed again. */
+export function isFinalStatus(status: OutcomeStatus): boolean {
+  return status !== "deferred";
+}
+
+/** One field's result, with masked before/after values only. */
+export interface FieldOutcome {
+  field: ContactField;
+  target: WriteTarget;
+  action: FieldAction;
+  reason: string;
+  before?: string;
+  after?: string;
+}
+
+/** The recorded result of one event: what an admin reads to know what happened, with no raw personal data. */
+export interface Outcome {
+  eventId: string;
+  status: OutcomeStatus;
+  source: string;
+  occurredAt?: string;
+  userId?: string;
+  userPrincipalName?: string;
+  employeeId?: string;
+  fields: FieldOutcome[];
+  /** Why an event was rejected, per input field (messages are masked by the rules). */
+  errors: RuleIssue[];
+  warnings: RuleIssue[];
+  /** A one-line human summary, e.g. why it failed or when it will be tried again. */
+  message: string;
+  attempts: number;
+  firstSeenAt: string;
+  updatedAt: string;
+  nextAttemptAt?: string;
+  requestIds: string[];
+  /** Who asked: `queue`, a webhook source, or the signed-in caller of the HTTP fix. */
+  actor: string;
+  dryRun?: boolean;
+}

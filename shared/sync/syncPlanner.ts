@@ -1,0 +1,260 @@
+import type { CountryCode } from "libphonenumber-js";
+import { normalizePhone } from "../contact/phoneRule.js";
+import type { AuthMethods, PhoneType, ProfilePatch, UserContactState } from "../directory/directory.js";
+import type { ContactField, FieldAction, WriteTarget } from "./outcome.js";
+
+/** The normalized contact an event asks for; absent fields are left as they are. */
+export interface DesiredContact {
+  mobilePhone?: string;
+  officePhone?: string;
+  alternateEmail?: string;
+}
+
+export type TargetPolicy = WriteTarget | "both";
+
+/** How to write: where each field goes, whether existing values may be replaced, and what to do for synced users. */
+export interface SyncPolicy {
+  target: Record<ContactField, TargetPolicy>;
+  mode: "fillEmpty" | "overwrite";
+  syncedMobile: "skip" | "override";
+}
+
+/** One field's planned action; before/after are raw values here and are masked when recorded. */
+export interface FieldPlan {
+  field: ContactField;
+  target: WriteTarget;
+  action: FieldAction;
+  reason: string;
+  before: string | null;
+  after: string | null;
+}
+
+/** An authentication-method write. */
+export type MethodOp =
+  | { kind: "addPhone"; field: ContactField; phoneType: PhoneType; phoneNumber: string }
+  | { kind: "updatePhone"; field: ContactField; methodId: string; phoneNumber: string }
+  | { kind: "addEmail"; field: ContactField; emailAddress: string }
+  | { kind: "updateEmail"; field: ContactField; methodId: string; emailAddress: string };
+
+/** What to write for one event: at most one profile PATCH plus method writes. */
+export interface SyncPlan {
+  fields: FieldPlan[];
+  patch?: ProfilePatch;
+  patchFields: ContactField[];
+  methodOps: MethodOp[];
+}
+
+export interface PlanInput {
+  user: UserContactState;
+  /** Required when any field targets methods. */
+  methods?: AuthMethods;
+  contact: DesiredContact;
+  /** The event's country, used to read existing national-format values. */
+  country?: CountryCode;
+  policy: SyncPolicy;
+}
+
+/** True when a field of `policy` needs the user's authentication methods read. */
+export function needsMethods(policy: SyncPolicy, contact: DesiredContact): boolean {
+  return (Object.keys(contact) as ContactField[]).some(
+    (field) => contact[field] !== undefined && policy.target[field] !== "profile",
+  );
+}
+
+const adGuidance: Record<"mobilePhone" | "officePhone", string> = {
+  mobilePhone:
+    "the user is synchronized from on-premises AD: set `mobile` in AD DS and let Entra Connect sync it",
+  officePhone:
+    "the user is synchronized from on-premises AD: set `telephoneNumber` in AD DS and let Entra Connect sync it (Graph cannot write a synced user's office phone)",
+};
+
+const keepHint = "pass mode overwrite to replace it";
+
+/**
+ * Plans the writes that bring a user's contact data to what the event asks for, honouring the policy.
+ * Pure: the same state, contact and policy always give the same plan.
+ */
+export function planSync(input: PlanInput): SyncPlan {
+  const { user, contact, policy } = input;
+  const fields: FieldPlan[] = [];
+  const patch: ProfilePatch = {};
+  const patchFields: ContactField[] = [];
+  const methodOps: MethodOp[] = [];
+  const synced = user.onPremisesSyncEnabled === true;
+
+  for (const field of ["mobilePhone", "officePhone", "alternateEmail"] as const) {
+    const desired = contact[field];
+    if (desired === undefined) continue;
+    for (const target of targetsOf(policy.target[field])) {
+      const plan =
+        target === "profile"
+          ? planProfileField(field, desired, input, synced)
+          : planMethodField(field, desired, input);
+      fields.push(plan.field);
+      if (plan.patch) {
+        Object.assign(patch, plan.patch);
+        patchFields.push(field);
+      }
+      if (plan.op) methodOps.push(plan.op);
+    }
+  }
+  return { fields, ...(patchFields.length > 0 ? { patch } : {}), patchFields, methodOps };
+}
+
+function targetsOf(policy: TargetPolicy): WriteTarget[] {
+  return policy === "both" ? ["profile", "methods"] : [policy];
+}
+
+interface Planned {
+  field: FieldPlan;
+  patch?: ProfilePatch;
+  op?: MethodOp;
+}
+
+function planProfileField(field: ContactField, desired: string, input: PlanInput, synced: boolean): Planned {
+  const { user, policy } = input;
+  if (field === "alternateEmail") {
+    const before = user.otherMails[0] ?? null;
+    const has = user.otherMails.some((mail) => mail.toLowerCase() === desired.toLowerCase());
+    const base = { field, target: "profile" as const, before, after: desired };
+    if (has) return { field: { ...base, action: "unchanged", reason: "already an alternate email" } };
+    if (user.otherMails.length === 0) {
+      return {
+        field: { ...base, action: "set", reason: "alternate email was empty" },
+        patch: { otherMails: [desired] },
+      };
+    }
+    if (policy.mode === "fillEmpty") {
+      return {
+        field: {
+          ...base,
+          action: "skipped",
+          after: before,
+          reason: `user already has an alternate email; ${keepHint}`,
+        },
+      };
+    }
+    // PATCH replaces the whole collection: keep the existing entries, new one first (Graph allows 250).
+    const otherMails = [desired, ...user.otherMails].slice(0, 250);
+    return {
+      field: { ...base, action: "replaced", reason: "added first; existing entries kept" },
+      patch: { otherMails },
+    };
+  }
+
+  const current = field === "mobilePhone" ? user.mobilePhone : (user.businessPhones[0] ?? null);
+  const base = { field, target: "profile" as const, before: current, after: desired };
+  if (synced && (field === "officePhone" || policy.syncedMobile === "skip")) {
+    return { field: { ...base, action: "skipped", after: current, reason: adGuidance[field] } };
+  }
+  const toPatch = (value: string): ProfilePatch =>
+    field === "mobilePhone" ? { mobilePhone: value } : { businessPhones: [value] };
+  return decidePhone(base, current, desired, input, toPatch);
+}
+
+function planMethodField(field: ContactField, desired: string, input: PlanInput): Planned {
+  const methods = input.methods ?? { phoneMethods: [], emailMethods: [] };
+  if (field === "alternateEmail") {
+    const existing = methods.emailMethods[0];
+    const before = existing?.emailAddress ?? null;
+    const base = { field, target: "methods" as const, before, after: desired };
+    if (!existing) {
+      return {
+        field: { ...base, action: "set", reason: "no email method registered" },
+        op: { kind: "addEmail", field, emailAddress: desired },
+      };
+    }
+    if (existing.emailAddress.toLowerCase() === desired.toLowerCase()) {
+      return { field: { ...base, action: "unchanged", reason: "email method already registered" } };
+    }
+    if (input.policy.mode === "fillEmpty") {
+      return {
+        field: {
+          ...base,
+          action: "skipped",
+          after: before,
+          reason: `user registered their own email method; ${keepHint}`,
+        },
+      };
+    }
+    return {
+      field: { ...base, action: "replaced", reason: "email method replaced (mode overwrite)" },
+      op: { kind: "updateEmail", field, methodId: existing.id, emailAddress: desired },
+    };
+  }
+
+  // SSPR can use the mobile and office methods only; alternateMobile is never written.
+  const phoneType: PhoneType = field === "mobilePhone" ? "mobile" : "office";
+  const existing = methods.phoneMethods.find((method) => method.phoneType === phoneType);
+  const base = { field, target: "methods" as const, before: existing?.phoneNumber ?? null, after: desired };
+  if (!existing) {
+    return {
+      field: { ...base, action: "set", reason: `no ${phoneType} phone method registered` },
+      op: { kind: "addPhone", field, phoneType, phoneNumber: desired },
+    };
+  }
+  const planned = decidePhone(base, existing.phoneNumber, desired, input, () => ({}));
+  if (
+    planned.field.action === "set" ||
+    planned.field.action === "reformatted" ||
+    planned.field.action === "replaced"
+  ) {
+    return {
+      field: planned.field,
+      op: { kind: "updatePhone", field, methodId: existing.id, phoneNumber: desired },
+    };
+  }
+  return { field: planned.field };
+}
+
+function decidePhone(
+  base: Omit<FieldPlan, "action" | "reason">,
+  current: string | null,
+  desired: string,
+  input: PlanInput,
+  toPatch: (value: string) => ProfilePatch,
+): Planned {
+  if (current === null || current.trim() === "") {
+    return { field: { ...base, action: "set", reason: "was empty" }, patch: toPatch(desired) };
+  }
+  if (current === desired)
+    return { field: { ...base, action: "unchanged", reason: "already in SSPR format" } };
+  if (isSameNumber(current, desired, input.country)) {
+    return {
+      field: { ...base, action: "reformatted", reason: "same number rewritten in SSPR format" },
+      patch: toPatch(desired),
+    };
+  }
+  if (input.policy.mode === "fillEmpty") {
+    return {
+      field: {
+        ...base,
+        action: "skipped",
+        after: current,
+        reason: `a different number is already there; ${keepHint}`,
+      },
+    };
+  }
+  return {
+    field: { ...base, action: "replaced", reason: "replaced (mode overwrite)" },
+    patch: toPatch(desired),
+  };
+}
+
+/** Compares an existing directory value (any format) with a canonical number. */
+function isSameNumber(current: string, canonical: string, country: CountryCode | undefined): boolean {
+  const [, countryCode = "", nsn = ""] = /^\+(\d+) (\d+)$/.exec(canonical) ?? [];
+  const parsed = normalizePhone(current, {
+    field: "current",
+    validation: "possible",
+    defaultCountry: country,
+  });
+  if (parsed.ok) return parsed.value.canonical === canonical;
+  // Without a country an existing national-format value cannot be parsed; compare its digits instead.
+  const digits = current.replace(/x.*$/i, "").replace(/\D/g, "");
+  return (
+    digits === nsn ||
+    digits === `${countryCode}${nsn}` ||
+    (digits.length > nsn.length && digits.endsWith(nsn) && digits.startsWith("0"))
+  );
+}

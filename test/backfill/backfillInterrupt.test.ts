@@ -1,0 +1,91 @@
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type GraphEmulator, startGraphEmulator } from "../../local/graphEmulator/startGraphEmulator.js";
+import { backfillCheckpointPath } from "../../shared/backfill/backfillCheckpoint.js";
+import { aSeedUser, aTenant } from "../support/graphEmulatorFixtures.js";
+
+// The real bin in a child process, stopped with a real SIGINT, as an admin's Ctrl-C would.
+const repo = fileURLToPath(new URL("../..", import.meta.url));
+const USERS = 2000;
+
+let emulator: GraphEmulator;
+let dir: string;
+let input: string;
+
+beforeAll(async () => {
+  // 100 ms per request: slow enough that Ctrl-C lands mid-run, with 2,000 users still only a few seconds.
+  emulator = await startGraphEmulator({ port: 0, tenant: aTenant(USERS), latencyMs: 100 });
+  dir = await mkdtemp(join(tmpdir(), "sspr-backfill-sigint-"));
+  input = join(dir, "export.csv");
+  const rows = ["userPrincipalName,country,mobilePhone"];
+  for (let n = 1; n <= USERS; n++) rows.push(`user${n}@contoso.example,US,+1 4255550${100 + (n % 100)}`);
+  await writeFile(input, `${rows.join("\n")}\n`);
+});
+
+afterAll(async () => {
+  await emulator?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function runBin(args: string[], onStart?: (child: ReturnType<typeof spawn>) => void) {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    GRAPH_BASE_URL: emulator.url,
+    GRAPH_ACCESS_TOKEN: emulator.token,
+  };
+  delete env.AzureWebJobsStorage;
+  return new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", join(repo, "cli", "sspr-prepop.ts"), ...args], {
+      cwd: repo,
+      env,
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
+      stderr += chunk;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stderr }));
+    onStart?.(child);
+  });
+}
+
+describe("Ctrl-C during sspr-prepop backfill", () => {
+  it("finishes the batches in flight, saves the checkpoint, exits 3; --resume does the rest once", async () => {
+    const report = join(dir, "result.csv");
+    const checkpoint = backfillCheckpointPath(input);
+    const first = await runBin(["backfill", input, "--report", report, "--no-outcomes"], (child) => {
+      // The first checkpoint (after 1,000 rows) says the run is well under way: interrupt it then.
+      const poll = setInterval(() => {
+        if (existsSync(checkpoint)) {
+          clearInterval(poll);
+          child.kill("SIGINT");
+        }
+      }, 20);
+      child.on("close", () => clearInterval(poll));
+    });
+    expect(first.stderr).toContain("interrupted; finishing the batches in flight");
+    expect(first.code).toBe(3);
+    const saved = JSON.parse(await readFile(checkpoint, "utf8"));
+    expect(saved.totals.rows).toBeGreaterThanOrEqual(1000);
+    expect(saved.totals.rows).toBeLessThan(USERS);
+    // Every row the checkpoint calls done is in the report, and nothing beyond it.
+    const reported = (await readFile(report, "utf8")).trim().split("\n").slice(1);
+    expect(reported).toHaveLength(saved.totals.rows);
+    expect(reported.at(-1)?.startsWith(`${saved.doneThroughLine},`)).toBe(true);
+    const writtenBefore = emulator.stats.batchItems["PATCH user"] ?? 0;
+    expect(writtenBefore).toBe(saved.totals.rows);
+
+    const second = await runBin(["backfill", input, "--report", report, "--no-outcomes", "--resume"]);
+    expect(second.code).toBe(0);
+    expect(emulator.stats.batchItems["PATCH user"]).toBe(USERS);
+    for (let n = 1; n <= USERS; n += 97) expect(emulator.stats.writesFor(aSeedUser(n).id)).toBe(1);
+    expect((await readFile(report, "utf8")).trim().split("\n")).toHaveLength(USERS + 1);
+    expect(existsSync(checkpoint)).toBe(false);
+  }, 30_000);
+});

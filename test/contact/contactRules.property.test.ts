@@ -1,0 +1,258 @@
+import fc from "fast-check";
+import { type CountryCode, getCountries, getExampleNumber } from "libphonenumber-js/max";
+import examples from "libphonenumber-js/mobile/examples";
+import { describe, expect, it } from "vitest";
+import { type ContactRuleOptions, validateContactEvent } from "../../shared/contact/contactEvent.js";
+import { normalizeEmail } from "../../shared/contact/emailRule.js";
+import { normalizePhone, type PhoneRuleOptions } from "../../shared/contact/phoneRule.js";
+import { fromCsvRow, toCsvLayout } from "../../shared/intake/fromCsvRow.js";
+
+// Enough runs to reach the rare paths (00/011 retries, extensions, odd lengths) yet well under a second each.
+const numRuns = 2000;
+const CANONICAL = /^\+\d{1,3} \d+$/;
+
+const regions = getCountries();
+const region = fc.option(fc.constantFrom(...regions), { nil: undefined });
+const phoneOptions: fc.Arbitrary<PhoneRuleOptions> = fc.record({
+  field: fc.constant("contact.mobilePhone"),
+  defaultCountry: region,
+  validation: fc.constantFrom("valid", "possible"),
+  expect: fc.constantFrom("mobile", "office", undefined),
+});
+
+const examplePhones = regions.flatMap((code) => {
+  const number = getExampleNumber(code, examples);
+  return number ? [{ region: code, number }] : [];
+});
+const separator = fc.constantFrom("", " ", "-", ".", "/", " - ");
+// A real example number written the way people write numbers: any form, separators between any digits.
+const writtenNumber: fc.Arbitrary<{ text: string; region: CountryCode }> = fc
+  .tuple(
+    fc.constantFrom(...examplePhones),
+    fc.constantFrom("national", "international", "e164", "uri", "00"),
+    fc.array(separator, { minLength: 20, maxLength: 20 }),
+    fc.constantFrom("", " x12", " ext. 7", " #3"),
+  )
+  .map(([{ region, number }, form, separators, extension]) => {
+    let next = 0;
+    const spaced = (digits: string) =>
+      [...digits]
+        .map((digit, i) => (i === 0 ? digit : `${separators[next++ % separators.length]}${digit}`))
+        .join("");
+    const national = number
+      .formatNational()
+      .replace(/ /g, () => separators[next++ % separators.length] || " ");
+    const text =
+      form === "national"
+        ? national
+        : form === "international"
+          ? `+${number.countryCallingCode} ${spaced(number.nationalNumber)}`
+          : form === "e164"
+            ? number.number
+            : form === "uri"
+              ? number.getURI()
+              : `00${number.countryCallingCode} ${spaced(number.nationalNumber)}`;
+    return { text: form === "uri" ? text : `${text}${extension}`, region };
+  });
+const phoneAlphabet = fc.constantFrom(..."0123456789 +-().x#/;=tel:ext".split(""));
+const phoneLike = fc.oneof(
+  fc.string({ maxLength: 40 }),
+  fc.string({ unit: "binary", maxLength: 40 }),
+  fc.string({ unit: phoneAlphabet, maxLength: 30 }),
+  fc.stringMatching(/^(\+|00|011)?\d{1,18}$/),
+  writtenNumber.map(({ text }) => text),
+);
+
+describe("phone normalization properties", () => {
+  it("never throws, whatever the input and options", () => {
+    fc.assert(
+      fc.property(phoneLike, phoneOptions, (input, options) => {
+        normalizePhone(input, options);
+      }),
+      { numRuns },
+    );
+  });
+
+  it("only ever outputs +{countryCode} {digits}, matching E.164", () => {
+    fc.assert(
+      fc.property(phoneLike, phoneOptions, (input, options) => {
+        const result = normalizePhone(input, options);
+        if (!result.ok) return;
+        expect(result.value.canonical).toMatch(CANONICAL);
+        expect(result.value.e164).toBe(result.value.canonical.replace(" ", ""));
+      }),
+      { numRuns },
+    );
+  });
+
+  it("returns an output unchanged when it is normalized again, under any default region", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          phoneLike,
+          writtenNumber.map((n) => n.text),
+        ),
+        phoneOptions,
+        region,
+        (input, options, other) => {
+          const first = normalizePhone(input, options);
+          if (!first.ok) return;
+          for (const defaultCountry of [options.defaultCountry, other]) {
+            const again = normalizePhone(first.value.canonical, { ...options, defaultCountry });
+            expect(again.ok && again.value.canonical).toBe(first.value.canonical);
+          }
+        },
+      ),
+      { numRuns },
+    );
+  });
+
+  it("accepts every example number in every written form under its own region", () => {
+    fc.assert(
+      fc.property(writtenNumber, ({ text, region }) => {
+        const result = normalizePhone(text, { field: "f", defaultCountry: region, validation: "valid" });
+        expect(result.ok, text).toBe(true);
+      }),
+      { numRuns },
+    );
+  });
+
+  it("never shows five digits in a row in a message or warning (the input is masked)", () => {
+    fc.assert(
+      fc.property(phoneLike, phoneOptions, (input, options) => {
+        const result = normalizePhone(input, options);
+        const issues = result.ok ? result.warnings : [...result.issues, ...result.warnings];
+        for (const issue of issues) expect(issue.message).not.toMatch(/\d{5,}/);
+      }),
+      { numRuns },
+    );
+  });
+});
+
+const emailLike = fc.oneof(
+  fc.emailAddress(),
+  fc.emailAddress().map((email) => ` ${email.toUpperCase()} `),
+  fc.string({ maxLength: 60 }),
+  fc.string({ unit: fc.constantFrom(..."ab.@-_ ,;éx1".split("")), maxLength: 30 }),
+);
+const organizationDomains = fc.array(fc.domain(), { maxLength: 3 });
+
+describe("email normalization properties", () => {
+  it("never throws, and its output is trimmed, ASCII, at most 250 characters, with a lower-case domain", () => {
+    fc.assert(
+      fc.property(emailLike, organizationDomains, (input, domains) => {
+        const result = normalizeEmail(input, {
+          field: "contact.alternateEmail",
+          organizationDomains: domains,
+        });
+        if (!result.ok) return;
+        const value = result.value;
+        expect(value).toBe(value.trim());
+        expect(value.length).toBeLessThanOrEqual(250);
+        expect(value).toMatch(/^[\x21-\x7e]+@[a-z0-9.-]+$/);
+      }),
+      { numRuns },
+    );
+  });
+
+  it("returns an output unchanged when it is normalized again", () => {
+    fc.assert(
+      fc.property(emailLike, organizationDomains, (input, domains) => {
+        const options = { field: "contact.alternateEmail", organizationDomains: domains };
+        const first = normalizeEmail(input, options);
+        if (!first.ok) return;
+        const again = normalizeEmail(first.value, options);
+        expect(again.ok && again.value).toBe(first.value);
+      }),
+      { numRuns },
+    );
+  });
+});
+
+const rules: fc.Arbitrary<ContactRuleOptions> = fc.record({
+  defaultCountry: region,
+  phoneValidation: fc.constantFrom("valid", "possible"),
+  organizationDomains: organizationDomains,
+});
+const eventLike = fc.record(
+  {
+    eventId: fc.oneof(fc.string({ maxLength: 140 }), fc.anything()),
+    source: fc.oneof(fc.string(), fc.anything()),
+    occurredAt: fc.oneof(
+      fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+      fc.string(),
+    ),
+    user: fc.oneof(
+      fc.record(
+        { id: fc.string(), userPrincipalName: fc.string(), employeeId: fc.string() },
+        { requiredKeys: [] },
+      ),
+      fc.anything(),
+    ),
+    country: fc.oneof(fc.constantFrom("US", "Germany", "UK", "xx"), fc.anything()),
+    contact: fc.oneof(
+      fc.record(
+        {
+          mobilePhone: phoneLike,
+          officePhone: phoneLike,
+          alternateEmail: emailLike,
+          securityAnswers: fc.string(),
+        },
+        { requiredKeys: [] },
+      ),
+      fc.anything(),
+    ),
+    __proto__: fc.anything(),
+  },
+  { requiredKeys: [] },
+);
+
+describe("ContactEvent validation properties", () => {
+  it("never throws for any value at all", () => {
+    fc.assert(
+      fc.property(
+        fc.anything({ withNullPrototype: true, withBoxedValues: true, withMap: true }),
+        rules,
+        (input, options) => {
+          const result = validateContactEvent(input, options);
+          expect(typeof result.ok).toBe("boolean");
+        },
+      ),
+      { numRuns },
+    );
+  });
+
+  it("never throws for event-shaped values, and a valid result only holds canonical values", () => {
+    fc.assert(
+      fc.property(eventLike, rules, (input, options) => {
+        const result = validateContactEvent(input, options);
+        if (!result.ok) return;
+        const { mobilePhone, officePhone } = result.value.contact;
+        for (const phone of [mobilePhone, officePhone])
+          if (phone !== undefined) expect(phone).toMatch(CANONICAL);
+      }),
+      { numRuns },
+    );
+  });
+
+  it("never throws for any CSV row", () => {
+    const layout = toCsvLayout([
+      "employeeId",
+      "country",
+      "mobilePhone",
+      "officePhone",
+      "alternateEmail",
+      "eventId",
+    ]);
+    if (!layout.ok) throw new Error("layout");
+    fc.assert(
+      fc.property(fc.array(fc.string({ maxLength: 30 }), { maxLength: 8 }), rules, (cells, options) => {
+        validateContactEvent(
+          fromCsvRow(cells, layout.value, { occurredAt: "2026-11-24T09:00:00Z" }),
+          options,
+        );
+      }),
+      { numRuns },
+    );
+  });
+});

@@ -1,0 +1,226 @@
+import { type CountryCode, getExampleNumber } from "libphonenumber-js/max";
+import examples from "libphonenumber-js/mobile/examples";
+import { describe, expect, it } from "vitest";
+import {
+  type NormalizedPhone,
+  normalizePhone,
+  type PhoneRuleOptions,
+} from "../../shared/contact/phoneRule.js";
+import type { RuleIssue } from "../../shared/core/result.js";
+
+const field = "contact.mobilePhone";
+
+function options(overrides: Partial<PhoneRuleOptions> = {}): PhoneRuleOptions {
+  return { field, validation: "valid", expect: "mobile", ...overrides };
+}
+
+function accepted(
+  input: string,
+  overrides: Partial<PhoneRuleOptions> = {},
+): NormalizedPhone & { warnings: RuleIssue[] } {
+  const result = normalizePhone(input, options(overrides));
+  if (!result.ok) throw new Error(`expected ${input} to be accepted, got ${JSON.stringify(result.issues)}`);
+  return { ...result.value, warnings: result.warnings };
+}
+
+function rejected(input: string, overrides: Partial<PhoneRuleOptions> = {}): RuleIssue {
+  const result = normalizePhone(input, options(overrides));
+  if (result.ok) throw new Error(`expected ${input} to be rejected, got ${result.value.canonical}`);
+  expect(result.issues).toHaveLength(1);
+  return result.issues[0] as RuleIssue;
+}
+
+function example(region: CountryCode) {
+  const number = getExampleNumber(region, examples);
+  if (!number) throw new Error(`no example number for ${region}`);
+  return number;
+}
+
+// 45 regions across every continent and numbering-plan style (open/closed, with and without trunk prefix).
+// biome-ignore format: a compact table reads better than one region per line
+const REGIONS: CountryCode[] = [
+  "US", "CA", "MX", "BR", "AR", "CL", "CO", "PE", "GB", "IE", "DE", "FR", "ES", "IT", "PT", "NL", "BE",
+  "CH", "AT", "SE", "NO", "DK", "FI", "PL", "CZ", "HU", "RO", "GR", "TR", "RU", "UA", "IL", "AE", "SA",
+  "EG", "NG", "KE", "ZA", "IN", "CN", "JP", "KR", "SG", "AU", "NZ",
+];
+
+describe("normalizePhone across regions", () => {
+  it("covers at least 30 regions", () => {
+    expect(new Set(REGIONS).size).toBeGreaterThanOrEqual(30);
+  });
+
+  it.each(REGIONS)("normalizes %s's example mobile number in every written form", (region) => {
+    const number = example(region);
+    const canonical = `+${number.countryCallingCode} ${number.nationalNumber}`;
+    const forms = [
+      number.formatNational(),
+      number.formatInternational(),
+      number.number,
+      number.getURI(),
+      `00${number.formatInternational().slice(1)}`,
+    ];
+    for (const form of forms) {
+      expect(accepted(form, { defaultCountry: region }).canonical, form).toBe(canonical);
+    }
+    for (const form of forms.slice(1)) {
+      expect(accepted(form).canonical, `${form} without a region`).toBe(canonical);
+    }
+  });
+
+  it.each(REGIONS)("reports %s's example mobile number as able to receive a text", (region) => {
+    const phone = accepted(example(region).formatNational(), { defaultCountry: region });
+    expect(["MOBILE", "FIXED_LINE_OR_MOBILE"]).toContain(phone.type);
+    expect(phone.region).toBe(region);
+    expect(phone.warnings).toEqual([]);
+  });
+
+  it.each([
+    ["US", "(425) 555-0147", "+1 4255550147"],
+    ["US", "425.555.0147", "+1 4255550147"],
+    ["US", "425/555-0147", "+1 4255550147"],
+    ["US", "1-425-555-0147", "+1 4255550147"],
+    ["US", "+1 (425) 555-0147", "+1 4255550147"],
+    ["US", "011 49 151 23456789", "+49 15123456789"],
+    ["US", "0049 151 23456789", "+49 15123456789"],
+    ["CA", "(604) 555-0123", "+1 6045550123"],
+    ["GB", "07400 123456", "+44 7400123456"],
+    ["GB", "+44 (0)7400 123456", "+44 7400123456"],
+    ["GB", "020 7946 0958", "+44 2079460958"],
+    ["DE", "0151 23456789", "+49 15123456789"],
+    ["DE", "(0151) 234 567 89", "+49 15123456789"],
+    ["DE", "030/1234567", "+49 301234567"],
+    ["DE", "+49 (0)30 1234567", "+49 301234567"],
+    ["DE", "0049 (0)30 1234567", "+49 301234567"],
+    ["FR", "06 12 34 56 78", "+33 612345678"],
+    ["FR", "+33 (0)6 12 34 56 78", "+33 612345678"],
+    ["ES", "612 34 56 78", "+34 612345678"],
+    ["IT", "312 345 6789", "+39 3123456789"],
+    ["IT", "02 1234 5678", "+39 0212345678"],
+    ["NL", "06-12345678", "+31 612345678"],
+    ["CH", "078 123 45 67", "+41 781234567"],
+    ["AU", "0412 345 678", "+61 412345678"],
+    ["AU", "0491 570 006", "+61 491570006"],
+    ["JP", "090-1234-5678", "+81 9012345678"],
+    ["BR", "(11) 96123-4567", "+55 11961234567"],
+    ["IN", "+91-98765-43210", "+91 9876543210"],
+    ["IN", "tel:+91-98765-43210", "+91 9876543210"],
+  ] as const)("normalizes the %s number %s to %s", (region, input, canonical) => {
+    expect(accepted(input, { defaultCountry: region }).canonical).toBe(canonical);
+  });
+
+  it("prefers an international number's own country over the default region", () => {
+    expect(accepted("+44 7400 123456", { defaultCountry: "DE" }).canonical).toBe("+44 7400123456");
+  });
+
+  it("outputs exactly +{countryCode} {nationalSignificantNumber} plus E.164 and the calling code", () => {
+    expect(accepted("(425) 555-0147", { defaultCountry: "US" })).toMatchObject({
+      canonical: "+1 4255550147",
+      e164: "+14255550147",
+      countryCode: "1",
+      region: "US",
+      type: "FIXED_LINE_OR_MOBILE",
+    });
+  });
+});
+
+describe("normalizePhone and extensions", () => {
+  it.each([
+    "+1 425 555 0147 x12",
+    "+1 425 555 0147X12",
+    "+1 425 555 0147 ext. 12",
+    "+1 425 555 0147 extension 12",
+    "+1 425 555 0147 #12",
+    "+1 425 555 0147;ext=12",
+    "tel:+1-425-555-0147;ext=12",
+  ])("drops the extension of %s and says so without quoting it", (input) => {
+    const phone = accepted(input);
+    expect(phone.canonical).toBe("+1 4255550147");
+    expect(phone.extension).toBe("12");
+    expect(phone.warnings.map((w) => w.code)).toEqual(["phone_extension_dropped"]);
+    expect(phone.warnings[0]?.message).not.toMatch(/12/);
+  });
+});
+
+describe("normalizePhone rejections", () => {
+  it.each([
+    ["phone_placeholder", "n/a", "US"],
+    ["phone_placeholder", "None", "US"],
+    ["phone_placeholder", "-", "US"],
+    ["phone_placeholder", "TBD", "US"],
+    ["phone_not_a_number", "call the front desk", "US"],
+    ["phone_not_a_number", "425-555-0147 (mobile)", "US"],
+    ["phone_not_a_number", "425-555-0147 / 425-555-0148 or so", "US"],
+    ["phone_missing_country", "425 555 0147", undefined],
+    ["phone_missing_country", "0151 23456789", undefined],
+    ["phone_invalid_country_code", "+999 123 4567", undefined],
+    ["phone_too_short", "12", "US"],
+    ["phone_too_short", "+1 555 0147", undefined],
+    ["phone_too_long", "+39 312 345 67891234", undefined],
+    ["phone_too_long", `+1 ${"4".repeat(120)}`, undefined],
+    ["phone_invalid_length", "+44 4444 4444", undefined],
+    ["phone_invalid_length", "+47 444 4444", undefined],
+    ["phone_invalid_for_region", "+44 1000 000000", undefined],
+    ["phone_invalid_for_region", "+49 100 1234567", undefined],
+    ["phone_invalid_for_region", "+1 4251234567", undefined],
+  ] as const)("answers %s for %s", (code, input, region) => {
+    const issue = rejected(input, region ? { defaultCountry: region } : {});
+    expect(issue.code).toBe(code);
+    expect(issue.field).toBe(field);
+    expect(issue.message.startsWith(field)).toBe(true);
+    expect(issue.hint).toBeTruthy();
+    // Masked: never five digits in a row, so no phone number can be read back from a message.
+    expect(issue.message).not.toMatch(/\d{5,}/);
+  });
+
+  it("explains that Microsoft's documentation example +1 4251234567 is not a valid NANP number", () => {
+    for (const input of ["+1 4251234567", "+1 4251234567X12345"]) {
+      const issue = rejected(input);
+      expect(issue.code).toBe("phone_invalid_for_region");
+      expect(issue.message).toContain("NANP exchange codes cannot start with 0 or 1");
+      expect(issue.message).toContain("Microsoft's SSPR documentation example");
+      expect(issue.message).toContain("+1 425***4567");
+      expect(issue.message).not.toContain("4251234567");
+      expect(issue.message).not.toContain("12345");
+    }
+  });
+
+  it("names the area code when a NANP area code starts with 0 or 1", () => {
+    expect(rejected("+1 0255550147").message).toContain("NANP area codes cannot start with 0 or 1");
+  });
+
+  it("quotes the masked input in its message", () => {
+    expect(rejected("+49 100 1234567").message).toContain('"+491***4567"');
+  });
+
+  it("accepts a number of plausible length when PHONE_VALIDATION=possible, with a warning", () => {
+    const phone = accepted("+1 4251234567", { validation: "possible" });
+    expect(phone.canonical).toBe("+1 4251234567");
+    expect(phone.warnings.map((w) => w.code)).toEqual(["phone_possible_only"]);
+    expect(rejected("12", { validation: "possible", defaultCountry: "US" }).code).toBe("phone_too_short");
+  });
+
+  it("returns a rejection instead of throwing for a value that is not text", () => {
+    expect(rejected(42 as unknown as string).code).toBe("phone_not_a_number");
+  });
+});
+
+describe("normalizePhone and text messages", () => {
+  it("warns when the mobile field holds a fixed line", () => {
+    const phone = accepted("020 7946 0958", { defaultCountry: "GB" });
+    expect(phone.type).toBe("FIXED_LINE");
+    expect(phone.warnings.map((w) => w.code)).toEqual(["phone_not_sms_capable"]);
+    expect(phone.warnings[0]?.message).toContain("+44 207***0958");
+  });
+
+  it("does not warn for a fixed line in the office field", () => {
+    expect(accepted("020 7946 0958", { defaultCountry: "GB", expect: "office" }).warnings).toEqual([]);
+  });
+
+  it("does not warn for FIXED_LINE_OR_MOBILE numbers such as every NANP number", () => {
+    expect(accepted("(425) 555-0147", { defaultCountry: "US" }).warnings).toEqual([]);
+  });
+
+  it("warns for a toll-free number in the mobile field", () => {
+    expect(accepted("+800 1234 5678").warnings.map((w) => w.code)).toEqual(["phone_not_sms_capable"]);
+  });
+});

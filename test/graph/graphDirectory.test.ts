@@ -1,0 +1,485 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { GraphEmulator } from "../../local/graphEmulator/startGraphEmulator.js";
+import { loadSettings } from "../../shared/app/config.js";
+import { graphDirectoryFromSettings } from "../../shared/app/graphDirectoryFromSettings.js";
+import { ConfigError } from "../../shared/core/errors.js";
+import { EMAIL_METHOD_ID, PHONE_METHOD_IDS } from "../../shared/graph/graphDirectory.js";
+import { GraphRequestError } from "../../shared/graph/graphRequestError.js";
+import { WriteLimiter } from "../../shared/graph/writeLimiter.js";
+import {
+  aSeedUser,
+  demo,
+  directoryFor,
+  resetEmulator,
+  roomyLimiter,
+  startEmulator,
+} from "../support/graphEmulatorFixtures.js";
+
+let emulator: GraphEmulator;
+
+beforeAll(async () => {
+  emulator = await startEmulator();
+});
+
+beforeEach(() => {
+  resetEmulator(emulator);
+});
+
+afterAll(async () => {
+  await emulator?.close();
+});
+
+/** The error a promise rejects with, for inspecting its kind. */
+async function failureOf(promise: Promise<unknown>): Promise<GraphRequestError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(err instanceof GraphRequestError))
+    throw new Error(`expected a GraphRequestError, got ${String(err)}`);
+  return err;
+}
+
+describe("GraphDirectory reading users", () => {
+  it.each([
+    ["object id", { id: demo.avery }, "GET user"],
+    ["UPN", { userPrincipalName: "Avery.Lindqvist@contoso.example" }, "GET user"],
+    ["employeeId", { employeeId: "E40412" }, "GET users"],
+  ])("finds a user by %s with one request", async (_, ref, route) => {
+    const user = await directoryFor(emulator).findUser(ref);
+    expect(user).toEqual({
+      id: demo.avery,
+      userPrincipalName: "avery.lindqvist@contoso.example",
+      mail: "avery.lindqvist@contoso.example",
+      mobilePhone: "(425) 555-0147",
+      businessPhones: [],
+      otherMails: [],
+      onPremisesSyncEnabled: null,
+      employeeId: "E40412",
+    });
+    expect(emulator.stats.totalRequests()).toBe(1);
+    expect(emulator.stats.requestCount(route)).toBe(1);
+  });
+
+  it("reads the synced flag, office phone and alternate emails that need $select", async () => {
+    const directory = directoryFor(emulator);
+    expect(await directory.findUser({ id: demo.oliver })).toMatchObject({
+      onPremisesSyncEnabled: true,
+      businessPhones: ["+44 20 7946 0958"],
+    });
+    expect((await directory.findUser({ employeeId: "701984" }))?.otherMails).toEqual(["priya.r@example.net"]);
+  });
+
+  it.each([
+    ["an unknown id", { id: "6b3b7e38-0000-4000-8000-000000000000" }],
+    ["an unknown UPN", { userPrincipalName: "ghost@contoso.example" }],
+    ["an unknown employeeId", { employeeId: "E99999" }],
+  ])("returns undefined for %s", async (_, ref) => {
+    expect(await directoryFor(emulator).findUser(ref)).toBeUndefined();
+    expect(emulator.stats.totalRequests()).toBe(1);
+  });
+
+  it.each([
+    ["a guest UPN with #EXT#", "sam.lee_example.com#EXT#@contoso.example"],
+    ["a UPN with an apostrophe", "sean.o'brien@contoso.example"],
+    ["a UPN starting with $", "$helpdesk@contoso.example"],
+    ["a UPN with a plus", "pat+ops@contoso.example"],
+  ])("encodes %s in the path", async (_, upn) => {
+    emulator.tenant.addUser(aSeedUser(7, { userPrincipalName: upn }));
+    expect((await directoryFor(emulator).findUser({ userPrincipalName: upn }))?.id).toBe(aSeedUser(7).id);
+  });
+
+  it("escapes quotes in an employeeId filter", async () => {
+    emulator.tenant.addUser(aSeedUser(8, { employeeId: "O'B-7" }));
+    expect((await directoryFor(emulator).findUser({ employeeId: "O'B-7" }))?.id).toBe(aSeedUser(8).id);
+  });
+
+  it("refuses to guess when an employeeId matches two users", async () => {
+    emulator.tenant.addUser(aSeedUser(9, { employeeId: "E40412" }));
+    const err = await failureOf(directoryFor(emulator).findUser({ employeeId: "E40412" }));
+    expect(err.kind).toBe("ambiguous");
+  });
+
+  it("rejects a reference without any key, without calling Graph", async () => {
+    const err = await failureOf(directoryFor(emulator).findUser({}));
+    expect(err.kind).toBe("invalidRequest");
+    expect(emulator.stats.totalRequests()).toBe(0);
+  });
+
+  it("refuses to follow an @odata.nextLink to another origin, so the token stays home", async () => {
+    const seen: Array<string | undefined> = [];
+    const server = createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end(JSON.stringify({ value: [], "@odata.nextLink": "http://127.0.0.2:9/v1.0/users?$skiptoken=x" }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const directory = directoryFor({ url: `http://127.0.0.1:${port}/v1.0`, token: "t" } as GraphEmulator);
+      const pages = directory.listUsers();
+      expect((await pages.next()).value).toEqual([]);
+      await expect(pages.next()).rejects.toMatchObject({ kind: "invalidRequest" });
+      expect(seen).toEqual(["Bearer t"]);
+    } finally {
+      server.close();
+    }
+  });
+
+  it("lists every user a page per request, following @odata.nextLink", async () => {
+    const pages: number[] = [];
+    for await (const page of directoryFor(emulator).listUsers(5)) pages.push(page.length);
+    expect(pages).toEqual([5, 5, 3]);
+    expect(emulator.stats.requestCount("GET users")).toBe(3);
+  });
+});
+
+describe("GraphDirectory writing", () => {
+  it("updates the profile with one PATCH holding only the changes", async () => {
+    await directoryFor(emulator).updateProfile(demo.mei, {
+      mobilePhone: "+61 491570006",
+      otherMails: ["mei.chen@example.org"],
+    });
+    expect(emulator.stats.requests).toEqual({ "PATCH user": 1 });
+    expect(emulator.stats.writes[demo.mei]).toEqual({ mobilePhone: 1, otherMails: 1 });
+    expect(emulator.tenant.user(demo.mei)).toMatchObject({
+      mobilePhone: "+61 491570006",
+      otherMails: ["mei.chen@example.org"],
+    });
+  });
+
+  it("sends nothing for an empty patch", async () => {
+    await directoryFor(emulator).updateProfile(demo.mei, {});
+    expect(emulator.stats.totalRequests()).toBe(0);
+  });
+
+  it("lists phone and email methods in one request", async () => {
+    const methods = await directoryFor(emulator).listAuthMethods(demo.kwame);
+    expect(methods).toEqual({
+      phoneMethods: [{ id: PHONE_METHOD_IDS.mobile, phoneNumber: "+1 2065550199", phoneType: "mobile" }],
+      emailMethods: [{ id: EMAIL_METHOD_ID, emailAddress: "kwame@example.org" }],
+    });
+    expect(emulator.stats.requests).toEqual({ "GET authMethods": 1 });
+  });
+
+  it("adds and updates phone and email methods, one request each", async () => {
+    const directory = directoryFor(emulator);
+    const phone = await directory.addPhoneMethod(demo.mei, "+61 491570006", "mobile");
+    await directory.updatePhoneMethod(demo.mei, phone.id, "+61 491570007");
+    const email = await directory.addEmailMethod(demo.mei, "mei.chen@example.org");
+    await directory.updateEmailMethod(demo.mei, email.id, "mei@example.org");
+    expect(phone).toEqual({ id: PHONE_METHOD_IDS.mobile, phoneNumber: "+61 491570006", phoneType: "mobile" });
+    expect(email).toEqual({ id: EMAIL_METHOD_ID, emailAddress: "mei.chen@example.org" });
+    expect(emulator.stats.requests).toEqual({
+      "POST phoneMethods": 1,
+      "PATCH phoneMethod": 1,
+      "POST emailMethods": 1,
+      "PATCH emailMethod": 1,
+    });
+    expect(emulator.tenant.user(demo.mei)).toMatchObject({
+      phoneMethods: { mobile: "+61 491570007" },
+      emailMethod: "mei@example.org",
+    });
+  });
+
+  it("writes a synced user's mobile when the tenant allows overrides", async () => {
+    emulator.tenant.bypassDirSyncOverridesEnabled = false;
+    await directoryFor(emulator).updateProfile(demo.oliver, { mobilePhone: "+44 7400123456" });
+    expect(emulator.tenant.user(demo.oliver)?.mobilePhone).toBe("+44 7400123456");
+  });
+});
+
+describe("GraphDirectory errors", () => {
+  it.each([
+    [
+      "notFound",
+      404,
+      "Request_ResourceNotFound",
+      () =>
+        directoryFor(emulator).updateProfile("6b3b7e38-0000-4000-8000-000000000000", {
+          mobilePhone: "+1 4255550147",
+        }),
+    ],
+    [
+      "notFound",
+      404,
+      "Request_ResourceNotFound",
+      () => directoryFor(emulator).addEmailMethod("ghost@contoso.example", "g@example.com"),
+    ],
+    [
+      "onPremisesMastered",
+      400,
+      "Request_BadRequest",
+      () => directoryFor(emulator).updateProfile(demo.oliver, { businessPhones: ["+44 20 7946 0000"] }),
+    ],
+    [
+      "onPremisesMastered",
+      400,
+      "Request_BadRequest",
+      () => directoryFor(emulator).updateProfile(demo.jonas, { mobilePhone: "+49 15123456789" }),
+    ],
+    [
+      "forbidden",
+      403,
+      "Authorization_RequestDenied",
+      () => directoryFor(emulator).updateProfile(demo.dana, { mobilePhone: "+1 4255550112" }),
+    ],
+    [
+      "invalidRequest",
+      400,
+      "Request_BadRequest",
+      () =>
+        directoryFor(emulator).updateProfile(demo.mei, {
+          businessPhones: ["+61 291920995", "+61 291920996"],
+        }),
+    ],
+    [
+      "invalidRequest",
+      400,
+      "invalidRequest",
+      () => directoryFor(emulator).addPhoneMethod(demo.mei, "+61491570006", "mobile"),
+    ],
+    [
+      "invalidRequest",
+      400,
+      "invalidRequest",
+      () => directoryFor(emulator).addPhoneMethod(demo.kwame, "+1 2065550142", "mobile"),
+    ],
+    [
+      "unauthorized",
+      401,
+      "InvalidAuthenticationToken",
+      () => directoryFor(emulator, { accessToken: "wrong" }).listAuthMethods(demo.kwame),
+    ],
+  ] as const)("maps to %s (HTTP %s %s)", async (kind, statusCode, graphCode, call) => {
+    const err = await failureOf(call());
+    expect(err).toMatchObject({ kind, statusCode, graphCode, retryable: false });
+    expect(err.requestId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("maps a 429 that outlived the retries to throttled, with Retry-After", async () => {
+    emulator.setThrottle({ writeBudget: 1, writeWindowMs: 60_000 });
+    const directory = directoryFor(emulator, { retry: { maxRetries: 0 } });
+    await directory.updateProfile(demo.mei, { mobilePhone: "+61 491570005" });
+    const err = await failureOf(directory.updateProfile(demo.mei, { mobilePhone: "+61 491570006" }));
+    expect(err).toMatchObject({
+      kind: "throttled",
+      statusCode: 429,
+      graphCode: "TooManyRequests",
+      retryable: true,
+    });
+    expect(err.retryAfterMs).toBeGreaterThanOrEqual(59_000);
+  });
+
+  it.each([
+    ["a 503", { unavailableRate: 1 }, 503],
+    ["a 504 after the write", { timeoutAfterWriteRate: 1 }, 504],
+  ])("maps %s to transient", async (_, faults, statusCode) => {
+    emulator.setFaults(faults);
+    const err = await failureOf(
+      directoryFor(emulator, { retry: { maxRetries: 0 } }).updateProfile(demo.mei, {
+        mobilePhone: "+61 491570006",
+      }),
+    );
+    expect(err).toMatchObject({ kind: "transient", statusCode, retryable: true });
+  });
+
+  it("maps a timeout to transient", async () => {
+    emulator.setLatency(300);
+    const err = await failureOf(
+      directoryFor(emulator, { timeoutMs: 50, retry: { maxRetries: 0 } }).findUser({ id: demo.mei }),
+    );
+    expect(err).toMatchObject({ kind: "transient", statusCode: 0 });
+    expect(err.message).toContain("timed out");
+  });
+
+  it("maps a refused connection to transient", async () => {
+    const closed = await startEmulator();
+    await closed.close();
+    const err = await failureOf(
+      directoryFor(closed, { retry: { maxRetries: 0 } }).findUser({ id: demo.mei }),
+    );
+    expect(err).toMatchObject({ kind: "transient", statusCode: 0 });
+  });
+
+  it("keeps contact values out of error messages", async () => {
+    const err = await failureOf(
+      directoryFor(emulator).updateProfile("ghost.user@contoso.example", { mobilePhone: "+1 4255550147" }),
+    );
+    expect(err.kind).toBe("notFound");
+    expect(err.message).not.toContain("ghost.user@contoso.example");
+    expect(err.message).toContain("g***@contoso.example");
+  });
+});
+
+describe("GraphDirectory retries", () => {
+  it("retries a 503 through the SDK RetryHandler and succeeds", async () => {
+    const draws = [0, 1, 1, 1];
+    const flaky = await startEmulator({ faults: { unavailableRate: 0.5 }, random: () => draws.shift() ?? 1 });
+    try {
+      await directoryFor(flaky).updateProfile(demo.mei, { mobilePhone: "+61 491570006" });
+      expect(flaky.stats.requests["PATCH user"]).toBe(2);
+      expect(flaky.tenant.user(demo.mei)?.mobilePhone).toBe("+61 491570006");
+    } finally {
+      await flaky.close();
+    }
+  });
+
+  it("never resends a write answered 504, which may have been applied (a PATCH would write the field twice)", async () => {
+    emulator.setFaults({ timeoutAfterWriteRate: 1 });
+    const directory = directoryFor(emulator, { retry: { maxRetries: 1, delaySeconds: 0 } });
+    await failureOf(directory.updateProfile(demo.mei, { mobilePhone: "+61 491570006" }));
+    const err = await failureOf(directory.addPhoneMethod(demo.mei, "+61 491570006", "mobile"));
+    expect(emulator.stats.requests).toEqual({ "PATCH user": 1, "POST phoneMethods": 1 });
+    expect(emulator.stats.writesFor(demo.mei, "mobilePhone")).toBe(1);
+    expect(err.kind).toBe("transient");
+    expect(emulator.tenant.user(demo.mei)?.phoneMethods.mobile).toBe("+61 491570006");
+  });
+
+  it("honours Retry-After on a 429 and then succeeds", async () => {
+    emulator.setThrottle({ writeBudget: 1, writeWindowMs: 1000 });
+    const limiter = roomyLimiter();
+    const directory = directoryFor(emulator, { limiter });
+    await directory.updateProfile(demo.mei, { mobilePhone: "+61 491570006" });
+    const started = performance.now();
+    await directory.updateProfile(demo.tom, { mobilePhone: "+44 7400123456" });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(900);
+    expect(emulator.stats.throttled).toBe(1);
+    expect(limiter.stats().backOffs).toBe(1);
+  });
+});
+
+describe("GraphDirectory bulk operations over $batch", () => {
+  it("finds 25 users in 2 $batch requests, results in input order", async () => {
+    const refs = [
+      { id: demo.mei },
+      { userPrincipalName: "tom.okafor@contoso.example" },
+      { employeeId: "E40412" },
+      { employeeId: "E99999" },
+      {},
+      ...Array.from({ length: 20 }, () => ({ id: demo.priya })),
+    ];
+    const results = await directoryFor(emulator).findUsers(refs);
+    expect(results).toHaveLength(25);
+    expect((results[0] as { id: string }).id).toBe(demo.mei);
+    expect((results[1] as { id: string }).id).toBe(demo.tom);
+    expect((results[2] as { mobilePhone: string }).mobilePhone).toBe("(425) 555-0147");
+    expect(results[3]).toBeUndefined();
+    expect(results[4]).toBeInstanceOf(GraphRequestError);
+    expect((results[24] as { otherMails: string[] }).otherMails).toEqual(["priya.r@example.net"]);
+    expect(emulator.stats.requests).toEqual({ "POST $batch": 2 });
+    expect(emulator.stats.totalBatchItems()).toBe(24);
+  });
+
+  it("updates many profiles in batches of 20, one typed result per item", async () => {
+    for (let n = 1; n <= 20; n++) emulator.tenant.addUser(aSeedUser(n));
+    const items = [
+      ...Array.from({ length: 20 }, (_, i) => ({
+        userId: aSeedUser(i + 1).id,
+        patch: { mobilePhone: "+1 4255550147" },
+      })),
+      { userId: demo.oliver, patch: { businessPhones: ["+44 20 7946 0000"] } },
+      { userId: demo.dana, patch: { otherMails: ["dana@example.com"] } },
+      { userId: "6b3b7e38-0000-4000-8000-000000000000", patch: { mobilePhone: "+1 4255550147" } },
+      { userId: demo.mei, patch: {} },
+    ];
+    const results = await directoryFor(emulator).updateProfiles(items);
+    expect(results.slice(0, 20).every((r) => r === undefined)).toBe(true);
+    expect(results.slice(20).map((r) => r?.kind)).toEqual([
+      "onPremisesMastered",
+      "forbidden",
+      "notFound",
+      undefined,
+    ]);
+    expect(emulator.stats.requests).toEqual({ "POST $batch": 2 });
+    expect(emulator.stats.batchItems).toEqual({ "PATCH user": 23 });
+  });
+
+  it("never resends a write item answered 504, which may have been applied", async () => {
+    emulator.setFaults({ timeoutAfterWriteRate: 1 });
+    const results = await directoryFor(emulator).updateProfiles([
+      { userId: demo.mei, patch: { mobilePhone: "+61 491570006" } },
+    ]);
+    expect(results[0]?.kind).toBe("transient");
+    expect(emulator.stats.batchItems).toEqual({ "PATCH user": 1 });
+    expect(emulator.stats.writesFor(demo.mei, "mobilePhone")).toBe(1);
+  });
+
+  it("retries only the items answered 429, after their Retry-After", async () => {
+    emulator.setThrottle({ writeBudget: 3, writeWindowMs: 1000 });
+    const limiter = roomyLimiter();
+    const items = [demo.mei, demo.tom, demo.priya, demo.kwame, demo.avery].map((userId) => ({
+      userId,
+      patch: { mobilePhone: "+1 4255550147" },
+    }));
+    const results = await directoryFor(emulator, { limiter }).updateProfiles(items);
+    expect(results).toEqual([undefined, undefined, undefined, undefined, undefined]);
+    expect(emulator.stats.throttled).toBe(2);
+    expect(emulator.stats.requests).toEqual({ "POST $batch": 2 });
+    expect(emulator.stats.batchItems).toEqual({ "PATCH user": 7 });
+    expect(limiter.stats().backOffs).toBeGreaterThanOrEqual(1);
+  });
+
+  it("retries items answered 503 and leaves the others alone", async () => {
+    const draws = [1, 0, 1, 1, 1];
+    const flaky = await startEmulator({ faults: { unavailableRate: 0.5 }, random: () => draws.shift() ?? 1 });
+    try {
+      const results = await directoryFor(flaky).findUsers([
+        { id: demo.mei },
+        { id: demo.tom },
+        { id: demo.kwame },
+      ]);
+      expect(results.map((r) => (r as { id: string }).id)).toEqual([demo.mei, demo.tom, demo.kwame]);
+      expect(flaky.stats.batchItems).toEqual({ "GET user": 4 });
+    } finally {
+      await flaky.close();
+    }
+  });
+
+  it("takes one write token per write item before sending a batch", async () => {
+    const limiter = new WriteLimiter({ budget: 100, windowMs: 60_000 });
+    await directoryFor(emulator, { limiter }).updateProfiles(
+      [demo.mei, demo.tom, demo.priya].map((userId) => ({ userId, patch: { mobilePhone: "+1 4255550147" } })),
+    );
+    await directoryFor(emulator, { limiter }).findUsers([{ id: demo.mei }, { id: demo.tom }]);
+    expect(limiter.stats().granted).toBe(3);
+  });
+});
+
+describe("building the adapter from settings", () => {
+  it("refuses GRAPH_ACCESS_TOKEN for a non-loopback GRAPH_BASE_URL", () => {
+    const s = loadSettings({
+      GRAPH_BASE_URL: "https://graph.microsoft.com/v1.0",
+      GRAPH_ACCESS_TOKEN: "static",
+    });
+    expect(() => graphDirectoryFromSettings(s, roomyLimiter())).toThrow(ConfigError);
+    expect(() => graphDirectoryFromSettings(s, roomyLimiter())).toThrow(/GRAPH_ACCESS_TOKEN.*loopback/);
+  });
+
+  it.each([
+    ["plain http to a remote host", { GRAPH_BASE_URL: "http://graph.example/v1.0" }, /https/],
+    ["no version segment", { GRAPH_BASE_URL: "https://graph.microsoft.com" }, /version/],
+    [
+      "a loopback URL without a token",
+      { GRAPH_BASE_URL: "http://127.0.0.1:4000/v1.0" },
+      /GRAPH_ACCESS_TOKEN is required/,
+    ],
+  ])("refuses %s", (_, env, message) => {
+    expect(() => graphDirectoryFromSettings(loadSettings(env), roomyLimiter())).toThrow(message);
+  });
+
+  it("uses managed identity for Graph itself without calling it until the first request", () => {
+    const s = loadSettings({ AZURE_CLIENT_ID: "00000000-0000-0000-0000-000000000001" });
+    expect(() => graphDirectoryFromSettings(s, roomyLimiter())).not.toThrow();
+  });
+
+  it("works against the emulator from GRAPH_BASE_URL and GRAPH_ACCESS_TOKEN", async () => {
+    const s = loadSettings({ GRAPH_BASE_URL: emulator.url, GRAPH_ACCESS_TOKEN: emulator.token });
+    expect((await graphDirectoryFromSettings(s, roomyLimiter()).findUser({ employeeId: "E10001" }))?.id).toBe(
+      demo.mei,
+    );
+    expect(emulator.stats.unauthorized).toBe(0);
+  });
+});

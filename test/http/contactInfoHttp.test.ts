@@ -1,0 +1,325 @@
+import { HttpRequest, type HttpResponseInit, InvocationContext } from "@azure/functions";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { fixContactInfo } from "../../functions/fixContactInfo.js";
+import { getContactInfo } from "../../functions/getContactInfo.js";
+import { getOutcome } from "../../functions/getOutcome.js";
+import { listOutcomes } from "../../functions/listOutcomes.js";
+import { loadFunctions } from "../../local/loadFunctions.js";
+import { startLocalHost } from "../../local/localHost.js";
+import { appServices } from "../../shared/app/appServices.js";
+import type { Outcome } from "../../shared/sync/outcome.js";
+import { pipelineTenant, users } from "../support/tenantSeeds.js";
+import { startTestEnvironment, type TestEnvironment } from "../support/testEnvironment.js";
+
+let env: TestEnvironment;
+
+beforeAll(async () => {
+  env = await startTestEnvironment({
+    graph: { tenant: pipelineTenant() },
+    env: { GRAPH_MAX_RETRIES: "0", DEFAULT_COUNTRY: "US" },
+  });
+});
+afterAll(async () => env?.close());
+beforeEach(() => {
+  env.graph.tenant.reset();
+  env.graph.setFaults({ unavailableRate: 0 });
+  env.isolate();
+  env.graph.stats.reset();
+});
+
+/** An Easy Auth principal header, as App Service puts it on the request. */
+function principal(name: string, roles: string[]): string {
+  const claims = [{ typ: "name", val: name }, ...roles.map((val) => ({ typ: "roles", val }))];
+  return Buffer.from(
+    JSON.stringify({ auth_typ: "aad", name_typ: "name", role_typ: "roles", claims }),
+  ).toString("base64");
+}
+
+function request(
+  method: string,
+  path: string,
+  options: { params?: Record<string, string>; body?: string; headers?: Record<string, string> } = {},
+): HttpRequest {
+  return new HttpRequest({
+    method,
+    url: `http://127.0.0.1:7071/api/${path}`,
+    params: options.params ?? {},
+    headers: options.headers ?? {},
+    ...(options.body !== undefined ? { body: { string: options.body } } : {}),
+  });
+}
+
+const json = { "content-type": "application/json" };
+const context = () => new InvocationContext({ functionName: "test", logHandler: () => undefined });
+const read = (user: string, headers: Record<string, string> = {}) =>
+  getContactInfo(request("GET", `users/${user}/contact-info`, { params: { user }, headers }), context());
+const fix = (user: string, body: unknown, headers: Record<string, string> = json) =>
+  fixContactInfo(
+    request("PATCH", `users/${user}/contact-info`, {
+      params: { user },
+      body: typeof body === "string" ? body : JSON.stringify(body),
+      headers,
+    }),
+    context(),
+  );
+const bodyOf = <T = Record<string, unknown>>(response: HttpResponseInit) => response.jsonBody as T;
+const errorCode = (response: HttpResponseInit) => bodyOf<{ error: { code: string } }>(response).error.code;
+
+describe("GET /api/users/{user}/contact-info", () => {
+  it.each([
+    ["UPN", users.reformat.userPrincipalName],
+    ["employeeId", users.reformat.employeeId],
+    ["object id", users.reformat.id],
+  ])("finds the user by %s", async (_, key) => {
+    const response = await read(key);
+    expect(response.status).toBe(200);
+    expect(bodyOf<{ user: { id: string } }>(response).user.id).toBe(users.reformat.id);
+  });
+
+  it("gives an SSPR readiness verdict per field, with what to do", async () => {
+    const body = bodyOf<{
+      readiness: { field: string; source: string; verdict: string; canonical?: string }[];
+    }>(await read(users.reformat.userPrincipalName));
+    const verdicts = Object.fromEntries(body.readiness.map((r) => [`${r.field}/${r.source}`, r.verdict]));
+    expect(verdicts).toMatchObject({
+      "mobilePhone/profile": "notCanonical",
+      "officePhone/profile": "missing",
+      "alternateEmail/profile": "missing",
+    });
+    expect(body.readiness.find((r) => r.field === "mobilePhone")?.canonical).toBe("+1 4255550147");
+  });
+
+  it("shows the authentication methods a user registered", async () => {
+    const body = bodyOf<{ methods: { phoneMethods: { phoneType: string }[] } }>(
+      await read(users.registered.userPrincipalName),
+    );
+    expect(body.methods.phoneMethods.map((m) => m.phoneType)).toEqual(["mobile"]);
+  });
+
+  it("answers 404 for a user who does not exist", async () => {
+    const response = await read("nobody@contoso.example");
+    expect([response.status, errorCode(response)]).toEqual([404, "user_not_found"]);
+  });
+
+  it("answers 503 with Retry-After when Graph is unavailable, never 500", async () => {
+    env.graph.setFaults({ unavailableRate: 1 });
+    const response = await read(users.newHire.userPrincipalName);
+    expect(response.status).toBe(503);
+    expect(response.headers).toMatchObject({ "Retry-After": expect.any(String) });
+  });
+});
+
+describe("access with Easy Auth", () => {
+  it.each([
+    ["a reader", ["ContactInfo.Read"], "GET", 200],
+    ["an admin", ["ContactInfo.ReadWrite"], "GET", 200],
+    ["someone without a role", [], "GET", 403],
+    ["a reader", ["ContactInfo.Read"], "PATCH", 403],
+    ["an admin", ["ContactInfo.ReadWrite"], "PATCH", 200],
+  ])("lets %s with roles %j %s → %i", async (_, roles, method, status) => {
+    const headers = { "x-ms-client-principal": principal("helpdesk@contoso.example", roles), ...json };
+    const response =
+      method === "GET"
+        ? await read(users.newHire.userPrincipalName, headers)
+        : await fix(users.newHire.userPrincipalName, { mobilePhone: "(425) 555-0147" }, headers);
+    expect(response.status).toBe(status);
+  });
+
+  it("refuses a malformed principal header with 401", async () => {
+    const response = await read(users.newHire.userPrincipalName, {
+      "x-ms-client-principal": "%%%not-base64-json",
+    });
+    expect(response.status).toBe(401);
+  });
+
+  it("records the signed-in caller as the actor of a fix", async () => {
+    const headers = {
+      "x-ms-client-principal": principal("helpdesk@contoso.example", ["ContactInfo.ReadWrite"]),
+      ...json,
+    };
+    const response = await fix(users.newHire.userPrincipalName, { mobilePhone: "(425) 555-0147" }, headers);
+    const outcome = await appServices().outcomes.get(bodyOf<Outcome>(response).eventId);
+    expect(outcome?.actor).toBe("helpdesk@contoso.example");
+  });
+});
+
+describe("PATCH /api/users/{user}/contact-info", () => {
+  it("applies the same rules as the queue path and records the outcome", async () => {
+    const response = await fix(users.newHire.userPrincipalName, {
+      mobilePhone: "(425) 555-0147",
+      officePhone: "425.555.0100 ext. 7",
+      alternateEmail: "new.hire@example.com",
+    });
+    expect(response.status).toBe(200);
+    const outcome = bodyOf<Outcome>(response);
+    expect(outcome).toMatchObject({ status: "updated", source: "http", actor: "function-key" });
+    expect(outcome.warnings.map((w) => w.code)).toContain("phone_extension_dropped");
+    expect(await appServices().outcomes.get(outcome.eventId)).toEqual(outcome);
+    expect(env.graph.tenant.user(users.newHire.id)?.businessPhones).toEqual(["+1 4255550100"]);
+  });
+
+  it("plans without writing anything, not even a record, on a dry run", async () => {
+    const response = await fix(users.reformat.userPrincipalName, {
+      mobilePhone: "(425) 555-0199",
+      mode: "overwrite",
+      dryRun: true,
+    });
+    const outcome = bodyOf<Outcome>(response);
+    expect(outcome).toMatchObject({ status: "updated", dryRun: true });
+    expect(outcome.message).toContain("dry run");
+    expect(env.graph.tenant.user(users.reformat.id)?.mobilePhone).toBe("(425) 555-0147");
+    expect(await appServices().outcomes.get(outcome.eventId)).toBeUndefined();
+  });
+
+  it("keeps the user's own value unless the admin asks for overwrite", async () => {
+    const kept = bodyOf<Outcome>(
+      await fix(users.reformat.userPrincipalName, { mobilePhone: "(425) 555-0199" }),
+    );
+    expect(kept.fields[0]?.action).toBe("skipped");
+    const replaced = bodyOf<Outcome>(
+      await fix(users.reformat.userPrincipalName, { mobilePhone: "(425) 555-0199", mode: "overwrite" }),
+    );
+    expect(replaced.fields[0]?.action).toBe("replaced");
+  });
+
+  it("writes authentication methods when the request's target is methods", async () => {
+    const outcome = bodyOf<Outcome>(
+      await fix(users.newHire.userPrincipalName, { mobilePhone: "(425) 555-0147", target: "methods" }),
+    );
+    expect(outcome.fields[0]).toMatchObject({ target: "methods", action: "set" });
+    expect(env.graph.tenant.user(users.newHire.id)?.phoneMethods.mobile).toBe("+1 4255550147");
+  });
+
+  it("returns the recorded outcome again for a repeated Idempotency-Key, writing nothing", async () => {
+    const headers = { ...json, "idempotency-key": "ticket-4711" };
+    const first = bodyOf<Outcome>(
+      await fix(users.newHire.userPrincipalName, { mobilePhone: "(425) 555-0147" }, headers),
+    );
+    env.graph.stats.reset();
+    const second = bodyOf<Outcome>(
+      await fix(users.newHire.userPrincipalName, { mobilePhone: "(425) 555-0147" }, headers),
+    );
+    expect(second).toEqual(first);
+    expect(env.graph.stats.totalRequests()).toBe(0);
+  });
+
+  it.each([
+    ["an invalid phone", { mobilePhone: "12" }, "mobilePhone", "phone_too_short"],
+    [
+      "an organizational email",
+      { alternateEmail: "someone@contoso.example" },
+      "alternateEmail",
+      "email_is_organizational",
+    ],
+    [
+      "a security question",
+      { securityQuestions: [{ q: "pet", a: "x" }] },
+      "securityQuestions",
+      "security_questions_not_settable",
+    ],
+    ["an unknown field", { pager: "1" }, "pager", "unknown_field"],
+    ["a bad mode", { mobilePhone: "(425) 555-0147", mode: "always" }, "mode", "option_invalid"],
+  ])("answers 400 with per-field errors for %s", async (_, body, field, code) => {
+    env.configure({ ORGANIZATION_DOMAINS: "contoso.example" });
+    const response = await fix(users.newHire.userPrincipalName, body);
+    expect(response.status).toBe(400);
+    const details = bodyOf<{ error: { details: { field: string; code: string }[] } }>(response).error.details;
+    expect(details).toContainEqual(expect.objectContaining({ field, code }));
+    expect(JSON.stringify(response.jsonBody)).not.toContain('"x"');
+  });
+
+  it.each([
+    ["malformed JSON", "{not json", json, 400, "malformed_json"],
+    ["a non-object body", "[1,2]", json, 400, "invalid_contact"],
+    [
+      "a wrong content type",
+      "mobilePhone=1",
+      { "content-type": "application/x-www-form-urlencoded" },
+      415,
+      "unsupported_media_type",
+    ],
+    [
+      "a body over 16 KiB",
+      JSON.stringify({ mobilePhone: "1".repeat(20_000) }),
+      json,
+      413,
+      "payload_too_large",
+    ],
+  ])("answers %s with %i", async (_, body, headers, status, code) => {
+    const response = await fix(users.newHire.userPrincipalName, body, headers);
+    expect([response.status, errorCode(response)]).toEqual([status, code]);
+  });
+
+  it("answers 404 for a user who does not exist", async () => {
+    expect((await fix("nobody@contoso.example", { mobilePhone: "(425) 555-0147" })).status).toBe(404);
+  });
+});
+
+describe("outcome lookups", () => {
+  it("finds an outcome by eventId and a user's outcomes latest first", async () => {
+    const first = bodyOf<Outcome>(
+      await fix(users.newHire.userPrincipalName, { mobilePhone: "(425) 555-0147" }),
+    );
+    await new Promise((r) => setTimeout(r, 5));
+    const second = bodyOf<Outcome>(
+      await fix(users.newHire.userPrincipalName, { alternateEmail: "new.hire@example.com" }),
+    );
+    const one = await getOutcome(
+      request("GET", `outcomes/${first.eventId}`, { params: { eventId: first.eventId } }),
+      context(),
+    );
+    expect(bodyOf<Outcome>(one).eventId).toBe(first.eventId);
+    for (const key of [users.newHire.userPrincipalName, users.newHire.id, users.newHire.employeeId]) {
+      const list = await listOutcomes(
+        request("GET", `outcomes?user=${encodeURIComponent(key)}&top=5`),
+        context(),
+      );
+      expect(bodyOf<{ value: Outcome[] }>(list).value.map((o) => o.eventId)).toEqual([
+        second.eventId,
+        first.eventId,
+      ]);
+    }
+  });
+
+  it.each([
+    [
+      "an unknown eventId",
+      () => getOutcome(request("GET", "outcomes/nope", { params: { eventId: "nope" } }), context()),
+      404,
+    ],
+    ["a list without user", () => listOutcomes(request("GET", "outcomes"), context()), 400],
+    [
+      "a list with top=0",
+      () => listOutcomes(request("GET", "outcomes?user=a@contoso.example&top=0"), context()),
+      400,
+    ],
+  ])("answers %s with %i", async (_, call, status) => {
+    expect((await call()).status).toBe(status);
+  });
+});
+
+describe("over HTTP through the local host", () => {
+  it("fixes and reads a user with plain requests", async () => {
+    const host = await startLocalHost({
+      registrations: await loadFunctions(),
+      settings: appServices().settings,
+      port: 0,
+      log: () => undefined,
+    });
+    try {
+      const upn = users.newHire.userPrincipalName;
+      const patched = await fetch(`${host.url}/api/users/${upn}/contact-info`, {
+        method: "PATCH",
+        headers: json,
+        body: JSON.stringify({ mobilePhone: "(425) 555-0147" }),
+      });
+      expect(patched.status).toBe(200);
+      const read = (await (await fetch(`${host.url}/api/users/${upn}/contact-info`)).json()) as {
+        profile: { mobilePhone: string };
+      };
+      expect(read.profile.mobilePhone).toBe("+1 4255550147");
+    } finally {
+      await host.close();
+    }
+  });
+});

@@ -1,0 +1,470 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { beforeAll, describe, expect, it } from "vitest";
+import { loadSettings, settingNames } from "../../shared/app/config.js";
+
+// Checks the ARM JSON that `npm run infra:build` compiles from infra/main.bicep. ARM evaluates expressions
+// only at deployment, so these tests read what is literal in the template: property values, app setting
+// names, parameter defaults, role GUIDs.
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const armFile = join(root, ".tools", "arm", "main.json");
+const infraDir = join(root, "infra");
+
+interface ArmTemplate {
+  languageVersion?: string;
+  parameters?: Record<string, { type: string; defaultValue?: unknown; allowedValues?: unknown[] }>;
+  variables?: Record<string, unknown>;
+  resources: ArmResource[] | Record<string, ArmResource>;
+  outputs?: Record<string, { type: string; value: unknown }>;
+}
+
+interface ArmResource {
+  type: string;
+  name: string;
+  existing?: boolean;
+  condition?: string;
+  scope?: string;
+  tags?: unknown;
+  properties?: Record<string, unknown> & { template?: ArmTemplate };
+}
+
+/** A deployed resource and the (module) template that declares it, for resolving its variables. */
+interface Declared {
+  resource: ArmResource;
+  template: ArmTemplate;
+}
+
+/** Every resource of a template and of its nested module templates; `existing` references are left out. */
+function declaredResources(template: ArmTemplate): Declared[] {
+  const resources = Array.isArray(template.resources)
+    ? template.resources
+    : Object.values(template.resources);
+  return resources.flatMap((resource) => {
+    if (resource.existing) return [];
+    const nested =
+      resource.type === "Microsoft.Resources/deployments" ? resource.properties?.template : undefined;
+    return [{ resource, template }, ...(nested ? declaredResources(nested) : [])];
+  });
+}
+
+/** Newest modification time of the Bicep sources; the ARM file is stale when older. */
+function newestSourceTime(dir: string): number {
+  return readdirSync(dir, { withFileTypes: true }).reduce((newest, entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return Math.max(newest, newestSourceTime(path));
+    return /\.(bicep|json)$/.test(entry.name) ? Math.max(newest, statSync(path).mtimeMs) : newest;
+  }, 0);
+}
+
+const armIsFresh = existsSync(armFile) && statSync(armFile).mtimeMs >= newestSourceTime(infraDir);
+const dotnetAvailable = spawnSync("dotnet", ["--version"]).status === 0;
+const bicepRestored = existsSync(join(root, ".tools", "nuget"));
+const skipReason =
+  armIsFresh || dotnetAvailable || bicepRestored
+    ? undefined
+    : "the .NET SDK (dotnet) is not installed, so the pinned Bicep CLI cannot be restored from NuGet";
+if (skipReason) {
+  console.warn(
+    `\n${"!".repeat(100)}\nSKIPPING the infrastructure tests: ${skipReason}.\nInstall the .NET SDK and run \`npm run infra:build\`.\n${"!".repeat(100)}\n`,
+  );
+}
+
+/** Settings the code reads only when running locally; Azure must not have them. */
+const localOnlySettings = ["GRAPH_ACCESS_TOKEN", "PORT"];
+
+/**
+ * What the template sets for a setting the code reads under another name. Locally `AzureWebJobsStorage` is
+ * a connection string (Azurite); in Azure the storage account allows no shared key, so the host and the
+ * code's queue and table clients use these identity-based settings with the managed identity instead.
+ */
+const settingsSetUnderAnotherName: Record<string, string[]> = {
+  AzureWebJobsStorage: ["AzureWebJobsStorage__queueServiceUri", "AzureWebJobsStorage__tableServiceUri"],
+};
+
+/** App settings the code does not read, each with the reason the platform needs it. */
+const platformSettings: Record<string, string> = {
+  AzureWebJobsStorage__credential: "the Functions host connects to its storage with a managed identity",
+  AzureWebJobsStorage__clientId:
+    "which managed identity: the user-assigned one (there is no system identity)",
+  AzureWebJobsStorage__blobServiceUri: "host state (leases, keys, timers) lives in blobs",
+  AzureWebJobsStorage__queueServiceUri: "the queue trigger reads the HR event queue",
+  AzureWebJobsStorage__tableServiceUri: "the host writes diagnostic events to tables",
+  APPLICATIONINSIGHTS_CONNECTION_STRING: "where the host and the worker send telemetry",
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: "telemetry with an Entra token, since local auth is disabled",
+};
+
+const roleIds = {
+  storageBlobDataOwner: "b7e6dc6d-f1e8-4753-8033-0f276bb0955b",
+  storageQueueDataContributor: "974c5e8b-45b9-4653-ba55-5f855dd0fb88",
+  storageTableDataContributor: "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3",
+  monitoringMetricsPublisher: "3913510d-42f4-4e42-8a64-420c390055eb",
+  keyVaultSecretsUser: "4633458b-17de-408a-b874-0445c86b69e6",
+};
+const broadRoleIds = {
+  owner: "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
+  contributor: "b24988ac-6180-42a0-ab88-20f7382dd24c",
+  userAccessAdministrator: "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
+};
+
+describe.skipIf(skipReason !== undefined)("infrastructure (compiled ARM template)", () => {
+  let main: ArmTemplate;
+  let all: Declared[];
+
+  beforeAll(() => {
+    if (!armIsFresh) {
+      const build = spawnSync(process.execPath, [join(root, "scripts", "infra-build.mjs")], {
+        cwd: root,
+        encoding: "utf8",
+      });
+      if (build.status !== 0) throw new Error(`npm run infra:build failed:\n${build.stdout}${build.stderr}`);
+    }
+    main = JSON.parse(readFileSync(armFile, "utf8"));
+    all = declaredResources(main);
+  }, 180_000);
+
+  const ofType = (type: string) => all.filter(({ resource }) => resource.type === type);
+  const one = (type: string, nameIncludes = "") => {
+    const found = ofType(type).filter(({ resource }) => resource.name.includes(nameIncludes));
+    expect(found, `${type} ${nameIncludes}`).toHaveLength(1);
+    return found[0] as Declared;
+  };
+  const props = (declared: Declared) => declared.resource.properties ?? {};
+  const appSettings = () =>
+    props(one("Microsoft.Web/sites/config", "'appsettings'")) as Record<string, string>;
+  const moduleParameters = (name: string) => {
+    const modules = ofType("Microsoft.Resources/deployments").filter(
+      ({ resource }) => resource.name === name,
+    );
+    expect(modules, `module ${name}`).toHaveLength(1);
+    return (modules[0]?.resource.properties?.parameters ?? {}) as Record<string, { value: unknown }>;
+  };
+
+  describe("storage", () => {
+    it("allows identity-based access only, over TLS 1.2+ and HTTPS, with no public blobs", () => {
+      const storage = props(one("Microsoft.Storage/storageAccounts"));
+      expect(storage).toMatchObject({
+        allowSharedKeyAccess: false,
+        minimumTlsVersion: "TLS1_2",
+        allowBlobPublicAccess: false,
+        supportsHttpsTrafficOnly: true,
+      });
+    });
+
+    it("creates the HR event queue, its poison queue, the outcomes table and the deployment container", () => {
+      expect(main.variables?.queueNames).toEqual([
+        "[parameters('onboardingQueue')]",
+        "[format('{0}-poison', parameters('onboardingQueue'))]",
+      ]);
+      expect(main.parameters?.onboardingQueue?.defaultValue).toBe("hr-onboarding");
+      expect(moduleParameters("storage").queueNames?.value).toBe("[variables('queueNames')]");
+      expect(moduleParameters("storage").tableNames?.value).toEqual(["[parameters('outcomesTable')]"]);
+      expect(main.parameters?.outcomesTable?.defaultValue).toBe("ContactOutcomes");
+      expect(ofType("Microsoft.Storage/storageAccounts/queueServices/queues")).toHaveLength(1);
+      expect(ofType("Microsoft.Storage/storageAccounts/tableServices/tables")).toHaveLength(1);
+      expect(props(one("Microsoft.Storage/storageAccounts/blobServices/containers"))).toEqual({
+        publicAccess: "None",
+      });
+    });
+  });
+
+  describe("function app", () => {
+    it("runs Node on a Flex Consumption plan", () => {
+      expect(one("Microsoft.Web/serverfarms").resource).toMatchObject({
+        sku: { name: "FC1", tier: "FlexConsumption" },
+      });
+      const config = props(one("Microsoft.Web/sites")).functionAppConfig as Record<
+        string,
+        Record<string, unknown>
+      >;
+      expect(config.runtime).toEqual({ name: "node", version: "[parameters('nodeVersion')]" });
+      expect(main.parameters?.nodeVersion?.defaultValue).toBe("20");
+    });
+
+    it("deploys from the blob container with the user-assigned identity", () => {
+      const config = props(one("Microsoft.Web/sites")).functionAppConfig as {
+        deployment: { storage: Record<string, unknown> };
+      };
+      expect(config.deployment.storage).toMatchObject({
+        type: "blobContainer",
+        authentication: {
+          type: "UserAssignedIdentity",
+          userAssignedIdentityResourceId: "[parameters('identityId')]",
+        },
+      });
+    });
+
+    it("serves HTTPS only with TLS 1.2+ and no FTP", () => {
+      const site = props(one("Microsoft.Web/sites"));
+      expect(site.httpsOnly).toBe(true);
+      expect(site.siteConfig).toMatchObject({ minTlsVersion: "1.2", ftpsState: "Disabled" });
+    });
+
+    it("turns off basic publishing credentials for both FTP and SCM", () => {
+      const policies = ofType("Microsoft.Web/sites/basicPublishingCredentialsPolicies");
+      expect(policies.map(({ resource }) => resource.name.match(/'(ftp|scm)'/)?.[1]).sort()).toEqual([
+        "ftp",
+        "scm",
+      ]);
+      for (const policy of policies) expect(props(policy)).toEqual({ allow: false });
+    });
+
+    it("resolves Key Vault references with the user-assigned identity", () => {
+      const site = one("Microsoft.Web/sites");
+      expect(props(site).keyVaultReferenceIdentity).toBe("[parameters('identityId')]");
+      expect(site.resource).toMatchObject({ identity: { type: "UserAssigned" } });
+    });
+
+    it("is tagged as the azd service `api`", () => {
+      expect(one("Microsoft.Web/sites").resource.tags).toContain("'azd-service-name', 'api'");
+    });
+  });
+
+  describe("app settings", () => {
+    it("connect the host to storage through the managed identity, never with a connection string", () => {
+      const settings = appSettings();
+      expect(settings.AzureWebJobsStorage__credential).toBe("managedidentity");
+      for (const suffix of ["clientId", "blobServiceUri", "queueServiceUri", "tableServiceUri"]) {
+        expect(settings, suffix).toHaveProperty(`AzureWebJobsStorage__${suffix}`);
+      }
+      expect(settings).not.toHaveProperty("AzureWebJobsStorage");
+      expect(JSON.stringify(settings)).not.toMatch(/AccountKey|listKeys|SharedAccessSignature/i);
+    });
+
+    it("send telemetry with an Entra token", () => {
+      expect(appSettings().APPLICATIONINSIGHTS_AUTHENTICATION_STRING).toContain("Authorization=AAD");
+      expect(props(one("Microsoft.Insights/components")).DisableLocalAuth).toBe(true);
+    });
+
+    it.each(localOnlySettings)("do not set the local-only setting %s", (name) => {
+      expect(appSettings()).not.toHaveProperty(name);
+    });
+
+    it("leave the worker runtime to functionAppConfig, as Flex Consumption requires", () => {
+      expect(appSettings()).not.toHaveProperty("FUNCTIONS_WORKER_RUNTIME");
+      expect(appSettings()).not.toHaveProperty("FUNCTIONS_EXTENSION_VERSION");
+    });
+
+    it.each(["HR_WEBHOOK_SECRETS", "BAMBOOHR_WEBHOOK_KEY", "SCIM_TOKEN"])(
+      "take %s from Key Vault, or leave it empty when no value was given",
+      (name) => {
+        const value = appSettings()[name];
+        expect(value).toMatch(
+          /^\[if\(empty\(.*\), '', format\('@Microsoft\.KeyVault\(SecretUri=\{0\}secrets\/\{1\}\/\)'/,
+        );
+      },
+    );
+  });
+
+  describe("drift between the template and shared/app/config.ts", () => {
+    const expectedFromCode = settingNames
+      .filter((name) => !localOnlySettings.includes(name))
+      .flatMap((name) => settingsSetUnderAnotherName[name] ?? [name]);
+
+    it.each(expectedFromCode)("the template sets %s, which the code reads", (name) => {
+      expect(appSettings()).toHaveProperty(name);
+    });
+
+    it("every app setting is read by the code or is a platform setting with a reason", () => {
+      const known = new Set<string>([...settingNames, ...Object.keys(platformSettings)]);
+      expect(Object.keys(appSettings()).filter((name) => !known.has(name))).toEqual([]);
+    });
+
+    /** The main.bicep parameter behind each product setting passed to the api module. */
+    const productParameters = () =>
+      Object.entries(moduleParameters("api").settings?.value as Record<string, string>).map(
+        ([setting, value]) => {
+          const parameter = /parameters\('(\w+)'\)/.exec(value)?.[1];
+          expect(parameter, `${setting} = ${value}`).toBeDefined();
+          return { setting, parameter: parameter as string };
+        },
+      );
+
+    it("every product setting defaults to what the code uses when the setting is absent", () => {
+      const codeDefaults = loadSettings({}) as Record<string, unknown>;
+      for (const { setting, parameter } of productParameters()) {
+        const templateDefault = String(main.parameters?.[parameter]?.defaultValue);
+        const parsed = loadSettings({ [setting]: templateDefault }) as Record<string, unknown>;
+        expect(parsed[setting], `${setting}=${templateDefault}`).toEqual(codeDefaults[setting]);
+      }
+    });
+
+    it("every value a product parameter allows is accepted by the code", () => {
+      for (const { setting, parameter } of productParameters()) {
+        for (const allowed of main.parameters?.[parameter]?.allowedValues ?? []) {
+          expect(() => loadSettings({ [setting]: String(allowed) }), `${setting}=${allowed}`).not.toThrow();
+        }
+      }
+    });
+
+    it("azd passes every product setting from the azd environment variable of the same name", () => {
+      const file = JSON.parse(readFileSync(join(infraDir, "main.parameters.json"), "utf8")) as {
+        parameters: Record<string, { value: string }>;
+      };
+      for (const { setting, parameter } of productParameters()) {
+        const value = file.parameters[parameter]?.value;
+        expect(value, setting).toMatch(new RegExp(`^\\$\\{${setting}(=.*)?\\}$`));
+        const fallback = /=(.*)\}$/.exec(value ?? "")?.[1];
+        if (fallback !== undefined)
+          expect(fallback, setting).toBe(String(main.parameters?.[parameter]?.defaultValue));
+      }
+    });
+  });
+
+  describe("role assignments", () => {
+    const assignments = () =>
+      ofType("Microsoft.Authorization/roleAssignments").map(({ resource, template }) => {
+        const definition = String(resource.properties?.roleDefinitionId);
+        const variable = /variables\('roles'\)\.(\w+)/.exec(definition)?.[1];
+        const roles = template.variables?.roles as Record<string, string> | undefined;
+        const roleId = variable ? roles?.[variable] : /[0-9a-f]{8}-[0-9a-f-]{27}/.exec(definition)?.[0];
+        return { roleId, scope: String(resource.scope), principal: String(resource.properties?.principalId) };
+      });
+    const forIdentity = () =>
+      assignments().filter(({ principal }) => principal === "[reference('identity').principalId]");
+
+    it("use only the five data-plane roles, never Owner, Contributor or User Access Administrator", () => {
+      const allowed = Object.values(roleIds);
+      for (const { roleId } of assignments()) {
+        expect(allowed).toContain(roleId);
+        expect(Object.values(broadRoleIds)).not.toContain(roleId);
+      }
+    });
+
+    it.each([
+      ["storageBlobDataOwner", "Microsoft.Storage/storageAccounts'"],
+      ["storageQueueDataContributor", "Microsoft.Storage/storageAccounts/queueServices/queues'"],
+      ["storageTableDataContributor", "Microsoft.Storage/storageAccounts'"],
+      ["monitoringMetricsPublisher", "Microsoft.Insights/components'"],
+      ["keyVaultSecretsUser", "Microsoft.KeyVault/vaults'"],
+    ] as const)("grant the app identity %s scoped to %s", (role, scopeType) => {
+      const granted = forIdentity().filter(({ roleId }) => roleId === roleIds[role]);
+      expect(granted).toHaveLength(1);
+      expect(granted[0]?.scope).toContain(`resourceId('${scopeType}`);
+    });
+
+    it("give the deploying person storage data roles only when a principal id is given", () => {
+      const forPerson = assignments().filter(
+        ({ principal }) => principal === "[parameters('userPrincipalId')]",
+      );
+      expect(forPerson.map(({ roleId }) => roleId).sort()).toEqual(
+        [
+          roleIds.storageBlobDataOwner,
+          roleIds.storageQueueDataContributor,
+          roleIds.storageTableDataContributor,
+        ].sort(),
+      );
+      const conditions = ofType("Microsoft.Authorization/roleAssignments")
+        .filter(({ resource }) => resource.properties?.principalId === "[parameters('userPrincipalId')]")
+        .map(({ resource }) => resource.condition);
+      expect(new Set(conditions)).toEqual(new Set(["[not(empty(parameters('userPrincipalId')))]"]));
+    });
+
+    it("name each role GUID in a trailing comment in the Bicep source", () => {
+      const source = readFileSync(join(infraDir, "app", "rbac.bicep"), "utf8");
+      expect(source).toContain("'b7e6dc6d-f1e8-4753-8033-0f276bb0955b' // Storage Blob Data Owner");
+      expect(source).toContain("'974c5e8b-45b9-4653-ba55-5f855dd0fb88' // Storage Queue Data Contributor");
+      expect(source).toContain("'0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3' // Storage Table Data Contributor");
+      expect(source).toContain("'3913510d-42f4-4e42-8a64-420c390055eb' // Monitoring Metrics Publisher");
+      expect(source).toContain("'4633458b-17de-408a-b874-0445c86b69e6' // Key Vault Secrets User");
+    });
+  });
+
+  describe("key vault", () => {
+    it("uses RBAC authorization, soft delete and purge protection", () => {
+      expect(props(one("Microsoft.KeyVault/vaults"))).toMatchObject({
+        enableRbacAuthorization: true,
+        enableSoftDelete: true,
+        enablePurgeProtection: true,
+      });
+    });
+
+    it("takes the webhook secrets as secure parameters and stores each only when given", () => {
+      for (const parameter of ["hrWebhookSecrets", "bambooHrWebhookKey", "scimToken"]) {
+        expect(main.parameters?.[parameter]?.type, parameter).toBe("securestring");
+      }
+      const conditions = ofType("Microsoft.KeyVault/vaults/secrets").map(
+        ({ resource }) => resource.condition,
+      );
+      expect(conditions.sort()).toEqual([
+        "[not(empty(parameters('bambooHrWebhookKey')))]",
+        "[not(empty(parameters('hrWebhookSecrets')))]",
+        "[not(empty(parameters('scimToken')))]",
+      ]);
+    });
+
+    it("never returns a secure value as an output", () => {
+      const secure = Object.entries(main.parameters ?? {})
+        .filter(([, parameter]) => parameter.type === "securestring")
+        .map(([name]) => name);
+      expect(JSON.stringify(main.outputs)).not.toMatch(new RegExp(secure.join("|")));
+    });
+  });
+
+  describe("Easy Auth", () => {
+    it("is configured only when a client id is given, returns 401, and lets the HR webhooks through", () => {
+      const auth = one("Microsoft.Web/sites/config", "'authsettingsV2'");
+      expect(auth.resource.condition).toBe("[not(empty(parameters('authClientId')))]");
+      expect(props(auth)).toMatchObject({
+        globalValidation: { requireAuthentication: true, unauthenticatedClientAction: "Return401" },
+        identityProviders: { azureActiveDirectory: { enabled: true } },
+      });
+      expect(auth.template.variables?.webhookPaths).toEqual([
+        "/api/hr/events",
+        "/api/hr/bamboohr",
+        "/api/hr/scim",
+      ]);
+    });
+  });
+
+  describe("azd", () => {
+    it.each([
+      "AZURE_LOCATION",
+      "AZURE_TENANT_ID",
+      "AZURE_FUNCTION_NAME",
+      "SERVICE_API_NAME",
+      "AZURE_IDENTITY_PRINCIPAL_ID",
+      "AZURE_IDENTITY_CLIENT_ID",
+      "AZURE_STORAGE_ACCOUNT_NAME",
+      "KEY_VAULT_NAME",
+      "CONTACT_TARGET",
+    ])("gets the output %s", (name) => {
+      expect(main.outputs).toHaveProperty(name);
+    });
+
+    it("receives a value or a default for every parameter of main.bicep", () => {
+      const file = JSON.parse(readFileSync(join(infraDir, "main.parameters.json"), "utf8")) as {
+        parameters: Record<string, unknown>;
+      };
+      const parameters = main.parameters ?? {};
+      expect(Object.keys(file.parameters).filter((name) => !(name in parameters))).toEqual([]);
+      const required = Object.entries(parameters).filter(([, parameter]) => !("defaultValue" in parameter));
+      expect(required.map(([name]) => name).filter((name) => !(name in file.parameters))).toEqual([]);
+    });
+
+    it("runs the Graph grant script after provisioning, on POSIX and Windows", () => {
+      const azureYaml = readFileSync(join(root, "azure.yaml"), "utf8");
+      expect(azureYaml).toMatch(/host: function/);
+      expect(azureYaml).toContain("infra/scripts/grant-graph-permissions.sh");
+      expect(azureYaml).toContain("infra/scripts/grant-graph-permissions.ps1");
+      expect(existsSync(join(infraDir, "scripts", "grant-graph-permissions.sh"))).toBe(true);
+      expect(existsSync(join(infraDir, "scripts", "grant-graph-permissions.ps1"))).toBe(true);
+    });
+
+    it("uses no registry modules, which cannot be restored offline", () => {
+      const bicepFiles = (dir: string): string[] =>
+        readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+          entry.isDirectory()
+            ? bicepFiles(join(dir, entry.name))
+            : entry.name.endsWith(".bicep")
+              ? [join(dir, entry.name)]
+              : [],
+        );
+      for (const file of bicepFiles(infraDir)) {
+        expect(readFileSync(file, "utf8"), file).not.toMatch(/module\s+\w+\s+'(br|ts)[:/]/);
+      }
+    });
+  });
+});

@@ -1,0 +1,207 @@
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { delimiter, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, it } from "vitest";
+import { loadSettings } from "../../shared/app/config.js";
+
+// Runs infra/scripts/grant-graph-permissions.sh against a fake `az` that keeps Microsoft Graph state in a
+// JSON file: no Azure CLI, no sign-in, no network.
+
+const script = fileURLToPath(new URL("../../infra/scripts/grant-graph-permissions.sh", import.meta.url));
+const graphSpId = "11111111-1111-1111-1111-111111111111";
+const identityId = "22222222-2222-2222-2222-222222222222";
+const roleIds: Record<string, string> = {
+  "User.Read.All": "aaaaaaaa-0000-0000-0000-000000000001",
+  "User-Phone.ReadWrite.All": "aaaaaaaa-0000-0000-0000-000000000002",
+  "User-Mail.ReadWrite.All": "aaaaaaaa-0000-0000-0000-000000000003",
+  "UserAuthenticationMethod.ReadWrite.All": "aaaaaaaa-0000-0000-0000-000000000004",
+  "Directory.ReadWrite.All": "aaaaaaaa-0000-0000-0000-000000000005",
+};
+const profileRoles = ["User.Read.All", "User-Phone.ReadWrite.All", "User-Mail.ReadWrite.All"];
+const methodsRole = "UserAuthenticationMethod.ReadWrite.All";
+
+interface GraphState {
+  assignments: { id: string; appRoleId: string; resourceId: string }[];
+  /** How many more reads of the identity's assignments fail (a new identity not yet replicated). */
+  unreplicatedReads: number;
+  /** Whether granting is refused (the signed-in person lacks the Entra role). */
+  denyGrants: boolean;
+}
+
+// The fake answers exactly the calls the script makes; an unexpected call fails loudly.
+const fakeAz = `#!/usr/bin/env node
+const fs = require("node:fs");
+const args = process.argv.slice(2);
+const option = (name) => { const i = args.indexOf(name); return i < 0 ? undefined : args[i + 1]; };
+const statePath = process.env.FAKE_AZ_STATE;
+const state = JSON.parse(fs.readFileSync(statePath, "utf8"));
+const save = () => fs.writeFileSync(statePath, JSON.stringify(state));
+const [method, url] = [option("--method"), option("--url")];
+const roles = ${JSON.stringify(roleIds)};
+const query = option("--query");
+if (args.slice(0, 5).join(" ") === "ad sp show --id 00000003-0000-0000-c000-000000000000" && query === "id") {
+  console.log("${graphSpId}");
+} else if (args.slice(0, 3).join(" ") === "ad sp show" && query?.startsWith("appRoles[?contains(allowedMemberTypes, 'Application')]")) {
+  for (const [value, id] of Object.entries(roles)) console.log(value + "\\t" + id);
+} else if (args[0] !== "rest") {
+  console.error("unexpected: az " + args.join(" ")); process.exit(2);
+} else if (method === "GET" && url.endsWith("/servicePrincipals/${identityId}/appRoleAssignments")) {
+  if (state.unreplicatedReads > 0) {
+    state.unreplicatedReads--; save();
+    console.error("Resource '${identityId}' does not exist"); process.exit(1);
+  }
+  for (const a of state.assignments.filter((a) => a.resourceId === "${graphSpId}")) console.log(a.appRoleId + "\\t" + a.id);
+} else if (method === "POST" && url.endsWith("/servicePrincipals/${graphSpId}/appRoleAssignedTo")) {
+  if (state.denyGrants) { console.error("Forbidden: Authorization_RequestDenied"); process.exit(1); }
+  const body = JSON.parse(option("--body"));
+  if (body.principalId !== "${identityId}" || body.resourceId !== "${graphSpId}") process.exit(3);
+  state.assignments.push({ id: "assignment-" + state.assignments.length, appRoleId: body.appRoleId, resourceId: body.resourceId });
+  save();
+} else {
+  console.error("unexpected: az " + args.join(" ")); process.exit(2);
+}
+`;
+
+const workDirs: string[] = [];
+afterEach(() => {
+  for (const dir of workDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Runs the script with the given Graph state; returns its output and the state afterwards. */
+function grant(env: Record<string, string>, state: Partial<GraphState> = {}) {
+  const dir = mkdtempSync(join(tmpdir(), "graph-grant-"));
+  workDirs.push(dir);
+  writeFileSync(join(dir, "az"), fakeAz);
+  chmodSync(join(dir, "az"), 0o755);
+  const statePath = join(dir, "state.json");
+  writeFileSync(
+    statePath,
+    JSON.stringify({ assignments: [], unreplicatedReads: 0, denyGrants: false, ...state }),
+  );
+  const result = spawnSync("bash", [script], {
+    encoding: "utf8",
+    env: {
+      PATH: `${dir}${delimiter}${process.env.PATH}`,
+      FAKE_AZ_STATE: statePath,
+      AZURE_IDENTITY_PRINCIPAL_ID: identityId,
+      GRAPH_GRANT_RETRY_SECONDS: "0",
+      ...env,
+    },
+  });
+  const after = JSON.parse(readFileSync(statePath, "utf8")) as GraphState;
+  const granted = after.assignments.map(({ appRoleId }) =>
+    Object.keys(roleIds).find((k) => roleIds[k] === appRoleId),
+  );
+  return { status: result.status, output: `${result.stdout}${result.stderr}`, granted };
+}
+
+const assigned = (...roles: string[]) =>
+  roles.map((role, i) => ({
+    id: `existing-${i}`,
+    appRoleId: roleIds[role] as string,
+    resourceId: graphSpId,
+  }));
+
+describe("grant-graph-permissions.sh", () => {
+  it("passes bash's syntax check", () => {
+    expect(spawnSync("bash", ["-n", script], { encoding: "utf8" }).status).toBe(0);
+  });
+
+  it("grants the three profile permissions when CONTACT_TARGET is profile", () => {
+    const { status, output, granted } = grant({ CONTACT_TARGET: "profile" });
+    expect(status).toBe(0);
+    expect(granted.sort()).toEqual([...profileRoles].sort());
+    for (const role of profileRoles) expect(output).toContain(`${role}: granted`);
+  });
+
+  it("defaults to the profile target when CONTACT_TARGET is unset", () => {
+    expect(grant({}).granted.sort()).toEqual([...profileRoles].sort());
+  });
+
+  it.each([
+    "profile",
+    "methods",
+    "both",
+    "mobilePhone=methods",
+    "officePhone=profile, alternateEmail=both",
+    "mobilePhone=profile,officePhone=profile,alternateEmail=profile",
+  ])(
+    "grants the authentication-methods permission exactly when the code writes methods (CONTACT_TARGET=%s)",
+    (target) => {
+      const codeWritesMethods = Object.values(loadSettings({ CONTACT_TARGET: target }).CONTACT_TARGET).some(
+        (fieldTarget) => fieldTarget !== "profile",
+      );
+      const { status, granted } = grant({ CONTACT_TARGET: target });
+      expect(status).toBe(0);
+      expect(granted.includes(methodsRole)).toBe(codeWritesMethods);
+    },
+  );
+
+  it("skips permissions already granted and grants only the missing ones", () => {
+    const { status, output, granted } = grant(
+      { CONTACT_TARGET: "both" },
+      { assignments: assigned("User.Read.All", "User-Mail.ReadWrite.All") },
+    );
+    expect(status).toBe(0);
+    expect(granted.slice(2).sort()).toEqual(["User-Phone.ReadWrite.All", methodsRole].sort());
+    expect(output).toContain("User.Read.All: already granted");
+    expect(output).toContain("User-Mail.ReadWrite.All: already granted");
+  });
+
+  it("changes nothing when run again", () => {
+    const { status, granted } = grant(
+      { CONTACT_TARGET: "methods" },
+      { assignments: assigned(...profileRoles, methodsRole) },
+    );
+    expect(status).toBe(0);
+    expect(granted).toHaveLength(4);
+  });
+
+  it("grants nothing in a dry run", () => {
+    const { status, output, granted } = grant({ CONTACT_TARGET: "both", GRAPH_GRANT_DRY_RUN: "1" });
+    expect(status).toBe(0);
+    expect(granted).toEqual([]);
+    expect(output).toContain(`${methodsRole}: would grant (dry run)`);
+  });
+
+  it("waits for a new identity to reach Microsoft Graph", () => {
+    const { status, output, granted } = grant({ CONTACT_TARGET: "profile" }, { unreplicatedReads: 2 });
+    expect(status).toBe(0);
+    expect(output).toContain("waiting for the new identity");
+    expect(granted).toHaveLength(3);
+  });
+
+  it("fails with the Entra roles that can grant when the signed-in person cannot", () => {
+    const { status, output } = grant({ CONTACT_TARGET: "profile" }, { denyGrants: true });
+    expect(status).toBe(1);
+    expect(output).toContain("Privileged Role Administrator or Global");
+    expect(output).toContain(`AZURE_IDENTITY_PRINCIPAL_ID=${identityId}`);
+  });
+
+  it("points out the methods permission when the target no longer needs it, without removing it", () => {
+    const { status, output, granted } = grant(
+      { CONTACT_TARGET: "profile" },
+      { assignments: assigned(...profileRoles, methodsRole) },
+    );
+    expect(status).toBe(0);
+    expect(granted).toHaveLength(4);
+    expect(output).toContain(`${methodsRole}: granted but not needed`);
+    expect(output).toContain("appRoleAssignments/existing-3");
+  });
+
+  it("rejects a CONTACT_TARGET the code rejects too", () => {
+    expect(() => loadSettings({ CONTACT_TARGET: "email=methods" })).toThrow();
+    const { status, output, granted } = grant({ CONTACT_TARGET: "email=methods" });
+    expect(status).toBe(1);
+    expect(output).toContain("CONTACT_TARGET must be");
+    expect(granted).toEqual([]);
+  });
+
+  it("needs the identity's object id", () => {
+    const { status, output } = grant({ AZURE_IDENTITY_PRINCIPAL_ID: "" });
+    expect(status).toBe(1);
+    expect(output).toContain("AZURE_IDENTITY_PRINCIPAL_ID is not set");
+  });
+});

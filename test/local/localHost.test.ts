@@ -1,0 +1,135 @@
+import { InvocationContext } from "@azure/functions";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { outcomeRetention } from "../../functions/outcomeRetention.js";
+import { loadFunctions } from "../../local/loadFunctions.js";
+import { type LocalHost, startLocalHost } from "../../local/localHost.js";
+import { appServices } from "../../shared/app/appServices.js";
+import type { Registration } from "../../shared/app/functionRegistry.js";
+import { queueClient } from "../../shared/app/storageClients.js";
+import { StorageEventQueue } from "../../shared/sync/eventQueue.js";
+import type { Outcome } from "../../shared/sync/outcome.js";
+import { anEvent, pipelineTenant, users } from "../support/tenantSeeds.js";
+import { startTestEnvironment, type TestEnvironment } from "../support/testEnvironment.js";
+
+let env: TestEnvironment;
+let host: LocalHost;
+let registrations: readonly Registration[];
+const logs: string[] = [];
+
+beforeAll(async () => {
+  env = await startTestEnvironment({ graph: { tenant: pipelineTenant() }, env: { GRAPH_MAX_RETRIES: "0" } });
+  registrations = await loadFunctions();
+  host = await startLocalHost({
+    registrations,
+    settings: appServices().settings,
+    port: 0,
+    maxPollingIntervalMs: 200,
+    log: (l) => logs.push(l),
+  });
+});
+afterAll(async () => {
+  await host?.close();
+  await env?.close();
+});
+
+async function waitFor<T>(read: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error("timed out waiting");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const finalOutcome = (eventId: string) => async (): Promise<Outcome | undefined> => {
+  const outcome = await appServices().outcomes.get(eventId);
+  return outcome && outcome.status !== "deferred" ? outcome : undefined;
+};
+
+describe("the local host", () => {
+  it("registers every function the app defines, each HTTP one with function-level auth", () => {
+    const http = registrations.filter((r) => r.kind === "http");
+    expect(registrations.map((r) => r.name)).toEqual(
+      expect.arrayContaining(["onboardingQueue", "outcomeRetention", "getContactInfo", "fixContactInfo"]),
+    );
+    expect(http.every((r) => r.kind === "http" && r.options.authLevel === "function")).toBe(true);
+  });
+
+  it("runs the queue trigger on a base64 message and records the outcome", async () => {
+    const { settings } = appServices();
+    const event = anEvent(users.newHire, { mobilePhone: "(425) 555-0147" });
+    await new StorageEventQueue(queueClient(settings, settings.ONBOARDING_QUEUE)).send(event);
+    host.poke();
+    const outcome = await waitFor(finalOutcome(String(event.eventId)));
+    expect(outcome.status).toBe("updated");
+    expect(env.graph.tenant.user(users.newHire.id)?.mobilePhone).toBe("+1 4255550147");
+  });
+
+  it("moves a message that keeps failing to the poison queue after maxDequeueCount attempts, recording failed", async () => {
+    const { settings } = appServices();
+    env.graph.setFaults({ unavailableRate: 1 });
+    try {
+      const event = anEvent(users.reformat, { mobilePhone: "(425) 555-0148" });
+      await new StorageEventQueue(queueClient(settings, settings.ONBOARDING_QUEUE)).send(event);
+      host.poke();
+      const outcome = await waitFor(finalOutcome(String(event.eventId)));
+      expect(outcome).toMatchObject({ status: "failed" });
+      expect(outcome.message).toContain("gave up after 5 attempts");
+      const poisoned = await waitFor(async () => {
+        const messages = await env.peekQueue(`${settings.ONBOARDING_QUEUE}-poison`);
+        return messages.length > 0 ? messages : undefined;
+      });
+      expect(poisoned).toEqual([event]);
+      expect(logs.filter((l) => /\] attempt \d failed/.test(l))).toHaveLength(5);
+    } finally {
+      env.graph.setFaults({ unavailableRate: 0 });
+    }
+  });
+
+  it("serves HTTP functions under /api with route parameters, 404 for unknown routes and 405 for wrong methods", async () => {
+    const found = await fetch(`${host.url}/api/users/${users.newHire.userPrincipalName}/contact-info`);
+    expect(found.status).toBe(200);
+    expect(((await found.json()) as { user: { id: string } }).user.id).toBe(users.newHire.id);
+    expect((await fetch(`${host.url}/api/nothing-here`)).status).toBe(404);
+    expect((await fetch(`${host.url}/api/users/x/contact-info`, { method: "DELETE" })).status).toBe(405);
+  });
+
+  it("answers 400, not 500, for a path with malformed percent-encoding (a fuzzer's counterexample)", async () => {
+    const response = await fetch(`${host.url}/api/users/%E0%A4%A/contact-info`, {
+      method: "PATCH",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
+    expect(response.status).toBe(400);
+    expect(logs.filter((line) => line.includes("unhandled error"))).toEqual([]);
+  });
+});
+
+describe("the outcome retention timer", () => {
+  it("runs daily and deletes final records older than the cutoff, keeping deferred ones", async () => {
+    const timer = registrations.find((r) => r.name === "outcomeRetention");
+    expect(timer?.kind === "timer" && timer.options.schedule).toBe("0 30 3 * * *");
+    const { outcomes } = appServices();
+    const deferred = anEvent(
+      { userPrincipalName: "later@contoso.example" },
+      { mobilePhone: "(425) 555-0149" },
+    );
+    await appServices().syncDeps.queue.send(deferred, { delaySeconds: 3600 });
+    const { syncContactEvent } = await import("../../shared/sync/syncContactEvent.js");
+    await syncContactEvent(deferred, { dequeueCount: 1, maxDequeueCount: 5 }, appServices().syncDeps);
+    const removed = await outcomes.deleteOlderThan(new Date(Date.now() + 86_400_000));
+    expect(removed).toBeGreaterThan(0);
+    expect((await outcomes.get(String(deferred.eventId)))?.status).toBe("deferred");
+    const messages: string[] = [];
+    await outcomeRetention(
+      {
+        isPastDue: false,
+        schedule: { adjustForDST: false },
+        scheduleStatus: { last: "", next: "", lastUpdated: "" },
+      },
+      new InvocationContext({ logHandler: (_l, ...args) => messages.push(args.join(" ")) }),
+    );
+    expect(messages[0]).toMatch(/^deleted \d+ outcome records/);
+  });
+});

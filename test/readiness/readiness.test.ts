@@ -1,0 +1,59 @@
+import { describe, expect, it } from "vitest";
+import { emailReadiness, phoneReadiness, userReadiness } from "../../shared/readiness/readiness.js";
+import { aUser } from "../support/factories.js";
+
+const options = {
+  country: "US" as const,
+  phoneValidation: "valid" as const,
+  organizationDomains: ["contoso.example"],
+};
+
+describe("judging SSPR readiness", () => {
+  it.each([
+    ["+1 4255550147", "usable", undefined],
+    ["(425) 555-0147", "notCanonical", "+1 4255550147"],
+    ["+1 4251234567", "invalid", undefined],
+    [null, "missing", undefined],
+    ["  ", "missing", undefined],
+  ])("calls the mobile phone %j %s", (value, verdict, canonical) => {
+    const result = phoneReadiness("mobilePhone", "profile", value, options, false);
+    expect(result.verdict).toBe(verdict);
+    expect(result.canonical).toBe(canonical);
+  });
+
+  it("says what to do for an invalid value, with its rule code and no unmasked number", () => {
+    const result = phoneReadiness("mobilePhone", "profile", "+1 4251234567", options, false);
+    expect(result.code).toBe("phone_invalid_for_region");
+    expect(result.action).not.toContain("4251234567");
+  });
+
+  it("points a synced user's admin to AD DS", () => {
+    expect(phoneReadiness("officePhone", "profile", null, options, true).action).toContain(
+      "`telephoneNumber` in AD DS",
+    );
+  });
+
+  it.each([
+    ["someone@example.com", "usable"],
+    ["someone@contoso.example", "invalid"],
+    [null, "missing"],
+  ])("calls the alternate email %j %s", (value, verdict) => {
+    expect(emailReadiness("profile", value, options).verdict).toBe(verdict);
+  });
+
+  it("judges the methods too when they are known", () => {
+    const fields = userReadiness(
+      aUser({ mobilePhone: "+1 4255550147" }),
+      { phoneMethods: [], emailMethods: [] },
+      options,
+    );
+    expect(fields.map((f) => `${f.field}/${f.source}:${f.verdict}`)).toEqual([
+      "mobilePhone/profile:usable",
+      "officePhone/profile:missing",
+      "alternateEmail/profile:missing",
+      "mobilePhone/methods:missing",
+      "officePhone/methods:missing",
+      "alternateEmail/methods:missing",
+    ]);
+  });
+});
