@@ -2,10 +2,14 @@ import { createReadStream, createWriteStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { basename, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { policyFrom } from "../shared/app/appServices.js";
+import type { AppServices } from "../shared/app/appServices.js";
 import { loadSettings, type Settings } from "../shared/app/config.js";
-import { graphDirectoryFromSettings, sharedWriteLimiter } from "../shared/app/graphDirectoryFromSettings.js";
-import { tableClient } from "../shared/app/storageClients.js";
+import {
+  graphDirectoryFromSettings,
+  writeLimiterFromSettings,
+} from "../shared/app/graphDirectoryFromSettings.js";
+import { outcomeLogFromSettings } from "../shared/app/outcomeLogFromSettings.js";
+import { contactRuleOptionsFrom, policyFrom } from "../shared/app/ruleOptions.js";
 import {
   type BackfillDirectory,
   type BackfillRow,
@@ -19,11 +23,9 @@ import {
   removeBackfillCheckpoint,
   writeBackfillCheckpoint,
 } from "../shared/backfill/backfillCheckpoint.js";
-import { type ContactRuleOptions, contactRuleOptionsFrom } from "../shared/contact/contactEvent.js";
+import type { ContactRuleOptions } from "../shared/contact/contactEvent.js";
 import { toCountryCode } from "../shared/contact/countryCode.js";
-import { GraphErrorKind, GraphRequestError } from "../shared/graph/graphRequestError.js";
-import type { WriteLimiter } from "../shared/graph/writeLimiter.js";
-import { TableOutcomeLog } from "../shared/storage/tableOutcomeLog.js";
+import { DirectoryError, DirectoryErrorKind } from "../shared/directory/directoryError.js";
 import { type OutcomeStatus, outcomeStatuses } from "../shared/sync/outcome.js";
 import type { OutcomeLog } from "../shared/sync/outcomeLog.js";
 import type { SyncPolicy } from "../shared/sync/syncPlanner.js";
@@ -67,7 +69,7 @@ export interface BackfillDeps {
   /** Stops the run as Ctrl-C does. Default: the process's SIGINT. */
   signal?: AbortSignal;
   /** The write limiter; default the process-wide one sized from GRAPH_WRITE_BUDGET / _WINDOW_SECONDS. */
-  limiter?: WriteLimiter;
+  limiter?: AppServices["writeLimiter"];
   directory?: BackfillDirectory;
   /** Called after each row is reported (tests stop a run after K rows with it). */
   onRow?: (row: BackfillRow) => void;
@@ -165,7 +167,7 @@ export async function runBackfillCommand(
   const source = await openRecordSource(path, { ...(format ? { format } : {}), stdin: io.stdin });
   const total = fingerprint ? await estimateRows(path, source.format) : undefined;
 
-  const limiter = deps.limiter ?? sharedWriteLimiter(settings);
+  const limiter = deps.limiter ?? writeLimiterFromSettings(settings);
   const directory = deps.directory ?? graphDirectoryFromSettings(settings, limiter);
   const outcomes = outcomeLogFor(settings, values["no-outcomes"] === true, dryRun, io);
 
@@ -238,7 +240,7 @@ export async function runBackfillCommand(
     progress.finish();
     await saveCheckpoint().catch(() => undefined);
     await report.close().catch(() => undefined);
-    if (err instanceof GraphRequestError && err.kind === GraphErrorKind.unauthorized) {
+    if (err instanceof DirectoryError && err.kind === DirectoryErrorKind.unauthorized) {
       throw new UsageError(
         `Graph refused the credentials (401 ${err.graphCode ?? ""}): check GRAPH_ACCESS_TOKEN or the managed identity.${
           checkpointPath ? " Finished rows are in the checkpoint; rerun with --resume." : ""
@@ -361,7 +363,7 @@ function outcomeLogFor(
     );
     return undefined;
   }
-  return new TableOutcomeLog(tableClient(settings, settings.OUTCOMES_TABLE));
+  return outcomeLogFromSettings(settings);
 }
 
 interface ReportOutput {

@@ -2,12 +2,15 @@ import { createWriteStream } from "node:fs";
 import { rename, rm, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { loadSettings } from "../shared/app/config.js";
-import { graphDirectoryFromSettings } from "../shared/app/graphDirectoryFromSettings.js";
-import { contactRuleOptionsFrom } from "../shared/contact/contactEvent.js";
+import {
+  graphDirectoryFromSettings,
+  writeLimiterFromSettings,
+} from "../shared/app/graphDirectoryFromSettings.js";
+import { contactRuleOptionsFrom } from "../shared/app/ruleOptions.js";
 import { toCountryCode } from "../shared/contact/countryCode.js";
 import { maskContact } from "../shared/contact/mask.js";
 import type { UserContactState } from "../shared/directory/directory.js";
-import { GraphRequestError } from "../shared/graph/graphRequestError.js";
+import { DirectoryError } from "../shared/directory/directoryError.js";
 import type { ReadinessOptions } from "../shared/readiness/readiness.js";
 import {
   type ReadinessReport,
@@ -83,7 +86,8 @@ export async function reportCommand(
     organizationDomains: rules.organizationDomains,
     ...(rules.defaultCountry ? { country: rules.defaultCountry } : {}),
   };
-  const directory = deps.directory ?? graphDirectoryFromSettings(settings);
+  const directory =
+    deps.directory ?? graphDirectoryFromSettings(settings, writeLimiterFromSettings(settings));
   const tally = new ReadinessTally(options);
   const perUser = values.users ? await openUsersCsv(values.users) : undefined;
 
@@ -97,7 +101,7 @@ export async function reportCommand(
     }
   } catch (err) {
     await perUser?.close().catch(() => undefined);
-    if (err instanceof GraphRequestError) {
+    if (err instanceof DirectoryError) {
       throw new UsageError(`Cannot list the users: ${err.message} (${err.kind}).`, { cause: err });
     }
     throw err;

@@ -1,7 +1,8 @@
 import type { Readable, Writable } from "node:stream";
 import { parseArgs } from "node:util";
 import { loadSettings } from "../shared/app/config.js";
-import { type ContactRuleOptions, contactRuleOptionsFrom } from "../shared/contact/contactEvent.js";
+import { contactRuleOptionsFrom } from "../shared/app/ruleOptions.js";
+import type { ContactRuleOptions } from "../shared/contact/contactEvent.js";
 import { toCountryCode } from "../shared/contact/countryCode.js";
 import { validateStream } from "../shared/contact/validateStream.js";
 import { fileArgument } from "./fileArgument.js";

@@ -3,7 +3,7 @@ import { appServices } from "../shared/app/appServices.js";
 import { register } from "../shared/app/functionRegistry.js";
 import { toCountryCode } from "../shared/contact/countryCode.js";
 import { type AuthMethods, userRefFromKey } from "../shared/directory/directory.js";
-import { GraphRequestError } from "../shared/graph/graphRequestError.js";
+import { DirectoryError } from "../shared/directory/directoryError.js";
 import { authorizeCaller, readerRoles } from "../shared/http/callerAccess.js";
 import { dependencyProblem, problem } from "../shared/http/httpResponses.js";
 import { userReadiness } from "../shared/readiness/readiness.js";
@@ -29,7 +29,7 @@ export async function getContactInfo(
       methods = await directory.listAuthMethods(user.id);
     } catch (err) {
       // Reading methods needs UserAuthenticationMethod.Read.All, which a profile-only deployment doesn't hold.
-      if (!(err instanceof GraphRequestError) || (err.kind !== "forbidden" && err.kind !== "unauthorized"))
+      if (!(err instanceof DirectoryError) || (err.kind !== "forbidden" && err.kind !== "unauthorized"))
         throw err;
       methodsNote = "not permitted: the app has no UserAuthenticationMethod permission";
     }

@@ -36,7 +36,7 @@ export async function hrBambooHr(
   }
   try {
     const report = await acceptEvents(records.value, {
-      queue: services.onboardingQueue,
+      queue: services.queue,
       receipts: services.webhookReceipts,
       rules: services.rules,
     });

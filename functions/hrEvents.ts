@@ -39,7 +39,7 @@ export async function hrEvents(request: HttpRequest, context: InvocationContext)
   }
   try {
     const report = await acceptEvents(records.value, {
-      queue: services.onboardingQueue,
+      queue: services.queue,
       receipts: services.webhookReceipts,
       rules: services.rules,
     });

@@ -51,7 +51,7 @@ export async function hrScim(request: HttpRequest, context: InvocationContext): 
     const report = await acceptEvents(
       payload.value.operations.map((operation) => operation.record),
       {
-        queue: services.onboardingQueue,
+        queue: services.queue,
         receipts: services.webhookReceipts,
         rules: services.rules,
       },

@@ -1,7 +1,6 @@
 import type { InvocationContext } from "@azure/functions";
 import { appServices } from "../shared/app/appServices.js";
 import { register } from "../shared/app/functionRegistry.js";
-import { queueHostSettings } from "../shared/app/hostJson.js";
 import { syncContactEvent } from "../shared/sync/syncContactEvent.js";
 
 /** HR onboarding events from the queue → validated, normalized contact data in Entra ID, outcome recorded. */
@@ -11,9 +10,9 @@ export async function onboardingQueue(message: unknown, context: InvocationConte
     message,
     {
       dequeueCount: Number(context.triggerMetadata?.dequeueCount ?? 1),
-      maxDequeueCount: queueHostSettings().maxDequeueCount,
+      maxDequeueCount: services.queueHost.maxDequeueCount,
     },
-    { ...services.syncDeps, log: (line) => context.log(line) },
+    { ...services, log: (line) => context.log(line) },
   );
 }
 

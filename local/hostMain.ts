@@ -1,4 +1,5 @@
-import { appServices } from "../shared/app/appServices.js";
+import { buildServices, useAppServices } from "../shared/app/appServices.js";
+import { loadSettings } from "../shared/app/config.js";
 import { loadFunctions } from "./loadFunctions.js";
 import { startLocalHost } from "./localHost.js";
 
@@ -14,10 +15,13 @@ import { startLocalHost } from "./localHost.js";
  */
 async function main(): Promise<void> {
   const registrations = await loadFunctions();
-  const services = appServices();
   const leaseSeconds = positiveNumber("LOCAL_HOST_LEASE_SECONDS");
-  // The services are built once per process; the queue function reads its SyncDeps from them on every message.
-  if (leaseSeconds !== undefined) services.syncDeps.leaseMs = leaseSeconds * 1000;
+  // This process's services, with the local lease; the queue function reads them on every message.
+  const services = buildServices(
+    loadSettings(),
+    leaseSeconds !== undefined ? { leaseMs: leaseSeconds * 1000 } : {},
+  );
+  useAppServices(services);
   const visibilityTimeoutSeconds = positiveNumber("LOCAL_HOST_VISIBILITY_SECONDS");
   const maxPollingIntervalMs = positiveNumber("LOCAL_HOST_MAX_POLLING_MS");
   const host = await startLocalHost({

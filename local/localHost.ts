@@ -11,7 +11,7 @@ import functions from "@azure/functions";
 import { Cron } from "croner";
 import type { Settings } from "../shared/app/config.js";
 import type { Registration } from "../shared/app/functionRegistry.js";
-import { type QueueHostSettings, queueHostSettings } from "../shared/app/hostJson.js";
+import { type QueueHostSettings, readQueueHostSettings } from "../shared/app/hostJson.js";
 import { queueClient } from "../shared/app/storageClients.js";
 
 /** A running local host. */
@@ -51,7 +51,7 @@ const minPollingIntervalMs = 100;
  */
 export async function startLocalHost(options: LocalHostOptions): Promise<LocalHost> {
   const log = options.log ?? ((line: string) => console.log(line));
-  const queueSettings = queueHostSettings();
+  const queueSettings = readQueueHostSettings();
   const http = options.registrations.filter((r) => r.kind === "http");
   const server = createServer((req, res) => {
     void serveHttp(http, req, res, log);

@@ -1,10 +1,9 @@
 import { readFile } from "node:fs/promises";
-import { resetAppServices } from "../shared/app/appServices.js";
-import { resetSettings, settings } from "../shared/app/config.js";
+import { appServices, useAppServices } from "../shared/app/appServices.js";
 import { projectFile } from "../shared/app/projectFile.js";
 import { queueClient, tableClient } from "../shared/app/storageClients.js";
+import { StorageEventQueue } from "../shared/storage/storageEventQueue.js";
 import { TableOutcomeLog } from "../shared/storage/tableOutcomeLog.js";
-import { StorageEventQueue } from "../shared/sync/eventQueue.js";
 import { isFinalStatus, type Outcome } from "../shared/sync/outcome.js";
 import { startGraphEmulator } from "./graphEmulator/startGraphEmulator.js";
 import { loadFunctions } from "./loadFunctions.js";
@@ -42,9 +41,8 @@ async function main(): Promise<void> {
     }
     // The demo tenant's own domain: an alternate email there is useless to a locked-out user.
     process.env.ORGANIZATION_DOMAINS ??= "contoso.example";
-    resetSettings();
-    resetAppServices();
-    const s = settings();
+    useAppServices(undefined);
+    const s = appServices().settings;
 
     const host = await startLocalHost({
       registrations: await loadFunctions(),

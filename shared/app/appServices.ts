@@ -1,67 +1,76 @@
-import { type ContactRuleOptions, contactRuleOptionsFrom } from "../contact/contactEvent.js";
-import type { Directory } from "../directory/directory.js";
-import { type WebhookReceipts, webhookReceiptsFor } from "../intake/webhookReceipts.js";
-import { TableOutcomeLog } from "../storage/tableOutcomeLog.js";
-import { type EventQueue, StorageEventQueue } from "../sync/eventQueue.js";
+import type { ContactRuleOptions } from "../contact/contactEvent.js";
+import type { BulkDirectory } from "../directory/directory.js";
+import type { WriteLimiter } from "../graph/writeLimiter.js";
+import type { WebhookReceipts } from "../intake/webhookReceipts.js";
+import { StorageEventQueue } from "../storage/storageEventQueue.js";
+import { TableWebhookReceipts, webhookReceiptsTable } from "../storage/tableWebhookReceipts.js";
+import type { EventQueue } from "../sync/eventQueue.js";
 import type { OutcomeLog } from "../sync/outcomeLog.js";
 import type { SyncDeps } from "../sync/syncContactEvent.js";
 import type { SyncPolicy } from "../sync/syncPlanner.js";
-import { type Settings, settings } from "./config.js";
-import { graphDirectoryFromSettings } from "./graphDirectoryFromSettings.js";
+import { loadSettings, type Settings } from "./config.js";
+import { graphDirectoryFromSettings, writeLimiterFromSettings } from "./graphDirectoryFromSettings.js";
+import { type QueueHostSettings, readQueueHostSettings } from "./hostJson.js";
+import { outcomeLogFromSettings } from "./outcomeLogFromSettings.js";
+import { contactRuleOptionsFrom, policyFrom } from "./ruleOptions.js";
 import { queueClient, tableClient } from "./storageClients.js";
 
-/** The real adapters, built once per process from the settings. */
-export interface AppServices {
-  settings: Settings;
-  directory: Directory;
-  outcomes: OutcomeLog;
-  onboardingQueue: EventQueue;
-  /** Which webhook events were already taken in (built once: it creates its table on first use). */
-  webhookReceipts: WebhookReceipts;
-  rules: ContactRuleOptions;
-  policy: SyncPolicy;
-  syncDeps: SyncDeps;
+/**
+ * Everything the functions and the CLI use, built from one settings object. It is itself the queue pipeline's
+ * `SyncDeps`, so each adapter exists once. Read-only: a different setup is a different `buildServices` call.
+ */
+export interface AppServices extends Readonly<Omit<SyncDeps, "log" | "now">> {
+  readonly settings: Settings;
+  readonly directory: BulkDirectory;
+  readonly outcomes: OutcomeLog;
+  /** The onboarding queue: where webhooks put events and where the pipeline puts deferred ones back. */
+  readonly queue: EventQueue;
+  /** Which webhook events were already taken in. */
+  readonly webhookReceipts: WebhookReceipts;
+  readonly rules: ContactRuleOptions;
+  readonly policy: SyncPolicy;
+  /** host.json's queue settings (poison threshold, encoding), read once. */
+  readonly queueHost: QueueHostSettings;
+  /** The write budget every Graph write of this process draws from (Graph counts per app and tenant). */
+  readonly writeLimiter: WriteLimiter;
 }
 
-let cached: AppServices | undefined;
+/**
+ * Builds the services from settings; `overrides` replaces parts (a test's in-memory double, the local host's
+ * shorter lease). Nothing is cached here and nothing is read from the environment.
+ */
+export function buildServices(settings: Settings, overrides: Partial<AppServices> = {}): AppServices {
+  const writeLimiter = overrides.writeLimiter ?? writeLimiterFromSettings(settings);
+  return Object.freeze({
+    settings,
+    directory: overrides.directory ?? graphDirectoryFromSettings(settings, writeLimiter),
+    outcomes: overrides.outcomes ?? outcomeLogFromSettings(settings),
+    queue: overrides.queue ?? new StorageEventQueue(queueClient(settings, settings.ONBOARDING_QUEUE)),
+    webhookReceipts:
+      overrides.webhookReceipts ?? new TableWebhookReceipts(tableClient(settings, webhookReceiptsTable)),
+    rules: overrides.rules ?? contactRuleOptionsFrom(settings),
+    policy: overrides.policy ?? policyFrom(settings),
+    userWaitHours: overrides.userWaitHours ?? settings.USER_WAIT_HOURS,
+    queueHost: overrides.queueHost ?? readQueueHostSettings(),
+    writeLimiter,
+    ...(overrides.leaseMs !== undefined ? { leaseMs: overrides.leaseMs } : {}),
+  });
+}
 
-/** The process-wide services, built on first use (never at import time). */
+// The one process-wide instance: Azure Functions loads each function module once per worker and calls its
+// handler many times, so the handlers share the services built on the first call.
+let current: AppServices | undefined;
+
+/** The services of this process, built from the environment's settings on first use (never at import time). */
 export function appServices(): AppServices {
-  cached ??= buildServices(settings());
-  return cached;
+  current ??= buildServices(loadSettings());
+  return current;
 }
 
-/** Forgets the built services; for tests that point the app at fresh emulators. */
-export function resetAppServices(): void {
-  cached = undefined;
-}
-
-/** The sync policy the settings ask for. */
-export function policyFrom(s: Settings): SyncPolicy {
-  return { target: s.CONTACT_TARGET, mode: s.CONTACT_MODE, syncedMobile: s.SYNCED_MOBILE };
-}
-
-function buildServices(s: Settings): AppServices {
-  const directory = graphDirectoryFromSettings(s);
-  const outcomes = new TableOutcomeLog(tableClient(s, s.OUTCOMES_TABLE));
-  const onboardingQueue = new StorageEventQueue(queueClient(s, s.ONBOARDING_QUEUE));
-  const rules = contactRuleOptionsFrom(s);
-  const policy = policyFrom(s);
-  return {
-    settings: s,
-    directory,
-    outcomes,
-    onboardingQueue,
-    webhookReceipts: webhookReceiptsFor(s),
-    rules,
-    policy,
-    syncDeps: {
-      directory,
-      outcomes,
-      queue: onboardingQueue,
-      rules,
-      policy,
-      userWaitHours: s.USER_WAIT_HOURS,
-    },
-  };
+/**
+ * Makes `services` the process's services (the local host with its own lease, a test with fresh emulators);
+ * undefined forgets them, so the next `appServices()` reads the environment again.
+ */
+export function useAppServices(services: AppServices | undefined): void {
+  current = services;
 }

@@ -1,4 +1,12 @@
 import { z } from "zod";
+import {
+  type ContactField,
+  contactModes,
+  isContactField,
+  isTargetPolicy,
+  sameTargetForAll,
+  type TargetPolicy,
+} from "../contact/contactFields.js";
 import { ConfigError } from "../core/errors.js";
 
 const csv = z
@@ -42,7 +50,7 @@ const settingsSchema = z.object({
       }
       return targets;
     }),
-  CONTACT_MODE: z.enum(["fillEmpty", "overwrite"]).default("fillEmpty"),
+  CONTACT_MODE: z.enum(contactModes).default("fillEmpty"),
   SYNCED_MOBILE: z.enum(["skip", "override"]).default("skip"),
   USER_WAIT_HOURS: int(72),
   // Microsoft Graph
@@ -76,26 +84,15 @@ const settingsSchema = z.object({
 
 export type Settings = z.infer<typeof settingsSchema>;
 
-const targetValues = ["profile", "methods", "both"] as const;
-const targetFields = ["mobilePhone", "officePhone", "alternateEmail"] as const;
-type Target = (typeof targetValues)[number];
-
-function isTarget(value: string): value is Target {
-  return (targetValues as readonly string[]).includes(value);
-}
-
-function parseTargets(value: string): Record<(typeof targetFields)[number], Target> | undefined {
+/** Reads CONTACT_TARGET: one target for every field, or `field=target` pairs (unnamed fields stay `profile`). */
+function parseTargets(value: string): Record<ContactField, TargetPolicy> | undefined {
   const trimmed = value.trim();
-  if (isTarget(trimmed)) return { mobilePhone: trimmed, officePhone: trimmed, alternateEmail: trimmed };
-  const targets: Record<(typeof targetFields)[number], Target> = {
-    mobilePhone: "profile",
-    officePhone: "profile",
-    alternateEmail: "profile",
-  };
+  if (isTargetPolicy(trimmed)) return sameTargetForAll(trimmed);
+  const targets = sameTargetForAll("profile");
   for (const pair of trimmed.split(",")) {
     const [field = "", target = ""] = pair.split("=").map((part) => part.trim());
-    if (!(targetFields as readonly string[]).includes(field) || !isTarget(target)) return undefined;
-    targets[field as (typeof targetFields)[number]] = target;
+    if (!isContactField(field) || !isTargetPolicy(target)) return undefined;
+    targets[field] = target;
   }
   return targets;
 }
@@ -118,17 +115,4 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
 
 function emptyToUndefined(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === "" ? undefined : value;
-}
-
-let cached: Settings | undefined;
-
-/** The process-wide settings, read on first use (never at import time, so tests can set env first). */
-export function settings(): Settings {
-  cached ??= loadSettings();
-  return cached;
-}
-
-/** Forgets the cached settings; for tests and the local host that change env between runs. */
-export function resetSettings(): void {
-  cached = undefined;
 }

@@ -1,7 +1,7 @@
 import { DefaultAzureCredential } from "@azure/identity";
 import { createGraphDirectory, type GraphDirectory } from "../graph/graphDirectory.js";
 import { WriteLimiter } from "../graph/writeLimiter.js";
-import { type Settings, settings } from "./config.js";
+import type { Settings } from "./config.js";
 
 /**
  * Graph counts writes when they arrive. The first burst of a run arrives late (new TLS connections) and the next
@@ -10,28 +10,22 @@ import { type Settings, settings } from "./config.js";
  */
 const WINDOW_HEADROOM_MS = 1000;
 
-let processLimiter: WriteLimiter | undefined;
-
 /**
- * The one write limiter of this process, sized from GRAPH_WRITE_BUDGET / GRAPH_WRITE_WINDOW_SECONDS on first use.
- * Graph's write budget is per app and tenant, so every adapter in the process must draw from the same one.
+ * The write limiter sized from GRAPH_WRITE_BUDGET / GRAPH_WRITE_WINDOW_SECONDS. Graph's write budget is per app
+ * and tenant, so a process builds one (in `buildServices`) and every adapter of it draws from that one.
  */
-export function sharedWriteLimiter(s: Settings = settings()): WriteLimiter {
-  processLimiter ??= new WriteLimiter({
+export function writeLimiterFromSettings(s: Settings): WriteLimiter {
+  return new WriteLimiter({
     budget: s.GRAPH_WRITE_BUDGET,
     windowMs: s.GRAPH_WRITE_WINDOW_SECONDS * 1000 + WINDOW_HEADROOM_MS,
   });
-  return processLimiter;
 }
 
 /**
  * Builds the Graph adapter from settings: a static GRAPH_ACCESS_TOKEN for a loopback GRAPH_BASE_URL (emulator),
  * otherwise the managed identity (AZURE_CLIENT_ID selects a user-assigned one).
  */
-export function graphDirectoryFromSettings(
-  s: Settings = settings(),
-  limiter: WriteLimiter = sharedWriteLimiter(s),
-): GraphDirectory {
+export function graphDirectoryFromSettings(s: Settings, limiter: WriteLimiter): GraphDirectory {
   const accessToken = s.GRAPH_ACCESS_TOKEN;
   return createGraphDirectory({
     baseUrl: s.GRAPH_BASE_URL,

@@ -10,24 +10,20 @@ export interface QueueHostSettings {
   messageEncoding: "base64" | "none";
 }
 
-let cached: QueueHostSettings | undefined;
-
 /**
- * Reads `extensions.queues` from host.json once. host.json is the single source: the Functions host reads
+ * Reads `extensions.queues` from host.json (the composition root does it once). host.json is the single source: the Functions host reads
  * it in Azure, the local host and the queue handler (which must know the last attempt) read it here.
  */
-export function queueHostSettings(): QueueHostSettings {
-  if (cached) return cached;
+export function readQueueHostSettings(): QueueHostSettings {
   const hostJson = JSON.parse(readFileSync(projectFile("host.json"), "utf8"));
   const queues = hostJson?.extensions?.queues ?? {};
-  cached = {
+  return {
     batchSize: queues.batchSize ?? 16,
     maxDequeueCount: queues.maxDequeueCount ?? 5,
     visibilityTimeoutMs: toMilliseconds(queues.visibilityTimeout ?? "00:00:00"),
     maxPollingIntervalMs: toMilliseconds(queues.maxPollingInterval ?? "00:01:00"),
     messageEncoding: queues.messageEncoding === "none" ? "none" : "base64",
   };
-  return cached;
 }
 
 /** Converts a host.json TimeSpan (`hh:mm:ss`) to milliseconds. */

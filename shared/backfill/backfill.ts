@@ -1,10 +1,17 @@
 import { createHash } from "node:crypto";
 import type { ContactRuleOptions, ValidContactEvent } from "../contact/contactEvent.js";
 import { type SourceRecord, type ValidatedRecord, validateRecord } from "../contact/validateStream.js";
+import { isRecord } from "../core/isRecord.js";
 import type { RuleIssue } from "../core/result.js";
-import type { AuthMethods, ProfileUpdate, UserContactState, UserRef } from "../directory/directory.js";
-import type { AuthMethodWrite } from "../graph/graphDirectory.js";
-import { GraphErrorKind, GraphRequestError } from "../graph/graphRequestError.js";
+import type {
+  AuthMethods,
+  AuthMethodWrite,
+  BulkDirectory,
+  ProfileUpdate,
+  UserContactState,
+  UserRef,
+} from "../directory/directory.js";
+import { DirectoryError, DirectoryErrorKind } from "../directory/directoryError.js";
 import {
   type FieldAction,
   type Outcome,
@@ -25,12 +32,10 @@ import { statusOf } from "../sync/syncUser.js";
 import { writeFailureOf } from "../sync/writeFailure.js";
 
 /** The bulk directory operations a backfill needs; `GraphDirectory` sends each call as `$batch` requests of 20. */
-export interface BackfillDirectory {
-  findUsers(refs: UserRef[]): Promise<Array<UserContactState | undefined | Error>>;
-  updateProfiles(items: ProfileUpdate[]): Promise<Array<undefined | Error>>;
-  listAuthMethodsOf(userIds: readonly string[]): Promise<Array<AuthMethods | Error>>;
-  writeAuthMethods(writes: readonly AuthMethodWrite[]): Promise<Array<undefined | Error>>;
-}
+export type BackfillDirectory = Pick<
+  BulkDirectory,
+  "findUsers" | "updateProfiles" | "listAuthMethodsOf" | "writeAuthMethods"
+>;
 
 /** What the backfill did (or, in a dry run, would do) with one input row. Values are masked. */
 export interface BackfillRow {
@@ -204,7 +209,7 @@ async function processChunk(chunk: Row[], options: BackfillOptions): Promise<Bac
       ? await options.directory.findUsers(valid.map((v) => toUserRef(v.value.event.user)))
       : [];
   const refused = found.find(
-    (state) => state instanceof GraphRequestError && state.kind === GraphErrorKind.unauthorized,
+    (state) => state instanceof DirectoryError && state.kind === DirectoryErrorKind.unauthorized,
   );
   if (refused) throw refused;
 
@@ -322,7 +327,7 @@ function refuse(
     ? {
         action: "failed",
         reason: `Graph did not accept the write after retries (${kindOf(err)}); run the backfill again for this row`,
-        code: kindOf(err) === GraphErrorKind.throttled ? "throttled" : "transient_failure",
+        code: kindOf(err) === DirectoryErrorKind.throttled ? "throttled" : "transient_failure",
       }
     : { action: failure.action, reason: failure.reason, code: writeFailureCode(err) };
   if (!failure.retry && failure.requestId) planned.requestIds.push(failure.requestId);
@@ -432,10 +437,6 @@ function namedUser(input: unknown): Partial<Outcome> {
   };
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 /** A code for the planner's own non-writing decisions (the reasons are prose meant for people). */
 function plannerReasonCode(field: FieldPlan): string | undefined {
   if (field.action !== "skipped") return undefined;
@@ -445,13 +446,13 @@ function plannerReasonCode(field: FieldPlan): string | undefined {
 }
 
 function writeFailureCode(err: Error): string {
-  if (!(err instanceof GraphRequestError)) return "write_failed";
+  if (!(err instanceof DirectoryError)) return "write_failed";
   switch (err.kind) {
-    case GraphErrorKind.onPremisesMastered:
+    case DirectoryErrorKind.onPremisesMastered:
       return "on_premises_mastered";
-    case GraphErrorKind.forbidden:
+    case DirectoryErrorKind.forbidden:
       return "forbidden_privileged_user";
-    case GraphErrorKind.notFound:
+    case DirectoryErrorKind.notFound:
       return "not_found";
     default:
       return `graph_${err.graphCode ?? err.kind}`;
@@ -460,17 +461,17 @@ function writeFailureCode(err: Error): string {
 
 function lookupFailure(err: Error): Slot {
   const kind = kindOf(err);
-  if (kind === GraphErrorKind.ambiguous) {
+  if (kind === DirectoryErrorKind.ambiguous) {
     return {
       kind: "failed",
       code: "user_ambiguous",
       message: "the employeeId matches more than one user; name the user by userPrincipalName or object id",
     };
   }
-  if (kind === GraphErrorKind.throttled || kind === GraphErrorKind.transient) {
+  if (kind === DirectoryErrorKind.throttled || kind === DirectoryErrorKind.transient) {
     return {
       kind: "failed",
-      code: kind === GraphErrorKind.throttled ? "throttled" : "transient_failure",
+      code: kind === DirectoryErrorKind.throttled ? "throttled" : "transient_failure",
       message: `could not read the user after retries (${kind}); run the backfill again for this row`,
     };
   }
@@ -478,7 +479,7 @@ function lookupFailure(err: Error): Slot {
 }
 
 function kindOf(err: Error): string {
-  return err instanceof GraphRequestError ? err.kind : err.name;
+  return err instanceof DirectoryError ? err.kind : err.name;
 }
 
 function describeIssues(issues: readonly RuleIssue[]): string {

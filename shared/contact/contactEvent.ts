@@ -1,8 +1,8 @@
 import type { CountryCode } from "libphonenumber-js/max";
 import { z } from "zod";
-import type { Settings } from "../app/config.js";
-import { ConfigError } from "../core/errors.js";
+import { isRecord } from "../core/isRecord.js";
 import { fail, ok, type Result, type RuleIssue } from "../core/result.js";
+import { contactFields } from "./contactFields.js";
 import { toCountryCode } from "./countryCode.js";
 import { normalizeEmail } from "./emailRule.js";
 import { normalizePhone } from "./phoneRule.js";
@@ -60,7 +60,6 @@ export interface ContactRuleOptions {
   organizationDomains: readonly string[];
 }
 
-const CONTACT_FIELDS = ["mobilePhone", "officePhone", "alternateEmail"] as const;
 const USER_FIELDS = ["id", "userPrincipalName", "employeeId"] as const;
 const PHONE_FIELDS = [
   { key: "mobilePhone", field: "contact.mobilePhone", expect: "mobile" },
@@ -106,24 +105,6 @@ export function validateContactEvent(input: unknown, options: ContactRuleOptions
       issue("event", "event_unprocessable", `The event could not be read as plain data (${name}).`),
     ]);
   }
-}
-
-/** Maps the CONTACT rule settings (DEFAULT_COUNTRY, PHONE_VALIDATION, ORGANIZATION_DOMAINS) to rule options. */
-export function contactRuleOptionsFrom(settings: Settings): ContactRuleOptions {
-  const options: ContactRuleOptions = {
-    phoneValidation: settings.PHONE_VALIDATION,
-    organizationDomains: settings.ORGANIZATION_DOMAINS,
-  };
-  if (settings.DEFAULT_COUNTRY !== undefined) {
-    const code = toCountryCode(settings.DEFAULT_COUNTRY);
-    if (code === undefined) {
-      throw new ConfigError(
-        `DEFAULT_COUNTRY: ${settings.DEFAULT_COUNTRY} is not a region with a telephone numbering plan`,
-      );
-    }
-    options.defaultCountry = code;
-  }
-  return options;
 }
 
 function validate(input: unknown, options: ContactRuleOptions): Result<ValidContactEvent> {
@@ -268,7 +249,7 @@ function unknownFieldIssues(path: string[], keys: readonly string[]): RuleIssue[
           field,
           "unknown_field",
           path[0] === "contact"
-            ? `${field} is not a contact field SSPR prepopulation sets (known: ${CONTACT_FIELDS.join(", ")}).`
+            ? `${field} is not a contact field SSPR prepopulation sets (known: ${contactFields.join(", ")}).`
             : `${field} is not a field of a ContactEvent.`,
         ),
       );
@@ -302,10 +283,6 @@ function valueAt(root: Record<string, unknown>, path: readonly PropertyKey[]): u
 
 function own(record: Record<string, unknown>, key: string): unknown {
   return Object.hasOwn(record, key) ? record[key] : undefined;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function hasIdentifier(user: Record<string, unknown>): boolean {

@@ -69,6 +69,13 @@ export interface ProfileUpdate {
   patch: ProfilePatch;
 }
 
+/** One authentication-method write of a bulk `writeAuthMethods` call. */
+export type AuthMethodWrite =
+  | { userId: string; kind: "addPhone"; phoneType: PhoneType; phoneNumber: string }
+  | { userId: string; kind: "updatePhone"; methodId: string; phoneNumber: string }
+  | { userId: string; kind: "addEmail"; emailAddress: string }
+  | { userId: string; kind: "updateEmail"; methodId: string; emailAddress: string };
+
 /**
  * Bulk variants for backfills, sent as JSON batches. Results come in input order; a failed item is an Error
  * value in its slot, so one bad user does not fail the rest.
@@ -78,6 +85,10 @@ export interface BulkDirectory extends Directory {
   findUsers(refs: UserRef[]): Promise<Array<UserContactState | undefined | Error>>;
   /** Like `updateProfile` for many users: undefined on success, or the error for that user. */
   updateProfiles(items: ProfileUpdate[]): Promise<Array<undefined | Error>>;
+  /** Like `listAuthMethods` for many users: their methods, or the error for that user. */
+  listAuthMethodsOf(userIds: readonly string[]): Promise<Array<AuthMethods | Error>>;
+  /** Method writes for many users: undefined on success, or the error for that write. */
+  writeAuthMethods(writes: readonly AuthMethodWrite[]): Promise<Array<undefined | Error>>;
 }
 
 const guidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

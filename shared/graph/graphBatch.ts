@@ -1,5 +1,6 @@
+import { DirectoryErrorKind } from "../directory/directoryError.js";
 import type { GraphClient } from "./graphClient.js";
-import { GraphErrorKind, GraphRequestError, retryAfterMsOf } from "./graphRequestError.js";
+import { GraphRequestError, retryAfterMsOf } from "./graphRequestError.js";
 import type { WriteLimiter } from "./writeLimiter.js";
 
 /** One request inside a JSON batch; `url` is relative to the version root, e.g. `/users/{id}`. */
@@ -76,7 +77,7 @@ export async function graphBatch(
     (result, i) =>
       result ??
       new GraphRequestError(`${operationOf(requests[i])} failed: no result`, {
-        kind: GraphErrorKind.transient,
+        kind: DirectoryErrorKind.transient,
         statusCode: 0,
       }),
   );
@@ -112,7 +113,7 @@ async function sendChunk(
         results[i] = new GraphRequestError(
           `${operationOf(request)} failed: missing from the $batch response`,
           {
-            kind: GraphErrorKind.transient,
+            kind: DirectoryErrorKind.transient,
             statusCode: 0,
           },
         );

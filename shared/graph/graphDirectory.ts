@@ -1,5 +1,6 @@
 import type {
   AuthMethods,
+  AuthMethodWrite,
   BulkDirectory,
   EmailMethod,
   PhoneMethod,
@@ -9,10 +10,11 @@ import type {
   UserContactState,
   UserRef,
 } from "../directory/directory.js";
+import { DirectoryErrorKind } from "../directory/directoryError.js";
 import { type BatchRequest, type BatchResponse, type GraphBatchOptions, graphBatch } from "./graphBatch.js";
 import { createGraphClient, type GraphClient, type GraphConnectionOptions } from "./graphClient.js";
 import { CONTACT_SELECT, encodeSegment, filterEq, userPath } from "./graphPaths.js";
-import { GraphErrorKind, GraphRequestError } from "./graphRequestError.js";
+import { GraphRequestError } from "./graphRequestError.js";
 import type { WriteLimiter } from "./writeLimiter.js";
 
 /** Fixed ids Graph gives the phone methods, one per type. */
@@ -53,7 +55,7 @@ export class GraphDirectory implements BulkDirectory {
       return fromFindBody(request.byFilter, body);
     } catch (err) {
       const error = GraphRequestError.fromThrown("findUser", err);
-      if (error.kind === GraphErrorKind.notFound) return undefined;
+      if (error.kind === DirectoryErrorKind.notFound) return undefined;
       throw error;
     }
   }
@@ -121,7 +123,7 @@ export class GraphDirectory implements BulkDirectory {
     const answers = await this.batchOf(requests);
     return answers.map((answer, i) => {
       if (answer instanceof GraphRequestError)
-        return answer.kind === GraphErrorKind.notFound ? undefined : answer;
+        return answer.kind === DirectoryErrorKind.notFound ? undefined : answer;
       try {
         return fromFindBody(findRequest(refs[i] ?? {}).byFilter, answer.body);
       } catch (err) {
@@ -223,20 +225,13 @@ export class GraphDirectory implements BulkDirectory {
     const link = new URL(nextLink, base);
     if (link.origin !== base.origin || !link.pathname.startsWith(base.pathname)) {
       throw new GraphRequestError("listUsers failed: @odata.nextLink points outside GRAPH_BASE_URL", {
-        kind: GraphErrorKind.invalidRequest,
+        kind: DirectoryErrorKind.invalidRequest,
         statusCode: 0,
       });
     }
     return `/${link.pathname.slice(base.pathname.length)}${link.search}`;
   }
 }
-
-/** One authentication-method write of a bulk `writeAuthMethods` call. */
-export type AuthMethodWrite =
-  | { userId: string; kind: "addPhone"; phoneType: PhoneType; phoneNumber: string }
-  | { userId: string; kind: "updatePhone"; methodId: string; phoneNumber: string }
-  | { userId: string; kind: "addEmail"; emailAddress: string }
-  | { userId: string; kind: "updateEmail"; methodId: string; emailAddress: string };
 
 function toMethodRequest(write: AuthMethodWrite): BatchRequest {
   const base = `${userPath(write.userId)}/authentication`;
@@ -294,7 +289,7 @@ function findRequest(ref: UserRef): { url: string; byFilter: boolean } {
   throw new GraphRequestError(
     "findUser failed: the user reference has no id, userPrincipalName or employeeId",
     {
-      kind: GraphErrorKind.invalidRequest,
+      kind: DirectoryErrorKind.invalidRequest,
       statusCode: 0,
     },
   );
@@ -305,7 +300,7 @@ function fromFindBody(byFilter: boolean, body: unknown): UserContactState | unde
   const values = valuesOf(body);
   if (values.length > 1) {
     throw new GraphRequestError("findUser failed: the employeeId matches more than one user", {
-      kind: GraphErrorKind.ambiguous,
+      kind: DirectoryErrorKind.ambiguous,
       statusCode: 200,
     });
   }
@@ -326,7 +321,7 @@ function toContactState(raw: unknown): UserContactState {
   const user = (raw ?? {}) as Record<string, unknown>;
   if (typeof user.id !== "string" || typeof user.userPrincipalName !== "string") {
     throw new GraphRequestError("findUser failed: the user in the response has no id or userPrincipalName", {
-      kind: GraphErrorKind.transient,
+      kind: DirectoryErrorKind.transient,
       statusCode: 200,
     });
   }

@@ -1,61 +1,21 @@
 import { maskEmail, maskPhone } from "../contact/mask.js";
-import { SsprError } from "../core/errors.js";
-
-/** What went wrong with a Graph call, in the terms the pipeline acts on. */
-export const GraphErrorKind = {
-  /** 404: the user or method does not exist. */
-  notFound: "notFound",
-  /** 400 for AD-mastered properties of a synced user: skip with guidance, never retry. */
-  onPremisesMastered: "onPremisesMastered",
-  /** 403 Authorization_RequestDenied, e.g. a privileged (admin) target. */
-  forbidden: "forbidden",
-  /** 429 that survived the retries; `retryAfterMs` says when to come back. */
-  throttled: "throttled",
-  /** 5xx, network failure or timeout: retry later. */
-  transient: "transient",
-  /** Any other 4xx: the request itself is wrong. */
-  invalidRequest: "invalidRequest",
-  /** 401: the token is missing, expired or for the wrong audience. */
-  unauthorized: "unauthorized",
-  /** An employeeId matched more than one user, so the event cannot be applied safely. */
-  ambiguous: "ambiguous",
-} as const;
-export type GraphErrorKind = (typeof GraphErrorKind)[keyof typeof GraphErrorKind];
+import { isRecord } from "../core/isRecord.js";
+import {
+  DirectoryError,
+  type DirectoryErrorDetails,
+  DirectoryErrorKind,
+} from "../directory/directoryError.js";
 
 /** The exact Graph message for properties mastered by on-premises AD (code is the generic Request_BadRequest). */
 export const ON_PREMISES_MASTERED_MESSAGE =
   "Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration.";
 
-export interface GraphRequestErrorDetails {
-  kind: GraphErrorKind;
-  /** HTTP status; 0 when no response arrived (network, timeout) or for a client-side condition. */
-  statusCode: number;
-  graphCode?: string | undefined;
-  requestId?: string | undefined;
-  retryAfterMs?: number | undefined;
-  cause?: unknown;
-}
+export type GraphRequestErrorDetails = DirectoryErrorDetails;
 
 /** A failed Graph request with its kind; the message is safe to log (contact values in it are masked). */
-export class GraphRequestError extends SsprError {
-  readonly kind: GraphErrorKind;
-  readonly statusCode: number;
-  readonly graphCode: string | undefined;
-  readonly requestId: string | undefined;
-  readonly retryAfterMs: number | undefined;
-
+export class GraphRequestError extends DirectoryError {
   constructor(message: string, details: GraphRequestErrorDetails) {
-    super(maskContactValues(message), { cause: details.cause });
-    this.kind = details.kind;
-    this.statusCode = details.statusCode;
-    this.graphCode = details.graphCode;
-    this.requestId = details.requestId;
-    this.retryAfterMs = details.retryAfterMs;
-  }
-
-  /** True for kinds worth retrying later (throttled, transient). */
-  get retryable(): boolean {
-    return this.kind === GraphErrorKind.throttled || this.kind === GraphErrorKind.transient;
+    super(maskContactValues(message), details);
   }
 
   /** Builds the error for one HTTP answer (a plain response or one `$batch` item). */
@@ -96,7 +56,7 @@ export class GraphRequestError extends SsprError {
     const timedOut = name === "TimeoutError" || name === "AbortError" || sdk?.code === "TimeoutError";
     return new GraphRequestError(
       `${operation} failed: ${timedOut ? "timed out" : `no response (${sdk?.code ?? name})`}`,
-      { kind: GraphErrorKind.transient, statusCode: 0, graphCode: sdk?.code ?? undefined, cause: err },
+      { kind: DirectoryErrorKind.transient, statusCode: 0, graphCode: sdk?.code ?? undefined, cause: err },
     );
   }
 }
@@ -104,17 +64,17 @@ export class GraphRequestError extends SsprError {
 /** Headers as the SDK (fetch `Headers`) or a `$batch` item (plain object) carry them. */
 export type HeaderLookup = Headers | Record<string, string> | undefined | null;
 
-function kindOf(status: number, message: string | undefined): GraphErrorKind {
-  if (status === 401) return GraphErrorKind.unauthorized;
-  if (status === 403) return GraphErrorKind.forbidden;
-  if (status === 404) return GraphErrorKind.notFound;
-  if (status === 429) return GraphErrorKind.throttled;
-  if (status >= 500 || status === 408) return GraphErrorKind.transient;
+function kindOf(status: number, message: string | undefined): DirectoryErrorKind {
+  if (status === 401) return DirectoryErrorKind.unauthorized;
+  if (status === 403) return DirectoryErrorKind.forbidden;
+  if (status === 404) return DirectoryErrorKind.notFound;
+  if (status === 429) return DirectoryErrorKind.throttled;
+  if (status >= 500 || status === 408) return DirectoryErrorKind.transient;
   // Graph gives this case only the generic Request_BadRequest code, so the documented text is the signal.
   if (status === 400 && message?.trim() === ON_PREMISES_MASTERED_MESSAGE)
-    return GraphErrorKind.onPremisesMastered;
-  if (status >= 400) return GraphErrorKind.invalidRequest;
-  return GraphErrorKind.transient;
+    return DirectoryErrorKind.onPremisesMastered;
+  if (status >= 400) return DirectoryErrorKind.invalidRequest;
+  return DirectoryErrorKind.transient;
 }
 
 /** Reads `Retry-After` (seconds or an HTTP date) in ms. */
@@ -177,10 +137,6 @@ function tryJson(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 const GUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";

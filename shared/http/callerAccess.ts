@@ -1,5 +1,3 @@
-import type { Settings } from "../app/config.js";
-
 /** Who called an HTTP function, as far as the platform tells us. */
 export interface Caller {
   /** The signed-in user or app (Easy Auth), else `function-key`. */
@@ -79,8 +77,6 @@ export function authorizeCaller(
 }
 
 /** The app roles that may read contact info and outcomes: the reader role, and the admin role, which implies it. */
-export function readerRoles(
-  settings: Pick<Settings, "CONTACT_READER_ROLE" | "CONTACT_ADMIN_ROLE">,
-): string[] {
+export function readerRoles(settings: { CONTACT_READER_ROLE: string; CONTACT_ADMIN_ROLE: string }): string[] {
   return [settings.CONTACT_READER_ROLE, settings.CONTACT_ADMIN_ROLE];
 }

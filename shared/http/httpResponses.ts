@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponseInit } from "@azure/functions";
 import type { RuleIssue } from "../core/result.js";
-import { GraphRequestError } from "../graph/graphRequestError.js";
+import { DirectoryError } from "../directory/directoryError.js";
 
 /** An error answer in Graph's shape (`{error:{code,message}}`), which the product's users already read. */
 export function problem(
@@ -59,7 +59,7 @@ export function parseJson(
  * Never a bare 500: the helpdesk needs to know whether to retry or call an admin.
  */
 export function dependencyProblem(err: unknown): HttpResponseInit {
-  if (err instanceof GraphRequestError) {
+  if (err instanceof DirectoryError) {
     const requestId = err.requestId ? ` (Graph request-id ${err.requestId})` : "";
     switch (err.kind) {
       case "throttled":

@@ -1,5 +1,7 @@
 import { isSecurityQuestionField } from "../contact/contactEvent.js";
+import { contactFields } from "../contact/contactFields.js";
 import { toCountryCode } from "../contact/countryCode.js";
+import { isRecord } from "../core/isRecord.js";
 import { fail, ok, type Result, type RuleIssue } from "../core/result.js";
 import { type IntakeRecord, intakeEvent, intakeRefused } from "./intakeRecord.js";
 
@@ -34,7 +36,7 @@ export interface BambooHrOptions {
   fieldNames?: Partial<BambooHrFieldNames>;
 }
 
-const contactKeys = ["mobilePhone", "officePhone", "alternateEmail"] as const;
+const contactKeys = contactFields;
 const isoWithOffset = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})$/i;
 
 /**
@@ -157,8 +159,4 @@ function issue(field: string, code: string, message: string): RuleIssue {
 
 function own(record: Record<string, unknown>, key: string): unknown {
   return Object.hasOwn(record, key) ? record[key] : undefined;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

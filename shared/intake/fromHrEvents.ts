@@ -1,3 +1,4 @@
+import { isRecord } from "../core/isRecord.js";
 import { fail, ok, type Result } from "../core/result.js";
 import { type IntakeRecord, intakeEvent } from "./intakeRecord.js";
 
@@ -27,8 +28,4 @@ function withEventId(item: unknown, eventId: string): unknown {
   const current = Object.hasOwn(item, "eventId") ? item.eventId : undefined;
   if (current !== undefined && current !== null && current !== "") return item;
   return { ...item, eventId };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { isRecord } from "../core/isRecord.js";
 import { fail, ok, type Result, type RuleIssue } from "../core/result.js";
 import { type IntakeRecord, intakeEvent, intakeRefused } from "./intakeRecord.js";
 
@@ -205,8 +206,4 @@ function structureIssue(message: string, field = "body"): RuleIssue {
     message,
     hint: "Send a SCIM User or a BulkRequest whose Operations carry Users, as for Entra inbound provisioning.",
   };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -1,9 +1,9 @@
 import type { CountryCode } from "libphonenumber-js";
+import type { ContactField, WriteTarget } from "../contact/contactFields.js";
 import { normalizeEmail } from "../contact/emailRule.js";
 import { normalizePhone } from "../contact/phoneRule.js";
 import type { RuleIssue } from "../core/result.js";
 import type { AuthMethods, UserContactState } from "../directory/directory.js";
-import type { ContactField, WriteTarget } from "../sync/outcome.js";
 
 /** Whether SSPR can use a value as it is. */
 export const verdicts = ["usable", "notCanonical", "invalid", "missing"] as const;

@@ -1,5 +1,5 @@
+import type { ContactField } from "../contact/contactFields.js";
 import type { UserContactState } from "../directory/directory.js";
-import type { ContactField } from "../sync/outcome.js";
 import {
   type FieldReadiness,
   type ReadinessOptions,

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { type ContactRuleOptions, validateContactEvent } from "../contact/contactEvent.js";
+import { contactModes, sameTargetForAll, targetPolicies } from "../contact/contactFields.js";
 import type { RuleIssue } from "../core/result.js";
 import { type Directory, userRefFromKey } from "../directory/directory.js";
 import { isFinalStatus, type Outcome } from "./outcome.js";
@@ -10,8 +11,8 @@ import { syncUser } from "./syncUser.js";
 
 /** A fix request's options; every other body field is a contact field, checked by the contact rules. */
 const fixOptions = z.strictObject({
-  mode: z.enum(["fillEmpty", "overwrite"]).optional(),
-  target: z.enum(["profile", "methods", "both"]).optional(),
+  mode: z.enum(contactModes).optional(),
+  target: z.enum(targetPolicies).optional(),
   dryRun: z.boolean().optional(),
   country: z.string().max(100).optional(),
 });
@@ -96,9 +97,7 @@ export async function fixContact(
   const policy: SyncPolicy = {
     ...deps.policy,
     mode: options.data.mode ?? deps.policy.mode,
-    target: target
-      ? { mobilePhone: target, officePhone: target, alternateEmail: target }
-      : deps.policy.target,
+    target: target ? sameTargetForAll(target) : deps.policy.target,
   };
   const dryRun = options.data.dryRun === true;
   const result = await syncUser(deps.directory, user, validated.value.contact, {

@@ -1,11 +1,5 @@
+import type { ContactField, WriteTarget } from "../contact/contactFields.js";
 import type { RuleIssue } from "../core/result.js";
-
-/** The contact fields SSPR prepopulation manages. */
-export const contactFields = ["mobilePhone", "officePhone", "alternateEmail"] as const;
-export type ContactField = (typeof contactFields)[number];
-
-/** Where a field is written: the user's profile (visible in the directory) or their authentication methods. */
-export type WriteTarget = "profile" | "methods";
 
 /** What happened (or, in a dry run, would happen) to one field. */
 export const fieldActions = ["set", "reformatted", "replaced", "unchanged", "skipped", "failed"] as const;

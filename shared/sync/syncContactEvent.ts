@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { type ContactRuleOptions, validateContactEvent } from "../contact/contactEvent.js";
 import { maskContact } from "../contact/mask.js";
+import { isRecord } from "../core/isRecord.js";
 import type { RuleIssue } from "../core/result.js";
 import type { Directory, UserContactState, UserRef } from "../directory/directory.js";
 import type { EventQueue } from "./eventQueue.js";
@@ -277,10 +278,6 @@ export function toUserRef(user: {
     ...(user.userPrincipalName ? { userPrincipalName: user.userPrincipalName } : {}),
     ...(user.employeeId ? { employeeId: user.employeeId } : {}),
   };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function describe(err: unknown): string {

@@ -1,7 +1,14 @@
 import type { CountryCode } from "libphonenumber-js";
+import {
+  type ContactField,
+  type ContactMode,
+  contactFields,
+  type TargetPolicy,
+  type WriteTarget,
+} from "../contact/contactFields.js";
 import { normalizePhone } from "../contact/phoneRule.js";
 import type { AuthMethods, PhoneType, ProfilePatch, UserContactState } from "../directory/directory.js";
-import type { ContactField, FieldAction, WriteTarget } from "./outcome.js";
+import type { FieldAction } from "./outcome.js";
 
 /** The normalized contact an event asks for; absent fields are left as they are. */
 export interface DesiredContact {
@@ -10,12 +17,10 @@ export interface DesiredContact {
   alternateEmail?: string;
 }
 
-export type TargetPolicy = WriteTarget | "both";
-
 /** How to write: where each field goes, whether existing values may be replaced, and what to do for synced users. */
 export interface SyncPolicy {
   target: Record<ContactField, TargetPolicy>;
-  mode: "fillEmpty" | "overwrite";
+  mode: ContactMode;
   syncedMobile: "skip" | "override";
 }
 
@@ -82,7 +87,7 @@ export function planSync(input: PlanInput): SyncPlan {
   const methodOps: MethodOp[] = [];
   const synced = user.onPremisesSyncEnabled === true;
 
-  for (const field of ["mobilePhone", "officePhone", "alternateEmail"] as const) {
+  for (const field of contactFields) {
     const desired = contact[field];
     if (desired === undefined) continue;
     for (const target of targetsOf(policy.target[field])) {

@@ -1,4 +1,4 @@
-import { GraphRequestError } from "../graph/graphRequestError.js";
+import { DirectoryError } from "../directory/directoryError.js";
 import type { FieldAction } from "./outcome.js";
 
 /** What a failed write means for the fields it carried. */
@@ -11,7 +11,7 @@ export type WriteFailure =
  * that will repeat (synced user, privileged target, bad request, deleted user) becomes the field's outcome.
  */
 export function writeFailureOf(err: unknown): WriteFailure {
-  if (!(err instanceof GraphRequestError)) return { retry: true };
+  if (!(err instanceof DirectoryError)) return { retry: true };
   const requestId = err.requestId ? { requestId: err.requestId } : {};
   switch (err.kind) {
     case "onPremisesMastered":

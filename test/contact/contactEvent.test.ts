@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { loadSettings } from "../../shared/app/config.js";
+import { contactRuleOptionsFrom } from "../../shared/app/ruleOptions.js";
 import {
   type ContactRuleOptions,
-  contactRuleOptionsFrom,
   isSecurityQuestionField,
   type ValidContactEvent,
   validateContactEvent,

@@ -4,7 +4,6 @@ import { hrEvents } from "../../functions/hrEvents.js";
 import { loadFunctions } from "../../local/loadFunctions.js";
 import { type LocalHost, startLocalHost } from "../../local/localHost.js";
 import { appServices } from "../../shared/app/appServices.js";
-import { settings } from "../../shared/app/config.js";
 import { pipelineTenant, users } from "../support/tenantSeeds.js";
 import { startTestEnvironment, type TestEnvironment } from "../support/testEnvironment.js";
 import {
@@ -218,9 +217,7 @@ describe("POST /api/hr/events", () => {
   it("answers 503 with Retry-After when the queue fails, and queues the event on redelivery", async () => {
     const body = JSON.stringify(anEvent());
     const headers = standardWebhookHeaders(body);
-    const send = vi
-      .spyOn(appServices().onboardingQueue, "send")
-      .mockRejectedValueOnce(new Error("queue down"));
+    const send = vi.spyOn(appServices().queue, "send").mockRejectedValueOnce(new Error("queue down"));
     const logs: string[] = [];
     const failed = await post(body, headers, logs);
     expect(failed.status).toBe(503);
@@ -254,7 +251,7 @@ describe("hr/events through the local host", () => {
     await takeQueued();
     host = await startLocalHost({
       registrations: await loadFunctions(),
-      settings: settings(),
+      settings: appServices().settings,
       port: 0,
       maxPollingIntervalMs: 200,
       log: () => {},

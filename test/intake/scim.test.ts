@@ -328,9 +328,7 @@ describe("POST /api/hr/scim", () => {
 
   it("answers 503 with Retry-After as a SCIM error when the queue fails, and queues on the retry", async () => {
     const body = freshSample();
-    const send = vi
-      .spyOn(appServices().onboardingQueue, "send")
-      .mockRejectedValueOnce(new Error("queue down"));
+    const send = vi.spyOn(appServices().queue, "send").mockRejectedValueOnce(new Error("queue down"));
     const failed = await post(body);
     expect(failed.status).toBe(503);
     expect(failed.headers).toMatchObject({ "Retry-After": "5" });

@@ -6,7 +6,7 @@ import { type LocalHost, startLocalHost } from "../../local/localHost.js";
 import { appServices } from "../../shared/app/appServices.js";
 import type { Registration } from "../../shared/app/functionRegistry.js";
 import { queueClient } from "../../shared/app/storageClients.js";
-import { StorageEventQueue } from "../../shared/sync/eventQueue.js";
+import { StorageEventQueue } from "../../shared/storage/storageEventQueue.js";
 import type { Outcome } from "../../shared/sync/outcome.js";
 import { anEvent, pipelineTenant, users } from "../support/tenantSeeds.js";
 import { startTestEnvironment, type TestEnvironment } from "../support/testEnvironment.js";
@@ -115,9 +115,9 @@ describe("the outcome retention timer", () => {
       { userPrincipalName: "later@contoso.example" },
       { mobilePhone: "(425) 555-0149" },
     );
-    await appServices().syncDeps.queue.send(deferred, { delaySeconds: 3600 });
+    await appServices().queue.send(deferred, { delaySeconds: 3600 });
     const { syncContactEvent } = await import("../../shared/sync/syncContactEvent.js");
-    await syncContactEvent(deferred, { dequeueCount: 1, maxDequeueCount: 5 }, appServices().syncDeps);
+    await syncContactEvent(deferred, { dequeueCount: 1, maxDequeueCount: 5 }, appServices());
     const removed = await outcomes.deleteOlderThan(new Date(Date.now() + 86_400_000));
     expect(removed).toBeGreaterThan(0);
     expect((await outcomes.get(String(deferred.eventId)))?.status).toBe("deferred");

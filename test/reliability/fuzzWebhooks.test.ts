@@ -5,8 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hrBambooHr } from "../../functions/hrBambooHr.js";
 import { hrEvents } from "../../functions/hrEvents.js";
 import { hrScim } from "../../functions/hrScim.js";
-import { appServices } from "../../shared/app/appServices.js";
+import { appServices, buildServices, useAppServices } from "../../shared/app/appServices.js";
 import { validateContactEvent } from "../../shared/contact/contactEvent.js";
+import type { WebhookReceipts } from "../../shared/intake/webhookReceipts.js";
+import type { EventQueue } from "../../shared/sync/eventQueue.js";
 import { startTestEnvironment, type TestEnvironment } from "../support/testEnvironment.js";
 import {
   bambooHrHeaders,
@@ -26,15 +28,14 @@ const figures: Record<string, unknown> = {};
 
 beforeAll(async () => {
   env = await startTestEnvironment({ env: { ...webhookEnv, ORGANIZATION_DOMAINS: "contoso.example" } });
-  const services = appServices();
   // The queue and the receipts in memory: what is fuzzed is the endpoints, and every enqueue is seen here.
-  services.onboardingQueue = {
+  const queue: EventQueue = {
     send: async (message) => {
       queued.push(message);
     },
   };
   const receipts = new Map<string, "pending" | "enqueued">();
-  services.webhookReceipts = {
+  const webhookReceipts: WebhookReceipts = {
     claim: async (eventId) => {
       if (receipts.get(eventId) === "enqueued") return "duplicate";
       receipts.set(eventId, "pending");
@@ -44,6 +45,7 @@ beforeAll(async () => {
       receipts.set(eventId, "enqueued");
     },
   };
+  useAppServices(buildServices(appServices().settings, { queue, webhookReceipts }));
 });
 afterAll(async () => env?.close());
 

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadFunctions } from "../../local/loadFunctions.js";
 import { type LocalHost, startLocalHost } from "../../local/localHost.js";
-import { appServices } from "../../shared/app/appServices.js";
+import { appServices, buildServices, useAppServices } from "../../shared/app/appServices.js";
 import { queueClient, tableClient } from "../../shared/app/storageClients.js";
-import { webhookReceiptsTable } from "../../shared/intake/webhookReceipts.js";
-import { StorageEventQueue } from "../../shared/sync/eventQueue.js";
+import { StorageEventQueue } from "../../shared/storage/storageEventQueue.js";
+import { webhookReceiptsTable } from "../../shared/storage/tableWebhookReceipts.js";
 import { startTestEnvironment, type TestEnvironment } from "../support/testEnvironment.js";
 import { standardWebhookHeaders, webhookEnv } from "../support/webhookRequests.js";
 import { scanAll } from "./support/piiCatalog.js";
@@ -41,10 +41,10 @@ beforeAll(async () => {
       GRAPH_WRITE_BUDGET: "1000000",
     },
   });
-  const services = appServices();
   // A duplicate that finds its twin still running waits out the lease; 30 s instead of 5 min keeps the run short
   // and is still far above the slowest event here.
-  services.syncDeps.leaseMs = 30_000;
+  const services = buildServices(appServices().settings, { leaseMs: 30_000 });
+  useAppServices(services);
   const registrations = await loadFunctions();
   for (let i = 0; i < hostCount; i += 1) {
     hosts.push(

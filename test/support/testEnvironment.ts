@@ -4,8 +4,8 @@ import {
   startGraphEmulator,
 } from "../../local/graphEmulator/startGraphEmulator.js";
 import { type RunningAzurite, startAzurite } from "../../local/startAzurite.js";
-import { resetAppServices } from "../../shared/app/appServices.js";
-import { resetSettings, type Settings, settings } from "../../shared/app/config.js";
+import { appServices, useAppServices } from "../../shared/app/appServices.js";
+import type { Settings } from "../../shared/app/config.js";
 import { queueClient } from "../../shared/app/storageClients.js";
 
 /** Azurite + the emulated tenant, with the app's settings pointed at them. */
@@ -54,9 +54,8 @@ export async function startTestEnvironment(
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;
     }
-    resetSettings();
-    resetAppServices();
-    return settings();
+    useAppServices(undefined);
+    return appServices().settings;
   };
   configure();
   return {
@@ -68,7 +67,7 @@ export async function startTestEnvironment(
       return configure();
     },
     async peekQueue(name) {
-      const client = queueClient(settings(), name);
+      const client = queueClient(appServices().settings, name);
       if (!(await client.exists())) return [];
       const peeked = await client.peekMessages({ numberOfMessages: 32 });
       return peeked.peekedMessageItems.map((m) =>

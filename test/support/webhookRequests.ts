@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from "node:crypto";
 import { HttpRequest, InvocationContext } from "@azure/functions";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, beforeEach } from "vitest";
-import { settings } from "../../shared/app/config.js";
+import { appServices } from "../../shared/app/appServices.js";
 import { queueClient } from "../../shared/app/storageClients.js";
 import { startTestEnvironment, type TestEnvironment } from "./testEnvironment.js";
 
@@ -89,7 +89,7 @@ export function aContext(lines: string[] = []): InvocationContext {
 
 /** Every message on the onboarding queue, decoded; each read empties the queue for the next test. */
 export async function takeQueued(): Promise<Record<string, unknown>[]> {
-  const queue = queueClient(settings(), settings().ONBOARDING_QUEUE);
+  const queue = queueClient(appServices().settings, appServices().settings.ONBOARDING_QUEUE);
   if (!(await queue.exists())) return [];
   const messages: Record<string, unknown>[] = [];
   for (;;) {

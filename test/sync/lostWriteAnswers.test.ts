@@ -109,7 +109,8 @@ describe("confirming an earlier attempt's writes", () => {
 
 describe("two deliveries of one event", () => {
   it("stops the one whose lease ran out before it writes anything, and puts a copy back on the queue", async () => {
-    const { syncDeps, settings } = appServices();
+    const syncDeps = appServices();
+    const { settings } = syncDeps;
     const event = anEvent(users.newHire, { mobilePhone: "(425) 555-0147" });
     const start = Date.parse("2026-11-24T10:00:00Z");
     // While the first delivery reads the user, its lease runs out and a second delivery takes the event.

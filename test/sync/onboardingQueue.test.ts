@@ -135,7 +135,7 @@ describe("the onboarding queue function", () => {
     const message = anEvent({ employeeId: "E-NOT-YET" }, { mobilePhone: "(425) 555-0147" });
     const start = Date.parse("2026-11-24T10:00:00Z");
     const at = (hours: number) => ({
-      ...appServices().syncDeps,
+      ...appServices(),
       now: () => new Date(start + hours * 3_600_000),
     });
     const delivery = { dequeueCount: 1, maxDequeueCount: 5 };

@@ -1,0 +1,65 @@
+import { SsprError } from "../core/errors.js";
+
+/** What went wrong with a directory call, in the terms the pipeline acts on (the Graph adapter maps HTTP to these). */
+export const DirectoryErrorKind = {
+  /** 404: the user or method does not exist. */
+  notFound: "notFound",
+  /** 400 for AD-mastered properties of a synced user: skip with guidance, never retry. */
+  onPremisesMastered: "onPremisesMastered",
+  /** 403 Authorization_RequestDenied, e.g. a privileged (admin) target. */
+  forbidden: "forbidden",
+  /** 429 that survived the retries; `retryAfterMs` says when to come back. */
+  throttled: "throttled",
+  /** 5xx, network failure or timeout: retry later. */
+  transient: "transient",
+  /** Any other 4xx: the request itself is wrong. */
+  invalidRequest: "invalidRequest",
+  /** 401: the token is missing, expired or for the wrong audience. */
+  unauthorized: "unauthorized",
+  /** An employeeId matched more than one user, so the event cannot be applied safely. */
+  ambiguous: "ambiguous",
+} as const;
+export type DirectoryErrorKind = (typeof DirectoryErrorKind)[keyof typeof DirectoryErrorKind];
+
+export interface DirectoryErrorDetails {
+  kind: DirectoryErrorKind;
+  /** HTTP status; 0 when no response arrived (network, timeout) or for a client-side condition. */
+  statusCode: number;
+  /** The service's own error code (Graph's `error.code`), for people and support tickets. */
+  graphCode?: string | undefined;
+  /** The service's request id, so Microsoft support can find the call. */
+  requestId?: string | undefined;
+  retryAfterMs?: number | undefined;
+  cause?: unknown;
+}
+
+/**
+ * A failed directory call with its kind. The pipeline, the HTTP edge and the CLI act on `kind` only; the message
+ * is safe to log (the adapter masks contact values in it).
+ */
+export class DirectoryError extends SsprError {
+  readonly kind: DirectoryErrorKind;
+  readonly statusCode: number;
+  readonly graphCode: string | undefined;
+  readonly requestId: string | undefined;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(message: string, details: DirectoryErrorDetails) {
+    super(message, { cause: details.cause });
+    this.kind = details.kind;
+    this.statusCode = details.statusCode;
+    this.graphCode = details.graphCode;
+    this.requestId = details.requestId;
+    this.retryAfterMs = details.retryAfterMs;
+  }
+
+  /** True for kinds worth retrying later (throttled, transient). */
+  get retryable(): boolean {
+    return this.kind === DirectoryErrorKind.throttled || this.kind === DirectoryErrorKind.transient;
+  }
+}
+
+/** The kind of a directory failure, or undefined for anything that isn't one (a bug, a storage error). */
+export function directoryErrorKindOf(err: unknown): DirectoryErrorKind | undefined {
+  return err instanceof DirectoryError ? err.kind : undefined;
+}

@@ -1,0 +1,75 @@
+import { RestError, type TableClient } from "@azure/data-tables";
+import type { WebhookReceipts } from "../intake/webhookReceipts.js";
+
+/** The table holding one receipt per webhook event id (a constant, like the queue pipeline's own tables). */
+export const webhookReceiptsTable = "WebhookReceipts";
+
+interface ReceiptEntity {
+  partitionKey: string;
+  rowKey: string;
+  state: "pending" | "enqueued";
+  receivedAt: string;
+  enqueuedAt?: string;
+}
+
+const receiptRow = "receipt";
+
+/** Receipts in Azure Table storage: one row per event id; creating an existing row (409) means "seen before". */
+export class TableWebhookReceipts implements WebhookReceipts {
+  #ready: Promise<void> | undefined;
+
+  constructor(
+    private readonly table: TableClient,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async claim(eventId: string): Promise<"new" | "duplicate"> {
+    await this.ensureTable();
+    const partitionKey = toPartitionKey(eventId);
+    try {
+      await this.table.createEntity<ReceiptEntity>({
+        partitionKey,
+        rowKey: receiptRow,
+        state: "pending",
+        receivedAt: this.now().toISOString(),
+      });
+      return "new";
+    } catch (err) {
+      if (!isStatus(err, 409)) throw err;
+    }
+    // Seen before. Only an enqueued receipt makes this a duplicate: a pending one is a delivery whose enqueue
+    // failed or is still running, and queueing it again is safe because the pipeline is idempotent by eventId.
+    const existing = await this.table.getEntity<ReceiptEntity>(partitionKey, receiptRow);
+    return existing.state === "enqueued" ? "duplicate" : "new";
+  }
+
+  async markEnqueued(eventId: string): Promise<void> {
+    await this.table.upsertEntity(
+      {
+        partitionKey: toPartitionKey(eventId),
+        rowKey: receiptRow,
+        state: "enqueued",
+        enqueuedAt: this.now().toISOString(),
+      },
+      "Merge",
+    );
+  }
+
+  /** Creates the table on first use (409: it already exists). */
+  private ensureTable(): Promise<void> {
+    this.#ready ??= this.table.createTable().catch((err: unknown) => {
+      this.#ready = undefined;
+      if (!isStatus(err, 409)) throw err;
+    });
+    return this.#ready;
+  }
+}
+
+/** Table keys may not hold `/ \ # ?` or control characters: base64url keeps any event id safe and distinct. */
+function toPartitionKey(eventId: string): string {
+  return `r_${Buffer.from(eventId, "utf8").toString("base64url")}`;
+}
+
+function isStatus(err: unknown, ...codes: number[]): boolean {
+  return err instanceof RestError && err.statusCode !== undefined && codes.includes(err.statusCode);
+}

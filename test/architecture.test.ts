@@ -1,0 +1,145 @@
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+
+/**
+ * The allowed arrows between the product's folders (ARCHITECTURE.md): each may import itself and the folders
+ * listed. contact/ and directory/ are the centre; adapters (graph/, storage/) implement ports and never import
+ * each other; only app/ wires everything; functions/ and cli/ sit on top and reach adapters through app/.
+ */
+const allowed: Record<string, readonly string[]> = {
+  "shared/core": [],
+  "shared/contact": ["shared/core"],
+  "shared/directory": ["shared/core", "shared/contact"],
+  "shared/sync": ["shared/core", "shared/contact", "shared/directory"],
+  "shared/intake": ["shared/core", "shared/contact", "shared/directory", "shared/sync"],
+  "shared/readiness": ["shared/core", "shared/contact", "shared/directory", "shared/sync"],
+  "shared/backfill": ["shared/core", "shared/contact", "shared/directory", "shared/sync", "shared/intake"],
+  "shared/graph": ["shared/core", "shared/contact", "shared/directory"],
+  "shared/storage": ["shared/core", "shared/contact", "shared/directory", "shared/sync", "shared/intake"],
+  "shared/http": ["shared/core", "shared/contact", "shared/directory", "shared/sync", "shared/intake"],
+  "shared/app": [
+    "shared/core",
+    "shared/contact",
+    "shared/directory",
+    "shared/sync",
+    "shared/intake",
+    "shared/graph",
+    "shared/storage",
+    "shared/backfill",
+    "shared/readiness",
+    "shared/http",
+  ],
+  functions: [
+    "shared/core",
+    "shared/contact",
+    "shared/directory",
+    "shared/sync",
+    "shared/intake",
+    "shared/readiness",
+    "shared/http",
+    "shared/app",
+  ],
+  cli: [
+    "shared/core",
+    "shared/contact",
+    "shared/directory",
+    "shared/sync",
+    "shared/intake",
+    "shared/backfill",
+    "shared/readiness",
+    "shared/app",
+  ],
+};
+
+/** The pure folders: no I/O, no Azure or Graph SDK (zod and libphonenumber are rules, not I/O). */
+const pureFolders = ["shared/core", "shared/contact", "shared/directory", "shared/sync"];
+const ioPackages = /^(@azure\/|@microsoft\/|node:(fs|net|http|https|child_process))/;
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(path.join(root, dir)).flatMap((entry) => {
+    const relative = path.posix.join(dir, entry);
+    if (statSync(path.join(root, relative)).isDirectory()) return sourceFiles(relative);
+    return entry.endsWith(".ts") ? [relative] : [];
+  });
+}
+
+/** Every module specifier a file imports or re-exports (static and dynamic), comments stripped first. */
+function importsOf(file: string): string[] {
+  const text = readFileSync(path.join(root, file), "utf8")
+    .replace(/\/\*[\s\S]*?\*\//g, "")
+    .replace(/^\s*\/\/.*$/gm, "");
+  const pattern = /(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)["']([^"']+)["']/gm;
+  return [...text.matchAll(pattern)].map((match) => match[1] ?? "");
+}
+
+/** The folder a project file belongs to for the rules above (`shared/sync`, `functions`, …). */
+function folderOf(file: string): string {
+  const parts = file.split("/");
+  return parts[0] === "shared" ? `shared/${parts[1]}` : (parts[0] ?? "");
+}
+
+const checked = Object.keys(allowed);
+const files = ["shared", "functions", "cli"].flatMap(sourceFiles);
+const edges = files.flatMap((file) =>
+  importsOf(file)
+    .filter((specifier) => specifier.startsWith("."))
+    .map((specifier) => ({
+      from: file,
+      to: path.posix.normalize(path.posix.join(path.posix.dirname(file), specifier)),
+      specifier,
+    })),
+);
+
+describe("architecture", () => {
+  it("puts every shared file in a known folder, none at the top of shared/", () => {
+    const unknown = files.filter((file) => !checked.includes(folderOf(file)));
+    expect(unknown).toEqual([]);
+  });
+
+  it.each(checked)("%s imports only the folders it may", (folder) => {
+    const wrong = edges
+      .filter((edge) => folderOf(edge.from) === folder)
+      .filter((edge) => folderOf(edge.to) !== folder && !allowed[folder]?.includes(folderOf(edge.to)))
+      .map((edge) => `${edge.from} → ${edge.specifier}`);
+    expect(wrong).toEqual([]);
+  });
+
+  it.each(pureFolders)("%s is pure: no Azure or Graph SDK, no file or network I/O", (folder) => {
+    const impure = files
+      .filter((file) => folderOf(file) === folder)
+      .flatMap((file) =>
+        importsOf(file)
+          .filter((specifier) => ioPackages.test(specifier))
+          .map((s) => `${file} → ${s}`),
+      );
+    expect(impure).toEqual([]);
+  });
+
+  it("reads process.env only in the composition root, the Functions registration switch and the bin", () => {
+    const readers = files.filter((file) =>
+      /process\.env\b/.test(readFileSync(path.join(root, file), "utf8")),
+    );
+    expect(readers.sort()).toEqual([
+      // The bin hands its environment to loadSettings; nothing below it reads env.
+      "cli/sspr-prepop.ts",
+      "shared/app/config.ts",
+      "shared/app/functionRegistry.ts",
+    ]);
+  });
+
+  it("defines isRecord once", () => {
+    const definitions = files.filter((file) =>
+      /function isRecord\b/.test(readFileSync(path.join(root, file), "utf8")),
+    );
+    expect(definitions).toEqual(["shared/core/isRecord.ts"]);
+  });
+
+  it("catches a forbidden arrow (the checker itself is live)", () => {
+    const planted = { from: "shared/contact/x.ts", to: "shared/app/config.ts" };
+    expect(allowed[folderOf(planted.from)]?.includes(folderOf(planted.to))).toBe(false);
+  });
+});
