@@ -2,8 +2,9 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/fu
 import { appServices } from "../shared/app/appServices.js";
 import { register } from "../shared/app/functionRegistry.js";
 import { toCountryCode } from "../shared/contact/countryCode.js";
-import { type AuthMethods, userRefFromKey } from "../shared/directory/directory.js";
+import type { AuthMethods } from "../shared/directory/directory.js";
 import { DirectoryError } from "../shared/directory/directoryError.js";
+import { userRefFromKey } from "../shared/directory/userRef.js";
 import { authorizeCaller, readerRoles } from "../shared/http/callerAccess.js";
 import { dependencyProblem, problem } from "../shared/http/httpResponses.js";
 import { userReadiness } from "../shared/readiness/readiness.js";

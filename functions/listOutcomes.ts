@@ -1,7 +1,7 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import { appServices } from "../shared/app/appServices.js";
 import { register } from "../shared/app/functionRegistry.js";
-import { userRefFromKey } from "../shared/directory/directory.js";
+import { userRefFromKey } from "../shared/directory/userRef.js";
 import { authorizeCaller, readerRoles } from "../shared/http/callerAccess.js";
 import { dependencyProblem, problem } from "../shared/http/httpResponses.js";
 import type { UserKey } from "../shared/sync/outcomeLog.js";

@@ -1,26 +1,20 @@
 import { createHash } from "node:crypto";
 import type { ContactRuleOptions, ValidContactEvent } from "../contact/contactEvent.js";
 import { type SourceRecord, type ValidatedRecord, validateRecord } from "../contact/validateStream.js";
-import { isRecord } from "../core/isRecord.js";
-import type { RuleIssue } from "../core/result.js";
-import type {
-  AuthMethods,
-  AuthMethodWrite,
-  BulkDirectory,
-  ProfileUpdate,
-  UserContactState,
-  UserRef,
-} from "../directory/directory.js";
-import { DirectoryError, DirectoryErrorKind } from "../directory/directoryError.js";
+import type { AuthMethods, BulkDirectory, UserContactState } from "../directory/directory.js";
+import { directoryFailureOf } from "../directory/directoryFailure.js";
+import { toUserRef } from "../directory/userRef.js";
 import {
-  type FieldAction,
-  type Outcome,
-  type OutcomeStatus,
-  outcomeStatuses,
-  writingActions,
-} from "../sync/outcome.js";
+  buildOutcome,
+  claimedUserOf,
+  foldRefusal,
+  rejectionSummaryOf,
+  statusOf,
+  summaryOf,
+  toFieldOutcome,
+} from "../sync/buildOutcome.js";
+import { type Outcome, type OutcomeStatus, outcomeStatuses } from "../sync/outcome.js";
 import type { OutcomeLog } from "../sync/outcomeLog.js";
-import { toFieldOutcome, toUserRef } from "../sync/syncContactEvent.js";
 import {
   type FieldPlan,
   needsMethods,
@@ -28,7 +22,6 @@ import {
   type SyncPlan,
   type SyncPolicy,
 } from "../sync/syncPlanner.js";
-import { statusOf } from "../sync/syncUser.js";
 import { writeFailureOf } from "../sync/writeFailure.js";
 
 /** The bulk directory operations a backfill needs; `GraphDirectory` sends each call as `$batch` requests of 20. */
@@ -198,7 +191,7 @@ interface Planned {
 type Slot = { kind: "planned"; planned: Planned } | { kind: "failed"; message: string; code: string };
 
 async function processChunk(chunk: Row[], options: BackfillOptions): Promise<BackfillRow[]> {
-  const now = (options.now?.() ?? new Date()).toISOString();
+  const now = options.now?.() ?? new Date();
   const valid = chunk.flatMap((record, index) =>
     record.result.ok ? [{ index, value: record.result.value }] : [],
   );
@@ -209,7 +202,7 @@ async function processChunk(chunk: Row[], options: BackfillOptions): Promise<Bac
       ? await options.directory.findUsers(valid.map((v) => toUserRef(v.value.event.user)))
       : [];
   const refused = found.find(
-    (state) => state instanceof DirectoryError && state.kind === DirectoryErrorKind.unauthorized,
+    (state) => state instanceof Error && directoryFailureOf(state).category === "credentials",
   );
   if (refused) throw refused;
 
@@ -242,7 +235,7 @@ async function processChunk(chunk: Row[], options: BackfillOptions): Promise<Bac
       slots.set(index, {
         kind: "failed",
         code: "methods_read_failed",
-        message: `could not read the user's authentication methods (${kindOf(userMethods)}); run the backfill again for this row`,
+        message: `could not read the user's authentication methods (${directoryFailureOf(userMethods).code}); run the backfill again for this row`,
       });
       continue;
     }
@@ -323,91 +316,88 @@ function refuse(
   err: Error,
 ) {
   const failure = writeFailureOf(err);
-  const outcome: { action: FieldAction; reason: string; code: string } = failure.retry
+  const result: Pick<FieldPlan, "action" | "code" | "reason"> = failure.retry
     ? {
         action: "failed",
-        reason: `Graph did not accept the write after retries (${kindOf(err)}); run the backfill again for this row`,
-        code: kindOf(err) === DirectoryErrorKind.throttled ? "throttled" : "transient_failure",
+        code: failure.failure.code,
+        reason: `Graph did not accept the write after retries (${failure.failure.kind}); run the backfill again for this row`,
       }
-    : { action: failure.action, reason: failure.reason, code: writeFailureCode(err) };
+    : failure;
   if (!failure.retry && failure.requestId) planned.requestIds.push(failure.requestId);
-  for (const plan of planned.fields) {
-    if (plan.target !== target || !writingActions.has(plan.action)) continue;
-    if (field !== undefined && plan.field !== field) continue;
-    plan.action = outcome.action;
-    plan.reason = outcome.reason;
-    plan.after = plan.before;
-    planned.reasons.push(`${plan.field}:${outcome.code}`);
+  for (const plan of foldRefusal(planned.fields, { target, field }, result)) {
+    planned.reasons.push(`${plan.field}:${result.code}`);
   }
 }
 
-function toRow(record: Row, slot: Slot | undefined, options: BackfillOptions, now: string): BackfillRow {
-  const base = (status: OutcomeStatus, message: string): Outcome => ({
+function toRow(record: Row, slot: Slot | undefined, options: BackfillOptions, now: Date): BackfillRow {
+  const base = {
     eventId: backfillEventId(record, options.sourceName),
-    status,
     source: "backfill",
-    fields: [],
-    errors: [],
-    warnings: record.result.warnings,
-    message,
-    attempts: 1,
-    firstSeenAt: now,
-    updatedAt: now,
-    requestIds: [],
     actor: "backfill",
-    ...(options.dryRun ? { dryRun: true } : {}),
-  });
+    now,
+    warnings: record.result.warnings,
+    dryRun: options.dryRun === true,
+  };
   const result = record.result;
   if (!result.ok) {
-    const outcome = {
-      ...base("rejected", `rejected: ${describeIssues(result.issues)}`),
-      ...namedUser(record.input),
-    };
-    outcome.errors = result.issues;
     return {
       line: record.line,
-      outcome,
+      outcome: buildOutcome({
+        ...base,
+        status: "rejected",
+        user: claimedUserOf(record.input),
+        errors: result.issues,
+        message: rejectionSummaryOf(result.issues),
+      }),
       reasons: result.issues.map((i) => `${i.field}:${i.code}`),
       writes: 0,
     };
   }
   const event = result.value.event;
   const ref = toUserRef(event.user);
-  const identity = {
-    occurredAt: event.occurredAt,
-    ...(ref.id ? { userId: ref.id } : {}),
-    ...(ref.userPrincipalName ? { userPrincipalName: ref.userPrincipalName } : {}),
-    ...(ref.employeeId ? { employeeId: ref.employeeId } : {}),
-  };
+  const named = { userId: ref.id, userPrincipalName: ref.userPrincipalName, employeeId: ref.employeeId };
   if (slot === undefined || slot.kind === "failed") {
     const failed = slot ?? { code: "internal_error", message: "no result for this row" };
     return {
       line: record.line,
-      outcome: { ...base("failed", failed.message), ...identity },
+      outcome: buildOutcome({
+        ...base,
+        status: "failed",
+        occurredAt: event.occurredAt,
+        user: named,
+        message: failed.message,
+      }),
       reasons: [failed.code],
       writes: 0,
     };
   }
   const { planned } = slot;
   const status = statusOf(planned.fields);
-  const outcome: Outcome = {
-    ...base(status, summaryOf(status, planned.fields, options.dryRun === true)),
-    ...identity,
-    userId: planned.user.id,
-    userPrincipalName: planned.user.userPrincipalName,
-    ...(planned.user.employeeId ? { employeeId: planned.user.employeeId } : {}),
+  const outcome = buildOutcome({
+    ...base,
+    status,
+    occurredAt: event.occurredAt,
+    user: {
+      userId: planned.user.id,
+      userPrincipalName: planned.user.userPrincipalName,
+      employeeId: planned.user.employeeId ?? ref.employeeId,
+    },
     fields: planned.fields.map(toFieldOutcome),
+    message: summaryOf(status, planned.fields, options.dryRun === true),
     requestIds: planned.requestIds,
-  };
+  });
+  // The CSV names why a field was not written: the planner's own skips (its codes), then refused writes.
   const reasons = [
-    ...planned.fields.flatMap((field) => {
-      const code = plannerReasonCode(field);
-      return code ? [`${field.field}:${code}`] : [];
-    }),
+    ...planned.fields.flatMap((field) =>
+      field.action === "skipped" && skipCodes.has(field.code) ? [`${field.field}:${field.code}`] : [],
+    ),
     ...planned.reasons,
   ];
   return { line: record.line, outcome, reasons, writes: planned.writes };
 }
+
+/** The planner's decisions that leave a field as it is for a reason the admin may act on. */
+const skipCodes: ReadonlySet<FieldPlan["code"]> = new Set(["kept_existing", "synced_from_ad"]);
 
 /**
  * The outcome's event id: `backfill-` + the row's own eventId (CSV rows without one get a stable hash of their
@@ -422,74 +412,22 @@ export function backfillEventId(
   return `backfill-line-${digest}`;
 }
 
-/** The user identifiers an invalid row still carries, when they are plausible text (as the queue records them). */
-function namedUser(input: unknown): Partial<Outcome> {
-  const user = isRecord(input) && isRecord(input.user) ? input.user : {};
-  const text = (value: unknown) =>
-    typeof value === "string" && value.trim().length > 0 && value.length <= 256 ? value.trim() : undefined;
-  const id = text(user.id);
-  const userPrincipalName = text(user.userPrincipalName);
-  const employeeId = text(user.employeeId);
-  return {
-    ...(id ? { userId: id } : {}),
-    ...(userPrincipalName ? { userPrincipalName } : {}),
-    ...(employeeId ? { employeeId } : {}),
-  };
-}
-
-/** A code for the planner's own non-writing decisions (the reasons are prose meant for people). */
-function plannerReasonCode(field: FieldPlan): string | undefined {
-  if (field.action !== "skipped") return undefined;
-  if (field.reason.includes("synchronized from on-premises AD")) return "synced_from_ad";
-  if (field.reason.includes("pass mode overwrite")) return "kept_existing";
-  return undefined;
-}
-
-function writeFailureCode(err: Error): string {
-  if (!(err instanceof DirectoryError)) return "write_failed";
-  switch (err.kind) {
-    case DirectoryErrorKind.onPremisesMastered:
-      return "on_premises_mastered";
-    case DirectoryErrorKind.forbidden:
-      return "forbidden_privileged_user";
-    case DirectoryErrorKind.notFound:
-      return "not_found";
-    default:
-      return `graph_${err.graphCode ?? err.kind}`;
-  }
-}
-
 function lookupFailure(err: Error): Slot {
-  const kind = kindOf(err);
-  if (kind === DirectoryErrorKind.ambiguous) {
+  const failure = directoryFailureOf(err);
+  if (failure.category === "ambiguous")
+    return { kind: "failed", code: failure.code, message: failure.reason };
+  if (failure.category === "retryLater") {
     return {
       kind: "failed",
-      code: "user_ambiguous",
-      message: "the employeeId matches more than one user; name the user by userPrincipalName or object id",
+      code: failure.code,
+      message: `could not read the user after retries (${failure.kind}); run the backfill again for this row`,
     };
   }
-  if (kind === DirectoryErrorKind.throttled || kind === DirectoryErrorKind.transient) {
-    return {
-      kind: "failed",
-      code: kind === DirectoryErrorKind.throttled ? "throttled" : "transient_failure",
-      message: `could not read the user after retries (${kind}); run the backfill again for this row`,
-    };
-  }
-  return { kind: "failed", code: `lookup_${kind}`, message: `could not read the user: ${err.message}` };
-}
-
-function kindOf(err: Error): string {
-  return err instanceof DirectoryError ? err.kind : err.name;
-}
-
-function describeIssues(issues: readonly RuleIssue[]): string {
-  return issues.map((issue) => `${issue.field} ${issue.code}`).join(", ");
-}
-
-function summaryOf(status: OutcomeStatus, fields: FieldPlan[], dryRun: boolean): string {
-  if (fields.length === 0) return "no contact fields in the row";
-  const list = fields.map((field) => `${field.field}/${field.target} ${field.action}`).join(", ");
-  return `${dryRun ? "dry run, would be " : ""}${status}: ${list}`;
+  return {
+    kind: "failed",
+    code: `lookup_${failure.kind}`,
+    message: `could not read the user: ${err.message}`,
+  };
 }
 
 function emptySummary(): BackfillSummary {

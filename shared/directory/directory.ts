@@ -90,13 +90,3 @@ export interface BulkDirectory extends Directory {
   /** Method writes for many users: undefined on success, or the error for that write. */
   writeAuthMethods(writes: readonly AuthMethodWrite[]): Promise<Array<undefined | Error>>;
 }
-
-const guidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Reads the `{user}` of a URL: an object id (GUID), a UPN (has `@`), or else an employeeId. */
-export function userRefFromKey(key: string): UserRef {
-  const trimmed = key.trim();
-  if (guidPattern.test(trimmed)) return { id: trimmed };
-  if (trimmed.includes("@")) return { userPrincipalName: trimmed };
-  return { employeeId: trimmed };
-}

@@ -1,5 +1,5 @@
 import type { Directory } from "../directory/directory.js";
-import { writingActions } from "./outcome.js";
+import { foldRefusal } from "./buildOutcome.js";
 import type { FieldPlan, MethodOp, SyncPlan } from "./syncPlanner.js";
 import { writeFailureOf } from "./writeFailure.js";
 
@@ -21,13 +21,7 @@ export async function applyPlan(directory: Directory, userId: string, plan: Sync
     const failure = writeFailureOf(err);
     if (failure.retry) throw err;
     if (failure.requestId) requestIds.push(failure.requestId);
-    for (const plan of fields) {
-      if (plan.target !== target || !writingActions.has(plan.action)) continue;
-      if (field !== undefined && plan.field !== field) continue;
-      plan.action = failure.action;
-      plan.reason = failure.reason;
-      plan.after = plan.before;
-    }
+    foldRefusal(fields, { target, field }, failure);
   };
 
   if (plan.patch) {

@@ -2,10 +2,11 @@ import { z } from "zod";
 import { type ContactRuleOptions, validateContactEvent } from "../contact/contactEvent.js";
 import { contactModes, sameTargetForAll, targetPolicies } from "../contact/contactFields.js";
 import type { RuleIssue } from "../core/result.js";
-import { type Directory, userRefFromKey } from "../directory/directory.js";
+import type { Directory } from "../directory/directory.js";
+import { userRefFromKey } from "../directory/userRef.js";
+import { buildOutcome, outcomeUserOf, toFieldOutcome } from "./buildOutcome.js";
 import { isFinalStatus, type Outcome } from "./outcome.js";
 import type { OutcomeLog } from "./outcomeLog.js";
-import { toFieldOutcome } from "./syncContactEvent.js";
 import type { SyncPolicy } from "./syncPlanner.js";
 import { syncUser } from "./syncUser.js";
 
@@ -105,25 +106,20 @@ export async function fixContact(
     dryRun,
     ...(country ? { country } : {}),
   });
-  const outcome: Outcome = {
+  const outcome = buildOutcome({
     eventId: event.eventId,
     status: result.status,
     source: "http",
+    actor: request.actor,
+    now,
     occurredAt: event.occurredAt,
-    userId: user.id,
-    userPrincipalName: user.userPrincipalName,
-    ...(user.employeeId ? { employeeId: user.employeeId } : {}),
+    user: outcomeUserOf(user),
     fields: result.fields.map(toFieldOutcome),
-    errors: [],
     warnings: validated.warnings,
     message: result.message,
-    attempts: 1,
-    firstSeenAt: now.toISOString(),
-    updatedAt: now.toISOString(),
     requestIds: result.requestIds,
-    actor: request.actor,
-    ...(dryRun ? { dryRun: true } : {}),
-  };
+    dryRun,
+  });
   if (!dryRun) {
     await deps.outcomes.record(outcome);
     // A fix made now outranks HR events from before it that are still queued.

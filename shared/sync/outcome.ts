@@ -1,9 +1,25 @@
 import type { ContactField, WriteTarget } from "../contact/contactFields.js";
 import type { RuleIssue } from "../core/result.js";
+import type { DirectoryFailureCode } from "../directory/directoryFailure.js";
 
 /** What happened (or, in a dry run, would happen) to one field. */
 export const fieldActions = ["set", "reformatted", "replaced", "unchanged", "skipped", "failed"] as const;
 export type FieldAction = (typeof fieldActions)[number];
+
+/**
+ * Machine codes for a field's result, next to the human `reason`: the planner's decisions, then why a write
+ * failed (the directory failure's code, e.g. `on_premises_mastered`, `throttled`).
+ */
+export const plannerCodes = [
+  "was_empty",
+  "already_present",
+  "same_number_reformatted",
+  "replaced_on_request",
+  "kept_existing",
+  "synced_from_ad",
+] as const;
+export type PlannerCode = (typeof plannerCodes)[number];
+export type FieldCode = PlannerCode | DirectoryFailureCode;
 
 /** Writes that change the directory. */
 export const writingActions: ReadonlySet<FieldAction> = new Set(["set", "reformatted", "replaced"]);
@@ -31,6 +47,8 @@ export interface FieldOutcome {
   field: ContactField;
   target: WriteTarget;
   action: FieldAction;
+  /** Stable machine code (see `plannerCodes`); absent only on records written before codes existed. */
+  code?: FieldCode;
   reason: string;
   before?: string;
   after?: string;

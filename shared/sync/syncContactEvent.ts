@@ -1,14 +1,28 @@
 import { createHash } from "node:crypto";
-import { type ContactRuleOptions, validateContactEvent } from "../contact/contactEvent.js";
-import { maskContact } from "../contact/mask.js";
+import {
+  type ContactRuleOptions,
+  type ValidContactEvent,
+  validateContactEvent,
+} from "../contact/contactEvent.js";
 import { isRecord } from "../core/isRecord.js";
-import type { RuleIssue } from "../core/result.js";
-import type { Directory, UserContactState, UserRef } from "../directory/directory.js";
+import type { Result } from "../core/result.js";
+import type { Directory } from "../directory/directory.js";
+import { toUserRef } from "../directory/userRef.js";
+import {
+  buildOutcome,
+  claimedUserOf,
+  outcomeUserOf,
+  plausibleText,
+  rejectionSummaryOf,
+  statusOf,
+  summaryOf,
+  toFieldOutcome,
+} from "./buildOutcome.js";
 import type { EventQueue } from "./eventQueue.js";
 import { type FieldOutcome, type Outcome, type OutcomeStatus, writingActions } from "./outcome.js";
-import { LeaseLostError, type OutcomeLog } from "./outcomeLog.js";
-import type { FieldPlan, SyncPlan, SyncPolicy } from "./syncPlanner.js";
-import { statusOf, summaryOf, syncUser } from "./syncUser.js";
+import { type Claim, LeaseLostError, type OutcomeLog } from "./outcomeLog.js";
+import type { SyncPlan, SyncPolicy } from "./syncPlanner.js";
+import { syncUser } from "./syncUser.js";
 
 /** Everything the pipeline talks to, passed in so tests and hosts choose real or in-memory parts. */
 export interface SyncDeps {
@@ -41,6 +55,24 @@ const defaultLeaseMs = 5 * 60_000;
 const firstDeferralSeconds = 60;
 const maxDeferralSeconds = 6 * 3600;
 
+/** One claimed delivery's lease: its token changes each time the pending writes are noted with it. */
+interface Lease {
+  token: string;
+  /** The writes this event's attempts have started (masked), newest plan per field. */
+  pending: FieldOutcome[];
+}
+
+/** What a claimed delivery works with. */
+interface Attempt {
+  message: unknown;
+  valid: ValidContactEvent;
+  warnings: Result<ValidContactEvent>["warnings"];
+  claim: Extract<Claim, { state: "claimed" }>;
+  outcome: Outcome;
+  lease: Lease;
+  now: Date;
+}
+
 /**
  * Processes one queue message end to end: validate → resolve user → read → plan → apply → record.
  * Safe under at-least-once delivery: a final outcome is written once, and a duplicate makes no Graph call.
@@ -53,98 +85,152 @@ export async function syncContactEvent(
 ): Promise<Outcome> {
   const now = deps.now?.() ?? new Date();
   const validated = validateContactEvent(message, deps.rules);
-  if (!validated.ok) {
-    const outcome = baseOutcome(eventIdOf(message), message, now, "rejected");
-    outcome.errors = validated.issues;
-    outcome.warnings = validated.warnings;
-    outcome.message = `rejected: ${validated.issues.map((issue) => `${issue.field} ${issue.code}`).join(", ")}`;
-    await deps.outcomes.record(outcome);
-    return logged(deps, (await deps.outcomes.get(outcome.eventId)) ?? outcome);
-  }
-  const { event, contact, country } = validated.value;
+  if (!validated.ok) return recordRejection(message, validated, now, deps);
+  const { event } = validated.value;
 
-  const leaseMs = deps.leaseMs ?? defaultLeaseMs;
-  const claim = await deps.outcomes.claim(event.eventId, leaseMs, now);
+  const claim = await deps.outcomes.claim(event.eventId, leaseMsOf(deps), now);
   if (claim.state === "duplicate") return claim.outcome;
   if (claim.state === "busy") {
     // Another delivery of this event is being processed; look again once its lease ends.
     const delaySeconds = Math.max(1, Math.ceil((claim.leaseUntil.getTime() - now.getTime()) / 1000));
     await deps.queue.send(message, { delaySeconds });
-    return {
-      ...baseOutcome(event.eventId, event, now, "deferred"),
-      message: "another delivery is in progress",
-    };
+    return deferredCopy(validated.value, now, "another delivery is in progress");
   }
-
   const previous = claim.previous;
-  if (
-    previous?.status === "deferred" &&
-    previous.nextAttemptAt &&
-    now.getTime() < Date.parse(previous.nextAttemptAt) - 5_000
-  ) {
+  if (previous?.status === "deferred" && isBefore(now, previous.nextAttemptAt)) {
     // An extra copy of a deferred event (its deferral was sent twice); the scheduled copy will do the work.
     await deps.outcomes.release(event.eventId, claim.token);
     return previous;
   }
-  const outcome = baseOutcome(event.eventId, event, now, "failed");
-  outcome.firstSeenAt = previous?.firstSeenAt ?? now.toISOString();
-  outcome.attempts = (previous?.attempts ?? 0) + 1;
-  outcome.warnings = validated.warnings;
-  // The lease's token changes each time the pending writes are noted with it.
-  let token = claim.token;
-  let started = claim.pending ?? [];
+  const attempt: Attempt = {
+    message,
+    valid: validated.value,
+    warnings: validated.warnings,
+    claim,
+    now,
+    lease: { token: claim.token, pending: claim.pending ?? [] },
+    outcome: buildOutcome({
+      eventId: event.eventId,
+      status: "failed",
+      source: event.source,
+      actor: event.source,
+      now,
+      occurredAt: event.occurredAt,
+      user: toOutcomeUser(event.user),
+      warnings: validated.warnings,
+      firstSeenAt: previous?.firstSeenAt ?? now.toISOString(),
+      attempts: (previous?.attempts ?? 0) + 1,
+    }),
+  };
   try {
-    const user = await deps.directory.findUser(toUserRef(event.user));
-    if (!user) return logged(deps, await defer(outcome, message, now, deps, token));
-    Object.assign(outcome, userFields(user));
-
-    const lastApplied = await deps.outcomes.lastAppliedAt(user.id);
-    if (lastApplied && Date.parse(event.occurredAt) < Date.parse(lastApplied)) {
-      outcome.status = "stale";
-      outcome.message = `older than the last event applied to this user (${lastApplied}); not applied`;
-      await deps.outcomes.record(outcome, token);
-      return logged(deps, outcome);
-    }
-
-    const result = await syncUser(deps.directory, user, contact, {
-      policy: deps.policy,
-      ...(country ? { country } : {}),
-      // A write whose answer is lost (504, timeout, crash) may have been applied, and is never resent blindly:
-      // the next attempt re-reads the user and re-plans. Noting the writes first lets it report them as done.
-      beforeWrites: async (plan) => {
-        started = withPending(started, plan);
-        token = await deps.outcomes.notePending(event.eventId, token, started);
-      },
-    });
-    outcome.fields = confirmEarlierWrites(result.fields.map(toFieldOutcome), claim.pending);
-    outcome.requestIds = result.requestIds;
-    outcome.status = statusOf(outcome.fields);
-    outcome.message = summaryOf(outcome.status, outcome.fields, false);
-    // Before the record: a crash in between then leaves an event that is processed again (writing nothing
-    // new), never a recorded event whose user misses the out-of-order guard.
-    await deps.outcomes.markApplied(user.id, event.occurredAt);
-    await deps.outcomes.record(outcome, token);
-    return logged(deps, outcome);
+    return logged(deps, await applyEvent(attempt, deps));
   } catch (err) {
-    if (err instanceof LeaseLostError) {
-      // This delivery ran past its lease and another one has the event now; stop without writing or recording.
-      // A copy comes back after a lease's time in case that delivery dies too (a finished event ignores it).
-      await deps.queue.send(message, { delaySeconds: Math.ceil(leaseMs / 1000) });
-      return logged(deps, {
-        ...baseOutcome(event.eventId, event, now, "deferred"),
-        message: "another delivery took over this event",
-      });
-    }
-    if (delivery.dequeueCount >= delivery.maxDequeueCount) {
-      outcome.status = "failed";
-      outcome.message = `gave up after ${delivery.dequeueCount} attempts: ${describe(err)}${describePending(started)}`;
-      await deps.outcomes.record(outcome, token).catch(() => undefined);
-      logged(deps, outcome);
-    } else {
-      await deps.outcomes.release(event.eventId, token).catch(() => undefined);
-    }
-    throw err;
+    return logged(deps, await endFailedAttempt(attempt, err, delivery, deps));
   }
+}
+
+/** Resolves the user, guards against out-of-order events, plans, writes and records the final outcome. */
+async function applyEvent(attempt: Attempt, deps: SyncDeps): Promise<Outcome> {
+  const { valid, outcome, lease } = attempt;
+  const user = await deps.directory.findUser(toUserRef(valid.event.user));
+  if (!user) return defer(attempt, deps);
+  Object.assign(outcome, outcomeUserOf(user));
+
+  const lastApplied = await deps.outcomes.lastAppliedAt(user.id);
+  if (lastApplied && Date.parse(valid.event.occurredAt) < Date.parse(lastApplied)) {
+    outcome.status = "stale";
+    outcome.message = `older than the last event applied to this user (${lastApplied}); not applied`;
+    await deps.outcomes.record(outcome, lease.token);
+    return outcome;
+  }
+
+  const result = await syncUser(deps.directory, user, valid.contact, {
+    policy: deps.policy,
+    ...(valid.country ? { country: valid.country } : {}),
+    // A write whose answer is lost (504, timeout, crash) may have been applied, and is never resent blindly:
+    // the next attempt re-reads the user and re-plans. Noting the writes first lets it report them as done.
+    beforeWrites: async (plan) => {
+      lease.pending = withPending(lease.pending, plan);
+      lease.token = await deps.outcomes.notePending(valid.event.eventId, lease.token, lease.pending);
+    },
+  });
+  outcome.fields = confirmEarlierWrites(result.fields.map(toFieldOutcome), attempt.claim.pending);
+  outcome.requestIds = result.requestIds;
+  outcome.status = statusOf(outcome.fields);
+  outcome.message = summaryOf(outcome.status, outcome.fields, false);
+  // Before the record: a crash in between then leaves an event that is processed again (writing nothing
+  // new), never a recorded event whose user misses the out-of-order guard.
+  await deps.outcomes.markApplied(user.id, valid.event.occurredAt);
+  await deps.outcomes.record(outcome, lease.token);
+  return outcome;
+}
+
+/**
+ * Ends an attempt that threw. A lost lease stops quietly (another delivery has the event); otherwise the last
+ * allowed attempt records `failed` and every attempt rethrows, so the host retries and finally poisons.
+ */
+async function endFailedAttempt(
+  attempt: Attempt,
+  err: unknown,
+  delivery: Delivery,
+  deps: SyncDeps,
+): Promise<Outcome> {
+  const { outcome, lease, valid } = attempt;
+  if (err instanceof LeaseLostError) {
+    // This delivery ran past its lease and another one has the event now; stop without writing or recording.
+    // A copy comes back after a lease's time in case that delivery dies too (a finished event ignores it).
+    await deps.queue.send(attempt.message, { delaySeconds: Math.ceil(leaseMsOf(deps) / 1000) });
+    return deferredCopy(valid, attempt.now, "another delivery took over this event");
+  }
+  if (delivery.dequeueCount >= delivery.maxDequeueCount) {
+    outcome.status = "failed";
+    outcome.message = `gave up after ${delivery.dequeueCount} attempts: ${describe(err)}${describePending(lease.pending)}`;
+    await deps.outcomes.record(outcome, lease.token).catch(() => undefined);
+    logged(deps, outcome);
+  } else {
+    await deps.outcomes.release(valid.event.eventId, lease.token).catch(() => undefined);
+  }
+  throw err;
+}
+
+/** Records an event the rules refused; its record is found under the user it names, if it names one plausibly. */
+async function recordRejection(
+  message: unknown,
+  validated: Extract<Result<ValidContactEvent>, { ok: false }>,
+  now: Date,
+  deps: SyncDeps,
+): Promise<Outcome> {
+  const record = isRecord(message) ? message : {};
+  const source = plausibleText(record.source) ?? "unknown";
+  const outcome = buildOutcome({
+    eventId: eventIdOf(message),
+    status: "rejected",
+    source,
+    actor: source,
+    now,
+    occurredAt: plausibleText(record.occurredAt),
+    user: claimedUserOf(message),
+    errors: validated.issues,
+    warnings: validated.warnings,
+    message: rejectionSummaryOf(validated.issues),
+  });
+  await deps.outcomes.record(outcome);
+  return logged(deps, (await deps.outcomes.get(outcome.eventId)) ?? outcome);
+}
+
+/** The (unrecorded) answer for a delivery that leaves the event to another one. */
+function deferredCopy(valid: ValidContactEvent, now: Date, message: string): Outcome {
+  const { event } = valid;
+  return buildOutcome({
+    eventId: event.eventId,
+    status: "deferred",
+    source: event.source,
+    actor: event.source,
+    now,
+    occurredAt: event.occurredAt,
+    user: toOutcomeUser(event.user),
+    message,
+  });
 }
 
 /** The writes noted so far plus the ones `plan` is about to make (masked); a field's latest plan wins. */
@@ -183,74 +269,28 @@ function describePending(pending: readonly FieldOutcome[]): string {
   return `; writes started before giving up, which may have been applied (read the user to check): ${list}`;
 }
 
-async function defer(
-  outcome: Outcome,
-  message: unknown,
-  now: Date,
-  deps: SyncDeps,
-  token: string,
-): Promise<Outcome> {
+/** New hires often reach the queue before provisioning creates them: wait 1 min, 2, 4, … up to 6 h. */
+async function defer(attempt: Attempt, deps: SyncDeps): Promise<Outcome> {
+  const { outcome, now, lease } = attempt;
   const waitedMs = now.getTime() - Date.parse(outcome.firstSeenAt);
   if (waitedMs >= deps.userWaitHours * 3_600_000) {
     outcome.status = "failed";
     outcome.message = `user not found in Entra ID after waiting ${deps.userWaitHours} h; check the user reference or provisioning`;
-    await deps.outcomes.record(outcome, token);
+    await deps.outcomes.record(outcome, lease.token);
     return outcome;
   }
-  // New hires often reach the queue before provisioning creates them: wait 1 min, 2, 4, … up to 6 h.
   const delaySeconds = Math.min(maxDeferralSeconds, firstDeferralSeconds * 2 ** (outcome.attempts - 1));
-  outcome.status = "deferred";
+  outcome.status = "deferred" satisfies OutcomeStatus;
   outcome.nextAttemptAt = new Date(now.getTime() + delaySeconds * 1000).toISOString();
   outcome.message = `user not found yet; trying again at ${outcome.nextAttemptAt}`;
-  await deps.queue.send(message, { delaySeconds });
-  await deps.outcomes.record(outcome, token);
+  await deps.queue.send(attempt.message, { delaySeconds });
+  await deps.outcomes.record(outcome, lease.token);
   return outcome;
 }
 
-/** Masks values at the boundary where plans become records. */
-export function toFieldOutcome(plan: FieldPlan): FieldOutcome {
-  return {
-    field: plan.field,
-    target: plan.target,
-    action: plan.action,
-    reason: plan.reason,
-    ...(plan.before ? { before: maskContact(plan.before) } : {}),
-    ...(plan.after ? { after: maskContact(plan.after) } : {}),
-  };
-}
-
-function userFields(user: UserContactState): Partial<Outcome> {
-  return {
-    userId: user.id,
-    userPrincipalName: user.userPrincipalName,
-    ...(user.employeeId ? { employeeId: user.employeeId } : {}),
-  };
-}
-
-function baseOutcome(eventId: string, input: unknown, now: Date, status: OutcomeStatus): Outcome {
-  const record = isRecord(input) ? input : {};
-  const user = isRecord(record.user) ? record.user : {};
-  const text = (value: unknown) =>
-    typeof value === "string" && value.length > 0 && value.length <= 256 ? value : undefined;
-  const source = text(record.source) ?? "unknown";
-  return {
-    eventId,
-    status,
-    source,
-    ...(text(record.occurredAt) ? { occurredAt: text(record.occurredAt) } : {}),
-    ...(text(user.id) ? { userId: text(user.id) } : {}),
-    ...(text(user.userPrincipalName) ? { userPrincipalName: text(user.userPrincipalName) } : {}),
-    ...(text(user.employeeId) ? { employeeId: text(user.employeeId) } : {}),
-    fields: [],
-    errors: [] as RuleIssue[],
-    warnings: [] as RuleIssue[],
-    message: "",
-    attempts: 1,
-    firstSeenAt: now.toISOString(),
-    updatedAt: now.toISOString(),
-    requestIds: [],
-    actor: source,
-  };
+function toOutcomeUser(user: ValidContactEvent["event"]["user"]) {
+  const ref = toUserRef(user);
+  return { userId: ref.id, userPrincipalName: ref.userPrincipalName, employeeId: ref.employeeId };
 }
 
 /** An invalid message may lack a usable event id; a hash of its content still makes its record unique and stable. */
@@ -267,17 +307,13 @@ function eventIdOf(message: unknown): string {
   return `invalid-${createHash("sha256").update(content).digest("hex").slice(0, 32)}`;
 }
 
-/** Drops the null and empty identifiers an event may carry. */
-export function toUserRef(user: {
-  id?: string | null;
-  userPrincipalName?: string | null;
-  employeeId?: string | null;
-}): UserRef {
-  return {
-    ...(user.id ? { id: user.id } : {}),
-    ...(user.userPrincipalName ? { userPrincipalName: user.userPrincipalName } : {}),
-    ...(user.employeeId ? { employeeId: user.employeeId } : {}),
-  };
+/** True while `now` is clearly before `time` (5 s of clock skew between workers tolerated). */
+function isBefore(now: Date, time: string | undefined): boolean {
+  return time !== undefined && now.getTime() < Date.parse(time) - 5_000;
+}
+
+function leaseMsOf(deps: SyncDeps): number {
+  return deps.leaseMs ?? defaultLeaseMs;
 }
 
 function describe(err: unknown): string {

@@ -8,7 +8,7 @@ import {
 } from "../contact/contactFields.js";
 import { normalizePhone } from "../contact/phoneRule.js";
 import type { AuthMethods, PhoneType, ProfilePatch, UserContactState } from "../directory/directory.js";
-import type { FieldAction } from "./outcome.js";
+import type { FieldAction, FieldCode } from "./outcome.js";
 
 /** The normalized contact an event asks for; absent fields are left as they are. */
 export interface DesiredContact {
@@ -29,6 +29,9 @@ export interface FieldPlan {
   field: ContactField;
   target: WriteTarget;
   action: FieldAction;
+  /** Why, for machines (CSV columns, filters): stable across rewordings of `reason`. */
+  code: FieldCode;
+  /** Why, for people. */
   reason: string;
   before: string | null;
   after: string | null;
@@ -122,10 +125,19 @@ function planProfileField(field: ContactField, desired: string, input: PlanInput
     const before = user.otherMails[0] ?? null;
     const has = user.otherMails.some((mail) => mail.toLowerCase() === desired.toLowerCase());
     const base = { field, target: "profile" as const, before, after: desired };
-    if (has) return { field: { ...base, action: "unchanged", reason: "already an alternate email" } };
+    if (has) {
+      return {
+        field: {
+          ...base,
+          action: "unchanged",
+          code: "already_present",
+          reason: "already an alternate email",
+        },
+      };
+    }
     if (user.otherMails.length === 0) {
       return {
-        field: { ...base, action: "set", reason: "alternate email was empty" },
+        field: { ...base, action: "set", code: "was_empty", reason: "alternate email was empty" },
         patch: { otherMails: [desired] },
       };
     }
@@ -134,6 +146,7 @@ function planProfileField(field: ContactField, desired: string, input: PlanInput
         field: {
           ...base,
           action: "skipped",
+          code: "kept_existing",
           after: before,
           reason: `user already has an alternate email; ${keepHint}`,
         },
@@ -142,7 +155,12 @@ function planProfileField(field: ContactField, desired: string, input: PlanInput
     // PATCH replaces the whole collection: keep the existing entries, new one first (Graph allows 250).
     const otherMails = [desired, ...user.otherMails].slice(0, 250);
     return {
-      field: { ...base, action: "replaced", reason: "added first; existing entries kept" },
+      field: {
+        ...base,
+        action: "replaced",
+        code: "replaced_on_request",
+        reason: "added first; existing entries kept",
+      },
       patch: { otherMails },
     };
   }
@@ -150,7 +168,15 @@ function planProfileField(field: ContactField, desired: string, input: PlanInput
   const current = field === "mobilePhone" ? user.mobilePhone : (user.businessPhones[0] ?? null);
   const base = { field, target: "profile" as const, before: current, after: desired };
   if (synced && (field === "officePhone" || policy.syncedMobile === "skip")) {
-    return { field: { ...base, action: "skipped", after: current, reason: adGuidance[field] } };
+    return {
+      field: {
+        ...base,
+        action: "skipped",
+        code: "synced_from_ad",
+        after: current,
+        reason: adGuidance[field],
+      },
+    };
   }
   const toPatch = (value: string): ProfilePatch =>
     field === "mobilePhone" ? { mobilePhone: value } : { businessPhones: [value] };
@@ -165,25 +191,38 @@ function planMethodField(field: ContactField, desired: string, input: PlanInput)
     const base = { field, target: "methods" as const, before, after: desired };
     if (!existing) {
       return {
-        field: { ...base, action: "set", reason: "no email method registered" },
+        field: { ...base, action: "set", code: "was_empty", reason: "no email method registered" },
         op: { kind: "addEmail", field, emailAddress: desired },
       };
     }
     if (existing.emailAddress.toLowerCase() === desired.toLowerCase()) {
-      return { field: { ...base, action: "unchanged", reason: "email method already registered" } };
+      return {
+        field: {
+          ...base,
+          action: "unchanged",
+          code: "already_present",
+          reason: "email method already registered",
+        },
+      };
     }
     if (input.policy.mode === "fillEmpty") {
       return {
         field: {
           ...base,
           action: "skipped",
+          code: "kept_existing",
           after: before,
           reason: `user registered their own email method; ${keepHint}`,
         },
       };
     }
     return {
-      field: { ...base, action: "replaced", reason: "email method replaced (mode overwrite)" },
+      field: {
+        ...base,
+        action: "replaced",
+        code: "replaced_on_request",
+        reason: "email method replaced (mode overwrite)",
+      },
       op: { kind: "updateEmail", field, methodId: existing.id, emailAddress: desired },
     };
   }
@@ -194,7 +233,7 @@ function planMethodField(field: ContactField, desired: string, input: PlanInput)
   const base = { field, target: "methods" as const, before: existing?.phoneNumber ?? null, after: desired };
   if (!existing) {
     return {
-      field: { ...base, action: "set", reason: `no ${phoneType} phone method registered` },
+      field: { ...base, action: "set", code: "was_empty", reason: `no ${phoneType} phone method registered` },
       op: { kind: "addPhone", field, phoneType, phoneNumber: desired },
     };
   }
@@ -213,20 +252,30 @@ function planMethodField(field: ContactField, desired: string, input: PlanInput)
 }
 
 function decidePhone(
-  base: Omit<FieldPlan, "action" | "reason">,
+  base: Omit<FieldPlan, "action" | "code" | "reason">,
   current: string | null,
   desired: string,
   input: PlanInput,
   toPatch: (value: string) => ProfilePatch,
 ): Planned {
   if (current === null || current.trim() === "") {
-    return { field: { ...base, action: "set", reason: "was empty" }, patch: toPatch(desired) };
+    return {
+      field: { ...base, action: "set", code: "was_empty", reason: "was empty" },
+      patch: toPatch(desired),
+    };
   }
   if (current === desired)
-    return { field: { ...base, action: "unchanged", reason: "already in SSPR format" } };
+    return {
+      field: { ...base, action: "unchanged", code: "already_present", reason: "already in SSPR format" },
+    };
   if (isSameNumber(current, desired, input.country)) {
     return {
-      field: { ...base, action: "reformatted", reason: "same number rewritten in SSPR format" },
+      field: {
+        ...base,
+        action: "reformatted",
+        code: "same_number_reformatted",
+        reason: "same number rewritten in SSPR format",
+      },
       patch: toPatch(desired),
     };
   }
@@ -235,13 +284,14 @@ function decidePhone(
       field: {
         ...base,
         action: "skipped",
+        code: "kept_existing",
         after: current,
         reason: `a different number is already there; ${keepHint}`,
       },
     };
   }
   return {
-    field: { ...base, action: "replaced", reason: "replaced (mode overwrite)" },
+    field: { ...base, action: "replaced", code: "replaced_on_request", reason: "replaced (mode overwrite)" },
     patch: toPatch(desired),
   };
 }

@@ -1,7 +1,8 @@
 import type { CountryCode } from "libphonenumber-js";
 import type { Directory, UserContactState } from "../directory/directory.js";
 import { applyPlan } from "./applyPlan.js";
-import { type OutcomeStatus, writingActions } from "./outcome.js";
+import { statusOf, summaryOf } from "./buildOutcome.js";
+import type { OutcomeStatus } from "./outcome.js";
 import {
   type DesiredContact,
   type FieldPlan,
@@ -22,7 +23,7 @@ export interface SyncResult {
 
 /**
  * Reads what the plan needs beyond the user's profile, plans, and applies unless `dryRun`: the one sequence
- * the queue, the HTTP fix and the backfill share, so they can't disagree about what a contact means.
+ * the queue and the HTTP fix share, so they can't disagree about what a contact means.
  */
 export async function syncUser(
   directory: Directory,
@@ -52,25 +53,4 @@ export async function syncUser(
     : await applyPlan(directory, user.id, plan);
   const status = statusOf(fields);
   return { status, plan, fields, requestIds, message: summaryOf(status, fields, options.dryRun === true) };
-}
-
-/** The final status from the fields' actions. */
-export function statusOf(fields: readonly Pick<FieldPlan, "action">[]): OutcomeStatus {
-  const wrote = fields.some((field) => writingActions.has(field.action));
-  const missed = fields.filter((field) => field.action === "skipped" || field.action === "failed");
-  if (wrote) return missed.length > 0 ? "partial" : "updated";
-  if (missed.some((field) => field.action === "failed")) return "failed";
-  if (missed.length > 0) return "skipped";
-  return "unchanged";
-}
-
-/** The outcome's one-line summary, e.g. `updated: mobilePhone/profile set, officePhone/profile unchanged`. */
-export function summaryOf(
-  status: OutcomeStatus,
-  fields: readonly Pick<FieldPlan, "field" | "target" | "action">[],
-  dryRun: boolean,
-): string {
-  if (fields.length === 0) return "no contact fields in the event";
-  const list = fields.map((field) => `${field.field}/${field.target} ${field.action}`).join(", ");
-  return `${dryRun ? "dry run, would be " : ""}${status}: ${list}`;
 }

@@ -1,46 +1,35 @@
-import { DirectoryError } from "../directory/directoryError.js";
+import {
+  type DirectoryFailure,
+  type DirectoryFailureCode,
+  directoryFailureOf,
+} from "../directory/directoryFailure.js";
 import type { FieldAction } from "./outcome.js";
 
-/** What a failed write means for the fields it carried. */
+/** What a failed write means for the fields it carried: retry the event, or the field's final action. */
 export type WriteFailure =
-  | { retry: true }
-  | { retry: false; action: Extract<FieldAction, "skipped" | "failed">; reason: string; requestId?: string };
+  | { retry: true; failure: DirectoryFailure }
+  | {
+      retry: false;
+      action: Extract<FieldAction, "skipped" | "failed">;
+      code: DirectoryFailureCode;
+      reason: string;
+      requestId?: string;
+    };
 
 /**
- * Decides whether a failed Graph write is worth retrying. Only throttling and transient faults are; a refusal
- * that will repeat (synced user, privileged target, bad request, deleted user) becomes the field's outcome.
+ * Only throttling and transient faults are worth retrying; a refusal that will repeat (synced user, privileged
+ * target, bad request, deleted user) becomes the field's outcome. An AD-mastered property is `skipped` (AD DS is
+ * where it is set), anything else `failed`.
  */
 export function writeFailureOf(err: unknown): WriteFailure {
-  if (!(err instanceof DirectoryError)) return { retry: true };
-  const requestId = err.requestId ? { requestId: err.requestId } : {};
-  switch (err.kind) {
-    case "onPremisesMastered":
-      return {
-        retry: false,
-        action: "skipped",
-        reason:
-          "Graph refused: the property is mastered by on-premises AD (this tenant does not allow overriding it); set it in AD DS",
-        ...requestId,
-      };
-    case "forbidden":
-      return {
-        retry: false,
-        action: "failed",
-        reason:
-          "Graph refused (403 Authorization_RequestDenied): a privileged user's phone and email can only be changed by an app that also holds an Entra admin role",
-        ...requestId,
-      };
-    case "notFound":
-      return { retry: false, action: "failed", reason: "the user or method no longer exists", ...requestId };
-    case "invalidRequest":
-    case "ambiguous":
-      return {
-        retry: false,
-        action: "failed",
-        reason: `Graph rejected the write (${err.graphCode ?? err.statusCode})`,
-        ...requestId,
-      };
-    default:
-      return { retry: true };
-  }
+  const failure = directoryFailureOf(err);
+  if (failure.category === "retryLater" || failure.category === "credentials")
+    return { retry: true, failure };
+  return {
+    retry: false,
+    action: failure.code === "on_premises_mastered" ? "skipped" : "failed",
+    code: failure.code,
+    reason: failure.reason,
+    ...(failure.requestId ? { requestId: failure.requestId } : {}),
+  };
 }

@@ -5,9 +5,9 @@ import type { EmulatedUser, SeedUser, TenantSeed } from "../../../local/graphEmu
 import { type ContactRuleOptions, validateContactEvent } from "../../../shared/contact/contactEvent.js";
 import type { AuthMethods, UserContactState } from "../../../shared/directory/directory.js";
 import { EMAIL_METHOD_ID, PHONE_METHOD_IDS } from "../../../shared/graph/graphDirectory.js";
+import { statusOf } from "../../../shared/sync/buildOutcome.js";
 import { type FieldAction, type OutcomeStatus, writingActions } from "../../../shared/sync/outcome.js";
 import { type FieldPlan, planSync, type SyncPolicy } from "../../../shared/sync/syncPlanner.js";
-import { statusOf } from "../../../shared/sync/syncUser.js";
 import { PiiCatalog } from "./piiCatalog.js";
 
 /** The kinds of hire a reliability run mixes; each exercises different writes (or none). */

@@ -1,0 +1,110 @@
+import { DirectoryError, DirectoryErrorKind } from "./directoryError.js";
+
+/**
+ * What a failed directory call means, decided once for every caller (queue, helpdesk, backfill, CLI):
+ * - `retryLater`: throttling, outages, timeouts — the same call may work later;
+ * - `credentials`: Graph refused the app's token (401) — every further call fails the same way;
+ * - `refused`: Graph refused this one request for a reason that will repeat (synced property, 403, bad request);
+ * - `notFound`: the user or method is gone;
+ * - `ambiguous`: an employeeId matched several users.
+ */
+export type FailureCategory = "retryLater" | "credentials" | "refused" | "notFound" | "ambiguous";
+
+/** The machine codes of directory failures. */
+export type DirectoryFailureCode =
+  | "throttled"
+  | "transient_failure"
+  | "credentials_refused"
+  | "on_premises_mastered"
+  | "forbidden_privileged_user"
+  | "not_found"
+  | "user_ambiguous"
+  | `graph_${string}`;
+
+export interface DirectoryFailure {
+  category: FailureCategory;
+  /** Stable machine code for records, CSV columns and HTTP error codes (e.g. `on_premises_mastered`). */
+  code: DirectoryFailureCode;
+  /** One human sentence: what happened and what to do; safe to show (no personal data, no request id). */
+  reason: string;
+  kind: DirectoryErrorKind | "unknown";
+  requestId?: string;
+  retryAfterMs?: number;
+}
+
+/**
+ * Interprets any error thrown by a Directory call. Errors that are not directory errors (a bug, a storage
+ * failure, a network error outside the adapter) are treated as `retryLater`: the at-least-once pipeline retries
+ * them and gives up with a record on the last attempt.
+ */
+export function directoryFailureOf(err: unknown): DirectoryFailure {
+  if (!(err instanceof DirectoryError)) {
+    const name = err instanceof Error ? err.name : typeof err;
+    return {
+      category: "retryLater",
+      code: "transient_failure",
+      reason: `unexpected error (${name})`,
+      kind: "unknown",
+    };
+  }
+  const ids = {
+    kind: err.kind,
+    ...(err.requestId ? { requestId: err.requestId } : {}),
+    ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}),
+  };
+  switch (err.kind) {
+    case DirectoryErrorKind.throttled:
+      return { category: "retryLater", code: "throttled", reason: `Graph is throttling this app`, ...ids };
+    case DirectoryErrorKind.transient:
+      return {
+        category: "retryLater",
+        code: "transient_failure",
+        reason: `Graph is unavailable or did not answer in time`,
+        ...ids,
+      };
+    case DirectoryErrorKind.unauthorized:
+      return {
+        category: "credentials",
+        code: "credentials_refused",
+        reason: `Graph refused the app's credentials (401 ${err.graphCode ?? ""}): check GRAPH_ACCESS_TOKEN or the managed identity`,
+        ...ids,
+      };
+    case DirectoryErrorKind.onPremisesMastered:
+      return {
+        category: "refused",
+        code: "on_premises_mastered",
+        reason:
+          "Graph refused: the property is mastered by on-premises AD (this tenant does not allow overriding it); set it in AD DS",
+        ...ids,
+      };
+    case DirectoryErrorKind.forbidden:
+      return {
+        category: "refused",
+        code: "forbidden_privileged_user",
+        reason:
+          "Graph refused (403 Authorization_RequestDenied): a privileged user's phone and email can only be changed by an app that also holds an Entra admin role",
+        ...ids,
+      };
+    case DirectoryErrorKind.notFound:
+      return {
+        category: "notFound",
+        code: "not_found",
+        reason: "the user or method no longer exists",
+        ...ids,
+      };
+    case DirectoryErrorKind.ambiguous:
+      return {
+        category: "ambiguous",
+        code: "user_ambiguous",
+        reason: "the employeeId matches more than one user; name the user by userPrincipalName or object id",
+        ...ids,
+      };
+    case DirectoryErrorKind.invalidRequest:
+      return {
+        category: "refused",
+        code: `graph_${err.graphCode ?? err.kind}`,
+        reason: `Graph rejected the request (${err.graphCode ?? err.statusCode})`,
+        ...ids,
+      };
+  }
+}
