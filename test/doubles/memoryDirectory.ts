@@ -8,7 +8,8 @@ import type {
   UserContactState,
   UserRef,
 } from "../../shared/directory/directory.js";
-import { GraphErrorKind, GraphRequestError } from "../../shared/graph/graphRequestError.js";
+import { DirectoryErrorKind } from "../../shared/directory/directoryError.js";
+import { GraphRequestError } from "../../shared/graph/graphRequestError.js";
 
 /** A Directory method, as the double counts calls and injects faults by name. */
 export type DirectoryOperation = keyof Directory;
@@ -114,13 +115,13 @@ export class MemoryDirectory implements Directory {
       if (!employeeId) {
         throw new GraphRequestError(
           "findUser failed: the user reference has no id, userPrincipalName or employeeId",
-          { kind: GraphErrorKind.invalidRequest, statusCode: 0 },
+          { kind: DirectoryErrorKind.invalidRequest, statusCode: 0 },
         );
       }
       const matches = this.#all().filter((user) => user.employeeId?.toLowerCase() === employeeId);
       if (matches.length > 1) {
         throw new GraphRequestError("findUser failed: the employeeId matches more than one user", {
-          kind: GraphErrorKind.ambiguous,
+          kind: DirectoryErrorKind.ambiguous,
           statusCode: 200,
         });
       }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll } from "vitest";
 import { type RunningAzurite, startAzurite } from "../../local/startAzurite.js";
 import { loadSettings } from "../../shared/app/config.js";
 import { queueClient } from "../../shared/app/storageClients.js";
-import { StorageEventQueue } from "../../shared/sync/eventQueue.js";
+import { StorageEventQueue } from "../../shared/storage/storageEventQueue.js";
 import { eventQueueContract } from "../contracts/eventQueueContract.js";
 import { MemoryEventQueue } from "../doubles/memoryEventQueue.js";
 
