@@ -20,13 +20,13 @@ import { type GraphEmulator, startGraphEmulator } from "../local/graphEmulator/s
 import { startAzurite } from "../local/startAzurite.js";
 import { WriteLimiter } from "../shared/graph/writeLimiter.js";
 
-const USERS = 10_000;
-const NAIVE_USERS = 500;
-const LATENCY_MS = 20;
-const WRITE_BUDGET = 1_000;
-const WRITE_WINDOW_MS = 4_000;
+const userCount = 10_000;
+const naiveUsers = 500;
+const graphLatencyMs = 20;
+const benchWriteBudget = 1_000;
+const benchWriteWindowMs = 4_000;
 // Production's limiter window is Graph's plus 1 s on 150 s (0.7%); the same share of 4 s, rounded up.
-const LIMITER_HEADROOM_MS = 40;
+const limiterHeadroomMs = 40;
 
 /** 100 NANP area codes whose 555-0100…0199 numbers libphonenumber accepts as valid US numbers. */
 function areaCodes(): number[] {
@@ -48,7 +48,7 @@ function generate(): { users: SeedUser[]; csv: string } {
   const areas = areaCodes();
   const users: SeedUser[] = [];
   const rows = ["userPrincipalName,employeeId,country,mobilePhone,alternateEmail"];
-  for (let i = 0; i < USERS; i++) {
+  for (let i = 0; i < userCount; i++) {
     const upn = `bench.user${i}@contoso.example`;
     users.push({
       id: `00000000-0000-4000-9000-${i.toString(16).padStart(12, "0")}`,
@@ -79,7 +79,10 @@ async function runProduct(
   dir: string,
   outcomes: boolean,
 ): Promise<Figures> {
-  const limiter = new WriteLimiter({ budget: WRITE_BUDGET, windowMs: WRITE_WINDOW_MS + LIMITER_HEADROOM_MS });
+  const limiter = new WriteLimiter({
+    budget: benchWriteBudget,
+    windowMs: benchWriteWindowMs + limiterHeadroomMs,
+  });
   const stdout = new PassThrough().resume();
   const started = performance.now();
   const code = await runBackfillCommand(
@@ -91,8 +94,8 @@ async function runProduct(
   if (code !== 0) throw new Error(`backfill exited ${code}`);
   const result = await readFile(join(dir, "result.csv"), "utf8");
   const updated = result.split("\n").filter((line) => line.includes(",updated,")).length;
-  if (updated !== USERS) throw new Error(`expected ${USERS} updated rows, saw ${updated}`);
-  return figuresOf(emulator, USERS, seconds);
+  if (updated !== userCount) throw new Error(`expected ${userCount} updated rows, saw ${updated}`);
+  return figuresOf(emulator, userCount, seconds);
 }
 
 /** The seed's PowerShell loop (Get-MgUser, then Update-MgUser per row), as plain HTTP: one user at a time. */
@@ -100,7 +103,7 @@ async function runNaive(emulator: GraphEmulator, csv: string): Promise<Figures> 
   const rows = csv
     .trim()
     .split("\n")
-    .slice(1, NAIVE_USERS + 1);
+    .slice(1, naiveUsers + 1);
   const headers = { Authorization: `Bearer ${emulator.token}`, "Content-Type": "application/json" };
   const send = async (url: string, init: RequestInit): Promise<Response> => {
     for (;;) {
@@ -152,8 +155,8 @@ function benchEnv(emulator: GraphEmulator, storage: string): Record<string, stri
     GRAPH_ACCESS_TOKEN: emulator.token,
     AzureWebJobsStorage: storage,
     OUTCOMES_TABLE: `BenchOutcomes${Date.now()}`,
-    GRAPH_WRITE_BUDGET: String(WRITE_BUDGET),
-    GRAPH_WRITE_WINDOW_SECONDS: String(WRITE_WINDOW_MS / 1000),
+    GRAPH_WRITE_BUDGET: String(benchWriteBudget),
+    GRAPH_WRITE_WINDOW_SECONDS: String(benchWriteWindowMs / 1000),
     DEFAULT_COUNTRY: "US",
     CONTACT_MODE: "fillEmpty",
     CONTACT_TARGET: "profile",
@@ -168,20 +171,20 @@ const [azurite, emulator] = await Promise.all([
   startAzurite(),
   startGraphEmulator({
     tenant: { tenant: { domain: "contoso.example" }, users },
-    latencyMs: LATENCY_MS,
-    throttle: { writeBudget: WRITE_BUDGET, writeWindowMs: WRITE_WINDOW_MS },
+    latencyMs: graphLatencyMs,
+    throttle: { writeBudget: benchWriteBudget, writeWindowMs: benchWriteWindowMs },
   }),
 ]);
 
 try {
   console.log(
-    `tenant: ${USERS.toLocaleString("en-US")} users, ${LATENCY_MS} ms per Graph request, write budget ${WRITE_BUDGET} per ${WRITE_WINDOW_MS / 1000} s (Graph: 3,000 per 150 s), resource units: Graph's default for the tenant size`,
+    `tenant: ${userCount.toLocaleString("en-US")} users, ${graphLatencyMs} ms per Graph request, write budget ${benchWriteBudget} per ${benchWriteWindowMs / 1000} s (Graph: 3,000 per 150 s), resource units: Graph's default for the tenant size`,
   );
   const reset = () => {
     emulator.tenant.reset();
     emulator.stats.reset();
     // Buckets start full again, as for a tenant that had been quiet.
-    emulator.setThrottle({ writeBudget: WRITE_BUDGET, writeWindowMs: WRITE_WINDOW_MS });
+    emulator.setThrottle({ writeBudget: benchWriteBudget, writeWindowMs: benchWriteWindowMs });
   };
   console.log("\n1/3 sspr-prepop backfill --no-outcomes");
   const product = await runProduct(emulator, input, azurite.connectionString, dir, false);
@@ -189,13 +192,14 @@ try {
   console.log("\n2/3 sspr-prepop backfill, outcomes recorded in Azurite");
   const recorded = await runProduct(emulator, input, azurite.connectionString, dir, true);
   reset();
-  console.log(`\n3/3 naive GET then PATCH, one user at a time, first ${NAIVE_USERS} users`);
+  console.log(`\n3/3 naive GET then PATCH, one user at a time, first ${naiveUsers} users`);
   const naive = await runNaive(emulator, csv);
 
   // A token bucket that starts full lets the first budget's worth go at once; the rest come at budget/window.
-  const minimumSeconds = (Math.max(0, USERS - WRITE_BUDGET) * WRITE_WINDOW_MS) / WRITE_BUDGET / 1000;
+  const minimumSeconds =
+    (Math.max(0, userCount - benchWriteBudget) * benchWriteWindowMs) / benchWriteBudget / 1000;
   const naivePerUser = naive.seconds / naive.users;
-  const naiveFor10k = naivePerUser * USERS;
+  const naiveFor10k = naivePerUser * userCount;
   const columns = [
     { name: "backfill", f: product, tenK: product.seconds },
     { name: "backfill+outcomes", f: recorded, tenK: recorded.seconds },
@@ -216,8 +220,8 @@ try {
   row("Graph HTTP requests per user", (c) => (c.f.httpRequests / c.f.users).toFixed(3));
   row("speed-up vs naive (aim >= 10)", (c) => `${(naiveFor10k / c.tenK).toFixed(1)} x`);
   console.log(`
-minimum = (10,000 writes - ${WRITE_BUDGET}) / (${WRITE_BUDGET} per ${WRITE_WINDOW_MS / 1000} s): the write bucket starts full.
-naive: ${(naivePerUser * 1000).toFixed(1)} ms per user (two round trips of ${LATENCY_MS} ms), measured on ${naive.users} users, times 20 for 10,000.
+minimum = (10,000 writes - ${benchWriteBudget}) / (${benchWriteBudget} per ${benchWriteWindowMs / 1000} s): the write bucket starts full.
+naive: ${(naivePerUser * 1000).toFixed(1)} ms per user (two round trips of ${graphLatencyMs} ms), measured on ${naive.users} users, times 20 for 10,000.
 429 share: 429 answers / answers Graph gave one by one (plain requests + $batch items).`);
 } finally {
   await Promise.all([emulator.close(), azurite.stop()]);

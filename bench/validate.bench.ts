@@ -16,8 +16,8 @@ import { toOutputLine } from "../cli/toOutputLine.js";
 import type { ContactRuleOptions } from "../shared/contact/contactEvent.js";
 import { type SourceRecord, validateStream } from "../shared/contact/validateStream.js";
 
-const RECORDS = 100_000;
-const ROUNDS = 3;
+const recordCount = 100_000;
+const roundCount = 3;
 
 interface Generated {
   event: Record<string, unknown>;
@@ -34,7 +34,7 @@ function random(seed: number): () => number {
   };
 }
 
-const COUNTRY_NAMES: Partial<Record<CountryCode, string>> = {
+const countryNames: Partial<Record<CountryCode, string>> = {
   US: "United States",
   DE: "Germany",
   GB: "United Kingdom",
@@ -73,7 +73,7 @@ function generate(count: number): Generated[] {
               ? `${number.formatNational()} x${i % 1000}`
               : number.formatNational().slice(0, -2);
     const office = next() < 0.5 ? `+1 (425) 555-01${String(i % 100).padStart(2, "0")}` : undefined;
-    const country = next() < 0.7 ? region : (COUNTRY_NAMES[region] ?? region);
+    const country = next() < 0.7 ? region : (countryNames[region] ?? region);
     const contact: Record<string, string> = { mobilePhone: mobile, alternateEmail: `user${i}@Example.com` };
     if (office) contact.officePhone = office;
     records.push({
@@ -154,18 +154,18 @@ async function csvPipeline(records: Generated[]): Promise<number> {
 }
 
 const format = (n: number) => Math.round(n).toLocaleString("en-US");
-const CHUNK = 10_000;
+const chunkSize = 10_000;
 
-const records = generate(RECORDS);
+const records = generate(recordCount);
 // Warm both paths up so the JIT has compiled them before anything is timed.
 await pipeline(records.slice(0, 10_000));
 bare(records.slice(0, 10_000));
 
 // Alternate the two paths chunk by chunk, so a noisy neighbour on a shared CI box slows both alike.
 const totals = { pipeline: 0, bare: 0, pipelineValid: 0, bareValid: 0 };
-for (let round = 0; round < ROUNDS; round++) {
-  for (let start = 0; start < records.length; start += CHUNK) {
-    const chunk = records.slice(start, start + CHUNK);
+for (let round = 0; round < roundCount; round++) {
+  for (let start = 0; start < records.length; start += chunkSize) {
+    const chunk = records.slice(start, start + chunkSize);
     const p = await pipeline(chunk);
     const b = bare(chunk);
     totals.pipeline += p.seconds;
@@ -176,16 +176,16 @@ for (let round = 0; round < ROUNDS; round++) {
     }
   }
 }
-const pipelineRate = (RECORDS * ROUNDS) / totals.pipeline;
-const bareRate = (RECORDS * ROUNDS) / totals.bare;
+const pipelineRate = (recordCount * roundCount) / totals.pipeline;
+const bareRate = (recordCount * roundCount) / totals.bare;
 const csvSeconds = await csvPipeline(records);
 
 console.log(
-  `records:                          ${format(RECORDS)} × ${ROUNDS} rounds, interleaved in chunks of ${format(CHUNK)}`,
+  `records:                          ${format(recordCount)} × ${roundCount} rounds, interleaved in chunks of ${format(chunkSize)}`,
 );
 console.log(
   `validate pipeline:                ${format(pipelineRate)} records/s (${totals.pipelineValid} valid)`,
 );
 console.log(`bare libphonenumber-js loop:      ${format(bareRate)} records/s (${totals.bareValid} valid)`);
 console.log(`ratio pipeline / bare:            ${(pipelineRate / bareRate).toFixed(2)} (aim >= 0.70)`);
-console.log(`CSV end to end (parse+validate):  ${format(RECORDS / csvSeconds)} records/s`);
+console.log(`CSV end to end (parse+validate):  ${format(recordCount / csvSeconds)} records/s`);

@@ -33,7 +33,7 @@ import { BackfillProgress } from "./backfillProgress.js";
 import { fileArgument } from "./fileArgument.js";
 import { LineWriter } from "./lineWriter.js";
 import { type InputFormat, openRecordSource } from "./openRecordSource.js";
-import { BACKFILL_CSV_HEADER, toBackfillCsvLine } from "./toBackfillCsvLine.js";
+import { backfillCsvHeader, toBackfillCsvLine } from "./toBackfillCsvLine.js";
 import { UsageError } from "./usageError.js";
 import { type CommandIo, ExitCode } from "./validateCommand.js";
 
@@ -81,7 +81,7 @@ export interface BackfillDeps {
   checkpointEveryMs?: number;
 }
 
-const CHECKPOINT_EVERY_ROWS = 1000;
+const checkpointEveryRows = 1000;
 
 /** `sspr-prepop backfill`: the bin's entry, with Ctrl-C wired to a graceful stop. */
 export async function backfillCommand(args: readonly string[], io: CommandIo): Promise<number> {
@@ -229,7 +229,7 @@ export async function runBackfillCommand(
         deps.onRow?.(row);
         sinceSave++;
         if (
-          sinceSave >= CHECKPOINT_EVERY_ROWS ||
+          sinceSave >= checkpointEveryRows ||
           performance.now() - savedAt >= (deps.checkpointEveryMs ?? 2000)
         ) {
           await saveCheckpoint();
@@ -375,7 +375,7 @@ interface ReportOutput {
 async function openReport(path: string | undefined, io: CommandIo, append: boolean): Promise<ReportOutput> {
   if (path === undefined) {
     const writer = new LineWriter(io.stdout);
-    writer.write(BACKFILL_CSV_HEADER);
+    writer.write(backfillCsvHeader);
     return { write: (text) => writer.write(text), flush: () => writer.flush(), close: () => writer.flush() };
   }
   const exists = await stat(path).then(
@@ -390,7 +390,7 @@ async function openReport(path: string | undefined, io: CommandIo, append: boole
     );
   });
   const writer = new LineWriter(stream);
-  if (!append || !exists) writer.write(BACKFILL_CSV_HEADER);
+  if (!append || !exists) writer.write(backfillCsvHeader);
   return {
     write: (text) => writer.write(text),
     flush: () => writer.flush(),

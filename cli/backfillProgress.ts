@@ -13,9 +13,9 @@ export interface BackfillProgressOptions {
   now?: () => number;
 }
 
-const BAR_WIDTH = 24;
-const RATE_WINDOW_MS = 5_000;
-const TTY_REDRAW_MS = 100;
+const barWidth = 24;
+const rateWindowMs = 5_000;
+const ttyRedrawMs = 100;
 
 /**
  * The backfill's progress on stderr: rows, writes per second, ETA and 429 answers. On a terminal it is one bar
@@ -38,7 +38,7 @@ export class BackfillProgress {
     this.now = options.now ?? (() => performance.now());
     this.started = this.now();
     this.lastDrawn = this.started;
-    this.intervalMs = options.intervalMs ?? (options.isTTY ? TTY_REDRAW_MS : 10_000);
+    this.intervalMs = options.intervalMs ?? (options.isTTY ? ttyRedrawMs : 10_000);
     this.throttledAtStart = options.throttled();
     this.rows = options.alreadyDone ?? 0;
     this.samples.push({ at: this.started, rows: this.rows, writes: 0 });
@@ -76,7 +76,7 @@ export class BackfillProgress {
   private draw(at: number, final = false): void {
     this.lastDrawn = at;
     this.samples.push({ at, rows: this.rows, writes: this.writes });
-    while (this.samples.length > 2 && (this.samples[1]?.at ?? at) < at - RATE_WINDOW_MS) this.samples.shift();
+    while (this.samples.length > 2 && (this.samples[1]?.at ?? at) < at - rateWindowMs) this.samples.shift();
     if (this.options.isTTY) this.output.write(`\r\x1b[K${this.line(at)}${final ? "\n" : ""}`);
     else this.output.write(`backfill: ${this.line(at)}\n`);
   }
@@ -93,8 +93,8 @@ export class BackfillProgress {
 }
 
 function barOf(share: number): string {
-  const filled = Math.round(share * BAR_WIDTH);
-  return `${"#".repeat(filled)}${".".repeat(BAR_WIDTH - filled)}`;
+  const filled = Math.round(share * barWidth);
+  return `${"#".repeat(filled)}${".".repeat(barWidth - filled)}`;
 }
 
 function format(n: number): string {

@@ -2,7 +2,7 @@ import { once } from "node:events";
 import type { Writable } from "node:stream";
 
 // Writing each short line on its own costs a syscall per record; 64 KB batches keep stdout off the profile.
-const BATCH_SIZE = 64 * 1024;
+const batchSize = 64 * 1024;
 
 /** Buffers text for a writable stream and waits for `drain` when it is full, so output never piles up in memory. */
 export class LineWriter {
@@ -15,7 +15,7 @@ export class LineWriter {
   write(text: string): Promise<void> | undefined {
     this.buffered.push(text);
     this.size += text.length;
-    return this.size >= BATCH_SIZE ? this.flush() : undefined;
+    return this.size >= batchSize ? this.flush() : undefined;
   }
 
   /** Sends what is buffered and resolves once the stream can take more. */

@@ -18,7 +18,7 @@ export interface RecordSource {
   name: string;
 }
 
-const FORMAT_BY_EXTENSION: Readonly<Record<string, InputFormat>> = {
+const formatByExtension: Readonly<Record<string, InputFormat>> = {
   ".csv": "csv",
   ".jsonl": "jsonl",
   ".ndjson": "jsonl",
@@ -35,7 +35,7 @@ export async function openRecordSource(
 ): Promise<RecordSource> {
   const extension = path === "-" ? "" : extname(path).toLowerCase();
   if (extension === ".json" && options.format === undefined) throw jsonArrayError(path);
-  let format = options.format ?? FORMAT_BY_EXTENSION[extension];
+  let format = options.format ?? formatByExtension[extension];
   let input: Readable;
   let occurredAt: string;
   if (path === "-") {

@@ -2,7 +2,7 @@ import type { Readable } from "node:stream";
 import type { SourceRecord } from "../shared/contact/validateStream.js";
 
 // A ContactEvent is well under 2 KB; a longer line is junk, and capping it keeps memory constant.
-const MAX_LINE_LENGTH = 1024 * 1024;
+const maxLineLength = 1024 * 1024;
 
 /** Reads JSON Lines (one ContactEvent per line) as a stream; blank lines are skipped but still counted. */
 export async function* readJsonlRecords(input: Readable): AsyncGenerator<SourceRecord> {
@@ -17,7 +17,7 @@ export async function* readJsonlRecords(input: Readable): AsyncGenerator<SourceR
       line++;
       const lineStart = start;
       start = newline + 1;
-      if (skipping || newline - lineStart > MAX_LINE_LENGTH) {
+      if (skipping || newline - lineStart > maxLineLength) {
         skipping = false;
         yield tooLong(line);
         continue;
@@ -26,13 +26,13 @@ export async function* readJsonlRecords(input: Readable): AsyncGenerator<SourceR
       if (record) yield record;
     }
     text = text.slice(start);
-    if (text.length > MAX_LINE_LENGTH) {
+    if (text.length > maxLineLength) {
       skipping = true;
       text = "";
     }
     pending = text;
   }
-  if (skipping || pending.length > MAX_LINE_LENGTH) yield tooLong(line + 1);
+  if (skipping || pending.length > maxLineLength) yield tooLong(line + 1);
   else if (pending.length > 0) {
     const record = toRecord(pending, line + 1);
     if (record) yield record;
@@ -67,7 +67,7 @@ function tooLong(line: number): SourceRecord {
       {
         field: "event",
         code: "json_line_too_long",
-        message: `Line ${line} is longer than ${MAX_LINE_LENGTH} characters and was skipped.`,
+        message: `Line ${line} is longer than ${maxLineLength} characters and was skipped.`,
         hint: "Write one ContactEvent per line; a single event is a few hundred characters.",
       },
     ],

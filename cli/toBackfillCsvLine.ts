@@ -2,7 +2,7 @@ import type { BackfillRow } from "../shared/backfill/backfill.js";
 import type { FieldOutcome } from "../shared/sync/outcome.js";
 
 /** Columns of the per-row result CSV; field columns hold `target:action` and the masked value(s). */
-export const BACKFILL_CSV_HEADER =
+export const backfillCsvHeader =
   "line,eventId,user,status,mobilePhone,officePhone,alternateEmail,reasons,detail\n";
 
 /** Renders one backfill row as a line of the result CSV. Only masked values ever reach it. */

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DEFAULT_EMULATOR_TOKEN, startGraphEmulator } from "./graphEmulator/startGraphEmulator.js";
+import { defaultEmulatorToken, startGraphEmulator } from "./graphEmulator/startGraphEmulator.js";
 
 const rate = z.coerce.number().min(0).max(1).default(0);
 const positive = z.coerce.number().int().positive().optional();
@@ -7,7 +7,7 @@ const positive = z.coerce.number().int().positive().optional();
 /** The emulator's own settings (a local tool, so it reads its env here rather than in shared/app/config.ts). */
 const envSchema = z.object({
   GRAPH_EMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(4000),
-  GRAPH_EMULATOR_TOKEN: z.string().min(1).default(DEFAULT_EMULATOR_TOKEN),
+  GRAPH_EMULATOR_TOKEN: z.string().min(1).default(defaultEmulatorToken),
   GRAPH_EMULATOR_TENANT: z.string().optional(),
   GRAPH_EMULATOR_LATENCY_MS: z.coerce.number().int().min(0).default(0),
   GRAPH_EMULATOR_FAULT_503_RATE: rate,

@@ -131,6 +131,28 @@ describe("architecture", () => {
     ]);
   });
 
+  it.each(Object.keys(allowed).filter((folder) => folder.startsWith("shared/")))(
+    "%s opens its main file with a line saying what the folder is for",
+    (folder) => {
+      const opening = files
+        .filter((file) => folderOf(file) === folder)
+        .map((file) => readFileSync(path.join(root, file), "utf8").split("\n", 1)[0] ?? "")
+        .filter((line) => line.startsWith(`// ${folder.slice("shared/".length)}/: `));
+      expect(opening).toHaveLength(1);
+    },
+  );
+
+  it.each(["shared/sync/syncContactEvent.ts", "shared/sync/fixContact.ts"])(
+    "only functions/ and app/ import the use case %s (shared helpers live beside it, not in it)",
+    (useCase) => {
+      const importers = edges
+        .filter((edge) => edge.to.replace(/\.js$/, ".ts") === useCase)
+        .map((edge) => edge.from)
+        .filter((from) => !from.startsWith("functions/") && folderOf(from) !== "shared/app");
+      expect(importers).toEqual([]);
+    },
+  );
+
   it("defines isRecord once", () => {
     const definitions = files.filter((file) =>
       /function isRecord\b/.test(readFileSync(path.join(root, file), "utf8")),

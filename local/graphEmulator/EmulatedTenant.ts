@@ -1,15 +1,15 @@
 import { readFileSync } from "node:fs";
 
 /** Phone method types Graph knows, each with a fixed method id. */
-export const PHONE_METHOD_IDS = {
+export const phoneMethodIds = {
   mobile: "3179e48a-750b-4051-897c-87b9720928f7",
   alternateMobile: "b6332ec1-7057-4abe-9331-3d72feddfe41",
   office: "e37fc753-ff3b-4958-9484-eaa9425c82bc",
 } as const;
-export type EmulatedPhoneType = keyof typeof PHONE_METHOD_IDS;
-export const EMAIL_METHOD_ID = "3ddfcfc8-9383-446f-83cc-3ab9be4be18f";
+export type EmulatedPhoneType = keyof typeof phoneMethodIds;
+export const emailMethodId = "3ddfcfc8-9383-446f-83cc-3ab9be4be18f";
 /** Every user has a password method; Graph lists it with this id. */
-export const PASSWORD_METHOD_ID = "28c10230-6103-485e-b985-444c60001490";
+export const passwordMethodId = "28c10230-6103-485e-b985-444c60001490";
 
 /** One user as written in a tenant file. Omitted properties are null (or empty collections). */
 export interface SeedUser {
@@ -77,7 +77,7 @@ export interface EmulatedUser {
   emailMethod: string | null;
 }
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const guidText = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The emulated directory: users, tenant switches, and an in-process way to read, change and reset them. */
 export class EmulatedTenant {
@@ -106,7 +106,7 @@ export class EmulatedTenant {
 
   /** Adds a user (tests build tenants of any size this way). */
   addUser(seed: SeedUser): EmulatedUser {
-    if (!GUID.test(seed.id)) throw new Error(`Seed user id must be a GUID: ${seed.id}`);
+    if (!guidText.test(seed.id)) throw new Error(`Seed user id must be a GUID: ${seed.id}`);
     if (this.find(seed.id) || this.find(seed.userPrincipalName)) {
       throw new Error(`Duplicate seed user: ${seed.id} / ${seed.userPrincipalName}`);
     }
@@ -143,7 +143,7 @@ export class EmulatedTenant {
   /** The live user by object id or UPN (case-insensitive), as Graph resolves `/users/{key}`. */
   find(key: string): EmulatedUser | undefined {
     const wanted = key.toLowerCase();
-    const byId = GUID.test(key);
+    const byId = guidText.test(key);
     return this.users.find((u) => (byId ? u.id === wanted : u.userPrincipalName.toLowerCase() === wanted));
   }
 

@@ -41,7 +41,7 @@ type Route =
   | { kind: "unknown"; segment: string }
   | MethodRoute;
 
-const ALLOWED: Record<Route["kind"], readonly string[]> = {
+const allowedMethods: Record<Route["kind"], readonly string[]> = {
   users: ["GET"],
   user: ["GET", "PATCH"],
   me: ["GET", "PATCH"],
@@ -52,10 +52,10 @@ const ALLOWED: Record<Route["kind"], readonly string[]> = {
   emailMethods: ["GET", "POST"],
   emailMethod: ["GET", "PATCH", "DELETE"],
 };
-const COLLECTIONS = new Set<Route["kind"]>(["users", "authMethods", "phoneMethods", "emailMethods"]);
-const WRITE_METHODS = new Set(["POST", "PATCH", "PUT", "DELETE"]);
-const VERSION = "v1.0";
-const MAX_BATCH = 20;
+const collections = new Set<Route["kind"]>(["users", "authMethods", "phoneMethods", "emailMethods"]);
+const writeMethods = new Set(["POST", "PATCH", "PUT", "DELETE"]);
+const apiVersion = "v1.0";
+const maxBatch = 20;
 
 /** One operation after parsing, shared by plain requests and `$batch` items. */
 interface Operation {
@@ -84,7 +84,7 @@ export class GraphEmulatorCore {
   readonly tenant: EmulatedTenant;
   readonly token: string;
   /** Public base URL with version; set once the server knows its port. */
-  baseUrl = `http://127.0.0.1/${VERSION}`;
+  baseUrl = `http://127.0.0.1/${apiVersion}`;
   private readonly throttle: GraphThrottle;
   private faults: FaultOptions;
   private latencyMs: number;
@@ -150,8 +150,12 @@ export class GraphEmulatorCore {
   private dispatch(request: EmulatorRequest, clientRequestId: string): EmulatorResponse {
     const method = request.method.toUpperCase();
     const parsed = splitUrl(request.url);
-    const isBatch = parsed?.version === VERSION && parsed.path.toLowerCase() === "$batch";
-    const routeKey = isBatch ? "$batch" : parsed?.version === VERSION ? routeOf(parsed.path).kind : "unknown";
+    const isBatch = parsed?.version === apiVersion && parsed.path.toLowerCase() === "$batch";
+    const routeKey = isBatch
+      ? "$batch"
+      : parsed?.version === apiVersion
+        ? routeOf(parsed.path).kind
+        : "unknown";
     this.stats.countRequest(`${method} ${routeKey}`, false);
 
     const auth = header(request.headers, "authorization");
@@ -166,7 +170,7 @@ export class GraphEmulatorCore {
       );
     }
     if (!parsed) return badRequest("Invalid request URL.");
-    if (parsed.version !== VERSION) return badRequest(`Invalid version: ${parsed.version}`);
+    if (parsed.version !== apiVersion) return badRequest(`Invalid version: ${parsed.version}`);
 
     const body = parseBody(request, method);
     if ("error" in body) return body.error;
@@ -188,16 +192,16 @@ export class GraphEmulatorCore {
   private operate(op: Operation, inBatch: boolean): EmulatorResponse {
     const route = routeOf(op.path);
     if (inBatch) this.stats.countRequest(`${op.method} ${route.kind}`, true);
-    if (!ALLOWED[route.kind].includes(op.method)) {
+    if (!allowedMethods[route.kind].includes(op.method)) {
       return graphError(
         405,
         "Request_BadRequest",
         `The HTTP method '${op.method}' is not allowed on this resource.`,
       );
     }
-    const isWrite = WRITE_METHODS.has(op.method);
+    const isWrite = writeMethods.has(op.method);
     const charge = this.throttle.charge(
-      costOf(op.method, COLLECTIONS.has(route.kind), op.query.has("$select")),
+      costOf(op.method, collections.has(route.kind), op.query.has("$select")),
     );
     if (!charge.ok) {
       this.stats.throttled += 1;
@@ -278,7 +282,7 @@ export class GraphEmulatorCore {
   }
 
   private batchItem(item: BatchItem): EmulatorResponse {
-    const parsed = splitUrl(`/${VERSION}/${item.url.replace(/^\//, "")}`);
+    const parsed = splitUrl(`/${apiVersion}/${item.url.replace(/^\//, "")}`);
     if (!parsed) return badRequest("Invalid request URL.");
     return this.operate(
       {
@@ -298,8 +302,8 @@ function validateBatch(body: unknown): { value: BatchItem[] } | { error: Emulato
   if (!Array.isArray(requests) || requests.length === 0) {
     return { error: badRequest("Invalid batch payload format: 'requests' must be a non-empty array.") };
   }
-  if (requests.length > MAX_BATCH) {
-    return { error: badRequest(`Batch request exceeds the maximum of ${MAX_BATCH} requests.`) };
+  if (requests.length > maxBatch) {
+    return { error: badRequest(`Batch request exceeds the maximum of ${maxBatch} requests.`) };
   }
   const ids = new Set<string>();
   const items: BatchItem[] = [];

@@ -1,9 +1,9 @@
 import {
-  EMAIL_METHOD_ID,
   type EmulatedPhoneType,
   type EmulatedUser,
-  PASSWORD_METHOD_ID,
-  PHONE_METHOD_IDS,
+  emailMethodId,
+  passwordMethodId,
+  phoneMethodIds,
 } from "./EmulatedTenant.js";
 import {
   badRequest,
@@ -16,9 +16,9 @@ import {
 import type { HandlerContext } from "./userHandlers.js";
 
 /** Graph's strict phone format: `+{country code} {number}` with an optional `x{extension}`. */
-const PHONE_FORMAT = /^\+(\d{1,3}) (\d{4,14})(?:x(\d{1,10}))?$/;
-const EMAIL_FORMAT = /^[\x21-\x7e]+@[\x21-\x7e]+\.[\x21-\x7e]+$/;
-const PHONE_TYPES = Object.keys(PHONE_METHOD_IDS) as EmulatedPhoneType[];
+const phoneFormat = /^\+(\d{1,3}) (\d{4,14})(?:x(\d{1,10}))?$/;
+const emailFormat = /^[\x21-\x7e]+@[\x21-\x7e]+\.[\x21-\x7e]+$/;
+const phoneTypes = Object.keys(phoneMethodIds) as EmulatedPhoneType[];
 
 /** Which method resource a route addresses. */
 export type MethodRoute =
@@ -40,7 +40,7 @@ export function handleAuthMethods(ctx: HandlerContext, method: string, route: Me
         value: [
           {
             "@odata.type": "#microsoft.graph.passwordAuthenticationMethod",
-            id: PASSWORD_METHOD_ID,
+            id: passwordMethodId,
             password: null,
             createdDateTime: user.createdDateTime,
           },
@@ -79,7 +79,7 @@ export function handleAuthMethods(ctx: HandlerContext, method: string, route: Me
 
 function addPhone(ctx: HandlerContext, user: EmulatedUser, base: string): EmulatorResponse {
   const body = (ctx.body ?? {}) as { phoneNumber?: unknown; phoneType?: unknown };
-  const phoneType = PHONE_TYPES.find((t) => t === body.phoneType);
+  const phoneType = phoneTypes.find((t) => t === body.phoneType);
   if (!phoneType) return badRequest(`Invalid phoneType '${String(body.phoneType)}'.`, "invalidRequest");
   const invalid = phoneProblem(body.phoneNumber);
   if (invalid) return invalid;
@@ -92,7 +92,7 @@ function addPhone(ctx: HandlerContext, user: EmulatedUser, base: string): Emulat
   }
   user.phoneMethods[phoneType] = body.phoneNumber as string;
   ctx.stats.countWrite(user.id, `phoneMethods/${phoneType}`);
-  const id = PHONE_METHOD_IDS[phoneType];
+  const id = phoneMethodIds[phoneType];
   return json(
     201,
     {
@@ -109,9 +109,9 @@ function onePhone(
   user: EmulatedUser,
   methodId: string,
 ): EmulatorResponse {
-  const phoneType = PHONE_TYPES.find((t) => PHONE_METHOD_IDS[t] === methodId.toLowerCase());
+  const phoneType = phoneTypes.find((t) => phoneMethodIds[t] === methodId.toLowerCase());
   if (!phoneType || user.phoneMethods[phoneType] === undefined) return methodNotFound(methodId);
-  if (method === "GET") return json(200, phoneMethodOf(PHONE_METHOD_IDS[phoneType], phoneType, user));
+  if (method === "GET") return json(200, phoneMethodOf(phoneMethodIds[phoneType], phoneType, user));
   if (method === "DELETE") {
     delete user.phoneMethods[phoneType];
     ctx.stats.countWrite(user.id, `phoneMethods/${phoneType}`);
@@ -140,10 +140,10 @@ function addEmail(ctx: HandlerContext, user: EmulatedUser, base: string): Emulat
     201,
     {
       "@odata.context": `${ctx.baseUrl}/$metadata#emailAuthenticationMethod`,
-      id: EMAIL_METHOD_ID,
+      id: emailMethodId,
       emailAddress: user.emailMethod,
     },
-    { Location: `${base}/emailMethods/${EMAIL_METHOD_ID}` },
+    { Location: `${base}/emailMethods/${emailMethodId}` },
   );
 }
 
@@ -153,9 +153,8 @@ function oneEmail(
   user: EmulatedUser,
   methodId: string,
 ): EmulatorResponse {
-  if (methodId.toLowerCase() !== EMAIL_METHOD_ID || user.emailMethod === null)
-    return methodNotFound(methodId);
-  if (method === "GET") return json(200, { id: EMAIL_METHOD_ID, emailAddress: user.emailMethod });
+  if (methodId.toLowerCase() !== emailMethodId || user.emailMethod === null) return methodNotFound(methodId);
+  if (method === "GET") return json(200, { id: emailMethodId, emailAddress: user.emailMethod });
   if (method === "DELETE") {
     user.emailMethod = null;
     ctx.stats.countWrite(user.id, "emailMethods");
@@ -171,7 +170,7 @@ function oneEmail(
 
 function phoneProblem(value: unknown): EmulatorResponse | undefined {
   if (typeof value !== "string") return badRequest("phoneNumber is required.", "invalidRequest");
-  const match = PHONE_FORMAT.exec(value);
+  const match = phoneFormat.exec(value);
   // E.164 allows at most 15 digits for country code plus number.
   if (!match || (match[1] ?? "").length + (match[2] ?? "").length > 15) {
     return badRequest(
@@ -183,7 +182,7 @@ function phoneProblem(value: unknown): EmulatorResponse | undefined {
 }
 
 function emailProblem(value: unknown): EmulatorResponse | undefined {
-  if (typeof value !== "string" || value.length > 254 || !EMAIL_FORMAT.test(value)) {
+  if (typeof value !== "string" || value.length > 254 || !emailFormat.test(value)) {
     return badRequest("Invalid email address.", "invalidRequest");
   }
   return undefined;
@@ -198,13 +197,13 @@ function methodNotFound(methodId: string): EmulatorResponse {
 }
 
 function phoneMethods(user: EmulatedUser) {
-  return PHONE_TYPES.filter((t) => user.phoneMethods[t] !== undefined).map((t) =>
-    phoneMethodOf(PHONE_METHOD_IDS[t], t, user),
-  );
+  return phoneTypes
+    .filter((t) => user.phoneMethods[t] !== undefined)
+    .map((t) => phoneMethodOf(phoneMethodIds[t], t, user));
 }
 
 function emailMethods(user: EmulatedUser) {
-  return user.emailMethod === null ? [] : [{ id: EMAIL_METHOD_ID, emailAddress: user.emailMethod }];
+  return user.emailMethod === null ? [] : [{ id: emailMethodId, emailAddress: user.emailMethod }];
 }
 
 function phoneMethodOf(id: string, phoneType: EmulatedPhoneType, user: EmulatedUser) {

@@ -17,12 +17,12 @@ export interface EmulatorResponse {
 }
 
 /** Graph's JSON content type. */
-export const JSON_CONTENT_TYPE =
+export const jsonContentType =
   "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
 
 /** A JSON answer. */
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): EmulatorResponse {
-  return { status, headers: { "Content-Type": JSON_CONTENT_TYPE, ...headers }, body };
+  return { status, headers: { "Content-Type": jsonContentType, ...headers }, body };
 }
 
 /** 204 No Content. */

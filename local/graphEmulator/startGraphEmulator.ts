@@ -43,7 +43,7 @@ export interface GraphEmulator {
   close(): Promise<void>;
 }
 
-export const DEFAULT_EMULATOR_TOKEN = "local-dev-token";
+export const defaultEmulatorToken = "local-dev-token";
 
 /**
  * Starts the emulated Graph tenant on 127.0.0.1. Besides `/v1.0/...` it serves `/_emulator/{stats,settings,reset}`
@@ -55,7 +55,7 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
     : EmulatedTenant.fromFile(options.tenantFile ?? defaultTenantPath());
   const core = new GraphEmulatorCore({
     tenant,
-    token: options.token ?? DEFAULT_EMULATOR_TOKEN,
+    token: options.token ?? defaultEmulatorToken,
     throttle: options.throttle,
     latencyMs: options.latencyMs,
     faults: options.faults,

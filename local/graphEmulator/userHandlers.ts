@@ -21,7 +21,7 @@ export interface HandlerContext {
 
 type UserProperty = Exclude<keyof EmulatedUser, "adminRoles" | "phoneMethods" | "emailMethod">;
 
-const USER_PROPERTIES: readonly UserProperty[] = [
+const userProperties: readonly UserProperty[] = [
   "id",
   "userPrincipalName",
   "displayName",
@@ -43,7 +43,7 @@ const USER_PROPERTIES: readonly UserProperty[] = [
 ];
 
 /** What Graph v1.0 returns for a user when no `$select` is given (otherMails, employeeId… need `$select`). */
-const DEFAULT_PROPERTIES: readonly UserProperty[] = [
+const defaultProperties: readonly UserProperty[] = [
   "businessPhones",
   "displayName",
   "givenName",
@@ -58,13 +58,13 @@ const DEFAULT_PROPERTIES: readonly UserProperty[] = [
 ];
 
 /** Properties the emulator lets `$filter` compare with `eq` without advanced query headers, as Graph does. */
-const FILTERABLE: readonly UserProperty[] = ["employeeId", "userPrincipalName", "mail"];
+const filterable: readonly UserProperty[] = ["employeeId", "userPrincipalName", "mail"];
 
-const DEFAULT_PAGE_SIZE = 100;
-const MAX_PAGE_SIZE = 999;
+const defaultPageSize = 100;
+const maxPageSize = 999;
 
 /** Exact Graph text for AD-mastered properties of a synced user. */
-export const ON_PREMISES_MASTERED =
+export const onPremisesMastered =
   "Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration.";
 
 /** GET /users/{id|upn} with optional `$select`. */
@@ -93,10 +93,10 @@ export function listUsers(ctx: HandlerContext): EmulatorResponse {
   const filter = filterText === null ? undefined : parseFilter(filterText);
   if (filter && "error" in filter) return filter.error;
   const topText = ctx.query.get("$top");
-  const top = topText === null ? DEFAULT_PAGE_SIZE : Number(topText);
-  if (!Number.isInteger(top) || top < 1 || top > MAX_PAGE_SIZE) {
+  const top = topText === null ? defaultPageSize : Number(topText);
+  if (!Number.isInteger(top) || top < 1 || top > maxPageSize) {
     return badRequest(
-      `Invalid page size specified: '${topText}'. Must be between 1 and ${MAX_PAGE_SIZE} inclusive.`,
+      `Invalid page size specified: '${topText}'. Must be between 1 and ${maxPageSize} inclusive.`,
     );
   }
   const offset = decodeSkipToken(ctx.query.get("$skiptoken"));
@@ -137,9 +137,9 @@ const text =
   (max: number, nullable = true) =>
   (v: unknown) =>
     (nullable && v === null) || (typeof v === "string" && v.length <= max && (nullable || v.length > 0));
-const ASCII_EMAIL = /^[\x21-\x7e]+@[\x21-\x7e]+\.[\x21-\x7e]+$/;
+const asciiEmail = /^[\x21-\x7e]+@[\x21-\x7e]+\.[\x21-\x7e]+$/;
 
-const WRITABLE: Record<string, PropertyRule> = {
+const writable: Record<string, PropertyRule> = {
   displayName: { check: text(256, false), adMastered: true, sensitive: false },
   givenName: { check: text(64), adMastered: true, sensitive: false },
   surname: { check: text(64), adMastered: true, sensitive: false },
@@ -164,7 +164,7 @@ const WRITABLE: Record<string, PropertyRule> = {
     sensitive: false,
   },
   mail: {
-    check: (v) => v === null || (typeof v === "string" && v.length <= 254 && ASCII_EMAIL.test(v)),
+    check: (v) => v === null || (typeof v === "string" && v.length <= 254 && asciiEmail.test(v)),
     adMastered: true,
     sensitive: true,
   },
@@ -181,13 +181,13 @@ const WRITABLE: Record<string, PropertyRule> = {
     check: (v) =>
       Array.isArray(v) &&
       v.length <= 250 &&
-      v.every((m) => typeof m === "string" && m.length <= 250 && ASCII_EMAIL.test(m)),
+      v.every((m) => typeof m === "string" && m.length <= 250 && asciiEmail.test(m)),
     adMastered: false,
     sensitive: true,
   },
 };
 
-const READ_ONLY = new Set(["id", "createdDateTime", "onPremisesSyncEnabled"]);
+const readOnly = new Set(["id", "createdDateTime", "onPremisesSyncEnabled"]);
 
 /**
  * PATCH /users/{id|upn}: 204 when every property is valid and allowed, otherwise nothing changes.
@@ -204,10 +204,10 @@ export function patchUser(ctx: HandlerContext, key: string): EmulatorResponse {
     ([name]) => !name.startsWith("@odata."),
   );
   for (const [name, value] of changes) {
-    if (READ_ONLY.has(name)) {
+    if (readOnly.has(name)) {
       return badRequest(`Property '${name}' is read-only and cannot be set.`, "Request_BadRequest");
     }
-    const rule = WRITABLE[name];
+    const rule = writable[name];
     if (!rule) {
       return badRequest(
         `Property '${name}' does not exist as a declared property or extension property.`,
@@ -221,7 +221,7 @@ export function patchUser(ctx: HandlerContext, key: string): EmulatorResponse {
       );
     }
   }
-  if (user.adminRoles.length > 0 && changes.some(([name]) => WRITABLE[name]?.sensitive)) {
+  if (user.adminRoles.length > 0 && changes.some(([name]) => writable[name]?.sensitive)) {
     return graphError(
       403,
       "Authorization_RequestDenied",
@@ -230,11 +230,11 @@ export function patchUser(ctx: HandlerContext, key: string): EmulatorResponse {
   }
   if (user.onPremisesSyncEnabled === true) {
     const blocked = changes.some(([name]) => {
-      if (!WRITABLE[name]?.adMastered) return false;
+      if (!writable[name]?.adMastered) return false;
       // An admin may override a synced user's mobile unless the tenant lets AD keep mastering it.
       return name !== "mobilePhone" || ctx.tenant.bypassDirSyncOverridesEnabled;
     });
-    if (blocked) return badRequest(ON_PREMISES_MASTERED, "Request_BadRequest");
+    if (blocked) return badRequest(onPremisesMastered, "Request_BadRequest");
   }
   const record = user as unknown as Record<string, unknown>;
   for (const [name, value] of changes) {
@@ -247,10 +247,10 @@ export function patchUser(ctx: HandlerContext, key: string): EmulatorResponse {
 function parseSelect(
   raw: string | null,
 ): { properties: UserProperty[]; explicit: boolean } | { error: EmulatorResponse } {
-  if (raw === null || raw.trim() === "") return { properties: [...DEFAULT_PROPERTIES], explicit: false };
+  if (raw === null || raw.trim() === "") return { properties: [...defaultProperties], explicit: false };
   const properties: UserProperty[] = [];
   for (const name of raw.split(",").map((s) => s.trim())) {
-    const property = USER_PROPERTIES.find((p) => p.toLowerCase() === name.toLowerCase());
+    const property = userProperties.find((p) => p.toLowerCase() === name.toLowerCase());
     if (!property) {
       return {
         error: badRequest(
@@ -265,12 +265,12 @@ function parseSelect(
 
 function parseFilter(raw: string): { property: UserProperty; value: string } | { error: EmulatorResponse } {
   const clause = /^\s*([A-Za-z]+)\s+eq\s+'((?:[^']|'')*)'\s*$/.exec(raw);
-  const property = USER_PROPERTIES.find((p) => p.toLowerCase() === (clause?.[1] ?? "").toLowerCase());
-  if (clause && property && FILTERABLE.includes(property)) {
+  const property = userProperties.find((p) => p.toLowerCase() === (clause?.[1] ?? "").toLowerCase());
+  if (clause && property && filterable.includes(property)) {
     return { property, value: (clause[2] ?? "").replaceAll("''", "'") };
   }
   const named = /^\s*(?:[a-z]+\()?\s*([A-Za-z]+)/i.exec(raw)?.[1];
-  const known = USER_PROPERTIES.find((p) => p.toLowerCase() === (named ?? "").toLowerCase());
+  const known = userProperties.find((p) => p.toLowerCase() === (named ?? "").toLowerCase());
   if (!known) return { error: badRequest(`Invalid filter clause: ${raw}`) };
   return {
     error: badRequest(

@@ -1,3 +1,5 @@
+// app/: the composition root — settings, host.json, and building the services everything else uses.
+
 import type { ContactRuleOptions } from "../contact/contactEvent.js";
 import type { BulkDirectory } from "../directory/directory.js";
 import type { WriteLimiter } from "../graph/writeLimiter.js";

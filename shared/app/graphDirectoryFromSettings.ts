@@ -8,7 +8,7 @@ import type { Settings } from "./config.js";
  * window's writes arrive sooner, so a limiter using exactly Graph's window can overlap by that jitter. One second
  * on 150 s costs 0.7% of throughput.
  */
-const WINDOW_HEADROOM_MS = 1000;
+const windowHeadroomMs = 1000;
 
 /**
  * The write limiter sized from GRAPH_WRITE_BUDGET / GRAPH_WRITE_WINDOW_SECONDS. Graph's write budget is per app
@@ -17,7 +17,7 @@ const WINDOW_HEADROOM_MS = 1000;
 export function writeLimiterFromSettings(s: Settings): WriteLimiter {
   return new WriteLimiter({
     budget: s.GRAPH_WRITE_BUDGET,
-    windowMs: s.GRAPH_WRITE_WINDOW_SECONDS * 1000 + WINDOW_HEADROOM_MS,
+    windowMs: s.GRAPH_WRITE_WINDOW_SECONDS * 1000 + windowHeadroomMs,
   });
 }
 

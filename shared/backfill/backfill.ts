@@ -1,3 +1,5 @@
+// backfill/: applying a whole HR export in bulk, with its checkpoint.
+
 import { createHash } from "node:crypto";
 import type { ContactRuleOptions, ValidContactEvent } from "../contact/contactEvent.js";
 import { type SourceRecord, type ValidatedRecord, validateRecord } from "../contact/validateStream.js";
@@ -84,9 +86,9 @@ export interface BackfillOptions {
 /** A validated record that keeps its input, so a rejected row can still say which user it named. */
 type Row = ValidatedRecord & { input: unknown };
 
-const MAX_CHUNK = 20;
+const maxChunk = 20;
 // Invalid rows need no Graph call; a cap keeps a file of nothing but bad rows from making one huge chunk.
-const MAX_ROWS_PER_CHUNK = 200;
+const maxRowsPerChunk = 200;
 
 /**
  * Applies an HR export to the directory in bulk: validate each row (the `validate` rules), resolve and read 20
@@ -98,7 +100,7 @@ const MAX_ROWS_PER_CHUNK = 200;
  */
 export async function runBackfill(options: BackfillOptions): Promise<BackfillSummary> {
   const summary = emptySummary();
-  const size = Math.max(1, Math.min(MAX_CHUNK, options.chunkSize ?? MAX_CHUNK));
+  const size = Math.max(1, Math.min(maxChunk, options.chunkSize ?? maxChunk));
   const concurrency = Math.max(1, options.concurrency ?? 16);
   const isDone = options.isDone;
   const pending: Array<Promise<BackfillRow[]>> = [];
@@ -162,7 +164,7 @@ async function* chunksOf(records: AsyncIterable<Row>, size: number): AsyncGenera
     }
     chunk.push(record);
     if (key !== undefined) users.add(key);
-    if (users.size >= size || chunk.length >= MAX_ROWS_PER_CHUNK) {
+    if (users.size >= size || chunk.length >= maxRowsPerChunk) {
       yield chunk;
       chunk = [];
       users = new Set();

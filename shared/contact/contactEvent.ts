@@ -1,3 +1,5 @@
+// contact/: the pure contact rules — the ContactEvent schema, phone, email and country rules, field names, masks.
+
 import type { CountryCode } from "libphonenumber-js/max";
 import { z } from "zod";
 import { isRecord } from "../core/isRecord.js";
@@ -60,18 +62,18 @@ export interface ContactRuleOptions {
   organizationDomains: readonly string[];
 }
 
-const USER_FIELDS = ["id", "userPrincipalName", "employeeId"] as const;
-const PHONE_FIELDS = [
+const userFields = ["id", "userPrincipalName", "employeeId"] as const;
+const phoneFields = [
   { key: "mobilePhone", field: "contact.mobilePhone", expect: "mobile" },
   { key: "officePhone", field: "contact.officePhone", expect: "office" },
 ] as const;
-const MAX_UNKNOWN_FIELD_ISSUES = 20;
+const maxUnknownFieldIssues = 20;
 // Names HR systems and identity tools use for security questions and answers, compared without case,
 // separators or digits ("Security Answer 2", "secret_question", "securityQA").
-const SECURITY_QUESTION_KEY = /(?:security|secret|recovery|challenge)(?:questions?|answers?|qa)|passwordhint/;
-const PRINTABLE_NAME = /^[\p{L} .'()&,-]{1,60}$/u;
+const securityQuestionKey = /(?:security|secret|recovery|challenge)(?:questions?|answers?|qa)|passwordhint/;
+const printableName = /^[\p{L} .'()&,-]{1,60}$/u;
 
-const HINTS: Readonly<Record<string, string>> = {
+const hints: Readonly<Record<string, string>> = {
   event_not_an_object: "Send one JSON object per event: {eventId, source, occurredAt, user, contact}.",
   field_required: "Every ContactEvent needs eventId, source, occurredAt, user and contact.",
   field_invalid_type: "Send text (or null to leave the value as is).",
@@ -90,7 +92,7 @@ const HINTS: Readonly<Record<string, string>> = {
 
 /** Says whether a field name denotes security questions or answers, which no import may ever carry. */
 export function isSecurityQuestionField(name: string): boolean {
-  return SECURITY_QUESTION_KEY.test(name.toLowerCase().replace(/[^a-z]/g, ""));
+  return securityQuestionKey.test(name.toLowerCase().replace(/[^a-z]/g, ""));
 }
 
 /** Checks one event against the schema and the contact rules; never throws, whatever `input` is. */
@@ -130,7 +132,7 @@ function validate(input: unknown, options: ContactRuleOptions): Result<ValidCont
   const contactInput = own(raw, "contact");
   if (isRecord(contactInput)) {
     const defaultCountry = country ?? options.defaultCountry;
-    for (const { key, field, expect } of PHONE_FIELDS) {
+    for (const { key, field, expect } of phoneFields) {
       const value = own(contactInput, key);
       if (!isFilled(value)) continue;
       const result = normalizePhone(value, {
@@ -172,7 +174,7 @@ function validate(input: unknown, options: ContactRuleOptions): Result<ValidCont
   }
   const event = parsed.data;
   // Blank identifiers mean "not given"; dropping them spares every consumer an `=== ""` check.
-  for (const key of USER_FIELDS) {
+  for (const key of userFields) {
     if (event.user[key] !== undefined && !isFilled(event.user[key])) delete event.user[key];
   }
   if (event.country !== undefined && !isFilled(event.country)) delete event.country;
@@ -186,7 +188,7 @@ function resolveCountry(value: unknown, issues: RuleIssue[]): CountryCode | unde
   const code = toCountryCode(value);
   if (code === undefined) {
     // Country names are not personal data, but a shifted CSV column could put a phone number here.
-    const shown = PRINTABLE_NAME.test(value.trim()) ? ` "${value.trim()}"` : "";
+    const shown = printableName.test(value.trim()) ? ` "${value.trim()}"` : "";
     issues.push(
       issue(
         "country",
@@ -243,7 +245,7 @@ function unknownFieldIssues(path: string[], keys: readonly string[]): RuleIssue[
           `${field} is rejected: security questions and answers are stored in the tenant, where administrators can never set, see or change them (the value was not read).`,
         ),
       );
-    } else if (++unknown <= MAX_UNKNOWN_FIELD_ISSUES) {
+    } else if (++unknown <= maxUnknownFieldIssues) {
       issues.push(
         issue(
           field,
@@ -255,21 +257,17 @@ function unknownFieldIssues(path: string[], keys: readonly string[]): RuleIssue[
       );
     }
   }
-  if (unknown > MAX_UNKNOWN_FIELD_ISSUES) {
+  if (unknown > maxUnknownFieldIssues) {
     const where = path.length === 0 ? "event" : path.join(".");
     issues.push(
-      issue(
-        where,
-        "unknown_field",
-        `${where} has ${unknown - MAX_UNKNOWN_FIELD_ISSUES} more unknown fields.`,
-      ),
+      issue(where, "unknown_field", `${where} has ${unknown - maxUnknownFieldIssues} more unknown fields.`),
     );
   }
   return issues;
 }
 
 function issue(field: string, code: string, message: string, extra?: { hint: string }): RuleIssue {
-  return { field, code, message, hint: extra?.hint ?? HINTS[code] ?? HINTS.field_invalid ?? "" };
+  return { field, code, message, hint: extra?.hint ?? hints[code] ?? hints.field_invalid ?? "" };
 }
 
 function valueAt(root: Record<string, unknown>, path: readonly PropertyKey[]): unknown {

@@ -3,9 +3,9 @@ import { type CountryCode, getCountries, isSupportedCountry } from "libphonenumb
 // HR systems export country NAMES ("United States", "Deutschland"), sometimes in the HR admin's language.
 // Intl.DisplayNames gives every region's name in these languages without shipping a names table; the
 // aliases cover the informal and historic names no CLDR locale uses.
-const NAME_LOCALES = ["en", "de", "fr", "es", "it", "pt", "nl"] as const;
+const nameLocales = ["en", "de", "fr", "es", "it", "pt", "nl"] as const;
 
-const ALIASES: Readonly<Record<string, CountryCode>> = {
+const countryAliases: Readonly<Record<string, CountryCode>> = {
   usa: "US",
   "united states of america": "US",
   america: "US",
@@ -92,7 +92,7 @@ function countryNames(): Map<string, CountryCode> {
     if (key.length > 0 && !names.has(key)) names.set(key, code);
   };
   // English first: when two languages use the same spelling for different regions, English wins.
-  for (const locale of NAME_LOCALES) {
+  for (const locale of nameLocales) {
     const display = new Intl.DisplayNames([locale], { type: "region", fallback: "none" });
     for (const code of getCountries()) {
       const name = display.of(code);
@@ -102,7 +102,7 @@ function countryNames(): Map<string, CountryCode> {
       if (name.includes("(")) add(name.replace(/\([^)]*\)/g, " "), code);
     }
   }
-  for (const [alias, code] of Object.entries(ALIASES)) add(alias, code);
+  for (const [alias, code] of Object.entries(countryAliases)) add(alias, code);
   namesByKey = names;
   return names;
 }

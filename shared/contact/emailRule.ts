@@ -11,17 +11,17 @@ export interface EmailRuleOptions {
 }
 
 // Graph caps each otherMails value at 250 characters.
-const MAX_LENGTH = 250;
+const maxLength = 250;
 // RFC 5322 dot-atom: what mail systems and Entra accept without quoting.
-const DOT_ATOM = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
-const HOST_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-const TOP_LEVEL_DOMAIN = /^[a-z]{2,63}$/;
-const NON_ASCII = /\P{ASCII}/u;
+const dotAtom = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
+const hostLabel = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const topLevelDomain = /^[a-z]{2,63}$/;
+const nonAscii = /\P{ASCII}/u;
 // The common case in one test; the label-by-label checks below only run to explain a failure.
-const VALID_DOMAIN = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
-const SEPARATOR = /[\s,;]+/;
+const validDomain = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const separator = /[\s,;]+/;
 
-const HINT_SYNTAX =
+const hintSyntax =
   "Enter one personal address such as name@example.com, without spaces, quotes or display names.";
 
 /** Trims an alternate email and lower-cases its domain, or explains (masked) why SSPR cannot use it. */
@@ -30,12 +30,12 @@ export function normalizeEmail(input: string, options: EmailRuleOptions): Result
   if (typeof input !== "string") return fail([syntaxIssue(field, "", "it is not text")]);
   const text = input.trim();
   if (text.length === 0) return fail([syntaxIssue(field, text, "it is empty")]);
-  if (text.length > MAX_LENGTH) {
+  if (text.length > maxLength) {
     return fail([
       issue(
         field,
         "email_too_long",
-        `${field} is ${text.length} characters long; Microsoft Graph accepts at most ${MAX_LENGTH}.`,
+        `${field} is ${text.length} characters long; Microsoft Graph accepts at most ${maxLength}.`,
         "Check that the field holds a single address and nothing else.",
       ),
     ]);
@@ -60,7 +60,7 @@ export function normalizeEmail(input: string, options: EmailRuleOptions): Result
       ),
     ]);
   }
-  if (NON_ASCII.test(text)) {
+  if (nonAscii.test(text)) {
     return fail([
       issue(
         field,
@@ -97,14 +97,14 @@ function isSeveralAddresses(text: string): boolean {
   const first = text.indexOf("@");
   if (first < 0 || first === text.lastIndexOf("@")) return false;
   let withAt = 0;
-  for (const part of text.split(SEPARATOR)) if (part.includes("@")) withAt++;
+  for (const part of text.split(separator)) if (part.includes("@")) withAt++;
   return withAt > 1;
 }
 
 function localPartProblem(local: string): string | undefined {
   if (local.length === 0) return "nothing comes before the @";
   if (local.length > 64) return "the part before the @ is longer than 64 characters";
-  if (!DOT_ATOM.test(local)) {
+  if (!dotAtom.test(local)) {
     return "the part before the @ may only hold letters, digits and !#$%&'*+/=?^_`{|}~- separated by single dots";
   }
   return undefined;
@@ -113,13 +113,13 @@ function localPartProblem(local: string): string | undefined {
 function domainProblem(domain: string): string | undefined {
   if (domain.length === 0) return "nothing comes after the @";
   if (domain.length > 253) return "the domain is longer than 253 characters";
-  if (VALID_DOMAIN.test(domain)) return undefined;
+  if (validDomain.test(domain)) return undefined;
   const labels = domain.split(".");
   if (labels.length < 2) return "the domain has no dot (e.g. example.com)";
-  if (!labels.every((label) => HOST_LABEL.test(label))) {
+  if (!labels.every((label) => hostLabel.test(label))) {
     return "the domain has an empty label or a character other than letters, digits and inner hyphens";
   }
-  if (!TOP_LEVEL_DOMAIN.test(labels[labels.length - 1] ?? "")) {
+  if (!topLevelDomain.test(labels[labels.length - 1] ?? "")) {
     return "the top-level domain must be at least two letters";
   }
   return undefined;
@@ -151,7 +151,7 @@ function syntaxIssue(field: string, text: string, problem: string): RuleIssue {
     field,
     "email_invalid_syntax",
     `${field}${quoted} is not a usable email address: ${problem}.`,
-    HINT_SYNTAX,
+    hintSyntax,
   );
 }
 

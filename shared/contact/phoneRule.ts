@@ -36,14 +36,14 @@ export interface NormalizedPhone {
 
 // HR exports copy numbers from forms and Excel; anything longer is not a phone number, and capping it keeps a
 // hostile multi-megabyte cell from reaching the parser's regexes.
-const MAX_INPUT_LENGTH = 100;
-const HAS_DIGIT = /\d/;
+const maxInputLength = 100;
+const hasDigit = /\d/;
 // `00` (most of the world) and `011` (NANP) are international dialling prefixes. libphonenumber only honours
 // the default region's own prefix, but HR data mixes them, so a failed parse is retried as `+`.
-const INTERNATIONAL_PREFIX = /^[\s(]*(?:00|011)[\s.\-/)]*(?=[1-9])/;
-const TEL_URI = /^tel:/i;
+const internationalPrefix = /^[\s(]*(?:00|011)[\s.\-/)]*(?=[1-9])/;
+const telUri = /^tel:/i;
 // Types that cannot receive an SMS; FIXED_LINE_OR_MOBILE (all NANP numbers) and VOIP may, so they pass.
-const NO_SMS_TYPES = new Set([
+const noSmsTypes = new Set([
   "FIXED_LINE",
   "TOLL_FREE",
   "PREMIUM_RATE",
@@ -53,10 +53,10 @@ const NO_SMS_TYPES = new Set([
   "VOICEMAIL",
 ]);
 
-const HINT_FORMAT =
+const hintFormat =
   "Write the number in international form: +, the country code, a space, then the number without its trunk 0.";
-const HINT_LENGTH = "Check the number for missing or extra digits (an extension belongs after x or ext.).";
-const HINT_PLAN =
+const hintLength = "Check the number for missing or extra digits (an extension belongs after x or ext.).";
+const hintPlan =
   "Check the number with the employee; PHONE_VALIDATION=possible accepts numbers that merely have a plausible length.";
 
 /** A parse outcome ranked by how usable it is: 0 unparseable, 1 impossible length, 2 possible, 3 valid. */
@@ -66,20 +66,20 @@ type Attempt = { phone: PhoneNumber; type: string | undefined; rank: 1 | 2 | 3 }
 export function normalizePhone(input: string, options: PhoneRuleOptions): Result<NormalizedPhone> {
   const { field } = options;
   if (typeof input !== "string") {
-    return fail([issue(field, "phone_not_a_number", `${field} is not text.`, HINT_FORMAT)]);
+    return fail([issue(field, "phone_not_a_number", `${field} is not text.`, hintFormat)]);
   }
   const text = input.trim();
-  if (text.length > MAX_INPUT_LENGTH) {
+  if (text.length > maxInputLength) {
     return fail([
       issue(
         field,
         "phone_too_long",
         `${field} is ${text.length} characters long; a phone number has at most 17 digits.`,
-        HINT_LENGTH,
+        hintLength,
       ),
     ]);
   }
-  if (!HAS_DIGIT.test(text)) {
+  if (!hasDigit.test(text)) {
     return isPlaceholder(text)
       ? fail([
           issue(
@@ -90,18 +90,13 @@ export function normalizePhone(input: string, options: PhoneRuleOptions): Result
           ),
         ])
       : fail([
-          issue(
-            field,
-            "phone_not_a_number",
-            `${field} "${maskPhone(text)}" contains no digits.`,
-            HINT_FORMAT,
-          ),
+          issue(field, "phone_not_a_number", `${field} "${maskPhone(text)}" contains no digits.`, hintFormat),
         ]);
   }
 
   let attempt = evaluate(text, options.defaultCountry);
   if (attempt.rank < 3) {
-    const prefix = INTERNATIONAL_PREFIX.exec(text);
+    const prefix = internationalPrefix.exec(text);
     if (prefix) {
       const retry = evaluate(`+${text.slice(prefix[0].length)}`, options.defaultCountry);
       if (retry.rank > attempt.rank) attempt = retry;
@@ -139,7 +134,7 @@ export function normalizePhone(input: string, options: PhoneRuleOptions): Result
       ),
     );
   }
-  if (options.expect === "mobile" && type !== undefined && NO_SMS_TYPES.has(type)) {
+  if (options.expect === "mobile" && type !== undefined && noSmsTypes.has(type)) {
     warnings.push(
       issue(
         field,
@@ -165,7 +160,7 @@ function evaluate(text: string, defaultCountry: CountryCode | undefined): Attemp
   try {
     // `extract: false` makes the whole value count: "425-555-0147 (mobile)" or two numbers are not silently
     // cut down to one. RFC 3966 `tel:` URIs are only understood in extract mode, so they keep it.
-    phone = parsePhoneNumberWithError(text, { defaultCountry, extract: TEL_URI.test(text) });
+    phone = parsePhoneNumberWithError(text, { defaultCountry, extract: telUri.test(text) });
   } catch (err) {
     return { error: err instanceof Error ? err.message : "NOT_A_NUMBER", rank: 0 };
   }
@@ -191,7 +186,7 @@ function parseErrorIssue(error: string, text: string, options: PhoneRuleOptions)
   const shown = `${field} "${maskPhone(withoutExtension(text))}"`;
   switch (error) {
     case "INVALID_COUNTRY":
-      return /^(?:tel:)?\s*\+/i.test(text) || INTERNATIONAL_PREFIX.test(text)
+      return /^(?:tel:)?\s*\+/i.test(text) || internationalPrefix.test(text)
         ? issue(
             field,
             "phone_invalid_country_code",
@@ -205,25 +200,15 @@ function parseErrorIssue(error: string, text: string, options: PhoneRuleOptions)
             "Write it as +<country code> <number>, give the record a country, or set DEFAULT_COUNTRY (CLI: --country XX).",
           );
     case "TOO_SHORT":
-      return issue(
-        field,
-        "phone_too_short",
-        `${shown} has too few digits to be a phone number.`,
-        HINT_LENGTH,
-      );
+      return issue(field, "phone_too_short", `${shown} has too few digits to be a phone number.`, hintLength);
     case "TOO_LONG":
-      return issue(
-        field,
-        "phone_too_long",
-        `${shown} has too many digits to be a phone number.`,
-        HINT_LENGTH,
-      );
+      return issue(field, "phone_too_long", `${shown} has too many digits to be a phone number.`, hintLength);
     default:
       return issue(
         field,
         "phone_not_a_number",
         `${shown} is not a phone number (only digits, spaces, + ( ) - . / and an extension such as x12 are allowed).`,
-        HINT_FORMAT,
+        hintFormat,
       );
   }
 }
@@ -240,7 +225,7 @@ function lengthIssue(phone: PhoneNumber, text: string, options: PhoneRuleOptions
       field,
       "phone_too_short",
       `${shown} is too short for ${where} (${digits} digits).`,
-      HINT_LENGTH,
+      hintLength,
     );
   }
   if (verdict === "TOO_LONG") {
@@ -248,14 +233,14 @@ function lengthIssue(phone: PhoneNumber, text: string, options: PhoneRuleOptions
       field,
       "phone_too_long",
       `${shown} is too long for ${where} (${digits} digits).`,
-      HINT_LENGTH,
+      hintLength,
     );
   }
   return issue(
     field,
     "phone_invalid_length",
     `${shown} has ${digits} digits, which is not a length used in ${where}.`,
-    HINT_LENGTH,
+    hintLength,
   );
 }
 
@@ -279,7 +264,7 @@ function invalidForRegionIssue(phone: PhoneNumber, text: string, options: PhoneR
     field,
     "phone_invalid_for_region",
     `${shown} has a plausible length but is not a valid number in ${planName(phone)}.`,
-    HINT_PLAN,
+    hintPlan,
   );
 }
 

@@ -1,3 +1,5 @@
+// core/: the small things every folder may use — errors, Result, isRecord; imports nothing.
+
 /**
  * The product's small error hierarchy. Validation problems are values (see `Result`); these errors are for
  * the unexpected and for "retry me". Each sets `name` and passes `cause` so logs keep the chain.

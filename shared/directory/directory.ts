@@ -1,3 +1,5 @@
+// directory/: the Entra port — what the pipeline asks of the directory, user references and directory failures.
+
 /**
  * The narrow view of Entra ID that the sync pipeline needs. The Graph adapter implements it against
  * Microsoft Graph (or the emulated tenant); the pure planner only reads these types.

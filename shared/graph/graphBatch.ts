@@ -30,8 +30,8 @@ export interface GraphBatchOptions {
 }
 
 /** Graph accepts at most 20 requests per `$batch`. */
-export const MAX_BATCH_SIZE = 20;
-const MAX_RETRY_AFTER_MS = 180_000;
+export const maxBatchSize = 20;
+const maxRetryAfterMs = 180_000;
 
 interface WireItem {
   id: string;
@@ -55,7 +55,7 @@ export async function graphBatch(
 ): Promise<Array<BatchResponse | GraphRequestError>> {
   const results: Array<BatchResponse | GraphRequestError | undefined> = new Array(requests.length);
   // A chunk's write items are sent together, so a chunk may not hold more writes than the whole budget.
-  const size = Math.max(1, Math.min(MAX_BATCH_SIZE, limiter.budget));
+  const size = Math.max(1, Math.min(maxBatchSize, limiter.budget));
   const chunks: number[][] = [];
   for (let start = 0; start < requests.length; start += size) {
     chunks.push(range(start, Math.min(requests.length, start + size)));
@@ -136,7 +136,7 @@ async function sendChunk(
               body: answer.body,
             });
     }
-    if (again.length > 0 && waitMs > 0) await sleep(Math.min(waitMs, MAX_RETRY_AFTER_MS));
+    if (again.length > 0 && waitMs > 0) await sleep(Math.min(waitMs, maxRetryAfterMs));
     pending = again;
   }
 }

@@ -1,3 +1,5 @@
+// graph/: the Microsoft Graph adapter — client, middlewares, $batch, paths, errors and the write budget.
+
 import type {
   AuthMethods,
   AuthMethodWrite,
@@ -13,19 +15,19 @@ import type {
 import { DirectoryErrorKind } from "../directory/directoryError.js";
 import { type BatchRequest, type BatchResponse, type GraphBatchOptions, graphBatch } from "./graphBatch.js";
 import { createGraphClient, type GraphClient, type GraphConnectionOptions } from "./graphClient.js";
-import { CONTACT_SELECT, encodeSegment, filterEq, userPath } from "./graphPaths.js";
+import { contactSelect, encodeSegment, filterEq, userPath } from "./graphPaths.js";
 import { GraphRequestError } from "./graphRequestError.js";
 import type { WriteLimiter } from "./writeLimiter.js";
 
 /** Fixed ids Graph gives the phone methods, one per type. */
-export const PHONE_METHOD_IDS = {
+export const phoneMethodIds = {
   mobile: "3179e48a-750b-4051-897c-87b9720928f7",
   alternateMobile: "b6332ec1-7057-4abe-9331-3d72feddfe41",
   office: "e37fc753-ff3b-4958-9484-eaa9425c82bc",
 } as const satisfies Record<PhoneType, string>;
 
 /** Fixed id of the (single) email authentication method. */
-export const EMAIL_METHOD_ID = "3ddfcfc8-9383-446f-83cc-3ab9be4be18f";
+export const emailMethodId = "3ddfcfc8-9383-446f-83cc-3ab9be4be18f";
 
 export interface GraphDirectoryOptions extends GraphConnectionOptions {
   /** The process-wide limiter; pass the same instance to every adapter in the process. */
@@ -34,7 +36,7 @@ export interface GraphDirectoryOptions extends GraphConnectionOptions {
 }
 
 /** Graph page size for user listings: the maximum Graph allows. */
-const MAX_PAGE_SIZE = 999;
+const maxPageSize = 999;
 
 /**
  * The Directory on Microsoft Graph (or any Graph-compatible endpoint). Each single operation is one request;
@@ -81,7 +83,7 @@ export class GraphDirectory implements BulkDirectory {
         .api(`${userPath(userId)}/authentication/phoneMethods`)
         .post({ phoneNumber, phoneType }),
     );
-    return toPhoneMethod(body) ?? { id: PHONE_METHOD_IDS[phoneType], phoneNumber, phoneType };
+    return toPhoneMethod(body) ?? { id: phoneMethodIds[phoneType], phoneNumber, phoneType };
   }
 
   /** PATCH /users/{id}/authentication/phoneMethods/{methodId}. */
@@ -99,7 +101,7 @@ export class GraphDirectory implements BulkDirectory {
     const body = await this.call("addEmailMethod", () =>
       this.graph.client.api(`${userPath(userId)}/authentication/emailMethods`).post({ emailAddress }),
     );
-    return toEmailMethod(body) ?? { id: EMAIL_METHOD_ID, emailAddress };
+    return toEmailMethod(body) ?? { id: emailMethodId, emailAddress };
   }
 
   /** PATCH /users/{id}/authentication/emailMethods/{methodId}. */
@@ -170,9 +172,9 @@ export class GraphDirectory implements BulkDirectory {
    * Every user's contact state, a page at a time (GET /users?$select=…&$top=999, then `@odata.nextLink`
    * exactly as Graph returns it): one request per page.
    */
-  async *listUsers(pageSize = MAX_PAGE_SIZE): AsyncGenerator<UserContactState[]> {
-    const top = Math.min(MAX_PAGE_SIZE, Math.max(1, Math.trunc(pageSize)));
-    let path: string | undefined = `/users?$select=${CONTACT_SELECT}&$top=${top}`;
+  async *listUsers(pageSize = maxPageSize): AsyncGenerator<UserContactState[]> {
+    const top = Math.min(maxPageSize, Math.max(1, Math.trunc(pageSize)));
+    let path: string | undefined = `/users?$select=${contactSelect}&$top=${top}`;
     while (path) {
       const current: string = path;
       const body = await this.call("listUsers", () => this.graph.client.api(current).get());
@@ -277,12 +279,12 @@ export function createGraphDirectory(options: GraphDirectoryOptions): GraphDirec
 
 function findRequest(ref: UserRef): { url: string; byFilter: boolean } {
   const key = nonEmpty(ref.id) ?? nonEmpty(ref.userPrincipalName);
-  if (key) return { url: `${userPath(key)}?$select=${CONTACT_SELECT}`, byFilter: false };
+  if (key) return { url: `${userPath(key)}?$select=${contactSelect}`, byFilter: false };
   const employeeId = nonEmpty(ref.employeeId);
   if (employeeId) {
     // $top=2 is enough to tell "one match" from "ambiguous" without reading more.
     return {
-      url: `/users?$filter=${filterEq("employeeId", employeeId)}&$select=${CONTACT_SELECT}&$top=2`,
+      url: `/users?$filter=${filterEq("employeeId", employeeId)}&$select=${contactSelect}&$top=2`,
       byFilter: true,
     };
   }
@@ -371,7 +373,7 @@ function isPhoneType(value: unknown): value is PhoneType {
 }
 
 function phoneTypeOfId(id: string): PhoneType | undefined {
-  const entry = Object.entries(PHONE_METHOD_IDS).find(([, fixed]) => fixed === id.toLowerCase());
+  const entry = Object.entries(phoneMethodIds).find(([, fixed]) => fixed === id.toLowerCase());
   return entry ? (entry[0] as PhoneType) : undefined;
 }
 

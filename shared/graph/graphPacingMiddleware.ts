@@ -3,9 +3,9 @@ import { requestMethod, requestUrl } from "./graphAuthMiddleware.js";
 import { retryAfterMsOf } from "./graphRequestError.js";
 import type { WriteLimiter } from "./writeLimiter.js";
 
-const WRITE_METHODS = new Set(["POST", "PATCH", "PUT", "DELETE"]);
+const writeMethods = new Set(["POST", "PATCH", "PUT", "DELETE"]);
 /** Back-off when a 429 comes without Retry-After (Graph always sends one; other endpoints may not). */
-const DEFAULT_BACK_OFF_MS = 1000;
+const defaultBackOffMs = 1000;
 
 /**
  * Sits after the SDK's RetryHandler so every attempt, retries included, takes write tokens before it is
@@ -25,7 +25,7 @@ export class GraphPacingMiddleware implements Middleware {
       throw new Error("GraphPacingMiddleware is the last middleware; the chain needs a fetch handler");
     await this.next.execute(context);
     if (context.response?.status === 429) {
-      this.limiter.backOff(retryAfterMsOf(context.response.headers) ?? DEFAULT_BACK_OFF_MS);
+      this.limiter.backOff(retryAfterMsOf(context.response.headers) ?? defaultBackOffMs);
     }
   }
 
@@ -37,9 +37,9 @@ export class GraphPacingMiddleware implements Middleware {
 /** Number of directory writes a request performs: 1 for a write, the write items for a `$batch`. */
 export function writeCount(context: Context): number {
   const method = requestMethod(context);
-  if (!WRITE_METHODS.has(method)) return 0;
+  if (!writeMethods.has(method)) return 0;
   if (!isBatchUrl(requestUrl(context))) return 1;
-  return batchItemMethods(context.options?.body).filter((m) => WRITE_METHODS.has(m)).length;
+  return batchItemMethods(context.options?.body).filter((m) => writeMethods.has(m)).length;
 }
 
 /** True when the URL is a JSON batch endpoint (`…/$batch`). */

@@ -1,5 +1,5 @@
 /** The user properties the pipeline reads, in one `$select` (otherMails, onPremisesSyncEnabled, employeeId need it). */
-export const CONTACT_SELECT = [
+export const contactSelect = [
   "id",
   "userPrincipalName",
   "mail",

@@ -7,7 +7,7 @@ import {
 } from "../directory/directoryError.js";
 
 /** The exact Graph message for properties mastered by on-premises AD (code is the generic Request_BadRequest). */
-export const ON_PREMISES_MASTERED_MESSAGE =
+export const onPremisesMasteredMessage =
   "Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration.";
 
 export type GraphRequestErrorDetails = DirectoryErrorDetails;
@@ -71,7 +71,7 @@ function kindOf(status: number, message: string | undefined): DirectoryErrorKind
   if (status === 429) return DirectoryErrorKind.throttled;
   if (status >= 500 || status === 408) return DirectoryErrorKind.transient;
   // Graph gives this case only the generic Request_BadRequest code, so the documented text is the signal.
-  if (status === 400 && message?.trim() === ON_PREMISES_MASTERED_MESSAGE)
+  if (status === 400 && message?.trim() === onPremisesMasteredMessage)
     return DirectoryErrorKind.onPremisesMastered;
   if (status >= 400) return DirectoryErrorKind.invalidRequest;
   return DirectoryErrorKind.transient;
@@ -139,15 +139,15 @@ function tryJson(text: string): unknown {
   }
 }
 
-const GUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
-const EMAIL = String.raw`[^\s'"<>()@,;:]+@[^\s'"<>()@,;:]+`;
-const PHONE = String.raw`\+?\(?\d[\d\s().-]{5,}\d(?:\s*(?:x|ext\.?)\s*\d+)?`;
-const SENSITIVE = new RegExp(`(${GUID})|(${EMAIL})|(${PHONE})`, "gi");
+const guidText = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
+const emailPattern = String.raw`[^\s'"<>()@,;:]+@[^\s'"<>()@,;:]+`;
+const phonePattern = String.raw`\+?\(?\d[\d\s().-]{5,}\d(?:\s*(?:x|ext\.?)\s*\d+)?`;
+const sensitive = new RegExp(`(${guidText})|(${emailPattern})|(${phonePattern})`, "gi");
 
 /** Masks emails and phone numbers in text that may quote them (Graph echoes UPNs in 404 messages). */
 export function maskContactValues(text: string): string {
   // GUIDs (user and request ids) are matched first so their digit runs are not taken for phone numbers.
-  return text.replace(SENSITIVE, (match, guid: string | undefined, email: string | undefined) => {
+  return text.replace(sensitive, (match, guid: string | undefined, email: string | undefined) => {
     if (guid) return match;
     if (email) return maskEmail(match);
     return maskPhone(match);

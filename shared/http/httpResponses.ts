@@ -1,3 +1,5 @@
+// http/: the HTTP edge the functions share — problem answers, body reading, caller access, SCIM answers.
+
 import type { HttpRequest, HttpResponseInit } from "@azure/functions";
 import type { RuleIssue } from "../core/result.js";
 import { DirectoryError } from "../directory/directoryError.js";

@@ -1,3 +1,5 @@
+// intake/: HR payloads in — signature checks, mapping to ContactEvents, and acceptance onto the queue.
+
 import { type ContactRuleOptions, validateContactEvent } from "../contact/contactEvent.js";
 import { SsprError } from "../core/errors.js";
 import type { RuleIssue } from "../core/result.js";

@@ -32,7 +32,7 @@ export interface CsvRowContext {
 // `#` reads as "number" so BambooHR's "Employee #" is employeenumber. "id" alone is NOT an alias: in HR exports
 // it is the HR system's own id, and sending it to Entra as an object id would look up the wrong user.
 // A Map, not an object literal: a header named "constructor" must not find Object.prototype.constructor.
-const HEADER_ALIASES = new Map<string, CsvTarget>(
+const headerAliases = new Map<string, CsvTarget>(
   Object.entries({
     eventid: "eventId",
     idempotencykey: "eventId",
@@ -70,7 +70,7 @@ export function toCsvLayout(header: readonly string[]): Result<CsvLayout> {
   const byTarget = new Map<CsvTarget, number[]>();
   const forbidden: { name: string; index: number }[] = [];
   header.forEach((name, index) => {
-    const target = HEADER_ALIASES.get(toHeaderKey(name));
+    const target = headerAliases.get(toHeaderKey(name));
     if (target) byTarget.set(target, [...(byTarget.get(target) ?? []), index]);
     else if (isSecurityQuestionField(name)) forbidden.push({ name: name.trim(), index });
   });

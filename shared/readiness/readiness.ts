@@ -1,3 +1,5 @@
+// readiness/: SSPR readiness verdicts per user and field, and the tenant report.
+
 import type { CountryCode } from "libphonenumber-js";
 import type { ContactField, WriteTarget } from "../contact/contactFields.js";
 import { normalizeEmail } from "../contact/emailRule.js";

@@ -7,7 +7,7 @@ import {
   reportPopulations,
 } from "./readinessReport.js";
 
-const VERDICT_STYLE: Record<Verdict, { label: string; color: string; meaning: string }> = {
+const verdictStyle: Record<Verdict, { label: string; color: string; meaning: string }> = {
   usable: { label: "Usable", color: "#2e7d32", meaning: "SSPR can use the value as stored" },
   notCanonical: {
     label: "Not canonical",
@@ -18,13 +18,13 @@ const VERDICT_STYLE: Record<Verdict, { label: string; color: string; meaning: st
   missing: { label: "Missing", color: "#9e9e9e", meaning: "no value" },
 };
 
-const FIELD_LABEL: Record<(typeof reportFields)[number], string> = {
+const fieldLabel: Record<(typeof reportFields)[number], string> = {
   mobilePhone: "Mobile phone",
   officePhone: "Office phone",
   alternateEmail: "Alternate email",
 };
 
-const POPULATION_LABEL: Record<ReportPopulation, string> = {
+const populationLabel: Record<ReportPopulation, string> = {
   all: "All users",
   synced: "Synced from AD",
   cloudOnly: "Cloud-only",
@@ -80,14 +80,14 @@ export function toReadinessHtml(report: ReadinessReport): string {
 ${chart(all)}
 <figcaption>
 <ul class="legend">
-${verdictOrder.map((v) => `<li><span class="swatch" style="background:${VERDICT_STYLE[v].color}"></span>${VERDICT_STYLE[v].label}</li>`).join("\n")}
+${verdictOrder.map((v) => `<li><span class="swatch" style="background:${verdictStyle[v].color}"></span>${verdictStyle[v].label}</li>`).join("\n")}
 </ul>
 </figcaption>
 </figure>
 ${reportPopulations.map((population) => populationTable(population, report.populations[population])).join("\n")}
 <h2>What the verdicts mean</h2>
 <dl>
-${verdictOrder.map((v) => `<dt>${VERDICT_STYLE[v].label}</dt><dd>${VERDICT_STYLE[v].meaning}</dd>`).join("\n")}
+${verdictOrder.map((v) => `<dt>${verdictStyle[v].label}</dt><dd>${verdictStyle[v].meaning}</dd>`).join("\n")}
 <dt>Office phone</dt><dd>the first of businessPhones; Graph cannot write it for users synced from AD (set telephoneNumber in AD DS)</dd>
 <dt>Alternate email</dt><dd>the first of otherMails</dd>
 </dl>
@@ -98,18 +98,18 @@ ${verdictOrder.map((v) => `<dt>${VERDICT_STYLE[v].label}</dt><dd>${VERDICT_STYLE
 `;
 }
 
-const CHART = { width: 760, labelWidth: 140, barHeight: 30, gap: 16, top: 8 } as const;
+const chartLayout = { width: 760, labelWidth: 140, barHeight: 30, gap: 16, top: 8 } as const;
 
 function chart(counts: PopulationCounts): string {
-  const barWidth = CHART.width - CHART.labelWidth - 10;
+  const barWidth = chartLayout.width - chartLayout.labelWidth - 10;
   const rows = [
     ...reportFields.map((field) => ({
       key: field,
-      label: FIELD_LABEL[field],
+      label: fieldLabel[field],
       segments: verdictOrder.map((verdict) => ({
         verdict: verdict as string,
-        label: VERDICT_STYLE[verdict].label,
-        color: VERDICT_STYLE[verdict].color,
+        label: verdictStyle[verdict].label,
+        color: verdictStyle[verdict].color,
         count: counts.fields[field][verdict],
       })),
     })),
@@ -117,34 +117,34 @@ function chart(counts: PopulationCounts): string {
       key: "ssprReady",
       label: "SSPR-ready",
       segments: [
-        { verdict: "ready", label: "Ready", color: VERDICT_STYLE.usable.color, count: counts.ssprReady },
+        { verdict: "ready", label: "Ready", color: verdictStyle.usable.color, count: counts.ssprReady },
         {
           verdict: "notReady",
           label: "Not ready",
-          color: VERDICT_STYLE.missing.color,
+          color: verdictStyle.missing.color,
           count: counts.users - counts.ssprReady,
         },
       ],
     },
   ];
-  const height = CHART.top + rows.length * (CHART.barHeight + CHART.gap);
+  const height = chartLayout.top + rows.length * (chartLayout.barHeight + chartLayout.gap);
   const bars = rows.map((row, i) => {
-    const y = CHART.top + i * (CHART.barHeight + CHART.gap);
-    let x = CHART.labelWidth;
+    const y = chartLayout.top + i * (chartLayout.barHeight + chartLayout.gap);
+    let x = chartLayout.labelWidth;
     const segments = row.segments.map((segment) => {
       const width = counts.users > 0 ? (segment.count / counts.users) * barWidth : 0;
-      const rect = `<rect data-chart="${row.key}" data-verdict="${segment.verdict}" data-count="${segment.count}" x="${x.toFixed(2)}" y="${y}" width="${width.toFixed(2)}" height="${CHART.barHeight}" fill="${segment.color}"><title>${escapeHtml(`${row.label}, ${segment.label}: ${number(segment.count)} (${percent(segment.count, counts.users)})`)}</title></rect>`;
+      const rect = `<rect data-chart="${row.key}" data-verdict="${segment.verdict}" data-count="${segment.count}" x="${x.toFixed(2)}" y="${y}" width="${width.toFixed(2)}" height="${chartLayout.barHeight}" fill="${segment.color}"><title>${escapeHtml(`${row.label}, ${segment.label}: ${number(segment.count)} (${percent(segment.count, counts.users)})`)}</title></rect>`;
       // A count fits inside a segment only when it is wide enough to read.
       const text =
         width >= 44
-          ? `<text x="${(x + width / 2).toFixed(2)}" y="${y + CHART.barHeight / 2 + 4}" text-anchor="middle" fill="${segment.verdict === "notCanonical" ? "#1f2328" : "#fff"}">${number(segment.count)}</text>`
+          ? `<text x="${(x + width / 2).toFixed(2)}" y="${y + chartLayout.barHeight / 2 + 4}" text-anchor="middle" fill="${segment.verdict === "notCanonical" ? "#1f2328" : "#fff"}">${number(segment.count)}</text>`
           : "";
       x += width;
       return rect + text;
     });
-    return `<text x="0" y="${y + CHART.barHeight / 2 + 4}">${escapeHtml(row.label)}</text>\n${segments.join("\n")}`;
+    return `<text x="0" y="${y + chartLayout.barHeight / 2 + 4}">${escapeHtml(row.label)}</text>\n${segments.join("\n")}`;
   });
-  return `<svg role="img" aria-labelledby="chart-title" viewBox="0 0 ${CHART.width} ${height}" width="100%" style="max-width:${CHART.width}px">
+  return `<svg role="img" aria-labelledby="chart-title" viewBox="0 0 ${chartLayout.width} ${height}" width="100%" style="max-width:${chartLayout.width}px">
 <title id="chart-title">Users per verdict for each contact field, and users ready for SSPR</title>
 ${bars.join("\n")}
 </svg>`;
@@ -158,11 +158,11 @@ function populationTable(population: ReportPopulation, counts: PopulationCounts)
         (v) => `<td ${p} data-field="${field}" data-verdict="${v}">${number(counts.fields[field][v])}</td>`,
       )
       .join("");
-    return `<tr><td>${FIELD_LABEL[field]}</td>${cells}<td>${number(counts.users)}</td></tr>`;
+    return `<tr><td>${fieldLabel[field]}</td>${cells}<td>${number(counts.users)}</td></tr>`;
   });
-  return `<h2>${POPULATION_LABEL[population]}: <span ${p} data-measure="users">${number(counts.users)}</span> users, <span ${p} data-measure="ssprReady">${number(counts.ssprReady)}</span> SSPR-ready (${percent(counts.ssprReady, counts.users)})</h2>
+  return `<h2>${populationLabel[population]}: <span ${p} data-measure="users">${number(counts.users)}</span> users, <span ${p} data-measure="ssprReady">${number(counts.ssprReady)}</span> SSPR-ready (${percent(counts.ssprReady, counts.users)})</h2>
 <table>
-<thead><tr><th>Field</th>${verdictOrder.map((v) => `<th>${VERDICT_STYLE[v].label}</th>`).join("")}<th>Total</th></tr></thead>
+<thead><tr><th>Field</th>${verdictOrder.map((v) => `<th>${verdictStyle[v].label}</th>`).join("")}<th>Total</th></tr></thead>
 <tbody>
 ${rows.join("\n")}
 </tbody>

@@ -1,3 +1,5 @@
+// storage/: the Azure Storage adapters — outcome log, event queue and webhook receipts.
+
 import { odata, RestError, type TableClient, type TableEntityResult } from "@azure/data-tables";
 import { type FieldOutcome, isFinalStatus, type Outcome } from "../sync/outcome.js";
 import { type Claim, LeaseLostError, type OutcomeLog, type UserKey } from "../sync/outcomeLog.js";

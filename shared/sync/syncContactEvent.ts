@@ -1,3 +1,5 @@
+// sync/: plan → apply → outcome — the planner, the queue and helpdesk use cases, Outcome and its log port.
+
 import { createHash } from "node:crypto";
 import {
   type ContactRuleOptions,

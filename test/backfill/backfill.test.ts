@@ -13,7 +13,7 @@ import { aSeedUser, roomyLimiter } from "../support/graphEmulatorFixtures.js";
 import { startTestEnvironment, type TestEnvironment } from "../support/testEnvironment.js";
 
 // 60 users, each there for a reason; rows name them by UPN (and two by employeeId).
-const USERS = 60;
+const userCount = 60;
 const withMobile = new Set([41, 42, 43, 44, 45]); // already have a different mobile: fillEmpty keeps it
 const synced = new Set([46, 47, 48]); // synced from AD: AD masters the mobile
 const admin = 49; // privileged: Graph answers 403 for phone and mail
@@ -37,7 +37,7 @@ const emailOf = (n: number) => `personal.${n}@example.org`;
 /** The export: one row per user, then a row breaking a rule and a row for a user Entra doesn't have. */
 function exportCsv(): string {
   const rows = ["userPrincipalName,employeeId,country,mobilePhone,alternateEmail"];
-  for (let n = 1; n <= USERS; n++) {
+  for (let n = 1; n <= userCount; n++) {
     const upn = n === 7 || n === 8 ? "" : `user${n}@contoso.example`;
     rows.push(`${upn},${n === 7 || n === 8 ? `T${n}` : ""},US,${mobileOf(n)},${emailOf(n)}`);
   }
@@ -58,7 +58,7 @@ let input: string;
 
 beforeAll(async () => {
   env = await startTestEnvironment({
-    graph: { tenant: { users: Array.from({ length: USERS }, (_, i) => seedUser(i + 1)) } },
+    graph: { tenant: { users: Array.from({ length: userCount }, (_, i) => seedUser(i + 1)) } },
   });
   dir = await mkdtemp(join(tmpdir(), "sspr-backfill-"));
 });
@@ -140,7 +140,7 @@ describe("sspr-prepop backfill", () => {
   it("writes nothing in a dry run, and says what it would do", async () => {
     const run = await backfill(["--dry-run"]);
     const rows = parseCsv(run.stdout);
-    expect(rows).toHaveLength(USERS + 2);
+    expect(rows).toHaveLength(userCount + 2);
     // A dry run cannot know that Graph will refuse the privileged user (row 50): it counts as updated here.
     expect(statuses(rows)).toEqual({ updated: 52, partial: 8, failed: 1, rejected: 1 });
     expect(profileWrites()).toBe(0);
@@ -162,7 +162,7 @@ describe("sspr-prepop backfill", () => {
     expect(stats.batchItems["GET users"]).toBe(2); // the two rows named by employeeId
     expect(profileWrites()).toBe(60);
     expect(statuses(rows)).toEqual({ updated: 51, partial: 8, failed: 2, rejected: 1 });
-    expect(stats.totalRequests() / USERS).toBeLessThan(0.15); // ≈ 2 requests per 20 users
+    expect(stats.totalRequests() / userCount).toBeLessThan(0.15); // ≈ 2 requests per 20 users
     expect(env.graph.tenant.user("user1@contoso.example")).toMatchObject({
       mobilePhone: "+1 2065550101",
       otherMails: ["personal.1@example.org"],
@@ -229,7 +229,7 @@ describe("sspr-prepop backfill", () => {
       "line,eventId,user,status,mobilePhone,officePhone,alternateEmail,reasons,detail",
     );
     const rows = parseCsv(text);
-    expect(rows.map((r) => Number(r.line))).toEqual(Array.from({ length: USERS + 2 }, (_, i) => i + 2));
+    expect(rows.map((r) => Number(r.line))).toEqual(Array.from({ length: userCount + 2 }, (_, i) => i + 2));
     expect(rowAt(rows, 2)).toMatchObject({
       mobilePhone: "profile:set +1 206***0101",
       officePhone: "",
@@ -271,13 +271,13 @@ describe("sspr-prepop backfill", () => {
     const second = await backfill(["--report", report, "--resume"]);
     expect(second.stderr).toContain("resumed: 40 rows were finished by the interrupted run");
     // Every user written at most once across both runs, and nothing read again for the finished rows.
-    for (let n = 1; n <= USERS; n++) {
+    for (let n = 1; n <= userCount; n++) {
       expect(env.graph.stats.writesFor(aSeedUser(n).id, "mobilePhone"), `user${n}`).toBeLessThanOrEqual(1);
     }
     expect(profileWrites()).toBe(60);
     expect(env.graph.stats.batchItems["GET user"]).toBe(59);
     const rows = parseCsv(await readFile(report, "utf8"));
-    expect(rows.map((r) => Number(r.line))).toEqual(Array.from({ length: USERS + 2 }, (_, i) => i + 2));
+    expect(rows.map((r) => Number(r.line))).toEqual(Array.from({ length: userCount + 2 }, (_, i) => i + 2));
     expect(existsSync(backfillCheckpointPath(input))).toBe(false);
     expect(second.code).toBe(1);
   });
@@ -292,8 +292,8 @@ describe("sspr-prepop backfill", () => {
     });
     const stats = env.graph.stats;
     expect(stats.requests["GET authMethods"] ?? 0).toBe(0);
-    expect(stats.batchItems["GET authMethods"]).toBe(USERS);
-    expect(stats.batchItems["POST phoneMethods"]).toBe(USERS);
+    expect(stats.batchItems["GET authMethods"]).toBe(userCount);
+    expect(stats.batchItems["POST phoneMethods"]).toBe(userCount);
     expect(stats.writesFor(aSeedUser(1).id, "phoneMethods/mobile")).toBe(1);
     expect(stats.writesFor(aSeedUser(1).id, "emailMethods")).toBe(1);
     // 61 reads + 60 method lists + 120 method writes, 20 per $batch.
@@ -313,7 +313,7 @@ function rowEventId(rows: CsvRow[], line: number): string {
 
 /** No input phone number (any run of 7+ digits) and no alternate email address in full. */
 function expectNoPersonalData(text: string): void {
-  for (let n = 1; n <= USERS; n++) {
+  for (let n = 1; n <= userCount; n++) {
     expect(text).not.toContain(emailOf(n));
     const digits = mobileOf(n).replace(/\D/g, "");
     expect(text).not.toContain(digits);

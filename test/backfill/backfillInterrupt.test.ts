@@ -11,7 +11,7 @@ import { aSeedUser, aTenant } from "../support/graphEmulatorFixtures.js";
 
 // The real bin in a child process, stopped with a real SIGINT, as an admin's Ctrl-C would.
 const repo = fileURLToPath(new URL("../..", import.meta.url));
-const USERS = 2000;
+const userCount = 2000;
 
 let emulator: GraphEmulator;
 let dir: string;
@@ -19,11 +19,11 @@ let input: string;
 
 beforeAll(async () => {
   // 100 ms per request: slow enough that Ctrl-C lands mid-run, with 2,000 users still only a few seconds.
-  emulator = await startGraphEmulator({ port: 0, tenant: aTenant(USERS), latencyMs: 100 });
+  emulator = await startGraphEmulator({ port: 0, tenant: aTenant(userCount), latencyMs: 100 });
   dir = await mkdtemp(join(tmpdir(), "sspr-backfill-sigint-"));
   input = join(dir, "export.csv");
   const rows = ["userPrincipalName,country,mobilePhone"];
-  for (let n = 1; n <= USERS; n++) rows.push(`user${n}@contoso.example,US,+1 4255550${100 + (n % 100)}`);
+  for (let n = 1; n <= userCount; n++) rows.push(`user${n}@contoso.example,US,+1 4255550${100 + (n % 100)}`);
   await writeFile(input, `${rows.join("\n")}\n`);
 });
 
@@ -60,7 +60,7 @@ describe("Ctrl-C during sspr-prepop backfill", () => {
     const report = join(dir, "result.csv");
     const checkpoint = backfillCheckpointPath(input);
     const first = await runBin(["backfill", input, "--report", report, "--no-outcomes"], (child) => {
-      // The first checkpoint (after 1,000 rows) says the run is well under way: interrupt it then.
+      // The first checkpoint (after 1,000 rows or 2 s, whichever comes first) says the run is under way: interrupt it then.
       const poll = setInterval(() => {
         if (existsSync(checkpoint)) {
           clearInterval(poll);
@@ -72,8 +72,8 @@ describe("Ctrl-C during sspr-prepop backfill", () => {
     expect(first.stderr).toContain("interrupted; finishing the batches in flight");
     expect(first.code).toBe(3);
     const saved = JSON.parse(await readFile(checkpoint, "utf8"));
-    expect(saved.totals.rows).toBeGreaterThanOrEqual(1000);
-    expect(saved.totals.rows).toBeLessThan(USERS);
+    expect(saved.totals.rows).toBeGreaterThan(0);
+    expect(saved.totals.rows).toBeLessThan(userCount);
     // Every row the checkpoint calls done is in the report, and nothing beyond it.
     const reported = (await readFile(report, "utf8")).trim().split("\n").slice(1);
     expect(reported).toHaveLength(saved.totals.rows);
@@ -83,9 +83,9 @@ describe("Ctrl-C during sspr-prepop backfill", () => {
 
     const second = await runBin(["backfill", input, "--report", report, "--no-outcomes", "--resume"]);
     expect(second.code).toBe(0);
-    expect(emulator.stats.batchItems["PATCH user"]).toBe(USERS);
-    for (let n = 1; n <= USERS; n += 97) expect(emulator.stats.writesFor(aSeedUser(n).id)).toBe(1);
-    expect((await readFile(report, "utf8")).trim().split("\n")).toHaveLength(USERS + 1);
+    expect(emulator.stats.batchItems["PATCH user"]).toBe(userCount);
+    for (let n = 1; n <= userCount; n += 97) expect(emulator.stats.writesFor(aSeedUser(n).id)).toBe(1);
+    expect((await readFile(report, "utf8")).trim().split("\n")).toHaveLength(userCount + 1);
     expect(existsSync(checkpoint)).toBe(false);
   }, 30_000);
 });

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // `node --import tsx`, which keeps these end-to-end tests quick.
 const repo = fileURLToPath(new URL("../..", import.meta.url));
 let cli: string[] = [];
-const RULE_SETTINGS = ["DEFAULT_COUNTRY", "PHONE_VALIDATION", "ORGANIZATION_DOMAINS"];
+const ruleSettings = ["DEFAULT_COUNTRY", "PHONE_VALIDATION", "ORGANIZATION_DOMAINS"];
 
 interface OutputLine {
   line: number;
@@ -39,7 +39,7 @@ function runCli(
   } = {},
 ): Promise<Run> {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of RULE_SETTINGS) delete env[name];
+  for (const name of ruleSettings) delete env[name];
   Object.assign(env, options.env);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...cli, ...args], { cwd: repo, env });

@@ -9,7 +9,7 @@ import { fromCsvRow, toCsvLayout } from "../../shared/intake/fromCsvRow.js";
 
 // Enough runs to reach the rare paths (00/011 retries, extensions, odd lengths) yet well under a second each.
 const numRuns = 2000;
-const CANONICAL = /^\+\d{1,3} \d+$/;
+const canonicalPattern = /^\+\d{1,3} \d+$/;
 
 const regions = getCountries();
 const region = fc.option(fc.constantFrom(...regions), { nil: undefined });
@@ -78,7 +78,7 @@ describe("phone normalization properties", () => {
       fc.property(phoneLike, phoneOptions, (input, options) => {
         const result = normalizePhone(input, options);
         if (!result.ok) return;
-        expect(result.value.canonical).toMatch(CANONICAL);
+        expect(result.value.canonical).toMatch(canonicalPattern);
         expect(result.value.e164).toBe(result.value.canonical.replace(" ", ""));
       }),
       { numRuns },
@@ -229,7 +229,7 @@ describe("ContactEvent validation properties", () => {
         if (!result.ok) return;
         const { mobilePhone, officePhone } = result.value.contact;
         for (const phone of [mobilePhone, officePhone])
-          if (phone !== undefined) expect(phone).toMatch(CANONICAL);
+          if (phone !== undefined) expect(phone).toMatch(canonicalPattern);
       }),
       { numRuns },
     );

@@ -38,7 +38,7 @@ function example(region: CountryCode) {
 
 // 45 regions across every continent and numbering-plan style (open/closed, with and without trunk prefix).
 // biome-ignore format: a compact table reads better than one region per line
-const REGIONS: CountryCode[] = [
+const testRegions: CountryCode[] = [
   "US", "CA", "MX", "BR", "AR", "CL", "CO", "PE", "GB", "IE", "DE", "FR", "ES", "IT", "PT", "NL", "BE",
   "CH", "AT", "SE", "NO", "DK", "FI", "PL", "CZ", "HU", "RO", "GR", "TR", "RU", "UA", "IL", "AE", "SA",
   "EG", "NG", "KE", "ZA", "IN", "CN", "JP", "KR", "SG", "AU", "NZ",
@@ -46,10 +46,10 @@ const REGIONS: CountryCode[] = [
 
 describe("normalizePhone across regions", () => {
   it("covers at least 30 regions", () => {
-    expect(new Set(REGIONS).size).toBeGreaterThanOrEqual(30);
+    expect(new Set(testRegions).size).toBeGreaterThanOrEqual(30);
   });
 
-  it.each(REGIONS)("normalizes %s's example mobile number in every written form", (region) => {
+  it.each(testRegions)("normalizes %s's example mobile number in every written form", (region) => {
     const number = example(region);
     const canonical = `+${number.countryCallingCode} ${number.nationalNumber}`;
     const forms = [
@@ -67,7 +67,7 @@ describe("normalizePhone across regions", () => {
     }
   });
 
-  it.each(REGIONS)("reports %s's example mobile number as able to receive a text", (region) => {
+  it.each(testRegions)("reports %s's example mobile number as able to receive a text", (region) => {
     const phone = accepted(example(region).formatNational(), { defaultCountry: region });
     expect(["MOBILE", "FIXED_LINE_OR_MOBILE"]).toContain(phone.type);
     expect(phone.region).toBe(region);

@@ -5,7 +5,7 @@ import type { GraphEmulator } from "../../local/graphEmulator/startGraphEmulator
 import { loadSettings } from "../../shared/app/config.js";
 import { graphDirectoryFromSettings } from "../../shared/app/graphDirectoryFromSettings.js";
 import { ConfigError } from "../../shared/core/errors.js";
-import { EMAIL_METHOD_ID, PHONE_METHOD_IDS } from "../../shared/graph/graphDirectory.js";
+import { emailMethodId, phoneMethodIds } from "../../shared/graph/graphDirectory.js";
 import { GraphRequestError } from "../../shared/graph/graphRequestError.js";
 import { WriteLimiter } from "../../shared/graph/writeLimiter.js";
 import {
@@ -158,8 +158,8 @@ describe("GraphDirectory writing", () => {
   it("lists phone and email methods in one request", async () => {
     const methods = await directoryFor(emulator).listAuthMethods(demo.kwame);
     expect(methods).toEqual({
-      phoneMethods: [{ id: PHONE_METHOD_IDS.mobile, phoneNumber: "+1 2065550199", phoneType: "mobile" }],
-      emailMethods: [{ id: EMAIL_METHOD_ID, emailAddress: "kwame@example.org" }],
+      phoneMethods: [{ id: phoneMethodIds.mobile, phoneNumber: "+1 2065550199", phoneType: "mobile" }],
+      emailMethods: [{ id: emailMethodId, emailAddress: "kwame@example.org" }],
     });
     expect(emulator.stats.requests).toEqual({ "GET authMethods": 1 });
   });
@@ -170,8 +170,8 @@ describe("GraphDirectory writing", () => {
     await directory.updatePhoneMethod(demo.mei, phone.id, "+61 491570007");
     const email = await directory.addEmailMethod(demo.mei, "mei.chen@example.org");
     await directory.updateEmailMethod(demo.mei, email.id, "mei@example.org");
-    expect(phone).toEqual({ id: PHONE_METHOD_IDS.mobile, phoneNumber: "+61 491570006", phoneType: "mobile" });
-    expect(email).toEqual({ id: EMAIL_METHOD_ID, emailAddress: "mei.chen@example.org" });
+    expect(phone).toEqual({ id: phoneMethodIds.mobile, phoneNumber: "+61 491570006", phoneType: "mobile" });
+    expect(email).toEqual({ id: emailMethodId, emailAddress: "mei.chen@example.org" });
     expect(emulator.stats.requests).toEqual({
       "POST phoneMethods": 1,
       "PATCH phoneMethod": 1,

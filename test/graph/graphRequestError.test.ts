@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import {
   GraphRequestError,
   maskContactValues,
-  ON_PREMISES_MASTERED_MESSAGE,
+  onPremisesMasteredMessage,
   retryAfterMsOf,
 } from "../../shared/graph/graphRequestError.js";
 
@@ -17,7 +17,7 @@ describe("GraphRequestError", () => {
     [403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.", "forbidden"],
     [404, "Request_ResourceNotFound", "Resource 'x' does not exist.", "notFound"],
     [429, "TooManyRequests", "Too many requests.", "throttled"],
-    [400, "Request_BadRequest", ON_PREMISES_MASTERED_MESSAGE, "onPremisesMastered"],
+    [400, "Request_BadRequest", onPremisesMasteredMessage, "onPremisesMastered"],
     [
       400,
       "Request_BadRequest",

@@ -10,12 +10,12 @@ import {
 } from "../support/graphEmulatorFixtures.js";
 
 // Graph's 3,000 writes per 150 s scaled down to 60 per 1 s: the same budget shape, a test that takes seconds.
-const BUDGET = 60;
-const WINDOW_MS = 1000;
+const writeBudgetPerWindow = 60;
+const windowLengthMs = 1000;
 // As in production (1 s on 150 s), the limiter's window is a little longer than the server's, so arrival
 // jitter between the first burst (new connections) and later ones cannot overlap two windows' writes.
-const HEADROOM_MS = 100;
-const WRITES = 200;
+const headroomMs = 100;
+const writeCount = 200;
 
 let emulator: GraphEmulator | undefined;
 
@@ -26,8 +26,8 @@ afterEach(async () => {
 
 async function throttledTenant(): Promise<GraphEmulator> {
   emulator = await startEmulator({
-    tenant: aTenant(WRITES),
-    throttle: { writeBudget: BUDGET, writeWindowMs: WINDOW_MS },
+    tenant: aTenant(writeCount),
+    throttle: { writeBudget: writeBudgetPerWindow, writeWindowMs: windowLengthMs },
   });
   return emulator;
 }
@@ -36,8 +36,8 @@ async function throttledTenant(): Promise<GraphEmulator> {
 function auditedLimiter(): { limiter: WriteLimiter; grants: number[] } {
   const grants: number[] = [];
   const limiter = new WriteLimiter({
-    budget: BUDGET,
-    windowMs: WINDOW_MS + HEADROOM_MS,
+    budget: writeBudgetPerWindow,
+    windowMs: windowLengthMs + headroomMs,
     onGrant: (count, at) => grants.push(...Array<number>(count).fill(at)),
   });
   return { limiter, grants };
@@ -60,10 +60,10 @@ function report(label: string, e: GraphEmulator, elapsedMs: number, attempts: nu
     answered429: e.stats.throttled,
     share429: `${((100 * e.stats.throttled) / attempts).toFixed(2)}%`,
     // What the limiter let start in any window: its guarantee, checked exactly.
-    maxSentInAnyWindow: maxInWindow(grants, WINDOW_MS),
+    maxSentInAnyWindow: maxInWindow(grants, windowLengthMs),
     // What the server saw: arrivals spread by the event loop, so bursts from adjacent windows can overlap;
     // Graph (and the emulator) count with a token bucket, which the 429 share reflects.
-    maxArrivedInAnyWindow: e.stats.maxWritesInWindow(WINDOW_MS),
+    maxArrivedInAnyWindow: e.stats.maxWritesInWindow(windowLengthMs),
     elapsedMs: Math.round(elapsedMs),
   };
   console.log(`[throttling] ${label}: ${JSON.stringify(figures)}`);
@@ -71,13 +71,13 @@ function report(label: string, e: GraphEmulator, elapsedMs: number, attempts: nu
 }
 
 describe("pacing writes under Graph's write budget", () => {
-  it(`keeps ${WRITES} concurrent PATCHes under ${BUDGET} writes per ${WINDOW_MS} ms with < 2% answered 429`, async () => {
+  it(`keeps ${writeCount} concurrent PATCHes under ${writeBudgetPerWindow} writes per ${windowLengthMs} ms with < 2% answered 429`, async () => {
     const e = await throttledTenant();
     const { limiter, grants } = auditedLimiter();
     const directory = directoryFor(e, { limiter });
     const started = performance.now();
     const results = await Promise.allSettled(
-      Array.from({ length: WRITES }, (_, i) =>
+      Array.from({ length: writeCount }, (_, i) =>
         directory.updateProfile(aSeedUser(i + 1).id, { mobilePhone: "+1 4255550147" }),
       ),
     );
@@ -89,33 +89,33 @@ describe("pacing writes under Graph's write budget", () => {
       grants,
     );
     expect(results.every((r) => r.status === "fulfilled")).toBe(true);
-    expect(figures.writesApplied).toBe(WRITES);
+    expect(figures.writesApplied).toBe(writeCount);
     expect(e.stats.throttled / figures.attemptsSeen).toBeLessThan(0.02);
-    expect(figures.maxSentInAnyWindow).toBe(BUDGET);
-    expect(figures.maxArrivedInAnyWindow).toBeLessThanOrEqual(2 * BUDGET); // a token bucket's bound
+    expect(figures.maxSentInAnyWindow).toBe(writeBudgetPerWindow);
+    expect(figures.maxArrivedInAnyWindow).toBeLessThanOrEqual(2 * writeBudgetPerWindow); // a token bucket's bound
     // 200 writes at 60 per window need three more windows after the first burst.
-    expect(figures.elapsedMs).toBeGreaterThanOrEqual(3 * WINDOW_MS);
+    expect(figures.elapsedMs).toBeGreaterThanOrEqual(3 * windowLengthMs);
   });
 
-  it(`keeps ${WRITES} writes sent as $batch items under the same budget with < 2% answered 429`, async () => {
+  it(`keeps ${writeCount} writes sent as $batch items under the same budget with < 2% answered 429`, async () => {
     const e = await throttledTenant();
     const { limiter, grants } = auditedLimiter();
     const directory = directoryFor(e, { limiter });
     const started = performance.now();
     const results = await directory.updateProfiles(
-      Array.from({ length: WRITES }, (_, i) => ({
+      Array.from({ length: writeCount }, (_, i) => ({
         userId: aSeedUser(i + 1).id,
         patch: { mobilePhone: "+1 4255550147" },
       })),
     );
     const figures = report("$batch items", e, performance.now() - started, e.stats.totalBatchItems(), grants);
     expect(results.every((r) => r === undefined)).toBe(true);
-    expect(figures.writesApplied).toBe(WRITES);
+    expect(figures.writesApplied).toBe(writeCount);
     expect(e.stats.throttled / figures.attemptsSeen).toBeLessThan(0.02);
-    expect(figures.maxSentInAnyWindow).toBeLessThanOrEqual(BUDGET);
+    expect(figures.maxSentInAnyWindow).toBeLessThanOrEqual(writeBudgetPerWindow);
     // 10 batches of 20, plus one per round of per-item retries if an item met a 429 at a window's edge.
-    expect(e.stats.requestCount("POST $batch")).toBeGreaterThanOrEqual(WRITES / 20);
-    expect(e.stats.requestCount("POST $batch")).toBeLessThanOrEqual(WRITES / 20 + 2);
+    expect(e.stats.requestCount("POST $batch")).toBeGreaterThanOrEqual(writeCount / 20);
+    expect(e.stats.requestCount("POST $batch")).toBeLessThanOrEqual(writeCount / 20 + 2);
   });
 
   it("without pacing, the same burst is answered 429 beyond what the bucket admits (the emulator really throttles)", async () => {
@@ -123,7 +123,7 @@ describe("pacing writes under Graph's write budget", () => {
     const directory = directoryFor(e, { limiter: roomyLimiter(), retry: { maxRetries: 0 } });
     const started = performance.now();
     const results = await Promise.allSettled(
-      Array.from({ length: WRITES }, (_, i) =>
+      Array.from({ length: writeCount }, (_, i) =>
         directory.updateProfile(aSeedUser(i + 1).id, { mobilePhone: "+1 4255550147" }),
       ),
     );
@@ -136,8 +136,9 @@ describe("pacing writes under Graph's write budget", () => {
     );
     expect(results.filter((r) => r.status === "rejected").length).toBe(e.stats.throttled);
     // A token bucket admits the full budget plus what refilled while the burst was arriving; the rest is 429.
-    const admissible = BUDGET + Math.ceil((BUDGET * figures.elapsedMs) / WINDOW_MS);
-    expect(e.stats.throttled).toBeGreaterThanOrEqual(WRITES - admissible);
+    const admissible =
+      writeBudgetPerWindow + Math.ceil((writeBudgetPerWindow * figures.elapsedMs) / windowLengthMs);
+    expect(e.stats.throttled).toBeGreaterThanOrEqual(writeCount - admissible);
     expect(e.stats.throttled).toBeGreaterThan(0);
   });
 });

@@ -8,9 +8,9 @@ import {
   startEmulator,
 } from "../support/graphEmulatorFixtures.js";
 
-const ON_PREM =
+const onPrem =
   "Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration.";
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const guidText = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 let emulator: GraphEmulator;
 
@@ -49,7 +49,7 @@ describe("the emulated tenant's authentication and envelope", () => {
         message: expect.stringContaining("nobody@contoso.example"),
         innerError: {
           date: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/),
-          "request-id": expect.stringMatching(GUID),
+          "request-id": expect.stringMatching(guidText),
           "client-request-id": "abc-123",
         },
       },
@@ -67,7 +67,7 @@ describe("the emulated tenant's authentication and envelope", () => {
   ])("puts a request-id header on %s %s (%s)", async (method, path, body, status) => {
     const res = await graphFetch(emulator, path, { method, body });
     expect(res.status).toBe(status);
-    expect(res.headers.get("request-id")).toMatch(GUID);
+    expect(res.headers.get("request-id")).toMatch(guidText);
   });
 
   it("refuses /me for an app-only caller", async () => {
@@ -243,7 +243,7 @@ describe("updating users", () => {
       const res = await patch(`/users/${demo.oliver}`, body);
       expect(res.status).toBe(status);
       if (status === 400)
-        expect(res.body.error).toMatchObject({ code: "Request_BadRequest", message: ON_PREM });
+        expect(res.body.error).toMatchObject({ code: "Request_BadRequest", message: onPrem });
     },
   );
 

@@ -12,7 +12,7 @@ import { aSeedUser } from "../support/graphEmulatorFixtures.js";
 import { startTestEnvironment, type TestEnvironment } from "../support/testEnvironment.js";
 
 // A tenant of 1,050 users (two pages of $top=999) whose values are chosen so each verdict's count is known.
-const USERS = 1050;
+const userCount = 1050;
 type Verdict = "usable" | "notCanonical" | "invalid" | "missing";
 type Field = "mobilePhone" | "officePhone" | "alternateEmail";
 
@@ -66,7 +66,7 @@ function expectedCounts() {
     >,
   });
   const counts = { all: make(), synced: make(), cloudOnly: make() };
-  for (let n = 1; n <= USERS; n++) {
+  for (let n = 1; n <= userCount; n++) {
     const plan = planOf(n);
     const ready = plan.mobilePhone === "usable" || plan.alternateEmail === "usable";
     for (const population of [counts.all, isSynced(n) ? counts.synced : counts.cloudOnly]) {
@@ -87,7 +87,7 @@ let stdout: string;
 
 beforeAll(async () => {
   env = await startTestEnvironment({
-    graph: { tenant: { users: Array.from({ length: USERS }, (_, i) => seedUser(i + 1)) } },
+    graph: { tenant: { users: Array.from({ length: userCount }, (_, i) => seedUser(i + 1)) } },
   });
   dir = await mkdtemp(join(tmpdir(), "sspr-report-"));
   const out = new PassThrough();
@@ -141,9 +141,9 @@ describe("sspr-prepop report", () => {
       }),
     );
     expect(lines.slice(1)).toEqual(want);
-    expect(expected.all.users).toBe(USERS);
+    expect(expected.all.users).toBe(userCount);
     expect(expected.synced.users).toBe(175);
-    expect(stdout).toContain(`SSPR-ready users: ${expected.all.ssprReady} of ${USERS}`);
+    expect(stdout).toContain(`SSPR-ready users: ${expected.all.ssprReady} of ${userCount}`);
   });
 
   it("writes one self-contained page: inline CSS and SVG, no script, no URL at all", () => {
@@ -158,7 +158,7 @@ describe("sspr-prepop report", () => {
     expect(users.split("\n")[0]).toBe(
       "id,userPrincipalName,synced,ssprReady,mobilePhone,mobilePhoneValue,mobilePhoneCode,officePhone,officePhoneValue,officePhoneCode,alternateEmail,alternateEmailValue,alternateEmailCode",
     );
-    expect(users.split("\n")).toHaveLength(USERS + 2);
+    expect(users.split("\n")).toHaveLength(userCount + 2);
     expect(users).not.toMatch(/555-?01\d\d/);
     expect(users).not.toMatch(/someone\.\d+@/);
     expect(users).toContain("s***@example.org");
@@ -169,11 +169,11 @@ describe("sspr-prepop report", () => {
 type Shown = { innerText: string; dataset: Record<string, string | undefined> };
 
 // The page as a person sees it: Debian's chromium, driven by playwright-core (no browser download).
-const CHROMIUM = "/usr/bin/chromium";
-const haveChromium = existsSync(CHROMIUM);
+const chromiumPath = "/usr/bin/chromium";
+const haveChromium = existsSync(chromiumPath);
 if (!haveChromium && process.env.CI !== "true") {
   console.warn(
-    `\n*** SKIPPING the Chromium render test: ${CHROMIUM} is missing. Install it with: apt-get update && apt-get install -y chromium ***\n`,
+    `\n*** SKIPPING the Chromium render test: ${chromiumPath} is missing. Install it with: apt-get update && apt-get install -y chromium ***\n`,
   );
 }
 
@@ -181,11 +181,11 @@ describe.skipIf(!haveChromium && process.env.CI !== "true")("the readiness page 
   it("shows the computed counts as text and draws each bar segment in proportion", async () => {
     if (!haveChromium) {
       throw new Error(
-        `${CHROMIUM} is missing: CI must install Debian's chromium (.ci/run does: apt-get install chromium)`,
+        `${chromiumPath} is missing: CI must install Debian's chromium (.ci/run does: apt-get install chromium)`,
       );
     }
     const browser = await chromium.launch({
-      executablePath: CHROMIUM,
+      executablePath: chromiumPath,
       headless: true,
       chromiumSandbox: false,
       // What this machine's Chromium needs: no sandbox as root, and no background calls to Google's hosts.
@@ -249,11 +249,11 @@ describe.skipIf(!haveChromium && process.env.CI !== "true")("the readiness page 
       // Segments of one bar are as wide as their share of the users.
       const full = bars.filter((b) => b.chart === "mobilePhone").reduce((sum, b) => sum + b.width, 0);
       for (const bar of bars.filter((b) => b.chart !== "ssprReady")) {
-        const share = expected.all.fields[bar.chart as Field][bar.verdict as Verdict] / USERS;
+        const share = expected.all.fields[bar.chart as Field][bar.verdict as Verdict] / userCount;
         expect(bar.width / full, `${bar.chart} ${bar.verdict}`).toBeCloseTo(share, 2);
       }
       const ready = bars.find((b) => b.chart === "ssprReady" && b.verdict === "ready");
-      expect((ready?.width ?? 0) / full).toBeCloseTo(expected.all.ssprReady / USERS, 2);
+      expect((ready?.width ?? 0) / full).toBeCloseTo(expected.all.ssprReady / userCount, 2);
       // Nothing but the page itself was loaded.
       expect(requests).toEqual([url]);
     } finally {

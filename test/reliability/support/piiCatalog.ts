@@ -4,11 +4,11 @@ import { maskContact } from "../../../shared/contact/mask.js";
 // Shorter digit runs (extensions, counts, ports) are not a phone number and would only give false alarms.
 const minPhoneDigits = 7;
 // Identifiers and times hold long digit runs that are not phone numbers; they are blanked before the scan.
-const GUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
-const ISO_TIME = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?/g;
+const guidText = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+const isoTime = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?/g;
 // A number as people and systems write it: digits with any of the usual separators between them.
-const PHONE_RUN = /\d[\d\s().\-/]*\d/g;
-const EMAIL = /[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
+const phoneRun = /\d[\d\s().\-/]*\d/g;
+const emailPattern = /[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
 
 /**
  * The personal data of a test run — every phone number and email address the run sent or seeded — and a scanner
@@ -42,12 +42,12 @@ export class PiiCatalog {
   /** The catalogued values found in full in `text`, masked (so a failure message leaks nothing either). */
   findIn(text: string): string[] {
     const found = new Set<string>();
-    for (const match of text.matchAll(EMAIL)) {
+    for (const match of text.matchAll(emailPattern)) {
       const email = match[0].toLowerCase();
       if (this.#emails.has(email)) found.add(maskContact(email));
     }
-    const scrubbed = text.replace(GUID, " ").replace(ISO_TIME, " ");
-    for (const match of scrubbed.matchAll(PHONE_RUN)) {
+    const scrubbed = text.replace(guidText, " ").replace(isoTime, " ");
+    for (const match of scrubbed.matchAll(phoneRun)) {
       const digits = match[0].replace(/\D/g, "");
       for (const length of this.#lengths) {
         for (let start = 0; start + length <= digits.length; start += 1) {

@@ -4,7 +4,7 @@ import examples from "libphonenumber-js/mobile/examples";
 import type { EmulatedUser, SeedUser, TenantSeed } from "../../../local/graphEmulator/EmulatedTenant.js";
 import { type ContactRuleOptions, validateContactEvent } from "../../../shared/contact/contactEvent.js";
 import type { AuthMethods, UserContactState } from "../../../shared/directory/directory.js";
-import { EMAIL_METHOD_ID, PHONE_METHOD_IDS } from "../../../shared/graph/graphDirectory.js";
+import { emailMethodId, phoneMethodIds } from "../../../shared/graph/graphDirectory.js";
 import { statusOf } from "../../../shared/sync/buildOutcome.js";
 import { type FieldAction, type OutcomeStatus, writingActions } from "../../../shared/sync/outcome.js";
 import { type FieldPlan, planSync, type SyncPolicy } from "../../../shared/sync/syncPlanner.js";
@@ -347,12 +347,12 @@ export function expectationFor(testCase: ScenarioCase): Expectation {
   };
   const methods: AuthMethods = {
     phoneMethods: (seed.authentication?.phoneMethods ?? []).map((m) => ({
-      id: PHONE_METHOD_IDS[m.phoneType],
+      id: phoneMethodIds[m.phoneType],
       phoneNumber: m.phoneNumber,
       phoneType: m.phoneType,
     })),
     emailMethods: (seed.authentication?.emailMethods ?? []).map((m) => ({
-      id: EMAIL_METHOD_ID,
+      id: emailMethodId,
       emailAddress: m.emailAddress,
     })),
   };
