@@ -60,6 +60,10 @@ param contactMode string = 'fillEmpty'
 @allowed(['skip', 'override'])
 param syncedMobile string = 'skip'
 
+@description('NEW_HIRE_DAYS: HR events (queue, webhooks) write only users created within this many days; 0 turns the check off.')
+@minValue(0)
+param newHireDays int = 30
+
 @description('USER_WAIT_HOURS: hours to keep waiting for a user who is not in Entra yet.')
 @minValue(0)
 param userWaitHours int = 72
@@ -243,6 +247,7 @@ module api 'app/api.bicep' = {
       CONTACT_TARGET: contactTarget
       CONTACT_MODE: contactMode
       SYNCED_MOBILE: syncedMobile
+      NEW_HIRE_DAYS: string(newHireDays)
       USER_WAIT_HOURS: string(userWaitHours)
       GRAPH_BASE_URL: graphBaseUrl
       GRAPH_WRITE_BUDGET: string(graphWriteBudget)

@@ -30,6 +30,8 @@ export interface SeedUser {
   employeeId?: string | null;
   accountEnabled?: boolean;
   createdDateTime?: string;
+  /** A creation time relative to seeding (the demo tenant uses it so its new hires stay new). */
+  createdDaysAgo?: number;
   /** true = synced from on-premises AD; false = was synced; null/absent = cloud-only. */
   onPremisesSyncEnabled?: boolean | null;
   /** Directory roles held, e.g. ["Global Administrator"]; any role makes the user privileged. */
@@ -130,7 +132,12 @@ export class EmulatedTenant {
       usageLocation: seed.usageLocation ?? null,
       employeeId: seed.employeeId ?? null,
       accountEnabled: seed.accountEnabled ?? true,
-      createdDateTime: seed.createdDateTime ?? "2026-01-05T08:00:00Z",
+      // Without a date the account is as new as the seeding: tests and the demo stay "new hires" whatever the day.
+      createdDateTime:
+        seed.createdDateTime ??
+        new Date(Date.now() - (seed.createdDaysAgo ?? 0) * 86_400_000)
+          .toISOString()
+          .replace(/\.\d{3}Z$/, "Z"),
       onPremisesSyncEnabled: seed.onPremisesSyncEnabled ?? null,
       adminRoles: [...(seed.adminRoles ?? [])],
       phoneMethods,

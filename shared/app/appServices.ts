@@ -53,6 +53,7 @@ export function buildServices(settings: Settings, overrides: Partial<AppServices
     rules: overrides.rules ?? contactRuleOptionsFrom(settings),
     policy: overrides.policy ?? policyFrom(settings),
     userWaitHours: overrides.userWaitHours ?? settings.USER_WAIT_HOURS,
+    newHireDays: overrides.newHireDays ?? settings.NEW_HIRE_DAYS,
     queueHost: overrides.queueHost ?? readQueueHostSettings(),
     writeLimiter,
     ...(overrides.leaseMs !== undefined ? { leaseMs: overrides.leaseMs } : {}),

@@ -52,6 +52,8 @@ const settingsSchema = z.object({
     }),
   CONTACT_MODE: z.enum(contactModes).default("fillEmpty"),
   SYNCED_MOBILE: z.enum(["skip", "override"]).default("skip"),
+  // Event sources write only users created this recently (0 = no check); older users are the admin's to backfill.
+  NEW_HIRE_DAYS: int(30),
   USER_WAIT_HOURS: int(72),
   // Microsoft Graph
   GRAPH_BASE_URL: z.url().default("https://graph.microsoft.com/v1.0"),

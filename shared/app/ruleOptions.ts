@@ -28,5 +28,7 @@ export function policyFrom(settings: Settings): SyncPolicy {
     target: settings.CONTACT_TARGET,
     mode: settings.CONTACT_MODE,
     syncedMobile: settings.SYNCED_MOBILE,
+    // Event sources by default; the helpdesk fix, an admin's decision, turns it off per request.
+    keepUserMethods: true,
   };
 }

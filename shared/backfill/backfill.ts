@@ -2,9 +2,12 @@
 
 import { createHash } from "node:crypto";
 import type { ContactRuleOptions, ValidContactEvent } from "../contact/contactEvent.js";
+import { occurredAtIssue } from "../contact/occurredAtIssue.js";
 import { type SourceRecord, type ValidatedRecord, validateRecord } from "../contact/validateStream.js";
+import type { RuleIssue } from "../core/result.js";
 import type { AuthMethods, BulkDirectory, UserContactState } from "../directory/directory.js";
 import { directoryFailureOf } from "../directory/directoryFailure.js";
+import { identityMismatchOf } from "../directory/identityMismatchOf.js";
 import { toUserRef } from "../directory/userRef.js";
 import {
   buildOutcome,
@@ -15,7 +18,7 @@ import {
   summaryOf,
   toFieldOutcome,
 } from "../sync/buildOutcome.js";
-import { type Outcome, type OutcomeStatus, outcomeStatuses } from "../sync/outcome.js";
+import { type Outcome, type OutcomeStatus, outcomeStatuses, plannerCodes } from "../sync/outcome.js";
 import type { OutcomeLog } from "../sync/outcomeLog.js";
 import {
   type FieldPlan,
@@ -103,6 +106,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
   const size = Math.max(1, Math.min(maxChunk, options.chunkSize ?? maxChunk));
   const concurrency = Math.max(1, options.concurrency ?? 16);
   const isDone = options.isDone;
+  const now = () => options.now?.() ?? new Date();
   const pending: Array<Promise<BackfillRow[]>> = [];
   const inFlight = new Map<string, Promise<unknown>>();
 
@@ -118,10 +122,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
     for await (const record of options.records) {
       if (isDone?.(record.line)) summary.skippedDone++;
       else
-        yield {
-          ...validateRecord(record, options.rules),
-          input: "input" in record ? record.input : undefined,
-        };
+        yield refuseFutureEvents({ ...validateRecord(record, options.rules), input: inputOf(record) }, now());
     }
   }
 
@@ -149,6 +150,17 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
     throw err;
   }
   return summary;
+}
+
+/** A row dated in the future is rejected like the queue rejects it: it could make later HR events look stale. */
+function refuseFutureEvents(row: Row, receivedAt: Date): Row {
+  if (!row.result.ok) return row;
+  const future = occurredAtIssue(row.result.value.event.occurredAt, receivedAt);
+  return future ? { ...row, result: { ok: false, issues: [future], warnings: row.result.warnings } } : row;
+}
+
+function inputOf(record: SourceRecord): unknown {
+  return "input" in record ? record.input : undefined;
 }
 
 /** Groups validated records into batches holding at most `size` rows that need Graph, one row per user each. */
@@ -190,7 +202,10 @@ interface Planned {
   writes: number;
 }
 
-type Slot = { kind: "planned"; planned: Planned } | { kind: "failed"; message: string; code: string };
+type Slot =
+  | { kind: "planned"; planned: Planned }
+  | { kind: "failed"; message: string; code: string }
+  | { kind: "rejected"; issue: RuleIssue };
 
 async function processChunk(chunk: Row[], options: BackfillOptions): Promise<BackfillRow[]> {
   const now = options.now?.() ?? new Date();
@@ -218,7 +233,11 @@ async function processChunk(chunk: Row[], options: BackfillOptions): Promise<Bac
         code: "user_not_found",
         message: "user not found in Entra ID; check the user reference (id, userPrincipalName or employeeId)",
       });
-    } else users.push({ ...v, user: state });
+    } else {
+      const mismatch = identityMismatchOf(toUserRef(v.value.event.user), state);
+      if (mismatch) slots.set(v.index, { kind: "rejected", issue: mismatch });
+      else users.push({ ...v, user: state });
+    }
   });
 
   const readMethods = users.filter((u) => needsMethods(options.policy, u.value.contact));
@@ -358,6 +377,21 @@ function toRow(record: Row, slot: Slot | undefined, options: BackfillOptions, no
   const event = result.value.event;
   const ref = toUserRef(event.user);
   const named = { userId: ref.id, userPrincipalName: ref.userPrincipalName, employeeId: ref.employeeId };
+  if (slot?.kind === "rejected") {
+    return {
+      line: record.line,
+      outcome: buildOutcome({
+        ...base,
+        status: "rejected",
+        occurredAt: event.occurredAt,
+        user: named,
+        errors: [slot.issue],
+        message: rejectionSummaryOf([slot.issue]),
+      }),
+      reasons: [`${slot.issue.field}:${slot.issue.code}`],
+      writes: 0,
+    };
+  }
   if (slot === undefined || slot.kind === "failed") {
     const failed = slot ?? { code: "internal_error", message: "no result for this row" };
     return {
@@ -398,8 +432,8 @@ function toRow(record: Row, slot: Slot | undefined, options: BackfillOptions, no
   return { line: record.line, outcome, reasons, writes: planned.writes };
 }
 
-/** The planner's decisions that leave a field as it is for a reason the admin may act on. */
-const skipCodes: ReadonlySet<FieldPlan["code"]> = new Set(["kept_existing", "synced_from_ad"]);
+/** The planner's own codes (a refused write's code comes with the refusal, in `planned.reasons`). */
+const skipCodes: ReadonlySet<FieldPlan["code"]> = new Set(plannerCodes);
 
 /**
  * The outcome's event id: `backfill-` + the row's own eventId (CSV rows without one get a stable hash of their

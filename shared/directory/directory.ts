@@ -23,6 +23,8 @@ export interface UserContactState {
   /** true = synced from on-premises AD; false = was synced, no longer; null = never (cloud-only). */
   onPremisesSyncEnabled: boolean | null;
   employeeId: string | null;
+  /** When the account was created in Entra ID (for synced users: first synced); null when Graph has none. */
+  createdDateTime: string | null;
 }
 
 /** SSPR-relevant phone method types. `alternateMobile` exists in Graph but SSPR cannot use it. */

@@ -337,6 +337,7 @@ function toContactState(raw: unknown): UserContactState {
     onPremisesSyncEnabled:
       typeof user.onPremisesSyncEnabled === "boolean" ? user.onPremisesSyncEnabled : null,
     employeeId: stringOrNull(user.employeeId),
+    createdDateTime: stringOrNull(user.createdDateTime),
   };
 }
 

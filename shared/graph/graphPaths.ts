@@ -1,4 +1,7 @@
-/** The user properties the pipeline reads, in one `$select` (otherMails, onPremisesSyncEnabled, employeeId need it). */
+/**
+ * The user properties the pipeline reads, in one `$select` (otherMails, onPremisesSyncEnabled, employeeId and
+ * createdDateTime are not in Graph's default set).
+ */
 export const contactSelect = [
   "id",
   "userPrincipalName",
@@ -8,6 +11,7 @@ export const contactSelect = [
   "otherMails",
   "onPremisesSyncEnabled",
   "employeeId",
+  "createdDateTime",
 ].join(",");
 
 /**

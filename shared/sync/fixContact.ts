@@ -99,6 +99,8 @@ export async function fixContact(
     ...deps.policy,
     mode: options.data.mode ?? deps.policy.mode,
     target: target ? sameTargetForAll(target) : deps.policy.target,
+    // A verified helpdesk admin may change a user's registered methods (that is what the fix is for).
+    keepUserMethods: false,
   };
   const dryRun = options.data.dryRun === true;
   const result = await syncUser(deps.directory, user, validated.value.contact, {

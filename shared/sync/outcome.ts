@@ -17,6 +17,8 @@ export const plannerCodes = [
   "replaced_on_request",
   "kept_existing",
   "synced_from_ad",
+  "user_registered_methods",
+  "not_a_new_hire",
 ] as const;
 export type PlannerCode = (typeof plannerCodes)[number];
 export type FieldCode = PlannerCode | DirectoryFailureCode;

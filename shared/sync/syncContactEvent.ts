@@ -6,9 +6,11 @@ import {
   type ValidContactEvent,
   validateContactEvent,
 } from "../contact/contactEvent.js";
+import { occurredAtIssue } from "../contact/occurredAtIssue.js";
 import { isRecord } from "../core/isRecord.js";
 import type { Result } from "../core/result.js";
-import type { Directory } from "../directory/directory.js";
+import type { Directory, UserContactState } from "../directory/directory.js";
+import { identityMismatchOf } from "../directory/identityMismatchOf.js";
 import { toUserRef } from "../directory/userRef.js";
 import {
   buildOutcome,
@@ -24,6 +26,7 @@ import type { EventQueue } from "./eventQueue.js";
 import { type FieldOutcome, type Outcome, type OutcomeStatus, writingActions } from "./outcome.js";
 import { type Claim, LeaseLostError, type OutcomeLog } from "./outcomeLog.js";
 import type { SyncPlan, SyncPolicy } from "./syncPlanner.js";
+import { skipAllFields } from "./syncPlanner.js";
 import { syncUser } from "./syncUser.js";
 
 /** Everything the pipeline talks to, passed in so tests and hosts choose real or in-memory parts. */
@@ -35,6 +38,8 @@ export interface SyncDeps {
   rules: ContactRuleOptions;
   policy: SyncPolicy;
   userWaitHours: number;
+  /** Only users created within this many days are written (0: any user); older ones are the admin's to backfill. */
+  newHireDays: number;
   /**
    * How long a delivery holds an event before another may take it over; default 5 min. Must exceed the longest
    * processing time (else two deliveries could both write) and stay below the queue's visibility timeout.
@@ -89,6 +94,8 @@ export async function syncContactEvent(
   const validated = validateContactEvent(message, deps.rules);
   if (!validated.ok) return recordRejection(message, validated, now, deps);
   const { event } = validated.value;
+  const future = occurredAtIssue(event.occurredAt, now);
+  if (future) return recordRejection(message, { ...validated, ok: false, issues: [future] }, now, deps);
 
   const claim = await deps.outcomes.claim(event.eventId, leaseMsOf(deps), now);
   if (claim.state === "duplicate") return claim.outcome;
@@ -134,9 +141,28 @@ export async function syncContactEvent(
 /** Resolves the user, guards against out-of-order events, plans, writes and records the final outcome. */
 async function applyEvent(attempt: Attempt, deps: SyncDeps): Promise<Outcome> {
   const { valid, outcome, lease } = attempt;
-  const user = await deps.directory.findUser(toUserRef(valid.event.user));
+  const ref = toUserRef(valid.event.user);
+  const user = await deps.directory.findUser(ref);
   if (!user) return defer(attempt, deps);
+  const mismatch = identityMismatchOf(ref, user);
+  if (mismatch) {
+    outcome.status = "rejected";
+    outcome.errors = [mismatch];
+    outcome.message = rejectionSummaryOf([mismatch]);
+    await deps.outcomes.record(outcome, lease.token);
+    return outcome;
+  }
   Object.assign(outcome, outcomeUserOf(user));
+  if (!isNewHire(user, attempt.now, deps.newHireDays)) {
+    outcome.fields = skipAllFields(valid.contact, deps.policy, user, {
+      code: "not_a_new_hire",
+      reason: `the account was created more than ${deps.newHireDays} days ago (NEW_HIRE_DAYS); HR events fill in new hires only — reach existing users with sspr-prepop backfill or a helpdesk fix`,
+    }).map(toFieldOutcome);
+    outcome.status = statusOf(outcome.fields);
+    outcome.message = summaryOf(outcome.status, outcome.fields, false);
+    await deps.outcomes.record(outcome, lease.token);
+    return outcome;
+  }
 
   const lastApplied = await deps.outcomes.lastAppliedAt(user.id);
   if (lastApplied && Date.parse(valid.event.occurredAt) < Date.parse(lastApplied)) {
@@ -148,6 +174,7 @@ async function applyEvent(attempt: Attempt, deps: SyncDeps): Promise<Outcome> {
 
   const result = await syncUser(deps.directory, user, valid.contact, {
     policy: deps.policy,
+    methodsWrittenEarlier: lease.pending.filter((write) => write.target === "methods"),
     ...(valid.country ? { country: valid.country } : {}),
     // A write whose answer is lost (504, timeout, crash) may have been applied, and is never resent blindly:
     // the next attempt re-reads the user and re-plans. Noting the writes first lets it report them as done.
@@ -162,7 +189,7 @@ async function applyEvent(attempt: Attempt, deps: SyncDeps): Promise<Outcome> {
   outcome.message = summaryOf(outcome.status, outcome.fields, false);
   // Before the record: a crash in between then leaves an event that is processed again (writing nothing
   // new), never a recorded event whose user misses the out-of-order guard.
-  await deps.outcomes.markApplied(user.id, valid.event.occurredAt);
+  await deps.outcomes.markApplied(user.id, earliest(valid.event.occurredAt, attempt.now));
   await deps.outcomes.record(outcome, lease.token);
   return outcome;
 }
@@ -307,6 +334,18 @@ function eventIdOf(message: unknown): string {
   }
   const content = typeof message === "string" ? message : (JSON.stringify(message) ?? String(message));
   return `invalid-${createHash("sha256").update(content).digest("hex").slice(0, 32)}`;
+}
+
+/** A user created within `days` of `now`; with no creation time known, not (fail closed). 0 days: anyone. */
+function isNewHire(user: UserContactState, now: Date, days: number): boolean {
+  if (days <= 0) return true;
+  const created = user.createdDateTime ? Date.parse(user.createdDateTime) : Number.NaN;
+  return Number.isFinite(created) && now.getTime() - created <= days * 86_400_000;
+}
+
+/** The earlier of an event's time and now, so no stored applied time is ever in the future. */
+function earliest(occurredAt: string, now: Date): string {
+  return Date.parse(occurredAt) > now.getTime() ? now.toISOString() : occurredAt;
 }
 
 /** True while `now` is clearly before `time` (5 s of clock skew between workers tolerated). */

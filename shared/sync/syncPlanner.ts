@@ -6,6 +6,7 @@ import {
   type TargetPolicy,
   type WriteTarget,
 } from "../contact/contactFields.js";
+import { maskContact } from "../contact/mask.js";
 import { normalizePhone } from "../contact/phoneRule.js";
 import type { AuthMethods, PhoneType, ProfilePatch, UserContactState } from "../directory/directory.js";
 import type { FieldAction, FieldCode } from "./outcome.js";
@@ -22,6 +23,12 @@ export interface SyncPolicy {
   target: Record<ContactField, TargetPolicy>;
   mode: ContactMode;
   syncedMobile: "skip" | "override";
+  /**
+   * True for event sources (queue, webhooks, backfill): a user's own authentication methods are theirs, so an
+   * event never replaces one, and never adds one beside those the user registered. The helpdesk fix (a verified
+   * admin) turns it off.
+   */
+  keepUserMethods: boolean;
 }
 
 /** One field's planned action; before/after are raw values here and are masked when recorded. */
@@ -52,11 +59,19 @@ export interface SyncPlan {
   methodOps: MethodOp[];
 }
 
+/** A method write an earlier attempt noted before making it; `after` is masked. */
+export interface MethodWrittenEarlier {
+  field: ContactField;
+  after?: string | undefined;
+}
+
 export interface PlanInput {
   user: UserContactState;
   /** Required when any field targets methods. */
   methods?: AuthMethods;
   contact: DesiredContact;
+  /** Method writes an earlier attempt of the same event started (masked values), so they count as its own. */
+  methodsWrittenEarlier?: readonly MethodWrittenEarlier[];
   /** The event's country, used to read existing national-format values. */
   country?: CountryCode;
   policy: SyncPolicy;
@@ -107,6 +122,50 @@ export function planSync(input: PlanInput): SyncPlan {
     }
   }
   return { fields, ...(patchFields.length > 0 ? { patch } : {}), patchFields, methodOps };
+}
+
+/**
+ * The plan for a user the event may not write at all: every field it names, on every target the policy gives it,
+ * `skipped` with one code and reason, the current value kept.
+ */
+export function skipAllFields(
+  contact: DesiredContact,
+  policy: SyncPolicy,
+  user: UserContactState,
+  why: { code: FieldCode; reason: string },
+): FieldPlan[] {
+  return contactFields.flatMap((field) =>
+    contact[field] === undefined
+      ? []
+      : targetsOf(policy.target[field]).map((target) => {
+          const before = target === "profile" ? profileValueOf(user, field) : null;
+          return { field, target, action: "skipped" as const, ...why, before, after: before };
+        }),
+  );
+}
+
+/**
+ * True when the user has a phone or email method this event did not write itself. A method an earlier attempt of
+ * the same event created (its answer lost) is the event's own, not the user's: its masked value was noted before
+ * the write, and a re-plan must find it `unchanged`, not refuse it.
+ */
+function hasUserRegisteredMethods(
+  methods: AuthMethods,
+  writtenEarlier: readonly MethodWrittenEarlier[],
+): boolean {
+  const ours = new Set(writtenEarlier.map((write) => write.after));
+  const values = [
+    ...methods.phoneMethods.map((method) => method.phoneNumber),
+    ...methods.emailMethods.map((method) => method.emailAddress),
+  ];
+  return values.some((value) => !ours.has(maskContact(value)));
+}
+
+/** A field's current profile value (the first office phone, the first alternate email). */
+function profileValueOf(user: UserContactState, field: ContactField): string | null {
+  if (field === "mobilePhone") return user.mobilePhone;
+  if (field === "officePhone") return user.businessPhones[0] ?? null;
+  return user.otherMails[0] ?? null;
 }
 
 function targetsOf(policy: TargetPolicy): WriteTarget[] {
@@ -185,6 +244,27 @@ function planProfileField(field: ContactField, desired: string, input: PlanInput
 
 function planMethodField(field: ContactField, desired: string, input: PlanInput): Planned {
   const methods = input.methods ?? { phoneMethods: [], emailMethods: [] };
+  if (input.policy.keepUserMethods && hasUserRegisteredMethods(methods, input.methodsWrittenEarlier ?? [])) {
+    const registered =
+      field === "alternateEmail"
+        ? methods.emailMethods[0]?.emailAddress
+        : methods.phoneMethods.find(
+            (method) => method.phoneType === (field === "mobilePhone" ? "mobile" : "office"),
+          )?.phoneNumber;
+    const before = registered ?? null;
+    return {
+      field: {
+        field,
+        target: "methods",
+        action: "skipped",
+        code: "user_registered_methods",
+        before,
+        after: before,
+        reason:
+          "the user has registered their own authentication methods; an HR event never changes or adds to them (a helpdesk admin can, with PATCH /api/users/{user}/contact-info)",
+      },
+    };
+  }
   if (field === "alternateEmail") {
     const existing = methods.emailMethods[0];
     const before = existing?.emailAddress ?? null;

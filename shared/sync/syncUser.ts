@@ -6,6 +6,7 @@ import type { OutcomeStatus } from "./outcome.js";
 import {
   type DesiredContact,
   type FieldPlan,
+  type MethodWrittenEarlier,
   needsMethods,
   planSync,
   type SyncPlan,
@@ -33,6 +34,8 @@ export async function syncUser(
     policy: SyncPolicy;
     country?: CountryCode;
     dryRun?: boolean;
+    /** Method writes an earlier attempt of this event made (masked): they are the event's, not the user's. */
+    methodsWrittenEarlier?: readonly MethodWrittenEarlier[];
     /** Called with a plan that writes, just before its first write (the queue notes it with its lease). */
     beforeWrites?: (plan: SyncPlan) => Promise<void>;
   },
@@ -46,6 +49,7 @@ export async function syncUser(
     policy: options.policy,
     ...(methods ? { methods } : {}),
     ...(options.country ? { country: options.country } : {}),
+    ...(options.methodsWrittenEarlier ? { methodsWrittenEarlier: options.methodsWrittenEarlier } : {}),
   });
   if (!options.dryRun && (plan.patch || plan.methodOps.length > 0)) await options.beforeWrites?.(plan);
   const { fields, requestIds } = options.dryRun

@@ -121,6 +121,7 @@ describe(`fuzzing the contact rules (${numRuns.toLocaleString("en-US")} cases ea
       ),
       onPremisesSyncEnabled: fc.constantFrom(true, false, null),
       employeeId: fc.constant(null),
+      createdDateTime: fc.constant(null),
     });
     const policy: fc.Arbitrary<SyncPolicy> = fc.record({
       target: fc.record({
@@ -130,6 +131,7 @@ describe(`fuzzing the contact rules (${numRuns.toLocaleString("en-US")} cases ea
       }),
       mode: fc.constantFrom("fillEmpty", "overwrite"),
       syncedMobile: fc.constantFrom("skip", "override"),
+      keepUserMethods: fc.boolean(),
     });
     check(
       "planSync",

@@ -12,6 +12,7 @@ export function aUser(overrides: Partial<UserContactState> = {}): UserContactSta
     otherMails: [],
     onPremisesSyncEnabled: null,
     employeeId: "E1",
+    createdDateTime: new Date(Date.now() - 86_400_000).toISOString(),
     ...overrides,
   };
 }
@@ -26,6 +27,7 @@ export function aPolicy(
   return {
     mode: overrides.mode ?? "fillEmpty",
     syncedMobile: overrides.syncedMobile ?? "skip",
+    keepUserMethods: overrides.keepUserMethods ?? false,
     target: { mobilePhone: target, officePhone: target, alternateEmail: target },
   };
 }

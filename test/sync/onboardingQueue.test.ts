@@ -229,15 +229,18 @@ describe("the methods target", () => {
     expect({ requests: graphRequests(), writes: graphWrites() }).toEqual({ requests: 4, writes: 2 });
   });
 
-  it("leaves a method the user registered unless mode is overwrite", async () => {
-    env.configure({ CONTACT_TARGET: "methods" });
-    const kept = await deliver(anEvent(users.registered, { mobilePhone: "(425) 555-0147" }));
-    expect(kept?.status).toBe("skipped");
-    env.configure({ CONTACT_TARGET: "methods", CONTACT_MODE: "overwrite" });
-    const replaced = await deliver(anEvent(users.registered, { mobilePhone: "(425) 555-0147" }));
-    expect(replaced?.fields[0]?.action).toBe("replaced");
-    expect(env.graph.tenant.user(users.registered.id)?.phoneMethods.mobile).toBe("+1 4255550147");
-  });
+  it.each(["fillEmpty", "overwrite"])(
+    "never replaces a method the user registered, even in mode %s (an HR event is not the user)",
+    async (mode) => {
+      env.configure({ CONTACT_TARGET: "methods", CONTACT_MODE: mode });
+      const before = env.graph.tenant.user(users.registered.id)?.phoneMethods;
+      const kept = await deliver(anEvent(users.registered, { mobilePhone: "(425) 555-0147" }));
+      expect(kept?.status).toBe("skipped");
+      expect(kept?.fields[0]).toMatchObject({ action: "skipped", code: "user_registered_methods" });
+      expect(env.graph.tenant.user(users.registered.id)?.phoneMethods).toEqual(before);
+      expect(graphWrites()).toBe(0);
+    },
+  );
 });
 
 describe("transient failures", () => {

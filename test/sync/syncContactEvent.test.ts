@@ -54,6 +54,7 @@ beforeEach(() => {
     rules: { phoneValidation: "valid", organizationDomains: [] },
     policy: aPolicy(),
     userWaitHours: 72,
+    newHireDays: 0,
     leaseMs,
     now: clock,
   };
@@ -230,20 +231,20 @@ describe("an event whose user is not provisioned yet", () => {
 
 describe("an event older than the last one applied to its user", () => {
   it.each([
-    { occurredAt: "2026-11-24T11:00:00.000Z", status: "stale", mobile: null },
-    { occurredAt: "2026-11-24T12:00:00.000Z", status: "updated", mobile: "+1 4255550147" },
-    { occurredAt: "2026-11-24T13:00:00.000Z", status: "updated", mobile: "+1 4255550147" },
+    { occurredAt: "2026-11-24T07:00:00.000Z", status: "stale", mobile: null },
+    { occurredAt: "2026-11-24T08:00:00.000Z", status: "updated", mobile: "+1 4255550147" },
+    { occurredAt: "2026-11-24T09:00:00.000Z", status: "updated", mobile: "+1 4255550147" },
   ])(
-    "that occurred at $occurredAt (last applied 12:00) is $status",
+    "that occurred at $occurredAt (last applied 08:00) is $status",
     async ({ occurredAt, status, mobile }) => {
-      await outcomes.markApplied(avery.id, "2026-11-24T12:00:00.000Z");
+      await outcomes.markApplied(avery.id, "2026-11-24T08:00:00.000Z");
       const event = anEvent({ occurredAt });
       const outcome = await sync(event);
       expect(outcome.status).toBe(status);
       expect(await outcomes.get(eventIdOf(event))).toEqual(outcome);
       expect(directory.user(avery.id)?.mobilePhone).toBe(mobile);
       expect(await outcomes.lastAppliedAt(avery.id)).toBe(
-        status === "stale" ? "2026-11-24T12:00:00.000Z" : occurredAt,
+        status === "stale" ? "2026-11-24T08:00:00.000Z" : occurredAt,
       );
     },
   );

@@ -69,6 +69,8 @@ export const scenarioPolicy: SyncPolicy = {
   target: { mobilePhone: "both", officePhone: "profile", alternateEmail: "both" },
   mode: "fillEmpty",
   syncedMobile: "skip",
+  // The queue is an event source: users' own methods are kept.
+  keepUserMethods: true,
 };
 export const scenarioRules: ContactRuleOptions = {
   phoneValidation: "valid",
@@ -344,6 +346,7 @@ export function expectationFor(testCase: ScenarioCase): Expectation {
     otherMails: state.otherMails,
     onPremisesSyncEnabled: seed.onPremisesSyncEnabled ?? null,
     employeeId: seed.employeeId ?? null,
+    createdDateTime: null,
   };
   const methods: AuthMethods = {
     phoneMethods: (seed.authentication?.phoneMethods ?? []).map((m) => ({
