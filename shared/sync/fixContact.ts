@@ -1,8 +1,9 @@
 import { z } from "zod";
 import { type ContactRuleOptions, validateContactEvent } from "../contact/contactEvent.js";
-import { contactModes, sameTargetForAll, targetPolicies } from "../contact/contactFields.js";
+import { contactModes, targetPolicies } from "../contact/contactFields.js";
 import type { RuleIssue } from "../core/result.js";
 import { type Directory, userRefFromKey } from "../directory/directory.js";
+import { narrowPolicy, type PolicyRefusal } from "./narrowPolicy.js";
 import { isFinalStatus, type Outcome } from "./outcome.js";
 import type { OutcomeLog } from "./outcomeLog.js";
 import { toFieldOutcome } from "./syncContactEvent.js";
@@ -21,6 +22,7 @@ const optionKeys = new Set(Object.keys(fixOptions.shape));
 export type FixResult =
   | { kind: "invalid"; issues: RuleIssue[] }
   | { kind: "notFound" }
+  | { kind: "refused"; refusal: PolicyRefusal }
   | { kind: "done"; outcome: Outcome };
 
 export interface FixDeps {
@@ -37,6 +39,7 @@ export interface FixDeps {
 export async function fixContact(
   deps: FixDeps,
   request: { userKey: string; body: unknown; actor: string; eventId: string; now?: Date },
+  caller: { isAdmin: boolean },
 ): Promise<FixResult> {
   const now = request.now ?? new Date();
   if (typeof request.body !== "object" || request.body === null || Array.isArray(request.body)) {
@@ -87,18 +90,21 @@ export async function fixContact(
     };
   }
 
+  // The request may narrow the deployment's target and mode, never widen them (see narrowPolicy).
+  const narrowed = narrowPolicy(deps.policy, {
+    ...options.data,
+    contact: validated.value.contact,
+    callerIsAdmin: caller.isAdmin,
+  });
+  if (!narrowed.ok) return { kind: "refused", refusal: narrowed.refusal };
+
   const previous = await deps.outcomes.get(request.eventId);
   if (previous && isFinalStatus(previous.status)) return { kind: "done", outcome: previous };
 
   const { event, country } = validated.value;
   const user = await deps.directory.findUser(userRefFromKey(request.userKey));
   if (!user) return { kind: "notFound" };
-  const target = options.data.target;
-  const policy: SyncPolicy = {
-    ...deps.policy,
-    mode: options.data.mode ?? deps.policy.mode,
-    target: target ? sameTargetForAll(target) : deps.policy.target,
-  };
+  const policy = narrowed.policy;
   const dryRun = options.data.dryRun === true;
   const result = await syncUser(deps.directory, user, validated.value.contact, {
     policy,
