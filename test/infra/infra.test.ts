@@ -429,8 +429,10 @@ describe.skipIf(skipReason !== undefined)("infrastructure (compiled ARM template
       const file = JSON.parse(readFileSync(join(infraDir, "main.parameters.json"), "utf8")) as {
         parameters: Record<string, { value: string }>;
       };
-      expect(file.parameters.helpdeskEasyAuth?.value).toBe("${HELPDESK_EASY_AUTH=true}");
-      expect(file.parameters.authClientId?.value).toBe("${AUTH_CLIENT_ID}");
+      // azd's own ${NAME=default} substitution syntax, not a template literal.
+      const azdVariable = (name: string) => `\${${name}}`;
+      expect(file.parameters.helpdeskEasyAuth?.value).toBe(azdVariable("HELPDESK_EASY_AUTH=true"));
+      expect(file.parameters.authClientId?.value).toBe(azdVariable("AUTH_CLIENT_ID"));
     });
 
     it("is configured exactly when helpdeskEasyAuth is true, not when a client id happens to be given", () => {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixContactInfo } from "../../functions/fixContactInfo.js";
 import { outcomeRetention } from "../../functions/outcomeRetention.js";
 import { loadFunctions } from "../../local/loadFunctions.js";
-import { type LocalHost, localPrincipal, startLocalHost } from "../../local/localHost.js";
+import { emulateEasyAuth, type LocalHost, localPrincipal, startLocalHost } from "../../local/localHost.js";
 import { appServices } from "../../shared/app/appServices.js";
 import type { Registration } from "../../shared/app/functionRegistry.js";
 import { queueClient } from "../../shared/app/storageClients.js";
@@ -127,6 +127,28 @@ describe("the local host's emulated App Service authentication", () => {
     expect(outcome.actor).toBe(localPrincipal.name);
     expect((await appServices().outcomes.get(outcome.eventId))?.actor).toBe(localPrincipal.name);
     expect(logs.some((line) => line.includes("attacker@example.com"))).toBe(false);
+  });
+
+  it("drops every client-sent x-ms-client-principal* and x-ms-token-* header, keeping the others", () => {
+    const headers = emulateEasyAuth(
+      {
+        ...forged,
+        "x-ms-client-principal-idp": "forged",
+        "x-ms-token-aad-access-token": "forged",
+        "idempotency-key": "ticket-1",
+      },
+      appServices().settings,
+    );
+    expect(
+      Object.values(headers).filter((value) => value.includes("forged") || value.includes("attacker")),
+    ).toEqual([]);
+    expect(headers).toMatchObject({
+      "content-type": "application/json",
+      "idempotency-key": "ticket-1",
+      "x-ms-client-principal-name": localPrincipal.name,
+      "x-ms-client-principal-id": localPrincipal.id,
+    });
+    expect(headers).not.toHaveProperty("x-ms-token-aad-access-token");
   });
 
   it("signs in even a request that names no caller, with both app roles (the README's curl examples)", async () => {
