@@ -1,72 +1,61 @@
-import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import { appServices } from "../shared/app/appServices.js";
 import { register } from "../shared/app/functionRegistry.js";
 import { toCountryCode } from "../shared/contact/countryCode.js";
 import type { AuthMethods } from "../shared/directory/directory.js";
 import { DirectoryError } from "../shared/directory/directoryError.js";
 import { userRefFromKey } from "../shared/directory/userRef.js";
-import { authorizeCaller, readerRoles } from "../shared/http/callerAccess.js";
+import { readers } from "../shared/http/callerAccess.js";
 import { dependencyProblem, problem } from "../shared/http/httpResponses.js";
+import { withCaller } from "../shared/http/withCaller.js";
+import { contactInfoView } from "../shared/readiness/contactInfoView.js";
 import { userReadiness } from "../shared/readiness/readiness.js";
 
-/** Helpdesk read: a user's contact fields, authentication methods, sync status and SSPR readiness per field. */
-export async function getContactInfo(
-  request: HttpRequest,
-  context: InvocationContext,
-): Promise<HttpResponseInit> {
-  const { settings, directory, rules } = appServices();
-  const access = authorizeCaller(request.headers, readerRoles(settings));
-  if (!access.ok) return problem(access.status, access.code, access.message);
-  const countryParam = request.query.get("country");
-  const country = countryParam ? toCountryCode(countryParam) : rules.defaultCountry;
-  if (countryParam && !country)
-    return problem(400, "country_unknown", "country must be an ISO 3166-1 alpha-2 code or a country name.");
-  try {
-    const user = await directory.findUser(userRefFromKey(request.params.user ?? ""));
-    if (!user) return problem(404, "user_not_found", "No user has that object id, UPN or employeeId.");
-    let methods: AuthMethods | undefined;
-    let methodsNote: string | undefined;
+/**
+ * Helpdesk read: a user's contact fields, authentication methods, sync status and SSPR readiness per field.
+ * Readers get every contact value masked; only admins see them whole.
+ */
+export const getContactInfo = withCaller(
+  () => readers(appServices().settings),
+  async (request, context, caller) => {
+    const { settings, directory, rules } = appServices();
+    const countryParam = request.query.get("country");
+    const country = countryParam ? toCountryCode(countryParam) : rules.defaultCountry;
+    if (countryParam && !country)
+      return problem(400, "country_unknown", "country must be an ISO 3166-1 alpha-2 code or a country name.");
     try {
-      methods = await directory.listAuthMethods(user.id);
+      const user = await directory.findUser(userRefFromKey(request.params.user ?? ""));
+      if (!user) return problem(404, "user_not_found", "No user has that object id, UPN or employeeId.");
+      let methods: AuthMethods | undefined;
+      let methodsNote: string | undefined;
+      try {
+        methods = await directory.listAuthMethods(user.id);
+      } catch (err) {
+        // Reading methods needs UserAuthenticationMethod.Read.All, which a profile-only deployment doesn't hold.
+        if (!(err instanceof DirectoryError) || (err.kind !== "forbidden" && err.kind !== "unauthorized"))
+          throw err;
+        methodsNote = "not permitted: the app has no UserAuthenticationMethod permission";
+      }
+      const readiness = userReadiness(user, methods, {
+        phoneValidation: rules.phoneValidation,
+        organizationDomains: rules.organizationDomains,
+        ...(country ? { country } : {}),
+      });
+      const viewer = caller.isAdmin ? "admin" : "reader";
+      context.log(`contact-info read for user ${user.id} by ${caller.name} (${viewer})`);
+      return {
+        status: 200,
+        jsonBody: contactInfoView(user, methods, readiness, {
+          viewer,
+          adminRole: settings.CONTACT_ADMIN_ROLE,
+          ...(methodsNote ? { methodsNote } : {}),
+        }),
+      };
     } catch (err) {
-      // Reading methods needs UserAuthenticationMethod.Read.All, which a profile-only deployment doesn't hold.
-      if (!(err instanceof DirectoryError) || (err.kind !== "forbidden" && err.kind !== "unauthorized"))
-        throw err;
-      methodsNote = "not permitted: the app has no UserAuthenticationMethod permission";
+      context.warn(`contact-info read failed: ${err instanceof Error ? err.message : String(err)}`);
+      return dependencyProblem(err);
     }
-    const readiness = userReadiness(user, methods, {
-      phoneValidation: rules.phoneValidation,
-      organizationDomains: rules.organizationDomains,
-      ...(country ? { country } : {}),
-    });
-    context.log(`contact-info read for user ${user.id} by ${access.caller.name}`);
-    return {
-      status: 200,
-      jsonBody: {
-        user: {
-          id: user.id,
-          userPrincipalName: user.userPrincipalName,
-          employeeId: user.employeeId,
-          onPremisesSyncEnabled: user.onPremisesSyncEnabled,
-        },
-        profile: {
-          mobilePhone: user.mobilePhone,
-          businessPhones: user.businessPhones,
-          otherMails: user.otherMails,
-        },
-        methods: methods ?? null,
-        ...(methodsNote ? { methodsNote } : {}),
-        readiness,
-        ssprReady: readiness.some(
-          (r) => r.verdict === "usable" && (r.field === "mobilePhone" || r.field === "alternateEmail"),
-        ),
-      },
-    };
-  } catch (err) {
-    context.warn(`contact-info read failed: ${err instanceof Error ? err.message : String(err)}`);
-    return dependencyProblem(err);
-  }
-}
+  },
+);
 
 register.http("getContactInfo", {
   route: "users/{user}/contact-info",

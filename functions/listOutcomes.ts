@@ -2,21 +2,19 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/fu
 import { appServices } from "../shared/app/appServices.js";
 import { register } from "../shared/app/functionRegistry.js";
 import { userRefFromKey } from "../shared/directory/userRef.js";
-import { authorizeCaller, readerRoles } from "../shared/http/callerAccess.js";
+import { readers } from "../shared/http/callerAccess.js";
 import { dependencyProblem, problem } from "../shared/http/httpResponses.js";
+import { withCaller } from "../shared/http/withCaller.js";
 import type { UserKey } from "../shared/sync/outcomeLog.js";
 
 const defaultTop = 20;
 const maxTop = 100;
 
 /** A user's outcomes, latest first: `?user=` object id, UPN or employeeId, `&top=` 1–100. */
-export async function listOutcomes(
-  request: HttpRequest,
-  context: InvocationContext,
-): Promise<HttpResponseInit> {
-  const { settings, outcomes } = appServices();
-  const access = authorizeCaller(request.headers, readerRoles(settings));
-  if (!access.ok) return problem(access.status, access.code, access.message);
+export const listOutcomes = withCaller(() => readers(appServices().settings), list);
+
+async function list(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const { outcomes } = appServices();
   const user = request.query.get("user")?.trim();
   if (!user) return problem(400, "user_required", "Name the user: ?user=<object id, UPN or employeeId>.");
   const topText = request.query.get("top");

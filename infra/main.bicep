@@ -121,9 +121,14 @@ param bambooHrWebhookKey string = ''
 @description('SCIM_TOKEN: bearer token the SCIM endpoint expects. Empty = no secret stored and the setting stays empty.')
 param scimToken string = ''
 
-// Optional Easy Auth (App Service authentication) in front of the admin HTTP API.
+// Easy Auth (App Service authentication) in front of the helpdesk API: on unless explicitly turned off. The
+// code trusts a caller only when App Service vouches for it (WEBSITE_AUTH_ENABLED), so without Easy Auth the
+// helpdesk routes answer 401 to everyone.
 
-@description('Client id of an Entra app registration whose tokens the app accepts. Empty = Easy Auth is not configured.')
+@description('HELPDESK_EASY_AUTH: App Service authentication (Easy Auth) in front of the helpdesk API (contact-info, outcomes); then authClientId is required. false opts out: every helpdesk route answers 401, only the HR webhooks and the queue work.')
+param helpdeskEasyAuth bool = true
+
+@description('AUTH_CLIENT_ID: client id of the Entra app registration whose tokens Easy Auth accepts, with the app roles ContactInfo.Read and ContactInfo.ReadWrite (docs/deploy.md). Required while helpdeskEasyAuth is true.')
 param authClientId string = ''
 
 @description('Tenant that issues those tokens. Empty = the tenant of this subscription.')
@@ -238,7 +243,11 @@ module api 'app/api.bicep' = {
       BAMBOOHR_WEBHOOK_KEY: empty(bambooHrWebhookKey) ? '' : keyVault.outputs.secretNames.BAMBOOHR_WEBHOOK_KEY
       SCIM_TOKEN: empty(scimToken) ? '' : keyVault.outputs.secretNames.SCIM_TOKEN
     }
-    authClientId: authClientId
+    easyAuth: helpdeskEasyAuth
+    // Fails the deployment, before anything is created, rather than leave the helpdesk API without its gate.
+    authClientId: !helpdeskEasyAuth || !empty(authClientId)
+      ? authClientId
+      : fail('AUTH_CLIENT_ID is empty, but Easy Auth in front of the helpdesk API needs the client id of an Entra app registration (docs/deploy.md). Set it with azd env set AUTH_CLIENT_ID <client id>, or opt out with azd env set HELPDESK_EASY_AUTH false (the helpdesk API then refuses every caller).')
     authTenantId: empty(authTenantId) ? tenant().tenantId : authTenantId
     settings: {
       DEFAULT_COUNTRY: defaultCountry

@@ -9,6 +9,7 @@ import type {
 // Bundled CommonJS: Node's ESM loader sees only the default export.
 import functions from "@azure/functions";
 import { Cron } from "croner";
+import { type AppServices, appServices, withAppServices } from "../shared/app/appServices.js";
 import type { Settings } from "../shared/app/config.js";
 import type { Registration } from "../shared/app/functionRegistry.js";
 import { type QueueHostSettings, readQueueHostSettings } from "../shared/app/hostJson.js";
@@ -44,10 +45,18 @@ const maxBodyBytes = 100 * 1024 * 1024;
 const processingVisibilitySeconds = 600;
 const minPollingIntervalMs = 100;
 
+/** The principal the local host's emulated Easy Auth signs every HTTP request in as. */
+export const localPrincipal = {
+  name: "local-developer",
+  // Fictional object id: the local principal is nobody in any tenant.
+  id: "00000000-0000-4000-8000-00000000d0d0",
+} as const;
+
 /**
  * Runs the app's function definitions outside Azure, the way the Functions host does: HTTP routes under
  * `/api`, queue triggers polling storage with host.json's settings (poison queue included), and timers.
- * Function keys are not enforced, as with Core Tools' `func start`.
+ * Function keys are not enforced, as with Core Tools' `func start`. In front of the HTTP routes it emulates
+ * App Service authentication (Easy Auth) as an always-signed-in developer: see `emulateEasyAuth`.
  */
 export async function startLocalHost(options: LocalHostOptions): Promise<LocalHost> {
   const log = options.log ?? ((line: string) => console.log(line));
@@ -163,10 +172,12 @@ async function serveHttp(
       res.writeHead(413).end();
       return;
     }
-    const headers: Record<string, string> = {};
+    const received: Record<string, string> = {};
     for (const [name, value] of Object.entries(req.headers)) {
-      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
+      if (value !== undefined) received[name] = Array.isArray(value) ? value.join(", ") : value;
     }
+    const platform = easyAuthPlatform(appServices());
+    const headers = emulateEasyAuth(received, platform.settings);
     const request = new HttpRequest({
       method,
       url: `http://${req.headers.host ?? "127.0.0.1"}${req.url ?? "/"}`,
@@ -175,7 +186,7 @@ async function serveHttp(
       ...(body.length > 0 ? { body: { bytes: body } } : {}),
     });
     const context = invocationContext(found.name, "httpTrigger", {}, log);
-    const result = await found.options.handler(request, context);
+    const result = await withAppServices(platform, () => found.options.handler(request, context));
     const response = result instanceof HttpResponse ? result : new HttpResponse(result ?? {});
     const responseHeaders: Record<string, string> = {};
     response.headers.forEach((value, name) => {
@@ -189,6 +200,46 @@ async function serveHttp(
     if (!res.headersSent) res.writeHead(500);
     res.end();
   }
+}
+
+/**
+ * The services as the app sees them behind App Service authentication: the same, with the platform setting
+ * App Service injects (`WEBSITE_AUTH_ENABLED=True`). Only invocations the local host runs see it.
+ */
+function easyAuthPlatform(services: AppServices): AppServices {
+  return Object.freeze({ ...services, settings: { ...services.settings, WEBSITE_AUTH_ENABLED: true } });
+}
+
+/**
+ * What App Service authentication does to a request's headers, for an always-signed-in local developer: drops
+ * every client-sent `x-ms-client-principal*` and `x-ms-token-*` header (App Service never lets a client set
+ * them), then adds the local principal with both the reader and the admin app role of the settings.
+ */
+export function emulateEasyAuth(
+  received: Record<string, string>,
+  settings: Pick<Settings, "CONTACT_READER_ROLE" | "CONTACT_ADMIN_ROLE">,
+): Record<string, string> {
+  const headers = Object.fromEntries(
+    Object.entries(received).filter(([name]) => !/^x-ms-(client-principal|token-)/i.test(name)),
+  );
+  const nameType = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name";
+  const principal = {
+    auth_typ: "aad",
+    name_typ: nameType,
+    role_typ: "http://schemas.microsoft.com/ws/2008/06/identity/claims/role",
+    claims: [
+      { typ: nameType, val: localPrincipal.name },
+      { typ: "roles", val: settings.CONTACT_READER_ROLE },
+      { typ: "roles", val: settings.CONTACT_ADMIN_ROLE },
+    ],
+  };
+  return {
+    ...headers,
+    "x-ms-client-principal": Buffer.from(JSON.stringify(principal), "utf8").toString("base64"),
+    "x-ms-client-principal-name": localPrincipal.name,
+    "x-ms-client-principal-id": localPrincipal.id,
+    "x-ms-client-principal-idp": "aad",
+  };
 }
 
 function isDecodable(path: string): boolean {

@@ -7,7 +7,7 @@ import { TableOutcomeLog } from "../shared/storage/tableOutcomeLog.js";
 import { isFinalStatus, type Outcome } from "../shared/sync/outcome.js";
 import { startGraphEmulator } from "./graphEmulator/startGraphEmulator.js";
 import { loadFunctions } from "./loadFunctions.js";
-import { startLocalHost } from "./localHost.js";
+import { localPrincipal, startLocalHost } from "./localHost.js";
 import { startAzurite } from "./startAzurite.js";
 
 /**
@@ -72,9 +72,10 @@ async function main(): Promise<void> {
       await stopAll();
       return;
     }
-    console.log(`\nServing at ${host.url}. Try:
+    // The local host signs every request in as local-developer (emulated Easy Auth), so plain curl works.
+    console.log(`\nServing at ${host.url}, every request signed in as ${localPrincipal.name} (reader and admin). Try:
   curl ${host.url}/api/users/avery.lindqvist@contoso.example/contact-info
-  curl -X PATCH ${host.url}/api/users/avery.lindqvist@contoso.example/contact-info -H 'content-type: application/json' -d '{"mobilePhone":"(425) 555-0148","mode":"overwrite","dryRun":true}'
+  curl -X PATCH ${host.url}/api/users/701985/contact-info -H 'content-type: application/json' -d '{"mobilePhone":"(425) 555-0148","country":"US","dryRun":true}'
   curl '${host.url}/api/outcomes?user=avery.lindqvist@contoso.example'
 Press Ctrl-C to stop.`);
     // The CLI (backfill, report) runs in another shell against this same emulated tenant and storage. Only

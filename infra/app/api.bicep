@@ -17,7 +17,9 @@ param tableServiceUri string
 param keyVaultUri string
 @description('Key Vault secret name behind each secret setting; empty where no value was stored.')
 param keyVaultSecretNames VaultedSettings
-@description('Entra app registration whose tokens Easy Auth accepts; empty = no Easy Auth.')
+@description('App Service authentication (Easy Auth) in front of every route but the HR webhooks.')
+param easyAuth bool
+@description('Entra app registration whose tokens Easy Auth accepts (required when easyAuth is true).')
 param authClientId string
 param authTenantId string
 @description('Product settings read by shared/config.ts, as strings (app settings are strings).')
@@ -182,14 +184,18 @@ resource scmCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@
   }
 }
 
-// Easy Auth validates Entra tokens for the admin HTTP API; app roles are still checked in code, because
-// the platform does not check them.
-resource auth 'Microsoft.Web/sites/config@2024-04-01' = if (!empty(authClientId)) {
+// Easy Auth validates Entra tokens for the helpdesk API and strips client-sent x-ms-client-principal headers;
+// App Service then tells the app so (WEBSITE_AUTH_ENABLED), the only case in which the code trusts a caller.
+// App roles are still checked in code, because the platform does not check them.
+resource auth 'Microsoft.Web/sites/config@2024-04-01' = if (easyAuth) {
   parent: functionApp
   name: 'authsettingsV2'
   properties: {
     platform: {
       enabled: true
+    }
+    httpSettings: {
+      requireHttps: true
     }
     globalValidation: {
       requireAuthentication: true

@@ -1,5 +1,6 @@
 // app/: the composition root — settings, host.json, and building the services everything else uses.
 
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { ContactRuleOptions } from "../contact/contactEvent.js";
 import type { BulkDirectory } from "../directory/directory.js";
 import type { WriteLimiter } from "../graph/writeLimiter.js";
@@ -63,9 +64,12 @@ export function buildServices(settings: Settings, overrides: Partial<AppServices
 // The one process-wide instance: Azure Functions loads each function module once per worker and calls its
 // handler many times, so the handlers share the services built on the first call.
 let current: AppServices | undefined;
+const scoped = new AsyncLocalStorage<AppServices>();
 
 /** The services of this process, built from the environment's settings on first use (never at import time). */
 export function appServices(): AppServices {
+  const inScope = scoped.getStore();
+  if (inScope) return inScope;
   current ??= buildServices(loadSettings());
   return current;
 }
@@ -76,4 +80,13 @@ export function appServices(): AppServices {
  */
 export function useAppServices(services: AppServices | undefined): void {
   current = services;
+}
+
+/**
+ * Runs `run` (and everything it awaits) with `services` as the services `appServices()` gives. The local host
+ * runs each HTTP invocation this way with the platform settings Azure would inject (Easy Auth on), so the app
+ * sees them inside the local host only and the rest of the process, tests included, keeps its own.
+ */
+export function withAppServices<T>(services: AppServices, run: () => T): T {
+  return scoped.run(services, run);
 }

@@ -76,6 +76,13 @@ const settingsSchema = z.object({
   // HTTP access
   CONTACT_ADMIN_ROLE: z.string().default("ContactInfo.ReadWrite"),
   CONTACT_READER_ROLE: z.string().default("ContactInfo.Read"),
+  // Platform: App Service injects `True` when its authentication (Easy Auth) runs in front of the app, and only
+  // then strips client-sent `x-ms-client-principal*` headers. Anything but `true` means off: the helpdesk
+  // routes then trust no caller (fail closed). Never set it yourself.
+  WEBSITE_AUTH_ENABLED: z
+    .string()
+    .optional()
+    .transform((value) => value?.trim().toLowerCase() === "true"),
   // HR webhooks
   HR_WEBHOOK_SECRETS: csv,
   BAMBOOHR_WEBHOOK_KEY: z.string().optional(),

@@ -1,14 +1,38 @@
-/** Who called an HTTP function, as far as the platform tells us. */
+/** Who called an HTTP function, as App Service authentication (Easy Auth) vouches for them. */
 export interface Caller {
-  /** The signed-in user or app (Easy Auth), else `function-key`. */
+  /** The signed-in user or app, from the principal's name claim. */
   name: string;
   roles: string[];
-  viaEasyAuth: boolean;
+  /** Holds the admin app role: may fix, overwrite and see full contact values. */
+  isAdmin: boolean;
 }
 
-export type Access =
-  | { ok: true; caller: Caller }
-  | { ok: false; status: 401 | 403; code: string; message: string };
+/** Why a caller was turned away, in the shape of a RuleIssue so it can go out as an error detail. */
+export interface AccessRefusal {
+  status: 401 | 403;
+  code: "authentication_required" | "invalid_client_principal" | "missing_app_role";
+  message: string;
+  hint: string;
+}
+
+export type Access = { ok: true; caller: Caller } | { ok: false; refusal: AccessRefusal };
+
+/** What the check needs to know: whether the platform authenticates callers, and which roles the route takes. */
+export interface AccessPolicy {
+  /** `WEBSITE_AUTH_ENABLED`: App Service sets it when Easy Auth runs in front of the app. */
+  easyAuthEnabled: boolean;
+  /** The caller needs one of these app roles. */
+  anyOfRoles: readonly string[];
+  /** The role that makes a caller an admin (`CONTACT_ADMIN_ROLE`). */
+  adminRole: string;
+}
+
+/** The settings the policies are made from (a structural slice of the app's Settings). */
+export interface AccessSettings {
+  WEBSITE_AUTH_ENABLED: boolean;
+  CONTACT_READER_ROLE: string;
+  CONTACT_ADMIN_ROLE: string;
+}
 
 interface ClientPrincipal {
   auth_typ?: string;
@@ -17,6 +41,7 @@ interface ClientPrincipal {
   claims?: { typ?: string; val?: string }[];
 }
 
+const principalHeader = "x-ms-client-principal";
 const roleClaimTypes = new Set(["roles", "http://schemas.microsoft.com/ws/2008/06/identity/claims/role"]);
 const nameClaimTypes = [
   "preferred_username",
@@ -26,30 +51,51 @@ const nameClaimTypes = [
   "oid",
 ];
 
+const turnOnEasyAuth =
+  "In Azure, deploy with Easy Auth on (the default: set AUTH_CLIENT_ID, see docs/deploy.md) and call with an Entra token for that app registration; locally, `npm start` signs every request in as local-developer.";
+
 /**
- * Checks the caller against the app roles an operation needs. With Easy Auth on, the platform puts the
- * signed-in principal in `x-ms-client-principal` but never checks app roles itself, so it happens here.
- * Without Easy Auth the function key (enforced by Azure) is the only gate, and the caller is `function-key`.
+ * Checks the caller against the app roles an operation needs. Fails closed: only when App Service
+ * authentication runs in front of the app (`WEBSITE_AUTH_ENABLED`) is the `x-ms-client-principal` header
+ * the platform's word, since only then are client-sent copies stripped. Without it nobody is trusted, whatever
+ * headers or function key the request carries; a function key alone never makes an admin. Easy Auth
+ * validates the token but never checks app roles, so that happens here.
  */
-export function authorizeCaller(
-  headers: { get(name: string): string | null },
-  anyOfRoles: readonly string[],
-): Access {
-  const encoded = headers.get("x-ms-client-principal");
-  if (!encoded) return { ok: true, caller: { name: "function-key", roles: [], viaEasyAuth: false } };
+export function authorizeCaller(headers: { get(name: string): string | null }, policy: AccessPolicy): Access {
+  if (!policy.easyAuthEnabled) {
+    return refuse(
+      401,
+      "authentication_required",
+      "This API trusts only callers App Service authentication (Easy Auth) vouches for, and Easy Auth is not on for this app.",
+      turnOnEasyAuth,
+    );
+  }
+  const encoded = headers.get(principalHeader);
+  if (!encoded) {
+    // Easy Auth is on but let the request through unauthenticated (requireAuthentication off, or an excluded path).
+    return refuse(
+      401,
+      "authentication_required",
+      "Sign in: the request carries no authenticated principal.",
+      "Send `Authorization: Bearer <Entra access token>` for the app registration Easy Auth accepts.",
+    );
+  }
   let principal: ClientPrincipal;
   try {
     principal = JSON.parse(Buffer.from(encoded, "base64").toString("utf8")) as ClientPrincipal;
-    if (typeof principal !== "object" || principal === null) throw new Error("not an object");
+    if (typeof principal !== "object" || principal === null || Array.isArray(principal))
+      throw new Error("not an object");
   } catch {
-    return {
-      ok: false,
-      status: 401,
-      code: "invalid_client_principal",
-      message: "The client principal header is malformed.",
-    };
+    return refuse(
+      401,
+      "invalid_client_principal",
+      "The client principal header is malformed.",
+      "Only App Service authentication sets x-ms-client-principal; do not send it yourself.",
+    );
   }
-  const claims = Array.isArray(principal.claims) ? principal.claims : [];
+  const claims = (Array.isArray(principal.claims) ? principal.claims : []).filter(
+    (claim) => typeof claim === "object" && claim !== null,
+  );
   const roleType = principal.role_typ;
   const roles = claims
     .filter(
@@ -62,21 +108,49 @@ export function authorizeCaller(
     nameTypes
       .map((type) => claims.find((claim) => claim.typ === type)?.val)
       .find((val) => typeof val === "string") ??
-    headers.get("x-ms-client-principal-name") ??
+    headers.get(`${principalHeader}-name`) ??
     "unknown";
-  const caller = { name, roles, viaEasyAuth: true };
-  if (!anyOfRoles.some((role) => roles.includes(role))) {
-    return {
-      ok: false,
-      status: 403,
-      code: "missing_app_role",
-      message: `The caller needs one of these app roles: ${anyOfRoles.join(", ")}.`,
-    };
+  if (!policy.anyOfRoles.some((role) => roles.includes(role))) {
+    return refuse(
+      403,
+      "missing_app_role",
+      `The caller needs one of these app roles: ${policy.anyOfRoles.join(", ")}.`,
+      "An admin assigns the role to you (or your group) on the app registration's enterprise application.",
+    );
   }
-  return { ok: true, caller };
+  return { ok: true, caller: { name, roles, isAdmin: roles.includes(policy.adminRole) } };
+}
+
+function refuse(
+  status: AccessRefusal["status"],
+  code: AccessRefusal["code"],
+  message: string,
+  hint: string,
+): Access {
+  return { ok: false, refusal: { status, code, message, hint } };
 }
 
 /** The app roles that may read contact info and outcomes: the reader role, and the admin role, which implies it. */
-export function readerRoles(settings: { CONTACT_READER_ROLE: string; CONTACT_ADMIN_ROLE: string }): string[] {
+export function readerRoles(
+  settings: Pick<AccessSettings, "CONTACT_READER_ROLE" | "CONTACT_ADMIN_ROLE">,
+): string[] {
   return [settings.CONTACT_READER_ROLE, settings.CONTACT_ADMIN_ROLE];
+}
+
+/** Reads: readers and admins, behind Easy Auth. */
+export function readers(settings: AccessSettings): AccessPolicy {
+  return {
+    easyAuthEnabled: settings.WEBSITE_AUTH_ENABLED,
+    anyOfRoles: readerRoles(settings),
+    adminRole: settings.CONTACT_ADMIN_ROLE,
+  };
+}
+
+/** Writes: admins only, behind Easy Auth. */
+export function admins(settings: AccessSettings): AccessPolicy {
+  return {
+    easyAuthEnabled: settings.WEBSITE_AUTH_ENABLED,
+    anyOfRoles: [settings.CONTACT_ADMIN_ROLE],
+    adminRole: settings.CONTACT_ADMIN_ROLE,
+  };
 }

@@ -1,10 +1,11 @@
 import { z } from "zod";
 import { type ContactRuleOptions, validateContactEvent } from "../contact/contactEvent.js";
-import { contactModes, sameTargetForAll, targetPolicies } from "../contact/contactFields.js";
+import { contactModes, targetPolicies } from "../contact/contactFields.js";
 import type { RuleIssue } from "../core/result.js";
 import type { Directory } from "../directory/directory.js";
 import { userRefFromKey } from "../directory/userRef.js";
 import { buildOutcome, outcomeUserOf, toFieldOutcome } from "./buildOutcome.js";
+import { narrowPolicy, type PolicyRefusal } from "./narrowPolicy.js";
 import { isFinalStatus, type Outcome } from "./outcome.js";
 import type { OutcomeLog } from "./outcomeLog.js";
 import type { SyncPolicy } from "./syncPlanner.js";
@@ -22,6 +23,7 @@ const optionKeys = new Set(Object.keys(fixOptions.shape));
 export type FixResult =
   | { kind: "invalid"; issues: RuleIssue[] }
   | { kind: "notFound" }
+  | { kind: "refused"; refusal: PolicyRefusal }
   | { kind: "done"; outcome: Outcome };
 
 export interface FixDeps {
@@ -38,6 +40,7 @@ export interface FixDeps {
 export async function fixContact(
   deps: FixDeps,
   request: { userKey: string; body: unknown; actor: string; eventId: string; now?: Date },
+  caller: { isAdmin: boolean },
 ): Promise<FixResult> {
   const now = request.now ?? new Date();
   if (typeof request.body !== "object" || request.body === null || Array.isArray(request.body)) {
@@ -88,20 +91,22 @@ export async function fixContact(
     };
   }
 
+  // The request may narrow the deployment's target and mode, never widen them (see narrowPolicy).
+  const narrowed = narrowPolicy(deps.policy, {
+    ...options.data,
+    contact: validated.value.contact,
+    callerIsAdmin: caller.isAdmin,
+  });
+  if (!narrowed.ok) return { kind: "refused", refusal: narrowed.refusal };
+
   const previous = await deps.outcomes.get(request.eventId);
   if (previous && isFinalStatus(previous.status)) return { kind: "done", outcome: previous };
 
   const { event, country } = validated.value;
   const user = await deps.directory.findUser(userRefFromKey(request.userKey));
   if (!user) return { kind: "notFound" };
-  const target = options.data.target;
-  const policy: SyncPolicy = {
-    ...deps.policy,
-    mode: options.data.mode ?? deps.policy.mode,
-    target: target ? sameTargetForAll(target) : deps.policy.target,
-    // A verified helpdesk admin may change a user's registered methods (that is what the fix is for).
-    keepUserMethods: false,
-  };
+  // A verified helpdesk admin may change a user's registered methods (that is what the fix is for).
+  const policy: SyncPolicy = { ...narrowed.policy, keepUserMethods: false };
   const dryRun = options.data.dryRun === true;
   const result = await syncUser(deps.directory, user, validated.value.contact, {
     policy,

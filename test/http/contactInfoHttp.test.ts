@@ -1,22 +1,32 @@
-import { HttpRequest, type HttpResponseInit, InvocationContext } from "@azure/functions";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { fixContactInfo } from "../../functions/fixContactInfo.js";
-import { getContactInfo } from "../../functions/getContactInfo.js";
 import { getOutcome } from "../../functions/getOutcome.js";
 import { listOutcomes } from "../../functions/listOutcomes.js";
 import { loadFunctions } from "../../local/loadFunctions.js";
-import { startLocalHost } from "../../local/localHost.js";
+import { localPrincipal, startLocalHost } from "../../local/localHost.js";
 import { appServices } from "../../shared/app/appServices.js";
 import type { Outcome } from "../../shared/sync/outcome.js";
+import {
+  bodyOf,
+  callers,
+  context,
+  easyAuthOn,
+  errorCode,
+  fix,
+  json,
+  principal,
+  read,
+  request,
+} from "../support/helpdeskRequests.js";
 import { pipelineTenant, users } from "../support/tenantSeeds.js";
 import { startTestEnvironment, type TestEnvironment } from "../support/testEnvironment.js";
 
 let env: TestEnvironment;
 
+// App Service authentication is on in this file, as in a default deployment: every call names its caller.
 beforeAll(async () => {
   env = await startTestEnvironment({
     graph: { tenant: pipelineTenant() },
-    env: { GRAPH_MAX_RETRIES: "0", DEFAULT_COUNTRY: "US" },
+    env: { GRAPH_MAX_RETRIES: "0", DEFAULT_COUNTRY: "US", ...easyAuthOn },
   });
 });
 afterAll(async () => env?.close());
@@ -26,44 +36,6 @@ beforeEach(() => {
   env.isolate();
   env.graph.stats.reset();
 });
-
-/** An Easy Auth principal header, as App Service puts it on the request. */
-function principal(name: string, roles: string[]): string {
-  const claims = [{ typ: "name", val: name }, ...roles.map((val) => ({ typ: "roles", val }))];
-  return Buffer.from(
-    JSON.stringify({ auth_typ: "aad", name_typ: "name", role_typ: "roles", claims }),
-  ).toString("base64");
-}
-
-function request(
-  method: string,
-  path: string,
-  options: { params?: Record<string, string>; body?: string; headers?: Record<string, string> } = {},
-): HttpRequest {
-  return new HttpRequest({
-    method,
-    url: `http://127.0.0.1:7071/api/${path}`,
-    params: options.params ?? {},
-    headers: options.headers ?? {},
-    ...(options.body !== undefined ? { body: { string: options.body } } : {}),
-  });
-}
-
-const json = { "content-type": "application/json" };
-const context = () => new InvocationContext({ functionName: "test", logHandler: () => undefined });
-const read = (user: string, headers: Record<string, string> = {}) =>
-  getContactInfo(request("GET", `users/${user}/contact-info`, { params: { user }, headers }), context());
-const fix = (user: string, body: unknown, headers: Record<string, string> = json) =>
-  fixContactInfo(
-    request("PATCH", `users/${user}/contact-info`, {
-      params: { user },
-      body: typeof body === "string" ? body : JSON.stringify(body),
-      headers,
-    }),
-    context(),
-  );
-const bodyOf = <T = Record<string, unknown>>(response: HttpResponseInit) => response.jsonBody as T;
-const errorCode = (response: HttpResponseInit) => bodyOf<{ error: { code: string } }>(response).error.code;
 
 describe("GET /api/users/{user}/contact-info", () => {
   it.each([
@@ -152,13 +124,18 @@ describe("PATCH /api/users/{user}/contact-info", () => {
     });
     expect(response.status).toBe(200);
     const outcome = bodyOf<Outcome>(response);
-    expect(outcome).toMatchObject({ status: "updated", source: "http", actor: "function-key" });
+    expect(outcome).toMatchObject({
+      status: "updated",
+      source: "http",
+      actor: "helpdesk.admin@contoso.example",
+    });
     expect(outcome.warnings.map((w) => w.code)).toContain("phone_extension_dropped");
     expect(await appServices().outcomes.get(outcome.eventId)).toEqual(outcome);
     expect(env.graph.tenant.user(users.newHire.id)?.businessPhones).toEqual(["+1 4255550100"]);
   });
 
   it("plans without writing anything, not even a record, on a dry run", async () => {
+    env.configure({ CONTACT_MODE: "overwrite" });
     const response = await fix(users.reformat.userPrincipalName, {
       mobilePhone: "(425) 555-0199",
       mode: "overwrite",
@@ -171,9 +148,10 @@ describe("PATCH /api/users/{user}/contact-info", () => {
     expect(await appServices().outcomes.get(outcome.eventId)).toBeUndefined();
   });
 
-  it("keeps the user's own value unless the admin asks for overwrite", async () => {
+  it("keeps the user's own value with fillEmpty and replaces it with overwrite where the deployment allows", async () => {
+    env.configure({ CONTACT_MODE: "overwrite" });
     const kept = bodyOf<Outcome>(
-      await fix(users.reformat.userPrincipalName, { mobilePhone: "(425) 555-0199" }),
+      await fix(users.reformat.userPrincipalName, { mobilePhone: "(425) 555-0199", mode: "fillEmpty" }),
     );
     expect(kept.fields[0]?.action).toBe("skipped");
     const replaced = bodyOf<Outcome>(
@@ -182,7 +160,8 @@ describe("PATCH /api/users/{user}/contact-info", () => {
     expect(replaced.fields[0]?.action).toBe("replaced");
   });
 
-  it("writes authentication methods when the request's target is methods", async () => {
+  it("writes authentication methods when the request narrows a deployment target of both to methods", async () => {
+    env.configure({ CONTACT_TARGET: "both" });
     const outcome = bodyOf<Outcome>(
       await fix(users.newHire.userPrincipalName, { mobilePhone: "(425) 555-0147", target: "methods" }),
     );
@@ -191,7 +170,7 @@ describe("PATCH /api/users/{user}/contact-info", () => {
   });
 
   it("returns the recorded outcome again for a repeated Idempotency-Key, writing nothing", async () => {
-    const headers = { ...json, "idempotency-key": "ticket-4711" };
+    const headers = { ...json, ...callers.admin, "idempotency-key": "ticket-4711" };
     const first = bodyOf<Outcome>(
       await fix(users.newHire.userPrincipalName, { mobilePhone: "(425) 555-0147" }, headers),
     );
@@ -246,7 +225,7 @@ describe("PATCH /api/users/{user}/contact-info", () => {
       "payload_too_large",
     ],
   ])("answers %s with %i", async (_, body, headers, status, code) => {
-    const response = await fix(users.newHire.userPrincipalName, body, headers);
+    const response = await fix(users.newHire.userPrincipalName, body, { ...headers, ...callers.admin });
     expect([response.status, errorCode(response)]).toEqual([status, code]);
   });
 
@@ -265,13 +244,16 @@ describe("outcome lookups", () => {
       await fix(users.newHire.userPrincipalName, { alternateEmail: "new.hire@example.com" }),
     );
     const one = await getOutcome(
-      request("GET", `outcomes/${first.eventId}`, { params: { eventId: first.eventId } }),
+      request("GET", `outcomes/${first.eventId}`, {
+        params: { eventId: first.eventId },
+        headers: callers.reader,
+      }),
       context(),
     );
     expect(bodyOf<Outcome>(one).eventId).toBe(first.eventId);
     for (const key of [users.newHire.userPrincipalName, users.newHire.id, users.newHire.employeeId]) {
       const list = await listOutcomes(
-        request("GET", `outcomes?user=${encodeURIComponent(key)}&top=5`),
+        request("GET", `outcomes?user=${encodeURIComponent(key)}&top=5`, { headers: callers.reader }),
         context(),
       );
       expect(bodyOf<{ value: Outcome[] }>(list).value.map((o) => o.eventId)).toEqual([
@@ -284,13 +266,25 @@ describe("outcome lookups", () => {
   it.each([
     [
       "an unknown eventId",
-      () => getOutcome(request("GET", "outcomes/nope", { params: { eventId: "nope" } }), context()),
+      () =>
+        getOutcome(
+          request("GET", "outcomes/nope", { params: { eventId: "nope" }, headers: callers.reader }),
+          context(),
+        ),
       404,
     ],
-    ["a list without user", () => listOutcomes(request("GET", "outcomes"), context()), 400],
+    [
+      "a list without user",
+      () => listOutcomes(request("GET", "outcomes", { headers: callers.reader }), context()),
+      400,
+    ],
     [
       "a list with top=0",
-      () => listOutcomes(request("GET", "outcomes?user=a@contoso.example&top=0"), context()),
+      () =>
+        listOutcomes(
+          request("GET", "outcomes?user=a@contoso.example&top=0", { headers: callers.reader }),
+          context(),
+        ),
       400,
     ],
   ])("answers %s with %i", async (_, call, status) => {
@@ -299,7 +293,7 @@ describe("outcome lookups", () => {
 });
 
 describe("over HTTP through the local host", () => {
-  it("fixes and reads a user with plain requests", async () => {
+  it("fixes and reads a user with plain requests, signed in as the local developer", async () => {
     const host = await startLocalHost({
       registrations: await loadFunctions(),
       settings: appServices().settings,
@@ -314,6 +308,7 @@ describe("over HTTP through the local host", () => {
         body: JSON.stringify({ mobilePhone: "(425) 555-0147" }),
       });
       expect(patched.status).toBe(200);
+      expect(((await patched.json()) as Outcome).actor).toBe(localPrincipal.name);
       const read = (await (await fetch(`${host.url}/api/users/${upn}/contact-info`)).json()) as {
         profile: { mobilePhone: string };
       };

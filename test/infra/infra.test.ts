@@ -76,6 +76,15 @@ if (skipReason) {
 const localOnlySettings = ["GRAPH_ACCESS_TOKEN", "PORT"];
 
 /**
+ * Settings the code reads that App Service sets itself, each with why the template must never set them: a
+ * value from the template would claim what only the platform can know.
+ */
+const settingsAzureSets: Record<string, string> = {
+  WEBSITE_AUTH_ENABLED:
+    "App Service injects True when its authentication (authsettingsV2) runs and strips forged x-ms-client-principal headers; set by hand, it would make the app trust forged principals",
+};
+
+/**
  * What the template sets for a setting the code reads under another name. Locally `AzureWebJobsStorage` is
  * a connection string (Azurite); in Azure the storage account allows no shared key, so the host and the
  * code's queue and table clients use these identity-based settings with the managed identity instead.
@@ -260,12 +269,21 @@ describe.skipIf(skipReason !== undefined)("infrastructure (compiled ARM template
 
   describe("drift between the template and shared/app/config.ts", () => {
     const expectedFromCode = settingNames
-      .filter((name) => !localOnlySettings.includes(name))
+      .filter((name) => !localOnlySettings.includes(name) && !(name in settingsAzureSets))
       .flatMap((name) => settingsSetUnderAnotherName[name] ?? [name]);
 
     it.each(expectedFromCode)("the template sets %s, which the code reads", (name) => {
       expect(appSettings()).toHaveProperty(name);
     });
+
+    it.each(Object.entries(settingsAzureSets))(
+      "the template never sets %s, which App Service sets: %s",
+      (name) => {
+        expect(settingNames).toContain(name);
+        expect(appSettings()).not.toHaveProperty(name);
+        expect(JSON.stringify(main)).not.toMatch(new RegExp(`['"]${name}['"]`));
+      },
+    );
 
     it("every app setting is read by the code or is a platform setting with a reason", () => {
       const known = new Set<string>([...settingNames, ...Object.keys(platformSettings)]);
@@ -403,19 +421,64 @@ describe.skipIf(skipReason !== undefined)("infrastructure (compiled ARM template
     });
   });
 
-  describe("Easy Auth", () => {
-    it("is configured only when a client id is given, returns 401, and lets the HR webhooks through", () => {
-      const auth = one("Microsoft.Web/sites/config", "'authsettingsV2'");
-      expect(auth.resource.condition).toBe("[not(empty(parameters('authClientId')))]");
-      expect(props(auth)).toMatchObject({
+  describe("Easy Auth in front of the helpdesk API", () => {
+    const auth = () => one("Microsoft.Web/sites/config", "'authsettingsV2'");
+
+    it("is on by default: helpdeskEasyAuth defaults to true and azd passes HELPDESK_EASY_AUTH, falling back to true", () => {
+      expect(main.parameters?.helpdeskEasyAuth).toMatchObject({ type: "bool", defaultValue: true });
+      const file = JSON.parse(readFileSync(join(infraDir, "main.parameters.json"), "utf8")) as {
+        parameters: Record<string, { value: string }>;
+      };
+      // azd's own ${NAME=default} substitution syntax, not a template literal.
+      const azdVariable = (name: string) => `\${${name}}`;
+      expect(file.parameters.helpdeskEasyAuth?.value).toBe(azdVariable("HELPDESK_EASY_AUTH=true"));
+      expect(file.parameters.authClientId?.value).toBe(azdVariable("AUTH_CLIENT_ID"));
+    });
+
+    it("is configured exactly when helpdeskEasyAuth is true, not when a client id happens to be given", () => {
+      expect(moduleParameters("api").easyAuth?.value).toBe("[parameters('helpdeskEasyAuth')]");
+      expect(auth().resource.condition).toBe("[parameters('easyAuth')]");
+    });
+
+    it("fails the deployment when Easy Auth is on without an app registration client id, saying how to fix it", () => {
+      // Compiled as one expression: the client id when Easy Auth is off or one is given, else ARM's fail().
+      const clientId = JSON.stringify(moduleParameters("api").authClientId);
+      expect(clientId).toContain(
+        "if(or(not(parameters('helpdeskEasyAuth')), not(empty(parameters('authClientId')))), createObject('value', parameters('authClientId')), createObject('value', fail('AUTH_CLIENT_ID is empty",
+      );
+      expect(clientId).toContain("azd env set AUTH_CLIENT_ID");
+      expect(clientId).toContain("HELPDESK_EASY_AUTH false");
+    });
+
+    it("requires an Entra token on every route, answers 401 without a login redirect, over HTTPS only", () => {
+      expect(props(auth())).toMatchObject({
+        platform: { enabled: true },
+        httpSettings: { requireHttps: true },
         globalValidation: { requireAuthentication: true, unauthenticatedClientAction: "Return401" },
-        identityProviders: { azureActiveDirectory: { enabled: true } },
+        identityProviders: {
+          azureActiveDirectory: {
+            enabled: true,
+            registration: { clientId: "[parameters('authClientId')]" },
+            validation: {
+              allowedAudiences: [
+                "[parameters('authClientId')]",
+                "[format('api://{0}', parameters('authClientId'))]",
+              ],
+            },
+          },
+        },
       });
-      expect(auth.template.variables?.webhookPaths).toEqual([
-        "/api/hr/events",
-        "/api/hr/bamboohr",
-        "/api/hr/scim",
-      ]);
+    });
+
+    it("lets through exactly the HR webhook routes, which authenticate by signature, and no helpdesk route", async () => {
+      expect(props(auth()).globalValidation).toMatchObject({ excludedPaths: "[variables('webhookPaths')]" });
+      const excluded = auth().template.variables?.webhookPaths as string[];
+      const { loadFunctions } = await import("../../local/loadFunctions.js");
+      const webhookRoutes = (await loadFunctions())
+        .filter((r) => r.kind === "http" && r.name.startsWith("hr"))
+        .map((r) => (r.kind === "http" ? `/api/${r.options.route}` : ""));
+      expect([...excluded].sort()).toEqual(webhookRoutes.sort());
+      expect(excluded.filter((path) => /contact-info|outcomes|users/.test(path))).toEqual([]);
     });
   });
 

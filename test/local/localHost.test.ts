@@ -1,13 +1,15 @@
-import { InvocationContext } from "@azure/functions";
+import { HttpRequest, InvocationContext } from "@azure/functions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fixContactInfo } from "../../functions/fixContactInfo.js";
 import { outcomeRetention } from "../../functions/outcomeRetention.js";
 import { loadFunctions } from "../../local/loadFunctions.js";
-import { type LocalHost, startLocalHost } from "../../local/localHost.js";
+import { emulateEasyAuth, type LocalHost, localPrincipal, startLocalHost } from "../../local/localHost.js";
 import { appServices } from "../../shared/app/appServices.js";
 import type { Registration } from "../../shared/app/functionRegistry.js";
 import { queueClient } from "../../shared/app/storageClients.js";
 import { StorageEventQueue } from "../../shared/storage/storageEventQueue.js";
 import type { Outcome } from "../../shared/sync/outcome.js";
+import { principal } from "../support/helpdeskRequests.js";
 import { anEvent, pipelineTenant, users } from "../support/tenantSeeds.js";
 import { startTestEnvironment, type TestEnvironment } from "../support/testEnvironment.js";
 
@@ -103,6 +105,75 @@ describe("the local host", () => {
     });
     expect(response.status).toBe(400);
     expect(logs.filter((line) => line.includes("unhandled error"))).toEqual([]);
+  });
+});
+
+describe("the local host's emulated App Service authentication", () => {
+  const forged = {
+    "content-type": "application/json",
+    "x-ms-client-principal": principal("attacker@example.com", ["ContactInfo.ReadWrite"]),
+    "x-ms-client-principal-name": "attacker@example.com",
+    "x-ms-client-principal-id": "00000000-0000-4000-8000-00000000bad0",
+  };
+
+  it("replaces a forged principal with the local one: the audit actor is local-developer, not the forged name", async () => {
+    const response = await fetch(`${host.url}/api/users/${users.reformat.userPrincipalName}/contact-info`, {
+      method: "PATCH",
+      headers: forged,
+      body: JSON.stringify({ officePhone: "(425) 555-0100", country: "US" }),
+    });
+    expect(response.status).toBe(200);
+    const outcome = (await response.json()) as Outcome;
+    expect(outcome.actor).toBe(localPrincipal.name);
+    expect((await appServices().outcomes.get(outcome.eventId))?.actor).toBe(localPrincipal.name);
+    expect(logs.some((line) => line.includes("attacker@example.com"))).toBe(false);
+  });
+
+  it("drops every client-sent x-ms-client-principal* and x-ms-token-* header, keeping the others", () => {
+    const headers = emulateEasyAuth(
+      {
+        ...forged,
+        "x-ms-client-principal-idp": "forged",
+        "x-ms-token-aad-access-token": "forged",
+        "idempotency-key": "ticket-1",
+      },
+      appServices().settings,
+    );
+    expect(
+      Object.values(headers).filter((value) => value.includes("forged") || value.includes("attacker")),
+    ).toEqual([]);
+    expect(headers).toMatchObject({
+      "content-type": "application/json",
+      "idempotency-key": "ticket-1",
+      "x-ms-client-principal-name": localPrincipal.name,
+      "x-ms-client-principal-id": localPrincipal.id,
+    });
+    expect(headers).not.toHaveProperty("x-ms-token-aad-access-token");
+  });
+
+  it("signs in even a request that names no caller, with both app roles (the README's curl examples)", async () => {
+    const view = await fetch(`${host.url}/api/users/${users.reformat.userPrincipalName}/contact-info`);
+    expect(view.status).toBe(200);
+    // An admin's view: values whole.
+    expect(((await view.json()) as { profile: { mobilePhone: string } }).profile.mobilePhone).toBe(
+      "(425) 555-0147",
+    );
+  });
+
+  it("turns Easy Auth on for the app only inside the local host: the same forged request straight to the handler gets 401", async () => {
+    expect(appServices().settings.WEBSITE_AUTH_ENABLED).toBe(false);
+    const response = await fixContactInfo(
+      new HttpRequest({
+        method: "PATCH",
+        url: `${host.url}/api/users/${users.reformat.userPrincipalName}/contact-info`,
+        params: { user: users.reformat.userPrincipalName },
+        headers: forged,
+        body: { string: JSON.stringify({ officePhone: "(425) 555-0100" }) },
+      }),
+      new InvocationContext({ logHandler: () => undefined }),
+    );
+    expect(response.status).toBe(401);
+    expect((response.jsonBody as { error: { code: string } }).error.code).toBe("authentication_required");
   });
 });
 
