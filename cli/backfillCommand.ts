@@ -23,6 +23,7 @@ import {
   removeBackfillCheckpoint,
   writeBackfillCheckpoint,
 } from "../shared/backfill/backfillCheckpoint.js";
+import { addRow, emptyRunTotals, type RunTotals } from "../shared/backfill/runTotals.js";
 import type { ContactRuleOptions } from "../shared/contact/contactEvent.js";
 import { toCountryCode } from "../shared/contact/countryCode.js";
 import { DirectoryError, DirectoryErrorKind } from "../shared/directory/directoryError.js";
@@ -110,26 +111,111 @@ export async function runBackfillCommand(
   io: CommandIo,
   deps: BackfillDeps = {},
 ): Promise<number> {
+  const request = backfillRequestOf(args, io.env);
+  if (request === "help") {
+    io.stdout.write(`${backfillUsage}\n`);
+    return ExitCode.ok;
+  }
+  const start = await checkpointStartOf(request, io);
+  const run = await openRun(request, start, io, deps);
+  const checkpoint = new RunCheckpoint(start, run.report, deps.checkpointEveryMs ?? 2000);
+
+  const started = performance.now();
+  const summary = await applyRows(request, start, run, checkpoint, deps);
+  run.progress.finish();
+  await run.report.close();
+  const seconds = (performance.now() - started) / 1000;
+  if (summary.interrupted) await checkpoint.save();
+  else if (start.path) await removeBackfillCheckpoint(start.path);
+
+  io.stderr.write(
+    summaryText({
+      name: run.source.name,
+      format: run.source.format,
+      dryRun: request.dryRun,
+      summary,
+      totals: checkpoint.totals,
+      resumedRows: start.resumed?.totals.rows ?? 0,
+      seconds,
+      throttled: run.limiter.stats().backOffs,
+      report: request.report,
+      outcomes: run.outcomes !== undefined,
+      checkpointPath: start.path,
+    }),
+  );
+  return exitCodeOf(summary, checkpoint.totals);
+}
+
+/**
+ * Runs the rows through `runBackfill`. When it throws, the rows finished so far are kept (report closed,
+ * checkpoint saved) and refused credentials become a usage error (exit 2) saying how to go on.
+ */
+async function applyRows(
+  request: BackfillRequest,
+  start: CheckpointStart,
+  run: OpenRun,
+  checkpoint: RunCheckpoint,
+  deps: BackfillDeps,
+): Promise<BackfillSummary> {
+  try {
+    return await runBackfill({
+      records: run.source.records,
+      rules: request.rules,
+      policy: request.policy,
+      directory: run.directory,
+      outcomes: run.outcomes,
+      dryRun: request.dryRun,
+      sourceName: basename(run.source.name),
+      isDone: (line) => line <= checkpoint.doneThrough,
+      ...(deps.signal ? { signal: deps.signal } : {}),
+      ...(deps.concurrency !== undefined ? { concurrency: deps.concurrency } : {}),
+      onRow: rowHandler(run, checkpoint, deps),
+    });
+  } catch (err) {
+    run.progress.finish();
+    await checkpoint.save().catch(() => undefined);
+    await run.report.close().catch(() => undefined);
+    throw failureOf(err, start.path);
+  }
+}
+
+/** What one run is asked to do: the command line, checked, and the settings it applies. */
+interface BackfillRequest {
+  /** The input FILE, or `-` for stdin. */
+  path: string;
+  fromStdin: boolean;
+  dryRun: boolean;
+  resume: boolean;
+  /** --report FILE; undefined = stdout. */
+  report: string | undefined;
+  noOutcomes: boolean;
+  settings: Settings;
+  policy: SyncPolicy;
+  rules: ContactRuleOptions;
+  format: InputFormat | undefined;
+}
+
+const backfillOptions = {
+  "dry-run": { type: "boolean" },
+  mode: { type: "string" },
+  target: { type: "string" },
+  resume: { type: "boolean" },
+  report: { type: "string" },
+  "no-outcomes": { type: "boolean" },
+  format: { type: "string" },
+  country: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** Parses and checks the arguments (a UsageError for the first wrong one); "help" when --help was asked. */
+function backfillRequestOf(args: readonly string[], env: CommandIo["env"]): BackfillRequest | "help" {
   const { values, positionals } = parseArgs({
     args: [...args],
     allowPositionals: true,
     strict: true,
-    options: {
-      "dry-run": { type: "boolean" },
-      mode: { type: "string" },
-      target: { type: "string" },
-      resume: { type: "boolean" },
-      report: { type: "string" },
-      "no-outcomes": { type: "boolean" },
-      format: { type: "string" },
-      country: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
+    options: backfillOptions,
   });
-  if (values.help) {
-    io.stdout.write(`${backfillUsage}\n`);
-    return ExitCode.ok;
-  }
+  if (values.help) return "help";
   const path = fileArgument("backfill", positionals);
   const dryRun = values["dry-run"] === true;
   const fromStdin = path === "-";
@@ -137,140 +223,182 @@ export async function runBackfillCommand(
     throw new UsageError("--resume continues a real run; a dry run keeps no checkpoint.");
   if (values.resume && fromStdin) throw new UsageError("--resume needs a FILE: stdin cannot be read again.");
 
-  const settings = loadSettings(io.env);
-  const policy = policyOf(settings, values.mode, values.target);
-  const rules = ruleOptions(settings, values.country);
-  const format = toFormat(values.format);
+  const settings = loadSettings(env);
+  return {
+    path,
+    fromStdin,
+    dryRun,
+    resume: values.resume === true,
+    report: values.report,
+    noOutcomes: values["no-outcomes"] === true,
+    settings,
+    policy: policyOf(settings, values.mode, values.target),
+    rules: ruleOptions(settings, values.country),
+    format: toFormat(values.format),
+  };
+}
 
-  const checkpointPath = fromStdin || dryRun ? undefined : backfillCheckpointPath(resolve(path));
-  const inputInfo = fromStdin ? undefined : await stat(path).catch(() => undefined);
-  const fingerprint = inputInfo
+/** Where the run keeps its checkpoint and what it continues from: the resume decision. */
+interface CheckpointStart {
+  /** The checkpoint file; undefined for a dry run or stdin, which keep none. */
+  path: string | undefined;
+  /** The input's fingerprint; undefined for stdin. */
+  input: BackfillCheckpoint["input"] | undefined;
+  /** The options that change what a row does; a resume must use the same. */
+  options: BackfillCheckpoint["options"];
+  /** The interrupted run's checkpoint when --resume continues it. */
+  resumed: BackfillCheckpoint | undefined;
+}
+
+/**
+ * Reads an earlier run's checkpoint: with --resume it must exist and match the input and options; without,
+ * a note says it is replaced.
+ */
+async function checkpointStartOf(request: BackfillRequest, io: CommandIo): Promise<CheckpointStart> {
+  const { path, policy } = request;
+  const checkpointPath =
+    request.fromStdin || request.dryRun ? undefined : backfillCheckpointPath(resolve(path));
+  const inputInfo = request.fromStdin ? undefined : await stat(path).catch(() => undefined);
+  const input = inputInfo
     ? { path: resolve(path), size: inputInfo.size, mtimeMs: inputInfo.mtimeMs }
     : undefined;
-  const checkpointOptions = {
+  const options = {
     mode: policy.mode,
     target: JSON.stringify(policy.target),
     syncedMobile: policy.syncedMobile,
   };
   const previous = checkpointPath ? await loadCheckpoint(checkpointPath) : undefined;
-  if (values.resume) {
+  if (request.resume) {
     if (!previous)
       throw new UsageError(`Nothing to resume: no checkpoint ${checkpointPath} from an interrupted run.`);
-    checkResumable(previous, fingerprint, checkpointOptions);
+    checkResumable(previous, input, options);
   } else if (previous) {
     io.stderr.write(
       `sspr-prepop backfill: note: starting over; the checkpoint of an earlier interrupted run is replaced (pass --resume to continue it instead)\n`,
     );
   }
-  const resumed = values.resume ? previous : undefined;
+  return { path: checkpointPath, input, options, resumed: request.resume ? previous : undefined };
+}
 
-  const source = await openRecordSource(path, { ...(format ? { format } : {}), stdin: io.stdin });
-  const total = fingerprint ? await estimateRows(path, source.format) : undefined;
+/** What a run reads, writes and reports to. */
+interface OpenRun {
+  source: Awaited<ReturnType<typeof openRecordSource>>;
+  limiter: AppServices["writeLimiter"];
+  directory: BackfillDirectory;
+  outcomes: OutcomeLog | undefined;
+  report: ReportOutput;
+  progress: BackfillProgress;
+}
+
+async function openRun(
+  request: BackfillRequest,
+  start: CheckpointStart,
+  io: CommandIo,
+  deps: BackfillDeps,
+): Promise<OpenRun> {
+  const { settings, format } = request;
+  const source = await openRecordSource(request.path, { ...(format ? { format } : {}), stdin: io.stdin });
+  const total = start.input ? await estimateRows(request.path, source.format) : undefined;
 
   const limiter = deps.limiter ?? writeLimiterFromSettings(settings);
   const directory = deps.directory ?? graphDirectoryFromSettings(settings, limiter);
-  const outcomes = outcomeLogFor(settings, values["no-outcomes"] === true, dryRun, io);
+  const outcomes = outcomeLogFor(settings, request.noOutcomes, request.dryRun, io);
 
-  const report = await openReport(values.report, io, resumed !== undefined);
+  const report = await openReport(request.report, io, start.resumed !== undefined);
   const progress = new BackfillProgress(io.stderr, {
     total,
-    alreadyDone: resumed?.totals.rows ?? 0,
+    alreadyDone: start.resumed?.totals.rows ?? 0,
     isTTY: (io.stderr as { isTTY?: boolean }).isTTY === true,
     throttled: () => limiter.stats().backOffs,
     ...(deps.progressIntervalMs !== undefined ? { intervalMs: deps.progressIntervalMs } : {}),
   });
+  return { source, limiter, directory, outcomes, report, progress };
+}
 
-  const doneThrough = resumed?.doneThroughLine ?? 0;
-  const totals = resumed
-    ? structuredClone(resumed.totals)
-    : { rows: 0, writes: 0, byStatus: {}, outcomesRecorded: 0, outcomeErrors: 0 };
-  let lastLine = doneThrough;
-  let sinceSave = 0;
-  let savedAt = performance.now();
-  const saveCheckpoint = async () => {
-    if (!checkpointPath || !fingerprint) return;
-    await report.flush();
-    await writeBackfillCheckpoint(checkpointPath, {
+/**
+ * The whole file's running totals (carried over from the checkpoint on a resume) and the checkpoint that
+ * keeps them: saved every `checkpointEveryRows` rows or `everyMs`, whichever comes first.
+ */
+class RunCheckpoint {
+  readonly totals: RunTotals;
+  /** Rows on or before this line were finished by the interrupted run. */
+  readonly doneThrough: number;
+  private lastLine: number;
+  private sinceSave = 0;
+  private savedAt = performance.now();
+
+  constructor(
+    private readonly start: CheckpointStart,
+    private readonly report: ReportOutput,
+    private readonly everyMs: number,
+  ) {
+    const resumed = start.resumed;
+    this.doneThrough = resumed?.doneThroughLine ?? 0;
+    this.totals = resumed ? structuredClone(resumed.totals) : emptyRunTotals();
+    this.lastLine = this.doneThrough;
+  }
+
+  /** Counts a reported row; every row up to its line is now finished. */
+  count(row: BackfillRow): void {
+    this.lastLine = row.line;
+    addRow(this.totals, row);
+    this.sinceSave++;
+  }
+
+  async saveIfDue(): Promise<void> {
+    if (this.sinceSave >= checkpointEveryRows || performance.now() - this.savedAt >= this.everyMs) {
+      await this.save();
+    }
+  }
+
+  /** Writes the checkpoint (none for a dry run or stdin), after the report rows it counts. */
+  async save(): Promise<void> {
+    const { path, input, options } = this.start;
+    if (!path || !input) return;
+    await this.report.flush();
+    await writeBackfillCheckpoint(path, {
       version: 1,
-      input: fingerprint,
-      options: checkpointOptions,
-      doneThroughLine: lastLine,
-      totals,
+      input,
+      options,
+      doneThroughLine: this.lastLine,
+      totals: this.totals,
       updatedAt: new Date().toISOString(),
     });
-    sinceSave = 0;
-    savedAt = performance.now();
-  };
-
-  const started = performance.now();
-  let summary: BackfillSummary;
-  try {
-    summary = await runBackfill({
-      records: source.records,
-      rules,
-      policy,
-      directory,
-      outcomes,
-      dryRun,
-      sourceName: basename(source.name),
-      isDone: (line) => line <= doneThrough,
-      ...(deps.signal ? { signal: deps.signal } : {}),
-      ...(deps.concurrency !== undefined ? { concurrency: deps.concurrency } : {}),
-      onRow: async (row) => {
-        const waiting = report.write(toBackfillCsvLine(row));
-        if (waiting) await waiting;
-        lastLine = row.line;
-        totals.rows++;
-        totals.writes += row.writes;
-        totals.byStatus[row.outcome.status] = (totals.byStatus[row.outcome.status] ?? 0) + 1;
-        if (row.recorded === true) totals.outcomesRecorded++;
-        if (row.recorded === false) totals.outcomeErrors++;
-        progress.row(row.writes);
-        deps.onRow?.(row);
-        sinceSave++;
-        if (
-          sinceSave >= checkpointEveryRows ||
-          performance.now() - savedAt >= (deps.checkpointEveryMs ?? 2000)
-        ) {
-          await saveCheckpoint();
-        }
-      },
-    });
-  } catch (err) {
-    progress.finish();
-    await saveCheckpoint().catch(() => undefined);
-    await report.close().catch(() => undefined);
-    if (err instanceof DirectoryError && err.kind === DirectoryErrorKind.unauthorized) {
-      throw new UsageError(
-        `Graph refused the credentials (401 ${err.graphCode ?? ""}): check GRAPH_ACCESS_TOKEN or the managed identity.${
-          checkpointPath ? " Finished rows are in the checkpoint; rerun with --resume." : ""
-        }`,
-        { cause: err },
-      );
-    }
-    throw err;
+    this.sinceSave = 0;
+    this.savedAt = performance.now();
   }
-  progress.finish();
-  await report.close();
-  const seconds = (performance.now() - started) / 1000;
-  if (summary.interrupted) await saveCheckpoint();
-  else if (checkpointPath) await removeBackfillCheckpoint(checkpointPath);
+}
 
-  io.stderr.write(
-    summaryText({
-      name: source.name,
-      format: source.format,
-      dryRun,
-      summary,
-      totals,
-      resumedRows: resumed?.totals.rows ?? 0,
-      seconds,
-      throttled: limiter.stats().backOffs,
-      report: values.report,
-      outcomes: outcomes !== undefined,
-      checkpointPath,
-    }),
-  );
+/** Each row, in input order: its CSV line, the totals, progress, then the checkpoint when one is due. */
+function rowHandler(
+  run: OpenRun,
+  checkpoint: RunCheckpoint,
+  deps: BackfillDeps,
+): (row: BackfillRow) => Promise<void> {
+  return async (row) => {
+    const waiting = run.report.write(toBackfillCsvLine(row));
+    if (waiting) await waiting;
+    checkpoint.count(row);
+    run.progress.row(row.writes);
+    deps.onRow?.(row);
+    await checkpoint.saveIfDue();
+  };
+}
+
+/** What a failed run throws: refused credentials become a usage error naming the setting to check. */
+function failureOf(err: unknown, checkpointPath: string | undefined): unknown {
+  if (err instanceof DirectoryError && err.kind === DirectoryErrorKind.unauthorized) {
+    return new UsageError(
+      `Graph refused the credentials (401 ${err.graphCode ?? ""}): check GRAPH_ACCESS_TOKEN or the managed identity.${
+        checkpointPath ? " Finished rows are in the checkpoint; rerun with --resume." : ""
+      }`,
+      { cause: err },
+    );
+  }
+  return err;
+}
+
+function exitCodeOf(summary: BackfillSummary, totals: RunTotals): number {
   if (summary.interrupted) return BackfillExitCode.interrupted;
   const notApplied = outcomeStatuses.some(
     (status) => status !== "updated" && status !== "unchanged" && (totals.byStatus[status] ?? 0) > 0,
@@ -424,7 +552,7 @@ function summaryText(input: {
   format: InputFormat;
   dryRun: boolean;
   summary: BackfillSummary;
-  totals: BackfillCheckpoint["totals"];
+  totals: RunTotals;
   resumedRows: number;
   seconds: number;
   throttled: number;

@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { appServices, useAppServices } from "../shared/app/appServices.js";
+import type { Settings } from "../shared/app/config.js";
 import { projectFile } from "../shared/app/projectFile.js";
 import { queueClient, tableClient } from "../shared/app/storageClients.js";
 import { StorageEventQueue } from "../shared/storage/storageEventQueue.js";
@@ -7,7 +8,7 @@ import { TableOutcomeLog } from "../shared/storage/tableOutcomeLog.js";
 import { isFinalStatus, type Outcome } from "../shared/sync/outcome.js";
 import { startGraphEmulator } from "./graphEmulator/startGraphEmulator.js";
 import { loadFunctions } from "./loadFunctions.js";
-import { localPrincipal, startLocalHost } from "./localHost.js";
+import { type LocalHost, localPrincipal, startLocalHost } from "./localHost.js";
 import { startAzurite } from "./startAzurite.js";
 
 /**
@@ -23,24 +24,7 @@ async function main(): Promise<void> {
   };
 
   try {
-    if (!process.env.AzureWebJobsStorage) {
-      const azurite = await startAzurite();
-      stops.push(azurite.stop);
-      process.env.AzureWebJobsStorage = azurite.connectionString;
-      console.log("storage   Azurite (in memory, loopback)");
-    }
-    if (!process.env.GRAPH_BASE_URL) {
-      const emulator = await startGraphEmulator({
-        port: Number(process.env.GRAPH_EMULATOR_PORT ?? 0),
-        tenantFile: projectFile("local/demo-tenant.json"),
-      });
-      stops.push(emulator.close);
-      process.env.GRAPH_BASE_URL = emulator.url;
-      process.env.GRAPH_ACCESS_TOKEN = emulator.token;
-      console.log(`graph     emulated tenant at ${emulator.url} (demo users from local/demo-tenant.json)`);
-    }
-    // The demo tenant's own domain: an alternate email there is useless to a locked-out user.
-    process.env.ORGANIZATION_DOMAINS ??= "contoso.example";
+    await startEmulators(stops);
     useAppServices(undefined);
     const s = appServices().settings;
 
@@ -52,42 +36,12 @@ async function main(): Promise<void> {
     stops.push(host.close);
     console.log(`functions http://127.0.0.1:${new URL(host.url).port}/api/…  queue ${s.ONBOARDING_QUEUE}\n`);
 
-    const events = JSON.parse(await readFile(projectFile("samples/new-hires.json"), "utf8")) as {
-      eventId: string;
-    }[];
-    const queue = new StorageEventQueue(queueClient(s, s.ONBOARDING_QUEUE));
-    for (const event of events) await queue.send(event);
-    host.poke();
-    console.log(
-      `enqueued ${events.length} sample new-hire events from samples/new-hires.json; waiting for outcomes…\n`,
-    );
-
-    const outcomes = await waitForOutcomes(
-      new TableOutcomeLog(tableClient(s, s.OUTCOMES_TABLE)),
-      events.map((e) => e.eventId),
-    );
-    printOutcomes(outcomes);
-
+    await runSamples(host, s);
     if (once) {
       await stopAll();
       return;
     }
-    // The local host signs every request in as local-developer (emulated Easy Auth), so plain curl works.
-    console.log(`\nServing at ${host.url}, every request signed in as ${localPrincipal.name} (reader and admin). Try:
-  curl ${host.url}/api/users/avery.lindqvist@contoso.example/contact-info
-  curl -X PATCH ${host.url}/api/users/701985/contact-info -H 'content-type: application/json' -d '{"mobilePhone":"(425) 555-0148","country":"US","dryRun":true}'
-  curl '${host.url}/api/outcomes?user=avery.lindqvist@contoso.example'
-Press Ctrl-C to stop.`);
-    // The CLI (backfill, report) runs in another shell against this same emulated tenant and storage. Only
-    // loopback emulator values are printed: a real storage key or Graph endpoint set by the user stays unshown.
-    const local = (value: string | undefined) =>
-      value && /127\.0\.0\.1|localhost|UseDevelopmentStorage/.test(value);
-    if (local(s.GRAPH_BASE_URL) && local(s.AzureWebJobsStorage)) {
-      console.log(`To run the sspr-prepop CLI against this tenant, in another shell:
-  export GRAPH_BASE_URL=${s.GRAPH_BASE_URL}
-  export GRAPH_ACCESS_TOKEN=${s.GRAPH_ACCESS_TOKEN ?? ""}
-  export AzureWebJobsStorage='${s.AzureWebJobsStorage}'`);
-    }
+    printServing(host.url, s);
     await new Promise<void>((resolve) => {
       process.once("SIGINT", resolve);
       process.once("SIGTERM", resolve);
@@ -97,6 +51,70 @@ Press Ctrl-C to stop.`);
   } catch (err) {
     await stopAll();
     throw err;
+  }
+}
+
+/**
+ * Starts Azurite and the emulated tenant unless AzureWebJobsStorage / GRAPH_BASE_URL point elsewhere, and
+ * points the settings at them; each one's stop goes on `stops`.
+ */
+async function startEmulators(stops: (() => Promise<void>)[]): Promise<void> {
+  if (!process.env.AzureWebJobsStorage) {
+    const azurite = await startAzurite();
+    stops.push(azurite.stop);
+    process.env.AzureWebJobsStorage = azurite.connectionString;
+    console.log("storage   Azurite (in memory, loopback)");
+  }
+  if (!process.env.GRAPH_BASE_URL) {
+    const emulator = await startGraphEmulator({
+      port: Number(process.env.GRAPH_EMULATOR_PORT ?? 0),
+      tenantFile: projectFile("local/demo-tenant.json"),
+    });
+    stops.push(emulator.close);
+    process.env.GRAPH_BASE_URL = emulator.url;
+    process.env.GRAPH_ACCESS_TOKEN = emulator.token;
+    console.log(`graph     emulated tenant at ${emulator.url} (demo users from local/demo-tenant.json)`);
+  }
+  // The demo tenant's own domain: an alternate email there is useless to a locked-out user.
+  process.env.ORGANIZATION_DOMAINS ??= "contoso.example";
+}
+
+/** Enqueues the sample new-hire events, waits for their outcomes and prints them. */
+async function runSamples(host: LocalHost, s: Settings): Promise<void> {
+  const events = JSON.parse(await readFile(projectFile("samples/new-hires.json"), "utf8")) as {
+    eventId: string;
+  }[];
+  const queue = new StorageEventQueue(queueClient(s, s.ONBOARDING_QUEUE));
+  for (const event of events) await queue.send(event);
+  host.poke();
+  console.log(
+    `enqueued ${events.length} sample new-hire events from samples/new-hires.json; waiting for outcomes…\n`,
+  );
+
+  const outcomes = await waitForOutcomes(
+    new TableOutcomeLog(tableClient(s, s.OUTCOMES_TABLE)),
+    events.map((e) => e.eventId),
+  );
+  printOutcomes(outcomes);
+}
+
+/** What to try against the running host, and how to point the CLI at the same emulators. */
+function printServing(url: string, s: Settings): void {
+  // The local host signs every request in as local-developer (emulated Easy Auth), so plain curl works.
+  console.log(`\nServing at ${url}, every request signed in as ${localPrincipal.name} (reader and admin). Try:
+  curl ${url}/api/users/avery.lindqvist@contoso.example/contact-info
+  curl -X PATCH ${url}/api/users/701985/contact-info -H 'content-type: application/json' -d '{"mobilePhone":"(425) 555-0148","country":"US","dryRun":true}'
+  curl '${url}/api/outcomes?user=avery.lindqvist@contoso.example'
+Press Ctrl-C to stop.`);
+  // The CLI (backfill, report) runs in another shell against this same emulated tenant and storage. Only
+  // loopback emulator values are printed: a real storage key or Graph endpoint set by the user stays unshown.
+  const local = (value: string | undefined) =>
+    value && /127\.0\.0\.1|localhost|UseDevelopmentStorage/.test(value);
+  if (local(s.GRAPH_BASE_URL) && local(s.AzureWebJobsStorage)) {
+    console.log(`To run the sspr-prepop CLI against this tenant, in another shell:
+  export GRAPH_BASE_URL=${s.GRAPH_BASE_URL}
+  export GRAPH_ACCESS_TOKEN=${s.GRAPH_ACCESS_TOKEN ?? ""}
+  export AzureWebJobsStorage='${s.AzureWebJobsStorage}'`);
   }
 }
 

@@ -18,7 +18,7 @@ import {
   summaryOf,
   toFieldOutcome,
 } from "../sync/buildOutcome.js";
-import { type Outcome, type OutcomeStatus, outcomeStatuses, plannerCodes } from "../sync/outcome.js";
+import { type Outcome, plannerCodes } from "../sync/outcome.js";
 import type { OutcomeLog } from "../sync/outcomeLog.js";
 import {
   type FieldPlan,
@@ -28,6 +28,7 @@ import {
   type SyncPolicy,
 } from "../sync/syncPlanner.js";
 import { writeFailureOf } from "../sync/writeFailure.js";
+import { addRow, emptyRunTotals, type RunTotals } from "./runTotals.js";
 
 /** The bulk directory operations a backfill needs; `GraphDirectory` sends each call as `$batch` requests of 20. */
 export type BackfillDirectory = Pick<
@@ -48,15 +49,10 @@ export interface BackfillRow {
   recorded?: boolean;
 }
 
-/** Totals of one run. */
-export interface BackfillSummary {
-  rows: number;
-  byStatus: Record<OutcomeStatus, number>;
-  writes: number;
+/** Totals of one run: the rows it reported (`RunTotals`), and what it passed over or met on the way. */
+export interface BackfillSummary extends RunTotals {
   /** Rows passed over because a checkpoint says an earlier run finished them. */
   skippedDone: number;
-  outcomesRecorded: number;
-  outcomeErrors: number;
   /** The first outcome-log error, for one line on stderr. */
   outcomeError?: string;
   /** True when the signal stopped the run before the input ended. */
@@ -113,7 +109,8 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
   const emitOldest = async () => {
     const rows = await (pending.shift() ?? Promise.resolve([]));
     for (const row of rows) {
-      tally(summary, row);
+      addRow(summary, row);
+      if (row.recorded === false) summary.outcomeError ??= row.outcome.message;
       await options.onRow?.(row);
     }
   };
@@ -467,24 +464,5 @@ function lookupFailure(err: Error): Slot {
 }
 
 function emptySummary(): BackfillSummary {
-  return {
-    rows: 0,
-    byStatus: Object.fromEntries(outcomeStatuses.map((s) => [s, 0])) as Record<OutcomeStatus, number>,
-    writes: 0,
-    skippedDone: 0,
-    outcomesRecorded: 0,
-    outcomeErrors: 0,
-    interrupted: false,
-  };
-}
-
-function tally(summary: BackfillSummary, row: BackfillRow): void {
-  summary.rows++;
-  summary.byStatus[row.outcome.status]++;
-  summary.writes += row.writes;
-  if (row.recorded === true) summary.outcomesRecorded++;
-  if (row.recorded === false) {
-    summary.outcomeErrors++;
-    summary.outcomeError ??= row.outcome.message;
-  }
+  return { ...emptyRunTotals(), skippedDone: 0, interrupted: false };
 }

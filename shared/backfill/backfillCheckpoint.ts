@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import type { OutcomeStatus } from "../sync/outcome.js";
+import type { RunTotals } from "./runTotals.js";
 
 /**
  * Where an interrupted backfill left off. Rows are reported in input order, so the finished rows are always
@@ -15,13 +15,7 @@ export interface BackfillCheckpoint {
   /** Every row on or before this line is finished (applied, unchanged, rejected or failed). */
   doneThroughLine: number;
   /** Running totals, so the summary of a resumed run covers the whole file. */
-  totals: {
-    rows: number;
-    writes: number;
-    byStatus: Partial<Record<OutcomeStatus, number>>;
-    outcomesRecorded: number;
-    outcomeErrors: number;
-  };
+  totals: RunTotals;
   updatedAt: string;
 }
 
