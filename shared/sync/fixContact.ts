@@ -1,6 +1,11 @@
 import { z } from "zod";
-import { type ContactRuleOptions, validateContactEvent } from "../contact/contactEvent.js";
+import {
+  type ContactRuleOptions,
+  type ValidContactEvent,
+  validateContactEvent,
+} from "../contact/contactEvent.js";
 import { contactModes, targetPolicies } from "../contact/contactFields.js";
+import { isRecord } from "../core/isRecord.js";
 import type { RuleIssue } from "../core/result.js";
 import type { Directory } from "../directory/directory.js";
 import { userRefFromKey } from "../directory/userRef.js";
@@ -33,9 +38,16 @@ export interface FixDeps {
   policy: SyncPolicy;
 }
 
+/** A fix request read: its options and the contact as the rules normalized it. */
+interface FixRequest {
+  options: z.infer<typeof fixOptions>;
+  valid: ValidContactEvent;
+  warnings: RuleIssue[];
+}
+
 /**
  * One user's contact fix, synchronously: the same rules, planner and outcome record as the queue path, with
- * the request's mode/target overriding the defaults. A dry run plans and writes nothing, not even a record.
+ * the request's mode/target narrowing the deployment's. A dry run plans and writes nothing, not even a record.
  */
 export async function fixContact(
   deps: FixDeps,
@@ -43,9 +55,60 @@ export async function fixContact(
   caller: { isAdmin: boolean },
 ): Promise<FixResult> {
   const now = request.now ?? new Date();
-  if (typeof request.body !== "object" || request.body === null || Array.isArray(request.body)) {
+  const read = readFixRequest(request, deps.rules, now);
+  if ("issues" in read) return { kind: "invalid", issues: read.issues };
+  const { options, valid, warnings } = read;
+
+  // The request may narrow the deployment's target and mode, never widen them (see narrowPolicy).
+  const narrowed = narrowPolicy(deps.policy, {
+    ...options,
+    contact: valid.contact,
+    callerIsAdmin: caller.isAdmin,
+  });
+  if (!narrowed.ok) return { kind: "refused", refusal: narrowed.refusal };
+
+  const previous = await deps.outcomes.get(request.eventId);
+  if (previous && isFinalStatus(previous.status)) return { kind: "done", outcome: previous };
+
+  const user = await deps.directory.findUser(userRefFromKey(request.userKey));
+  if (!user) return { kind: "notFound" };
+  const dryRun = options.dryRun === true;
+  const result = await syncUser(deps.directory, user, valid.contact, {
+    // A verified helpdesk admin may change a user's registered methods (that is what the fix is for).
+    policy: { ...narrowed.policy, keepUserMethods: false },
+    dryRun,
+    ...(valid.country ? { country: valid.country } : {}),
+  });
+  const outcome = buildOutcome({
+    eventId: valid.event.eventId,
+    status: result.status,
+    source: "http",
+    actor: request.actor,
+    now,
+    occurredAt: valid.event.occurredAt,
+    user: outcomeUserOf(user),
+    fields: result.fields.map(toFieldOutcome),
+    warnings,
+    message: result.message,
+    requestIds: result.requestIds,
+    dryRun,
+  });
+  if (!dryRun) {
+    await deps.outcomes.record(outcome);
+    // A fix made now outranks HR events from before it that are still queued.
+    await deps.outcomes.markApplied(user.id, valid.event.occurredAt);
+  }
+  return { kind: "done", outcome };
+}
+
+/** Reads the flat fix body: its options, then every other key as a contact field through the contact rules. */
+function readFixRequest(
+  request: { userKey: string; body: unknown; eventId: string },
+  rules: ContactRuleOptions,
+  now: Date,
+): FixRequest | { issues: RuleIssue[] } {
+  if (!isRecord(request.body)) {
     return {
-      kind: "invalid",
       issues: [
         {
           field: "body",
@@ -56,13 +119,12 @@ export async function fixContact(
       ],
     };
   }
-  const body = request.body as Record<string, unknown>;
+  const body = request.body;
   const options = fixOptions.safeParse(
     Object.fromEntries(Object.entries(body).filter(([key]) => optionKeys.has(key))),
   );
   if (!options.success) {
     return {
-      kind: "invalid",
       issues: options.error.issues.map((issue) => ({
         field: issue.path.join("."),
         code: "option_invalid",
@@ -81,56 +143,13 @@ export async function fixContact(
       ...(options.data.country ? { country: options.data.country } : {}),
       contact,
     },
-    deps.rules,
+    rules,
   );
   if (!validated.ok) {
     // The body is flat; report its own field names rather than the event's `contact.` paths.
     return {
-      kind: "invalid",
       issues: validated.issues.map((issue) => ({ ...issue, field: issue.field.replace(/^contact\./, "") })),
     };
   }
-
-  // The request may narrow the deployment's target and mode, never widen them (see narrowPolicy).
-  const narrowed = narrowPolicy(deps.policy, {
-    ...options.data,
-    contact: validated.value.contact,
-    callerIsAdmin: caller.isAdmin,
-  });
-  if (!narrowed.ok) return { kind: "refused", refusal: narrowed.refusal };
-
-  const previous = await deps.outcomes.get(request.eventId);
-  if (previous && isFinalStatus(previous.status)) return { kind: "done", outcome: previous };
-
-  const { event, country } = validated.value;
-  const user = await deps.directory.findUser(userRefFromKey(request.userKey));
-  if (!user) return { kind: "notFound" };
-  // A verified helpdesk admin may change a user's registered methods (that is what the fix is for).
-  const policy: SyncPolicy = { ...narrowed.policy, keepUserMethods: false };
-  const dryRun = options.data.dryRun === true;
-  const result = await syncUser(deps.directory, user, validated.value.contact, {
-    policy,
-    dryRun,
-    ...(country ? { country } : {}),
-  });
-  const outcome = buildOutcome({
-    eventId: event.eventId,
-    status: result.status,
-    source: "http",
-    actor: request.actor,
-    now,
-    occurredAt: event.occurredAt,
-    user: outcomeUserOf(user),
-    fields: result.fields.map(toFieldOutcome),
-    warnings: validated.warnings,
-    message: result.message,
-    requestIds: result.requestIds,
-    dryRun,
-  });
-  if (!dryRun) {
-    await deps.outcomes.record(outcome);
-    // A fix made now outranks HR events from before it that are still queued.
-    await deps.outcomes.markApplied(user.id, event.occurredAt);
-  }
-  return { kind: "done", outcome };
+  return { options: options.data, valid: validated.value, warnings: validated.warnings };
 }

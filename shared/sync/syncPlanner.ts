@@ -91,7 +91,7 @@ const adGuidance: Record<"mobilePhone" | "officePhone", string> = {
     "the user is synchronized from on-premises AD: set `telephoneNumber` in AD DS and let Entra Connect sync it (Graph cannot write a synced user's office phone)",
 };
 
-const keepHint = "pass mode overwrite to replace it";
+const keepHint = "kept: replacing it needs mode overwrite, where CONTACT_MODE allows it";
 
 /**
  * Plans the writes that bring a user's contact data to what the event asks for, honouring the policy.

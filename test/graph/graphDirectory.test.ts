@@ -58,6 +58,7 @@ describe("GraphDirectory reading users", () => {
       otherMails: [],
       onPremisesSyncEnabled: null,
       employeeId: "E40412",
+      createdDateTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
     });
     expect(emulator.stats.totalRequests()).toBe(1);
     expect(emulator.stats.requestCount(route)).toBe(1);

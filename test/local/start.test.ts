@@ -29,7 +29,8 @@ describe("npm start", () => {
       "0005": "deferred",
       "0006": "rejected",
       "0007": "rejected",
-      "0008": "failed",
+      // dana is an administrator whose account is years old: an HR event never reaches her (not_a_new_hire).
+      "0008": "skipped",
     });
     // Personal data appears masked only.
     expect(stdout).not.toMatch(/4255550147|mei\.chen@example\.org/);
