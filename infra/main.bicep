@@ -12,8 +12,14 @@ param environmentName string
 @metadata({ azd: { type: 'location' } })
 param location string
 
-@description('Object id of the person running azd (azd fills AZURE_PRINCIPAL_ID). They get the storage data roles so they can run the app locally against the deployed storage. Empty = no roles.')
+@description('Object id of the person running azd (azd fills AZURE_PRINCIPAL_ID). Gets storage data roles only when grantDeployerDataAccess is true.')
 param principalId string = ''
+
+// Off by default: Queue Data Contributor on the onboarding queue is a way to write any user's recovery phone
+// (the queue is trusted as an event source), so a deployer keeps no data-plane role unless they ask for it.
+@description('GRANT_DEPLOYER_DATA_ACCESS: true gives the deploying principal the storage data roles (to run the app locally against the deployed storage). Leave false for production.')
+@allowed(['true', 'false'])
+param grantDeployerDataAccess string = 'false'
 
 @description('Kind of principal in principalId: User when a person runs azd, ServicePrincipal when a pipeline does.')
 @allowed(['User', 'ServicePrincipal'])
@@ -211,7 +217,7 @@ module rbac 'app/rbac.bicep' = {
     applicationInsightsName: applicationInsightsName
     keyVaultName: keyVaultName
     identityName: identityName
-    userPrincipalId: principalId
+    userPrincipalId: grantDeployerDataAccess == 'true' ? principalId : ''
     userPrincipalType: principalType
   }
 }

@@ -105,8 +105,8 @@ resource appSecretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-// The deploying person gets the same storage data roles, so `npm start` can run against the deployed
-// storage with their own sign-in (as the Functions quickstart does). No Key Vault or monitoring roles:
+// Only when asked (GRANT_DEPLOYER_DATA_ACCESS=true): the deploying person gets the same storage data roles, so
+// `npm start` can run against the deployed storage with their own sign-in. No Key Vault or monitoring roles:
 // local runs use local secrets.
 resource userBlobOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(userPrincipalId)) {
   name: guid(storage.id, userPrincipalId, roles.storageBlobDataOwner)

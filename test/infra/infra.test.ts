@@ -380,6 +380,13 @@ describe.skipIf(skipReason !== undefined)("infrastructure (compiled ARM template
       expect(new Set(conditions)).toEqual(new Set(["[not(empty(parameters('userPrincipalId')))]"]));
     });
 
+    it("give the deployer no data-plane role unless GRANT_DEPLOYER_DATA_ACCESS is true (the queue is a write path)", () => {
+      expect(main.parameters?.grantDeployerDataAccess?.defaultValue).toBe("false");
+      expect(moduleParameters("rbac").userPrincipalId).toBe(
+        "[if(equals(parameters('grantDeployerDataAccess'), 'true'), createObject('value', parameters('principalId')), createObject('value', ''))]",
+      );
+    });
+
     it("name each role GUID in a trailing comment in the Bicep source", () => {
       const source = readFileSync(join(infraDir, "app", "rbac.bicep"), "utf8");
       expect(source).toContain("'b7e6dc6d-f1e8-4753-8033-0f276bb0955b' // Storage Blob Data Owner");
