@@ -60,6 +60,9 @@ param contactMode string = 'fillEmpty'
 @allowed(['skip', 'override'])
 param syncedMobile string = 'skip'
 
+@description('PROTECTED_GROUP_IDS: comma-separated object ids of groups whose (transitive) members are never written, like holders of an active or PIM-eligible Entra role.')
+param protectedGroupIds string = ''
+
 @description('USER_WAIT_HOURS: hours to keep waiting for a user who is not in Entra yet.')
 @minValue(0)
 param userWaitHours int = 72
@@ -243,6 +246,7 @@ module api 'app/api.bicep' = {
       CONTACT_TARGET: contactTarget
       CONTACT_MODE: contactMode
       SYNCED_MOBILE: syncedMobile
+      PROTECTED_GROUP_IDS: protectedGroupIds
       USER_WAIT_HOURS: string(userWaitHours)
       GRAPH_BASE_URL: graphBaseUrl
       GRAPH_WRITE_BUDGET: string(graphWriteBudget)

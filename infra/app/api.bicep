@@ -36,6 +36,7 @@ type ProductSettings = {
   CONTACT_TARGET: string // profile | methods | both, or per field (checked by the code)
   CONTACT_MODE: 'fillEmpty' | 'overwrite'
   SYNCED_MOBILE: 'skip' | 'override'
+  PROTECTED_GROUP_IDS: string
   USER_WAIT_HOURS: string
   GRAPH_BASE_URL: string
   GRAPH_WRITE_BUDGET: string
@@ -137,6 +138,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     CONTACT_TARGET: settings.CONTACT_TARGET
     CONTACT_MODE: settings.CONTACT_MODE
     SYNCED_MOBILE: settings.SYNCED_MOBILE
+    PROTECTED_GROUP_IDS: settings.PROTECTED_GROUP_IDS
     USER_WAIT_HOURS: settings.USER_WAIT_HOURS
     GRAPH_BASE_URL: settings.GRAPH_BASE_URL
     GRAPH_WRITE_BUDGET: settings.GRAPH_WRITE_BUDGET

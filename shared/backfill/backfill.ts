@@ -20,6 +20,7 @@ import {
   writingActions,
 } from "../sync/outcome.js";
 import type { OutcomeLog } from "../sync/outcomeLog.js";
+import { PRIVILEGE_CHECK_FAILED, PRIVILEGED_ACCOUNT, privileged } from "../sync/privilegeGuard.js";
 import { toFieldOutcome, toUserRef } from "../sync/syncContactEvent.js";
 import {
   type FieldPlan,
@@ -34,7 +35,7 @@ import { writeFailureOf } from "../sync/writeFailure.js";
 /** The bulk directory operations a backfill needs; `GraphDirectory` sends each call as `$batch` requests of 20. */
 export type BackfillDirectory = Pick<
   BulkDirectory,
-  "findUsers" | "updateProfiles" | "listAuthMethodsOf" | "writeAuthMethods"
+  "findUsers" | "privilegeOfMany" | "updateProfiles" | "listAuthMethodsOf" | "writeAuthMethods"
 >;
 
 /** What the backfill did (or, in a dry run, would do) with one input row. Values are masked. */
@@ -226,7 +227,38 @@ async function processChunk(chunk: Row[], options: BackfillOptions): Promise<Bac
     } else users.push({ ...v, user: state });
   });
 
-  const readMethods = users.filter((u) => needsMethods(options.policy, u.value.contact));
+  // Privileged accounts are never written: checked in bulk before anything is planned, and a user whose privilege
+  // cannot be known is not written either (fail closed).
+  const privileges =
+    users.length > 0 ? await options.directory.privilegeOfMany(users.map((u) => u.user.id)) : [];
+  const privilegeRefused = privileges.find(
+    (p) => p instanceof DirectoryError && p.kind === DirectoryErrorKind.unauthorized,
+  );
+  if (privilegeRefused) throw privilegeRefused;
+  const writable = users.filter(({ index, value, user }, k) => {
+    const privilege = privileges[k] ?? new Error("no answer");
+    if (privilege instanceof Error) {
+      slots.set(index, privilegeCheckFailure(privilege));
+      return false;
+    }
+    if (!privilege.privileged) return true;
+    const refusal = privileged(user, value.contact, options.policy, privilege);
+    const plan: SyncPlan = { fields: refusal.fields, patchFields: [], methodOps: [] };
+    slots.set(index, {
+      kind: "planned",
+      planned: {
+        user,
+        plan,
+        fields: refusal.fields,
+        reasons: [PRIVILEGED_ACCOUNT],
+        requestIds: [],
+        writes: 0,
+      },
+    });
+    return false;
+  });
+
+  const readMethods = writable.filter((u) => needsMethods(options.policy, u.value.contact));
   const methods = new Map<number, AuthMethods | Error>();
   if (readMethods.length > 0) {
     const answers = await options.directory.listAuthMethodsOf(readMethods.map((u) => u.user.id));
@@ -236,7 +268,7 @@ async function processChunk(chunk: Row[], options: BackfillOptions): Promise<Bac
   }
 
   const planned: Array<{ index: number; planned: Planned }> = [];
-  for (const { index, value, user } of users) {
+  for (const { index, value, user } of writable) {
     const userMethods = methods.get(index);
     if (userMethods instanceof Error) {
       slots.set(index, {
@@ -476,6 +508,18 @@ function lookupFailure(err: Error): Slot {
     };
   }
   return { kind: "failed", code: `lookup_${kind}`, message: `could not read the user: ${err.message}` };
+}
+
+function privilegeCheckFailure(err: Error): Slot {
+  const why =
+    err instanceof DirectoryError && err.kind === DirectoryErrorKind.missingPermission
+      ? `missing permission ${err.permission ?? "(unnamed)"}; grant it (infra/scripts/grant-graph-permissions.sh), then`
+      : `${kindOf(err)};`;
+  return {
+    kind: "failed",
+    code: PRIVILEGE_CHECK_FAILED,
+    message: `could not check whether the account is privileged (${why} run the backfill again for this row); nothing written`,
+  };
 }
 
 function kindOf(err: Error): string {

@@ -32,6 +32,8 @@ export interface FieldOutcome {
   target: WriteTarget;
   action: FieldAction;
   reason: string;
+  /** A machine code for the decision where there is one, e.g. `privileged_account`. */
+  code?: string;
   before?: string;
   after?: string;
 }

@@ -214,6 +214,7 @@ export function toFieldOutcome(plan: FieldPlan): FieldOutcome {
     target: plan.target,
     action: plan.action,
     reason: plan.reason,
+    ...(plan.code ? { code: plan.code } : {}),
     ...(plan.before ? { before: maskContact(plan.before) } : {}),
     ...(plan.after ? { after: maskContact(plan.after) } : {}),
   };

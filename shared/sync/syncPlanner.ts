@@ -30,6 +30,8 @@ export interface FieldPlan {
   target: WriteTarget;
   action: FieldAction;
   reason: string;
+  /** A machine code for the decision where there is one, e.g. `privileged_account`. */
+  code?: string;
   before: string | null;
   after: string | null;
 }

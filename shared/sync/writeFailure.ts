@@ -8,7 +8,7 @@ export type WriteFailure =
 
 /**
  * Decides whether a failed Graph write is worth retrying. Only throttling and transient faults are; a refusal
- * that will repeat (synced user, privileged target, bad request, deleted user) becomes the field's outcome.
+ * that will repeat (synced user, privileged target, missing permission, bad request, deleted user) becomes the field's outcome.
  */
 export function writeFailureOf(err: unknown): WriteFailure {
   if (!(err instanceof DirectoryError)) return { retry: true };
@@ -23,11 +23,20 @@ export function writeFailureOf(err: unknown): WriteFailure {
         ...requestId,
       };
     case "forbidden":
+      // Graph answers this 403 for a privileged account's phone and mail properties (a profile write without the
+      // write permission answers the same, so the reason names both).
       return {
         retry: false,
         action: "failed",
         reason:
-          "Graph refused (403 Authorization_RequestDenied): a privileged user's phone and email can only be changed by an app that also holds an Entra admin role",
+          "privileged account: Graph refused (403 Authorization_RequestDenied) to change this user's phone or email, as it does for admins; prepopulation never writes admins' contact data (if the user holds no role, check the app has User-Phone.ReadWrite.All and User-Mail.ReadWrite.All)",
+        ...requestId,
+      };
+    case "missingPermission":
+      return {
+        retry: false,
+        action: "failed",
+        reason: `Graph refused (403): the app is missing permission ${err.permission ?? "(unnamed)"}; an admin must grant it (infra/scripts/grant-graph-permissions.sh)`,
         ...requestId,
       };
     case "notFound":

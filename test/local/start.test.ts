@@ -17,7 +17,7 @@ describe("npm start", () => {
     const statusOf = (eventId: string) => new RegExp(`^${eventId}\\s+\\S+\\s+(\\w+)`, "m").exec(stdout)?.[1];
     expect(
       Object.fromEntries(
-        ["0001", "0002", "0003", "0005", "0006", "0007", "0008"].map((n) => [
+        ["0001", "0002", "0003", "0005", "0006", "0007", "0008", "0010"].map((n) => [
           n,
           statusOf(`hire-2026-11-24-${n}`),
         ]),
@@ -29,8 +29,12 @@ describe("npm start", () => {
       "0005": "deferred",
       "0006": "rejected",
       "0007": "rejected",
-      "0008": "failed",
+      "0008": "skipped",
+      "0010": "skipped",
     });
+    // The Global Administrator (active) and the PIM-eligible Helpdesk Administrator are never written.
+    expect(stdout).toMatch(/^hire-2026-11-24-0008 .*alternateEmail\/profile skipped \(privileged_account\)/m);
+    expect(stdout).toMatch(/^hire-2026-11-24-0010 .*mobilePhone\/profile skipped \(privileged_account\)/m);
     // Personal data appears masked only.
     expect(stdout).not.toMatch(/4255550147|mei\.chen@example\.org/);
     expect(stdout).toContain("+1 425***0147");
