@@ -94,6 +94,12 @@ const BUILT_IN_ROLE_IDS: Record<string, string> = {
   "Security Administrator": "194ae4cb-b126-40b2-bd5b-6091b380977d",
 };
 
+/** A failure a test injects on one route. */
+export interface RouteFailure {
+  status: number;
+  retryAfterSeconds?: number;
+}
+
 /** A role assignment or eligibility, as the role-management endpoints list them. */
 export interface EmulatedRoleGrant {
   id: string;
@@ -147,7 +153,7 @@ export class EmulatedTenant {
   private users: EmulatedUser[] = [];
   private groups: EmulatedGroup[] = [];
   private readonly revoked = new Set<string>();
-  private readonly failingRoutes = new Map<string, number>();
+  private readonly failingRoutes = new Map<string, RouteFailure>();
 
   constructor(private readonly seed: TenantSeed) {
     this.domain = seed.tenant?.domain ?? "contoso.example";
@@ -290,15 +296,20 @@ export class EmulatedTenant {
 
   /**
    * Makes every request of one route (`METHOD routeKind`, as the stats name it, e.g.
-   * `GET roleEligibilityScheduleInstances`) answer `status` until cleared with undefined or `reset`.
+   * `GET roleEligibilityScheduleInstances`) answer `status` (with `Retry-After` when given) until cleared with
+   * undefined or `reset`.
    */
-  failRoute(route: string, status: number | undefined): void {
+  failRoute(route: string, status: number | undefined, retryAfterSeconds?: number): void {
     if (status === undefined) this.failingRoutes.delete(route);
-    else this.failingRoutes.set(route, status);
+    else
+      this.failingRoutes.set(route, {
+        status,
+        ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
+      });
   }
 
-  /** The status a route is made to fail with, if any. */
-  routeFailure(route: string): number | undefined {
+  /** How a route is made to fail, if it is. */
+  routeFailure(route: string): RouteFailure | undefined {
     return this.failingRoutes.get(route);
   }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { handleAuthMethods, type MethodRoute } from "./authMethodHandlers.js";
-import type { EmulatedTenant } from "./EmulatedTenant.js";
+import type { EmulatedTenant, RouteFailure } from "./EmulatedTenant.js";
 import { EmulatorStats } from "./EmulatorStats.js";
 import {
   badRequest,
@@ -426,17 +426,23 @@ function routeOf(path: string): Route {
 }
 
 /** The answer of a route a test made fail, with the error code Graph uses for that status. */
-function routeFailureAnswer(status: number): EmulatorResponse {
-  if (status === 403)
+function routeFailureAnswer({ status, retryAfterSeconds }: RouteFailure): EmulatorResponse {
+  const headers: Record<string, string> =
+    retryAfterSeconds === undefined ? {} : { "Retry-After": String(retryAfterSeconds) };
+  if (status === 403) {
     return graphError(
       403,
       "Authorization_RequestDenied",
       "Insufficient privileges to complete the operation.",
     );
-  if (status === 503)
-    return graphError(503, "serviceNotAvailable", "The service is temporarily unavailable.");
-  if (status >= 500) return graphError(status, "InternalServerError", "An internal server error occurred.");
-  return graphError(status, "BadRequest", "The request failed.");
+  }
+  if (status === 503) {
+    return graphError(503, "serviceNotAvailable", "The service is temporarily unavailable.", headers);
+  }
+  if (status >= 500) {
+    return graphError(status, "InternalServerError", "An internal server error occurred.", headers);
+  }
+  return graphError(status, "BadRequest", "The request failed.", headers);
 }
 
 function splitUrl(url: string): { version: string; path: string; query: URLSearchParams } | undefined {
