@@ -152,7 +152,7 @@ export class EmulatedTenant {
   bypassDirSyncOverridesEnabled: boolean;
   private users: EmulatedUser[] = [];
   private groups: EmulatedGroup[] = [];
-  private readonly revoked = new Set<string>();
+  private readonly granted = new Set<string>(EMULATED_PERMISSIONS);
   private readonly failingRoutes = new Map<string, RouteFailure>();
 
   constructor(private readonly seed: TenantSeed) {
@@ -172,7 +172,8 @@ export class EmulatedTenant {
     this.bypassDirSyncOverridesEnabled = this.seed.tenant?.bypassDirSyncOverridesEnabled ?? false;
     this.users = [];
     this.groups = [];
-    this.revoked.clear();
+    this.granted.clear();
+    for (const permission of EMULATED_PERMISSIONS) this.granted.add(permission);
     this.failingRoutes.clear();
     for (const user of this.seed.users) this.addUser(user);
     for (const group of this.seed.groups ?? []) this.addGroup(group);
@@ -275,23 +276,24 @@ export class EmulatedTenant {
     return BUILT_IN_ROLE_IDS[roleName] ?? stableGuid(`role:${roleName}`);
   }
 
-  /** Whether the emulated app holds an application permission. */
+  /** Whether the emulated app holds an application permission (`EMULATED_PERMISSIONS` until changed). */
   hasPermission(permission: string): boolean {
-    return !this.revoked.has(permission);
+    return this.granted.has(permission);
   }
 
   /** Takes a permission from the emulated app (until `grantPermission` or `reset`), as a missing grant would. */
   revokePermission(permission: string): void {
-    this.revoked.add(permission);
+    this.granted.delete(permission);
   }
 
+  /** Gives the emulated app a permission, e.g. a narrower one than the defaults. */
   grantPermission(permission: string): void {
-    this.revoked.delete(permission);
+    this.granted.add(permission);
   }
 
-  /** The permissions revoked so far. */
+  /** The default permissions revoked so far. */
   revokedPermissions(): string[] {
-    return [...this.revoked];
+    return EMULATED_PERMISSIONS.filter((permission) => !this.granted.has(permission));
   }
 
   /**

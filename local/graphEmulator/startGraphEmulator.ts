@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
-import { EmulatedTenant, type TenantSeed } from "./EmulatedTenant.js";
+import { EMULATED_PERMISSIONS, EmulatedTenant, type TenantSeed } from "./EmulatedTenant.js";
 import type { EmulatorStats } from "./EmulatorStats.js";
 import { type EmulatorResponse, graphError, stampError } from "./emulatorResponse.js";
 import { type FaultOptions, GraphEmulatorCore } from "./GraphEmulatorCore.js";
@@ -173,7 +173,7 @@ function control(
       core.tenant.bypassDirSyncOverridesEnabled = change.bypassDirSyncOverridesEnabled;
     }
     if (Array.isArray(change.revokedPermissions)) {
-      for (const permission of core.tenant.revokedPermissions()) core.tenant.grantPermission(permission);
+      for (const permission of EMULATED_PERMISSIONS) core.tenant.grantPermission(permission);
       for (const permission of change.revokedPermissions) core.tenant.revokePermission(String(permission));
     }
     return ok(settings());
