@@ -484,6 +484,8 @@ function writeFailureCode(err: Error): string {
       return "on_premises_mastered";
     case DirectoryErrorKind.forbidden:
       return "forbidden_privileged_user";
+    case DirectoryErrorKind.missingPermission:
+      return "missing_permission";
     case DirectoryErrorKind.notFound:
       return "not_found";
     default:
