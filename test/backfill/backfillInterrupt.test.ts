@@ -67,7 +67,8 @@ describe("Ctrl-C during sspr-prepop backfill", () => {
     const report = join(dir, "result.csv");
     const checkpoint = backfillCheckpointPath(input);
     const first = await runBin(["backfill", input, "--report", report, "--no-outcomes"], (child) => {
-      // The first checkpoint (after 1,000 rows) says the run is well under way: interrupt it then.
+      // The first checkpoint (after 1,000 rows or 2 s, whichever comes first) says the run is under way:
+      // interrupt it then.
       const poll = setInterval(() => {
         if (existsSync(checkpoint)) {
           clearInterval(poll);
@@ -79,7 +80,7 @@ describe("Ctrl-C during sspr-prepop backfill", () => {
     expect(first.stderr).toContain("interrupted; finishing the batches in flight");
     expect(first.code).toBe(3);
     const saved = JSON.parse(await readFile(checkpoint, "utf8"));
-    expect(saved.totals.rows).toBeGreaterThanOrEqual(1000);
+    expect(saved.totals.rows).toBeGreaterThan(0);
     expect(saved.totals.rows).toBeLessThan(USERS);
     // Every row the checkpoint calls done is in the report, and nothing beyond it.
     const reported = (await readFile(report, "utf8")).trim().split("\n").slice(1);
