@@ -70,6 +70,9 @@ param syncedMobile string = 'skip'
 @minValue(0)
 param newHireDays int = 30
 
+@description('PROTECTED_GROUP_IDS: comma-separated object ids of groups whose (transitive) members are never written, like holders of an active or PIM-eligible Entra role.')
+param protectedGroupIds string = ''
+
 @description('USER_WAIT_HOURS: hours to keep waiting for a user who is not in Entra yet.')
 @minValue(0)
 param userWaitHours int = 72
@@ -263,6 +266,8 @@ module api 'app/api.bicep' = {
       CONTACT_MODE: contactMode
       SYNCED_MOBILE: syncedMobile
       NEW_HIRE_DAYS: string(newHireDays)
+
+      PROTECTED_GROUP_IDS: protectedGroupIds
       USER_WAIT_HOURS: string(userWaitHours)
       GRAPH_BASE_URL: graphBaseUrl
       GRAPH_WRITE_BUDGET: string(graphWriteBudget)

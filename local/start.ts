@@ -74,6 +74,8 @@ async function startEmulators(stops: (() => Promise<void>)[]): Promise<void> {
     process.env.GRAPH_BASE_URL = emulator.url;
     process.env.GRAPH_ACCESS_TOKEN = emulator.token;
     console.log(`graph     emulated tenant at ${emulator.url} (demo users from local/demo-tenant.json)`);
+    // The demo tenant's Tier 0 Accounts group: its members are never written, like admins.
+    process.env.PROTECTED_GROUP_IDS ??= "3876bc5a-40b4-4d23-bd51-120c5746ec76";
   }
   // The demo tenant's own domain: an alternate email there is useless to a locked-out user.
   process.env.ORGANIZATION_DOMAINS ??= "contoso.example";
@@ -139,8 +141,12 @@ function printOutcomes(outcomes: (Outcome | undefined)[]): void {
     o?.userPrincipalName ?? o?.employeeId ?? "",
     o?.status ?? "(no outcome yet)",
     o
-      ? o.fields.map((f) => `${f.field}/${f.target} ${f.action}${f.after ? ` ${f.after}` : ""}`).join("; ") ||
-        o.message
+      ? o.fields
+          .map(
+            (f) =>
+              `${f.field}/${f.target} ${f.action}${f.code ? ` (${f.code})` : ""}${f.after ? ` ${f.after}` : ""}`,
+          )
+          .join("; ") || o.message
       : "",
   ]);
   const header = ["event", "user", "status", "fields (masked)"];

@@ -39,6 +39,7 @@ type ProductSettings = {
   CONTACT_MODE: 'fillEmpty' | 'overwrite'
   SYNCED_MOBILE: 'skip' | 'override'
   NEW_HIRE_DAYS: string
+  PROTECTED_GROUP_IDS: string
   USER_WAIT_HOURS: string
   GRAPH_BASE_URL: string
   GRAPH_WRITE_BUDGET: string
@@ -141,6 +142,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     CONTACT_MODE: settings.CONTACT_MODE
     SYNCED_MOBILE: settings.SYNCED_MOBILE
     NEW_HIRE_DAYS: settings.NEW_HIRE_DAYS
+    PROTECTED_GROUP_IDS: settings.PROTECTED_GROUP_IDS
     USER_WAIT_HOURS: settings.USER_WAIT_HOURS
     GRAPH_BASE_URL: settings.GRAPH_BASE_URL
     GRAPH_WRITE_BUDGET: settings.GRAPH_WRITE_BUDGET

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 
 /** Phone method types Graph knows, each with a fixed method id. */
@@ -34,15 +35,34 @@ export interface SeedUser {
   createdDaysAgo?: number;
   /** true = synced from on-premises AD; false = was synced; null/absent = cloud-only. */
   onPremisesSyncEnabled?: boolean | null;
-  /** Directory roles held, e.g. ["Global Administrator"]; any role makes the user privileged. */
+  /**
+   * Directory roles held actively (directly assigned), e.g. ["Global Administrator"]. Graph then protects the
+   * user's phone and mail properties (403 on PATCH without an admin role of the app's own).
+   */
   adminRoles?: string[];
+  /** PIM-eligible directory roles, not activated: Graph does not protect the user's properties for these. */
+  eligibleRoles?: string[];
   authentication?: {
     phoneMethods?: Array<{ phoneType: EmulatedPhoneType; phoneNumber: string }>;
     emailMethods?: Array<{ emailAddress: string }>;
   };
 }
 
-/** A tenant file: tenant-wide switches and the users. */
+/** One group as written in a tenant file. */
+export interface SeedGroup {
+  id: string;
+  displayName: string;
+  /** Role-assignable: only such groups can hold (or be eligible for) directory roles, as in Entra ID. */
+  isAssignableToRole?: boolean;
+  /** Member user ids and group ids; a member group's members are members too (transitive). */
+  members?: string[];
+  /** Directory roles assigned to the group: active for every member. */
+  activeRoles?: string[];
+  /** Directory roles the group is PIM-eligible for. */
+  eligibleRoles?: string[];
+}
+
+/** A tenant file: tenant-wide switches, the users and the groups. */
 export interface TenantSeed {
   tenant?: {
     domain?: string;
@@ -52,6 +72,52 @@ export interface TenantSeed {
     bypassDirSyncOverridesEnabled?: boolean;
   };
   users: SeedUser[];
+  groups?: SeedGroup[];
+}
+
+/** Application permissions the emulated app holds unless a test revokes one (see `revokePermission`). */
+export const emulatedPermissions = [
+  "User.Read.All",
+  "User-Phone.ReadWrite.All",
+  "User-Mail.ReadWrite.All",
+  "UserAuthenticationMethod.ReadWrite.All",
+  "RoleManagement.Read.Directory",
+  "GroupMember.Read.All",
+] as const;
+
+/** Template ids of built-in roles (a built-in role definition's id is its template id). */
+const builtInRoleIds: Record<string, string> = {
+  "Global Administrator": "62e90394-69f5-4237-9190-012177145e10",
+  "Privileged Role Administrator": "e8611ab8-c189-46e8-94e1-60213ab1f814",
+  "Privileged Authentication Administrator": "7be44c8a-adaf-4e2a-84d6-ab2649e08a13",
+  "Authentication Administrator": "c4e39bd9-1100-46d3-8c65-fb160da0071f",
+  "Helpdesk Administrator": "729827e3-9c14-49f7-bb1b-9608f156bbb8",
+  "User Administrator": "fe930be7-5e62-47db-91af-98c3a49a38b1",
+  "Security Administrator": "194ae4cb-b126-40b2-bd5b-6091b380977d",
+};
+
+/** A failure a test injects on one route. */
+export interface RouteFailure {
+  status: number;
+  retryAfterSeconds?: number;
+}
+
+/** A role assignment or eligibility, as the role-management endpoints list them. */
+export interface EmulatedRoleGrant {
+  id: string;
+  principalId: string;
+  roleDefinitionId: string;
+  roleName: string;
+}
+
+/** A group's live state. */
+export interface EmulatedGroup {
+  id: string;
+  displayName: string;
+  isAssignableToRole: boolean;
+  members: string[];
+  activeRoles: string[];
+  eligibleRoles: string[];
 }
 
 /** A user's live state inside the emulator. */
@@ -75,6 +141,7 @@ export interface EmulatedUser {
   createdDateTime: string;
   onPremisesSyncEnabled: boolean | null;
   adminRoles: string[];
+  eligibleRoles: string[];
   phoneMethods: Partial<Record<EmulatedPhoneType, string>>;
   emailMethod: string | null;
 }
@@ -86,6 +153,9 @@ export class EmulatedTenant {
   domain: string;
   bypassDirSyncOverridesEnabled: boolean;
   private users: EmulatedUser[] = [];
+  private groups: EmulatedGroup[] = [];
+  private readonly granted = new Set<string>(emulatedPermissions);
+  private readonly failingRoutes = new Map<string, RouteFailure>();
 
   constructor(private readonly seed: TenantSeed) {
     this.domain = seed.tenant?.domain ?? "contoso.example";
@@ -98,12 +168,17 @@ export class EmulatedTenant {
     return new EmulatedTenant(JSON.parse(readFileSync(path, "utf8")) as TenantSeed);
   }
 
-  /** Puts every user and switch back as seeded. */
+  /** Puts every user, group and switch back as seeded: all permissions granted, no failing route. */
   reset(): void {
     this.domain = this.seed.tenant?.domain ?? "contoso.example";
     this.bypassDirSyncOverridesEnabled = this.seed.tenant?.bypassDirSyncOverridesEnabled ?? false;
     this.users = [];
+    this.groups = [];
+    this.granted.clear();
+    for (const permission of emulatedPermissions) this.granted.add(permission);
+    this.failingRoutes.clear();
     for (const user of this.seed.users) this.addUser(user);
+    for (const group of this.seed.groups ?? []) this.addGroup(group);
   }
 
   /** Adds a user (tests build tenants of any size this way). */
@@ -140,11 +215,126 @@ export class EmulatedTenant {
           .replace(/\.\d{3}Z$/, "Z"),
       onPremisesSyncEnabled: seed.onPremisesSyncEnabled ?? null,
       adminRoles: [...(seed.adminRoles ?? [])],
+      eligibleRoles: [...(seed.eligibleRoles ?? [])],
       phoneMethods,
       emailMethod: seed.authentication?.emailMethods?.[0]?.emailAddress ?? null,
     };
     this.users.push(user);
     return user;
+  }
+
+  /** Adds a group; Entra ID assigns roles only to role-assignable groups, so roles on another group are refused. */
+  addGroup(seed: SeedGroup): EmulatedGroup {
+    if (!guidText.test(seed.id)) throw new Error(`Seed group id must be a GUID: ${seed.id}`);
+    if (this.group(seed.id) || this.find(seed.id)) throw new Error(`Duplicate seed object id: ${seed.id}`);
+    const roles = [...(seed.activeRoles ?? []), ...(seed.eligibleRoles ?? [])];
+    if (roles.length > 0 && seed.isAssignableToRole !== true) {
+      throw new Error(`Group ${seed.displayName} holds roles but is not role-assignable`);
+    }
+    const group: EmulatedGroup = {
+      id: seed.id.toLowerCase(),
+      displayName: seed.displayName,
+      isAssignableToRole: seed.isAssignableToRole ?? false,
+      members: (seed.members ?? []).map((id) => id.toLowerCase()),
+      activeRoles: [...(seed.activeRoles ?? [])],
+      eligibleRoles: [...(seed.eligibleRoles ?? [])],
+    };
+    this.groups.push(group);
+    return group;
+  }
+
+  /** The live group by object id. */
+  group(id: string): EmulatedGroup | undefined {
+    const wanted = id.toLowerCase();
+    return this.groups.find((g) => g.id === wanted);
+  }
+
+  /** The groups an object (user or group) is a member of, directly or through member groups. */
+  groupsOf(objectId: string): EmulatedGroup[] {
+    const found: EmulatedGroup[] = [];
+    let frontier = [objectId.toLowerCase()];
+    while (frontier.length > 0) {
+      const next = this.groups.filter(
+        (g) => !found.includes(g) && g.members.some((member) => frontier.includes(member)),
+      );
+      found.push(...next);
+      frontier = next.map((g) => g.id);
+    }
+    return found;
+  }
+
+  /** The roles a user holds actively, directly or through a group: what makes Graph protect their properties. */
+  activeRolesOf(user: EmulatedUser): string[] {
+    return [...user.adminRoles, ...this.groupsOf(user.id).flatMap((g) => g.activeRoles)];
+  }
+
+  /** Every active role assignment (GET /roleManagement/directory/roleAssignments). */
+  roleAssignments(): EmulatedRoleGrant[] {
+    return this.grants("active");
+  }
+
+  /** Every current role eligibility (GET /roleManagement/directory/roleEligibilityScheduleInstances). */
+  roleEligibilities(): EmulatedRoleGrant[] {
+    return this.grants("eligible");
+  }
+
+  /** The role definition id of a role name: the built-in template id, or a stable id for a custom role. */
+  static roleDefinitionId(roleName: string): string {
+    return builtInRoleIds[roleName] ?? stableGuid(`role:${roleName}`);
+  }
+
+  /** Whether the emulated app holds an application permission (`EMULATED_PERMISSIONS` until changed). */
+  hasPermission(permission: string): boolean {
+    return this.granted.has(permission);
+  }
+
+  /** Takes a permission from the emulated app (until `grantPermission` or `reset`), as a missing grant would. */
+  revokePermission(permission: string): void {
+    this.granted.delete(permission);
+  }
+
+  /** Gives the emulated app a permission, e.g. a narrower one than the defaults. */
+  grantPermission(permission: string): void {
+    this.granted.add(permission);
+  }
+
+  /** The default permissions revoked so far. */
+  revokedPermissions(): string[] {
+    return emulatedPermissions.filter((permission) => !this.granted.has(permission));
+  }
+
+  /**
+   * Makes every request of one route (`METHOD routeKind`, as the stats name it, e.g.
+   * `GET roleEligibilityScheduleInstances`) answer `status` (with `Retry-After` when given) until cleared with
+   * undefined or `reset`.
+   */
+  failRoute(route: string, status: number | undefined, retryAfterSeconds?: number): void {
+    if (status === undefined) this.failingRoutes.delete(route);
+    else
+      this.failingRoutes.set(route, {
+        status,
+        ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
+      });
+  }
+
+  /** How a route is made to fail, if it is. */
+  routeFailure(route: string): RouteFailure | undefined {
+    return this.failingRoutes.get(route);
+  }
+
+  private grants(kind: "active" | "eligible"): EmulatedRoleGrant[] {
+    const principals: Array<{ id: string; roles: string[] }> = [
+      ...this.users.map((u) => ({ id: u.id, roles: kind === "active" ? u.adminRoles : u.eligibleRoles })),
+      ...this.groups.map((g) => ({ id: g.id, roles: kind === "active" ? g.activeRoles : g.eligibleRoles })),
+    ];
+    return principals.flatMap(({ id, roles }) =>
+      roles.map((roleName) => ({
+        id: stableId(`${kind}:${id}:${roleName}`),
+        principalId: id,
+        roleDefinitionId: EmulatedTenant.roleDefinitionId(roleName),
+        roleName,
+      })),
+    );
   }
 
   /** The live user by object id or UPN (case-insensitive), as Graph resolves `/users/{key}`. */
@@ -169,4 +359,14 @@ export class EmulatedTenant {
   get size(): number {
     return this.users.length;
   }
+}
+
+function stableGuid(text: string): string {
+  const hex = createHash("sha256").update(text).digest("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** Graph's assignment and instance ids are opaque strings; a stable one keeps answers comparable. */
+function stableId(text: string): string {
+  return createHash("sha256").update(text).digest("base64url").slice(0, 43);
 }

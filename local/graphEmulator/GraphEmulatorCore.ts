@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { handleAuthMethods, type MethodRoute } from "./authMethodHandlers.js";
-import type { EmulatedTenant } from "./EmulatedTenant.js";
+import type { EmulatedTenant, RouteFailure } from "./EmulatedTenant.js";
 import { EmulatorStats } from "./EmulatorStats.js";
 import {
   badRequest,
@@ -11,6 +11,7 @@ import {
   stampError,
 } from "./emulatorResponse.js";
 import { costOf, GraphThrottle, type ThrottleOptions } from "./GraphThrottle.js";
+import { listRoleGrants, listTransitiveMemberOf } from "./roleHandlers.js";
 import { getUser, type HandlerContext, listUsers, patchUser } from "./userHandlers.js";
 
 /** Fault injection: probabilities from 0 to 1. */
@@ -38,6 +39,9 @@ type Route =
   | { kind: "users" }
   | { kind: "user"; key: string }
   | { kind: "me" }
+  | { kind: "transitiveMemberOf"; key: string }
+  | { kind: "roleAssignments" }
+  | { kind: "roleEligibilityScheduleInstances" }
   | { kind: "unknown"; segment: string }
   | MethodRoute;
 
@@ -45,6 +49,9 @@ const allowedMethods: Record<Route["kind"], readonly string[]> = {
   users: ["GET"],
   user: ["GET", "PATCH"],
   me: ["GET", "PATCH"],
+  transitiveMemberOf: ["GET"],
+  roleAssignments: ["GET"],
+  roleEligibilityScheduleInstances: ["GET"],
   unknown: ["GET", "POST", "PATCH", "PUT", "DELETE"],
   authMethods: ["GET"],
   phoneMethods: ["GET", "POST"],
@@ -52,7 +59,15 @@ const allowedMethods: Record<Route["kind"], readonly string[]> = {
   emailMethods: ["GET", "POST"],
   emailMethod: ["GET", "PATCH", "DELETE"],
 };
-const collections = new Set<Route["kind"]>(["users", "authMethods", "phoneMethods", "emailMethods"]);
+const collections = new Set<Route["kind"]>([
+  "users",
+  "authMethods",
+  "phoneMethods",
+  "emailMethods",
+  "transitiveMemberOf",
+  "roleAssignments",
+  "roleEligibilityScheduleInstances",
+]);
 const writeMethods = new Set(["POST", "PATCH", "PUT", "DELETE"]);
 const apiVersion = "v1.0";
 const maxBatch = 20;
@@ -211,6 +226,8 @@ export class GraphEmulatorCore {
       });
     }
     if (isWrite) this.stats.writeTimes.push(this.now());
+    const failing = this.tenant.routeFailure(`${op.method} ${route.kind}`);
+    if (failing !== undefined) return routeFailureAnswer(failing);
     if (this.faults.unavailableRate > 0 && this.random() < this.faults.unavailableRate) {
       this.stats.faults.unavailable += 1;
       return graphError(503, "serviceNotAvailable", "The service is temporarily unavailable.");
@@ -245,6 +262,11 @@ export class GraphEmulatorCore {
         return op.method === "GET" ? getUser(ctx, route.key) : patchUser(ctx, route.key);
       case "me":
         return badRequest("/me request is only valid with delegated authentication flow.");
+      case "transitiveMemberOf":
+        return listTransitiveMemberOf(ctx, route.key);
+      case "roleAssignments":
+      case "roleEligibilityScheduleInstances":
+        return listRoleGrants(ctx, route.kind);
       case "unknown":
         return badRequest(`Resource not found for the segment '${route.segment}'.`);
       default:
@@ -372,6 +394,14 @@ function routeOf(path: string): Route {
   }
   const [first = "", second, third, fourth, fifth, ...rest] = segments;
   if (first.toLowerCase() === "me") return { kind: "me" };
+  if (first.toLowerCase() === "rolemanagement") {
+    const list = third?.toLowerCase();
+    if (second?.toLowerCase() === "directory" && fourth === undefined) {
+      if (list === "roleassignments") return { kind: "roleAssignments" };
+      if (list === "roleeligibilityscheduleinstances") return { kind: "roleEligibilityScheduleInstances" };
+    }
+    return { kind: "unknown", segment: third ?? second ?? first };
+  }
   // Graph's key form, required for UPNs starting with `$`: /users('{upn}') with quotes doubled.
   const keyForm = /^users\('((?:[^']|'')*)'\)$/i.exec(first);
   let key: string | undefined;
@@ -388,6 +418,7 @@ function routeOf(path: string): Route {
   }
   const [a, b, c, ...more] = tail;
   if (a === undefined) return { kind: "user", key };
+  if (a.toLowerCase() === "transitivememberof" && b === undefined) return { kind: "transitiveMemberOf", key };
   if (a.toLowerCase() !== "authentication" || more.length > 0) return { kind: "unknown", segment: a };
   const resource = b?.toLowerCase();
   if (resource === "methods" && c === undefined) return { kind: "authMethods", key };
@@ -396,6 +427,26 @@ function routeOf(path: string): Route {
   if (resource === "emailmethods")
     return c === undefined ? { kind: "emailMethods", key } : { kind: "emailMethod", key, methodId: c };
   return { kind: "unknown", segment: b ?? a };
+}
+
+/** The answer of a route a test made fail, with the error code Graph uses for that status. */
+function routeFailureAnswer({ status, retryAfterSeconds }: RouteFailure): EmulatorResponse {
+  const headers: Record<string, string> =
+    retryAfterSeconds === undefined ? {} : { "Retry-After": String(retryAfterSeconds) };
+  if (status === 403) {
+    return graphError(
+      403,
+      "Authorization_RequestDenied",
+      "Insufficient privileges to complete the operation.",
+    );
+  }
+  if (status === 503) {
+    return graphError(503, "serviceNotAvailable", "The service is temporarily unavailable.", headers);
+  }
+  if (status >= 500) {
+    return graphError(status, "InternalServerError", "An internal server error occurred.", headers);
+  }
+  return graphError(status, "BadRequest", "The request failed.", headers);
 }
 
 function splitUrl(url: string): { version: string; path: string; query: URLSearchParams } | undefined {

@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
-import { EmulatedTenant, type TenantSeed } from "./EmulatedTenant.js";
+import { EmulatedTenant, emulatedPermissions, type TenantSeed } from "./EmulatedTenant.js";
 import type { EmulatorStats } from "./EmulatorStats.js";
 import { type EmulatorResponse, graphError, stampError } from "./emulatorResponse.js";
 import { type FaultOptions, GraphEmulatorCore } from "./GraphEmulatorCore.js";
@@ -34,7 +34,10 @@ export interface GraphEmulator {
   url: string;
   /** The accepted bearer token (use as GRAPH_ACCESS_TOKEN). */
   token: string;
-  /** Live tenant state: read users, flip `bypassDirSyncOverridesEnabled`, `reset()`. */
+  /**
+   * Live tenant state: read users, flip `bypassDirSyncOverridesEnabled`, revoke a Graph permission, make a route
+   * fail, `reset()`.
+   */
   tenant: EmulatedTenant;
   stats: EmulatorStats;
   setFaults(faults: Partial<FaultOptions>): void;
@@ -139,6 +142,7 @@ function control(
     latencyMs: core.getLatency(),
     throttle: core.getThrottle(),
     bypassDirSyncOverridesEnabled: core.tenant.bypassDirSyncOverridesEnabled,
+    revokedPermissions: core.tenant.revokedPermissions(),
   });
   const path = url.split("?")[0];
   if (path === "/_emulator/stats" && method === "GET") return ok(core.stats);
@@ -154,6 +158,8 @@ function control(
       latencyMs?: number;
       throttle?: ThrottleOptions;
       bypassDirSyncOverridesEnabled?: boolean;
+      /** The app's Graph permissions to take away (the rest are granted), e.g. ["RoleManagement.Read.Directory"]. */
+      revokedPermissions?: string[];
     };
     try {
       change = JSON.parse(body || "{}");
@@ -165,6 +171,10 @@ function control(
     if (change.throttle) core.setThrottle(change.throttle);
     if (typeof change.bypassDirSyncOverridesEnabled === "boolean") {
       core.tenant.bypassDirSyncOverridesEnabled = change.bypassDirSyncOverridesEnabled;
+    }
+    if (Array.isArray(change.revokedPermissions)) {
+      for (const permission of emulatedPermissions) core.tenant.grantPermission(permission);
+      for (const permission of change.revokedPermissions) core.tenant.revokePermission(String(permission));
     }
     return ok(settings());
   }

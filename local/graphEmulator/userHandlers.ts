@@ -19,7 +19,10 @@ export interface HandlerContext {
   body: unknown;
 }
 
-type UserProperty = Exclude<keyof EmulatedUser, "adminRoles" | "phoneMethods" | "emailMethod">;
+type UserProperty = Exclude<
+  keyof EmulatedUser,
+  "adminRoles" | "eligibleRoles" | "phoneMethods" | "emailMethod"
+>;
 
 const userProperties: readonly UserProperty[] = [
   "id",
@@ -221,7 +224,8 @@ export function patchUser(ctx: HandlerContext, key: string): EmulatorResponse {
       );
     }
   }
-  if (user.adminRoles.length > 0 && changes.some(([name]) => writable[name]?.sensitive)) {
+  // Graph protects holders of an active role (direct or through a group); a PIM-eligible admin is not protected.
+  if (ctx.tenant.activeRolesOf(user).length > 0 && changes.some(([name]) => writable[name]?.sensitive)) {
     return graphError(
       403,
       "Authorization_RequestDenied",
@@ -289,11 +293,13 @@ function project(user: EmulatedUser, properties: readonly UserProperty[]): Recor
   return out;
 }
 
-function encodeSkipToken(offset: number): string {
+/** An opaque `$skiptoken` for the next page (the emulator's own form; clients follow nextLink as is). */
+export function encodeSkipToken(offset: number): string {
   return Buffer.from(JSON.stringify({ o: offset })).toString("base64url");
 }
 
-function decodeSkipToken(token: string | null): number | undefined {
+/** The offset a `$skiptoken` stands for (0 when absent); undefined when it is not one of ours. */
+export function decodeSkipToken(token: string | null): number | undefined {
   if (token === null) return 0;
   try {
     const offset = (JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as { o?: unknown }).o;

@@ -18,6 +18,7 @@ const csv = z
       .map((part) => part.trim())
       .filter((part) => part.length > 0),
   );
+const guid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
 
 /**
@@ -55,6 +56,10 @@ const settingsSchema = z.object({
   // Event sources write only users created this recently (0 = no check); older users are the admin's to backfill.
   NEW_HIRE_DAYS: int(30),
   USER_WAIT_HOURS: int(72),
+  // Members (transitive) of these groups are never written, like holders of an active or eligible Entra role.
+  PROTECTED_GROUP_IDS: csv.pipe(
+    z.array(z.string().regex(guid, "must be comma-separated group object ids (GUIDs)")),
+  ),
   // Microsoft Graph
   GRAPH_BASE_URL: z.url().default("https://graph.microsoft.com/v1.0"),
   GRAPH_ACCESS_TOKEN: z.string().optional(),

@@ -37,5 +37,6 @@ export function graphDirectoryFromSettings(s: Settings, limiter: WriteLimiter): 
         : undefined,
     limiter,
     retry: { maxRetries: s.GRAPH_MAX_RETRIES, delaySeconds: s.GRAPH_RETRY_DELAY_SECONDS },
+    protectedGroupIds: s.PROTECTED_GROUP_IDS,
   });
 }

@@ -20,6 +20,7 @@ import {
 } from "../sync/buildOutcome.js";
 import { type Outcome, plannerCodes } from "../sync/outcome.js";
 import type { OutcomeLog } from "../sync/outcomeLog.js";
+import { privilegeCheckFailedCode, privileged, privilegedAccountCode } from "../sync/privilegeGuard.js";
 import {
   type FieldPlan,
   needsMethods,
@@ -33,7 +34,7 @@ import { addRow, emptyRunTotals, type RunTotals } from "./runTotals.js";
 /** The bulk directory operations a backfill needs; `GraphDirectory` sends each call as `$batch` requests of 20. */
 export type BackfillDirectory = Pick<
   BulkDirectory,
-  "findUsers" | "updateProfiles" | "listAuthMethodsOf" | "writeAuthMethods"
+  "findUsers" | "privilegeOfMany" | "updateProfiles" | "listAuthMethodsOf" | "writeAuthMethods"
 >;
 
 /** What the backfill did (or, in a dry run, would do) with one input row. Values are masked. */
@@ -237,7 +238,38 @@ async function processChunk(chunk: Row[], options: BackfillOptions): Promise<Bac
     }
   });
 
-  const readMethods = users.filter((u) => needsMethods(options.policy, u.value.contact));
+  // Privileged accounts are never written: checked in bulk before anything is planned, and a user whose privilege
+  // cannot be known is not written either (fail closed).
+  const privileges =
+    users.length > 0 ? await options.directory.privilegeOfMany(users.map((u) => u.user.id)) : [];
+  const privilegeRefused = privileges.find(
+    (p) => p instanceof Error && directoryFailureOf(p).category === "credentials",
+  );
+  if (privilegeRefused) throw privilegeRefused;
+  const writable = users.filter(({ index, value, user }, k) => {
+    const privilege = privileges[k] ?? new Error("no answer");
+    if (privilege instanceof Error) {
+      slots.set(index, privilegeCheckFailure(privilege));
+      return false;
+    }
+    if (!privilege.privileged) return true;
+    const refusal = privileged(user, value.contact, options.policy, privilege);
+    const plan: SyncPlan = { fields: refusal.fields, patchFields: [], methodOps: [] };
+    slots.set(index, {
+      kind: "planned",
+      planned: {
+        user,
+        plan,
+        fields: refusal.fields,
+        reasons: [],
+        requestIds: [],
+        writes: 0,
+      },
+    });
+    return false;
+  });
+
+  const readMethods = writable.filter((u) => needsMethods(options.policy, u.value.contact));
   const methods = new Map<number, AuthMethods | Error>();
   if (readMethods.length > 0) {
     const answers = await options.directory.listAuthMethodsOf(readMethods.map((u) => u.user.id));
@@ -247,7 +279,7 @@ async function processChunk(chunk: Row[], options: BackfillOptions): Promise<Bac
   }
 
   const planned: Array<{ index: number; planned: Planned }> = [];
-  for (const { index, value, user } of users) {
+  for (const { index, value, user } of writable) {
     const userMethods = methods.get(index);
     if (userMethods instanceof Error) {
       slots.set(index, {
@@ -420,11 +452,14 @@ function toRow(record: Row, slot: Slot | undefined, options: BackfillOptions, no
     requestIds: planned.requestIds,
   });
   // The CSV names why a field was not written: the planner's own skips (its codes), then refused writes.
+  // One reason per field and code: a field skipped on both targets is named once.
   const reasons = [
-    ...planned.fields.flatMap((field) =>
-      field.action === "skipped" && skipCodes.has(field.code) ? [`${field.field}:${field.code}`] : [],
-    ),
-    ...planned.reasons,
+    ...new Set([
+      ...planned.fields.flatMap((field) =>
+        field.action === "skipped" && skipCodes.has(field.code) ? [`${field.field}:${field.code}`] : [],
+      ),
+      ...planned.reasons,
+    ]),
   ];
   return { line: record.line, outcome, reasons, writes: planned.writes };
 }
@@ -460,6 +495,16 @@ function lookupFailure(err: Error): Slot {
     kind: "failed",
     code: `lookup_${failure.kind}`,
     message: `could not read the user: ${err.message}`,
+  };
+}
+
+function privilegeCheckFailure(err: Error): Slot {
+  const failure = directoryFailureOf(err);
+  const why = failure.category === "missingPermission" ? `${failure.reason}, then` : `${failure.kind};`;
+  return {
+    kind: "failed",
+    code: privilegeCheckFailedCode,
+    message: `could not check whether the account is privileged (${why} run the backfill again for this row); nothing written`,
   };
 }
 

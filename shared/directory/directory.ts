@@ -53,6 +53,20 @@ export interface ProfilePatch {
   otherMails?: string[];
 }
 
+/**
+ * Whether a user is a privileged account, whose contact data this app never writes: recovery contact data is a
+ * credential, and an admin's phone and email are the gates of the admin SSPR policy. `detail` names the role or
+ * group (display name, or its id when Graph does not give the name), never personal data.
+ */
+export type Privilege =
+  | { privileged: false }
+  | {
+      privileged: true;
+      /** An active directory role (directly or through a role-assignable group), a PIM-eligible one, or a protected group. */
+      via: "activeRole" | "eligibleRole" | "protectedGroup";
+      detail: string;
+    };
+
 /** Directory operations; each method is at most one Graph request unless its doc says otherwise. */
 export interface Directory {
   /** Resolves a user by id, UPN or employeeId and reads their contact state in one request; undefined when absent. */
@@ -65,6 +79,15 @@ export interface Directory {
   updatePhoneMethod(userId: string, methodId: string, phoneNumber: string): Promise<void>;
   addEmailMethod(userId: string, emailAddress: string): Promise<EmailMethod>;
   updateEmailMethod(userId: string, methodId: string, emailAddress: string): Promise<void>;
+  /**
+   * Whether the user holds an active or PIM-eligible directory role (directly or through a role-assignable
+   * group) or is a (transitive) member of a protected group. Fresh reads, no cache: one `$batch` request of three
+   * reads (memberships, role assignments, role eligibilities); a second `$batch` only when no role was found and
+   * the user is in role-assignable groups (their assignments, 15 groups per read, and eligibilities, one read per
+   * group); one more GET per extra page. Throws when the answer cannot be known (fail closed): kind
+   * `missingPermission` (naming it) when Graph refuses a read for want of a permission, otherwise transient.
+   */
+  privilegeOf(userId: string): Promise<Privilege>;
 }
 
 /** One user's profile change in a bulk update. */
@@ -93,4 +116,10 @@ export interface BulkDirectory extends Directory {
   listAuthMethodsOf(userIds: readonly string[]): Promise<Array<AuthMethods | Error>>;
   /** Method writes for many users: undefined on success, or the error for that write. */
   writeAuthMethods(writes: readonly AuthMethodWrite[]): Promise<Array<undefined | Error>>;
+  /**
+   * Like `privilegeOf` for many users, as `$batch` requests: ⌈(2n + ⌈n/15⌉) / 20⌉ for n users, plus those of the
+   * role-assignable groups of users without a role found (deduplicated across the users). A user whose answer
+   * cannot be known gets the error in their slot (fail closed: treat it as "do not write").
+   */
+  privilegeOfMany(userIds: readonly string[]): Promise<Array<Privilege | Error>>;
 }

@@ -6,8 +6,16 @@ export const DirectoryErrorKind = {
   notFound: "notFound",
   /** 400 for AD-mastered properties of a synced user: skip with guidance, never retry. */
   onPremisesMastered: "onPremisesMastered",
-  /** 403 Authorization_RequestDenied, e.g. a privileged (admin) target. */
+  /**
+   * 403 Authorization_RequestDenied on a profile write: Graph protects a privileged (admin) user's phone and mail
+   * properties (a missing write permission answers the same, so the message names both).
+   */
   forbidden: "forbidden",
+  /**
+   * 403 on an operation whose permission the adapter knows (role and membership reads, method writes): the app
+   * lacks that Graph permission; `permission` names it. Never retried: an admin must grant it.
+   */
+  missingPermission: "missingPermission",
   /** 429 that survived the retries; `retryAfterMs` says when to come back. */
   throttled: "throttled",
   /** 5xx, network failure or timeout: retry later. */
@@ -30,6 +38,8 @@ export interface DirectoryErrorDetails {
   /** The service's request id, so Microsoft support can find the call. */
   requestId?: string | undefined;
   retryAfterMs?: number | undefined;
+  /** For `missingPermission`: the Graph application permission the operation needs, e.g. `RoleManagement.Read.Directory`. */
+  permission?: string | undefined;
   cause?: unknown;
 }
 
@@ -43,6 +53,7 @@ export class DirectoryError extends SsprError {
   readonly graphCode: string | undefined;
   readonly requestId: string | undefined;
   readonly retryAfterMs: number | undefined;
+  readonly permission: string | undefined;
 
   constructor(message: string, details: DirectoryErrorDetails) {
     super(message, { cause: details.cause });
@@ -51,6 +62,7 @@ export class DirectoryError extends SsprError {
     this.graphCode = details.graphCode;
     this.requestId = details.requestId;
     this.retryAfterMs = details.retryAfterMs;
+    this.permission = details.permission;
   }
 
   /** True for kinds worth retrying later (throttled, transient). */

@@ -4,17 +4,25 @@ import { DirectoryError, DirectoryErrorKind } from "./directoryError.js";
  * What a failed directory call means, decided once for every caller (queue, helpdesk, backfill, CLI):
  * - `retryLater`: throttling, outages, timeouts — the same call may work later;
  * - `credentials`: Graph refused the app's token (401) — every further call fails the same way;
+ * - `missingPermission`: Graph refused for want of an application permission — an admin must grant it;
  * - `refused`: Graph refused this one request for a reason that will repeat (synced property, 403, bad request);
  * - `notFound`: the user or method is gone;
  * - `ambiguous`: an employeeId matched several users.
  */
-export type FailureCategory = "retryLater" | "credentials" | "refused" | "notFound" | "ambiguous";
+export type FailureCategory =
+  | "retryLater"
+  | "credentials"
+  | "missingPermission"
+  | "refused"
+  | "notFound"
+  | "ambiguous";
 
 /** The machine codes of directory failures. */
 export type DirectoryFailureCode =
   | "throttled"
   | "transient_failure"
   | "credentials_refused"
+  | "missing_permission"
   | "on_premises_mastered"
   | "forbidden_privileged_user"
   | "not_found"
@@ -78,11 +86,20 @@ export function directoryFailureOf(err: unknown): DirectoryFailure {
         ...ids,
       };
     case DirectoryErrorKind.forbidden:
+      // Graph answers this 403 for a privileged account's phone and mail properties (a profile write without the
+      // write permission answers the same, so the reason names both).
       return {
         category: "refused",
         code: "forbidden_privileged_user",
         reason:
-          "Graph refused (403 Authorization_RequestDenied): a privileged user's phone and email can only be changed by an app that also holds an Entra admin role",
+          "privileged account: Graph refused (403 Authorization_RequestDenied) to change this user's phone or email, as it does for admins; prepopulation never writes admins' contact data (if the user holds no role, check the app has User-Phone.ReadWrite.All and User-Mail.ReadWrite.All)",
+        ...ids,
+      };
+    case DirectoryErrorKind.missingPermission:
+      return {
+        category: "missingPermission",
+        code: "missing_permission",
+        reason: `Graph refused (403): the app is missing permission ${err.permission ?? "(unnamed)"}; an admin must grant it (infra/scripts/grant-graph-permissions.sh)`,
         ...ids,
       };
     case DirectoryErrorKind.notFound:

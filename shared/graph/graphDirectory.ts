@@ -7,6 +7,7 @@ import type {
   EmailMethod,
   PhoneMethod,
   PhoneType,
+  Privilege,
   ProfilePatch,
   ProfileUpdate,
   UserContactState,
@@ -16,7 +17,8 @@ import { DirectoryErrorKind } from "../directory/directoryError.js";
 import { type BatchRequest, type BatchResponse, type GraphBatchOptions, graphBatch } from "./graphBatch.js";
 import { createGraphClient, type GraphClient, type GraphConnectionOptions } from "./graphClient.js";
 import { contactSelect, encodeSegment, filterEq, userPath } from "./graphPaths.js";
-import { GraphRequestError } from "./graphRequestError.js";
+import { readPrivileges } from "./graphPrivilege.js";
+import { asMissingPermission, GraphRequestError } from "./graphRequestError.js";
 import type { WriteLimiter } from "./writeLimiter.js";
 
 /** Fixed ids Graph gives the phone methods, one per type. */
@@ -33,7 +35,12 @@ export interface GraphDirectoryOptions extends GraphConnectionOptions {
   /** The process-wide limiter; pass the same instance to every adapter in the process. */
   limiter: WriteLimiter;
   batch?: GraphBatchOptions;
+  /** Object ids of groups whose (transitive) members are privileged: never written (PROTECTED_GROUP_IDS). */
+  protectedGroupIds?: readonly string[];
 }
+
+/** What a 403 on an authentication-method write means: Graph does not protect admins' methods from the app. */
+const methodsPermission = "UserAuthenticationMethod.ReadWrite.All";
 
 /** Graph page size for user listings: the maximum Graph allows. */
 const maxPageSize = 999;
@@ -43,11 +50,16 @@ const maxPageSize = 999;
  * the bulk ones go through `$batch`. Errors are `GraphRequestError`s with a `kind`.
  */
 export class GraphDirectory implements BulkDirectory {
+  private readonly protectedGroupIds: ReadonlySet<string>;
+
   constructor(
     private readonly graph: GraphClient,
     private readonly limiter: WriteLimiter,
     private readonly batchOptions: GraphBatchOptions = {},
-  ) {}
+    protectedGroupIds: readonly string[] = [],
+  ) {
+    this.protectedGroupIds = new Set(protectedGroupIds.map((id) => id.toLowerCase()));
+  }
 
   /** GET /users/{id|upn}?$select=… or GET /users?$filter=employeeId eq '…'&$select=…; undefined when absent. */
   async findUser(ref: UserRef): Promise<UserContactState | undefined> {
@@ -78,10 +90,13 @@ export class GraphDirectory implements BulkDirectory {
 
   /** POST /users/{id}/authentication/phoneMethods (one per type; Graph refuses a second of the same type). */
   async addPhoneMethod(userId: string, phoneNumber: string, phoneType: PhoneType): Promise<PhoneMethod> {
-    const body = await this.call("addPhoneMethod", () =>
-      this.graph.client
-        .api(`${userPath(userId)}/authentication/phoneMethods`)
-        .post({ phoneNumber, phoneType }),
+    const body = await this.call(
+      "addPhoneMethod",
+      () =>
+        this.graph.client
+          .api(`${userPath(userId)}/authentication/phoneMethods`)
+          .post({ phoneNumber, phoneType }),
+      methodsPermission,
     );
     return toPhoneMethod(body) ?? { id: phoneMethodIds[phoneType], phoneNumber, phoneType };
   }
@@ -89,27 +104,35 @@ export class GraphDirectory implements BulkDirectory {
   /** PATCH /users/{id}/authentication/phoneMethods/{methodId}. */
   async updatePhoneMethod(userId: string, methodId: string, phoneNumber: string): Promise<void> {
     const phoneType = phoneTypeOfId(methodId);
-    await this.call("updatePhoneMethod", () =>
-      this.graph.client
-        .api(`${userPath(userId)}/authentication/phoneMethods/${encodeSegment(methodId)}`)
-        .patch(phoneType ? { phoneNumber, phoneType } : { phoneNumber }),
+    await this.call(
+      "updatePhoneMethod",
+      () =>
+        this.graph.client
+          .api(`${userPath(userId)}/authentication/phoneMethods/${encodeSegment(methodId)}`)
+          .patch(phoneType ? { phoneNumber, phoneType } : { phoneNumber }),
+      methodsPermission,
     );
   }
 
   /** POST /users/{id}/authentication/emailMethods (at most one per user). */
   async addEmailMethod(userId: string, emailAddress: string): Promise<EmailMethod> {
-    const body = await this.call("addEmailMethod", () =>
-      this.graph.client.api(`${userPath(userId)}/authentication/emailMethods`).post({ emailAddress }),
+    const body = await this.call(
+      "addEmailMethod",
+      () => this.graph.client.api(`${userPath(userId)}/authentication/emailMethods`).post({ emailAddress }),
+      methodsPermission,
     );
     return toEmailMethod(body) ?? { id: emailMethodId, emailAddress };
   }
 
   /** PATCH /users/{id}/authentication/emailMethods/{methodId}. */
   async updateEmailMethod(userId: string, methodId: string, emailAddress: string): Promise<void> {
-    await this.call("updateEmailMethod", () =>
-      this.graph.client
-        .api(`${userPath(userId)}/authentication/emailMethods/${encodeSegment(methodId)}`)
-        .patch({ emailAddress }),
+    await this.call(
+      "updateEmailMethod",
+      () =>
+        this.graph.client
+          .api(`${userPath(userId)}/authentication/emailMethods/${encodeSegment(methodId)}`)
+          .patch({ emailAddress }),
+      methodsPermission,
     );
   }
 
@@ -165,7 +188,35 @@ export class GraphDirectory implements BulkDirectory {
    */
   async writeAuthMethods(writes: readonly AuthMethodWrite[]): Promise<Array<undefined | GraphRequestError>> {
     const answers = await this.batch(writes.map(toMethodRequest));
-    return answers.map((answer) => (answer instanceof GraphRequestError ? answer : undefined));
+    return answers.map((answer) =>
+      answer instanceof GraphRequestError ? asMissingPermission(answer, methodsPermission) : undefined,
+    );
+  }
+
+  /**
+   * Whether the user is privileged (an active or PIM-eligible directory role, directly or through a
+   * role-assignable group, or a protected group); fresh reads, see `readPrivileges`. One `$batch` request for a
+   * user in no role-assignable group, two otherwise. Throws (fail closed) when it cannot be known.
+   */
+  async privilegeOf(userId: string): Promise<Privilege> {
+    const [answer] = await this.privilegeOfMany([userId]);
+    if (answer === undefined || answer instanceof GraphRequestError) {
+      throw answer ?? GraphRequestError.fromThrown("privilegeOf", new Error("no answer"));
+    }
+    return answer;
+  }
+
+  /** `privilegeOf` for many users, results in input order; ⌈(2n + ⌈n/15⌉) / 20⌉ `$batch` requests, plus groups'. */
+  privilegeOfMany(userIds: readonly string[]): Promise<Array<Privilege | GraphRequestError>> {
+    return readPrivileges(
+      {
+        batch: (requests) => this.batch(requests),
+        nextPage: (nextLink, operation) =>
+          this.call(operation, () => this.graph.client.api(this.relativeToBase(nextLink, operation)).get()),
+      },
+      userIds,
+      this.protectedGroupIds,
+    );
   }
 
   /**
@@ -210,11 +261,13 @@ export class GraphDirectory implements BulkDirectory {
     return out;
   }
 
-  private async call<T>(operation: string, send: () => Promise<T>): Promise<T> {
+  /** Runs one request; a 403 on an operation with a known `permission` becomes kind `missingPermission`. */
+  private async call<T>(operation: string, send: () => Promise<T>, permission?: string): Promise<T> {
     try {
       return await send();
     } catch (err) {
-      throw GraphRequestError.fromThrown(operation, err);
+      const error = GraphRequestError.fromThrown(operation, err);
+      throw permission ? asMissingPermission(error, permission) : error;
     }
   }
 
@@ -222,11 +275,11 @@ export class GraphDirectory implements BulkDirectory {
    * Turns `@odata.nextLink` into a path for the SDK, which only parses `https://` links itself. The link is
    * followed as given (query untouched); one pointing at another origin is refused, as it would get our token.
    */
-  private relativeToBase(nextLink: string): string {
+  private relativeToBase(nextLink: string, operation = "listUsers"): string {
     const base = new URL(`${this.graph.baseUrl}/`);
     const link = new URL(nextLink, base);
     if (link.origin !== base.origin || !link.pathname.startsWith(base.pathname)) {
-      throw new GraphRequestError("listUsers failed: @odata.nextLink points outside GRAPH_BASE_URL", {
+      throw new GraphRequestError(`${operation} failed: @odata.nextLink points outside GRAPH_BASE_URL`, {
         kind: DirectoryErrorKind.invalidRequest,
         statusCode: 0,
       });
@@ -274,7 +327,7 @@ function toMethodRequest(write: AuthMethodWrite): BatchRequest {
 /** Creates the Graph adapter sharing the given limiter; build one per process and reuse it. */
 export function createGraphDirectory(options: GraphDirectoryOptions): GraphDirectory {
   const graph = createGraphClient(options);
-  return new GraphDirectory(graph, options.limiter, options.batch);
+  return new GraphDirectory(graph, options.limiter, options.batch, options.protectedGroupIds);
 }
 
 function findRequest(ref: UserRef): { url: string; byFilter: boolean } {

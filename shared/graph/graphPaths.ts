@@ -33,3 +33,31 @@ export function filterEq(property: string, value: string): string {
 export function encodeSegment(value: string): string {
   return encodeURIComponent(value).replaceAll("'", "%27");
 }
+
+/** Active directory role assignments (PIM-activated ones included). Needs RoleManagement.Read.Directory. */
+export const roleAssignmentsPath = "/roleManagement/directory/roleAssignments";
+
+/** PIM role eligibilities in effect. Needs RoleEligibilitySchedule.Read.Directory or RoleManagement.Read.Directory. */
+export const roleEligibilitiesPath = "/roleManagement/directory/roleEligibilityScheduleInstances";
+
+/** Graph's documented limit of values in one `in` clause of a directory query. */
+export const maxInValues = 15;
+
+/**
+ * An OData filter on `principalId` for a query string: `eq` for one id, `in (…)` for several (role assignments
+ * document `in`; eligibility instances only `eq`).
+ */
+export function principalFilter(ids: readonly string[]): string {
+  if (ids.length === 1) return filterEq("principalId", ids[0] ?? "");
+  const list = ids.map((id) => `'${id.replaceAll("'", "''")}'`).join(",");
+  return encodeURIComponent(`principalId in (${list})`);
+}
+
+/**
+ * A user's groups (nested ones included) and directory roles, as directoryObjects with `@odata.type`. No OData
+ * cast and no `$select`: a cast needs `ConsistencyLevel: eventual` (an index that may lag a just-made
+ * membership), and the default group properties include `isAssignableToRole`.
+ */
+export function memberOfPath(userId: string): string {
+  return `${userPath(userId)}/transitiveMemberOf?$top=999`;
+}

@@ -61,6 +61,22 @@ export class GraphRequestError extends DirectoryError {
   }
 }
 
+/**
+ * A 403 on an operation whose Graph permission is known means the app lacks it: the error becomes kind
+ * `missingPermission` naming the permission. Anything else passes through unchanged.
+ */
+export function asMissingPermission(err: GraphRequestError, permission: string): GraphRequestError {
+  if (err.kind !== DirectoryErrorKind.forbidden) return err;
+  return new GraphRequestError(`missing permission ${permission}: ${err.message}`, {
+    kind: DirectoryErrorKind.missingPermission,
+    permission,
+    statusCode: err.statusCode,
+    graphCode: err.graphCode,
+    requestId: err.requestId,
+    cause: err,
+  });
+}
+
 /** Headers as the SDK (fetch `Headers`) or a `$batch` item (plain object) carry them. */
 export type HeaderLookup = Headers | Record<string, string> | undefined | null;
 

@@ -83,6 +83,12 @@ export function dependencyProblem(err: unknown): HttpResponseInit {
           `graph_${err.kind}`,
           `Microsoft Graph refused this app's credentials or permissions${requestId}; an admin must check its Graph app roles.`,
         );
+      case "missingPermission":
+        return problem(
+          502,
+          "graph_missing_permission",
+          `Microsoft Graph refused this app: it is missing the permission ${err.permission ?? "(unnamed)"}${requestId}; an admin must grant it (infra/scripts/grant-graph-permissions.sh).`,
+        );
       case "ambiguous":
         return problem(
           409,

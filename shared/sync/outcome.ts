@@ -19,6 +19,8 @@ export const plannerCodes = [
   "synced_from_ad",
   "user_registered_methods",
   "not_a_new_hire",
+  "privileged_account",
+  "privilege_check_failed",
 ] as const;
 export type PlannerCode = (typeof plannerCodes)[number];
 export type FieldCode = PlannerCode | DirectoryFailureCode;

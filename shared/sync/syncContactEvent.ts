@@ -26,7 +26,7 @@ import type { EventQueue } from "./eventQueue.js";
 import { type FieldOutcome, type Outcome, type OutcomeStatus, writingActions } from "./outcome.js";
 import { type Claim, LeaseLostError, type OutcomeLog } from "./outcomeLog.js";
 import type { SyncPlan, SyncPolicy } from "./syncPlanner.js";
-import { skipAllFields } from "./syncPlanner.js";
+import { refuseAllFields } from "./syncPlanner.js";
 import { syncUser } from "./syncUser.js";
 
 /** Everything the pipeline talks to, passed in so tests and hosts choose real or in-memory parts. */
@@ -154,7 +154,7 @@ async function applyEvent(attempt: Attempt, deps: SyncDeps): Promise<Outcome> {
   }
   Object.assign(outcome, outcomeUserOf(user));
   if (!isNewHire(user, attempt.now, deps.newHireDays)) {
-    outcome.fields = skipAllFields(valid.contact, deps.policy, user, {
+    outcome.fields = refuseAllFields(valid.contact, deps.policy, user, {
       code: "not_a_new_hire",
       reason: `the account was created more than ${deps.newHireDays} days ago (NEW_HIRE_DAYS); HR events fill in new hires only — reach existing users with sspr-prepop backfill or a helpdesk fix`,
     }).map(toFieldOutcome);

@@ -126,20 +126,22 @@ export function planSync(input: PlanInput): SyncPlan {
 
 /**
  * The plan for a user the event may not write at all: every field it names, on every target the policy gives it,
- * `skipped` with one code and reason, the current value kept.
+ * `skipped` (or `failed`) with one code and reason, the current value kept. Methods are not even read for such a
+ * user, so their before/after is unknown (null).
  */
-export function skipAllFields(
+export function refuseAllFields(
   contact: DesiredContact,
   policy: SyncPolicy,
   user: UserContactState,
-  why: { code: FieldCode; reason: string },
+  why: { action?: Extract<FieldAction, "skipped" | "failed">; code: FieldCode; reason: string },
 ): FieldPlan[] {
+  const action = why.action ?? "skipped";
   return contactFields.flatMap((field) =>
     contact[field] === undefined
       ? []
       : targetsOf(policy.target[field]).map((target) => {
           const before = target === "profile" ? profileValueOf(user, field) : null;
-          return { field, target, action: "skipped" as const, ...why, before, after: before };
+          return { field, target, action, code: why.code, reason: why.reason, before, after: before };
         }),
   );
 }

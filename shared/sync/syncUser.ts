@@ -3,6 +3,7 @@ import type { Directory, UserContactState } from "../directory/directory.js";
 import { applyPlan } from "./applyPlan.js";
 import { statusOf, summaryOf } from "./buildOutcome.js";
 import type { OutcomeStatus } from "./outcome.js";
+import { privilegeRefusal } from "./privilegeGuard.js";
 import {
   type DesiredContact,
   type FieldPlan,
@@ -40,6 +41,20 @@ export async function syncUser(
     beforeWrites?: (plan: SyncPlan) => Promise<void>;
   },
 ): Promise<SyncResult> {
+  // Privileged accounts are never written, by any path: checked before anything else is read or planned.
+  const refused = await privilegeRefusal(directory, user, contact, options.policy);
+  if (refused) {
+    const status = statusOf(refused.fields);
+    const summary = summaryOf(status, refused.fields, options.dryRun === true);
+    const plan: SyncPlan = { fields: refused.fields, patchFields: [], methodOps: [] };
+    return {
+      status,
+      plan,
+      fields: refused.fields,
+      requestIds: refused.requestIds,
+      message: `${summary}; ${refused.reason}`,
+    };
+  }
   const methods = needsMethods(options.policy, contact)
     ? await directory.listAuthMethods(user.id)
     : undefined;

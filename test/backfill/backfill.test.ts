@@ -16,7 +16,7 @@ import { startTestEnvironment, type TestEnvironment } from "../support/testEnvir
 const userCount = 60;
 const withMobile = new Set([41, 42, 43, 44, 45]); // already have a different mobile: fillEmpty keeps it
 const synced = new Set([46, 47, 48]); // synced from AD: AD masters the mobile
-const admin = 49; // privileged: Graph answers 403 for phone and mail
+const admin = 49; // privileged (an active role): never written, skipped before anything is planned
 
 function seedUser(n: number): SeedUser {
   return aSeedUser(n, {
@@ -141,8 +141,9 @@ describe("sspr-prepop backfill", () => {
     const run = await backfill(["--dry-run"]);
     const rows = parseCsv(run.stdout);
     expect(rows).toHaveLength(userCount + 2);
-    // A dry run cannot know that Graph will refuse the privileged user (row 50): it counts as updated here.
-    expect(statuses(rows)).toEqual({ updated: 52, partial: 8, failed: 1, rejected: 1 });
+    // The privileged user (row 50) is known before anything is planned: skipped in a dry run too.
+    expect(statuses(rows)).toEqual({ updated: 51, partial: 8, skipped: 1, failed: 1, rejected: 1 });
+    expect(rowAt(rows, 50)?.reasons).toContain("privileged_account");
     expect(profileWrites()).toBe(0);
     expect(Object.keys(env.graph.stats.writes)).toHaveLength(0);
     expect(env.graph.tenant.user("user1@contoso.example")?.mobilePhone).toBeNull();
@@ -156,13 +157,15 @@ describe("sspr-prepop backfill", () => {
     const run = await backfill([]);
     const rows = parseCsv(run.stdout);
     const stats = env.graph.stats;
-    // 61 rows resolve (60 users + nobody): 4 read batches; 60 users need a PATCH: 3 write batches.
-    expect(stats.requests).toEqual({ "POST $batch": 4 + 3 });
+    // 61 rows resolve (60 users + nobody): 4 read batches; the privilege of the 60 users found, per chunk of 20:
+    // 20 membership reads, 2 role-assignment reads (15 principals each), 20 eligibility reads = 3 batches;
+    // 59 users need a PATCH (not the admin): 3 write batches.
+    expect(stats.requests).toEqual({ "POST $batch": 4 + 3 * 3 + 3 });
     expect(stats.batchItems["GET user"]).toBe(59);
     expect(stats.batchItems["GET users"]).toBe(2); // the two rows named by employeeId
-    expect(profileWrites()).toBe(60);
-    expect(statuses(rows)).toEqual({ updated: 51, partial: 8, failed: 2, rejected: 1 });
-    expect(stats.totalRequests() / userCount).toBeLessThan(0.15); // ≈ 2 requests per 20 users
+    expect(profileWrites()).toBe(59);
+    expect(statuses(rows)).toEqual({ updated: 51, partial: 8, skipped: 1, failed: 1, rejected: 1 });
+    expect(stats.totalRequests() / userCount).toBeLessThan(0.3); // ≈ 5 requests per 20 users
     expect(env.graph.tenant.user("user1@contoso.example")).toMatchObject({
       mobilePhone: "+1 2065550101",
       otherMails: ["personal.1@example.org"],
@@ -182,10 +185,17 @@ describe("sspr-prepop backfill", () => {
       ],
     });
     expect(outcome?.dryRun).toBeUndefined();
-    // The privileged user: Graph's 403 becomes a failed row with its reason, never a retry.
-    expect(rowAt(rows, 50)).toMatchObject({ status: "failed" });
-    expect(rowAt(rows, 50)?.reasons).toContain("mobilePhone:forbidden_privileged_user");
-    expect(await outcomeLog().get(rowEventId(rows, 50))).toMatchObject({ status: "failed" });
+    // The privileged user: skipped before anything is planned, nothing sent for them.
+    expect(rowAt(rows, 50)).toMatchObject({ status: "skipped" });
+    expect(rowAt(rows, 50)?.reasons).toContain("privileged_account");
+    expect(stats.writes[aSeedUser(admin).id]).toBeUndefined();
+    expect(await outcomeLog().get(rowEventId(rows, 50))).toMatchObject({
+      status: "skipped",
+      fields: [
+        { field: "mobilePhone", action: "skipped", code: "privileged_account" },
+        { field: "alternateEmail", action: "skipped", code: "privileged_account" },
+      ],
+    });
     expect(run.stderr).toMatch(/outcomes recorded: 62\b/);
     expect(existsSync(backfillCheckpointPath(input))).toBe(false);
     expect(run.code).toBe(1);
@@ -274,7 +284,7 @@ describe("sspr-prepop backfill", () => {
     for (let n = 1; n <= userCount; n++) {
       expect(env.graph.stats.writesFor(aSeedUser(n).id, "mobilePhone"), `user${n}`).toBeLessThanOrEqual(1);
     }
-    expect(profileWrites()).toBe(60);
+    expect(profileWrites()).toBe(59);
     expect(env.graph.stats.batchItems["GET user"]).toBe(59);
     const rows = parseCsv(await readFile(report, "utf8"));
     expect(rows.map((r) => Number(r.line))).toEqual(Array.from({ length: userCount + 2 }, (_, i) => i + 2));
@@ -292,12 +302,15 @@ describe("sspr-prepop backfill", () => {
     });
     const stats = env.graph.stats;
     expect(stats.requests["GET authMethods"] ?? 0).toBe(0);
-    expect(stats.batchItems["GET authMethods"]).toBe(userCount);
-    expect(stats.batchItems["POST phoneMethods"]).toBe(userCount);
+    // The admin's methods are neither read nor written: their privilege is checked first.
+    expect(stats.batchItems["GET authMethods"]).toBe(userCount - 1);
+    expect(stats.batchItems["POST phoneMethods"]).toBe(userCount - 1);
+    expect(stats.writes[aSeedUser(admin).id]).toBeUndefined();
+    expect(rowAt(rows, 50)).toMatchObject({ status: "skipped" });
     expect(stats.writesFor(aSeedUser(1).id, "phoneMethods/mobile")).toBe(1);
     expect(stats.writesFor(aSeedUser(1).id, "emailMethods")).toBe(1);
-    // 61 reads + 60 method lists + 120 method writes, 20 per $batch.
-    expect(stats.requests).toEqual({ "POST $batch": 4 + 3 + 6 });
+    // 61 reads, 3 × 3 privilege batches, 59 method lists, 118 method writes: 20 per $batch.
+    expect(stats.requests).toEqual({ "POST $batch": 4 + 9 + 3 + 6 });
   });
 
   it("refuses bad usage with a UsageError, which main turns into exit code 2", async () => {

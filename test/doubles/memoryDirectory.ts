@@ -4,6 +4,7 @@ import type {
   EmailMethod,
   PhoneMethod,
   PhoneType,
+  Privilege,
   ProfilePatch,
   UserContactState,
   UserRef,
@@ -14,13 +15,20 @@ import { GraphRequestError } from "../../shared/graph/graphRequestError.js";
 /** A Directory method, as the double counts calls and injects faults by name. */
 export type DirectoryOperation = keyof Directory;
 
+/** The operations that only read. */
+const readOperations: ReadonlySet<DirectoryOperation> = new Set([
+  "findUser",
+  "privilegeOf",
+  "listAuthMethods",
+]);
+
 export interface DirectoryCall {
   operation: DirectoryOperation;
   userId?: string;
 }
 
 /** A user to seed: their contact state, and optionally the authentication methods they registered. */
-export type SeedUser = UserContactState & { methods?: Partial<AuthMethods> };
+export type SeedUser = UserContactState & { methods?: Partial<AuthMethods>; privilege?: Privilege };
 
 type Hook = () => void | Promise<void>;
 
@@ -52,6 +60,7 @@ export class MemoryDirectory implements Directory {
   /** Every call made, in order. */
   readonly calls: DirectoryCall[] = [];
   readonly #users = new Map<string, { state: UserContactState; methods: AuthMethods }>();
+  readonly #privileges = new Map<string, Privilege>();
   readonly #before: Array<{ operation: DirectoryOperation; hook: Hook }> = [];
   readonly #after: Array<{ operation: DirectoryOperation; hook: Hook }> = [];
 
@@ -59,7 +68,8 @@ export class MemoryDirectory implements Directory {
     for (const user of users) this.add(user);
   }
 
-  add({ methods, ...state }: SeedUser): this {
+  add({ methods, privilege, ...state }: SeedUser): this {
+    if (privilege) this.#privileges.set(state.id.toLowerCase(), privilege);
     this.#users.set(state.id.toLowerCase(), {
       state: structuredClone(state),
       methods: { phoneMethods: [], emailMethods: [], ...structuredClone(methods ?? {}) },
@@ -79,7 +89,7 @@ export class MemoryDirectory implements Directory {
 
   /** The calls that change the directory. */
   writes(): DirectoryCall[] {
-    return this.calls.filter((call) => call.operation !== "findUser" && call.operation !== "listAuthMethods");
+    return this.calls.filter((call) => !readOperations.has(call.operation));
   }
 
   /** Runs `hook` at the start of the next `operation` call; if it throws, the call fails with nothing applied. */
@@ -136,6 +146,14 @@ export class MemoryDirectory implements Directory {
       if (patch.businessPhones !== undefined) state.businessPhones = [...patch.businessPhones];
       if (patch.otherMails !== undefined) state.otherMails = [...patch.otherMails];
     });
+  }
+
+  async privilegeOf(userId: string): Promise<Privilege> {
+    return this.#call(
+      "privilegeOf",
+      userId,
+      () => this.#privileges.get(userId.toLowerCase()) ?? { privileged: false },
+    );
   }
 
   async listAuthMethods(userId: string): Promise<AuthMethods> {

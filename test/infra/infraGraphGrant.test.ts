@@ -18,8 +18,17 @@ const roleIds: Record<string, string> = {
   "User-Mail.ReadWrite.All": "aaaaaaaa-0000-0000-0000-000000000003",
   "UserAuthenticationMethod.ReadWrite.All": "aaaaaaaa-0000-0000-0000-000000000004",
   "Directory.ReadWrite.All": "aaaaaaaa-0000-0000-0000-000000000005",
+  "RoleManagement.Read.Directory": "aaaaaaaa-0000-0000-0000-000000000006",
+  "GroupMember.Read.All": "aaaaaaaa-0000-0000-0000-000000000007",
 };
-const profileRoles = ["User.Read.All", "User-Phone.ReadWrite.All", "User-Mail.ReadWrite.All"];
+/** What every deployment needs: read users, write profile phones and mail, and check who is privileged. */
+const privilegeRoles = ["RoleManagement.Read.Directory", "GroupMember.Read.All"];
+const profileRoles = [
+  "User.Read.All",
+  "User-Phone.ReadWrite.All",
+  "User-Mail.ReadWrite.All",
+  ...privilegeRoles,
+];
 const methodsRole = "UserAuthenticationMethod.ReadWrite.All";
 
 interface GraphState {
@@ -109,7 +118,7 @@ describe("grant-graph-permissions.sh", () => {
     expect(spawnSync("bash", ["-n", script], { encoding: "utf8" }).status).toBe(0);
   });
 
-  it("grants the three profile permissions when CONTACT_TARGET is profile", () => {
+  it("grants the profile permissions and the privilege-check reads when CONTACT_TARGET is profile", () => {
     const { status, output, granted } = grant({ CONTACT_TARGET: "profile" });
     expect(status).toBe(0);
     expect(granted.sort()).toEqual([...profileRoles].sort());
@@ -145,7 +154,9 @@ describe("grant-graph-permissions.sh", () => {
       { assignments: assigned("User.Read.All", "User-Mail.ReadWrite.All") },
     );
     expect(status).toBe(0);
-    expect(granted.slice(2).sort()).toEqual(["User-Phone.ReadWrite.All", methodsRole].sort());
+    expect(granted.slice(2).sort()).toEqual(
+      ["User-Phone.ReadWrite.All", ...privilegeRoles, methodsRole].sort(),
+    );
     expect(output).toContain("User.Read.All: already granted");
     expect(output).toContain("User-Mail.ReadWrite.All: already granted");
   });
@@ -156,7 +167,7 @@ describe("grant-graph-permissions.sh", () => {
       { assignments: assigned(...profileRoles, methodsRole) },
     );
     expect(status).toBe(0);
-    expect(granted).toHaveLength(4);
+    expect(granted).toHaveLength(6);
   });
 
   it("grants nothing in a dry run", () => {
@@ -170,7 +181,7 @@ describe("grant-graph-permissions.sh", () => {
     const { status, output, granted } = grant({ CONTACT_TARGET: "profile" }, { unreplicatedReads: 2 });
     expect(status).toBe(0);
     expect(output).toContain("waiting for the new identity");
-    expect(granted).toHaveLength(3);
+    expect(granted).toHaveLength(5);
   });
 
   it("fails with the Entra roles that can grant when the signed-in person cannot", () => {
@@ -186,9 +197,9 @@ describe("grant-graph-permissions.sh", () => {
       { assignments: assigned(...profileRoles, methodsRole) },
     );
     expect(status).toBe(0);
-    expect(granted).toHaveLength(4);
+    expect(granted).toHaveLength(6);
     expect(output).toContain(`${methodsRole}: granted but not needed`);
-    expect(output).toContain("appRoleAssignments/existing-3");
+    expect(output).toContain("appRoleAssignments/existing-5");
   });
 
   it("rejects a CONTACT_TARGET the code rejects too", () => {
@@ -197,6 +208,28 @@ describe("grant-graph-permissions.sh", () => {
     expect(status).toBe(1);
     expect(output).toContain("CONTACT_TARGET must be");
     expect(granted).toEqual([]);
+  });
+
+  it.each(["profile", "methods", "both"])(
+    "always grants the reads the privileged-account check needs, which fails closed without them (CONTACT_TARGET=%s)",
+    (target) => {
+      const { status, output, granted } = grant({ CONTACT_TARGET: target });
+      expect(status).toBe(0);
+      for (const role of privilegeRoles) {
+        expect(granted).toContain(role);
+        expect(output).toContain(`${role}: granted`);
+      }
+    },
+  );
+
+  it("grants the same base permissions as the PowerShell script", () => {
+    const sh = /^roles=\(([^)]*)\)/m.exec(readFileSync(script, "utf8"))?.[1]?.split(/\s+/).filter(Boolean);
+    const ps1 = /^\$roles = @\(([^)]*)\)/m
+      .exec(readFileSync(script.replace(/\.sh$/, ".ps1"), "utf8"))?.[1]
+      ?.split(",")
+      .map((role) => role.trim().replace(/^'|'$/g, ""));
+    expect(sh?.sort()).toEqual([...profileRoles].sort());
+    expect(ps1?.sort()).toEqual([...profileRoles].sort());
   });
 
   it("needs the identity's object id", () => {

@@ -180,7 +180,7 @@ describe("reading users", () => {
       url = res.body["@odata.nextLink"];
       if (url) expect(url.startsWith(`${emulator.url}/users?`)).toBe(true);
     }
-    expect(pages).toBe(3);
+    expect(pages).toBe(Math.ceil(emulator.tenant.size / 5));
     expect(new Set(seen).size).toBe(emulator.tenant.size);
   });
 });

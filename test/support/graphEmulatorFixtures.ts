@@ -21,6 +21,16 @@ export const demo = {
   jonas: "a32afb44-c9a1-44ba-baad-c71858534ddd", // synced from AD
   priya: "d6d59f2e-4037-4ecc-b002-abaadb10832e", // existing otherMails
   tom: "5694f294-d854-4c1c-b562-f095c1af73aa", // cloud-only new hire
+  noor: "884f6b15-ec24-4318-bdd3-c372d2c4febe", // PIM-eligible Helpdesk Administrator, no active role
+  lars: "fc1f90e0-1eb1-45af-8184-80634d61cb3b", // Privileged Authentication Administrator through a group
+  zoe: "6999b249-a028-4db0-b222-0102af4cbe27", // in the protected group Tier 0 Accounts, through Executives
+} as const;
+
+/** Demo tenant group ids, as in local/demo-tenant.json. */
+export const demoGroups = {
+  authenticationAdmins: "3b8aec79-5dd7-4f31-a1de-fae77ee587ce", // role-assignable, Privileged Authentication Administrator
+  tier0: "3876bc5a-40b4-4d23-bd51-120c5746ec76", // the protected group npm start configures
+  executives: "e9117e8f-16a4-439b-97d7-872aeb7d59d7", // member of Tier 0 Accounts
 } as const;
 
 /** Starts the emulator on the demo tenant (or the given one) on a free loopback port. */

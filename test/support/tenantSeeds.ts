@@ -1,4 +1,4 @@
-import type { SeedUser, TenantSeed } from "../../local/graphEmulator/EmulatedTenant.js";
+import type { SeedGroup, SeedUser, TenantSeed } from "../../local/graphEmulator/EmulatedTenant.js";
 
 /** Fictional users for pipeline tests: each exists to exercise one rule. */
 export const users = {
@@ -33,13 +33,65 @@ export const users = {
     employeeId: "E5",
     authentication: { phoneMethods: [{ phoneType: "mobile", phoneNumber: "+1 2065550199" }] },
   },
+  /** PIM-eligible Helpdesk Administrator, no active role: Graph itself does not protect their properties. */
+  eligibleAdmin: {
+    id: "00000000-0000-4000-8000-000000000006",
+    userPrincipalName: "helpdesk.eligible@contoso.example",
+    employeeId: "E6",
+    eligibleRoles: ["Helpdesk Administrator"],
+  },
+  /** Holds Privileged Authentication Administrator through a role-assignable group, no role of their own. */
+  groupAdmin: {
+    id: "00000000-0000-4000-8000-000000000007",
+    userPrincipalName: "group.admin@contoso.example",
+    employeeId: "E7",
+  },
+  /** No role at all, but a (nested) member of the protected group. */
+  protectedMember: {
+    id: "00000000-0000-4000-8000-000000000008",
+    userPrincipalName: "tier0.member@contoso.example",
+    employeeId: "E8",
+  },
 } satisfies Record<string, SeedUser>;
+
+/** The group PROTECTED_GROUP_IDS names in tests (see `protectedGroupsEnv`). */
+export const protectedGroupId = "00000000-0000-4000-8000-0000000000b1";
+
+/** Groups: one holding a role, a protected one (reached through a nested group), and an ordinary one. */
+export const groups = {
+  roleGroup: {
+    id: "00000000-0000-4000-8000-0000000000a1",
+    displayName: "Authentication Admins",
+    isAssignableToRole: true,
+    members: [users.groupAdmin.id],
+    activeRoles: ["Privileged Authentication Administrator"],
+  },
+  protectedGroup: {
+    id: protectedGroupId,
+    displayName: "Tier 0 Accounts",
+    members: ["00000000-0000-4000-8000-0000000000b2"],
+  },
+  breakGlass: {
+    id: "00000000-0000-4000-8000-0000000000b2",
+    displayName: "Break-glass Operators",
+    members: [users.protectedMember.id],
+  },
+  allStaff: {
+    id: "00000000-0000-4000-8000-0000000000c1",
+    displayName: "All Staff",
+    members: [users.newHire.id, users.reformat.id, users.registered.id, users.admin.id],
+  },
+} satisfies Record<string, SeedGroup>;
+
+/** The setting that makes `groups.protectedGroup` protected. */
+export const protectedGroupsEnv = { PROTECTED_GROUP_IDS: protectedGroupId };
 
 /** A small tenant holding the users above. `bypass` = AD keeps mastering synced mobiles (Graph refuses overrides). */
 export function pipelineTenant(bypass = false): TenantSeed {
   return {
     tenant: { domain: "contoso.example", bypassDirSyncOverridesEnabled: bypass },
     users: Object.values(users),
+    groups: Object.values(groups),
   };
 }
 

@@ -120,6 +120,7 @@ describe("two deliveries of one event", () => {
         await syncDeps.outcomes.claim(String(event.eventId), 60_000, new Date(start + 120_000));
         return syncDeps.directory.findUser(ref);
       },
+      privilegeOf: (id) => syncDeps.directory.privilegeOf(id),
       listAuthMethods: (id) => syncDeps.directory.listAuthMethods(id),
       updateProfile: (id, patch) => syncDeps.directory.updateProfile(id, patch),
     };

@@ -73,7 +73,11 @@ describe("an event for a user who exists", () => {
     expect(outcome).toMatchObject({ status: "updated", userId: avery.id, attempts: 1 });
     expect(fieldsOf(outcome)).toEqual(["mobilePhone/profile set"]);
     expect(directory.user(avery.id)?.mobilePhone).toBe("+1 4255550147");
-    expect(directory.calls.map((call) => call.operation)).toEqual(["findUser", "updateProfile"]);
+    expect(directory.calls.map((call) => call.operation)).toEqual([
+      "findUser",
+      "privilegeOf",
+      "updateProfile",
+    ]);
     expect(await outcomes.get(eventIdOf(event))).toEqual(outcome);
     expect(await outcomes.lastAppliedAt(avery.id)).toBe(event.occurredAt);
     expect(queue.messages).toEqual([]);

@@ -1,0 +1,196 @@
+import { createHash } from "node:crypto";
+import { type EmulatedGroup, type EmulatedRoleGrant, EmulatedTenant } from "./EmulatedTenant.js";
+import { badRequest, type EmulatorResponse, graphError, json, userNotFound } from "./emulatorResponse.js";
+import { decodeSkipToken, encodeSkipToken, type HandlerContext } from "./userHandlers.js";
+
+/** Page size of the role-management lists (the emulator's choice; clients follow `@odata.nextLink`). */
+const rolePageSize = 100;
+const defaultMemberPageSize = 100;
+const maxMemberPageSize = 999;
+
+/** What reading each role-management list needs: any one of these application permissions. */
+const roleAssignmentPermissions = ["RoleManagement.Read.Directory"];
+const roleEligibilityPermissions = [
+  "RoleEligibilitySchedule.Read.Directory",
+  "RoleManagement.Read.Directory",
+];
+
+type RoleList = "roleAssignments" | "roleEligibilityScheduleInstances";
+
+/**
+ * GET /roleManagement/directory/roleAssignments and …/roleEligibilityScheduleInstances: `$filter` on
+ * `principalId` (`eq`; `in` for assignments only, as documented), `$expand=roleDefinition`, `$select`, paging.
+ * Without the permission the app gets Graph's 403.
+ */
+export function listRoleGrants(ctx: HandlerContext, list: RoleList): EmulatorResponse {
+  const eligibility = list === "roleEligibilityScheduleInstances";
+  const needed = eligibility ? roleEligibilityPermissions : roleAssignmentPermissions;
+  if (!needed.some((permission) => ctx.tenant.hasPermission(permission))) {
+    return graphError(
+      403,
+      "Authorization_RequestDenied",
+      "Insufficient privileges to complete the operation.",
+    );
+  }
+  const unsupported = unsupportedOption(ctx.query, ["$orderby", "$search", "$count", "$skip", "$top"]);
+  if (unsupported) return unsupported;
+  const expand = ctx.query.get("$expand");
+  if (expand !== null && expand.trim().toLowerCase() !== "roledefinition") {
+    return badRequest(`Could not find a navigation property named '${expand}' to expand.`);
+  }
+  const filterText = ctx.query.get("$filter");
+  const principals = filterText === null ? undefined : parsePrincipalFilter(filterText, !eligibility);
+  if (principals && "error" in principals) return principals.error;
+  const offset = decodeSkipToken(ctx.query.get("$skiptoken"));
+  if (offset === undefined) return badRequest("Invalid $skiptoken value.");
+
+  const grants = (eligibility ? ctx.tenant.roleEligibilities() : ctx.tenant.roleAssignments()).filter(
+    (grant) => !principals || principals.ids.includes(grant.principalId),
+  );
+  const page = grants.slice(offset, offset + rolePageSize);
+  const body: Record<string, unknown> = {
+    "@odata.context": `${ctx.baseUrl}/$metadata#roleManagement/directory/${list}${expand ? "(roleDefinition())" : ""}`,
+    value: page.map((grant) => ({
+      ...(eligibility ? eligibilityShape(grant) : assignmentShape(grant)),
+      ...(expand ? { roleDefinition: roleDefinitionShape(grant) } : {}),
+    })),
+  };
+  if (offset + rolePageSize < grants.length) {
+    const params = [
+      filterText === null ? undefined : `$filter=${encodeURIComponent(filterText)}`,
+      expand ? `$expand=${expand}` : undefined,
+      `$skiptoken=${encodeSkipToken(offset + rolePageSize)}`,
+    ].filter((p): p is string => p !== undefined);
+    body["@odata.nextLink"] = `${ctx.baseUrl}/roleManagement/directory/${list}?${params.join("&")}`;
+  }
+  return json(200, body);
+}
+
+/**
+ * GET /users/{id|upn}/transitiveMemberOf: the groups (nested ones included) and the directory roles (held directly
+ * or through a group) of the user, as directoryObjects with `@odata.type`; `$top` 1–999 (default 100), paging.
+ * Without GroupMember.Read.All a group comes back with limited information (type and id, the rest null), as
+ * Graph documents for objects the app may not read.
+ */
+export function listTransitiveMemberOf(ctx: HandlerContext, key: string): EmulatorResponse {
+  const user = ctx.tenant.find(key);
+  if (!user) return userNotFound(key);
+  const unsupported = unsupportedOption(ctx.query, ["$orderby", "$search", "$count", "$filter", "$expand"]);
+  if (unsupported) return unsupported;
+  const topText = ctx.query.get("$top");
+  const top = topText === null ? defaultMemberPageSize : Number(topText);
+  if (!Number.isInteger(top) || top < 1 || top > maxMemberPageSize) {
+    return badRequest(
+      `Invalid page size specified: '${topText}'. Must be between 1 and ${maxMemberPageSize} inclusive.`,
+    );
+  }
+  const offset = decodeSkipToken(ctx.query.get("$skiptoken"));
+  if (offset === undefined) return badRequest("Invalid $skiptoken value.");
+
+  const groups = ctx.tenant.groupsOf(user.id);
+  const roles = [...new Set(ctx.tenant.activeRolesOf(user))];
+  const readGroups = ctx.tenant.hasPermission("GroupMember.Read.All");
+  const readRoles = ctx.tenant.hasPermission("RoleManagement.Read.Directory");
+  const objects = [
+    ...groups.map((group) => groupShape(group, readGroups)),
+    ...roles.map((role) => directoryRoleShape(role, readRoles)),
+  ];
+  const body: Record<string, unknown> = {
+    "@odata.context": `${ctx.baseUrl}/$metadata#directoryObjects`,
+    value: objects.slice(offset, offset + top),
+  };
+  if (offset + top < objects.length) {
+    body["@odata.nextLink"] =
+      `${ctx.baseUrl}/users/${user.id}/transitiveMemberOf?$top=${top}&$skiptoken=${encodeSkipToken(offset + top)}`;
+  }
+  return json(200, body);
+}
+
+function unsupportedOption(query: URLSearchParams, options: string[]): EmulatorResponse | undefined {
+  const used = options.find((option) => query.has(option));
+  return used
+    ? badRequest(`The emulator does not support the query option '${used}' here.`, "Request_UnsupportedQuery")
+    : undefined;
+}
+
+/** `principalId eq '…'`, or `principalId in ('…', …)` where the property documents `in`. */
+function parsePrincipalFilter(
+  raw: string,
+  allowIn: boolean,
+): { ids: string[] } | { error: EmulatorResponse } {
+  const eq = /^\s*principalId\s+eq\s+'([^']*)'\s*$/i.exec(raw);
+  if (eq) return { ids: [(eq[1] ?? "").toLowerCase()] };
+  const inList = /^\s*principalId\s+in\s+\(\s*('[^']*'(?:\s*,\s*'[^']*')*)\s*\)\s*$/i.exec(raw);
+  if (inList && allowIn) {
+    return { ids: [...(inList[1] ?? "").matchAll(/'([^']*)'/g)].map((m) => (m[1] ?? "").toLowerCase()) };
+  }
+  return {
+    error: badRequest(`Invalid or unsupported filter clause: ${raw}`, "Request_UnsupportedQuery"),
+  };
+}
+
+function assignmentShape(grant: EmulatedRoleGrant): Record<string, unknown> {
+  return {
+    id: grant.id,
+    principalId: grant.principalId,
+    resourceScope: "/",
+    directoryScopeId: "/",
+    roleDefinitionId: grant.roleDefinitionId,
+  };
+}
+
+function eligibilityShape(grant: EmulatedRoleGrant): Record<string, unknown> {
+  return {
+    id: grant.id,
+    principalId: grant.principalId,
+    roleDefinitionId: grant.roleDefinitionId,
+    directoryScopeId: "/",
+    appScopeId: null,
+    startDateTime: "2026-01-05T08:00:00Z",
+    endDateTime: null,
+    memberType: "Direct",
+    roleEligibilityScheduleId: grant.id,
+  };
+}
+
+function roleDefinitionShape(grant: EmulatedRoleGrant): Record<string, unknown> {
+  return {
+    id: grant.roleDefinitionId,
+    displayName: grant.roleName,
+    description: null,
+    isBuiltIn: true,
+    isEnabled: true,
+    templateId: grant.roleDefinitionId,
+    version: "1",
+    rolePermissions: [],
+  };
+}
+
+function groupShape(group: EmulatedGroup, readable: boolean): Record<string, unknown> {
+  return {
+    "@odata.type": "#microsoft.graph.group",
+    id: group.id,
+    displayName: readable ? group.displayName : null,
+    description: null,
+    groupTypes: readable ? [] : null,
+    isAssignableToRole: readable ? group.isAssignableToRole : null,
+    mail: null,
+    mailEnabled: readable ? false : null,
+    securityEnabled: readable ? true : null,
+  };
+}
+
+function directoryRoleShape(roleName: string, readable: boolean): Record<string, unknown> {
+  const templateId = EmulatedTenant.roleDefinitionId(roleName);
+  return {
+    "@odata.type": "#microsoft.graph.directoryRole",
+    // An activated role's object id differs from its template id.
+    id: createHash("sha256")
+      .update(`directoryRole:${templateId}`)
+      .digest("hex")
+      .replace(/^(.{8})(.{4}).(.{3}).(.{3})(.{12}).*$/, "$1-$2-4$3-8$4-$5"),
+    displayName: readable ? roleName : null,
+    description: null,
+    roleTemplateId: readable ? templateId : null,
+  };
+}
