@@ -1,9 +1,9 @@
-import { randomUUID } from "node:crypto";
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import { appServices } from "../shared/app/appServices.js";
 import { register } from "../shared/app/functionRegistry.js";
 import { authorizeCaller } from "../shared/http/callerAccess.js";
 import { dependencyProblem, parseJson, problem, readBody } from "../shared/http/httpResponses.js";
+import { fixIdempotency } from "../shared/http/idempotency.js";
 import { fixContact } from "../shared/sync/fixContact.js";
 
 // A fix names three fields and a few options; anything near this size is not a fix.
@@ -21,14 +21,30 @@ export async function fixContactInfo(
   if (!body.ok) return body.response;
   const json = parseJson(body.raw);
   if (!json.ok) return json.response;
-  const idempotencyKey = request.headers.get("idempotency-key");
+  // The key is scoped to the caller and this operation, and the request is fingerprinted with it.
+  const idempotency = fixIdempotency(
+    access.caller.name,
+    "PATCH users/{user}/contact-info",
+    request.params.user ?? "",
+    request.headers.get("idempotency-key"),
+    body.raw,
+  );
+  if (!idempotency.ok) return problem(400, idempotency.code, idempotency.message);
   try {
     const result = await fixContact(services, {
       userKey: request.params.user ?? "",
       body: json.value,
       actor: access.caller.name,
-      eventId: `http-${idempotencyKey && idempotencyKey.length <= 100 ? idempotencyKey : randomUUID()}`,
+      eventId: idempotency.eventId,
+      ...(idempotency.requestHash ? { requestHash: idempotency.requestHash } : {}),
     });
+    if (result.kind === "idempotencyConflict") {
+      return problem(
+        409,
+        "idempotency_key_reused",
+        "This Idempotency-Key was already used for a different request (another user or body); use a new key for a new fix.",
+      );
+    }
     if (result.kind === "invalid") {
       return problem(400, "invalid_contact", "The request has fields SSPR cannot use.", result.issues);
     }

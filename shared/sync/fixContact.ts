@@ -21,6 +21,8 @@ const optionKeys = new Set(Object.keys(fixOptions.shape));
 export type FixResult =
   | { kind: "invalid"; issues: RuleIssue[] }
   | { kind: "notFound" }
+  /** The event id already holds the outcome of a different request (its Idempotency-Key was reused). */
+  | { kind: "idempotencyConflict" }
   | { kind: "done"; outcome: Outcome };
 
 export interface FixDeps {
@@ -36,7 +38,15 @@ export interface FixDeps {
  */
 export async function fixContact(
   deps: FixDeps,
-  request: { userKey: string; body: unknown; actor: string; eventId: string; now?: Date },
+  request: {
+    userKey: string;
+    body: unknown;
+    actor: string;
+    eventId: string;
+    /** Fingerprint of the request; a recorded outcome is only given back for the same one. */
+    requestHash?: string;
+    now?: Date;
+  },
 ): Promise<FixResult> {
   const now = request.now ?? new Date();
   if (typeof request.body !== "object" || request.body === null || Array.isArray(request.body)) {
@@ -88,6 +98,7 @@ export async function fixContact(
   }
 
   const previous = await deps.outcomes.get(request.eventId);
+  if (previous && previous.requestHash !== request.requestHash) return { kind: "idempotencyConflict" };
   if (previous && isFinalStatus(previous.status)) return { kind: "done", outcome: previous };
 
   const { event, country } = validated.value;
@@ -123,6 +134,7 @@ export async function fixContact(
     requestIds: result.requestIds,
     actor: request.actor,
     ...(dryRun ? { dryRun: true } : {}),
+    ...(request.requestHash ? { requestHash: request.requestHash } : {}),
   };
   if (!dryRun) {
     await deps.outcomes.record(outcome);

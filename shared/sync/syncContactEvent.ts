@@ -1,8 +1,13 @@
 import { createHash } from "node:crypto";
-import { type ContactRuleOptions, validateContactEvent } from "../contact/contactEvent.js";
+import {
+  type ContactRuleOptions,
+  contactEventSchema,
+  validateContactEvent,
+} from "../contact/contactEvent.js";
 import { maskContact } from "../contact/mask.js";
 import { isRecord } from "../core/isRecord.js";
-import type { RuleIssue } from "../core/result.js";
+import { maxJsonDepth, stableJsonText, valueExceedsDepth } from "../core/jsonDepth.js";
+import { fail, type RuleIssue } from "../core/result.js";
 import type { Directory, UserContactState, UserRef } from "../directory/directory.js";
 import type { EventQueue } from "./eventQueue.js";
 import { type FieldOutcome, type Outcome, type OutcomeStatus, writingActions } from "./outcome.js";
@@ -52,7 +57,11 @@ export async function syncContactEvent(
   deps: SyncDeps,
 ): Promise<Outcome> {
   const now = deps.now?.() ?? new Date();
-  const validated = validateContactEvent(message, deps.rules);
+  // A message nested absurdly deep is refused before anything that recurses touches it, so it ends in a
+  // `rejected` record instead of a stack overflow and a poison message nobody can explain.
+  const validated = valueExceedsDepth(message, maxJsonDepth)
+    ? fail([tooDeepIssue])
+    : validateContactEvent(message, deps.rules);
   if (!validated.ok) {
     const outcome = baseOutcome(eventIdOf(message), message, now, "rejected");
     outcome.errors = validated.issues;
@@ -249,9 +258,28 @@ function baseOutcome(eventId: string, input: unknown, now: Date, status: Outcome
     firstSeenAt: now.toISOString(),
     updatedAt: now.toISOString(),
     requestIds: [],
-    actor: source,
+    actor: actorOf(record),
   };
 }
+
+/**
+ * Who the record says did it: the sender the intake verified and stamped on the message (`webhook:…`), or
+ * `queue` for a message put on the queue by other means. Never the body's `source`, which any sender can set
+ * to anything (`helpdesk-admin`); a value that is not a stamped webhook identity counts as absent.
+ */
+function actorOf(record: Record<string, unknown>): string {
+  const actor = Object.hasOwn(record, "actor") ? record.actor : undefined;
+  return typeof actor === "string" && contactEventSchema.shape.actor.safeParse(actor).success
+    ? actor
+    : "queue";
+}
+
+const tooDeepIssue: RuleIssue = {
+  field: "event",
+  code: "event_too_deep",
+  message: `The message nests arrays or objects more than ${maxJsonDepth} levels deep; a ContactEvent has 3.`,
+  hint: "Put one ContactEvent object per message: {eventId, source, occurredAt, user, contact}.",
+};
 
 /** An invalid message may lack a usable event id; a hash of its content still makes its record unique and stable. */
 function eventIdOf(message: unknown): string {
@@ -263,7 +291,8 @@ function eventIdOf(message: unknown): string {
   ) {
     return message.eventId;
   }
-  const content = typeof message === "string" ? message : (JSON.stringify(message) ?? String(message));
+  // stableJsonText, not JSON.stringify: the message may nest deep enough to overflow the stack.
+  const content = typeof message === "string" ? message : stableJsonText(message);
   return `invalid-${createHash("sha256").update(content).digest("hex").slice(0, 32)}`;
 }
 
