@@ -21,9 +21,12 @@ export async function fixContactInfo(
   if (!body.ok) return body.response;
   const json = parseJson(body.raw);
   if (!json.ok) return json.response;
-  // The key is scoped to the caller and this operation, and the request is fingerprinted with it.
+  // The key is scoped to the caller and this operation, and the request is fingerprinted with it. With Easy
+  // Auth the caller is also told apart by the id App Service sets (external requests cannot set it), since two
+  // people may share a display name.
+  const principalId = access.caller.viaEasyAuth ? request.headers.get("x-ms-client-principal-id") : null;
   const idempotency = fixIdempotency(
-    access.caller.name,
+    principalId ? `${access.caller.name} (${principalId})` : access.caller.name,
     "PATCH users/{user}/contact-info",
     request.params.user ?? "",
     request.headers.get("idempotency-key"),

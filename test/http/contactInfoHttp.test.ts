@@ -224,6 +224,20 @@ describe("PATCH /api/users/{user}/contact-info", () => {
       expect(bodyOf<Outcome>(second).eventId).not.toBe(bodyOf<Outcome>(first).eventId);
     });
 
+    it("tells two callers with the same display name apart by the principal id App Service sets", async () => {
+      const key = `ticket-${Date.now()}`;
+      const first = await fix(users.newHire.userPrincipalName, phone, {
+        ...as("Sam Smith", key),
+        "x-ms-client-principal-id": "11111111-0000-4000-8000-000000000001",
+      });
+      const second = await fix(users.reformat.userPrincipalName, phone, {
+        ...as("Sam Smith", key),
+        "x-ms-client-principal-id": "11111111-0000-4000-8000-000000000002",
+      });
+      expect([first.status, second.status]).toEqual([200, 200]);
+      expect(bodyOf<Outcome>(second)).toMatchObject({ userId: users.reformat.id });
+    });
+
     it.each([
       ["another user", users.reformat.userPrincipalName, phone],
       ["another body", users.newHire.userPrincipalName, { mobilePhone: "(425) 555-0199" }],
