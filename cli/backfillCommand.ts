@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream } from "node:fs";
+import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { basename, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -34,6 +34,7 @@ import { BackfillProgress } from "./backfillProgress.js";
 import { fileArgument } from "./fileArgument.js";
 import { LineWriter } from "./lineWriter.js";
 import { type InputFormat, openRecordSource } from "./openRecordSource.js";
+import { openPrivateWriteStream } from "./privateFile.js";
 import { backfillCsvHeader, toBackfillCsvLine } from "./toBackfillCsvLine.js";
 import { UsageError } from "./usageError.js";
 import { type CommandIo, ExitCode } from "./validateCommand.js";
@@ -510,12 +511,8 @@ async function openReport(path: string | undefined, io: CommandIo, append: boole
     (info) => info.size > 0,
     () => false,
   );
-  const stream = createWriteStream(path, { flags: append ? "a" : "w" });
-  await new Promise<void>((resolveOpen, reject) => {
-    stream.once("open", () => resolveOpen());
-    stream.once("error", (err) =>
-      reject(new UsageError(`Cannot write the report ${path}: ${err.message}`, { cause: err })),
-    );
+  const stream = await openPrivateWriteStream(path, append ? "a" : "w").catch((err: Error) => {
+    throw new UsageError(`Cannot write the report ${path}: ${err.message}`, { cause: err });
   });
   const writer = new LineWriter(stream);
   if (!append || !exists) writer.write(backfillCsvHeader);

@@ -1,5 +1,4 @@
-import { createWriteStream } from "node:fs";
-import { rename, rm, writeFile } from "node:fs/promises";
+import { rename, rm } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { loadSettings } from "../shared/app/config.js";
 import {
@@ -21,6 +20,7 @@ import {
 } from "../shared/readiness/readinessReport.js";
 import { toReadinessHtml } from "../shared/readiness/readinessReportHtml.js";
 import { LineWriter } from "./lineWriter.js";
+import { openPrivateWriteStream, writePrivateFile } from "./privateFile.js";
 import { UsageError } from "./usageError.js";
 import { type CommandIo, ExitCode } from "./validateCommand.js";
 
@@ -120,7 +120,8 @@ export async function reportCommand(
 async function writeAtomically(path: string, content: string): Promise<void> {
   const temporary = `${path}.${process.pid}.tmp`;
   try {
-    await writeFile(temporary, content);
+    // 0600 on the temporary file, so the report is never readable by others, not even for a moment.
+    await writePrivateFile(temporary, content);
     await rename(temporary, path);
   } catch (err) {
     await rm(temporary, { force: true });
@@ -131,12 +132,8 @@ async function writeAtomically(path: string, content: string): Promise<void> {
 }
 
 async function openUsersCsv(path: string): Promise<{ writer: LineWriter; close: () => Promise<void> }> {
-  const stream = createWriteStream(path);
-  await new Promise<void>((resolve, reject) => {
-    stream.once("open", () => resolve());
-    stream.once("error", (err) =>
-      reject(new UsageError(`Cannot write ${path}: ${err.message}`, { cause: err })),
-    );
+  const stream = await openPrivateWriteStream(path).catch((err: Error) => {
+    throw new UsageError(`Cannot write ${path}: ${err.message}`, { cause: err });
   });
   const writer = new LineWriter(stream);
   writer.write(

@@ -1,8 +1,8 @@
-import { randomUUID } from "node:crypto";
 import { appServices } from "../shared/app/appServices.js";
 import { register } from "../shared/app/functionRegistry.js";
 import { admins } from "../shared/http/callerAccess.js";
 import { dependencyProblem, parseJson, problem, readBody } from "../shared/http/httpResponses.js";
+import { fixIdempotency } from "../shared/http/idempotency.js";
 import { withCaller } from "../shared/http/withCaller.js";
 import { fixContact } from "../shared/sync/fixContact.js";
 
@@ -21,7 +21,18 @@ export const fixContactInfo = withCaller(
     if (!body.ok) return body.response;
     const json = parseJson(body.raw);
     if (!json.ok) return json.response;
-    const idempotencyKey = request.headers.get("idempotency-key");
+    // The key is scoped to the caller and this operation, and the request is fingerprinted with it. The caller
+    // is also told apart by the id App Service sets (withCaller only runs behind Easy Auth, which strips a
+    // client-sent one), since two people may share a display name.
+    const principalId = request.headers.get("x-ms-client-principal-id");
+    const idempotency = fixIdempotency(
+      principalId ? `${caller.name} (${principalId})` : caller.name,
+      "PATCH users/{user}/contact-info",
+      request.params.user ?? "",
+      request.headers.get("idempotency-key"),
+      body.raw,
+    );
+    if (!idempotency.ok) return problem(400, idempotency.code, idempotency.message);
     try {
       const result = await fixContact(
         services,
@@ -29,10 +40,18 @@ export const fixContactInfo = withCaller(
           userKey: request.params.user ?? "",
           body: json.value,
           actor: caller.name,
-          eventId: `http-${idempotencyKey && idempotencyKey.length <= 100 ? idempotencyKey : randomUUID()}`,
+          eventId: idempotency.eventId,
+          ...(idempotency.requestHash ? { requestHash: idempotency.requestHash } : {}),
         },
         caller,
       );
+      if (result.kind === "idempotencyConflict") {
+        return problem(
+          409,
+          "idempotency_key_reused",
+          "This Idempotency-Key was already used for a different request (another user or body); use a new key for a new fix.",
+        );
+      }
       if (result.kind === "invalid") {
         return problem(400, "invalid_contact", "The request has fields SSPR cannot use.", result.issues);
       }

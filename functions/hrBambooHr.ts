@@ -35,11 +35,11 @@ export async function hrBambooHr(
     return problem(413, "too_many_events", `Send at most ${maxEventsPerRequest} employees per delivery.`);
   }
   try {
-    const report = await acceptEvents(records.value, {
-      queue: services.queue,
-      receipts: services.webhookReceipts,
-      rules: services.rules,
-    });
+    const report = await acceptEvents(
+      records.value,
+      { queue: services.queue, receipts: services.webhookReceipts, rules: services.rules },
+      { sender: { endpoint: "hr/bamboohr" } },
+    );
     context.log(`hr/bamboohr: ${summarizeAcceptance(report)}`);
     return { status: 202, jsonBody: report };
   } catch (err) {

@@ -38,11 +38,12 @@ export async function hrEvents(request: HttpRequest, context: InvocationContext)
     return problem(413, "too_many_events", `Send at most ${maxEventsPerRequest} events per delivery.`);
   }
   try {
-    const report = await acceptEvents(records.value, {
-      queue: services.queue,
-      receipts: services.webhookReceipts,
-      rules: services.rules,
-    });
+    const report = await acceptEvents(
+      records.value,
+      { queue: services.queue, receipts: services.webhookReceipts, rules: services.rules },
+      // The key that verified the signature is the sender; the body's `source` and any `actor` in it are not.
+      { sender: { endpoint: "hr/events", keyId: verdict.keyId } },
+    );
     context.log(`hr/events ${verdict.id}: ${summarizeAcceptance(report)}`);
     return { status: 202, jsonBody: report };
   } catch (err) {

@@ -2,7 +2,7 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/fu
 import { appServices } from "../shared/app/appServices.js";
 import { register } from "../shared/app/functionRegistry.js";
 import { hasBearerToken } from "../shared/http/hasBearerToken.js";
-import { readBody } from "../shared/http/httpResponses.js";
+import { parseJson, readBody } from "../shared/http/httpResponses.js";
 import { scimError, toScimResponse } from "../shared/http/scimResponses.js";
 import {
   acceptEvents,
@@ -32,13 +32,10 @@ export async function hrScim(request: HttpRequest, context: InvocationContext): 
     contentTypes: ["application/scim+json", "application/json"],
   });
   if (!body.ok) return scimError(body.response.status ?? 400, messageOf(body.response));
-  let json: unknown;
-  try {
-    json = JSON.parse(body.raw.toString("utf8"));
-  } catch {
-    return scimError(400, "The body is not valid JSON.", { scimType: "invalidSyntax" });
-  }
-  const payload = fromScim(json, { receivedAt: new Date() });
+  // Too deep (body_too_deep) or not JSON at all: both are a SCIM invalidSyntax.
+  const json = parseJson(body.raw);
+  if (!json.ok) return scimError(400, messageOf(json.response), { scimType: "invalidSyntax" });
+  const payload = fromScim(json.value, { receivedAt: new Date() });
   if (!payload.ok) {
     return scimError(400, payload.issues.map((issue) => issue.message).join(" "), {
       scimType: "invalidSyntax",
@@ -55,7 +52,12 @@ export async function hrScim(request: HttpRequest, context: InvocationContext): 
         receipts: services.webhookReceipts,
         rules: services.rules,
       },
-      payload.value.failOnErrors === undefined ? {} : { stopAfterRejections: payload.value.failOnErrors },
+      {
+        sender: { endpoint: "hr/scim" },
+        ...(payload.value.failOnErrors === undefined
+          ? {}
+          : { stopAfterRejections: payload.value.failOnErrors }),
+      },
     );
     context.log(`hr/scim: ${summarizeAcceptance(report)}`);
     return toScimResponse(payload.value, report);
@@ -65,10 +67,11 @@ export async function hrScim(request: HttpRequest, context: InvocationContext): 
   }
 }
 
-/** The message of a `problem()` answer (413, 415), re-told as a SCIM error. */
+/** A `problem()` answer (400, 413, 415) re-told as a SCIM error detail: its message and `[code]`, as for issues. */
 function messageOf(response: HttpResponseInit): string | undefined {
-  const body = response.jsonBody as { error?: { message?: string } } | undefined;
-  return body?.error?.message;
+  const error = (response.jsonBody as { error?: { code?: string; message?: string } } | undefined)?.error;
+  if (error?.message === undefined) return undefined;
+  return error.code === undefined ? error.message : `${error.message} [${error.code}]`;
 }
 
 register.http("hrScim", {

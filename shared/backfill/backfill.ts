@@ -20,7 +20,7 @@ import {
 } from "../sync/buildOutcome.js";
 import { type Outcome, plannerCodes } from "../sync/outcome.js";
 import type { OutcomeLog } from "../sync/outcomeLog.js";
-import { privilegeCheckFailedCode, privileged, privilegedAccountCode } from "../sync/privilegeGuard.js";
+import { privilegeCheckFailedCode, privileged } from "../sync/privilegeGuard.js";
 import {
   type FieldPlan,
   needsMethods,

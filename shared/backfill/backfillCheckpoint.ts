@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { readFile, rename, rm, writeFile } from "node:fs/promises";
+import { chmod, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { RunTotals } from "./runTotals.js";
 
@@ -45,12 +45,15 @@ export async function readBackfillCheckpoint(path: string): Promise<BackfillChec
 
 /**
  * Writes the checkpoint atomically: a temporary file beside it, then a rename, so a crash mid-write leaves the
- * previous checkpoint whole instead of a truncated one.
+ * previous checkpoint whole instead of a truncated one. Owner-only (0600) from the first byte: it holds the
+ * input's path and the run's totals. The chmod covers a temporary file left over by a crashed run with the same
+ * name, whose mode `writeFile` would keep.
  */
 export async function writeBackfillCheckpoint(path: string, checkpoint: BackfillCheckpoint): Promise<void> {
   const temporary = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
   try {
     await writeFile(temporary, `${JSON.stringify(checkpoint, null, 2)}\n`, { mode: 0o600 });
+    await chmod(temporary, 0o600);
     await rename(temporary, path);
   } catch (err) {
     await rm(temporary, { force: true });

@@ -34,6 +34,16 @@ export const contactEventSchema = z.strictObject({
     officePhone: z.string().nullish(),
     alternateEmail: z.string().nullish(),
   }),
+  /**
+   * Who put the event on the queue, as the intake verified it (`webhook:hr/events#<key id>`, `webhook:hr/scim`,
+   * …): never read from an HR body — the intake overwrites it — and absent on a message put on the queue by
+   * other means (recorded as `queue`). Only `webhook:` identities fit, so a queue message can never pass itself
+   * off as a signed-in person.
+   */
+  actor: z
+    .string()
+    .regex(/^webhook:[a-z0-9/-]{1,40}(?:#[0-9a-z]{1,16})?$/)
+    .optional(),
 });
 
 /** A ContactEvent as the schema accepts it (contact values still as received). */
@@ -68,6 +78,7 @@ const phoneFields = [
   { key: "officePhone", field: "contact.officePhone", expect: "office" },
 ] as const;
 const maxUnknownFieldIssues = 20;
+const guidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // Names HR systems and identity tools use for security questions and answers, compared without case,
 // separators or digits ("Security Answer 2", "secret_question", "securityQA").
 const securityQuestionKey = /(?:security|secret|recovery|challenge)(?:questions?|answers?|qa)|passwordhint/;
@@ -86,6 +97,9 @@ const hints: Readonly<Record<string, string>> = {
   security_questions_not_settable:
     "Remove the field. Only the user can register security questions; prepopulate mobilePhone, officePhone or alternateEmail instead.",
   user_missing_identifier: "Name the user by id (object id), userPrincipalName or employeeId.",
+  actor_not_settable: "Leave actor out: a message put on the queue directly is recorded with actor queue.",
+  user_id_not_guid:
+    "user.id is the user's Entra object id, a GUID such as 6f1c2a40-0000-4000-8000-000000000001; name the user by userPrincipalName or employeeId otherwise.",
   country_unknown: "Use an ISO 3166-1 alpha-2 code such as US, DE or GB, or an English country name.",
   event_unprocessable: "Check that the event is plain JSON data.",
 };
@@ -124,6 +138,12 @@ function validate(input: unknown, options: ContactRuleOptions): Result<ValidCont
   const user = own(raw, "user");
   if (isRecord(user) && !hasIdentifier(user)) {
     issues.push(issue("user", "user_missing_identifier", "The event does not say which user it is about."));
+  }
+  // The object id becomes a segment of Graph URLs (/users/{id}/authentication/…): anything but a GUID, such
+  // as `..`, could point the request at another resource. The value is not echoed.
+  const userId = isRecord(user) ? own(user, "id") : undefined;
+  if (isFilled(userId) && !guidPattern.test(userId)) {
+    issues.push(issue("user.id", "user_id_not_guid", "user.id is not an object id (a GUID)."));
   }
 
   const country = resolveCountry(own(raw, "country"), issues);
@@ -204,7 +224,15 @@ function toRuleIssues(zodIssues: readonly z.core.$ZodIssue[], raw: Record<string
   const issues: RuleIssue[] = [];
   for (const zodIssue of zodIssues) {
     const field = zodIssue.path.length === 0 ? "event" : zodIssue.path.map(String).join(".");
-    if (zodIssue.code === "unrecognized_keys") {
+    if (field === "actor") {
+      issues.push(
+        issue(
+          "actor",
+          "actor_not_settable",
+          "actor is stamped by the webhook intake with the verified sender; a message cannot name its own actor.",
+        ),
+      );
+    } else if (zodIssue.code === "unrecognized_keys") {
       issues.push(...unknownFieldIssues(zodIssue.path.map(String), zodIssue.keys));
     } else if (zodIssue.code === "invalid_type") {
       issues.push(

@@ -1,3 +1,8 @@
+import { DirectoryErrorKind } from "../directory/directoryError.js";
+import { GraphRequestError } from "./graphRequestError.js";
+
+const guidKey = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /**
  * The user properties the pipeline reads, in one `$select` (otherMails, onPremisesSyncEnabled, employeeId and
  * createdDateTime are not in Graph's default set).
@@ -20,6 +25,14 @@ export const contactSelect = [
  * `/users('$…')`, with single quotes doubled inside.
  */
 export function userPath(key: string): string {
+  // Graph keys a user by object id (a GUID) or UPN (always has `@`). Anything else — `..`, `me`, `delta` — would
+  // make the path name another resource, so it is refused here as well as by the ContactEvent rules.
+  if (!guidKey.test(key) && !key.includes("@")) {
+    throw new GraphRequestError("the user key is neither an object id (GUID) nor a userPrincipalName", {
+      kind: DirectoryErrorKind.invalidRequest,
+      statusCode: 0,
+    });
+  }
   if (key.startsWith("$")) return `/users('${encodeSegment(key.replaceAll("'", "''"))}')`;
   return `/users/${encodeSegment(key)}`;
 }

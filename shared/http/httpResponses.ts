@@ -1,6 +1,7 @@
 // http/: the HTTP edge the functions share — problem answers, body reading, caller access, SCIM answers.
 
 import type { HttpRequest, HttpResponseInit } from "@azure/functions";
+import { jsonTextExceedsDepth, maxJsonDepth } from "../core/jsonDepth.js";
 import type { RuleIssue } from "../core/result.js";
 import { DirectoryError } from "../directory/directoryError.js";
 
@@ -19,7 +20,9 @@ export type BodyRead = { ok: true; raw: Buffer } | { ok: false; response: HttpRe
 
 /**
  * Reads the body once, as bytes (signatures are computed over the exact bytes), refusing what is too large
- * or of a content type the endpoint doesn't take.
+ * or of a content type the endpoint doesn't take. The body is pulled chunk by chunk and the read stops as soon
+ * as it passes `maxBytes`, so a chunked request (no Content-Length) of any size costs at most the limit plus one
+ * chunk of memory, never the whole body.
  */
 export async function readBody(
   request: HttpRequest,
@@ -36,24 +39,68 @@ export async function readBody(
       ),
     };
   }
+  const tooLarge = { ok: false, response: tooLargeProblem(options.maxBytes) } as const;
+  // A declared length over the limit is refused before a byte is read; a missing or false one is not trusted.
   const declared = Number(request.headers.get("content-length") ?? "0");
-  const tooLarge = problem(413, "payload_too_large", `The body must be at most ${options.maxBytes} bytes.`);
-  if (declared > options.maxBytes) return { ok: false, response: tooLarge };
-  const raw = Buffer.from(await request.arrayBuffer());
-  if (raw.length > options.maxBytes) return { ok: false, response: tooLarge };
-  return { ok: true, raw };
+  if (declared > options.maxBytes) return tooLarge;
+  const raw = await readAtMost(request.body, options.maxBytes);
+  return raw === undefined ? tooLarge : { ok: true, raw };
 }
 
-/** Parses JSON, or gives the 400 to answer. */
+/** The 413 answer for a body over `maxBytes`. */
+export function tooLargeProblem(maxBytes: number): HttpResponseInit {
+  return problem(413, "payload_too_large", `The body must be at most ${maxBytes} bytes.`);
+}
+
+/**
+ * Reads a web stream to its end, or stops (cancelling it, so nothing more is pulled) once it has given more than
+ * `maxBytes`: undefined then.
+ */
+export async function readAtMost(
+  body: ReadableStream<Uint8Array> | null,
+  maxBytes: number,
+): Promise<Buffer | undefined> {
+  if (body === null) return Buffer.alloc(0);
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > maxBytes) {
+        await reader.cancel().catch(() => undefined);
+        return undefined;
+      }
+      chunks.push(value);
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  return Buffer.concat(chunks, total);
+}
+
+/**
+ * Parses JSON, or gives the 400 to answer: `body_too_deep` for nesting past `maxJsonDepth` (checked on the
+ * text first, since what handles the parsed value afterwards recurses), `malformed_json` for anything else.
+ */
 export function parseJson(
   raw: Buffer,
 ): { ok: true; value: unknown } | { ok: false; response: HttpResponseInit } {
+  const text = raw.toString("utf8");
+  if (jsonTextExceedsDepth(text, maxJsonDepth)) {
+    return { ok: false, response: problem(400, "body_too_deep", bodyTooDeepMessage) };
+  }
   try {
-    return { ok: true, value: JSON.parse(raw.toString("utf8")) };
+    return { ok: true, value: JSON.parse(text) };
   } catch {
     return { ok: false, response: problem(400, "malformed_json", "The body is not valid JSON.") };
   }
 }
+
+/** Why a body nested too deep is refused, the same words on every endpoint. */
+export const bodyTooDeepMessage = `The body nests arrays or objects more than ${maxJsonDepth} levels deep; no valid request does.`;
 
 /**
  * Maps a failure talking to Graph or storage to an answer that says whose problem it is: 503 with

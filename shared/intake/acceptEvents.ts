@@ -2,10 +2,12 @@
 
 import { type ContactRuleOptions, validateContactEvent } from "../contact/contactEvent.js";
 import { SsprError } from "../core/errors.js";
+import { isRecord } from "../core/isRecord.js";
 import type { RuleIssue } from "../core/result.js";
 import type { EventQueue } from "../sync/eventQueue.js";
 import type { IntakeRecord } from "./intakeRecord.js";
 import type { WebhookReceipts } from "./webhookReceipts.js";
+import { scopedEventId, senderActor, type WebhookSender } from "./webhookSender.js";
 
 /** Most events one webhook request may carry; a larger batch is refused whole (413) before any work. */
 export const maxEventsPerRequest = 500;
@@ -21,6 +23,8 @@ export interface AcceptDeps {
 
 /** How a batch is taken in. */
 export interface AcceptOptions {
+  /** Who sent it, as verified: becomes each event's `actor` and scopes its event id and receipt. */
+  sender: WebhookSender;
   /** Stop after this many rejected records (SCIM `failOnErrors`); later records are neither queued nor reported. */
   stopAfterRejections?: number;
 }
@@ -56,18 +60,20 @@ type Checked =
   | { kind: "rejected"; record: RejectedRecord };
 
 /**
- * Takes in the records of one webhook request: validates each with the contact rules, skips events an
- * earlier delivery already queued, enqueues every other valid event (one message each, the event as accepted
- * — the queue function validates again and is idempotent by eventId) and reports each record by index.
+ * Takes in the records of one webhook request: stamps each with the verified sender (its `actor`, whatever the
+ * body said, and an event id in the sender's namespace — see `scopedEventId`), validates it with the contact
+ * rules, skips events an earlier delivery from the same sender already queued, enqueues every other valid event
+ * (one message each, the event as accepted — the queue function validates again and is idempotent by eventId)
+ * and reports each record by index, under its scoped event id.
  * Throws IntakeUnavailableError when storage fails, after the events already queued are marked received,
  * so the sender's redelivery queues exactly what is missing.
  */
 export async function acceptEvents(
   records: readonly IntakeRecord[],
   deps: AcceptDeps,
-  options: AcceptOptions = {},
+  options: AcceptOptions,
 ): Promise<AcceptanceReport> {
-  const checked = check(records, deps.rules, options.stopAfterRejections);
+  const checked = check(records, deps.rules, options);
   const results = new Map<number, AcceptedRecord>();
   const pending = checked.filter((entry) => entry.kind === "valid");
   let failure: unknown;
@@ -77,7 +83,7 @@ export async function acceptEvents(
       const entry = pending[next++];
       if (!entry) break;
       try {
-        results.set(entry.index, await acceptOne(entry, deps));
+        results.set(entry.index, await acceptOne(entry, deps, senderActor(options.sender)));
       } catch (err) {
         failure ??= err;
       }
@@ -139,8 +145,9 @@ export function describeIntakeFailure(err: unknown): string {
 function check(
   records: readonly IntakeRecord[],
   rules: ContactRuleOptions,
-  stopAfter: number | undefined,
+  options: AcceptOptions,
 ): Checked[] {
+  const stopAfter = options.stopAfterRejections;
   const checked: Checked[] = [];
   const seen = new Set<string>();
   let rejections = 0;
@@ -150,16 +157,21 @@ function check(
       rejections += 1;
       checked.push({
         kind: "rejected",
-        record: { index, ...eventIdField(record.eventId), errors: record.issues },
+        record: {
+          index,
+          ...eventIdField(record.eventId ? scopedEventId(options.sender, record.eventId) : undefined),
+          errors: record.issues,
+        },
       });
       continue;
     }
-    const result = validateContactEvent(record.event, rules);
+    const event = stamped(record.event, options.sender);
+    const result = validateContactEvent(event, rules);
     if (!result.ok) {
       rejections += 1;
       checked.push({
         kind: "rejected",
-        record: { index, ...eventIdField(eventIdOf(record.event)), errors: result.issues },
+        record: { index, ...eventIdField(eventIdOf(event)), errors: result.issues },
       });
       continue;
     }
@@ -178,14 +190,30 @@ function check(
 async function acceptOne(
   entry: Extract<Checked, { kind: "valid" }>,
   deps: AcceptDeps,
+  scope: string,
 ): Promise<AcceptedRecord> {
   const base = { index: entry.index, eventId: entry.eventId };
-  if ((await deps.receipts.claim(entry.eventId)) === "duplicate") {
+  if ((await deps.receipts.claim(scope, entry.eventId)) === "duplicate") {
     return withWarnings({ ...base, duplicate: true }, entry.warnings);
   }
   await deps.queue.send(entry.event);
-  await deps.receipts.markEnqueued(entry.eventId);
+  await deps.receipts.markEnqueued(scope, entry.eventId);
   return withWarnings(base, entry.warnings);
+}
+
+/**
+ * The record as the sender's event: `actor` is the verified sender (an `actor` in the body is overwritten, never
+ * trusted) and a usable event id is moved into the sender's namespace. Anything but an object is left for
+ * validation to report.
+ */
+function stamped(event: unknown, sender: WebhookSender): unknown {
+  if (!isRecord(event)) return event;
+  const eventId = Object.hasOwn(event, "eventId") ? event.eventId : undefined;
+  return {
+    ...event,
+    ...(typeof eventId === "string" && eventId.length > 0 ? { eventId: scopedEventId(sender, eventId) } : {}),
+    actor: senderActor(sender),
+  };
 }
 
 function withWarnings(record: AcceptedRecord, warnings: RuleIssue[]): AcceptedRecord {

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 
 /** Why a delivery was refused. Logged, never answered: a forger must not learn which check failed. */
 export type WebhookRejection =
@@ -8,9 +8,12 @@ export type WebhookRejection =
   | "timestamp_too_new"
   | "invalid_signature";
 
-/** A verified delivery's `webhook-id` and timestamp, or why it was refused. */
+/**
+ * A verified delivery's `webhook-id`, timestamp and the id of the key that verified it (see `webhookKeyId`),
+ * or why it was refused.
+ */
 export type StandardWebhookVerdict =
-  | { ok: true; id: string; timestamp: Date }
+  | { ok: true; id: string; timestamp: Date; keyId: string }
   | { ok: false; reason: WebhookRejection };
 
 /** Reads request headers by name, case-insensitively (`HttpRequest.headers` is one). */
@@ -91,11 +94,26 @@ export function verifyStandardWebhook(
     // Node ignores the unused low bits of the last base64 character; only the canonical spelling counts, as
     // in implementations that compare the encoded strings.
     if (given.toString("base64") !== encoded) continue;
-    for (const candidate of expected) {
+    for (const [index, candidate] of expected.entries()) {
       if (given.length === candidate.length && timingSafeEqual(given, candidate)) {
-        return { ok: true, id, timestamp: new Date(seconds * 1000) };
+        return {
+          ok: true,
+          id,
+          timestamp: new Date(seconds * 1000),
+          keyId: webhookKeyId(keys[index] as Uint8Array),
+        };
       }
     }
   }
   return { ok: false, reason: "invalid_signature" };
+}
+
+/**
+ * A short, stable name for a signing key: 8 hex digits of a SHA-256 over it (with a fixed label, so the value is
+ * no HMAC or hash of the key used anywhere else). It tells senders apart in audit records and scopes their event
+ * ids and receipts, and stays the same while secrets rotate (unlike a position in HR_WEBHOOK_SECRETS); 32 bits of
+ * a hash say nothing about a 128-bit-or-longer key.
+ */
+export function webhookKeyId(key: Uint8Array): string {
+  return createHash("sha256").update("sspr-prepop webhook key id\n").update(key).digest("hex").slice(0, 8);
 }

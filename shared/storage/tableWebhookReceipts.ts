@@ -1,7 +1,7 @@
 import { RestError, type TableClient } from "@azure/data-tables";
 import type { WebhookReceipts } from "../intake/webhookReceipts.js";
 
-/** The table holding one receipt per webhook event id (a constant, like the queue pipeline's own tables). */
+/** The table holding one receipt per sender and webhook event id (a constant, like the queue pipeline's own tables). */
 export const webhookReceiptsTable = "WebhookReceipts";
 
 interface ReceiptEntity {
@@ -14,7 +14,10 @@ interface ReceiptEntity {
 
 const receiptRow = "receipt";
 
-/** Receipts in Azure Table storage: one row per event id; creating an existing row (409) means "seen before". */
+/**
+ * Receipts in Azure Table storage: one row per sender and event id; creating an existing row (409) means "seen
+ * before". Each receipt is its own partition, so deliveries never contend for one.
+ */
 export class TableWebhookReceipts implements WebhookReceipts {
   #ready: Promise<void> | undefined;
 
@@ -23,9 +26,9 @@ export class TableWebhookReceipts implements WebhookReceipts {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async claim(eventId: string): Promise<"new" | "duplicate"> {
+  async claim(scope: string, eventId: string): Promise<"new" | "duplicate"> {
     await this.ensureTable();
-    const partitionKey = toPartitionKey(eventId);
+    const partitionKey = toPartitionKey(scope, eventId);
     try {
       await this.table.createEntity<ReceiptEntity>({
         partitionKey,
@@ -43,10 +46,10 @@ export class TableWebhookReceipts implements WebhookReceipts {
     return existing.state === "enqueued" ? "duplicate" : "new";
   }
 
-  async markEnqueued(eventId: string): Promise<void> {
+  async markEnqueued(scope: string, eventId: string): Promise<void> {
     await this.table.upsertEntity(
       {
-        partitionKey: toPartitionKey(eventId),
+        partitionKey: toPartitionKey(scope, eventId),
         rowKey: receiptRow,
         state: "enqueued",
         enqueuedAt: this.now().toISOString(),
@@ -65,9 +68,12 @@ export class TableWebhookReceipts implements WebhookReceipts {
   }
 }
 
-/** Table keys may not hold `/ \ # ?` or control characters: base64url keeps any event id safe and distinct. */
-function toPartitionKey(eventId: string): string {
-  return `r_${Buffer.from(eventId, "utf8").toString("base64url")}`;
+/**
+ * Table keys may not hold `/ \ # ?` or control characters: base64url keeps any scope and event id safe and
+ * distinct, and `.` (not in the base64url alphabet) separates them unambiguously.
+ */
+function toPartitionKey(scope: string, eventId: string): string {
+  return `r_${Buffer.from(scope, "utf8").toString("base64url")}.${Buffer.from(eventId, "utf8").toString("base64url")}`;
 }
 
 function isStatus(err: unknown, ...codes: number[]): boolean {

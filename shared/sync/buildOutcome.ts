@@ -28,6 +28,8 @@ export interface OutcomeParts {
   requestIds?: string[];
   nextAttemptAt?: string;
   dryRun?: boolean;
+  /** A helpdesk fix's keyed request fingerprint, so a reused Idempotency-Key with another request is told apart. */
+  requestHash?: string;
 }
 
 /** The one way to make an `Outcome`, so the queue, the helpdesk fix and the backfill record the same shape. */
@@ -50,6 +52,7 @@ export function buildOutcome(parts: OutcomeParts): Outcome {
     requestIds: parts.requestIds ?? [],
     actor: parts.actor,
     ...(parts.dryRun ? { dryRun: true } : {}),
+    ...(parts.requestHash ? { requestHash: parts.requestHash } : {}),
   };
 }
 

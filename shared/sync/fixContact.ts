@@ -29,6 +29,8 @@ export type FixResult =
   | { kind: "invalid"; issues: RuleIssue[] }
   | { kind: "notFound" }
   | { kind: "refused"; refusal: PolicyRefusal }
+  /** The event id already holds the outcome of a different request (its Idempotency-Key was reused). */
+  | { kind: "idempotencyConflict" }
   | { kind: "done"; outcome: Outcome };
 
 export interface FixDeps {
@@ -51,7 +53,15 @@ interface FixRequest {
  */
 export async function fixContact(
   deps: FixDeps,
-  request: { userKey: string; body: unknown; actor: string; eventId: string; now?: Date },
+  request: {
+    userKey: string;
+    body: unknown;
+    actor: string;
+    eventId: string;
+    /** Fingerprint of the request; a recorded outcome is only given back for the same one. */
+    requestHash?: string;
+    now?: Date;
+  },
   caller: { isAdmin: boolean },
 ): Promise<FixResult> {
   const now = request.now ?? new Date();
@@ -68,6 +78,7 @@ export async function fixContact(
   if (!narrowed.ok) return { kind: "refused", refusal: narrowed.refusal };
 
   const previous = await deps.outcomes.get(request.eventId);
+  if (previous && previous.requestHash !== request.requestHash) return { kind: "idempotencyConflict" };
   if (previous && isFinalStatus(previous.status)) return { kind: "done", outcome: previous };
 
   const user = await deps.directory.findUser(userRefFromKey(request.userKey));
@@ -92,6 +103,7 @@ export async function fixContact(
     message: result.message,
     requestIds: result.requestIds,
     dryRun,
+    ...(request.requestHash ? { requestHash: request.requestHash } : {}),
   });
   if (!dryRun) {
     await deps.outcomes.record(outcome);

@@ -78,7 +78,16 @@ export interface Outcome {
   updatedAt: string;
   nextAttemptAt?: string;
   requestIds: string[];
-  /** Who asked: `queue`, a webhook source, or the signed-in caller of the HTTP fix. */
+  /**
+   * Who asked, as verified, never as a body claims: the webhook sender (`webhook:hr/events#<key id>`,
+   * `webhook:hr/bamboohr`, `webhook:hr/scim`), `queue` for a message put on the queue by other means, or the
+   * signed-in caller of the HTTP fix.
+   */
   actor: string;
   dryRun?: boolean;
+  /**
+   * For an HTTP fix with an Idempotency-Key: an HMAC of the request (user key and body bytes) keyed with the
+   * Idempotency-Key, so a repeat of the key with another request is told apart (409) from a retry.
+   */
+  requestHash?: string;
 }

@@ -3,12 +3,14 @@
 import { createHash } from "node:crypto";
 import {
   type ContactRuleOptions,
+  contactEventSchema,
   type ValidContactEvent,
   validateContactEvent,
 } from "../contact/contactEvent.js";
 import { occurredAtIssue } from "../contact/occurredAtIssue.js";
 import { isRecord } from "../core/isRecord.js";
-import type { Result } from "../core/result.js";
+import { maxJsonDepth, stableJsonText, valueExceedsDepth } from "../core/jsonDepth.js";
+import { fail, type Result, type RuleIssue } from "../core/result.js";
 import type { Directory, UserContactState } from "../directory/directory.js";
 import { identityMismatchOf } from "../directory/identityMismatchOf.js";
 import { toUserRef } from "../directory/userRef.js";
@@ -91,7 +93,11 @@ export async function syncContactEvent(
   deps: SyncDeps,
 ): Promise<Outcome> {
   const now = deps.now?.() ?? new Date();
-  const validated = validateContactEvent(message, deps.rules);
+  // A message nested absurdly deep is refused before anything that recurses touches it, so it ends in a
+  // `rejected` record instead of a stack overflow and a poison message nobody can explain.
+  const validated = valueExceedsDepth(message, maxJsonDepth)
+    ? fail<ValidContactEvent>([tooDeepIssue])
+    : validateContactEvent(message, deps.rules);
   if (!validated.ok) return recordRejection(message, validated, now, deps);
   const { event } = validated.value;
   const future = occurredAtIssue(event.occurredAt, now);
@@ -122,7 +128,7 @@ export async function syncContactEvent(
       eventId: event.eventId,
       status: "failed",
       source: event.source,
-      actor: event.source,
+      actor: actorOf(event),
       now,
       occurredAt: event.occurredAt,
       user: toOutcomeUser(event.user),
@@ -230,12 +236,11 @@ async function recordRejection(
   deps: SyncDeps,
 ): Promise<Outcome> {
   const record = isRecord(message) ? message : {};
-  const source = plausibleText(record.source) ?? "unknown";
   const outcome = buildOutcome({
     eventId: eventIdOf(message),
     status: "rejected",
-    source,
-    actor: source,
+    source: plausibleText(record.source) ?? "unknown",
+    actor: actorOf(record),
     now,
     occurredAt: plausibleText(record.occurredAt),
     user: claimedUserOf(message),
@@ -254,7 +259,7 @@ function deferredCopy(valid: ValidContactEvent, now: Date, message: string): Out
     eventId: event.eventId,
     status: "deferred",
     source: event.source,
-    actor: event.source,
+    actor: actorOf(event),
     now,
     occurredAt: event.occurredAt,
     user: toOutcomeUser(event.user),
@@ -322,6 +327,25 @@ function toOutcomeUser(user: ValidContactEvent["event"]["user"]) {
   return { userId: ref.id, userPrincipalName: ref.userPrincipalName, employeeId: ref.employeeId };
 }
 
+/**
+ * Who the record says did it: the sender the intake verified and stamped on the message (`webhook:…`), or
+ * `queue` for a message put on the queue by other means. Never the body's `source`, which any sender can set
+ * to anything (`helpdesk-admin`); a value that is not a stamped webhook identity counts as absent.
+ */
+function actorOf(record: Record<string, unknown>): string {
+  const actor = Object.hasOwn(record, "actor") ? record.actor : undefined;
+  return typeof actor === "string" && contactEventSchema.shape.actor.safeParse(actor).success
+    ? actor
+    : "queue";
+}
+
+const tooDeepIssue: RuleIssue = {
+  field: "event",
+  code: "event_too_deep",
+  message: `The message nests arrays or objects more than ${maxJsonDepth} levels deep; a ContactEvent has 3.`,
+  hint: "Put one ContactEvent object per message: {eventId, source, occurredAt, user, contact}.",
+};
+
 /** An invalid message may lack a usable event id; a hash of its content still makes its record unique and stable. */
 function eventIdOf(message: unknown): string {
   if (
@@ -332,7 +356,8 @@ function eventIdOf(message: unknown): string {
   ) {
     return message.eventId;
   }
-  const content = typeof message === "string" ? message : (JSON.stringify(message) ?? String(message));
+  // stableJsonText, not JSON.stringify: the message may nest deep enough to overflow the stack.
+  const content = typeof message === "string" ? message : stableJsonText(message);
   return `invalid-${createHash("sha256").update(content).digest("hex").slice(0, 32)}`;
 }
 

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
@@ -180,8 +180,8 @@ describe("sspr-prepop backfill", () => {
       actor: "backfill",
       userPrincipalName: "user1@contoso.example",
       fields: [
-        { field: "mobilePhone", target: "profile", action: "set", after: "+1 206***0101" },
-        { field: "alternateEmail", target: "profile", action: "set", after: "p***@example.org" },
+        { field: "mobilePhone", target: "profile", action: "set", after: "+1 ***101" },
+        { field: "alternateEmail", target: "profile", action: "set", after: "p***@e***.org" },
       ],
     });
     expect(outcome?.dryRun).toBeUndefined();
@@ -202,8 +202,8 @@ describe("sspr-prepop backfill", () => {
   });
 
   it.each([
-    ["fillEmpty", "skipped", "profile:skipped +1 206***0199", "mobilePhone:kept_existing", "+1 2065550199"],
-    ["overwrite", "updated", "profile:replaced +1 206***0199 -> +1 206***0141", "", "+1 2065550141"],
+    ["fillEmpty", "skipped", "profile:skipped +1 ***199", "mobilePhone:kept_existing", "+1 2065550199"],
+    ["overwrite", "updated", "profile:replaced +1 ***199 -> +1 ***141", "", "+1 2065550141"],
   ])(
     "keeps or replaces an existing mobile with --mode %s",
     async (mode, status, mobileCell, reason, stored) => {
@@ -232,7 +232,11 @@ describe("sspr-prepop backfill", () => {
 
   it("writes the per-row CSV to --report, masked, one line per row with the columns documented", async () => {
     const report = join(dir, "result.csv");
+    // A report left world-readable by an earlier run or tool is narrowed to the owner when it is rewritten.
+    await writeFile(report, "old\n", { mode: 0o644 });
+    await chmod(report, 0o644);
     const run = await backfill(["--report", report]);
+    expect((await stat(report)).mode & 0o777).toBe(0o600);
     expect(run.stdout).toBe("");
     const text = await readFile(report, "utf8");
     expect(text.split("\n")[0]).toBe(
@@ -241,9 +245,9 @@ describe("sspr-prepop backfill", () => {
     const rows = parseCsv(text);
     expect(rows.map((r) => Number(r.line))).toEqual(Array.from({ length: userCount + 2 }, (_, i) => i + 2));
     expect(rowAt(rows, 2)).toMatchObject({
-      mobilePhone: "profile:set +1 206***0101",
+      mobilePhone: "profile:set +1 ***101",
       officePhone: "",
-      alternateEmail: "profile:set p***@example.org",
+      alternateEmail: "profile:set p***@e***.org",
       detail: "updated: mobilePhone/profile set, alternateEmail/profile set",
     });
     expect(rowAt(rows, 2)?.eventId).toMatch(/^backfill-csv-[0-9a-f]{32}$/);
@@ -272,6 +276,10 @@ describe("sspr-prepop backfill", () => {
     });
     expect(first.code).toBe(3);
     expect(first.stderr).toContain("rerun with --resume");
+    expect((await stat(backfillCheckpointPath(input))).mode & 0o777).toBe(0o600);
+    expect((await stat(report)).mode & 0o777).toBe(0o600);
+    // Widened in between (a copy tool, a permissive umask elsewhere): appending narrows it again.
+    await chmod(report, 0o644);
     const checkpoint = JSON.parse(await readFile(backfillCheckpointPath(input), "utf8"));
     // The batch in flight (rows 21–40) finished before the run stopped.
     expect(checkpoint.doneThroughLine).toBe(41);
@@ -280,6 +288,7 @@ describe("sspr-prepop backfill", () => {
 
     const second = await backfill(["--report", report, "--resume"]);
     expect(second.stderr).toContain("resumed: 40 rows were finished by the interrupted run");
+    expect((await stat(report)).mode & 0o777).toBe(0o600);
     // Every user written at most once across both runs, and nothing read again for the finished rows.
     for (let n = 1; n <= userCount; n++) {
       expect(env.graph.stats.writesFor(aSeedUser(n).id, "mobilePhone"), `user${n}`).toBeLessThanOrEqual(1);
@@ -297,8 +306,8 @@ describe("sspr-prepop backfill", () => {
     const rows = parseCsv(run.stdout);
     expect(rowAt(rows, 2)).toMatchObject({
       status: "updated",
-      mobilePhone: "methods:set +1 206***0101",
-      alternateEmail: "methods:set p***@example.org",
+      mobilePhone: "methods:set +1 ***101",
+      alternateEmail: "methods:set p***@e***.org",
     });
     const stats = env.graph.stats;
     expect(stats.requests["GET authMethods"] ?? 0).toBe(0);

@@ -152,6 +152,47 @@ describe("validateContactEvent", () => {
     ]);
   });
 
+  it.each([
+    [".."],
+    ["../me"],
+    ["me"],
+    ["6f1c2a40-0000-4000-8000-00000000000g"],
+    [" 6f1c2a40-0000-4000-8000-000000000001"],
+  ])("rejects the object id %j as user_id_not_guid, without echoing it", (id) => {
+    const issues = issuesOf(anEvent({ user: { id } }));
+    expect(issues).toEqual([
+      expect.objectContaining({
+        field: "user.id",
+        code: "user_id_not_guid",
+        hint: expect.stringContaining("GUID"),
+      }),
+    ]);
+    expect(JSON.stringify(issues)).not.toContain(JSON.stringify(id));
+  });
+
+  it.each([["6f1c2a40-0000-4000-8000-000000000001"], ["6F1C2A40-0000-4000-8000-00000000000A"], [""], [null]])(
+    "accepts the object id %j (a GUID in either case, or none)",
+    (id) => {
+      expect(
+        valid(anEvent({ user: { id, userPrincipalName: "mei.chen@contoso.example" } })).event.user.id,
+      ).toBe(id || undefined);
+    },
+  );
+
+  it.each([["webhook:hr/events#0a1b2c3d"], ["webhook:hr/bamboohr"], ["webhook:hr/scim"]])(
+    "accepts the intake's stamp %s as actor",
+    (actor) => {
+      expect(valid(anEvent({ actor })).event.actor).toBe(actor);
+    },
+  );
+
+  it.each([["helpdesk@contoso.example"], ["queue"], ["webhook:hr/events#0a1b2c3d admin"], [""], [42]])(
+    "refuses %j as actor: only the intake names the sender",
+    (actor) => {
+      expect(codesOf(anEvent({ actor }))).toEqual(["actor:actor_not_settable"]);
+    },
+  );
+
   it("drops blank identifiers from the event it returns", () => {
     expect(valid(anEvent({ user: { id: "", employeeId: "E1" } })).event.user).toEqual({ employeeId: "E1" });
   });

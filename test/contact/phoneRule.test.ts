@@ -178,7 +178,7 @@ describe("normalizePhone rejections", () => {
       expect(issue.code).toBe("phone_invalid_for_region");
       expect(issue.message).toContain("NANP exchange codes cannot start with 0 or 1");
       expect(issue.message).toContain("Microsoft's SSPR documentation example");
-      expect(issue.message).toContain("+1 425***4567");
+      expect(issue.message).toContain("+1 ***567");
       expect(issue.message).not.toContain("4251234567");
       expect(issue.message).not.toContain("12345");
     }
@@ -189,7 +189,7 @@ describe("normalizePhone rejections", () => {
   });
 
   it("quotes the masked input in its message", () => {
-    expect(rejected("+49 100 1234567").message).toContain('"+491***4567"');
+    expect(rejected("+49 100 1234567").message).toContain('"+***567"');
   });
 
   it("accepts a number of plausible length when PHONE_VALIDATION=possible, with a warning", () => {
@@ -209,7 +209,7 @@ describe("normalizePhone and text messages", () => {
     const phone = accepted("020 7946 0958", { defaultCountry: "GB" });
     expect(phone.type).toBe("FIXED_LINE");
     expect(phone.warnings.map((w) => w.code)).toEqual(["phone_not_sms_capable"]);
-    expect(phone.warnings[0]?.message).toContain("+44 207***0958");
+    expect(phone.warnings[0]?.message).toContain("+44 ***958");
   });
 
   it("does not warn for a fixed line in the office field", () => {

@@ -1,6 +1,7 @@
 import type { AccessToken, TokenCredential } from "@azure/identity";
 import type { Context, Middleware } from "@microsoft/microsoft-graph-client";
 import { describe, expect, it } from "vitest";
+import { DirectoryErrorKind } from "../../shared/directory/directoryError.js";
 import { GraphAuthMiddleware } from "../../shared/graph/graphAuthMiddleware.js";
 import { cachedCredentialToken, isLoopbackHost, parseGraphBaseUrl } from "../../shared/graph/graphClient.js";
 import { writeCount } from "../../shared/graph/graphPacingMiddleware.js";
@@ -94,6 +95,20 @@ describe("Graph endpoints and paths", () => {
     ["a leading $", "$svc'x@contoso.example", "/users('%24svc%27%27x%40contoso.example')"],
   ])("builds the user path for %s", (_, key, path) => {
     expect(userPath(key)).toBe(path);
+  });
+
+  it.each([
+    [".."],
+    ["."],
+    ["me"],
+    ["delta"],
+    [""],
+    ["../../groups"],
+    ["6f1c2a40-0000-4000-8000-00000000000"],
+  ])("refuses to build a user path for %j, which is neither an object id nor a UPN", (key) => {
+    expect(() => userPath(key)).toThrow(
+      expect.objectContaining({ kind: DirectoryErrorKind.invalidRequest, name: "GraphRequestError" }),
+    );
   });
 
   it("doubles quotes in filter literals before encoding", () => {

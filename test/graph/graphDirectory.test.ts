@@ -312,7 +312,7 @@ describe("GraphDirectory errors", () => {
     );
     expect(err.kind).toBe("notFound");
     expect(err.message).not.toContain("ghost.user@contoso.example");
-    expect(err.message).toContain("g***@contoso.example");
+    expect(err.message).toContain("g***@c***.example");
   });
 });
 

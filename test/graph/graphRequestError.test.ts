@@ -87,10 +87,10 @@ describe("GraphRequestError", () => {
       ),
     );
     expect(err.message).toBe(
-      "updateProfile failed: HTTP 404 Request_ResourceNotFound: Resource 'j***@contoso.example' does not exist; +49 151***6789.",
+      "updateProfile failed: HTTP 404 Request_ResourceNotFound: Resource 'j***@c***.example' does not exist; +49 ***789.",
     );
     expect(maskContactValues("user 3179e48a-750b-4051-897c-87b9720928f7 at (425) 555-0147")).toBe(
-      "user 3179e48a-750b-4051-897c-87b9720928f7 at 425***0147",
+      "user 3179e48a-750b-4051-897c-87b9720928f7 at ***147",
     );
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { getOutcome } from "../../functions/getOutcome.js";
 import { listOutcomes } from "../../functions/listOutcomes.js";
@@ -180,6 +181,82 @@ describe("PATCH /api/users/{user}/contact-info", () => {
     );
     expect(second).toEqual(first);
     expect(env.graph.stats.totalRequests()).toBe(0);
+  });
+
+  describe("an Idempotency-Key is the caller's own", () => {
+    const as = (name: string, key: string) => ({
+      ...json,
+      "idempotency-key": key,
+      "x-ms-client-principal": principal(name, ["ContactInfo.ReadWrite"]),
+    });
+    const phone = { mobilePhone: "(425) 555-0147" };
+
+    it("does not give another caller the outcome recorded for the same key: the other caller's fix runs", async () => {
+      const key = `ticket-${Date.now()}`;
+      const first = await fix(users.newHire.userPrincipalName, phone, as("mallory@contoso.example", key));
+      const second = await fix(users.reformat.userPrincipalName, phone, as("helpdesk@contoso.example", key));
+      expect(second.status).toBe(200);
+      expect(bodyOf<Outcome>(second)).toMatchObject({
+        userId: users.reformat.id,
+        actor: "helpdesk@contoso.example",
+      });
+      expect(bodyOf<Outcome>(second).eventId).not.toBe(bodyOf<Outcome>(first).eventId);
+    });
+
+    it("tells two callers with the same display name apart by the principal id App Service sets", async () => {
+      const key = `ticket-${Date.now()}`;
+      const first = await fix(users.newHire.userPrincipalName, phone, {
+        ...as("Sam Smith", key),
+        "x-ms-client-principal-id": "11111111-0000-4000-8000-000000000001",
+      });
+      const second = await fix(users.reformat.userPrincipalName, phone, {
+        ...as("Sam Smith", key),
+        "x-ms-client-principal-id": "11111111-0000-4000-8000-000000000002",
+      });
+      expect([first.status, second.status]).toEqual([200, 200]);
+      expect(bodyOf<Outcome>(second)).toMatchObject({ userId: users.reformat.id });
+    });
+
+    it.each([
+      ["another user", users.reformat.userPrincipalName, phone],
+      ["another body", users.newHire.userPrincipalName, { mobilePhone: "(425) 555-0199" }],
+    ])(
+      "answers 409 idempotency_key_reused for the same key with %s, writing nothing",
+      async (_case, user, body) => {
+        const headers = as("helpdesk@contoso.example", `ticket-${Date.now()}`);
+        expect((await fix(users.newHire.userPrincipalName, phone, headers)).status).toBe(200);
+        env.graph.stats.reset();
+        const reused = await fix(user, body, headers);
+        expect([reused.status, errorCode(reused)]).toEqual([409, "idempotency_key_reused"]);
+        expect(env.graph.stats.totalRequests()).toBe(0);
+      },
+    );
+
+    it("gives a true retry (same caller, user and body) the recorded outcome", async () => {
+      const headers = as("helpdesk@contoso.example", `ticket-${Date.now()}`);
+      const first = bodyOf<Outcome>(await fix(users.newHire.userPrincipalName, phone, headers));
+      const again = await fix(users.newHire.userPrincipalName, phone, headers);
+      expect([again.status, bodyOf<Outcome>(again)]).toEqual([200, first]);
+    });
+
+    it("never uses the raw key as the event id, and keeps no readable hash of the body", async () => {
+      const outcome = bodyOf<Outcome>(
+        await fix(users.newHire.userPrincipalName, phone, as("helpdesk@contoso.example", "ticket-4712")),
+      );
+      expect(outcome.eventId).toMatch(/^http-[0-9a-f]{40}$/);
+      const bare = createHash("sha256").update(JSON.stringify(phone)).digest("hex");
+      expect(outcome.requestHash).toMatch(/^[0-9a-f]{64}$/);
+      expect(outcome.requestHash).not.toBe(bare);
+    });
+
+    it("refuses an Idempotency-Key over 100 characters with 400 instead of ignoring it", async () => {
+      const response = await fix(
+        users.newHire.userPrincipalName,
+        phone,
+        as("helpdesk@contoso.example", "k".repeat(101)),
+      );
+      expect([response.status, errorCode(response)]).toEqual([400, "idempotency_key_invalid"]);
+    });
   });
 
   it.each([

@@ -151,12 +151,12 @@ describe("readers see masked values, admins see them whole", () => {
     expect(response.status).toBe(200);
     const view = bodyOf<View>(response);
     expect(view.profile).toEqual({
-      mobilePhone: "425***0147",
-      businessPhones: ["+1 425***0100"],
-      otherMails: ["a***@example.com"],
+      mobilePhone: "***147",
+      businessPhones: ["+1 ***100"],
+      otherMails: ["a***@e***.com"],
     });
-    expect(view.methods.phoneMethods.map((m) => m.phoneNumber)).toEqual(["+1 206***0199", "+1 206***0123"]);
-    expect(view.methods.emailMethods.map((m) => m.emailAddress)).toEqual(["a***@example.org"]);
+    expect(view.methods.phoneMethods.map((m) => m.phoneNumber)).toEqual(["+1 ***199", "+1 ***123"]);
+    expect(view.methods.emailMethods.map((m) => m.emailAddress)).toEqual(["a***@e***.org"]);
     expect(view.masked).toContain("ContactInfo.ReadWrite");
   });
 
@@ -165,8 +165,8 @@ describe("readers see masked values, admins see them whole", () => {
     const mobile = view.readiness.find((r) => r.field === "mobilePhone" && r.source === "profile");
     expect(mobile).toMatchObject({
       verdict: "notCanonical",
-      value: "425***0147",
-      canonical: "+1 425***0147",
+      value: "***147",
+      canonical: "+1 ***147",
     });
     expect(view.readiness.map((r) => `${r.field}/${r.source}:${r.verdict}`)).toEqual([
       "mobilePhone/profile:notCanonical",

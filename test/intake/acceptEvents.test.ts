@@ -7,6 +7,7 @@ import {
 } from "../../shared/intake/acceptEvents.js";
 import { intakeEvent, intakeRefused } from "../../shared/intake/intakeRecord.js";
 import type { WebhookReceipts } from "../../shared/intake/webhookReceipts.js";
+import { scopedEventId, type WebhookSender } from "../../shared/intake/webhookSender.js";
 import type { EventQueue } from "../../shared/sync/eventQueue.js";
 
 const rules: ContactRuleOptions = { phoneValidation: "valid", organizationDomains: ["contoso.example"] };
@@ -21,18 +22,28 @@ class MemoryQueue implements EventQueue {
   }
 }
 
-/** Receipts in a Map, with the same two-step semantics as the table. */
+/** Receipts in a Map keyed by sender and event id, with the same two-step semantics as the table. */
 class MemoryReceipts implements WebhookReceipts {
   states = new Map<string, "pending" | "enqueued">();
-  async claim(eventId: string): Promise<"new" | "duplicate"> {
-    if (this.states.get(eventId) === "enqueued") return "duplicate";
-    this.states.set(eventId, "pending");
+  async claim(scope: string, eventId: string): Promise<"new" | "duplicate"> {
+    if (this.states.get(`${scope} ${eventId}`) === "enqueued") return "duplicate";
+    this.states.set(`${scope} ${eventId}`, "pending");
     return "new";
   }
-  async markEnqueued(eventId: string): Promise<void> {
-    this.states.set(eventId, "enqueued");
+  async markEnqueued(scope: string, eventId: string): Promise<void> {
+    this.states.set(`${scope} ${eventId}`, "enqueued");
   }
 }
+
+/** The verified sender of the requests in these tests, and another one. */
+const sender: WebhookSender = { endpoint: "hr/events", keyId: "0a1b2c3d" };
+const otherSender: WebhookSender = { endpoint: "hr/events", keyId: "9f8e7d6c" };
+const asSender = { sender };
+const actor = "webhook:hr/events#0a1b2c3d";
+/** The id an event of `sender` is queued and reported under. */
+const scoped = (eventId: string | undefined) => `hr-events.0a1b2c3d.${eventId}`;
+/** The event as the intake queues it for `sender`. */
+const queuedAs = (event: { eventId: string }) => ({ ...event, eventId: scoped(event.eventId), actor });
 
 let sequence = 0;
 function anEvent(
@@ -61,15 +72,15 @@ describe("taking in a batch of webhook events", () => {
   it("enqueues each valid event once, as accepted (not normalized), and reports it by index", async () => {
     const { queue, deps } = fakes();
     const events = [anEvent(), anEvent({ alternateEmail: "someone@example.com" })];
-    const report = await acceptEvents(events.map(intakeEvent), deps);
+    const report = await acceptEvents(events.map(intakeEvent), deps, asSender);
     expect(report).toEqual({
       accepted: [
-        { index: 0, eventId: events[0]?.eventId },
-        { index: 1, eventId: events[1]?.eventId },
+        { index: 0, eventId: scoped(events[0]?.eventId) },
+        { index: 1, eventId: scoped(events[1]?.eventId) },
       ],
       rejected: [],
     });
-    expect(queue.sent).toEqual(events);
+    expect(queue.sent).toEqual(events.map(queuedAs));
   });
 
   it("accepts the good records of a partial batch and reports the bad ones by index with their issues", async () => {
@@ -79,29 +90,36 @@ describe("taking in a batch of webhook events", () => {
     const report = await acceptEvents(
       [intakeEvent(good), intakeEvent(bad), intakeEvent("not an event")],
       deps,
+      asSender,
     );
-    expect(report.accepted).toEqual([{ index: 0, eventId: good.eventId }]);
+    expect(report.accepted).toEqual([{ index: 0, eventId: scoped(good.eventId) }]);
     expect(report.rejected).toEqual([
       {
         index: 1,
-        eventId: bad.eventId,
+        eventId: scoped(bad.eventId),
         errors: [expect.objectContaining({ field: "contact.mobilePhone", code: "phone_placeholder" })],
       },
       { index: 2, errors: [expect.objectContaining({ code: "event_not_an_object" })] },
     ]);
-    expect(queue.sent).toEqual([good]);
+    expect(queue.sent).toEqual([queuedAs(good)]);
   });
 
-  it("reports an adapter's refusal with the event id it gave", async () => {
+  it("reports an adapter's refusal with the event id it gave, in the sender's namespace", async () => {
     const { deps } = fakes();
     const issue = { field: "action", code: "bamboohr_employee_deleted", message: "deleted" };
-    const report = await acceptEvents([intakeRefused([issue], "bamboohr-1-t")], deps);
+    const report = await acceptEvents([intakeRefused([issue], "bamboohr-1-t")], deps, {
+      sender: { endpoint: "hr/bamboohr" },
+    });
     expect(report.rejected).toEqual([{ index: 0, eventId: "bamboohr-1-t", errors: [issue] }]);
   });
 
   it("passes the rules' warnings back with the accepted event", async () => {
     const { deps } = fakes();
-    const report = await acceptEvents([intakeEvent(anEvent({ officePhone: "425.555.0100 x12" }))], deps);
+    const report = await acceptEvents(
+      [intakeEvent(anEvent({ officePhone: "425.555.0100 x12" }))],
+      deps,
+      asSender,
+    );
     expect(report.accepted[0]?.warnings).toEqual([
       expect.objectContaining({ code: "phone_extension_dropped" }),
     ]);
@@ -110,19 +128,19 @@ describe("taking in a batch of webhook events", () => {
   it("acknowledges a redelivery as a duplicate without enqueueing it again", async () => {
     const { queue, deps } = fakes();
     const event = anEvent();
-    await acceptEvents([intakeEvent(event)], deps);
-    const again = await acceptEvents([intakeEvent(event)], deps);
-    expect(again.accepted).toEqual([{ index: 0, eventId: event.eventId, duplicate: true }]);
+    await acceptEvents([intakeEvent(event)], deps, asSender);
+    const again = await acceptEvents([intakeEvent(event)], deps, asSender);
+    expect(again.accepted).toEqual([{ index: 0, eventId: scoped(event.eventId), duplicate: true }]);
     expect(queue.sent).toHaveLength(1);
   });
 
   it("enqueues an event repeated inside one request once and marks the repeat as a duplicate", async () => {
     const { queue, deps } = fakes();
     const event = anEvent();
-    const report = await acceptEvents([intakeEvent(event), intakeEvent({ ...event })], deps);
+    const report = await acceptEvents([intakeEvent(event), intakeEvent({ ...event })], deps, asSender);
     expect(report.accepted).toEqual([
-      { index: 0, eventId: event.eventId },
-      { index: 1, eventId: event.eventId, duplicate: true },
+      { index: 0, eventId: scoped(event.eventId) },
+      { index: 1, eventId: scoped(event.eventId), duplicate: true },
     ]);
     expect(queue.sent).toHaveLength(1);
   });
@@ -130,7 +148,7 @@ describe("taking in a batch of webhook events", () => {
   it("throws IntakeUnavailableError with the cause when enqueueing fails, and never reports the event accepted", async () => {
     const { queue, deps } = fakes();
     queue.failFrom = 1;
-    const error = await acceptEvents([intakeEvent(anEvent())], deps).catch((err: unknown) => err);
+    const error = await acceptEvents([intakeEvent(anEvent())], deps, asSender).catch((err: unknown) => err);
     expect(error).toBeInstanceOf(IntakeUnavailableError);
     expect((error as Error).cause).toEqual(new Error("queue unavailable"));
   });
@@ -139,21 +157,23 @@ describe("taking in a batch of webhook events", () => {
     const { queue, receipts, deps } = fakes();
     const events = [anEvent(), anEvent(), anEvent()];
     queue.failFrom = 2;
-    await expect(acceptEvents(events.map(intakeEvent), deps)).rejects.toThrow(IntakeUnavailableError);
-    expect(queue.sent).toEqual([events[0]]);
+    await expect(acceptEvents(events.map(intakeEvent), deps, asSender)).rejects.toThrow(
+      IntakeUnavailableError,
+    );
+    expect(queue.sent).toEqual([queuedAs(events[0] as { eventId: string })]);
     // The failed event's receipt stays pending: its redelivery is new work, not a duplicate.
-    expect(receipts.states.get(events[1]?.eventId ?? "")).toBe("pending");
+    expect(receipts.states.get(`${actor} ${scoped(events[1]?.eventId)}`)).toBe("pending");
 
     queue.failFrom = Number.POSITIVE_INFINITY;
-    const report = await acceptEvents(events.map(intakeEvent), deps);
+    const report = await acceptEvents(events.map(intakeEvent), deps, asSender);
     expect(report.accepted.map((record) => record.duplicate ?? false)).toEqual([true, false, false]);
-    expect(queue.sent).toEqual(events);
+    expect(queue.sent).toEqual(events.map(queuedAs));
   });
 
   it("stops after the given number of rejections, leaving later records unqueued and unreported", async () => {
     const { queue, deps } = fakes();
     const records = [anEvent(), anEvent({ mobilePhone: "n/a" }), anEvent()].map(intakeEvent);
-    const report = await acceptEvents(records, deps, { stopAfterRejections: 1 });
+    const report = await acceptEvents(records, deps, { sender, stopAfterRejections: 1 });
     expect(report.accepted.map((r) => r.index)).toEqual([0]);
     expect(report.rejected.map((r) => r.index)).toEqual([1]);
     expect(queue.sent).toHaveLength(1);
@@ -162,7 +182,7 @@ describe("taking in a batch of webhook events", () => {
   it("works through a large batch with several events in flight", async () => {
     const { queue, deps } = fakes(8);
     const events = Array.from({ length: 100 }, () => anEvent());
-    const report = await acceptEvents(events.map(intakeEvent), deps);
+    const report = await acceptEvents(events.map(intakeEvent), deps, asSender);
     expect(report.accepted.map((r) => r.index)).toEqual(events.map((_, index) => index));
     expect(queue.sent).toHaveLength(100);
   });
@@ -175,9 +195,52 @@ describe("taking in a batch of webhook events", () => {
         intakeEvent(anEvent({ alternateEmail: "x@contoso.example" })),
       ],
       deps,
+      asSender,
     );
     const line = summarizeAcceptance(report);
-    expect(line).toMatch(/^1 accepted \(0 duplicate\), 1 rejected: #1 accept-\d+ \w+/);
+    expect(line).toMatch(/^1 accepted \(0 duplicate\), 1 rejected: #1 hr-events\.0a1b2c3d\.accept-\d+ \w+/);
     expect(line).not.toMatch(/555|contoso/);
+  });
+});
+
+describe("the verified sender, not the body, names an event", () => {
+  it("stamps the verified sender as the actor, overwriting an actor the body claims", async () => {
+    const { queue, deps } = fakes();
+    const event = { ...anEvent(), source: "helpdesk-admin", actor: "webhook:hr/scim" };
+    await acceptEvents([intakeEvent(event)], deps, asSender);
+    expect(queue.sent[0]).toMatchObject({ source: "helpdesk-admin", actor });
+  });
+
+  it("does not let one sender make another sender's event a duplicate by sending its id first", async () => {
+    const { queue, deps } = fakes();
+    const victim = anEvent();
+    // The attacker holds another valid key and sends the victim's event id first, with its own values.
+    await acceptEvents([intakeEvent({ ...victim, contact: { mobilePhone: "(425) 555-0199" } })], deps, {
+      sender: otherSender,
+    });
+    const report = await acceptEvents([intakeEvent(victim)], deps, asSender);
+    expect(report.accepted).toEqual([{ index: 0, eventId: scoped(victim.eventId) }]);
+    expect(queue.sent.map((message) => message.eventId)).toEqual([
+      `hr-events.9f8e7d6c.${victim.eventId}`,
+      scoped(victim.eventId),
+    ]);
+  });
+
+  it.each([
+    ["a BambooHR id", "bamboohr-17-2026-11-24T09:00:00Z"],
+    ["a SCIM id", "scim-ext-1-0123456789abcdef"],
+    ["a helpdesk fix id", "http-0123456789abcdef0123456789abcdef01234567"],
+    ["another key's id", "hr-events.9f8e7d6c.hr-1"],
+  ])("keeps an hr/events body that names %s inside its own namespace", async (_case, eventId) => {
+    const { queue, deps } = fakes();
+    await acceptEvents([intakeEvent(anEvent(undefined, { eventId }))], deps, asSender);
+    expect(queue.sent[0]?.eventId).toBe(scoped(eventId));
+  });
+
+  it("hashes an id that would be too long once scoped, in the same namespace and the same way every time", () => {
+    const long = "x".repeat(128);
+    const id = scopedEventId(sender, long);
+    expect(id).toMatch(/^hr-events\.0a1b2c3d\.sha256-[0-9a-f]{32}$/);
+    expect(scopedEventId(sender, long)).toBe(id);
   });
 });

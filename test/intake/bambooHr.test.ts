@@ -279,12 +279,13 @@ describe("POST /api/hr/bamboohr", () => {
       expect.stringMatching(/^bamboohr-\d+3-2026-11-24T16:05:40\+00:00$/),
     ]);
     const queued = await takeQueued();
-    expect(queued.map((event) => [event.source, event.contact])).toEqual([
+    expect(queued.map((event) => [event.source, event.actor, event.contact])).toEqual([
       [
         "bamboohr",
+        "webhook:hr/bamboohr",
         { mobilePhone: "(425) 555-0147", officePhone: "425.555.0100", alternateEmail: "Avery.L@Example.com" },
       ],
-      ["bamboohr", { mobilePhone: "0151 23456789" }],
+      ["bamboohr", "webhook:hr/bamboohr", { mobilePhone: "0151 23456789" }],
     ]);
   });
 

@@ -1,9 +1,11 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { hrEvents } from "../../functions/hrEvents.js";
+import { onboardingQueue } from "../../functions/onboardingQueue.js";
 import { loadFunctions } from "../../local/loadFunctions.js";
 import { type LocalHost, startLocalHost } from "../../local/localHost.js";
 import { appServices } from "../../shared/app/appServices.js";
+import { tryStandardWebhookKeys, webhookKeyId } from "../../shared/intake/standardWebhook.js";
 import { pipelineTenant, users } from "../support/tenantSeeds.js";
 import { startTestEnvironment, type TestEnvironment } from "../support/testEnvironment.js";
 import {
@@ -16,6 +18,19 @@ import {
   testSecrets,
   webhookEnv,
 } from "../support/webhookRequests.js";
+
+/** The key id of a test secret, as the endpoint names the sender. */
+function keyIdOf(secret: string): string {
+  const [key] = tryStandardWebhookKeys([secret]) ?? [];
+  if (!key) throw new Error("not a whsec_ secret");
+  return webhookKeyId(key);
+}
+const standardKeyId = keyIdOf(testSecrets.standard);
+const actor = `webhook:hr/events#${standardKeyId}`;
+/** The id an event of the standard test sender is queued, reported and recorded under. */
+const scoped = (eventId: unknown) => `hr-events.${standardKeyId}.${String(eventId)}`;
+/** An event as the endpoint queues it for the standard test sender. */
+const queuedAs = (event: Record<string, unknown>) => ({ ...event, eventId: scoped(event.eventId), actor });
 
 const sample = readFileSync(new URL("../../samples/hr-events.json", import.meta.url));
 const sampleEvents = JSON.parse(sample.toString("utf8")) as Record<string, unknown>[];
@@ -61,20 +76,20 @@ describe("POST /api/hr/events", () => {
     expect(response.status).toBe(202);
     expect(bodyOf(response)).toEqual({
       accepted: [
-        { index: 0, eventId: "hr-2026-11-24-0001" },
+        { index: 0, eventId: scoped("hr-2026-11-24-0001") },
         {
           index: 1,
-          eventId: "hr-2026-11-24-0002",
+          eventId: scoped("hr-2026-11-24-0002"),
           warnings: [expect.objectContaining({ code: "phone_extension_dropped" })],
         },
-        { index: 2, eventId: `${id}-2` },
+        { index: 2, eventId: scoped(`${id}-2`) },
       ],
       rejected: [],
     });
     expect(await takeQueued()).toEqual([
-      sampleEvents[0],
-      sampleEvents[1],
-      { ...sampleEvents[2], eventId: `${id}-2` },
+      queuedAs(sampleEvents[0] ?? {}),
+      queuedAs(sampleEvents[1] ?? {}),
+      queuedAs({ ...sampleEvents[2], eventId: `${id}-2` }),
     ]);
   });
 
@@ -83,8 +98,8 @@ describe("POST /api/hr/events", () => {
     const body = JSON.stringify(event);
     const id = aWebhookId();
     const response = await post(body, standardWebhookHeaders(body, { id }));
-    expect(bodyOf(response)).toEqual({ accepted: [{ index: 0, eventId: id }], rejected: [] });
-    expect(await takeQueued()).toEqual([{ ...event, eventId: id }]);
+    expect(bodyOf(response)).toEqual({ accepted: [{ index: 0, eventId: scoped(id) }], rejected: [] });
+    expect(await takeQueued()).toEqual([queuedAs({ ...event, eventId: id })]);
   });
 
   it("accepts the good events of a partial batch and reports the bad ones by index", async () => {
@@ -92,21 +107,21 @@ describe("POST /api/hr/events", () => {
     const response = await post(JSON.stringify(events));
     expect(response.status).toBe(202);
     expect(bodyOf(response)).toEqual({
-      accepted: [{ index: 0, eventId: events[0]?.eventId }],
+      accepted: [{ index: 0, eventId: scoped(events[0]?.eventId) }],
       rejected: [
         {
           index: 1,
-          eventId: events[1]?.eventId,
+          eventId: scoped(events[1]?.eventId),
           errors: [expect.objectContaining({ code: "phone_placeholder" })],
         },
         {
           index: 2,
-          eventId: events[2]?.eventId,
+          eventId: scoped(events[2]?.eventId),
           errors: [expect.objectContaining({ code: "user_missing_identifier" })],
         },
       ],
     });
-    expect(await takeQueued()).toEqual([events[0]]);
+    expect(await takeQueued()).toEqual([queuedAs(events[0] ?? {})]);
   });
 
   it("acknowledges a redelivery as duplicate and queues nothing twice", async () => {
@@ -232,6 +247,65 @@ describe("POST /api/hr/events", () => {
     expect(await takeQueued()).toHaveLength(1);
   });
 
+  it("records a body that claims to be the helpdesk admin with the verified webhook sender as actor", async () => {
+    const event = anEvent({
+      source: "helpdesk-admin",
+      actor: "helpdesk@contoso.example",
+      user: { userPrincipalName: users.newHire.userPrincipalName },
+    });
+    const body = JSON.stringify(event);
+    expect((await post(body)).status).toBe(202);
+    const [queued] = await takeQueued();
+    expect(queued).toMatchObject({ actor });
+    await onboardingQueue(queued, aContext());
+    const outcome = await appServices().outcomes.get(scoped(event.eventId));
+    expect(outcome).toMatchObject({ status: "updated", source: "helpdesk-admin", actor });
+  });
+
+  it("keeps two senders' events apart: one key cannot make another key's event a duplicate", async () => {
+    env.configure({ HR_WEBHOOK_SECRETS: `${testSecrets.standard},${testSecrets.rotated}` });
+    const victim = anEvent();
+    const attack = JSON.stringify({ ...victim, contact: { mobilePhone: "(425) 555-0199" } });
+    const first = await post(attack, standardWebhookHeaders(attack, { secret: testSecrets.rotated }));
+    const rotatedKeyId = keyIdOf(testSecrets.rotated);
+    expect(bodyOf(first)).toEqual({
+      accepted: [{ index: 0, eventId: `hr-events.${rotatedKeyId}.${String(victim.eventId)}` }],
+      rejected: [],
+    });
+
+    const genuine = JSON.stringify(victim);
+    const second = await post(genuine, standardWebhookHeaders(genuine));
+    expect(bodyOf(second)).toEqual({
+      accepted: [{ index: 0, eventId: scoped(victim.eventId) }],
+      rejected: [],
+    });
+    expect((await takeQueued()).map((message) => [message.eventId, message.actor])).toEqual([
+      [`hr-events.${rotatedKeyId}.${String(victim.eventId)}`, `webhook:hr/events#${rotatedKeyId}`],
+      [scoped(victim.eventId), actor],
+    ]);
+  });
+
+  it.each([
+    ["a BambooHR event", "bamboohr-17-2026-11-24T09:00:00Z"],
+    ["a SCIM event", "scim-ext-1-0123456789abcdef"],
+    ["a helpdesk fix", "http-0123456789abcdef0123456789abcdef01234567"],
+  ])("cannot take the event id of %s", async (_case, eventId) => {
+    const body = JSON.stringify(anEvent({ eventId }));
+    expect(bodyOf(await post(body))).toEqual({
+      accepted: [{ index: 0, eventId: scoped(eventId) }],
+      rejected: [],
+    });
+  });
+
+  it("refuses an object id that is not a GUID, so it can never become a Graph path segment", async () => {
+    const body = JSON.stringify(anEvent({ user: { id: ".." } }));
+    expect(bodyOf(await post(body))).toMatchObject({
+      accepted: [],
+      rejected: [{ errors: [expect.objectContaining({ field: "user.id", code: "user_id_not_guid" })] }],
+    });
+    expect(await takeQueued()).toEqual([]);
+  });
+
   it("logs ids and counts but no phone number or email", async () => {
     const logs: string[] = [];
     const body = JSON.stringify([
@@ -271,18 +345,21 @@ describe("hr/events through the local host", () => {
       body,
     });
     expect(response.status).toBe(202);
-    expect(await response.json()).toEqual({ accepted: [{ index: 0, eventId: event.eventId }], rejected: [] });
+    expect(await response.json()).toEqual({
+      accepted: [{ index: 0, eventId: scoped(event.eventId) }],
+      rejected: [],
+    });
 
     host.poke();
     const outcome = await vi.waitFor(
       async () => {
-        const found = await appServices().outcomes.get(String(event.eventId));
+        const found = await appServices().outcomes.get(scoped(event.eventId));
         if (!found) throw new Error("not processed yet");
         return found;
       },
       { timeout: 10_000, interval: 100 },
     );
-    expect(outcome).toMatchObject({ status: "updated", userId: users.newHire.id, source: "webhook" });
+    expect(outcome).toMatchObject({ status: "updated", userId: users.newHire.id, source: "webhook", actor });
     expect(env.graph.tenant.user(users.newHire.id)).toMatchObject({
       mobilePhone: "+1 4255550147",
       otherMails: ["new.hire@example.com"],

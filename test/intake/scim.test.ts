@@ -247,6 +247,7 @@ describe("POST /api/hr/scim", () => {
     expect(queued).toHaveLength(1);
     expect(queued[0]).toMatchObject({
       source: "scim",
+      actor: "webhook:hr/scim",
       user: { employeeId: "701984" },
       contact: { alternateEmail: "priya.r@example.net" },
     });

@@ -1,7 +1,11 @@
 import { createHmac, randomBytes } from "node:crypto";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import { tryStandardWebhookKeys, verifyStandardWebhook } from "../../shared/intake/standardWebhook.js";
+import {
+  tryStandardWebhookKeys,
+  verifyStandardWebhook,
+  webhookKeyId,
+} from "../../shared/intake/standardWebhook.js";
 
 // The test vector published with the Standard Webhooks spec.
 const vector = {
@@ -37,7 +41,12 @@ const aSecret = () => `whsec_${randomBytes(32).toString("base64")}`;
 
 describe("verifying a Standard Webhooks delivery", () => {
   it("accepts the spec's test vector at its own timestamp", () => {
-    expect(verifyVector(vector.body)).toEqual({ ok: true, id: vector.id, timestamp: vectorTime });
+    expect(verifyVector(vector.body)).toEqual({
+      ok: true,
+      id: vector.id,
+      timestamp: vectorTime,
+      keyId: expect.stringMatching(/^[0-9a-f]{8}$/),
+    });
   });
 
   it("computes the same signature as the standardwebhooks reference signer", () => {
@@ -170,6 +179,17 @@ describe("rotating Standard Webhooks secrets", () => {
     ["a v2 entry before a v1 one", () => `v2,abc ${signedWith(previous)}`],
   ])("accepts a delivery signed with %s", (_case, signature) => {
     expect(verify(signature()).ok).toBe(true);
+  });
+
+  it("names the key that verified the delivery, stably and without revealing it", () => {
+    const [previousKey, nextKey] = keys as [Buffer, Buffer];
+    const previousId = webhookKeyId(previousKey);
+    expect(verify(signedWith(previous))).toMatchObject({ ok: true, keyId: previousId });
+    expect(verify(signedWith(next))).toMatchObject({ ok: true, keyId: webhookKeyId(nextKey) });
+    expect(previousId).not.toBe(webhookKeyId(nextKey));
+    // The same key has the same id whatever its position in HR_WEBHOOK_SECRETS, so rotation keeps it.
+    expect(webhookKeyId((tryStandardWebhookKeys([next, previous]) ?? [])[1] as Buffer)).toBe(previousId);
+    expect(previous).not.toContain(previousId);
   });
 
   it("refuses a header whose signatures match neither secret", () => {

@@ -11,7 +11,7 @@ import { startTestEnvironment, type TestEnvironment } from "../support/testEnvir
 import { scanAll } from "./support/piiCatalog.js";
 import { reportFigures, scale, sizes } from "./support/scale.js";
 import { buildScenario, scenarioEnv } from "./support/scenario.js";
-import { verifyRun } from "./support/verifyRun.js";
+import { queuedEvent, verifyRun } from "./support/verifyRun.js";
 import { countFinal, FinalOutcomeTracker, queueLength, waitUntilSettled } from "./support/waitForRun.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -103,7 +103,8 @@ describe(`crash: SIGKILL the local host ${killPoints.length} times during ${size
     const { settings } = appServices();
     const table = tableClient(settings, settings.OUTCOMES_TABLE);
     const queue = new StorageEventQueue(queueClient(settings, settings.ONBOARDING_QUEUE));
-    const messages = [...scenario.cases, ...scenario.cases.filter((c) => c.duplicate)].map((c) => c.event);
+    // Each case as it stands on the queue (a webhook case as hr/events queued it: scoped id, stamped actor).
+    const messages = [...scenario.cases, ...scenario.cases.filter((c) => c.duplicate)].map(queuedEvent);
     let next = 0;
     await Promise.all(
       Array.from({ length: 16 }, async () => {

@@ -36,13 +36,13 @@ beforeAll(async () => {
   };
   const receipts = new Map<string, "pending" | "enqueued">();
   const webhookReceipts: WebhookReceipts = {
-    claim: async (eventId) => {
-      if (receipts.get(eventId) === "enqueued") return "duplicate";
-      receipts.set(eventId, "pending");
+    claim: async (scope, eventId) => {
+      if (receipts.get(`${scope} ${eventId}`) === "enqueued") return "duplicate";
+      receipts.set(`${scope} ${eventId}`, "pending");
       return "new";
     },
-    markEnqueued: async (eventId) => {
-      receipts.set(eventId, "enqueued");
+    markEnqueued: async (scope, eventId) => {
+      receipts.set(`${scope} ${eventId}`, "enqueued");
     },
   };
   useAppServices(buildServices(appServices().settings, { queue, webhookReceipts }));

@@ -25,8 +25,8 @@ describe("the PII scanner the reliability runs rely on", () => {
   });
 
   it.each([
-    "+1 206***0147",
-    "s***@example.org",
+    "+1 ***147",
+    "s***@e***.org",
     "ortiz@example.org",
     "event 00000000-0000-4000-8000-002065550147 at 2026-11-24T09:00:00.000Z",
     "+1 2065550148",

@@ -10,7 +10,7 @@ import { standardWebhookHeaders, webhookEnv } from "../support/webhookRequests.j
 import { scanAll } from "./support/piiCatalog.js";
 import { reportFigures, scale, sizes } from "./support/scale.js";
 import { buildScenario, type ScenarioCase, scenarioEnv } from "./support/scenario.js";
-import { readAll, verifyRun } from "./support/verifyRun.js";
+import { queuedEvent, readAll, verifyRun } from "./support/verifyRun.js";
 import { FinalOutcomeTracker, queueLength, waitUntilSettled } from "./support/waitForRun.js";
 
 // The issue's fault mix: 20 % of Graph requests answered 503 before being applied, 5 % of applied writes
@@ -121,7 +121,8 @@ describe(`soak: ${sizes.soakEvents.toLocaleString("en-US")} events, ${faults.una
         },
       ),
       eachLimited([...direct, ...duplicates], 16, async (c) => {
-        await queue.send(c.event);
+        // A duplicate of a webhook event is a second copy of the message hr/events queued (its scoped id).
+        await queue.send(queuedEvent(c));
         messagesSent += 1;
       }),
     ]);

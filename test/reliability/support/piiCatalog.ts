@@ -13,7 +13,7 @@ const emailPattern = /[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
 /**
  * The personal data of a test run — every phone number and email address the run sent or seeded — and a scanner
  * that tells whether a text holds one in full, in any format: `+1 4255550147`, `(425) 555-0147`, `4255550147`,
- * `+14255550147`, `tel:+1-425-555-0147`. Masked forms (`+1 425***0147`, `m***@example.org`) are not full values.
+ * `+14255550147`, `tel:+1-425-555-0147`. Masked forms (`+1 ***147`, `m***@e***.org`) are not full values.
  */
 export class PiiCatalog {
   readonly #phoneDigits = new Set<string>();

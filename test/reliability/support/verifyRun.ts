@@ -2,8 +2,11 @@ import { isDeepStrictEqual } from "node:util";
 import type { TableClient } from "@azure/data-tables";
 import type { EmulatedTenant } from "../../../local/graphEmulator/EmulatedTenant.js";
 import type { EmulatorStats } from "../../../local/graphEmulator/EmulatorStats.js";
+import { tryStandardWebhookKeys, webhookKeyId } from "../../../shared/intake/standardWebhook.js";
+import { scopedEventId, senderActor, type WebhookSender } from "../../../shared/intake/webhookSender.js";
 import { isFinalStatus, type Outcome } from "../../../shared/sync/outcome.js";
-import { expectationFor, type Scenario, snapshotOf } from "./scenario.js";
+import { testSecrets } from "../../support/webhookRequests.js";
+import { expectationFor, type Scenario, type ScenarioCase, snapshotOf } from "./scenario.js";
 
 /** What the outcome table and the tenant say about a finished run. */
 export interface RunReport {
@@ -60,7 +63,7 @@ export async function verifyRun(
   const outcomesByStatus: Record<string, number> = {};
   let confirmedOnRetry = 0;
   for (const testCase of scenario.cases) {
-    const eventId = String(testCase.event.eventId);
+    const eventId = recordedEventId(testCase);
     const expected = expectationFor(testCase);
     const entry = events.get(eventId);
     const outcome = entry?.outcome;
@@ -119,4 +122,23 @@ export async function verifyRun(
     problems,
     records: rows.map((row) => JSON.stringify(row)),
   };
+}
+
+/** The hr/events sender of the soak's webhook deliveries (signed with the standard test secret). */
+function soakSender(): WebhookSender {
+  const [key] = tryStandardWebhookKeys([testSecrets.standard]) ?? [];
+  if (!key) throw new Error("the test secret is not a whsec_ secret");
+  return { endpoint: "hr/events", keyId: webhookKeyId(key) };
+}
+
+/** The id a case's outcome is recorded under: hr/events puts a delivery's events in its sender's namespace. */
+export function recordedEventId(testCase: ScenarioCase): string {
+  const eventId = String(testCase.event.eventId);
+  return testCase.route === "webhook" ? scopedEventId(soakSender(), eventId) : eventId;
+}
+
+/** A case's event as it stands on the queue: what hr/events enqueued (scoped id, stamped actor), or as sent. */
+export function queuedEvent(testCase: ScenarioCase): Record<string, unknown> {
+  if (testCase.route !== "webhook") return testCase.event;
+  return { ...testCase.event, eventId: recordedEventId(testCase), actor: senderActor(soakSender()) };
 }
