@@ -26,7 +26,7 @@ import {
 import { addRow, emptyRunTotals, type RunTotals } from "../shared/backfill/runTotals.js";
 import type { ContactRuleOptions } from "../shared/contact/contactEvent.js";
 import { toCountryCode } from "../shared/contact/countryCode.js";
-import { DirectoryError, DirectoryErrorKind } from "../shared/directory/directoryError.js";
+import { directoryFailureOf } from "../shared/directory/directoryFailure.js";
 import { type OutcomeStatus, outcomeStatuses } from "../shared/sync/outcome.js";
 import type { OutcomeLog } from "../shared/sync/outcomeLog.js";
 import type { SyncPolicy } from "../shared/sync/syncPlanner.js";
@@ -388,9 +388,10 @@ function rowHandler(
 
 /** What a failed run throws: refused credentials become a usage error naming the setting to check. */
 function failureOf(err: unknown, checkpointPath: string | undefined): unknown {
-  if (err instanceof DirectoryError && err.kind === DirectoryErrorKind.unauthorized) {
+  const failure = directoryFailureOf(err);
+  if (failure.category === "credentials") {
     return new UsageError(
-      `Graph refused the credentials (401 ${err.graphCode ?? ""}): check GRAPH_ACCESS_TOKEN or the managed identity.${
+      `${failure.reason}.${
         checkpointPath ? " Finished rows are in the checkpoint; rerun with --resume." : ""
       }`,
       { cause: err },

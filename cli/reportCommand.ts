@@ -10,6 +10,7 @@ import { toCountryCode } from "../shared/contact/countryCode.js";
 import { maskContact } from "../shared/contact/mask.js";
 import type { UserContactState } from "../shared/directory/directory.js";
 import { DirectoryError } from "../shared/directory/directoryError.js";
+import { directoryFailureOf } from "../shared/directory/directoryFailure.js";
 import type { ReadinessOptions } from "../shared/readiness/readiness.js";
 import {
   type ReadinessReport,
@@ -102,7 +103,8 @@ export async function reportCommand(
   } catch (err) {
     await perUser?.close().catch(() => undefined);
     if (err instanceof DirectoryError) {
-      throw new UsageError(`Cannot list the users: ${err.message} (${err.kind}).`, { cause: err });
+      const failure = directoryFailureOf(err);
+      throw new UsageError(`Cannot list the users: ${failure.reason} (${failure.code}).`, { cause: err });
     }
     throw err;
   }

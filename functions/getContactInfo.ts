@@ -3,6 +3,7 @@ import { register } from "../shared/app/functionRegistry.js";
 import { toCountryCode } from "../shared/contact/countryCode.js";
 import type { AuthMethods } from "../shared/directory/directory.js";
 import { DirectoryError } from "../shared/directory/directoryError.js";
+import { directoryFailureOf } from "../shared/directory/directoryFailure.js";
 import { userRefFromKey } from "../shared/directory/userRef.js";
 import { readers } from "../shared/http/callerAccess.js";
 import { dependencyProblem, problem } from "../shared/http/httpResponses.js";
@@ -31,8 +32,10 @@ export const getContactInfo = withCaller(
         methods = await directory.listAuthMethods(user.id);
       } catch (err) {
         // Reading methods needs UserAuthenticationMethod.Read.All, which a profile-only deployment doesn't hold.
-        if (!(err instanceof DirectoryError) || (err.kind !== "forbidden" && err.kind !== "unauthorized"))
-          throw err;
+        const failure = directoryFailureOf(err);
+        const refused =
+          failure.category === "missingPermission" || failure.code === "forbidden_privileged_user";
+        if (!(err instanceof DirectoryError) || !(refused || failure.category === "credentials")) throw err;
         methodsNote = "not permitted: the app has no UserAuthenticationMethod permission";
       }
       const readiness = userReadiness(user, methods, {

@@ -153,6 +153,15 @@ describe("architecture", () => {
     },
   );
 
+  it("interprets directory failures in one place: only directory/ and graph/ read DirectoryErrorKind", () => {
+    const readers = files.filter(
+      (file) =>
+        !["shared/directory", "shared/graph"].includes(folderOf(file)) &&
+        /\bDirectoryErrorKind\b/.test(readFileSync(path.join(root, file), "utf8")),
+    );
+    expect(readers).toEqual([]);
+  });
+
   it("defines isRecord once", () => {
     const definitions = files.filter((file) =>
       /function isRecord\b/.test(readFileSync(path.join(root, file), "utf8")),

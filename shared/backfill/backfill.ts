@@ -205,23 +205,41 @@ type Slot =
   | { kind: "failed"; message: string; code: string }
   | { kind: "rejected"; issue: RuleIssue };
 
+/** A validated row's user as the directory has them. */
+type Resolved = { index: number; value: ValidContactEvent; user: UserContactState };
+
+/**
+ * One batch of rows: resolve the users (one `$batch`), refuse the ones that may not be written (identifiers that
+ * disagree, privileged accounts), read methods where the policy needs them, plan, write, and record the outcomes.
+ * Each step fills `slots` (row index → what happened) for the rows it settles.
+ */
 async function processChunk(chunk: Row[], options: BackfillOptions): Promise<BackfillRow[]> {
   const now = options.now?.() ?? new Date();
+  const slots = new Map<number, Slot>();
+  const resolved = await resolveUsers(chunk, options, slots);
+  const writable = await withoutPrivileged(resolved, options, slots);
+  const planned = await planChunk(writable, options, slots);
+  if (!options.dryRun) await applyWrites(planned, options.directory);
+  const rows = chunk.map((record, index) => toRow(record, slots.get(index), options, now));
+  if (options.outcomes && !options.dryRun) await recordOutcomes(rows, options.outcomes);
+  return rows;
+}
+
+/** Finds the chunk's users; a row whose user is absent, ambiguous or named inconsistently is settled here. */
+async function resolveUsers(
+  chunk: Row[],
+  options: BackfillOptions,
+  slots: Map<number, Slot>,
+): Promise<Resolved[]> {
   const valid = chunk.flatMap((record, index) =>
     record.result.ok ? [{ index, value: record.result.value }] : [],
   );
-  const slots = new Map<number, Slot>();
-
   const found =
     valid.length > 0
       ? await options.directory.findUsers(valid.map((v) => toUserRef(v.value.event.user)))
       : [];
-  const refused = found.find(
-    (state) => state instanceof Error && directoryFailureOf(state).category === "credentials",
-  );
-  if (refused) throw refused;
-
-  const users: Array<{ index: number; value: ValidContactEvent; user: UserContactState }> = [];
+  throwIfCredentialsRefused(found);
+  const users: Resolved[] = [];
   valid.forEach((v, k) => {
     const state = found[k];
     if (state instanceof Error) slots.set(v.index, lookupFailure(state));
@@ -237,16 +255,22 @@ async function processChunk(chunk: Row[], options: BackfillOptions): Promise<Bac
       else users.push({ ...v, user: state });
     }
   });
+  return users;
+}
 
-  // Privileged accounts are never written: checked in bulk before anything is planned, and a user whose privilege
-  // cannot be known is not written either (fail closed).
+/**
+ * Privileged accounts are never written: checked in bulk before anything is planned, and a user whose privilege
+ * cannot be known is not written either (fail closed). Returns the users that may be written.
+ */
+async function withoutPrivileged(
+  users: Resolved[],
+  options: BackfillOptions,
+  slots: Map<number, Slot>,
+): Promise<Resolved[]> {
   const privileges =
     users.length > 0 ? await options.directory.privilegeOfMany(users.map((u) => u.user.id)) : [];
-  const privilegeRefused = privileges.find(
-    (p) => p instanceof Error && directoryFailureOf(p).category === "credentials",
-  );
-  if (privilegeRefused) throw privilegeRefused;
-  const writable = users.filter(({ index, value, user }, k) => {
+  throwIfCredentialsRefused(privileges);
+  return users.filter(({ index, value, user }, k) => {
     const privilege = privileges[k] ?? new Error("no answer");
     if (privilege instanceof Error) {
       slots.set(index, privilegeCheckFailure(privilege));
@@ -257,19 +281,19 @@ async function processChunk(chunk: Row[], options: BackfillOptions): Promise<Bac
     const plan: SyncPlan = { fields: refusal.fields, patchFields: [], methodOps: [] };
     slots.set(index, {
       kind: "planned",
-      planned: {
-        user,
-        plan,
-        fields: refusal.fields,
-        reasons: [],
-        requestIds: [],
-        writes: 0,
-      },
+      planned: { user, plan, fields: refusal.fields, reasons: [], requestIds: [], writes: 0 },
     });
     return false;
   });
+}
 
-  const readMethods = writable.filter((u) => needsMethods(options.policy, u.value.contact));
+/** Reads the methods the policy needs (one `$batch`) and plans each user with the queue's planner. */
+async function planChunk(
+  users: Resolved[],
+  options: BackfillOptions,
+  slots: Map<number, Slot>,
+): Promise<Planned[]> {
+  const readMethods = users.filter((u) => needsMethods(options.policy, u.value.contact));
   const methods = new Map<number, AuthMethods | Error>();
   if (readMethods.length > 0) {
     const answers = await options.directory.listAuthMethodsOf(readMethods.map((u) => u.user.id));
@@ -277,9 +301,8 @@ async function processChunk(chunk: Row[], options: BackfillOptions): Promise<Bac
       methods.set(u.index, answers[k] ?? new Error("no answer"));
     });
   }
-
-  const planned: Array<{ index: number; planned: Planned }> = [];
-  for (const { index, value, user } of writable) {
+  const planned: Planned[] = [];
+  for (const { index, value, user } of users) {
     const userMethods = methods.get(index);
     if (userMethods instanceof Error) {
       slots.set(index, {
@@ -305,33 +328,34 @@ async function processChunk(chunk: Row[], options: BackfillOptions): Promise<Bac
       requestIds: [],
       writes: 0,
     };
-    planned.push({ index, planned: entry });
+    planned.push(entry);
     slots.set(index, { kind: "planned", planned: entry });
   }
+  return planned;
+}
 
-  if (!options.dryRun)
-    await applyWrites(
-      planned.map((p) => p.planned),
-      options.directory,
-    );
+/** Records each row's outcome; a row whose record fails says so instead of failing the run. */
+async function recordOutcomes(rows: BackfillRow[], log: OutcomeLog): Promise<void> {
+  await Promise.all(
+    rows.map(async (row) => {
+      try {
+        await log.record(row.outcome);
+        row.recorded = true;
+      } catch (err) {
+        row.recorded = false;
+        row.reasons.push("outcome_not_recorded");
+        row.outcome.message += ` (outcome not recorded: ${err instanceof Error ? err.name : "error"})`;
+      }
+    }),
+  );
+}
 
-  const rows = chunk.map((record, index) => toRow(record, slots.get(index), options, now));
-  if (options.outcomes && !options.dryRun) {
-    const log = options.outcomes;
-    await Promise.all(
-      rows.map(async (row) => {
-        try {
-          await log.record(row.outcome);
-          row.recorded = true;
-        } catch (err) {
-          row.recorded = false;
-          row.reasons.push("outcome_not_recorded");
-          row.outcome.message += ` (outcome not recorded: ${err instanceof Error ? err.name : "error"})`;
-        }
-      }),
-    );
-  }
-  return rows;
+/** Graph refusing the app's credentials fails every further row the same way: stop the run (exit 2). */
+function throwIfCredentialsRefused(answers: readonly unknown[]): void {
+  const refused = answers.find(
+    (answer) => answer instanceof Error && directoryFailureOf(answer).category === "credentials",
+  );
+  if (refused) throw refused;
 }
 
 /** Sends the chunk's profile PATCHes and method writes as `$batch` items and folds refusals into the fields. */

@@ -4,6 +4,7 @@ import type { HttpRequest, HttpResponseInit } from "@azure/functions";
 import { jsonTextExceedsDepth, maxJsonDepth } from "../core/jsonDepth.js";
 import type { RuleIssue } from "../core/result.js";
 import { DirectoryError } from "../directory/directoryError.js";
+import { directoryFailureOf } from "../directory/directoryFailure.js";
 
 /** An error answer in Graph's shape (`{error:{code,message}}`), which the product's users already read. */
 export function problem(
@@ -108,46 +109,45 @@ export const bodyTooDeepMessage = `The body nests arrays or objects more than ${
  * Never a bare 500: the helpdesk needs to know whether to retry or call an admin.
  */
 export function dependencyProblem(err: unknown): HttpResponseInit {
-  if (err instanceof DirectoryError) {
-    const requestId = err.requestId ? ` (Graph request-id ${err.requestId})` : "";
-    switch (err.kind) {
-      case "throttled":
-      case "transient": {
-        const retryAfter = Math.max(1, Math.ceil((err.retryAfterMs ?? 5000) / 1000));
-        return {
-          ...problem(
-            503,
-            `graph_${err.kind}`,
-            `Microsoft Graph is busy or unavailable; retry in ${retryAfter} s${requestId}.`,
-          ),
-          headers: { "Retry-After": String(retryAfter) },
-        };
-      }
-      case "unauthorized":
-      case "forbidden":
-        return problem(
-          502,
-          `graph_${err.kind}`,
-          `Microsoft Graph refused this app's credentials or permissions${requestId}; an admin must check its Graph app roles.`,
-        );
-      case "missingPermission":
-        return problem(
-          502,
-          "graph_missing_permission",
-          `Microsoft Graph refused this app: it is missing the permission ${err.permission ?? "(unnamed)"}${requestId}; an admin must grant it (infra/scripts/grant-graph-permissions.sh).`,
-        );
-      case "ambiguous":
-        return problem(
-          409,
-          "user_ambiguous",
-          `More than one user matches that employeeId${requestId}; use the UPN or object id.`,
-        );
-      default:
-        return problem(502, `graph_${err.kind}`, `Microsoft Graph rejected the request${requestId}.`);
-    }
+  if (!(err instanceof DirectoryError)) {
+    return {
+      ...problem(
+        503,
+        "dependency_unavailable",
+        "A backing service (storage or Graph) failed; retry shortly.",
+      ),
+      headers: { "Retry-After": "5" },
+    };
   }
-  return {
-    ...problem(503, "dependency_unavailable", "A backing service (storage or Graph) failed; retry shortly."),
-    headers: { "Retry-After": "5" },
-  };
+  const failure = directoryFailureOf(err);
+  const requestId = failure.requestId ? ` (Graph request-id ${failure.requestId})` : "";
+  switch (failure.category) {
+    case "retryLater": {
+      const retryAfter = Math.max(1, Math.ceil((failure.retryAfterMs ?? 5000) / 1000));
+      return {
+        ...problem(
+          503,
+          `graph_${failure.kind}`,
+          `Microsoft Graph is busy or unavailable; retry in ${retryAfter} s${requestId}.`,
+        ),
+        headers: { "Retry-After": String(retryAfter) },
+      };
+    }
+    case "credentials":
+      return problem(
+        502,
+        `graph_${failure.kind}`,
+        `Microsoft Graph refused this app's credentials or permissions${requestId}; an admin must check its Graph app roles.`,
+      );
+    case "missingPermission":
+      return problem(502, "graph_missing_permission", `${failure.reason}${requestId}.`);
+    case "ambiguous":
+      return problem(409, "user_ambiguous", `${failure.reason}${requestId}.`);
+    default:
+      return problem(
+        502,
+        `graph_${failure.kind}`,
+        `Microsoft Graph rejected the request: ${failure.reason}${requestId}.`,
+      );
+  }
 }

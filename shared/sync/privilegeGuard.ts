@@ -1,5 +1,6 @@
 import type { Directory, Privilege, UserContactState } from "../directory/directory.js";
-import { DirectoryError, DirectoryErrorKind } from "../directory/directoryError.js";
+import { DirectoryError } from "../directory/directoryError.js";
+import { directoryFailureOf } from "../directory/directoryFailure.js";
 import { type DesiredContact, type FieldPlan, refuseAllFields, type SyncPolicy } from "./syncPlanner.js";
 
 /** The field code of a privileged user's fields: nothing was (or will be) written for them. */
@@ -79,7 +80,7 @@ export function checkFailed(
 
 /** A check failure retrying cannot cure: Graph refused a read for want of a permission. */
 export function isFinalCheckFailure(err: unknown): err is DirectoryError {
-  return err instanceof DirectoryError && err.kind === DirectoryErrorKind.missingPermission;
+  return err instanceof DirectoryError && directoryFailureOf(err).category === "missingPermission";
 }
 
 const viaText: Record<Extract<Privilege, { privileged: true }>["via"], (detail: string) => string> = {
@@ -96,6 +97,6 @@ export function checkFailedReason(err: unknown): string {
   if (isFinalCheckFailure(err)) {
     return `could not check whether the account is privileged: missing permission ${err.permission ?? "(unnamed)"}; nothing written until it is granted (infra/scripts/grant-graph-permissions.sh), then send the event again`;
   }
-  const why = err instanceof DirectoryError ? `Graph ${err.kind}` : "unexpected error";
+  const why = err instanceof DirectoryError ? `Graph ${directoryFailureOf(err).code}` : "unexpected error";
   return `could not check whether the account is privileged (${why}); nothing written, try again`;
 }
