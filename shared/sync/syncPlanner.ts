@@ -146,6 +146,26 @@ export function refuseAllFields(
   );
 }
 
+/** The user's own method for `field` is left as it is: an event source never changes or adds to them. */
+function keptUserMethod(field: ContactField, methods: AuthMethods): FieldPlan {
+  const phoneType: PhoneType = field === "mobilePhone" ? "mobile" : "office";
+  const registered =
+    field === "alternateEmail"
+      ? methods.emailMethods[0]?.emailAddress
+      : methods.phoneMethods.find((method) => method.phoneType === phoneType)?.phoneNumber;
+  const before = registered ?? null;
+  return {
+    field,
+    target: "methods",
+    action: "skipped",
+    code: "user_registered_methods",
+    before,
+    after: before,
+    reason:
+      "the user has registered their own authentication methods; an HR event never changes or adds to them (a helpdesk admin can, with PATCH /api/users/{user}/contact-info)",
+  };
+}
+
 /**
  * True when the user has a phone or email method this event did not write itself. A method an earlier attempt of
  * the same event created (its answer lost) is the event's own, not the user's: its masked value was noted before
@@ -247,25 +267,7 @@ function planProfileField(field: ContactField, desired: string, input: PlanInput
 function planMethodField(field: ContactField, desired: string, input: PlanInput): Planned {
   const methods = input.methods ?? { phoneMethods: [], emailMethods: [] };
   if (input.policy.keepUserMethods && hasUserRegisteredMethods(methods, input.methodsWrittenEarlier ?? [])) {
-    const registered =
-      field === "alternateEmail"
-        ? methods.emailMethods[0]?.emailAddress
-        : methods.phoneMethods.find(
-            (method) => method.phoneType === (field === "mobilePhone" ? "mobile" : "office"),
-          )?.phoneNumber;
-    const before = registered ?? null;
-    return {
-      field: {
-        field,
-        target: "methods",
-        action: "skipped",
-        code: "user_registered_methods",
-        before,
-        after: before,
-        reason:
-          "the user has registered their own authentication methods; an HR event never changes or adds to them (a helpdesk admin can, with PATCH /api/users/{user}/contact-info)",
-      },
-    };
+    return { field: keptUserMethod(field, methods) };
   }
   if (field === "alternateEmail") {
     const existing = methods.emailMethods[0];
