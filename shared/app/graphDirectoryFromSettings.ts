@@ -1,7 +1,9 @@
 import { DefaultAzureCredential } from "@azure/identity";
 import { createGraphDirectory, type GraphDirectory } from "../graph/graphDirectory.js";
 import { WriteLimiter } from "../graph/writeLimiter.js";
+import { TableWriteBudget, writeBudgetTable } from "../storage/tableWriteBudget.js";
 import type { Settings } from "./config.js";
+import { tableClient } from "./storageClients.js";
 
 /**
  * Graph counts writes when they arrive. The first burst of a run arrives late (new TLS connections) and the next
@@ -11,13 +13,19 @@ import type { Settings } from "./config.js";
 const windowHeadroomMs = 1000;
 
 /**
- * The write limiter sized from GRAPH_WRITE_BUDGET / GRAPH_WRITE_WINDOW_SECONDS. Graph's write budget is per app
- * and tenant, so a process builds one (in `buildServices`) and every adapter of it draws from that one.
+ * The write limiter: Graph's token bucket sized from GRAPH_WRITE_BUDGET / GRAPH_WRITE_WINDOW_SECONDS. Graph's
+ * budget is per app and tenant, so a process builds one (in `buildServices`), and with storage configured every
+ * process — each Functions instance, the backfill and report CLI — leases its tokens from one bucket row in the
+ * app's storage account (`TableWriteBudget`), so the fleet together stays inside one bucket.
  */
-export function writeLimiterFromSettings(s: Settings): WriteLimiter {
+export function writeLimiterFromSettings(s: Settings, log?: (line: string) => void): WriteLimiter {
+  const storage = s.AzureWebJobsStorage !== undefined || s.AzureWebJobsStorage__tableServiceUri !== undefined;
   return new WriteLimiter({
     budget: s.GRAPH_WRITE_BUDGET,
     windowMs: s.GRAPH_WRITE_WINDOW_SECONDS * 1000 + windowHeadroomMs,
+    reserve: Math.max(1, Math.ceil(s.GRAPH_WRITE_BUDGET * 0.02)),
+    ...(storage ? { shared: new TableWriteBudget(tableClient(s, writeBudgetTable)) } : {}),
+    log: log ?? ((line) => console.warn(line)),
   });
 }
 

@@ -1,3 +1,5 @@
+import type { SharedWriteBudget } from "../directory/sharedWriteBudget.js";
+
 /** Time source for the limiter; tests pass a fake or rely on small windows. */
 export interface LimiterClock {
   now(): number;
@@ -5,13 +7,34 @@ export interface LimiterClock {
 }
 
 export interface WriteLimiterOptions {
-  /** Writes allowed in any window (Graph: 3,000 per app and tenant). */
+  /** The bucket's capacity: writes that may go at once (Graph: 3,000 per app and tenant). */
   budget: number;
-  /** Window length in ms (Graph: 150 s). */
+  /** Time in ms to refill a whole bucket (Graph: 150 s, i.e. 20 writes/s). */
   windowMs: number;
   clock?: LimiterClock;
   /** Called with each grant (count, clock time): a hook for metrics and for tests to audit the pacing. */
   onGrant?: (count: number, at: number) => void;
+  /**
+   * The fleet's bucket (Table storage in Azure): when given, this process takes its tokens from it in small
+   * leases, so all processes together stay inside one bucket. Without it the process has the bucket to itself.
+   */
+  shared?: SharedWriteBudget;
+  /** Tokens taken from the shared bucket at a time; default 1/50 of the budget (60 of Graph's 3,000), at least 1. */
+  leaseSize?: number;
+  /**
+   * The share of the bucket a process uses on its own while the shared bucket can't be reached (storage down):
+   * never the whole budget, since other processes may still be writing. Default 1/10.
+   */
+  fallbackShare?: number;
+  /**
+   * Tokens of the first burst held back, so the jitter between a write leaving and Graph counting it (new
+   * connections, uneven latency) can't bunch arrivals past Graph's bucket. Default 0; the app keeps 2%.
+   */
+  reserve?: number;
+  /** Receives one line when the process falls back to its own share and when it gets the shared bucket back. */
+  log?: (line: string) => void;
+  /** Epoch time for the shared bucket's pause (tests move it with the clock). */
+  epochNow?: () => number;
 }
 
 const realClock: LimiterClock = {
@@ -20,22 +43,33 @@ const realClock: LimiterClock = {
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
 
+/** How long a process keeps to its fallback share before it tries the shared bucket again. */
+const fallbackRetryMs = 30_000;
+
 /**
- * Paces Graph writes for the whole process: at most `budget` writes start in any sliding window of `windowMs`,
- * and a 429 pauses everyone until its Retry-After has passed. A sliding window is stricter than Graph's token
- * bucket with the same figures, so a lone process that respects it is never throttled for writes.
- * Share one instance per process (see `sharedWriteLimiter`): two limiters would each spend the full budget.
+ * Paces Graph writes the way Graph counts them: a token bucket per app and tenant (Microsoft's throttling limits,
+ * "Identity and access service limits": throttling is based on a token bucket). A burst up to the capacity goes at
+ * once and the rest flows at the refill rate (`budget` per `windowMs`). A 429 pauses every write — of this process
+ * and, with a shared bucket, of the fleet — until its Retry-After has passed. Callers are served in arrival order.
  */
 export class WriteLimiter {
   readonly budget: number;
   readonly windowMs: number;
   private readonly clock: LimiterClock;
   private readonly onGrant: ((count: number, at: number) => void) | undefined;
-  /** Start times of recent writes, oldest first; entries before `head` have left the window. */
-  private started: number[] = [];
-  private head = 0;
+  private readonly shared: SharedWriteBudget | undefined;
+  private readonly leaseSize: number;
+  private readonly fallbackShare: number;
+  private readonly log: (line: string) => void;
+  private readonly epochNow: () => number;
+  /** The burst this process allows itself: the budget less the reserve. */
+  private readonly capacity: number;
+  /** Tokens this process holds: the whole bucket when alone, leased tokens with a shared bucket. */
+  private tokens: number;
+  private refilledAt: number;
   private pausedUntil = 0;
-  /** Callers queue here so tokens are granted in arrival order and nobody starves. */
+  /** While set (clock time), the shared bucket is out of reach and the process keeps to its fallback share. */
+  private fallbackUntil = 0;
   private queue: Promise<void> = Promise.resolve();
   private counters = { granted: 0, backOffs: 0 };
 
@@ -48,9 +82,18 @@ export class WriteLimiter {
     this.windowMs = options.windowMs;
     this.clock = options.clock ?? realClock;
     this.onGrant = options.onGrant;
+    this.shared = options.shared;
+    this.leaseSize = Math.max(1, Math.min(this.budget, options.leaseSize ?? Math.floor(this.budget / 50)));
+    this.fallbackShare = Math.min(1, Math.max(0, options.fallbackShare ?? 0.1));
+    this.log = options.log ?? (() => undefined);
+    this.epochNow = options.epochNow ?? (() => Date.now());
+    const reserve = Math.min(this.budget - 1, Math.max(0, options.reserve ?? 0));
+    this.capacity = this.budget - reserve;
+    this.tokens = this.shared ? 0 : this.capacity;
+    this.refilledAt = this.clock.now();
   }
 
-  /** Waits until `count` writes may start now, then records them. `count` must not exceed the budget. */
+  /** Waits until `count` writes may start now, then takes their tokens. `count` must not exceed the budget. */
   acquire(count = 1): Promise<void> {
     if (!Number.isInteger(count) || count < 0 || count > this.budget) {
       return Promise.reject(
@@ -62,11 +105,18 @@ export class WriteLimiter {
     return turn;
   }
 
-  /** Pauses every write (and `whenUnpaused` waiter) for `ms`, e.g. a 429's Retry-After. Pauses never shorten. */
+  /**
+   * Pauses every write (and `whenUnpaused` waiter) for `ms`, e.g. a 429's Retry-After; with a shared bucket the
+   * whole fleet pauses. Pauses never shorten.
+   */
   backOff(ms: number): void {
     if (!(ms > 0)) return;
     this.counters.backOffs += 1;
     this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + ms);
+    // Best effort: a fleet that misses one pause is paced by the bucket and by its own 429s anyway.
+    this.shared
+      ?.pause(this.epochNow() + ms, { capacity: this.capacity, windowMs: this.windowMs })
+      .catch(() => undefined);
   }
 
   /** Resolves once no back-off is in force; reads use it so they don't hammer a throttled tenant either. */
@@ -80,10 +130,10 @@ export class WriteLimiter {
     }
   }
 
-  /** Writes that could start right now without waiting. */
+  /** Writes that could start right now without waiting (from the tokens this process holds). */
   available(): number {
-    this.prune(this.clock.now());
-    return this.budget - (this.started.length - this.head);
+    this.refillLocal(this.clock.now());
+    return Math.floor(this.tokens);
   }
 
   /** Totals for logs and tests. */
@@ -94,34 +144,68 @@ export class WriteLimiter {
   private async take(count: number): Promise<void> {
     for (;;) {
       const now = this.clock.now();
-      this.prune(now);
-      const inWindow = this.started.length - this.head;
-      const excess = inWindow + count - this.budget;
-      // The slot frees when the `excess`-th oldest write leaves the window.
-      const slotWait = excess > 0 ? (this.started[this.head + excess - 1] ?? now) + this.windowMs - now : 0;
-      const wait = Math.max(slotWait, this.pausedUntil - now);
-      if (wait <= 0) {
-        for (let i = 0; i < count; i++) this.started.push(now);
+      const paused = this.pausedUntil - now;
+      if (paused > 0) {
+        await this.clock.sleep(paused);
+        continue;
+      }
+      this.refillLocal(now);
+      // Refill arithmetic is in floating point: a bucket a billionth short of a token has the token.
+      if (this.tokens + 1e-9 >= count) {
+        this.tokens = Math.max(0, this.tokens - count);
         this.counters.granted += count;
         this.onGrant?.(count, now);
         return;
       }
-      await this.clock.sleep(wait);
+      const wait = this.usesShared(now) ? await this.lease(count) : this.localWait(count);
+      if (wait > 0) await this.clock.sleep(Math.max(wait, 0.01));
     }
   }
 
-  private prune(now: number): void {
-    const cutoff = now - this.windowMs;
-    while (
-      this.head < this.started.length &&
-      (this.started[this.head] ?? Number.POSITIVE_INFINITY) <= cutoff
-    ) {
-      this.head += 1;
-    }
-    // Compact now and then so the array stays about one budget long.
-    if (this.head > 1024 && this.head * 2 > this.started.length) {
-      this.started = this.started.slice(this.head);
-      this.head = 0;
+  /** Alone (or in fallback), the process's own bucket refills continuously; leased tokens don't. */
+  private refillLocal(now: number): void {
+    const elapsed = Math.max(0, now - this.refilledAt);
+    this.refilledAt = now;
+    if (this.usesShared(now)) return;
+    const share = this.shared ? this.fallbackShare : 1;
+    const capacity = Math.max(1, this.capacity * share);
+    this.tokens = Math.min(capacity, this.tokens + (elapsed * this.budget * share) / this.windowMs);
+  }
+
+  private localWait(count: number): number {
+    const share = this.shared ? this.fallbackShare : 1;
+    return ((count - this.tokens) * this.windowMs) / (this.budget * share);
+  }
+
+  private usesShared(now: number): boolean {
+    return this.shared !== undefined && now >= this.fallbackUntil;
+  }
+
+  /** Leases tokens from the fleet's bucket; returns how long to wait before trying again (0: try now). */
+  private async lease(count: number): Promise<number> {
+    const shared = this.shared;
+    if (!shared) return 0;
+    const wanted = Math.max(this.leaseSize, Math.ceil(count - this.tokens));
+    try {
+      const grant = await shared.take(wanted, { capacity: this.capacity, windowMs: this.windowMs });
+      if (this.fallbackUntil > 0) {
+        this.fallbackUntil = 0;
+        this.log("write budget: the shared bucket is reachable again");
+      }
+      this.tokens += grant.granted;
+      const pausedFor = grant.pausedUntil - this.epochNow();
+      if (pausedFor > 0) this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + pausedFor);
+      return this.tokens >= count ? 0 : Math.max(1, grant.retryInMs);
+    } catch (err) {
+      // Storage is out of reach: keep writing, but only at a small share, never at the whole budget.
+      this.fallbackUntil = this.clock.now() + fallbackRetryMs;
+      this.tokens = Math.min(this.tokens, Math.max(1, this.budget * this.fallbackShare));
+      this.log(
+        `write budget: the shared bucket is unreachable (${err instanceof Error ? err.name : "error"}); using ${Math.round(
+          this.fallbackShare * 100,
+        )}% of the budget for ${fallbackRetryMs / 1000} s`,
+      );
+      return 0;
     }
   }
 }

@@ -34,27 +34,33 @@ function acquireAll(limiter: WriteLimiter, clock: LimiterClock, count: number, s
   return grantedAt;
 }
 
-function maxInWindow(times: number[], windowMs: number): number {
-  let max = 0;
+/** The most grants in any interval beyond what a full bucket plus its refill over that interval allows. */
+function excessOverBucket(times: number[], budget: number, windowMs: number): number {
+  let worst = Number.NEGATIVE_INFINITY;
   for (const start of times)
-    max = Math.max(max, times.filter((t) => t >= start && t < start + windowMs).length);
-  return max;
+    for (const end of times) {
+      if (end < start) continue;
+      const inInterval = times.filter((t) => t >= start && t <= end).length;
+      worst = Math.max(worst, inInterval - budget - ((end - start) * budget) / windowMs);
+    }
+  return worst;
 }
 
-describe("WriteLimiter", () => {
-  it("grants the whole budget at once, then one more as each write leaves the window", async () => {
+describe("WriteLimiter, Graph's token bucket", () => {
+  it.each([
+    // budget, windowMs, acquisitions → grant times: a full bucket at once, then one token per windowMs/budget.
+    [3, 1000, 5, [0, 0, 0, 333, 667]],
+    [4, 150, 6, [0, 0, 0, 0, 38, 75]],
+    [1, 100, 3, [0, 100, 200]],
+  ])("with a bucket of %i over %i ms grants %i writes at %j", async (budget, windowMs, count, expected) => {
     const clock = manualClock();
-    const limiter = new WriteLimiter({ budget: 3, windowMs: 1000, clock });
-    const granted = acquireAll(limiter, clock, 5);
-    await clock.advance(0);
-    expect(granted).toEqual([0, 0, 0]);
-    await clock.advance(999);
-    expect(granted).toHaveLength(3);
-    await clock.advance(1);
-    expect(granted).toEqual([0, 0, 0, 1000, 1000]);
+    const limiter = new WriteLimiter({ budget, windowMs, clock });
+    const granted = acquireAll(limiter, clock, count);
+    for (let t = 0; t < 1000; t += 1) await clock.advance(1);
+    expect(granted.map(Math.round)).toEqual(expected);
   });
 
-  it("never lets more than the budget start in any window, whatever the arrival pattern", async () => {
+  it("never grants more than a full bucket plus its refill in any interval, whatever the arrival pattern", async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 1, max: 8 }),
@@ -78,7 +84,7 @@ describe("WriteLimiter", () => {
           }
           for (let i = 0; i < 200 && pending > 0; i++) await clock.advance(100);
           expect(pending).toBe(0);
-          expect(maxInWindow(grants, 500)).toBeLessThanOrEqual(budget);
+          expect(excessOverBucket(grants, budget, 500)).toBeLessThanOrEqual(1e-9);
         },
       ),
       { numRuns: 60 },
@@ -94,15 +100,18 @@ describe("WriteLimiter", () => {
     expect(order).toEqual([1, 2, 3]);
   });
 
-  it("takes several tokens together for a batch", async () => {
+  it("takes several tokens together for a batch, waiting for the refill of the missing ones", async () => {
     const clock = manualClock();
     const limiter = new WriteLimiter({ budget: 20, windowMs: 1000, clock });
     const granted = acquireAll(limiter, clock, 3, 8);
     await clock.advance(0);
     expect(granted).toEqual([0, 0]);
     expect(limiter.available()).toBe(4);
-    await clock.advance(1000);
-    expect(granted).toEqual([0, 0, 1000]);
+    // 4 more tokens are needed at 20 per second: 200 ms.
+    await clock.advance(199);
+    expect(granted).toEqual([0, 0]);
+    await clock.advance(1);
+    expect(granted).toEqual([0, 0, 200]);
   });
 
   it("pauses every write and read for a 429's Retry-After", async () => {
@@ -137,11 +146,11 @@ describe("WriteLimiter", () => {
     await expect(limiter.acquire(5)).resolves.toBeUndefined();
   });
 
-  it("paces real time with small windows", async () => {
-    const limiter = new WriteLimiter({ budget: 4, windowMs: 150 });
+  it("paces real time at the refill rate once the bucket is empty", async () => {
+    const limiter = new WriteLimiter({ budget: 4, windowMs: 200 });
     const started = performance.now();
     await Promise.all(Array.from({ length: 10 }, () => limiter.acquire()));
-    // 4 at once, 4 after one window, 2 after two windows.
+    // 4 at once, then 6 more at 20 per second: 300 ms.
     expect(performance.now() - started).toBeGreaterThanOrEqual(290);
   });
 });

@@ -1,0 +1,27 @@
+/** Graph's write bucket for one app and tenant: a full bucket of `capacity`, refilled over `windowMs`. */
+export interface BucketShape {
+  capacity: number;
+  windowMs: number;
+}
+
+/** What the fleet's bucket answered to one request for tokens. */
+export interface BudgetGrant {
+  /** Tokens taken now (0 .. wanted). */
+  granted: number;
+  /** When the rest could be there, in ms from now (0 when everything was granted). */
+  retryInMs: number;
+  /** Until when (epoch ms) the whole fleet pauses because Graph answered 429; 0 when no pause is in force. */
+  pausedUntil: number;
+}
+
+/**
+ * The directory's write budget, shared by every process that writes to the tenant (each Functions instance, the
+ * backfill and report CLI): Graph counts writes per app and tenant, so N processes that each paced themselves to
+ * the whole budget would together exceed it N times. An adapter keeps the bucket where all of them see it.
+ */
+export interface SharedWriteBudget {
+  /** Takes up to `wanted` tokens from the fleet's bucket (none while the fleet is paused). */
+  take(wanted: number, bucket: BucketShape): Promise<BudgetGrant>;
+  /** Pauses every process until `untilEpochMs` (a 429's Retry-After); pauses never shorten. */
+  pause(untilEpochMs: number, bucket: BucketShape): Promise<void>;
+}

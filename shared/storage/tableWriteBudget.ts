@@ -1,0 +1,125 @@
+import { RestError, type TableClient } from "@azure/data-tables";
+import type { BucketShape, BudgetGrant, SharedWriteBudget } from "../directory/sharedWriteBudget.js";
+
+/** The table holding the fleet's write bucket (one row), on the app's own storage account. */
+export const writeBudgetTable = "GraphWriteBudget";
+
+interface BucketRow {
+  partitionKey: string;
+  rowKey: string;
+  /** Tokens left at `updatedAt`; refilled continuously from there. */
+  tokens: number;
+  /** Epoch ms of the last change. */
+  updatedAt: number;
+  /** Epoch ms until which the fleet pauses (a 429's Retry-After); 0 when none. */
+  pausedUntil: number;
+}
+
+/** One row per bucket shape: a changed GRAPH_WRITE_BUDGET or window starts a fresh bucket instead of inheriting one. */
+const keyOf = (bucket: BucketShape) => ({
+  partitionKey: "graph",
+  rowKey: `writes-${bucket.capacity}-${bucket.windowMs}`,
+});
+// Concurrent processes race on the one row; a lost race re-reads and tries again.
+const maxAttempts = 8;
+
+/**
+ * Graph's write bucket for the whole fleet in one Table storage row, updated with ETag optimistic concurrency:
+ * each process reads the row, refills it for the time passed, takes a small lease of tokens and writes it back
+ * only if nobody else changed it meanwhile (412 → read again). Two table operations per lease, and a lease covers
+ * many writes, so the budget costs storage little. Clocks of the processes are Azure's (NTP), so epoch time is
+ * good enough for a refill measured in tokens per 50 ms.
+ */
+export class TableWriteBudget implements SharedWriteBudget {
+  #ready: Promise<void> | undefined;
+
+  constructor(
+    private readonly table: TableClient,
+    private readonly now: () => number = () => Date.now(),
+  ) {}
+
+  async take(wanted: number, bucket: BucketShape): Promise<BudgetGrant> {
+    await this.ensureTable();
+    for (let attempt = 1; ; attempt++) {
+      const now = this.now();
+      const current = await this.read(bucket, now);
+      const tokens = refilled(current.row, bucket, now);
+      const paused = current.row.pausedUntil > now;
+      const granted = paused ? 0 : Math.min(wanted, Math.floor(tokens));
+      const row: BucketRow = { ...current.row, tokens: tokens - granted, updatedAt: now };
+      if (await this.write(row, current.etag)) {
+        const missing = wanted - granted - (tokens - granted);
+        return {
+          granted,
+          retryInMs: paused
+            ? current.row.pausedUntil - now
+            : missing > 0
+              ? (missing * bucket.windowMs) / bucket.capacity
+              : 0,
+          pausedUntil: paused ? current.row.pausedUntil : 0,
+        };
+      }
+      if (attempt >= maxAttempts) return { granted: 0, retryInMs: 50 * attempt, pausedUntil: 0 };
+    }
+  }
+
+  async pause(untilEpochMs: number, bucket: BucketShape): Promise<void> {
+    await this.ensureTable();
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      const now = this.now();
+      const current = await this.read(bucket, now);
+      if (current.row.pausedUntil >= untilEpochMs) return;
+      if (await this.write({ ...current.row, pausedUntil: untilEpochMs }, current.etag)) return;
+    }
+  }
+
+  /** The row and its ETag; a missing row is a full bucket (created on the first write, etag undefined). */
+  private async read(
+    bucket: BucketShape,
+    now: number,
+  ): Promise<{ row: BucketRow; etag: string | undefined }> {
+    const key = keyOf(bucket);
+    try {
+      const entity = await this.table.getEntity<BucketRow>(key.partitionKey, key.rowKey);
+      return {
+        row: {
+          ...key,
+          tokens: Number(entity.tokens),
+          updatedAt: Number(entity.updatedAt),
+          pausedUntil: Number(entity.pausedUntil ?? 0),
+        },
+        etag: entity.etag,
+      };
+    } catch (err) {
+      if (!(err instanceof RestError && err.statusCode === 404)) throw err;
+      return { row: { ...key, tokens: bucket.capacity, updatedAt: now, pausedUntil: 0 }, etag: undefined };
+    }
+  }
+
+  /** Writes the row if it is unchanged since read (or still absent); false when another process won the race. */
+  private async write(row: BucketRow, etag: string | undefined): Promise<boolean> {
+    try {
+      if (etag === undefined) await this.table.createEntity(row);
+      else await this.table.updateEntity(row, "Replace", { etag });
+      return true;
+    } catch (err) {
+      if (err instanceof RestError && (err.statusCode === 412 || err.statusCode === 409)) return false;
+      throw err;
+    }
+  }
+
+  /** Creates the table on first use (409: it already exists). */
+  private ensureTable(): Promise<void> {
+    this.#ready ??= this.table.createTable().catch((err: unknown) => {
+      this.#ready = undefined;
+      if (!(err instanceof RestError && err.statusCode === 409)) throw err;
+    });
+    return this.#ready;
+  }
+}
+
+/** The row's tokens refilled for the time since it was written, capped at the capacity. */
+function refilled(row: BucketRow, bucket: BucketShape, now: number): number {
+  const elapsed = Math.max(0, now - row.updatedAt);
+  return Math.min(bucket.capacity, row.tokens + (elapsed * bucket.capacity) / bucket.windowMs);
+}

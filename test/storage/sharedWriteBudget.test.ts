@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningAzurite, startAzurite } from "../../local/startAzurite.js";
+import { loadSettings } from "../../shared/app/config.js";
+import { tableClient } from "../../shared/app/storageClients.js";
+import type { SharedWriteBudget } from "../../shared/directory/sharedWriteBudget.js";
+import { type LimiterClock, WriteLimiter } from "../../shared/graph/writeLimiter.js";
+import { TableWriteBudget } from "../../shared/storage/tableWriteBudget.js";
+
+// Several processes write to one tenant (Functions scale-out, a backfill beside them); Graph has one bucket for all
+// of them. These tests run two limiters as two processes would, on one storage account.
+
+let azurite: RunningAzurite | undefined;
+let tables = 0;
+
+beforeAll(async () => {
+  azurite = await startAzurite();
+});
+afterAll(async () => azurite?.stop());
+
+/** A fresh bucket table, as one storage account every "process" shares. */
+function sharedTable(): TableWriteBudget {
+  if (!azurite) throw new Error("Azurite did not start");
+  const settings = loadSettings({ AzureWebJobsStorage: azurite.connectionString });
+  return new TableWriteBudget(tableClient(settings, `Budget${process.pid}x${++tables}`));
+}
+
+/** The most grants in any interval beyond what a full bucket plus its refill over that interval allows. */
+function excessOverBucket(times: number[], budget: number, windowMs: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let worst = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < sorted.length; i++)
+    for (let j = i; j < sorted.length; j++) {
+      const span = (sorted[j] ?? 0) - (sorted[i] ?? 0);
+      worst = Math.max(worst, j - i + 1 - budget - (span * budget) / windowMs);
+    }
+  return worst;
+}
+
+describe("one write budget for the fleet", () => {
+  it("keeps two processes together inside one bucket, where each alone would take the whole budget", async () => {
+    const budget = 20;
+    const windowMs = 1000;
+    const table = sharedTable();
+    const grants: number[] = [];
+    const aProcess = () =>
+      new WriteLimiter({
+        budget,
+        windowMs,
+        shared: table,
+        leaseSize: 2,
+        onGrant: () => grants.push(Date.now()),
+      });
+    const [a, b] = [aProcess(), aProcess()];
+    const started = Date.now();
+    await Promise.all([
+      ...Array.from({ length: 30 }, () => a.acquire()),
+      ...Array.from({ length: 30 }, () => b.acquire()),
+    ]);
+    const elapsed = Date.now() - started;
+    // 60 writes from a bucket of 20 refilling at 20/s need 2 s; two unshared buckets would need 0.5 s.
+    expect(elapsed).toBeGreaterThanOrEqual(1_800);
+    // Leased tokens are taken from the row before they are used, so the fleet runs ahead of the bucket by at most
+    // the leases held when a busy event loop delays their use (2 processes × 2 tokens).
+    expect(excessOverBucket(grants, budget, windowMs)).toBeLessThanOrEqual(4);
+  });
+
+  it("pauses the whole fleet when one process is answered 429", async () => {
+    const table = sharedTable();
+    const a = new WriteLimiter({ budget: 100, windowMs: 1000, shared: table });
+    const b = new WriteLimiter({ budget: 100, windowMs: 1000, shared: table });
+    a.backOff(1_500);
+    // The pause reaches the shared row asynchronously (a 429 never waits on storage); give it a moment.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const started = Date.now();
+    await b.acquire();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
+  });
+
+  it("keeps writing at a small share, never the whole budget, while the shared bucket is unreachable", async () => {
+    let now = 0;
+    const clock: LimiterClock = {
+      now: () => now,
+      sleep: async (ms) => {
+        now += ms;
+      },
+    };
+    const unreachable: SharedWriteBudget = {
+      take: () => Promise.reject(Object.assign(new Error("connect ECONNREFUSED"), { name: "RestError" })),
+      pause: () => Promise.reject(new Error("unreachable")),
+    };
+    const lines: string[] = [];
+    const limiter = new WriteLimiter({
+      budget: 100,
+      windowMs: 1000,
+      clock,
+      shared: unreachable,
+      log: (line) => lines.push(line),
+    });
+    for (let i = 0; i < 30; i++) await limiter.acquire();
+    // 10% of the bucket: 10 at once, then 10 per second — 20 more take 2 s, where the whole budget would take 0.
+    expect(now).toBeGreaterThanOrEqual(1_900);
+    expect(lines.join("\n")).toMatch(/shared bucket is unreachable .* using 10% of the budget/);
+  });
+});
