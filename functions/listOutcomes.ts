@@ -5,10 +5,11 @@ import { userRefFromKey } from "../shared/directory/userRef.js";
 import { readers } from "../shared/http/callerAccess.js";
 import { dependencyProblem, problem } from "../shared/http/httpResponses.js";
 import { withCaller } from "../shared/http/withCaller.js";
-import type { UserKey } from "../shared/sync/outcomeLog.js";
+import { maxListTop, type UserKey } from "../shared/sync/outcomeLog.js";
 
 const defaultTop = 20;
-const maxTop = 100;
+// The outcome log refuses any other top; the API answers 400 before asking it.
+const maxTop = maxListTop;
 
 /** A user's outcomes, latest first: `?user=` object id, UPN or employeeId, `&top=` 1–100. */
 export const listOutcomes = withCaller(() => readers(appServices().settings), list);

@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import type { ContactRuleOptions, ValidContactEvent } from "../contact/contactEvent.js";
 import { occurredAtIssue } from "../contact/occurredAtIssue.js";
 import { type SourceRecord, type ValidatedRecord, validateRecord } from "../contact/validateStream.js";
+import { ensureErrorType } from "../core/errors.js";
 import type { RuleIssue } from "../core/result.js";
 import type { AuthMethods, BulkDirectory, UserContactState } from "../directory/directory.js";
 import { directoryFailureOf } from "../directory/directoryFailure.js";
@@ -334,20 +335,23 @@ async function planChunk(
   return planned;
 }
 
-/** Records each row's outcome; a row whose record fails says so instead of failing the run. */
+/**
+ * Records the chunk's outcomes in one call: the Table log writes them in a few entity-group transactions (well
+ * under one request per row), so recording keeps up with the write budget (docs/backfill.md, "Outcomes"). A row
+ * whose record fails says so instead of failing the run.
+ */
 async function recordOutcomes(rows: BackfillRow[], log: OutcomeLog): Promise<void> {
-  await Promise.all(
-    rows.map(async (row) => {
-      try {
-        await log.record(row.outcome);
-        row.recorded = true;
-      } catch (err) {
-        row.recorded = false;
-        row.reasons.push("outcome_not_recorded");
-        row.outcome.message += ` (outcome not recorded: ${err instanceof Error ? err.name : "error"})`;
-      }
-    }),
-  );
+  const failures = await log
+    .recordMany(rows.map((row) => row.outcome))
+    .catch((err: unknown) => rows.map(() => ensureErrorType(err)));
+  rows.forEach((row, k) => {
+    const failure = failures[k];
+    row.recorded = failure === undefined;
+    if (failure) {
+      row.reasons.push("outcome_not_recorded");
+      row.outcome.message += ` (outcome not recorded: ${failure.name})`;
+    }
+  });
 }
 
 /** Graph refusing the app's credentials fails every further row the same way: stop the run (exit 2). */

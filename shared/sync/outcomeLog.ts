@@ -13,6 +13,16 @@ export type Claim =
 /** How a user is looked up in the outcome log. */
 export type UserKey = { kind: "id" | "upn" | "employeeId"; value: string };
 
+/** The most outcomes one `listByUser` returns (the helpdesk API's `top` has the same bound). */
+export const maxListTop = 100;
+
+/** Throws RangeError unless `top` is a whole number from 1 to `maxListTop`: a bad `top` is a caller's bug, never "all". */
+export function checkListTop(top: number): void {
+  if (!Number.isInteger(top) || top < 1 || top > maxListTop) {
+    throw new RangeError(`top must be a whole number from 1 to ${maxListTop}, not ${top}`);
+  }
+}
+
 /**
  * Where outcomes live. The pipeline talks to storage only through this, so the rules of at-least-once
  * delivery (one final record per event, one processor at a time) are stated once, here.
@@ -30,15 +40,37 @@ export interface OutcomeLog {
   notePending(eventId: string, token: string, fields: FieldOutcome[]): Promise<string>;
   /** Lets go of a lease without recording anything (the pending writes stay noted for the next attempt). */
   release(eventId: string, token: string): Promise<void>;
-  /** Records an outcome (final or deferred) and releases the lease; indexes it under each user key it has. */
+  /**
+   * Records an outcome (final or deferred) and ends the lease; lists it under each user key it has, and under no
+   * other (a key an earlier record of the event had and this one has not is dropped). A final record is never
+   * replaced: recording another outcome of a finished event keeps the first.
+   * - With `token` (the queue path): throws LeaseLostError, writing nothing, unless `token` is the event's current
+   *   lease — so a delivery whose lease ran out can never overwrite the live delivery's row or its noted pending
+   *   writes. Sending the same final record again with its token (a retry of a write whose answer was lost) is
+   *   accepted.
+   * - Without (rejections, the helpdesk fix): writes whatever lease is held, replacing a deferred record.
+   */
   record(outcome: Outcome, token?: string): Promise<void>;
+  /**
+   * Records many outcomes nobody holds a lease on (the backfill's), each as `record(outcome)` would, in batch
+   * order, in as few storage operations as the store allows. Answers one entry per outcome, in order: undefined
+   * when it is recorded (or a final record already there is kept), the Error when it could not be stored.
+   */
+  recordMany(outcomes: readonly Outcome[]): Promise<Array<Error | undefined>>;
   /** The `occurredAt` of the newest event applied to a user, for out-of-order detection. */
   lastAppliedAt(userId: string): Promise<string | undefined>;
-  /** Notes that an event of this time was applied to the user (keeps the newest). */
+  /** Notes that an event of this time was applied to the user (keeps the newest, whatever runs at the same time). */
   markApplied(userId: string, occurredAt: string): Promise<void>;
-  /** The user's outcomes, latest first. */
+  /**
+   * The user's newest `top` outcomes (latest first seen first). `top` is a whole number from 1 to `maxListTop`;
+   * anything else throws RangeError.
+   */
   listByUser(user: UserKey, top: number): Promise<Outcome[]>;
-  /** Deletes final records last touched before `cutoff`; returns how many. */
+  /**
+   * Deletes the events whose final record was last touched before `cutoff`, with every entry listing them under a
+   * user, and returns how many events. Deferred and in-progress events stay, and so does each user's last-applied
+   * time: the out-of-order guard must outlive the outcomes (it is a time per user, no contact data).
+   */
   deleteOlderThan(cutoff: Date): Promise<number>;
 }
 

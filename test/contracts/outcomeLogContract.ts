@@ -301,6 +301,7 @@ export function outcomeLogContract(name: string, makeLog: () => Promise<OutcomeL
       it.each([
         {
           how: "both without a token",
+          second: "kept quietly",
           write: async (l: OutcomeLog, first: Outcome, second: Outcome) => {
             await l.record(first);
             await l.record(second);
@@ -308,6 +309,7 @@ export function outcomeLogContract(name: string, makeLog: () => Promise<OutcomeL
         },
         {
           how: "both with the same token",
+          second: "refused with LeaseLostError",
           write: async (l: OutcomeLog, first: Outcome, second: Outcome) => {
             const token = await claimed(l, first.eventId);
             await l.record(first, token);
@@ -316,6 +318,7 @@ export function outcomeLogContract(name: string, makeLog: () => Promise<OutcomeL
         },
         {
           how: "the second by a delivery whose lease ran out",
+          second: "refused with LeaseLostError",
           write: async (l: OutcomeLog, first: Outcome, second: Outcome) => {
             const late = await claimed(l, first.eventId, at(0), minute);
             const current = await claimed(l, first.eventId, at(2 * minute), minute);
@@ -325,26 +328,91 @@ export function outcomeLogContract(name: string, makeLog: () => Promise<OutcomeL
         },
         {
           how: "the first without a claim, the second with a token taken before it",
+          second: "refused with LeaseLostError",
           write: async (l: OutcomeLog, first: Outcome, second: Outcome) => {
             const token = await claimed(l, first.eventId);
             await l.record(first);
             await l.record(second, token);
           },
         },
-      ])("keeps the first final outcome when a second is recorded $how", async ({ write }) => {
-        const first = anOutcome({ status: "updated" });
-        const second = anOutcome({
-          eventId: first.eventId,
-          status: "failed",
-          message: "a second final record",
+        {
+          how: "the second in a batch",
+          second: "kept quietly",
+          write: async (l: OutcomeLog, first: Outcome, second: Outcome) => {
+            await l.record(first);
+            expect(await l.recordMany([second])).toEqual([undefined]);
+          },
+        },
+      ])(
+        "keeps the first final outcome when a second is recorded $how: the second is $second",
+        async ({ write, second: answer }) => {
+          const first = anOutcome({ status: "updated" });
+          const second = anOutcome({
+            eventId: first.eventId,
+            status: "failed",
+            message: "a second final record",
+          });
+          const written = write(log, first, second);
+          if (answer === "kept quietly") await written;
+          else await expect(written).rejects.toBeInstanceOf(LeaseLostError);
+          expect(await log.get(first.eventId)).toEqual(first);
+          expect(await log.listByUser({ kind: "id", value: avery.userId }, 10)).toEqual([first]);
+          expect(await log.claim(first.eventId, minute, at(10 * minute))).toEqual({
+            state: "duplicate",
+            outcome: first,
+          });
+        },
+      );
+
+      it("accepts the same final record again with the same token (a retry of a write whose answer was lost)", async () => {
+        const outcome = anOutcome();
+        const token = await claimed(log, outcome.eventId);
+        await log.record(outcome, token);
+        await expect(log.record(structuredClone(outcome), token)).resolves.toBeUndefined();
+        expect(await log.get(outcome.eventId)).toEqual(outcome);
+      });
+
+      it("refuses a record with a token the event no longer has, leaving the live delivery its lease and noted writes", async () => {
+        const eventId = newEventId();
+        const late = await claimed(log, eventId, at(0), minute);
+        let current = await claimed(log, eventId, at(2 * minute), 10 * minute);
+        current = await log.notePending(eventId, current, pendingWrites);
+        await expect(
+          log.record(deferred({ eventId, message: "written with a stale token" }), late),
+        ).rejects.toBeInstanceOf(LeaseLostError);
+        expect(await log.get(eventId)).toBeUndefined();
+        expect(await log.claim(eventId, minute, at(3 * minute))).toEqual({
+          state: "busy",
+          leaseUntil: at(12 * minute),
         });
-        await write(log, first, second);
-        expect(await log.get(first.eventId)).toEqual(first);
-        expect(await log.listByUser({ kind: "id", value: avery.userId }, 10)).toEqual([first]);
-        expect(await log.claim(first.eventId, minute, at(10 * minute))).toEqual({
-          state: "duplicate",
-          outcome: first,
+        await log.release(eventId, current);
+        expect(await log.claim(eventId, minute, at(4 * minute))).toMatchObject({
+          state: "claimed",
+          pending: pendingWrites,
         });
+      });
+
+      it("refuses a record with a stale token over a deferred record, which stays", async () => {
+        const waiting = deferred();
+        const late = await claimed(log, waiting.eventId, at(0), minute);
+        await log.record(waiting, await claimed(log, waiting.eventId, at(2 * minute), minute));
+        await expect(
+          log.record(anOutcome({ eventId: waiting.eventId, status: "failed" }), late),
+        ).rejects.toBeInstanceOf(LeaseLostError);
+        expect(await log.get(waiting.eventId)).toEqual(waiting);
+      });
+
+      it("refuses a record with a token for an event that has no row", async () => {
+        const token = await claimed(log, newEventId());
+        await expect(log.record(anOutcome(), token)).rejects.toBeInstanceOf(LeaseLostError);
+      });
+
+      it("lets a record without a token replace a deferred record, as the helpdesk fix and rejections do", async () => {
+        const waiting = deferred();
+        await log.record(waiting);
+        const fixed = anOutcome({ eventId: waiting.eventId, actor: "admin@example.com" });
+        await log.record(fixed);
+        expect(await log.get(waiting.eventId)).toEqual(fixed);
       });
 
       it("replaces a deferred outcome with the final one", async () => {
@@ -438,6 +506,31 @@ export function outcomeLogContract(name: string, makeLog: () => Promise<OutcomeL
         await log.record(done, await claimed(log, waiting.eventId, at(1)));
         expect(await log.listByUser({ kind: "employeeId", value: avery.employeeId }, 10)).toEqual([done]);
       });
+      it("lists an event only under the keys its latest record has: a deferred entry under an old UPN goes", async () => {
+        const waiting = deferred({ userPrincipalName: "avery.old@example.com", userId: undefined });
+        const done = anOutcome({ eventId: waiting.eventId, attempts: 2 });
+        await log.record(waiting, await claimed(log, waiting.eventId));
+        await log.record(done, await claimed(log, waiting.eventId, at(1)));
+        expect(await log.listByUser({ kind: "upn", value: "avery.old@example.com" }, 10)).toEqual([]);
+        expect(await log.listByUser({ kind: "upn", value: avery.userPrincipalName }, 10)).toEqual([done]);
+        expect(await log.listByUser({ kind: "employeeId", value: avery.employeeId }, 10)).toEqual([done]);
+      });
+
+      it.each([0, -1, 101, 1.5, Number.NaN, Number.POSITIVE_INFINITY])(
+        "refuses to list the top %s (a whole number from 1 to 100)",
+        async (top) => {
+          await log.record(anOutcome());
+          await expect(log.listByUser({ kind: "id", value: avery.userId }, top)).rejects.toBeInstanceOf(
+            RangeError,
+          );
+        },
+      );
+
+      it("lists up to the top 100", async () => {
+        const outcome = anOutcome();
+        await log.record(outcome);
+        expect(await log.listByUser({ kind: "id", value: avery.userId }, 100)).toEqual([outcome]);
+      });
     });
 
     describe("the last event applied to a user", () => {
@@ -476,6 +569,21 @@ export function outcomeLogContract(name: string, makeLog: () => Promise<OutcomeL
         expect(await log.lastAppliedAt(avery.userId)).toBe("2026-11-24T10:00:00Z");
         expect(await log.lastAppliedAt(blake.userId)).toBeUndefined();
       });
+      it("keeps the newest time when several are noted at once, in either order", async () => {
+        const users = Array.from(
+          { length: 12 },
+          (_, n) => `0000cccc-0000-4000-8000-${String(n).padStart(12, "0")}`,
+        );
+        const newer = "2026-11-24T11:00:00.000Z";
+        const older = "2026-11-24T10:00:00.000Z";
+        await Promise.all(
+          users.flatMap((userId, n) => {
+            const times = n % 2 === 0 ? [newer, older, older] : [older, older, newer];
+            return times.map((occurredAt) => log.markApplied(userId, occurredAt));
+          }),
+        );
+        for (const userId of users) expect(await log.lastAppliedAt(userId)).toBe(newer);
+      });
     });
 
     describe("deleting old records", () => {
@@ -500,7 +608,7 @@ export function outcomeLogContract(name: string, makeLog: () => Promise<OutcomeL
         const recent = anOutcome({ ...blake });
         await log.record(recent);
 
-        expect(await log.deleteOlderThan(cutoff)).toBeGreaterThan(0);
+        expect(await log.deleteOlderThan(cutoff)).toBe(1);
         expect(await log.get(old.eventId)).toBeUndefined();
         expect(await log.get(waiting.eventId)).toEqual(waiting);
         expect(await log.get(recent.eventId)).toEqual(recent);
@@ -510,41 +618,137 @@ export function outcomeLogContract(name: string, makeLog: () => Promise<OutcomeL
       });
     });
 
-    /**
-     * What TableOutcomeLog does today where the interface's words leave room (or where it looks wrong); pinned so
-     * the double keeps doing the same. A change to the adapter here is a change to this contract.
-     */
-    describe("current table behaviour the double copies", () => {
-      it("counts every row it deletes (the event, each user index row, the last-applied state), not events", async () => {
-        const outcome = anOutcome();
-        await log.record(outcome);
+    describe("deleting old records: what else retention keeps and cleans", () => {
+      const everything = () => new Date(Date.now() + 1);
+
+      it("returns the number of events it deleted, not of rows", async () => {
+        await log.record(anOutcome());
+        await log.record(anOutcome({ ...blake }));
         await log.markApplied(avery.userId, "2026-11-24T09:00:00Z");
         await sleep(50);
-        expect(await log.deleteOlderThan(new Date(Date.now() + 1))).toBe(1 + 3 + 1);
+        expect(await log.deleteOlderThan(everything())).toBe(2);
       });
 
-      it("deletes a user's last-applied time with the old records, so the stale check forgets it", async () => {
+      it("keeps a user's last-applied time, so the out-of-order guard still knows the user after quiet days", async () => {
         await log.markApplied(avery.userId, "2026-11-24T09:00:00Z");
+        await log.record(anOutcome());
         await sleep(50);
-        await log.deleteOlderThan(new Date(Date.now() + 1));
-        expect(await log.lastAppliedAt(avery.userId)).toBeUndefined();
+        await log.deleteOlderThan(everything());
+        expect(await log.lastAppliedAt(avery.userId)).toBe("2026-11-24T09:00:00Z");
       });
 
-      it("lists one outcome when asked for the top 0", async () => {
-        await log.record(anOutcome());
-        await log.record(anOutcome());
-        expect(await log.listByUser({ kind: "id", value: avery.userId }, 0)).toHaveLength(1);
+      it("leaves nothing listed under any key a deleted event ever had", async () => {
+        const waiting = deferred({ userPrincipalName: "avery.old@example.com", employeeId: "E-OLD-0147" });
+        const done = anOutcome({ eventId: waiting.eventId, attempts: 2 });
+        await log.record(waiting, await claimed(log, waiting.eventId));
+        await log.record(done, await claimed(log, waiting.eventId, at(1)));
+        await sleep(50);
+        expect(await log.deleteOlderThan(everything())).toBe(1);
+        for (const key of [
+          { kind: "upn", value: "avery.old@example.com" },
+          { kind: "employeeId", value: "E-OLD-0147" },
+          { kind: "upn", value: avery.userPrincipalName },
+          { kind: "id", value: avery.userId },
+        ] as const) {
+          expect(await log.listByUser(key, 10)).toEqual([]);
+        }
       });
 
-      it("lets a delivery whose lease ran out overwrite a deferred record, and take the lease away", async () => {
+      it("deletes an event recorded in a batch with all its entries", async () => {
+        const outcomes = [anOutcome(), anOutcome({ ...blake }), anOutcome({ status: "rejected" })];
+        await log.recordMany(outcomes);
+        await sleep(50);
+        expect(await log.deleteOlderThan(everything())).toBe(3);
+        expect(await log.listByUser({ kind: "id", value: avery.userId }, 10)).toEqual([]);
+        for (const outcome of outcomes) expect(await log.get(outcome.eventId)).toBeUndefined();
+      });
+    });
+
+    describe("recording a batch of outcomes (the backfill's)", () => {
+      it("records each outcome, found by event id and under each of its user keys, latest first", async () => {
+        const older = anOutcome({ firstSeenAt: "2026-11-20T08:00:00.000Z" });
+        const newer = anOutcome({ firstSeenAt: "2026-11-22T08:00:00.000Z" });
+        const theirs = anOutcome({ ...blake });
+        const nobodys = anOutcome({
+          status: "rejected",
+          userId: undefined,
+          userPrincipalName: undefined,
+          employeeId: undefined,
+        });
+        expect(await log.recordMany([older, theirs, nobodys, newer])).toEqual([
+          undefined,
+          undefined,
+          undefined,
+          undefined,
+        ]);
+        for (const outcome of [older, newer, theirs, nobodys]) {
+          expect(await log.get(outcome.eventId)).toEqual(outcome);
+        }
+        expect(await log.listByUser({ kind: "upn", value: avery.userPrincipalName }, 10)).toEqual([
+          newer,
+          older,
+        ]);
+        expect(await log.listByUser({ kind: "employeeId", value: blake.employeeId }, 10)).toEqual([theirs]);
+      });
+
+      it("records nothing for an empty batch", async () => {
+        expect(await log.recordMany([])).toEqual([]);
+      });
+
+      it("records many outcomes of many users at once", async () => {
+        const outcomes = Array.from({ length: 60 }, (_, n) =>
+          anOutcome({
+            userId: `0000dddd-0000-4000-8000-${String(n).padStart(12, "0")}`,
+            userPrincipalName: `user${n}@example.com`,
+            employeeId: `E-${n}`,
+          }),
+        );
+        expect((await log.recordMany(outcomes)).every((result) => result === undefined)).toBe(true);
+        for (const outcome of [outcomes[0], outcomes[29], outcomes[59]] as Outcome[]) {
+          expect(await log.get(outcome.eventId)).toEqual(outcome);
+          expect(await log.listByUser({ kind: "upn", value: outcome.userPrincipalName ?? "" }, 10)).toEqual([
+            outcome,
+          ]);
+        }
+      });
+
+      it("keeps a final record already there and replaces a deferred one, as record() without a token does", async () => {
+        const done = anOutcome();
+        const waiting = deferred({ userPrincipalName: "avery.old@example.com" });
+        await log.record(done);
+        await log.record(waiting);
+        const again = anOutcome({ eventId: done.eventId, status: "failed" });
+        const now = anOutcome({ eventId: waiting.eventId });
+        const fresh = anOutcome();
+        expect(await log.recordMany([again, now, fresh])).toEqual([undefined, undefined, undefined]);
+        expect(await log.get(done.eventId)).toEqual(done);
+        expect(await log.get(waiting.eventId)).toEqual(now);
+        expect(await log.get(fresh.eventId)).toEqual(fresh);
+        expect(await log.listByUser({ kind: "upn", value: "avery.old@example.com" }, 10)).toEqual([]);
+      });
+
+      it("takes two outcomes of one event in batch order: the first final one stays", async () => {
+        const first = anOutcome();
+        const second = anOutcome({ eventId: first.eventId, status: "failed" });
+        expect(await log.recordMany([first, second])).toEqual([undefined, undefined]);
+        expect(await log.get(first.eventId)).toEqual(first);
+        expect(await log.listByUser({ kind: "id", value: avery.userId }, 10)).toEqual([first]);
+      });
+
+      it("replaces a deferred outcome in the same batch by its final one", async () => {
+        const waiting = deferred();
+        const done = anOutcome({ eventId: waiting.eventId });
+        await log.recordMany([waiting, done]);
+        expect(await log.get(waiting.eventId)).toEqual(done);
+      });
+
+      it("takes over an event a delivery holds, as record() without a token does: that delivery's record is refused", async () => {
         const eventId = newEventId();
-        const late = await claimed(log, eventId, at(0), minute);
-        const current = await claimed(log, eventId, at(2 * minute), 10 * minute);
-        const stale = deferred({ eventId, message: "written with a stale token" });
-        await log.record(stale, late);
-        expect(await log.get(eventId)).toEqual(stale);
-        await expect(log.notePending(eventId, current, pendingWrites)).rejects.toBeInstanceOf(LeaseLostError);
-        expect((await log.claim(eventId, minute, at(3 * minute))).state).toBe("claimed");
+        const token = await claimed(log, eventId, at(0), 10 * minute);
+        const batch = anOutcome({ eventId, source: "backfill", actor: "backfill" });
+        expect(await log.recordMany([batch])).toEqual([undefined]);
+        await expect(log.record(anOutcome({ eventId }), token)).rejects.toBeInstanceOf(LeaseLostError);
+        expect(await log.get(eventId)).toEqual(batch);
       });
     });
   });

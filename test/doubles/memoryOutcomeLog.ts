@@ -1,23 +1,33 @@
 import { randomUUID } from "node:crypto";
-import { type FieldOutcome, isFinalStatus, type Outcome } from "../../shared/sync/outcome.js";
-import { type Claim, LeaseLostError, type OutcomeLog, type UserKey } from "../../shared/sync/outcomeLog.js";
+import type { FieldOutcome, Outcome } from "../../shared/sync/outcome.js";
+import {
+  type Claim,
+  checkListTop,
+  LeaseLostError,
+  type OutcomeLog,
+  type UserKey,
+} from "../../shared/sync/outcomeLog.js";
 
 /**
  * The rows TableOutcomeLog keeps, modelled one for one so every observable rule matches: the event row (status,
- * lease, outcome, pending writes, etag), the user index rows, and the per-user last-applied state row. Values
- * are kept as JSON text, as in the table, so nothing a caller holds is shared with the log.
+ * lease, outcome, pending writes, etag, and the index rows it owns), the user index rows, and the per-user
+ * last-applied state row. Values are kept as JSON text, as in the table, so nothing a caller holds is shared with
+ * the log. The table's buckets and transactions are not modelled: an outcome's rows change together here, as they
+ * do there.
  */
 interface EventRow {
   status: string;
   leaseUntil: number;
   outcome?: string;
   pending?: string;
+  /** The index rows the recorded outcome has, as [user partition, row key]. */
+  index: Array<[string, string]>;
   etag: string;
   touchedAt: number;
 }
 
 interface IndexRow {
-  status: string;
+  eventId: string;
   outcome: string;
   touchedAt: number;
 }
@@ -34,7 +44,7 @@ export interface MemoryOutcomeLogOptions {
   newToken?: () => string;
 }
 
-// The same index row key as TableOutcomeLog: newest firstSeenAt first, then by the encoded event id.
+// The same index row order as TableOutcomeLog: newest firstSeenAt first, then by the encoded event id.
 const farFuture = 9_999_999_999_999;
 
 function toKey(value: string): string {
@@ -42,10 +52,10 @@ function toKey(value: string): string {
 }
 
 function indexRowKey(outcome: Outcome): string {
-  return `${String(farFuture - Date.parse(outcome.firstSeenAt)).padStart(13, "0")}_${toKey(outcome.eventId)}`;
+  return `${String(farFuture - Date.parse(outcome.firstSeenAt)).padStart(13, "0")}.${toKey(outcome.eventId)}`;
 }
 
-/** Every kind of key looks the user up without regard to case, as TableOutcomeLog's partition key does. */
+/** Every kind of key looks the user up without regard to case, as TableOutcomeLog's keys do. */
 function userPartition(user: UserKey): string {
   return `${user.kind}:${user.value.toLowerCase()}`;
 }
@@ -60,6 +70,15 @@ function userKeysOf(outcome: Outcome): UserKey[] {
 
 function parseOutcome(text: string | undefined): Outcome | undefined {
   return text ? (JSON.parse(text) as Outcome) : undefined;
+}
+
+/** As the table: `processing` (claimed, nothing recorded) and `deferred` may be replaced; anything else is final. */
+function isFinalRow(row: EventRow | undefined): boolean {
+  return row !== undefined && row.status !== "processing" && row.status !== "deferred";
+}
+
+function leaseLost(eventId: string): LeaseLostError {
+  return new LeaseLostError(`the lease on event ${eventId} ran out and another delivery took it`);
 }
 
 /** An in-memory OutcomeLog that behaves as TableOutcomeLog does (see test/contracts/outcomeLogContract.ts). */
@@ -82,10 +101,7 @@ export class MemoryOutcomeLog implements OutcomeLog {
   async claim(eventId: string, leaseMs: number, now: Date): Promise<Claim> {
     const existing = this.#events.get(eventId);
     const previous = parseOutcome(existing?.outcome);
-    if (previous && isFinalStatus(previous.status)) {
-      this.#writeIndex(previous);
-      return { state: "duplicate", outcome: previous };
-    }
+    if (previous && isFinalRow(existing)) return { state: "duplicate", outcome: previous };
     if (existing && existing.leaseUntil > now.getTime()) {
       return { state: "busy", leaseUntil: new Date(existing.leaseUntil) };
     }
@@ -100,15 +116,13 @@ export class MemoryOutcomeLog implements OutcomeLog {
         token: this.#tokenOf(eventId),
       };
     }
-    this.#writeEvent(eventId, { status: "processing", leaseUntil });
+    this.#writeEvent(eventId, { status: "processing", leaseUntil, index: [] });
     return { state: "claimed", token: this.#tokenOf(eventId) };
   }
 
   async notePending(eventId: string, token: string, fields: FieldOutcome[]): Promise<string> {
     const existing = this.#events.get(eventId);
-    if (!existing || existing.etag !== token) {
-      throw new LeaseLostError(`the lease on event ${eventId} ran out and another delivery took it`);
-    }
+    if (!existing || existing.etag !== token) throw leaseLost(eventId);
     this.#writeEvent(eventId, { ...existing, pending: JSON.stringify(fields) });
     return this.#tokenOf(eventId);
   }
@@ -120,20 +134,32 @@ export class MemoryOutcomeLog implements OutcomeLog {
   }
 
   async record(outcome: Outcome, token?: string): Promise<void> {
-    const row = { status: outcome.status, leaseUntil: 0, outcome: JSON.stringify(outcome) };
     const existing = this.#events.get(outcome.eventId);
-    const holdsLease = token ? existing?.etag === token : existing === undefined;
-    if (!holdsLease) {
-      // Never replace a final record another delivery wrote; anything else is overwritten (an upsert).
-      const current = parseOutcome(existing?.outcome);
-      if (current && isFinalStatus(current.status)) {
-        this.#writeIndex(current);
-        return;
+    if (token) {
+      if (!existing) throw leaseLost(outcome.eventId);
+      if (isFinalRow(existing)) {
+        // The same record again (a retry whose answer was lost) is accepted; another final record stays.
+        if (existing.outcome === JSON.stringify(outcome)) return;
+        throw leaseLost(outcome.eventId);
+      }
+      if (existing.etag !== token) throw leaseLost(outcome.eventId);
+    } else if (isFinalRow(existing)) {
+      return;
+    }
+    this.#writeOutcome(outcome, existing);
+  }
+
+  async recordMany(outcomes: readonly Outcome[]): Promise<Array<Error | undefined>> {
+    const results: Array<Error | undefined> = [];
+    for (const outcome of outcomes) {
+      try {
+        await this.record(outcome);
+        results.push(undefined);
+      } catch (err) {
+        results.push(err instanceof Error ? err : new Error(String(err)));
       }
     }
-    // A replace: the pending writes noted with the lease go with it.
-    this.#writeEvent(outcome.eventId, row);
-    this.#writeIndex(outcome);
+    return results;
   }
 
   async lastAppliedAt(userId: string): Promise<string | undefined> {
@@ -141,47 +167,37 @@ export class MemoryOutcomeLog implements OutcomeLog {
   }
 
   async markApplied(userId: string, occurredAt: string): Promise<void> {
-    const last = await this.lastAppliedAt(userId);
+    // Read and write with no await between: the table gets the same from its ETag (the newer time always wins).
+    const last = this.#state.get(userId.toLowerCase())?.occurredAt;
     if (last && Date.parse(last) >= Date.parse(occurredAt)) return;
     this.#state.set(userId.toLowerCase(), { occurredAt, touchedAt: this.#now() });
   }
 
   async listByUser(user: UserKey, top: number): Promise<Outcome[]> {
+    checkListTop(top);
     const rows = [...(this.#index.get(userPartition(user)) ?? new Map<string, IndexRow>())].sort(
       ([a], [b]) => (a < b ? -1 : a > b ? 1 : 0),
     );
-    const outcomes: Outcome[] = [];
-    // Same loop as the table's: the row is taken before `top` is checked.
-    for (const [, row] of rows) {
-      outcomes.push(JSON.parse(row.outcome) as Outcome);
-      if (outcomes.length >= top) break;
-    }
-    return outcomes;
+    return rows.slice(0, top).map(([, row]) => JSON.parse(row.outcome) as Outcome);
   }
 
   async deleteOlderThan(cutoff: Date): Promise<number> {
     const before = cutoff.getTime();
-    const keeps = (status: string | undefined) => status === "deferred" || status === "processing";
     let deleted = 0;
-    // Every row type counts, as in the table: event rows, index rows, and last-applied state rows (no status).
+    // A final event goes with every index row it owns; deferred and in-progress events stay, and state rows too.
     for (const [eventId, row] of this.#events) {
-      if (row.touchedAt < before && !keeps(row.status)) {
+      if (row.touchedAt < before && isFinalRow(row)) {
+        for (const [partition, rowKey] of row.index) this.#index.get(partition)?.delete(rowKey);
         this.#events.delete(eventId);
         deleted += 1;
       }
     }
-    for (const rows of this.#index.values()) {
+    // An old index row no event owns any more goes too (the table's layout cannot leave one, but retention checks).
+    for (const [partition, rows] of this.#index) {
       for (const [rowKey, row] of rows) {
-        if (row.touchedAt < before && !keeps(row.status)) {
-          rows.delete(rowKey);
-          deleted += 1;
-        }
-      }
-    }
-    for (const [userId, row] of this.#state) {
-      if (row.touchedAt < before) {
-        this.#state.delete(userId);
-        deleted += 1;
+        const owner = this.#events.get(row.eventId);
+        const owned = owner?.index.some(([p, k]) => p === partition && k === rowKey) ?? false;
+        if (row.touchedAt < before && !owned) rows.delete(rowKey);
       }
     }
     return deleted;
@@ -200,13 +216,22 @@ export class MemoryOutcomeLog implements OutcomeLog {
     this.#events.set(eventId, { ...row, etag: this.#newToken(), touchedAt: this.#now() });
   }
 
-  #writeIndex(outcome: Outcome): void {
+  /**
+   * The table's one transaction: the event row replaced (pending writes dropped, lease ended), an index row per
+   * user key, and the index rows of keys the earlier record had and this one has not deleted.
+   */
+  #writeOutcome(outcome: Outcome, existing: EventRow | undefined): void {
     const rowKey = indexRowKey(outcome);
-    for (const user of userKeysOf(outcome)) {
-      const partition = userPartition(user);
+    const index = userKeysOf(outcome).map((user): [string, string] => [userPartition(user), rowKey]);
+    for (const [partition, key] of existing?.index ?? []) {
+      if (!index.some(([p, k]) => p === partition && k === key)) this.#index.get(partition)?.delete(key);
+    }
+    const json = JSON.stringify(outcome);
+    for (const [partition] of index) {
       const rows = this.#index.get(partition) ?? new Map<string, IndexRow>();
-      rows.set(rowKey, { status: outcome.status, outcome: JSON.stringify(outcome), touchedAt: this.#now() });
+      rows.set(rowKey, { eventId: outcome.eventId, outcome: json, touchedAt: this.#now() });
       this.#index.set(partition, rows);
     }
+    this.#writeEvent(outcome.eventId, { status: outcome.status, leaseUntil: 0, outcome: json, index });
   }
 }

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appServices } from "../../shared/app/appServices.js";
 import { queueClient, tableClient } from "../../shared/app/storageClients.js";
 import { StorageEventQueue } from "../../shared/storage/storageEventQueue.js";
+import { outcomeEventRowsFilter } from "../../shared/storage/tableOutcomeLog.js";
 import { startTestEnvironment, type TestEnvironment } from "../support/testEnvironment.js";
 import { scanAll } from "./support/piiCatalog.js";
 import { reportFigures, scale, sizes } from "./support/scale.js";
@@ -86,7 +87,7 @@ async function inFlight(): Promise<{ claimed: number; writesStarted: number }> {
     status?: string;
     pending?: string;
   }>({
-    queryOptions: { filter: odata`RowKey eq ${"outcome"} and status eq ${"processing"}` },
+    queryOptions: { filter: `${outcomeEventRowsFilter} and ${odata`status eq ${"processing"}`}` },
   });
   let claimed = 0;
   let writesStarted = 0;

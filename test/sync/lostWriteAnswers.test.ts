@@ -1,10 +1,10 @@
-import { odata } from "@azure/data-tables";
 import { InvocationContext } from "@azure/functions";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { onboardingQueue } from "../../functions/onboardingQueue.js";
 import { appServices } from "../../shared/app/appServices.js";
 import { queueClient, tableClient } from "../../shared/app/storageClients.js";
 import type { Directory } from "../../shared/directory/directory.js";
+import { type OutcomeTableRow, outcomeTableRowOf } from "../../shared/storage/tableOutcomeLog.js";
 import type { FieldAction, FieldOutcome, Outcome } from "../../shared/sync/outcome.js";
 import { confirmEarlierWrites, syncContactEvent } from "../../shared/sync/syncContactEvent.js";
 import { anEvent, pipelineTenant, users } from "../support/tenantSeeds.js";
@@ -132,20 +132,23 @@ describe("two deliveries of one event", () => {
     expect(queued.approximateMessagesCount).toBe(1);
   });
 
-  it("restores a finished event's index rows on a redelivery (the process may have died before writing them)", async () => {
+  it("writes a finished event's index rows with its record, in one transaction, so a redelivery has none to restore", async () => {
     const { outcomes, settings } = appServices();
     const event = anEvent(users.newHire, { mobilePhone: "(425) 555-0147" });
     env.graph.setFaults({ timeoutAfterWriteRate: 0 });
     await deliver(event, 1);
-    const table = tableClient(settings, settings.OUTCOMES_TABLE);
-    const indexRows = table.listEntities({ queryOptions: { filter: odata`RowKey ne ${"outcome"}` } });
-    for await (const row of indexRows) {
-      if (row.partitionKey?.startsWith("u_") && row.rowKey)
-        await table.deleteEntity(row.partitionKey, row.rowKey);
+    const rows: Array<{ partitionKey: string; row: OutcomeTableRow }> = [];
+    for await (const entity of tableClient(settings, settings.OUTCOMES_TABLE).listEntities()) {
+      const row = outcomeTableRowOf(entity.partitionKey ?? "", entity.rowKey ?? "");
+      if ((row.kind === "event" || row.kind === "index") && row.eventId === event.eventId) {
+        rows.push({ partitionKey: entity.partitionKey ?? "", row });
+      }
     }
-    expect(await outcomes.listByUser({ kind: "id", value: users.newHire.id }, 10)).toEqual([]);
+    // The event row and one index row per user key, all in one partition: one entity-group transaction wrote them.
+    expect(rows.map((r) => r.row.kind).sort()).toEqual(["event", "index", "index", "index"]);
+    expect(new Set(rows.map((r) => r.partitionKey)).size).toBe(1);
 
-    await deliver(event, 2);
+    expect((await deliver(event, 2))?.status).toBe("updated");
     const listed = await outcomes.listByUser({ kind: "id", value: users.newHire.id }, 10);
     expect(listed.map((o) => o.eventId)).toEqual([event.eventId]);
   });

@@ -4,6 +4,7 @@ import type { EmulatedTenant } from "../../../local/graphEmulator/EmulatedTenant
 import type { EmulatorStats } from "../../../local/graphEmulator/EmulatorStats.js";
 import { tryStandardWebhookKeys, webhookKeyId } from "../../../shared/intake/standardWebhook.js";
 import { scopedEventId, senderActor, type WebhookSender } from "../../../shared/intake/webhookSender.js";
+import { outcomeTableRowOf } from "../../../shared/storage/tableOutcomeLog.js";
 import { isFinalStatus, type Outcome } from "../../../shared/sync/outcome.js";
 import { testSecrets } from "../../support/webhookRequests.js";
 import { expectationFor, type Scenario, type ScenarioCase, snapshotOf } from "./scenario.js";
@@ -29,8 +30,6 @@ export async function readAll(table: TableClient): Promise<Record<string, unknow
   return rows;
 }
 
-const fromKey = (key: string) => Buffer.from(key, "base64url").toString("utf8");
-
 /**
  * Checks a finished run against the oracle: each event has exactly one final record (and exactly one index row
  * under each of its user keys), that record says what the plan says field by field, the user's contact data is
@@ -46,15 +45,12 @@ export async function verifyRun(
   const events = new Map<string, { status: unknown; pending: unknown; outcome: Outcome | undefined }>();
   const indexRows = new Map<string, number>();
   for (const row of rows) {
-    const partitionKey = String(row.partitionKey);
-    const rowKey = String(row.rowKey);
-    if (partitionKey.startsWith("e_") && rowKey === "outcome") {
+    const named = outcomeTableRowOf(String(row.partitionKey), String(row.rowKey));
+    if (named.kind === "event") {
       const outcome = typeof row.outcome === "string" ? (JSON.parse(row.outcome) as Outcome) : undefined;
-      events.set(fromKey(partitionKey.slice(2)), { status: row.status, pending: row.pending, outcome });
-    } else if (partitionKey.startsWith("u_")) {
-      const userKey = fromKey(partitionKey.slice(2));
-      const eventId = fromKey(rowKey.slice(rowKey.indexOf("_") + 1));
-      const key = `${eventId} ${userKey.split(":")[0]}`;
+      events.set(named.eventId, { status: row.status, pending: row.pending, outcome });
+    } else if (named.kind === "index") {
+      const key = `${named.eventId} ${named.user.split(":")[0]}`;
       indexRows.set(key, (indexRows.get(key) ?? 0) + 1);
     }
   }

@@ -1,12 +1,13 @@
-import { odata, RestError, type TableClient } from "@azure/data-tables";
+import { RestError, type TableClient } from "@azure/data-tables";
 import type { QueueClient } from "@azure/storage-queue";
+import { outcomeEventRowsFilter } from "../../../shared/storage/tableOutcomeLog.js";
 import { isFinalStatus, type OutcomeStatus, outcomeStatuses } from "../../../shared/sync/outcome.js";
 
 /** Number of events with a final record in the outcome table (0 before the table exists). */
 export async function countFinal(table: TableClient): Promise<number> {
   let finals = 0;
   const rows = table.listEntities<{ status?: string }>({
-    queryOptions: { filter: odata`RowKey eq ${"outcome"}`, select: ["status"] },
+    queryOptions: { filter: outcomeEventRowsFilter, select: ["status"] },
   });
   try {
     for await (const row of rows) {
