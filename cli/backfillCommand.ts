@@ -302,7 +302,7 @@ async function openRun(
   const total = start.input ? await estimateRows(request.path, source.format) : undefined;
 
   const limiter = deps.limiter ?? writeLimiterFromSettings(settings);
-  const directory = deps.directory ?? graphDirectoryFromSettings(settings, limiter);
+  const directory = deps.directory ?? graphDirectoryFromSettings(settings, limiter, "low");
   const outcomes = outcomeLogFor(settings, request.noOutcomes, request.dryRun, io);
 
   const report = await openReport(request.report, io, start.resumed !== undefined);

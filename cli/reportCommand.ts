@@ -88,7 +88,7 @@ export async function reportCommand(
     ...(rules.defaultCountry ? { country: rules.defaultCountry } : {}),
   };
   const directory =
-    deps.directory ?? graphDirectoryFromSettings(settings, writeLimiterFromSettings(settings));
+    deps.directory ?? graphDirectoryFromSettings(settings, writeLimiterFromSettings(settings), "low");
   const tally = new ReadinessTally(options);
   const perUser = values.users ? await openUsersCsv(values.users) : undefined;
 

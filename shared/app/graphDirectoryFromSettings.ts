@@ -1,4 +1,5 @@
 import { DefaultAzureCredential } from "@azure/identity";
+import type { ThrottlePriority } from "../graph/graphClient.js";
 import { createGraphDirectory, type GraphDirectory } from "../graph/graphDirectory.js";
 import { WriteLimiter } from "../graph/writeLimiter.js";
 import { TableWriteBudget, writeBudgetTable } from "../storage/tableWriteBudget.js";
@@ -33,7 +34,11 @@ export function writeLimiterFromSettings(s: Settings, log?: (line: string) => vo
  * Builds the Graph adapter from settings: a static GRAPH_ACCESS_TOKEN for a loopback GRAPH_BASE_URL (emulator),
  * otherwise the managed identity (AZURE_CLIENT_ID selects a user-assigned one).
  */
-export function graphDirectoryFromSettings(s: Settings, limiter: WriteLimiter): GraphDirectory {
+export function graphDirectoryFromSettings(
+  s: Settings,
+  limiter: WriteLimiter,
+  priority?: ThrottlePriority,
+): GraphDirectory {
   const accessToken = s.GRAPH_ACCESS_TOKEN;
   return createGraphDirectory({
     baseUrl: s.GRAPH_BASE_URL,
@@ -44,6 +49,7 @@ export function graphDirectoryFromSettings(s: Settings, limiter: WriteLimiter): 
         ? new DefaultAzureCredential(s.AZURE_CLIENT_ID ? { managedIdentityClientId: s.AZURE_CLIENT_ID } : {})
         : undefined,
     limiter,
+    ...(priority ? { priority } : {}),
     retry: { maxRetries: s.GRAPH_MAX_RETRIES, delaySeconds: s.GRAPH_RETRY_DELAY_SECONDS },
     protectedGroupIds: s.PROTECTED_GROUP_IDS,
   });

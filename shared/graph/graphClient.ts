@@ -29,7 +29,15 @@ export interface GraphConnectionOptions {
 export interface GraphClientOptions extends GraphConnectionOptions {
   /** The process-wide write limiter; every write attempt takes a token from it. */
   limiter: WriteLimiter;
+  /**
+   * Graph's `x-ms-throttle-priority` for every request of this client: when Graph must throttle, `low` requests
+   * go first and `high` last (the limits stay the same). The backfill sends `low`; absent = Graph's normal.
+   */
+  priority?: ThrottlePriority | undefined;
 }
+
+/** The documented values of `x-ms-throttle-priority`. */
+export type ThrottlePriority = "low" | "normal" | "high";
 
 /** A Graph SDK client plus the base URL it was built for (needed to follow `@odata.nextLink`). */
 export interface GraphClient {
@@ -58,7 +66,7 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
     middleware: [
       new GraphAuthMiddleware(endpoint.url.origin, token),
       new RetryHandler(retryOptions),
-      new GraphPacingMiddleware(options.limiter),
+      new GraphPacingMiddleware(options.limiter, options.priority),
       new GraphTimeoutMiddleware(options.timeoutMs ?? 30_000),
       new HTTPMessageHandler(),
     ],

@@ -15,7 +15,12 @@ import type {
 } from "../directory/directory.js";
 import { DirectoryErrorKind } from "../directory/directoryError.js";
 import { type BatchRequest, type BatchResponse, type GraphBatchOptions, graphBatch } from "./graphBatch.js";
-import { createGraphClient, type GraphClient, type GraphConnectionOptions } from "./graphClient.js";
+import {
+  createGraphClient,
+  type GraphClient,
+  type GraphConnectionOptions,
+  type ThrottlePriority,
+} from "./graphClient.js";
 import { contactSelect, encodeSegment, filterEq, userPath } from "./graphPaths.js";
 import { readPrivileges } from "./graphPrivilege.js";
 import { asMissingPermission, GraphRequestError } from "./graphRequestError.js";
@@ -34,6 +39,8 @@ export const emailMethodId = "3ddfcfc8-9383-446f-83cc-3ab9be4be18f";
 export interface GraphDirectoryOptions extends GraphConnectionOptions {
   /** The process-wide limiter; pass the same instance to every adapter in the process. */
   limiter: WriteLimiter;
+  /** `x-ms-throttle-priority` for this adapter's requests (the backfill: `low`). */
+  priority?: ThrottlePriority | undefined;
   batch?: GraphBatchOptions;
   /** Object ids of groups whose (transitive) members are privileged: never written (PROTECTED_GROUP_IDS). */
   protectedGroupIds?: readonly string[];

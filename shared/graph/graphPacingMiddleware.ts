@@ -1,5 +1,6 @@
 import type { Context, Middleware } from "@microsoft/microsoft-graph-client";
 import { requestMethod, requestUrl } from "./graphAuthMiddleware.js";
+import type { ThrottlePriority } from "./graphClient.js";
 import { retryAfterMsOf } from "./graphRequestError.js";
 import type { WriteLimiter } from "./writeLimiter.js";
 
@@ -10,12 +11,17 @@ const defaultBackOffMs = 1000;
 /**
  * Sits after the SDK's RetryHandler so every attempt, retries included, takes write tokens before it is
  * sent: one per PATCH/POST, one per write item of a `$batch`. Reads only wait out a back-off. Any 429 feeds
- * its Retry-After back to the shared limiter, so one throttled call slows the whole process, not just itself.
+ * its Retry-After back to the shared limiter, so one throttled call slows the whole fleet, not just itself; and
+ * a response saying the app is past 80% of a Graph limit (`x-ms-throttle-limit-percentage`, 0.8–1.8) slows the
+ * process down before a 429 comes.
  */
 export class GraphPacingMiddleware implements Middleware {
   private next: Middleware | undefined;
 
-  constructor(private readonly limiter: WriteLimiter) {}
+  constructor(
+    private readonly limiter: WriteLimiter,
+    private readonly priority?: ThrottlePriority | undefined,
+  ) {}
 
   async execute(context: Context): Promise<void> {
     const writes = writeCount(context);
@@ -23,15 +29,38 @@ export class GraphPacingMiddleware implements Middleware {
     else await this.limiter.whenUnpaused();
     if (!this.next)
       throw new Error("GraphPacingMiddleware is the last middleware; the chain needs a fetch handler");
+    if (this.priority) setHeader(context, "x-ms-throttle-priority", this.priority);
     await this.next.execute(context);
+    const headers = context.response?.headers;
     if (context.response?.status === 429) {
-      this.limiter.backOff(retryAfterMsOf(context.response.headers) ?? defaultBackOffMs);
+      this.limiter.backOff(retryAfterMsOf(headers) ?? defaultBackOffMs);
+      return;
     }
+    const percentage = Number(headers?.get("x-ms-throttle-limit-percentage") ?? Number.NaN);
+    if (percentage > 1.0) this.limiter.ease(slowDownMsFor(percentage));
   }
 
   setNext(next: Middleware): void {
     this.next = next;
   }
+}
+
+/**
+ * How long to hold back when Graph says the app used `percentage` (0.8–1.8) of a limit. Up to 1.0 nothing: the
+ * write limiter already runs the bucket down to empty on purpose and then keeps to its refill, so "near the
+ * limit" is its normal state. Beyond 1.0 something else spends the budget (reads, another process without the
+ * shared bucket): 0.5 s per tenth over, at most 2 s — time for the bucket to refill before the next request.
+ */
+export function slowDownMsFor(percentage: number): number {
+  return Math.round(Math.min(2_000, Math.max(0, (percentage - 1.0) * 5_000)));
+}
+
+function setHeader(context: Context, name: string, value: string): void {
+  const options = (context.options ??= {});
+  const headers = options.headers;
+  if (headers instanceof Headers) headers.set(name, value);
+  else if (Array.isArray(headers)) headers.push([name, value]);
+  else options.headers = { ...(headers ?? {}), [name]: value };
 }
 
 /** Number of directory writes a request performs: 1 for a write, the write items for a `$batch`. */

@@ -71,7 +71,7 @@ export class WriteLimiter {
   /** While set (clock time), the shared bucket is out of reach and the process keeps to its fallback share. */
   private fallbackUntil = 0;
   private queue: Promise<void> = Promise.resolve();
-  private counters = { granted: 0, backOffs: 0 };
+  private counters = { granted: 0, backOffs: 0, eased: 0 };
 
   constructor(options: WriteLimiterOptions) {
     if (!Number.isInteger(options.budget) || options.budget < 1) {
@@ -119,6 +119,16 @@ export class WriteLimiter {
       .catch(() => undefined);
   }
 
+  /**
+   * Holds this process's next requests back for `ms` without counting a 429: Graph warned that the app is near a
+   * limit. Local only (another process near the limit hears the same warning itself).
+   */
+  ease(ms: number): void {
+    if (!(ms > 0)) return;
+    this.counters.eased += 1;
+    this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + ms);
+  }
+
   /** Resolves once no back-off is in force; reads use it so they don't hammer a throttled tenant either. */
   async whenUnpaused(): Promise<void> {
     for (
@@ -137,7 +147,7 @@ export class WriteLimiter {
   }
 
   /** Totals for logs and tests. */
-  stats(): { granted: number; backOffs: number; pausedForMs: number } {
+  stats(): { granted: number; backOffs: number; eased: number; pausedForMs: number } {
     return { ...this.counters, pausedForMs: Math.max(0, this.pausedUntil - this.clock.now()) };
   }
 
