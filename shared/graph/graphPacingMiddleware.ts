@@ -56,7 +56,8 @@ export function slowDownMsFor(percentage: number): number {
 }
 
 function setHeader(context: Context, name: string, value: string): void {
-  const options = (context.options ??= {});
+  if (!context.options) context.options = {};
+  const options = context.options;
   const headers = options.headers;
   if (headers instanceof Headers) headers.set(name, value);
   else if (Array.isArray(headers)) headers.push([name, value]);
