@@ -88,6 +88,10 @@ param graphWriteBudget int = 3000
 @minValue(1)
 param graphWriteWindowSeconds int = 150
 
+@description('GRAPH_READ_UNITS: Graph resource units per 10 s for the app in this tenant (8,000 large, 5,000 medium, 3,500 small).')
+@minValue(1)
+param graphReadUnits int = 8000
+
 @description('GRAPH_MAX_RETRIES: SDK retries of a throttled or failed Graph request within one delivery.')
 @minValue(0)
 param graphMaxRetries int = 3
@@ -272,6 +276,7 @@ module api 'app/api.bicep' = {
       GRAPH_BASE_URL: graphBaseUrl
       GRAPH_WRITE_BUDGET: string(graphWriteBudget)
       GRAPH_WRITE_WINDOW_SECONDS: string(graphWriteWindowSeconds)
+      GRAPH_READ_UNITS: string(graphReadUnits)
       GRAPH_MAX_RETRIES: string(graphMaxRetries)
       GRAPH_RETRY_DELAY_SECONDS: string(graphRetryDelaySeconds)
       ONBOARDING_QUEUE: onboardingQueue

@@ -66,6 +66,8 @@ const settingsSchema = z.object({
   AZURE_CLIENT_ID: z.string().optional(),
   GRAPH_WRITE_BUDGET: int(3000, 1),
   GRAPH_WRITE_WINDOW_SECONDS: int(150, 1),
+  // Graph's resource units per 10 s per app and tenant (large tenant: 8,000; medium 5,000; small 3,500).
+  GRAPH_READ_UNITS: int(8000, 1),
   // The SDK's retry of 429/503/504 inside one delivery; the queue's own retries come on top.
   GRAPH_MAX_RETRIES: int(3),
   GRAPH_RETRY_DELAY_SECONDS: int(3),

@@ -25,6 +25,8 @@ export function writeLimiterFromSettings(s: Settings, log?: (line: string) => vo
     budget: s.GRAPH_WRITE_BUDGET,
     windowMs: s.GRAPH_WRITE_WINDOW_SECONDS * 1000 + windowHeadroomMs,
     reserve: Math.max(1, Math.ceil(s.GRAPH_WRITE_BUDGET * 0.02)),
+    // Kept a little under Graph's figure: other readers of the tenant (the portal, other apps) count too.
+    readUnits: { capacity: Math.floor(s.GRAPH_READ_UNITS * 0.95), windowMs: 10_000 },
     ...(storage ? { shared: new TableWriteBudget(tableClient(s, writeBudgetTable)) } : {}),
     log: log ?? ((line) => console.warn(line)),
   });

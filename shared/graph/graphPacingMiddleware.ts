@@ -25,6 +25,8 @@ export class GraphPacingMiddleware implements Middleware {
 
   async execute(context: Context): Promise<void> {
     const writes = writeCount(context);
+    const units = readUnitsOf(context);
+    if (units > 0) await this.limiter.acquireReads(units);
     if (writes > 0) await this.limiter.acquire(writes);
     else await this.limiter.whenUnpaused();
     if (!this.next)
@@ -62,6 +64,45 @@ function setHeader(context: Context, name: string, value: string): void {
   if (headers instanceof Headers) headers.set(name, value);
   else if (Array.isArray(headers)) headers.push([name, value]);
   else options.headers = { ...(headers ?? {}), [name]: value };
+}
+
+/**
+ * Graph's documented resource-unit cost of the reads a request makes (identity and access limits): a GET of one
+ * object 1, of a collection 2, `$select` one less (at least 1), a write 1 (and a token of the write bucket); a
+ * `$batch` costs the sum of its items.
+ */
+export function readUnitsOf(context: Context): number {
+  const method = requestMethod(context);
+  const url = requestUrl(context);
+  if (method === "GET") return readCost(url);
+  if (method === "POST" && isBatchUrl(url))
+    return batchItems(context.options?.body).reduce(
+      (sum, item) => sum + (item.method === "GET" ? readCost(item.url) : 1),
+      0,
+    );
+  return 1;
+}
+
+/** One GET's cost: a path ending in a collection (no object id after it) is a list. */
+function readCost(url: string): number {
+  const [path = "", query = ""] = url.split("?");
+  const last = path.split("/").filter(Boolean).at(-1) ?? "";
+  const collection = !/^[0-9a-f-]{36}$/i.test(last) && !last.includes("@") && !last.includes("(");
+  const select = /(^|&)\$select=/.test(decodeURIComponent(query));
+  return Math.max(1, (collection ? 2 : 1) - (select ? 1 : 0));
+}
+
+function batchItems(body: unknown): Array<{ method: string; url: string }> {
+  if (typeof body !== "string") return [];
+  try {
+    const parsed = JSON.parse(body) as { requests?: Array<{ method?: unknown; url?: unknown }> };
+    return (parsed.requests ?? []).map((r) => ({
+      method: String(r.method ?? "GET").toUpperCase(),
+      url: String(r.url ?? ""),
+    }));
+  } catch {
+    return [];
+  }
 }
 
 /** Number of directory writes a request performs: 1 for a write, the write items for a `$batch`. */

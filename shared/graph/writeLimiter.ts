@@ -33,6 +33,11 @@ export interface WriteLimiterOptions {
   reserve?: number;
   /** Receives one line when the process falls back to its own share and when it gets the shared bucket back. */
   log?: (line: string) => void;
+  /**
+   * Graph's resource-unit budget for reads (per app and tenant: 8,000 per 10 s for a large tenant). Reads take
+   * their documented cost from it; absent = reads are not paced (they only wait out a 429's pause).
+   */
+  readUnits?: { capacity: number; windowMs: number };
   /** Epoch time for the shared bucket's pause (tests move it with the clock). */
   epochNow?: () => number;
 }
@@ -71,6 +76,8 @@ export class WriteLimiter {
   /** While set (clock time), the shared bucket is out of reach and the process keeps to its fallback share. */
   private fallbackUntil = 0;
   private queue: Promise<void> = Promise.resolve();
+  private readonly readBucket: { capacity: number; windowMs: number; tokens: number; at: number } | undefined;
+  private readQueue: Promise<void> = Promise.resolve();
   private counters = { granted: 0, backOffs: 0, eased: 0 };
 
   constructor(options: WriteLimiterOptions) {
@@ -91,6 +98,37 @@ export class WriteLimiter {
     this.capacity = this.budget - reserve;
     this.tokens = this.shared ? 0 : this.capacity;
     this.refilledAt = this.clock.now();
+    this.readBucket = options.readUnits
+      ? { ...options.readUnits, tokens: options.readUnits.capacity, at: this.refilledAt }
+      : undefined;
+  }
+
+  /**
+   * Waits until `units` resource units of reads may go (Graph's documented cost of the request), then takes them.
+   * Reads wait out a 429's pause too. Without a read budget only the pause applies.
+   */
+  acquireReads(units: number): Promise<void> {
+    const bucket = this.readBucket;
+    if (!bucket || !(units > 0)) return this.whenUnpaused();
+    const cost = Math.min(units, bucket.capacity);
+    const turn = this.readQueue.then(async () => {
+      for (;;) {
+        await this.whenUnpaused();
+        const now = this.clock.now();
+        bucket.tokens = Math.min(
+          bucket.capacity,
+          bucket.tokens + ((now - bucket.at) * bucket.capacity) / bucket.windowMs,
+        );
+        bucket.at = now;
+        if (bucket.tokens + 1e-9 >= cost) {
+          bucket.tokens = Math.max(0, bucket.tokens - cost);
+          return;
+        }
+        await this.clock.sleep(Math.max(0.01, ((cost - bucket.tokens) * bucket.windowMs) / bucket.capacity));
+      }
+    });
+    this.readQueue = turn.catch(() => undefined);
+    return turn;
   }
 
   /** Waits until `count` writes may start now, then takes their tokens. `count` must not exceed the budget. */

@@ -1,6 +1,10 @@
 import type { Context, Middleware } from "@microsoft/microsoft-graph-client";
 import { describe, expect, it } from "vitest";
-import { GraphPacingMiddleware, slowDownMsFor } from "../../shared/graph/graphPacingMiddleware.js";
+import {
+  GraphPacingMiddleware,
+  readUnitsOf,
+  slowDownMsFor,
+} from "../../shared/graph/graphPacingMiddleware.js";
 import { WriteLimiter } from "../../shared/graph/writeLimiter.js";
 
 /** Runs the pacing middleware on one request whose answer is `status` with `headers`; returns what was sent. */
@@ -58,5 +62,43 @@ describe("the pacing middleware listens to Graph", () => {
     await send(new GraphPacingMiddleware(limiter), { status: 429, headers: { "Retry-After": "3" } });
     expect(limiter.stats()).toMatchObject({ backOffs: 1 });
     expect(limiter.stats().pausedForMs).toBeGreaterThan(2_500);
+  });
+});
+
+describe("resource units, as Graph counts them", () => {
+  it.each([
+    ["GET", "http://h/v1.0/users/6f1c2a40-0000-4000-8000-000000000001", undefined, 1],
+    ["GET", "http://h/v1.0/users/mei.chen@contoso.example?$select=id,mobilePhone", undefined, 1],
+    ["GET", "http://h/v1.0/users?$filter=employeeId%20eq%20'E1'", undefined, 2],
+    ["GET", "http://h/v1.0/users?$filter=employeeId%20eq%20'E1'&$select=id", undefined, 1],
+    ["PATCH", "http://h/v1.0/users/6f1c2a40-0000-4000-8000-000000000001", undefined, 1],
+    [
+      "POST",
+      "http://h/v1.0/$batch",
+      JSON.stringify({
+        requests: [
+          { method: "GET", url: "/users/mei.chen@contoso.example?$select=id" },
+          { method: "GET", url: "/roleManagement/directory/roleAssignments?$filter=x" },
+          { method: "PATCH", url: "/users/6f1c2a40-0000-4000-8000-000000000001" },
+        ],
+      }),
+      4,
+    ],
+  ])("costs %s %s %i units", (method, url, body, expected) => {
+    expect(readUnitsOf({ request: url, options: { method, body } })).toBe(expected);
+  });
+
+  it("paces reads to the resource-unit budget: a full bucket at once, then its refill", async () => {
+    let now = 0;
+    const limiter = new WriteLimiter({
+      budget: 10,
+      windowMs: 1000,
+      readUnits: { capacity: 100, windowMs: 10_000 },
+      clock: { now: () => now, sleep: async (ms) => void (now += ms) },
+    });
+    for (let i = 0; i < 150; i++) await limiter.acquireReads(1);
+    // 100 at once, then 50 more at 10 per second.
+    expect(now).toBeGreaterThanOrEqual(4_990);
+    expect(now).toBeLessThan(5_100);
   });
 });
