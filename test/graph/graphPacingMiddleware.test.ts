@@ -94,7 +94,12 @@ describe("resource units, as Graph counts them", () => {
       budget: 10,
       windowMs: 1000,
       readUnits: { capacity: 100, windowMs: 10_000 },
-      clock: { now: () => now, sleep: async (ms) => void (now += ms) },
+      clock: {
+        now: () => now,
+        sleep: async (ms) => {
+          now += ms;
+        },
+      },
     });
     for (let i = 0; i < 150; i++) await limiter.acquireReads(1);
     // 100 at once, then 50 more at 10 per second.
