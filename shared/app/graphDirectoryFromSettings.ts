@@ -7,11 +7,10 @@ import type { Settings } from "./config.js";
 import { tableClient } from "./storageClients.js";
 
 /**
- * Graph counts writes when they arrive. The first burst of a run arrives late (new TLS connections) and the next
- * window's writes arrive sooner, so a limiter using exactly Graph's window can overlap by that jitter. One second
- * on 150 s costs 0.7% of throughput.
+ * Graph counts writes when they arrive, and arrivals jitter (new TLS connections, uneven latency), so the limiter
+ * refills a little slower than Graph: one second on Graph's 150 s, the same share (0.67%) of a scaled window.
  */
-const windowHeadroomMs = 1000;
+const windowHeadroomShare = 1 / 150;
 
 /**
  * The write limiter: Graph's token bucket sized from GRAPH_WRITE_BUDGET / GRAPH_WRITE_WINDOW_SECONDS. Graph's
@@ -23,7 +22,7 @@ export function writeLimiterFromSettings(s: Settings, log?: (line: string) => vo
   const storage = s.AzureWebJobsStorage !== undefined || s.AzureWebJobsStorage__tableServiceUri !== undefined;
   return new WriteLimiter({
     budget: s.GRAPH_WRITE_BUDGET,
-    windowMs: s.GRAPH_WRITE_WINDOW_SECONDS * 1000 + windowHeadroomMs,
+    windowMs: s.GRAPH_WRITE_WINDOW_SECONDS * 1000 * (1 + windowHeadroomShare),
     reserve: Math.max(1, Math.ceil(s.GRAPH_WRITE_BUDGET * 0.02)),
     // Kept a little under Graph's figure: other readers of the tenant (the portal, other apps) count too.
     readUnits: { capacity: Math.floor(s.GRAPH_READ_UNITS * 0.95), windowMs: 10_000 },
