@@ -18,7 +18,7 @@ import { runBackfillCommand } from "../cli/backfillCommand.js";
 import type { SeedUser } from "../local/graphEmulator/EmulatedTenant.js";
 import { type GraphEmulator, startGraphEmulator } from "../local/graphEmulator/startGraphEmulator.js";
 import { startAzurite } from "../local/startAzurite.js";
-import { WriteLimiter } from "../shared/graph/writeLimiter.js";
+import { writeReserve } from "../shared/app/graphDirectoryFromSettings.js";
 
 /**
  * Two profiles. The default is fast (a scaled budget). `--graph` is issue 14's target at Graph's real budget: 6,000
@@ -35,8 +35,7 @@ const naiveUsers = graphProfile ? 150 : 500;
 const graphLatencyMs = graphProfile ? 100 : 20;
 const benchWriteBudget = graphProfile ? 3_000 : 1_000;
 const benchWriteWindowMs = graphProfile ? 150_000 : 4_000;
-// Production's limiter window is Graph's plus 1 s on 150 s (0.7%); the same share of a scaled window, rounded up.
-const limiterHeadroomMs = graphProfile ? 1_000 : 40;
+const limiterReserve = writeReserve(benchWriteBudget, benchWriteWindowMs / 1000);
 
 /** 100 NANP area codes whose 555-0100…0199 numbers libphonenumber accepts as valid US numbers. */
 function areaCodes(): number[] {
@@ -87,6 +86,8 @@ interface Figures {
   /** Requests Graph answered one by one: plain HTTP requests plus `$batch` items. */
   answered: number;
   httpRequests: number;
+  /** Seconds from the start to the first write, between the first and the last, and from the last to the end. */
+  writeSpan?: { first: number; span: number; tail: number };
 }
 
 async function runProduct(
@@ -96,25 +97,31 @@ async function runProduct(
   dir: string,
   outcomes: boolean,
 ): Promise<Figures> {
-  const limiter = new WriteLimiter({
-    budget: benchWriteBudget,
-    windowMs: benchWriteWindowMs + limiterHeadroomMs,
-    // As writeLimiterFromSettings: 2% of the first burst held back for arrival jitter.
-    reserve: Math.ceil(benchWriteBudget * 0.02),
-  });
   const stdout = new PassThrough().resume();
   const started = performance.now();
   const code = await runBackfillCommand(
     [input, "--report", join(dir, "result.csv"), ...(outcomes ? [] : ["--no-outcomes"])],
     { stdin: Readable.from([]), stdout, stderr: process.stderr, env: benchEnv(emulator, storage) },
-    { limiter, progressIntervalMs: 5_000 },
+    // No limiter given: the command builds production's (writeLimiterFromSettings), so the run is paced exactly
+    // as a real one — write bucket with its reserve and headroom, resource units, the bucket row in Azurite.
+    { progressIntervalMs: 5_000 },
   );
   const seconds = (performance.now() - started) / 1000;
   if (code !== 0) throw new Error(`backfill exited ${code}`);
   const result = await readFile(join(dir, "result.csv"), "utf8");
   const updated = result.split("\n").filter((line) => line.includes(",updated,")).length;
   if (updated !== writesNeeded) throw new Error(`expected ${writesNeeded} updated rows, saw ${updated}`);
-  return figuresOf(emulator, userCount, seconds);
+  return { ...figuresOf(emulator, userCount, seconds), ...writeSpanOf(emulator, started, performance.now()) };
+}
+
+/** When the writes ran within the run: Graph's bucket bounds the span between the first and the last. */
+function writeSpanOf(emulator: GraphEmulator, started: number, ended: number) {
+  const times = emulator.stats.writeTimes;
+  const first = Math.min(...times);
+  const last = Math.max(...times);
+  return {
+    writeSpan: { first: (first - started) / 1000, span: (last - first) / 1000, tail: (ended - last) / 1000 },
+  };
 }
 
 /** The seed's PowerShell loop (Get-MgUser, then Update-MgUser per row), as plain HTTP: one user at a time. */
@@ -241,6 +248,11 @@ try {
   row("minimum the write bucket allows", () => `${minimumSeconds.toFixed(1)} s`);
   row("wall / minimum (aim <= 1.10)", (c) => (c.all / minimumSeconds).toFixed(3));
   row("writes/s", (c) => (c.f.writes / c.f.seconds).toFixed(1));
+  row("start → first write | writes | last → end", (c) =>
+    c.f.writeSpan
+      ? `${c.f.writeSpan.first.toFixed(1)} | ${c.f.writeSpan.span.toFixed(1)} | ${c.f.writeSpan.tail.toFixed(1)} s`
+      : "-",
+  );
   row("429 answers", (c) => `${c.f.throttled} of ${c.f.answered}`);
   row("429 share of answers (aim <= 2%)", (c) => `${((100 * c.f.throttled) / c.f.answered).toFixed(2)}%`);
   row("Graph HTTP requests per user", (c) => (c.f.httpRequests / c.f.users).toFixed(3));
@@ -248,7 +260,9 @@ try {
   console.log(`
 minimum = (${writesNeeded.toLocaleString("en-US")} writes - ${benchWriteBudget}) / (${benchWriteBudget} per ${benchWriteWindowMs / 1000} s): the write bucket starts full.
 naive: ${(naivePerUser * 1000).toFixed(1)} ms per user (two round trips of ${graphLatencyMs} ms), measured on ${naive.users} users, times ${scale} for ${users}.
-429 share: 429 answers / answers Graph gave one by one (plain requests + $batch items).`);
+429 share: 429 answers / answers Graph gave one by one (plain requests + $batch items).
+writes: the span Graph's bucket bounds; the limiter keeps ${limiterReserve} of the first burst back and refills 1 s slower per 150 s,
+so its floor is (${writesNeeded.toLocaleString("en-US")} - ${benchWriteBudget - limiterReserve}) / (${benchWriteBudget} per ${(benchWriteWindowMs / 1000) * (1 + 1 / 150)} s) = ${(((writesNeeded - benchWriteBudget + limiterReserve) * benchWriteWindowMs * (1 + 1 / 150)) / benchWriteBudget / 1000).toFixed(1)} s.`);
 } finally {
   await Promise.all([emulator.close(), azurite.stop()]);
   await rm(dir, { recursive: true, force: true });

@@ -75,7 +75,7 @@ export interface BackfillDeps {
   directory?: BackfillDirectory;
   /** Called after each row is reported (tests stop a run after K rows with it). */
   onRow?: (row: BackfillRow) => void;
-  /** Batches in flight; default 16. */
+  /** Batches in flight, reading or writing (tests make runs step by step with 1); default: the backfill's. */
   concurrency?: number;
   /** Plain progress line interval when stderr is not a terminal; default 10 s. */
   progressIntervalMs?: number;
@@ -169,7 +169,9 @@ async function applyRows(
       sourceName: basename(run.source.name),
       isDone: (line) => line <= checkpoint.doneThrough,
       ...(deps.signal ? { signal: deps.signal } : {}),
-      ...(deps.concurrency !== undefined ? { concurrency: deps.concurrency } : {}),
+      ...(deps.concurrency !== undefined
+        ? { concurrency: deps.concurrency, maxPending: deps.concurrency }
+        : {}),
       onRow: rowHandler(run, checkpoint, deps),
     });
   } catch (err) {

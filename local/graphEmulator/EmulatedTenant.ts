@@ -278,6 +278,11 @@ export class EmulatedTenant {
     return this.grants("eligible");
   }
 
+  /** The name of a built-in role by its template id, if the emulator knows it. */
+  static builtInRoleName(roleDefinitionId: string): string | undefined {
+    return Object.entries(builtInRoleIds).find(([, id]) => id === roleDefinitionId.toLowerCase())?.[0];
+  }
+
   /** The role definition id of a role name: the built-in template id, or a stable id for a custom role. */
   static roleDefinitionId(roleName: string): string {
     return builtInRoleIds[roleName] ?? stableGuid(`role:${roleName}`);

@@ -8,6 +8,8 @@ export class EmulatorStats {
   writes: Record<string, Record<string, number>> = {};
   /** Emulator-clock times (ms) of admitted writes, to check a budget over any window. */
   writeTimes: number[] = [];
+  /** Resource units charged to admitted requests (Graph's cost table; refused ones cost nothing). */
+  resourceUnits = 0;
   /** 429 answers, plain and batch items. */
   throttled = 0;
   /** 401 answers. */
@@ -67,6 +69,7 @@ export class EmulatorStats {
     this.batchItems = {};
     this.writes = {};
     this.writeTimes = [];
+    this.resourceUnits = 0;
     this.throttled = 0;
     this.unauthorized = 0;
     this.faults = { unavailable: 0, timeoutAfterWrite: 0 };

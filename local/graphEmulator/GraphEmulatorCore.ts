@@ -11,7 +11,7 @@ import {
   stampError,
 } from "./emulatorResponse.js";
 import { costOf, GraphThrottle, type ThrottleOptions } from "./GraphThrottle.js";
-import { listRoleGrants, listTransitiveMemberOf } from "./roleHandlers.js";
+import { getRoleDefinition, listRoleGrants, listTransitiveMemberOf } from "./roleHandlers.js";
 import { getUser, type HandlerContext, listUsers, patchUser } from "./userHandlers.js";
 
 /** Fault injection: probabilities from 0 to 1. */
@@ -42,6 +42,7 @@ type Route =
   | { kind: "transitiveMemberOf"; key: string }
   | { kind: "roleAssignments" }
   | { kind: "roleEligibilityScheduleInstances" }
+  | { kind: "roleDefinition"; id: string }
   | { kind: "unknown"; segment: string }
   | MethodRoute;
 
@@ -52,6 +53,7 @@ const allowedMethods: Record<Route["kind"], readonly string[]> = {
   transitiveMemberOf: ["GET"],
   roleAssignments: ["GET"],
   roleEligibilityScheduleInstances: ["GET"],
+  roleDefinition: ["GET"],
   unknown: ["GET", "POST", "PATCH", "PUT", "DELETE"],
   authMethods: ["GET"],
   phoneMethods: ["GET", "POST"],
@@ -59,15 +61,8 @@ const allowedMethods: Record<Route["kind"], readonly string[]> = {
   emailMethods: ["GET", "POST"],
   emailMethod: ["GET", "PATCH", "DELETE"],
 };
-const collections = new Set<Route["kind"]>([
-  "users",
-  "authMethods",
-  "phoneMethods",
-  "emailMethods",
-  "transitiveMemberOf",
-  "roleAssignments",
-  "roleEligibilityScheduleInstances",
-]);
+/** The routes Graph's cost table lists at 2 resource units for a GET; every other route costs 1. */
+const listedAtTwo = new Set<Route["kind"]>(["users", "transitiveMemberOf"]);
 const writeMethods = new Set(["POST", "PATCH", "PUT", "DELETE"]);
 const apiVersion = "v1.0";
 const maxBatch = 20;
@@ -215,9 +210,8 @@ export class GraphEmulatorCore {
       );
     }
     const isWrite = writeMethods.has(op.method);
-    const charge = this.throttle.charge(
-      costOf(op.method, collections.has(route.kind), op.query.has("$select")),
-    );
+    const cost = costOf(op.method, listedAtTwo.has(route.kind), op.query);
+    const charge = this.throttle.charge(cost);
     if (!charge.ok) {
       this.stats.throttled += 1;
       return graphError(429, "TooManyRequests", "Too many requests.", {
@@ -225,6 +219,7 @@ export class GraphEmulatorCore {
         "Retry-After": String(charge.retryAfterSeconds),
       });
     }
+    this.stats.resourceUnits += cost.resourceUnits;
     if (isWrite) this.stats.writeTimes.push(this.now());
     const failing = this.tenant.routeFailure(`${op.method} ${route.kind}`);
     if (failing !== undefined) return routeFailureAnswer(failing);
@@ -267,6 +262,8 @@ export class GraphEmulatorCore {
       case "roleAssignments":
       case "roleEligibilityScheduleInstances":
         return listRoleGrants(ctx, route.kind);
+      case "roleDefinition":
+        return getRoleDefinition(ctx, route.id);
       case "unknown":
         return badRequest(`Resource not found for the segment '${route.segment}'.`);
       default:
@@ -399,6 +396,14 @@ function routeOf(path: string): Route {
     if (second?.toLowerCase() === "directory" && fourth === undefined) {
       if (list === "roleassignments") return { kind: "roleAssignments" };
       if (list === "roleeligibilityscheduleinstances") return { kind: "roleEligibilityScheduleInstances" };
+    }
+    if (
+      second?.toLowerCase() === "directory" &&
+      list === "roledefinitions" &&
+      fourth &&
+      fifth === undefined
+    ) {
+      return { kind: "roleDefinition", id: fourth };
     }
     return { kind: "unknown", segment: third ?? second ?? first };
   }

@@ -67,6 +67,38 @@ export function listRoleGrants(ctx: HandlerContext, list: RoleList): EmulatorRes
 }
 
 /**
+ * GET /roleManagement/directory/roleDefinitions/{id}: a role the tenant knows (a built-in one, or one granted to
+ * someone), with `$select` honoured; 404 for an unknown id. Needs RoleManagement.Read.Directory.
+ */
+export function getRoleDefinition(ctx: HandlerContext, id: string): EmulatorResponse {
+  if (!roleAssignmentPermissions.some((permission) => ctx.tenant.hasPermission(permission))) {
+    return graphError(
+      403,
+      "Authorization_RequestDenied",
+      "Insufficient privileges to complete the operation.",
+    );
+  }
+  const wanted = id.toLowerCase();
+  const grant = [...ctx.tenant.roleAssignments(), ...ctx.tenant.roleEligibilities()].find(
+    (g) => g.roleDefinitionId.toLowerCase() === wanted,
+  );
+  const roleName = grant?.roleName ?? EmulatedTenant.builtInRoleName(wanted);
+  if (roleName === undefined) {
+    return graphError(404, "Request_ResourceNotFound", `Resource '${id}' does not exist.`);
+  }
+  const definition = roleDefinitionShape({ id: wanted, principalId: "", roleDefinitionId: wanted, roleName });
+  const select = ctx.query.get("$select");
+  const fields = select === null ? undefined : new Set(select.split(",").map((f) => f.trim()));
+  const body = Object.fromEntries(
+    Object.entries(definition).filter(([key]) => !fields || fields.has(key) || key === "id"),
+  );
+  return json(200, {
+    "@odata.context": `${ctx.baseUrl}/$metadata#roleManagement/directory/roleDefinitions/$entity`,
+    ...body,
+  });
+}
+
+/**
  * GET /users/{id|upn}/transitiveMemberOf: the groups (nested ones included) and the directory roles (held directly
  * or through a group) of the user, as directoryObjects with `@odata.type`; `$top` 1–999 (default 100), paging.
  * Without GroupMember.Read.All a group comes back with limited information (type and id, the rest null), as
@@ -91,9 +123,17 @@ export function listTransitiveMemberOf(ctx: HandlerContext, key: string): Emulat
   const roles = [...new Set(ctx.tenant.activeRolesOf(user))];
   const readGroups = ctx.tenant.hasPermission("GroupMember.Read.All");
   const readRoles = ctx.tenant.hasPermission("RoleManagement.Read.Directory");
+  // `$select` on a collection of directoryObjects names properties of the derived types too; each object keeps its
+  // `@odata.type` and the selected properties its type has (a directoryRole has no isAssignableToRole).
+  const select = ctx.query.get("$select");
+  const selected = select === null ? undefined : new Set(select.split(",").map((f) => f.trim()));
+  const pick = (object: Record<string, unknown>) =>
+    selected
+      ? Object.fromEntries(Object.entries(object).filter(([k]) => k === "@odata.type" || selected.has(k)))
+      : object;
   const objects = [
-    ...groups.map((group) => groupShape(group, readGroups)),
-    ...roles.map((role) => directoryRoleShape(role, readRoles)),
+    ...groups.map((group) => pick(groupShape(group, readGroups))),
+    ...roles.map((role) => pick(directoryRoleShape(role, readRoles))),
   ];
   const body: Record<string, unknown> = {
     "@odata.context": `${ctx.baseUrl}/$metadata#directoryObjects`,
@@ -101,7 +141,7 @@ export function listTransitiveMemberOf(ctx: HandlerContext, key: string): Emulat
   };
   if (offset + top < objects.length) {
     body["@odata.nextLink"] =
-      `${ctx.baseUrl}/users/${user.id}/transitiveMemberOf?$top=${top}&$skiptoken=${encodeSkipToken(offset + top)}`;
+      `${ctx.baseUrl}/users/${user.id}/transitiveMemberOf?${select === null ? "" : `$select=${select}&`}$top=${top}&$skiptoken=${encodeSkipToken(offset + top)}`;
   }
   return json(200, body);
 }

@@ -13,6 +13,15 @@ import { tableClient } from "./storageClients.js";
 const windowHeadroomShare = 1 / 150;
 
 /**
+ * Tokens kept out of the first burst, so writes that arrive bunched (jitter) right when the bucket runs dry don't
+ * overrun Graph's: one second of Graph's refill (20 of 3,000), at most 2% of a small scaled bucket, at least 1.
+ * The reserve costs its size at the refill rate once per run (1 s at Graph's budget), never the steady rate.
+ */
+export function writeReserve(budget: number, windowSeconds: number): number {
+  return Math.max(1, Math.ceil(Math.min(budget / windowSeconds, budget * 0.02)));
+}
+
+/**
  * The write limiter: Graph's token bucket sized from GRAPH_WRITE_BUDGET / GRAPH_WRITE_WINDOW_SECONDS. Graph's
  * budget is per app and tenant, so a process builds one (in `buildServices`), and with storage configured every
  * process — each Functions instance, the backfill and report CLI — leases its tokens from one bucket row in the
@@ -23,7 +32,7 @@ export function writeLimiterFromSettings(s: Settings, log?: (line: string) => vo
   return new WriteLimiter({
     budget: s.GRAPH_WRITE_BUDGET,
     windowMs: s.GRAPH_WRITE_WINDOW_SECONDS * 1000 * (1 + windowHeadroomShare),
-    reserve: Math.max(1, Math.ceil(s.GRAPH_WRITE_BUDGET * 0.02)),
+    reserve: writeReserve(s.GRAPH_WRITE_BUDGET, s.GRAPH_WRITE_WINDOW_SECONDS),
     // Kept a little under Graph's figure: other readers of the tenant (the portal, other apps) count too.
     readUnits: { capacity: Math.floor(s.GRAPH_READ_UNITS * 0.95), windowMs: 10_000 },
     ...(storage ? { shared: new TableWriteBudget(tableClient(s, writeBudgetTable)) } : {}),

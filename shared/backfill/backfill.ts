@@ -79,8 +79,10 @@ export interface BackfillOptions {
   onRow?: (row: BackfillRow) => void | Promise<void>;
   /** Rows that need Graph per batch; default and maximum 20 (Graph's `$batch` limit). */
   chunkSize?: number;
-  /** Batches of rows in flight at once; default 16, enough read-ahead to keep the write budget busy. */
+  /** Batches of rows reading and planning at once; default 16. Batches waiting for write tokens don't count. */
   concurrency?: number;
+  /** Batches started but not yet reported, at most; default 512 (about 10,000 rows held in memory). */
+  maxPending?: number;
   now?: () => Date;
 }
 
@@ -102,14 +104,15 @@ const maxRowsPerChunk = 200;
 export async function runBackfill(options: BackfillOptions): Promise<BackfillSummary> {
   const summary = emptySummary();
   const size = Math.max(1, Math.min(maxChunk, options.chunkSize ?? maxChunk));
-  const concurrency = Math.max(1, options.concurrency ?? 16);
+  const maxPending = Math.max(1, options.maxPending ?? 512);
+  const readGate = new Gate(Math.max(1, options.concurrency ?? 16));
   const isDone = options.isDone;
   const now = () => options.now?.() ?? new Date();
-  const pending: Array<Promise<BackfillRow[]>> = [];
+  const pending: Array<{ rows: Promise<BackfillRow[]>; settled: boolean }> = [];
   const inFlight = new Map<string, Promise<unknown>>();
 
   const emitOldest = async () => {
-    const rows = await (pending.shift() ?? Promise.resolve([]));
+    const rows = await (pending.shift()?.rows ?? Promise.resolve([]));
     for (const row of rows) {
       addRow(summary, row);
       if (row.recorded === false) summary.outcomeError ??= row.outcome.message;
@@ -131,24 +134,61 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
         summary.interrupted = true;
         break;
       }
+      // Reads are what a batch holds a slot for; a batch waiting for write tokens has released its slot, so the
+      // batches behind it keep reading and planning (users with nothing to write finish without waiting at all).
+      await readGate.acquire();
       const keys = chunk.flatMap((record) => (record.result.ok ? [refKey(record.result.value)] : []));
       const waitFor = [...new Set(keys.flatMap((key) => inFlight.get(key) ?? []))];
-      const done = Promise.all(waitFor).then(() => processChunk(chunk, options));
+      const release = once(() => readGate.release());
+      const done = Promise.all(waitFor)
+        .then(() => processChunk(chunk, options, release))
+        .finally(release);
       const settled = done.catch(() => undefined);
       for (const key of keys) inFlight.set(key, settled);
+      const entry = { rows: done, settled: false };
       void settled.then(() => {
+        entry.settled = true;
         for (const key of keys) if (inFlight.get(key) === settled) inFlight.delete(key);
       });
-      pending.push(done);
-      while (pending.length >= concurrency) await emitOldest();
+      pending.push(entry);
+      while (pending[0]?.settled || pending.length >= maxPending) await emitOldest();
     }
     while (pending.length > 0) await emitOldest();
   } catch (err) {
     // Let the batches in flight end before reporting: their writes happen either way, and a resume redoes them.
-    await Promise.allSettled(pending);
+    await Promise.allSettled(pending.map((p) => p.rows));
     throw err;
   }
   return summary;
+}
+
+/** At most `size` holders at once; `acquire` waits for a free place, in arrival order. */
+class Gate {
+  private held = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly size: number) {}
+
+  async acquire(): Promise<void> {
+    if (this.held >= this.size) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.held++;
+  }
+
+  /** Hands the place to the next waiter, if any (so `held` stays counted), else frees it. */
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.held--;
+  }
+}
+
+function once(action: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    action();
+  };
 }
 
 /** A row dated in the future is rejected like the queue rejects it: it could make later HR events look stale. */
@@ -208,19 +248,25 @@ type Slot =
 
 /** A validated row's user as the directory has them. */
 type Resolved = { index: number; value: ValidContactEvent; user: UserContactState };
+type PlannedRow = { index: number; value: ValidContactEvent; entry: Planned };
 
 /**
- * One batch of rows: resolve the users (one `$batch`), refuse the ones that may not be written (identifiers that
- * disagree, privileged accounts), read methods where the policy needs them, plan, write, and record the outcomes.
- * Each step fills `slots` (row index → what happened) for the rows it settles.
+ * One batch of rows: resolve the users (one `$batch`), refuse the ones whose identifiers disagree, read methods
+ * where the policy needs them, plan, refuse privileged accounts among the users the plan would write, write, and
+ * record the outcomes. Each step fills `slots` (row index → what happened) for the rows it settles.
  */
-async function processChunk(chunk: Row[], options: BackfillOptions): Promise<BackfillRow[]> {
+async function processChunk(
+  chunk: Row[],
+  options: BackfillOptions,
+  readsDone: () => void,
+): Promise<BackfillRow[]> {
   const now = options.now?.() ?? new Date();
   const slots = new Map<number, Slot>();
   const resolved = await resolveUsers(chunk, options, slots);
-  const writable = await withoutPrivileged(resolved, options, slots);
-  const planned = await planChunk(writable, options, slots);
-  if (!options.dryRun) await applyWrites(planned, options.directory);
+  const planned = await planChunk(resolved, options, slots);
+  const writable = await withoutPrivileged(planned, options, slots);
+  readsDone();
+  if (!options.dryRun) await applyWrites(writable, options.directory);
   const rows = chunk.map((record, index) => toRow(record, slots.get(index), options, now));
   if (options.outcomes && !options.dryRun) await recordOutcomes(rows, options.outcomes);
   return rows;
@@ -260,32 +306,40 @@ async function resolveUsers(
 }
 
 /**
- * Privileged accounts are never written: checked in bulk before anything is planned, and a user whose privilege
- * cannot be known is not written either (fail closed). Returns the users that may be written.
+ * Privileged accounts are never written: every user the plan would write is checked in bulk, with fresh reads,
+ * right before the writes, and a user whose privilege cannot be known is not written either (fail closed). Users
+ * the plan leaves alone are not checked: nothing is written for them either way, and Graph's resource-unit budget,
+ * which the checks spend at three reads a user, is what bounds a large backfill (docs/graph.md). Returns the plans
+ * that may be written.
  */
 async function withoutPrivileged(
-  users: Resolved[],
+  planned: PlannedRow[],
   options: BackfillOptions,
   slots: Map<number, Slot>,
-): Promise<Resolved[]> {
+): Promise<Planned[]> {
+  const toWrite = planned.filter(({ entry }) => hasWrites(entry.plan));
   const privileges =
-    users.length > 0 ? await options.directory.privilegeOfMany(users.map((u) => u.user.id)) : [];
+    toWrite.length > 0 ? await options.directory.privilegeOfMany(toWrite.map((p) => p.entry.user.id)) : [];
   throwIfCredentialsRefused(privileges);
-  return users.filter(({ index, value, user }, k) => {
+  return toWrite.flatMap(({ index, value, entry }, k) => {
     const privilege = privileges[k] ?? new Error("no answer");
     if (privilege instanceof Error) {
       slots.set(index, privilegeCheckFailure(privilege));
-      return false;
+      return [];
     }
-    if (!privilege.privileged) return true;
-    const refusal = privileged(user, value.contact, options.policy, privilege);
+    if (!privilege.privileged) return [entry];
+    const refusal = privileged(entry.user, value.contact, options.policy, privilege);
     const plan: SyncPlan = { fields: refusal.fields, patchFields: [], methodOps: [] };
     slots.set(index, {
       kind: "planned",
-      planned: { user, plan, fields: refusal.fields, reasons: [], requestIds: [], writes: 0 },
+      planned: { user: entry.user, plan, fields: refusal.fields, reasons: [], requestIds: [], writes: 0 },
     });
-    return false;
+    return [];
   });
+}
+
+function hasWrites(plan: SyncPlan): boolean {
+  return plan.patchFields.length > 0 || plan.methodOps.length > 0;
 }
 
 /** Reads the methods the policy needs (one `$batch`) and plans each user with the queue's planner. */
@@ -293,7 +347,7 @@ async function planChunk(
   users: Resolved[],
   options: BackfillOptions,
   slots: Map<number, Slot>,
-): Promise<Planned[]> {
+): Promise<PlannedRow[]> {
   const readMethods = users.filter((u) => needsMethods(options.policy, u.value.contact));
   const methods = new Map<number, AuthMethods | Error>();
   if (readMethods.length > 0) {
@@ -302,7 +356,7 @@ async function planChunk(
       methods.set(u.index, answers[k] ?? new Error("no answer"));
     });
   }
-  const planned: Planned[] = [];
+  const planned: PlannedRow[] = [];
   for (const { index, value, user } of users) {
     const userMethods = methods.get(index);
     if (userMethods instanceof Error) {
@@ -329,7 +383,7 @@ async function planChunk(
       requestIds: [],
       writes: 0,
     };
-    planned.push(entry);
+    planned.push({ index, value, entry });
     slots.set(index, { kind: "planned", planned: entry });
   }
   return planned;

@@ -1,6 +1,11 @@
-/** Graph's write bucket for one app and tenant: a full bucket of `capacity`, refilled over `windowMs`. */
+/**
+ * Graph's write bucket for one app and tenant as the fleet keeps it: at most `capacity` tokens, refilled by
+ * `refill` tokens every `windowMs` (Graph: 3,000 per 150 s). `capacity` may sit below `refill` — a reserve kept out
+ * of the burst — without slowing the refill, which is Graph's.
+ */
 export interface BucketShape {
   capacity: number;
+  refill: number;
   windowMs: number;
 }
 

@@ -58,6 +58,8 @@ const maxPageSize = 999;
  */
 export class GraphDirectory implements BulkDirectory {
   private readonly protectedGroupIds: ReadonlySet<string>;
+  /** Role names by definition id, read once per process: only the few privileged users' roles are ever read. */
+  private readonly roleNames = new Map<string, string>();
 
   constructor(
     private readonly graph: GraphClient,
@@ -220,6 +222,7 @@ export class GraphDirectory implements BulkDirectory {
         batch: (requests) => this.batch(requests),
         nextPage: (nextLink, operation) =>
           this.call(operation, () => this.graph.client.api(this.relativeToBase(nextLink, operation)).get()),
+        roleNames: this.roleNames,
       },
       userIds,
       this.protectedGroupIds,

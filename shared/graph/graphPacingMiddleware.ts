@@ -1,6 +1,7 @@
 import type { Context, Middleware } from "@microsoft/microsoft-graph-client";
 import { requestMethod, requestUrl } from "./graphAuthMiddleware.js";
 import type { ThrottlePriority } from "./graphClient.js";
+import { requestCost, totalCost } from "./graphCost.js";
 import { retryAfterMsOf } from "./graphRequestError.js";
 import type { WriteLimiter } from "./writeLimiter.js";
 
@@ -67,29 +68,27 @@ function setHeader(context: Context, name: string, value: string): void {
 }
 
 /**
- * Graph's documented resource-unit cost of the reads a request makes (identity and access limits): a GET of one
- * object 1, of a collection 2, `$select` one less (at least 1), a write 1 (and a token of the write bucket); a
- * `$batch` costs the sum of its items.
+ * Graph's documented resource-unit cost of a request (identity and access limits, see `requestCost`): a `$batch`
+ * costs the sum of its items, which Graph evaluates one by one; the envelope itself costs nothing.
  */
 export function readUnitsOf(context: Context): number {
   const method = requestMethod(context);
   const url = requestUrl(context);
-  if (method === "GET") return readCost(url);
-  if (method === "POST" && isBatchUrl(url))
-    return batchItems(context.options?.body).reduce(
-      (sum, item) => sum + (item.method === "GET" ? readCost(item.url) : 1),
-      0,
-    );
-  return 1;
+  if (method === "POST" && isBatchUrl(url)) {
+    return totalCost(batchItems(context.options?.body).map((item) => requestCost(item.method, item.url)))
+      .resourceUnits;
+  }
+  return requestCost(method, url, versionRootOf(url)).resourceUnits;
 }
 
-/** One GET's cost: a path ending in a collection (no object id after it) is a list. */
-function readCost(url: string): number {
-  const [path = "", query = ""] = url.split("?");
-  const last = path.split("/").filter(Boolean).at(-1) ?? "";
-  const collection = !/^[0-9a-f-]{36}$/i.test(last) && !last.includes("@") && !last.includes("(");
-  const select = /(^|&)\$select=/.test(decodeURIComponent(query));
-  return Math.max(1, (collection ? 2 : 1) - (select ? 1 : 0));
+/** Where the version root of an absolute Graph URL ends (`/v1.0`, `/beta`, or behind a proxy prefix). */
+function versionRootOf(url: string): string {
+  try {
+    const match = /^(.*?\/(?:v1\.0|beta))(?:\/|$)/i.exec(new URL(url).pathname);
+    return match?.[1] ?? "";
+  } catch {
+    return "";
+  }
 }
 
 function batchItems(body: unknown): Array<{ method: string; url: string }> {

@@ -3,11 +3,13 @@ import type { Privilege } from "../directory/directory.js";
 import { DirectoryErrorKind } from "../directory/directoryError.js";
 import type { BatchRequest, BatchResponse } from "./graphBatch.js";
 import {
+  encodeSegment,
   filterEq,
   maxInValues,
   memberOfPath,
   principalFilter,
   roleAssignmentsPath,
+  roleDefinitionsPath,
   roleEligibilitiesPath,
 } from "./graphPaths.js";
 import { asMissingPermission, GraphRequestError } from "./graphRequestError.js";
@@ -23,16 +25,21 @@ export const privilegePermissions = {
   memberships: "GroupMember.Read.All",
 } as const;
 
-/** What the privilege check needs from the adapter: `$batch`, and a GET of a nextLink page. */
+/** What the privilege check needs from the adapter: `$batch`, a GET of a nextLink page, and a role-name cache. */
 export interface PrivilegeReader {
   batch(requests: readonly BatchRequest[]): Promise<Array<BatchResponse | GraphRequestError>>;
   nextPage(nextLink: string, operation: string): Promise<unknown>;
+  /** Role definition id → display name, kept by the adapter: role names don't change between checks. */
+  roleNames: Map<string, string>;
 }
 
 type Via = Extract<Privilege, { privileged: true }>["via"];
+/** Why a user is privileged: a named group or role, or a role known by id until its name is read. */
 interface Evidence {
   via: Via;
   detail: string;
+  /** The role definition whose name `detail` should carry (`detail` is the text after the name). */
+  roleId?: string;
 }
 interface Group {
   id: string;
@@ -114,8 +121,7 @@ export async function readPrivileges(
       ...groupChunks.map((part) => assignmentRead(part)),
       ...groupIds.map((id) => eligibilityRead(id)),
     ]);
-    const throughGroup = (principal: string, role: string) =>
-      `${role} through group ${groups.get(principal)?.name ?? principal}`;
+    const throughGroup = (principal: string) => ` through group ${groups.get(principal)?.name ?? principal}`;
     for (const [k, part] of groupChunks.entries()) {
       attribute(groupAnswers[k] ?? missing(), part, "activeRole", groupState, throughGroup);
     }
@@ -132,16 +138,20 @@ export async function readPrivileges(
     }
   }
 
-  return userIds.map((userId) => verdict(stateOf(userId.toLowerCase())));
+  const verdicts = userIds.map((userId) => verdict(stateOf(userId.toLowerCase())));
+  await nameRoles(reader, verdicts);
+  return verdicts.map((v) => named(v, reader.roleNames));
 }
 
 function read(url: string, what: string, permission: string): Read {
   return { request: { method: "GET", url, operation: `privilegeOf (${what})` }, permission };
 }
 
+// No `$expand=roleDefinition`: it would add a resource unit to every read (Graph's cost table), while a role's name
+// is needed only for the few users found privileged, and is read then (and kept) by `nameRoles`.
 function assignmentRead(principals: readonly string[]): Read {
   return read(
-    `${roleAssignmentsPath}?$filter=${principalFilter(principals)}&$expand=roleDefinition`,
+    `${roleAssignmentsPath}?$filter=${principalFilter(principals)}`,
     "role assignments",
     privilegePermissions.roles,
   );
@@ -149,7 +159,7 @@ function assignmentRead(principals: readonly string[]): Read {
 
 function eligibilityRead(principal: string): Read {
   return read(
-    `${roleEligibilitiesPath}?$filter=${filterEq("principalId", principal)}&$expand=roleDefinition`,
+    `${roleEligibilitiesPath}?$filter=${filterEq("principalId", principal)}`,
     "role eligibilities",
     privilegePermissions.roles,
   );
@@ -210,7 +220,7 @@ function attribute(
   principals: readonly string[],
   via: Via,
   stateOf: (id: string) => UserState,
-  describe: (principal: string, role: string) => string = (_principal, role) => role,
+  suffix: (principal: string) => string = () => "",
 ): void {
   const fail = (error: GraphRequestError) => {
     for (const principal of principals) stateOf(principal).errors.push(error);
@@ -226,14 +236,56 @@ function attribute(
       fail(malformed("privilegeOf", `a ${via} grant names no principal that was asked for`));
       return;
     }
-    stateOf(principal).evidence.push({ via, detail: describe(principal, roleName(grant)) });
+    stateOf(principal).evidence.push(roleEvidence(via, grant, suffix(principal)));
   }
 }
 
-function roleName(grant: Record<string, unknown>): string {
+function roleEvidence(via: Via, grant: Record<string, unknown>, suffix: string): Evidence {
   const definition = isRecord(grant.roleDefinition) ? grant.roleDefinition : {};
-  if (typeof definition.displayName === "string") return definition.displayName;
-  return typeof grant.roleDefinitionId === "string" ? `role ${grant.roleDefinitionId}` : "a directory role";
+  if (typeof definition.displayName === "string")
+    return { via, detail: `${definition.displayName}${suffix}` };
+  if (typeof grant.roleDefinitionId === "string") {
+    return { via, detail: suffix, roleId: grant.roleDefinitionId.toLowerCase() };
+  }
+  return { via, detail: `a directory role${suffix}` };
+}
+
+type Verdict = (Privilege & { roleId?: string }) | GraphRequestError;
+
+/**
+ * Puts role names into the verdicts that name a role by id: one `$batch` of
+ * `GET roleDefinitions/{id}?$select=displayName` for the ids not yet known. Only privileged users get here, so a
+ * check of ordinary users reads no role definitions. A name that can't be read leaves `role {id}`: the verdict
+ * stands either way.
+ */
+async function nameRoles(reader: PrivilegeReader, verdicts: Verdict[]): Promise<void> {
+  const unknown = [
+    ...new Set(
+      verdicts.flatMap((v) =>
+        !(v instanceof GraphRequestError) && v.roleId && !reader.roleNames.has(v.roleId) ? [v.roleId] : [],
+      ),
+    ),
+  ];
+  if (unknown.length === 0) return;
+  const answers = await reader.batch(
+    unknown.map((id) => ({
+      method: "GET",
+      url: `${roleDefinitionsPath}/${encodeSegment(id)}?$select=id,displayName`,
+      operation: "privilegeOf (role names)",
+    })),
+  );
+  unknown.forEach((id, k) => {
+    const answer = answers[k];
+    const body = answer instanceof GraphRequestError || answer === undefined ? undefined : answer.body;
+    if (isRecord(body) && typeof body.displayName === "string") reader.roleNames.set(id, body.displayName);
+  });
+}
+
+/** The verdict as the port gives it: a role known by id gets its name (or `role {id}` if it couldn't be read). */
+function named(v: Verdict, names: ReadonlyMap<string, string>): Privilege | GraphRequestError {
+  if (v instanceof GraphRequestError || !v.privileged || v.roleId === undefined) return v;
+  const role = names.get(v.roleId) ?? `role ${v.roleId}`;
+  return { privileged: true, via: v.via, detail: `${role}${v.detail}` };
 }
 
 /** Groups that can hold a role: role-assignable ones, and those whose kind Graph did not tell. */
@@ -241,9 +293,13 @@ function candidates(state: UserState): Group[] {
   return state.groups.filter((group) => group.assignable !== false);
 }
 
-function verdict(state: UserState): Privilege | GraphRequestError {
+function verdict(state: UserState): Verdict {
   const strongest = [...state.evidence].sort((a, b) => rank[a.via] - rank[b.via])[0];
-  if (strongest) return { privileged: true, via: strongest.via, detail: strongest.detail };
+  if (strongest) {
+    return strongest.roleId
+      ? { privileged: true, via: strongest.via, detail: strongest.detail, roleId: strongest.roleId }
+      : { privileged: true, via: strongest.via, detail: strongest.detail };
+  }
   // A missing permission is worth reporting over a transient fault: retrying will not cure it.
   const error = state.errors.find((e) => e.kind === DirectoryErrorKind.missingPermission) ?? state.errors[0];
   return error ?? { privileged: false };

@@ -1,4 +1,4 @@
-import type { SharedWriteBudget } from "../directory/sharedWriteBudget.js";
+import type { BucketShape, SharedWriteBudget } from "../directory/sharedWriteBudget.js";
 
 /** Time source for the limiter; tests pass a fake or rely on small windows. */
 export interface LimiterClock {
@@ -103,6 +103,11 @@ export class WriteLimiter {
       : undefined;
   }
 
+  /** The shared bucket this limiter draws from: its burst (budget less reserve), Graph's refill rate. */
+  private bucketShape(): BucketShape {
+    return { capacity: this.capacity, refill: this.budget, windowMs: this.windowMs };
+  }
+
   /**
    * Waits until `units` resource units of reads may go (Graph's documented cost of the request), then takes them.
    * Reads wait out a 429's pause too. Without a read budget only the pause applies.
@@ -152,9 +157,7 @@ export class WriteLimiter {
     this.counters.backOffs += 1;
     this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + ms);
     // Best effort: a fleet that misses one pause is paced by the bucket and by its own 429s anyway.
-    this.shared
-      ?.pause(this.epochNow() + ms, { capacity: this.capacity, windowMs: this.windowMs })
-      .catch(() => undefined);
+    this.shared?.pause(this.epochNow() + ms, this.bucketShape()).catch(() => undefined);
   }
 
   /**
@@ -235,7 +238,7 @@ export class WriteLimiter {
     if (!shared) return 0;
     const wanted = Math.max(this.leaseSize, Math.ceil(count - this.tokens));
     try {
-      const grant = await shared.take(wanted, { capacity: this.capacity, windowMs: this.windowMs });
+      const grant = await shared.take(wanted, this.bucketShape());
       if (this.fallbackUntil > 0) {
         this.fallbackUntil = 0;
         this.log("write budget: the shared bucket is reachable again");
@@ -243,7 +246,12 @@ export class WriteLimiter {
       this.tokens += grant.granted;
       const pausedFor = grant.pausedUntil - this.epochNow();
       if (pausedFor > 0) this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + pausedFor);
-      return this.tokens >= count ? 0 : Math.max(1, grant.retryInMs);
+      if (this.tokens >= count) return 0;
+      if (pausedFor > 0) return Math.max(1, grant.retryInMs);
+      // Wait for what this write needs, not for a whole lease: the row refills at Graph's rate, so the missing
+      // tokens are there in (missing ÷ rate); waiting for a full lease would idle up to a lease's refill time.
+      const needed = ((count - this.tokens) * this.windowMs) / this.budget;
+      return Math.max(1, Math.min(grant.retryInMs, needed));
     } catch (err) {
       // Storage is out of reach: keep writing, but only at a small share, never at the whole budget.
       this.fallbackUntil = this.clock.now() + fallbackRetryMs;

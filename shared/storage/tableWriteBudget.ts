@@ -18,7 +18,7 @@ interface BucketRow {
 /** One row per bucket shape: a changed GRAPH_WRITE_BUDGET or window starts a fresh bucket instead of inheriting one. */
 const keyOf = (bucket: BucketShape) => ({
   partitionKey: "graph",
-  rowKey: `writes-${bucket.capacity}-${bucket.windowMs}`,
+  rowKey: `writes-${bucket.capacity}-${bucket.refill}-${bucket.windowMs}`,
 });
 // Concurrent processes race on the one row; a lost race re-reads and tries again.
 const maxAttempts = 8;
@@ -54,7 +54,7 @@ export class TableWriteBudget implements SharedWriteBudget {
           retryInMs: paused
             ? current.row.pausedUntil - now
             : missing > 0
-              ? (missing * bucket.windowMs) / bucket.capacity
+              ? (missing * bucket.windowMs) / bucket.refill
               : 0,
           pausedUntil: paused ? current.row.pausedUntil : 0,
         };
@@ -121,5 +121,5 @@ export class TableWriteBudget implements SharedWriteBudget {
 /** The row's tokens refilled for the time since it was written, capped at the capacity. */
 function refilled(row: BucketRow, bucket: BucketShape, now: number): number {
   const elapsed = Math.max(0, now - row.updatedAt);
-  return Math.min(bucket.capacity, row.tokens + (elapsed * bucket.capacity) / bucket.windowMs);
+  return Math.min(bucket.capacity, row.tokens + (elapsed * bucket.refill) / bucket.windowMs);
 }

@@ -16,7 +16,7 @@ import { startTestEnvironment, type TestEnvironment } from "../support/testEnvir
 const userCount = 60;
 const withMobile = new Set([41, 42, 43, 44, 45]); // already have a different mobile: fillEmpty keeps it
 const synced = new Set([46, 47, 48]); // synced from AD: AD masters the mobile
-const admin = 49; // privileged (an active role): never written, skipped before anything is planned
+const admin = 49; // privileged (an active role): never written, refused between its plan and its writes
 
 function seedUser(n: number): SeedUser {
   return aSeedUser(n, {
@@ -141,7 +141,7 @@ describe("sspr-prepop backfill", () => {
     const run = await backfill(["--dry-run"]);
     const rows = parseCsv(run.stdout);
     expect(rows).toHaveLength(userCount + 2);
-    // The privileged user (row 50) is known before anything is planned: skipped in a dry run too.
+    // The privileged user (row 50) is checked before any write would be sent: skipped in a dry run too.
     expect(statuses(rows)).toEqual({ updated: 51, partial: 8, skipped: 1, failed: 1, rejected: 1 });
     expect(rowAt(rows, 50)?.reasons).toContain("privileged_account");
     expect(profileWrites()).toBe(0);
@@ -185,7 +185,7 @@ describe("sspr-prepop backfill", () => {
       ],
     });
     expect(outcome?.dryRun).toBeUndefined();
-    // The privileged user: skipped before anything is planned, nothing sent for them.
+    // The privileged user: refused before any write, nothing sent for them.
     expect(rowAt(rows, 50)).toMatchObject({ status: "skipped" });
     expect(rowAt(rows, 50)?.reasons).toContain("privileged_account");
     expect(stats.writes[aSeedUser(admin).id]).toBeUndefined();
@@ -311,14 +311,15 @@ describe("sspr-prepop backfill", () => {
     });
     const stats = env.graph.stats;
     expect(stats.requests["GET authMethods"] ?? 0).toBe(0);
-    // The admin's methods are neither read nor written: their privilege is checked first.
-    expect(stats.batchItems["GET authMethods"]).toBe(userCount - 1);
+    // The admin's methods are read to plan (reading is harmless), never written: the privilege check stands
+    // between every plan and its writes.
+    expect(stats.batchItems["GET authMethods"]).toBe(userCount);
     expect(stats.batchItems["POST phoneMethods"]).toBe(userCount - 1);
     expect(stats.writes[aSeedUser(admin).id]).toBeUndefined();
     expect(rowAt(rows, 50)).toMatchObject({ status: "skipped" });
     expect(stats.writesFor(aSeedUser(1).id, "phoneMethods/mobile")).toBe(1);
     expect(stats.writesFor(aSeedUser(1).id, "emailMethods")).toBe(1);
-    // 61 reads, 3 × 3 privilege batches, 59 method lists, 118 method writes: 20 per $batch.
+    // 61 reads, 3 × 3 privilege batches, 60 method lists, 118 method writes: 20 per $batch.
     expect(stats.requests).toEqual({ "POST $batch": 4 + 9 + 3 + 6 });
   });
 

@@ -82,8 +82,22 @@ describe("resource units, as Graph counts them", () => {
           { method: "PATCH", url: "/users/6f1c2a40-0000-4000-8000-000000000001" },
         ],
       }),
-      4,
+      3,
     ],
+    [
+      "GET",
+      "https://graph.microsoft.com/v1.0/users/6f1c2a40-0000-4000-8000-000000000001/transitiveMemberOf?$top=999",
+      undefined,
+      2,
+    ],
+    [
+      "GET",
+      "http://127.0.0.1:7000/v1.0/roleManagement/directory/roleAssignments?$expand=roleDefinition",
+      undefined,
+      2,
+    ],
+    ["GET", "http://h/v1.0/users?$select=id&$top=5", undefined, 1],
+    ["GET", "http://h/v1.0/groups/0f1e2d3c/transitiveMembers", undefined, 5],
   ])("costs %s %s %i units", (method, url, body, expected) => {
     expect(readUnitsOf({ request: url, options: { method, body } })).toBe(expected);
   });

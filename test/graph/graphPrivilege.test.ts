@@ -84,12 +84,34 @@ describe("GraphDirectory.privilegeOf", () => {
       via: "eligibleRole",
       detail: "Helpdesk Administrator through group Helpdesk On Call",
     });
-    expect(emulator.stats.requests).toEqual({ "POST $batch": 2 });
+    // A third $batch reads the role's name: grants are read without `$expand` (a resource unit each), and the
+    // name is needed only now that the user is known to be privileged.
+    expect(emulator.stats.requests).toEqual({ "POST $batch": 3 });
     expect(emulator.stats.batchItems).toEqual({
       "GET transitiveMemberOf": 1,
       "GET roleAssignments": 2,
       "GET roleEligibilityScheduleInstances": 2,
+      "GET roleDefinition": 1,
     });
+  });
+
+  it("reads a role's name once per process, and none for users found not privileged", async () => {
+    await directory.privilegeOfMany([users.eligibleAdmin.id, users.newHire.id, users.synced.id]);
+    expect(emulator.stats.batchItems["GET roleDefinition"]).toBe(1);
+    await directory.privilegeOf(users.eligibleAdmin.id);
+    expect(emulator.stats.batchItems["GET roleDefinition"]).toBe(1);
+  });
+
+  it("keeps the verdict when a role's name can't be read, naming the role by id", async () => {
+    emulator.tenant.failRoute("GET roleDefinition", 503);
+    const privilege = await directory.privilegeOf(users.eligibleAdmin.id);
+    expect(privilege).toMatchObject({ privileged: true, via: "eligibleRole" });
+    expect(privilege.privileged && privilege.detail).toMatch(/^role [0-9a-f-]{36}$/);
+  });
+
+  it("costs Graph's minimum of one resource unit per read (no $expand, memberships with $select)", async () => {
+    await directory.privilegeOf(users.newHire.id);
+    expect(emulator.stats.resourceUnits).toBe(1 + 1 + 1);
   });
 
   it("does not read the roles of groups that cannot hold one", async () => {
