@@ -22,6 +22,10 @@ const keyOf = (bucket: BucketShape) => ({
 });
 // Concurrent processes race on the one row; a lost race re-reads and tries again.
 const maxAttempts = 8;
+/** Longest fleet pause the row holds: Graph's Retry-After is seconds; anything longer is a fault, not a 429. */
+const maxPauseMs = 5 * 60_000;
+/** How far ahead of this process's clock another process's `updatedAt` may be (clock skew) before it's distrusted. */
+const maxSkewMs = 60_000;
 
 /**
  * Graph's write bucket for the whole fleet in one Table storage row, updated with ETag optimistic concurrency:
@@ -68,8 +72,9 @@ export class TableWriteBudget implements SharedWriteBudget {
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       const now = this.now();
       const current = await this.read(bucket, now);
-      if (current.row.pausedUntil >= untilEpochMs) return;
-      if (await this.write({ ...current.row, pausedUntil: untilEpochMs }, current.etag)) return;
+      const until = Math.min(untilEpochMs, now + maxPauseMs);
+      if (current.row.pausedUntil >= until) return;
+      if (await this.write({ ...current.row, pausedUntil: until }, current.etag)) return;
     }
   }
 
@@ -82,12 +87,16 @@ export class TableWriteBudget implements SharedWriteBudget {
     try {
       const entity = await this.table.getEntity<BucketRow>(key.partitionKey, key.rowKey);
       return {
-        row: {
-          ...key,
-          tokens: Number(entity.tokens),
-          updatedAt: Number(entity.updatedAt),
-          pausedUntil: Number(entity.pausedUntil ?? 0),
-        },
+        row: withinBounds(
+          {
+            ...key,
+            tokens: Number(entity.tokens),
+            updatedAt: Number(entity.updatedAt),
+            pausedUntil: Number(entity.pausedUntil ?? 0),
+          },
+          bucket,
+          now,
+        ),
         etag: entity.etag,
       };
     } catch (err) {
@@ -116,6 +125,22 @@ export class TableWriteBudget implements SharedWriteBudget {
     });
     return this.#ready;
   }
+}
+
+/**
+ * The row as the fleet may trust it. Anyone with the storage role can edit the row, and a bug or a clock far off
+ * could write nonsense; either way the fleet must neither overrun Graph nor stall: tokens within 0..capacity (not a
+ * number → 0, refilling from now), `updatedAt` no later than a minute ahead, a pause of at most 5 minutes.
+ */
+function withinBounds(row: BucketRow, bucket: BucketShape, now: number): BucketRow {
+  const trustedTime = Number.isFinite(row.updatedAt) && row.updatedAt <= now + maxSkewMs;
+  const tokens = Number.isFinite(row.tokens) ? Math.min(bucket.capacity, Math.max(0, row.tokens)) : 0;
+  return {
+    ...row,
+    tokens: trustedTime ? tokens : Math.min(tokens, 0),
+    updatedAt: trustedTime ? row.updatedAt : now,
+    pausedUntil: Number.isFinite(row.pausedUntil) ? Math.min(row.pausedUntil, now + maxPauseMs) : 0,
+  };
 }
 
 /** The row's tokens refilled for the time since it was written, capped at the capacity. */

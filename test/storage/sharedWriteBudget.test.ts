@@ -19,9 +19,13 @@ afterAll(async () => azurite?.stop());
 
 /** A fresh bucket table, as one storage account every "process" shares. */
 function sharedTable(): TableWriteBudget {
+  return new TableWriteBudget(freshTableClient());
+}
+
+function freshTableClient() {
   if (!azurite) throw new Error("Azurite did not start");
   const settings = loadSettings({ AzureWebJobsStorage: azurite.connectionString });
-  return new TableWriteBudget(tableClient(settings, `Budget${process.pid}x${++tables}`));
+  return tableClient(settings, `Budget${process.pid}x${++tables}`);
 }
 
 /** The most grants in any interval beyond what a full bucket plus its refill over that interval allows. */
@@ -74,6 +78,46 @@ describe("one write budget for the fleet", () => {
     const started = Date.now();
     await b.acquire();
     expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
+  });
+
+  it.each([
+    ["a bucket far over its capacity", { tokens: 1e9, updatedAt: Date.now(), pausedUntil: 0 }],
+    ["tokens that are not a number", { tokens: "lots", updatedAt: Date.now(), pausedUntil: 0 }],
+    [
+      "a last change dated in the future",
+      { tokens: 100, updatedAt: Date.now() + 86_400_000, pausedUntil: 0 },
+    ],
+  ])("never grants more than a full bucket from a row with %s", async (_, fields) => {
+    const client = freshTableClient();
+    const limiter = new WriteLimiter({ budget: 20, windowMs: 1000, shared: new TableWriteBudget(client) });
+    await limiter.acquire(); // creates the row
+    await client.upsertEntity({ partitionKey: "graph", rowKey: "writes-20-20-1000", ...fields }, "Replace");
+    const started = Date.now();
+    for (let i = 0; i < 40; i++) await limiter.acquire();
+    // At most a full bucket (20) at once, then 20/s: the other 20 take about a second.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(800);
+  });
+
+  it("caps a fleet pause at five minutes, so a corrupt row can't stop the fleet for good", async () => {
+    let epoch = Date.now();
+    const client = freshTableClient();
+    const table = new TableWriteBudget(client, () => epoch);
+    await table.take(1, { capacity: 20, refill: 20, windowMs: 1000 });
+    await client.upsertEntity(
+      {
+        partitionKey: "graph",
+        rowKey: "writes-20-20-1000",
+        tokens: 20,
+        updatedAt: epoch,
+        pausedUntil: 32_503_680_000_000,
+      },
+      "Replace",
+    );
+    expect((await table.take(1, { capacity: 20, refill: 20, windowMs: 1000 })).retryInMs).toBeLessThanOrEqual(
+      300_000,
+    );
+    epoch += 300_001;
+    expect((await table.take(1, { capacity: 20, refill: 20, windowMs: 1000 })).granted).toBe(1);
   });
 
   it("keeps writing at a small share, never the whole budget, while the shared bucket is unreachable", async () => {
