@@ -35,7 +35,7 @@ export const fixContactInfo = withCaller(
     if (!idempotency.ok) return problem(400, idempotency.code, idempotency.message);
     try {
       const result = await fixContact(
-        services,
+        { ...services, directory: services.helpdeskDirectory },
         {
           userKey: request.params.user ?? "",
           body: json.value,

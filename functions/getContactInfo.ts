@@ -18,7 +18,7 @@ import { userReadiness } from "../shared/readiness/readiness.js";
 export const getContactInfo = withCaller(
   () => readers(appServices().settings),
   async (request, context, caller) => {
-    const { settings, directory, rules } = appServices();
+    const { settings, helpdeskDirectory: directory, rules } = appServices();
     const countryParam = request.query.get("country");
     const country = countryParam ? toCountryCode(countryParam) : rules.defaultCountry;
     if (countryParam && !country)

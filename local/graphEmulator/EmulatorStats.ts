@@ -8,6 +8,8 @@ export class EmulatorStats {
   writes: Record<string, Record<string, number>> = {};
   /** Emulator-clock times (ms) of admitted writes, to check a budget over any window. */
   writeTimes: number[] = [];
+  /** HTTP requests by `x-ms-throttle-priority` (`normal` when absent, as Graph reads it). */
+  priorities: Record<string, number> = {};
   /** Resource units charged to admitted requests (Graph's cost table; refused ones cost nothing). */
   resourceUnits = 0;
   /** 429 answers, plain and batch items. */
@@ -21,6 +23,12 @@ export class EmulatorStats {
   countRequest(key: string, inBatch: boolean): void {
     const table = inBatch ? this.batchItems : this.requests;
     table[key] = (table[key] ?? 0) + 1;
+  }
+
+  /** Counts one HTTP request's throttle priority. */
+  countPriority(value: string | undefined): void {
+    const key = value?.trim().toLowerCase() || "normal";
+    this.priorities[key] = (this.priorities[key] ?? 0) + 1;
   }
 
   /** Records an applied write of one property. */
@@ -70,6 +78,7 @@ export class EmulatorStats {
     this.writes = {};
     this.writeTimes = [];
     this.resourceUnits = 0;
+    this.priorities = {};
     this.throttled = 0;
     this.unauthorized = 0;
     this.faults = { unavailable: 0, timeoutAfterWrite: 0 };

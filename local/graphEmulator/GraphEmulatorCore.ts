@@ -167,6 +167,7 @@ export class GraphEmulatorCore {
         ? routeOf(parsed.path).kind
         : "unknown";
     this.stats.countRequest(`${method} ${routeKey}`, false);
+    this.stats.countPriority(header(request.headers, "x-ms-throttle-priority"));
 
     const auth = header(request.headers, "authorization");
     const presented = /^Bearer\s+(.+)$/i.exec(auth ?? "")?.[1]?.trim();

@@ -25,6 +25,11 @@ import { queueClient, tableClient } from "./storageClients.js";
 export interface AppServices extends Readonly<Omit<SyncDeps, "log" | "now">> {
   readonly settings: Settings;
   readonly directory: BulkDirectory;
+  /**
+   * The same tenant for the helpdesk routes: requests marked `x-ms-throttle-priority: high` (a person is waiting;
+   * Graph throttles low and normal first), drawing from the same write budget.
+   */
+  readonly helpdeskDirectory: BulkDirectory;
   readonly outcomes: OutcomeLog;
   /** The onboarding queue: where webhooks put events and where the pipeline puts deferred ones back. */
   readonly queue: EventQueue;
@@ -44,9 +49,14 @@ export interface AppServices extends Readonly<Omit<SyncDeps, "log" | "now">> {
  */
 export function buildServices(settings: Settings, overrides: Partial<AppServices> = {}): AppServices {
   const writeLimiter = overrides.writeLimiter ?? writeLimiterFromSettings(settings);
+  const directory = overrides.directory ?? graphDirectoryFromSettings(settings, writeLimiter);
   return Object.freeze({
     settings,
-    directory: overrides.directory ?? graphDirectoryFromSettings(settings, writeLimiter),
+    directory,
+    helpdeskDirectory:
+      overrides.helpdeskDirectory ??
+      overrides.directory ??
+      graphDirectoryFromSettings(settings, writeLimiter, "high"),
     outcomes: overrides.outcomes ?? outcomeLogFromSettings(settings),
     queue: overrides.queue ?? new StorageEventQueue(queueClient(settings, settings.ONBOARDING_QUEUE)),
     webhookReceipts:

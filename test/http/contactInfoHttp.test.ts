@@ -116,6 +116,16 @@ describe("access with Easy Auth", () => {
   });
 });
 
+describe("the helpdesk's Graph requests", () => {
+  it.each([
+    ["a read", () => read(users.newHire.userPrincipalName)],
+    ["a fix", () => fix(users.newHire.userPrincipalName, { mobilePhone: "(425) 555-0147" })],
+  ])("mark %s x-ms-throttle-priority: high, since a person is waiting on it", async (_, call) => {
+    expect((await call()).status).toBe(200);
+    expect(Object.keys(env.graph.stats.priorities)).toEqual(["high"]);
+  });
+});
+
 describe("PATCH /api/users/{user}/contact-info", () => {
   it("applies the same rules as the queue path and records the outcome", async () => {
     const response = await fix(users.newHire.userPrincipalName, {
