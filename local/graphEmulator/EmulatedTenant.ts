@@ -70,6 +70,11 @@ export interface TenantSeed {
     description?: string;
     /** When true, AD keeps mastering synced users' mobile phones, so Graph refuses to override them. */
     bypassDirSyncOverridesEnabled?: boolean;
+    /**
+     * Which of Graph's texts a refused write of a mastered property gets: `onPremises` (a synced user, the default)
+     * or `externalService` ("originated within an external service": Exchange, or a user once synced).
+     */
+    masteredMessage?: "onPremises" | "externalService";
   };
   users: SeedUser[];
   groups?: SeedGroup[];
@@ -152,6 +157,7 @@ const guidText = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$
 export class EmulatedTenant {
   domain: string;
   bypassDirSyncOverridesEnabled: boolean;
+  masteredMessage: "onPremises" | "externalService";
   private users: EmulatedUser[] = [];
   private groups: EmulatedGroup[] = [];
   private readonly granted = new Set<string>(emulatedPermissions);
@@ -160,6 +166,7 @@ export class EmulatedTenant {
   constructor(private readonly seed: TenantSeed) {
     this.domain = seed.tenant?.domain ?? "contoso.example";
     this.bypassDirSyncOverridesEnabled = seed.tenant?.bypassDirSyncOverridesEnabled ?? false;
+    this.masteredMessage = seed.tenant?.masteredMessage ?? "onPremises";
     this.reset();
   }
 
@@ -172,6 +179,7 @@ export class EmulatedTenant {
   reset(): void {
     this.domain = this.seed.tenant?.domain ?? "contoso.example";
     this.bypassDirSyncOverridesEnabled = this.seed.tenant?.bypassDirSyncOverridesEnabled ?? false;
+    this.masteredMessage = this.seed.tenant?.masteredMessage ?? "onPremises";
     this.users = [];
     this.groups = [];
     this.granted.clear();

@@ -8,6 +8,8 @@ export class EmulatorStats {
   writes: Record<string, Record<string, number>> = {};
   /** Emulator-clock times (ms) of admitted writes, to check a budget over any window. */
   writeTimes: number[] = [];
+  /** HTTP requests that came without a `client-request-id` (Graph then makes one up). */
+  withoutClientRequestId = 0;
   /** HTTP requests by `x-ms-throttle-priority` (`normal` when absent, as Graph reads it). */
   priorities: Record<string, number> = {};
   /** Resource units charged to admitted requests (Graph's cost table; refused ones cost nothing). */
@@ -79,6 +81,7 @@ export class EmulatorStats {
     this.writeTimes = [];
     this.resourceUnits = 0;
     this.priorities = {};
+    this.withoutClientRequestId = 0;
     this.throttled = 0;
     this.unauthorized = 0;
     this.faults = { unavailable: 0, timeoutAfterWrite: 0 };

@@ -144,7 +144,9 @@ export class GraphEmulatorCore {
   /** Answers one HTTP request; every answer carries `request-id` and `client-request-id`. */
   async handle(request: EmulatorRequest): Promise<EmulatorResponse> {
     const requestId = randomUUID();
-    const clientRequestId = header(request.headers, "client-request-id") ?? requestId;
+    const sent = header(request.headers, "client-request-id");
+    if (sent === undefined) this.stats.withoutClientRequestId += 1;
+    const clientRequestId = sent ?? requestId;
     if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
     const response = this.dispatch(request, clientRequestId);
     stampError(response, requestId, clientRequestId);

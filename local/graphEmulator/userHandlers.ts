@@ -66,6 +66,10 @@ const filterable: readonly UserProperty[] = ["employeeId", "userPrincipalName", 
 const defaultPageSize = 100;
 const maxPageSize = 999;
 
+/** Graph's text when another service (Exchange, a former sync) is the property's authority. */
+export const externallyMastered =
+  "Unable to update the specified properties for objects that have originated within an external service.";
+
 /** Exact Graph text for AD-mastered properties of a synced user. */
 export const onPremisesMastered =
   "Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration.";
@@ -238,7 +242,10 @@ export function patchUser(ctx: HandlerContext, key: string): EmulatorResponse {
       // An admin may override a synced user's mobile unless the tenant lets AD keep mastering it.
       return name !== "mobilePhone" || ctx.tenant.bypassDirSyncOverridesEnabled;
     });
-    if (blocked) return badRequest(onPremisesMastered, "Request_BadRequest");
+    if (blocked) {
+      const text = ctx.tenant.masteredMessage === "externalService" ? externallyMastered : onPremisesMastered;
+      return badRequest(text, "Request_BadRequest");
+    }
   }
   const record = user as unknown as Record<string, unknown>;
   for (const [name, value] of changes) {

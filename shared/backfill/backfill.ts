@@ -22,6 +22,7 @@ import {
 import { type Outcome, plannerCodes } from "../sync/outcome.js";
 import type { OutcomeLog } from "../sync/outcomeLog.js";
 import { privilegeCheckFailedCode, privileged } from "../sync/privilegeGuard.js";
+import { profilePatchParts } from "../sync/profilePatchParts.js";
 import {
   type FieldPlan,
   needsMethods,
@@ -29,7 +30,7 @@ import {
   type SyncPlan,
   type SyncPolicy,
 } from "../sync/syncPlanner.js";
-import { writeFailureOf } from "../sync/writeFailure.js";
+import { isMasteredRefusal, writeFailureOf } from "../sync/writeFailure.js";
 import { addRow, emptyRunTotals, type RunTotals } from "./runTotals.js";
 
 /** The bulk directory operations a backfill needs; `GraphDirectory` sends each call as `$batch` requests of 20. */
@@ -428,10 +429,30 @@ async function applyWrites(planned: Planned[], directory: BackfillDirectory): Pr
       ? directory.writeAuthMethods(methodWrites.map(({ planned: p, op }) => ({ userId: p.user.id, ...op })))
       : Promise.resolve([]),
   ]);
+  // One AD-mastered property sinks a whole PATCH: those users get one PATCH per field, so the others still land.
+  const split = patches.flatMap((p, k) => {
+    const result = patchResults[k];
+    const parts = profilePatchParts(p.plan.patch ?? {});
+    return result instanceof Error && isMasteredRefusal(result) && parts.length > 1
+      ? parts.map((part) => ({ planned: p, part }))
+      : [];
+  });
+  const splitResults =
+    split.length > 0
+      ? await directory.updateProfiles(
+          split.map(({ planned: p, part }) => ({ userId: p.user.id, patch: part.patch })),
+        )
+      : [];
+  const retried = new Set(split.map(({ planned: p }) => p));
   patches.forEach((p, k) => {
     p.writes += 1;
     const result = patchResults[k];
-    if (result instanceof Error) refuse(p, "profile", undefined, result);
+    if (result instanceof Error && !retried.has(p)) refuse(p, "profile", undefined, result);
+  });
+  split.forEach(({ planned: p, part }, k) => {
+    p.writes += 1;
+    const result = splitResults[k];
+    if (result instanceof Error) refuse(p, "profile", part.field, result);
   });
   methodWrites.forEach(({ planned: p, op }, k) => {
     p.writes += 1;

@@ -37,6 +37,8 @@ export interface DirectoryErrorDetails {
   graphCode?: string | undefined;
   /** The service's request id, so Microsoft support can find the call. */
   requestId?: string | undefined;
+  /** The id the app sent with the call (`client-request-id`), which the service keeps beside its own. */
+  clientRequestId?: string | undefined;
   retryAfterMs?: number | undefined;
   /** For `missingPermission`: the Graph application permission the operation needs, e.g. `RoleManagement.Read.Directory`. */
   permission?: string | undefined;
@@ -52,6 +54,7 @@ export class DirectoryError extends SsprError {
   readonly statusCode: number;
   readonly graphCode: string | undefined;
   readonly requestId: string | undefined;
+  readonly clientRequestId: string | undefined;
   readonly retryAfterMs: number | undefined;
   readonly permission: string | undefined;
 
@@ -61,6 +64,7 @@ export class DirectoryError extends SsprError {
     this.statusCode = details.statusCode;
     this.graphCode = details.graphCode;
     this.requestId = details.requestId;
+    this.clientRequestId = details.clientRequestId;
     this.retryAfterMs = details.retryAfterMs;
     this.permission = details.permission;
   }

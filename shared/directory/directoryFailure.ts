@@ -37,6 +37,8 @@ export interface DirectoryFailure {
   reason: string;
   kind: DirectoryErrorKind | "unknown";
   requestId?: string;
+  /** The id the app sent with the failed call; Microsoft support finds the call by either id. */
+  clientRequestId?: string;
   retryAfterMs?: number;
 }
 
@@ -58,6 +60,7 @@ export function directoryFailureOf(err: unknown): DirectoryFailure {
   const ids = {
     kind: err.kind,
     ...(err.requestId ? { requestId: err.requestId } : {}),
+    ...(err.clientRequestId ? { clientRequestId: err.clientRequestId } : {}),
     ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}),
   };
   switch (err.kind) {
@@ -82,7 +85,7 @@ export function directoryFailureOf(err: unknown): DirectoryFailure {
         category: "refused",
         code: "on_premises_mastered",
         reason:
-          "Graph refused: the property is mastered by on-premises AD (this tenant does not allow overriding it); set it in AD DS",
+          "Graph refused: the property is mastered by on-premises AD or another service outside Entra ID (this tenant does not let the cloud override it); set it in AD DS, or where the user is mastered",
         ...ids,
       };
     case DirectoryErrorKind.forbidden:

@@ -9,6 +9,7 @@ import {
 import { ConfigError } from "../core/errors.js";
 import { GraphAuthMiddleware, type TokenSource } from "./graphAuthMiddleware.js";
 import { batchItemMethods, GraphPacingMiddleware, isBatchUrl } from "./graphPacingMiddleware.js";
+import { GraphRequestIdMiddleware } from "./graphRequestIdMiddleware.js";
 import { GraphTimeoutMiddleware } from "./graphTimeoutMiddleware.js";
 import type { WriteLimiter } from "./writeLimiter.js";
 
@@ -47,7 +48,7 @@ export interface GraphClient {
 }
 
 /**
- * Builds the SDK client with our own chain: auth (always for the configured origin) → RetryHandler (429/503/504,
+ * Builds the SDK client with our own chain: client-request-id → auth (always for the configured origin) → RetryHandler (429/503/504,
  * honours Retry-After) → pacing (write tokens, 429 back-off) → per-attempt timeout → HTTPMessageHandler.
  */
 export function createGraphClient(options: GraphClientOptions): GraphClient {
@@ -64,6 +65,7 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
     baseUrl: endpoint.root,
     defaultVersion: endpoint.version,
     middleware: [
+      new GraphRequestIdMiddleware(),
       new GraphAuthMiddleware(endpoint.url.origin, token),
       new RetryHandler(retryOptions),
       new GraphPacingMiddleware(options.limiter, options.priority),

@@ -341,7 +341,16 @@ export function createGraphDirectory(options: GraphDirectoryOptions): GraphDirec
 }
 
 function findRequest(ref: UserRef): { url: string; byFilter: boolean } {
-  const key = nonEmpty(ref.id) ?? nonEmpty(ref.userPrincipalName);
+  const id = nonEmpty(ref.id);
+  const upn = nonEmpty(ref.userPrincipalName);
+  // A UPN with an apostrophe (o'brien@…) has no documented path form; Graph documents the filter, quotes doubled.
+  if (!id && upn?.includes("'")) {
+    return {
+      url: `/users?$filter=${filterEq("userPrincipalName", upn)}&$select=${contactSelect}&$top=2`,
+      byFilter: true,
+    };
+  }
+  const key = id ?? upn;
   if (key) return { url: `${userPath(key)}?$select=${contactSelect}`, byFilter: false };
   const employeeId = nonEmpty(ref.employeeId);
   if (employeeId) {
@@ -364,7 +373,7 @@ function fromFindBody(byFilter: boolean, body: unknown): UserContactState | unde
   if (!byFilter) return toContactState(body);
   const values = valuesOf(body);
   if (values.length > 1) {
-    throw new GraphRequestError("findUser failed: the employeeId matches more than one user", {
+    throw new GraphRequestError("findUser failed: the user reference matches more than one user", {
       kind: DirectoryErrorKind.ambiguous,
       statusCode: 200,
     });

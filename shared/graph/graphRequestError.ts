@@ -6,9 +6,17 @@ import {
   DirectoryErrorKind,
 } from "../directory/directoryError.js";
 
-/** The exact Graph message for properties mastered by on-premises AD (code is the generic Request_BadRequest). */
+/** Graph's message for properties mastered by on-premises AD (code is the generic Request_BadRequest). */
 export const onPremisesMasteredMessage =
   "Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration.";
+
+/**
+ * Graph's texts for a property the cloud may not write because another authority masters it: on-premises AD for a
+ * synced user, or an external service (Exchange, or a user that was once synced). Matched as phrases, not the
+ * whole message, so a reworded sentence or an added detail still reads as what it is.
+ */
+const masteredElsewhere =
+  /on-premises mastered|Directory Sync objects|originated within an external service/i;
 
 export type GraphRequestErrorDetails = DirectoryErrorDetails;
 
@@ -24,7 +32,7 @@ export class GraphRequestError extends DirectoryError {
     response: { status: number; headers: HeaderLookup; body: unknown },
     cause?: unknown,
   ): GraphRequestError {
-    const { code, message, requestId } = readErrorBody(response.body);
+    const { code, message, requestId, clientRequestId } = readErrorBody(response.body);
     const kind = kindOf(response.status, message);
     const retryAfterMs = retryAfterMsOf(response.headers);
     return new GraphRequestError(
@@ -34,6 +42,7 @@ export class GraphRequestError extends DirectoryError {
         statusCode: response.status,
         graphCode: code,
         requestId: requestId ?? headerOf(response.headers, "request-id"),
+        clientRequestId: clientRequestId ?? headerOf(response.headers, "client-request-id"),
         retryAfterMs,
         cause,
       },
@@ -86,9 +95,8 @@ function kindOf(status: number, message: string | undefined): DirectoryErrorKind
   if (status === 404) return DirectoryErrorKind.notFound;
   if (status === 429) return DirectoryErrorKind.throttled;
   if (status >= 500 || status === 408) return DirectoryErrorKind.transient;
-  // Graph gives this case only the generic Request_BadRequest code, so the documented text is the signal.
-  if (status === 400 && message?.trim() === onPremisesMasteredMessage)
-    return DirectoryErrorKind.onPremisesMastered;
+  // Graph gives this case only the generic Request_BadRequest code, so its text is the signal.
+  if (status === 400 && masteredElsewhere.test(message ?? "")) return DirectoryErrorKind.onPremisesMastered;
   if (status >= 400) return DirectoryErrorKind.invalidRequest;
   return DirectoryErrorKind.transient;
 }
@@ -114,7 +122,12 @@ export function headerOf(headers: HeaderLookup, name: string): string | undefine
   return undefined;
 }
 
-function readErrorBody(body: unknown): { code?: string; message?: string; requestId?: string } {
+function readErrorBody(body: unknown): {
+  code?: string;
+  message?: string;
+  requestId?: string;
+  clientRequestId?: string;
+} {
   const parsed = typeof body === "string" ? tryJson(body) : body;
   if (!isRecord(parsed)) return {};
   // Graph nests under `error`; the SDK's GraphError.body is that inner object already serialized.
@@ -124,6 +137,8 @@ function readErrorBody(body: unknown): { code?: string; message?: string; reques
     code: typeof error.code === "string" ? error.code : undefined,
     message: typeof error.message === "string" ? error.message : undefined,
     requestId: typeof inner?.["request-id"] === "string" ? inner["request-id"] : undefined,
+    clientRequestId:
+      typeof inner?.["client-request-id"] === "string" ? inner["client-request-id"] : undefined,
   };
 }
 

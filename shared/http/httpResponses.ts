@@ -120,7 +120,11 @@ export function dependencyProblem(err: unknown): HttpResponseInit {
     };
   }
   const failure = directoryFailureOf(err);
-  const requestId = failure.requestId ? ` (Graph request-id ${failure.requestId})` : "";
+  const ids = [
+    failure.requestId ? `request-id ${failure.requestId}` : undefined,
+    failure.clientRequestId ? `client-request-id ${failure.clientRequestId}` : undefined,
+  ].filter((id) => id !== undefined);
+  const requestId = ids.length > 0 ? ` (Graph ${ids.join(", ")})` : "";
   switch (failure.category) {
     case "retryLater": {
       const retryAfter = Math.max(1, Math.ceil((failure.retryAfterMs ?? 5000) / 1000));

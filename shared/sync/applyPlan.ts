@@ -1,7 +1,8 @@
 import type { Directory } from "../directory/directory.js";
 import { foldRefusal } from "./buildOutcome.js";
+import { profilePatchParts } from "./profilePatchParts.js";
 import type { FieldPlan, MethodOp, SyncPlan } from "./syncPlanner.js";
-import { writeFailureOf } from "./writeFailure.js";
+import { isMasteredRefusal, writeFailureOf } from "./writeFailure.js";
 
 /** What applying a plan did: each field's final action, and Graph's request ids for anything refused. */
 export interface Applied {
@@ -28,7 +29,18 @@ export async function applyPlan(directory: Directory, userId: string, plan: Sync
     try {
       await directory.updateProfile(userId, plan.patch);
     } catch (err) {
-      refuse("profile", undefined, err);
+      const parts = profilePatchParts(plan.patch);
+      if (!isMasteredRefusal(err) || parts.length < 2) refuse("profile", undefined, err);
+      // One AD-mastered property sinks the whole PATCH: write each field on its own so the others still land.
+      else {
+        for (const part of parts) {
+          try {
+            await directory.updateProfile(userId, part.patch);
+          } catch (partErr) {
+            refuse("profile", part.field, partErr);
+          }
+        }
+      }
     }
   }
   for (const op of plan.methodOps) {

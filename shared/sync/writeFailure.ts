@@ -33,3 +33,8 @@ export function writeFailureOf(err: unknown): WriteFailure {
     ...(failure.requestId ? { requestId: failure.requestId } : {}),
   };
 }
+
+/** True when Graph refused a write because a property is mastered outside the cloud (on-premises AD, Exchange). */
+export function isMasteredRefusal(err: unknown): boolean {
+  return directoryFailureOf(err).code === "on_premises_mastered";
+}

@@ -130,7 +130,7 @@ export class MemoryDirectory implements Directory {
       }
       const matches = this.#all().filter((user) => user.employeeId?.toLowerCase() === employeeId);
       if (matches.length > 1) {
-        throw new GraphRequestError("findUser failed: the employeeId matches more than one user", {
+        throw new GraphRequestError("findUser failed: the user reference matches more than one user", {
           kind: DirectoryErrorKind.ambiguous,
           statusCode: 200,
         });

@@ -92,6 +92,17 @@ describe("GraphDirectory reading users", () => {
     expect((await directoryFor(emulator).findUser({ userPrincipalName: upn }))?.id).toBe(aSeedUser(7).id);
   });
 
+  it("looks a UPN with an apostrophe up by $filter (quotes doubled), plain and in $batch", async () => {
+    const upn = "sean.o'brien@contoso.example";
+    emulator.tenant.addUser(aSeedUser(7, { userPrincipalName: upn }));
+    const directory = directoryFor(emulator);
+    expect((await directory.findUser({ userPrincipalName: upn }))?.id).toBe(aSeedUser(7).id);
+    expect(emulator.stats.requests).toEqual({ "GET users": 1 });
+    const [found] = await directory.findUsers([{ userPrincipalName: upn }]);
+    expect(found instanceof Error ? found : found?.id).toBe(aSeedUser(7).id);
+    expect(emulator.stats.batchItems).toEqual({ "GET users": 1 });
+  });
+
   it("escapes quotes in an employeeId filter", async () => {
     emulator.tenant.addUser(aSeedUser(8, { employeeId: "O'B-7" }));
     expect((await directoryFor(emulator).findUser({ employeeId: "O'B-7" }))?.id).toBe(aSeedUser(8).id);
@@ -483,5 +494,26 @@ describe("building the adapter from settings", () => {
       demo.mei,
     );
     expect(emulator.stats.unauthorized).toBe(0);
+  });
+});
+
+describe("client-request-id", () => {
+  it("goes with every request, plain and $batch, so Microsoft support can find any call", async () => {
+    const directory = directoryFor(emulator);
+    await directory.findUser({ id: demo.mei });
+    await directory.findUsers([{ id: demo.tom }]);
+    await directory.privilegeOf(demo.mei);
+    expect(emulator.stats.totalRequests()).toBeGreaterThanOrEqual(3);
+    expect(emulator.stats.withoutClientRequestId).toBe(0);
+  });
+
+  it("is kept on a failure, beside Graph's request-id", async () => {
+    emulator.tenant.failRoute("PATCH user", 400);
+    const err = await failureOf(directoryFor(emulator).updateProfile(demo.mei, { mobilePhone: null }));
+    expect(err.clientRequestId).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
+    expect(err.requestId).toBeDefined();
+    expect(err.clientRequestId).not.toBe(err.requestId);
   });
 });

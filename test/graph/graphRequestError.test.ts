@@ -21,6 +21,18 @@ describe("GraphRequestError", () => {
     [
       400,
       "Request_BadRequest",
+      "Unable to update the specified properties for objects that have originated within an external service.",
+      "onPremisesMastered",
+    ],
+    [
+      400,
+      "Request_BadRequest",
+      "unable to update the specified properties for on-premises mastered directory sync objects.",
+      "onPremisesMastered",
+    ],
+    [
+      400,
+      "Request_BadRequest",
       "Invalid value specified for property 'mobilePhone' of resource 'User'.",
       "invalidRequest",
     ],

@@ -202,6 +202,25 @@ describe("users synchronized from on-premises AD", () => {
     env.graph.tenant.bypassDirSyncOverridesEnabled = false;
   });
 
+  it.each(["onPremises", "externalService"] as const)(
+    "still writes the alternate email when Graph refuses a synced user's mobile phone (%s text)",
+    async (masteredMessage) => {
+      env.configure({ SYNCED_MOBILE: "override" });
+      env.graph.tenant.bypassDirSyncOverridesEnabled = true;
+      env.graph.tenant.masteredMessage = masteredMessage;
+      const outcome = await deliver(
+        anEvent(users.synced, { mobilePhone: "(425) 555-0147", alternateEmail: "synced.person@example.com" }),
+      );
+      expect(outcome?.status).toBe("partial");
+      expect(outcome?.fields.map((f) => `${f.field}:${f.action}:${f.code}`)).toEqual([
+        "mobilePhone:skipped:on_premises_mastered",
+        "alternateEmail:set:was_empty",
+      ]);
+      expect(env.graph.tenant.user(users.synced.id)?.otherMails).toEqual(["synced.person@example.com"]);
+      expect(env.graph.tenant.user(users.synced.id)?.mobilePhone).not.toBe("+1 4255550147");
+    },
+  );
+
   it("writes authentication methods for a synced user when the target is methods", async () => {
     env.configure({ CONTACT_TARGET: "methods" });
     const outcome = await deliver(

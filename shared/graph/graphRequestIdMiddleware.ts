@@ -1,0 +1,35 @@
+import { randomUUID } from "node:crypto";
+import type { Context, Middleware } from "@microsoft/microsoft-graph-client";
+
+/**
+ * Puts a `client-request-id` (a fresh GUID, as Graph documents the header) on every request that has none, the
+ * `$batch` envelope included. Graph echoes it back and keeps it with its own `request-id`, so a failure the app
+ * reports can be found by Microsoft support from either id. Retries of one request keep its id: they are
+ * attempts at the same call.
+ */
+export class GraphRequestIdMiddleware implements Middleware {
+  private next: Middleware | undefined;
+
+  async execute(context: Context): Promise<void> {
+    if (!context.options) context.options = {};
+    const options = context.options;
+    const headers = options.headers;
+    if (headers instanceof Headers) {
+      if (!headers.has("client-request-id")) headers.set("client-request-id", randomUUID());
+    } else if (Array.isArray(headers)) {
+      if (!headers.some(([name]) => name?.toLowerCase() === "client-request-id"))
+        headers.push(["client-request-id", randomUUID()]);
+    } else {
+      const record = headers ?? {};
+      if (!Object.keys(record).some((name) => name.toLowerCase() === "client-request-id")) {
+        options.headers = { ...record, "client-request-id": randomUUID() };
+      }
+    }
+    if (!this.next) throw new Error("GraphRequestIdMiddleware needs a next middleware");
+    await this.next.execute(context);
+  }
+
+  setNext(next: Middleware): void {
+    this.next = next;
+  }
+}
