@@ -28,8 +28,34 @@ export type MethodRoute =
   | { kind: "emailMethods"; key: string }
   | { kind: "emailMethod"; key: string; methodId: string };
 
+/**
+ * The application permissions Graph accepts per route (least privileged first, as its API pages list them):
+ * `/authentication/methods` only with the broad UserAuthenticationMethod ones; the phone and email lists and
+ * writes with their own narrow permission too.
+ */
+function permissionsFor(kind: MethodRoute["kind"], method: string): readonly string[] {
+  const write = method !== "GET";
+  const broad = write
+    ? ["UserAuthenticationMethod.ReadWrite.All"]
+    : ["UserAuthenticationMethod.Read.All", "UserAuthenticationMethod.ReadWrite.All"];
+  if (kind === "authMethods") return broad;
+  const narrow =
+    kind === "phoneMethods" || kind === "phoneMethod" ? "UserAuthMethod-Phone" : "UserAuthMethod-Email";
+  return [
+    ...(write ? [`${narrow}.ReadWrite.All`] : [`${narrow}.Read.All`, `${narrow}.ReadWrite.All`]),
+    ...broad,
+  ];
+}
+
 /** Handles GET/POST/PATCH/DELETE on `/users/{id}/authentication/...`. */
 export function handleAuthMethods(ctx: HandlerContext, method: string, route: MethodRoute): EmulatorResponse {
+  if (!permissionsFor(route.kind, method).some((permission) => ctx.tenant.hasPermission(permission))) {
+    return graphError(
+      403,
+      "Authorization_RequestDenied",
+      "Insufficient privileges to complete the operation.",
+    );
+  }
   const user = ctx.tenant.find(route.key);
   if (!user) return userNotFound(route.key);
   const base = `${ctx.baseUrl}/users/${user.id}/authentication`;

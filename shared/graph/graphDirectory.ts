@@ -46,8 +46,16 @@ export interface GraphDirectoryOptions extends GraphConnectionOptions {
   protectedGroupIds?: readonly string[];
 }
 
-/** What a 403 on an authentication-method write means: Graph does not protect admins' methods from the app. */
-const methodsPermission = "UserAuthenticationMethod.ReadWrite.All";
+/**
+ * The narrowest application permission for each kind of method call, named when Graph answers 403 (it does not
+ * protect admins' methods from the app, so a 403 there is a missing grant). `UserAuthenticationMethod.ReadWrite.All`
+ * covers both kinds too; listing every method (`/authentication/methods`) would need it, which is why the app reads
+ * `/phoneMethods` and `/emailMethods` instead.
+ */
+export const methodPermissions = {
+  phone: "UserAuthMethod-Phone.ReadWrite.All",
+  email: "UserAuthMethod-Email.ReadWrite.All",
+} as const;
 
 /** Graph page size for user listings: the maximum Graph allows. */
 const maxPageSize = 999;
@@ -89,12 +97,13 @@ export class GraphDirectory implements BulkDirectory {
     await this.call("updateProfile", () => this.graph.client.api(userPath(userId)).patch(patch));
   }
 
-  /** GET /users/{id}/authentication/methods, keeping the phone and email methods. */
+  /** The user's phone and email methods: `GET …/phoneMethods` and `GET …/emailMethods`, in one `$batch`. */
   async listAuthMethods(userId: string): Promise<AuthMethods> {
-    const body = await this.call("listAuthMethods", () =>
-      this.graph.client.api(`${userPath(userId)}/authentication/methods`).get(),
-    );
-    return toAuthMethods(body);
+    const [answer] = await this.listAuthMethodsOf([userId]);
+    if (answer === undefined || answer instanceof GraphRequestError) {
+      throw answer ?? GraphRequestError.fromThrown("listAuthMethods", new Error("no answer"));
+    }
+    return answer;
   }
 
   /** POST /users/{id}/authentication/phoneMethods (one per type; Graph refuses a second of the same type). */
@@ -105,7 +114,7 @@ export class GraphDirectory implements BulkDirectory {
         this.graph.client
           .api(`${userPath(userId)}/authentication/phoneMethods`)
           .post({ phoneNumber, phoneType }),
-      methodsPermission,
+      methodPermissions.phone,
     );
     return toPhoneMethod(body) ?? { id: phoneMethodIds[phoneType], phoneNumber, phoneType };
   }
@@ -119,7 +128,7 @@ export class GraphDirectory implements BulkDirectory {
         this.graph.client
           .api(`${userPath(userId)}/authentication/phoneMethods/${encodeSegment(methodId)}`)
           .patch(phoneType ? { phoneNumber, phoneType } : { phoneNumber }),
-      methodsPermission,
+      methodPermissions.phone,
     );
   }
 
@@ -128,7 +137,7 @@ export class GraphDirectory implements BulkDirectory {
     const body = await this.call(
       "addEmailMethod",
       () => this.graph.client.api(`${userPath(userId)}/authentication/emailMethods`).post({ emailAddress }),
-      methodsPermission,
+      methodPermissions.email,
     );
     return toEmailMethod(body) ?? { id: emailMethodId, emailAddress };
   }
@@ -141,7 +150,7 @@ export class GraphDirectory implements BulkDirectory {
         this.graph.client
           .api(`${userPath(userId)}/authentication/emailMethods/${encodeSegment(methodId)}`)
           .patch({ emailAddress }),
-      methodsPermission,
+      methodPermissions.email,
     );
   }
 
@@ -177,18 +186,46 @@ export class GraphDirectory implements BulkDirectory {
     return answers.map((answer) => (answer instanceof GraphRequestError ? answer : undefined));
   }
 
-  /** `listAuthMethods` for many users through `$batch` (⌈n/20⌉ requests); results in input order. */
+  /**
+   * `listAuthMethods` for many users through `$batch` (two items a user, ⌈2n/20⌉ requests); results in input
+   * order. Each list is read through the narrowest permission that covers it (`methodPermissions`), so a tenant
+   * that granted only the phone and email method permissions can run the methods target.
+   */
   async listAuthMethodsOf(userIds: readonly string[]): Promise<Array<AuthMethods | GraphRequestError>> {
     const answers = await this.batch(
-      userIds.map((userId) => ({
-        method: "GET" as const,
-        url: `${userPath(userId)}/authentication/methods`,
-        operation: "listAuthMethods",
-      })),
+      userIds.flatMap((userId) => [
+        {
+          method: "GET" as const,
+          url: `${userPath(userId)}/authentication/phoneMethods`,
+          operation: "listAuthMethods",
+        },
+        {
+          method: "GET" as const,
+          url: `${userPath(userId)}/authentication/emailMethods`,
+          operation: "listAuthMethods",
+        },
+      ]),
     );
-    return answers.map((answer) =>
-      answer instanceof GraphRequestError ? answer : toAuthMethods(answer.body),
-    );
+    return userIds.map((_, k) => {
+      const phones = answers[2 * k];
+      const emails = answers[2 * k + 1];
+      if (phones === undefined || phones instanceof GraphRequestError) {
+        return asMissingPermission(
+          phones ?? GraphRequestError.fromThrown("listAuthMethods", new Error("no answer")),
+          methodPermissions.phone,
+        );
+      }
+      if (emails === undefined || emails instanceof GraphRequestError) {
+        return asMissingPermission(
+          emails ?? GraphRequestError.fromThrown("listAuthMethods", new Error("no answer")),
+          methodPermissions.email,
+        );
+      }
+      return {
+        phoneMethods: valuesOf(phones.body).flatMap((item) => toPhoneMethod(item) ?? []),
+        emailMethods: valuesOf(emails.body).flatMap((item) => toEmailMethod(item) ?? []),
+      };
+    });
   }
 
   /**
@@ -197,9 +234,11 @@ export class GraphDirectory implements BulkDirectory {
    */
   async writeAuthMethods(writes: readonly AuthMethodWrite[]): Promise<Array<undefined | GraphRequestError>> {
     const answers = await this.batch(writes.map(toMethodRequest));
-    return answers.map((answer) =>
-      answer instanceof GraphRequestError ? asMissingPermission(answer, methodsPermission) : undefined,
-    );
+    return answers.map((answer, k) => {
+      if (!(answer instanceof GraphRequestError)) return undefined;
+      const phone = writes[k]?.kind === "addPhone" || writes[k]?.kind === "updatePhone";
+      return asMissingPermission(answer, phone ? methodPermissions.phone : methodPermissions.email);
+    });
   }
 
   /**
@@ -411,21 +450,6 @@ function toContactState(raw: unknown): UserContactState {
     employeeId: stringOrNull(user.employeeId),
     createdDateTime: stringOrNull(user.createdDateTime),
   };
-}
-
-function toAuthMethods(body: unknown): AuthMethods {
-  const methods: AuthMethods = { phoneMethods: [], emailMethods: [] };
-  for (const item of valuesOf(body)) {
-    const type = (item as { "@odata.type"?: unknown })["@odata.type"];
-    if (type === "#microsoft.graph.phoneAuthenticationMethod") {
-      const phone = toPhoneMethod(item);
-      if (phone) methods.phoneMethods.push(phone);
-    } else if (type === "#microsoft.graph.emailAuthenticationMethod") {
-      const email = toEmailMethod(item);
-      if (email) methods.emailMethods.push(email);
-    }
-  }
-  return methods;
 }
 
 function toPhoneMethod(raw: unknown): PhoneMethod | undefined {

@@ -312,17 +312,18 @@ describe("sspr-prepop backfill", () => {
       alternateEmail: "methods:set p***@e***.org",
     });
     const stats = env.graph.stats;
-    expect(stats.requests["GET authMethods"] ?? 0).toBe(0);
+    expect(stats.requests["GET phoneMethods"] ?? 0).toBe(0);
     // The admin's methods are read to plan (reading is harmless), never written: the privilege check stands
     // between every plan and its writes.
-    expect(stats.batchItems["GET authMethods"]).toBe(userCount);
+    expect(stats.batchItems["GET phoneMethods"]).toBe(userCount);
+    expect(stats.batchItems["GET emailMethods"]).toBe(userCount);
     expect(stats.batchItems["POST phoneMethods"]).toBe(userCount - 1);
     expect(stats.writes[aSeedUser(admin).id]).toBeUndefined();
     expect(rowAt(rows, 50)).toMatchObject({ status: "skipped" });
     expect(stats.writesFor(aSeedUser(1).id, "phoneMethods/mobile")).toBe(1);
     expect(stats.writesFor(aSeedUser(1).id, "emailMethods")).toBe(1);
-    // 61 reads, 3 × 3 privilege batches, 60 method lists, 118 method writes: 20 per $batch.
-    expect(stats.requests).toEqual({ "POST $batch": 4 + 9 + 3 + 6 });
+    // 61 reads, 3 × 3 privilege batches, 60 × 2 method lists (phone, email), 118 method writes: 20 per $batch.
+    expect(stats.requests).toEqual({ "POST $batch": 4 + 9 + 6 + 6 });
   });
 
   it("refuses bad usage with a UsageError, which main turns into exit code 2", async () => {

@@ -168,13 +168,37 @@ describe("GraphDirectory writing", () => {
     expect(emulator.stats.totalRequests()).toBe(0);
   });
 
-  it("lists phone and email methods in one request", async () => {
+  it("lists phone and email methods in one request ($batch of the two lists)", async () => {
     const methods = await directoryFor(emulator).listAuthMethods(demo.kwame);
     expect(methods).toEqual({
       phoneMethods: [{ id: phoneMethodIds.mobile, phoneNumber: "+1 2065550199", phoneType: "mobile" }],
       emailMethods: [{ id: emailMethodId, emailAddress: "kwame@example.org" }],
     });
-    expect(emulator.stats.requests).toEqual({ "GET authMethods": 1 });
+    expect(emulator.stats.requests).toEqual({ "POST $batch": 1 });
+    expect(emulator.stats.batchItems).toEqual({ "GET phoneMethods": 1, "GET emailMethods": 1 });
+  });
+
+  it("reads and writes methods with only the narrow phone and email method permissions granted", async () => {
+    emulator.tenant.revokePermission("UserAuthenticationMethod.ReadWrite.All");
+    emulator.tenant.grantPermission("UserAuthMethod-Phone.ReadWrite.All");
+    emulator.tenant.grantPermission("UserAuthMethod-Email.ReadWrite.All");
+    const directory = directoryFor(emulator);
+    expect((await directory.listAuthMethods(demo.kwame)).phoneMethods).toHaveLength(1);
+    await directory.addPhoneMethod(demo.mei, "+61 491570006", "mobile");
+    await directory.addEmailMethod(demo.mei, "mei.chen@example.org");
+    expect(emulator.tenant.user(demo.mei)?.phoneMethods).toEqual({ mobile: "+61 491570006" });
+  });
+
+  it.each([
+    ["phone", "UserAuthMethod-Phone.ReadWrite.All"],
+    ["email", "UserAuthMethod-Email.ReadWrite.All"],
+  ])("names the narrow %s permission when reading methods answers 403", async (kind, permission) => {
+    emulator.tenant.revokePermission("UserAuthenticationMethod.ReadWrite.All");
+    emulator.tenant.grantPermission(
+      kind === "phone" ? "UserAuthMethod-Email.ReadWrite.All" : "UserAuthMethod-Phone.ReadWrite.All",
+    );
+    const err = await failureOf(directoryFor(emulator).listAuthMethods(demo.kwame));
+    expect(err).toMatchObject({ kind: "missingPermission", permission });
   });
 
   it("adds and updates phone and email methods, one request each", async () => {

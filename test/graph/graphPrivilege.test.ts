@@ -227,19 +227,19 @@ describe("GraphDirectory.privilegeOfMany", () => {
 });
 
 describe("authentication-method writes", () => {
-  it("report a 403 as the missing permission UserAuthenticationMethod.ReadWrite.All", async () => {
+  it("report a 403 as the missing narrow permission (UserAuthMethod-Phone.ReadWrite.All)", async () => {
     emulator.tenant.failRoute("POST phoneMethods", 403);
     const err = await failureOf(directory.addPhoneMethod(users.newHire.id, "+1 4255550147", "mobile"));
     expect(err).toMatchObject({
       kind: "missingPermission",
-      permission: "UserAuthenticationMethod.ReadWrite.All",
+      permission: "UserAuthMethod-Phone.ReadWrite.All",
     });
     const [batched] = await directory.writeAuthMethods([
       { userId: users.newHire.id, kind: "addPhone", phoneType: "mobile", phoneNumber: "+1 4255550147" },
     ]);
     expect(batched).toMatchObject({
       kind: "missingPermission",
-      permission: "UserAuthenticationMethod.ReadWrite.All",
+      permission: "UserAuthMethod-Phone.ReadWrite.All",
     });
   });
 
