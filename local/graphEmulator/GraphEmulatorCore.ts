@@ -11,6 +11,7 @@ import {
   stampError,
 } from "./emulatorResponse.js";
 import { costOf, GraphThrottle, type ThrottleOptions } from "./GraphThrottle.js";
+import { listRegistrationDetails } from "./reportHandlers.js";
 import { getRoleDefinition, listRoleGrants, listTransitiveMemberOf } from "./roleHandlers.js";
 import { getUser, type HandlerContext, listUsers, patchUser } from "./userHandlers.js";
 
@@ -43,6 +44,7 @@ type Route =
   | { kind: "roleAssignments" }
   | { kind: "roleEligibilityScheduleInstances" }
   | { kind: "roleDefinition"; id: string }
+  | { kind: "registrationDetails" }
   | { kind: "unknown"; segment: string }
   | MethodRoute;
 
@@ -54,6 +56,7 @@ const allowedMethods: Record<Route["kind"], readonly string[]> = {
   roleAssignments: ["GET"],
   roleEligibilityScheduleInstances: ["GET"],
   roleDefinition: ["GET"],
+  registrationDetails: ["GET"],
   unknown: ["GET", "POST", "PATCH", "PUT", "DELETE"],
   authMethods: ["GET"],
   phoneMethods: ["GET", "POST"],
@@ -267,6 +270,8 @@ export class GraphEmulatorCore {
         return listRoleGrants(ctx, route.kind);
       case "roleDefinition":
         return getRoleDefinition(ctx, route.id);
+      case "registrationDetails":
+        return listRegistrationDetails(ctx);
       case "unknown":
         return badRequest(`Resource not found for the segment '${route.segment}'.`);
       default:
@@ -394,6 +399,14 @@ function routeOf(path: string): Route {
   }
   const [first = "", second, third, fourth, fifth, ...rest] = segments;
   if (first.toLowerCase() === "me") return { kind: "me" };
+  if (
+    first.toLowerCase() === "reports" &&
+    second?.toLowerCase() === "authenticationmethods" &&
+    third?.toLowerCase() === "userregistrationdetails" &&
+    fourth === undefined
+  ) {
+    return { kind: "registrationDetails" };
+  }
   if (first.toLowerCase() === "rolemanagement") {
     const list = third?.toLowerCase();
     if (second?.toLowerCase() === "directory" && fourth === undefined) {
