@@ -126,10 +126,14 @@ Press Ctrl-C to stop.`);
   const local = (value: string | undefined) =>
     value && /127\.0\.0\.1|localhost|UseDevelopmentStorage/.test(value);
   if (local(s.GRAPH_BASE_URL) && local(s.AzureWebJobsStorage)) {
-    console.log(`To run the sspr-prepop CLI against this tenant, in another shell:
+    console.log(`To run the sspr-prepop CLI against this tenant, in another shell (npm exec --offline -- sspr-prepop …):
   export GRAPH_BASE_URL=${s.GRAPH_BASE_URL}
   export GRAPH_ACCESS_TOKEN=${s.GRAPH_ACCESS_TOKEN ?? ""}
-  export AzureWebJobsStorage='${s.AzureWebJobsStorage}'`);
+  export AzureWebJobsStorage='${s.AzureWebJobsStorage}'
+or in PowerShell (node dist/cli/sspr-prepop.js …):
+  $env:GRAPH_BASE_URL = '${s.GRAPH_BASE_URL}'
+  $env:GRAPH_ACCESS_TOKEN = '${s.GRAPH_ACCESS_TOKEN ?? ""}'
+  $env:AzureWebJobsStorage = '${s.AzureWebJobsStorage}'`);
   }
 }
 
