@@ -33,7 +33,8 @@ const { values, positionals } = parseArgs({
 });
 const [kind, file] = positionals;
 if (values.help || !kind || !file) exit(usage, values.help ? 0 : 2);
-if (values.shell !== "sh" && values.shell !== "powershell") exit(`--shell must be sh or powershell.\n${usage}`, 2);
+if (values.shell !== "sh" && values.shell !== "powershell")
+  exit(`--shell must be sh or powershell.\n${usage}`, 2);
 
 // The exact bytes are signed and curl sends the same file with --data-binary, so nothing can reformat them.
 const body = readFileSync(file);
