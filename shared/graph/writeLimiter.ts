@@ -246,12 +246,9 @@ export class WriteLimiter {
       this.tokens += grant.granted;
       const pausedFor = grant.pausedUntil - this.epochNow();
       if (pausedFor > 0) this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + pausedFor);
-      if (this.tokens >= count) return 0;
-      if (pausedFor > 0) return Math.max(1, grant.retryInMs);
-      // Wait for what this write needs, not for a whole lease: the row refills at Graph's rate, so the missing
-      // tokens are there in (missing ÷ rate); waiting for a full lease would idle up to a lease's refill time.
-      const needed = ((count - this.tokens) * this.windowMs) / this.budget;
-      return Math.max(1, Math.min(grant.retryInMs, needed));
+      // Short of tokens, wait until the row holds a whole lease: the row refills meanwhile (nothing is lost), and N
+      // starved processes then poll it N × rate ÷ lease times a second, not once per write they need.
+      return this.tokens >= count ? 0 : Math.max(1, grant.retryInMs);
     } catch (err) {
       // Storage is out of reach: keep writing, but only at a small share, never at the whole budget.
       this.fallbackUntil = this.clock.now() + fallbackRetryMs;
