@@ -1,12 +1,26 @@
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import { parse } from "csv-parse";
 import type { SourceRecord } from "../shared/contact/validateStream.js";
+import { type CsvDelimiter, csvDelimiterOf, isSeparatorHint } from "../shared/intake/csvDelimiterOf.js";
 import { type CsvLayout, type CsvRowContext, fromCsvRow, toCsvLayout } from "../shared/intake/fromCsvRow.js";
 import { UsageError } from "./usageError.js";
 
-/** Reads an HR CSV export as a stream: header row first, then one ContactEvent input per non-blank row. */
-export async function* readCsvRecords(input: Readable, context: CsvRowContext): AsyncGenerator<SourceRecord> {
+// The header row is read ahead to pick the separator; a "line" longer than this is not a header.
+const maxHeaderLength = 64 * 1024;
+
+/**
+ * Reads an HR CSV export as a stream: header row first, then one ContactEvent input per non-blank row. The
+ * separator (`,` `;` tab `|`) comes from the header line; `onDelimiter` hears which one it is.
+ */
+export async function* readCsvRecords(
+  input: Readable,
+  context: CsvRowContext,
+  onDelimiter?: (delimiter: CsvDelimiter) => void,
+): AsyncGenerator<SourceRecord> {
+  const { delimiter, text } = await withDelimiter(input);
+  onDelimiter?.(delimiter);
   const parser = parse({
+    delimiter,
     bom: true,
     info: true,
     skip_empty_lines: true,
@@ -17,8 +31,8 @@ export async function* readCsvRecords(input: Readable, context: CsvRowContext): 
     max_record_size: 1024 * 1024,
   });
   // `pipe` does not forward source errors (a vanished file, EIO); without this the loop would wait forever.
-  input.once("error", (err) => parser.destroy(err));
-  input.pipe(parser);
+  text.once("error", (err) => parser.destroy(err));
+  text.pipe(parser);
   let layout: CsvLayout | undefined;
   let drift = 0;
   try {
@@ -31,6 +45,7 @@ export async function* readCsvRecords(input: Readable, context: CsvRowContext): 
       const breaks = lineBreaksIn(record);
       drift += breaks.counted - breaks.physical;
       if (!layout) {
+        if (info.lines === 1 && isSeparatorHint(record)) continue;
         const resolved = toCsvLayout(record);
         if (!resolved.ok)
           throw new UsageError(resolved.issues.map((i) => `${i.message} ${i.hint}`).join(" "));
@@ -45,11 +60,35 @@ export async function* readCsvRecords(input: Readable, context: CsvRowContext): 
     throw toCsvError(err);
   } finally {
     // Also reached when the consumer stops early (stdout closed): release the file and the parser.
-    input.unpipe(parser);
+    text.unpipe(parser);
+    text.destroy();
     input.destroy();
     parser.destroy();
   }
   if (!layout) throw new UsageError("The CSV input is empty: expected a header row.");
+}
+
+/** Reads the input up to the end of its first line, picks the separator, and hands on the whole text again. */
+async function withDelimiter(input: Readable): Promise<{ delimiter: CsvDelimiter; text: Readable }> {
+  input.setEncoding("utf8");
+  const iterator = input[Symbol.asyncIterator]() as AsyncIterator<string>;
+  let head = "";
+  let done = false;
+  while (!/[\r\n]/.test(head) && head.length < maxHeaderLength) {
+    const next = await iterator.next();
+    if (next.done) {
+      done = true;
+      break;
+    }
+    head += next.value;
+  }
+  const delimiter = csvDelimiterOf(head.replace(/^\uFEFF/, "").split(/\r?\n|\r/, 1)[0] ?? "");
+  async function* replay(): AsyncGenerator<string> {
+    if (head.length > 0) yield head;
+    if (done) return;
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+  }
+  return { delimiter, text: Readable.from(replay(), { objectMode: false, encoding: "utf8" }) };
 }
 
 /** Counts line breaks inside a record's cells: as the file shows them, and as csv-parse's `info.lines` does. */
