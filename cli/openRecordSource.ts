@@ -15,6 +15,9 @@ export type InputFormat = "csv" | "jsonl";
 
 /** An opened input: its records as a lazy stream plus what the summary line says about it. */
 export interface RecordSource {
+  /** The records in batches (those of one chunk of the input), for a consumer that awaits once per batch. */
+  batches: AsyncIterable<SourceRecord[]>;
+  /** The same records one by one; read either this or `batches`, not both. */
   records: AsyncIterable<SourceRecord>;
   format: InputFormat;
   /** Display name: the path, or `stdin`. */
@@ -72,20 +75,25 @@ export async function openRecordSource(
     format = head.startsWith("{") ? "jsonl" : "csv";
   }
   let delimiter: CsvDelimiter | undefined;
-  const records =
+  const batches =
     format === "csv"
       ? readCsvRecords(decoded.text, { occurredAt, source: "csv" }, (found) => {
           delimiter = found;
         })
       : readJsonlRecords(decoded.text);
   return {
-    records,
+    batches,
+    records: oneByOne(batches),
     format,
     name,
     encoding: decoded.encoding,
     empty: decoded.empty,
     delimiter: () => delimiter,
   };
+}
+
+async function* oneByOne(batches: AsyncIterable<SourceRecord[]>): AsyncGenerator<SourceRecord> {
+  for await (const batch of batches) yield* batch;
 }
 
 // A JSON array can only be parsed whole, which breaks the constant-memory promise; JSON Lines streams.

@@ -9,14 +9,15 @@ import { UsageError } from "./usageError.js";
 const maxHeaderLength = 64 * 1024;
 
 /**
- * Reads an HR CSV export as a stream: header row first, then one ContactEvent input per non-blank row. The
- * separator (`,` `;` tab `|`) comes from the header line; `onDelimiter` hears which one it is.
+ * Reads an HR CSV export as a stream: header row first, then one ContactEvent input per non-blank row, handed
+ * over in batches (the rows parsed from one chunk of the file). The separator (`,` `;` tab `|`) comes from the
+ * header line; `onDelimiter` hears which one it is.
  */
 export async function* readCsvRecords(
   input: Readable,
   context: CsvRowContext,
   onDelimiter?: (delimiter: CsvDelimiter) => void,
-): AsyncGenerator<SourceRecord> {
+): AsyncGenerator<SourceRecord[]> {
   const { delimiter, text } = await withDelimiter(input);
   onDelimiter?.(delimiter);
   const parser = parse({
@@ -36,25 +37,26 @@ export async function* readCsvRecords(
   let layout: CsvLayout | undefined;
   let drift = 0;
   try {
-    for await (const { record, info } of parser as AsyncIterable<{
-      record: string[];
-      info: { lines: number };
-    }>) {
-      // csv-parse reports the line a record ENDS on, and counts a CRLF inside a quoted cell as two lines;
-      // correcting both gives the line a spreadsheet user sees the record start on.
-      const breaks = lineBreaksIn(record);
-      drift += breaks.counted - breaks.physical;
-      if (!layout) {
-        if (info.lines === 1 && isSeparatorHint(record)) continue;
-        const resolved = toCsvLayout(record);
-        if (!resolved.ok)
-          throw new UsageError(resolved.issues.map((i) => `${i.message} ${i.hint}`).join(" "));
-        layout = resolved.value;
-        continue;
+    for await (const parsed of drained<{ record: string[]; info: { lines: number } }>(parser)) {
+      const batch: SourceRecord[] = [];
+      for (const { record, info } of parsed) {
+        // csv-parse reports the line a record ENDS on, and counts a CRLF inside a quoted cell as two lines;
+        // correcting both gives the line a spreadsheet user sees the record start on.
+        const breaks = lineBreaksIn(record);
+        drift += breaks.counted - breaks.physical;
+        if (!layout) {
+          if (info.lines === 1 && isSeparatorHint(record)) continue;
+          const resolved = toCsvLayout(record);
+          if (!resolved.ok)
+            throw new UsageError(resolved.issues.map((i) => `${i.message} ${i.hint}`).join(" "));
+          layout = resolved.value;
+          continue;
+        }
+        if (record.every((cell) => cell.trim().length === 0)) continue;
+        const line = info.lines - drift - breaks.physical;
+        batch.push({ line, input: fromCsvRow(record, layout, context) });
       }
-      if (record.every((cell) => cell.trim().length === 0)) continue;
-      const line = info.lines - drift - breaks.physical;
-      yield { line, input: fromCsvRow(record, layout, context) };
+      if (batch.length > 0) yield batch;
     }
   } catch (err) {
     throw toCsvError(err);
@@ -66,6 +68,35 @@ export async function* readCsvRecords(
     parser.destroy();
   }
   if (!layout) throw new UsageError("The CSV input is empty: expected a header row.");
+}
+
+/** Everything an object stream has buffered, one array per wake-up: a batch per chunk instead of an await per row. */
+async function* drained<T>(stream: Readable): AsyncGenerator<T[]> {
+  for (;;) {
+    const batch: T[] = [];
+    for (let item = stream.read() as T | null; item !== null; item = stream.read() as T | null)
+      batch.push(item);
+    if (batch.length > 0) {
+      yield batch;
+      continue;
+    }
+    if (stream.errored) throw stream.errored;
+    if (stream.readableEnded || stream.destroyed) return;
+    await new Promise<void>((resolve, reject) => {
+      const settle = (err?: unknown) => {
+        stream.off("readable", settle);
+        stream.off("end", settle);
+        stream.off("close", settle);
+        stream.off("error", settle);
+        if (err instanceof Error) reject(err);
+        else resolve();
+      };
+      stream.on("readable", settle);
+      stream.on("end", settle);
+      stream.on("close", settle);
+      stream.on("error", settle);
+    });
+  }
 }
 
 /** Reads the input up to the end of its first line, picks the separator, and hands on the whole text again. */

@@ -4,7 +4,7 @@ import { loadSettings } from "../shared/app/config.js";
 import { contactRuleOptionsFrom } from "../shared/app/ruleOptions.js";
 import type { ContactRuleOptions } from "../shared/contact/contactEvent.js";
 import { toCountryCode } from "../shared/contact/countryCode.js";
-import { type ValidatedRecord, validateStream } from "../shared/contact/validateStream.js";
+import { type ValidatedRecord, validateRecord } from "../shared/contact/validateStream.js";
 import type { CsvDelimiter } from "../shared/intake/csvDelimiterOf.js";
 import { fileArgument } from "./fileArgument.js";
 import { LineWriter } from "./lineWriter.js";
@@ -93,11 +93,15 @@ export async function validateCommand(args: readonly string[], io: CommandIo): P
   const tally = new Tally();
   try {
     if (output.heading) writer.write(output.heading);
-    for await (const record of validateStream(source.records, rules)) {
-      tally.add(record.result);
-      const waiting = writer.write(output.render(record));
-      if (waiting) await waiting;
-      if (outputError) break;
+    // One await per chunk of the input, not per record; each record is validated and written before the next.
+    reading: for await (const batch of source.batches) {
+      for (const sourceRecord of batch) {
+        const record = validateRecord(sourceRecord, rules);
+        tally.add(record.result);
+        const waiting = writer.write(output.render(record));
+        if (waiting) await waiting;
+        if (outputError) break reading;
+      }
     }
     if (!outputError) await writer.flush();
   } catch (err) {

@@ -65,6 +65,9 @@ const startsOrEndsWithLetter = /^[\s([]*[\p{L}\p{M}]|[\p{L}\p{M}][\s.)\]]*$/u;
  * number, so text around a second label or anything else is still refused by the number rule.
  */
 export function tryStripPhoneLabel(text: string): StrippedLabel | undefined {
+  // Most values start with a digit, + or ( and end with a digit: no label, decided without a regex.
+  const first = text.charCodeAt(0);
+  if ((isDigit(first) || first === 0x2b) && isDigit(text.charCodeAt(text.length - 1))) return undefined;
   if (!startsOrEndsWithLetter.test(text)) return undefined;
   // The end first: in "tel:+24740123 (mobile)" the label is "(mobile)", and "tel:" the URI's scheme.
   const suffix = bracketedSuffix.exec(text);
@@ -78,6 +81,10 @@ export function tryStripPhoneLabel(text: string): StrippedLabel | undefined {
     return stripped(text, separated, "prefix");
   }
   return undefined;
+}
+
+function isDigit(code: number): boolean {
+  return code >= 0x30 && code <= 0x39;
 }
 
 type LabelForm = "colon" | "dash" | "dot" | "brackets";

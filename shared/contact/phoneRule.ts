@@ -1,5 +1,6 @@
 import {
   type CountryCode,
+  Metadata,
   type PhoneNumber,
   parsePhoneNumberWithError,
   validatePhoneNumberLength,
@@ -91,12 +92,12 @@ export function normalizePhone(input: string, options: PhoneRuleOptions): Result
     ]);
   }
   const ascii = toAsciiPhoneText(raw);
-  if (!ascii.ok) {
+  if (typeof ascii !== "string") {
     return fail([issue(field, "phone_not_a_number", `${field} ${ascii.problem}.`, hintFormat)]);
   }
-  let text = ascii.text.trim();
+  let text = ascii === raw ? raw : ascii.trim();
   const warnings: RuleIssue[] = [];
-  const labelled = telUri.test(text) ? undefined : tryStripPhoneLabel(text);
+  const labelled = isTelUri(text) ? undefined : tryStripPhoneLabel(text);
   if (labelled) {
     text = labelled.text;
     warnings.push(
@@ -153,8 +154,8 @@ export function normalizePhone(input: string, options: PhoneRuleOptions): Result
   // A number that is only "possible" may not survive being read back: a trunk 0 libphonenumber strips from the
   // `+` form ("0712 123456" in IM → "+44 0712123456" → "+44 712123456"), or a local-only length that needs the
   // region ("000 0000" in CA). Refuse those, so every accepted output reads back as itself.
-  const ambiguous = attempt.rank === 2 && !isFixpoint(phone);
-  if (ambiguous || attempt.rank < (options.validation === "valid" ? 3 : 2)) {
+  // (Under PHONE_VALIDATION=valid a "possible" number is refused anyway, so it is not read back.)
+  if (attempt.rank < (options.validation === "valid" ? 3 : 2) || (attempt.rank === 2 && !isFixpoint(phone))) {
     return fail(
       [attempt.rank === 2 ? invalidForRegionIssue(phone, text, options) : lengthIssue(phone, text, options)],
       warnings,
@@ -201,6 +202,11 @@ export function normalizePhone(input: string, options: PhoneRuleOptions): Result
   return ok(value, warnings);
 }
 
+function isTelUri(text: string): boolean {
+  const first = text.charCodeAt(0);
+  return (first === 0x74 || first === 0x54) && telUri.test(text);
+}
+
 function read(text: string, defaultCountry: CountryCode | undefined): Attempt {
   const attempt = evaluate(text, defaultCountry);
   if (attempt.rank === 3) return attempt;
@@ -215,7 +221,7 @@ function evaluate(text: string, defaultCountry: CountryCode | undefined): Attemp
   try {
     // `extract: false` makes the whole value count: "425-555-0147 (mobile)" or two numbers are not silently
     // cut down to one. RFC 3966 `tel:` URIs are only understood in extract mode, so they keep it.
-    phone = parsePhoneNumberWithError(text, { defaultCountry, extract: telUri.test(text) });
+    phone = parsePhoneNumberWithError(text, { defaultCountry, extract: isTelUri(text) });
   } catch (err) {
     return { error: err instanceof Error ? err.message : "NOT_A_NUMBER", rank: 0 };
   }
@@ -295,8 +301,7 @@ function lengthIssue(phone: PhoneNumber, text: string, options: PhoneRuleOptions
   const where = planName(phone);
   const shown = `${field} "${maskPhone(withoutExtension(text))}"`;
   const digits = phone.nationalNumber.length;
-  // Checking the parsed E.164 form tells short from long without re-reading the raw input.
-  const verdict = validatePhoneNumberLength(phone.number);
+  const verdict = lengthVerdictOf(phone);
   if (verdict === "TOO_SHORT") {
     return issue(
       field,
@@ -319,6 +324,22 @@ function lengthIssue(phone: PhoneNumber, text: string, options: PhoneRuleOptions
     `${shown} has ${digits} digits, which is not a length used in ${where}.`,
     hintLength,
   );
+}
+
+const lengths = new Metadata();
+
+// The plan's possible lengths tell short from long (as libphonenumber's checkNumberLength does) without parsing
+// the number a second time, which cost as much as the first parse; a number without a region is re-read.
+function lengthVerdictOf(phone: PhoneNumber): string {
+  if (phone.country === undefined) return validatePhoneNumberLength(phone.number) ?? "IS_POSSIBLE";
+  lengths.selectNumberingPlan(phone.country);
+  const possible = lengths.numberingPlan?.possibleLengths() ?? [];
+  const length = phone.nationalNumber.length;
+  const shortest = possible[0];
+  const longest = possible[possible.length - 1];
+  if (shortest === undefined || longest === undefined || possible.includes(length)) return "IS_POSSIBLE";
+  if (length < shortest) return "TOO_SHORT";
+  return length > longest ? "TOO_LONG" : "INVALID_LENGTH";
 }
 
 function invalidForRegionIssue(phone: PhoneNumber, text: string, options: PhoneRuleOptions): RuleIssue {

@@ -1,5 +1,7 @@
-/** A phone value with its digits, dashes, spaces and brackets in ASCII, or why that could not be done safely. */
-export type AsciiPhoneText = { ok: true; text: string } | { ok: false; problem: string };
+/** Why a phone value could not be rewritten in ASCII safely. */
+export interface PhoneTextProblem {
+  problem: string;
+}
 
 // Dashes people and word processors type between digit groups: hyphen, non-breaking hyphen, figure/en/em dash,
 // horizontal bar, minus sign, small and full-width hyphen-minus, and the katakana long vowel mark (ー, half-width
@@ -33,14 +35,11 @@ const spaceSeparator = /\p{Zs}/u;
  * scripts stay as they are (labels such as 携帯 are matched later). Refused: digits of two different non-ASCII
  * writing systems in one value, and bidi controls that reorder how the digits are shown.
  */
-export function toAsciiPhoneText(text: string): AsciiPhoneText {
-  // Almost every value is plain ASCII already; it costs one regex test.
-  if (printableAscii.test(text)) return { ok: true, text };
+export function toAsciiPhoneText(text: string): string | PhoneTextProblem {
+  // Almost every value is plain ASCII already: one regex test, and no object for the common case.
+  if (printableAscii.test(text)) return text;
   if (reordering.test(text)) {
-    return {
-      ok: false,
-      problem: "contains bidirectional-text controls that change the order digits are shown in",
-    };
+    return { problem: "contains bidirectional-text controls that change the order digits are shown in" };
   }
   let out = "";
   let digitSystem: number | undefined;
@@ -53,7 +52,7 @@ export function toAsciiPhoneText(text: string): AsciiPhoneText {
     if (decimalDigit.test(char)) {
       const zero = zeroOf(code);
       if (digitSystem !== undefined && digitSystem !== zero) {
-        return { ok: false, problem: "mixes digits of two different writing systems" };
+        return { problem: "mixes digits of two different writing systems" };
       }
       digitSystem = zero;
       out += String.fromCharCode(0x30 + code - zero);
@@ -69,7 +68,7 @@ export function toAsciiPhoneText(text: string): AsciiPhoneText {
       out += brackets[code] ?? char;
     }
   }
-  return { ok: true, text: out };
+  return out;
 }
 
 const zeros = new Map<number, number>();
