@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { handleAuthMethods, type MethodRoute } from "./authMethodHandlers.js";
+import { listDomains } from "./domainHandlers.js";
 import type { EmulatedTenant, RouteFailure } from "./EmulatedTenant.js";
 import { EmulatorStats } from "./EmulatorStats.js";
 import {
@@ -36,6 +37,7 @@ export interface EmulatorCoreOptions {
 }
 
 type Route =
+  | { kind: "domains" }
   | { kind: "users" }
   | { kind: "user"; key: string }
   | { kind: "me" }
@@ -46,6 +48,7 @@ type Route =
   | MethodRoute;
 
 const allowedMethods: Record<Route["kind"], readonly string[]> = {
+  domains: ["GET"],
   users: ["GET"],
   user: ["GET", "PATCH"],
   me: ["GET", "PATCH"],
@@ -60,6 +63,7 @@ const allowedMethods: Record<Route["kind"], readonly string[]> = {
   emailMethod: ["GET", "PATCH", "DELETE"],
 };
 const collections = new Set<Route["kind"]>([
+  "domains",
   "users",
   "authMethods",
   "phoneMethods",
@@ -256,6 +260,8 @@ export class GraphEmulatorCore {
       body: op.body,
     };
     switch (route.kind) {
+      case "domains":
+        return listDomains(ctx);
       case "users":
         return listUsers(ctx);
       case "user":
@@ -394,6 +400,7 @@ function routeOf(path: string): Route {
   }
   const [first = "", second, third, fourth, fifth, ...rest] = segments;
   if (first.toLowerCase() === "me") return { kind: "me" };
+  if (first.toLowerCase() === "domains" && second === undefined) return { kind: "domains" };
   if (first.toLowerCase() === "rolemanagement") {
     const list = third?.toLowerCase();
     if (second?.toLowerCase() === "directory" && fourth === undefined) {
