@@ -1,8 +1,11 @@
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { extname } from "node:path";
-import { Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import type { SourceRecord } from "../shared/contact/validateStream.js";
+import type { CsvDelimiter } from "../shared/intake/csvDelimiterOf.js";
+import type { TextEncoding } from "../shared/intake/textEncodingOf.js";
+import { decodeText } from "./decodeText.js";
 import { readCsvRecords } from "./readCsvRecords.js";
 import { readJsonlRecords } from "./readJsonlRecords.js";
 import { UsageError } from "./usageError.js";
@@ -12,22 +15,34 @@ export type InputFormat = "csv" | "jsonl";
 
 /** An opened input: its records as a lazy stream plus what the summary line says about it. */
 export interface RecordSource {
+  /** The records in batches (those of one chunk of the input), for a consumer that awaits once per batch. */
+  batches: AsyncIterable<SourceRecord[]>;
+  /** The same records one by one; read either this or `batches`, not both. */
   records: AsyncIterable<SourceRecord>;
   format: InputFormat;
   /** Display name: the path, or `stdin`. */
   name: string;
+  encoding: TextEncoding;
+  /** True when the input has no bytes at all: an empty file, or a pipe whose producer failed. */
+  empty: boolean;
+  /** The CSV separator, once the header has been read (undefined for JSON Lines or before the first record). */
+  delimiter(): CsvDelimiter | undefined;
 }
 
+// `.txt` and `.tsv` are what Excel's "Unicode text" and "Text (tab delimited)" save as.
 const formatByExtension: Readonly<Record<string, InputFormat>> = {
   ".csv": "csv",
+  ".tsv": "csv",
+  ".txt": "csv",
   ".jsonl": "jsonl",
   ".ndjson": "jsonl",
 };
 
 /**
- * Opens FILE or `-` (stdin) as a stream of records. The format comes from `--format`, else the extension,
- * else the first character (`{` means JSON Lines). CSV rows count as happening at the file's modification
- * time, so re-validating an unchanged export yields identical events; stdin rows use `now`.
+ * Opens FILE or `-` (stdin) as a stream of records, in UTF-8 or UTF-16 (with or without BOM) or Windows-1252.
+ * The format comes from `--format`, else the extension, else the first character (`{` means JSON Lines). CSV
+ * rows count as happening at the file's modification time, so re-validating an unchanged export yields
+ * identical events; stdin rows use `now`.
  */
 export async function openRecordSource(
   path: string,
@@ -49,35 +64,36 @@ export async function openRecordSource(
     input = createReadStream(path);
     occurredAt = info.mtime.toISOString();
   }
-  if (format === undefined) {
-    const sniffed = await sniffFormat(input, path === "-" ? "stdin" : path).catch((err: unknown) => {
-      input.destroy();
-      throw err;
-    });
-    format = sniffed.format;
-    input = sniffed.input;
-  }
   const name = path === "-" ? "stdin" : path;
-  const records =
-    format === "csv" ? readCsvRecords(input, { occurredAt, source: "csv" }) : readJsonlRecords(input);
-  return { records, format, name };
+  const decoded = await decodeText(input);
+  const head = decoded.head.trimStart();
+  if (format === undefined) {
+    if (head.startsWith("[")) {
+      decoded.text.destroy();
+      throw jsonArrayError(name);
+    }
+    format = head.startsWith("{") ? "jsonl" : "csv";
+  }
+  let delimiter: CsvDelimiter | undefined;
+  const batches =
+    format === "csv"
+      ? readCsvRecords(decoded.text, { occurredAt, source: "csv" }, (found) => {
+          delimiter = found;
+        })
+      : readJsonlRecords(decoded.text);
+  return {
+    batches,
+    records: oneByOne(batches),
+    format,
+    name,
+    encoding: decoded.encoding,
+    empty: decoded.empty,
+    delimiter: () => delimiter,
+  };
 }
 
-// Reads the first chunk to decide, then hands on a stream that still starts with that chunk.
-async function sniffFormat(input: Readable, name: string): Promise<{ format: InputFormat; input: Readable }> {
-  const iterator = input[Symbol.asyncIterator]();
-  const first = await iterator.next();
-  const head: Buffer | string = first.done ? "" : (first.value as Buffer | string);
-  const text = (typeof head === "string" ? head : head.toString("utf8", 0, Math.min(head.length, 1024)))
-    .replace(/^\uFEFF/, "")
-    .trimStart();
-  if (text.startsWith("[")) throw jsonArrayError(name);
-  const format: InputFormat = text.startsWith("{") ? "jsonl" : "csv";
-  async function* replay(): AsyncGenerator<Buffer | string> {
-    if (!first.done) yield head;
-    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
-  }
-  return { format, input: Readable.from(replay(), { objectMode: false }) };
+async function* oneByOne(batches: AsyncIterable<SourceRecord[]>): AsyncGenerator<SourceRecord> {
+  for await (const batch of batches) yield* batch;
 }
 
 // A JSON array can only be parsed whole, which breaks the constant-memory promise; JSON Lines streams.

@@ -4,13 +4,17 @@ import type { SourceRecord } from "../shared/contact/validateStream.js";
 // A ContactEvent is well under 2 KB; a longer line is junk, and capping it keeps memory constant.
 const maxLineLength = 1024 * 1024;
 
-/** Reads JSON Lines (one ContactEvent per line) as a stream; blank lines are skipped but still counted. */
-export async function* readJsonlRecords(input: Readable): AsyncGenerator<SourceRecord> {
+/**
+ * Reads JSON Lines (one ContactEvent per line) as a stream, in batches (the lines of one chunk); blank lines are
+ * skipped but still counted.
+ */
+export async function* readJsonlRecords(input: Readable): AsyncGenerator<SourceRecord[]> {
   input.setEncoding("utf8");
   let pending = "";
   let line = 0;
   let skipping = false;
   for await (const chunk of input as AsyncIterable<string>) {
+    const batch: SourceRecord[] = [];
     let text = pending + chunk;
     let start = 0;
     for (let newline = text.indexOf("\n"); newline >= 0; newline = text.indexOf("\n", start)) {
@@ -19,11 +23,11 @@ export async function* readJsonlRecords(input: Readable): AsyncGenerator<SourceR
       start = newline + 1;
       if (skipping || newline - lineStart > maxLineLength) {
         skipping = false;
-        yield tooLong(line);
+        batch.push(tooLong(line));
         continue;
       }
       const record = toRecord(text.slice(lineStart, newline), line);
-      if (record) yield record;
+      if (record) batch.push(record);
     }
     text = text.slice(start);
     if (text.length > maxLineLength) {
@@ -31,11 +35,12 @@ export async function* readJsonlRecords(input: Readable): AsyncGenerator<SourceR
       text = "";
     }
     pending = text;
+    if (batch.length > 0) yield batch;
   }
-  if (skipping || pending.length > maxLineLength) yield tooLong(line + 1);
+  if (skipping || pending.length > maxLineLength) yield [tooLong(line + 1)];
   else if (pending.length > 0) {
     const record = toRecord(pending, line + 1);
-    if (record) yield record;
+    if (record) yield [record];
   }
 }
 

@@ -8,9 +8,10 @@ import {
 import { contactRuleOptionsFrom } from "../shared/app/ruleOptions.js";
 import { toCountryCode } from "../shared/contact/countryCode.js";
 import { maskContact } from "../shared/contact/mask.js";
-import type { UserContactState } from "../shared/directory/directory.js";
+import type { Directory, UserContactState } from "../shared/directory/directory.js";
 import { DirectoryError } from "../shared/directory/directoryError.js";
 import { directoryFailureOf } from "../shared/directory/directoryFailure.js";
+import { withTenantDomains } from "../shared/directory/withTenantDomains.js";
 import type { ReadinessOptions } from "../shared/readiness/readiness.js";
 import {
   type ReadinessReport,
@@ -42,7 +43,7 @@ Exit status: 0 report written, 2 usage, settings, I/O or Graph error.
 Settings: GRAPH_BASE_URL, GRAPH_ACCESS_TOKEN or AZURE_CLIENT_ID, DEFAULT_COUNTRY, PHONE_VALIDATION, ORGANIZATION_DOMAINS.`;
 
 /** A source of users a page at a time; `GraphDirectory.listUsers` in production. */
-export interface UserPages {
+export interface UserPages extends Pick<Directory, "verifiedDomains"> {
   listUsers(pageSize?: number): AsyncIterable<UserContactState[]>;
 }
 
@@ -82,13 +83,24 @@ export async function reportCommand(
     }
     rules.defaultCountry = code;
   }
-  const options: ReadinessOptions = {
-    phoneValidation: rules.phoneValidation,
-    organizationDomains: rules.organizationDomains,
-    ...(rules.defaultCountry ? { country: rules.defaultCountry } : {}),
-  };
   const directory =
     deps.directory ?? graphDirectoryFromSettings(settings, writeLimiterFromSettings(settings), "low");
+  // An alternate email in one of the tenant's verified domains is no way back in, as one in ORGANIZATION_DOMAINS.
+  const organizationDomains = await withTenantDomains(rules, directory).then(
+    (tenant) => tenant.organizationDomains,
+    (err: unknown) => {
+      if (!(err instanceof DirectoryError)) throw err;
+      const failure = directoryFailureOf(err);
+      throw new UsageError(`Cannot read the tenant's domains: ${failure.reason} (${failure.code}).`, {
+        cause: err,
+      });
+    },
+  );
+  const options: ReadinessOptions = {
+    phoneValidation: rules.phoneValidation,
+    organizationDomains,
+    ...(rules.defaultCountry ? { country: rules.defaultCountry } : {}),
+  };
   const tally = new ReadinessTally(options);
   const perUser = values.users ? await openUsersCsv(values.users) : undefined;
 

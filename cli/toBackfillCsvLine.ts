@@ -39,7 +39,7 @@ function describeField(field: FieldOutcome): string {
  * Quotes a cell when needed. A cell starting with `=`, `+`, `-` or `@` would run as a formula in a spreadsheet
  * (an HR value is untrusted input), so it gets a leading apostrophe, as OWASP advises for CSV injection.
  */
-function toCsvCell(value: string): string {
+export function toCsvCell(value: string): string {
   const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
   return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
 }

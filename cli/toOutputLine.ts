@@ -4,40 +4,50 @@ import type { RuleIssue } from "../shared/core/result.js";
 /** Renders one validated record as the `validate` command's JSON line (with the trailing newline). */
 export function toOutputLine(record: ValidatedRecord): string {
   const { result } = record;
-  // Assembled by hand around JSON.stringify of the parts: this runs once per record of a 500k-row file, and
-  // the common case (valid, no issues) then needs no intermediate objects or arrays.
-  const contact = result.ok ? stringsJson(result.value.contact) : "{}";
-  const phoneTypes =
-    result.ok && (result.value.phoneTypes.mobilePhone ?? result.value.phoneTypes.officePhone) !== undefined
-      ? `,"phoneTypes":${stringsJson(result.value.phoneTypes)}`
+  // Assembled by hand: this runs once per record of a 500k-row file, and the common case (valid, no issues)
+  // then needs no intermediate objects, arrays or JSON.stringify calls (see jsonString).
+  const head = `{"line":${record.line},"eventId":${record.eventId === null ? "null" : jsonString(record.eventId)},"ok":${result.ok}`;
+  if (!result.ok) {
+    return `${head},"contact":{},"errors":${issuesJson(result.issues)},"warnings":${issuesJson(result.warnings)}}\n`;
+  }
+  const { contact, phoneTypes } = result.value;
+  const types =
+    (phoneTypes.mobilePhone ?? phoneTypes.officePhone) !== undefined
+      ? `,"phoneTypes":${stringsJson(phoneTypes)}`
       : "";
-  const errors = result.ok ? "[]" : issuesJson(result.issues);
-  return `{"line":${record.line},"eventId":${JSON.stringify(record.eventId)},"ok":${result.ok},"contact":${contact}${phoneTypes},"errors":${errors},"warnings":${issuesJson(result.warnings)}}\n`;
+  return `${head},"contact":${stringsJson(contact)}${types},"errors":[],"warnings":${issuesJson(result.warnings)}}\n`;
 }
 
 // A fixed key order and an always-present hint keep the lines easy to diff and to read with jq.
 function issuesJson(issues: readonly RuleIssue[]): string {
   if (issues.length === 0) return "[]";
-  return JSON.stringify(
-    issues.map((issue) => ({
-      field: issue.field,
-      code: issue.code,
-      message: issue.message,
-      hint: issue.hint ?? "",
-    })),
-  );
+  let json = "";
+  for (const issue of issues) {
+    json += `,{"field":${jsonString(issue.field)},"code":${jsonString(issue.code)},"message":${jsonString(issue.message)},"hint":${jsonString(issue.hint ?? "")}}`;
+  }
+  return `[${json.slice(1)}]`;
 }
 
-// Stringifying each short string is several times cheaper than JSON.stringify walking the object.
 function stringsJson(values: {
   mobilePhone?: string;
   officePhone?: string;
   alternateEmail?: string;
 }): string {
   let json = "";
-  if (values.mobilePhone !== undefined) json += `,"mobilePhone":${JSON.stringify(values.mobilePhone)}`;
-  if (values.officePhone !== undefined) json += `,"officePhone":${JSON.stringify(values.officePhone)}`;
-  if (values.alternateEmail !== undefined)
-    json += `,"alternateEmail":${JSON.stringify(values.alternateEmail)}`;
+  if (values.mobilePhone !== undefined) json += `,"mobilePhone":${jsonString(values.mobilePhone)}`;
+  if (values.officePhone !== undefined) json += `,"officePhone":${jsonString(values.officePhone)}`;
+  if (values.alternateEmail !== undefined) json += `,"alternateEmail":${jsonString(values.alternateEmail)}`;
   return `{${json.slice(1)}}`;
+}
+
+// JSON.stringify escapes a quote, a backslash, characters below U+0020 and surrogates (lone ones, as \udxxx). A
+// string without any of them is its own JSON text between quotes, which is 3x cheaper than stringifying it.
+function jsonString(text: string): string {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || code === 0x22 || code === 0x5c || (code >= 0xd800 && code <= 0xdfff)) {
+      return JSON.stringify(text);
+    }
+  }
+  return `"${text}"`;
 }

@@ -5,6 +5,7 @@ import type { AuthMethods } from "../shared/directory/directory.js";
 import { DirectoryError } from "../shared/directory/directoryError.js";
 import { directoryFailureOf } from "../shared/directory/directoryFailure.js";
 import { userRefFromKey } from "../shared/directory/userRef.js";
+import { withTenantDomains } from "../shared/directory/withTenantDomains.js";
 import { readers } from "../shared/http/callerAccess.js";
 import { dependencyProblem, problem } from "../shared/http/httpResponses.js";
 import { withCaller } from "../shared/http/withCaller.js";
@@ -40,7 +41,8 @@ export const getContactInfo = withCaller(
       }
       const readiness = userReadiness(user, methods, {
         phoneValidation: rules.phoneValidation,
-        organizationDomains: rules.organizationDomains,
+        // The tenant's verified domains count as the organization's, as on the write paths.
+        organizationDomains: (await withTenantDomains(rules, directory)).organizationDomains,
         ...(country ? { country } : {}),
       });
       const viewer = caller.isAdmin ? "admin" : "reader";

@@ -7,6 +7,7 @@
 #   User-Mail.ReadWrite.All                 write otherMails (the alternate email)
 #   RoleManagement.Read.Directory           read active role assignments and PIM eligibilities: admins are never written
 #   GroupMember.Read.All                    read a user's groups (role-assignable ones, PROTECTED_GROUP_IDS) in full
+#   Domain.Read.All                         read the tenant's verified domains: alternate emails in them are refused
 #   UserAuthenticationMethod.ReadWrite.All  only when CONTACT_TARGET uses methods or both (for any field)
 #
 # Idempotent: roles already granted are skipped. Needs the Azure CLI signed in (az login) as a Privileged
@@ -77,8 +78,9 @@ if ! targets=$(targets_in "$contact_target"); then
   exit 1
 fi
 
-# Without the two read permissions the privileged-account check fails closed and nothing is ever written.
-roles=(User.Read.All User-Phone.ReadWrite.All User-Mail.ReadWrite.All RoleManagement.Read.Directory GroupMember.Read.All)
+# Without the two read permissions the privileged-account check fails closed and nothing is ever written;
+# without Domain.Read.All no alternate email is written (the tenant's domains cannot be ruled out).
+roles=(User.Read.All User-Phone.ReadWrite.All User-Mail.ReadWrite.All RoleManagement.Read.Directory GroupMember.Read.All Domain.Read.All)
 methods_role=UserAuthenticationMethod.ReadWrite.All
 needs_methods=0
 if grep -qxE 'methods|both' <<<"$targets"; then

@@ -48,6 +48,15 @@ export interface SeedUser {
   };
 }
 
+/** One domain of the tenant, as the domain resource has it (the properties the app reads). */
+export interface SeedDomain {
+  /** The fully qualified domain name. */
+  id: string;
+  isVerified: boolean;
+  isDefault?: boolean;
+  isInitial?: boolean;
+}
+
 /** One group as written in a tenant file. */
 export interface SeedGroup {
   id: string;
@@ -66,6 +75,8 @@ export interface SeedGroup {
 export interface TenantSeed {
   tenant?: {
     domain?: string;
+    /** The tenant's domains as GET /domains lists them; default: `domain`, verified. */
+    domains?: SeedDomain[];
     /** Free text for people reading the file. */
     description?: string;
     /** When true, AD keeps mastering synced users' mobile phones, so Graph refuses to override them. */
@@ -88,6 +99,7 @@ export const emulatedPermissions = [
   "UserAuthenticationMethod.ReadWrite.All",
   "RoleManagement.Read.Directory",
   "GroupMember.Read.All",
+  "Domain.Read.All",
 ] as const;
 
 /** Template ids of built-in roles (a built-in role definition's id is its template id). */
@@ -158,6 +170,8 @@ export class EmulatedTenant {
   domain: string;
   bypassDirSyncOverridesEnabled: boolean;
   masteredMessage: "onPremises" | "externalService";
+  /** The tenant's domains (GET /domains). */
+  domains: SeedDomain[] = [];
   private users: EmulatedUser[] = [];
   private groups: EmulatedGroup[] = [];
   private readonly granted = new Set<string>(emulatedPermissions);
@@ -180,6 +194,9 @@ export class EmulatedTenant {
     this.domain = this.seed.tenant?.domain ?? "contoso.example";
     this.bypassDirSyncOverridesEnabled = this.seed.tenant?.bypassDirSyncOverridesEnabled ?? false;
     this.masteredMessage = this.seed.tenant?.masteredMessage ?? "onPremises";
+    this.domains = structuredClone(
+      this.seed.tenant?.domains ?? [{ id: this.domain, isVerified: true, isDefault: true, isInitial: false }],
+    );
     this.users = [];
     this.groups = [];
     this.granted.clear();

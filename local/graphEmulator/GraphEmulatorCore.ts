@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { handleAuthMethods, type MethodRoute } from "./authMethodHandlers.js";
+import { listDomains } from "./domainHandlers.js";
 import type { EmulatedTenant, RouteFailure } from "./EmulatedTenant.js";
 import { EmulatorStats } from "./EmulatorStats.js";
 import {
@@ -37,6 +38,7 @@ export interface EmulatorCoreOptions {
 }
 
 type Route =
+  | { kind: "domains" }
   | { kind: "users" }
   | { kind: "user"; key: string }
   | { kind: "me" }
@@ -49,6 +51,7 @@ type Route =
   | MethodRoute;
 
 const allowedMethods: Record<Route["kind"], readonly string[]> = {
+  domains: ["GET"],
   users: ["GET"],
   user: ["GET", "PATCH"],
   me: ["GET", "PATCH"],
@@ -257,6 +260,8 @@ export class GraphEmulatorCore {
       body: op.body,
     };
     switch (route.kind) {
+      case "domains":
+        return listDomains(ctx);
       case "users":
         return listUsers(ctx);
       case "user":
@@ -407,6 +412,7 @@ function routeOf(path: string): Route {
   ) {
     return { kind: "registrationDetails" };
   }
+  if (first.toLowerCase() === "domains" && second === undefined) return { kind: "domains" };
   if (first.toLowerCase() === "rolemanagement") {
     const list = third?.toLowerCase();
     if (second?.toLowerCase() === "directory" && fourth === undefined) {

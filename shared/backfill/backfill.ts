@@ -15,6 +15,7 @@ import type {
 import { directoryFailureOf } from "../directory/directoryFailure.js";
 import { identityMismatchOf } from "../directory/identityMismatchOf.js";
 import { toUserRef } from "../directory/userRef.js";
+import { withTenantDomains } from "../directory/withTenantDomains.js";
 import {
   buildOutcome,
   claimedUserOf,
@@ -41,7 +42,12 @@ import { addRow, emptyRunTotals, type RunTotals } from "./runTotals.js";
 /** The bulk directory operations a backfill needs; `GraphDirectory` sends each call as `$batch` requests of 20. */
 export type BackfillDirectory = Pick<
   BulkDirectory,
-  "findUsers" | "privilegeOfMany" | "updateProfiles" | "listAuthMethodsOf" | "writeAuthMethods"
+  | "findUsers"
+  | "privilegeOfMany"
+  | "updateProfiles"
+  | "listAuthMethodsOf"
+  | "writeAuthMethods"
+  | "verifiedDomains"
 > & {
   /** Graph's registration report, when the adapter can read it (see `registeredMethodsOf`). */
   listRegistrationDetails?: () => AsyncIterable<RegistrationDetail[]>;
@@ -140,10 +146,18 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
   };
 
   async function* validated(): AsyncGenerator<Row> {
+    // With the tenant's verified domains, read once the first row with an alternate email needs them.
+    let rules: ContactRuleOptions | undefined;
     for await (const record of options.records) {
       if (isDone?.(record.line)) summary.skippedDone++;
-      else
-        yield refuseFutureEvents({ ...validateRecord(record, options.rules), input: inputOf(record) }, now());
+      else {
+        let row = validateRecord(record, rules ?? options.rules);
+        if (!rules && row.result.ok && row.result.value.contact.alternateEmail !== undefined) {
+          rules = await withTenantDomains(options.rules, options.directory);
+          row = validateRecord(record, rules);
+        }
+        yield refuseFutureEvents({ ...row, input: inputOf(record) }, now());
+      }
     }
   }
 

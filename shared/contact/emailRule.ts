@@ -77,20 +77,29 @@ export function normalizeEmail(input: string, options: EmailRuleOptions): Result
   const problem = localPartProblem(local) ?? domainProblem(domain);
   if (problem) return fail([syntaxIssue(field, text, problem)]);
 
-  const organizational = organizationDomainsOf(options).find(
-    (org) => domain === org || domain.endsWith(`.${org}`),
+  const address = `${local}@${domain}`;
+  const organizational = organizationalEmailIssue(address, options.organizationDomains, field);
+  return organizational ? fail([organizational]) : ok(address);
+}
+
+/**
+ * The issue for a normalized address inside one of `domains` (or a subdomain of one), else undefined. The
+ * rule uses it with ORGANIZATION_DOMAINS; the sync path again with the tenant's verified domains.
+ */
+export function organizationalEmailIssue(
+  address: string,
+  domains: readonly string[],
+  field = "contact.alternateEmail",
+): RuleIssue | undefined {
+  const domain = address.slice(address.lastIndexOf("@") + 1).toLowerCase();
+  const organizational = normalizedOf(domains).find((org) => domain === org || domain.endsWith(`.${org}`));
+  if (organizational === undefined) return undefined;
+  return issue(
+    field,
+    "email_is_organizational",
+    `${field} "${shown(address)}" is inside the organization (${organizational}); a locked-out user cannot read it.`,
+    "Use a personal address outside the organization, or leave the field empty.",
   );
-  if (organizational !== undefined) {
-    return fail([
-      issue(
-        field,
-        "email_is_organizational",
-        `${field} "${shown(text)}" is inside the organization (${organizational}); a locked-out user cannot read it.`,
-        "Use a personal address outside the organization, or leave the field empty.",
-      ),
-    ]);
-  }
-  return ok(`${local}@${domain}`);
 }
 
 function isSeveralAddresses(text: string): boolean {
@@ -125,13 +134,14 @@ function domainProblem(domain: string): string | undefined {
   return undefined;
 }
 
-// The settings list is the same array for every record of a run: normalize it once per array, not per address.
+// A domain list is the same array for every record of a run (the settings, the tenant's cached list): normalize
+// it once per array, not per address.
 const normalizedDomains = new WeakMap<readonly string[], string[]>();
-function organizationDomainsOf(options: EmailRuleOptions): string[] {
-  let domains = normalizedDomains.get(options.organizationDomains);
+function normalizedOf(list: readonly string[]): string[] {
+  let domains = normalizedDomains.get(list);
   if (!domains) {
-    domains = options.organizationDomains.map(normalizeDomain).filter((domain) => domain.length > 0);
-    normalizedDomains.set(options.organizationDomains, domains);
+    domains = list.map(normalizeDomain).filter((domain) => domain.length > 0);
+    normalizedDomains.set(list, domains);
   }
   return domains;
 }

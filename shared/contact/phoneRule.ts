@@ -1,5 +1,6 @@
 import {
   type CountryCode,
+  Metadata,
   type PhoneNumber,
   parsePhoneNumberWithError,
   validatePhoneNumberLength,
@@ -7,6 +8,8 @@ import {
 import { fail, ok, type Result, type RuleIssue } from "../core/result.js";
 import { isPlaceholder } from "./isPlaceholder.js";
 import { maskPhone } from "./mask.js";
+import { tryStripPhoneLabel } from "./phoneLabels.js";
+import { toAsciiPhoneText } from "./toAsciiPhoneText.js";
 
 /** How one phone field is checked: which field it is, the fallback region, and how strict to be. */
 export interface PhoneRuleOptions {
@@ -41,7 +44,16 @@ const hasDigit = /\d/;
 // `00` (most of the world) and `011` (NANP) are international dialling prefixes. libphonenumber only honours
 // the default region's own prefix, but HR data mixes them, so a failed parse is retried as `+`.
 const internationalPrefix = /^[\s(]*(?:00|011)[\s.\-/)]*(?=[1-9])/;
-const telUri = /^tel:/i;
+// An RFC 3966 URI: digits and visual separators, then `;name=value` parameters. Nothing else, because a URI is
+// parsed in extract mode, which would pick a number out of any text; "Tel: 030 1234567" is a label, not a URI.
+const telUri = /^tel:\+?[\d().-]+(?:;[a-z-]{1,20}=[\w.+!~*'()%-]{1,40})*$/i;
+// Where one value lists several numbers: "…, …", "…; …", "… | …", "… & …", one per line ("strong" separators, never
+// inside one number once ",," and ";ext=" are read as the extension marks they are), or "… / …" and "… - …"
+// ("weak": also inside one number, as in "0151/23456789").
+const listSeparator = /[,;|&\n\r/、]|\s-\s/;
+const strongSeparators = /[,;|&\n\r、]+/;
+const anySeparators = /[,;|&\n\r/、]+|\s-\s/;
+const extensionMarks = /,,|;ext=/gi;
 // Types that cannot receive an SMS; FIXED_LINE_OR_MOBILE (all NANP numbers) and VOIP may, so they pass.
 const noSmsTypes = new Set([
   "FIXED_LINE",
@@ -68,53 +80,88 @@ export function normalizePhone(input: string, options: PhoneRuleOptions): Result
   if (typeof input !== "string") {
     return fail([issue(field, "phone_not_a_number", `${field} is not text.`, hintFormat)]);
   }
-  const text = input.trim();
-  if (text.length > maxInputLength) {
+  const raw = input.trim();
+  if (raw.length > maxInputLength) {
     return fail([
       issue(
         field,
         "phone_too_long",
-        `${field} is ${text.length} characters long; a phone number has at most 17 digits.`,
+        `${field} is ${raw.length} characters long; a phone number has at most 17 digits.`,
         hintLength,
       ),
     ]);
   }
+  const ascii = toAsciiPhoneText(raw);
+  if (typeof ascii !== "string") {
+    return fail([issue(field, "phone_not_a_number", `${field} ${ascii.problem}.`, hintFormat)]);
+  }
+  let text = ascii === raw ? raw : ascii.trim();
+  const warnings: RuleIssue[] = [];
+  const labelled = isTelUri(text) ? undefined : tryStripPhoneLabel(text);
+  if (labelled) {
+    text = labelled.text;
+    warnings.push(
+      issue(
+        field,
+        "phone_label_removed",
+        `${field}: the label "${labelled.label}" was removed and the rest read as the number.`,
+        "Keep only the number in the field; the column already says which number it is.",
+      ),
+    );
+  }
   if (!hasDigit.test(text)) {
     return isPlaceholder(text)
-      ? fail([
-          issue(
-            field,
-            "phone_placeholder",
-            `${field} holds a placeholder instead of a number.`,
-            "Leave the field empty when there is no number: an empty field leaves the user's value as is.",
-          ),
-        ])
-      : fail([
-          issue(field, "phone_not_a_number", `${field} "${maskPhone(text)}" contains no digits.`, hintFormat),
-        ]);
+      ? fail(
+          [
+            issue(
+              field,
+              "phone_placeholder",
+              `${field} holds a placeholder instead of a number.`,
+              "Leave the field empty when there is no number: an empty field leaves the user's value as is.",
+            ),
+          ],
+          warnings,
+        )
+      : fail(
+          [
+            issue(
+              field,
+              "phone_not_a_number",
+              `${field} "${maskPhone(text)}" contains no digits.`,
+              hintFormat,
+            ),
+          ],
+          warnings,
+        );
+  }
+  if (listSeparator.test(text) && holdsSeveralNumbers(text, options.defaultCountry)) {
+    return fail(
+      [
+        issue(
+          field,
+          "phone_multiple",
+          `${field} "${maskPhone(withoutExtension(text))}" holds more than one phone number; SSPR uses one per field.`,
+          "Keep the one number for this field (mobile or office) and put the other in its own column.",
+        ),
+      ],
+      warnings,
+    );
   }
 
-  let attempt = evaluate(text, options.defaultCountry);
-  if (attempt.rank < 3) {
-    const prefix = internationalPrefix.exec(text);
-    if (prefix) {
-      const retry = evaluate(`+${text.slice(prefix[0].length)}`, options.defaultCountry);
-      if (retry.rank > attempt.rank) attempt = retry;
-    }
-  }
-  if ("error" in attempt) return fail([parseErrorIssue(attempt.error, text, options)]);
+  const attempt = read(text, options.defaultCountry);
+  if ("error" in attempt) return fail([parseErrorIssue(attempt.error, text, options)], warnings);
   const { phone, type } = attempt;
   // A number that is only "possible" may not survive being read back: a trunk 0 libphonenumber strips from the
   // `+` form ("0712 123456" in IM → "+44 0712123456" → "+44 712123456"), or a local-only length that needs the
   // region ("000 0000" in CA). Refuse those, so every accepted output reads back as itself.
-  const ambiguous = attempt.rank === 2 && !isFixpoint(phone);
-  if (ambiguous || attempt.rank < (options.validation === "valid" ? 3 : 2)) {
-    return fail([
-      attempt.rank === 2 ? invalidForRegionIssue(phone, text, options) : lengthIssue(phone, text, options),
-    ]);
+  // (Under PHONE_VALIDATION=valid a "possible" number is refused anyway, so it is not read back.)
+  if (attempt.rank < (options.validation === "valid" ? 3 : 2) || (attempt.rank === 2 && !isFixpoint(phone))) {
+    return fail(
+      [attempt.rank === 2 ? invalidForRegionIssue(phone, text, options) : lengthIssue(phone, text, options)],
+      warnings,
+    );
   }
 
-  const warnings: RuleIssue[] = [];
   if (attempt.rank === 2) {
     // Accepted under PHONE_VALIDATION=possible only; say so, so the relaxed mode never hides a doubtful number.
     const doubt = invalidForRegionIssue(phone, text, options);
@@ -155,12 +202,26 @@ export function normalizePhone(input: string, options: PhoneRuleOptions): Result
   return ok(value, warnings);
 }
 
+function isTelUri(text: string): boolean {
+  const first = text.charCodeAt(0);
+  return (first === 0x74 || first === 0x54) && telUri.test(text);
+}
+
+function read(text: string, defaultCountry: CountryCode | undefined): Attempt {
+  const attempt = evaluate(text, defaultCountry);
+  if (attempt.rank === 3) return attempt;
+  const prefix = internationalPrefix.exec(text);
+  if (!prefix) return attempt;
+  const retry = evaluate(`+${text.slice(prefix[0].length)}`, defaultCountry);
+  return retry.rank > attempt.rank ? retry : attempt;
+}
+
 function evaluate(text: string, defaultCountry: CountryCode | undefined): Attempt {
   let phone: PhoneNumber;
   try {
     // `extract: false` makes the whole value count: "425-555-0147 (mobile)" or two numbers are not silently
     // cut down to one. RFC 3966 `tel:` URIs are only understood in extract mode, so they keep it.
-    phone = parsePhoneNumberWithError(text, { defaultCountry, extract: telUri.test(text) });
+    phone = parsePhoneNumberWithError(text, { defaultCountry, extract: isTelUri(text) });
   } catch (err) {
     return { error: err instanceof Error ? err.message : "NOT_A_NUMBER", rank: 0 };
   }
@@ -169,6 +230,28 @@ function evaluate(text: string, defaultCountry: CountryCode | undefined): Attemp
   const type = phone.getType();
   if (type !== undefined) return { phone, type, rank: 3 };
   return { phone, type, rank: phone.isPossible() ? 2 : 1 };
+}
+
+// A strong separator between two parts that are each at least a possible number means two numbers. A weak one
+// only when two parts are each a VALID number: the "0151" of "0151/23456789" is possible, not valid.
+function holdsSeveralNumbers(text: string, defaultCountry: CountryCode | undefined): boolean {
+  const listed = text.replace(extensionMarks, " x").split(strongSeparators);
+  if (listed.length > 1 && countNumbers(listed, defaultCountry, 2) > 1) return true;
+  return countNumbers(text.split(anySeparators), defaultCountry, 3) > 1;
+}
+
+function countNumbers(
+  parts: readonly string[],
+  defaultCountry: CountryCode | undefined,
+  rank: 2 | 3,
+): number {
+  let numbers = 0;
+  for (const part of parts) {
+    const trimmed = part.trim();
+    if (trimmed.length >= 3 && hasDigit.test(trimmed) && read(trimmed, defaultCountry).rank >= rank)
+      numbers++;
+  }
+  return numbers;
 }
 
 // Reads the canonical form back without any region, as every later consumer will.
@@ -207,7 +290,7 @@ function parseErrorIssue(error: string, text: string, options: PhoneRuleOptions)
       return issue(
         field,
         "phone_not_a_number",
-        `${shown} is not a phone number (only digits, spaces, + ( ) - . / and an extension such as x12 are allowed).`,
+        `${shown} is not a phone number (only digits, spaces, + ( ) - . / an extension such as x12 and one label such as "Mobile:" are allowed).`,
         hintFormat,
       );
   }
@@ -218,8 +301,7 @@ function lengthIssue(phone: PhoneNumber, text: string, options: PhoneRuleOptions
   const where = planName(phone);
   const shown = `${field} "${maskPhone(withoutExtension(text))}"`;
   const digits = phone.nationalNumber.length;
-  // Checking the parsed E.164 form tells short from long without re-reading the raw input.
-  const verdict = validatePhoneNumberLength(phone.number);
+  const verdict = lengthVerdictOf(phone);
   if (verdict === "TOO_SHORT") {
     return issue(
       field,
@@ -242,6 +324,22 @@ function lengthIssue(phone: PhoneNumber, text: string, options: PhoneRuleOptions
     `${shown} has ${digits} digits, which is not a length used in ${where}.`,
     hintLength,
   );
+}
+
+const lengths = new Metadata();
+
+// The plan's possible lengths tell short from long (as libphonenumber's checkNumberLength does) without parsing
+// the number a second time, which cost as much as the first parse; a number without a region is re-read.
+function lengthVerdictOf(phone: PhoneNumber): string {
+  if (phone.country === undefined) return validatePhoneNumberLength(phone.number) ?? "IS_POSSIBLE";
+  lengths.selectNumberingPlan(phone.country);
+  const possible = lengths.numberingPlan?.possibleLengths() ?? [];
+  const length = phone.nationalNumber.length;
+  const shortest = possible[0];
+  const longest = possible[possible.length - 1];
+  if (shortest === undefined || longest === undefined || possible.includes(length)) return "IS_POSSIBLE";
+  if (length < shortest) return "TOO_SHORT";
+  return length > longest ? "TOO_LONG" : "INVALID_LENGTH";
 }
 
 function invalidForRegionIssue(phone: PhoneNumber, text: string, options: PhoneRuleOptions): RuleIssue {

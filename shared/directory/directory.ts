@@ -88,6 +88,12 @@ export interface Directory {
    * `missingPermission` (naming it) when Graph refuses a read for want of a permission, otherwise transient.
    */
   privilegeOf(userId: string): Promise<Privilege>;
+  /**
+   * The names of the tenant's verified domains, lower-case (GET /domains, those with `isVerified`): an alternate
+   * email in one of them, or a subdomain, is inside the organization. The adapter reads them once and keeps
+   * them for the process (at most an hour); throws kind `missingPermission` naming Domain.Read.All when refused.
+   */
+  verifiedDomains(): Promise<string[]>;
 }
 
 /** One user's profile change in a bulk update. */

@@ -75,6 +75,12 @@ const registrationSelect = [
 /** Graph page size for user listings: the maximum Graph allows. */
 const maxPageSize = 999;
 
+/** What GET /domains needs (least privileged, per Graph's "List domains" page). */
+const domainsPermission = "Domain.Read.All";
+// A domain verified while a worker runs is seen within the hour; reading the list per event would cost a Graph
+// request per event for a list that changes a few times a year.
+const domainsMaxAgeMs = 3600_000;
+
 /**
  * The Directory on Microsoft Graph (or any Graph-compatible endpoint). Each single operation is one request;
  * the bulk ones go through `$batch`. Errors are `GraphRequestError`s with a `kind`.
@@ -83,6 +89,7 @@ export class GraphDirectory implements BulkDirectory {
   private readonly protectedGroupIds: ReadonlySet<string>;
   /** Role names by definition id, read once per process: only the few privileged users' roles are ever read. */
   private readonly roleNames = new Map<string, string>();
+  private domains: { read: Promise<string[]>; at: number } | undefined;
 
   constructor(
     private readonly graph: GraphClient,
@@ -281,6 +288,41 @@ export class GraphDirectory implements BulkDirectory {
       userIds,
       this.protectedGroupIds,
     );
+  }
+
+  /**
+   * GET /domains (and its next pages), keeping the verified ones, lower-case; one read per process and hour,
+   * shared by concurrent callers. A failed read is not kept, so the next call asks again.
+   */
+  verifiedDomains(): Promise<string[]> {
+    const now = Date.now();
+    if (this.domains && now - this.domains.at < domainsMaxAgeMs) return this.domains.read;
+    const read = this.readVerifiedDomains();
+    this.domains = { read, at: now };
+    read.catch(() => {
+      if (this.domains?.read === read) this.domains = undefined;
+    });
+    return read;
+  }
+
+  private async readVerifiedDomains(): Promise<string[]> {
+    const names: string[] = [];
+    let path: string | undefined = "/domains";
+    while (path) {
+      const current: string = path;
+      const body = await this.call(
+        "verifiedDomains",
+        () => this.graph.client.api(current).get(),
+        domainsPermission,
+      );
+      for (const domain of valuesOf(body)) {
+        const { id, isVerified } = (domain ?? {}) as { id?: unknown; isVerified?: unknown };
+        if (isVerified === true && typeof id === "string" && id.length > 0) names.push(id.toLowerCase());
+      }
+      const nextLink = (body as { "@odata.nextLink"?: unknown })["@odata.nextLink"];
+      path = typeof nextLink === "string" ? this.relativeToBase(nextLink, "verifiedDomains") : undefined;
+    }
+    return names;
   }
 
   /**

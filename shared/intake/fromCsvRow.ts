@@ -65,7 +65,21 @@ const headerAliases = new Map<string, CsvTarget>(
   } satisfies Record<string, CsvTarget>),
 );
 
-/** Resolves a CSV header row (case-insensitive, with BambooHR aliases) to a layout; fails when no column is known. */
+const identifierTargets: ReadonlySet<CsvTarget> = new Set([
+  "user.id",
+  "user.userPrincipalName",
+  "user.employeeId",
+]);
+
+/** Whether a header cell names a column this tool reads (case, spaces and punctuation ignored). */
+export function isKnownCsvColumn(name: string): boolean {
+  return headerAliases.has(toHeaderKey(name));
+}
+
+/**
+ * Resolves a CSV header row (case-insensitive, with BambooHR aliases) to a layout. Fails, once for the whole
+ * file, when no column is known or when no column names the user (every row would fail the same way).
+ */
 export function toCsvLayout(header: readonly string[]): Result<CsvLayout> {
   const byTarget = new Map<CsvTarget, number[]>();
   const forbidden: { name: string; index: number }[] = [];
@@ -81,6 +95,20 @@ export function toCsvLayout(header: readonly string[]): Result<CsvLayout> {
         code: "csv_no_known_columns",
         message: "The CSV header names none of the known columns.",
         hint: "The first row must be a header with columns such as userPrincipalName, employeeId, country, mobilePhone, officePhone, alternateEmail (or the BambooHR names).",
+      },
+    ]);
+  }
+  if (![...byTarget.keys()].some((target) => identifierTargets.has(target))) {
+    // Only recognised names are echoed: a header row that is really a data row must not be quoted back.
+    const found = header.filter(isKnownCsvColumn).map((name) => name.trim());
+    const questions =
+      forbidden.length > 0 ? " It also has a security-question column, which is never imported." : "";
+    return fail([
+      {
+        field: "header",
+        code: "csv_no_identifier_column",
+        message: `The CSV header has no column that says which user a row is about${found.length > 0 ? ` (it has ${found.join(", ")})` : ""}.${questions}`,
+        hint: "Add a userPrincipalName, employeeId or objectId column (BambooHR: Employee #); without one no row can be applied.",
       },
     ]);
   }

@@ -8,6 +8,7 @@ import { contactModes, targetPolicies } from "../contact/contactFields.js";
 import { isRecord } from "../core/isRecord.js";
 import type { RuleIssue } from "../core/result.js";
 import type { Directory } from "../directory/directory.js";
+import { tenantAddressIssue } from "../directory/tenantAddressIssue.js";
 import { userRefFromKey } from "../directory/userRef.js";
 import { buildOutcome, outcomeUserOf, toFieldOutcome } from "./buildOutcome.js";
 import { narrowPolicy, type PolicyRefusal } from "./narrowPolicy.js";
@@ -76,6 +77,9 @@ export async function fixContact(
     callerIsAdmin: caller.isAdmin,
   });
   if (!narrowed.ok) return { kind: "refused", refusal: narrowed.refusal };
+
+  const inTenant = await tenantAddressIssue(valid.contact, deps.directory);
+  if (inTenant) return { kind: "invalid", issues: [inTenant] };
 
   const previous = await deps.outcomes.get(request.eventId);
   if (previous && previous.requestHash !== request.requestHash) return { kind: "idempotencyConflict" };

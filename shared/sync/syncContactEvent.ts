@@ -13,6 +13,7 @@ import { maxJsonDepth, stableJsonText, valueExceedsDepth } from "../core/jsonDep
 import { fail, type Result, type RuleIssue } from "../core/result.js";
 import type { Directory, UserContactState } from "../directory/directory.js";
 import { identityMismatchOf } from "../directory/identityMismatchOf.js";
+import { tenantAddressIssue } from "../directory/tenantAddressIssue.js";
 import { toUserRef } from "../directory/userRef.js";
 import {
   buildOutcome,
@@ -147,6 +148,15 @@ export async function syncContactEvent(
 /** Resolves the user, guards against out-of-order events, plans, writes and records the final outcome. */
 async function applyEvent(attempt: Attempt, deps: SyncDeps): Promise<Outcome> {
   const { valid, outcome, lease } = attempt;
+  // Inside the attempt, so a failed domain read is retried like any other Graph failure.
+  const inTenant = await tenantAddressIssue(valid.contact, deps.directory);
+  if (inTenant) {
+    outcome.status = "rejected";
+    outcome.errors = [inTenant];
+    outcome.message = rejectionSummaryOf([inTenant]);
+    await deps.outcomes.record(outcome, lease.token);
+    return outcome;
+  }
   const ref = toUserRef(valid.event.user);
   const user = await deps.directory.findUser(ref);
   if (!user) return defer(attempt, deps);

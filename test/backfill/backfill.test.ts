@@ -160,7 +160,8 @@ describe("sspr-prepop backfill", () => {
     // 61 rows resolve (60 users + nobody): 4 read batches; the privilege of the 60 users found, per chunk of 20:
     // 20 membership reads, 2 role-assignment reads (15 principals each), 20 eligibility reads = 3 batches;
     // 59 users need a PATCH (not the admin): 3 write batches.
-    expect(stats.requests).toEqual({ "POST $batch": 4 + 3 * 3 + 3 });
+    // Plus the tenant's verified domains, read once for the run (the rows carry alternate emails).
+    expect(stats.requests).toEqual({ "GET domains": 1, "POST $batch": 4 + 3 * 3 + 3 });
     expect(stats.batchItems["GET user"]).toBe(59);
     expect(stats.batchItems["GET users"]).toBe(2); // the two rows named by employeeId
     expect(profileWrites()).toBe(59);
@@ -323,8 +324,12 @@ describe("sspr-prepop backfill", () => {
     expect(stats.writesFor(aSeedUser(1).id, "phoneMethods/mobile")).toBe(1);
     expect(stats.writesFor(aSeedUser(1).id, "emailMethods")).toBe(1);
     // 61 reads, 3 × 3 privilege batches, 60 × 2 method lists (phone, email), 118 method writes: 20 per $batch;
-    // one try at the registration report (403 here: the emulated app lacks AuditLog.Read.All).
-    expect(stats.requests).toEqual({ "POST $batch": 4 + 9 + 6 + 6, "GET registrationDetails": 1 });
+    // the tenant's domains once; one try at the registration report (403: the emulated app lacks AuditLog.Read.All).
+    expect(stats.requests).toEqual({
+      "GET domains": 1,
+      "POST $batch": 4 + 9 + 6 + 6,
+      "GET registrationDetails": 1,
+    });
   });
 
   it("refuses bad usage with a UsageError, which main turns into exit code 2", async () => {

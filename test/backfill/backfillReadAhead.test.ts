@@ -53,6 +53,7 @@ describe("a backfill whose writes wait for the budget", () => {
         return real.findUsers(refs);
       },
       privilegeOfMany: (ids) => real.privilegeOfMany(ids),
+      verifiedDomains: () => real.verifiedDomains(),
       listAuthMethodsOf: (ids) => real.listAuthMethodsOf(ids),
       writeAuthMethods: (writes) => real.writeAuthMethods(writes),
       // The write limiter's wait, as when the bucket is empty: held until the test releases it.

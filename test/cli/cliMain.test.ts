@@ -161,10 +161,10 @@ describe("sspr-prepop main", () => {
     ]);
   });
 
-  it("exits 0 with no records for an input with only a header", async () => {
+  it("exits 1 for an input with only a header: no record was checked", async () => {
     const result = await run(["validate", await aFile("header-only.csv", "employeeId,mobilePhone\n")]);
-    expect(result.code).toBe(0);
-    expect(result.stderr).toContain("0 records, 0 valid, 0 invalid");
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("0 records: the input holds no record, so nothing was checked");
   });
 
   it.each([
@@ -207,7 +207,7 @@ describe("sspr-prepop main", () => {
       "name,department\nAvery,Sales\n",
       "none of the known columns",
     ],
-    ["an empty CSV", "empty.csv", "", "expected a header row"],
+    ["an empty CSV", "empty.csv", "", "the input is empty (0 bytes)"],
     ["a JSON array on a .jsonl path", "events.jsonl", "[]", "is an array, not an object"],
     ["an unclosed quote", "broken.csv", 'employeeId,mobilePhone\nE1,"+1 425 555 0147\n', "cannot be parsed"],
   ])("reports %s", async (_, name, content, message) => {

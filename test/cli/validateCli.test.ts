@@ -5,6 +5,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { excelFile, hrSheet } from "../support/excelFiles.js";
 
 // The real CLI in a child process, as a user runs it. Its sources are transpiled once, the way `npm run build`
 // does (types stripped, nothing bundled), into a temp dir: a plain `node` start is ~3x faster than
@@ -244,6 +245,27 @@ describe.concurrent("sspr-prepop validate", () => {
       expect(run.stderr).toContain("validate stdin (jsonl): 4 records, 1 valid, 3 invalid");
       expect(run.code).toBe(1);
     }
+  });
+
+  it("exits 1 when a pipe brings nothing, as `cat missing.jsonl | sspr-prepop validate -` does", async () => {
+    const run = await runCli(["validate", "-"], { stdin: "" });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toContain("validate stdin: the input is empty (0 bytes), so nothing was checked.");
+  });
+
+  it("reads a sheet Excel saved as Unicode text (UTF-16LE, tabs, CRLF)", async () => {
+    const path = join(dir, "unicode.txt");
+    await writeFile(path, excelFile(hrSheet, { delimiter: "\t", encoding: "utf-16le-bom" }));
+    const run = await runCli(["validate", path]);
+    expect(run.lines.map((line) => [line.line, line.ok, line.contact.mobilePhone])).toEqual([
+      [2, true, "+49 15123456789"],
+      [3, true, "+34 612345678"],
+      [4, true, "+1 4255550147"],
+      [7, true, "+43 6641234567"],
+    ]);
+    expect(run.stderr).toContain("(csv, UTF-16LE, tab-separated): 4 records, 4 valid, 0 invalid");
+    expect(run.code).toBe(0);
   });
 
   it.each([

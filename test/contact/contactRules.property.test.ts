@@ -1,11 +1,11 @@
 import fc from "fast-check";
-import { type CountryCode, getCountries, getExampleNumber } from "libphonenumber-js/max";
-import examples from "libphonenumber-js/mobile/examples";
+import { getCountries } from "libphonenumber-js/max";
 import { describe, expect, it } from "vitest";
 import { type ContactRuleOptions, validateContactEvent } from "../../shared/contact/contactEvent.js";
 import { normalizeEmail } from "../../shared/contact/emailRule.js";
 import { normalizePhone, type PhoneRuleOptions } from "../../shared/contact/phoneRule.js";
 import { fromCsvRow, toCsvLayout } from "../../shared/intake/fromCsvRow.js";
+import { writtenNumber } from "../support/writtenPhones.js";
 
 // Enough runs to reach the rare paths (00/011 retries, extensions, odd lengths) yet well under a second each.
 const numRuns = 2000;
@@ -20,40 +20,6 @@ const phoneOptions: fc.Arbitrary<PhoneRuleOptions> = fc.record({
   expect: fc.constantFrom("mobile", "office", undefined),
 });
 
-const examplePhones = regions.flatMap((code) => {
-  const number = getExampleNumber(code, examples);
-  return number ? [{ region: code, number }] : [];
-});
-const separator = fc.constantFrom("", " ", "-", ".", "/", " - ");
-// A real example number written the way people write numbers: any form, separators between any digits.
-const writtenNumber: fc.Arbitrary<{ text: string; region: CountryCode }> = fc
-  .tuple(
-    fc.constantFrom(...examplePhones),
-    fc.constantFrom("national", "international", "e164", "uri", "00"),
-    fc.array(separator, { minLength: 20, maxLength: 20 }),
-    fc.constantFrom("", " x12", " ext. 7", " #3"),
-  )
-  .map(([{ region, number }, form, separators, extension]) => {
-    let next = 0;
-    const spaced = (digits: string) =>
-      [...digits]
-        .map((digit, i) => (i === 0 ? digit : `${separators[next++ % separators.length]}${digit}`))
-        .join("");
-    const national = number
-      .formatNational()
-      .replace(/ /g, () => separators[next++ % separators.length] || " ");
-    const text =
-      form === "national"
-        ? national
-        : form === "international"
-          ? `+${number.countryCallingCode} ${spaced(number.nationalNumber)}`
-          : form === "e164"
-            ? number.number
-            : form === "uri"
-              ? number.getURI()
-              : `00${number.countryCallingCode} ${spaced(number.nationalNumber)}`;
-    return { text: form === "uri" ? text : `${text}${extension}`, region };
-  });
 const phoneAlphabet = fc.constantFrom(..."0123456789 +-().x#/;=tel:ext".split(""));
 const phoneLike = fc.oneof(
   fc.string({ maxLength: 40 }),

@@ -148,7 +148,6 @@ describe("normalizePhone rejections", () => {
     ["phone_placeholder", "-", "US"],
     ["phone_placeholder", "TBD", "US"],
     ["phone_not_a_number", "call the front desk", "US"],
-    ["phone_not_a_number", "425-555-0147 (mobile)", "US"],
     ["phone_not_a_number", "425-555-0147 / 425-555-0148 or so", "US"],
     ["phone_missing_country", "425 555 0147", undefined],
     ["phone_missing_country", "0151 23456789", undefined],
@@ -223,4 +222,172 @@ describe("normalizePhone and text messages", () => {
   it("warns for a toll-free number in the mobile field", () => {
     expect(accepted("+800 1234 5678").warnings.map((w) => w.code)).toEqual(["phone_not_sms_capable"]);
   });
+});
+
+describe("normalizePhone and digits in other writing systems", () => {
+  it.each([
+    ["US", "（２０１）５５５-０１２３", "+1 2015550123"],
+    ["JP", "０９０－１２３４－５６７８", "+81 9012345678"],
+    ["JP", "090ー1234ー5678", "+81 9012345678"],
+    ["EG", "٠١٠٠ ١٢٣ ٤٥٦٧", "+20 1001234567"],
+    ["SA", "٠٥٠ ١٢٣ ٤٥٦٧", "+966 501234567"],
+    ["IR", "۰۹۱۲ ۳۴۵ ۶۷۸۹", "+98 9123456789"],
+    ["IN", "+९१ ९८७६५ ४३२१०", "+91 9876543210"],
+    ["BD", "০১৮১২-৩৪৫৬৭৮", "+880 1812345678"],
+    ["TH", "๐๘๑ ๒๓๔ ๕๖๗๘", "+66 812345678"],
+    ["US", "𝟒𝟐𝟓 𝟓𝟓𝟓 𝟎𝟏𝟒𝟕", "+1 4255550147"],
+    ["US", "425\u2013555\u20130147", "+1 4255550147"],
+    ["US", "425\u2212555\u22120147", "+1 4255550147"],
+    ["US", "425\u00A0555\u00A00147", "+1 4255550147"],
+    ["US", "+1\u202F425\u3000555\u20070147", "+1 4255550147"],
+    ["US", "\u200E+1 425 555 0147\u200E", "+1 4255550147"],
+    ["US", "＋１ ４２５ ５５５ ０１４７ ｘ１２", "+1 4255550147"],
+  ])("reads the %s number %s as %s", (region, input, canonical) => {
+    expect(accepted(input, { defaultCountry: region as CountryCode }).canonical).toBe(canonical);
+  });
+
+  it.each([
+    ["digits of two writing systems", "٤٢٥ ५५५ 0147", "mixes digits of two different writing systems"],
+    [
+      "a right-to-left override, which shows the digits in another order",
+      "\u202E7410 555 524",
+      "bidirectional",
+    ],
+    ["a left-to-right isolate", "\u2066425 555 0147\u2069", "bidirectional"],
+  ])("refuses a number written with %s", (_, input, message) => {
+    const issue = rejected(input, { defaultCountry: "US" });
+    expect(issue.code).toBe("phone_not_a_number");
+    expect(issue.message).toContain(message);
+  });
+
+  it.each([
+    ["circled digits, which are not decimal digits", "④②⑤ 555 0147", "US"],
+    ["superscript digits", "425 555 01⁴⁷", "US"],
+    ["a Japanese range of numbers (wave dash)", "0120-123-456〜8", "JP"],
+  ])("refuses %s", (_, input, region) => {
+    expect(rejected(input, { defaultCountry: region as CountryCode }).code).toBe("phone_not_a_number");
+  });
+});
+
+describe("normalizePhone and labels", () => {
+  it.each([
+    ["US", "Mobile: (201) 555-0123", "Mobile", "+1 2015550123"],
+    ["US", "M: (201) 555-0123", "M", "+1 2015550123"],
+    ["US", "Phone - 201-555-0123", "Phone", "+1 2015550123"],
+    ["US", "(201) 555-0123 (work)", "work", "+1 2015550123"],
+    ["US", "201-555-0123 - office", "office", "+1 2015550123"],
+    ["US", "201.555.0123 (cell)", "cell", "+1 2015550123"],
+    ["US", "Cell Phone: 201 555 0123", "Cell Phone", "+1 2015550123"],
+    ["US", "TEL: 201 555 0123", "TEL", "+1 2015550123"],
+    ["US", "W: 201 555 0123", "W", "+1 2015550123"],
+    ["US", "C - 201 555 0123", "C", "+1 2015550123"],
+    ["US", "(M) 201 555 0123", "M", "+1 2015550123"],
+    ["US", "O: 201 555 0123", "O", "+1 2015550123"],
+    ["US", "[Office] 201 555 0123", "Office", "+1 2015550123"],
+    ["DE", "Mobil: 0151 23456789", "Mobil", "+49 15123456789"],
+    ["DE", "Handy: 0151 23456789", "Handy", "+49 15123456789"],
+    ["DE", "Tel. 030 1234567", "Tel", "+49 301234567"],
+    ["DE", "Tel.: +49 30 1234567", "Tel", "+49 301234567"],
+    ["DE", "Tel:0151 23456789", "Tel", "+49 15123456789"],
+    ["DE", "Büro: 030 1234567", "Büro", "+49 301234567"],
+    ["DE", "030/1234567 (Büro)", "Büro", "+49 301234567"],
+    ["FR", "Portable : 06 12 34 56 78", "Portable", "+33 612345678"],
+    ["FR", "Tél. 01 23 45 67 89", "Tél", "+33 123456789"],
+    ["FR", "Bureau : 01 23 45 67 89", "Bureau", "+33 123456789"],
+    ["ES", "Móvil: 612 34 56 78", "Móvil", "+34 612345678"],
+    ["ES", "MOVIL: 612 34 56 78", "MOVIL", "+34 612345678"],
+    ["ES", "Oficina - 912 34 56 78", "Oficina", "+34 912345678"],
+    ["MX", "Celular: 55 1234 5678", "Celular", "+52 5512345678"],
+    ["BR", "Celular: (11) 96123-4567", "Celular", "+55 11961234567"],
+    ["PT", "Telemóvel: 912 345 678", "Telemóvel", "+351 912345678"],
+    ["IT", "Cellulare: 312 345 6789", "Cellulare", "+39 3123456789"],
+    ["IT", "Ufficio: 02 1234 5678", "Ufficio", "+39 0212345678"],
+    ["NL", "Mobiel: 06-12345678", "Mobiel", "+31 612345678"],
+    ["JP", "携帯：０９０－１２３４－５６７８", "携帯", "+81 9012345678"],
+    ["JP", "【携帯】090-1234-5678", "携帯", "+81 9012345678"],
+    ["JP", "会社：03-1234-5678", "会社", "+81 312345678"],
+    ["CN", "手机：138 0013 8000", "手机", "+86 13800138000"],
+    ["CN", "139 1234 5678 (手机)", "手机", "+86 13912345678"],
+    ["TW", "手機: 0912 345 678", "手機", "+886 912345678"],
+    ["KR", "휴대폰: 010-1234-5678", "휴대폰", "+82 1012345678"],
+    ["KR", "회사: 02-312-3456", "회사", "+82 23123456"],
+  ])("removes the label from the %s number %s, naming %s", (region, input, label, canonical) => {
+    const phone = accepted(input, { defaultCountry: region as CountryCode, expect: "office" });
+    expect(phone.canonical).toBe(canonical);
+    expect(phone.warnings[0]).toMatchObject({ field, code: "phone_label_removed" });
+    expect(phone.warnings[0]?.message).toContain(`"${label}"`);
+    expect(phone.warnings[0]?.message).not.toMatch(/\d{3,}/);
+  });
+
+  it("keeps the other warnings after the label's", () => {
+    expect(accepted("Work Phone: +1 201 555 0123 x12").warnings.map((w) => w.code)).toEqual([
+      "phone_label_removed",
+      "phone_extension_dropped",
+    ]);
+  });
+
+  it.each([
+    ["a word that is not a label (Fax)", "Fax: 201 555 0123", "US"],
+    ["a word that is not a label (Home)", "Home: 201 555 0123", "US"],
+    ["a name in front of the number", "Mei: 201 555 0123", "US"],
+    ["two labels in one", "Tel/Fax: 030 1234567", "DE"],
+    ["a label without a colon, dash or brackets", "Mobile 201 555 0123", "US"],
+    ["a label after the number without brackets or dash", "201 555 0123 mobile", "US"],
+    ["a single letter with a dot, which may be an initial", "M. 201 555 0123", "US"],
+    ["the letter O in brackets, which may be a mistyped trunk 0", "(O) 7400 123456", "GB"],
+    ["the letter O without a colon", "O 7400 123456", "GB"],
+    ["a label at both ends", "Mobile: 201-555-0123 (work)", "US"],
+    ["two labelled numbers", "Mobile: 201-555-0123 / Office: 201-555-0124", "US"],
+  ])("refuses %s", (_, input, region) => {
+    expect(rejected(input, { defaultCountry: region as CountryCode }).code).toBe("phone_not_a_number");
+  });
+
+  it("reads a label around a placeholder as the placeholder it is", () => {
+    expect(rejected("Mobile: n/a", { defaultCountry: "US" }).code).toBe("phone_placeholder");
+  });
+
+  it("reads tel: directly before the digits as an RFC 3966 URI, not a label", () => {
+    const phone = accepted("tel:+1-201-555-0123;ext=12");
+    expect(phone.canonical).toBe("+1 2015550123");
+    expect(phone.warnings.map((w) => w.code)).toEqual(["phone_extension_dropped"]);
+  });
+
+  it("never lets a tel: URI carry text after the number", () => {
+    expect(rejected("tel:+12015550123(home)").code).toBe("phone_not_a_number");
+  });
+});
+
+describe("normalizePhone and several numbers in one field", () => {
+  it.each([
+    ["DE", "0151 23456789 / 030 1234567"],
+    ["DE", "030 1234 / 030 5678"],
+    ["US", "425-555-0147, 425-555-0148"],
+    ["US", "425-555-0147; 425-555-0148"],
+    ["US", "425-555-0147 | 425-555-0148"],
+    ["US", "425-555-0147 & 425-555-0148"],
+    ["US", "425-555-0147\n425-555-0148"],
+    ["US", "425-555-0147 - 425-555-0148"],
+    ["US", "tel:+14255550147,tel:+14255550148"],
+    ["JP", "090-1234-5678、03-1234-5678"],
+  ])("refuses the %s value %j as two numbers", (region, input) => {
+    const issue = rejected(input, { defaultCountry: region as CountryCode });
+    expect(issue.code).toBe("phone_multiple");
+    expect(issue.message).not.toMatch(/\d{5,}/);
+  });
+
+  it.each([
+    ["DE", "0151/23456789", "+49 15123456789"],
+    ["DE", "+49 (0)30/1234567", "+49 301234567"],
+    ["AT", "0664/1234567", "+43 6641234567"],
+    ["CH", "079/123 45 67", "+41 791234567"],
+    ["US", "425/555-0147", "+1 4255550147"],
+    ["US", "425-555-0147,,12", "+1 4255550147"],
+  ])(
+    "still reads the %s value %s, whose slash or commas are inside one number, as %s",
+    (region, input, canonical) => {
+      expect(accepted(input, { defaultCountry: region as CountryCode, expect: "office" }).canonical).toBe(
+        canonical,
+      );
+    },
+  );
 });

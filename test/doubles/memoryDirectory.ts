@@ -20,6 +20,7 @@ const readOperations: ReadonlySet<DirectoryOperation> = new Set([
   "findUser",
   "privilegeOf",
   "listAuthMethods",
+  "verifiedDomains",
 ]);
 
 export interface DirectoryCall {
@@ -61,6 +62,7 @@ export class MemoryDirectory implements Directory {
   readonly calls: DirectoryCall[] = [];
   readonly #users = new Map<string, { state: UserContactState; methods: AuthMethods }>();
   readonly #privileges = new Map<string, Privilege>();
+  #domains: Array<{ id: string; isVerified: boolean }> = [];
   readonly #before: Array<{ operation: DirectoryOperation; hook: Hook }> = [];
   readonly #after: Array<{ operation: DirectoryOperation; hook: Hook }> = [];
 
@@ -74,6 +76,12 @@ export class MemoryDirectory implements Directory {
       state: structuredClone(state),
       methods: { phoneMethods: [], emailMethods: [], ...structuredClone(methods ?? {}) },
     });
+    return this;
+  }
+
+  /** The tenant's domains, as GET /domains lists them (none unless a test sets them). */
+  withDomains(domains: Array<{ id: string; isVerified: boolean }>): this {
+    this.#domains = structuredClone(domains);
     return this;
   }
 
@@ -202,6 +210,12 @@ export class MemoryDirectory implements Directory {
       if (!method) throw notFound("updateEmailMethod");
       method.emailAddress = emailAddress;
     });
+  }
+
+  async verifiedDomains(): Promise<string[]> {
+    return this.#call("verifiedDomains", undefined, () =>
+      this.#domains.filter((domain) => domain.isVerified).map((domain) => domain.id.toLowerCase()),
+    );
   }
 
   /** Counts the call, runs its one-shot hooks around `apply`, and answers with a copy. */

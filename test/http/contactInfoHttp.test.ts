@@ -405,3 +405,42 @@ describe("over HTTP through the local host", () => {
     }
   });
 });
+
+describe("the tenant's verified domains, with ORGANIZATION_DOMAINS not set", () => {
+  beforeEach(() => {
+    env.configure({ ORGANIZATION_DOMAINS: undefined });
+    env.graph.tenant.domains = [
+      { id: "contoso.example", isVerified: true, isDefault: true },
+      { id: "fabrikam.example", isVerified: false },
+    ];
+  });
+
+  it.each([
+    ["a verified domain of the tenant", "mei.chen@contoso.example"],
+    ["a subdomain of one", "mei.chen@eu.contoso.example"],
+  ])("refuse a fix whose alternate email is in %s, writing nothing", async (_, alternateEmail) => {
+    const response = await fix(users.newHire.userPrincipalName, { alternateEmail });
+    expect(response.status).toBe(400);
+    const details = bodyOf<{ error: { details: { field: string; code: string }[] } }>(response).error.details;
+    expect(details).toEqual([
+      expect.objectContaining({ field: "contact.alternateEmail", code: "email_is_organizational" }),
+    ]);
+    expect(JSON.stringify(response.jsonBody)).not.toContain("mei.chen");
+    expect(env.graph.tenant.user(users.newHire.id)?.otherMails).toEqual([]);
+    expect(env.graph.stats.requestCount("GET domains")).toBe(1);
+  });
+
+  it("leave a domain the tenant holds but has not verified to the other rules", async () => {
+    const response = await fix(users.newHire.userPrincipalName, { alternateEmail: "mei@fabrikam.example" });
+    expect(response.status).toBe(200);
+    expect(env.graph.tenant.user(users.newHire.id)?.otherMails).toEqual(["mei@fabrikam.example"]);
+  });
+
+  it("stop the fix, naming Domain.Read.All, when the app may not read them", async () => {
+    env.graph.tenant.revokePermission("Domain.Read.All");
+    const response = await fix(users.newHire.userPrincipalName, { alternateEmail: "mei@example.org" });
+    expect(response.status).toBeGreaterThanOrEqual(500);
+    expect(JSON.stringify(response.jsonBody)).toContain("Domain.Read.All");
+    expect(env.graph.tenant.user(users.newHire.id)?.otherMails).toEqual([]);
+  });
+});

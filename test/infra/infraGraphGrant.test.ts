@@ -20,6 +20,7 @@ const roleIds: Record<string, string> = {
   "Directory.ReadWrite.All": "aaaaaaaa-0000-0000-0000-000000000005",
   "RoleManagement.Read.Directory": "aaaaaaaa-0000-0000-0000-000000000006",
   "GroupMember.Read.All": "aaaaaaaa-0000-0000-0000-000000000007",
+  "Domain.Read.All": "aaaaaaaa-0000-0000-0000-000000000008",
 };
 /** What every deployment needs: read users, write profile phones and mail, and check who is privileged. */
 const privilegeRoles = ["RoleManagement.Read.Directory", "GroupMember.Read.All"];
@@ -28,6 +29,7 @@ const profileRoles = [
   "User-Phone.ReadWrite.All",
   "User-Mail.ReadWrite.All",
   ...privilegeRoles,
+  "Domain.Read.All",
 ];
 const methodsRole = "UserAuthenticationMethod.ReadWrite.All";
 
@@ -186,7 +188,7 @@ describe("grant-graph-permissions.sh", () => {
     );
     expect(status).toBe(0);
     expect(granted.slice(2).sort()).toEqual(
-      ["User-Phone.ReadWrite.All", ...privilegeRoles, methodsRole].sort(),
+      ["User-Phone.ReadWrite.All", ...privilegeRoles, "Domain.Read.All", methodsRole].sort(),
     );
     expect(output).toContain("User.Read.All: already granted");
     expect(output).toContain("User-Mail.ReadWrite.All: already granted");
@@ -198,7 +200,7 @@ describe("grant-graph-permissions.sh", () => {
       { assignments: assigned(...profileRoles, methodsRole) },
     );
     expect(status).toBe(0);
-    expect(granted).toHaveLength(6);
+    expect(granted).toHaveLength(profileRoles.length + 1);
   });
 
   it("grants nothing in a dry run", () => {
@@ -212,7 +214,7 @@ describe("grant-graph-permissions.sh", () => {
     const { status, output, granted } = grant({ CONTACT_TARGET: "profile" }, { unreplicatedReads: 2 });
     expect(status).toBe(0);
     expect(output).toContain("waiting for the new identity");
-    expect(granted).toHaveLength(5);
+    expect(granted).toHaveLength(profileRoles.length);
   });
 
   it("fails with the Entra roles that can grant when the signed-in person cannot", () => {
@@ -228,9 +230,10 @@ describe("grant-graph-permissions.sh", () => {
       { assignments: assigned(...profileRoles, methodsRole) },
     );
     expect(status).toBe(0);
-    expect(granted).toHaveLength(6);
+    expect(granted).toHaveLength(profileRoles.length + 1);
     expect(output).toContain(`${methodsRole}: granted but not needed`);
-    expect(output).toContain("appRoleAssignments/existing-5");
+    // The methods role was assigned after the profile roles, so its assignment is existing-{profileRoles.length}.
+    expect(output).toContain(`appRoleAssignments/existing-${profileRoles.length}`);
   });
 
   it("rejects a CONTACT_TARGET the code rejects too", () => {

@@ -125,8 +125,8 @@ afterAll(async () => {
 });
 
 describe("sspr-prepop report", () => {
-  it("pages through every user with $select and $top=999: one request per page", () => {
-    expect(env.graph.stats.requests).toEqual({ "GET users": 2 });
+  it("pages through every user with $select and $top=999: one request per page, after the tenant's domains", () => {
+    expect(env.graph.stats.requests).toEqual({ "GET domains": 1, "GET users": 2 });
   });
 
   it("counts each field's verdicts, SSPR-ready users, and synced vs cloud-only users in the CSV", async () => {

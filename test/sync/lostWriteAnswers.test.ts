@@ -119,6 +119,7 @@ describe("two deliveries of one event", () => {
       privilegeOf: (id) => syncDeps.directory.privilegeOf(id),
       listAuthMethods: (id) => syncDeps.directory.listAuthMethods(id),
       updateProfile: (id, patch) => syncDeps.directory.updateProfile(id, patch),
+      verifiedDomains: () => syncDeps.directory.verifiedDomains(),
     };
     const outcome = await syncContactEvent(
       event,

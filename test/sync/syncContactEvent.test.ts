@@ -344,3 +344,52 @@ describe("a write whose answer was lost", () => {
     expect(retried.fields[0]?.reason).not.toContain("confirmed on retry");
   });
 });
+
+describe("an alternate email inside the tenant", () => {
+  beforeEach(() => {
+    directory.withDomains([
+      { id: "contoso.example", isVerified: true },
+      { id: "fabrikam.example", isVerified: false },
+    ]);
+  });
+
+  it.each([
+    ["a verified domain", "mei.chen@contoso.example", "contoso.example"],
+    ["a subdomain of one", "mei.chen@mail.Contoso.example", "contoso.example"],
+  ])(
+    "is rejected when it is in %s, though ORGANIZATION_DOMAINS is empty, and nothing is written",
+    async (_, alternateEmail, domain) => {
+      const outcome = await sync(anEvent({ contact: { mobilePhone: "(425) 555-0147", alternateEmail } }));
+      expect(outcome.status).toBe("rejected");
+      expect(outcome.errors).toEqual([
+        expect.objectContaining({ field: "contact.alternateEmail", code: "email_is_organizational" }),
+      ]);
+      expect(outcome.errors?.[0]?.message).toContain(`(${domain})`);
+      expect(JSON.stringify(outcome)).not.toContain("mei.chen");
+      expect(directory.writes()).toEqual([]);
+      expect(directory.user(avery.id)?.mobilePhone).toBeNull();
+    },
+  );
+
+  it("is written when it is only in a domain the tenant has not verified", async () => {
+    const outcome = await sync(anEvent({ contact: { alternateEmail: "mei@fabrikam.example" } }));
+    expect(outcome.status).toBe("updated");
+    expect(directory.user(avery.id)?.otherMails).toEqual(["mei@fabrikam.example"]);
+  });
+
+  it("is the only reason to read the tenant's domains: an event without one makes no such read", async () => {
+    await sync(anEvent());
+    expect(directory.calls.map((call) => call.operation)).not.toContain("verifiedDomains");
+  });
+
+  it("is retried, not written, while the domains cannot be read, and fails on the last attempt", async () => {
+    const event = anEvent({ contact: { alternateEmail: "mei@example.org" } });
+    const error = graphError("verifiedDomains", 503);
+    directory.failNext("verifiedDomains", error);
+    await expect(sync(event, attempt(1))).rejects.toBe(error);
+    directory.failNext("verifiedDomains", error);
+    await expect(sync(event, attempt(5))).rejects.toBe(error);
+    expect(await outcomes.get(eventIdOf(event))).toMatchObject({ status: "failed" });
+    expect(directory.writes()).toEqual([]);
+  });
+});
