@@ -84,7 +84,7 @@ describe("sspr-prepop option errors", () => {
     expect(run.code).toBe(2);
     expect(run.stdout).toBe("");
     expect(run.stderr).toBe(
-      'sspr-prepop validate: unknown option --verbose. Options: --format, --country, -h/--help. See "sspr-prepop help validate".\n',
+      'sspr-prepop validate: unknown option --verbose. Options: --format, --output, --country, -h/--help. See "sspr-prepop help validate".\n',
     );
   });
 
