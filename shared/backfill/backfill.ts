@@ -77,6 +77,8 @@ export interface BackfillOptions {
   signal?: AbortSignal;
   /** Receives each row in input order, once its batch has finished. */
   onRow?: (row: BackfillRow) => void | Promise<void>;
+  /** Told how many rows each batch carries when it starts: rows started and not yet reported are in flight. */
+  onDispatch?: (rows: number) => void;
   /** Rows that need Graph per batch; default and maximum 20 (Graph's `$batch` limit). */
   chunkSize?: number;
   /** Batches of rows in flight at once; default 16, enough read-ahead to keep the write budget busy. */
@@ -140,6 +142,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
         for (const key of keys) if (inFlight.get(key) === settled) inFlight.delete(key);
       });
       pending.push(done);
+      options.onDispatch?.(chunk.length);
       while (pending.length >= concurrency) await emitOldest();
     }
     while (pending.length > 0) await emitOldest();
