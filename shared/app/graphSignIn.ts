@@ -142,11 +142,11 @@ const writeMail: PermissionNeed = {
   anyOf: ["User-Mail.ReadWrite.All", "User.ReadWrite.All", "Directory.ReadWrite.All"],
 };
 const readRoles: PermissionNeed = {
-  what: "read active and eligible role assignments (admins are never written)",
+  what: "read active and eligible role assignments, so admins are never written",
   anyOf: ["RoleManagement.Read.Directory", "RoleManagement.Read.All", "RoleManagement.ReadWrite.Directory"],
 };
 const readGroups: PermissionNeed = {
-  what: "read group memberships (role-assignable groups, PROTECTED_GROUP_IDS)",
+  what: "read group memberships: role-assignable groups and PROTECTED_GROUP_IDS",
   anyOf: ["GroupMember.Read.All", "Group.Read.All", "Directory.Read.All", "Directory.ReadWrite.All"],
 };
 const readMethods: PermissionNeed = {
@@ -270,7 +270,7 @@ export function checkGraphAccess(
   const held = signIn.delegated ? claims.scopes : claims.appRoles;
   const missing = needs.permissions.filter((need) => !need.anyOf.some((name) => held.has(name)));
   if (missing.length > 0) {
-    const list = missing.map((need) => `${namesOf(need.anyOf)} (to ${need.what})`).join("; ");
+    const list = missing.map((need) => `${namesOf(need.anyOf)} to ${need.what}`).join("; ");
     problems.push(
       signIn.delegated
         ? `the sign-in (--auth ${signIn.mode}) lacks the delegated Microsoft Graph permission ${list}. Fix: sign in through an app registration that has these delegated permissions with admin consent: --auth device-code --client-id <its application id> (docs/backfill.md, "Signing in")`
