@@ -469,13 +469,16 @@ function rowHandler(
   };
 }
 
-/** What a failed run throws: refused credentials become a usage error naming the setting to check. */
+/**
+ * What a failed run throws: no token, refused credentials or a missing permission become a usage error (exit 2)
+ * naming the fix; the rows finished before it stay in the checkpoint.
+ */
 function failureOf(err: unknown, checkpointPath: string | undefined): unknown {
   const failure = directoryFailureOf(err);
-  if (failure.category === "credentials") {
+  if (failure.category === "credentials" || failure.category === "missingPermission") {
     return new UsageError(
-      `${failure.reason}.${
-        checkpointPath ? " Finished rows are in the checkpoint; rerun with --resume." : ""
+      `stopped: ${failure.reason}.${
+        checkpointPath ? " The rows finished before it are in the checkpoint: once fixed, rerun with --resume." : ""
       }`,
       { cause: err },
     );

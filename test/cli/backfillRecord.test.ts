@@ -136,6 +136,55 @@ describe("a backfill's record of each run", () => {
   });
 });
 
+describe("a run that cannot go on", () => {
+  async function recorded(): Promise<number> {
+    const rows = tableClient(
+      loadSettings({ AzureWebJobsStorage: azurite.connectionString }),
+      table,
+    ).listEntities();
+    let count = 0;
+    try {
+      for await (const _ of rows) count++;
+    } catch {
+      // No table: nothing was ever recorded.
+    }
+    return count;
+  }
+
+  it.each([
+    [
+      "refused credentials",
+      undefined,
+      { GRAPH_ACCESS_TOKEN: "a-token-graph-refuses" },
+      "stopped: Graph refused the app's credentials (401 InvalidAuthenticationToken)",
+    ],
+    [
+      "a missing Graph permission",
+      "RoleManagement.Read.Directory",
+      {},
+      "stopped: Graph refused (403): the app is missing permission RoleManagement.Read.Directory",
+    ],
+  ])(
+    "stops on %s with exit 2 and the fix: no row failed, no outcome recorded",
+    async (_, revoked, extra, said) => {
+      if (revoked) emulator.tenant.revokePermission(revoked);
+      const input = await anExport("stopped.csv", [
+        [1, "+1 4255550101"],
+        [2, "+1 4255550102"],
+      ]);
+      const report = join(dir, `stopped-${tables}.csv`);
+      const run = await runCli(["backfill", input, "--report", report], { ...env(), ...extra });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(`sspr-prepop backfill: ${said}`);
+      expect(run.stderr).toContain("once fixed, rerun with --resume");
+      expect(run.stderr).not.toMatch(/transient|run the backfill again/);
+      expect((await readFile(report, "utf8")).trim().split("\n")).toHaveLength(1);
+      expect(await recorded()).toBe(0);
+      expect(emulator.stats.writes).toEqual({});
+    },
+  );
+});
+
 describe("resuming on the input's content", () => {
   async function interruptedAfterLine(input: string, line: number) {
     const fingerprint = await fingerprintInput(input);
