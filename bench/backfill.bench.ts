@@ -105,7 +105,7 @@ async function runProduct(
   const stdout = new PassThrough().resume();
   const started = performance.now();
   const code = await runBackfillCommand(
-    [input, "--report", join(dir, "result.csv"), ...(outcomes ? [] : ["--no-outcomes"])],
+    [input, "--report", join(dir, "result.csv"), "--force", ...(outcomes ? [] : ["--no-outcomes"])],
     { stdin: Readable.from([]), stdout, stderr: process.stderr, env: benchEnv(emulator, storage) },
     { limiter, progressIntervalMs: 5_000 },
   );
