@@ -478,7 +478,9 @@ function failureOf(err: unknown, checkpointPath: string | undefined): unknown {
   if (failure.category === "credentials" || failure.category === "missingPermission") {
     return new UsageError(
       `stopped: ${failure.reason}.${
-        checkpointPath ? " The rows finished before it are in the checkpoint: once fixed, rerun with --resume." : ""
+        checkpointPath
+          ? " The rows finished before it are in the checkpoint: once fixed, rerun with --resume."
+          : ""
       }`,
       { cause: err },
     );

@@ -10,6 +10,8 @@ export const replayPoisonUsage = `Usage: sspr-prepop replay-poison [--dry-run] [
 Puts the messages the Functions host moved to the poison queue (ONBOARDING_QUEUE-poison, after host.json's
 maxDequeueCount failed attempts) back on ONBOARDING_QUEUE, unchanged, once their cause is fixed. Run it after the
 fix is deployed: a message replayed into the same fault comes back to the poison queue after its attempts.
+An event whose last attempt gave up (outcome "failed") is reopened first: a "deferred" attempt is recorded over
+it (the failure stays as the earlier attempt), so its message is processed again, not taken for a duplicate.
 Each message is sent first and deleted from the poison queue second, so an interrupted replay leaves a
 duplicate, never a loss (the pipeline processes an event once whatever the number of its messages).
 
@@ -18,8 +20,9 @@ duplicate, never a loss (the pipeline processes an event once whatever the numbe
   -h, --help        show this help
 
 Exit status: 0 replayed (or listed), 1 some message could not be moved (it stays on the poison queue),
-2 usage or settings error. Settings: AzureWebJobsStorage (or AzureWebJobsStorage__queueServiceUri with an
-identity allowed to read and write queue messages), ONBOARDING_QUEUE.`;
+2 usage or settings error. Settings: AzureWebJobsStorage (or AzureWebJobsStorage__queueServiceUri and
+__tableServiceUri with an identity allowed to read and write queue messages and table entities),
+ONBOARDING_QUEUE, OUTCOMES_TABLE.`;
 
 /** `sspr-prepop replay-poison`: moves poison messages back onto the onboarding queue; returns the exit code. */
 export async function replayPoisonCommand(args: readonly string[], io: CommandIo): Promise<number> {
@@ -54,9 +57,9 @@ export async function replayPoisonCommand(args: readonly string[], io: CommandIo
     );
   });
 
-  for (const { messageId, insertedOn, eventId } of result.moved) {
+  for (const { messageId, insertedOn, eventId, note } of result.moved) {
     io.stdout.write(
-      `${dryRun ? "would replay" : "replayed"} ${messageId}  event ${eventId ?? "(not a JSON event)"}  poisoned since ${insertedOn?.toISOString() ?? "?"}\n`,
+      `${dryRun ? "would replay" : "replayed"} ${messageId}  event ${shown(eventId)}  poisoned since ${insertedOn?.toISOString() ?? "?"}${note ? `  (${note})` : ""}\n`,
     );
   }
   for (const { message, error } of result.failed) {
@@ -74,4 +77,9 @@ export async function replayPoisonCommand(args: readonly string[], io: CommandIo
     `replay-poison: ${result.moved.length} message(s) moved from ${poison} to ${settings.ONBOARDING_QUEUE}${result.failed.length > 0 ? `, ${result.failed.length} not moved` : ""}\n`,
   );
   return result.failed.length > 0 ? 1 : ExitCode.ok;
+}
+
+/** An event id as printed: control characters and quotes out, so a hostile id cannot rewrite the terminal. */
+function shown(eventId: string | undefined): string {
+  return eventId === undefined ? "(not a JSON event)" : JSON.stringify(eventId).slice(1, -1);
 }

@@ -7,6 +7,8 @@ export interface PoisonMessage {
   insertedOn: Date | undefined;
   /** The event id the body names, when the body is a JSON event (shown so an admin can find its outcome). */
   eventId: string | undefined;
+  /** What `prepare` said of it (e.g. that its failed outcome was reopened). */
+  note?: string | undefined;
 }
 
 export interface PoisonReplayResult {
@@ -32,14 +34,26 @@ const movingVisibilitySeconds = 60;
 export async function replayPoisonMessages(
   poison: QueueClient,
   main: QueueClient,
-  options: { dryRun: boolean; max: number },
+  options: {
+    dryRun: boolean;
+    max: number;
+    /**
+     * Called for each message before it is sent (in a dry run, to describe it only); a throw leaves the message
+     * on the poison queue. Returns a note for the report.
+     */
+    prepare?: (message: PoisonMessage, dryRun: boolean) => Promise<string | undefined>;
+  },
 ): Promise<PoisonReplayResult> {
   const result: PoisonReplayResult = { moved: [], failed: [], waiting: 0 };
   if (!(await poison.exists())) return result;
   result.waiting = (await poison.getProperties()).approximateMessagesCount ?? 0;
   if (options.dryRun) {
     const peeked = await poison.peekMessages({ numberOfMessages: Math.min(pageSize, options.max) });
-    result.moved = peeked.peekedMessageItems.map((m) => describe(m.messageId, m.insertedOn, m.messageText));
+    for (const item of peeked.peekedMessageItems) {
+      const message = describe(item.messageId, item.insertedOn, item.messageText);
+      message.note = await options.prepare?.(message, true);
+      result.moved.push(message);
+    }
     return result;
   }
   await main.createIfNotExists();
@@ -53,6 +67,7 @@ export async function replayPoisonMessages(
     for (const item of page.receivedMessageItems) {
       const message = describe(item.messageId, item.insertedOn, item.messageText);
       try {
+        message.note = await options.prepare?.(message, false);
         // Never expires, as the app's own messages: a new hire's event must not vanish while it waits.
         await main.sendMessage(item.messageText, { messageTimeToLive: -1 });
         await poison.deleteMessage(item.messageId, item.popReceipt);
@@ -69,13 +84,13 @@ function describe(messageId: string, insertedOn: Date | undefined, text: string)
   return { messageId, insertedOn, eventId: eventIdOf(text) };
 }
 
-/** The `eventId` of a base64 or plain JSON body, if it has a plausible one. */
+/** The `eventId` of a base64 or plain JSON body, as the pipeline reads it (a string of 1 to 128 characters). */
 function eventIdOf(text: string): string | undefined {
   for (const candidate of [Buffer.from(text, "base64").toString("utf8"), text]) {
     try {
       const parsed: unknown = JSON.parse(candidate);
       const eventId = isRecord(parsed) ? parsed.eventId : undefined;
-      if (typeof eventId === "string" && /^[\w.:@-]{1,128}$/.test(eventId)) return eventId;
+      if (typeof eventId === "string" && eventId.length >= 1 && eventId.length <= 128) return eventId;
     } catch {
       // Not JSON in this encoding: try the next.
     }

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type RunningAzurite, startAzurite } from "../../local/startAzurite.js";
 import { loadSettings } from "../../shared/app/config.js";
-import { queueClient } from "../../shared/app/storageClients.js";
+import { queueClient, tableClient } from "../../shared/app/storageClients.js";
+import { TableOutcomeLog } from "../../shared/storage/tableOutcomeLog.js";
+import type { Outcome } from "../../shared/sync/outcome.js";
 import { runCli } from "../support/runCli.js";
 
 // After a fix, an admin puts the poison queue's messages back: the real bin against Azurite.
@@ -18,7 +20,31 @@ beforeEach(() => {
 });
 
 const settings = () => loadSettings({ AzureWebJobsStorage: azurite.connectionString });
-const env = () => ({ AzureWebJobsStorage: azurite.connectionString, ONBOARDING_QUEUE: queueName });
+const env = () => ({
+  AzureWebJobsStorage: azurite.connectionString,
+  ONBOARDING_QUEUE: queueName,
+  OUTCOMES_TABLE: `${queueName}Outcomes`,
+});
+const outcomes = () => new TableOutcomeLog(tableClient(settings(), `${queueName}Outcomes`));
+
+/** The record an event's last attempt leaves when it gives up. */
+function gaveUp(eventId: string, status: Outcome["status"] = "failed"): Outcome {
+  return {
+    eventId,
+    status,
+    source: "hr-events",
+    userPrincipalName: "avery.lee@contoso.example",
+    fields: [],
+    errors: [],
+    warnings: [],
+    message: status === "failed" ? "gave up after 5 attempts: Graph is unavailable" : status,
+    attempts: 5,
+    firstSeenAt: "2026-11-24T09:00:00.000Z",
+    updatedAt: "2026-11-24T09:30:00.000Z",
+    requestIds: [],
+    actor: "webhook:hr/events#k1",
+  };
+}
 
 /** What the host leaves on the poison queue: the messages as the app sent them (base64 JSON). */
 async function poisoned(eventIds: string[]): Promise<string[]> {
@@ -63,6 +89,25 @@ describe("sspr-prepop replay-poison", () => {
     expect(run.stderr).toContain(`3 message(s) moved from ${queueName}-poison to ${queueName}`);
     expect(await textsOn(queueName)).toEqual([...texts].sort());
     expect(await textsOn(`${queueName}-poison`)).toEqual([]);
+  });
+
+  it("reopens an event whose last attempt gave up, so its message is processed again; leaves a finished one alone", async () => {
+    await outcomes().record(gaveUp("ev-1"));
+    await outcomes().record(gaveUp("ev-2", "updated"));
+    await poisoned(["ev-1", "ev-2"]);
+
+    const dry = await runCli(["replay-poison", "--dry-run"], env());
+    expect(dry.stdout).toContain("event ev-1");
+    expect(dry.stdout).toContain("(its last attempt gave up: would be reopened and processed again)");
+    expect(dry.stdout).toContain("(already updated: a duplicate, nothing is written)");
+    expect(await outcomes().get("ev-1")).toMatchObject({ status: "failed" });
+
+    const run = await runCli(["replay-poison"], env());
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("(its last attempt gave up: reopened, processed again)");
+    expect(await outcomes().get("ev-1")).toMatchObject({ status: "deferred", actor: "replay-poison" });
+    expect((await outcomes().attemptsOf("ev-1", 10)).map((o) => o.status)).toEqual(["deferred", "failed"]);
+    expect(await outcomes().get("ev-2")).toMatchObject({ status: "updated" });
   });
 
   it("moves at most --max messages", async () => {
