@@ -51,6 +51,11 @@ export function graphSignInFor(settings: Settings, request: GraphSignInRequest):
   if (auth === undefined && settings.GRAPH_ACCESS_TOKEN !== undefined) {
     return { mode: "token", credential: undefined, delegated: false };
   }
+  if (auth === undefined && isEmulatorEndpoint(settings)) {
+    throw new ConfigError(
+      "GRAPH_ACCESS_TOKEN is required for a loopback GRAPH_BASE_URL (an emulator); set it, or choose a sign-in with --auth",
+    );
+  }
   const mode = auth ?? "cli";
   if (!isGraphAuthMode(mode)) {
     throw new ConfigError(`--auth must be one of ${graphAuthModes.join(", ")}, not "${mode.slice(0, 20)}"`);

@@ -59,6 +59,12 @@ describe("choosing the CLI's sign-in", () => {
     expect(signIn).toEqual({ mode: "token", credential: undefined, delegated: false });
   });
 
+  it("asks for the emulator's token rather than an az login against a loopback endpoint", () => {
+    expect(() => graphSignInFor(loadSettings({ GRAPH_BASE_URL: "http://127.0.0.1:4000/v1.0" }), {})).toThrow(
+      "GRAPH_ACCESS_TOKEN is required for a loopback GRAPH_BASE_URL (an emulator); set it, or choose a sign-in with --auth",
+    );
+  });
+
   it("takes the tenant from --tenant, else AZURE_TENANT_ID", () => {
     const settings = loadSettings({ AZURE_TENANT_ID: "contoso.onmicrosoft.com" });
     expect(graphSignInFor(settings, {}).tenant).toBe("contoso.onmicrosoft.com");
