@@ -112,7 +112,10 @@ describe("signing in from an admin's workstation", () => {
   });
 
   it("stops with exit 2 and says to run az login when the Azure CLI is signed out, never 'transient'", async () => {
-    const run = await runCli(["backfill", input, "--no-outcomes"], shell({ FAKE_AZ_SIGNED_OUT: "1" }));
+    const run = await runCli(
+      ["backfill", input, "--auth", "cli", "--no-outcomes"],
+      shell({ FAKE_AZ_SIGNED_OUT: "1" }),
+    );
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(
       "Cannot sign in to Microsoft Graph (--auth cli): no token for Microsoft Graph (CredentialUnavailableError: Please run 'az login'",
