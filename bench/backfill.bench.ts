@@ -100,7 +100,7 @@ async function runProduct(
   const stdout = new PassThrough().resume();
   const started = performance.now();
   const code = await runBackfillCommand(
-    [input, "--report", join(dir, "result.csv"), ...(outcomes ? [] : ["--no-outcomes"])],
+    [input, "--report", join(dir, "result.csv"), "--force", ...(outcomes ? [] : ["--no-outcomes"])],
     { stdin: Readable.from([]), stdout, stderr: process.stderr, env: benchEnv(emulator, storage) },
     // No limiter given: the command builds production's (writeLimiterFromSettings), so the run is paced exactly
     // as a real one — write bucket with its reserve and headroom, resource units, the bucket row in Azurite.

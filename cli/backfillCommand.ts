@@ -1,4 +1,3 @@
-import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { basename, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -8,6 +7,7 @@ import {
   graphDirectoryFromSettings,
   writeLimiterFromSettings,
 } from "../shared/app/graphDirectoryFromSettings.js";
+import { type GraphSignIn, graphAccessNeeds } from "../shared/app/graphSignIn.js";
 import { outcomeLogFromSettings } from "../shared/app/outcomeLogFromSettings.js";
 import { contactRuleOptionsFrom, policyFrom } from "../shared/app/ruleOptions.js";
 import {
@@ -19,6 +19,9 @@ import {
 import {
   type BackfillCheckpoint,
   backfillCheckpointPath,
+  fingerprintInput,
+  type InputFingerprint,
+  isSameInput,
   readBackfillCheckpoint,
   removeBackfillCheckpoint,
   writeBackfillCheckpoint,
@@ -30,8 +33,9 @@ import { directoryFailureOf } from "../shared/directory/directoryFailure.js";
 import { type OutcomeStatus, outcomeStatuses } from "../shared/sync/outcome.js";
 import type { OutcomeLog } from "../shared/sync/outcomeLog.js";
 import type { SyncPolicy } from "../shared/sync/syncPlanner.js";
-import { BackfillProgress } from "./backfillProgress.js";
+import { BackfillProgress, type ProgressClock } from "./backfillProgress.js";
 import { fileArgument } from "./fileArgument.js";
+import { authOptions, signInChecked, signInRequestOf } from "./graphSignInOptions.js";
 import { LineWriter } from "./lineWriter.js";
 import { type InputFormat, openRecordSource } from "./openRecordSource.js";
 import { openPrivateWriteStream } from "./privateFile.js";
@@ -43,7 +47,8 @@ import { type CommandIo, ExitCode } from "./validateCommand.js";
 export const BackfillExitCode = { ...ExitCode, someRowsNotApplied: 1, interrupted: 3 } as const;
 
 export const backfillUsage = `Usage: sspr-prepop backfill FILE [--dry-run] [--mode fillEmpty|overwrite] [--target profile|methods|both]
-                          [--resume] [--report out.csv] [--no-outcomes] [--format csv|jsonl] [--country XX]
+                          [--resume] [--report out.csv [--force]] [--no-outcomes] [--format csv|jsonl] [--country XX]
+                          [--auth cli|device-code|managed-identity|app] [--tenant ID] [--client-id ID]
 
 Applies an HR export (the formats "validate" reads) to Entra ID in bulk: validates each row, resolves and reads
 users 20 per Graph $batch, plans with the queue's planner and writes 20 per $batch, paced to stay just under the
@@ -55,16 +60,21 @@ write budget. Progress goes to stderr; the per-row result CSV to --report (defau
   --target T        profile, methods or both, or per field like mobilePhone=both (default: CONTACT_TARGET)
   --resume          continue an interrupted run from its checkpoint (.sspr-checkpoint.<FILE name>.json)
   --report FILE     write the per-row CSV there (appended to on --resume) instead of stdout
+  --force           replace an existing --report FILE (it is the only per-row record of an earlier run)
   --no-outcomes     don't record outcomes in Table storage
   --format F        csv or jsonl (default: from the extension, else from the first character)
   --country XX      default region for numbers in national form (overrides DEFAULT_COUNTRY)
+${authOptions}
   -h, --help        show this help
 
+Before the first row the sign-in is checked: its Graph permissions (and, signed in as an admin, an Entra role
+that may change other users' contact data) must cover the mode and target; what is missing is named, exit 2.
 Exit status: 0 every row applied or already as asked, 1 some row rejected, skipped, partial or failed,
-2 usage, settings, input or credential error, 3 interrupted (Ctrl-C): the checkpoint is saved, rerun with --resume.
-Settings: GRAPH_BASE_URL, GRAPH_ACCESS_TOKEN or AZURE_CLIENT_ID, GRAPH_WRITE_BUDGET, GRAPH_WRITE_WINDOW_SECONDS,
-AzureWebJobsStorage (outcomes; unset = not recorded), OUTCOMES_TABLE, DEFAULT_COUNTRY, PHONE_VALIDATION,
-ORGANIZATION_DOMAINS, CONTACT_TARGET, CONTACT_MODE, SYNCED_MOBILE.`;
+2 usage, settings, input, sign-in or permission error, 3 interrupted (Ctrl-C): the checkpoint is saved, rerun with
+--resume. Settings: GRAPH_BASE_URL, GRAPH_AUTH, AZURE_TENANT_ID, GRAPH_ACCESS_TOKEN (emulator), AZURE_CLIENT_ID,
+GRAPH_WRITE_BUDGET, GRAPH_WRITE_WINDOW_SECONDS, AzureWebJobsStorage (outcomes; unset = not recorded),
+OUTCOMES_TABLE, DEFAULT_COUNTRY, PHONE_VALIDATION, ORGANIZATION_DOMAINS, CONTACT_TARGET, CONTACT_MODE,
+SYNCED_MOBILE.`;
 
 /** What tests and the benchmark may inject; the bin uses none of it. */
 export interface BackfillDeps {
@@ -79,6 +89,10 @@ export interface BackfillDeps {
   concurrency?: number;
   /** Plain progress line interval when stderr is not a terminal; default 10 s. */
   progressIntervalMs?: number;
+  /** The progress bar's clock (tests tick it by hand). */
+  progressClock?: ProgressClock;
+  /** The sign-in, instead of choosing one from --auth and the settings (tests pass a fake credential). */
+  signIn?: GraphSignIn;
   /** Checkpoint at least every this many ms; default 2 s. */
   checkpointEveryMs?: number;
 }
@@ -93,9 +107,6 @@ export async function backfillCommand(args: readonly string[], io: CommandIo): P
       // A second Ctrl-C: leave now; the last periodic checkpoint still lets --resume continue.
       process.exit(BackfillExitCode.interrupted);
     }
-    io.stderr.write(
-      "\nsspr-prepop backfill: interrupted; finishing the batches in flight, then saving the checkpoint (Ctrl-C again to quit now)\n",
-    );
     controller.abort();
   };
   process.on("SIGINT", onSigint);
@@ -120,9 +131,19 @@ export async function runBackfillCommand(
   const start = await checkpointStartOf(request, io);
   const run = await openRun(request, start, io, deps);
   const checkpoint = new RunCheckpoint(start, run.report, deps.checkpointEveryMs ?? 2000);
+  if (start.resumed) io.stderr.write(resumeNote(run.source.name, start.resumed, start.total));
 
+  // Ctrl-C is answered at once, whatever the batches in flight are waiting for.
+  const onAbort = () => run.progress.stopping();
+  deps.signal?.addEventListener("abort", onAbort, { once: true });
   const started = performance.now();
-  const summary = await applyRows(request, start, run, checkpoint, deps);
+  run.progress.start();
+  let summary: BackfillSummary;
+  try {
+    summary = await applyRows(request, start, run, checkpoint, deps);
+  } finally {
+    deps.signal?.removeEventListener("abort", onAbort);
+  }
   run.progress.finish();
   await run.report.close();
   const seconds = (performance.now() - started) / 1000;
@@ -142,9 +163,19 @@ export async function runBackfillCommand(
       report: request.report,
       outcomes: run.outcomes !== undefined,
       checkpointPath: start.path,
+      doneThroughLine: checkpoint.doneThroughLineNow(),
     }),
   );
   return exitCodeOf(summary, checkpoint.totals);
+}
+
+/** What a resumed run says first: where it picks up, what the interrupted run finished, and what is left. */
+function resumeNote(name: string, resumed: BackfillCheckpoint, total: number | undefined): string {
+  const left =
+    total === undefined
+      ? ""
+      : `; about ${Math.max(0, total - resumed.totals.rows).toLocaleString("en-US")} rows left`;
+  return `sspr-prepop backfill: resuming ${name} after line ${resumed.doneThroughLine.toLocaleString("en-US")}: ${resumed.totals.rows.toLocaleString("en-US")} rows were finished by the interrupted run (checkpoint of ${resumed.updatedAt})${left}\n`;
 }
 
 /**
@@ -168,6 +199,7 @@ async function applyRows(
       dryRun: request.dryRun,
       sourceName: basename(run.source.name),
       isDone: (line) => line <= checkpoint.doneThrough,
+      onDispatch: (rows) => run.progress.dispatch(rows),
       ...(deps.signal ? { signal: deps.signal } : {}),
       ...(deps.concurrency !== undefined
         ? { concurrency: deps.concurrency, maxPending: deps.concurrency }
@@ -191,6 +223,10 @@ interface BackfillRequest {
   resume: boolean;
   /** --report FILE; undefined = stdout. */
   report: string | undefined;
+  /** --force: an existing --report FILE may be replaced. */
+  force: boolean;
+  /** The Graph sign-in asked for (--auth, --tenant, --client-id). */
+  signIn: ReturnType<typeof signInRequestOf>;
   noOutcomes: boolean;
   settings: Settings;
   policy: SyncPolicy;
@@ -204,7 +240,11 @@ const backfillOptions = {
   target: { type: "string" },
   resume: { type: "boolean" },
   report: { type: "string" },
+  force: { type: "boolean" },
   "no-outcomes": { type: "boolean" },
+  auth: { type: "string" },
+  tenant: { type: "string" },
+  "client-id": { type: "string" },
   format: { type: "string" },
   country: { type: "string" },
   help: { type: "boolean", short: "h" },
@@ -225,6 +265,8 @@ function backfillRequestOf(args: readonly string[], env: CommandIo["env"]): Back
   if (values.resume && dryRun)
     throw new UsageError("--resume continues a real run; a dry run keeps no checkpoint.");
   if (values.resume && fromStdin) throw new UsageError("--resume needs a FILE: stdin cannot be read again.");
+  if (values.force && values.report === undefined)
+    throw new UsageError("--force replaces an existing --report FILE; name the FILE with --report.");
 
   const settings = loadSettings(env);
   return {
@@ -233,6 +275,8 @@ function backfillRequestOf(args: readonly string[], env: CommandIo["env"]): Back
     dryRun,
     resume: values.resume === true,
     report: values.report,
+    force: values.force === true,
+    signIn: signInRequestOf(values),
     noOutcomes: values["no-outcomes"] === true,
     settings,
     policy: policyOf(settings, values.mode, values.target),
@@ -245,8 +289,10 @@ function backfillRequestOf(args: readonly string[], env: CommandIo["env"]): Back
 interface CheckpointStart {
   /** The checkpoint file; undefined for a dry run or stdin, which keep none. */
   path: string | undefined;
-  /** The input's fingerprint; undefined for stdin. */
-  input: BackfillCheckpoint["input"] | undefined;
+  /** The input's fingerprint (content hash); undefined for stdin. */
+  input: InputFingerprint | undefined;
+  /** Rows in the input, counted from its lines; undefined for stdin. */
+  total: number | undefined;
   /** The options that change what a row does; a resume must use the same. */
   options: BackfillCheckpoint["options"];
   /** The interrupted run's checkpoint when --resume continues it. */
@@ -254,16 +300,22 @@ interface CheckpointStart {
 }
 
 /**
- * Reads an earlier run's checkpoint: with --resume it must exist and match the input and options; without,
- * a note says it is replaced.
+ * Reads an earlier run's checkpoint: with --resume it must exist and match the input's content and the options;
+ * without, a note says it is replaced.
  */
 async function checkpointStartOf(request: BackfillRequest, io: CommandIo): Promise<CheckpointStart> {
   const { path, policy } = request;
   const checkpointPath =
     request.fromStdin || request.dryRun ? undefined : backfillCheckpointPath(resolve(path));
-  const inputInfo = request.fromStdin ? undefined : await stat(path).catch(() => undefined);
-  const input = inputInfo
-    ? { path: resolve(path), size: inputInfo.size, mtimeMs: inputInfo.mtimeMs }
+  // One read of the input gives its content hash and its line count; a missing file is reported when opened.
+  const fingerprint = request.fromStdin
+    ? undefined
+    : await fingerprintInput(resolve(path)).catch(() => undefined);
+  const input = fingerprint
+    ? { path: fingerprint.path, size: fingerprint.size, sha256: fingerprint.sha256 }
+    : undefined;
+  const total = fingerprint
+    ? Math.max(0, fingerprint.lines - (csvLike(path, request.format) ? 1 : 0))
     : undefined;
   const options = {
     mode: policy.mode,
@@ -274,13 +326,19 @@ async function checkpointStartOf(request: BackfillRequest, io: CommandIo): Promi
   if (request.resume) {
     if (!previous)
       throw new UsageError(`Nothing to resume: no checkpoint ${checkpointPath} from an interrupted run.`);
-    checkResumable(previous, input, options);
+    checkResumable(previous, fingerprint, options);
   } else if (previous) {
     io.stderr.write(
       `sspr-prepop backfill: note: starting over; the checkpoint of an earlier interrupted run is replaced (pass --resume to continue it instead)\n`,
     );
   }
-  return { path: checkpointPath, input, options, resumed: request.resume ? previous : undefined };
+  return { path: checkpointPath, input, total, options, resumed: request.resume ? previous : undefined };
+}
+
+/** Whether the input has a header line to leave out of the row count (CSV), judged before it is opened. */
+function csvLike(path: string, format: InputFormat | undefined): boolean {
+  if (format) return format === "csv";
+  return !/\.(jsonl|ndjson|json)$/i.test(path);
 }
 
 /** What a run reads, writes and reports to. */
@@ -300,20 +358,40 @@ async function openRun(
   deps: BackfillDeps,
 ): Promise<OpenRun> {
   const { settings, format } = request;
-  const source = await openRecordSource(request.path, { ...(format ? { format } : {}), stdin: io.stdin });
-  const total = start.input ? await estimateRows(request.path, source.format) : undefined;
-
   const limiter = deps.limiter ?? writeLimiterFromSettings(settings);
-  const directory = deps.directory ?? graphDirectoryFromSettings(settings, limiter, "low");
+  // Signed in and checked before a row is read: a missing permission stops here, not on the first write.
+  const directory =
+    deps.directory ??
+    graphDirectoryFromSettings(
+      settings,
+      limiter,
+      "low",
+      await signInChecked(
+        "backfill",
+        settings,
+        request.signIn,
+        graphAccessNeeds({ policy: request.policy, dryRun: request.dryRun }),
+        io,
+        deps.signIn,
+      ),
+    );
+  const source = await openRecordSource(request.path, { ...(format ? { format } : {}), stdin: io.stdin });
   const outcomes = outcomeLogFor(settings, request.noOutcomes, request.dryRun, io);
 
-  const report = await openReport(request.report, io, start.resumed !== undefined);
+  const report = await openReport(request.report, io, start.resumed !== undefined, request.force);
   const progress = new BackfillProgress(io.stderr, {
-    total,
+    total: start.total,
     alreadyDone: start.resumed?.totals.rows ?? 0,
     isTTY: (io.stderr as { isTTY?: boolean }).isTTY === true,
-    throttled: () => limiter.stats().backOffs,
-    ...(deps.progressIntervalMs !== undefined ? { intervalMs: deps.progressIntervalMs } : {}),
+    dryRun: request.dryRun,
+    budget: {
+      perSecond: (limiter.budget * 1000) / limiter.windowMs,
+      available: () => limiter.available(),
+      pausedForMs: () => limiter.stats().pausedForMs,
+      throttled: () => limiter.stats().backOffs,
+    },
+    ...(deps.progressIntervalMs !== undefined ? { logIntervalMs: deps.progressIntervalMs } : {}),
+    ...(deps.progressClock ? { clock: deps.progressClock } : {}),
   });
   return { source, limiter, directory, outcomes, report, progress };
 }
@@ -341,6 +419,11 @@ class RunCheckpoint {
     this.lastLine = this.doneThrough;
   }
 
+  /** Every row up to this line is finished (the interrupted run's, and this run's so far). */
+  doneThroughLineNow(): number {
+    return this.lastLine;
+  }
+
   /** Counts a reported row; every row up to its line is now finished. */
   count(row: BackfillRow): void {
     this.lastLine = row.line;
@@ -360,7 +443,7 @@ class RunCheckpoint {
     if (!path || !input) return;
     await this.report.flush();
     await writeBackfillCheckpoint(path, {
-      version: 1,
+      version: 2,
       input,
       options,
       doneThroughLine: this.lastLine,
@@ -388,13 +471,18 @@ function rowHandler(
   };
 }
 
-/** What a failed run throws: refused credentials become a usage error naming the setting to check. */
+/**
+ * What a failed run throws: no token, refused credentials or a missing permission become a usage error (exit 2)
+ * naming the fix; the rows finished before it stay in the checkpoint.
+ */
 function failureOf(err: unknown, checkpointPath: string | undefined): unknown {
   const failure = directoryFailureOf(err);
-  if (failure.category === "credentials") {
+  if (failure.category === "credentials" || failure.category === "missingPermission") {
     return new UsageError(
-      `${failure.reason}.${
-        checkpointPath ? " Finished rows are in the checkpoint; rerun with --resume." : ""
+      `stopped: ${failure.reason}.${
+        checkpointPath
+          ? " The rows finished before it are in the checkpoint: once fixed, rerun with --resume."
+          : ""
       }`,
       { cause: err },
     );
@@ -465,12 +553,14 @@ async function loadCheckpoint(path: string): Promise<BackfillCheckpoint | undefi
 
 function checkResumable(
   checkpoint: BackfillCheckpoint,
-  input: BackfillCheckpoint["input"] | undefined,
+  input: InputFingerprint | undefined,
   options: BackfillCheckpoint["options"],
 ): void {
-  if (!input || checkpoint.input.size !== input.size || checkpoint.input.mtimeMs !== input.mtimeMs) {
+  if (!input || !isSameInput(checkpoint, input)) {
     throw new UsageError(
-      "The input changed since the checkpoint was written (size or modification time); a resume would skip the wrong rows. Delete the checkpoint to start over.",
+      checkpoint.input.sha256 !== undefined
+        ? "The input's content changed since the checkpoint was written; a resume would skip the wrong rows. Restore the file the run started with, or delete the checkpoint to start over."
+        : "The input changed since the checkpoint was written (size or modification time: this checkpoint predates content hashes); a resume would skip the wrong rows. Delete the checkpoint to start over.",
     );
   }
   for (const key of ["mode", "target", "syncedMobile"] as const) {
@@ -504,7 +594,12 @@ interface ReportOutput {
   close(): Promise<void>;
 }
 
-async function openReport(path: string | undefined, io: CommandIo, append: boolean): Promise<ReportOutput> {
+async function openReport(
+  path: string | undefined,
+  io: CommandIo,
+  append: boolean,
+  force: boolean,
+): Promise<ReportOutput> {
   if (path === undefined) {
     const writer = new LineWriter(io.stdout);
     writer.write(backfillCsvHeader);
@@ -514,6 +609,11 @@ async function openReport(path: string | undefined, io: CommandIo, append: boole
     (info) => info.size > 0,
     () => false,
   );
+  if (exists && !append && !force) {
+    throw new UsageError(
+      `The report ${path} exists: it is the per-row record of an earlier run. Pass --force to replace it, name another --report FILE, or --resume to append to it.`,
+    );
+  }
   const stream = await openPrivateWriteStream(path, append ? "a" : "w").catch((err: Error) => {
     throw new UsageError(`Cannot write the report ${path}: ${err.message}`, { cause: err });
   });
@@ -529,22 +629,6 @@ async function openReport(path: string | undefined, io: CommandIo, append: boole
       );
     },
   };
-}
-
-/** Counts the input's rows roughly (lines, less the header), for the progress bar's total and ETA. */
-async function estimateRows(path: string, format: InputFormat): Promise<number | undefined> {
-  let lines = 0;
-  let last = 10;
-  try {
-    for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
-      for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) lines++;
-      last = chunk[chunk.length - 1] ?? last;
-    }
-  } catch {
-    return undefined;
-  }
-  if (last !== 10) lines++;
-  return Math.max(0, lines - (format === "csv" ? 1 : 0));
 }
 
 /** A dry run writes nothing: its summary says what a real run would do ("2 would update"), never "2 updated". */
@@ -566,6 +650,7 @@ function summaryText(input: {
   report: string | undefined;
   outcomes: boolean;
   checkpointPath: string | undefined;
+  doneThroughLine: number;
 }): string {
   const { summary, totals } = input;
   const statuses = outcomeStatuses
@@ -589,11 +674,17 @@ function summaryText(input: {
       `  outcomes recorded: ${summary.outcomesRecorded}${summary.outcomeErrors > 0 ? `, NOT recorded: ${summary.outcomeErrors} (${summary.outcomeError ?? ""})` : ""}`,
     );
   }
+  const registration = summary.registrationReport;
+  if (registration.state === "used") {
+    lines.push("  registration report: read; methods listed only for users who registered a phone or email method");
+  } else if (registration.state === "unavailable") {
+    lines.push(`  registration report: not readable (${registration.why}); methods listed for every user`);
+  }
   if (input.report) lines.push(`  per-row results: ${input.report}`);
   if (summary.interrupted) {
     lines.push(
       input.checkpointPath
-        ? `  interrupted: checkpoint saved to ${input.checkpointPath}; rerun with --resume to continue`
+        ? `  interrupted: saved; every row through line ${input.doneThroughLine} is finished (checkpoint ${input.checkpointPath}); rerun with --resume to continue`
         : "  interrupted: no checkpoint (dry run or stdin); rerun to start over",
     );
   }

@@ -3,6 +3,7 @@ import { projectFile } from "../shared/app/projectFile.js";
 import { ConfigError, ensureErrorType } from "../shared/core/errors.js";
 import { backfillCommand, backfillUsage } from "./backfillCommand.js";
 import { describeOptionError } from "./describeOptionError.js";
+import { replayPoisonCommand, replayPoisonUsage } from "./replayPoisonCommand.js";
 import { reportCommand, reportUsage } from "./reportCommand.js";
 import { UsageError } from "./usageError.js";
 import { type CommandIo, ExitCode, validateCommand, validateUsage } from "./validateCommand.js";
@@ -18,6 +19,7 @@ const commands: Readonly<Record<string, Command>> = {
   validate: { run: validateCommand, usage: validateUsage },
   backfill: { run: backfillCommand, usage: backfillUsage },
   report: { run: (args, io) => reportCommand(args, io), usage: reportUsage },
+  "replay-poison": { run: replayPoisonCommand, usage: replayPoisonUsage },
 };
 
 const usage = `Usage: sspr-prepop <command> [options]
@@ -26,6 +28,7 @@ Commands:
   validate FILE|-   check HR contact records (CSV or JSON Lines) against the SSPR rules
   backfill FILE     apply an HR export to Entra ID in bulk ($batch, paced, resumable)
   report            count users SSPR can reach, per field; HTML page with a chart and CSV
+  replay-poison     put poison-queue messages back on the onboarding queue after a fix
   help [COMMAND]    this help, or a command's options
   --version         print the version
 

@@ -5,6 +5,7 @@ import {
   graphDirectoryFromSettings,
   writeLimiterFromSettings,
 } from "../shared/app/graphDirectoryFromSettings.js";
+import { type GraphSignIn, graphAccessNeeds } from "../shared/app/graphSignIn.js";
 import { contactRuleOptionsFrom } from "../shared/app/ruleOptions.js";
 import { toCountryCode } from "../shared/contact/countryCode.js";
 import { maskContact } from "../shared/contact/mask.js";
@@ -21,12 +22,14 @@ import {
   type UserReadinessLine,
 } from "../shared/readiness/readinessReport.js";
 import { toReadinessHtml } from "../shared/readiness/readinessReportHtml.js";
+import { authOptions, signInChecked, signInRequestOf } from "./graphSignInOptions.js";
 import { LineWriter } from "./lineWriter.js";
 import { openPrivateWriteStream, writePrivateFile } from "./privateFile.js";
 import { UsageError } from "./usageError.js";
 import { type CommandIo, ExitCode } from "./validateCommand.js";
 
 export const reportUsage = `Usage: sspr-prepop report [--out readiness.html] [--csv readiness.csv] [--users users.csv] [--country XX]
+                         [--auth cli|device-code|managed-identity|app] [--tenant ID] [--client-id ID]
 
 Reads every user (GET /users?$select=…&$top=999, one request per 999 users) and counts, per contact field
 (mobilePhone, officePhone = businessPhones[0], alternateEmail = otherMails[0]), the users whose value is usable
@@ -37,10 +40,13 @@ email), for all users, users synced from AD and cloud-only users. Writes nothing
   --csv FILE        the counts as CSV; default readiness.csv
   --users FILE      also a CSV with one line per user: verdicts and masked values
   --country XX      region for numbers stored in national form (overrides DEFAULT_COUNTRY)
+${authOptions}
   -h, --help        show this help
 
-Exit status: 0 report written, 2 usage, settings, I/O or Graph error.
-Settings: GRAPH_BASE_URL, GRAPH_ACCESS_TOKEN or AZURE_CLIENT_ID, DEFAULT_COUNTRY, PHONE_VALIDATION, ORGANIZATION_DOMAINS.`;
+The sign-in is checked first: it must grant User.Read.All (or a broader read permission).
+Exit status: 0 report written, 2 usage, settings, I/O, sign-in, permission or Graph error.
+Settings: GRAPH_BASE_URL, GRAPH_AUTH, AZURE_TENANT_ID, GRAPH_ACCESS_TOKEN (emulator), AZURE_CLIENT_ID,
+DEFAULT_COUNTRY, PHONE_VALIDATION, ORGANIZATION_DOMAINS.`;
 
 /** A source of users a page at a time; `GraphDirectory.listUsers` in production. */
 export interface UserPages extends Pick<Directory, "verifiedDomains"> {
@@ -51,7 +57,7 @@ export interface UserPages extends Pick<Directory, "verifiedDomains"> {
 export async function reportCommand(
   args: readonly string[],
   io: CommandIo,
-  deps: { directory?: UserPages; now?: () => Date } = {},
+  deps: { directory?: UserPages; now?: () => Date; signIn?: GraphSignIn } = {},
 ): Promise<number> {
   const { values, positionals } = parseArgs({
     args: [...args],
@@ -62,6 +68,9 @@ export async function reportCommand(
       csv: { type: "string", default: "readiness.csv" },
       users: { type: "string" },
       country: { type: "string" },
+      auth: { type: "string" },
+      tenant: { type: "string" },
+      "client-id": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -84,7 +93,20 @@ export async function reportCommand(
     rules.defaultCountry = code;
   }
   const directory =
-    deps.directory ?? graphDirectoryFromSettings(settings, writeLimiterFromSettings(settings), "low");
+    deps.directory ??
+    graphDirectoryFromSettings(
+      settings,
+      writeLimiterFromSettings(settings),
+      "low",
+      await signInChecked(
+        "report",
+        settings,
+        signInRequestOf(values),
+        graphAccessNeeds("report"),
+        io,
+        deps.signIn,
+      ),
+    );
   // An alternate email in one of the tenant's verified domains is no way back in, as one in ORGANIZATION_DOMAINS.
   const organizationDomains = await withTenantDomains(rules, directory).then(
     (tenant) => tenant.organizationDomains,

@@ -3,13 +3,24 @@ import { register } from "../shared/app/functionRegistry.js";
 import { readers } from "../shared/http/callerAccess.js";
 import { dependencyProblem, problem } from "../shared/http/httpResponses.js";
 import { withCaller } from "../shared/http/withCaller.js";
+import { maxListTop } from "../shared/sync/outcomeLog.js";
 
-/** The recorded outcome of one event, by its eventId (outcomes hold masked values only). */
+/**
+ * The recorded outcome of one event, by its eventId (outcomes hold masked values only): the latest record, or with
+ * `?attempts` every record of it, latest first (a backfill rerun's, a deferral before the final one).
+ */
 export const getOutcome = withCaller(
   () => readers(appServices().settings),
   async (request, context) => {
+    const eventId = request.params.eventId ?? "";
     try {
-      const outcome = await appServices().outcomes.get(request.params.eventId ?? "");
+      if (request.query.has("attempts")) {
+        const attempts = await appServices().outcomes.attemptsOf(eventId, maxListTop);
+        if (attempts.length === 0)
+          return problem(404, "outcome_not_found", "No outcome is recorded for that eventId (yet).");
+        return { status: 200, jsonBody: { value: attempts } };
+      }
+      const outcome = await appServices().outcomes.get(eventId);
       if (!outcome)
         return problem(404, "outcome_not_found", "No outcome is recorded for that eventId (yet).");
       return { status: 200, jsonBody: outcome };

@@ -1,5 +1,6 @@
 import { buildServices, useAppServices } from "../shared/app/appServices.js";
 import { loadSettings } from "../shared/app/config.js";
+import { settingsProblem } from "../shared/app/settingsCheck.js";
 import { loadFunctions } from "./loadFunctions.js";
 import { startLocalHost } from "./localHost.js";
 
@@ -14,6 +15,9 @@ import { startLocalHost } from "./localHost.js";
  * visibility timeout) and LOCAL_HOST_MAX_POLLING_MS (host.json's maxPollingInterval by default).
  */
 async function main(): Promise<void> {
+  // Invalid settings stop the host before it serves anything, as they stop `npm start`.
+  const invalid = settingsProblem();
+  if (invalid) throw invalid;
   const registrations = await loadFunctions();
   const leaseSeconds = positiveNumber("LOCAL_HOST_LEASE_SECONDS");
   // This process's services, with the local lease; the queue function reads them on every message.

@@ -7,6 +7,7 @@ import {
   sameTargetForAll,
   type TargetPolicy,
 } from "../contact/contactFields.js";
+import { toCountryCode } from "../contact/countryCode.js";
 import { ConfigError } from "../core/errors.js";
 
 const csv = z
@@ -19,6 +20,9 @@ const csv = z
       .filter((part) => part.length > 0),
   );
 const guid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// A tenant is named by its id or one of its domains (contoso.onmicrosoft.com), as `az login --tenant` takes it.
+const tenantPattern =
+  /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[a-z0-9-]+(?:\.[a-z0-9-]+)+)$/i;
 const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
 
 /**
@@ -29,8 +33,10 @@ const settingsSchema = z.object({
   // Contact rules
   DEFAULT_COUNTRY: z
     .string()
-    .regex(/^[A-Za-z]{2}$/, "must be an ISO 3166-1 alpha-2 code such as US")
+    .regex(/^[A-Za-z]{2}$/, "is not an ISO 3166-1 alpha-2 code")
     .transform((s) => s.toUpperCase())
+    // Checked here, not when the first event needs it: a region without a numbering plan would fail every event.
+    .refine((code) => toCountryCode(code) !== undefined, "is not a region with a telephone numbering plan")
     .optional(),
   PHONE_VALIDATION: z.enum(["valid", "possible"]).default("valid"),
   ORGANIZATION_DOMAINS: csv,
@@ -44,8 +50,7 @@ const settingsSchema = z.object({
       if (!targets) {
         ctx.addIssue({
           code: "custom",
-          message:
-            "must be profile, methods or both, or per field like mobilePhone=methods,officePhone=profile",
+          message: "is not a target (nor field=target pairs)",
         });
         return z.NEVER;
       }
@@ -57,13 +62,14 @@ const settingsSchema = z.object({
   NEW_HIRE_DAYS: int(30),
   USER_WAIT_HOURS: int(72),
   // Members (transitive) of these groups are never written, like holders of an active or eligible Entra role.
-  PROTECTED_GROUP_IDS: csv.pipe(
-    z.array(z.string().regex(guid, "must be comma-separated group object ids (GUIDs)")),
-  ),
+  PROTECTED_GROUP_IDS: csv.pipe(z.array(z.string().regex(guid, "is not a list of group object ids (GUIDs)"))),
   // Microsoft Graph
   GRAPH_BASE_URL: z.url().default("https://graph.microsoft.com/v1.0"),
   GRAPH_ACCESS_TOKEN: z.string().optional(),
   AZURE_CLIENT_ID: z.string().optional(),
+  // The CLI's sign-in (backfill, report): see docs/backfill.md, "Signing in". The app always uses its identity.
+  GRAPH_AUTH: z.enum(["cli", "device-code", "managed-identity", "app"]).optional(),
+  AZURE_TENANT_ID: z.string().regex(tenantPattern, "is not a tenant id (a GUID) or domain").optional(),
   GRAPH_WRITE_BUDGET: int(3000, 1),
   GRAPH_WRITE_WINDOW_SECONDS: int(150, 1),
   // Graph's resource units per 10 s per app and tenant (large tenant: 8,000; medium 5,000; small 3,500).
@@ -116,17 +122,106 @@ function parseTargets(value: string): Record<ContactField, TargetPolicy> | undef
 /** Names of every setting the code reads (for docs and the infra drift test). */
 export const settingNames = Object.keys(settingsSchema.shape) as (keyof Settings)[];
 
-/** Reads and checks every setting once; the error names each bad setting and why. */
+/** One bad setting: its name, what is wrong with the value, and how to fix it. */
+export interface SettingIssue {
+  setting: string;
+  problem: string;
+  fix: string;
+}
+
+/** The settings are not usable; `issues` names each bad one. The message is one line per setting, for people. */
+export class SettingsError extends ConfigError {
+  constructor(readonly issues: SettingIssue[]) {
+    const lines = issues.map((i) => `${i.setting}: ${i.problem}; ${i.fix}.`);
+    super(
+      lines.length === 1
+        ? `Invalid setting ${lines[0]}`
+        : `Invalid settings:\n${lines.map((line) => `  ${line}`).join("\n")}`,
+    );
+  }
+}
+
+/** Settings whose value is never repeated in an error: credentials and connection strings. */
+const secretSettings: ReadonlySet<string> = new Set([
+  "GRAPH_ACCESS_TOKEN",
+  "AzureWebJobsStorage",
+  "HR_WEBHOOK_SECRETS",
+  "BAMBOOHR_WEBHOOK_KEY",
+  "SCIM_TOKEN",
+]);
+
+/**
+ * Reads and checks every setting once. A bad one throws SettingsError naming each bad setting, what is wrong with
+ * its value and the fix, in words (never the schema library's text).
+ */
 export function loadSettings(env: Record<string, string | undefined> = process.env): Settings {
   const present = Object.fromEntries(settingNames.map((name) => [name, emptyToUndefined(env[name])]));
   const parsed = settingsSchema.safeParse(present);
   if (!parsed.success) {
-    const details = parsed.error.issues
-      .map((issue) => `${issue.path.join(".")}: ${issue.message}`)
-      .join("; ");
-    throw new ConfigError(`Invalid settings: ${details}`);
+    throw new SettingsError(
+      parsed.error.issues.map((issue) => settingIssueOf(issue, present[String(issue.path[0])])),
+    );
   }
   return parsed.data;
+}
+
+/** What the schema found, said for an admin: the value (unless secret), the problem, and what to set instead. */
+function settingIssueOf(issue: z.core.$ZodIssue, value: string | undefined): SettingIssue {
+  const setting = String(issue.path[0] ?? "settings");
+  const shown =
+    value === undefined || secretSettings.has(setting)
+      ? "the value"
+      : `"${value.length > 40 ? `${value.slice(0, 40)}…` : value}"`;
+  const fallback = (settingsSchema.shape as Record<string, z.ZodType>)[setting]?.safeParse(undefined);
+  const standard = fallback?.success ? defaultText(fallback.data) : "";
+  const reset = standard ? `, or remove it to use the default (${standard})` : ", or remove it";
+  switch (issue.code) {
+    case "invalid_type":
+      return {
+        setting,
+        problem: `${shown} is not a whole number`,
+        fix: `set a whole number such as ${standard || "10"}${reset}`,
+      };
+    case "too_small":
+      return {
+        setting,
+        problem: `${shown} is too small`,
+        fix: `set a whole number of ${String(issue.minimum)} or more${reset}`,
+      };
+    case "invalid_value":
+      return {
+        setting,
+        problem: `${shown} is not one of the accepted values`,
+        fix: `set one of ${issue.values.map(String).join(", ")}${reset}`,
+      };
+    case "invalid_format":
+      return issue.format === "url"
+        ? {
+            setting,
+            problem: `${shown} is not a URL`,
+            fix: `set an absolute https:// URL${reset}`,
+          }
+        : { setting, problem: `${shown} ${issue.message}`, fix: fixOf(setting, reset) };
+    default:
+      return { setting, problem: `${shown} ${issue.message}`, fix: fixOf(setting, reset) };
+  }
+}
+
+/** The fix for the settings whose checks are our own words. */
+function fixOf(setting: string, reset: string): string {
+  const fixes: Record<string, string> = {
+    DEFAULT_COUNTRY: "set an ISO 3166-1 alpha-2 region code such as US, GB or DE",
+    CONTACT_TARGET: "set profile, methods or both, or per field like mobilePhone=methods,officePhone=profile",
+    PROTECTED_GROUP_IDS: "set the groups' object ids (GUIDs from the Entra admin center), comma-separated",
+    AZURE_TENANT_ID: "set the tenant id (a GUID) or its domain, such as contoso.onmicrosoft.com",
+  };
+  return `${fixes[setting] ?? "correct it"}${reset}`;
+}
+
+function defaultText(value: unknown): string {
+  if (Array.isArray(value)) return value.join(",");
+  if (typeof value === "object" && value !== null) return "profile";
+  return value === undefined ? "" : String(value);
 }
 
 function emptyToUndefined(value: string | undefined): string | undefined {

@@ -5,6 +5,7 @@ import type {
 } from "@azure/functions";
 // The package is a bundled CommonJS module whose named exports Node's ESM loader cannot see: use the default.
 import functions from "@azure/functions";
+import { logSettingsProblemOnce, settingsProblem, whileSettingsValid } from "./settingsCheck.js";
 
 const { app } = functions;
 
@@ -23,18 +24,38 @@ export const registrations: Registration[] = [];
  */
 const outsideFunctionsHost = () => process.env.SSPR_LOCAL_HOST === "1";
 
-/** Registers functions with the Functions host and records them, so routes and queues have one source of truth. */
+/**
+ * Registers functions with the Functions host and records them, so routes and queues have one source of truth.
+ *
+ * Invalid settings never turn into failed invocations (docs/reliability.md, "When a setting is wrong"):
+ * - an HTTP function answers 503 naming the bad setting and the fix (logged once), not a 500 with an empty body;
+ * - the queue and timer triggers are not registered at all, as if disabled: the host then leaves the queue
+ *   alone, so no message's dequeue count moves and none goes to the poison queue for a fault no retry can cure.
+ *   The messages wait (they never expire); fixing the setting restarts the app and they are processed.
+ */
 export const register = {
   http(name: string, options: HttpFunctionOptions): void {
-    registrations.push({ kind: "http", name, options });
-    if (!outsideFunctionsHost()) app.http(name, options);
+    const guarded = { ...options, handler: whileSettingsValid(options.handler) };
+    registrations.push({ kind: "http", name, options: guarded });
+    if (!outsideFunctionsHost()) app.http(name, guarded);
   },
   storageQueue(name: string, options: StorageQueueFunctionOptions): void {
+    if (notStartedForSettings(name, "its messages wait on the queue")) return;
     registrations.push({ kind: "storageQueue", name, options });
     if (!outsideFunctionsHost()) app.storageQueue(name, options);
   },
   timer(name: string, options: TimerFunctionOptions): void {
+    if (notStartedForSettings(name, "it runs again once they are fixed")) return;
     registrations.push({ kind: "timer", name, options });
     if (!outsideFunctionsHost()) app.timer(name, options);
   },
 };
+
+/** True (and logged once) when the settings are invalid, so the trigger `name` must not start. */
+function notStartedForSettings(name: string, meanwhile: string): boolean {
+  const found = settingsProblem();
+  if (!found) return false;
+  logSettingsProblemOnce(found, (line) => console.error(line));
+  console.error(`${name} is not started while the settings are invalid; ${meanwhile}.`);
+  return true;
+}

@@ -1,5 +1,5 @@
-import { DefaultAzureCredential } from "@azure/identity";
-import type { ThrottlePriority } from "../graph/graphClient.js";
+import { DefaultAzureCredential, type TokenCredential } from "@azure/identity";
+import { isLoopbackHost, type ThrottlePriority } from "../graph/graphClient.js";
 import { createGraphDirectory, type GraphDirectory } from "../graph/graphDirectory.js";
 import { WriteLimiter } from "../graph/writeLimiter.js";
 import { TableWriteBudget, writeBudgetTable } from "../storage/tableWriteBudget.js";
@@ -42,22 +42,27 @@ export function writeLimiterFromSettings(s: Settings, log?: (line: string) => vo
 
 /**
  * Builds the Graph adapter from settings: a static GRAPH_ACCESS_TOKEN for a loopback GRAPH_BASE_URL (emulator),
- * otherwise the managed identity (AZURE_CLIENT_ID selects a user-assigned one).
+ * otherwise the managed identity (AZURE_CLIENT_ID selects a user-assigned one). `credential` (the CLI's sign-in)
+ * replaces both.
  */
 export function graphDirectoryFromSettings(
   s: Settings,
   limiter: WriteLimiter,
   priority?: ThrottlePriority,
+  credential?: TokenCredential,
 ): GraphDirectory {
-  const accessToken = s.GRAPH_ACCESS_TOKEN;
+  const accessToken = credential ? undefined : s.GRAPH_ACCESS_TOKEN;
+  const emulator = isLoopbackHost(new URL(s.GRAPH_BASE_URL).hostname);
   return createGraphDirectory({
     baseUrl: s.GRAPH_BASE_URL,
     accessToken,
-    // Only built when needed: a local run with a static token never touches Azure identity endpoints.
+    // Only built when needed: a local run with a static token never touches Azure identity endpoints, and an
+    // emulator never gets the app's identity.
     credential:
-      accessToken === undefined
+      credential ??
+      (accessToken === undefined && !emulator
         ? new DefaultAzureCredential(s.AZURE_CLIENT_ID ? { managedIdentityClientId: s.AZURE_CLIENT_ID } : {})
-        : undefined,
+        : undefined),
     limiter,
     ...(priority ? { priority } : {}),
     retry: { maxRetries: s.GRAPH_MAX_RETRIES, delaySeconds: s.GRAPH_RETRY_DELAY_SECONDS },

@@ -48,3 +48,8 @@ function requireUri(value: string | undefined, name: string): string {
   }
   return value;
 }
+
+/** The queue the Functions host moves a queue's messages to after maxDequeueCount failed attempts. */
+export function poisonQueueName(queueName: string): string {
+  return `${queueName}-poison`;
+}

@@ -98,6 +98,8 @@ export interface BackfillOptions {
   signal?: AbortSignal;
   /** Receives each row in input order, once its batch has finished. */
   onRow?: (row: BackfillRow) => void | Promise<void>;
+  /** Told how many rows each batch carries when it starts: rows started and not yet reported are in flight. */
+  onDispatch?: (rows: number) => void;
   /** Rows that need Graph per batch; default and maximum 20 (Graph's `$batch` limit). */
   chunkSize?: number;
   /** Batches of rows reading and planning at once; default 16. Batches waiting for write tokens don't count. */
@@ -121,8 +123,8 @@ const maxRowsPerChunk = 200;
  * users per `$batch`, plan each with `planSync` (the queue's planner), and write 20 per `$batch` through the
  * shared write limiter. Several batches are in flight at once, so reads run ahead and the write budget is the
  * only bottleneck; rows come back to `onRow` in input order. Rows naming a user already in flight wait for that
- * batch, so two rows for one user apply in file order. Never throws for a row; throws only when Graph refuses the
- * credentials (401), since every further row would fail the same way.
+ * batch, so two rows for one user apply in file order. Never throws for a row; throws only when there is no token,
+ * Graph refuses it (401) or a Graph permission is missing, since every further row would fail the same way.
  */
 export async function runBackfill(options: BackfillOptions): Promise<BackfillSummary> {
   const summary = emptySummary();
@@ -184,6 +186,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
         for (const key of keys) if (inFlight.get(key) === settled) inFlight.delete(key);
       });
       pending.push(entry);
+      options.onDispatch?.(chunk.length);
       while (pending[0]?.settled || pending.length >= maxPending) await emitOldest();
     }
     while (pending.length > 0) await emitOldest();
@@ -272,6 +275,8 @@ interface Planned {
   reasons: string[];
   requestIds: string[];
   writes: number;
+  /** A write refused for a reason no row can get past (credentials, a missing permission): the run stops. */
+  stop?: Error;
 }
 
 type Slot =
@@ -302,6 +307,9 @@ async function processChunk(
   if (!options.dryRun) await applyWrites(writable, options.directory);
   const rows = chunk.map((record, index) => toRow(record, slots.get(index), options, now));
   if (options.outcomes && !options.dryRun) await recordOutcomes(rows, options.outcomes);
+  // Writes this batch sent are recorded above; a refusal that every further write would meet stops the run now.
+  const stop = writable.find((p) => p.stop)?.stop;
+  if (stop) throw stop;
   return rows;
 }
 
@@ -318,7 +326,7 @@ async function resolveUsers(
     valid.length > 0
       ? await options.directory.findUsers(valid.map((v) => toUserRef(v.value.event.user)))
       : [];
-  throwIfCredentialsRefused(found);
+  throwIfRunCannotGoOn(found);
   const users: Resolved[] = [];
   valid.forEach((v, k) => {
     const state = found[k];
@@ -353,7 +361,7 @@ async function withoutPrivileged(
   const toWrite = planned.filter(({ entry }) => hasWrites(entry.plan));
   const privileges =
     toWrite.length > 0 ? await options.directory.privilegeOfMany(toWrite.map((p) => p.entry.user.id)) : [];
-  throwIfCredentialsRefused(privileges);
+  throwIfRunCannotGoOn(privileges);
   return toWrite.flatMap(({ index, value, entry }, k) => {
     const privilege = privileges[k] ?? new Error("no answer");
     if (privilege instanceof Error) {
@@ -395,6 +403,7 @@ async function planChunk(
   });
   if (readMethods.length > 0) {
     const answers = await options.directory.listAuthMethodsOf(readMethods.map((u) => u.user.id));
+    throwIfRunCannotGoOn(answers);
     readMethods.forEach((u, k) => {
       methods.set(u.index, answers[k] ?? new Error("no answer"));
     });
@@ -451,12 +460,18 @@ async function recordOutcomes(rows: BackfillRow[], log: OutcomeLog): Promise<voi
   });
 }
 
-/** Graph refusing the app's credentials fails every further row the same way: stop the run (exit 2). */
-function throwIfCredentialsRefused(answers: readonly unknown[]): void {
-  const refused = answers.find(
-    (answer) => answer instanceof Error && directoryFailureOf(answer).category === "credentials",
-  );
+/**
+ * No token, refused credentials or a missing Graph permission fail every further row the same way: stop the run
+ * (exit 2, naming the fix) rather than fail each row as if a rerun could help.
+ */
+function throwIfRunCannotGoOn(answers: readonly unknown[]): void {
+  const refused = answers.find((answer) => answer instanceof Error && stopsTheRun(answer));
   if (refused) throw refused;
+}
+
+function stopsTheRun(err: Error): boolean {
+  const { category } = directoryFailureOf(err);
+  return category === "credentials" || category === "missingPermission";
 }
 
 /** Sends the chunk's profile PATCHes and method writes as `$batch` items and folds refusals into the fields. */
@@ -510,6 +525,15 @@ function refuse(
   field: FieldPlan["field"] | undefined,
   err: Error,
 ) {
+  if (stopsTheRun(err)) {
+    // Recorded as what it is (no "run again": that would fail the same way), then the run stops.
+    planned.stop ??= err;
+    const { code, reason } = directoryFailureOf(err);
+    for (const plan of foldRefusal(planned.fields, { target, field }, { action: "failed", code, reason })) {
+      planned.reasons.push(`${plan.field}:${code}`);
+    }
+    return;
+  }
   const failure = writeFailureOf(err);
   const result: Pick<FieldPlan, "action" | "code" | "reason"> = failure.retry
     ? {

@@ -1,9 +1,11 @@
+import { maskEmail } from "../contact/mask.js";
 import { DirectoryError, DirectoryErrorKind } from "./directoryError.js";
 
 /**
  * What a failed directory call means, decided once for every caller (queue, helpdesk, backfill, CLI):
  * - `retryLater`: throttling, outages, timeouts — the same call may work later;
- * - `credentials`: Graph refused the app's token (401) — every further call fails the same way;
+ * - `credentials`: no token (the sign-in or the managed identity failed, or its endpoint is out of reach) or Graph
+ *   refused it (401) — every further call fails the same way, so it is never "transient";
  * - `missingPermission`: Graph refused for want of an application permission — an admin must grant it;
  * - `refused`: Graph refused this one request for a reason that will repeat (synced property, 403, bad request);
  * - `notFound`: the user or method is gone;
@@ -22,6 +24,7 @@ export type DirectoryFailureCode =
   | "throttled"
   | "transient_failure"
   | "credentials_refused"
+  | "credentials_unavailable"
   | "missing_permission"
   | "on_premises_mastered"
   | "forbidden_privileged_user"
@@ -48,6 +51,15 @@ export interface DirectoryFailure {
  * them and gives up with a record on the last attempt.
  */
 export function directoryFailureOf(err: unknown): DirectoryFailure {
+  const noToken = tokenFailureIn(err);
+  if (noToken) {
+    return {
+      category: "credentials",
+      code: "credentials_unavailable",
+      reason: `no token for Microsoft Graph (${noToken.name}: ${firstLineOf(noToken.message)}): sign in again (az login, or the CLI's --auth) or check the managed identity (AZURE_CLIENT_ID)`,
+      kind: DirectoryErrorKind.unauthorized,
+    };
+  }
   if (!(err instanceof DirectoryError)) {
     const name = err instanceof Error ? err.name : typeof err;
     return {
@@ -127,4 +139,31 @@ export function directoryFailureOf(err: unknown): DirectoryFailure {
         ...ids,
       };
   }
+}
+
+/**
+ * The errors @azure/identity throws when it cannot get a token (not signed in, the managed identity or the token
+ * endpoint out of reach, a refused sign-in), known by name so this folder needs no SDK.
+ */
+const tokenErrorNames: ReadonlySet<string> = new Set([
+  "CredentialUnavailableError",
+  "AuthenticationError",
+  "AggregateAuthenticationError",
+  "AuthenticationRequiredError",
+]);
+
+/** The token failure in `err` or its causes (the Graph adapter wraps what its auth middleware threw). */
+function tokenFailureIn(err: unknown): Error | undefined {
+  let current: unknown = err;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    if (tokenErrorNames.has(current.name)) return current;
+    current = current.cause;
+  }
+  return undefined;
+}
+
+/** The first line of an SDK message, short, with any address in it masked (a sign-in error may name the account). */
+function firstLineOf(message: string): string {
+  const line = (message.split("\n")[0] ?? "").trim().slice(0, 240);
+  return line.replace(/[^\s'"<>()@,;:]+@[^\s'"<>()@,;:]+/g, (address) => maskEmail(address));
 }

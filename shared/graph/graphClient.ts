@@ -19,7 +19,10 @@ export interface GraphConnectionOptions {
   baseUrl: string;
   /** A static bearer token, accepted only for loopback hosts (emulators). */
   accessToken?: string | undefined;
-  /** Managed identity or any TokenCredential; required unless `accessToken` is given. */
+  /**
+   * Managed identity or any TokenCredential; required unless `accessToken` is given. A loopback endpoint takes one
+   * only when the caller chose it (the CLI's sign-in against the emulator), never the app's default identity.
+   */
   credential?: TokenCredential | undefined;
   /** Per-attempt timeout; default 30 s. */
   timeoutMs?: number;
@@ -117,7 +120,7 @@ function tokenSourceFor(url: URL, options: GraphConnectionOptions): TokenSource 
     const token = options.accessToken;
     return async () => token;
   }
-  if (isLoopbackHost(url.hostname)) {
+  if (isLoopbackHost(url.hostname) && !options.credential) {
     // A managed identity cannot mint tokens for a local emulator; fail here rather than on the first call.
     throw new ConfigError("GRAPH_ACCESS_TOKEN is required for a loopback GRAPH_BASE_URL (an emulator)");
   }

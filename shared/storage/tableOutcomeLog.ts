@@ -30,12 +30,15 @@ import {
  *     RowKey `e.<event>`                          the event: status, lease, outcome, pending writes, and `index`,
  *                                                 the RowKeys of its index rows (so they can be dropped with it)
  *     RowKey `u.<user key>.<newest first>.<event>` one per user key the outcome has, holding a copy of the outcome
+ *     RowKey `a.<event>.<newest first>.<digest>`   one per record of the event (an attempt), holding a copy of it
  *   PartitionKey `s_<user id>`, RowKey `state`    the user's last-applied time, in its own partition as before
  *
- * - Recording an outcome — the event row, its index rows, and dropping the rows of keys it no longer has — is one
- *   transaction: one request instead of four, and never an event half indexed after a crash.
- * - `recordMany` groups a backfill chunk's outcomes by bucket: 20 outcomes land in about 7.5 of the 8 buckets, so
- *   about 0.4 requests per row (issue 14 asks ≤ 1).
+ * - Recording an outcome — the event row, its index rows, its attempt row, and dropping the index rows of keys it no
+ *   longer has — is one transaction: one request instead of four, and never an event half indexed after a crash.
+ * - `recordMany` (the backfill's attempts) groups a chunk's outcomes by bucket: 20 outcomes land in about 7.5 of
+ *   the 8 buckets, so about 0.4 requests per row (issue 14 asks ≤ 1). It upserts without reading: the event row
+ *   takes the latest attempt, and an earlier attempt's index rows (another `firstSeenAt`, so other row keys) and
+ *   attempt row stay — that is the history, and a rerun costs what the first run did.
  * - `get` is one point read; `claim`, `notePending` and `release` touch the event row only, with its ETag, as
  *   before. The queue path's `record` reads the event row (its lease token and index) and then writes one
  *   transaction conditioned on the token: 2 requests instead of 4.
@@ -53,9 +56,10 @@ const buckets = Array.from({ length: bucketCount }, (_, n) => `o.${n}`);
 const stateRow = "state";
 // Row keys sort ascending; subtracting from a far-future epoch makes the newest record come first.
 const farFuture = 9_999_999_999_999;
-// An outcome's transaction holds its event row, up to 3 index rows and up to 3 index rows to drop: 7 entities,
-// so 14 outcomes stay within the 100 entities a transaction may hold. 14 is also how many row keys one filter
-// may name (Table storage allows 15 comparisons in a $filter; the PartitionKey is the 15th).
+// A batch's outcome holds its event row, up to 3 index rows and its attempt row in the transaction: 5 entities, so
+// 14 outcomes stay within the 100 entities a transaction may hold. (`record` writes one outcome at a time: with up
+// to 3 index rows to drop, 8 entities.) 14 is also how many row keys one filter may name (Table storage allows 15
+// comparisons in a $filter; the PartitionKey is the 15th).
 const maxOutcomesPerTransaction = 14;
 // Well under the 4 MiB a transaction may carry, counting each outcome's JSON once per row that holds it.
 const maxTransactionChars = 1_000_000;
@@ -100,6 +104,20 @@ function eventRowKey(eventId: string): string {
   return `e.${toKey(eventId)}`;
 }
 
+/** Newest first by `at`: row keys sort ascending, so the time counts down from a far-future epoch. */
+function newestFirst(at: string): string {
+  return String(farFuture - Date.parse(at)).padStart(13, "0");
+}
+
+/**
+ * An attempt's row key: newest `updatedAt` first, then a digest of the record, so writing the same record twice
+ * (a retry whose answer was lost) keeps one row and two records of the same millisecond keep two.
+ */
+function attemptRowKey(outcome: Outcome, json: string): string {
+  const digest = createHash("sha256").update(json, "utf8").digest("base64url").slice(0, 11);
+  return `a.${toKey(outcome.eventId)}.${newestFirst(outcome.updatedAt)}.${digest}`;
+}
+
 /** Every kind of key looks the user up without regard to case. base64url has no `.`, so it ends the key. */
 function userKeyOf(user: UserKey): string {
   return toKey(`${user.kind}:${user.value.toLowerCase()}`);
@@ -115,8 +133,8 @@ function userKeysOf(outcome: Outcome): UserKey[] {
 
 /** The index row keys: firstSeenAt orders them, so a deferred event's final record replaces its rows in place. */
 function indexRowKeysOf(outcome: Outcome): string[] {
-  const newestFirst = String(farFuture - Date.parse(outcome.firstSeenAt)).padStart(13, "0");
-  return userKeysOf(outcome).map((user) => `u.${userKeyOf(user)}.${newestFirst}.${toKey(outcome.eventId)}`);
+  const seen = newestFirst(outcome.firstSeenAt);
+  return userKeysOf(outcome).map((user) => `u.${userKeyOf(user)}.${seen}.${toKey(outcome.eventId)}`);
 }
 
 /** A record whose status is final is never replaced; `processing` (claimed, nothing recorded) and `deferred` are not. */
@@ -143,6 +161,7 @@ function parseIndex(text: string | undefined): string[] {
 export type OutcomeTableRow =
   | { kind: "event"; eventId: string }
   | { kind: "index"; eventId: string; user: string }
+  | { kind: "attempt"; eventId: string }
   | { kind: "state" }
   | { kind: "legacy" };
 
@@ -154,6 +173,7 @@ export function outcomeTableRowOf(partitionKey: string, rowKey: string): Outcome
   if (partitionKey.startsWith("s_") && rowKey === stateRow) return { kind: "state" };
   if (!buckets.includes(partitionKey)) return { kind: "legacy" };
   if (rowKey.startsWith("e.")) return { kind: "event", eventId: fromKey(rowKey.slice(2)) };
+  if (rowKey.startsWith("a.")) return { kind: "attempt", eventId: fromKey(rowKey.split(".")[1] ?? "") };
   const [, user = "", , event = ""] = rowKey.split(".");
   return { kind: "index", eventId: fromKey(event), user: fromKey(user) };
 }
@@ -301,13 +321,11 @@ export class TableOutcomeLog implements OutcomeLog {
     } catch (err) {
       return outcomes.map(() => ensureErrorType(err));
     }
+    // Two attempts at one event go in successive rounds (an entity may appear once per transaction): the later wins.
     for (const round of roundsOf(outcomes)) {
       await Promise.all(
-        groupsOf(round, outcomes).map(async ({ partition, indexes }) => {
-          const answers = await this.recordUnleased(
-            partition,
-            indexes.map((i) => outcomes[i] as Outcome),
-          );
+        groupsOf(round, outcomes).map(async ({ indexes }) => {
+          const answers = await this.recordAttempts(indexes.map((i) => outcomes[i] as Outcome));
           indexes.forEach((i, k) => {
             results[i] = answers[k];
           });
@@ -315,6 +333,43 @@ export class TableOutcomeLog implements OutcomeLog {
       );
     }
     return results;
+  }
+
+  /**
+   * Records attempts at distinct events of one partition in one transaction of upserts: nothing to read first and
+   * nothing that can conflict, so a rerun costs what the first run did. A transaction the service refuses as such
+   * (400, 413) is retried one outcome at a time, so one bad outcome fails alone.
+   */
+  private async recordAttempts(outcomes: Outcome[]): Promise<Array<Error | undefined>> {
+    try {
+      await this.table.submitTransaction(outcomes.flatMap(attemptActions));
+      return outcomes.map(() => undefined);
+    } catch (err) {
+      if (isStatus(err, 400, 413) && outcomes.length > 1) {
+        return (await Promise.all(outcomes.map((o) => this.recordAttempts([o])))).flat();
+      }
+      return outcomes.map(() => ensureErrorType(err));
+    }
+  }
+
+  async attemptsOf(eventId: string, top: number): Promise<Outcome[]> {
+    checkListTop(top);
+    await this.ensureTable();
+    const prefix = `a.${toKey(eventId)}`;
+    const found: Outcome[] = [];
+    const pages = this.table
+      .listEntities<{ outcome: string }>({
+        queryOptions: {
+          filter: odata`PartitionKey eq ${partitionOf(eventId)} and RowKey ge ${`${prefix}.`} and RowKey lt ${`${prefix}/`}`,
+          select: ["outcome"],
+        },
+      })
+      .byPage({ maxPageSize: top });
+    for await (const page of pages) {
+      for (const row of page) found.push(JSON.parse(row.outcome) as Outcome);
+      if (found.length >= top) break;
+    }
+    return found.slice(0, top);
   }
 
   /**
@@ -446,6 +501,7 @@ export class TableOutcomeLog implements OutcomeLog {
   private async sweepBucket(partition: string, cutoff: Date): Promise<number> {
     const events = new Map<string, EventState>();
     const oldIndexRows: Array<{ rowKey: string; etag: string }> = [];
+    const oldAttemptRows: Array<{ rowKey: string; etag: string }> = [];
     const rows = this.table.listEntities<EventEntity>({
       queryOptions: {
         filter: odata`PartitionKey eq ${partition} and Timestamp lt ${cutoff}`,
@@ -455,6 +511,7 @@ export class TableOutcomeLog implements OutcomeLog {
     for await (const row of rows) {
       if (row.rowKey?.startsWith("e.")) events.set(row.rowKey, stateOf(row));
       else if (row.rowKey?.startsWith("u.")) oldIndexRows.push({ rowKey: row.rowKey, etag: row.etag });
+      else if (row.rowKey?.startsWith("a.")) oldAttemptRows.push({ rowKey: row.rowKey, etag: row.etag });
     }
 
     const doomed = [...events].filter(([, state]) => isFinalRow(state.status));
@@ -466,7 +523,41 @@ export class TableOutcomeLog implements OutcomeLog {
     for (const row of oldIndexRows.filter((r) => !listed.has(r.rowKey))) {
       await this.deleteIfOrphan(partition, row, events);
     }
+    for (const row of oldAttemptRows) await this.deleteOldAttempt(partition, row, events);
     return deleted;
+  }
+
+  /**
+   * An attempt recorded before the cutoff ages out, unless its event is still live (deferred or in progress):
+   * then its history stays with it. Deleted on its ETag, as an index row is.
+   */
+  private async deleteOldAttempt(
+    partition: string,
+    row: { rowKey: string; etag: string },
+    oldEvents: Map<string, EventState>,
+  ): Promise<void> {
+    const eventRow = `e.${row.rowKey.split(".")[1] ?? ""}`;
+    const owner = oldEvents.get(eventRow) ?? (await this.readEventRow(partition, eventRow));
+    if (owner && !isFinalRow(owner.status)) return;
+    try {
+      await this.table.deleteEntity(partition, row.rowKey, { etag: row.etag });
+    } catch (err) {
+      if (!isStatus(err, 404, 412)) throw err;
+    }
+  }
+
+  /** An event row's status and index rows by its keys; undefined when it is gone. */
+  private async readEventRow(partition: string, rowKey: string): Promise<EventState | undefined> {
+    try {
+      return stateOf(
+        await this.table.getEntity<EventEntity>(partition, rowKey, {
+          queryOptions: { select: ["index", "status"] },
+        }),
+      );
+    } catch (err) {
+      if (isStatus(err, 404)) return undefined;
+      throw err;
+    }
   }
 
   /** Deletes final events with their index rows, in one transaction (or one by one when some row is gone). */
@@ -503,18 +594,7 @@ export class TableOutcomeLog implements OutcomeLog {
     oldEvents: Map<string, EventState>,
   ): Promise<void> {
     const eventRow = `e.${row.rowKey.split(".")[3] ?? ""}`;
-    let owner = oldEvents.get(eventRow);
-    if (!owner) {
-      try {
-        owner = stateOf(
-          await this.table.getEntity<EventEntity>(partition, eventRow, {
-            queryOptions: { select: ["index", "status"] },
-          }),
-        );
-      } catch (err) {
-        if (!isStatus(err, 404)) throw err;
-      }
-    }
+    const owner = oldEvents.get(eventRow) ?? (await this.readEventRow(partition, eventRow));
     if (owner?.index.includes(row.rowKey)) return;
     try {
       await this.table.deleteEntity(partition, row.rowKey, { etag: row.etag });
@@ -571,34 +651,50 @@ function stateOf(row: TableEntityResult<Partial<EventEntity>>): EventState {
 
 /**
  * The actions that record `outcome` over the event row `current` (absent: create it): the event row, replaced
- * on its ETag (which drops pending writes and ends the lease), an index row per user key, and the deletion of the
- * index rows of keys the earlier record had and this one has not.
+ * on its ETag (which drops pending writes and ends the lease), an index row per user key, the outcome's attempt
+ * row, and the deletion of the index rows of keys the earlier record had and this one has not.
  */
 function writeActions(outcome: Outcome, current: EventState | undefined): TransactionAction[] {
+  const { event, rows } = outcomeRows(outcome);
+  return [
+    current ? ["update", event, "Replace", { etag: current.etag }] : ["create", event],
+    ...rows.map((row): TransactionAction => ["upsert", row, "Replace"]),
+    ...(current?.index ?? [])
+      .filter((rowKey) => !rows.some((row) => row.rowKey === rowKey))
+      .map((rowKey): TransactionAction => ["delete", { partitionKey: event.partitionKey, rowKey }]),
+  ];
+}
+
+/**
+ * The actions that record `outcome` as the latest attempt at its event, whatever was there: every row upserted,
+ * nothing deleted. An earlier record's index rows stay under their own row keys (its `firstSeenAt`), listed as the
+ * earlier attempt they are; the event row no longer names them, so retention ages them out on their own dates.
+ */
+function attemptActions(outcome: Outcome): TransactionAction[] {
+  const { event, rows } = outcomeRows(outcome);
+  return [event, ...rows].map((row): TransactionAction => ["upsert", row, "Replace"]);
+}
+
+/** The event row of an outcome, and the rows holding copies of it: one index row per user key, one attempt row. */
+function outcomeRows(outcome: Outcome): {
+  event: EventEntity;
+  rows: Array<{ partitionKey: string; rowKey: string; status: string; outcome: string }>;
+} {
   const partitionKey = partitionOf(outcome.eventId);
   const index = indexRowKeysOf(outcome);
   const json = JSON.stringify(outcome);
-  const event: EventEntity = {
-    partitionKey,
-    rowKey: eventRowKey(outcome.eventId),
-    status: outcome.status,
-    leaseUntil: 0,
-    outcome: json,
-    index: JSON.stringify(index),
+  const copy = (rowKey: string) => ({ partitionKey, rowKey, status: outcome.status, outcome: json });
+  return {
+    event: {
+      partitionKey,
+      rowKey: eventRowKey(outcome.eventId),
+      status: outcome.status,
+      leaseUntil: 0,
+      outcome: json,
+      index: JSON.stringify(index),
+    },
+    rows: [...index.map(copy), copy(attemptRowKey(outcome, json))],
   };
-  return [
-    current ? ["update", event, "Replace", { etag: current.etag }] : ["create", event],
-    ...index.map(
-      (rowKey): TransactionAction => [
-        "upsert",
-        { partitionKey, rowKey, status: outcome.status, outcome: json },
-        "Replace",
-      ],
-    ),
-    ...(current?.index ?? [])
-      .filter((rowKey) => !index.includes(rowKey))
-      .map((rowKey): TransactionAction => ["delete", { partitionKey, rowKey }]),
-  ];
 }
 
 /**
@@ -628,7 +724,8 @@ function groupsOf(
   for (const i of round) {
     const outcome = outcomes[i] as Outcome;
     const partition = partitionOf(outcome.eventId);
-    const chars = JSON.stringify(outcome).length * (1 + userKeysOf(outcome).length);
+    // The event row, each index row and the attempt row hold a copy of the outcome.
+    const chars = JSON.stringify(outcome).length * (2 + userKeysOf(outcome).length);
     let group = open.get(partition);
     if (
       !group ||

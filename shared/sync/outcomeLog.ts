@@ -52,24 +52,34 @@ export interface OutcomeLog {
    */
   record(outcome: Outcome, token?: string): Promise<void>;
   /**
-   * Records many outcomes nobody holds a lease on (the backfill's), each as `record(outcome)` would, in batch
-   * order, in as few storage operations as the store allows. Answers one entry per outcome, in order: undefined
-   * when it is recorded (or a final record already there is kept), the Error when it could not be stored.
+   * Records a batch of new attempts nobody holds a lease on (the backfill's: each run of an export is a new attempt
+   * at its rows), in batch order, in as few storage operations as the store allows. Unlike `record`, a final
+   * record already there does not stop it: each outcome becomes its event's record (the latest decides, so `get`
+   * and `claim` answer it) and the earlier records stay visible as earlier attempts (`attemptsOf`, and
+   * `listByUser` under the keys they had). Answers one entry per outcome, in order: undefined when it is stored,
+   * the Error when it could not be, so "recorded" always means written.
    */
   recordMany(outcomes: readonly Outcome[]): Promise<Array<Error | undefined>>;
+  /**
+   * Every record of an event, latest first, up to `top` (1 to `maxListTop`, else RangeError): the attempts the
+   * backfill recorded, and each record `record` wrote (a deferred attempt and then its final one).
+   */
+  attemptsOf(eventId: string, top: number): Promise<Outcome[]>;
   /** The `occurredAt` of the newest event applied to a user, for out-of-order detection. */
   lastAppliedAt(userId: string): Promise<string | undefined>;
   /** Notes that an event of this time was applied to the user (keeps the newest, whatever runs at the same time). */
   markApplied(userId: string, occurredAt: string): Promise<void>;
   /**
-   * The user's newest `top` outcomes (latest first seen first). `top` is a whole number from 1 to `maxListTop`;
-   * anything else throws RangeError.
+   * The user's newest `top` outcomes (latest first seen first): one entry per event, and one per earlier attempt of
+   * an event recorded by `recordMany`. `top` is a whole number from 1 to `maxListTop`; anything else throws
+   * RangeError.
    */
   listByUser(user: UserKey, top: number): Promise<Outcome[]>;
   /**
    * Deletes the events whose final record was last touched before `cutoff`, with every entry listing them under a
-   * user, and returns how many events. Deferred and in-progress events stay, and so does each user's last-applied
-   * time: the out-of-order guard must outlive the outcomes (it is a time per user, no contact data).
+   * user, and every earlier attempt recorded before `cutoff`; returns how many events. Deferred and in-progress events
+   * stay, and so does each user's last-applied time: the out-of-order guard must outlive the outcomes (it is a time
+   * per user, no contact data).
    */
   deleteOlderThan(cutoff: Date): Promise<number>;
 }

@@ -6,7 +6,7 @@ import {
   type TargetPolicy,
   type WriteTarget,
 } from "../contact/contactFields.js";
-import { maskContact } from "../contact/mask.js";
+import { maskContact, maskEmail } from "../contact/mask.js";
 import { normalizePhone } from "../contact/phoneRule.js";
 import type { AuthMethods, PhoneType, ProfilePatch, UserContactState } from "../directory/directory.js";
 import type { FieldAction, FieldCode } from "./outcome.js";
@@ -204,7 +204,10 @@ function planProfileField(field: ContactField, desired: string, input: PlanInput
   const { user, policy } = input;
   if (field === "alternateEmail") {
     const before = user.otherMails[0] ?? null;
-    const has = user.otherMails.some((mail) => mail.toLowerCase() === desired.toLowerCase());
+    const same = (mail: string) => mail.toLowerCase() === desired.toLowerCase();
+    // SSPR and the readiness report read the first address: in overwrite mode a desired address further down the
+    // list is moved first, as any other would be.
+    const has = policy.mode === "overwrite" ? before !== null && same(before) : user.otherMails.some(same);
     const base = { field, target: "profile" as const, before, after: desired };
     if (has) {
       return {
@@ -233,14 +236,24 @@ function planProfileField(field: ContactField, desired: string, input: PlanInput
         },
       };
     }
-    // PATCH replaces the whole collection: keep the existing entries, new one first (Graph allows 250).
-    const otherMails = [desired, ...user.otherMails].slice(0, 250);
+    // Overwrite replaces the first address (the one SSPR uses): keeping it, even second, would still let a reset
+    // code reach it, and the record would say "replaced" of an address still there. PATCH replaces the whole
+    // collection, so the other entries are sent back as they are (Graph allows 250).
+    const others = user.otherMails.slice(1).filter((mail) => !same(mail));
+    const otherMails = [desired, ...others].slice(0, 250);
+    const kept =
+      others.length === 0 ? "" : `; ${others.length} other ${others.length === 1 ? "entry" : "entries"} kept`;
+    // Masks show a first letter and a domain's: two addresses can look alike masked, so say when they differ.
+    const alike =
+      maskEmail(before ?? "") === maskEmail(desired)
+        ? " (a different address, though both look alike masked)"
+        : "";
     return {
       field: {
         ...base,
         action: "replaced",
         code: "replaced_on_request",
-        reason: "added first; existing entries kept",
+        reason: `replaced the first alternate email${alike}; the earlier one removed${kept}`,
       },
       patch: { otherMails },
     };
@@ -374,8 +387,18 @@ function decidePhone(
       },
     };
   }
+  // Masks keep a country code and three digits: two numbers can look alike masked, so say when they differ.
+  const alike =
+    maskContact(current) === maskContact(desired)
+      ? " by a different number, though both look alike masked"
+      : "";
   return {
-    field: { ...base, action: "replaced", code: "replaced_on_request", reason: "replaced (mode overwrite)" },
+    field: {
+      ...base,
+      action: "replaced",
+      code: "replaced_on_request",
+      reason: `replaced${alike} (mode overwrite)`,
+    },
     patch: toPatch(desired),
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loadSettings, settingNames } from "../../shared/app/config.js";
+import { loadSettings, SettingsError, settingNames } from "../../shared/app/config.js";
 import { ConfigError } from "../../shared/core/errors.js";
 
 describe("reading settings", () => {
@@ -52,6 +52,65 @@ describe("reading settings", () => {
   ])("names the bad setting %s in its error", (name, value) => {
     expect(() => loadSettings({ [name]: value })).toThrow(ConfigError);
     expect(() => loadSettings({ [name]: value })).toThrow(new RegExp(name));
+  });
+
+  it.each([
+    [
+      "USER_WAIT_HOURS",
+      "soon",
+      '"soon" is not a whole number; set a whole number such as 72, or remove it to use the default (72)',
+    ],
+    [
+      "GRAPH_WRITE_BUDGET",
+      "0",
+      '"0" is too small; set a whole number of 1 or more, or remove it to use the default (3000)',
+    ],
+    ["PHONE_VALIDATION", "strict", '"strict" is not one of the accepted values; set one of valid, possible'],
+    [
+      "DEFAULT_COUNTRY",
+      "XX",
+      '"XX" is not a region with a telephone numbering plan; set an ISO 3166-1 alpha-2 region code',
+    ],
+    ["GRAPH_BASE_URL", "graph", '"graph" is not a URL; set an absolute https:// URL'],
+    [
+      "CONTACT_TARGET",
+      "sideways",
+      '"sideways" is not a target (nor field=target pairs); set profile, methods or both',
+    ],
+    [
+      "GRAPH_AUTH",
+      "browser",
+      '"browser" is not one of the accepted values; set one of cli, device-code, managed-identity, app',
+    ],
+  ])("says what is wrong with %s=%s and how to fix it, in words", (name, value, said) => {
+    const error = (() => {
+      try {
+        loadSettings({ [name]: value });
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect(error).toBeInstanceOf(SettingsError);
+    const message = (error as SettingsError).message;
+    expect(message).toContain(`Invalid setting ${name}: ${said}`);
+    expect(message).not.toMatch(/expected|received|Invalid input|Invalid option|NaN/);
+    expect((error as SettingsError).issues).toEqual([
+      { setting: name, problem: expect.any(String), fix: expect.any(String) },
+    ]);
+  });
+
+  it("names every bad setting, one per line", () => {
+    let message = "";
+    try {
+      loadSettings({ USER_WAIT_HOURS: "soon", SCIM_TOKEN: "s3cret", PORT: "-1" });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message.split("\n")).toEqual([
+      "Invalid settings:",
+      expect.stringMatching(/^ {2}USER_WAIT_HOURS: "soon" is not a whole number; /),
+      expect.stringMatching(/^ {2}PORT: "-1" is too small; /),
+    ]);
   });
 
   it("lists the settings it reads", () => {

@@ -235,10 +235,10 @@ describe("sspr-prepop backfill", () => {
 
   it("writes the per-row CSV to --report, masked, one line per row with the columns documented", async () => {
     const report = join(dir, "result.csv");
-    // A report left world-readable by an earlier run or tool is narrowed to the owner when it is rewritten.
+    // A report left world-readable by an earlier run or tool is narrowed to the owner when it is replaced.
     await writeFile(report, "old\n", { mode: 0o644 });
     await chmod(report, 0o644);
-    const run = await backfill(["--report", report]);
+    const run = await backfill(["--report", report, "--force"]);
     expect((await stat(report)).mode & 0o777).toBe(0o600);
     expect(run.stdout).toBe("");
     const text = await readFile(report, "utf8");

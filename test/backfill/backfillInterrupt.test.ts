@@ -77,7 +77,11 @@ describe("Ctrl-C during sspr-prepop backfill", () => {
       }, 20);
       child.on("close", () => clearInterval(poll));
     });
-    expect(first.stderr).toContain("interrupted; finishing the batches in flight");
+    // Answered at once, with what is left to do, then said again when saved.
+    expect(first.stderr).toMatch(
+      /interrupted: finishing [\d,]+ in-flight rows \(about \d+s\), then saving the checkpoint/,
+    );
+    expect(first.stderr).toMatch(/interrupted: saved; every row through line \d+ is finished/);
     expect(first.code).toBe(3);
     const saved = JSON.parse(await readFile(checkpoint, "utf8"));
     expect(saved.totals.rows).toBeGreaterThan(0);
@@ -90,6 +94,9 @@ describe("Ctrl-C during sspr-prepop backfill", () => {
     expect(writtenBefore).toBe(saved.totals.rows);
 
     const second = await runBin(["backfill", input, "--report", report, "--no-outcomes", "--resume"]);
+    expect(second.stderr).toContain(
+      `resuming ${input} after line ${saved.doneThroughLine.toLocaleString("en-US")}: ${saved.totals.rows.toLocaleString("en-US")} rows were finished by the interrupted run`,
+    );
     expect(second.code).toBe(0);
     expect(appliedWrites()).toBe(userCount);
     for (let n = 1; n <= userCount; n += 97) expect(emulator.stats.writesFor(aSeedUser(n).id)).toBe(1);

@@ -99,14 +99,18 @@ describe("the outcome log during a backfill", () => {
     expect(summary.rows).toBe(rowCount);
     expect(perRow("first run")).toBeLessThanOrEqual(1);
 
-    // The same export again: every row already has its final record, which stays.
+    // The same export again: each row is a new attempt, recorded as such (the latest decides), at the same cost.
     const rerun = await backfill(outcomes);
     expect(rerun.outcomeError).toBeUndefined();
     expect(rerun.outcomesRecorded).toBe(rowCount);
     expect(perRow("rerun of the same export")).toBeLessThanOrEqual(1);
 
-    // The records are all there, found by event id and by each user key.
-    expect(await outcomes.get("backfill-cost-7")).toMatchObject({ status: "updated", employeeId: "T7" });
+    // Found by event id (the rerun decides, the first run stays an earlier attempt) and by each user key.
+    expect(await outcomes.get("backfill-cost-7")).toMatchObject({ status: "unchanged", employeeId: "T7" });
+    expect((await outcomes.attemptsOf("backfill-cost-7", 10)).map((o) => o.status)).toEqual([
+      "unchanged",
+      "updated",
+    ]);
     expect(await outcomes.get("backfill-cost-25")).toMatchObject({ status: "rejected" });
     expect(await outcomes.get(`backfill-cost-${rowCount - 1}`)).toMatchObject({ status: "failed" });
     for (const key of [
@@ -114,7 +118,10 @@ describe("the outcome log during a backfill", () => {
       { kind: "employeeId", value: "T7" },
       { kind: "id", value: "00000000-0000-4000-8000-000000000007" },
     ] as const) {
-      expect((await outcomes.listByUser(key, 10)).map((o) => o.eventId)).toEqual(["backfill-cost-7"]);
+      expect((await outcomes.listByUser(key, 10)).map((o) => `${o.eventId} ${o.status}`)).toEqual([
+        "backfill-cost-7 unchanged",
+        "backfill-cost-7 updated",
+      ]);
     }
   });
 });

@@ -83,23 +83,13 @@ describe("backfill rows naming privileged accounts", () => {
     expect(writeItems()).toEqual([]);
   });
 
-  it("fails every row it cannot check (missing RoleManagement.Read.Directory), writing nothing at all", async () => {
+  it("stops the run, writing nothing, when it cannot check privileges (missing RoleManagement.Read.Directory)", async () => {
     emulator.tenant.revokePermission("RoleManagement.Read.Directory");
-    const rows = await backfill();
-    expect(
-      Object.fromEntries(rows.map((row) => [row.outcome.userPrincipalName, row.outcome.status])),
-    ).toEqual({
-      [users.newHire.userPrincipalName]: "failed",
-      // Active roles show among the memberships as directory roles: known without the permission.
-      [users.admin.userPrincipalName]: "skipped",
-      [users.groupAdmin.userPrincipalName]: "skipped",
-      [users.eligibleAdmin.userPrincipalName]: "failed",
-      // Membership of a protected group needs no role read.
-      [users.protectedMember.userPrincipalName]: "skipped",
+    // Every row would fail the same way: the run stops (the CLI exits 2 naming the permission), no row is failed.
+    await expect(backfill()).rejects.toMatchObject({
+      kind: "missingPermission",
+      permission: "RoleManagement.Read.Directory",
     });
-    const failed = rowFor(rows, users.newHire);
-    expect(failed?.reasons).toEqual(["privilege_check_failed"]);
-    expect(failed?.outcome.message).toContain("missing permission RoleManagement.Read.Directory");
     expect(writeItems()).toEqual([]);
     expect(emulator.stats.writes).toEqual({});
   });

@@ -335,14 +335,6 @@ export function outcomeLogContract(name: string, makeLog: () => Promise<OutcomeL
             await l.record(second, token);
           },
         },
-        {
-          how: "the second in a batch",
-          second: "kept quietly",
-          write: async (l: OutcomeLog, first: Outcome, second: Outcome) => {
-            await l.record(first);
-            expect(await l.recordMany([second])).toEqual([undefined]);
-          },
-        },
       ])(
         "keeps the first final outcome when a second is recorded $how: the second is $second",
         async ({ write, second: answer }) => {
@@ -361,6 +353,8 @@ export function outcomeLogContract(name: string, makeLog: () => Promise<OutcomeL
             state: "duplicate",
             outcome: first,
           });
+          // The refused record is no attempt of the event: it was never stored.
+          expect(await log.attemptsOf(first.eventId, 10)).toEqual([first]);
         },
       );
 
@@ -530,6 +524,63 @@ export function outcomeLogContract(name: string, makeLog: () => Promise<OutcomeL
         const outcome = anOutcome();
         await log.record(outcome);
         expect(await log.listByUser({ kind: "id", value: avery.userId }, 100)).toEqual([outcome]);
+      });
+    });
+
+    describe("an event's attempts", () => {
+      it("lists none for an event it has never seen", async () => {
+        expect(await log.attemptsOf(newEventId(), 10)).toEqual([]);
+      });
+
+      it("lists a deferred record and the final one that replaced it, latest first", async () => {
+        const waiting = deferred();
+        const done = anOutcome({
+          eventId: waiting.eventId,
+          attempts: 2,
+          updatedAt: "2026-11-24T09:05:00.000Z",
+        });
+        await log.record(waiting, await claimed(log, waiting.eventId));
+        await log.record(done, await claimed(log, waiting.eventId, at(1)));
+        expect(await log.attemptsOf(waiting.eventId, 10)).toEqual([done, waiting]);
+        expect(await log.attemptsOf(waiting.eventId, 1)).toEqual([done]);
+      });
+
+      it("keeps one attempt for a final record sent again with its token", async () => {
+        const outcome = anOutcome();
+        const token = await claimed(log, outcome.eventId);
+        await log.record(outcome, token);
+        await log.record(structuredClone(outcome), token);
+        expect(await log.attemptsOf(outcome.eventId, 10)).toEqual([outcome]);
+      });
+
+      it.each([0, 101, 2.5])("refuses to list the top %s attempts", async (top) => {
+        await expect(log.attemptsOf(newEventId(), top)).rejects.toBeInstanceOf(RangeError);
+      });
+
+      it("lets an earlier attempt age out on its own date while the event's latest record stays", async () => {
+        const first = anOutcome({ status: "failed", fields: [] });
+        await log.recordMany([first]);
+        await sleep(50);
+        const cutoff = new Date();
+        await sleep(50);
+        const rerun = anOutcome({
+          eventId: first.eventId,
+          firstSeenAt: "2026-11-24T12:00:00.000Z",
+          updatedAt: "2026-11-24T12:00:00.000Z",
+        });
+        await log.recordMany([rerun]);
+        expect(await log.deleteOlderThan(cutoff)).toBe(0);
+        expect(await log.get(first.eventId)).toEqual(rerun);
+        expect(await log.attemptsOf(first.eventId, 10)).toEqual([rerun]);
+        expect(await log.listByUser({ kind: "id", value: avery.userId }, 10)).toEqual([rerun]);
+      });
+
+      it("keeps the attempts of an event that is still deferred", async () => {
+        const waiting = deferred();
+        await log.record(waiting);
+        await sleep(50);
+        expect(await log.deleteOlderThan(new Date(Date.now() + 1))).toBe(0);
+        expect(await log.attemptsOf(waiting.eventId, 10)).toEqual([waiting]);
       });
     });
 
@@ -712,32 +763,75 @@ export function outcomeLogContract(name: string, makeLog: () => Promise<OutcomeL
         }
       });
 
-      it("keeps a final record already there and replaces a deferred one, as record() without a token does", async () => {
+      it("makes each outcome its event's record over a final or a deferred one, and keeps the earlier one as an attempt", async () => {
         const done = anOutcome();
         const waiting = deferred({ userPrincipalName: "avery.old@example.com" });
         await log.record(done);
         await log.record(waiting);
-        const again = anOutcome({ eventId: done.eventId, status: "failed" });
-        const now = anOutcome({ eventId: waiting.eventId });
+        const rerun = { firstSeenAt: "2026-11-25T09:00:00.000Z", updatedAt: "2026-11-25T09:00:00.000Z" };
+        const again = anOutcome({ eventId: done.eventId, status: "failed", ...rerun });
+        const now = anOutcome({ eventId: waiting.eventId, ...rerun });
         const fresh = anOutcome();
         expect(await log.recordMany([again, now, fresh])).toEqual([undefined, undefined, undefined]);
-        expect(await log.get(done.eventId)).toEqual(done);
+        expect(await log.get(done.eventId)).toEqual(again);
         expect(await log.get(waiting.eventId)).toEqual(now);
         expect(await log.get(fresh.eventId)).toEqual(fresh);
-        expect(await log.listByUser({ kind: "upn", value: "avery.old@example.com" }, 10)).toEqual([]);
+        expect(await log.attemptsOf(done.eventId, 10)).toEqual([again, done]);
+        expect(await log.attemptsOf(waiting.eventId, 10)).toEqual([now, waiting]);
+        // The earlier attempt stays listed under the key it had.
+        expect(await log.listByUser({ kind: "upn", value: "avery.old@example.com" }, 10)).toEqual([waiting]);
+        expect(await log.claim(done.eventId, minute, at(10 * minute))).toEqual({
+          state: "duplicate",
+          outcome: again,
+        });
       });
 
-      it("takes two outcomes of one event in batch order: the first final one stays", async () => {
+      it("records a failed run and its successful rerun: the rerun decides, the failure stays visible by user and by event", async () => {
+        const failed = anOutcome({
+          eventId: `backfill-${newEventId()}`,
+          status: "failed",
+          fields: [],
+          message: "could not read the user after retries (transient); run the backfill again for this row",
+          source: "backfill",
+          actor: "backfill",
+        });
+        const rerun = anOutcome({
+          eventId: failed.eventId,
+          source: "backfill",
+          actor: "backfill",
+          firstSeenAt: "2026-11-24T11:00:00.000Z",
+          updatedAt: "2026-11-24T11:00:00.000Z",
+        });
+        await log.recordMany([failed]);
+        await log.recordMany([rerun]);
+        expect(await log.get(failed.eventId)).toEqual(rerun);
+        expect(await log.attemptsOf(failed.eventId, 10)).toEqual([rerun, failed]);
+        expect(await log.listByUser({ kind: "id", value: avery.userId }, 10)).toEqual([rerun, failed]);
+      });
+
+      it("takes two outcomes of one event in batch order: the later decides, both are attempts", async () => {
         const first = anOutcome();
-        const second = anOutcome({ eventId: first.eventId, status: "failed" });
+        const second = anOutcome({
+          eventId: first.eventId,
+          status: "failed",
+          updatedAt: "2026-11-24T09:00:03.000Z",
+        });
         expect(await log.recordMany([first, second])).toEqual([undefined, undefined]);
-        expect(await log.get(first.eventId)).toEqual(first);
-        expect(await log.listByUser({ kind: "id", value: avery.userId }, 10)).toEqual([first]);
+        expect(await log.get(first.eventId)).toEqual(second);
+        expect(await log.attemptsOf(first.eventId, 10)).toEqual([second, first]);
+      });
+
+      it("keeps one attempt when the same outcome is recorded twice (a batch sent again)", async () => {
+        const outcome = anOutcome();
+        await log.recordMany([outcome]);
+        await log.recordMany([structuredClone(outcome)]);
+        expect(await log.attemptsOf(outcome.eventId, 10)).toEqual([outcome]);
+        expect(await log.listByUser({ kind: "id", value: avery.userId }, 10)).toEqual([outcome]);
       });
 
       it("replaces a deferred outcome in the same batch by its final one", async () => {
         const waiting = deferred();
-        const done = anOutcome({ eventId: waiting.eventId });
+        const done = anOutcome({ eventId: waiting.eventId, updatedAt: "2026-11-24T09:05:00.000Z" });
         await log.recordMany([waiting, done]);
         expect(await log.get(waiting.eventId)).toEqual(done);
       });

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import type { FieldOutcome, Outcome } from "../../shared/sync/outcome.js";
 import {
   type Claim,
@@ -10,8 +10,8 @@ import {
 
 /**
  * The rows TableOutcomeLog keeps, modelled one for one so every observable rule matches: the event row (status,
- * lease, outcome, pending writes, etag, and the index rows it owns), the user index rows, and the per-user
- * last-applied state row. Values are kept as JSON text, as in the table, so nothing a caller holds is shared with
+ * lease, outcome, pending writes, etag, and the index rows it owns), the user index rows, the event's attempt rows
+ * and the per-user last-applied state row. Values are kept as JSON text, as in the table, so nothing a caller holds is shared with
  * the log. The table's buckets and transactions are not modelled: an outcome's rows change together here, as they
  * do there.
  */
@@ -28,6 +28,11 @@ interface EventRow {
 
 interface IndexRow {
   eventId: string;
+  outcome: string;
+  touchedAt: number;
+}
+
+interface AttemptRow {
   outcome: string;
   touchedAt: number;
 }
@@ -51,8 +56,17 @@ function toKey(value: string): string {
   return Buffer.from(value, "utf8").toString("base64url");
 }
 
+function newestFirst(at: string): string {
+  return String(farFuture - Date.parse(at)).padStart(13, "0");
+}
+
 function indexRowKey(outcome: Outcome): string {
-  return `${String(farFuture - Date.parse(outcome.firstSeenAt)).padStart(13, "0")}.${toKey(outcome.eventId)}`;
+  return `${newestFirst(outcome.firstSeenAt)}.${toKey(outcome.eventId)}`;
+}
+
+/** As the table: newest `updatedAt` first, then a digest, so the same record twice is one row. */
+function attemptRowKey(outcome: Outcome, json: string): string {
+  return `${newestFirst(outcome.updatedAt)}.${createHash("sha256").update(json).digest("base64url").slice(0, 11)}`;
 }
 
 /** Every kind of key looks the user up without regard to case, as TableOutcomeLog's keys do. */
@@ -85,6 +99,7 @@ function leaseLost(eventId: string): LeaseLostError {
 export class MemoryOutcomeLog implements OutcomeLog {
   readonly #events = new Map<string, EventRow>();
   readonly #index = new Map<string, Map<string, IndexRow>>();
+  readonly #attempts = new Map<string, Map<string, AttemptRow>>();
   readonly #state = new Map<string, StateRow>();
   readonly #clock: () => Date;
   readonly #newToken: () => string;
@@ -150,16 +165,17 @@ export class MemoryOutcomeLog implements OutcomeLog {
   }
 
   async recordMany(outcomes: readonly Outcome[]): Promise<Array<Error | undefined>> {
-    const results: Array<Error | undefined> = [];
-    for (const outcome of outcomes) {
-      try {
-        await this.record(outcome);
-        results.push(undefined);
-      } catch (err) {
-        results.push(err instanceof Error ? err : new Error(String(err)));
-      }
-    }
-    return results;
+    // Each outcome is the latest attempt at its event, in batch order; nothing an earlier record had is dropped.
+    for (const outcome of outcomes) this.#writeOutcome(outcome, undefined);
+    return outcomes.map(() => undefined);
+  }
+
+  async attemptsOf(eventId: string, top: number): Promise<Outcome[]> {
+    checkListTop(top);
+    const rows = [...(this.#attempts.get(eventId) ?? new Map<string, AttemptRow>())].sort(([a], [b]) =>
+      a < b ? -1 : a > b ? 1 : 0,
+    );
+    return rows.slice(0, top).map(([, row]) => JSON.parse(row.outcome) as Outcome);
   }
 
   async lastAppliedAt(userId: string): Promise<string | undefined> {
@@ -192,13 +208,19 @@ export class MemoryOutcomeLog implements OutcomeLog {
         deleted += 1;
       }
     }
-    // An old index row no event owns any more goes too (the table's layout cannot leave one, but retention checks).
+    // An old index row no event owns any more goes too: an earlier attempt's, or one the table's layout left.
     for (const [partition, rows] of this.#index) {
       for (const [rowKey, row] of rows) {
         const owner = this.#events.get(row.eventId);
         const owned = owner?.index.some(([p, k]) => p === partition && k === rowKey) ?? false;
         if (row.touchedAt < before && !owned) rows.delete(rowKey);
       }
+    }
+    // Old attempts age out, unless their event is still live (deferred or in progress).
+    for (const [eventId, rows] of this.#attempts) {
+      const owner = this.#events.get(eventId);
+      if (owner && !isFinalRow(owner)) continue;
+      for (const [rowKey, row] of rows) if (row.touchedAt < before) rows.delete(rowKey);
     }
     return deleted;
   }
@@ -218,7 +240,8 @@ export class MemoryOutcomeLog implements OutcomeLog {
 
   /**
    * The table's one transaction: the event row replaced (pending writes dropped, lease ended), an index row per
-   * user key, and the index rows of keys the earlier record had and this one has not deleted.
+   * user key, the attempt row, and the index rows of keys the earlier record (`existing`) had and this one has not
+   * deleted. A batch's attempt passes no `existing`: nothing is dropped, as the table's upserts drop nothing.
    */
   #writeOutcome(outcome: Outcome, existing: EventRow | undefined): void {
     const rowKey = indexRowKey(outcome);
@@ -227,6 +250,9 @@ export class MemoryOutcomeLog implements OutcomeLog {
       if (!index.some(([p, k]) => p === partition && k === key)) this.#index.get(partition)?.delete(key);
     }
     const json = JSON.stringify(outcome);
+    const attempts = this.#attempts.get(outcome.eventId) ?? new Map<string, AttemptRow>();
+    attempts.set(attemptRowKey(outcome, json), { outcome: json, touchedAt: this.#now() });
+    this.#attempts.set(outcome.eventId, attempts);
     for (const [partition] of index) {
       const rows = this.#index.get(partition) ?? new Map<string, IndexRow>();
       rows.set(rowKey, { eventId: outcome.eventId, outcome: json, touchedAt: this.#now() });

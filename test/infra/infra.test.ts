@@ -73,7 +73,8 @@ if (skipReason) {
 }
 
 /** Settings the code reads only when running locally; Azure must not have them. */
-const localOnlySettings = ["GRAPH_ACCESS_TOKEN", "PORT"];
+// GRAPH_AUTH and AZURE_TENANT_ID choose the CLI's sign-in on an admin's workstation; the app uses its identity.
+const localOnlySettings = ["GRAPH_ACCESS_TOKEN", "PORT", "GRAPH_AUTH", "AZURE_TENANT_ID"];
 
 /**
  * Settings the code reads that App Service sets itself, each with why the template must never set them: a

@@ -79,13 +79,14 @@ async function rowsOfTable() {
 }
 
 describe("TableOutcomeLog's cost in requests", () => {
-  it("records an outcome without a lease in one transaction: its event row and an index row per user key", async () => {
+  it("records an outcome without a lease in one transaction: its event row, an index row per user key and its attempt row", async () => {
     const outcome = anOutcome();
     await log.record(outcome);
     expect(requests).toEqual(["POST $batch"]);
     const rows = (await rowsOfTable()).map((row) => outcomeTableRowOf(row.partitionKey, row.rowKey));
-    expect(rows).toHaveLength(4);
+    expect(rows).toHaveLength(5);
     expect(rows).toContainEqual({ kind: "event", eventId: outcome.eventId });
+    expect(rows).toContainEqual({ kind: "attempt", eventId: outcome.eventId });
     expect(rows).toContainEqual({ kind: "index", eventId: outcome.eventId, user: "upn:person1@example.com" });
   });
 
@@ -110,6 +111,25 @@ describe("TableOutcomeLog's cost in requests", () => {
       expect(await log.get(outcome.eventId)).toEqual(outcome);
       expect(await log.listByUser({ kind: "employeeId", value: `E-${n}` }, 5)).toEqual([outcome]);
     }
+  });
+
+  it("records a rerun of 250 outcomes in as many transactions as the first run, reading nothing", async () => {
+    const outcomes = Array.from({ length: 250 }, (_, n) => anOutcome(userN(n)));
+    await log.recordMany(outcomes);
+    const firstRun = requests.length;
+    requests = [];
+    const rerun = outcomes.map((outcome) => ({
+      ...outcome,
+      status: "unchanged" as const,
+      firstSeenAt: "2026-11-25T09:00:00.000Z",
+      updatedAt: "2026-11-25T09:00:00.000Z",
+    }));
+    expect((await log.recordMany(rerun)).every((failure) => failure === undefined)).toBe(true);
+    expect(requests.every((request) => request === "POST $batch")).toBe(true);
+    expect(requests.length).toBe(firstRun);
+    const outcome = outcomes[7] as Outcome;
+    expect(await log.get(outcome.eventId)).toEqual(rerun[7]);
+    expect(await log.attemptsOf(outcome.eventId, 10)).toEqual([rerun[7], outcome]);
   });
 
   it("fails only the outcome the service refuses: its transaction is retried one outcome at a time", async () => {

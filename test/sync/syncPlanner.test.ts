@@ -68,13 +68,54 @@ describe("planning profile writes", () => {
     expect(plan.patch).toBeUndefined();
   });
 
-  it("keeps existing alternate emails and puts the new one first in overwrite mode", () => {
+  it("replaces the first alternate email in overwrite mode, keeping the other entries", () => {
     const plan = planSync({
       user: aUser({ otherMails: ["own@example.org", "old@example.net"] }),
       contact: { alternateEmail: email },
       policy: aPolicy({ mode: "overwrite" }),
     });
-    expect(plan.patch).toEqual({ otherMails: [email, "own@example.org", "old@example.net"] });
+    // The replaced address is gone: kept second, a reset code could still reach it.
+    expect(plan.patch).toEqual({ otherMails: [email, "old@example.net"] });
+    expect(plan.fields[0]).toMatchObject({
+      action: "replaced",
+      before: "own@example.org",
+      after: email,
+      reason: "replaced the first alternate email; the earlier one removed; 1 other entry kept",
+    });
+  });
+
+  it("says so when the replaced alternate email looks like the new one masked", () => {
+    // a***@e***.com both: without the note, the record's masked before and after would read as no change.
+    const plan = planSync({
+      user: aUser({ otherMails: ["alex.old@example.com"] }),
+      contact: { alternateEmail: "avery.new@example.com" },
+      policy: aPolicy({ mode: "overwrite" }),
+    });
+    expect(plan.patch).toEqual({ otherMails: ["avery.new@example.com"] });
+    expect(plan.fields[0]?.reason).toBe(
+      "replaced the first alternate email (a different address, though both look alike masked); the earlier one removed",
+    );
+  });
+
+  it("moves an alternate email already further down the list first in overwrite mode", () => {
+    const plan = planSync({
+      user: aUser({ otherMails: ["own@example.org", email.toUpperCase()] }),
+      contact: { alternateEmail: email },
+      policy: aPolicy({ mode: "overwrite" }),
+    });
+    expect(plan.patch).toEqual({ otherMails: [email] });
+    expect(plan.fields[0]?.action).toBe("replaced");
+  });
+
+  it("says so when a replaced phone number looks like the new one masked", () => {
+    const plan = planSync({
+      user: aUser({ mobilePhone: "+1 4255550147" }),
+      contact: { mobilePhone: "+1 2065550147" },
+      policy: aPolicy({ mode: "overwrite" }),
+    });
+    expect(plan.fields[0]?.reason).toBe(
+      "replaced by a different number, though both look alike masked (mode overwrite)",
+    );
   });
 
   it("treats an alternate email already present in another case as unchanged", () => {
