@@ -52,6 +52,7 @@ describe("a wrong setting in Azure", () => {
       "fixContactInfo",
       "getContactInfo",
       "getOutcome",
+      "health",
       "hrBambooHr",
       "hrEvents",
       "hrScim",
