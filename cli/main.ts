@@ -1,5 +1,6 @@
 import { ConfigError, ensureErrorType } from "../shared/core/errors.js";
 import { backfillCommand } from "./backfillCommand.js";
+import { doctorCommand } from "./doctorCommand.js";
 import { reportCommand } from "./reportCommand.js";
 import { UsageError } from "./usageError.js";
 import { type CommandIo, ExitCode, validateCommand } from "./validateCommand.js";
@@ -12,6 +13,7 @@ const commands: Readonly<Record<string, Command>> = {
   validate: validateCommand,
   backfill: backfillCommand,
   report: (args, io) => reportCommand(args, io),
+  doctor: (args, io) => doctorCommand(args, io),
 };
 
 const usage = `Usage: sspr-prepop <command> [options]
@@ -20,6 +22,7 @@ Commands:
   validate FILE|-   check HR contact records (CSV or JSON Lines) against the SSPR rules
   backfill FILE     apply an HR export to Entra ID in bulk ($batch, paced, resumable)
   report            count users SSPR can reach, per field; HTML page with a chart and CSV
+  doctor            check a deployment before the first new hire (settings, Graph grants, storage, Easy Auth)
 
 Run "sspr-prepop <command> --help" for a command's options.`;
 

@@ -36,6 +36,8 @@ export interface LocalHostOptions {
    */
   visibilityTimeoutSeconds?: number;
   log?: (line: string) => void;
+  /** Emulate Easy Auth in front of the HTTP routes (default true); false serves them as an app without it. */
+  easyAuth?: boolean;
 }
 
 // The Functions host's own defaults that host.json doesn't set here.
@@ -63,7 +65,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const queueSettings = readQueueHostSettings();
   const http = options.registrations.filter((r) => r.kind === "http");
   const server = createServer((req, res) => {
-    void serveHttp(http, req, res, log);
+    void serveHttp(http, req, res, log, options.easyAuth ?? true);
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -140,6 +142,7 @@ async function serveHttp(
   req: IncomingMessage,
   res: ServerResponse,
   log: (line: string) => void,
+  easyAuth: boolean,
 ): Promise<void> {
   try {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
@@ -176,8 +179,8 @@ async function serveHttp(
     for (const [name, value] of Object.entries(req.headers)) {
       if (value !== undefined) received[name] = Array.isArray(value) ? value.join(", ") : value;
     }
-    const platform = easyAuthPlatform(appServices());
-    const headers = emulateEasyAuth(received, platform.settings);
+    const platform = easyAuth ? easyAuthPlatform(appServices()) : appServices();
+    const headers = easyAuth ? emulateEasyAuth(received, platform.settings) : received;
     const request = new HttpRequest({
       method,
       url: `http://${req.headers.host ?? "127.0.0.1"}${req.url ?? "/"}`,

@@ -90,7 +90,8 @@ export class GraphDirectory implements BulkDirectory {
     } catch (err) {
       const error = GraphRequestError.fromThrown("findUser", err);
       if (error.kind === DirectoryErrorKind.notFound) return undefined;
-      throw error;
+      // Graph protects no user from being read by an app holding the permission: a 403 here is a missing grant.
+      throw asMissingPermission(error, appPermissions.readUsers.permission);
     }
   }
 
@@ -172,8 +173,10 @@ export class GraphDirectory implements BulkDirectory {
     });
     const answers = await this.batchOf(requests);
     return answers.map((answer, i) => {
-      if (answer instanceof GraphRequestError)
-        return answer.kind === DirectoryErrorKind.notFound ? undefined : answer;
+      if (answer instanceof GraphRequestError) {
+        if (answer.kind === DirectoryErrorKind.notFound) return undefined;
+        return asMissingPermission(answer, appPermissions.readUsers.permission);
+      }
       try {
         return fromFindBody(findRequest(refs[i] ?? {}).byFilter, answer.body);
       } catch (err) {
@@ -288,7 +291,11 @@ export class GraphDirectory implements BulkDirectory {
     let path: string | undefined = `/users?$select=${contactSelect}&$top=${top}`;
     while (path) {
       const current: string = path;
-      const body = await this.call("listUsers", () => this.graph.client.api(current).get());
+      const body = await this.call(
+        "listUsers",
+        () => this.graph.client.api(current).get(),
+        appPermissions.readUsers.permission,
+      );
       yield valuesOf(body).map(toContactState);
       const nextLink = (body as { "@odata.nextLink"?: unknown })["@odata.nextLink"];
       path = typeof nextLink === "string" ? this.relativeToBase(nextLink) : undefined;

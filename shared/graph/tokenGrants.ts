@@ -16,7 +16,12 @@ export type GrantedPermissions =
       /** When the token expires (ISO 8601), from `exp`. */
       expiresAt?: string;
     }
-  | { known: false; reason: string };
+  | {
+      known: false;
+      reason: string;
+      /** A user's delegated token (`scp`), e.g. the Azure CLI's on an admin's machine: not the app's identity. */
+      delegated?: true;
+    };
 
 /**
  * Reads the `roles` claim of an app-only access token: Entra ID issues them as JWTs whose payload lists the
