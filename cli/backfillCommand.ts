@@ -547,6 +547,13 @@ async function estimateRows(path: string, format: InputFormat): Promise<number |
   return Math.max(0, lines - (format === "csv" ? 1 : 0));
 }
 
+/** A dry run writes nothing: its summary says what a real run would do ("2 would update"), never "2 updated". */
+function wouldBe(status: string): string {
+  if (status === "updated") return "would update";
+  if (status === "partial") return "would partly update";
+  return status;
+}
+
 function summaryText(input: {
   name: string;
   format: InputFormat;
@@ -563,7 +570,7 @@ function summaryText(input: {
   const { summary, totals } = input;
   const statuses = outcomeStatuses
     .filter((status) => (totals.byStatus[status as OutcomeStatus] ?? 0) > 0)
-    .map((status) => `${totals.byStatus[status] ?? 0} ${status}`)
+    .map((status) => `${totals.byStatus[status] ?? 0} ${input.dryRun ? wouldBe(status) : status}`)
     .join(", ");
   const lines = [
     `backfill ${input.name} (${input.format})${input.dryRun ? " DRY RUN, nothing written" : ""}: ${totals.rows} rows${statuses ? `: ${statuses}` : ""}`,

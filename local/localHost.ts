@@ -3,17 +3,20 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type {
   HttpFunctionOptions,
+  HttpResponseInit,
   StorageQueueFunctionOptions,
   TimerFunctionOptions,
 } from "@azure/functions";
 // Bundled CommonJS: Node's ESM loader sees only the default export.
 import functions from "@azure/functions";
 import { Cron } from "croner";
-import { type AppServices, appServices, withAppServices } from "../shared/app/appServices.js";
+import type { AppServices } from "../shared/app/appServices.js";
+import * as thisApp from "../shared/app/appServices.js";
 import type { Settings } from "../shared/app/config.js";
 import type { Registration } from "../shared/app/functionRegistry.js";
 import { type QueueHostSettings, readQueueHostSettings } from "../shared/app/hostJson.js";
 import { queueClient } from "../shared/app/storageClients.js";
+import { problem, tooLargeProblem } from "../shared/http/httpResponses.js";
 
 /** A running local host. */
 export interface LocalHost {
@@ -28,7 +31,7 @@ export interface LocalHostOptions {
   registrations: readonly Registration[];
   settings: Settings;
   port?: number;
-  /** Overrides host.json's maxPollingInterval (tests want seconds, not a minute). */
+  /** Overrides host.json's maxPollingInterval (tests poll faster than its 2 s). */
   maxPollingIntervalMs?: number;
   /**
    * How long a received message stays invisible while its function runs; default 600 s, as the Functions host.
@@ -38,6 +41,19 @@ export interface LocalHostOptions {
   log?: (line: string) => void;
   /** Emulate Easy Auth in front of the HTTP routes (default true); false serves them as an app without it. */
   easyAuth?: boolean;
+  /**
+   * The composition root the registered functions read their services from; default this repo's. A host that
+   * serves a built deployment package passes the package's own copy, so its functions see the emulated Easy Auth.
+   */
+  app?: CompositionRoot;
+  /** host.json's queue settings; default this repo's host.json (a deployment package passes its own). */
+  queueSettings?: QueueHostSettings;
+}
+
+/** What the local host needs of shared/app/appServices: the services, and running a call with others. */
+export interface CompositionRoot {
+  appServices(): AppServices;
+  withAppServices<T>(services: AppServices, run: () => T): T;
 }
 
 // The Functions host's own defaults that host.json doesn't set here.
@@ -62,10 +78,11 @@ export const localPrincipal = {
  */
 export async function startLocalHost(options: LocalHostOptions): Promise<LocalHost> {
   const log = options.log ?? ((line: string) => console.log(line));
-  const queueSettings = readQueueHostSettings();
+  const queueSettings = options.queueSettings ?? readQueueHostSettings();
   const http = options.registrations.filter((r) => r.kind === "http");
+  const app = options.app ?? thisApp;
   const server = createServer((req, res) => {
-    void serveHttp(http, req, res, log, options.easyAuth ?? true);
+    void serveHttp(http, app, req, res, log, options.easyAuth ?? true);
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -139,6 +156,7 @@ function matchRoute(template: string, path: string): Record<string, string> | un
 
 async function serveHttp(
   registrations: Extract<Registration, { kind: "http" }>[],
+  app: CompositionRoot,
   req: IncomingMessage,
   res: ServerResponse,
   log: (line: string) => void,
@@ -148,38 +166,38 @@ async function serveHttp(
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     if (!isDecodable(url.pathname)) {
       // Like the Functions host (Kestrel): malformed percent-encoding is the client's error, found by fuzzing.
-      res.writeHead(400).end();
+      sendProblem(res, problem(400, "path_invalid", "The path has malformed percent-encoding."));
       return;
     }
     const prefix = `/${routePrefix}/`;
     const path = url.pathname.startsWith(prefix) ? url.pathname.slice(prefix.length) : undefined;
     const method = (req.method ?? "GET").toUpperCase();
     let found: { name: string; options: HttpFunctionOptions; params: Record<string, string> } | undefined;
-    let routeExists = false;
+    const allowed = new Set<string>();
     for (const r of path === undefined ? [] : registrations) {
       const params = matchRoute(r.options.route ?? r.name, path ?? "");
       if (!params) continue;
-      routeExists = true;
       const methods = (r.options.methods ?? ["GET", "POST"]).map((m) => m.toUpperCase());
+      for (const m of methods) allowed.add(m);
       if (methods.includes(method)) {
         found = { name: r.name, options: r.options, params };
         break;
       }
     }
     if (!found) {
-      res.writeHead(routeExists ? 405 : 404).end();
+      sendProblem(res, routeMiss(registrations, method, url.pathname, [...allowed]));
       return;
     }
     const body = await readBody(req);
     if (body === undefined) {
-      res.writeHead(413).end();
+      sendProblem(res, tooLargeProblem(maxBodyBytes));
       return;
     }
     const received: Record<string, string> = {};
     for (const [name, value] of Object.entries(req.headers)) {
       if (value !== undefined) received[name] = Array.isArray(value) ? value.join(", ") : value;
     }
-    const platform = easyAuth ? easyAuthPlatform(appServices()) : appServices();
+    const platform = easyAuth ? easyAuthPlatform(app.appServices()) : app.appServices();
     const headers = easyAuth ? emulateEasyAuth(received, platform.settings) : received;
     const request = new HttpRequest({
       method,
@@ -189,7 +207,7 @@ async function serveHttp(
       ...(body.length > 0 ? { body: { bytes: body } } : {}),
     });
     const context = invocationContext(found.name, "httpTrigger", {}, log);
-    const result = await withAppServices(platform, () => found.options.handler(request, context));
+    const result = await app.withAppServices(platform, () => found.options.handler(request, context));
     const response = result instanceof HttpResponse ? result : new HttpResponse(result ?? {});
     const responseHeaders: Record<string, string> = {};
     response.headers.forEach((value, name) => {
@@ -203,6 +221,49 @@ async function serveHttp(
     if (!res.headersSent) res.writeHead(500);
     res.end();
   }
+}
+
+/**
+ * The answer for a request no function takes: 405 with `Allow` when the path is a route but not for this
+ * method, else 404 listing the routes. In the app's error shape, so a client reads it like any other error
+ * (the Functions host itself answers both with an empty body).
+ */
+function routeMiss(
+  registrations: Extract<Registration, { kind: "http" }>[],
+  method: string,
+  pathname: string,
+  allowed: string[],
+): HttpResponseInit {
+  const where = pathname.slice(0, 200);
+  if (allowed.length > 0) {
+    const methods = allowed.sort().join(", ");
+    return {
+      ...problem(405, "method_not_allowed", `${where} answers ${methods}, not ${method.slice(0, 20)}.`),
+      headers: { allow: methods },
+    };
+  }
+  const methodsByRoute = new Map<string, string[]>();
+  for (const r of registrations) {
+    const route = `/${routePrefix}/${r.options.route ?? r.name}`;
+    methodsByRoute.set(route, [
+      ...(methodsByRoute.get(route) ?? []),
+      ...(r.options.methods ?? ["GET", "POST"]),
+    ]);
+  }
+  const routes = [...methodsByRoute].map(([route, methods]) => `${methods.sort().join("|")} ${route}`).sort();
+  return problem(404, "route_not_found", `No function serves ${where}. Routes: ${routes.join(", ")}.`);
+}
+
+/** Writes an error answer (`problem()`'s shape) the way the functions' own answers are written: JSON. */
+function sendProblem(res: ServerResponse, answer: HttpResponseInit): void {
+  const body = Buffer.from(JSON.stringify(answer.jsonBody), "utf8");
+  res
+    .writeHead(answer.status ?? 500, {
+      ...(answer.headers as Record<string, string> | undefined),
+      "content-type": "application/json; charset=utf-8",
+      "content-length": String(body.length),
+    })
+    .end(body);
 }
 
 /**

@@ -22,19 +22,19 @@ async function main(): Promise<void> {
   const once = process.argv.includes("--once");
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
-    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    for (const stop of stops.splice(0).reverse()) await stop().catch(() => undefined);
   };
+  // From the first line, not only once serving: a Ctrl-C or SIGTERM while Azurite starts or the samples run
+  // must still stop Azurite (a child process), or it lives on holding its ports.
+  const stopped = stopOnSignal(stopAll);
 
   try {
     await startEmulators(stops);
     useAppServices(undefined);
     const s = appServices().settings;
 
-    const host = await startLocalHost({
-      registrations: await loadFunctions(),
-      settings: s,
-      maxPollingIntervalMs: 2_000,
-    });
+    // host.json's maxPollingInterval (2 s), as in Azure: an event waits at most that long after a quiet spell.
+    const host = await startLocalHost({ registrations: await loadFunctions(), settings: s });
     stops.push(host.close);
     console.log(`functions http://127.0.0.1:${new URL(host.url).port}/api/…  queue ${s.ONBOARDING_QUEUE}\n`);
 
@@ -46,16 +46,29 @@ async function main(): Promise<void> {
       return;
     }
     printServing(host.url, s);
-    await new Promise<void>((resolve) => {
-      process.once("SIGINT", resolve);
-      process.once("SIGTERM", resolve);
-    });
-    console.log("\nstopping…");
-    await stopAll();
+    await stopped;
   } catch (err) {
     await stopAll();
     throw err;
   }
+}
+
+/**
+ * On the first SIGINT or SIGTERM: says so, runs `stopAll` and exits 130 or 143 (128 + the signal, as a shell
+ * reports it). A second signal exits at once. Never resolves: the process ends in the handler.
+ */
+function stopOnSignal(stopAll: () => Promise<void>): Promise<never> {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    const code = signal === "SIGINT" ? 130 : 143;
+    if (stopping) process.exit(code);
+    stopping = true;
+    console.log("\nstopping…");
+    void stopAll().finally(() => process.exit(code));
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return new Promise<never>(() => undefined);
 }
 
 /**
@@ -67,7 +80,7 @@ async function startEmulators(stops: (() => Promise<void>)[]): Promise<void> {
     const azurite = await startAzurite();
     stops.push(azurite.stop);
     process.env.AzureWebJobsStorage = azurite.connectionString;
-    console.log("storage   Azurite (in memory, loopback)");
+    console.log(`storage   Azurite (in memory, loopback, pid ${azurite.pid})`);
   }
   if (!process.env.GRAPH_BASE_URL) {
     const emulator = await startGraphEmulator({
@@ -117,11 +130,15 @@ Press Ctrl-C to stop.`);
   const local = (value: string | undefined) =>
     value && /127\.0\.0\.1|localhost|UseDevelopmentStorage/.test(value);
   if (local(s.GRAPH_BASE_URL) && local(s.AzureWebJobsStorage)) {
-    console.log(`To run the sspr-prepop CLI against this tenant, in another shell:
+    console.log(`To run the sspr-prepop CLI against this tenant, in another shell (npm exec --offline -- sspr-prepop …):
   export GRAPH_BASE_URL=${s.GRAPH_BASE_URL}
   export GRAPH_ACCESS_TOKEN=${s.GRAPH_ACCESS_TOKEN ?? ""}
   export AzureWebJobsStorage='${s.AzureWebJobsStorage}'
-  npx sspr-prepop doctor --app-url ${url}`);
+or in PowerShell (node dist/cli/sspr-prepop.js …):
+  $env:GRAPH_BASE_URL = '${s.GRAPH_BASE_URL}'
+  $env:GRAPH_ACCESS_TOKEN = '${s.GRAPH_ACCESS_TOKEN ?? ""}'
+  $env:AzureWebJobsStorage = '${s.AzureWebJobsStorage}'
+then check it: sspr-prepop doctor --app-url ${url}`);
   }
 }
 

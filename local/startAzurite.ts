@@ -4,6 +4,8 @@ import path from "node:path";
 
 /** A running Azurite: its connection string and how to stop it. */
 export interface RunningAzurite {
+  /** Azurite's process id (it runs as a child process). */
+  pid: number;
   connectionString: string;
   stop(): Promise<void>;
 }
@@ -11,6 +13,14 @@ export interface RunningAzurite {
 // Azurite's well-known development account; not a secret.
 const account = "devstoreaccount1";
 const accountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+/**
+ * Runs Azurite's entry (process.argv[1]) once stdin watches the parent: the parent holds the other end of the
+ * pipe, and when it goes away for any reason (SIGTERM, a crash, SIGKILL) the pipe ends and Azurite exits with
+ * it instead of living on as an orphan holding its ports.
+ */
+const exitWithParent =
+  "process.stdin.on('end', () => process.exit(0)).on('error', () => process.exit(0)).resume(); require(process.argv[1]);";
 
 /**
  * Starts Azurite from npm in memory on free loopback ports. `--skipApiVersionCheck` because the Node 20
@@ -23,6 +33,8 @@ export async function startAzurite(options: { timeoutMs?: number } = {}): Promis
   const child = spawn(
     process.execPath,
     [
+      "-e",
+      exitWithParent,
       path.join(packageDir, "dist/src/azurite.js"),
       "--inMemoryPersistence",
       "--loose",
@@ -31,12 +43,15 @@ export async function startAzurite(options: { timeoutMs?: number } = {}): Promis
       ...["--blobHost", "127.0.0.1", "--queueHost", "127.0.0.1", "--tableHost", "127.0.0.1"],
       ...["--blobPort", "0", "--queuePort", "0", "--tablePort", "0"],
     ],
-    { stdio: ["ignore", "pipe", "pipe"] },
+    { stdio: ["pipe", "pipe", "pipe"] },
   );
+  // The pipe only signals this process's end; it must not keep this process alive on its own.
+  unrefPipe(child.stdin);
   const ports = await waitForPorts(child, options.timeoutMs ?? 30_000);
   const endpoint = (service: "Blob" | "Queue" | "Table") =>
     `${service}Endpoint=http://127.0.0.1:${ports[service.toLowerCase() as "blob" | "queue" | "table"]}/${account};`;
   return {
+    pid: child.pid ?? 0,
     connectionString: `DefaultEndpointsProtocol=http;AccountName=${account};AccountKey=${accountKey};${endpoint("Blob")}${endpoint("Queue")}${endpoint("Table")}`,
     stop: () => stopChild(child),
   };
@@ -94,4 +109,8 @@ function stopChild(child: ChildProcess): Promise<void> {
     });
     child.kill("SIGTERM");
   });
+}
+
+function unrefPipe(stream: unknown): void {
+  (stream as { unref?: () => void } | null)?.unref?.();
 }

@@ -1,5 +1,6 @@
-// `npm install` builds the CLI and functions so `npx sspr-prepop` works at once. In a deployment package
-// (remote build) the TypeScript sources and compiler are deliberately absent: dist/ is already built there.
+// `npm install` in the clone builds the CLI and functions, so `npm exec --offline -- sspr-prepop` works at once.
+// Where the TypeScript sources or compiler are absent (an installed tarball, whose dist/ is already built),
+// there is nothing to do.
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -11,8 +12,8 @@ try {
 } catch {
   tsc = undefined;
 }
-if (!existsSync("tsconfig.build.json") || !tsc) {
+if (!existsSync("tsconfig.build.json") || !tsc || !existsSync("scripts/build.mjs")) {
   console.log("prepare: no TypeScript sources or compiler here; using the prebuilt dist/");
 } else {
-  execFileSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { stdio: "inherit" });
+  execFileSync(process.execPath, ["scripts/build.mjs"], { stdio: "inherit" });
 }

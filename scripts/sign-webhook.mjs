@@ -6,6 +6,9 @@
 //   node scripts/sign-webhook.mjs bamboohr samples/bamboohr-webhook.json   # BambooHR HMAC    → /api/hr/bamboohr
 //   node scripts/sign-webhook.mjs scim samples/scim-bulk-request.json      # SCIM bearer      → /api/hr/scim
 //
+// It prints a curl command for a POSIX shell (pipe it to sh), or with --shell powershell an Invoke-WebRequest
+// command for PowerShell 7 (pipe it to Invoke-Expression).
+//
 // Secrets come from --secret/--key/--token or, like the app, from HR_WEBHOOK_SECRETS (first entry),
 // BAMBOOHR_WEBHOOK_KEY and SCIM_TOKEN. A signature is valid for 5 minutes: run the printed command soon.
 import { createHmac, randomUUID } from "node:crypto";
@@ -13,7 +16,8 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 
 const usage = `usage: node scripts/sign-webhook.mjs <standard|bamboohr|scim> <file.json>
-  [--url http://127.0.0.1:7071] [--secret whsec_...] [--key ...] [--token ...] [--id msg_...]`;
+  [--url http://127.0.0.1:7071] [--secret whsec_...] [--key ...] [--token ...] [--id msg_...]
+  [--shell sh|powershell]`;
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -23,11 +27,14 @@ const { values, positionals } = parseArgs({
     key: { type: "string" },
     token: { type: "string" },
     id: { type: "string" },
+    shell: { type: "string", default: "sh" },
     help: { type: "boolean", short: "h" },
   },
 });
 const [kind, file] = positionals;
 if (values.help || !kind || !file) exit(usage, values.help ? 0 : 2);
+if (values.shell !== "sh" && values.shell !== "powershell")
+  exit(`--shell must be sh or powershell.\n${usage}`, 2);
 
 // The exact bytes are signed and curl sends the same file with --data-binary, so nothing can reformat them.
 const body = readFileSync(file);
@@ -66,6 +73,20 @@ if (kind === "standard") {
 }
 
 function print(url, contentType, headers) {
+  if (values.shell === "powershell") {
+    // -InFile sends the file's exact bytes, as curl's --data-binary does; PowerShell 7 for -SkipHttpErrorCheck.
+    const table = Object.entries(headers)
+      .map(([name, value]) => `${psQuote(name)} = ${psQuote(value)}`)
+      .join("; ");
+    console.log(
+      [
+        `Invoke-WebRequest -Method Post -Uri ${psQuote(url)} -ContentType ${psQuote(contentType)}`,
+        `-Headers @{ ${table} }`,
+        `-InFile ${psQuote(file)} -SkipHttpErrorCheck | Select-Object StatusCode, Content | Format-List`,
+      ].join(" `\n  "),
+    );
+    return;
+  }
   const lines = [
     `curl -sS -i -X POST ${quote(url)}`,
     `-H ${quote(`Content-Type: ${contentType}`)}`,
@@ -73,6 +94,11 @@ function print(url, contentType, headers) {
     `--data-binary @${quote(file)}`,
   ];
   console.log(lines.join(" \\\n  "));
+}
+
+/** PowerShell single quotes: the value is passed on exactly ('' is a quote). */
+function psQuote(value) {
+  return `'${String(value).replaceAll("'", "''")}'`;
 }
 
 /** POSIX shell single quotes: the value is passed on exactly. */

@@ -55,8 +55,9 @@ type ProductSettings = {
 }
 
 // HR systems authenticate to these routes with a function key plus their own signature or token, never with
-// an Entra token, so Easy Auth must let them through (the function key is still enforced by the host).
-var webhookPaths = ['/api/hr/events', '/api/hr/bamboohr', '/api/hr/scim']
+// an Entra token, so Easy Auth must let them through (the function key is still enforced by the host). So does
+// the health check, which the post-deploy smoke check calls with its function key; it returns no data.
+var keyOnlyPaths = ['/api/hr/events', '/api/hr/bamboohr', '/api/hr/scim', '/api/health']
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: planName
@@ -204,7 +205,7 @@ resource auth 'Microsoft.Web/sites/config@2024-04-01' = if (easyAuth) {
     globalValidation: {
       requireAuthentication: true
       unauthenticatedClientAction: 'Return401' // an API: no login redirects
-      excludedPaths: webhookPaths
+      excludedPaths: keyOnlyPaths
     }
     identityProviders: {
       azureActiveDirectory: {

@@ -15,20 +15,42 @@
 # Microsoft Graph app roles.
 #
 # Input (azd exports its environment to hooks): AZURE_IDENTITY_PRINCIPAL_ID (the identity's object id) and
-# CONTACT_TARGET (default profile). GRAPH_GRANT_DRY_RUN=1 prints what would be granted and grants nothing.
+# CONTACT_TARGET (default profile). Run by hand in the clone, it reads either one that is not set from the
+# current azd environment (azd env get-value). GRAPH_GRANT_DRY_RUN=1 prints what would be granted and grants
+# nothing.
+#
+# Exits non-zero, after printing the fix, when any permission could not be granted: azd then stops `azd up`
+# rather than reporting success for an app that cannot write (or check for admins) without them.
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 
 $graphAppId = '00000003-0000-0000-c000-000000000000' # Microsoft Graph, the same in every tenant
 $graph = 'https://graph.microsoft.com/v1.0'
 
-$principalId = $env:AZURE_IDENTITY_PRINCIPAL_ID
-$contactTarget = if ($env:CONTACT_TARGET) { $env:CONTACT_TARGET } else { 'profile' }
+# A value of the current azd environment, or $null (no azd, no environment, or no such value).
+function Get-AzdValue([string]$name) {
+    if (-not (Get-Command azd -ErrorAction SilentlyContinue)) { return $null }
+    $value = & azd env get-value $name 2>$null
+    if ($LASTEXITCODE -eq 0 -and $value) { return ($value | Out-String).Trim() }
+    return $null
+}
+
+$principalId = if ($env:AZURE_IDENTITY_PRINCIPAL_ID) { $env:AZURE_IDENTITY_PRINCIPAL_ID } else { Get-AzdValue 'AZURE_IDENTITY_PRINCIPAL_ID' }
+$contactTarget = if ($env:CONTACT_TARGET) { $env:CONTACT_TARGET } else { Get-AzdValue 'CONTACT_TARGET' }
+if (-not $contactTarget) { $contactTarget = 'profile' }
 $dryRun = $env:GRAPH_GRANT_DRY_RUN -eq '1'
 $retrySeconds = if ($env:GRAPH_GRANT_RETRY_SECONDS) { [int]$env:GRAPH_GRANT_RETRY_SECONDS } else { 10 }
 
 if (-not $principalId) {
-    Write-Error "grant-graph-permissions: AZURE_IDENTITY_PRINCIPAL_ID is not set; run 'azd provision' first, or set it to the object id of the app's managed identity."
+    Write-Error "grant-graph-permissions: AZURE_IDENTITY_PRINCIPAL_ID is not set and no azd environment here has it; run 'azd provision' first, or set it to the object id of the app's managed identity."
+}
+
+if (-not (Get-Command az -ErrorAction SilentlyContinue)) {
+    Write-Error "grant-graph-permissions: the Azure CLI (az) is not installed or not on PATH. Install it (https://aka.ms/azcli), sign in with 'az login', then run 'azd provision' again (or this script)."
+}
+& az account show --output none 2>$null
+if ($LASTEXITCODE -ne 0) {
+    Write-Error "grant-graph-permissions: the Azure CLI is not signed in. Run 'az login' (the same tenant as azd), then 'azd provision' again (or this script)."
 }
 
 # CONTACT_TARGET is one target for every field, or per field (mobilePhone=methods,officePhone=profile,...),
@@ -67,7 +89,7 @@ function Invoke-Graph {
 
 # The Microsoft Graph service principal of this tenant, with its app roles.
 $graphSp = az ad sp show --id $graphAppId | Out-String | ConvertFrom-Json
-if ($LASTEXITCODE -ne 0 -or -not $graphSp) { throw 'grant-graph-permissions: could not read the Microsoft Graph service principal (az login?).' }
+if ($LASTEXITCODE -ne 0 -or -not $graphSp) { throw "grant-graph-permissions: FAILED: could not read the Microsoft Graph service principal of this tenant ('az ad sp show'). Check that 'az login' signed in to the app's tenant (az account show), then run 'azd provision' again." }
 $appRoles = @($graphSp.appRoles | Where-Object { $_.allowedMemberTypes -contains 'Application' })
 
 # A managed identity created seconds ago may not be visible to Graph yet: retry for about a minute.
@@ -139,10 +161,14 @@ if (-not $needsMethods) {
 
 if ($failed) {
     Write-Warning @"
-grant-graph-permissions: could not grant Microsoft Graph permissions to the identity $principalId.
+grant-graph-permissions: FAILED: could not grant Microsoft Graph permissions to the identity $principalId.
 Granting Graph application permissions needs the Entra role Privileged Role Administrator or Global
-Administrator. Ask one to run, signed in with 'az login':
+Administrator. Ask one to run, in a clone of this repository, signed in with 'az login':
   `$env:AZURE_IDENTITY_PRINCIPAL_ID='$principalId'; `$env:CONTACT_TARGET='$contactTarget'; ./infra/scripts/grant-graph-permissions.ps1
+or in bash:
+  AZURE_IDENTITY_PRINCIPAL_ID=$principalId CONTACT_TARGET='$contactTarget' bash infra/scripts/grant-graph-permissions.sh
+Then run 'azd up' again. Until then the app writes nothing: without these permissions it cannot check
+who is an administrator, so it refuses every write.
 "@
     exit 1
 }

@@ -14,18 +14,42 @@
 # Microsoft Graph app roles.
 #
 # Input (azd exports its environment to hooks): AZURE_IDENTITY_PRINCIPAL_ID (the identity's object id) and
-# CONTACT_TARGET (default profile). GRAPH_GRANT_DRY_RUN=1 prints what would be granted and grants nothing.
+# CONTACT_TARGET (default profile). Run by hand in the clone, it reads either one that is not set from the
+# current azd environment (azd env get-value). GRAPH_GRANT_DRY_RUN=1 prints what would be granted and grants
+# nothing.
+#
+# Exits non-zero, after printing the fix, when any permission could not be granted: azd then stops `azd up`
+# rather than reporting success for an app that cannot write (or check for admins) without them.
 set -euo pipefail
 
 readonly graph_app_id=00000003-0000-0000-c000-000000000000 # Microsoft Graph, the same in every tenant
 readonly graph=https://graph.microsoft.com/v1.0
 
-principal_id=${AZURE_IDENTITY_PRINCIPAL_ID:-}
-contact_target=${CONTACT_TARGET:-profile}
+# A value of the current azd environment, or nothing (no azd, no environment, or no such value).
+azd_value() {
+  command -v azd >/dev/null 2>&1 || return 0
+  local value
+  if value=$(azd env get-value "$1" 2>/dev/null); then
+    printf '%s' "$value" | tr -d '\r'
+  fi
+}
+
+principal_id=${AZURE_IDENTITY_PRINCIPAL_ID:-$(azd_value AZURE_IDENTITY_PRINCIPAL_ID)}
+contact_target=${CONTACT_TARGET:-$(azd_value CONTACT_TARGET)}
+contact_target=${contact_target:-profile}
 dry_run=${GRAPH_GRANT_DRY_RUN:-0}
 
 if [[ -z $principal_id ]]; then
-  echo "grant-graph-permissions: AZURE_IDENTITY_PRINCIPAL_ID is not set; run 'azd provision' first, or set it to the object id of the app's managed identity." >&2
+  echo "grant-graph-permissions: AZURE_IDENTITY_PRINCIPAL_ID is not set and no azd environment here has it; run 'azd provision' first, or set it to the object id of the app's managed identity." >&2
+  exit 1
+fi
+
+if ! command -v az >/dev/null 2>&1; then
+  echo "grant-graph-permissions: the Azure CLI (az) is not installed or not on PATH. Install it (https://aka.ms/azcli), sign in with 'az login', then run 'azd provision' again (or this script)." >&2
+  exit 1
+fi
+if ! az account show --output none >/dev/null 2>&1; then
+  echo "grant-graph-permissions: the Azure CLI is not signed in. Run 'az login' (the same tenant as azd), then 'azd provision' again (or this script)." >&2
   exit 1
 fi
 
@@ -64,17 +88,24 @@ fi
 
 admin_hint() {
   cat >&2 <<EOF
-grant-graph-permissions: could not grant Microsoft Graph permissions to the identity $principal_id.
+grant-graph-permissions: FAILED: could not grant Microsoft Graph permissions to the identity $principal_id.
 Granting Graph application permissions needs the Entra role Privileged Role Administrator or Global
-Administrator. Ask one to run, signed in with 'az login':
+Administrator. Ask one to run, in a clone of this repository, signed in with 'az login':
   AZURE_IDENTITY_PRINCIPAL_ID=$principal_id CONTACT_TARGET='$contact_target' bash infra/scripts/grant-graph-permissions.sh
+or in PowerShell:
+  \$env:AZURE_IDENTITY_PRINCIPAL_ID='$principal_id'; \$env:CONTACT_TARGET='$contact_target'; ./infra/scripts/grant-graph-permissions.ps1
+Then run 'azd up' again. Until then the app writes nothing: without these permissions it cannot check
+who is an administrator, so it refuses every write.
 EOF
 }
 
 # The Microsoft Graph service principal of this tenant, and its application permissions as "value<TAB>id".
-graph_sp_id=$(az ad sp show --id "$graph_app_id" --query id -o tsv | tr -d '\r')
-app_roles=$(az ad sp show --id "$graph_app_id" \
-  --query "appRoles[?contains(allowedMemberTypes, 'Application')].[value, id]" -o tsv)
+if ! graph_sp_id=$(az ad sp show --id "$graph_app_id" --query id -o tsv | tr -d '\r') || [[ -z $graph_sp_id ]] ||
+  ! app_roles=$(az ad sp show --id "$graph_app_id" \
+    --query "appRoles[?contains(allowedMemberTypes, 'Application')].[value, id]" -o tsv); then
+  echo "grant-graph-permissions: FAILED: could not read the Microsoft Graph service principal of this tenant ('az ad sp show'). Check that 'az login' signed in to the app's tenant (az account show), then run 'azd provision' again." >&2
+  exit 1
+fi
 
 # A managed identity created seconds ago may not be visible to Graph yet: retry for about a minute.
 existing=

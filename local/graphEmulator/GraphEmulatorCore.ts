@@ -13,6 +13,7 @@ import {
   stampError,
 } from "./emulatorResponse.js";
 import { costOf, GraphThrottle, type ThrottleOptions } from "./GraphThrottle.js";
+import { listRegistrationDetails } from "./reportHandlers.js";
 import { getRoleDefinition, listRoleGrants, listTransitiveMemberOf } from "./roleHandlers.js";
 import { getUser, type HandlerContext, listUsers, patchUser } from "./userHandlers.js";
 
@@ -49,6 +50,7 @@ type Route =
   | { kind: "roleDefinition"; id: string }
   | { kind: "dirSyncSettings" }
   | { kind: "dirSyncSetting"; id: string }
+  | { kind: "registrationDetails" }
   | { kind: "unknown"; segment: string }
   | MethodRoute;
 
@@ -62,6 +64,7 @@ const allowedMethods: Record<Route["kind"], readonly string[]> = {
   roleDefinition: ["GET"],
   dirSyncSettings: ["GET"],
   dirSyncSetting: ["GET"],
+  registrationDetails: ["GET"],
   unknown: ["GET", "POST", "PATCH", "PUT", "DELETE"],
   authMethods: ["GET"],
   phoneMethods: ["GET", "POST"],
@@ -296,6 +299,8 @@ export class GraphEmulatorCore {
         return listDirSyncSettings(ctx);
       case "dirSyncSetting":
         return getDirSyncSettings(ctx, route.id);
+      case "registrationDetails":
+        return listRegistrationDetails(ctx);
       case "unknown":
         return badRequest(`Resource not found for the segment '${route.segment}'.`);
       default:
@@ -427,6 +432,14 @@ function routeOf(path: string): Route {
     if (third === undefined) return { kind: "dirSyncSettings" };
     if (fourth === undefined) return { kind: "dirSyncSetting", id: third };
     return { kind: "unknown", segment: fourth };
+  }
+  if (
+    first.toLowerCase() === "reports" &&
+    second?.toLowerCase() === "authenticationmethods" &&
+    third?.toLowerCase() === "userregistrationdetails" &&
+    fourth === undefined
+  ) {
+    return { kind: "registrationDetails" };
   }
   if (first.toLowerCase() === "rolemanagement") {
     const list = third?.toLowerCase();

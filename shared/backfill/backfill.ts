@@ -6,7 +6,12 @@ import { occurredAtIssue } from "../contact/occurredAtIssue.js";
 import { type SourceRecord, type ValidatedRecord, validateRecord } from "../contact/validateStream.js";
 import { ensureErrorType } from "../core/errors.js";
 import type { RuleIssue } from "../core/result.js";
-import type { AuthMethods, BulkDirectory, UserContactState } from "../directory/directory.js";
+import type {
+  AuthMethods,
+  BulkDirectory,
+  RegistrationDetail,
+  UserContactState,
+} from "../directory/directory.js";
 import { directoryFailureOf } from "../directory/directoryFailure.js";
 import { identityMismatchOf } from "../directory/identityMismatchOf.js";
 import { toUserRef } from "../directory/userRef.js";
@@ -37,7 +42,10 @@ import { addRow, emptyRunTotals, type RunTotals } from "./runTotals.js";
 export type BackfillDirectory = Pick<
   BulkDirectory,
   "findUsers" | "privilegeOfMany" | "updateProfiles" | "listAuthMethodsOf" | "writeAuthMethods"
->;
+> & {
+  /** Graph's registration report, when the adapter can read it (see `registeredMethodsOf`). */
+  listRegistrationDetails?: () => AsyncIterable<RegistrationDetail[]>;
+};
 
 /** What the backfill did (or, in a dry run, would do) with one input row. Values are masked. */
 export interface BackfillRow {
@@ -60,6 +68,12 @@ export interface BackfillSummary extends RunTotals {
   outcomeError?: string;
   /** True when the signal stopped the run before the input ended. */
   interrupted: boolean;
+  /**
+   * Whether Graph's registration report told which users have no phone or email method (their methods are then
+   * not listed): `used`, `unavailable` (with why, e.g. AuditLog.Read.All missing), or `not needed` (no field
+   * targets methods, or the adapter can't read it).
+   */
+  registrationReport: { state: "used" | "not needed" } | { state: "unavailable"; why: string };
 }
 
 export interface BackfillOptions {
@@ -84,6 +98,8 @@ export interface BackfillOptions {
   concurrency?: number;
   /** Batches started but not yet reported, at most; default 512 (about 10,000 rows held in memory). */
   maxPending?: number;
+  /** Set by `runBackfill` from the registration report: the methods each user registered, by lower-case id. */
+  knownMethods?: ReadonlyMap<string, readonly string[]>;
   now?: () => Date;
 }
 
@@ -104,6 +120,8 @@ const maxRowsPerChunk = 200;
  */
 export async function runBackfill(options: BackfillOptions): Promise<BackfillSummary> {
   const summary = emptySummary();
+  const registered = await registeredMethodsOf(options, summary);
+  if (registered) options = { ...options, knownMethods: registered };
   const size = Math.max(1, Math.min(maxChunk, options.chunkSize ?? maxChunk));
   const maxPending = Math.max(1, options.maxPending ?? 512);
   const readGate = new Gate(Math.max(1, options.concurrency ?? 16));
@@ -349,8 +367,18 @@ async function planChunk(
   options: BackfillOptions,
   slots: Map<number, Slot>,
 ): Promise<PlannedRow[]> {
-  const readMethods = users.filter((u) => needsMethods(options.policy, u.value.contact));
   const methods = new Map<number, AuthMethods | Error>();
+  const readMethods = users.filter((u) => {
+    if (!needsMethods(options.policy, u.value.contact)) return false;
+    // The report says this user registered no phone or email method: there is nothing to list. (If it lags, a
+    // method added since makes Graph refuse our add of the same type; nothing the user registered is replaced.)
+    const known = options.knownMethods?.get(u.user.id.toLowerCase());
+    if (known && !known.some((method) => contactMethodNames.has(method))) {
+      methods.set(u.index, { phoneMethods: [], emailMethods: [] });
+      return false;
+    }
+    return true;
+  });
   if (readMethods.length > 0) {
     const answers = await options.directory.listAuthMethodsOf(readMethods.map((u) => u.user.id));
     readMethods.forEach((u, k) => {
@@ -612,5 +640,39 @@ function privilegeCheckFailure(err: Error): Slot {
 }
 
 function emptySummary(): BackfillSummary {
-  return { ...emptyRunTotals(), skippedDone: 0, interrupted: false };
+  return {
+    ...emptyRunTotals(),
+    skippedDone: 0,
+    interrupted: false,
+    registrationReport: { state: "not needed" },
+  };
+}
+
+/** The report's names for the methods this app manages (phone methods and the email method). */
+const contactMethodNames = new Set(["mobilePhone", "alternateMobilePhone", "officePhone", "email"]);
+
+/**
+ * Reads Graph's registration report once, when some field targets methods and the adapter can read it, so users
+ * who registered no phone or email method are planned without listing their methods (Microsoft's advice for
+ * whole-population scans). A report that can't be read (no AuditLog.Read.All, no P1/P2 licence, Graph failing)
+ * only means every user's methods are listed, as without it.
+ */
+async function registeredMethodsOf(
+  options: BackfillOptions,
+  summary: BackfillSummary,
+): Promise<Map<string, readonly string[]> | undefined> {
+  const targetsMethods = Object.values(options.policy.target).some((target) => target !== "profile");
+  const list = options.directory.listRegistrationDetails;
+  if (!targetsMethods || !list || options.knownMethods) return undefined;
+  const known = new Map<string, readonly string[]>();
+  try {
+    for await (const page of list.call(options.directory)) {
+      for (const detail of page) known.set(detail.userId.toLowerCase(), detail.methodsRegistered);
+    }
+  } catch (err) {
+    summary.registrationReport = { state: "unavailable", why: directoryFailureOf(err).reason };
+    return undefined;
+  }
+  summary.registrationReport = { state: "used" };
+  return known;
 }

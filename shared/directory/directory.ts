@@ -96,6 +96,23 @@ export interface ProfileUpdate {
   patch: ProfilePatch;
 }
 
+/**
+ * The tenant's own verdict on a user's sign-in and recovery methods (Graph's userRegistrationDetails report): what
+ * they registered (`methodsRegistered`, Graph's names: mobilePhone, alternateMobilePhone, officePhone, email, …) and
+ * whether SSPR is enabled for, registered and usable by them. Updated by Entra periodically (`lastUpdatedDateTime`).
+ */
+export interface RegistrationDetail {
+  userId: string;
+  userPrincipalName: string | null;
+  methodsRegistered: string[];
+  isSsprEnabled: boolean;
+  isSsprRegistered: boolean;
+  isSsprCapable: boolean;
+  isMfaRegistered: boolean;
+  isAdmin: boolean;
+  lastUpdatedDateTime: string | null;
+}
+
 /** One authentication-method write of a bulk `writeAuthMethods` call. */
 export type AuthMethodWrite =
   | { userId: string; kind: "addPhone"; phoneType: PhoneType; phoneNumber: string }

@@ -11,6 +11,7 @@ import type {
   Privilege,
   ProfilePatch,
   ProfileUpdate,
+  RegistrationDetail,
   UserContactState,
   UserRef,
 } from "../directory/directory.js";
@@ -59,6 +60,20 @@ export const methodPermissions = {
   phone: "UserAuthMethod-Phone.ReadWrite.All",
   email: "UserAuthMethod-Email.ReadWrite.All",
 } as const;
+
+/** The registration report's permission (application), named when Graph answers 403. */
+export const registrationPermission = "AuditLog.Read.All";
+const registrationSelect = [
+  "id",
+  "userPrincipalName",
+  "methodsRegistered",
+  "isSsprEnabled",
+  "isSsprRegistered",
+  "isSsprCapable",
+  "isMfaRegistered",
+  "isAdmin",
+  "lastUpdatedDateTime",
+].join(",");
 
 /** Graph page size for user listings: the maximum Graph allows. */
 const maxPageSize = 999;
@@ -335,6 +350,28 @@ export class GraphDirectory implements BulkDirectory {
     return explainProfileRefusal(err, patch, grants);
   }
 
+  /**
+   * The registration report, a page at a time (`GET /reports/authenticationMethods/userRegistrationDetails` with
+   * `$select` and `$top=1000`, then each `@odata.nextLink`). Needs AuditLog.Read.All (403 → missingPermission naming
+   * it) and an Entra ID P1/P2 licence.
+   */
+  async *listRegistrationDetails(): AsyncGenerator<RegistrationDetail[]> {
+    let path: string | undefined =
+      `/reports/authenticationMethods/userRegistrationDetails?$select=${registrationSelect}&$top=1000`;
+    while (path) {
+      const current: string = path;
+      const body = await this.call(
+        "listRegistrationDetails",
+        () => this.graph.client.api(current).get(),
+        registrationPermission,
+      );
+      yield valuesOf(body).flatMap((item) => toRegistrationDetail(item) ?? []);
+      const nextLink = (body as { "@odata.nextLink"?: unknown })["@odata.nextLink"];
+      path =
+        typeof nextLink === "string" ? this.relativeToBase(nextLink, "listRegistrationDetails") : undefined;
+    }
+  }
+
   /** Sends requests through `$batch` (≤ 20 each, per-item retry of 429/5xx); results in input order. */
   batch(requests: readonly BatchRequest[]): Promise<Array<BatchResponse | GraphRequestError>> {
     return graphBatch(this.graph, this.limiter, requests, this.batchOptions);
@@ -500,6 +537,25 @@ function toContactState(raw: unknown): UserContactState {
       typeof user.onPremisesSyncEnabled === "boolean" ? user.onPremisesSyncEnabled : null,
     employeeId: stringOrNull(user.employeeId),
     createdDateTime: stringOrNull(user.createdDateTime),
+  };
+}
+
+function toRegistrationDetail(raw: unknown): RegistrationDetail | undefined {
+  const item = (raw ?? {}) as Record<string, unknown>;
+  if (typeof item.id !== "string") return undefined;
+  const flag = (name: string) => item[name] === true;
+  return {
+    userId: item.id.toLowerCase(),
+    userPrincipalName: typeof item.userPrincipalName === "string" ? item.userPrincipalName : null,
+    methodsRegistered: Array.isArray(item.methodsRegistered)
+      ? item.methodsRegistered.filter((m): m is string => typeof m === "string")
+      : [],
+    isSsprEnabled: flag("isSsprEnabled"),
+    isSsprRegistered: flag("isSsprRegistered"),
+    isSsprCapable: flag("isSsprCapable"),
+    isMfaRegistered: flag("isMfaRegistered"),
+    isAdmin: flag("isAdmin"),
+    lastUpdatedDateTime: typeof item.lastUpdatedDateTime === "string" ? item.lastUpdatedDateTime : null,
   };
 }
 

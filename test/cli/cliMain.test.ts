@@ -180,7 +180,7 @@ describe("sspr-prepop main", () => {
     ["no command", [], {}, "Usage: sspr-prepop <command>"],
     ["no FILE", ["validate"], {}, "validate needs a FILE"],
     ["two FILEs", ["validate", "a.csv", "b.csv"], {}, "exactly one FILE"],
-    ["a missing --country value", ["validate", "-", "--country"], {}, "argument missing"],
+    ["a missing --country value", ["validate", "-", "--country"], {}, "--country needs a value"],
     ["a bad --format", ["validate", "-", "--format", "xml"], {}, "--format must be csv or jsonl"],
     [
       "a bad --country",

@@ -134,7 +134,7 @@ describe("sspr-prepop doctor usage (in process)", () => {
   it.each([
     [["doctor", "--app-url", "ftp://example.com"], "--app-url must be the app's http(s) address"],
     [["doctor", "extra"], "doctor takes no arguments"],
-    [["doctor", "--verbose"], "Unknown option"],
+    [["doctor", "--verbose"], "unknown option --verbose. Options: --json, --app-url"],
   ])("exits 2 for %j", async (argv, message) => {
     const { code, stderr } = await run(argv);
     expect(code).toBe(2);

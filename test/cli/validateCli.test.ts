@@ -248,7 +248,7 @@ describe.concurrent("sspr-prepop validate", () => {
 
   it.each([
     ["a missing file", ["validate", "missing.csv"], "Cannot read missing.csv: no such file."],
-    ["an unknown option", ["validate", "x.csv", "--verbose"], "Unknown option '--verbose'"],
+    ["an unknown option", ["validate", "x.csv", "--verbose"], "unknown option --verbose"],
     ["an unknown command", ["frobnicate"], 'unknown command "frobnicate"'],
   ])("exits 2 with one clear line and no stack trace for %s", async (_, args, message) => {
     const run = await runCli(args);

@@ -477,12 +477,12 @@ describe.skipIf(skipReason !== undefined)("infrastructure (compiled ARM template
       });
     });
 
-    it("lets through exactly the HR webhook routes, which authenticate by signature, and no helpdesk route", async () => {
-      expect(props(auth()).globalValidation).toMatchObject({ excludedPaths: "[variables('webhookPaths')]" });
-      const excluded = auth().template.variables?.webhookPaths as string[];
+    it("lets through exactly the HR webhook routes, which authenticate by signature, and the health check, and no helpdesk route", async () => {
+      expect(props(auth()).globalValidation).toMatchObject({ excludedPaths: "[variables('keyOnlyPaths')]" });
+      const excluded = auth().template.variables?.keyOnlyPaths as string[];
       const { loadFunctions } = await import("../../local/loadFunctions.js");
       const webhookRoutes = (await loadFunctions())
-        .filter((r) => r.kind === "http" && r.name.startsWith("hr"))
+        .filter((r) => r.kind === "http" && (r.name.startsWith("hr") || r.name === "health"))
         .map((r) => (r.kind === "http" ? `/api/${r.options.route}` : ""));
       expect([...excluded].sort()).toEqual(webhookRoutes.sort());
       expect(excluded.filter((path) => /contact-info|outcomes|users/.test(path))).toEqual([]);

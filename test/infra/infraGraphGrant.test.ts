@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -37,6 +37,8 @@ interface GraphState {
   unreplicatedReads: number;
   /** Whether granting is refused (the signed-in person lacks the Entra role). */
   denyGrants: boolean;
+  /** Whether `az login` was run. */
+  signedIn: boolean;
 }
 
 // The fake answers exactly the calls the script makes; an unexpected call fails loudly.
@@ -50,7 +52,9 @@ const save = () => fs.writeFileSync(statePath, JSON.stringify(state));
 const [method, url] = [option("--method"), option("--url")];
 const roles = ${JSON.stringify(roleIds)};
 const query = option("--query");
-if (args.slice(0, 5).join(" ") === "ad sp show --id 00000003-0000-0000-c000-000000000000" && query === "id") {
+if (args.slice(0, 2).join(" ") === "account show") {
+  if (!state.signedIn) { console.error("Please run 'az login' to setup account."); process.exit(1); }
+} else if (args.slice(0, 5).join(" ") === "ad sp show --id 00000003-0000-0000-c000-000000000000" && query === "id") {
   console.log("${graphSpId}");
 } else if (args.slice(0, 3).join(" ") === "ad sp show" && query?.startsWith("appRoles[?contains(allowedMemberTypes, 'Application')]")) {
   for (const [value, id] of Object.entries(roles)) console.log(value + "\\t" + id);
@@ -78,21 +82,48 @@ afterEach(() => {
   for (const dir of workDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Runs the script with the given Graph state; returns its output and the state afterwards. */
-function grant(env: Record<string, string>, state: Partial<GraphState> = {}) {
+/** A fake `azd` whose current environment holds `values`: `azd env get-value NAME` as azd answers it. */
+const fakeAzd = (values: Record<string, string>) => `#!/usr/bin/env node
+const values = ${JSON.stringify(values)};
+const [group, verb, name] = process.argv.slice(2);
+if (group !== "env" || verb !== "get-value") { console.error("unexpected: azd " + process.argv.slice(2).join(" ")); process.exit(2); }
+if (!(name in values)) { console.error("ERROR: key '" + name + "' not found in the environment values"); process.exit(1); }
+console.log(values[name]);
+`;
+
+/** PATH without any directory that holds a real az or azd. */
+function pathWithoutAz(): string {
+  return (process.env.PATH ?? "")
+    .split(delimiter)
+    .filter((dir) => !existsSync(join(dir, "az")) && !existsSync(join(dir, "azd")))
+    .join(delimiter);
+}
+
+/**
+ * Runs the script (or `options.command`, a command line run by bash in the repo root as a reader pastes it)
+ * with the given Graph state and azd environment; returns its output and the state afterwards.
+ */
+function grant(
+  env: Record<string, string>,
+  state: Partial<GraphState> = {},
+  options: { command?: string; azdValues?: Record<string, string> } = {},
+) {
   const dir = mkdtempSync(join(tmpdir(), "graph-grant-"));
   workDirs.push(dir);
   writeFileSync(join(dir, "az"), fakeAz);
   chmodSync(join(dir, "az"), 0o755);
+  writeFileSync(join(dir, "azd"), fakeAzd(options.azdValues ?? {}));
+  chmodSync(join(dir, "azd"), 0o755);
   const statePath = join(dir, "state.json");
   writeFileSync(
     statePath,
-    JSON.stringify({ assignments: [], unreplicatedReads: 0, denyGrants: false, ...state }),
+    JSON.stringify({ assignments: [], unreplicatedReads: 0, denyGrants: false, signedIn: true, ...state }),
   );
-  const result = spawnSync("bash", [script], {
+  const result = spawnSync("bash", options.command ? ["-c", options.command] : [script], {
     encoding: "utf8",
+    cwd: fileURLToPath(new URL("../..", import.meta.url)),
     env: {
-      PATH: `${dir}${delimiter}${process.env.PATH}`,
+      PATH: `${dir}${delimiter}${pathWithoutAz()}`,
       FAKE_AZ_STATE: statePath,
       AZURE_IDENTITY_PRINCIPAL_ID: identityId,
       GRAPH_GRANT_RETRY_SECONDS: "0",
@@ -230,6 +261,59 @@ describe("grant-graph-permissions.sh", () => {
       .map((role) => role.trim().replace(/^'|'$/g, ""));
     expect(sh?.sort()).toEqual([...profileRoles].sort());
     expect(ps1?.sort()).toEqual([...profileRoles].sort());
+  });
+
+  it("fails, so azd up stops, printing the command for an administrator in bash and PowerShell and what comes next", () => {
+    const { status, output, granted } = grant({ CONTACT_TARGET: "both" }, { denyGrants: true });
+    expect(status).not.toBe(0);
+    expect(granted).toEqual([]);
+    expect(output).toContain("grant-graph-permissions: FAILED");
+    expect(output).toContain(
+      `AZURE_IDENTITY_PRINCIPAL_ID=${identityId} CONTACT_TARGET='both' bash infra/scripts/grant-graph-permissions.sh`,
+    );
+    expect(output).toContain(
+      `$env:AZURE_IDENTITY_PRINCIPAL_ID='${identityId}'; $env:CONTACT_TARGET='both'; ./infra/scripts/grant-graph-permissions.ps1`,
+    );
+    expect(output).toContain("Then run 'azd up' again.");
+  });
+
+  it("is not told by azure.yaml to let azd go on after a failed grant", () => {
+    const azureYaml = readFileSync(fileURLToPath(new URL("../../azure.yaml", import.meta.url)), "utf8");
+    expect(azureYaml).toContain("run: bash infra/scripts/grant-graph-permissions.sh");
+    expect(azureYaml).not.toMatch(/continueOnError:\s*true/);
+  });
+
+  it("fails with how to install the Azure CLI when az is not on PATH", () => {
+    const { status, output } = grant({ PATH: pathWithoutAz() });
+    expect(status).toBe(1);
+    expect(output).toContain("the Azure CLI (az) is not installed or not on PATH");
+    expect(output).toContain("https://aka.ms/azcli");
+  });
+
+  it("fails with az login when the Azure CLI is not signed in, granting nothing", () => {
+    const { status, output, granted } = grant({}, { signedIn: false });
+    expect(status).toBe(1);
+    expect(output).toContain("Run 'az login'");
+    expect(granted).toEqual([]);
+  });
+
+  it("runs the dry-run command of docs/deploy.md as pasted, taking the identity from the azd environment", () => {
+    const deployDoc = readFileSync(fileURLToPath(new URL("../../docs/deploy.md", import.meta.url)), "utf8");
+    const command = /^(GRAPH_GRANT_DRY_RUN=1 [^\n#]*?)\s*(#.*)?$/m.exec(deployDoc)?.[1];
+    expect(command).toBe("GRAPH_GRANT_DRY_RUN=1 bash infra/scripts/grant-graph-permissions.sh");
+    // azd in a clone after `azd provision`: the environment holds the identity's object id and the target.
+    const { status, output, granted } = grant(
+      { AZURE_IDENTITY_PRINCIPAL_ID: "", CONTACT_TARGET: "" },
+      {},
+      {
+        command: command ?? "",
+        azdValues: { AZURE_IDENTITY_PRINCIPAL_ID: identityId, CONTACT_TARGET: "both" },
+      },
+    );
+    expect(output).toContain(`for identity ${identityId} (CONTACT_TARGET=both)`);
+    expect(output).toContain(`${methodsRole}: would grant (dry run)`);
+    expect(granted).toEqual([]);
+    expect(status).toBe(0);
   });
 
   it("needs the identity's object id", () => {

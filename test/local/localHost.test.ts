@@ -104,6 +104,28 @@ describe("the local host", () => {
     expect((await fetch(`${host.url}/api/users/x/contact-info`, { method: "DELETE" })).status).toBe(405);
   });
 
+  it("answers 404 with an error body that lists the routes, not an empty one", async () => {
+    const response = await fetch(`${host.url}/api/nothing-here`);
+    expect(response.status).toBe(404);
+    expect(response.headers.get("content-type")).toMatch(/^application\/json/);
+    const body = (await response.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe("route_not_found");
+    expect(body.error.message).toContain("No function serves /api/nothing-here.");
+    expect(body.error.message).toContain("GET|PATCH /api/users/{user}/contact-info");
+  });
+
+  it("answers 405 with Allow and an error body naming the methods the route takes", async () => {
+    const response = await fetch(`${host.url}/api/users/x/contact-info`, { method: "DELETE" });
+    expect(response.status).toBe(405);
+    expect(response.headers.get("allow")).toBe("GET, PATCH");
+    expect(await response.json()).toEqual({
+      error: {
+        code: "method_not_allowed",
+        message: "/api/users/x/contact-info answers GET, PATCH, not DELETE.",
+      },
+    });
+  });
+
   it("answers 400, not 500, for a path with malformed percent-encoding (a fuzzer's counterexample)", async () => {
     const response = await fetch(`${host.url}/api/users/%E0%A4%A/contact-info`, {
       method: "PATCH",
@@ -111,6 +133,7 @@ describe("the local host", () => {
       body: "{}",
     });
     expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("path_invalid");
     expect(logs.filter((line) => line.includes("unhandled error"))).toEqual([]);
   });
 });

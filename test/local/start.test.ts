@@ -1,4 +1,5 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 
@@ -43,3 +44,66 @@ describe("npm start", () => {
     expect(stdout).toContain("+1 ***147");
   }, 90_000);
 });
+
+describe("npm start stopped during the sample phase", () => {
+  /** Starts `npm start` and resolves once it is enqueuing the samples, with its and Azurite's pids. */
+  function startUntilSamples() {
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: "0" };
+    delete env.AzureWebJobsStorage;
+    delete env.GRAPH_BASE_URL;
+    delete env.GRAPH_ACCESS_TOKEN;
+    const child = spawn(process.execPath, ["--import", "tsx", "local/start.ts"], { env });
+    let stdout = "";
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.on("exit", (code, signal) => resolve({ code, signal })),
+    );
+    const sampling = new Promise<number>((resolve, reject) => {
+      child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+        stdout += chunk;
+        const azurite = /Azurite \(in memory, loopback, pid (\d+)\)/.exec(stdout);
+        if (azurite && stdout.includes("enqueued")) resolve(Number(azurite[1]));
+      });
+      child.on("exit", () => reject(new Error(`npm start ended before the samples:\n${stdout}`)));
+    });
+    return { child, sampling, exited, output: () => stdout };
+  }
+
+  it("stops Azurite and exits 143 on SIGTERM", async () => {
+    const run = startUntilSamples();
+    const azuritePid = await run.sampling;
+    expect(isRunning(azuritePid)).toBe(true);
+    run.child.kill("SIGTERM");
+    expect(await run.exited).toEqual({ code: 143, signal: null });
+    expect(run.output()).toContain("stopping…");
+    await expectGone(azuritePid);
+  }, 90_000);
+
+  it("leaves no Azurite behind even when killed with SIGKILL, which it cannot handle", async () => {
+    const run = startUntilSamples();
+    const azuritePid = await run.sampling;
+    run.child.kill("SIGKILL");
+    await run.exited;
+    await expectGone(azuritePid);
+  }, 90_000);
+});
+
+/** Whether a process runs (a zombie no parent has reaped yet counts as gone). */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return process.platform !== "linux";
+  }
+}
+
+async function expectGone(pid: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (isRunning(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  if (isRunning(pid)) process.kill(pid, "SIGKILL");
+  expect(isRunning(pid)).toBe(false);
+}

@@ -1,0 +1,68 @@
+import { spawn } from "node:child_process";
+import { copyFile, mkdir, readFile, symlink, writeFile } from "node:fs/promises";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import ts from "typescript";
+
+const repo = fileURLToPath(new URL("../..", import.meta.url));
+
+/**
+ * The CLI transpiled the way `npm run build` does (types stripped, nothing bundled) into `outDir`, with the
+ * repo's package.json and node_modules beside it: a plain `node` start, ~3x faster than `node --import tsx`.
+ * Returns the bin's path.
+ */
+export async function transpiledCli(outDir: string): Promise<string> {
+  const pending = [join(repo, "cli", "sspr-prepop.ts")];
+  const done = new Set<string>();
+  for (let file = pending.pop(); file !== undefined; file = pending.pop()) {
+    if (done.has(file)) continue;
+    done.add(file);
+    const source = await readFile(file, "utf8");
+    for (const [, specifier] of source.matchAll(/from\s+"(\.{1,2}\/[^"]+)\.js"/g)) {
+      pending.push(resolve(dirname(file), `${specifier}.ts`));
+    }
+    const { outputText } = ts.transpileModule(source, {
+      fileName: file,
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+    });
+    const target = join(outDir, relative(repo, file)).replace(/\.ts$/, ".js");
+    await mkdir(dirname(target), { recursive: true });
+    await writeFile(target, outputText);
+  }
+  await copyFile(join(repo, "package.json"), join(outDir, "package.json"));
+  await copyFile(join(repo, "host.json"), join(outDir, "host.json"));
+  await symlink(join(repo, "node_modules"), join(outDir, "node_modules"), "dir");
+  return join(outDir, "cli", "sspr-prepop.js");
+}
+
+/** One finished run of a child process. */
+export interface ChildRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `node bin ...args` to its end; stdin is empty. */
+export function runNode(
+  bin: string,
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Promise<ChildRun> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], {
+      cwd: options.cwd ?? repo,
+      env: options.env ?? process.env,
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      stderr += chunk;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolvePromise({ code, stdout, stderr }));
+    child.stdin.end();
+  });
+}
