@@ -676,7 +676,9 @@ function summaryText(input: {
   }
   const registration = summary.registrationReport;
   if (registration.state === "used") {
-    lines.push("  registration report: read; methods listed only for users who registered a phone or email method");
+    lines.push(
+      "  registration report: read; methods listed only for users who registered a phone or email method",
+    );
   } else if (registration.state === "unavailable") {
     lines.push(`  registration report: not readable (${registration.why}); methods listed for every user`);
   }

@@ -3,6 +3,7 @@ import { projectFile } from "../shared/app/projectFile.js";
 import { ConfigError, ensureErrorType } from "../shared/core/errors.js";
 import { backfillCommand, backfillUsage } from "./backfillCommand.js";
 import { describeOptionError } from "./describeOptionError.js";
+import { doctorCommand, doctorUsage } from "./doctorCommand.js";
 import { replayPoisonCommand, replayPoisonUsage } from "./replayPoisonCommand.js";
 import { reportCommand, reportUsage } from "./reportCommand.js";
 import { UsageError } from "./usageError.js";
@@ -19,6 +20,7 @@ const commands: Readonly<Record<string, Command>> = {
   validate: { run: validateCommand, usage: validateUsage },
   backfill: { run: backfillCommand, usage: backfillUsage },
   report: { run: (args, io) => reportCommand(args, io), usage: reportUsage },
+  doctor: { run: (args, io) => doctorCommand(args, io), usage: doctorUsage },
   "replay-poison": { run: replayPoisonCommand, usage: replayPoisonUsage },
 };
 
@@ -28,6 +30,7 @@ Commands:
   validate FILE|-   check HR contact records (CSV or JSON Lines) against the SSPR rules
   backfill FILE     apply an HR export to Entra ID in bulk ($batch, paced, resumable)
   report            count users SSPR can reach, per field; HTML page with a chart and CSV
+  doctor            check a deployment before the first new hire (settings, Graph grants, storage, Easy Auth)
   replay-poison     put poison-queue messages back on the onboarding queue after a fix
   help [COMMAND]    this help, or a command's options
   --version         print the version

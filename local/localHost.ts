@@ -39,6 +39,8 @@ export interface LocalHostOptions {
    */
   visibilityTimeoutSeconds?: number;
   log?: (line: string) => void;
+  /** Emulate Easy Auth in front of the HTTP routes (default true); false serves them as an app without it. */
+  easyAuth?: boolean;
   /**
    * The composition root the registered functions read their services from; default this repo's. A host that
    * serves a built deployment package passes the package's own copy, so its functions see the emulated Easy Auth.
@@ -80,7 +82,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const http = options.registrations.filter((r) => r.kind === "http");
   const app = options.app ?? thisApp;
   const server = createServer((req, res) => {
-    void serveHttp(http, app, req, res, log);
+    void serveHttp(http, app, req, res, log, options.easyAuth ?? true);
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -158,6 +160,7 @@ async function serveHttp(
   req: IncomingMessage,
   res: ServerResponse,
   log: (line: string) => void,
+  easyAuth: boolean,
 ): Promise<void> {
   try {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
@@ -194,8 +197,8 @@ async function serveHttp(
     for (const [name, value] of Object.entries(req.headers)) {
       if (value !== undefined) received[name] = Array.isArray(value) ? value.join(", ") : value;
     }
-    const platform = easyAuthPlatform(app.appServices());
-    const headers = emulateEasyAuth(received, platform.settings);
+    const platform = easyAuth ? easyAuthPlatform(app.appServices()) : app.appServices();
+    const headers = easyAuth ? emulateEasyAuth(received, platform.settings) : received;
     const request = new HttpRequest({
       method,
       url: `http://${req.headers.host ?? "127.0.0.1"}${req.url ?? "/"}`,

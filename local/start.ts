@@ -2,7 +2,9 @@ import { readFile } from "node:fs/promises";
 import { appServices, useAppServices } from "../shared/app/appServices.js";
 import type { Settings } from "../shared/app/config.js";
 import { projectFile } from "../shared/app/projectFile.js";
+import { runDoctor } from "../shared/app/runDoctor.js";
 import { queueClient, tableClient } from "../shared/app/storageClients.js";
+import { toDoctorTable } from "../shared/doctor/doctorReport.js";
 import { StorageEventQueue } from "../shared/storage/storageEventQueue.js";
 import { TableOutcomeLog } from "../shared/storage/tableOutcomeLog.js";
 import { isFinalStatus, type Outcome } from "../shared/sync/outcome.js";
@@ -37,6 +39,8 @@ async function main(): Promise<void> {
     console.log(`functions http://127.0.0.1:${new URL(host.url).port}/api/…  queue ${s.ONBOARDING_QUEUE}\n`);
 
     await runSamples(host, s);
+    // What `sspr-prepop doctor` says of this deployment: every check ok on the emulated tenant.
+    console.log(`\n${toDoctorTable(await runDoctor(s, { appUrl: host.url }))}`);
     if (once) {
       await stopAll();
       return;
@@ -133,7 +137,8 @@ Press Ctrl-C to stop.`);
 or in PowerShell (node dist/cli/sspr-prepop.js …):
   $env:GRAPH_BASE_URL = '${s.GRAPH_BASE_URL}'
   $env:GRAPH_ACCESS_TOKEN = '${s.GRAPH_ACCESS_TOKEN ?? ""}'
-  $env:AzureWebJobsStorage = '${s.AzureWebJobsStorage}'`);
+  $env:AzureWebJobsStorage = '${s.AzureWebJobsStorage}'
+then check it: sspr-prepop doctor --app-url ${url}`);
   }
 }
 

@@ -17,6 +17,7 @@ const allowed: Record<string, readonly string[]> = {
   "shared/sync": ["shared/core", "shared/contact", "shared/directory"],
   "shared/intake": ["shared/core", "shared/contact", "shared/directory", "shared/sync"],
   "shared/readiness": ["shared/core", "shared/contact", "shared/directory", "shared/sync"],
+  "shared/doctor": ["shared/core", "shared/contact", "shared/directory"],
   "shared/backfill": ["shared/core", "shared/contact", "shared/directory", "shared/sync", "shared/intake"],
   "shared/graph": ["shared/core", "shared/contact", "shared/directory"],
   "shared/storage": ["shared/core", "shared/contact", "shared/directory", "shared/sync", "shared/intake"],
@@ -31,6 +32,7 @@ const allowed: Record<string, readonly string[]> = {
     "shared/storage",
     "shared/backfill",
     "shared/readiness",
+    "shared/doctor",
     "shared/http",
   ],
   functions: [
@@ -40,6 +42,7 @@ const allowed: Record<string, readonly string[]> = {
     "shared/sync",
     "shared/intake",
     "shared/readiness",
+    "shared/doctor",
     "shared/http",
     "shared/app",
   ],
@@ -51,12 +54,13 @@ const allowed: Record<string, readonly string[]> = {
     "shared/intake",
     "shared/backfill",
     "shared/readiness",
+    "shared/doctor",
     "shared/app",
   ],
 };
 
 /** The pure folders: no I/O, no Azure or Graph SDK (zod and libphonenumber are rules, not I/O). */
-const pureFolders = ["shared/core", "shared/contact", "shared/directory", "shared/sync"];
+const pureFolders = ["shared/core", "shared/contact", "shared/directory", "shared/sync", "shared/doctor"];
 const ioPackages = /^(@azure\/|@microsoft\/|node:(fs|net|http|https|child_process))/;
 
 function sourceFiles(dir: string): string[] {

@@ -328,6 +328,11 @@ export class EmulatedTenant {
     this.granted.add(permission);
   }
 
+  /** Every application permission the emulated app holds now, sorted (what a token issued now lists). */
+  grantedPermissions(): string[] {
+    return [...this.granted].sort();
+  }
+
   /** The default permissions revoked so far. */
   revokedPermissions(): string[] {
     return emulatedPermissions.filter((permission) => !this.granted.has(permission));

@@ -1,8 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { handleAuthMethods, type MethodRoute } from "./authMethodHandlers.js";
+import { getDirSyncSettings, listDirSyncSettings } from "./directoryHandlers.js";
 import { listDomains } from "./domainHandlers.js";
 import type { EmulatedTenant, RouteFailure } from "./EmulatedTenant.js";
 import { EmulatorStats } from "./EmulatorStats.js";
+import { EmulatorTokens } from "./EmulatorTokens.js";
 import {
   badRequest,
   type EmulatorRequest,
@@ -26,8 +28,10 @@ export interface FaultOptions {
 
 export interface EmulatorCoreOptions {
   tenant: EmulatedTenant;
-  /** Accepted bearer token. */
-  token: string;
+  /**
+   * An opaque bearer token accepted besides the JWTs the emulator issues (it carries no claims the app can read).
+   */
+  token?: string | undefined;
   throttle?: ThrottleOptions;
   latencyMs?: number;
   faults?: Partial<FaultOptions>;
@@ -46,6 +50,8 @@ type Route =
   | { kind: "roleAssignments" }
   | { kind: "roleEligibilityScheduleInstances" }
   | { kind: "roleDefinition"; id: string }
+  | { kind: "dirSyncSettings" }
+  | { kind: "dirSyncSetting"; id: string }
   | { kind: "registrationDetails" }
   | { kind: "unknown"; segment: string }
   | MethodRoute;
@@ -59,6 +65,8 @@ const allowedMethods: Record<Route["kind"], readonly string[]> = {
   roleAssignments: ["GET"],
   roleEligibilityScheduleInstances: ["GET"],
   roleDefinition: ["GET"],
+  dirSyncSettings: ["GET"],
+  dirSyncSetting: ["GET"],
   registrationDetails: ["GET"],
   unknown: ["GET", "POST", "PATCH", "PUT", "DELETE"],
   authMethods: ["GET"],
@@ -98,7 +106,9 @@ interface BatchItem {
 export class GraphEmulatorCore {
   readonly stats = new EmulatorStats();
   readonly tenant: EmulatedTenant;
+  /** The token issued when the emulator started: a JWT whose `roles` claim lists the permissions granted then. */
   readonly token: string;
+  private readonly tokens: EmulatorTokens;
   /** Public base URL with version; set once the server knows its port. */
   baseUrl = `http://127.0.0.1/${apiVersion}`;
   private readonly throttle: GraphThrottle;
@@ -109,12 +119,27 @@ export class GraphEmulatorCore {
 
   constructor(options: EmulatorCoreOptions) {
     this.tenant = options.tenant;
-    this.token = options.token;
+    this.tokens = new EmulatorTokens(options.token);
+    this.token = this.issueToken();
     this.random = options.random ?? Math.random;
     this.now = options.now ?? (() => performance.now());
     this.latencyMs = options.latencyMs ?? 0;
     this.faults = { unavailableRate: 0, timeoutAfterWriteRate: 0, ...options.faults };
     this.throttle = new GraphThrottle(options.throttle ?? {}, () => this.tenant.size, this.now);
+  }
+
+  /**
+   * A new token, as Entra ID issues one: its `roles` claim lists the application permissions granted now. Every
+   * token the emulator issued stays accepted; what a request may do is decided by the live grants (as if each call
+   * came with a fresh token), so a revoked permission is refused at once whatever the token says.
+   */
+  issueToken(): string {
+    return this.tokens.issue(this.tenant.grantedPermissions());
+  }
+
+  /** True for a token this emulator issued, or the opaque token it was started with. */
+  accepts(token: string | undefined): boolean {
+    return this.tokens.accepts(token);
   }
 
   /** Changes fault probabilities at runtime (unset ones keep their value). */
@@ -179,7 +204,7 @@ export class GraphEmulatorCore {
 
     const auth = header(request.headers, "authorization");
     const presented = /^Bearer\s+(.+)$/i.exec(auth ?? "")?.[1]?.trim();
-    if (presented !== this.token) {
+    if (!this.tokens.accepts(presented)) {
       this.stats.unauthorized += 1;
       return graphError(
         401,
@@ -275,6 +300,10 @@ export class GraphEmulatorCore {
         return listRoleGrants(ctx, route.kind);
       case "roleDefinition":
         return getRoleDefinition(ctx, route.id);
+      case "dirSyncSettings":
+        return listDirSyncSettings(ctx);
+      case "dirSyncSetting":
+        return getDirSyncSettings(ctx, route.id);
       case "registrationDetails":
         return listRegistrationDetails(ctx);
       case "unknown":
@@ -404,6 +433,11 @@ function routeOf(path: string): Route {
   }
   const [first = "", second, third, fourth, fifth, ...rest] = segments;
   if (first.toLowerCase() === "me") return { kind: "me" };
+  if (first.toLowerCase() === "directory" && second?.toLowerCase() === "onpremisessynchronization") {
+    if (third === undefined) return { kind: "dirSyncSettings" };
+    if (fourth === undefined) return { kind: "dirSyncSetting", id: third };
+    return { kind: "unknown", segment: fourth };
+  }
   if (
     first.toLowerCase() === "reports" &&
     second?.toLowerCase() === "authenticationmethods" &&

@@ -12,7 +12,10 @@ import type { ThrottleOptions } from "./GraphThrottle.js";
 export interface GraphEmulatorOptions {
   /** Port on 127.0.0.1; 0 (default) picks a free one. */
   port?: number;
-  /** Bearer token the emulator accepts; default `local-dev-token`. */
+  /**
+   * An opaque bearer token the emulator accepts besides the JWTs it issues; default `local-dev-token`. It carries
+   * no `roles` claim, so an app using it can't tell its grants (as with a token it can't read).
+   */
   token?: string;
   /** Tenant seed object (wins over `tenantFile`). */
   tenant?: TenantSeed;
@@ -32,8 +35,13 @@ export interface GraphEmulatorOptions {
 export interface GraphEmulator {
   /** Base URL including the version, e.g. `http://127.0.0.1:43123/v1.0` (use as GRAPH_BASE_URL). */
   url: string;
-  /** The accepted bearer token (use as GRAPH_ACCESS_TOKEN). */
+  /**
+   * The token issued at start (use as GRAPH_ACCESS_TOKEN): a JWT-shaped app-only token whose `roles` claim lists the
+   * permissions granted then.
+   */
   token: string;
+  /** A new token whose `roles` claim lists the permissions granted now (after `tenant.revokePermission`, say). */
+  issueToken(): string;
   /**
    * Live tenant state: read users, flip `bypassDirSyncOverridesEnabled`, revoke a Graph permission, make a route
    * fail, `reset()`.
@@ -49,7 +57,7 @@ export interface GraphEmulator {
 export const defaultEmulatorToken = "local-dev-token";
 
 /**
- * Starts the emulated Graph tenant on 127.0.0.1. Besides `/v1.0/...` it serves `/_emulator/{stats,settings,reset}`
+ * Starts the emulated Graph tenant on 127.0.0.1. Besides `/v1.0/...` it serves `/_emulator/{stats,settings,reset,token}`
  * (same token) so a separate process (benchmark, manual test) can read counters and change faults at runtime.
  */
 export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Promise<GraphEmulator> {
@@ -86,6 +94,7 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
   return {
     url: core.baseUrl,
     token: core.token,
+    issueToken: () => core.issueToken(),
     tenant,
     stats: core.stats,
     setFaults: (faults) => core.setFaults(faults),
@@ -134,7 +143,7 @@ function control(
     headers: { "Content-Type": "application/json" },
     body: value,
   });
-  if (headers.authorization !== `Bearer ${core.token}`) {
+  if (!core.accepts(/^Bearer\s+(.+)$/i.exec(headers.authorization ?? "")?.[1]?.trim())) {
     return graphError(401, "InvalidAuthenticationToken", "Access token validation failure.");
   }
   const settings = () => ({
@@ -146,6 +155,8 @@ function control(
   });
   const path = url.split("?")[0];
   if (path === "/_emulator/stats" && method === "GET") return ok(core.stats);
+  // A fresh token listing the grants as they are now, as Entra ID issues after a grant or a revocation.
+  if (path === "/_emulator/token" && method === "POST") return ok({ token: core.issueToken() });
   if (path === "/_emulator/reset" && method === "POST") {
     core.tenant.reset();
     core.stats.reset();

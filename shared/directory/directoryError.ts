@@ -8,7 +8,9 @@ export const DirectoryErrorKind = {
   onPremisesMastered: "onPremisesMastered",
   /**
    * 403 Authorization_RequestDenied on a profile write: Graph protects a privileged (admin) user's phone and mail
-   * properties (a missing write permission answers the same, so the message names both).
+   * properties. A missing write permission answers the same: when the identity's grants are known the adapter
+   * tells the two apart (`missingPermission`, or this kind with `permissionsConfirmed`); otherwise the message
+   * names both.
    */
   forbidden: "forbidden",
   /**
@@ -42,6 +44,11 @@ export interface DirectoryErrorDetails {
   retryAfterMs?: number | undefined;
   /** For `missingPermission`: the Graph application permission the operation needs, e.g. `RoleManagement.Read.Directory`. */
   permission?: string | undefined;
+  /**
+   * For `forbidden`: the identity's token shows it holds every permission the call needs, so Graph refused because
+   * of the target (a privileged account), not for want of a grant.
+   */
+  permissionsConfirmed?: boolean | undefined;
   cause?: unknown;
 }
 
@@ -57,6 +64,7 @@ export class DirectoryError extends SsprError {
   readonly clientRequestId: string | undefined;
   readonly retryAfterMs: number | undefined;
   readonly permission: string | undefined;
+  readonly permissionsConfirmed: boolean;
 
   constructor(message: string, details: DirectoryErrorDetails) {
     super(message, { cause: details.cause });
@@ -67,6 +75,7 @@ export class DirectoryError extends SsprError {
     this.clientRequestId = details.clientRequestId;
     this.retryAfterMs = details.retryAfterMs;
     this.permission = details.permission;
+    this.permissionsConfirmed = details.permissionsConfirmed === true;
   }
 
   /** True for kinds worth retrying later (throttled, transient). */

@@ -101,13 +101,14 @@ export function directoryFailureOf(err: unknown): DirectoryFailure {
         ...ids,
       };
     case DirectoryErrorKind.forbidden:
-      // Graph answers this 403 for a privileged account's phone and mail properties (a profile write without the
-      // write permission answers the same, so the reason names both).
+      // Graph answers this 403 for a privileged account's phone and mail properties, and for a profile write the
+      // app lacks the permission for. With the grants confirmed it is the account; unknown, the reason names both.
       return {
         category: "refused",
         code: "forbidden_privileged_user",
-        reason:
-          "privileged account: Graph refused (403 Authorization_RequestDenied) to change this user's phone or email, as it does for admins; prepopulation never writes admins' contact data (if the user holds no role, check the app has User-Phone.ReadWrite.All and User-Mail.ReadWrite.All)",
+        reason: err.permissionsConfirmed
+          ? "privileged account: Graph refused (403 Authorization_RequestDenied) to change this user's phone or email, as it does for admins, although the app holds the write permissions; prepopulation never writes admins' contact data"
+          : "privileged account: Graph refused (403 Authorization_RequestDenied) to change this user's phone or email, as it does for admins; prepopulation never writes admins' contact data (if the user holds no role, check the app has User-Phone.ReadWrite.All and User-Mail.ReadWrite.All)",
         ...ids,
       };
     case DirectoryErrorKind.missingPermission:

@@ -11,6 +11,7 @@ import { GraphAuthMiddleware, type TokenSource } from "./graphAuthMiddleware.js"
 import { batchItemMethods, GraphPacingMiddleware, isBatchUrl } from "./graphPacingMiddleware.js";
 import { GraphRequestIdMiddleware } from "./graphRequestIdMiddleware.js";
 import { GraphTimeoutMiddleware } from "./graphTimeoutMiddleware.js";
+import { type GrantedPermissions, grantsReader } from "./tokenGrants.js";
 import type { WriteLimiter } from "./writeLimiter.js";
 
 /** How to reach Graph: the endpoint and either a static token (loopback only) or an Azure credential. */
@@ -48,6 +49,11 @@ export interface GraphClient {
   client: Client;
   /** Normalised base URL without a trailing slash, e.g. `http://127.0.0.1:4000/v1.0`. */
   baseUrl: string;
+  /**
+   * The application permissions the token this client sends carries (read once per token), to explain a 403;
+   * rejects when no token can be had. Optional so a hand-built client (tests) may leave it out: unknown then.
+   */
+  grants?: () => Promise<GrantedPermissions>;
 }
 
 /**
@@ -76,7 +82,7 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
       new HTTPMessageHandler(),
     ],
   });
-  return { client, baseUrl: `${endpoint.root}/${endpoint.version}` };
+  return { client, baseUrl: `${endpoint.root}/${endpoint.version}`, grants: grantsReader(token) };
 }
 
 /** Splits `GRAPH_BASE_URL` into origin(+prefix) and version, rejecting anything we would send a token to unsafely. */

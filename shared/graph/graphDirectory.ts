@@ -1,5 +1,6 @@
 // graph/: the Microsoft Graph adapter — client, middlewares, $batch, paths, errors and the write budget.
 
+import { appPermissions } from "../directory/appPermissions.js";
 import type {
   AuthMethods,
   AuthMethodWrite,
@@ -25,6 +26,8 @@ import {
 import { contactSelect, encodeSegment, filterEq, userPath } from "./graphPaths.js";
 import { readPrivileges } from "./graphPrivilege.js";
 import { asMissingPermission, GraphRequestError } from "./graphRequestError.js";
+import { explainProfileRefusal } from "./profileWriteRefusal.js";
+import type { GrantedPermissions } from "./tokenGrants.js";
 import type { WriteLimiter } from "./writeLimiter.js";
 
 /** Fixed ids Graph gives the phone methods, one per type. */
@@ -109,14 +112,19 @@ export class GraphDirectory implements BulkDirectory {
     } catch (err) {
       const error = GraphRequestError.fromThrown("findUser", err);
       if (error.kind === DirectoryErrorKind.notFound) return undefined;
-      throw error;
+      // Graph protects no user from being read by an app holding the permission: a 403 here is a missing grant.
+      throw asMissingPermission(error, appPermissions.readUsers.permission);
     }
   }
 
   /** PATCH /users/{id} with only the given properties; an empty patch sends nothing. */
   async updateProfile(userId: string, patch: ProfilePatch): Promise<void> {
     if (Object.keys(patch).length === 0) return;
-    await this.call("updateProfile", () => this.graph.client.api(userPath(userId)).patch(patch));
+    try {
+      await this.call("updateProfile", () => this.graph.client.api(userPath(userId)).patch(patch));
+    } catch (err) {
+      throw err instanceof GraphRequestError ? await this.explainRefusal(err, patch) : err;
+    }
   }
 
   /** The user's phone and email methods: `GET …/phoneMethods` and `GET …/emailMethods`, in one `$batch`. */
@@ -187,8 +195,10 @@ export class GraphDirectory implements BulkDirectory {
     });
     const answers = await this.batchOf(requests);
     return answers.map((answer, i) => {
-      if (answer instanceof GraphRequestError)
-        return answer.kind === DirectoryErrorKind.notFound ? undefined : answer;
+      if (answer instanceof GraphRequestError) {
+        if (answer.kind === DirectoryErrorKind.notFound) return undefined;
+        return asMissingPermission(answer, appPermissions.readUsers.permission);
+      }
       try {
         return fromFindBody(findRequest(refs[i] ?? {}).byFilter, answer.body);
       } catch (err) {
@@ -205,7 +215,11 @@ export class GraphDirectory implements BulkDirectory {
         : { method: "PATCH", url: userPath(userId), body: patch, operation: "updateProfile" },
     );
     const answers = await this.batchOf(requests);
-    return answers.map((answer) => (answer instanceof GraphRequestError ? answer : undefined));
+    return Promise.all(
+      answers.map((answer, i) =>
+        answer instanceof GraphRequestError ? this.explainRefusal(answer, items[i]?.patch ?? {}) : undefined,
+      ),
+    );
   }
 
   /**
@@ -334,11 +348,48 @@ export class GraphDirectory implements BulkDirectory {
     let path: string | undefined = `/users?$select=${contactSelect}&$top=${top}`;
     while (path) {
       const current: string = path;
-      const body = await this.call("listUsers", () => this.graph.client.api(current).get());
+      const body = await this.call(
+        "listUsers",
+        () => this.graph.client.api(current).get(),
+        appPermissions.readUsers.permission,
+      );
       yield valuesOf(body).map(toContactState);
       const nextLink = (body as { "@odata.nextLink"?: unknown })["@odata.nextLink"];
       path = typeof nextLink === "string" ? this.relativeToBase(nextLink) : undefined;
     }
+  }
+
+  /**
+   * The application permissions the identity's current token carries (its `roles` claim, read once per token),
+   * or unknown for a token that can't be read; rejects when no token can be had.
+   */
+  grantedPermissions(): Promise<GrantedPermissions> {
+    return this.graph.grants?.() ?? Promise.resolve({ known: false, reason: "no token reader" });
+  }
+
+  /**
+   * GET /directory/onPremisesSynchronization: the tenant's Entra Connect feature flags, of which the app reads
+   * `bypassDirSyncOverridesEnabled` (undefined when Graph doesn't say). A 403 is kind `missingPermission`.
+   */
+  async dirSyncFeatures(): Promise<{ bypassDirSyncOverridesEnabled: boolean | undefined }> {
+    const body = await this.call(
+      "dirSyncFeatures",
+      () => this.graph.client.api("/directory/onPremisesSynchronization").get(),
+      appPermissions.readDirSyncFeatures.permission,
+    );
+    // A collection with the tenant's one object, or (as some examples show) the object itself.
+    const item = valuesOf(body)[0] ?? body;
+    const features = (item as { features?: { bypassDirSyncOverridesEnabled?: unknown } } | undefined)
+      ?.features;
+    const bypass = features?.bypassDirSyncOverridesEnabled;
+    return { bypassDirSyncOverridesEnabled: typeof bypass === "boolean" ? bypass : undefined };
+  }
+
+  /** Explains a 403 on a profile write by the identity's grants (see `explainProfileRefusal`). */
+  private async explainRefusal(err: GraphRequestError, patch: ProfilePatch): Promise<GraphRequestError> {
+    if (err.kind !== DirectoryErrorKind.forbidden) return err;
+    const grants = await this.grantedPermissions().catch(() => undefined);
+    return explainProfileRefusal(err, patch, grants);
   }
 
   /**

@@ -82,6 +82,7 @@ export function asMissingPermission(err: GraphRequestError, permission: string):
     statusCode: err.statusCode,
     graphCode: err.graphCode,
     requestId: err.requestId,
+    clientRequestId: err.clientRequestId,
     cause: err,
   });
 }

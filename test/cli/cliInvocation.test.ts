@@ -73,7 +73,7 @@ describe("sspr-prepop --version and help", () => {
     const run = await cli(["help", "frobnicate"]);
     expect(run.code).toBe(2);
     expect(run.stderr).toBe(
-      'sspr-prepop: unknown command "frobnicate". Commands: validate, backfill, report, replay-poison, help. Run "sspr-prepop help".\n',
+      'sspr-prepop: unknown command "frobnicate". Commands: validate, backfill, report, doctor, replay-poison, help. Run "sspr-prepop help".\n',
     );
   });
 });

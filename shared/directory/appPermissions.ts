@@ -1,0 +1,78 @@
+import type { ProfilePatch } from "./directory.js";
+
+/**
+ * One Graph application permission the app needs, as Graph's API pages list it: the least privileged one, which
+ * the grant scripts give and errors name, and the higher ones Graph accepts in its place.
+ */
+export interface PermissionNeed {
+  permission: string;
+  orHigher: readonly string[];
+}
+
+/**
+ * The application permissions behind each kind of directory call, from Graph v1.0's API pages ("Permissions"):
+ * what `sspr-prepop doctor` checks against the identity's grants, and what explains a 403 on a profile write.
+ */
+export const appPermissions = {
+  /** GET /users, /users/{id} (and a user's transitiveMemberOf, whose least privileged permission it is). */
+  readUsers: need("User.Read.All", ["User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"]),
+  /** PATCH /users/{id} of `mobilePhone` and `businessPhones`. */
+  writePhones: need("User-Phone.ReadWrite.All", ["User.ReadWrite.All", "Directory.ReadWrite.All"]),
+  /** PATCH /users/{id} of `otherMails`. */
+  writeOtherMails: need("User-Mail.ReadWrite.All", ["User.ReadWrite.All", "Directory.ReadWrite.All"]),
+  /** GET /roleManagement/directory/roleAssignments. */
+  readRoleAssignments: need("RoleManagement.Read.Directory", [
+    "RoleManagement.Read.All",
+    "Directory.Read.All",
+    "RoleManagement.ReadWrite.Directory",
+    "Directory.ReadWrite.All",
+  ]),
+  /**
+   * GET /roleManagement/directory/roleEligibilityScheduleInstances. Its least privileged permission is
+   * RoleEligibilitySchedule.Read.Directory; RoleManagement.Read.Directory reads the assignments too, so the grant
+   * scripts give that one and it is the one named.
+   */
+  readRoleEligibilities: need("RoleManagement.Read.Directory", [
+    "RoleEligibilitySchedule.Read.Directory",
+    "RoleEligibilitySchedule.ReadWrite.Directory",
+    "RoleManagement.Read.All",
+    "RoleManagement.ReadWrite.Directory",
+  ]),
+  /** Groups' properties in transitiveMemberOf; without it Graph gives groups with limited information. */
+  readGroupMembers: need("GroupMember.Read.All", [
+    "Group.Read.All",
+    "GroupMember.ReadWrite.All",
+    "Group.ReadWrite.All",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+  ]),
+  /** GET, POST and PATCH of …/authentication/phoneMethods. */
+  writePhoneMethods: need("UserAuthMethod-Phone.ReadWrite.All", ["UserAuthenticationMethod.ReadWrite.All"]),
+  /** GET, POST and PATCH of …/authentication/emailMethods. */
+  writeEmailMethods: need("UserAuthMethod-Email.ReadWrite.All", ["UserAuthenticationMethod.ReadWrite.All"]),
+  /**
+   * GET /directory/onPremisesSynchronization (`bypassDirSyncOverridesEnabled`). Graph v1.0's page lists it for
+   * delegated access only ("Application: Not supported"), so an app identity may be refused even with a grant.
+   */
+  readDirSyncFeatures: need("OnPremDirectorySynchronization.Read.All", [
+    "OnPremDirectorySynchronization.ReadWrite.All",
+  ]),
+} as const satisfies Record<string, PermissionNeed>;
+
+function need(permission: string, orHigher: readonly string[]): PermissionNeed {
+  return { permission, orHigher };
+}
+
+/** True when `granted` holds the permission or one Graph accepts in its place. */
+export function isGranted(needed: PermissionNeed, granted: ReadonlySet<string>): boolean {
+  return granted.has(needed.permission) || needed.orHigher.some((permission) => granted.has(permission));
+}
+
+/** The permissions a profile PATCH carrying these properties needs (one per kind of property, in patch order). */
+export function profilePatchNeeds(patch: ProfilePatch): PermissionNeed[] {
+  const needs: PermissionNeed[] = [];
+  if (patch.mobilePhone !== undefined || patch.businessPhones !== undefined)
+    needs.push(appPermissions.writePhones);
+  if (patch.otherMails !== undefined) needs.push(appPermissions.writeOtherMails);
+  return needs;
+}

@@ -1,0 +1,140 @@
+import { appPermissions, isGranted, type PermissionNeed } from "../directory/appPermissions.js";
+import type { DoctorCheck } from "./doctorReport.js";
+import type { DoctorSettings } from "./settingsChecks.js";
+
+/** What the identity's token says it was granted, or why that can't be told (see shared/graph/tokenGrants.ts). */
+export type GrantsView =
+  | { known: true; permissions: ReadonlySet<string> }
+  | { known: false; reason: string; delegated?: true };
+
+/** A permission the settings need, why, and how bad its absence is. */
+export interface RequiredPermission {
+  need: PermissionNeed;
+  why: string;
+  /** `fail`: events would fail or admins go unprotected; `warn`: it works without, less well. */
+  ifMissing: "fail" | "warn";
+  /** How to get it, when not by the grant scripts. */
+  fix?: string;
+}
+
+/** How to grant what the grant scripts grant, in both shells. */
+export const grantFix =
+  "grant it to the app's managed identity as a Privileged Role Administrator: `bash infra/scripts/grant-graph-permissions.sh` (PowerShell: `./infra/scripts/grant-graph-permissions.ps1`); the app sees it in its next token";
+
+const dirSyncFix =
+  "optional: Graph's page lists this read for delegated access only, so an app may be refused even with it; read the flag yourself as a Global Administrator: `Connect-MgGraph -Scopes OnPremDirectorySynchronization.Read.All; (Get-MgDirectoryOnPremiseSynchronization).Features.BypassDirSyncOverridesEnabled`";
+
+const writesProfile = (target: string) => target === "profile" || target === "both";
+const writesMethods = (target: string) => target === "methods" || target === "both";
+
+/** The Graph application permissions these settings need, each with the reason. */
+export function requiredPermissions(
+  s: Pick<DoctorSettings, "CONTACT_TARGET" | "SYNCED_MOBILE">,
+): RequiredPermission[] {
+  const t = s.CONTACT_TARGET;
+  const required: RequiredPermission[] = [
+    { need: appPermissions.readUsers, why: "find users and read their contact data", ifMissing: "fail" },
+    {
+      need: appPermissions.readRoleAssignments,
+      why: "the privileged-account guard: active role assignments",
+      ifMissing: "fail",
+    },
+    {
+      need: appPermissions.readRoleEligibilities,
+      why: "the privileged-account guard: PIM-eligible roles",
+      ifMissing: "fail",
+    },
+    {
+      need: appPermissions.readGroupMembers,
+      why: "the privileged-account guard reads groups' properties (without it, every group's roles are read)",
+      ifMissing: "warn",
+    },
+  ];
+  if (writesProfile(t.mobilePhone) || writesProfile(t.officePhone)) {
+    required.push({
+      need: appPermissions.writePhones,
+      why: "write mobilePhone and businessPhones",
+      ifMissing: "fail",
+    });
+  }
+  if (writesProfile(t.alternateEmail)) {
+    required.push({
+      need: appPermissions.writeOtherMails,
+      why: "write otherMails (the alternate email)",
+      ifMissing: "fail",
+    });
+  }
+  if (writesMethods(t.mobilePhone) || writesMethods(t.officePhone)) {
+    required.push({
+      need: appPermissions.writePhoneMethods,
+      why: "read and write phone authentication methods",
+      ifMissing: "fail",
+    });
+  }
+  if (writesMethods(t.alternateEmail)) {
+    required.push({
+      need: appPermissions.writeEmailMethods,
+      why: "read and write the email authentication method",
+      ifMissing: "fail",
+    });
+  }
+  if (s.SYNCED_MOBILE === "override") {
+    required.push({
+      need: appPermissions.readDirSyncFeatures,
+      why: "doctor reads bypassDirSyncOverridesEnabled to tell what overriding a synced mobile does",
+      ifMissing: "warn",
+      fix: dirSyncFix,
+    });
+  }
+  return required;
+}
+
+/** Compares the identity's grants with what the settings need: one finding per missing permission, or one ok. */
+export function permissionChecks(required: readonly RequiredPermission[], grants: GrantsView): DoctorCheck[] {
+  if (!grants.known) {
+    return [
+      {
+        check: "graphPermissions",
+        status: "warn",
+        code: "permissions_unknown",
+        detail: `can't tell which permissions are granted: ${grants.reason}; the reads below still show what Graph allows`,
+        fix: `make sure the identity holds ${required
+          .filter((r) => r.ifMissing === "fail")
+          .map((r) => r.need.permission)
+          .filter(unique)
+          .join(", ")}`,
+      },
+    ];
+  }
+  const missing = required.filter((r) => !isGranted(r.need, grants.permissions));
+  // One finding per permission, even when two needs share it (role assignments and eligibilities).
+  const seen = new Set<string>();
+  const findings: DoctorCheck[] = missing.flatMap((r) => {
+    if (seen.has(r.need.permission)) return [];
+    seen.add(r.need.permission);
+    return [
+      {
+        check: "graphPermissions",
+        status: r.ifMissing,
+        code: "missing_permission",
+        permission: r.need.permission,
+        detail: `missing ${r.need.permission}, needed to ${r.why}`,
+        fix: r.fix ?? grantFix,
+      },
+    ];
+  });
+  if (findings.length > 0) return findings;
+  const names = required.map((r) => r.need.permission).filter(unique);
+  return [
+    {
+      check: "graphPermissions",
+      status: "ok",
+      code: "permissions_granted",
+      detail: `the identity's grants cover what the settings need: ${names.join(", ")}`,
+    },
+  ];
+}
+
+function unique(value: string, index: number, all: readonly string[]): boolean {
+  return all.indexOf(value) === index;
+}

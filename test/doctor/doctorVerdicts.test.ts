@@ -1,0 +1,307 @@
+import { describe, expect, it } from "vitest";
+import { loadSettings } from "../../shared/app/config.js";
+import { DirectoryError } from "../../shared/directory/directoryError.js";
+import {
+  type DoctorCheck,
+  doctorExitCode,
+  toDoctorReport,
+  toDoctorTable,
+} from "../../shared/doctor/doctorReport.js";
+import { easyAuthCheck } from "../../shared/doctor/easyAuthCheck.js";
+import {
+  dirSyncCheck,
+  privilegeReadCheck,
+  tokenCheck,
+  userReadCheck,
+} from "../../shared/doctor/graphChecks.js";
+import { permissionChecks, requiredPermissions } from "../../shared/doctor/permissionChecks.js";
+import { settingsChecks } from "../../shared/doctor/settingsChecks.js";
+import { type StorageTarget, storageCheck } from "../../shared/doctor/storageChecks.js";
+
+// The doctor's verdicts are pure: what the probes found in, ok / warn / fail with a code and a fix out.
+
+const settings = (env: Record<string, string> = {}) => loadSettings(env);
+const codes = (checks: DoctorCheck[]) => checks.map((c) => `${c.status} ${c.code}`);
+const granted = (...permissions: string[]) => ({ known: true as const, permissions: new Set(permissions) });
+const defaultGrants = granted(
+  "User.Read.All",
+  "User-Phone.ReadWrite.All",
+  "User-Mail.ReadWrite.All",
+  "RoleManagement.Read.Directory",
+  "GroupMember.Read.All",
+);
+
+describe("settings that contradict each other", () => {
+  it.each([
+    ["the defaults", {}, ["ok settings_ok"]],
+    [
+      "SYNCED_MOBILE=override with the mobile written to methods only",
+      { SYNCED_MOBILE: "override", CONTACT_TARGET: "methods" },
+      ["warn synced_mobile_unused"],
+    ],
+    [
+      "SYNCED_MOBILE=override with the mobile written to the profile too",
+      { SYNCED_MOBILE: "override", CONTACT_TARGET: "mobilePhone=both" },
+      ["ok settings_ok"],
+    ],
+    [
+      "the reader role the same as the admin role",
+      { CONTACT_READER_ROLE: "ContactInfo.ReadWrite" },
+      ["warn reader_role_is_admin_role"],
+    ],
+    ["NEW_HIRE_DAYS=0 (events may write any user)", { NEW_HIRE_DAYS: "0" }, ["warn new_hire_check_off"]],
+    ["a write budget above Graph's", { GRAPH_WRITE_BUDGET: "6000" }, ["warn write_budget_over_graph"]],
+    [
+      "a write rate above Graph's 20 a second",
+      { GRAPH_WRITE_BUDGET: "3000", GRAPH_WRITE_WINDOW_SECONDS: "60" },
+      ["warn write_budget_over_graph"],
+    ],
+  ])("%s → %j", (_, env, expected) => {
+    expect(codes(settingsChecks(settings(env)))).toEqual(expected);
+  });
+
+  it("says what to do about each warning", () => {
+    const [finding] = settingsChecks(settings({ SYNCED_MOBILE: "override", CONTACT_TARGET: "methods" }));
+    expect(finding?.fix).toContain("SYNCED_MOBILE=skip");
+  });
+});
+
+describe("the Graph permissions the settings need", () => {
+  const names = (env: Record<string, string>) =>
+    requiredPermissions(settings(env)).map((r) => `${r.ifMissing} ${r.need.permission}`);
+
+  it.each([
+    [
+      "profile (the default)",
+      {},
+      ["User-Phone.ReadWrite.All", "User-Mail.ReadWrite.All"],
+      ["UserAuthMethod-Phone.ReadWrite.All", "UserAuthMethod-Email.ReadWrite.All"],
+    ],
+    [
+      "methods",
+      { CONTACT_TARGET: "methods" },
+      ["UserAuthMethod-Phone.ReadWrite.All", "UserAuthMethod-Email.ReadWrite.All"],
+      ["User-Phone.ReadWrite.All", "User-Mail.ReadWrite.All"],
+    ],
+    [
+      "mobile to methods, the rest to the profile",
+      { CONTACT_TARGET: "mobilePhone=methods" },
+      ["User-Phone.ReadWrite.All", "User-Mail.ReadWrite.All", "UserAuthMethod-Phone.ReadWrite.All"],
+      ["UserAuthMethod-Email.ReadWrite.All"],
+    ],
+  ])("CONTACT_TARGET %s needs the reads, and writes where it writes", (_, env, needed, notNeeded) => {
+    const all = names(env);
+    for (const permission of ["User.Read.All", "RoleManagement.Read.Directory", ...needed]) {
+      expect(all).toContain(`fail ${permission}`);
+    }
+    expect(all).toContain("warn GroupMember.Read.All");
+    for (const permission of notNeeded) expect(all.join()).not.toContain(permission);
+  });
+
+  it("asks for the DirSync read only with SYNCED_MOBILE=override, as a warning", () => {
+    expect(names({}).join()).not.toContain("OnPremDirectorySynchronization");
+    expect(names({ SYNCED_MOBILE: "override" })).toContain("warn OnPremDirectorySynchronization.Read.All");
+  });
+
+  it("is satisfied by what the grant scripts grant", () => {
+    expect(codes(permissionChecks(requiredPermissions(settings()), defaultGrants))).toEqual([
+      "ok permissions_granted",
+    ]);
+  });
+
+  it("is satisfied by a broader permission in place of a narrow one", () => {
+    const broad = granted("Directory.ReadWrite.All", "RoleManagement.Read.Directory");
+    expect(codes(permissionChecks(requiredPermissions(settings()), broad))).toEqual([
+      "ok permissions_granted",
+    ]);
+  });
+
+  it("names each missing permission with the grant script as the fix, failing or warning as it matters", () => {
+    const findings = permissionChecks(
+      requiredPermissions(settings()),
+      granted("User.Read.All", "User-Mail.ReadWrite.All", "RoleManagement.Read.Directory"),
+    );
+    expect(findings.map((f) => [f.status, f.code, f.permission])).toEqual([
+      ["warn", "missing_permission", "GroupMember.Read.All"],
+      ["fail", "missing_permission", "User-Phone.ReadWrite.All"],
+    ]);
+    expect(findings[1]?.fix).toContain("infra/scripts/grant-graph-permissions.sh");
+    expect(findings[1]?.fix).toContain("grant-graph-permissions.ps1");
+  });
+
+  it("names RoleManagement.Read.Directory once when both role reads lack it", () => {
+    const findings = permissionChecks(
+      requiredPermissions(settings()),
+      granted("User.Read.All", "User-Phone.ReadWrite.All", "User-Mail.ReadWrite.All", "GroupMember.Read.All"),
+    );
+    expect(findings.map((f) => f.permission)).toEqual(["RoleManagement.Read.Directory"]);
+  });
+
+  it("warns when the token can't tell, naming what to hold", () => {
+    const [finding] = permissionChecks(requiredPermissions(settings()), { known: false, reason: "opaque" });
+    expect(finding).toMatchObject({ status: "warn", code: "permissions_unknown" });
+    expect(finding?.fix).toContain("User-Phone.ReadWrite.All");
+  });
+});
+
+describe("the Graph token and reads", () => {
+  it.each([
+    [{ ok: true as const, grants: defaultGrants }, "ok token_ok"],
+    [{ ok: true as const, grants: { known: false as const, reason: "opaque" } }, "warn token_unreadable"],
+    [
+      { ok: true as const, grants: { known: false as const, reason: "scp", delegated: true as const } },
+      "warn token_delegated",
+    ],
+    [
+      { ok: false as const, error: new Error("ManagedIdentityCredential: no identity\nmore") },
+      "fail token_failed",
+    ],
+  ])("a token finding %# → %s", (found, expected) => {
+    expect(codes([tokenCheck(found)])).toEqual([expected]);
+  });
+
+  it("reports a refused read by the permission it lacks, not as a privileged account", () => {
+    const error = new DirectoryError("403", {
+      kind: "missingPermission",
+      statusCode: 403,
+      permission: "RoleManagement.Read.Directory",
+    });
+    const [finding] = privilegeReadCheck({ ok: false, error });
+    expect(finding).toMatchObject({
+      status: "fail",
+      code: "missing_permission",
+      permission: "RoleManagement.Read.Directory",
+    });
+    expect(finding?.detail).toContain("missing permission RoleManagement.Read.Directory");
+    expect(finding?.fix).toContain("grant-graph-permissions");
+  });
+
+  it.each([
+    [{ ok: true as const, users: 1 }, "ok user_read"],
+    [{ ok: true as const, users: 0 }, "warn no_users"],
+    [
+      { ok: false as const, error: new DirectoryError("429", { kind: "throttled", statusCode: 429 }) },
+      "fail throttled",
+    ],
+    [
+      { ok: false as const, error: new DirectoryError("401", { kind: "unauthorized", statusCode: 401 }) },
+      "fail credentials_refused",
+    ],
+  ])("a user read %# → %s", (found, expected) => {
+    expect(codes([userReadCheck(found)])).toEqual([expected]);
+  });
+
+  it("leaves the privilege read out when there was no user to read", () => {
+    expect(privilegeReadCheck({ skipped: true })).toEqual([]);
+  });
+});
+
+describe("what SYNCED_MOBILE=override does in this tenant", () => {
+  it.each([
+    [
+      { read: true as const, bypassDirSyncOverridesEnabled: false },
+      "dirsync_overrides_kept",
+      /stops syncing/,
+    ],
+    [{ read: true as const, bypassDirSyncOverridesEnabled: true }, "dirsync_overrides_bypassed", /next sync/],
+    [
+      { read: false as const, missingPermission: "OnPremDirectorySynchronization.Read.All" },
+      "dirsync_unknown",
+      /lacks OnPremDirectorySynchronization\.Read\.All/,
+    ],
+    [{ read: true as const, bypassDirSyncOverridesEnabled: undefined }, "dirsync_unknown", /did not say/],
+  ])("%j → always a warning: %s", (found, code, detail) => {
+    const finding = dirSyncCheck(found);
+    expect(finding).toMatchObject({ status: "warn", code });
+    expect(finding.detail).toMatch(detail);
+    expect(finding.fix).toBeTruthy();
+  });
+});
+
+describe("storage", () => {
+  const queue: StorageTarget = {
+    check: "storageQueue",
+    what: "queue hr-onboarding",
+    purpose: "events",
+    role: "Storage Queue Data Contributor",
+  };
+  it.each([
+    [{ state: "exists" as const }, "ok storage_ok"],
+    [{ state: "absent" as const }, "ok storage_absent"],
+    [
+      { state: "refused" as const, status: 403, code: "AuthorizationPermissionMismatch" },
+      "fail storage_refused",
+    ],
+    [{ state: "unreachable" as const, reason: "ECONNREFUSED" }, "fail storage_unreachable"],
+    [{ state: "notConfigured" as const, reason: "Storage is not configured" }, "fail storage_not_configured"],
+  ])("%j → %s", (found, expected) => {
+    expect(codes([storageCheck(queue, found)])).toEqual([expected]);
+  });
+
+  it("names the data role to grant when storage refuses the identity", () => {
+    expect(storageCheck(queue, { state: "refused", status: 403 }).fix).toContain(
+      "Storage Queue Data Contributor",
+    );
+  });
+});
+
+describe("Easy Auth in front of the helpdesk routes", () => {
+  it.each([
+    [{ source: "platform" as const }, "ok easy_auth_on"],
+    [{ source: "unknown" as const }, "warn easy_auth_unchecked"],
+    [{ source: "probe" as const, answer: { status: 401 } }, "ok easy_auth_on"],
+    [{ source: "probe" as const, answer: { status: 302 } }, "ok easy_auth_on"],
+    [
+      { source: "probe" as const, answer: { status: 401, appErrorCode: "authentication_required" } },
+      "fail easy_auth_off",
+    ],
+    [{ source: "probe" as const, answer: { status: 200, report: true } }, "ok easy_auth_emulated"],
+    [{ source: "probe" as const, answer: { status: 404 } }, "warn easy_auth_unchecked"],
+    [{ source: "probe" as const, answer: { unreachable: "ECONNREFUSED" } }, "fail app_unreachable"],
+  ])("%j → %s", (found, expected) => {
+    expect(codes([easyAuthCheck(found)])).toEqual([expected]);
+  });
+
+  it("tells how to turn it on", () => {
+    const finding = easyAuthCheck({
+      source: "probe",
+      answer: { status: 401, appErrorCode: "authentication_required" },
+    });
+    expect(finding.fix).toContain("AUTH_CLIENT_ID");
+  });
+});
+
+describe("the report", () => {
+  const finding = (check: DoctorCheck["check"], status: DoctorCheck["status"]): DoctorCheck => ({
+    check,
+    status,
+    code: `${check}_${status}`,
+    detail: `${check} is ${status}`,
+    ...(status === "ok" ? {} : { fix: `do something about ${check}` }),
+  });
+
+  it.each([
+    [["ok", "ok"], "ok", 0],
+    [["ok", "warn"], "warn", 0],
+    [["warn", "fail"], "fail", 1],
+  ] as const)("findings %j → status %s, exit code %i", (statuses, status, exit) => {
+    const report = toDoctorReport(statuses.map((s, i) => finding(i === 0 ? "settings" : "easyAuth", s)));
+    expect(report.status).toBe(status);
+    expect(doctorExitCode(report)).toBe(exit);
+  });
+
+  it("lists findings in check order, counts them, and prints each fix under its finding", () => {
+    const report = toDoctorReport([
+      finding("easyAuth", "fail"),
+      finding("settings", "ok"),
+      finding("graphToken", "warn"),
+    ]);
+    expect(report.checks.map((c) => c.check)).toEqual(["settings", "graphToken", "easyAuth"]);
+    expect(report.summary).toEqual({ ok: 1, warn: 1, fail: 1 });
+    const lines = toDoctorTable(report).split("\n");
+    expect(lines[0]).toMatch(/^OK {4}settings +settings is ok \(settings_ok\)$/);
+    expect(lines[3]).toMatch(/^FAIL {2}easyAuth +easyAuth is fail \(easyAuth_fail\)$/);
+    expect(lines[4]).toMatch(/^ +fix: do something about easyAuth$/);
+    expect(lines[5]).toBe("doctor: not ready: fix what failed (1 ok, 1 warning, 1 failed)");
+  });
+});

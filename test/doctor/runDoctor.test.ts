@@ -1,0 +1,251 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { loadFunctions } from "../../local/loadFunctions.js";
+import { type LocalHost, startLocalHost } from "../../local/localHost.js";
+import { appServices } from "../../shared/app/appServices.js";
+import { loadSettings } from "../../shared/app/config.js";
+import { runDoctor } from "../../shared/app/runDoctor.js";
+import { queueClient } from "../../shared/app/storageClients.js";
+import type { DoctorCheck, DoctorReport } from "../../shared/doctor/doctorReport.js";
+import { graphFetch } from "../support/graphEmulatorFixtures.js";
+import { pipelineTenant } from "../support/tenantSeeds.js";
+import { startTestEnvironment, type TestEnvironment } from "../support/testEnvironment.js";
+
+// The doctor against the real parts: the emulated tenant, Azurite and the local host (with and without its
+// emulated Easy Auth), each check driven to ok, warn and fail by changing the tenant or the settings.
+
+let env: TestEnvironment;
+let withEasyAuth: LocalHost;
+let withoutEasyAuth: LocalHost;
+
+beforeAll(async () => {
+  env = await startTestEnvironment({ graph: { tenant: pipelineTenant() }, env: { GRAPH_MAX_RETRIES: "0" } });
+  // Only the doctor's route: no queue pollers needed.
+  const registrations = (await loadFunctions()).filter((r) => r.name === "healthDeep");
+  const settings = appServices().settings;
+  withEasyAuth = await startLocalHost({ registrations, settings, port: 0, log: () => undefined });
+  withoutEasyAuth = await startLocalHost({
+    registrations,
+    settings,
+    port: 0,
+    log: () => undefined,
+    easyAuth: false,
+  });
+});
+afterAll(async () => {
+  await withEasyAuth?.close();
+  await withoutEasyAuth?.close();
+  await env?.close();
+});
+beforeEach(() => {
+  env.graph.tenant.reset();
+  env.configure();
+});
+
+/** The doctor with the test environment's settings plus `overrides`, and its findings as `check status code`. */
+async function doctor(
+  overrides: Record<string, string | undefined> = {},
+  appUrl?: string,
+): Promise<{ report: DoctorReport; findings: string[] }> {
+  const settings = loadSettings({ ...process.env, ...overrides });
+  const report = await runDoctor(settings, { appUrl, timeoutMs: 5000 });
+  return { report, findings: report.checks.map((c) => `${c.check} ${c.status} ${c.code}`) };
+}
+
+const find = (report: DoctorReport, check: DoctorCheck["check"]) =>
+  report.checks.filter((c) => c.check === check);
+
+describe("against a deployment that is ready", () => {
+  it("finds every check ok, Easy Auth included (the local host's emulation)", async () => {
+    const { report, findings } = await doctor({}, withEasyAuth.url);
+    expect(findings).toEqual([
+      "settings ok settings_ok",
+      "graphToken ok token_ok",
+      "graphPermissions ok permissions_granted",
+      "userRead ok user_read",
+      "privilegeRead ok privilege_read",
+      "storageQueue ok storage_absent",
+      "outcomeTable ok storage_absent",
+      "budgetTable ok storage_absent",
+      "easyAuth ok easy_auth_emulated",
+    ]);
+    expect(report.status).toBe("ok");
+  });
+
+  it("writes and creates nothing: the queue and tables stay absent, the tenant unchanged", async () => {
+    const before = structuredClone(env.graph.tenant.all());
+    env.graph.stats.reset();
+    await doctor();
+    const again = await doctor();
+    expect(find(again.report, "storageQueue")[0]?.code).toBe("storage_absent");
+    expect(env.graph.tenant.all()).toEqual(before);
+    expect(
+      Object.keys(env.graph.stats.requests).filter((key) => !key.startsWith("GET") && key !== "POST $batch"),
+    ).toEqual([]);
+  });
+
+  it("finds a queue that exists", async () => {
+    const settings = env.configure();
+    await queueClient(settings, settings.ONBOARDING_QUEUE).createIfNotExists();
+    expect(find((await doctor()).report, "storageQueue")[0]?.code).toBe("storage_ok");
+  });
+});
+
+describe("with a permission taken from the app", () => {
+  it("names a missing write permission, read from a token issued after the revocation, and fails", async () => {
+    env.graph.tenant.revokePermission("User-Phone.ReadWrite.All");
+    const { report } = await doctor({ GRAPH_ACCESS_TOKEN: env.graph.issueToken() });
+    expect(find(report, "graphPermissions")).toEqual([
+      expect.objectContaining({
+        status: "fail",
+        code: "missing_permission",
+        permission: "User-Phone.ReadWrite.All",
+        fix: expect.stringContaining("grant-graph-permissions.sh"),
+      }),
+    ]);
+    expect(report.status).toBe("fail");
+  });
+
+  it("names RoleManagement.Read.Directory when the privileged-account guard's reads are refused", async () => {
+    env.graph.tenant.revokePermission("RoleManagement.Read.Directory");
+    // The old token still claims the grant; the read itself shows the truth.
+    const { report } = await doctor();
+    expect(find(report, "graphPermissions")[0]?.status).toBe("ok");
+    expect(find(report, "privilegeRead")).toEqual([
+      expect.objectContaining({
+        status: "fail",
+        code: "missing_permission",
+        permission: "RoleManagement.Read.Directory",
+        detail: expect.stringContaining("missing permission RoleManagement.Read.Directory"),
+      }),
+    ]);
+  });
+
+  it("names User.Read.All when users can't be read, never calling it a privileged account", async () => {
+    env.graph.tenant.revokePermission("User.Read.All");
+    const { report } = await doctor({ GRAPH_ACCESS_TOKEN: env.graph.issueToken() });
+    expect(find(report, "userRead")[0]).toMatchObject({
+      status: "fail",
+      code: "missing_permission",
+      permission: "User.Read.All",
+    });
+    expect(JSON.stringify(report)).not.toContain("privileged account");
+    expect(find(report, "privilegeRead")).toEqual([]);
+  });
+
+  it("warns, without failing, when only the opaque token is there to read", async () => {
+    const { findings } = await doctor({ GRAPH_ACCESS_TOKEN: "local-dev-token" });
+    expect(findings).toEqual(
+      expect.arrayContaining([
+        "graphToken warn token_unreadable",
+        "graphPermissions warn permissions_unknown",
+      ]),
+    );
+  });
+
+  it("fails the token check, and skips the reads, when no token can be had", async () => {
+    const { findings } = await doctor({ GRAPH_ACCESS_TOKEN: undefined });
+    expect(findings.filter((f) => f.startsWith("graph") || f.includes("Read"))).toEqual([
+      "graphToken fail token_failed",
+    ]);
+  });
+});
+
+describe("Easy Auth", () => {
+  it("fails when an anonymous request reaches the app's own code, and says how to turn it on", async () => {
+    const { report } = await doctor({}, withoutEasyAuth.url);
+    expect(find(report, "easyAuth")).toEqual([
+      expect.objectContaining({
+        status: "fail",
+        code: "easy_auth_off",
+        fix: expect.stringContaining("AUTH_CLIENT_ID"),
+      }),
+    ]);
+  });
+
+  it.each([
+    ["WEBSITE_AUTH_ENABLED=True (inside App Service)", { WEBSITE_AUTH_ENABLED: "True" }, "ok easy_auth_on"],
+    ["neither the setting nor --app-url", {}, "warn easy_auth_unchecked"],
+  ])("with %s → %s", async (_, overrides, expected) => {
+    const { findings } = await doctor(overrides);
+    expect(findings).toContain(`easyAuth ${expected}`);
+  });
+
+  it("fails when the app does not answer", async () => {
+    const { findings } = await doctor({}, "http://127.0.0.1:9");
+    expect(findings).toContain("easyAuth fail app_unreachable");
+  });
+});
+
+describe("SYNCED_MOBILE=override", () => {
+  const override = { SYNCED_MOBILE: "override" };
+
+  it.each([
+    [true, "dirsync_overrides_bypassed"],
+    [false, "dirsync_overrides_kept"],
+  ])("reads bypassDirSyncOverridesEnabled=%s and warns what a cloud write does: %s", async (bypass, code) => {
+    env.graph.tenant.grantPermission("OnPremDirectorySynchronization.Read.All");
+    env.graph.tenant.bypassDirSyncOverridesEnabled = bypass;
+    const { report } = await doctor({ ...override, GRAPH_ACCESS_TOKEN: env.graph.issueToken() });
+    expect(find(report, "dirSync")).toEqual([expect.objectContaining({ status: "warn", code })]);
+    expect(report.status).toBe("warn");
+  });
+
+  it("warns, not fails, without OnPremDirectorySynchronization.Read.All, and says so", async () => {
+    env.graph.stats.reset();
+    const { report } = await doctor(override);
+    expect(find(report, "dirSync")[0]).toMatchObject({
+      status: "warn",
+      code: "dirsync_unknown",
+      detail: expect.stringContaining("lacks OnPremDirectorySynchronization.Read.All"),
+    });
+    expect(find(report, "graphPermissions")).toEqual([
+      expect.objectContaining({ status: "warn", permission: "OnPremDirectorySynchronization.Read.All" }),
+    ]);
+    expect(report.status).toBe("warn");
+    // Known not to be granted: the read isn't even tried.
+    expect(env.graph.stats.requests["GET dirSyncSettings"]).toBeUndefined();
+  });
+
+  it("warns the same when Graph refuses the read to a token that can't tell", async () => {
+    const { report } = await doctor({ ...override, GRAPH_ACCESS_TOKEN: "local-dev-token" });
+    expect(find(report, "dirSync")[0]).toMatchObject({ status: "warn", code: "dirsync_unknown" });
+  });
+
+  it("flags the contradiction when the mobile goes to methods only", async () => {
+    const { findings } = await doctor({ ...override, CONTACT_TARGET: "methods" });
+    expect(findings).toContain("settings warn synced_mobile_unused");
+  });
+});
+
+describe("storage", () => {
+  it("fails each storage check when storage does not answer", async () => {
+    const { report } = await doctor({
+      AzureWebJobsStorage:
+        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;QueueEndpoint=http://127.0.0.1:9/devstoreaccount1;TableEndpoint=http://127.0.0.1:9/devstoreaccount1;",
+    });
+    expect(report.checks.filter((c) => c.code === "storage_unreachable").map((c) => c.check)).toEqual([
+      "storageQueue",
+      "outcomeTable",
+      "budgetTable",
+    ]);
+  }, 30_000);
+
+  it("fails when storage is not configured at all", async () => {
+    const { findings } = await doctor({ AzureWebJobsStorage: undefined });
+    expect(findings).toContain("storageQueue fail storage_not_configured");
+  });
+});
+
+describe("the emulated tenant's GET /directory/onPremisesSynchronization", () => {
+  it("answers the tenant's flags in a collection, with its own permission", async () => {
+    expect((await graphFetch(env.graph, "/directory/onPremisesSynchronization")).status).toBe(403);
+    env.graph.tenant.grantPermission("OnPremDirectorySynchronization.Read.All");
+    const { status, body } = await graphFetch(env.graph, "/directory/onPremisesSynchronization");
+    expect(status).toBe(200);
+    expect(body.value[0].features.bypassDirSyncOverridesEnabled).toBe(
+      env.graph.tenant.bypassDirSyncOverridesEnabled,
+    );
+    const one = await graphFetch(env.graph, `/directory/onPremisesSynchronization/${body.value[0].id}`);
+    expect(one.body.id).toBe(body.value[0].id);
+  });
+});
