@@ -53,6 +53,7 @@ describe("a wrong setting in Azure", () => {
       "getContactInfo",
       "getOutcome",
       "health",
+      "healthDeep",
       "hrBambooHr",
       "hrEvents",
       "hrScim",
