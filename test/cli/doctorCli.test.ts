@@ -1,6 +1,7 @@
-import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { main } from "../../cli/main.js";
 import { loadFunctions } from "../../local/loadFunctions.js";
@@ -9,16 +10,20 @@ import { appServices } from "../../shared/app/appServices.js";
 import type { DoctorReport } from "../../shared/doctor/doctorReport.js";
 import { pipelineTenant } from "../support/tenantSeeds.js";
 import { startTestEnvironment, type TestEnvironment } from "../support/testEnvironment.js";
+import { runNode, transpiledCli } from "../support/transpiledCli.js";
 
 // `sspr-prepop doctor` as an admin runs it: the real bin in a child process against the emulated tenant, Azurite and
 // the local host (with and without Easy Auth), its exit code and output checked.
 
-const repo = fileURLToPath(new URL("../..", import.meta.url));
+let dir: string;
+let bin: string;
 let env: TestEnvironment;
 let withEasyAuth: LocalHost;
 let withoutEasyAuth: LocalHost;
 
 beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "sspr-doctor-"));
+  bin = await transpiledCli(join(dir, "build"));
   env = await startTestEnvironment({ graph: { tenant: pipelineTenant() }, env: { GRAPH_MAX_RETRIES: "0" } });
   const registrations = (await loadFunctions()).filter((r) => r.name === "healthDeep");
   const settings = appServices().settings;
@@ -35,6 +40,7 @@ afterAll(async () => {
   await withEasyAuth?.close();
   await withoutEasyAuth?.close();
   await env?.close();
+  await rm(dir, { recursive: true, force: true });
 });
 beforeEach(() => {
   env.graph.tenant.reset();
@@ -43,22 +49,7 @@ beforeEach(() => {
 
 /** Runs the bin with this process's settings (the test environment's) plus `overrides`. */
 function doctor(args: string[], overrides: Record<string, string> = {}) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "cli/sspr-prepop.ts", "doctor", ...args], {
-      cwd: repo,
-      env: { ...process.env, ...overrides },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-      stderr += chunk;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  return runNode(bin, ["doctor", ...args], { env: { ...process.env, ...overrides } });
 }
 
 describe("sspr-prepop doctor (child process)", () => {

@@ -1,11 +1,11 @@
 import { spawn } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join, relative, resolve } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { excelFile, hrSheet } from "../support/excelFiles.js";
+import { transpiledCli } from "../support/transpiledCli.js";
 
 // The real CLI in a child process, as a user runs it. Its sources are transpiled once, the way `npm run build`
 // does (types stripped, nothing bundled), into a temp dir: a plain `node` start is ~3x faster than
@@ -66,33 +66,10 @@ function runCli(
   });
 }
 
-async function buildCli(outDir: string): Promise<string> {
-  const pending = [join(repo, "cli", "sspr-prepop.ts")];
-  const done = new Set<string>();
-  for (let file = pending.pop(); file !== undefined; file = pending.pop()) {
-    if (done.has(file)) continue;
-    done.add(file);
-    const source = await readFile(file, "utf8");
-    for (const [, specifier] of source.matchAll(/from\s+"(\.{1,2}\/[^"]+)\.js"/g)) {
-      pending.push(resolve(dirname(file), `${specifier}.ts`));
-    }
-    const { outputText } = ts.transpileModule(source, {
-      fileName: file,
-      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-    });
-    const target = join(outDir, relative(repo, file)).replace(/\.ts$/, ".js");
-    await mkdir(dirname(target), { recursive: true });
-    await writeFile(target, outputText);
-  }
-  await writeFile(join(outDir, "package.json"), '{"type":"module"}');
-  await symlink(join(repo, "node_modules"), join(outDir, "node_modules"), "dir");
-  return join(outDir, "cli", "sspr-prepop.js");
-}
-
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "sspr-validate-"));
-  cli = [await buildCli(join(dir, "build"))];
+  cli = [await transpiledCli(join(dir, "build"))];
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
