@@ -52,6 +52,16 @@ function originOf(url: string): string | undefined {
   }
 }
 
+/** Reads a header whichever shape the SDK used for it; undefined when absent. */
+export function requestHeader(context: Context, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  const headers = typeof context.request === "string" ? context.options?.headers : context.request.headers;
+  if (!headers) return undefined;
+  if (headers instanceof Headers) return headers.get(name) ?? undefined;
+  const entries = Array.isArray(headers) ? headers : Object.entries(headers as Record<string, string>);
+  return entries.find(([key]) => key?.toLowerCase() === wanted)?.[1];
+}
+
 /** Sets a header whichever shape the SDK used for it (plain object, Headers or tuple list). */
 export function setRequestHeader(context: Context, name: string, value: string): void {
   if (typeof context.request !== "string") {

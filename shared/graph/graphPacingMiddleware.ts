@@ -1,5 +1,5 @@
 import type { Context, Middleware } from "@microsoft/microsoft-graph-client";
-import { requestMethod, requestUrl } from "./graphAuthMiddleware.js";
+import { requestMethod, requestUrl, setRequestHeader } from "./graphAuthMiddleware.js";
 import type { ThrottlePriority } from "./graphClient.js";
 import { requestCost, totalCost } from "./graphCost.js";
 import { retryAfterMsOf } from "./graphRequestError.js";
@@ -32,7 +32,7 @@ export class GraphPacingMiddleware implements Middleware {
     else await this.limiter.whenUnpaused();
     if (!this.next)
       throw new Error("GraphPacingMiddleware is the last middleware; the chain needs a fetch handler");
-    if (this.priority) setHeader(context, "x-ms-throttle-priority", this.priority);
+    if (this.priority) setRequestHeader(context, "x-ms-throttle-priority", this.priority);
     await this.next.execute(context);
     const headers = context.response?.headers;
     if (context.response?.status === 429) {
@@ -56,15 +56,6 @@ export class GraphPacingMiddleware implements Middleware {
  */
 export function slowDownMsFor(percentage: number): number {
   return Math.round(Math.min(2_000, Math.max(0, (percentage - 1.0) * 5_000)));
-}
-
-function setHeader(context: Context, name: string, value: string): void {
-  if (!context.options) context.options = {};
-  const options = context.options;
-  const headers = options.headers;
-  if (headers instanceof Headers) headers.set(name, value);
-  else if (Array.isArray(headers)) headers.push([name, value]);
-  else options.headers = { ...(headers ?? {}), [name]: value };
 }
 
 /**
@@ -123,11 +114,5 @@ export function isBatchUrl(url: string): boolean {
 
 /** The upper-cased methods of a serialized `$batch` body; empty when it is not one. */
 export function batchItemMethods(body: unknown): string[] {
-  if (typeof body !== "string") return [];
-  try {
-    const parsed = JSON.parse(body) as { requests?: Array<{ method?: unknown }> };
-    return (parsed.requests ?? []).map((r) => String(r.method ?? "GET").toUpperCase());
-  } catch {
-    return [];
-  }
+  return batchItems(body).map((item) => item.method);
 }

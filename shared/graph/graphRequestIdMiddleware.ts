@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Context, Middleware } from "@microsoft/microsoft-graph-client";
+import { requestHeader, setRequestHeader } from "./graphAuthMiddleware.js";
 
 /**
  * Puts a `client-request-id` (a fresh GUID, as Graph documents the header) on every request that has none, the
@@ -11,19 +12,8 @@ export class GraphRequestIdMiddleware implements Middleware {
   private next: Middleware | undefined;
 
   async execute(context: Context): Promise<void> {
-    if (!context.options) context.options = {};
-    const options = context.options;
-    const headers = options.headers;
-    if (headers instanceof Headers) {
-      if (!headers.has("client-request-id")) headers.set("client-request-id", randomUUID());
-    } else if (Array.isArray(headers)) {
-      if (!headers.some(([name]) => name?.toLowerCase() === "client-request-id"))
-        headers.push(["client-request-id", randomUUID()]);
-    } else {
-      const record = headers ?? {};
-      if (!Object.keys(record).some((name) => name.toLowerCase() === "client-request-id")) {
-        options.headers = { ...record, "client-request-id": randomUUID() };
-      }
+    if (requestHeader(context, "client-request-id") === undefined) {
+      setRequestHeader(context, "client-request-id", randomUUID());
     }
     if (!this.next) throw new Error("GraphRequestIdMiddleware needs a next middleware");
     await this.next.execute(context);
