@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type GraphEmulator, startGraphEmulator } from "../../local/graphEmulator/startGraphEmulator.js";
 import { loadSettings } from "../../shared/app/config.js";
 import { policyFrom } from "../../shared/app/ruleOptions.js";
-import { type BackfillRow, runBackfill } from "../../shared/backfill/backfill.js";
+import { type BackfillDirectory, type BackfillRow, runBackfill } from "../../shared/backfill/backfill.js";
 import { aSeedUser, directoryFor } from "../support/graphEmulatorFixtures.js";
 
 // Microsoft advises the registration report for whole-population scans: with AuditLog.Read.All granted, a backfill
@@ -45,13 +45,16 @@ async function* rows() {
   }
 }
 
-async function backfillMethods() {
+async function backfillMethods(
+  settings: Record<string, string> = {},
+  directory: BackfillDirectory = directoryFor(emulator),
+) {
   const reported: BackfillRow[] = [];
   const summary = await runBackfill({
     records: rows(),
     rules: { phoneValidation: "valid", organizationDomains: [] },
-    policy: policyFrom(loadSettings({ CONTACT_TARGET: "methods" })),
-    directory: directoryFor(emulator),
+    policy: policyFrom(loadSettings({ CONTACT_TARGET: "methods", ...settings })),
+    directory,
     sourceName: "report.jsonl",
     onRow: (row) => {
       reported.push(row);
@@ -82,4 +85,29 @@ describe("a backfill to authentication methods", () => {
     expect(emulator.stats.batchItems["GET phoneMethods"]).toBe(userCount);
     expect(reported.filter((r) => r.outcome.status === "updated")).toHaveLength((userCount * 2) / 3);
   });
+
+  it("never replaces a method the user registered when the report lags behind, even in overwrite mode", async () => {
+    // A report read before user 1 registered their own mobile: it says they have no method.
+    const real = directoryFor(emulator);
+    const stale: BackfillDirectory = Object.assign(Object.create(real) as BackfillDirectory, {
+      async *listRegistrationDetails() {
+        yield [{ ...noMethods, userId: aSeedUser(1).id }];
+      },
+    });
+    const { summary } = await backfillMethods({ CONTACT_MODE: "overwrite" }, stale);
+    expect(summary.registrationReport).toEqual({ state: "used" });
+    // The add Graph refuses (one method per type) leaves the user's own number in place.
+    expect(emulator.tenant.user(aSeedUser(1).id)?.phoneMethods).toEqual({ mobile: "+1 2065550199" });
+  });
 });
+
+const noMethods = {
+  userPrincipalName: null,
+  methodsRegistered: [],
+  isSsprEnabled: true,
+  isSsprRegistered: false,
+  isSsprCapable: false,
+  isMfaRegistered: false,
+  isAdmin: false,
+  lastUpdatedDateTime: null,
+};
