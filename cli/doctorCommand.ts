@@ -9,7 +9,7 @@ import { type CommandIo, ExitCode } from "./validateCommand.js";
 export const doctorUsage = `Usage: sspr-prepop doctor [--json] [--app-url URL]
 
 Checks a deployment before its first new hire, with this shell's settings and identity (the app's own identity:
-GET /api/health/deep as an admin runs the same checks inside the app). Reads only; writes and creates nothing.
+GET /api/doctor as an admin runs the same checks inside the app). Reads only; writes and creates nothing.
 
   settings          the settings read, and none contradicting another
   graphToken        a Graph token got the way the app gets one (managed identity, or GRAPH_ACCESS_TOKEN for emulators)
@@ -25,7 +25,7 @@ Each check is ok, warn or fail, with a machine code and, unless ok, what to do.
 
   --json            the report as one JSON object: {status, summary, checks: [{check, status, code, detail, fix}]}
   --app-url URL     the deployed app, e.g. https://<app>.azurewebsites.net (or npm start's http://127.0.0.1:7071):
-                    asks its /api/health/deep anonymously to see whether Easy Auth turns the request away
+                    asks its /api/doctor anonymously to see whether Easy Auth turns the request away
   -h, --help        show this help
 
 Exit status: 0 nothing failed (warnings allowed), 1 a check failed, 2 usage error or settings that can't be read.`;

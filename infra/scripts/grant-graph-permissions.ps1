@@ -9,14 +9,22 @@
 #   RoleManagement.Read.Directory           read active role assignments and PIM eligibilities: admins are never written
 #   GroupMember.Read.All                    read a user's groups (role-assignable ones, PROTECTED_GROUP_IDS) in full
 #   Domain.Read.All                         read the tenant's verified domains: alternate emails in them are refused
-#   UserAuthenticationMethod.ReadWrite.All  only when CONTACT_TARGET uses methods or both (for any field)
+#   UserAuthMethod-Phone.ReadWrite.All      only when CONTACT_TARGET writes a phone (mobilePhone, officePhone) to methods
+#   UserAuthMethod-Email.ReadWrite.All      only when CONTACT_TARGET writes alternateEmail to methods
+#   AuditLog.Read.All                       only when GRANT_REGISTRATION_REPORT=true: the registration report
+#                                           (report buckets, backfill prefilter; Entra ID P1/P2). It also reads every
+#                                           audit and sign-in log, so it is opt-in.
+#
+# Never the broad UserAuthenticationMethod.ReadWrite.All: it also creates Temporary Access Passes and deletes any
+# method, which would let whoever controls this app sign in as any non-admin user. A grant of it found in place is
+# pointed out with the command that removes it.
 #
 # Idempotent: roles already granted are skipped. Needs the Azure CLI signed in (az login) as a Privileged
 # Role Administrator or Global Administrator: the (Cloud) Application Administrator roles cannot grant
 # Microsoft Graph app roles.
 #
-# Input (azd exports its environment to hooks): AZURE_IDENTITY_PRINCIPAL_ID (the identity's object id) and
-# CONTACT_TARGET (default profile). Run by hand in the clone, it reads either one that is not set from the
+# Input (azd exports its environment to hooks): AZURE_IDENTITY_PRINCIPAL_ID (the identity's object id),
+# CONTACT_TARGET (default profile) and GRANT_REGISTRATION_REPORT (default false). Run by hand in the clone, it reads either one that is not set from the
 # current azd environment (azd env get-value). GRAPH_GRANT_DRY_RUN=1 prints what would be granted and grants
 # nothing.
 #
@@ -39,6 +47,8 @@ function Get-AzdValue([string]$name) {
 $principalId = if ($env:AZURE_IDENTITY_PRINCIPAL_ID) { $env:AZURE_IDENTITY_PRINCIPAL_ID } else { Get-AzdValue 'AZURE_IDENTITY_PRINCIPAL_ID' }
 $contactTarget = if ($env:CONTACT_TARGET) { $env:CONTACT_TARGET } else { Get-AzdValue 'CONTACT_TARGET' }
 if (-not $contactTarget) { $contactTarget = 'profile' }
+$registrationReport = if ($env:GRANT_REGISTRATION_REPORT) { $env:GRANT_REGISTRATION_REPORT } else { Get-AzdValue 'GRANT_REGISTRATION_REPORT' }
+if (-not $registrationReport) { $registrationReport = 'false' }
 $dryRun = $env:GRAPH_GRANT_DRY_RUN -eq '1'
 $retrySeconds = if ($env:GRAPH_GRANT_RETRY_SECONDS) { [int]$env:GRAPH_GRANT_RETRY_SECONDS } else { 10 }
 
@@ -55,16 +65,18 @@ if ($LASTEXITCODE -ne 0) {
 }
 
 # CONTACT_TARGET is one target for every field, or per field (mobilePhone=methods,officePhone=profile,...),
-# as shared/config.ts reads it. Returns each target it names, or $null when it is malformed.
+# as shared/config.ts reads it. Returns "field=target" for every field it names, or $null when it is malformed.
 function Get-Targets([string]$value) {
     $value = $value -replace '\s', ''
-    if ($value -in 'profile', 'methods', 'both') { return @($value) }
+    if ($value -in 'profile', 'methods', 'both') {
+        return @("mobilePhone=$value", "officePhone=$value", "alternateEmail=$value")
+    }
     $targets = @()
     foreach ($pair in $value.Split(',')) {
         $field, $target = $pair.Split('=', 2)
         if ($field -notin 'mobilePhone', 'officePhone', 'alternateEmail') { return $null }
         if ($target -notin 'profile', 'methods', 'both') { return $null }
-        $targets += $target
+        $targets += "$field=$target"
     }
     return $targets
 }
@@ -74,11 +86,22 @@ if (-not $targets) {
     Write-Error "grant-graph-permissions: CONTACT_TARGET must be profile, methods or both, or per field like mobilePhone=methods,officePhone=profile (got '$contactTarget')."
 }
 
-$methodsRole = 'UserAuthenticationMethod.ReadWrite.All'
-# Without the two read permissions the privileged-account check fails closed and nothing is ever written.
+if ($registrationReport -notin 'true', 'false') {
+    Write-Error "grant-graph-permissions: GRANT_REGISTRATION_REPORT must be true or false (got '$registrationReport')."
+}
+
+# Without the two read permissions the privileged-account check fails closed and nothing is ever written;
+# without Domain.Read.All no alternate email is written (the tenant's domains cannot be ruled out).
 $roles = @('User.Read.All', 'User-Phone.ReadWrite.All', 'User-Mail.ReadWrite.All', 'RoleManagement.Read.Directory', 'GroupMember.Read.All', 'Domain.Read.All')
-$needsMethods = [bool]($targets | Where-Object { $_ -in 'methods', 'both' })
-if ($needsMethods) { $roles += $methodsRole }
+# The methods permissions, each the narrowest that covers listing, adding and updating its kind of method.
+$phoneMethodsRole = 'UserAuthMethod-Phone.ReadWrite.All'
+$emailMethodsRole = 'UserAuthMethod-Email.ReadWrite.All'
+$broadMethodsRole = 'UserAuthenticationMethod.ReadWrite.All'
+$reportRole = 'AuditLog.Read.All'
+$notNeeded = @()
+if ($targets | Where-Object { $_ -match '^(mobilePhone|officePhone)=(methods|both)$' }) { $roles += $phoneMethodsRole } else { $notNeeded += $phoneMethodsRole }
+if ($targets | Where-Object { $_ -match '^alternateEmail=(methods|both)$' }) { $roles += $emailMethodsRole } else { $notNeeded += $emailMethodsRole }
+if ($registrationReport -eq 'true') { $roles += $reportRole } else { $notNeeded += $reportRole }
 
 # Runs `az rest` and returns its parsed JSON; throws when az fails (native commands do not throw by themselves).
 function Invoke-Graph {
@@ -149,15 +172,19 @@ foreach ($role in $roles) {
     }
 }
 
-# Least privilege: point out a methods permission the current CONTACT_TARGET no longer needs (not removed
-# automatically, since switching the target back would need a Privileged Role Administrator again).
-if (-not $needsMethods) {
-    $methodsRoleId = Get-RoleId $methodsRole
-    $stale = if ($methodsRoleId) { Get-Assignment $methodsRoleId }
-    if ($stale) {
-        Write-Host "  ${methodsRole}: granted but not needed with CONTACT_TARGET=${contactTarget}; to remove it:"
-        Write-Host "    az rest --method DELETE --url $graph/servicePrincipals/$principalId/appRoleAssignments/$($stale.id)"
+# Least privilege: point out permissions the settings don't need (not removed automatically, since switching
+# back would need a Privileged Role Administrator again), and the broad methods permission always.
+foreach ($role in @($notNeeded) + $broadMethodsRole) {
+    $roleId = Get-RoleId $role
+    $stale = if ($roleId) { Get-Assignment $roleId }
+    if (-not $stale) { continue }
+    if ($role -eq $broadMethodsRole) {
+        Write-Host "  ${role}: granted, and broader than this app needs (it can also create Temporary Access Passes); to remove it:"
     }
+    else {
+        Write-Host "  ${role}: granted but not needed with CONTACT_TARGET=${contactTarget} GRANT_REGISTRATION_REPORT=${registrationReport}; to remove it:"
+    }
+    Write-Host "    az rest --method DELETE --url $graph/servicePrincipals/$principalId/appRoleAssignments/$($stale.id)"
 }
 
 if ($failed) {

@@ -8,14 +8,22 @@
 #   RoleManagement.Read.Directory           read active role assignments and PIM eligibilities: admins are never written
 #   GroupMember.Read.All                    read a user's groups (role-assignable ones, PROTECTED_GROUP_IDS) in full
 #   Domain.Read.All                         read the tenant's verified domains: alternate emails in them are refused
-#   UserAuthenticationMethod.ReadWrite.All  only when CONTACT_TARGET uses methods or both (for any field)
+#   UserAuthMethod-Phone.ReadWrite.All      only when CONTACT_TARGET writes a phone (mobilePhone, officePhone) to methods
+#   UserAuthMethod-Email.ReadWrite.All      only when CONTACT_TARGET writes alternateEmail to methods
+#   AuditLog.Read.All                       only when GRANT_REGISTRATION_REPORT=true: the registration report
+#                                           (report buckets, backfill prefilter; Entra ID P1/P2). It also reads every
+#                                           audit and sign-in log, so it is opt-in.
+#
+# Never the broad UserAuthenticationMethod.ReadWrite.All: it also creates Temporary Access Passes and deletes any
+# method, which would let whoever controls this app sign in as any non-admin user. A grant of it found in place is
+# pointed out with the command that removes it.
 #
 # Idempotent: roles already granted are skipped. Needs the Azure CLI signed in (az login) as a Privileged
 # Role Administrator or Global Administrator: the (Cloud) Application Administrator roles cannot grant
 # Microsoft Graph app roles.
 #
-# Input (azd exports its environment to hooks): AZURE_IDENTITY_PRINCIPAL_ID (the identity's object id) and
-# CONTACT_TARGET (default profile). Run by hand in the clone, it reads either one that is not set from the
+# Input (azd exports its environment to hooks): AZURE_IDENTITY_PRINCIPAL_ID (the identity's object id),
+# CONTACT_TARGET (default profile) and GRANT_REGISTRATION_REPORT (default false). Run by hand in the clone, it reads either one that is not set from the
 # current azd environment (azd env get-value). GRAPH_GRANT_DRY_RUN=1 prints what would be granted and grants
 # nothing.
 #
@@ -38,6 +46,8 @@ azd_value() {
 principal_id=${AZURE_IDENTITY_PRINCIPAL_ID:-$(azd_value AZURE_IDENTITY_PRINCIPAL_ID)}
 contact_target=${CONTACT_TARGET:-$(azd_value CONTACT_TARGET)}
 contact_target=${contact_target:-profile}
+registration_report=${GRANT_REGISTRATION_REPORT:-$(azd_value GRANT_REGISTRATION_REPORT)}
+registration_report=${registration_report:-false}
 dry_run=${GRAPH_GRANT_DRY_RUN:-0}
 
 if [[ -z $principal_id ]]; then
@@ -55,12 +65,12 @@ if ! az account show --output none >/dev/null 2>&1; then
 fi
 
 # CONTACT_TARGET is one target for every field, or per field (mobilePhone=methods,officePhone=profile,...),
-# as shared/config.ts reads it. Prints each target it names; fails on anything else.
+# as shared/config.ts reads it. Prints "field=target" for every field it names; fails on anything else.
 targets_in() {
   local value=${1//[[:space:]]/} pair field target
   case $value in
     profile | methods | both)
-      echo "$value"
+      printf '%s\n' "mobilePhone=$value" "officePhone=$value" "alternateEmail=$value"
       return 0
       ;;
   esac
@@ -69,7 +79,7 @@ targets_in() {
     field=${pair%%=*}
     target=${pair#*=}
     case $field in mobilePhone | officePhone | alternateEmail) ;; *) return 1 ;; esac
-    case $target in profile | methods | both) echo "$target" ;; *) return 1 ;; esac
+    case $target in profile | methods | both) echo "$field=$target" ;; *) return 1 ;; esac
   done
 }
 
@@ -77,15 +87,37 @@ if ! targets=$(targets_in "$contact_target"); then
   echo "grant-graph-permissions: CONTACT_TARGET must be profile, methods or both, or per field like mobilePhone=methods,officePhone=profile (got '$contact_target')." >&2
   exit 1
 fi
+case $registration_report in
+  true | false) ;;
+  *)
+    echo "grant-graph-permissions: GRANT_REGISTRATION_REPORT must be true or false (got '$registration_report')." >&2
+    exit 1
+    ;;
+esac
 
 # Without the two read permissions the privileged-account check fails closed and nothing is ever written;
 # without Domain.Read.All no alternate email is written (the tenant's domains cannot be ruled out).
 roles=(User.Read.All User-Phone.ReadWrite.All User-Mail.ReadWrite.All RoleManagement.Read.Directory GroupMember.Read.All Domain.Read.All)
-methods_role=UserAuthenticationMethod.ReadWrite.All
-needs_methods=0
-if grep -qxE 'methods|both' <<<"$targets"; then
-  needs_methods=1
-  roles+=("$methods_role")
+# The methods permissions, each the narrowest that covers listing, adding and updating its kind of method.
+phone_methods_role=UserAuthMethod-Phone.ReadWrite.All
+email_methods_role=UserAuthMethod-Email.ReadWrite.All
+broad_methods_role=UserAuthenticationMethod.ReadWrite.All
+report_role=AuditLog.Read.All
+not_needed=()
+if grep -qE '^(mobilePhone|officePhone)=(methods|both)$' <<<"$targets"; then
+  roles+=("$phone_methods_role")
+else
+  not_needed+=("$phone_methods_role")
+fi
+if grep -qE '^alternateEmail=(methods|both)$' <<<"$targets"; then
+  roles+=("$email_methods_role")
+else
+  not_needed+=("$email_methods_role")
+fi
+if [[ $registration_report == true ]]; then
+  roles+=("$report_role")
+else
+  not_needed+=("$report_role")
 fi
 
 admin_hint() {
@@ -159,16 +191,20 @@ for role in "${roles[@]}"; do
   fi
 done
 
-# Least privilege: point out a methods permission the current CONTACT_TARGET no longer needs (not removed
-# automatically, since switching the target back would need a Privileged Role Administrator again).
-if [[ $needs_methods == 0 ]]; then
-  methods_role_id=$(role_id_of "$methods_role")
-  stale=$(granted_assignment_of "$methods_role_id")
-  if [[ -n $methods_role_id && -n $stale ]]; then
-    echo "  $methods_role: granted but not needed with CONTACT_TARGET=$contact_target; to remove it:"
-    echo "    az rest --method DELETE --url $graph/servicePrincipals/$principal_id/appRoleAssignments/$stale"
+# Least privilege: point out permissions the settings don't need (not removed automatically, since switching
+# back would need a Privileged Role Administrator again), and the broad methods permission always.
+for role in "${not_needed[@]}" "$broad_methods_role"; do
+  role_id=$(role_id_of "$role")
+  [[ -n $role_id ]] || continue
+  stale=$(granted_assignment_of "$role_id")
+  [[ -n $stale ]] || continue
+  if [[ $role == "$broad_methods_role" ]]; then
+    echo "  $role: granted, and broader than this app needs (it can also create Temporary Access Passes); to remove it:"
+  else
+    echo "  $role: granted but not needed with CONTACT_TARGET=$contact_target GRANT_REGISTRATION_REPORT=$registration_report; to remove it:"
   fi
-fi
+  echo "    az rest --method DELETE --url $graph/servicePrincipals/$principal_id/appRoleAssignments/$stale"
+done
 
 if [[ $failed == 1 ]]; then
   admin_hint

@@ -91,12 +91,17 @@ export interface TenantSeed {
   groups?: SeedGroup[];
 }
 
-/** Application permissions the emulated app holds unless a test revokes one (see `revokePermission`). */
+/**
+ * Application permissions the emulated app holds unless a test revokes one (see `revokePermission`): what the grant
+ * scripts grant with CONTACT_TARGET=both (the narrow methods permissions, never UserAuthenticationMethod.ReadWrite.All;
+ * AuditLog.Read.All only when a test or `npm start` grants it, as GRANT_REGISTRATION_REPORT=true would).
+ */
 export const emulatedPermissions = [
   "User.Read.All",
   "User-Phone.ReadWrite.All",
   "User-Mail.ReadWrite.All",
-  "UserAuthenticationMethod.ReadWrite.All",
+  "UserAuthMethod-Phone.ReadWrite.All",
+  "UserAuthMethod-Email.ReadWrite.All",
   "RoleManagement.Read.Directory",
   "GroupMember.Read.All",
   "Domain.Read.All",

@@ -7,6 +7,7 @@ import {
 } from "@azure/identity";
 import { ConfigError } from "../core/errors.js";
 import { isRecord } from "../core/isRecord.js";
+import { type PermissionNeed as AppPermissionNeed, appPermissions } from "../directory/appPermissions.js";
 import { isLoopbackHost } from "../graph/graphClient.js";
 import type { SyncPolicy } from "../sync/syncPlanner.js";
 import type { Settings } from "./config.js";
@@ -133,35 +134,30 @@ export interface GraphAccessNeeds {
   roles: RoleNeed[];
 }
 
-// The documented least-privileged permission first, then the broader ones that also grant it.
-const readUsers: PermissionNeed = {
-  what: "read users",
-  anyOf: ["User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"],
-};
-const writePhones: PermissionNeed = {
-  what: "write mobilePhone and businessPhones",
-  anyOf: ["User-Phone.ReadWrite.All", "User.ReadWrite.All", "Directory.ReadWrite.All"],
-};
-const writeMail: PermissionNeed = {
-  what: "write otherMails",
-  anyOf: ["User-Mail.ReadWrite.All", "User.ReadWrite.All", "Directory.ReadWrite.All"],
-};
+// From the one permission table (shared/directory/appPermissions.ts): the least privileged permission first, then
+// the broader ones that also grant it. The names are the same for delegated scopes and application roles.
+const needOf = (what: string, need: AppPermissionNeed): PermissionNeed => ({
+  what,
+  anyOf: [need.permission, ...need.orHigher],
+});
+const readUsers = needOf("read users", appPermissions.readUsers);
+const writePhones = needOf("write mobilePhone and businessPhones", appPermissions.writePhones);
+const writeMail = needOf("write otherMails", appPermissions.writeOtherMails);
+// One permission must read both active and eligible assignments: the ones both lists hold.
 const readRoles: PermissionNeed = {
   what: "read active and eligible role assignments, so admins are never written",
-  anyOf: ["RoleManagement.Read.Directory", "RoleManagement.Read.All", "RoleManagement.ReadWrite.Directory"],
+  anyOf: needOf("", appPermissions.readRoleAssignments).anyOf.filter((permission) =>
+    needOf("", appPermissions.readRoleEligibilities).anyOf.includes(permission),
+  ),
 };
-const readGroups: PermissionNeed = {
-  what: "read group memberships: role-assignable groups and PROTECTED_GROUP_IDS",
-  anyOf: ["GroupMember.Read.All", "Group.Read.All", "Directory.Read.All", "Directory.ReadWrite.All"],
-};
-const readMethods: PermissionNeed = {
-  what: "read authentication methods",
-  anyOf: ["UserAuthenticationMethod.Read.All", "UserAuthenticationMethod.ReadWrite.All"],
-};
-const writeMethods: PermissionNeed = {
-  what: "write phone and email authentication methods",
-  anyOf: ["UserAuthenticationMethod.ReadWrite.All"],
-};
+const readGroups = needOf(
+  "read group memberships: role-assignable groups and PROTECTED_GROUP_IDS",
+  appPermissions.readGroupMembers,
+);
+const readPhoneMethods = needOf("read phone authentication methods", appPermissions.readPhoneMethods);
+const readEmailMethods = needOf("read the email authentication method", appPermissions.readEmailMethods);
+const writePhoneMethods = needOf("write phone authentication methods", appPermissions.writePhoneMethods);
+const writeEmailMethods = needOf("write the email authentication method", appPermissions.writeEmailMethods);
 
 /**
  * What `report` or `backfill` (with its policy, real or dry) needs. Users are read either way; a backfill reads
@@ -177,10 +173,14 @@ export function graphAccessNeeds(
   const targets = Object.entries(command.policy.target);
   const profile = (fields: string[]) =>
     targets.some(([field, target]) => fields.includes(field) && target !== "methods");
-  const methods = targets.some(([, target]) => target !== "profile");
+  const toMethods = (fields: string[]) =>
+    targets.some(([field, target]) => fields.includes(field) && target !== "profile");
+  const methods = toMethods(["mobilePhone", "officePhone", "alternateEmail"]);
   const permissions = [readUsers, readRoles, readGroups];
   const roles: RoleNeed[] = [];
-  if (methods) permissions.push(command.dryRun ? readMethods : writeMethods);
+  if (toMethods(["mobilePhone", "officePhone"]))
+    permissions.push(command.dryRun ? readPhoneMethods : writePhoneMethods);
+  if (toMethods(["alternateEmail"])) permissions.push(command.dryRun ? readEmailMethods : writeEmailMethods);
   if (!command.dryRun) {
     if (profile(["mobilePhone", "officePhone"])) permissions.push(writePhones);
     if (profile(["alternateEmail"])) permissions.push(writeMail);

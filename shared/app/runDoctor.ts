@@ -26,7 +26,7 @@ import { queueClient, tableClient } from "./storageClients.js";
 export interface DoctorOptions {
   /**
    * The deployed app's base URL (`https://<app>.azurewebsites.net`, or the local host's): the doctor asks its
-   * `/api/health/deep` anonymously and reads from who answers whether Easy Auth stands in front of it.
+   * `/api/doctor` anonymously and reads from who answers whether Easy Auth stands in front of it.
    */
   appUrl?: string | undefined;
   /** `fetch` for that probe (tests). */
@@ -36,7 +36,7 @@ export interface DoctorOptions {
 }
 
 /**
- * Runs every check of `sspr-prepop doctor` and `GET /api/health/deep` against the deployment these settings
+ * Runs every check of `sspr-prepop doctor` and `GET /api/doctor` against the deployment these settings
  * describe: the settings themselves, a Graph token obtained the way the app gets one and the permissions it
  * carries, a read of one user and of the role data the privileged-account guard needs, the queue and tables, Easy
  * Auth, and (with SYNCED_MOBILE=override) the tenant's DirSyncOverrides behaviour. Reads only: nothing is written
@@ -161,14 +161,14 @@ async function easyAuthFinding(settings: Settings, options: DoctorOptions): Prom
 }
 
 /**
- * Asks the app's `/api/health/deep` with no credentials at all. Behind Easy Auth the platform turns it away before
+ * Asks the app's `/api/doctor` with no credentials at all. Behind Easy Auth the platform turns it away before
  * the app runs; without it the app's own code answers (401 `authentication_required`, since it trusts no caller
  * then). The route takes no function key, so the Functions host can't be the one saying 401.
  */
 async function probeApp(appUrl: string, options: DoctorOptions): Promise<ProbeAnswer> {
   const send = options.fetch ?? fetch;
   try {
-    const response = await send(new URL("api/health/deep", withSlash(appUrl)), {
+    const response = await send(new URL("api/doctor", withSlash(appUrl)), {
       redirect: "manual",
       signal: AbortSignal.timeout(options.timeoutMs ?? 15_000),
     });

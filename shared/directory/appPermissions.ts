@@ -46,10 +46,33 @@ export const appPermissions = {
     "Directory.Read.All",
     "Directory.ReadWrite.All",
   ]),
+  /** GET of …/authentication/phoneMethods (a dry run reads them without writing). */
+  readPhoneMethods: need("UserAuthMethod-Phone.Read.All", [
+    "UserAuthMethod-Phone.ReadWrite.All",
+    "UserAuthenticationMethod.Read.All",
+    "UserAuthenticationMethod.ReadWrite.All",
+  ]),
+  /** GET of …/authentication/emailMethods. */
+  readEmailMethods: need("UserAuthMethod-Email.Read.All", [
+    "UserAuthMethod-Email.ReadWrite.All",
+    "UserAuthenticationMethod.Read.All",
+    "UserAuthenticationMethod.ReadWrite.All",
+  ]),
   /** GET, POST and PATCH of …/authentication/phoneMethods. */
   writePhoneMethods: need("UserAuthMethod-Phone.ReadWrite.All", ["UserAuthenticationMethod.ReadWrite.All"]),
   /** GET, POST and PATCH of …/authentication/emailMethods. */
   writeEmailMethods: need("UserAuthMethod-Email.ReadWrite.All", ["UserAuthenticationMethod.ReadWrite.All"]),
+  /** GET /domains (the tenant's verified domains: alternate emails in them are refused). */
+  readDomains: need("Domain.Read.All", [
+    "Directory.Read.All",
+    "Domain.ReadWrite.All",
+    "Directory.ReadWrite.All",
+  ]),
+  /**
+   * GET /reports/authenticationMethods/userRegistrationDetails. Graph's page names no higher permission; the report
+   * also needs Entra ID P1 or P2 in the tenant.
+   */
+  readRegistrationReport: need("AuditLog.Read.All", []),
   /**
    * GET /directory/onPremisesSynchronization (`bypassDirSyncOverridesEnabled`). Graph v1.0's page lists it for
    * delegated access only ("Application: Not supported"), so an app identity may be refused even with a grant.

@@ -3,7 +3,7 @@ import type { DoctorCheck } from "./doctorReport.js";
 /**
  * What is known of App Service authentication (Easy Auth) in front of the helpdesk routes:
  * - `platform`: this process runs in App Service and it says Easy Auth is on (WEBSITE_AUTH_ENABLED);
- * - `probe`: how the deployed app answered an anonymous `GET /api/health/deep` (`--app-url`);
+ * - `probe`: how the deployed app answered an anonymous `GET /api/doctor` (`--app-url`);
  * - `unknown`: neither (the CLI on an admin's machine: the platform setting exists only inside the app).
  */
 export type EasyAuthFinding =
@@ -43,7 +43,7 @@ export function easyAuthCheck(found: EasyAuthFinding): DoctorCheck {
       code: "easy_auth_unchecked",
       detail:
         "not checked from here: whether App Service authentication is on is known only to the deployed app",
-      fix: "run again with --app-url https://<app>.azurewebsites.net (doctor asks the app anonymously who answers), or GET /api/health/deep as an admin",
+      fix: "run again with --app-url https://<app>.azurewebsites.net (doctor asks the app anonymously who answers), or GET /api/doctor as an admin",
     };
   }
   const answer = found.answer;
@@ -87,7 +87,7 @@ export function easyAuthCheck(found: EasyAuthFinding): DoctorCheck {
     check,
     status: "warn",
     code: "easy_auth_unchecked",
-    detail: `the app answered an anonymous GET /api/health/deep with ${answer.status}, which tells nothing about Easy Auth`,
-    fix: "check --app-url points at this app (a version with /api/health/deep), or GET /api/health/deep as an admin",
+    detail: `the app answered an anonymous GET /api/doctor with ${answer.status}, which tells nothing about Easy Auth`,
+    fix: "check --app-url points at this app (a version with /api/doctor), or GET /api/doctor as an admin",
   };
 }

@@ -27,7 +27,7 @@ export function tokenCheck(found: TokenFinding): DoctorCheck {
       code: "token_delegated",
       detail:
         "the token is a signed-in user's (your Azure CLI login?), not the app's identity: the reads below show what you may do, not what the app may",
-      fix: "check the app's own identity with GET /api/health/deep as an admin, or run doctor where the app's managed identity is",
+      fix: "check the app's own identity with GET /api/doctor as an admin, or run doctor where the app's managed identity is",
     };
   }
   if (!grants.known) {

@@ -11,8 +11,11 @@ export type GrantsView =
 export interface RequiredPermission {
   need: PermissionNeed;
   why: string;
-  /** `fail`: events would fail or admins go unprotected; `warn`: it works without, less well. */
-  ifMissing: "fail" | "warn";
+  /**
+   * `fail`: events would fail or admins go unprotected; `warn`: it works without, less well; `optional`: an opt-in
+   * capability the admin may have left off on purpose (reported ok, with what it would add and how to grant it).
+   */
+  ifMissing: "fail" | "warn" | "optional";
   /** How to get it, when not by the grant scripts. */
   fix?: string;
 }
@@ -23,6 +26,9 @@ export const grantFix =
 
 const dirSyncFix =
   "optional: Graph's page lists this read for delegated access only, so an app may be refused even with it; read the flag yourself as a Global Administrator: `Connect-MgGraph -Scopes OnPremDirectorySynchronization.Read.All; (Get-MgDirectoryOnPremiseSynchronization).Features.BypassDirSyncOverridesEnabled`";
+
+const registrationReportFix =
+  "optional, and it reads every audit and sign-in log too: grant it with `GRANT_REGISTRATION_REPORT=true bash infra/scripts/grant-graph-permissions.sh` (PowerShell: `$env:GRANT_REGISTRATION_REPORT='true'; ./infra/scripts/grant-graph-permissions.ps1`); the tenant needs Entra ID P1 or P2";
 
 const writesProfile = (target: string) => target === "profile" || target === "both";
 const writesMethods = (target: string) => target === "methods" || target === "both";
@@ -48,6 +54,17 @@ export function requiredPermissions(
       need: appPermissions.readGroupMembers,
       why: "the privileged-account guard reads groups' properties (without it, every group's roles are read)",
       ifMissing: "warn",
+    },
+    {
+      need: appPermissions.readDomains,
+      why: "read the tenant's verified domains: without it no alternate email is written",
+      ifMissing: "fail",
+    },
+    {
+      need: appPermissions.readRegistrationReport,
+      why: "read the registration report: `report` buckets from the tenant's own SSPR verdict, and a methods backfill lists only registered users' methods (without it: the profile-only report, every user's methods listed)",
+      ifMissing: "optional",
+      fix: registrationReportFix,
     },
   ];
   if (writesProfile(t.mobilePhone) || writesProfile(t.officePhone)) {
@@ -110,7 +127,7 @@ export function permissionChecks(required: readonly RequiredPermission[], grants
   // One finding per permission, even when two needs share it (role assignments and eligibilities).
   const seen = new Set<string>();
   const findings: DoctorCheck[] = missing.flatMap((r) => {
-    if (seen.has(r.need.permission)) return [];
+    if (seen.has(r.need.permission) || r.ifMissing === "optional") return [];
     seen.add(r.need.permission);
     return [
       {
@@ -123,8 +140,21 @@ export function permissionChecks(required: readonly RequiredPermission[], grants
       },
     ];
   });
-  if (findings.length > 0) return findings;
-  const names = required.map((r) => r.need.permission).filter(unique);
+  const optional: DoctorCheck[] = missing
+    .filter((r) => r.ifMissing === "optional")
+    .map((r) => ({
+      check: "graphPermissions",
+      status: "ok",
+      code: "optional_permission_absent",
+      permission: r.need.permission,
+      detail: `${r.need.permission} is not granted (optional): it would ${r.why}`,
+      fix: r.fix ?? grantFix,
+    }));
+  if (findings.length > 0) return [...findings, ...optional];
+  const names = required
+    .filter((r) => r.ifMissing !== "optional" || !missing.includes(r))
+    .map((r) => r.need.permission)
+    .filter(unique);
   return [
     {
       check: "graphPermissions",
@@ -132,6 +162,7 @@ export function permissionChecks(required: readonly RequiredPermission[], grants
       code: "permissions_granted",
       detail: `the identity's grants cover what the settings need: ${names.join(", ")}`,
     },
+    ...optional,
   ];
 }
 

@@ -114,7 +114,8 @@ describe("what a run needs from Graph", () => {
         "User.Read.All",
         "RoleManagement.Read.Directory",
         "GroupMember.Read.All",
-        "UserAuthenticationMethod.ReadWrite.All",
+        "UserAuthMethod-Phone.ReadWrite.All",
+        "UserAuthMethod-Email.ReadWrite.All",
       ],
       [["Authentication Administrator", "Privileged Authentication Administrator", "Global Administrator"]],
     ],
@@ -125,7 +126,8 @@ describe("what a run needs from Graph", () => {
         "User.Read.All",
         "RoleManagement.Read.Directory",
         "GroupMember.Read.All",
-        "UserAuthenticationMethod.Read.All",
+        "UserAuthMethod-Phone.Read.All",
+        "UserAuthMethod-Email.Read.All",
       ],
       [
         [
@@ -187,7 +189,7 @@ describe("checking the token before the first row", () => {
       "User-Phone.ReadWrite.All (or User.ReadWrite.All, Directory.ReadWrite.All) to write mobilePhone and businessPhones.",
     );
     expect(problems[0]).toContain(
-      "UserAuthenticationMethod.ReadWrite.All to write phone and email authentication methods;",
+      "UserAuthMethod-Phone.ReadWrite.All (or UserAuthenticationMethod.ReadWrite.All) to write phone authentication methods;",
     );
     expect(problems[0]).toContain(
       "Fix: sign in through an app registration that has these delegated permissions with admin consent: --auth device-code --client-id",

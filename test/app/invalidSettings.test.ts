@@ -49,11 +49,11 @@ describe("a wrong setting in Azure", () => {
     vi.stubEnv("DEFAULT_COUNTRY", "XX");
     useAppServices(undefined);
     expect(http.map((r) => r.name).sort()).toEqual([
+      "doctor",
       "fixContactInfo",
       "getContactInfo",
       "getOutcome",
       "health",
-      "healthDeep",
       "hrBambooHr",
       "hrEvents",
       "hrScim",

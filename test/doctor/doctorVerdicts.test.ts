@@ -29,6 +29,7 @@ const defaultGrants = granted(
   "User-Mail.ReadWrite.All",
   "RoleManagement.Read.Directory",
   "GroupMember.Read.All",
+  "Domain.Read.All",
 );
 
 describe("settings that contradict each other", () => {
@@ -103,27 +104,45 @@ describe("the Graph permissions the settings need", () => {
     expect(names({ SYNCED_MOBILE: "override" })).toContain("warn OnPremDirectorySynchronization.Read.All");
   });
 
-  it("is satisfied by what the grant scripts grant", () => {
-    expect(codes(permissionChecks(requiredPermissions(settings()), defaultGrants))).toEqual([
+  it("is satisfied by what the grant scripts grant, listing the opt-in registration report as absent", () => {
+    const findings = permissionChecks(requiredPermissions(settings()), defaultGrants);
+    expect(codes(findings)).toEqual(["ok permissions_granted", "ok optional_permission_absent"]);
+    expect(findings[1]?.detail).toContain("AuditLog.Read.All is not granted (optional)");
+    expect(findings[1]?.fix).toContain(
+      "GRANT_REGISTRATION_REPORT=true bash infra/scripts/grant-graph-permissions.sh",
+    );
+    expect(findings[1]?.fix).toContain("Entra ID P1 or P2");
+  });
+
+  it("is satisfied by what the grant scripts grant with GRANT_REGISTRATION_REPORT=true, with nothing left to add", () => {
+    const withReport = granted(...defaultGrants.permissions, "AuditLog.Read.All");
+    expect(codes(permissionChecks(requiredPermissions(settings()), withReport))).toEqual([
       "ok permissions_granted",
     ]);
   });
 
   it("is satisfied by a broader permission in place of a narrow one", () => {
-    const broad = granted("Directory.ReadWrite.All", "RoleManagement.Read.Directory");
+    const broad = granted("Directory.ReadWrite.All", "RoleManagement.Read.Directory", "AuditLog.Read.All");
     expect(codes(permissionChecks(requiredPermissions(settings()), broad))).toEqual([
       "ok permissions_granted",
     ]);
   });
 
+  it("fails without Domain.Read.All, since no alternate email is written without the tenant's domains", () => {
+    const withoutDomains = granted(...[...defaultGrants.permissions].filter((p) => p !== "Domain.Read.All"));
+    const findings = permissionChecks(requiredPermissions(settings()), withoutDomains);
+    expect(findings.map((f) => [f.status, f.permission])).toContainEqual(["fail", "Domain.Read.All"]);
+  });
+
   it("names each missing permission with the grant script as the fix, failing or warning as it matters", () => {
     const findings = permissionChecks(
       requiredPermissions(settings()),
-      granted("User.Read.All", "User-Mail.ReadWrite.All", "RoleManagement.Read.Directory"),
+      granted("User.Read.All", "User-Mail.ReadWrite.All", "RoleManagement.Read.Directory", "Domain.Read.All"),
     );
     expect(findings.map((f) => [f.status, f.code, f.permission])).toEqual([
       ["warn", "missing_permission", "GroupMember.Read.All"],
       ["fail", "missing_permission", "User-Phone.ReadWrite.All"],
+      ["ok", "optional_permission_absent", "AuditLog.Read.All"],
     ]);
     expect(findings[1]?.fix).toContain("infra/scripts/grant-graph-permissions.sh");
     expect(findings[1]?.fix).toContain("grant-graph-permissions.ps1");
@@ -132,7 +151,14 @@ describe("the Graph permissions the settings need", () => {
   it("names RoleManagement.Read.Directory once when both role reads lack it", () => {
     const findings = permissionChecks(
       requiredPermissions(settings()),
-      granted("User.Read.All", "User-Phone.ReadWrite.All", "User-Mail.ReadWrite.All", "GroupMember.Read.All"),
+      granted(
+        "User.Read.All",
+        "User-Phone.ReadWrite.All",
+        "User-Mail.ReadWrite.All",
+        "GroupMember.Read.All",
+        "Domain.Read.All",
+        "AuditLog.Read.All",
+      ),
     );
     expect(findings.map((f) => f.permission)).toEqual(["RoleManagement.Read.Directory"]);
   });

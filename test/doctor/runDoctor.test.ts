@@ -20,7 +20,7 @@ let withoutEasyAuth: LocalHost;
 beforeAll(async () => {
   env = await startTestEnvironment({ graph: { tenant: pipelineTenant() }, env: { GRAPH_MAX_RETRIES: "0" } });
   // Only the doctor's route: no queue pollers needed.
-  const registrations = (await loadFunctions()).filter((r) => r.name === "healthDeep");
+  const registrations = (await loadFunctions()).filter((r) => r.name === "doctor");
   const settings = appServices().settings;
   withEasyAuth = await startLocalHost({ registrations, settings, port: 0, log: () => undefined });
   withoutEasyAuth = await startLocalHost({
@@ -61,6 +61,8 @@ describe("against a deployment that is ready", () => {
       "settings ok settings_ok",
       "graphToken ok token_ok",
       "graphPermissions ok permissions_granted",
+      // The emulated app holds what the grant scripts grant by default: the registration report is opt-in.
+      "graphPermissions ok optional_permission_absent",
       "userRead ok user_read",
       "privilegeRead ok privilege_read",
       "storageQueue ok storage_absent",
@@ -101,6 +103,7 @@ describe("with a permission taken from the app", () => {
         permission: "User-Phone.ReadWrite.All",
         fix: expect.stringContaining("grant-graph-permissions.sh"),
       }),
+      expect.objectContaining({ status: "ok", permission: "AuditLog.Read.All" }),
     ]);
     expect(report.status).toBe("fail");
   });
@@ -200,6 +203,7 @@ describe("SYNCED_MOBILE=override", () => {
     });
     expect(find(report, "graphPermissions")).toEqual([
       expect.objectContaining({ status: "warn", permission: "OnPremDirectorySynchronization.Read.All" }),
+      expect.objectContaining({ status: "ok", permission: "AuditLog.Read.All" }),
     ]);
     expect(report.status).toBe("warn");
     // Known not to be granted: the read isn't even tried.

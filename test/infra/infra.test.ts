@@ -488,6 +488,23 @@ describe.skipIf(skipReason !== undefined)("infrastructure (compiled ARM template
       expect([...excluded].sort()).toEqual(webhookRoutes.sort());
       expect(excluded.filter((path) => /contact-info|outcomes|users/.test(path))).toEqual([]);
     });
+
+    it("excludes no path that could be read as a prefix of a route Easy Auth must guard", async () => {
+      // App Service documents excludedPaths without saying whether a path also covers the ones below it, so
+      // no excluded path may be the start of another route: `/api/health` once sat above the admin's deep check.
+      const excluded = auth().template.variables?.keyOnlyPaths as string[];
+      const { loadFunctions } = await import("../../local/loadFunctions.js");
+      const guarded = (await loadFunctions())
+        .flatMap((r) => (r.kind === "http" ? [`/api/${r.options.route}`] : []))
+        .filter((route) => !excluded.includes(route));
+      expect(guarded).toContain("/api/doctor");
+      for (const route of guarded) {
+        expect(
+          excluded.filter((path) => route.toLowerCase().startsWith(`${path.toLowerCase()}/`)),
+          route,
+        ).toEqual([]);
+      }
+    });
   });
 
   describe("azd", () => {

@@ -5,6 +5,7 @@ import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadSettings } from "../../shared/app/config.js";
+import { appPermissions } from "../../shared/directory/appPermissions.js";
 
 // Runs infra/scripts/grant-graph-permissions.sh against a fake `az` that keeps Microsoft Graph state in a
 // JSON file: no Azure CLI, no sign-in, no network.
@@ -21,6 +22,9 @@ const roleIds: Record<string, string> = {
   "RoleManagement.Read.Directory": "aaaaaaaa-0000-0000-0000-000000000006",
   "GroupMember.Read.All": "aaaaaaaa-0000-0000-0000-000000000007",
   "Domain.Read.All": "aaaaaaaa-0000-0000-0000-000000000008",
+  "UserAuthMethod-Phone.ReadWrite.All": "aaaaaaaa-0000-0000-0000-000000000009",
+  "UserAuthMethod-Email.ReadWrite.All": "aaaaaaaa-0000-0000-0000-000000000010",
+  "AuditLog.Read.All": "aaaaaaaa-0000-0000-0000-000000000011",
 };
 /** What every deployment needs: read users, write profile phones and mail, and check who is privileged. */
 const privilegeRoles = ["RoleManagement.Read.Directory", "GroupMember.Read.All"];
@@ -31,7 +35,11 @@ const profileRoles = [
   ...privilegeRoles,
   "Domain.Read.All",
 ];
-const methodsRole = "UserAuthenticationMethod.ReadWrite.All";
+const phoneMethodsRole = "UserAuthMethod-Phone.ReadWrite.All";
+const emailMethodsRole = "UserAuthMethod-Email.ReadWrite.All";
+/** Never granted: besides phones and email it creates Temporary Access Passes and deletes any method. */
+const broadMethodsRole = "UserAuthenticationMethod.ReadWrite.All";
+const reportRole = "AuditLog.Read.All";
 
 interface GraphState {
   assignments: { id: string; appRoleId: string; resourceId: string }[];
@@ -167,19 +175,64 @@ describe("grant-graph-permissions.sh", () => {
     "methods",
     "both",
     "mobilePhone=methods",
+    "officePhone=both",
+    "alternateEmail=methods",
     "officePhone=profile, alternateEmail=both",
     "mobilePhone=profile,officePhone=profile,alternateEmail=profile",
   ])(
-    "grants the authentication-methods permission exactly when the code writes methods (CONTACT_TARGET=%s)",
+    "grants each narrow methods permission exactly when the code writes that kind of method (CONTACT_TARGET=%s)",
     (target) => {
-      const codeWritesMethods = Object.values(loadSettings({ CONTACT_TARGET: target }).CONTACT_TARGET).some(
-        (fieldTarget) => fieldTarget !== "profile",
-      );
+      const fieldTargets = loadSettings({ CONTACT_TARGET: target }).CONTACT_TARGET;
+      const writesMethods = (fieldTarget: string) => fieldTarget !== "profile";
       const { status, granted } = grant({ CONTACT_TARGET: target });
       expect(status).toBe(0);
-      expect(granted.includes(methodsRole)).toBe(codeWritesMethods);
+      expect(granted.includes(phoneMethodsRole)).toBe(
+        writesMethods(fieldTargets.mobilePhone) || writesMethods(fieldTargets.officePhone),
+      );
+      expect(granted.includes(emailMethodsRole)).toBe(writesMethods(fieldTargets.alternateEmail));
+      expect(granted).not.toContain(broadMethodsRole);
     },
   );
+
+  it("grants the permissions the code asks for when writing methods, never a broader one", () => {
+    // The code's own table (shared/directory/appPermissions.ts) names the least privileged permission per call.
+    const { granted } = grant({ CONTACT_TARGET: "both" });
+    expect(granted).toContain(appPermissions.writePhoneMethods.permission);
+    expect(granted).toContain(appPermissions.writeEmailMethods.permission);
+    expect(granted).toContain(appPermissions.readDomains.permission);
+    expect(granted).not.toContain(broadMethodsRole);
+  });
+
+  it("points out a broad UserAuthenticationMethod.ReadWrite.All left from an older version, with its removal command", () => {
+    const { status, output, granted } = grant(
+      { CONTACT_TARGET: "methods" },
+      { assignments: assigned(broadMethodsRole) },
+    );
+    expect(status).toBe(0);
+    expect(granted).toContain(phoneMethodsRole);
+    expect(output).toContain(`${broadMethodsRole}: granted, and broader than this app needs`);
+    expect(output).toContain("appRoleAssignments/existing-0");
+  });
+
+  it.each([
+    ["true", true],
+    ["false", false],
+    ["", false],
+  ])(
+    "grants the registration report's AuditLog.Read.All only when asked (GRANT_REGISTRATION_REPORT=%j)",
+    (value, expected) => {
+      const { status, granted } = grant({ GRANT_REGISTRATION_REPORT: value });
+      expect(status).toBe(0);
+      expect(granted.includes(reportRole)).toBe(expected);
+    },
+  );
+
+  it("refuses a GRANT_REGISTRATION_REPORT that is not true or false, granting nothing", () => {
+    const { status, output, granted } = grant({ GRANT_REGISTRATION_REPORT: "yes" });
+    expect(status).toBe(1);
+    expect(output).toContain("GRANT_REGISTRATION_REPORT must be true or false");
+    expect(granted).toEqual([]);
+  });
 
   it("skips permissions already granted and grants only the missing ones", () => {
     const { status, output, granted } = grant(
@@ -188,7 +241,13 @@ describe("grant-graph-permissions.sh", () => {
     );
     expect(status).toBe(0);
     expect(granted.slice(2).sort()).toEqual(
-      ["User-Phone.ReadWrite.All", ...privilegeRoles, "Domain.Read.All", methodsRole].sort(),
+      [
+        "User-Phone.ReadWrite.All",
+        ...privilegeRoles,
+        "Domain.Read.All",
+        phoneMethodsRole,
+        emailMethodsRole,
+      ].sort(),
     );
     expect(output).toContain("User.Read.All: already granted");
     expect(output).toContain("User-Mail.ReadWrite.All: already granted");
@@ -197,17 +256,17 @@ describe("grant-graph-permissions.sh", () => {
   it("changes nothing when run again", () => {
     const { status, granted } = grant(
       { CONTACT_TARGET: "methods" },
-      { assignments: assigned(...profileRoles, methodsRole) },
+      { assignments: assigned(...profileRoles, phoneMethodsRole, emailMethodsRole) },
     );
     expect(status).toBe(0);
-    expect(granted).toHaveLength(profileRoles.length + 1);
+    expect(granted).toHaveLength(profileRoles.length + 2);
   });
 
   it("grants nothing in a dry run", () => {
     const { status, output, granted } = grant({ CONTACT_TARGET: "both", GRAPH_GRANT_DRY_RUN: "1" });
     expect(status).toBe(0);
     expect(granted).toEqual([]);
-    expect(output).toContain(`${methodsRole}: would grant (dry run)`);
+    expect(output).toContain(`${phoneMethodsRole}: would grant (dry run)`);
   });
 
   it("waits for a new identity to reach Microsoft Graph", () => {
@@ -224,16 +283,18 @@ describe("grant-graph-permissions.sh", () => {
     expect(output).toContain(`AZURE_IDENTITY_PRINCIPAL_ID=${identityId}`);
   });
 
-  it("points out the methods permission when the target no longer needs it, without removing it", () => {
+  it("points out the methods permissions when the target no longer needs them, without removing them", () => {
     const { status, output, granted } = grant(
       { CONTACT_TARGET: "profile" },
-      { assignments: assigned(...profileRoles, methodsRole) },
+      { assignments: assigned(...profileRoles, phoneMethodsRole, emailMethodsRole) },
     );
     expect(status).toBe(0);
-    expect(granted).toHaveLength(profileRoles.length + 1);
-    expect(output).toContain(`${methodsRole}: granted but not needed`);
-    // The methods role was assigned after the profile roles, so its assignment is existing-{profileRoles.length}.
+    expect(granted).toHaveLength(profileRoles.length + 2);
+    expect(output).toContain(`${phoneMethodsRole}: granted but not needed`);
+    expect(output).toContain(`${emailMethodsRole}: granted but not needed`);
+    // The methods roles were assigned after the profile roles: existing-{profileRoles.length} and the next.
     expect(output).toContain(`appRoleAssignments/existing-${profileRoles.length}`);
+    expect(output).toContain(`appRoleAssignments/existing-${profileRoles.length + 1}`);
   });
 
   it("rejects a CONTACT_TARGET the code rejects too", () => {
@@ -314,7 +375,7 @@ describe("grant-graph-permissions.sh", () => {
       },
     );
     expect(output).toContain(`for identity ${identityId} (CONTACT_TARGET=both)`);
-    expect(output).toContain(`${methodsRole}: would grant (dry run)`);
+    expect(output).toContain(`${phoneMethodsRole}: would grant (dry run)`);
     expect(granted).toEqual([]);
     expect(status).toBe(0);
   });

@@ -51,15 +51,15 @@ const finalOutcome = (eventId: string) => async (): Promise<Outcome | undefined>
 
 describe("the local host", () => {
   it("registers every function the app defines, each HTTP one with function-level auth but the doctor's probe", () => {
-    // healthDeep takes no key so `doctor --app-url` can tell Easy Auth's refusal from the app's (functions/healthDeep.ts).
-    const http = registrations.filter((r) => r.kind === "http" && r.name !== "healthDeep");
+    // doctor takes no key so `doctor --app-url` can tell Easy Auth's refusal from the app's (functions/doctor.ts).
+    const http = registrations.filter((r) => r.kind === "http" && r.name !== "doctor");
     expect(registrations.map((r) => r.name)).toEqual(
       expect.arrayContaining([
         "onboardingQueue",
         "outcomeRetention",
         "getContactInfo",
         "fixContactInfo",
-        "healthDeep",
+        "doctor",
       ]),
     );
     expect(http.every((r) => r.kind === "http" && r.options.authLevel === "function")).toBe(true);

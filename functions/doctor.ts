@@ -9,12 +9,12 @@ import { withCaller } from "../shared/http/withCaller.js";
  * `sspr-prepop doctor`'s checks, run inside the app with its own identity and settings, for an admin: 200 when
  * nothing failed (warnings included), 503 when a check failed, the report as the body either way.
  */
-export const healthDeep = withCaller(
+export const doctor = withCaller(
   () => admins(appServices().settings),
   async (_request, context, caller) => {
     try {
       const report = await runDoctor(appServices().settings);
-      context.log(`health/deep: ${report.status} (${report.summary.fail} failed) for ${caller.name}`);
+      context.log(`doctor route: ${report.status} (${report.summary.fail} failed) for ${caller.name}`);
       return {
         status: report.status === "fail" ? 503 : 200,
         jsonBody: report,
@@ -22,18 +22,18 @@ export const healthDeep = withCaller(
       };
     } catch (err) {
       // runDoctor turns every failure into a finding; reaching here is a bug, still answered, never a bare 500.
-      context.warn(`health/deep failed: ${err instanceof Error ? err.message : String(err)}`);
+      context.warn(`doctor route failed: ${err instanceof Error ? err.message : String(err)}`);
       return problem(503, "health_check_failed", "The checks could not be run; see the app's log.");
     }
   },
 );
 
-register.http("healthDeep", {
-  route: "health/deep",
+register.http("doctor", {
+  route: "doctor",
   methods: ["GET"],
   // No function key, unlike the other helpdesk routes: `doctor --app-url` asks this route anonymously and needs
   // the app's own answer when Easy Auth is off (401 authentication_required), which a key check in front would hide
   // behind the same bare 401 Easy Auth gives. Access is decided as for every helpdesk route: Easy Auth, admin role.
   authLevel: "anonymous",
-  handler: healthDeep,
+  handler: doctor,
 });

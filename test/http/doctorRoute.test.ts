@@ -1,12 +1,12 @@
 import type { HttpResponseInit } from "@azure/functions";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { healthDeep } from "../../functions/healthDeep.js";
+import { doctor } from "../../functions/doctor.js";
 import type { DoctorReport } from "../../shared/doctor/doctorReport.js";
 import { callers, context, easyAuthOn, errorCode, request } from "../support/helpdeskRequests.js";
 import { pipelineTenant } from "../support/tenantSeeds.js";
 import { startTestEnvironment, type TestEnvironment } from "../support/testEnvironment.js";
 
-// GET /api/health/deep: the doctor's checks inside the app, with its identity, for admins only.
+// GET /api/doctor: the doctor's checks inside the app, with its identity, for admins only.
 
 let env: TestEnvironment;
 
@@ -23,11 +23,10 @@ beforeEach(() => {
   env.graph.stats.reset();
 });
 
-const check = (headers: Record<string, string>) =>
-  healthDeep(request("GET", "health/deep", { headers }), context());
+const check = (headers: Record<string, string>) => doctor(request("GET", "doctor", { headers }), context());
 const reportOf = (response: HttpResponseInit) => response.jsonBody as DoctorReport;
 
-describe("GET /api/health/deep", () => {
+describe("GET /api/doctor", () => {
   it("answers an admin 200 with every finding when nothing failed", async () => {
     const response = await check(callers.admin);
     expect(response.status).toBe(200);
