@@ -35,7 +35,9 @@ export function metricsFromSettings(settings: Settings): Metrics {
       ? { credential: new ManagedIdentityCredential(auth.clientId ? { clientId: auth.clientId } : {}) }
       : {}),
   });
-  return metricsReadBy(new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: exportIntervalMs }));
+  return metricsReadBy(
+    new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: exportIntervalMs }),
+  );
 }
 
 /** One data point as a reader sees it: the metric, its dimensions as recorded, and its value. */

@@ -1,6 +1,5 @@
-import type { Outcome } from "../sync/outcome.js";
+import type { FieldOutcome, Outcome } from "../sync/outcome.js";
 import type { Claim, OutcomeLog, UserKey } from "../sync/outcomeLog.js";
-import type { FieldOutcome } from "../sync/outcome.js";
 import type { Metrics } from "./metrics.js";
 
 /**

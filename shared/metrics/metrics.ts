@@ -37,7 +37,8 @@ export const metricCatalog = {
     name: "sspr.graph.throttled",
     kind: "counter",
     unit: "{response}",
-    description: "Graph answers 429 Too Many Requests (whole requests and $batch items), each pausing the writes",
+    description:
+      "Graph answers 429 Too Many Requests (whole requests and $batch items), each pausing the writes",
     dimensions: {},
   },
   writeTokens: {
@@ -80,7 +81,8 @@ export const metricCatalog = {
     name: "sspr.readiness.fields",
     kind: "gauge",
     unit: "{user}",
-    description: "Users per contact field and verdict (usable, notCanonical, invalid, missing), per population",
+    description:
+      "Users per contact field and verdict (usable, notCanonical, invalid, missing), per population",
     dimensions: { population: "code", field: contactFields, verdict: "code" },
   },
   readinessRuns: {

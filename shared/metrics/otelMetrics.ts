@@ -25,7 +25,10 @@ export class OtelMetrics implements Metrics {
     meter: Meter,
     private readonly flushing: () => Promise<void> = async () => undefined,
   ) {
-    for (const [key, spec] of Object.entries(metricCatalog) as [MetricKey, (typeof metricCatalog)[MetricKey]][]) {
+    for (const [key, spec] of Object.entries(metricCatalog) as [
+      MetricKey,
+      (typeof metricCatalog)[MetricKey],
+    ][]) {
       const options = { description: spec.description, unit: spec.unit };
       if (spec.kind === "counter") this.counters.set(key, meter.createCounter(spec.name, options));
       else if (spec.kind === "gauge") this.gauges.set(key, meter.createGauge(spec.name, options));
