@@ -209,7 +209,8 @@ function printOutcomes(outcomes: (Outcome | undefined)[]): void {
  * operator's alerts and workbook read in Azure, for this run.
  */
 function toMetricsTable(points: MetricPoint[]): string {
-  const title = "metrics of this run (in memory; in Azure they go to Application Insights, docs/operations.md):";
+  const title =
+    "metrics of this run (in memory; in Azure they go to Application Insights, docs/operations.md):";
   if (points.length === 0) return `\n${title}\n  none recorded`;
   const rows = points
     .map((point) => [
@@ -217,7 +218,9 @@ function toMetricsTable(points: MetricPoint[]): string {
       Object.entries(point.dimensions)
         .map(([key, value]) => `${key}=${value}`)
         .join(" "),
-      point.count === undefined ? String(point.value) : `${point.count} waits, ${Math.round(point.value)} ms in all`,
+      point.count === undefined
+        ? String(point.value)
+        : `${point.count} waits, ${Math.round(point.value)} ms in all`,
     ])
     .sort((a, b) => `${a[0]} ${a[1]}`.localeCompare(`${b[0]} ${b[1]}`));
   const widths = [0, 1].map((i) => Math.max(...rows.map((row) => (row[i] ?? "").length)));

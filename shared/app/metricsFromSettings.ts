@@ -8,7 +8,7 @@ import {
   type MetricReader,
   PeriodicExportingMetricReader,
 } from "@opentelemetry/sdk-metrics";
-import { type MetricKey, type Metrics, metricCatalog, noMetrics } from "../metrics/metrics.js";
+import { type Metrics, noMetrics } from "../metrics/metrics.js";
 import { OtelMetrics } from "../metrics/otelMetrics.js";
 import { type Settings, telemetryAuthOf } from "./config.js";
 
@@ -93,9 +93,4 @@ export function inMemoryMetrics(): InMemoryMetrics {
 function metricsReadBy(reader: MetricReader): Metrics {
   const provider = new MeterProvider({ readers: [reader] });
   return new OtelMetrics(provider.getMeter(meterName), () => provider.forceFlush());
-}
-
-/** The metric name of a catalog entry (for queries and readers). */
-export function metricName(metric: MetricKey): string {
-  return metricCatalog[metric].name;
 }
