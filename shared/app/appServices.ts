@@ -62,6 +62,7 @@ export function buildServices(settings: Settings, overrides: Partial<AppServices
   const metrics = overrides.metrics ?? metricsFromSettings(settings);
   const writeLimiter = overrides.writeLimiter ?? writeLimiterFromSettings(settings, undefined, metrics);
   const directory = overrides.directory ?? graphDirectoryFromSettings(settings, writeLimiter);
+  let readinessDirectory = overrides.readinessDirectory;
   return Object.freeze({
     settings,
     directory,
@@ -81,8 +82,11 @@ export function buildServices(settings: Settings, overrides: Partial<AppServices
     queueHost: overrides.queueHost ?? readQueueHostSettings(),
     writeLimiter,
     metrics,
-    readinessDirectory:
-      overrides.readinessDirectory ?? graphDirectoryFromSettings(settings, writeLimiter, "low"),
+    // Built on first use: only the readiness timer lists users, and a test's directory double needs no Graph.
+    get readinessDirectory(): ReadinessSource {
+      readinessDirectory ??= graphDirectoryFromSettings(settings, writeLimiter, "low");
+      return readinessDirectory;
+    },
     ...(overrides.leaseMs !== undefined ? { leaseMs: overrides.leaseMs } : {}),
   });
 }
