@@ -114,11 +114,27 @@ param outcomesTable string = 'ContactOutcomes'
 @minValue(1)
 param outcomeRetentionDays int = 90
 
+@description('READINESS_SCHEDULE: when the daily readiness run counts the tenant for the workbook (six-field NCRONTAB, seconds first, UTC; at most hourly).')
+param readinessSchedule string = '0 0 6 * * *'
+
 @description('CONTACT_ADMIN_ROLE: app role, checked in code, for write access to the HTTP API.')
 param contactAdminRole string = 'ContactInfo.ReadWrite'
 
 @description('CONTACT_READER_ROLE: app role, checked in code, for read access to the HTTP API.')
 param contactReaderRole string = 'ContactInfo.Read'
+
+// Alerts (docs/operations.md): rules on the metrics the app sends to Application Insights.
+
+@description('ALERT_EMAIL: address the alerts are e-mailed to (poison queue not empty, failed events, sustained Graph throttling). Empty = no action group: the alerts still fire and show in the Azure portal, and nobody is e-mailed.')
+param alertEmail string = ''
+
+@description('ALERT_FAILED_OUTCOMES: alert when more than this many events end failed within an hour (0 = any).')
+@minValue(0)
+param alertFailedOutcomes int = 0
+
+@description('ALERT_THROTTLED_RESPONSES: alert when Graph answers more than this many 429s in each of three 5-minute windows in a row.')
+@minValue(0)
+param alertThrottledResponses int = 10
 
 // Webhook secrets: stored in Key Vault, never in app settings or deployment outputs.
 
@@ -213,6 +229,23 @@ module keyVault 'core/keyvault.bicep' = {
   }
 }
 
+module signals 'app/signals.bicep' = {
+  name: 'signals'
+  scope: rg
+  // The rules and the workbook point at Application Insights, which must exist first.
+  dependsOn: [monitoring]
+  params: {
+    location: location
+    tags: tags
+    applicationInsightsName: applicationInsightsName
+    actionGroupName: 'ag-${resourceToken}'
+    alertRulePrefix: 'alert-${resourceToken}'
+    alertEmail: alertEmail
+    failedOutcomesThreshold: alertFailedOutcomes
+    throttledResponsesThreshold: alertThrottledResponses
+  }
+}
+
 module rbac 'app/rbac.bicep' = {
   name: 'rbac'
   scope: rg
@@ -282,6 +315,7 @@ module api 'app/api.bicep' = {
       ONBOARDING_QUEUE: onboardingQueue
       OUTCOMES_TABLE: outcomesTable
       OUTCOME_RETENTION_DAYS: string(outcomeRetentionDays)
+      READINESS_SCHEDULE: readinessSchedule
       CONTACT_ADMIN_ROLE: contactAdminRole
       CONTACT_READER_ROLE: contactReaderRole
     }

@@ -107,7 +107,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     );
   const timers = options.registrations
     .filter((r) => r.kind === "timer")
-    .map((r) => startTimer(r.name, r.options, log));
+    .map((r) => startTimer(r.name, r.options, options.settings, log));
 
   return {
     url: `http://127.0.0.1:${port}`,
@@ -548,27 +548,33 @@ function parseQueuePayload(text: string): unknown {
 function startTimer(
   name: string,
   options: TimerFunctionOptions,
+  settings: Settings,
   log: (line: string) => void,
 ): { stop(): void } {
-  // NCRONTAB has six fields, seconds first, which croner reads as is; Azure runs schedules in UTC.
-  const job = new Cron(options.schedule, { timezone: "UTC", protect: true }, async () => {
-    const next = job.nextRun();
-    try {
-      await options.handler(
-        {
-          isPastDue: false,
-          schedule: { adjustForDST: false },
-          scheduleStatus: {
-            last: new Date().toISOString(),
-            next: next?.toISOString() ?? "",
-            lastUpdated: new Date().toISOString(),
+  // NCRONTAB has six fields, seconds first, which croner reads as is; Azure runs schedules in UTC. A schedule
+  // may name an app setting (`%READINESS_SCHEDULE%`), resolved as the Functions host does.
+  const job = new Cron(
+    resolveBindingExpression(options.schedule, settings),
+    { timezone: "UTC", protect: true },
+    async () => {
+      const next = job.nextRun();
+      try {
+        await options.handler(
+          {
+            isPastDue: false,
+            schedule: { adjustForDST: false },
+            scheduleStatus: {
+              last: new Date().toISOString(),
+              next: next?.toISOString() ?? "",
+              lastUpdated: new Date().toISOString(),
+            },
           },
-        },
-        invocationContext(name, "timerTrigger", {}, log),
-      );
-    } catch (err) {
-      log(`[${name}] failed: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  });
+          invocationContext(name, "timerTrigger", {}, log),
+        );
+      } catch (err) {
+        log(`[${name}] failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    },
+  );
   return { stop: () => job.stop() };
 }

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
-import { appServices, useAppServices } from "../shared/app/appServices.js";
-import type { Settings } from "../shared/app/config.js";
+import { appServices, buildServices, useAppServices } from "../shared/app/appServices.js";
+import { loadSettings, type Settings } from "../shared/app/config.js";
+import { inMemoryMetrics, type MetricPoint } from "../shared/app/metricsFromSettings.js";
 import { projectFile } from "../shared/app/projectFile.js";
 import { runDoctor } from "../shared/app/runDoctor.js";
 import { queueClient, tableClient } from "../shared/app/storageClients.js";
@@ -30,11 +31,16 @@ async function main(): Promise<void> {
 
   try {
     await startEmulators(stops);
-    useAppServices(undefined);
+    // The same metrics as in Azure, kept in memory (nothing is sent, even with APPLICATIONINSIGHTS_* set) and
+    // printed when npm start stops.
+    const local = inMemoryMetrics();
+    useAppServices(buildServices(loadSettings(), { metrics: local.metrics }));
     const s = appServices().settings;
+    stops.push(async () => console.log(toMetricsTable(await local.read())));
 
     // host.json's maxPollingInterval (2 s), as in Azure: an event waits at most that long after a quiet spell.
     const host = await startLocalHost({ registrations: await loadFunctions(), settings: s });
+    // Pushed after the metrics: stops run last first, so the host ends before the counters are printed.
     stops.push(host.close);
     console.log(`functions http://127.0.0.1:${new URL(host.url).port}/api/…  queue ${s.ONBOARDING_QUEUE}\n`);
 
@@ -124,7 +130,7 @@ function printServing(url: string, s: Settings): void {
   curl ${url}/api/users/avery.lindqvist@contoso.example/contact-info
   curl -X PATCH ${url}/api/users/701985/contact-info -H 'content-type: application/json' -d '{"mobilePhone":"(425) 555-0148","country":"US","dryRun":true}'
   curl '${url}/api/outcomes?user=avery.lindqvist@contoso.example'
-Press Ctrl-C to stop.`);
+Press Ctrl-C to stop (the run's metrics are printed then).`);
   // The CLI (backfill, report) runs in another shell against this same emulated tenant and storage. Only
   // loopback emulator values are printed: a real storage key or Graph endpoint set by the user stays unshown.
   const local = (value: string | undefined) =>
@@ -196,6 +202,32 @@ function printOutcomes(outcomes: (Outcome | undefined)[]): void {
       console.log(`  ${o.eventId}: ${why || o.message}`);
     }
   }
+}
+
+/**
+ * The counters as Application Insights would receive them (name, dimensions, value), one line each: what an
+ * operator's alerts and workbook read in Azure, for this run.
+ */
+function toMetricsTable(points: MetricPoint[]): string {
+  const title =
+    "metrics of this run (in memory; in Azure they go to Application Insights, docs/operations.md):";
+  if (points.length === 0) return `\n${title}\n  none recorded`;
+  const rows = points
+    .map((point) => [
+      point.name,
+      Object.entries(point.dimensions)
+        .map(([key, value]) => `${key}=${value}`)
+        .join(" "),
+      point.count === undefined
+        ? String(point.value)
+        : `${point.count} waits, ${Math.round(point.value)} ms in all`,
+    ])
+    .sort((a, b) => `${a[0]} ${a[1]}`.localeCompare(`${b[0]} ${b[1]}`));
+  const widths = [0, 1].map((i) => Math.max(...rows.map((row) => (row[i] ?? "").length)));
+  const lines = rows.map((row) =>
+    `  ${(row[0] ?? "").padEnd(widths[0] ?? 0)}  ${(row[1] ?? "").padEnd(widths[1] ?? 0)}  ${row[2]}`.trimEnd(),
+  );
+  return `\n${title}\n${lines.join("\n")}`;
 }
 
 main().catch((err: unknown) => {

@@ -21,6 +21,8 @@ const allowed: Record<string, readonly string[]> = {
   "shared/backfill": ["shared/core", "shared/contact", "shared/directory", "shared/sync", "shared/intake"],
   "shared/graph": ["shared/core", "shared/contact", "shared/directory"],
   "shared/storage": ["shared/core", "shared/contact", "shared/directory", "shared/sync", "shared/intake"],
+  // The metrics port and its OpenTelemetry API adapter: the vocabulary (statuses, fields) comes from the centre.
+  "shared/metrics": ["shared/core", "shared/contact", "shared/directory", "shared/sync"],
   "shared/http": ["shared/core", "shared/contact", "shared/directory", "shared/sync", "shared/intake"],
   "shared/app": [
     "shared/core",
@@ -34,6 +36,7 @@ const allowed: Record<string, readonly string[]> = {
     "shared/readiness",
     "shared/doctor",
     "shared/http",
+    "shared/metrics",
   ],
   functions: [
     "shared/core",
@@ -60,7 +63,15 @@ const allowed: Record<string, readonly string[]> = {
 };
 
 /** The pure folders: no I/O, no Azure or Graph SDK (zod and libphonenumber are rules, not I/O). */
-const pureFolders = ["shared/core", "shared/contact", "shared/directory", "shared/sync", "shared/doctor"];
+const pureFolders = [
+  "shared/core",
+  "shared/contact",
+  "shared/directory",
+  "shared/sync",
+  "shared/doctor",
+  // The OpenTelemetry API records in memory; the SDK and the exporter (network) live in app/.
+  "shared/metrics",
+];
 const ioPackages = /^(@azure\/|@microsoft\/|node:(fs|net|http|https|child_process))/;
 
 function sourceFiles(dir: string): string[] {
@@ -164,6 +175,17 @@ describe("architecture", () => {
         /\bDirectoryErrorKind\b/.test(readFileSync(path.join(root, file), "utf8")),
     );
     expect(readers).toEqual([]);
+  });
+
+  it("records metrics through the OpenTelemetry API only: the SDK and the exporter are the composition root's", () => {
+    const sdk = files
+      .filter((file) => !file.startsWith("shared/app/"))
+      .flatMap((file) =>
+        importsOf(file)
+          .filter((specifier) => /^@opentelemetry\/(?!api$)|^@azure\/monitor-opentelemetry/.test(specifier))
+          .map((specifier) => `${file} → ${specifier}`),
+      );
+    expect(sdk).toEqual([]);
   });
 
   it("defines isRecord once", () => {

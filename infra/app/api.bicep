@@ -50,6 +50,7 @@ type ProductSettings = {
   ONBOARDING_QUEUE: string
   OUTCOMES_TABLE: string
   OUTCOME_RETENTION_DAYS: string
+  READINESS_SCHEDULE: string // six-field NCRONTAB (checked by the code)
   CONTACT_ADMIN_ROLE: string
   CONTACT_READER_ROLE: string
 }
@@ -132,7 +133,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     AzureWebJobsStorage__blobServiceUri: blobServiceUri
     AzureWebJobsStorage__queueServiceUri: queueServiceUri
     AzureWebJobsStorage__tableServiceUri: tableServiceUri
-    // Telemetry with an Entra token, since Application Insights has local auth disabled.
+    // Telemetry with an Entra token, since Application Insights has local auth disabled. The host reads both, and
+    // so does the code, which sends the app's own metrics with the same identity (docs/operations.md).
     APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
     // The identity the code's DefaultAzureCredential uses for Microsoft Graph.
@@ -155,6 +157,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     ONBOARDING_QUEUE: settings.ONBOARDING_QUEUE
     OUTCOMES_TABLE: settings.OUTCOMES_TABLE
     OUTCOME_RETENTION_DAYS: settings.OUTCOME_RETENTION_DAYS
+    READINESS_SCHEDULE: settings.READINESS_SCHEDULE
     CONTACT_ADMIN_ROLE: settings.CONTACT_ADMIN_ROLE
     CONTACT_READER_ROLE: settings.CONTACT_READER_ROLE
     // Secrets stay in Key Vault, resolved with keyVaultReferenceIdentity. The secret URI is versionless, so a

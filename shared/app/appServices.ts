@@ -5,6 +5,8 @@ import type { ContactRuleOptions } from "../contact/contactEvent.js";
 import type { BulkDirectory } from "../directory/directory.js";
 import type { WriteLimiter } from "../graph/writeLimiter.js";
 import type { WebhookReceipts } from "../intake/webhookReceipts.js";
+import { MeteredOutcomeLog } from "../metrics/meteredOutcomeLog.js";
+import type { Metrics } from "../metrics/metrics.js";
 import { StorageEventQueue } from "../storage/storageEventQueue.js";
 import { TableWebhookReceipts, webhookReceiptsTable } from "../storage/tableWebhookReceipts.js";
 import type { EventQueue } from "../sync/eventQueue.js";
@@ -14,7 +16,9 @@ import type { SyncPolicy } from "../sync/syncPlanner.js";
 import { loadSettings, type Settings } from "./config.js";
 import { graphDirectoryFromSettings, writeLimiterFromSettings } from "./graphDirectoryFromSettings.js";
 import { type QueueHostSettings, readQueueHostSettings } from "./hostJson.js";
+import { metricsFromSettings } from "./metricsFromSettings.js";
 import { outcomeLogFromSettings } from "./outcomeLogFromSettings.js";
+import type { ReadinessSource } from "./readinessMetrics.js";
 import { contactRuleOptionsFrom, policyFrom } from "./ruleOptions.js";
 import { queueClient, tableClient } from "./storageClients.js";
 
@@ -41,6 +45,13 @@ export interface AppServices extends Readonly<Omit<SyncDeps, "log" | "now">> {
   readonly queueHost: QueueHostSettings;
   /** The write budget every Graph write of this process draws from (Graph counts per app and tenant). */
   readonly writeLimiter: WriteLimiter;
+  /** Where the operator's signals go (Application Insights in Azure); `outcomes` already counts into it. */
+  readonly metrics: Metrics;
+  /**
+   * The tenant for the daily readiness run: every user listed, requests marked `x-ms-throttle-priority: low`
+   * like the CLI's report, so Graph throttles it before the pipeline and the helpdesk.
+   */
+  readonly readinessDirectory: ReadinessSource;
 }
 
 /**
@@ -48,8 +59,10 @@ export interface AppServices extends Readonly<Omit<SyncDeps, "log" | "now">> {
  * shorter lease). Nothing is cached here and nothing is read from the environment.
  */
 export function buildServices(settings: Settings, overrides: Partial<AppServices> = {}): AppServices {
-  const writeLimiter = overrides.writeLimiter ?? writeLimiterFromSettings(settings);
+  const metrics = overrides.metrics ?? metricsFromSettings(settings);
+  const writeLimiter = overrides.writeLimiter ?? writeLimiterFromSettings(settings, undefined, metrics);
   const directory = overrides.directory ?? graphDirectoryFromSettings(settings, writeLimiter);
+  let readinessDirectory = overrides.readinessDirectory;
   return Object.freeze({
     settings,
     directory,
@@ -57,7 +70,8 @@ export function buildServices(settings: Settings, overrides: Partial<AppServices
       overrides.helpdeskDirectory ??
       overrides.directory ??
       graphDirectoryFromSettings(settings, writeLimiter, "high"),
-    outcomes: overrides.outcomes ?? outcomeLogFromSettings(settings),
+    // Counted where every use case records (docs/operations.md): one decorator around the port.
+    outcomes: metered(overrides.outcomes ?? outcomeLogFromSettings(settings), metrics),
     queue: overrides.queue ?? new StorageEventQueue(queueClient(settings, settings.ONBOARDING_QUEUE)),
     webhookReceipts:
       overrides.webhookReceipts ?? new TableWebhookReceipts(tableClient(settings, webhookReceiptsTable)),
@@ -67,8 +81,19 @@ export function buildServices(settings: Settings, overrides: Partial<AppServices
     newHireDays: overrides.newHireDays ?? settings.NEW_HIRE_DAYS,
     queueHost: overrides.queueHost ?? readQueueHostSettings(),
     writeLimiter,
+    metrics,
+    // Built on first use: only the readiness timer lists users, and a test's directory double needs no Graph.
+    get readinessDirectory(): ReadinessSource {
+      readinessDirectory ??= graphDirectoryFromSettings(settings, writeLimiter, "low");
+      return readinessDirectory;
+    },
     ...(overrides.leaseMs !== undefined ? { leaseMs: overrides.leaseMs } : {}),
   });
+}
+
+/** The log counting into `metrics`; one already counting (services rebuilt from services) is not wrapped twice. */
+function metered(log: OutcomeLog, metrics: Metrics): OutcomeLog {
+  return log instanceof MeteredOutcomeLog ? log : new MeteredOutcomeLog(log, metrics);
 }
 
 // The one process-wide instance: Azure Functions loads each function module once per worker and calls its
@@ -90,6 +115,14 @@ export function appServices(): AppServices {
  */
 export function useAppServices(services: AppServices | undefined): void {
   current = services;
+}
+
+/**
+ * Sends the metrics this process still holds, if its services were built: the Functions host's graceful
+ * shutdown calls it, so counts recorded after the last periodic export are not lost with the instance.
+ */
+export async function flushAppMetrics(): Promise<void> {
+  await current?.metrics.flush();
 }
 
 /**

@@ -1,3 +1,4 @@
+import { Cron } from "croner";
 import { z } from "zod";
 import {
   type ContactField,
@@ -86,6 +87,22 @@ const settingsSchema = z.object({
   ONBOARDING_QUEUE: z.string().default("hr-onboarding"),
   OUTCOMES_TABLE: z.string().default("ContactOutcomes"),
   OUTCOME_RETENTION_DAYS: int(90, 1),
+  // Operator signals (docs/operations.md): metrics go to Application Insights only when it is configured.
+  APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().optional(),
+  // `Authorization=AAD` (system identity) or `ClientId=<id>;Authorization=AAD`: the exporter signs in with Entra,
+  // as the Functions host does, since the Application Insights resource refuses its instrumentation key alone.
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: z
+    .string()
+    .optional()
+    .refine(
+      (value) => value === undefined || telemetryAuthOf(value) !== undefined,
+      "is not Authorization=AAD, optionally after ClientId=<client id>;",
+    ),
+  // When the daily readiness run counts the tenant (NCRONTAB, UTC): it reads every user, so at most hourly.
+  READINESS_SCHEDULE: z
+    .string()
+    .default("0 0 6 * * *")
+    .refine(isHourlyOrRarer, "is not a six-field NCRONTAB schedule running at most once an hour"),
   // HTTP access
   CONTACT_ADMIN_ROLE: z.string().default("ContactInfo.ReadWrite"),
   CONTACT_READER_ROLE: z.string().default("ContactInfo.Read"),
@@ -119,6 +136,44 @@ function parseTargets(value: string): Record<ContactField, TargetPolicy> | undef
   return targets;
 }
 
+/**
+ * How the metrics exporter signs in, from APPLICATIONINSIGHTS_AUTHENTICATION_STRING (the Functions host's own
+ * setting): Entra with the managed identity `clientId` names (the system one without), or undefined when the
+ * text is not that shape.
+ */
+export function telemetryAuthOf(text: string): { clientId?: string } | undefined {
+  const pairs = new Map<string, string>();
+  for (const part of text.split(";")) {
+    if (part.trim() === "") continue;
+    const [key = "", value = "", ...rest] = part.split("=").map((piece) => piece.trim());
+    if (rest.length > 0 || key === "" || value === "") return undefined;
+    pairs.set(key.toLowerCase(), value);
+  }
+  const clientId = pairs.get("clientid");
+  const known = pairs.size === (clientId === undefined ? 1 : 2);
+  if (!known || pairs.get("authorization")?.toUpperCase() !== "AAD") return undefined;
+  return clientId === undefined ? {} : { clientId };
+}
+
+/**
+ * True for a six-field NCRONTAB schedule (seconds first, numbers, `*`, ranges, lists and steps) whose runs are
+ * at least an hour apart: the readiness run lists every user, and a schedule such as `0 * * * * *` would spend
+ * the tenant's read budget every minute.
+ */
+function isHourlyOrRarer(schedule: string): boolean {
+  const fields = schedule.trim().split(/\s+/);
+  if (fields.length !== 6 || !fields.every((field) => /^[0-9*,/-]+$/.test(field))) return false;
+  try {
+    const runs = new Cron(fields.join(" "), { timezone: "UTC", paused: true }).nextRuns(
+      48,
+      new Date(Date.UTC(2026, 0, 1)),
+    );
+    return runs.every((run, i) => i === 0 || run.getTime() - (runs[i - 1]?.getTime() ?? 0) >= 3_600_000);
+  } catch {
+    return false;
+  }
+}
+
 /** Names of every setting the code reads (for docs and the infra drift test). */
 export const settingNames = Object.keys(settingsSchema.shape) as (keyof Settings)[];
 
@@ -148,6 +203,7 @@ const secretSettings: ReadonlySet<string> = new Set([
   "HR_WEBHOOK_SECRETS",
   "BAMBOOHR_WEBHOOK_KEY",
   "SCIM_TOKEN",
+  "APPLICATIONINSIGHTS_CONNECTION_STRING",
 ]);
 
 /**
@@ -214,6 +270,9 @@ function fixOf(setting: string, reset: string): string {
     CONTACT_TARGET: "set profile, methods or both, or per field like mobilePhone=methods,officePhone=profile",
     PROTECTED_GROUP_IDS: "set the groups' object ids (GUIDs from the Entra admin center), comma-separated",
     AZURE_TENANT_ID: "set the tenant id (a GUID) or its domain, such as contoso.onmicrosoft.com",
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING:
+      "set Authorization=AAD, or ClientId=<managed identity client id>;Authorization=AAD",
+    READINESS_SCHEDULE: "set six NCRONTAB fields, seconds first, at least an hour apart, such as 0 0 6 * * *",
   };
   return `${fixes[setting] ?? "correct it"}${reset}`;
 }

@@ -5,6 +5,7 @@ import type {
 } from "@azure/functions";
 // The package is a bundled CommonJS module whose named exports Node's ESM loader cannot see: use the default.
 import functions from "@azure/functions";
+import { flushAppMetrics } from "./appServices.js";
 import { logSettingsProblemOnce, settingsProblem, whileSettingsValid } from "./settingsCheck.js";
 
 const { app } = functions;
@@ -50,6 +51,9 @@ export const register = {
     if (!outsideFunctionsHost()) app.timer(name, options);
   },
 };
+
+// The host's graceful shutdown (scale-in, a deployment): send the metrics counted since the last periodic export.
+if (!outsideFunctionsHost()) app.hook.appTerminate(() => flushAppMetrics());
 
 /** True (and logged once) when the settings are invalid, so the trigger `name` must not start. */
 function notStartedForSettings(name: string, meanwhile: string): boolean {

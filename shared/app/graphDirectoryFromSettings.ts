@@ -2,6 +2,7 @@ import { DefaultAzureCredential, type TokenCredential } from "@azure/identity";
 import { isLoopbackHost, type ThrottlePriority } from "../graph/graphClient.js";
 import { createGraphDirectory, type GraphDirectory } from "../graph/graphDirectory.js";
 import { WriteLimiter } from "../graph/writeLimiter.js";
+import { type Metrics, noMetrics } from "../metrics/metrics.js";
 import { TableWriteBudget, writeBudgetTable } from "../storage/tableWriteBudget.js";
 import type { Settings } from "./config.js";
 import { tableClient } from "./storageClients.js";
@@ -27,7 +28,11 @@ export function writeReserve(budget: number, windowSeconds: number): number {
  * process — each Functions instance, the backfill and report CLI — leases its tokens from one bucket row in the
  * app's storage account (`TableWriteBudget`), so the fleet together stays inside one bucket.
  */
-export function writeLimiterFromSettings(s: Settings, log?: (line: string) => void): WriteLimiter {
+export function writeLimiterFromSettings(
+  s: Settings,
+  log?: (line: string) => void,
+  metrics: Metrics = noMetrics,
+): WriteLimiter {
   const storage = s.AzureWebJobsStorage !== undefined || s.AzureWebJobsStorage__tableServiceUri !== undefined;
   return new WriteLimiter({
     budget: s.GRAPH_WRITE_BUDGET,
@@ -37,6 +42,13 @@ export function writeLimiterFromSettings(s: Settings, log?: (line: string) => vo
     readUnits: { capacity: Math.floor(s.GRAPH_READ_UNITS * 0.95), windowMs: 10_000 },
     ...(storage ? { shared: new TableWriteBudget(tableClient(s, writeBudgetTable)) } : {}),
     log: log ?? ((line) => console.warn(line)),
+    // The budget's use, and every 429 (each pauses the writes): what the workbook's budget chart shows.
+    onGrant: (count, _at, waitedMs) => {
+      if (count <= 0) return;
+      metrics.add("writeTokens", count);
+      metrics.observe("writeWait", waitedMs);
+    },
+    onBackOff: () => metrics.add("graphThrottled", 1),
   });
 }
 

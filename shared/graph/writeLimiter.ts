@@ -12,8 +12,13 @@ export interface WriteLimiterOptions {
   /** Time in ms to refill a whole bucket (Graph: 150 s, i.e. 20 writes/s). */
   windowMs: number;
   clock?: LimiterClock;
-  /** Called with each grant (count, clock time): a hook for metrics and for tests to audit the pacing. */
-  onGrant?: (count: number, at: number) => void;
+  /**
+   * Called with each grant (count, clock time, and how long the caller waited for it in ms): a hook for metrics
+   * and for tests to audit the pacing.
+   */
+  onGrant?: (count: number, at: number, waitedMs: number) => void;
+  /** Called on each `backOff`, i.e. each 429 Graph answered (a request or a `$batch` item): a hook for metrics. */
+  onBackOff?: (ms: number) => void;
   /**
    * The fleet's bucket (Table storage in Azure): when given, this process takes its tokens from it in small
    * leases, so all processes together stay inside one bucket. Without it the process has the bucket to itself.
@@ -61,7 +66,8 @@ export class WriteLimiter {
   readonly budget: number;
   readonly windowMs: number;
   private readonly clock: LimiterClock;
-  private readonly onGrant: ((count: number, at: number) => void) | undefined;
+  private readonly onGrant: ((count: number, at: number, waitedMs: number) => void) | undefined;
+  private readonly onBackOff: ((ms: number) => void) | undefined;
   private readonly shared: SharedWriteBudget | undefined;
   private readonly leaseSize: number;
   private readonly fallbackShare: number;
@@ -89,6 +95,7 @@ export class WriteLimiter {
     this.windowMs = options.windowMs;
     this.clock = options.clock ?? realClock;
     this.onGrant = options.onGrant;
+    this.onBackOff = options.onBackOff;
     this.shared = options.shared;
     this.leaseSize = Math.max(1, Math.min(this.budget, options.leaseSize ?? Math.floor(this.budget / 50)));
     this.fallbackShare = Math.min(1, Math.max(0, options.fallbackShare ?? 0.1));
@@ -143,7 +150,8 @@ export class WriteLimiter {
         new RangeError(`Cannot take ${count} write tokens from a budget of ${this.budget}`),
       );
     }
-    const turn = this.queue.then(() => this.take(count));
+    const askedAt = this.clock.now();
+    const turn = this.queue.then(() => this.take(count, askedAt));
     this.queue = turn.catch(() => undefined);
     return turn;
   }
@@ -153,6 +161,7 @@ export class WriteLimiter {
    * whole fleet pauses. Pauses never shorten.
    */
   backOff(ms: number): void {
+    this.onBackOff?.(ms);
     if (!(ms > 0)) return;
     this.counters.backOffs += 1;
     this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + ms);
@@ -192,7 +201,7 @@ export class WriteLimiter {
     return { ...this.counters, pausedForMs: Math.max(0, this.pausedUntil - this.clock.now()) };
   }
 
-  private async take(count: number): Promise<void> {
+  private async take(count: number, askedAt: number): Promise<void> {
     for (;;) {
       const now = this.clock.now();
       const paused = this.pausedUntil - now;
@@ -205,7 +214,7 @@ export class WriteLimiter {
       if (this.tokens + 1e-9 >= count) {
         this.tokens = Math.max(0, this.tokens - count);
         this.counters.granted += count;
-        this.onGrant?.(count, now);
+        this.onGrant?.(count, now, Math.max(0, now - askedAt));
         return;
       }
       const wait = this.usesShared(now) ? await this.lease(count) : this.localWait(count);

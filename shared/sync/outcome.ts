@@ -24,6 +24,8 @@ export const plannerCodes = [
 ] as const;
 export type PlannerCode = (typeof plannerCodes)[number];
 export type FieldCode = PlannerCode | DirectoryFailureCode;
+/** Why a whole event failed when no field says it: the directory failure that used up the retries, or the wait. */
+export type OutcomeCode = DirectoryFailureCode | "user_not_found";
 
 /** Writes that change the directory. */
 export const writingActions: ReadonlySet<FieldAction> = new Set(["set", "reformatted", "replaced"]);
@@ -73,6 +75,12 @@ export interface Outcome {
   warnings: RuleIssue[];
   /** A one-line human summary, e.g. why it failed or when it will be tried again. */
   message: string;
+  /**
+   * For a `failed` event no field or rule issue explains, the machine code beside `message`: the directory
+   * failure of the last attempt (`throttled`, `transient_failure`, …) or `user_not_found` after USER_WAIT_HOURS.
+   * Absent on other outcomes and on records written before it existed.
+   */
+  code?: OutcomeCode;
   attempts: number;
   firstSeenAt: string;
   updatedAt: string;

@@ -12,6 +12,7 @@ import { isRecord } from "../core/isRecord.js";
 import { maxJsonDepth, stableJsonText, valueExceedsDepth } from "../core/jsonDepth.js";
 import { fail, type Result, type RuleIssue } from "../core/result.js";
 import type { Directory, UserContactState } from "../directory/directory.js";
+import { directoryFailureOf } from "../directory/directoryFailure.js";
 import { identityMismatchOf } from "../directory/identityMismatchOf.js";
 import { tenantAddressIssue } from "../directory/tenantAddressIssue.js";
 import { toUserRef } from "../directory/userRef.js";
@@ -229,6 +230,8 @@ async function endFailedAttempt(
   }
   if (delivery.dequeueCount >= delivery.maxDequeueCount) {
     outcome.status = "failed";
+    // Machine-readable beside the message: what the operator's alert and workbook group failures by.
+    outcome.code = directoryFailureOf(err).code;
     outcome.message = `gave up after ${delivery.dequeueCount} attempts: ${describe(err)}${describePending(lease.pending)}`;
     await deps.outcomes.record(outcome, lease.token).catch(() => undefined);
     logged(deps, outcome);
@@ -319,6 +322,7 @@ async function defer(attempt: Attempt, deps: SyncDeps): Promise<Outcome> {
   const waitedMs = now.getTime() - Date.parse(outcome.firstSeenAt);
   if (waitedMs >= deps.userWaitHours * 3_600_000) {
     outcome.status = "failed";
+    outcome.code = "user_not_found";
     outcome.message = `user not found in Entra ID after waiting ${deps.userWaitHours} h; check the user reference or provisioning`;
     await deps.outcomes.record(outcome, lease.token);
     return outcome;

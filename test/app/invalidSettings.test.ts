@@ -12,9 +12,12 @@ import { type Registration, register, registrations } from "../../shared/app/fun
 const repo = fileURLToPath(new URL("../..", import.meta.url));
 const storage = "UseDevelopmentStorage=true";
 let http: Registration[];
+let triggered: Registration[];
 
 beforeAll(async () => {
-  http = (await loadFunctions()).filter((r) => r.kind === "http");
+  const loaded = await loadFunctions();
+  http = loaded.filter((r) => r.kind === "http");
+  triggered = loaded.filter((r) => r.kind !== "http");
 });
 
 afterEach(() => {
@@ -97,6 +100,25 @@ describe("a wrong setting in Azure", () => {
     const { response } = await call(http.find((r) => r.name === "listOutcomes") as Registration);
     // No caller: the function itself answers (401), not the settings guard.
     expect(response.status).toBe(401);
+  });
+
+  it("leaves these queue and timer triggers unstarted: the pipeline, retention, queue depth and readiness", () => {
+    expect(triggered.map((r) => `${r.kind} ${r.name}`).sort()).toEqual([
+      "storageQueue onboardingQueue",
+      "timer outcomeRetention",
+      "timer queueDepth",
+      "timer readinessMetrics",
+    ]);
+  });
+
+  it("does not start a timer on a READINESS_SCHEDULE that would run more than hourly, naming the setting", () => {
+    vi.stubEnv("READINESS_SCHEDULE", "0 * * * * *");
+    const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const before = registrations.length;
+    register.timer("planted", { schedule: "%READINESS_SCHEDULE%", handler: async () => undefined });
+    expect(registrations).toHaveLength(before);
+    const logged = errors.mock.calls.map((args) => String(args[0])).join("\n");
+    expect(logged).toContain('READINESS_SCHEDULE: "0 * * * * *" is not a six-field NCRONTAB schedule');
   });
 
   it.each([

@@ -154,3 +154,27 @@ describe("WriteLimiter, Graph's token bucket", () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(290);
   });
 });
+
+describe("WriteLimiter's hooks, which the app's metrics read", () => {
+  it("tells how long each grant waited: nothing while the bucket has room, the refill time after", async () => {
+    const clock = manualClock();
+    const waits: number[] = [];
+    const limiter = new WriteLimiter({
+      budget: 1,
+      windowMs: 100,
+      clock,
+      onGrant: (count, _at, waitedMs) => waits.push(count, waitedMs),
+    });
+    acquireAll(limiter, clock, 3);
+    for (let t = 0; t < 300; t += 1) await clock.advance(1);
+    expect(waits.map(Math.round)).toEqual([1, 0, 1, 100, 1, 200]);
+  });
+
+  it("tells every back-off (each a 429), one with no Retry-After time included", () => {
+    const backOffs: number[] = [];
+    const limiter = new WriteLimiter({ budget: 10, windowMs: 1000, onBackOff: (ms) => backOffs.push(ms) });
+    limiter.backOff(1500);
+    limiter.backOff(0);
+    expect(backOffs).toEqual([1500, 0]);
+  });
+});

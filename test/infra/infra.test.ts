@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadSettings, settingNames } from "../../shared/app/config.js";
+import { type MetricKey, metricCatalog, safeDimensions } from "../../shared/metrics/metrics.js";
+import { alertQueryFiles, filtersOf, repoText } from "../support/metricQueries.js";
 
 // Checks the ARM JSON that `npm run infra:build` compiles from infra/main.bicep. ARM evaluates expressions
 // only at deployment, so these tests read what is literal in the template: property values, app setting
@@ -55,7 +57,8 @@ function newestSourceTime(dir: string): number {
   return readdirSync(dir, { withFileTypes: true }).reduce((newest, entry) => {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) return Math.max(newest, newestSourceTime(path));
-    return /\.(bicep|json)$/.test(entry.name) ? Math.max(newest, statSync(path).mtimeMs) : newest;
+    // .kql: the alert queries Bicep loads with loadTextContent are sources too.
+    return /\.(bicep|json|kql)$/.test(entry.name) ? Math.max(newest, statSync(path).mtimeMs) : newest;
   }, 0);
 }
 
@@ -102,8 +105,6 @@ const platformSettings: Record<string, string> = {
   AzureWebJobsStorage__blobServiceUri: "host state (leases, keys, timers) lives in blobs",
   AzureWebJobsStorage__queueServiceUri: "the queue trigger reads the HR event queue",
   AzureWebJobsStorage__tableServiceUri: "the host writes diagnostic events to tables",
-  APPLICATIONINSIGHTS_CONNECTION_STRING: "where the host and the worker send telemetry",
-  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: "telemetry with an Entra token, since local auth is disabled",
 };
 
 const roleIds = {
@@ -504,6 +505,207 @@ describe.skipIf(skipReason !== undefined)("infrastructure (compiled ARM template
           route,
         ).toEqual([]);
       }
+    });
+  });
+
+  describe("operator signals (alerts, action group, workbook)", () => {
+    /** A template expression `[variables('x')]` resolved in its own (module) template; other values as they are. */
+    const resolved = (declared: Declared, value: unknown): unknown => {
+      const variable =
+        typeof value === "string" ? /^\[variables\('([^']+)'\)\]$/.exec(value)?.[1] : undefined;
+      return variable === undefined ? value : declared.template.variables?.[variable];
+    };
+    const rule = (suffix: string) => {
+      const declared = one("Microsoft.Insights/scheduledQueryRules", `-${suffix}'`);
+      const properties = props(declared) as {
+        scopes: string[];
+        evaluationFrequency: string;
+        windowSize: string;
+        autoMitigate: boolean;
+        actions: unknown;
+        criteria: { allOf: Array<Record<string, unknown> & { query: string }> };
+      };
+      const [criterion] = properties.criteria.allOf;
+      return {
+        declared,
+        properties,
+        criterion: {
+          ...criterion,
+          query: resolved(declared, criterion?.query) as string,
+          metricMeasureColumn: String(criterion?.metricMeasureColumn),
+        },
+      };
+    };
+    /** Metric names by catalog key, imported from the code: the one source of truth. */
+    const nameOf = (key: MetricKey) => metricCatalog[key].name;
+    const keyOf = (name: string) =>
+      (Object.keys(metricCatalog) as MetricKey[]).find((key) => metricCatalog[key].name === name);
+
+    it.each([
+      ["poison-queue", alertQueryFiles.poisonQueue, "queueDepth", { queue: "poison" }],
+      ["failed-outcomes", alertQueryFiles.failedOutcomes, "outcomes", { status: "failed" }],
+      ["graph-throttled", alertQueryFiles.graphThrottled, "graphThrottled", {}],
+    ] as const)(
+      "the %s rule runs %s, which reads the metric the code emits under that name and those dimensions",
+      (suffix, file, metric, dimensions) => {
+        const { criterion } = rule(suffix);
+        expect(criterion.query).toBe(repoText(file));
+        const filters = filtersOf(criterion.query);
+        expect(filters.names).toEqual([nameOf(metric)]);
+        expect(filters.requires).toEqual(dimensions);
+        // Each value the query requires is one the code's guard lets through for that metric.
+        expect(safeDimensions(metric, filters.requires)).toMatchObject(filters.requires);
+        // The column the rule aggregates is the one the query computes.
+        expect(criterion.query).toMatch(new RegExp(`extend ${criterion.metricMeasureColumn} = `));
+      },
+    );
+
+    it("alert when the poison queue holds any message, measured over 15 minutes every 5", () => {
+      const { properties, criterion } = rule("poison-queue");
+      expect(properties).toMatchObject({
+        evaluationFrequency: "PT5M",
+        windowSize: "PT15M",
+        autoMitigate: true,
+      });
+      expect(criterion).toMatchObject({ timeAggregation: "Maximum", operator: "GreaterThan", threshold: 0 });
+    });
+
+    it("alert when more than ALERT_FAILED_OUTCOMES events fail within an hour (default 0: any)", () => {
+      const { properties, criterion } = rule("failed-outcomes");
+      expect(properties).toMatchObject({ evaluationFrequency: "PT15M", windowSize: "PT1H" });
+      expect(criterion).toMatchObject({
+        timeAggregation: "Total",
+        operator: "GreaterThan",
+        threshold: "[parameters('failedOutcomesThreshold')]",
+      });
+      expect(moduleParameters("signals").failedOutcomesThreshold?.value).toBe(
+        "[parameters('alertFailedOutcomes')]",
+      );
+      expect(main.parameters?.alertFailedOutcomes?.defaultValue).toBe(0);
+    });
+
+    it("alert on sustained throttling only: more than ALERT_THROTTLED_RESPONSES 429s in each of three 5-minute windows", () => {
+      const { properties, criterion } = rule("graph-throttled");
+      expect(properties).toMatchObject({ evaluationFrequency: "PT5M", windowSize: "PT5M" });
+      expect(criterion).toMatchObject({
+        timeAggregation: "Total",
+        operator: "GreaterThan",
+        threshold: "[parameters('throttledResponsesThreshold')]",
+        failingPeriods: { numberOfEvaluationPeriods: 3, minFailingPeriodsToAlert: 3 },
+      });
+      expect(main.parameters?.alertThrottledResponses?.defaultValue).toBe(10);
+    });
+
+    it.each(["poison-queue", "failed-outcomes", "graph-throttled"])(
+      "scope the %s rule to Application Insights and send it to the action group only when there is one",
+      (suffix) => {
+        const { declared, properties } = rule(suffix);
+        expect(properties.scopes).toEqual([
+          "[resourceId('Microsoft.Insights/components', parameters('applicationInsightsName'))]",
+        ]);
+        expect(resolved(declared, properties.actions)).toEqual({
+          actionGroups:
+            "[if(empty(parameters('alertEmail')), createArray(), createArray(resourceId('Microsoft.Insights/actionGroups', parameters('actionGroupName'))))]",
+        });
+      },
+    );
+
+    it("e-mail ALERT_EMAIL through an action group created only when an address is given (no receiver-less group)", () => {
+      const group = one("Microsoft.Insights/actionGroups");
+      expect(group.resource.condition).toBe("[not(empty(parameters('alertEmail')))]");
+      expect(props(group)).toMatchObject({
+        enabled: true,
+        emailReceivers: [{ emailAddress: "[parameters('alertEmail')]", useCommonAlertSchema: true }],
+      });
+      expect(String(props(group).groupShortName).length).toBeLessThanOrEqual(12);
+      expect(main.parameters?.alertEmail?.defaultValue).toBe("");
+      expect(moduleParameters("signals").alertEmail?.value).toBe("[parameters('alertEmail')]");
+      const file = JSON.parse(readFileSync(join(infraDir, "main.parameters.json"), "utf8")) as {
+        parameters: Record<string, { value: string }>;
+      };
+      // azd's own ${NAME=default} substitution syntax, not a template literal.
+      const azdVariable = (name: string) => `\${${name}}`;
+      expect(file.parameters.alertEmail?.value).toBe(azdVariable("ALERT_EMAIL"));
+      expect(file.parameters.alertFailedOutcomes?.value).toBe(azdVariable("ALERT_FAILED_OUTCOMES=0"));
+      expect(file.parameters.alertThrottledResponses?.value).toBe(
+        azdVariable("ALERT_THROTTLED_RESPONSES=10"),
+      );
+    });
+
+    describe("the workbook", () => {
+      const workbook = () => {
+        const declared = one("Microsoft.Insights/workbooks");
+        const serialized = String(props(declared).serializedData);
+        const variable = /variables\('([^']+)'\)/.exec(serialized)?.[1] ?? "";
+        const content = declared.template.variables?.[variable] as {
+          version: string;
+          items: Array<{ type: number; name: string; content: { query?: string } }>;
+        };
+        return { declared, serialized, content };
+      };
+      const queries = () =>
+        workbook()
+          .content.items.filter((item) => item.type === 3)
+          .map((item) => ({ item: item.name, query: item.content.query ?? "" }));
+
+      it("is a shared workbook under Application Insights, from infra/app/signals/workbook.json", () => {
+        const { declared, serialized, content } = workbook();
+        expect(declared.resource).toMatchObject({ kind: "shared" });
+        expect(props(declared)).toMatchObject({
+          category: "workbook",
+          sourceId: "[resourceId('Microsoft.Insights/components', parameters('applicationInsightsName'))]",
+        });
+        expect(serialized).toContain("fallbackResourceIds");
+        expect(content).toEqual(JSON.parse(repoText("infra/app/signals/workbook.json")));
+        expect(content.version).toBe("Notebook/1.0");
+      });
+
+      it("shows outcomes over time, top failure codes, budget use, queue depths and readiness coverage", () => {
+        expect(queries().map(({ item }) => item)).toEqual([
+          "outcomes-over-time",
+          "top-failure-codes",
+          "write-budget",
+          "write-wait",
+          "queue-depth",
+          "readiness-coverage",
+          "readiness-fields",
+        ]);
+        const read = (item: string) => filtersOf(queries().find((q) => q.item === item)?.query ?? "");
+        expect(read("outcomes-over-time").names).toEqual([nameOf("outcomes")]);
+        expect(read("top-failure-codes").dimensionKeys.sort()).toEqual(["code", "status"]);
+        expect(read("write-budget").names.sort()).toEqual(
+          [nameOf("graphThrottled"), nameOf("writeTokens")].sort(),
+        );
+        expect(read("write-wait").names).toEqual([nameOf("writeWait")]);
+        expect(read("queue-depth").names).toEqual([nameOf("queueDepth")]);
+        expect(read("readiness-coverage").names.sort()).toEqual(
+          [nameOf("readinessReady"), nameOf("readinessUsers")].sort(),
+        );
+        expect(read("readiness-fields").names).toEqual([nameOf("readinessFields")]);
+      });
+
+      it("queries only metric names the code emits, and only dimensions those metrics have", () => {
+        for (const { item, query } of queries()) {
+          const { names, requires, dimensionKeys } = filtersOf(query);
+          expect(names.length, item).toBeGreaterThan(0);
+          const keys = names.map(keyOf);
+          expect(keys, `${item}: ${names.join(", ")}`).not.toContain(undefined);
+          const declared = new Set(
+            keys.flatMap((key) => (key ? Object.keys(metricCatalog[key].dimensions) : [])),
+          );
+          expect(
+            dimensionKeys.filter((key) => !declared.has(key)),
+            item,
+          ).toEqual([]);
+          for (const key of keys) {
+            if (!key) continue;
+            const own = Object.fromEntries(
+              Object.entries(requires).filter(([dimension]) => dimension in metricCatalog[key].dimensions),
+            );
+            expect(safeDimensions(key, own), item).toMatchObject(own);
+          }
+        }
+      });
     });
   });
 

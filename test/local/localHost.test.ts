@@ -57,6 +57,8 @@ describe("the local host", () => {
       expect.arrayContaining([
         "onboardingQueue",
         "outcomeRetention",
+        "queueDepth",
+        "readinessMetrics",
         "getContactInfo",
         "fixContactInfo",
         "doctor",

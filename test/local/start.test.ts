@@ -42,6 +42,39 @@ describe("npm start", () => {
     // Personal data appears masked only.
     expect(stdout).not.toMatch(/4255550147|mei\.chen@example\.org/);
     expect(stdout).toContain("+1 ***147");
+    // The run's counters, as Application Insights would receive them: statuses and codes, never a user.
+    const metrics = stdout.slice(stdout.indexOf("metrics of this run"));
+    expect(metrics).toMatch(/^ {2}sspr\.outcomes +status=updated code=none +2$/m);
+    expect(metrics).toMatch(/^ {2}sspr\.outcomes +status=skipped code=not_a_new_hire +3$/m);
+    expect(metrics).toMatch(/^ {2}sspr\.outcomes +status=skipped code=privileged_account +1$/m);
+    expect(metrics).toMatch(/^ {2}sspr\.outcomes +status=rejected code=email_placeholder +1$/m);
+    expect(metrics).toMatch(/^ {2}sspr\.write_budget\.tokens +2$/m);
+    expect(metrics).not.toMatch(/@|\*\*\*|contoso/);
+  }, 90_000);
+});
+
+describe("npm start stopped with Ctrl-C while serving", () => {
+  it("prints the run's counters, then stops everything and exits 130", async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: "0" };
+    delete env.AzureWebJobsStorage;
+    delete env.GRAPH_BASE_URL;
+    delete env.GRAPH_ACCESS_TOKEN;
+    const child = spawn(process.execPath, ["--import", "tsx", "local/start.ts"], { env });
+    let stdout = "";
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+        stdout += chunk;
+        if (stdout.includes("Press Ctrl-C to stop")) resolve();
+      });
+      child.on("exit", () => reject(new Error(`npm start ended before serving:\n${stdout}`)));
+    });
+    child.kill("SIGINT");
+    expect(await exited).toBe(130);
+    const afterStop = stdout.slice(stdout.indexOf("stopping…"));
+    expect(afterStop).toContain("metrics of this run (in memory; in Azure they go to Application Insights");
+    expect(afterStop).toMatch(/^ {2}sspr\.outcomes +status=updated code=none +2$/m);
+    expect(afterStop).toMatch(/^ {2}sspr\.write_budget\.wait +\d+ waits, \d+ ms in all$/m);
   }, 90_000);
 });
 

@@ -1,0 +1,26 @@
+import type { InvocationContext, Timer } from "@azure/functions";
+import { appServices } from "../shared/app/appServices.js";
+import { register } from "../shared/app/functionRegistry.js";
+import { recordReadiness } from "../shared/app/readinessMetrics.js";
+
+/** Counts the tenant's SSPR readiness once a day and sends the counts as metrics (docs/operations.md). */
+export async function readinessMetrics(_timer: Timer, context: InvocationContext): Promise<void> {
+  const { readinessDirectory, rules, metrics } = appServices();
+  const run = await recordReadiness({ directory: readinessDirectory, rules, metrics });
+  // Sent now: the instance may be reclaimed before the next periodic export.
+  await metrics.flush();
+  if (!run.ok) {
+    // Failed, so the host records a failed invocation; no gauge was set, the workbook keeps the last good day.
+    throw new Error(
+      `readiness not counted: ${run.reason} (${run.code}); no readiness metric was set, the next scheduled run tries again`,
+    );
+  }
+  const all = run.report.populations.all;
+  context.log(`readiness counted: ${all.users} users, ${all.ssprReady} reachable by SSPR`);
+}
+
+register.timer("readinessMetrics", {
+  // READINESS_SCHEDULE (NCRONTAB, UTC); default daily at 06:00, before the working day.
+  schedule: "%READINESS_SCHEDULE%",
+  handler: readinessMetrics,
+});
