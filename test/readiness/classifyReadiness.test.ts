@@ -36,12 +36,13 @@ function registration(overrides: Partial<RegistrationDetail> = {}): Registration
   };
 }
 
+/** `user` may come from an `as const` table: copied, so its arrays are the user's own. */
 function facts(
-  user: Partial<UserContactState>,
+  user: object,
   detail: RegistrationDetail | undefined,
   extra: Partial<ReadinessFacts> = {},
 ): ReadinessFacts {
-  const state = aUser(user);
+  const state = aUser(structuredClone(user) as Partial<UserContactState>);
   return { user: state, registration: detail, profile: userReadiness(state, undefined, rules), ...extra };
 }
 
