@@ -1,4 +1,4 @@
-import { DirectoryError, DirectoryErrorKind } from "../directory/directoryError.js";
+import { DirectoryError } from "../directory/directoryError.js";
 import { directoryFailureOf } from "../directory/directoryFailure.js";
 import type { ReadinessNote } from "./readinessSummary.js";
 
@@ -15,20 +15,22 @@ export function registrationReportNote(err: unknown): ReadinessNote {
     err instanceof DirectoryError
       ? ` (Graph: ${err.statusCode} ${err.graphCode ?? ""})`.replace(" )", ")")
       : "";
-  if (err instanceof DirectoryError && err.kind === DirectoryErrorKind.notLicensed) {
+  const failure = directoryFailureOf(err);
+  if (failure.code === "not_licensed") {
     return {
       code: "registration_report_not_licensed",
       message: `The tenant's registration report is not available: the tenant has no Microsoft Entra ID P1 or P2 licence${graph}; ${fallback}.`,
     };
   }
-  if (err instanceof DirectoryError && err.kind === DirectoryErrorKind.missingPermission) {
+  if (failure.code === "missing_permission") {
+    const permission = err instanceof DirectoryError && err.permission ? err.permission : "AuditLog.Read.All";
     return {
       code: "registration_report_permission_missing",
-      message: `The tenant's registration report is not available: the identity running the report lacks ${err.permission ?? "AuditLog.Read.All"}${graph}; grant it to read the tenant's own SSPR verdicts. Meanwhile ${fallback}.`,
+      message: `The tenant's registration report is not available: the identity running the report lacks ${permission}${graph} (signed in as an admin, the account also needs Reports Reader, Security Reader, Security Administrator or Global Reader); grant it to read the tenant's own SSPR verdicts. Meanwhile ${fallback}.`,
     };
   }
   return {
     code: "registration_report_failed",
-    message: `The tenant's registration report could not be read: ${directoryFailureOf(err).reason}; ${fallback}.`,
+    message: `The tenant's registration report could not be read: ${failure.reason}; ${fallback}.`,
   };
 }
