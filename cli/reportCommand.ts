@@ -1,4 +1,5 @@
-import { rename, rm } from "node:fs/promises";
+import { mkdir, open, readdir, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { loadSettings } from "../shared/app/config.js";
 import {
@@ -6,58 +7,91 @@ import {
   writeLimiterFromSettings,
 } from "../shared/app/graphDirectoryFromSettings.js";
 import { type GraphSignIn, graphAccessNeeds } from "../shared/app/graphSignIn.js";
-import { contactRuleOptionsFrom } from "../shared/app/ruleOptions.js";
+import { contactRuleOptionsFrom, policyFrom } from "../shared/app/ruleOptions.js";
 import { toCountryCode } from "../shared/contact/countryCode.js";
 import { maskContact } from "../shared/contact/mask.js";
-import type { Directory, UserContactState } from "../shared/directory/directory.js";
+import type {
+  Directory,
+  Privilege,
+  RegistrationDetail,
+  UserContactState,
+} from "../shared/directory/directory.js";
 import { DirectoryError } from "../shared/directory/directoryError.js";
 import { directoryFailureOf } from "../shared/directory/directoryFailure.js";
 import { withTenantDomains } from "../shared/directory/withTenantDomains.js";
+import {
+  classifyReadiness,
+  type ReadinessPolicy,
+  type ReadinessVerdict,
+} from "../shared/readiness/classifyReadiness.js";
+import { nextSteps } from "../shared/readiness/nextSteps.js";
 import type { ReadinessOptions } from "../shared/readiness/readiness.js";
 import {
-  type ReadinessReport,
-  ReadinessTally,
-  reportFields,
-  toReadinessCsv,
-  type UserReadinessLine,
-} from "../shared/readiness/readinessReport.js";
+  historyFileName,
+  parseTrendPoint,
+  readinessTrend,
+  type TrendPoint,
+} from "../shared/readiness/readinessHistory.js";
+import type { ReadinessPage } from "../shared/readiness/readinessPage.js";
+import { ReadinessTally, reportFields, type UserReadinessLine } from "../shared/readiness/readinessReport.js";
 import { toReadinessHtml } from "../shared/readiness/readinessReportHtml.js";
+import {
+  type ReadinessNote,
+  type ReadinessSummary,
+  ReadinessSummaryTally,
+} from "../shared/readiness/readinessSummary.js";
+import { csvCell, toReadinessSummaryCsv } from "../shared/readiness/readinessSummaryCsv.js";
+import { registrationReportNote } from "../shared/readiness/registrationReportNote.js";
 import { authOptions, signInChecked, signInRequestOf } from "./graphSignInOptions.js";
 import { LineWriter } from "./lineWriter.js";
 import { openPrivateWriteStream, writePrivateFile } from "./privateFile.js";
 import { UsageError } from "./usageError.js";
 import { type CommandIo, ExitCode } from "./validateCommand.js";
 
-export const reportUsage = `Usage: sspr-prepop report [--out readiness.html] [--csv readiness.csv] [--users users.csv] [--country XX]
-                         [--auth cli|device-code|managed-identity|app] [--tenant ID] [--client-id ID]
+export const reportUsage = `Usage: sspr-prepop report [--out readiness.html] [--csv readiness.csv] [--users users.csv] [--history DIR]
+                         [--country XX] [--auth cli|device-code|managed-identity|app] [--tenant ID] [--client-id ID]
 
-Reads every user (GET /users?$select=…&$top=999, one request per 999 users) and counts, per contact field
-(mobilePhone, officePhone = businessPhones[0], alternateEmail = otherMails[0]), the users whose value is usable
-for SSPR, not in canonical form, invalid, or missing; and the users SSPR can reach (usable mobile or alternate
-email), for all users, users synced from AD and cloud-only users. Writes nothing to the directory.
+Answers "who can reset their password tomorrow?": joins the tenant's own SSPR verdicts (the registration report,
+GET /reports/authenticationMethods/userRegistrationDetails) with every user's profile (GET /users, 999 a page)
+and puts each user in one bucket: can reset now; can reset once prepopulated (naming the fields the HR feed or a
+backfill would fill); cannot, with a reason (SSPR not enabled, privileged account, synced field to set in AD DS,
+invalid data with the rule's code, disabled, guest). Counts per bucket and reason, per department and country,
+and what to do next. Without AuditLog.Read.All or an Entra ID P1/P2 licence it says so and falls back to the
+profile-only view. Writes nothing to the directory.
 
-  --out FILE        the HTML page (self-contained: inline CSS and SVG chart); default readiness.html
-  --csv FILE        the counts as CSV; default readiness.csv
-  --users FILE      also a CSV with one line per user: verdicts and masked values
+  --out FILE        the HTML page (self-contained: inline CSS and SVG charts); default readiness.html
+  --csv FILE        the counts as CSV (one row per number); default readiness.csv
+  --users FILE      also a CSV with one line per user: bucket, reason, fields, masked values
+  --history DIR     keep this run's summary (JSON, no personal data) in DIR and show the trend of the runs there
   --country XX      region for numbers stored in national form (overrides DEFAULT_COUNTRY)
 ${authOptions}
   -h, --help        show this help
 
-The sign-in is checked first: it must grant User.Read.All (or a broader read permission).
-Exit status: 0 report written, 2 usage, settings, I/O, sign-in, permission or Graph error.
+The sign-in is checked first: it must grant User.Read.All (or a broader read permission). Read when granted:
+AuditLog.Read.All (the registration report), Organization.Read.All (the tenant's name), RoleManagement.Read.Directory
+and GroupMember.Read.All (the privileged-account check of users prepopulation would write).
+Exit status: 0 report written (also in the profile-only fallback), 2 usage, settings, I/O, sign-in, permission
+or Graph error.
 Settings: GRAPH_BASE_URL, GRAPH_AUTH, AZURE_TENANT_ID, GRAPH_ACCESS_TOKEN (emulator), AZURE_CLIENT_ID,
-DEFAULT_COUNTRY, PHONE_VALIDATION, ORGANIZATION_DOMAINS.`;
+DEFAULT_COUNTRY, PHONE_VALIDATION, ORGANIZATION_DOMAINS, CONTACT_TARGET, CONTACT_MODE, SYNCED_MOBILE,
+PROTECTED_GROUP_IDS.`;
 
-/** A source of users a page at a time; `GraphDirectory.listUsers` in production. */
-export interface UserPages extends Pick<Directory, "verifiedDomains"> {
-  listUsers(pageSize?: number): AsyncIterable<UserContactState[]>;
+/** What the report reads; `GraphDirectory` in production. The optional reads degrade with a note when absent. */
+export interface ReportDirectory extends Pick<Directory, "verifiedDomains"> {
+  listUsers(pageSize?: number, properties?: "contact" | "report"): AsyncIterable<UserContactState[]>;
+  listRegistrationDetails?(): AsyncIterable<RegistrationDetail[]>;
+  organizationName?(): Promise<string | undefined>;
+  privilegeOfMany?(userIds: readonly string[]): Promise<Array<Privilege | Error>>;
 }
+
+/** A history file bigger than this is no summary of ours (one is a few kB): skipped unread. */
+const maxHistoryFileBytes = 1024 * 1024;
 
 /** `sspr-prepop report`: the readiness report of the whole tenant; returns the exit code. */
 export async function reportCommand(
   args: readonly string[],
   io: CommandIo,
-  deps: { directory?: UserPages; now?: () => Date; signIn?: GraphSignIn } = {},
+  deps: { directory?: ReportDirectory; now?: () => Date; signIn?: GraphSignIn } = {},
 ): Promise<number> {
   const { values, positionals } = parseArgs({
     args: [...args],
@@ -67,6 +101,7 @@ export async function reportCommand(
       out: { type: "string", default: "readiness.html" },
       csv: { type: "string", default: "readiness.csv" },
       users: { type: "string" },
+      history: { type: "string" },
       country: { type: "string" },
       auth: { type: "string" },
       tenant: { type: "string" },
@@ -92,7 +127,9 @@ export async function reportCommand(
     }
     rules.defaultCountry = code;
   }
-  const directory =
+  const { target, mode, syncedMobile } = policyFrom(settings);
+  const policy: ReadinessPolicy = { target, mode, syncedMobile };
+  const directory: ReportDirectory =
     deps.directory ??
     graphDirectoryFromSettings(
       settings,
@@ -111,11 +148,7 @@ export async function reportCommand(
   const organizationDomains = await withTenantDomains(rules, directory).then(
     (tenant) => tenant.organizationDomains,
     (err: unknown) => {
-      if (!(err instanceof DirectoryError)) throw err;
-      const failure = directoryFailureOf(err);
-      throw new UsageError(`Cannot read the tenant's domains: ${failure.reason} (${failure.code}).`, {
-        cause: err,
-      });
+      throw usageErrorOf("Cannot read the tenant's domains", err);
     },
   );
   const options: ReadinessOptions = {
@@ -123,34 +156,211 @@ export async function reportCommand(
     organizationDomains,
     ...(rules.defaultCountry ? { country: rules.defaultCountry } : {}),
   };
-  const tally = new ReadinessTally(options);
-  const perUser = values.users ? await openUsersCsv(values.users) : undefined;
+  const notes: ReadinessNote[] = [];
+  const warn = (note: ReadinessNote) => {
+    notes.push(note);
+    io.stderr.write(`report: ${note.message}\n`);
+  };
+  const tenant = await tenantName(directory, warn);
+  const registrations = await readRegistrations(directory, warn);
+  const history = values.history === undefined ? undefined : await readHistory(values.history, io);
 
+  const fields = new ReadinessTally(options);
+  const buckets = new ReadinessSummaryTally();
+  const perUser = values.users ? await openUsersCsv(values.users) : undefined;
+  const privilegeFailures = new Set<string>();
   try {
-    for await (const page of directory.listUsers(999)) {
-      for (const user of page) {
-        const line = tally.add(user);
-        const waiting = perUser?.writer.write(toUserCsvLine(line));
+    for await (const page of directory.listUsers(999, "report")) {
+      const judged = page.map((user) => {
+        const line = fields.add(user);
+        const registration = registrations?.get(user.id.toLowerCase());
+        const facts = { user, registration, profile: line.fields };
+        return { line, facts, verdict: classifyReadiness(facts, policy) };
+      });
+      // The app's privilege guard, for the users prepopulation would write: the same fresh reads the queue does.
+      const candidates = judged.filter((j) => j.verdict.bucket === "afterPrepopulation");
+      if (candidates.length > 0 && directory.privilegeOfMany) {
+        const answers = await directory
+          .privilegeOfMany(candidates.map((j) => j.line.user.id))
+          .catch((err: unknown) =>
+            candidates.map(() => (err instanceof Error ? err : new Error(String(err)))),
+          );
+        candidates.forEach((j, i) => {
+          const privilege = answers[i] ?? new Error("no answer");
+          if (privilege instanceof Error) privilegeFailures.add(directoryFailureOf(privilege).reason);
+          j.verdict = classifyReadiness({ ...j.facts, privilege }, policy);
+        });
+      }
+      for (const { line, verdict } of judged) {
+        // The report leaves disabled users out by design; any other user it lacks is newer than its last refresh.
+        const listed =
+          registrations === undefined ||
+          registrations.has(line.user.id.toLowerCase()) ||
+          line.user.accountEnabled === false;
+        buckets.add(line.user, verdict, listed);
+        const waiting = perUser?.writer.write(toUserCsvLine(line, verdict));
         if (waiting) await waiting;
       }
     }
   } catch (err) {
     await perUser?.close().catch(() => undefined);
-    if (err instanceof DirectoryError) {
-      const failure = directoryFailureOf(err);
-      throw new UsageError(`Cannot list the users: ${failure.reason} (${failure.code}).`, { cause: err });
-    }
-    throw err;
+    throw usageErrorOf("Cannot list the users", err);
   }
   await perUser?.close();
-  const report = tally.report(deps.now?.() ?? new Date());
-  await writeAtomically(values.out, toReadinessHtml(report));
-  await writeAtomically(values.csv, toReadinessCsv(report));
-  io.stdout.write(toTextSummary(report));
+  if (!directory.privilegeOfMany) {
+    warn({
+      code: "privilege_check_not_run",
+      message: "the privileged-account check was not run: users it would stop may be counted as fillable",
+    });
+  }
+  for (const reason of privilegeFailures) {
+    warn({
+      code: "privilege_check_failed",
+      message: `the privileged-account check could not answer for some users (${reason}); they are counted as privilege_unknown, never as fillable`,
+    });
+  }
+
+  const generatedAt = deps.now?.() ?? new Date();
+  const summary = buckets.summary({
+    generatedAt,
+    tenant,
+    source: registrations ? "registrationReport" : "profileOnly",
+    notes,
+    policy,
+  });
+  if (summary.notInRegistrationReport > 0) {
+    summary.notes.push({
+      code: "not_in_registration_report",
+      message: `${summary.notInRegistrationReport} enabled users are not in the registration report yet (it refreshes periodically): judged on their profile`,
+    });
+  }
+  const page: ReadinessPage = {
+    summary,
+    fields: fields.report(generatedAt),
+    steps: nextSteps(summary),
+    trend: history ? readinessTrend(summary, history) : undefined,
+  };
+  await writeAtomically(values.out, toReadinessHtml(page));
+  await writeAtomically(values.csv, toReadinessSummaryCsv(page));
+  const kept = values.history === undefined ? undefined : await keepSummary(values.history, summary);
+  io.stdout.write(toTextSummary(page));
   io.stderr.write(
-    `report: ${report.populations.all.users} users; wrote ${values.out} and ${values.csv}${values.users ? ` and ${values.users}` : ""}\n`,
+    `report: ${summary.users} users (${summary.source === "registrationReport" ? "tenant's verdicts + profile" : "profile only"}); wrote ${[values.out, values.csv, values.users, kept].filter(Boolean).join(", ")}\n`,
   );
   return ExitCode.ok;
+}
+
+function usageErrorOf(what: string, err: unknown): unknown {
+  if (!(err instanceof DirectoryError)) return err;
+  const failure = directoryFailureOf(err);
+  return new UsageError(`${what}: ${failure.reason} (${failure.code}).`, { cause: err });
+}
+
+/** The organization's name, or null with a note: the report stands without it. */
+async function tenantName(
+  directory: ReportDirectory,
+  warn: (note: ReadinessNote) => void,
+): Promise<string | null> {
+  if (!directory.organizationName) return null;
+  try {
+    return (await directory.organizationName()) ?? null;
+  } catch (err) {
+    if (!(err instanceof DirectoryError)) throw err;
+    warn({
+      code: "tenant_name_unreadable",
+      message: `the tenant's name could not be read: ${directoryFailureOf(err).reason}`,
+    });
+    return null;
+  }
+}
+
+/**
+ * The tenant's registration report by user id, read whole before the users (a few hundred bytes a user); undefined
+ * when it can't be read (no AuditLog.Read.All, no P1/P2, Graph failing), with a note saying why.
+ */
+async function readRegistrations(
+  directory: ReportDirectory,
+  warn: (note: ReadinessNote) => void,
+): Promise<Map<string, RegistrationDetail> | undefined> {
+  if (!directory.listRegistrationDetails) {
+    warn({
+      code: "registration_report_failed",
+      message: "the registration report is not read by this directory; showing the profile-only view",
+    });
+    return undefined;
+  }
+  const details = new Map<string, RegistrationDetail>();
+  try {
+    for await (const page of directory.listRegistrationDetails()) {
+      for (const detail of page) details.set(detail.userId.toLowerCase(), detail);
+    }
+  } catch (err) {
+    if (!(err instanceof DirectoryError)) throw err;
+    warn(registrationReportNote(err));
+    return undefined;
+  }
+  return details;
+}
+
+/**
+ * The earlier summaries in the history folder (created if missing). A file that is not one (not JSON, another
+ * program's, too big, unreadable) is skipped with a warning: the trend never stops the report.
+ */
+async function readHistory(dir: string, io: CommandIo): Promise<TrendPoint[]> {
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    throw new UsageError(
+      `Cannot use --history ${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}.`,
+      {
+        cause: err,
+      },
+    );
+  }
+  let names: string[];
+  try {
+    names = (await readdir(dir)).filter((name) => name.endsWith(".json")).sort();
+  } catch (err) {
+    throw new UsageError(
+      `Cannot read --history ${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}.`,
+      {
+        cause: err,
+      },
+    );
+  }
+  const points: TrendPoint[] = [];
+  for (const name of names) {
+    const problem = await readHistoryFile(join(dir, name)).then(
+      (text) => {
+        if (text === undefined) return "larger than a summary";
+        const parsed = parseTrendPoint(text);
+        if (parsed.ok) points.push(parsed.point);
+        return parsed.ok ? undefined : parsed.problem;
+      },
+      (err: NodeJS.ErrnoException) => `unreadable (${err.code ?? err.message})`,
+    );
+    if (problem) io.stderr.write(`report: skipped history file ${name}: ${problem}\n`);
+  }
+  return points;
+}
+
+/** A file's text, or undefined when it is larger than any summary; rejects when it can't be read. */
+async function readHistoryFile(path: string): Promise<string | undefined> {
+  const file = await open(path, "r");
+  try {
+    const { size } = await file.stat();
+    if (size > maxHistoryFileBytes) return undefined;
+    return await file.readFile("utf8");
+  } finally {
+    await file.close();
+  }
+}
+
+/** Writes this run's summary into the history folder (0600); returns its path. */
+async function keepSummary(dir: string, summary: ReadinessSummary): Promise<string> {
+  const path = join(dir, historyFileName(summary.generatedAt));
+  await writeAtomically(path, `${JSON.stringify(summary, null, 2)}\n`);
+  return path;
 }
 
 async function writeAtomically(path: string, content: string): Promise<void> {
@@ -173,7 +383,7 @@ async function openUsersCsv(path: string): Promise<{ writer: LineWriter; close: 
   });
   const writer = new LineWriter(stream);
   writer.write(
-    `id,userPrincipalName,synced,ssprReady,${reportFields.map((f) => `${f},${f}Value,${f}Code`).join(",")}\n`,
+    `id,userPrincipalName,department,country,synced,bucket,reason,fields,ruleCode,detail,${reportFields.map((f) => `${f},${f}Value,${f}Code`).join(",")}\n`,
   );
   return {
     writer,
@@ -186,9 +396,21 @@ async function openUsersCsv(path: string): Promise<{ writer: LineWriter; close: 
   };
 }
 
-/** One per-user line: verdicts with masked values only. */
-function toUserCsvLine(line: UserReadinessLine): string {
-  const cells = [line.user.id, line.user.userPrincipalName, String(line.synced), String(line.ssprReady)];
+/** One per-user line: the bucket and why, then the profile verdicts with masked values only. */
+function toUserCsvLine(line: UserReadinessLine, verdict: ReadinessVerdict): string {
+  const user = line.user;
+  const cells = [
+    user.id,
+    user.userPrincipalName,
+    user.department ?? "",
+    user.usageLocation ?? user.country ?? "",
+    String(line.synced),
+    verdict.bucket,
+    verdict.bucket === "cannot" ? verdict.reason : verdict.bucket === "canResetNow" ? verdict.basis : "",
+    verdict.bucket === "canResetNow" ? "" : verdict.fields.join(" "),
+    verdict.bucket === "cannot" ? (verdict.ruleCode ?? "") : "",
+    verdict.bucket === "cannot" ? verdict.detail : "",
+  ];
   for (const field of reportFields) {
     const readiness = line.fields.find((f) => f.field === field && f.source === "profile");
     cells.push(readiness?.verdict ?? "", maskContact(readiness?.value), readiness?.code ?? "");
@@ -196,24 +418,28 @@ function toUserCsvLine(line: UserReadinessLine): string {
   return `${cells.map(csvCell).join(",")}\n`;
 }
 
-function csvCell(value: string): string {
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
-}
-
-function toTextSummary(report: ReadinessReport): string {
-  const all = report.populations.all;
-  const share = (n: number) => (all.users > 0 ? `${((100 * n) / all.users).toFixed(1)}%` : "-");
-  const rows = [
-    ["field", "usable", "notCanonical", "invalid", "missing"],
-    ...reportFields.map((field) => {
-      const v = all.fields[field];
-      return [field, String(v.usable), String(v.notCanonical), String(v.invalid), String(v.missing)];
-    }),
+function toTextSummary(page: ReadinessPage): string {
+  const { summary } = page;
+  const share = (n: number) => (summary.users > 0 ? `${((100 * n) / summary.users).toFixed(1)}%` : "-");
+  const rows: string[][] = [
+    ["bucket", "users", "share"],
+    ...(["canResetNow", "afterPrepopulation", "cannot"] as const).map((bucket) => [
+      bucket,
+      String(summary.buckets[bucket]),
+      share(summary.buckets[bucket]),
+    ]),
+    ...Object.entries(summary.reasons)
+      .filter(([, n]) => n > 0)
+      .map(([reason, n]) => [`  ${reason}`, String(n), share(n)]),
   ];
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
   const table = rows.map((r) =>
     r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  "),
   );
-  return `${table.join("\n")}\nSSPR-ready users: ${all.ssprReady} of ${all.users} (${share(all.ssprReady)}); synced from AD ${report.populations.synced.users}, cloud-only ${report.populations.cloudOnly.users}\n`;
+  const all = page.fields.populations.all;
+  const steps = page.steps.map((step, i) => `  ${i + 1}. ${step.text}`);
+  return `${summary.tenant ? `${summary.tenant}: ` : ""}SSPR readiness of ${summary.users} users (${summary.source === "registrationReport" ? "the tenant's verdicts and profile data" : "profile data only"})
+${table.join("\n")}
+SSPR-ready users: ${all.ssprReady} of ${all.users} have a usable mobile phone or alternate email on their profile; synced from AD ${page.fields.populations.synced.users}, cloud-only ${page.fields.populations.cloudOnly.users}
+${steps.length > 0 ? `What to do next:\n${steps.join("\n")}\n` : ""}`;
 }

@@ -28,8 +28,17 @@ export interface SeedUser {
   officeLocation?: string | null;
   preferredLanguage?: string | null;
   usageLocation?: string | null;
+  /** The country or region as free text (Graph's `country`); `usageLocation` is the ISO code. */
+  country?: string | null;
   employeeId?: string | null;
   accountEnabled?: boolean;
+  /** `Member` (default) or `Guest` (a B2B guest: SSPR in this tenant does not apply to them). */
+  userType?: EmulatedUserType;
+  /**
+   * The tenant's SSPR verdicts for the registration report, when a test needs them other than derived:
+   * `enabled` (the SSPR policy covers the user; default the tenant's `ssprEnabled`), `registered`, `capable`.
+   */
+  sspr?: SsprOverride;
   createdDateTime?: string;
   /** A creation time relative to seeding (the demo tenant uses it so its new hires stay new). */
   createdDaysAgo?: number;
@@ -46,6 +55,15 @@ export interface SeedUser {
     phoneMethods?: Array<{ phoneType: EmulatedPhoneType; phoneNumber: string }>;
     emailMethods?: Array<{ emailAddress: string }>;
   };
+}
+
+export type EmulatedUserType = "Member" | "Guest";
+
+/** A user's SSPR verdicts as a test sets them; an absent one is derived (see reportHandlers). */
+export interface SsprOverride {
+  enabled?: boolean;
+  registered?: boolean;
+  capable?: boolean;
 }
 
 /** One domain of the tenant, as the domain resource has it (the properties the app reads). */
@@ -86,6 +104,20 @@ export interface TenantSeed {
      * or `externalService` ("originated within an external service": Exchange, or a user once synced).
      */
     masteredMessage?: "onPremises" | "externalService";
+    /** The organization's display name (GET /organization); default `Contoso`. */
+    displayName?: string;
+    /**
+     * Whether the tenant holds Microsoft Entra ID P1/P2 (default true). Without it Graph refuses the registration
+     * report with 403 Authentication_RequestFromNonPremiumTenantOrB2CTenant.
+     */
+    premiumLicense?: boolean;
+    /** Whether SSPR's policy covers users who don't say otherwise (`sspr.enabled`); default true. */
+    ssprEnabled?: boolean;
+    /**
+     * Application permissions the emulated app holds besides `emulatedPermissions` (the demo tenant grants
+     * AuditLog.Read.All and Organization.Read.All so `sspr-prepop report` shows the tenant's own verdicts).
+     */
+    extraPermissions?: string[];
   };
   users: SeedUser[];
   groups?: SeedGroup[];
@@ -158,14 +190,18 @@ export interface EmulatedUser {
   officeLocation: string | null;
   preferredLanguage: string | null;
   usageLocation: string | null;
+  country: string | null;
   employeeId: string | null;
   accountEnabled: boolean;
+  userType: EmulatedUserType;
   createdDateTime: string;
   onPremisesSyncEnabled: boolean | null;
   adminRoles: string[];
   eligibleRoles: string[];
   phoneMethods: Partial<Record<EmulatedPhoneType, string>>;
   emailMethod: string | null;
+  /** SSPR verdicts a test set (`setSspr`); the registration report derives the rest. */
+  sspr: SsprOverride;
 }
 
 const guidText = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -175,6 +211,12 @@ export class EmulatedTenant {
   domain: string;
   bypassDirSyncOverridesEnabled: boolean;
   masteredMessage: "onPremises" | "externalService";
+  /** The organization's display name (GET /organization). */
+  displayName = "Contoso";
+  /** Entra ID P1/P2 held: without it the registration report answers 403 (see `TenantSeed`). */
+  premiumLicense = true;
+  /** Whether SSPR's policy covers a user who has no `sspr.enabled` of their own. */
+  ssprEnabled = true;
   /** The tenant's domains (GET /domains). */
   domains: SeedDomain[] = [];
   private users: EmulatedUser[] = [];
@@ -199,13 +241,18 @@ export class EmulatedTenant {
     this.domain = this.seed.tenant?.domain ?? "contoso.example";
     this.bypassDirSyncOverridesEnabled = this.seed.tenant?.bypassDirSyncOverridesEnabled ?? false;
     this.masteredMessage = this.seed.tenant?.masteredMessage ?? "onPremises";
+    this.displayName = this.seed.tenant?.displayName ?? "Contoso";
+    this.premiumLicense = this.seed.tenant?.premiumLicense ?? true;
+    this.ssprEnabled = this.seed.tenant?.ssprEnabled ?? true;
     this.domains = structuredClone(
       this.seed.tenant?.domains ?? [{ id: this.domain, isVerified: true, isDefault: true, isInitial: false }],
     );
     this.users = [];
     this.groups = [];
     this.granted.clear();
-    for (const permission of emulatedPermissions) this.granted.add(permission);
+    for (const permission of [...emulatedPermissions, ...(this.seed.tenant?.extraPermissions ?? [])]) {
+      this.granted.add(permission);
+    }
     this.failingRoutes.clear();
     for (const user of this.seed.users) this.addUser(user);
     for (const group of this.seed.groups ?? []) this.addGroup(group);
@@ -235,8 +282,10 @@ export class EmulatedTenant {
       officeLocation: seed.officeLocation ?? null,
       preferredLanguage: seed.preferredLanguage ?? null,
       usageLocation: seed.usageLocation ?? null,
+      country: seed.country ?? null,
       employeeId: seed.employeeId ?? null,
       accountEnabled: seed.accountEnabled ?? true,
+      userType: seed.userType ?? "Member",
       // Without a date the account is as new as the seeding: tests and the demo stay "new hires" whatever the day.
       createdDateTime:
         seed.createdDateTime ??
@@ -248,6 +297,7 @@ export class EmulatedTenant {
       eligibleRoles: [...(seed.eligibleRoles ?? [])],
       phoneMethods,
       emailMethod: seed.authentication?.emailMethods?.[0]?.emailAddress ?? null,
+      sspr: { ...seed.sspr },
     };
     this.users.push(user);
     return user;
@@ -321,6 +371,13 @@ export class EmulatedTenant {
   /** Whether the emulated app holds an application permission (`EMULATED_PERMISSIONS` until changed). */
   hasPermission(permission: string): boolean {
     return this.granted.has(permission);
+  }
+
+  /** Sets a user's SSPR verdicts for the registration report (undefined = derived again). */
+  setSspr(key: string, sspr: SsprOverride): void {
+    const user = this.find(key);
+    if (!user) throw new Error(`No such user: ${key}`);
+    user.sspr = { ...sspr };
   }
 
   /** Takes a permission from the emulated app (until `grantPermission` or `reset`), as a missing grant would. */

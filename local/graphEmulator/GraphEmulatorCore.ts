@@ -13,7 +13,8 @@ import {
   json,
   stampError,
 } from "./emulatorResponse.js";
-import { costOf, GraphThrottle, type ThrottleOptions } from "./GraphThrottle.js";
+import { costOf, GraphThrottle, type RequestCost, type ThrottleOptions } from "./GraphThrottle.js";
+import { listOrganization } from "./organizationHandlers.js";
 import { listRegistrationDetails } from "./reportHandlers.js";
 import { getRoleDefinition, listRoleGrants, listTransitiveMemberOf } from "./roleHandlers.js";
 import { getUser, type HandlerContext, listUsers, patchUser } from "./userHandlers.js";
@@ -43,6 +44,7 @@ export interface EmulatorCoreOptions {
 
 type Route =
   | { kind: "domains" }
+  | { kind: "organization" }
   | { kind: "users" }
   | { kind: "user"; key: string }
   | { kind: "me" }
@@ -58,6 +60,7 @@ type Route =
 
 const allowedMethods: Record<Route["kind"], readonly string[]> = {
   domains: ["GET"],
+  organization: ["GET"],
   users: ["GET"],
   user: ["GET", "PATCH"],
   me: ["GET", "PATCH"],
@@ -244,7 +247,11 @@ export class GraphEmulatorCore {
       );
     }
     const isWrite = writeMethods.has(op.method);
-    const cost = costOf(op.method, listedAtTwo.has(route.kind), op.query);
+    // The registration report is an identity and access report: its own request budget, no resource units.
+    const cost: RequestCost =
+      route.kind === "registrationDetails"
+        ? { resourceUnits: 0, writes: 0, reports: 1 }
+        : costOf(op.method, listedAtTwo.has(route.kind), op.query);
     const charge = this.throttle.charge(cost);
     if (!charge.ok) {
       this.stats.throttled += 1;
@@ -287,6 +294,8 @@ export class GraphEmulatorCore {
     switch (route.kind) {
       case "domains":
         return listDomains(ctx);
+      case "organization":
+        return listOrganization(ctx);
       case "users":
         return listUsers(ctx);
       case "user":
@@ -447,6 +456,7 @@ function routeOf(path: string): Route {
     return { kind: "registrationDetails" };
   }
   if (first.toLowerCase() === "domains" && second === undefined) return { kind: "domains" };
+  if (first.toLowerCase() === "organization" && second === undefined) return { kind: "organization" };
   if (first.toLowerCase() === "rolemanagement") {
     const list = third?.toLowerCase();
     if (second?.toLowerCase() === "directory" && fourth === undefined) {

@@ -10,12 +10,21 @@ export interface ThrottleOptions {
   writeBudget?: number;
   /** Write window in ms; default 150 s. */
   writeWindowMs?: number;
+  /**
+   * Requests per window per app and tenant to the identity and access reports (the registration report), a
+   * budget of their own: default 5, Graph's "Identity and access reports service limits".
+   */
+  reportRequests?: number;
+  /** Report window in ms; default 10 s. */
+  reportWindowMs?: number;
 }
 
 /** What one request costs. */
 export interface RequestCost {
   resourceUnits: number;
   writes: number;
+  /** 1 for a request to the identity and access reports, which count against their own budget only. */
+  reports?: number;
 }
 
 export type ChargeResult =
@@ -82,6 +91,7 @@ export class GraphThrottle {
   private options: Required<Omit<ThrottleOptions, "resourceUnits">> & { resourceUnits: number };
   private resourceBucket!: TokenBucket;
   private writeBucket!: TokenBucket;
+  private reportBucket!: TokenBucket;
 
   constructor(
     options: ThrottleOptions,
@@ -105,6 +115,7 @@ export class GraphThrottle {
 
   /** Admits the request (taking its cost) or says how long to wait. */
   charge(cost: RequestCost): ChargeResult {
+    if ((cost.reports ?? 0) > 0) return this.chargeReport(cost.reports ?? 0);
     const headers: Record<string, string> = { "x-ms-resource-unit": String(cost.resourceUnits) };
     if (!this.options.enabled) return { ok: true, headers };
     const now = this.now();
@@ -128,6 +139,21 @@ export class GraphThrottle {
     return { ok: true, headers };
   }
 
+  /**
+   * A reports request: its own bucket, apart from the resource-unit and write buckets (Graph lists the reports
+   * under a service limit of their own, counted in requests, not resource units).
+   */
+  private chargeReport(requests: number): ChargeResult {
+    if (!this.options.enabled) return { ok: true, headers: {} };
+    this.reportBucket.refill(this.now());
+    const waitMs = this.reportBucket.waitFor(requests);
+    if (waitMs > 0) {
+      return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)), headers: {} };
+    }
+    this.reportBucket.take(requests);
+    return { ok: true, headers: {} };
+  }
+
   private percentage(cost: RequestCost): string {
     const resource = this.resourceBucket.usedRatio() + cost.resourceUnits / this.resourceBucket.capacity;
     const writes = this.writeBucket.usedRatio() + cost.writes / this.writeBucket.capacity;
@@ -141,6 +167,8 @@ export class GraphThrottle {
       resourceWindowMs: options.resourceWindowMs ?? 10_000,
       writeBudget: options.writeBudget ?? 3000,
       writeWindowMs: options.writeWindowMs ?? 150_000,
+      reportRequests: options.reportRequests ?? 5,
+      reportWindowMs: options.reportWindowMs ?? 10_000,
     };
   }
 
@@ -148,6 +176,7 @@ export class GraphThrottle {
     const now = this.now();
     this.resourceBucket = new TokenBucket(this.options.resourceUnits, this.options.resourceWindowMs, now);
     this.writeBucket = new TokenBucket(this.options.writeBudget, this.options.writeWindowMs, now);
+    this.reportBucket = new TokenBucket(this.options.reportRequests, this.options.reportWindowMs, now);
   }
 }
 

@@ -12,19 +12,40 @@ const methodNames = {
   office: "officePhone",
 } as const;
 
+/** The permission Graph's "List userRegistrationDetails" page names (application: no higher one). */
+const reportPermission = "AuditLog.Read.All";
+
+/** SSPR's form for a phone number: `+CC NUMBER`, one space ("Prepopulate user authentication contact information"). */
+const ssprPhoneForm = /^\+\d{1,3} \d+$/;
+
 /**
- * GET /reports/authenticationMethods/userRegistrationDetails (application permission AuditLog.Read.All, as Graph
- * documents; the emulated app doesn't hold it unless granted): per user `methodsRegistered` from their phone and
- * email methods, SSPR and MFA verdicts the way Entra derives them (two methods for SSPR's default two-gate policy is
- * beyond the emulator: one SSPR-usable method counts as registered), `isAdmin` for active roles; `$select`, `$top`
- * (1–1000) and paging by `@odata.nextLink`. Disabled users are left out, as the API documents.
+ * GET /reports/authenticationMethods/userRegistrationDetails (application permission AuditLog.Read.All, Entra ID
+ * P1/P2): per user `methodsRegistered` from their phone and email methods, SSPR and MFA verdicts, `isAdmin` for
+ * active roles, `userType`; `$select`, `$top` (1–1000) and paging by `@odata.nextLink`. Disabled users are left
+ * out, as the API documents. Refusals use the texts Graph gives (seen in public reports of these errors): 403
+ * `Authentication_MSGraphPermissionMissing` without the permission, 403
+ * `Authentication_RequestFromNonPremiumTenantOrB2CTenant` for a tenant without the licence.
+ *
+ * How the verdicts are derived (a test overrides any of them per user with `sspr`): `isSsprEnabled` is the tenant's
+ * `ssprEnabled`; `isSsprRegistered` holds when the user has a method SSPR can use (mobile, office phone, email)
+ * or prepopulated contact data in SSPR's form (profile mobile or office phone `+CC NUMBER`, an alternate email):
+ * Microsoft Learn says users with prepopulated data can reset "even if they haven't previously registered". The
+ * real report's treatment of profile data is not documented; here it counts. `isSsprCapable` = enabled and
+ * registered. SSPR's default two-gate policy is beyond the emulator: one usable method or value counts.
  */
 export function listRegistrationDetails(ctx: HandlerContext): EmulatorResponse {
-  if (!ctx.tenant.hasPermission("AuditLog.Read.All")) {
+  if (!ctx.tenant.hasPermission(reportPermission)) {
     return graphError(
       403,
-      "Authentication_RequestFromUnsupportedUserRole",
-      "Insufficient privileges to complete the operation.",
+      "Authentication_MSGraphPermissionMissing",
+      `Calling principal does not have required MSGraph permissions ${reportPermission}`,
+    );
+  }
+  if (!ctx.tenant.premiumLicense) {
+    return graphError(
+      403,
+      "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
+      "Neither tenant is B2C or tenant doesn't have premium license",
     );
   }
   const topText = ctx.query.get("$top");
@@ -66,16 +87,22 @@ function detailOf(ctx: HandlerContext, user: EmulatedUser): Record<string, unkno
     ...(Object.keys(user.phoneMethods) as Array<keyof typeof methodNames>).map((type) => methodNames[type]),
     ...(user.emailMethod ? ["email"] : []),
   ];
-  const registered = methods.length > 0;
+  const ssprMethod = methods.some((m) => m === "mobilePhone" || m === "officePhone" || m === "email");
+  const prepopulated =
+    ssprPhoneForm.test(user.mobilePhone ?? "") ||
+    ssprPhoneForm.test(user.businessPhones[0] ?? "") ||
+    (user.otherMails[0] ?? "") !== "";
+  const enabled = user.sspr.enabled ?? ctx.tenant.ssprEnabled;
+  const registered = user.sspr.registered ?? (ssprMethod || prepopulated);
   return {
     id: user.id,
     userPrincipalName: user.userPrincipalName,
     userDisplayName: user.displayName,
-    userType: "member",
+    userType: user.userType === "Guest" ? "guest" : "member",
     isAdmin: ctx.tenant.activeRolesOf(user).length > 0,
     isSsprRegistered: registered,
-    isSsprEnabled: true,
-    isSsprCapable: registered,
+    isSsprEnabled: enabled,
+    isSsprCapable: user.sspr.capable ?? (enabled && registered),
     isMfaRegistered: methods.some((m) => m !== "email"),
     isMfaCapable: methods.some((m) => m !== "email"),
     isPasswordlessCapable: false,

@@ -151,6 +151,7 @@ function control(
     latencyMs: core.getLatency(),
     throttle: core.getThrottle(),
     bypassDirSyncOverridesEnabled: core.tenant.bypassDirSyncOverridesEnabled,
+    premiumLicense: core.tenant.premiumLicense,
     revokedPermissions: core.tenant.revokedPermissions(),
   });
   const path = url.split("?")[0];
@@ -169,6 +170,8 @@ function control(
       latencyMs?: number;
       throttle?: ThrottleOptions;
       bypassDirSyncOverridesEnabled?: boolean;
+      /** false: the tenant has no Entra ID P1/P2, so the registration report answers 403. */
+      premiumLicense?: boolean;
       /** The app's Graph permissions to take away (the rest are granted), e.g. ["RoleManagement.Read.Directory"]. */
       revokedPermissions?: string[];
     };
@@ -183,6 +186,7 @@ function control(
     if (typeof change.bypassDirSyncOverridesEnabled === "boolean") {
       core.tenant.bypassDirSyncOverridesEnabled = change.bypassDirSyncOverridesEnabled;
     }
+    if (typeof change.premiumLicense === "boolean") core.tenant.premiumLicense = change.premiumLicense;
     if (Array.isArray(change.revokedPermissions)) {
       for (const permission of emulatedPermissions) core.tenant.grantPermission(permission);
       for (const permission of change.revokedPermissions) core.tenant.revokePermission(String(permission));

@@ -21,7 +21,7 @@ export interface HandlerContext {
 
 type UserProperty = Exclude<
   keyof EmulatedUser,
-  "adminRoles" | "eligibleRoles" | "phoneMethods" | "emailMethod"
+  "adminRoles" | "eligibleRoles" | "phoneMethods" | "emailMethod" | "sspr"
 >;
 
 const userProperties: readonly UserProperty[] = [
@@ -39,8 +39,10 @@ const userProperties: readonly UserProperty[] = [
   "officeLocation",
   "preferredLanguage",
   "usageLocation",
+  "country",
   "employeeId",
   "accountEnabled",
+  "userType",
   "createdDateTime",
   "onPremisesSyncEnabled",
 ];

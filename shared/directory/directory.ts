@@ -25,6 +25,16 @@ export interface UserContactState {
   employeeId: string | null;
   /** When the account was created in Entra ID (for synced users: first synced); null when Graph has none. */
   createdDateTime: string | null;
+  /**
+   * Read only by the readiness report's listing (absent elsewhere): whether the account can sign in, `Member` or
+   * `Guest`, and the department and country the report groups by (`usageLocation` is the ISO code, `country`
+   * free text).
+   */
+  accountEnabled?: boolean | null;
+  userType?: string | null;
+  department?: string | null;
+  country?: string | null;
+  usageLocation?: string | null;
 }
 
 /** SSPR-relevant phone method types. `alternateMobile` exists in Graph but SSPR cannot use it. */

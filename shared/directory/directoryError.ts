@@ -18,6 +18,12 @@ export const DirectoryErrorKind = {
    * lacks that Graph permission; `permission` names it. Never retried: an admin must grant it.
    */
   missingPermission: "missingPermission",
+  /**
+   * 403 because the tenant lacks the licence a feature needs: Graph's registration report answers
+   * `Authentication_RequestFromNonPremiumTenantOrB2CTenant` without Microsoft Entra ID P1/P2, whatever the
+   * permissions. No grant helps, so it is never reported as a missing permission.
+   */
+  notLicensed: "notLicensed",
   /** 429 that survived the retries; `retryAfterMs` says when to come back. */
   throttled: "throttled",
   /** 5xx, network failure or timeout: retry later. */

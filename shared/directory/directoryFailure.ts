@@ -26,6 +26,7 @@ export type DirectoryFailureCode =
   | "credentials_refused"
   | "credentials_unavailable"
   | "missing_permission"
+  | "not_licensed"
   | "on_premises_mastered"
   | "forbidden_privileged_user"
   | "not_found"
@@ -116,6 +117,13 @@ export function directoryFailureOf(err: unknown): DirectoryFailure {
         category: "missingPermission",
         code: "missing_permission",
         reason: `Graph refused (403): the app is missing permission ${err.permission ?? "(unnamed)"}; an admin must grant it (infra/scripts/grant-graph-permissions.sh)`,
+        ...ids,
+      };
+    case DirectoryErrorKind.notLicensed:
+      return {
+        category: "refused",
+        code: "not_licensed",
+        reason: `Graph refused (403 ${err.graphCode ?? ""}): the tenant has no Microsoft Entra ID P1 or P2 licence, which this feature needs; no permission changes that`,
         ...ids,
       };
     case DirectoryErrorKind.notFound:

@@ -33,7 +33,7 @@ export class GraphRequestError extends DirectoryError {
     cause?: unknown,
   ): GraphRequestError {
     const { code, message, requestId, clientRequestId } = readErrorBody(response.body);
-    const kind = kindOf(response.status, message);
+    const kind = kindOf(response.status, message, code);
     const retryAfterMs = retryAfterMsOf(response.headers);
     return new GraphRequestError(
       `${operation} failed: HTTP ${response.status}${code ? ` ${code}` : ""}${message ? `: ${message}` : ""}`,
@@ -90,8 +90,20 @@ export function asMissingPermission(err: GraphRequestError, permission: string):
 /** Headers as the SDK (fetch `Headers`) or a `$batch` item (plain object) carry them. */
 export type HeaderLookup = Headers | Record<string, string> | undefined | null;
 
-function kindOf(status: number, message: string | undefined): DirectoryErrorKind {
+/**
+ * Graph's answer to a licensed feature (the registration report) in a tenant without Entra ID P1/P2. The code is
+ * the one public reports show; its message has been worded more than one way ("Neither tenant is B2C or tenant
+ * doesn't have premium license", "Tenant is not a B2C tenant and doesn't have premium license"), so the phrase
+ * about the licence counts too.
+ */
+const notLicensedCode = "Authentication_RequestFromNonPremiumTenantOrB2CTenant";
+const notLicensedText = /premium licen[cs]e/i;
+
+function kindOf(status: number, message: string | undefined, code?: string): DirectoryErrorKind {
   if (status === 401) return DirectoryErrorKind.unauthorized;
+  if (status === 403 && (code === notLicensedCode || notLicensedText.test(message ?? ""))) {
+    return DirectoryErrorKind.notLicensed;
+  }
   if (status === 403) return DirectoryErrorKind.forbidden;
   if (status === 404) return DirectoryErrorKind.notFound;
   if (status === 429) return DirectoryErrorKind.throttled;

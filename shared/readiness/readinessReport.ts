@@ -83,27 +83,3 @@ function emptyCounts(): PopulationCounts {
     fields: { mobilePhone: byVerdict(), officePhone: byVerdict(), alternateEmail: byVerdict() },
   };
 }
-
-/** The counts as CSV: one row per population and field, verdicts as columns. */
-export function toReadinessCsv(report: ReadinessReport): string {
-  const lines = ["population,users,ssprReady,field,usable,notCanonical,invalid,missing"];
-  for (const population of reportPopulations) {
-    const counts = report.populations[population];
-    for (const field of reportFields) {
-      const v = counts.fields[field];
-      lines.push(
-        [
-          population,
-          counts.users,
-          counts.ssprReady,
-          field,
-          v.usable,
-          v.notCanonical,
-          v.invalid,
-          v.missing,
-        ].join(","),
-      );
-    }
-  }
-  return `${lines.join("\n")}\n`;
-}

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
@@ -8,13 +8,14 @@ import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { reportCommand } from "../../cli/reportCommand.js";
 import type { SeedUser } from "../../local/graphEmulator/EmulatedTenant.js";
-import { aSeedUser } from "../support/graphEmulatorFixtures.js";
-import { startTestEnvironment, type TestEnvironment } from "../support/testEnvironment.js";
+import type { GraphEmulator } from "../../local/graphEmulator/startGraphEmulator.js";
+import { aSeedUser, startEmulator } from "../support/graphEmulatorFixtures.js";
 
 // A tenant of 1,050 users (two pages of $top=999) whose values are chosen so each verdict's count is known.
 const userCount = 1050;
 type Verdict = "usable" | "notCanonical" | "invalid" | "missing";
 type Field = "mobilePhone" | "officePhone" | "alternateEmail";
+type Bucket = "canResetNow" | "afterPrepopulation" | "cannot";
 
 const phoneValue: Record<Verdict, (n: number) => string | undefined> = {
   usable: (n) => `+1 42555501${String(n % 100).padStart(2, "0")}`,
@@ -29,8 +30,12 @@ const emailValue: Record<Verdict, (n: number) => string | undefined> = {
   missing: () => undefined,
 };
 
-/** Which verdict user n gets for each field: a different rhythm per field, so the counts all differ. */
+/**
+ * Which verdict user n gets for each field: a different rhythm per field, so the counts all differ. Every 31st user
+ * is a synced one with no phone and the organization's own address as alternate email: nothing the cloud may fill.
+ */
 function planOf(n: number): Record<Field, Verdict> {
+  if (n % 31 === 0) return { mobilePhone: "missing", officePhone: "missing", alternateEmail: "invalid" };
   const mobile: Verdict =
     n % 7 === 0 ? "invalid" : n % 5 === 0 ? "notCanonical" : n % 2 === 0 ? "usable" : "missing";
   const office: Verdict =
@@ -39,7 +44,23 @@ function planOf(n: number): Record<Field, Verdict> {
   return { mobilePhone: mobile, officePhone: office, alternateEmail: email };
 }
 
-const isSynced = (n: number) => n % 6 === 0;
+// What the tenant knows besides the profile, each on its own rhythm (overlaps are decided in the report's order).
+const isSynced = (n: number) => n % 6 === 0 || n % 31 === 0;
+const isDisabled = (n: number) => n % 97 === 0;
+const isGuest = (n: number) => n % 89 === 0;
+const ssprOff = (n: number) => n % 23 === 0;
+/** An active Helpdesk Administrator: the registration report says isAdmin. */
+const isAdmin = (n: number) => n % 151 === 0;
+/** PIM-eligible only: the report's isAdmin is false, the app's privilege guard stops them. */
+const isEligible = (n: number) => n % 173 === 0;
+/** Registered a mobile phone method of their own. */
+const hasMethod = (n: number) => n % 17 === 0;
+/** The tenant does not count them as registered, whatever they hold (a test's override of the derivation). */
+const notCounted = (n: number) => n % 19 === 0 || n % 31 === 0;
+const departments = ["Sales", "Engineering", "Finance", "Support"] as const;
+const countries = ["US", "GB", "DE"] as const;
+const departmentOf = (n: number) => departments[n % 4] ?? "Sales";
+const countryOf = (n: number) => countries[n % 3] ?? "US";
 
 function seedUser(n: number): SeedUser {
   const plan = planOf(n);
@@ -50,12 +71,89 @@ function seedUser(n: number): SeedUser {
     mobilePhone: mobile ?? null,
     businessPhones: office ? [office] : [],
     otherMails: email ? [email] : [],
+    department: departmentOf(n),
+    usageLocation: countryOf(n),
     ...(isSynced(n) ? { onPremisesSyncEnabled: true } : {}),
+    ...(isDisabled(n) ? { accountEnabled: false } : {}),
+    ...(isGuest(n) ? { userType: "Guest" as const } : {}),
+    ...(isAdmin(n) ? { adminRoles: ["Helpdesk Administrator"] } : {}),
+    ...(isEligible(n) ? { eligibleRoles: ["User Administrator"] } : {}),
+    ...(hasMethod(n)
+      ? { authentication: { phoneMethods: [{ phoneType: "mobile" as const, phoneNumber: "+1 4255550100" }] } }
+      : {}),
+    sspr: { ...(ssprOff(n) ? { enabled: false } : {}), ...(notCounted(n) ? { registered: false } : {}) },
   });
 }
 
-/** The counts the report must show, computed from the plan (not from the code under test). */
-function expectedCounts() {
+/**
+ * The bucket (and reason) user n must get, worked out from the plan and the rules as documented (docs/backfill.md,
+ * "How to read the report"), not from the code under test. The emulated tenant counts a user as registered for
+ * SSPR with a method or prepopulated data in SSPR's form (a `+CC NUMBER` mobile or office phone, an alternate
+ * email); the app's settings are the defaults: profile target, fillEmpty, synced mobiles skipped.
+ */
+function expectedOf(n: number): { bucket: Bucket; reason?: string; fields?: Field[]; ruleCode?: string } {
+  const plan = planOf(n);
+  if (isDisabled(n)) return { bucket: "cannot", reason: "account_disabled" };
+  if (isGuest(n)) return { bucket: "cannot", reason: "guest" };
+  const registered =
+    !notCounted(n) &&
+    (hasMethod(n) ||
+      plan.mobilePhone === "usable" ||
+      plan.officePhone === "usable" ||
+      plan.alternateEmail !== "missing");
+  if (registered && !ssprOff(n)) return { bucket: "canResetNow" };
+  if (ssprOff(n)) return { bucket: "cannot", reason: "sspr_not_enabled" };
+  if (isAdmin(n)) return { bucket: "cannot", reason: "privileged" };
+  type State = "present" | "fillable" | "synced" | "invalid";
+  const state = (field: Field): State => {
+    if (field === "mobilePhone" && hasMethod(n)) return "present";
+    if (plan[field] === "usable") return "present";
+    if (isSynced(n) && field !== "alternateEmail") return "synced";
+    if (plan[field] === "invalid") return "invalid";
+    return "fillable";
+  };
+  const fields = (["mobilePhone", "officePhone", "alternateEmail"] as const).filter(
+    (f) => state(f) === "fillable",
+  );
+  if (state("mobilePhone") === "fillable" || state("alternateEmail") === "fillable") {
+    if (isEligible(n)) return { bucket: "cannot", reason: "privileged" };
+    return { bucket: "afterPrepopulation", fields };
+  }
+  if (state("mobilePhone") === "synced") return { bucket: "cannot", reason: "synced_in_ad" };
+  if (state("mobilePhone") === "invalid")
+    return { bucket: "cannot", reason: "invalid_data", ruleCode: "phone_too_short" };
+  if (state("alternateEmail") === "invalid") {
+    return { bucket: "cannot", reason: "invalid_data", ruleCode: "email_is_organizational" };
+  }
+  return { bucket: "cannot", reason: "set_not_counted" };
+}
+
+function expectedTotals() {
+  const buckets: Record<Bucket, number> = { canResetNow: 0, afterPrepopulation: 0, cannot: 0 };
+  const reasons: Record<string, number> = {};
+  const fillable: Record<Field, number> = { mobilePhone: 0, officePhone: 0, alternateEmail: 0 };
+  const ruleCodes: Record<string, number> = {};
+  const byDepartment: Record<string, Record<Bucket, number>> = {};
+  const byCountry: Record<string, Record<Bucket, number>> = {};
+  for (let n = 1; n <= userCount; n++) {
+    const e = expectedOf(n);
+    buckets[e.bucket]++;
+    if (e.reason) reasons[e.reason] = (reasons[e.reason] ?? 0) + 1;
+    if (e.ruleCode) ruleCodes[e.ruleCode] = (ruleCodes[e.ruleCode] ?? 0) + 1;
+    for (const field of e.fields ?? []) fillable[field]++;
+    for (const [table, key] of [
+      [byDepartment, departmentOf(n)],
+      [byCountry, countryOf(n)],
+    ] as const) {
+      table[key] ??= { canResetNow: 0, afterPrepopulation: 0, cannot: 0 };
+      table[key][e.bucket]++;
+    }
+  }
+  return { buckets, reasons, fillable, ruleCodes, byDepartment, byCountry };
+}
+
+/** The per-field profile counts (all users), computed from the plan. */
+function expectedFieldCounts() {
   const empty = () => ({ usable: 0, notCanonical: 0, invalid: 0, missing: 0 });
   const make = () => ({
     users: 0,
@@ -80,20 +178,42 @@ function expectedCounts() {
   return counts;
 }
 
-let env: TestEnvironment;
+/** A summary an earlier run left in the history folder. */
+const earlierRun = {
+  schema: "sspr-prepop.readiness-summary/1",
+  generatedAt: "2026-11-18T08:00:00.000Z",
+  source: "registrationReport",
+  users: 1000,
+  buckets: { canResetNow: 400, afterPrepopulation: 450, cannot: 150 },
+};
+
+let emulator: GraphEmulator;
 let dir: string;
 let html: string;
+let csv: string;
 let stdout: string;
+let stderr: string;
 
 beforeAll(async () => {
-  env = await startTestEnvironment({
-    graph: { tenant: { users: Array.from({ length: userCount }, (_, i) => seedUser(i + 1)) } },
+  emulator = await startEmulator({
+    tenant: {
+      tenant: { domain: "contoso.example", displayName: "Contoso Pharmaceuticals" },
+      users: Array.from({ length: userCount }, (_, i) => seedUser(i + 1)),
+    },
   });
+  emulator.tenant.grantPermission("AuditLog.Read.All");
+  emulator.tenant.grantPermission("Organization.Read.All");
   dir = await mkdtemp(join(tmpdir(), "sspr-report-"));
+  await writeFile(join(dir, "readiness-2026-11-18T080000Z.json"), JSON.stringify(earlierRun));
   const out = new PassThrough();
+  const err = new PassThrough();
   let text = "";
+  let errText = "";
   out.setEncoding("utf8").on("data", (chunk: string) => {
     text += chunk;
+  });
+  err.setEncoding("utf8").on("data", (chunk: string) => {
+    errText += chunk;
   });
   const code = await reportCommand(
     [
@@ -103,47 +223,166 @@ beforeAll(async () => {
       join(dir, "readiness.csv"),
       "--users",
       join(dir, "users.csv"),
+      "--history",
+      dir,
       "--country",
       "US",
     ],
     {
       stdin: Readable.from([]),
       stdout: out,
-      stderr: new PassThrough().resume(),
-      env: { ...process.env, ORGANIZATION_DOMAINS: "contoso.example" },
+      stderr: err,
+      env: {
+        GRAPH_BASE_URL: emulator.url,
+        GRAPH_ACCESS_TOKEN: emulator.token,
+        GRAPH_RETRY_DELAY_SECONDS: "0",
+        ORGANIZATION_DOMAINS: "contoso.example",
+      },
     },
     { now: () => new Date("2026-11-25T08:00:00Z") },
   );
   expect(code).toBe(0);
   stdout = text;
+  stderr = errText;
   html = await readFile(join(dir, "readiness.html"), "utf8");
-});
+  csv = await readFile(join(dir, "readiness.csv"), "utf8");
+}, 60_000);
 
 afterAll(async () => {
-  await env?.close();
+  await emulator?.close();
   await rm(dir, { recursive: true, force: true });
 });
 
-describe("sspr-prepop report", () => {
-  it("pages through every user with $select and $top=999: one request per page, after the tenant's domains", () => {
-    expect(env.graph.stats.requests).toEqual({ "GET domains": 1, "GET users": 2 });
+/** The CSV's rows as `section/group/item` → users. */
+function csvCounts(): Map<string, number> {
+  const rows = csv.trim().split("\n").slice(1);
+  return new Map(
+    rows.map((line) => {
+      const [section, group, item, users] = line.split(",");
+      return [`${section}/${group}/${item}`, Number(users)];
+    }),
+  );
+}
+
+describe("sspr-prepop report, with the tenant's registration report", () => {
+  it("reads the domains, the tenant's name, the registration report, the users, and privilege checks; writes nothing", () => {
+    const requests = emulator.stats.requests;
+    expect(requests["GET domains"]).toBe(1);
+    expect(requests["GET organization"]).toBe(1);
+    // 1,040 enabled users at 1,000 a page; 1,050 users at 999 a page.
+    expect(requests["GET registrationDetails"]).toBe(2);
+    expect(requests["GET users"]).toBe(2);
+    // The privilege guard's $batch reads, for the users prepopulation would write only.
+    expect(requests["POST $batch"]).toBeGreaterThan(0);
+    expect(emulator.stats.writes).toEqual({});
+    expect(stderr).not.toMatch(/profile-only/);
   });
 
-  it("counts each field's verdicts, SSPR-ready users, and synced vs cloud-only users in the CSV", async () => {
-    const expected = expectedCounts();
-    const lines = (await readFile(join(dir, "readiness.csv"), "utf8")).trim().split("\n");
-    expect(lines[0]).toBe("population,users,ssprReady,field,usable,notCanonical,invalid,missing");
-    const want = (["all", "synced", "cloudOnly"] as const).flatMap((population) =>
-      (["mobilePhone", "officePhone", "alternateEmail"] as const).map((field) => {
-        const p = expected[population];
-        const v = p.fields[field];
-        return `${population},${p.users},${p.ssprReady},${field},${v.usable},${v.notCanonical},${v.invalid},${v.missing}`;
-      }),
+  it("puts every user in exactly one bucket, with the counts the seeded tenant implies", () => {
+    const expected = expectedTotals();
+    const counts = csvCounts();
+    expect(counts.get("run//users")).toBe(userCount);
+    for (const bucket of ["canResetNow", "afterPrepopulation", "cannot"] as const) {
+      expect(counts.get(`bucket/all/${bucket}`), bucket).toBe(expected.buckets[bucket]);
+    }
+    expect(expected.buckets.canResetNow + expected.buckets.afterPrepopulation + expected.buckets.cannot).toBe(
+      userCount,
     );
-    expect(lines.slice(1)).toEqual(want);
-    expect(expected.all.users).toBe(userCount);
-    expect(expected.synced.users).toBe(175);
-    expect(stdout).toContain(`SSPR-ready users: ${expected.all.ssprReady} of ${userCount}`);
+    expect(stdout).toMatch(new RegExp(`^canResetNow\\s+${expected.buckets.canResetNow}\\s`, "m"));
+  });
+
+  it("counts every reason, and every reason occurs in this tenant", () => {
+    const expected = expectedTotals();
+    const counts = csvCounts();
+    for (const reason of [
+      "account_disabled",
+      "guest",
+      "sspr_not_enabled",
+      "privileged",
+      "synced_in_ad",
+      "invalid_data",
+      "set_not_counted",
+    ]) {
+      expect(expected.reasons[reason], reason).toBeGreaterThan(0);
+      expect(counts.get(`reason/cannot/${reason}`), reason).toBe(expected.reasons[reason]);
+    }
+    expect(counts.get("reason/cannot/privilege_unknown")).toBe(0);
+    for (const [code, n] of Object.entries(expected.ruleCodes)) {
+      expect(counts.get(`ruleCode/invalid_data/${code}`), code).toBe(n);
+    }
+  });
+
+  it("names the fields prepopulation would fill", () => {
+    const expected = expectedTotals();
+    const counts = csvCounts();
+    for (const field of ["mobilePhone", "officePhone", "alternateEmail"] as const) {
+      expect(counts.get(`fillable/afterPrepopulation/${field}`), field).toBe(expected.fillable[field]);
+    }
+  });
+
+  it("counts per department and per country", () => {
+    const expected = expectedTotals();
+    const counts = csvCounts();
+    for (const [name, buckets] of Object.entries(expected.byDepartment)) {
+      for (const [bucket, n] of Object.entries(buckets)) {
+        expect(counts.get(`department/${name}/${bucket}`), `${name} ${bucket}`).toBe(n);
+      }
+    }
+    for (const [name, buckets] of Object.entries(expected.byCountry)) {
+      for (const [bucket, n] of Object.entries(buckets)) {
+        expect(counts.get(`country/${name}/${bucket}`), `${name} ${bucket}`).toBe(n);
+      }
+    }
+  });
+
+  it("lists what to do next, most users first, from the counts", () => {
+    const expected = expectedTotals();
+    const next = csv
+      .trim()
+      .split("\n")
+      .filter((line) => line.startsWith("next,"));
+    expect(next.length).toBeGreaterThanOrEqual(3);
+    expect(next[0]).toContain(`next,1,run_backfill,${expected.buckets.afterPrepopulation}`);
+    expect(csv).toMatch(/next,\d,enable_sspr,/);
+    expect(stdout).toContain("What to do next:");
+  });
+
+  it("keeps the profile's per-field counts beside the buckets", () => {
+    const fields = expectedFieldCounts();
+    const counts = csvCounts();
+    expect(counts.get("field/all/mobilePhone.usable")).toBe(fields.all.fields.mobilePhone.usable);
+    expect(counts.get("field/synced/officePhone.invalid")).toBe(fields.synced.fields.officePhone.invalid);
+  });
+
+  it("lists users with their bucket, reason and masked values only", async () => {
+    const users = await readFile(join(dir, "users.csv"), "utf8");
+    const lines = users.trim().split("\n");
+    expect(lines[0]).toBe(
+      "id,userPrincipalName,department,country,synced,bucket,reason,fields,ruleCode,detail,mobilePhone,mobilePhoneValue,mobilePhoneCode,officePhone,officePhoneValue,officePhoneCode,alternateEmail,alternateEmailValue,alternateEmailCode",
+    );
+    expect(lines).toHaveLength(userCount + 1);
+    expect(users).not.toMatch(/555-?01\d\d/);
+    expect(users).not.toMatch(/someone\.\d+@/);
+    expect(users).toContain("s***@e***.org");
+    // User 97 is disabled, user 23 outside the SSPR policy, user 2 can reset (a usable mobile), user 5 has a
+    // non-canonical mobile and nothing else.
+    const row = (n: number) => lines.find((line) => line.startsWith(`${aSeedUser(n).id},`)) ?? "";
+    expect(row(97)).toContain(",cannot,account_disabled,");
+    expect(row(23)).toContain(",cannot,sspr_not_enabled,");
+    expect(row(2)).toContain(",canResetNow,tenant,");
+    expect(row(5)).toContain(",afterPrepopulation,,mobilePhone officePhone alternateEmail,");
+  });
+
+  it("keeps this run's summary in the history folder, private, without personal data", async () => {
+    const path = join(dir, "readiness-2026-11-25T080000Z.json");
+    const kept = JSON.parse(await readFile(path, "utf8"));
+    expect(kept).toMatchObject({
+      schema: "sspr-prepop.readiness-summary/1",
+      tenant: "Contoso Pharmaceuticals",
+      source: "registrationReport",
+      users: userCount,
+    });
+    expect(JSON.stringify(kept)).not.toMatch(/@|\+1 /);
   });
 
   it("writes one self-contained page: inline CSS and SVG, no script, no URL at all", () => {
@@ -151,17 +390,6 @@ describe("sspr-prepop report", () => {
     expect(html).not.toMatch(/<script|<link|<img|<iframe|\bsrc=|url\(|@import/i);
     expect(html).toContain("<svg");
     expect(html).toContain("<style>");
-  });
-
-  it("lists users with masked values only", async () => {
-    const users = await readFile(join(dir, "users.csv"), "utf8");
-    expect(users.split("\n")[0]).toBe(
-      "id,userPrincipalName,synced,ssprReady,mobilePhone,mobilePhoneValue,mobilePhoneCode,officePhone,officePhoneValue,officePhoneCode,alternateEmail,alternateEmailValue,alternateEmailCode",
-    );
-    expect(users.split("\n")).toHaveLength(userCount + 2);
-    expect(users).not.toMatch(/555-?01\d\d/);
-    expect(users).not.toMatch(/someone\.\d+@/);
-    expect(users).toContain("s***@e***.org");
   });
 });
 
@@ -178,7 +406,7 @@ if (!haveChromium && process.env.CI !== "true") {
 }
 
 describe.skipIf(!haveChromium && process.env.CI !== "true")("the readiness page in headless Chromium", () => {
-  it("shows the computed counts as text and draws each bar segment in proportion", async () => {
+  it("shows the tenant, a readable date, every count as text, bars in proportion, and the trend", async () => {
     if (!haveChromium) {
       throw new Error(
         `${chromiumPath} is missing: CI must install Debian's chromium (.ci/run does: apt-get install chromium)`,
@@ -205,59 +433,117 @@ describe.skipIf(!haveChromium && process.env.CI !== "true")("the readiness page 
       page.on("request", (request) => requests.push(request.url()));
       const url = pathToFileURL(join(dir, "readiness.html")).href;
       await page.goto(url);
-      const shown = await page.$$eval("[data-population][data-field][data-verdict]", (cells) =>
-        cells.map((cell) => ({
-          population: (cell as unknown as Shown).dataset.population ?? "",
-          field: (cell as unknown as Shown).dataset.field ?? "",
-          verdict: (cell as unknown as Shown).dataset.verdict ?? "",
-          // biome-ignore lint/performance/useDomNodeTextContent: the rendered text is what a person sees
-          text: (cell as unknown as Shown).innerText,
-        })),
+      // biome-ignore lint/performance/useDomNodeTextContent: the rendered text is what a person sees
+      const text = (selector: string) => page.$eval(selector, (el) => (el as unknown as Shown).innerText);
+      const all = async (selector: string) =>
+        page.$$eval(selector, (cells) =>
+          cells.map((cell) => ({
+            data: { ...(cell as unknown as Shown).dataset },
+            // biome-ignore lint/performance/useDomNodeTextContent: the rendered text is what a person sees
+            text: (cell as unknown as Shown).innerText,
+          })),
+        );
+      const toNumber = (shown: string) => Number(shown.replace(/,/g, ""));
+      const expected = expectedTotals();
+
+      expect(await text("h1")).toBe("SSPR readiness: Contoso Pharmaceuticals");
+      expect(await text("p.meta time")).toBe("Wednesday 25 November 2026, 08:00 UTC");
+
+      const kpis = await all("strong[data-bucket][data-measure]");
+      expect(kpis.map((k) => [k.data.bucket, toNumber(k.text)])).toEqual(
+        Object.entries(expected.buckets).map(([bucket, n]) => [bucket, n]),
       );
-      const measures = await page.$$eval("[data-population][data-measure]", (cells) =>
-        cells.map((cell) => ({
-          key: `${(cell as unknown as Shown).dataset.population}.${(cell as unknown as Shown).dataset.measure}`,
-          // biome-ignore lint/performance/useDomNodeTextContent: the rendered text is what a person sees
-          text: (cell as unknown as Shown).innerText,
-        })),
+      const tableCells = await all("td[data-table='buckets']");
+      expect(tableCells.map((c) => toNumber(c.text))).toEqual(Object.values(expected.buckets));
+      const reasons = await all("td[data-reason]");
+      expect(Object.fromEntries(reasons.map((c) => [c.data.reason, toNumber(c.text)]))).toEqual(
+        expected.reasons,
       );
+      const fillable = await all("td[data-fillable]");
+      expect(Object.fromEntries(fillable.map((c) => [c.data.fillable, toNumber(c.text)]))).toEqual(
+        expected.fillable,
+      );
+      const groups = await all("td[data-group-kind]");
+      for (const cell of groups) {
+        const table = cell.data.groupKind === "department" ? expected.byDepartment : expected.byCountry;
+        expect(toNumber(cell.text), `${cell.data.group} ${cell.data.bucket}`).toBe(
+          table[cell.data.group ?? ""]?.[cell.data.bucket as Bucket],
+        );
+      }
+      expect(groups).toHaveLength((4 + 3) * 3);
+      const steps = await all("li[data-step]");
+      expect(steps[0]?.data.step).toBe("run_backfill");
+      expect(steps[0]?.text).toContain(
+        `${expected.buckets.afterPrepopulation.toLocaleString("en-US")} users`,
+      );
+
+      // The profile's per-field tables, as before.
+      const fields = expectedFieldCounts();
+      const shown = await all("[data-population][data-field][data-verdict]");
+      expect(shown).toHaveLength(3 * 3 * 4);
+      for (const cell of shown) {
+        const population = fields[cell.data.population as keyof typeof fields];
+        expect(toNumber(cell.text), `${cell.data.population} ${cell.data.field} ${cell.data.verdict}`).toBe(
+          population.fields[cell.data.field as Field][cell.data.verdict as Verdict],
+        );
+      }
+
+      // Each bar's segments are as wide as their share of the users.
       const bars = await page.$$eval("rect[data-chart]", (rects) =>
         rects.map((rect) => ({
           chart: rect.getAttribute("data-chart") ?? "",
-          verdict: rect.getAttribute("data-verdict") ?? "",
+          segment: rect.getAttribute("data-segment") ?? "",
           width: rect.getBoundingClientRect().width,
         })),
       );
-      await page.screenshot({ path: join(dir, "readiness.png"), fullPage: true });
-
-      const expected = expectedCounts();
-      const toNumber = (text: string) => Number(text.replace(/,/g, ""));
-      expect(shown).toHaveLength(3 * 3 * 4);
-      for (const cell of shown) {
-        const population = expected[cell.population as keyof typeof expected];
-        expect(toNumber(cell.text), `${cell.population} ${cell.field} ${cell.verdict}`).toBe(
-          population.fields[cell.field as Field][cell.verdict as Verdict],
+      const full = bars.filter((b) => b.chart === "buckets").reduce((sum, b) => sum + b.width, 0);
+      for (const bar of bars.filter((b) => b.chart === "buckets")) {
+        expect(bar.width / full, bar.segment).toBeCloseTo(
+          expected.buckets[bar.segment as Bucket] / userCount,
+          2,
         );
       }
-      for (const { key, text } of measures) {
-        const [population = "", measure = ""] = key.split(".");
-        const counts = expected[population as keyof typeof expected];
-        expect(toNumber(text), key).toBe(measure === "users" ? counts.users : counts.ssprReady);
+      for (const bar of bars.filter((b) => b.chart === "reasons")) {
+        expect(bar.width / full, bar.segment).toBeCloseTo(
+          (expected.reasons[bar.segment] ?? 0) / userCount,
+          2,
+        );
       }
-      expect(measures.map((m) => m.key)).toContain("all.ssprReady");
+      for (const bar of bars.filter((b) =>
+        ["mobilePhone", "officePhone", "alternateEmail"].includes(b.chart),
+      )) {
+        const share = fields.all.fields[bar.chart as Field][bar.segment as Verdict] / userCount;
+        expect(bar.width / full, `${bar.chart} ${bar.segment}`).toBeCloseTo(share, 2);
+      }
 
-      // Segments of one bar are as wide as their share of the users.
-      const full = bars.filter((b) => b.chart === "mobilePhone").reduce((sum, b) => sum + b.width, 0);
-      for (const bar of bars.filter((b) => b.chart !== "ssprReady")) {
-        const share = expected.all.fields[bar.chart as Field][bar.verdict as Verdict] / userCount;
-        expect(bar.width / full, `${bar.chart} ${bar.verdict}`).toBeCloseTo(share, 2);
-      }
-      const ready = bars.find((b) => b.chart === "ssprReady" && b.verdict === "ready");
-      expect((ready?.width ?? 0) / full).toBeCloseTo(expected.all.ssprReady / userCount, 2);
+      // The trend: the earlier run kept in the folder, then this one, each a column of bucket shares.
+      const trendRows = await all("tr[data-trend-row]");
+      expect(trendRows.map((row) => row.data.trendRow)).toEqual([
+        earlierRun.generatedAt,
+        "2026-11-25T08:00:00.000Z",
+      ]);
+      const trendCells = await all("td[data-trend-cell]");
+      expect(
+        trendCells
+          .filter((c) => c.data.trendCell === earlierRun.generatedAt)
+          .map((c) => [c.data.bucket, toNumber(c.text)]),
+      ).toEqual(Object.entries(earlierRun.buckets));
+      const columns = await page.$$eval("rect[data-trend]", (rects) =>
+        rects.map((rect) => ({
+          run: rect.getAttribute("data-trend") ?? "",
+          bucket: rect.getAttribute("data-bucket") ?? "",
+          height: rect.getBoundingClientRect().height,
+        })),
+      );
+      const earlier = columns.filter((c) => c.run === earlierRun.generatedAt);
+      const tall = earlier.reduce((sum, c) => sum + c.height, 0);
+      expect((earlier.find((c) => c.bucket === "canResetNow")?.height ?? 0) / tall).toBeCloseTo(0.4, 2);
+
+      await page.screenshot({ path: join(dir, "readiness.png"), fullPage: true });
       // Nothing but the page itself was loaded.
       expect(requests).toEqual([url]);
     } finally {
       await browser.close();
     }
-  });
+  }, 60_000);
 });

@@ -50,6 +50,8 @@ export function resetEmulator(emulator: GraphEmulator): void {
     writeWindowMs: 150_000,
     resourceUnits: 3500,
     resourceWindowMs: 10_000,
+    reportRequests: 5,
+    reportWindowMs: 10_000,
   });
 }
 

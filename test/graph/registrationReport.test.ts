@@ -1,0 +1,138 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { GraphEmulator } from "../../local/graphEmulator/startGraphEmulator.js";
+import type { RegistrationDetail } from "../../shared/directory/directory.js";
+import { DirectoryErrorKind } from "../../shared/directory/directoryError.js";
+import { directoryFailureOf } from "../../shared/directory/directoryFailure.js";
+import {
+  aTenant,
+  directoryFor,
+  graphFetch,
+  resetEmulator,
+  startEmulator,
+} from "../support/graphEmulatorFixtures.js";
+
+// 2,500 users: three pages of the registration report (1,000 a page).
+let emulator: GraphEmulator;
+
+beforeAll(async () => {
+  emulator = await startEmulator({ tenant: aTenant(2500) });
+});
+
+afterAll(async () => {
+  await emulator?.close();
+});
+
+beforeEach(() => {
+  resetEmulator(emulator);
+  emulator.tenant.grantPermission("AuditLog.Read.All");
+});
+
+async function readAll(): Promise<RegistrationDetail[]> {
+  const all: RegistrationDetail[] = [];
+  for await (const page of directoryFor(emulator).listRegistrationDetails()) all.push(...page);
+  return all;
+}
+
+const reportPath = "/reports/authenticationMethods/userRegistrationDetails?$top=1";
+
+describe("the registration report's own throttle in the emulated tenant", () => {
+  it("admits 5 requests per 10 s (Graph's identity and access reports limit), then 429 with Retry-After", async () => {
+    const statuses: number[] = [];
+    let retryAfter: string | null = null;
+    for (let i = 0; i < 6; i++) {
+      const res = await graphFetch(emulator, reportPath);
+      statuses.push(res.status);
+      if (res.status === 429) retryAfter = res.headers.get("retry-after");
+    }
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+    expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
+    expect(Number(retryAfter)).toBeLessThanOrEqual(2);
+  });
+
+  it("keeps the reports budget apart: users are still served while the reports are throttled, and the other way", async () => {
+    emulator.setThrottle({ reportRequests: 1, reportWindowMs: 60_000, resourceUnits: 2 });
+    expect((await graphFetch(emulator, reportPath)).status).toBe(200);
+    expect((await graphFetch(emulator, reportPath)).status).toBe(429);
+    expect((await graphFetch(emulator, "/users?$select=id&$top=1")).status).toBe(200);
+    expect((await graphFetch(emulator, "/users?$select=id&$top=1")).status).toBe(200);
+    expect((await graphFetch(emulator, "/users?$select=id&$top=1")).status).toBe(429);
+    emulator.setThrottle({ reportRequests: 1, reportWindowMs: 60_000, resourceUnits: 1 });
+    expect((await graphFetch(emulator, "/users?$select=id&$top=1")).status).toBe(200);
+    expect((await graphFetch(emulator, reportPath)).status).toBe(200);
+  });
+});
+
+describe("GraphDirectory.listRegistrationDetails", () => {
+  it("pages through the whole report with $select and $top=1000, one request a page", async () => {
+    const details = await readAll();
+    expect(details).toHaveLength(2500);
+    expect(emulator.stats.requests["GET registrationDetails"]).toBe(3);
+    expect(details[0]).toMatchObject({ isSsprEnabled: true, isSsprCapable: false, methodsRegistered: [] });
+  });
+
+  it("honours 429 Retry-After between pages (the SDK's RetryHandler), and still reads every page", async () => {
+    // One report request a second: each next page is refused once, then admitted after Retry-After (1 s).
+    emulator.setThrottle({ reportRequests: 1, reportWindowMs: 1000 });
+    const started = performance.now();
+    const details = await readAll();
+    const elapsed = performance.now() - started;
+    expect(details).toHaveLength(2500);
+    expect(emulator.stats.throttled).toBeGreaterThanOrEqual(2);
+    expect(emulator.stats.requests["GET registrationDetails"]).toBe(3 + emulator.stats.throttled);
+    // The directory's own retry delay is 0 (directoryFor): only Retry-After explains the wait.
+    expect(elapsed).toBeGreaterThanOrEqual(emulator.stats.throttled * 1000 - 50);
+  }, 20_000);
+
+  it.each([
+    [
+      "a missing AuditLog.Read.All",
+      () => emulator.tenant.revokePermission("AuditLog.Read.All"),
+      DirectoryErrorKind.missingPermission,
+      "missing_permission",
+    ],
+    [
+      "a tenant without Entra ID P1/P2",
+      () => {
+        emulator.tenant.premiumLicense = false;
+      },
+      DirectoryErrorKind.notLicensed,
+      "not_licensed",
+    ],
+  ])("tells %s apart: no permission grant helps a missing licence", async (_, take, kind, code) => {
+    take();
+    const err = await readAll().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ kind, statusCode: 403 });
+    expect(directoryFailureOf(err)).toMatchObject({ code });
+  });
+
+  it("reads the organization's name, and names Organization.Read.All when it is refused", async () => {
+    emulator.tenant.grantPermission("Organization.Read.All");
+    expect(await directoryFor(emulator).organizationName()).toBe("Contoso");
+    emulator.tenant.revokePermission("Organization.Read.All");
+    await expect(directoryFor(emulator).organizationName()).rejects.toMatchObject({
+      kind: DirectoryErrorKind.missingPermission,
+      permission: "Organization.Read.All",
+    });
+  });
+
+  it("reads the report's user properties (enabled, type, department, country) only when asked", async () => {
+    const [contact] = await directoryFor(emulator)
+      .listUsers(1)
+      .next()
+      .then((r) => r.value ?? []);
+    expect(contact).not.toHaveProperty("department");
+    const [report] = await directoryFor(emulator)
+      .listUsers(1, "report")
+      .next()
+      .then((r) => r.value ?? []);
+    expect(report).toMatchObject({
+      accountEnabled: true,
+      userType: "Member",
+      department: null,
+      usageLocation: null,
+    });
+  });
+});
