@@ -10,20 +10,15 @@ import { type GraphSignIn, graphAccessNeeds } from "../shared/app/graphSignIn.js
 import { contactRuleOptionsFrom, policyFrom } from "../shared/app/ruleOptions.js";
 import { toCountryCode } from "../shared/contact/countryCode.js";
 import { maskContact } from "../shared/contact/mask.js";
-import type {
-  Directory,
-  Privilege,
-  RegistrationDetail,
-  UserContactState,
-} from "../shared/directory/directory.js";
 import { DirectoryError } from "../shared/directory/directoryError.js";
 import { directoryFailureOf } from "../shared/directory/directoryFailure.js";
 import { withTenantDomains } from "../shared/directory/withTenantDomains.js";
 import {
-  classifyReadiness,
-  type ReadinessPolicy,
-  type ReadinessVerdict,
-} from "../shared/readiness/classifyReadiness.js";
+  assessReadiness,
+  type ReadinessAssessment,
+  type ReadinessDirectory,
+} from "../shared/readiness/assessReadiness.js";
+import type { ReadinessPolicy, ReadinessVerdict } from "../shared/readiness/classifyReadiness.js";
 import { nextSteps } from "../shared/readiness/nextSteps.js";
 import type { ReadinessOptions } from "../shared/readiness/readiness.js";
 import {
@@ -33,15 +28,10 @@ import {
   type TrendPoint,
 } from "../shared/readiness/readinessHistory.js";
 import type { ReadinessPage } from "../shared/readiness/readinessPage.js";
-import { ReadinessTally, reportFields, type UserReadinessLine } from "../shared/readiness/readinessReport.js";
+import { reportFields, type UserReadinessLine } from "../shared/readiness/readinessReport.js";
 import { toReadinessHtml } from "../shared/readiness/readinessReportHtml.js";
-import {
-  type ReadinessNote,
-  type ReadinessSummary,
-  ReadinessSummaryTally,
-} from "../shared/readiness/readinessSummary.js";
+import type { ReadinessSummary } from "../shared/readiness/readinessSummary.js";
 import { csvCell, toReadinessSummaryCsv } from "../shared/readiness/readinessSummaryCsv.js";
-import { registrationReportNote } from "../shared/readiness/registrationReportNote.js";
 import { authOptions, signInChecked, signInRequestOf } from "./graphSignInOptions.js";
 import { LineWriter } from "./lineWriter.js";
 import { openPrivateWriteStream, writePrivateFile } from "./privateFile.js";
@@ -77,12 +67,7 @@ DEFAULT_COUNTRY, PHONE_VALIDATION, ORGANIZATION_DOMAINS, CONTACT_TARGET, CONTACT
 PROTECTED_GROUP_IDS.`;
 
 /** What the report reads; `GraphDirectory` in production. The optional reads degrade with a note when absent. */
-export interface ReportDirectory extends Pick<Directory, "verifiedDomains"> {
-  listUsers(pageSize?: number, properties?: "contact" | "report"): AsyncIterable<UserContactState[]>;
-  listRegistrationDetails?(): AsyncIterable<RegistrationDetail[]>;
-  organizationName?(): Promise<string | undefined>;
-  privilegeOfMany?(userIds: readonly string[]): Promise<Array<Privilege | Error>>;
-}
+export type ReportDirectory = ReadinessDirectory;
 
 /** A history file bigger than this is no summary of ours (one is a few kB): skipped unread. */
 const maxHistoryFileBytes = 1024 * 1024;
@@ -156,87 +141,26 @@ export async function reportCommand(
     organizationDomains,
     ...(rules.defaultCountry ? { country: rules.defaultCountry } : {}),
   };
-  const notes: ReadinessNote[] = [];
-  const warn = (note: ReadinessNote) => {
-    notes.push(note);
-    io.stderr.write(`report: ${note.message}\n`);
-  };
-  const tenant = await tenantName(directory, warn);
-  const registrations = await readRegistrations(directory, warn);
   const history = values.history === undefined ? undefined : await readHistory(values.history, io);
-
-  const fields = new ReadinessTally(options);
-  const buckets = new ReadinessSummaryTally();
   const perUser = values.users ? await openUsersCsv(values.users) : undefined;
-  const privilegeFailures = new Set<string>();
+  let assessment: ReadinessAssessment;
   try {
-    for await (const page of directory.listUsers(999, "report")) {
-      const judged = page.map((user) => {
-        const line = fields.add(user);
-        const registration = registrations?.get(user.id.toLowerCase());
-        const facts = { user, registration, profile: line.fields };
-        return { line, facts, verdict: classifyReadiness(facts, policy) };
-      });
-      // The app's privilege guard, for the users prepopulation would write: the same fresh reads the queue does.
-      const candidates = judged.filter((j) => j.verdict.bucket === "afterPrepopulation");
-      if (candidates.length > 0 && directory.privilegeOfMany) {
-        const answers = await directory
-          .privilegeOfMany(candidates.map((j) => j.line.user.id))
-          .catch((err: unknown) =>
-            candidates.map(() => (err instanceof Error ? err : new Error(String(err)))),
-          );
-        candidates.forEach((j, i) => {
-          const privilege = answers[i] ?? new Error("no answer");
-          if (privilege instanceof Error) privilegeFailures.add(directoryFailureOf(privilege).reason);
-          j.verdict = classifyReadiness({ ...j.facts, privilege }, policy);
-        });
-      }
-      for (const { line, verdict } of judged) {
-        // The report leaves disabled users out by design; any other user it lacks is newer than its last refresh.
-        const listed =
-          registrations === undefined ||
-          registrations.has(line.user.id.toLowerCase()) ||
-          line.user.accountEnabled === false;
-        buckets.add(line.user, verdict, listed);
-        const waiting = perUser?.writer.write(toUserCsvLine(line, verdict));
-        if (waiting) await waiting;
-      }
-    }
+    assessment = await assessReadiness(directory, {
+      options,
+      policy,
+      now: () => deps.now?.() ?? new Date(),
+      warn: (note) => io.stderr.write(`report: ${note.message}\n`),
+      onUser: ({ line, verdict }) => perUser?.writer.write(toUserCsvLine(line, verdict)),
+    });
   } catch (err) {
     await perUser?.close().catch(() => undefined);
     throw usageErrorOf("Cannot list the users", err);
   }
   await perUser?.close();
-  if (!directory.privilegeOfMany) {
-    warn({
-      code: "privilege_check_not_run",
-      message: "the privileged-account check was not run: users it would stop may be counted as fillable",
-    });
-  }
-  for (const reason of privilegeFailures) {
-    warn({
-      code: "privilege_check_failed",
-      message: `the privileged-account check could not answer for some users (${reason}); they are counted as privilege_unknown, never as fillable`,
-    });
-  }
-
-  const generatedAt = deps.now?.() ?? new Date();
-  const summary = buckets.summary({
-    generatedAt,
-    tenant,
-    source: registrations ? "registrationReport" : "profileOnly",
-    notes,
-    policy,
-  });
-  if (summary.notInRegistrationReport > 0) {
-    summary.notes.push({
-      code: "not_in_registration_report",
-      message: `${summary.notInRegistrationReport} enabled users are not in the registration report yet (it refreshes periodically): judged on their profile`,
-    });
-  }
+  const { summary } = assessment;
   const page: ReadinessPage = {
     summary,
-    fields: fields.report(generatedAt),
+    fields: assessment.fields,
     steps: nextSteps(summary),
     trend: history ? readinessTrend(summary, history) : undefined,
   };
@@ -254,52 +178,6 @@ function usageErrorOf(what: string, err: unknown): unknown {
   if (!(err instanceof DirectoryError)) return err;
   const failure = directoryFailureOf(err);
   return new UsageError(`${what}: ${failure.reason} (${failure.code}).`, { cause: err });
-}
-
-/** The organization's name, or null with a note: the report stands without it. */
-async function tenantName(
-  directory: ReportDirectory,
-  warn: (note: ReadinessNote) => void,
-): Promise<string | null> {
-  if (!directory.organizationName) return null;
-  try {
-    return (await directory.organizationName()) ?? null;
-  } catch (err) {
-    if (!(err instanceof DirectoryError)) throw err;
-    warn({
-      code: "tenant_name_unreadable",
-      message: `the tenant's name could not be read: ${directoryFailureOf(err).reason}`,
-    });
-    return null;
-  }
-}
-
-/**
- * The tenant's registration report by user id, read whole before the users (a few hundred bytes a user); undefined
- * when it can't be read (no AuditLog.Read.All, no P1/P2, Graph failing), with a note saying why.
- */
-async function readRegistrations(
-  directory: ReportDirectory,
-  warn: (note: ReadinessNote) => void,
-): Promise<Map<string, RegistrationDetail> | undefined> {
-  if (!directory.listRegistrationDetails) {
-    warn({
-      code: "registration_report_failed",
-      message: "the registration report is not read by this directory; showing the profile-only view",
-    });
-    return undefined;
-  }
-  const details = new Map<string, RegistrationDetail>();
-  try {
-    for await (const page of directory.listRegistrationDetails()) {
-      for (const detail of page) details.set(detail.userId.toLowerCase(), detail);
-    }
-  } catch (err) {
-    if (!(err instanceof DirectoryError)) throw err;
-    warn(registrationReportNote(err));
-    return undefined;
-  }
-  return details;
 }
 
 /**

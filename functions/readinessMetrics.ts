@@ -2,11 +2,17 @@ import type { InvocationContext, Timer } from "@azure/functions";
 import { appServices } from "../shared/app/appServices.js";
 import { register } from "../shared/app/functionRegistry.js";
 import { recordReadiness } from "../shared/app/readinessMetrics.js";
+import { policyFrom } from "../shared/app/ruleOptions.js";
 
 /** Counts the tenant's SSPR readiness once a day and sends the counts as metrics (docs/operations.md). */
 export async function readinessMetrics(_timer: Timer, context: InvocationContext): Promise<void> {
-  const { readinessDirectory, rules, metrics } = appServices();
-  const run = await recordReadiness({ directory: readinessDirectory, rules, metrics });
+  const { readinessDirectory, rules, metrics, settings } = appServices();
+  const run = await recordReadiness({
+    directory: readinessDirectory,
+    rules,
+    policy: policyFrom(settings),
+    metrics,
+  });
   // Sent now: the instance may be reclaimed before the next periodic export.
   await metrics.flush();
   if (!run.ok) {
@@ -15,8 +21,11 @@ export async function readinessMetrics(_timer: Timer, context: InvocationContext
       `readiness not counted: ${run.reason} (${run.code}); no readiness metric was set, the next scheduled run tries again`,
     );
   }
-  const all = run.report.populations.all;
-  context.log(`readiness counted: ${all.users} users, ${all.ssprReady} reachable by SSPR`);
+  const { summary, fields } = run.assessment;
+  context.log(
+    `readiness counted: ${summary.users} users, ${summary.buckets.canResetNow} can reset now, ${summary.buckets.afterPrepopulation} after prepopulation, ${summary.buckets.cannot} cannot (${summary.source === "registrationReport" ? "tenant's verdicts" : "profile only"}); ${fields.populations.all.ssprReady} reachable by SSPR on their profile`,
+  );
+  for (const note of summary.notes) context.warn(`readiness: ${note.message} (${note.code})`);
 }
 
 register.timer("readinessMetrics", {

@@ -22,7 +22,7 @@ const allowed: Record<string, readonly string[]> = {
   "shared/graph": ["shared/core", "shared/contact", "shared/directory"],
   "shared/storage": ["shared/core", "shared/contact", "shared/directory", "shared/sync", "shared/intake"],
   // The metrics port and its OpenTelemetry API adapter: the vocabulary (statuses, fields) comes from the centre.
-  "shared/metrics": ["shared/core", "shared/contact", "shared/directory", "shared/sync"],
+  "shared/metrics": ["shared/core", "shared/contact", "shared/directory", "shared/sync", "shared/readiness"],
   "shared/http": ["shared/core", "shared/contact", "shared/directory", "shared/sync", "shared/intake"],
   "shared/app": [
     "shared/core",

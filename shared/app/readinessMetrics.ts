@@ -1,50 +1,58 @@
 import type { ContactRuleOptions } from "../contact/contactEvent.js";
-import type { Directory, UserContactState } from "../directory/directory.js";
 import { directoryFailureOf } from "../directory/directoryFailure.js";
 import { withTenantDomains } from "../directory/withTenantDomains.js";
 import type { Metrics } from "../metrics/metrics.js";
+import {
+  assessReadiness,
+  type ReadinessAssessment,
+  type ReadinessDirectory,
+} from "../readiness/assessReadiness.js";
+import { cannotReasons, type ReadinessPolicy, readinessBuckets } from "../readiness/classifyReadiness.js";
 import type { ReadinessOptions } from "../readiness/readiness.js";
-import { type ReadinessReport, ReadinessTally } from "../readiness/readinessReport.js";
+import type { ReadinessReport } from "../readiness/readinessReport.js";
 
-/** What the readiness run reads: every user, a page at a time, and the tenant's verified domains. */
-export interface ReadinessSource extends Pick<Directory, "verifiedDomains"> {
-  listUsers(pageSize?: number): AsyncIterable<UserContactState[]>;
-}
+/** What the readiness run reads: the same as `sspr-prepop report` (users, registration report, privilege). */
+export type ReadinessSource = ReadinessDirectory;
 
 /** How a readiness run ended: the counts it set, or the directory failure that stopped it. */
 export type ReadinessRun =
-  | { ok: true; report: ReadinessReport }
+  | { ok: true; assessment: ReadinessAssessment }
   | { ok: false; code: string; reason: string };
 
 export interface ReadinessRunDeps {
   directory: ReadinessSource;
   rules: ContactRuleOptions;
+  policy: ReadinessPolicy;
   metrics: Metrics;
   now?: Date;
 }
 
-/** Graph's largest page of users: one request per 999 users, as the CLI's report reads them. */
-const pageSize = 999;
-
 /**
- * The daily readiness run: counts the tenant the way `sspr-prepop report` does and sets the readiness gauges, so
- * the workbook shows coverage rising as new hires arrive. Idempotent: gauges hold the latest count, so a second
- * run the same day sets the same values. Fails closed: when any Graph call fails, no gauge is set (a partial count
- * would read as coverage falling), the run is counted as failed with the directory failure's code, and the
- * answer says why.
+ * The daily readiness run: judges the tenant exactly as `sspr-prepop report` does (`assessReadiness`: the
+ * registration report joined with every profile, the privilege guard for users it would write) and sets the
+ * readiness gauges, so the workbook shows coverage rising as new hires arrive. Idempotent: gauges hold the latest
+ * count, so a second run the same day sets the same values. Fails closed: when the users can't be listed, no gauge is
+ * set (a partial count would read as coverage falling), the run is counted as failed with the directory failure's
+ * code, and the answer says why. A registration report it may not read degrades to the profile view, as the CLI's.
  */
 export async function recordReadiness(deps: ReadinessRunDeps): Promise<ReadinessRun> {
-  let report: ReadinessReport;
+  let assessment: ReadinessAssessment;
   try {
-    report = await countReadiness(deps.directory, await readinessOptionsOf(deps), deps.now ?? new Date());
+    assessment = await assessReadiness(deps.directory, {
+      options: await readinessOptionsOf(deps),
+      policy: deps.policy,
+      now: () => deps.now ?? new Date(),
+      // Metrics carry no tenant name: no need for Organization.Read.All.
+      readTenantName: false,
+    });
   } catch (err) {
     const failure = directoryFailureOf(err);
     deps.metrics.add("readinessRuns", 1, { result: "failed", code: failure.code });
     return { ok: false, code: failure.code, reason: failure.reason };
   }
-  setReadinessGauges(report, deps.metrics);
+  setReadinessGauges(assessment, deps.metrics);
   deps.metrics.add("readinessRuns", 1, { result: "succeeded" });
-  return { ok: true, report };
+  return { ok: true, assessment };
 }
 
 /** The rules the report judges with: an alternate email in a verified domain of the tenant is no way back in. */
@@ -57,24 +65,20 @@ async function readinessOptionsOf(deps: ReadinessRunDeps): Promise<ReadinessOpti
   };
 }
 
-/**
- * Today's readiness counts over every user (the report's ReadinessTally). The one place the daily run decides
- * what it counts: switch it, and `setReadinessGauges`, together when the report's counts change.
- */
-export async function countReadiness(
-  directory: Pick<ReadinessSource, "listUsers">,
-  options: ReadinessOptions,
-  now: Date,
-): Promise<ReadinessReport> {
-  const tally = new ReadinessTally(options);
-  for await (const page of directory.listUsers(pageSize)) {
-    for (const user of page) tally.add(user);
+/** The assessment as gauges: users per bucket (and per reason for `cannot`), then the per-field counts. */
+export function setReadinessGauges(assessment: ReadinessAssessment, metrics: Metrics): void {
+  const { summary } = assessment;
+  for (const bucket of readinessBuckets) {
+    if (bucket !== "cannot") metrics.set("readinessBuckets", summary.buckets[bucket], { bucket });
   }
-  return tally.report(now);
+  for (const reason of cannotReasons) {
+    metrics.set("readinessBuckets", summary.reasons[reason], { bucket: "cannot", reason });
+  }
+  setFieldGauges(assessment.fields, metrics);
 }
 
-/** The counts as gauges: users and SSPR-ready users per population, and users per field and verdict. */
-export function setReadinessGauges(report: ReadinessReport, metrics: Metrics): void {
+/** Users and SSPR-ready users per population, and users per field and verdict. */
+function setFieldGauges(report: ReadinessReport, metrics: Metrics): void {
   for (const [population, counts] of Object.entries(report.populations)) {
     metrics.set("readinessUsers", counts.users, { population });
     metrics.set("readinessReady", counts.ssprReady, { population });

@@ -1,6 +1,7 @@
 // metrics/: the signals an operator reads — outcomes, Graph throttling, write budget, queue depth, readiness — as a port with a closed vocabulary.
 
 import { contactFields } from "../contact/contactFields.js";
+import { cannotReasons, readinessBuckets } from "../readiness/classifyReadiness.js";
 import { outcomeStatuses } from "../sync/outcome.js";
 
 /**
@@ -84,6 +85,14 @@ export const metricCatalog = {
     description:
       "Users per contact field and verdict (usable, notCanonical, invalid, missing), per population",
     dimensions: { population: "code", field: contactFields, verdict: "code" },
+  },
+  readinessBuckets: {
+    name: "sspr.readiness.buckets",
+    kind: "gauge",
+    unit: "{user}",
+    description:
+      "Users per readiness bucket (canResetNow, afterPrepopulation, cannot) and, for cannot, per reason: `sspr-prepop report`'s verdict",
+    dimensions: { bucket: readinessBuckets, reason: cannotReasons },
   },
   readinessRuns: {
     name: "sspr.readiness.runs",

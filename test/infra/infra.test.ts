@@ -668,6 +668,7 @@ describe.skipIf(skipReason !== undefined)("infrastructure (compiled ARM template
           "write-wait",
           "queue-depth",
           "readiness-coverage",
+          "readiness-buckets",
           "readiness-fields",
         ]);
         const read = (item: string) => filtersOf(queries().find((q) => q.item === item)?.query ?? "");
@@ -681,6 +682,8 @@ describe.skipIf(skipReason !== undefined)("infrastructure (compiled ARM template
         expect(read("readiness-coverage").names.sort()).toEqual(
           [nameOf("readinessReady"), nameOf("readinessUsers")].sort(),
         );
+        expect(read("readiness-buckets").names).toEqual([nameOf("readinessBuckets")]);
+        expect(read("readiness-buckets").dimensionKeys.sort()).toEqual(["bucket", "reason"]);
         expect(read("readiness-fields").names).toEqual([nameOf("readinessFields")]);
       });
 

@@ -13,6 +13,7 @@ import {
   type MetricPoint,
 } from "../../shared/app/metricsFromSettings.js";
 import { metricCatalog } from "../../shared/metrics/metrics.js";
+import { cannotReasons } from "../../shared/readiness/classifyReadiness.js";
 import { resetEmulator, roomyLimiter, startEmulator } from "../support/graphEmulatorFixtures.js";
 
 // The daily readiness run through the real timer function against the emulated tenant: what it counts, that it
@@ -83,7 +84,10 @@ function run(): Promise<void> {
 }
 
 /** The readiness gauges by their dimensions, e.g. `all` → 6, `all mobilePhone usable` → 2. */
-function gauges(points: MetricPoint[], metric: "readinessUsers" | "readinessReady" | "readinessFields") {
+function gauges(
+  points: MetricPoint[],
+  metric: "readinessUsers" | "readinessReady" | "readinessFields" | "readinessBuckets",
+) {
   return Object.fromEntries(
     points
       .filter((point) => point.name === metricCatalog[metric].name)
@@ -121,9 +125,42 @@ describe("the daily readiness timer", () => {
       dimensions: { result: "succeeded", code: "none" },
       value: 1,
     });
-    expect(logs).toEqual(["readiness counted: 6 users, 3 reachable by SSPR"]);
+    expect(logs).toEqual([
+      "readiness counted: 6 users, 3 can reset now, 3 after prepopulation, 0 cannot (profile only); 3 reachable by SSPR on their profile",
+      expect.stringMatching(
+        /^readiness: The tenant's registration report is not available: .*AuditLog\.Read\.All.*\(registration_report_permission_missing\)$/,
+      ),
+    ]);
     // Counts only: no user, address or number in any metric.
     expect(JSON.stringify(points)).not.toMatch(/reader\d|example\.com|555/);
+  });
+
+  it("sets the buckets gauge from the same verdicts as `sspr-prepop report`, per bucket and per reason", async () => {
+    await run();
+    const buckets = gauges(await memory.read(), "readinessBuckets");
+    // Profile only (the emulated app lacks AuditLog.Read.All): u1, u2 and u5 reach SSPR; u3's number needs
+    // rewriting, u4 has nothing, u6's address is in the tenant's own domain: prepopulation fills each.
+    expect(buckets).toMatchObject({
+      "canResetNow none": 3,
+      "afterPrepopulation none": 3,
+      "cannot privileged": 0,
+      "cannot synced_in_ad": 0,
+    });
+    expect(Object.keys(buckets).filter((key) => key.startsWith("cannot "))).toHaveLength(
+      cannotReasons.length,
+    );
+  });
+
+  it("judges with the tenant's own SSPR verdicts when AuditLog.Read.All is granted, as the report does", async () => {
+    emulator.tenant.grantPermission("AuditLog.Read.All");
+    await run();
+    expect(logs[0]).toMatch(/\(tenant's verdicts\)/);
+    const buckets = gauges(await memory.read(), "readinessBuckets");
+    expect(
+      (buckets["canResetNow none"] ?? 0) +
+        (buckets["afterPrepopulation none"] ?? 0) +
+        cannotReasons.reduce((sum, reason) => sum + (buckets[`cannot ${reason}`] ?? 0), 0),
+    ).toBe(6);
   });
 
   it("reads every user at low priority, like the CLI's report, one page per 999 users", async () => {
