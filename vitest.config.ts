@@ -5,6 +5,10 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     // The soak, crash and fuzz suites run on their own: npm run test:reliability (vitest.reliability.config.ts).
     exclude: [...configDefaults.exclude, "test/reliability/**"],
+    // One Azurite for the whole run, each file on a storage account of its own (test/support/sharedAzurite.ts).
+    globalSetup: ["test/support/globalSetup.ts"],
+    // Every file: no connection leaves loopback, or the file fails (test/support/loopbackOnly.ts).
+    setupFiles: ["test/support/loopbackOnly.ts"],
     // Integration tests start Azurite and HTTP servers on loopback; give them room on a 2-core CI box.
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type GraphEmulator, startGraphEmulator } from "../../local/graphEmulator/startGraphEmulator.js";
-import { type RunningAzurite, startAzurite } from "../../local/startAzurite.js";
+import type { RunningAzurite } from "../../local/startAzurite.js";
 import { loadSettings } from "../../shared/app/config.js";
 import { tableClient } from "../../shared/app/storageClients.js";
 import {
@@ -15,6 +15,7 @@ import { emptyRunTotals } from "../../shared/backfill/runTotals.js";
 import { TableOutcomeLog } from "../../shared/storage/tableOutcomeLog.js";
 import { aSeedUser, aTenant } from "../support/graphEmulatorFixtures.js";
 import { runCli } from "../support/runCli.js";
+import { useAzurite } from "../support/sharedAzurite.js";
 
 // Every run leaves a true record, through the real bin: reruns and overwrite runs recorded as attempts, the
 // summary's count true, the per-row CSV of a run never silently replaced, and resume keyed on content.
@@ -26,7 +27,7 @@ let tables = 0;
 
 beforeAll(async () => {
   [azurite, emulator] = await Promise.all([
-    startAzurite(),
+    useAzurite(),
     startGraphEmulator({ port: 0, tenant: aTenant(3) }),
   ]);
   dir = await mkdtemp(join(tmpdir(), "sspr-record-"));

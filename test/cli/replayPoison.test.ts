@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type RunningAzurite, startAzurite } from "../../local/startAzurite.js";
+import type { RunningAzurite } from "../../local/startAzurite.js";
 import { loadSettings } from "../../shared/app/config.js";
 import { queueClient, tableClient } from "../../shared/app/storageClients.js";
 import { TableOutcomeLog } from "../../shared/storage/tableOutcomeLog.js";
 import type { Outcome } from "../../shared/sync/outcome.js";
 import { runCli } from "../support/runCli.js";
+import { useAzurite } from "../support/sharedAzurite.js";
 
 // After a fix, an admin puts the poison queue's messages back: the real bin against Azurite.
 let azurite: RunningAzurite;
@@ -12,7 +13,7 @@ let queueName: string;
 let runs = 0;
 
 beforeAll(async () => {
-  azurite = await startAzurite();
+  azurite = await useAzurite();
 });
 afterAll(async () => azurite?.stop());
 beforeEach(() => {
