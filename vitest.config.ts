@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { configDefaults, defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -5,6 +6,14 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     // The soak, crash and fuzz suites run on their own: npm run test:reliability (vitest.reliability.config.ts).
     exclude: [...configDefaults.exclude, "test/reliability/**"],
+    // One Azurite for the whole run, each file on a storage account of its own (test/support/sharedAzurite.ts).
+    globalSetup: ["test/support/globalSetup.ts"],
+    // Every file: no connection leaves loopback, or the file fails (test/support/loopbackOnly.ts).
+    setupFiles: ["test/support/loopbackOnly.ts"],
+    // vitest's default is one worker less than the cores: a single worker on the 2-core CI box. Most files spend
+    // much of their time waiting on loopback servers, Azurite and child processes, so one worker per core (at least
+    // two) keeps both cores busy.
+    maxWorkers: Math.max(availableParallelism(), 2),
     // Integration tests start Azurite and HTTP servers on loopback; give them room on a 2-core CI box.
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -27,7 +27,9 @@ const exitWithParent =
  * compatible Azurite rejects current SDK API versions; `--disableTelemetry` because it would otherwise
  * try to reach an external telemetry host.
  */
-export async function startAzurite(options: { timeoutMs?: number } = {}): Promise<RunningAzurite> {
+export async function startAzurite(
+  options: { timeoutMs?: number; env?: Record<string, string> } = {},
+): Promise<RunningAzurite> {
   const require = createRequire(import.meta.url);
   const packageDir = path.dirname(require.resolve("azurite/package.json"));
   const child = spawn(
@@ -43,7 +45,8 @@ export async function startAzurite(options: { timeoutMs?: number } = {}): Promis
       ...["--blobHost", "127.0.0.1", "--queueHost", "127.0.0.1", "--tableHost", "127.0.0.1"],
       ...["--blobPort", "0", "--queuePort", "0", "--tablePort", "0"],
     ],
-    { stdio: ["pipe", "pipe", "pipe"] },
+    // options.env: e.g. AZURITE_ACCOUNTS, for a test run that gives each test file its own storage account.
+    { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, ...options.env } },
   );
   // The pipe only signals this process's end; it must not keep this process alive on its own.
   unrefPipe(child.stdin);

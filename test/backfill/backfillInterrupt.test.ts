@@ -8,8 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GraphEmulator, startGraphEmulator } from "../../local/graphEmulator/startGraphEmulator.js";
 import { backfillCheckpointPath } from "../../shared/backfill/backfillCheckpoint.js";
 import { aSeedUser, aTenant } from "../support/graphEmulatorFixtures.js";
+import { sharedTranspiledCli } from "../support/transpiledCli.js";
 
-// The real bin in a child process, stopped with a real SIGINT, as an admin's Ctrl-C would.
+// The real bin in a child process (transpiled as `npm run build` does, once per test run), stopped with a real SIGINT,
+// as an admin's Ctrl-C would.
 const repo = fileURLToPath(new URL("../..", import.meta.url));
 const userCount = 2000;
 
@@ -32,7 +34,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function runBin(args: string[], onStart?: (child: ReturnType<typeof spawn>) => void) {
+async function runBin(args: string[], onStart?: (child: ReturnType<typeof spawn>) => void) {
+  const bin = await sharedTranspiledCli();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     GRAPH_BASE_URL: emulator.url,
@@ -40,7 +43,7 @@ function runBin(args: string[], onStart?: (child: ReturnType<typeof spawn>) => v
   };
   delete env.AzureWebJobsStorage;
   return new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", join(repo, "cli", "sspr-prepop.ts"), ...args], {
+    const child = spawn(process.execPath, [bin, ...args], {
       cwd: repo,
       env,
       stdio: ["ignore", "ignore", "pipe"],

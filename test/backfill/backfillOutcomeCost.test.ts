@@ -1,13 +1,14 @@
 import type { PipelineRequest, PipelineResponse, SendRequest } from "@azure/core-rest-pipeline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GraphEmulator, startGraphEmulator } from "../../local/graphEmulator/startGraphEmulator.js";
-import { type RunningAzurite, startAzurite } from "../../local/startAzurite.js";
+import type { RunningAzurite } from "../../local/startAzurite.js";
 import { loadSettings } from "../../shared/app/config.js";
 import { policyFrom } from "../../shared/app/ruleOptions.js";
 import { tableClient } from "../../shared/app/storageClients.js";
 import { runBackfill } from "../../shared/backfill/backfill.js";
 import { TableOutcomeLog } from "../../shared/storage/tableOutcomeLog.js";
 import { aTenant, directoryFor } from "../support/graphEmulatorFixtures.js";
+import { useAzurite } from "../support/sharedAzurite.js";
 
 // Recording outcomes must not be what paces a backfill (issue 14): at most one table operation per row on average.
 // Every HTTP request the outcome log's TableClient sends is counted (a transaction is one request, as Azure bills
@@ -20,10 +21,7 @@ let azurite: RunningAzurite;
 let emulator: GraphEmulator;
 
 beforeAll(async () => {
-  [azurite, emulator] = await Promise.all([
-    startAzurite(),
-    startGraphEmulator({ tenant: aTenant(userCount) }),
-  ]);
+  [azurite, emulator] = await Promise.all([useAzurite(), startGraphEmulator({ tenant: aTenant(userCount) })]);
 });
 afterAll(async () => {
   await Promise.all([emulator?.close(), azurite?.stop()]);

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type GraphEmulator, startGraphEmulator } from "../../local/graphEmulator/startGraphEmulator.js";
-import { type RunningAzurite, startAzurite } from "../../local/startAzurite.js";
+import type { RunningAzurite } from "../../local/startAzurite.js";
 import { loadSettings } from "../../shared/app/config.js";
 import { tableClient } from "../../shared/app/storageClients.js";
 import {
@@ -14,10 +14,12 @@ import {
 import { emptyRunTotals } from "../../shared/backfill/runTotals.js";
 import { TableOutcomeLog } from "../../shared/storage/tableOutcomeLog.js";
 import { aSeedUser, aTenant } from "../support/graphEmulatorFixtures.js";
-import { runCli } from "../support/runCli.js";
+import { runCli, runMain } from "../support/runCli.js";
+import { useAzurite } from "../support/sharedAzurite.js";
 
-// Every run leaves a true record, through the real bin: reruns and overwrite runs recorded as attempts, the
-// summary's count true, the per-row CSV of a run never silently replaced, and resume keyed on content.
+// Every run leaves a true record: reruns and overwrite runs recorded as attempts, the summary's count true, the
+// per-row CSV of a run never silently replaced, and resume keyed on content. The first run goes through the real
+// bin in a child process; the others through the same main() in this process (a child costs seconds each).
 let azurite: RunningAzurite;
 let emulator: GraphEmulator;
 let dir: string;
@@ -26,7 +28,7 @@ let tables = 0;
 
 beforeAll(async () => {
   [azurite, emulator] = await Promise.all([
-    startAzurite(),
+    useAzurite(),
     startGraphEmulator({ port: 0, tenant: aTenant(3) }),
   ]);
   dir = await mkdtemp(join(tmpdir(), "sspr-record-"));
@@ -76,7 +78,7 @@ describe("a backfill's record of each run", () => {
     expect(await outcomes().get("backfill-hire-4")).toMatchObject({ status: "failed" });
 
     emulator.tenant.addUser(aSeedUser(4));
-    const rerun = await runCli(["backfill", input], env());
+    const rerun = await runMain(["backfill", input], env());
     expect(rerun.code).toBe(0);
     expect(rerun.stderr).toContain("outcomes recorded: 2\n");
     expect(await outcomes().get("backfill-hire-4")).toMatchObject({ status: "updated" });
@@ -96,8 +98,8 @@ describe("a backfill's record of each run", () => {
   });
 
   it("records an overwrite rerun's writes as the event's latest attempt", async () => {
-    await runCli(["backfill", await anExport("before.csv", [[1, "+1 4255550101"]])], env());
-    const overwrite = await runCli(
+    await runMain(["backfill", await anExport("before.csv", [[1, "+1 4255550101"]])], env());
+    const overwrite = await runMain(
       ["backfill", await anExport("after.csv", [[1, "+1 4255550111"]]), "--mode", "overwrite"],
       env(),
     );
@@ -122,7 +124,7 @@ describe("a backfill's record of each run", () => {
     const input = await anExport("report.csv", [[1, "+1 4255550101"]]);
     const report = join(dir, "results.csv");
     await writeFile(report, "the record of yesterday's run\n");
-    const refused = await runCli(["backfill", input, "--report", report, "--no-outcomes"], env());
+    const refused = await runMain(["backfill", input, "--report", report, "--no-outcomes"], env());
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain(
       `sspr-prepop backfill: The report ${report} exists: it is the per-row record of an earlier run. Pass --force to replace it`,
@@ -130,7 +132,7 @@ describe("a backfill's record of each run", () => {
     expect(await readFile(report, "utf8")).toBe("the record of yesterday's run\n");
     expect(emulator.stats.requests).toEqual({});
 
-    const forced = await runCli(["backfill", input, "--report", report, "--no-outcomes", "--force"], env());
+    const forced = await runMain(["backfill", input, "--report", report, "--no-outcomes", "--force"], env());
     expect(forced.code).toBe(0);
     expect((await readFile(report, "utf8")).split("\n")[0]).toMatch(/^line,eventId,user,status/);
   });
@@ -173,7 +175,7 @@ describe("a run that cannot go on", () => {
         [2, "+1 4255550102"],
       ]);
       const report = join(dir, `stopped-${tables}.csv`);
-      const run = await runCli(["backfill", input, "--report", report], { ...env(), ...extra });
+      const run = await runMain(["backfill", input, "--report", report], { ...env(), ...extra });
       expect(run.code).toBe(2);
       expect(run.stderr).toContain(`sspr-prepop backfill: ${said}`);
       expect(run.stderr).toContain("once fixed, rerun with --resume");
@@ -211,7 +213,7 @@ describe("resuming on the input's content", () => {
     await interruptedAfterLine(input, 3);
     // A touch (a copy, a sync tool) changes the time, not the content.
     await utimes(input, new Date(), new Date(Date.now() + 60_000));
-    const run = await runCli(["backfill", input, "--resume", "--no-outcomes"], env());
+    const run = await runMain(["backfill", input, "--resume", "--no-outcomes"], env());
     expect(run.code).toBe(0);
     expect(run.stderr).toContain(
       `resuming ${input} after line 3: 2 rows were finished by the interrupted run (checkpoint of 2026-11-24T10:00:00.000Z); about 1 rows left`,
@@ -228,7 +230,7 @@ describe("resuming on the input's content", () => {
     ]);
     await interruptedAfterLine(input, 2);
     await writeFile(input, `${await readFile(input, "utf8")}\nhire-3,user3@contoso.example,US,+1 4255550103`);
-    const run = await runCli(["backfill", input, "--resume", "--no-outcomes"], env());
+    const run = await runMain(["backfill", input, "--resume", "--no-outcomes"], env());
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("The input's content changed since the checkpoint was written");
     expect(emulator.stats.requests).toEqual({});

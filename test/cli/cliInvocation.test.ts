@@ -13,9 +13,11 @@ import { usageOptions } from "../../cli/usageOptions.js";
 import { validateUsage } from "../../cli/validateCommand.js";
 import type { GraphEmulator } from "../../local/graphEmulator/startGraphEmulator.js";
 import { aTenant, startEmulator } from "../support/graphEmulatorFixtures.js";
-import { runNode, transpiledCli } from "../support/transpiledCli.js";
+import { runMain } from "../support/runCli.js";
+import { runNode, sharedTranspiledCli } from "../support/transpiledCli.js";
 
-// The CLI as an admin runs it: the real bin in a child process, exit codes and the exact lines on stderr.
+// The CLI as an admin runs it: exit codes and the exact lines on stderr. The version, an unknown command and a dry
+// run go through the real bin in a child process; the rest through the same main() in this process (`cli`).
 const repo = fileURLToPath(new URL("../..", import.meta.url));
 const version = (JSON.parse(await readFile(join(repo, "package.json"), "utf8")) as { version: string })
   .version;
@@ -27,27 +29,29 @@ let graph: GraphEmulator;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "sspr-cli-"));
-  [bin, graph] = await Promise.all([
-    transpiledCli(join(dir, "build")),
-    startEmulator({ tenant: aTenant(3) }),
-  ]);
+  [bin, graph] = await Promise.all([sharedTranspiledCli(), startEmulator({ tenant: aTenant(3) })]);
 });
 afterAll(async () => {
   await graph?.close();
   await rm(dir, { recursive: true, force: true });
 });
 
-/** The bin with no Graph, storage or rule settings from the test's environment. */
-function cli(args: string[], env: Record<string, string> = {}) {
+/** The bin in a child process, with no Graph, storage or rule settings from the test's environment. */
+function binary(args: string[], env: Record<string, string> = {}) {
   const clean: NodeJS.ProcessEnv = { PATH: process.env.PATH, ...env };
   return runNode(bin, args, { env: clean, cwd: dir });
+}
+
+/** The CLI's main() in this process, with the same clean environment. */
+function cli(args: string[], env: Record<string, string> = {}) {
+  return runMain(args, env);
 }
 
 describe("sspr-prepop --version and help", () => {
   it.each([["--version"], ["-V"], ["version"]])(
     "prints the package version for %s and exits 0",
     async (flag) => {
-      const run = await cli([flag]);
+      const run = await binary([flag]);
       expect(run).toMatchObject({ code: 0, stdout: `sspr-prepop ${version}\n`, stderr: "" });
     },
   );
@@ -70,7 +74,7 @@ describe("sspr-prepop --version and help", () => {
   });
 
   it("refuses help for a command that does not exist, naming the ones that do", async () => {
-    const run = await cli(["help", "frobnicate"]);
+    const run = await binary(["help", "frobnicate"]);
     expect(run.code).toBe(2);
     expect(run.stderr).toBe(
       'sspr-prepop: unknown command "frobnicate". Commands: validate, backfill, report, doctor, replay-poison, help. Run "sspr-prepop help".\n',
@@ -142,7 +146,7 @@ describe("sspr-prepop backfill --dry-run", () => {
       input,
       "userPrincipalName,country,mobilePhone\nuser1@contoso.example,US,(425) 555-0147\nuser2@contoso.example,US,(425) 555-0148\n",
     );
-    const run = await cli(["backfill", input, "--dry-run", "--no-outcomes"], {
+    const run = await binary(["backfill", input, "--dry-run", "--no-outcomes"], {
       GRAPH_BASE_URL: graph.url,
       GRAPH_ACCESS_TOKEN: graph.token,
     });

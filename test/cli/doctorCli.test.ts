@@ -1,6 +1,3 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { main } from "../../cli/main.js";
@@ -8,22 +5,22 @@ import { loadFunctions } from "../../local/loadFunctions.js";
 import { type LocalHost, startLocalHost } from "../../local/localHost.js";
 import { appServices } from "../../shared/app/appServices.js";
 import type { DoctorReport } from "../../shared/doctor/doctorReport.js";
+import { runMain } from "../support/runCli.js";
 import { pipelineTenant } from "../support/tenantSeeds.js";
 import { startTestEnvironment, type TestEnvironment } from "../support/testEnvironment.js";
-import { runNode, transpiledCli } from "../support/transpiledCli.js";
+import { runNode, sharedTranspiledCli } from "../support/transpiledCli.js";
 
-// `sspr-prepop doctor` as an admin runs it: the real bin in a child process against the emulated tenant, Azurite and
-// the local host (with and without Easy Auth), its exit code and output checked.
+// `sspr-prepop doctor` as an admin runs it against the emulated tenant, Azurite and the local host (with and without
+// Easy Auth), its exit code and output checked: a ready deployment and unreadable settings through the real bin in a
+// child process, the other findings through the same main() in this process.
 
-let dir: string;
 let bin: string;
 let env: TestEnvironment;
 let withEasyAuth: LocalHost;
 let withoutEasyAuth: LocalHost;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "sspr-doctor-"));
-  bin = await transpiledCli(join(dir, "build"));
+  bin = await sharedTranspiledCli();
   env = await startTestEnvironment({ graph: { tenant: pipelineTenant() }, env: { GRAPH_MAX_RETRIES: "0" } });
   const registrations = (await loadFunctions()).filter((r) => r.name === "doctor");
   const settings = appServices().settings;
@@ -40,7 +37,6 @@ afterAll(async () => {
   await withEasyAuth?.close();
   await withoutEasyAuth?.close();
   await env?.close();
-  await rm(dir, { recursive: true, force: true });
 });
 beforeEach(() => {
   env.graph.tenant.reset();
@@ -52,7 +48,12 @@ function doctor(args: string[], overrides: Record<string, string> = {}) {
   return runNode(bin, ["doctor", ...args], { env: { ...process.env, ...overrides } });
 }
 
-describe("sspr-prepop doctor (child process)", () => {
+/** The same, through main() in this process. */
+function doctorInProcess(args: string[], overrides: Record<string, string> = {}) {
+  return runMain(["doctor", ...args], { ...process.env, ...overrides });
+}
+
+describe("sspr-prepop doctor", () => {
   it("prints every check ok against a ready deployment and exits 0", async () => {
     const { code, stdout } = await doctor(["--app-url", withEasyAuth.url]);
     expect(code).toBe(0);
@@ -64,7 +65,7 @@ describe("sspr-prepop doctor (child process)", () => {
 
   it("exits 1 naming the failing check and the fix when a permission was removed from the app", async () => {
     env.graph.tenant.revokePermission("User-Phone.ReadWrite.All");
-    const { code, stdout } = await doctor(["--app-url", withEasyAuth.url], {
+    const { code, stdout } = await doctorInProcess(["--app-url", withEasyAuth.url], {
       GRAPH_ACCESS_TOKEN: env.graph.issueToken(),
     });
     expect(code).toBe(1);
@@ -76,7 +77,7 @@ describe("sspr-prepop doctor (child process)", () => {
   }, 30_000);
 
   it("exits 1 naming Easy Auth and how to turn it on when it is off", async () => {
-    const { code, stdout } = await doctor(["--app-url", withoutEasyAuth.url]);
+    const { code, stdout } = await doctorInProcess(["--app-url", withoutEasyAuth.url]);
     expect(code).toBe(1);
     expect(stdout).toMatch(
       /^FAIL {2}easyAuth +an anonymous request reached the app's own code.*\(easy_auth_off\)$/m,
@@ -85,7 +86,7 @@ describe("sspr-prepop doctor (child process)", () => {
   }, 30_000);
 
   it("exits 0 with warnings only, and gives JSON for pipelines", async () => {
-    const { code, stdout } = await doctor(["--json"], { SYNCED_MOBILE: "override" });
+    const { code, stdout } = await doctorInProcess(["--json"], { SYNCED_MOBILE: "override" });
     expect(code).toBe(0);
     const report = JSON.parse(stdout) as DoctorReport;
     expect(report.status).toBe("warn");

@@ -1,18 +1,20 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type RunningAzurite, startAzurite } from "../../local/startAzurite.js";
+import type { RunningAzurite } from "../../local/startAzurite.js";
 import { loadSettings } from "../../shared/app/config.js";
 import { queueClient, tableClient } from "../../shared/app/storageClients.js";
 import { TableOutcomeLog } from "../../shared/storage/tableOutcomeLog.js";
 import type { Outcome } from "../../shared/sync/outcome.js";
-import { runCli } from "../support/runCli.js";
+import { runCli, runMain } from "../support/runCli.js";
+import { useAzurite } from "../support/sharedAzurite.js";
 
-// After a fix, an admin puts the poison queue's messages back: the real bin against Azurite.
+// After a fix, an admin puts the poison queue's messages back, against Azurite: the dry run through the real bin in
+// a child process, the other runs through the same main() in this process.
 let azurite: RunningAzurite;
 let queueName: string;
 let runs = 0;
 
 beforeAll(async () => {
-  azurite = await startAzurite();
+  azurite = await useAzurite();
 });
 afterAll(async () => azurite?.stop());
 beforeEach(() => {
@@ -84,7 +86,7 @@ describe("sspr-prepop replay-poison", () => {
 
   it("puts every message back on the main queue unchanged and empties the poison queue", async () => {
     const texts = await poisoned(["ev-1", "ev-2", "ev-3"]);
-    const run = await runCli(["replay-poison"], env());
+    const run = await runMain(["replay-poison"], env());
     expect(run.code).toBe(0);
     expect(run.stderr).toContain(`3 message(s) moved from ${queueName}-poison to ${queueName}`);
     expect(await textsOn(queueName)).toEqual([...texts].sort());
@@ -96,13 +98,13 @@ describe("sspr-prepop replay-poison", () => {
     await outcomes().record(gaveUp("ev-2", "updated"));
     await poisoned(["ev-1", "ev-2"]);
 
-    const dry = await runCli(["replay-poison", "--dry-run"], env());
+    const dry = await runMain(["replay-poison", "--dry-run"], env());
     expect(dry.stdout).toContain("event ev-1");
     expect(dry.stdout).toContain("(its last attempt gave up: would be reopened and processed again)");
     expect(dry.stdout).toContain("(already updated: a duplicate, nothing is written)");
     expect(await outcomes().get("ev-1")).toMatchObject({ status: "failed" });
 
-    const run = await runCli(["replay-poison"], env());
+    const run = await runMain(["replay-poison"], env());
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("(its last attempt gave up: reopened, processed again)");
     expect(await outcomes().get("ev-1")).toMatchObject({ status: "deferred", actor: "replay-poison" });
@@ -112,14 +114,14 @@ describe("sspr-prepop replay-poison", () => {
 
   it("moves at most --max messages", async () => {
     await poisoned(["ev-1", "ev-2", "ev-3"]);
-    const run = await runCli(["replay-poison", "--max", "2"], env());
+    const run = await runMain(["replay-poison", "--max", "2"], env());
     expect(run.code).toBe(0);
     expect(await textsOn(queueName)).toHaveLength(2);
     expect(await textsOn(`${queueName}-poison`)).toHaveLength(1);
   });
 
   it("says there is nothing to replay when no message was poisoned", async () => {
-    const run = await runCli(["replay-poison"], env());
+    const run = await runMain(["replay-poison"], env());
     expect(run.code).toBe(0);
     expect(run.stderr).toContain("0 message(s) moved");
   });
@@ -138,7 +140,7 @@ describe("sspr-prepop replay-poison", () => {
       "Storage is not configured: set AzureWebJobsStorage",
     ],
   ])("exits 2 with one clear line for %s", async (_, args, extra, message) => {
-    const run = await runCli(args, { ...env(), ...extra });
+    const run = await runMain(args, { ...env(), ...extra });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(message);
   });

@@ -2,16 +2,17 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { runBackfillCommand } from "../../cli/backfillCommand.js";
 import { type GraphEmulator, startGraphEmulator } from "../../local/graphEmulator/startGraphEmulator.js";
 import { aSeedUser, aTenant, roomyLimiter } from "../support/graphEmulatorFixtures.js";
 import { aFakeCredential, aGraphToken, backfillScopes, testTenant } from "../support/graphTokens.js";
-import { runCli } from "../support/runCli.js";
+import { runCli, runMain } from "../support/runCli.js";
 
 // The CLI against a tenant it must sign in to. The emulator plays Graph and accepts the token an admin's sign-in
 // would carry; a stand-in `az` on PATH plays the Azure CLI (AzureCliCredential runs `az account get-access-token`),
-// so the real credential runs and nothing leaves loopback.
+// so the real credential runs and nothing leaves loopback. The first run is the real bin in a child process; the others
+// run main() in this process, where the credential runs `az` with this process's environment (stubbed per run).
 const good = aGraphToken({ scp: backfillScopes, wids: ["Authentication Administrator"] });
 const withoutRoleReads = aGraphToken({
   scp: backfillScopes.filter((scope) => scope !== "RoleManagement.Read.Directory"),
@@ -72,6 +73,16 @@ function shell(extra: Record<string, string> = {}) {
   };
 }
 
+/** The CLI in this process, with `env` as its own and as the environment the credential's `az` inherits. */
+async function inProcess(args: string[], env: Record<string, string>) {
+  for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
+  try {
+    return await runMain(args, env);
+  } finally {
+    vi.unstubAllEnvs();
+  }
+}
+
 const graphCalls = () => Object.values(emulator.stats.requests).reduce((sum, n) => sum + n, 0);
 
 describe("signing in from an admin's workstation", () => {
@@ -89,7 +100,7 @@ describe("signing in from an admin's workstation", () => {
   });
 
   it("signs in as GRAPH_AUTH and AZURE_TENANT_ID say when no flag does", async () => {
-    const run = await runCli(
+    const run = await inProcess(
       ["report", "--out", join(dir, "r.html"), "--csv", join(dir, "r.csv")],
       shell({ GRAPH_AUTH: "cli", AZURE_TENANT_ID: testTenant }),
     );
@@ -98,7 +109,7 @@ describe("signing in from an admin's workstation", () => {
   });
 
   it("stops before the first row, exit 2, naming the missing delegated permission and the fix", async () => {
-    const run = await runCli(
+    const run = await inProcess(
       ["backfill", input, "--auth", "cli", "--no-outcomes"],
       shell({ FAKE_AZ_TOKEN: withoutRoleReads }),
     );
@@ -112,7 +123,7 @@ describe("signing in from an admin's workstation", () => {
   });
 
   it("stops with exit 2 and says to run az login when the Azure CLI is signed out, never 'transient'", async () => {
-    const run = await runCli(
+    const run = await inProcess(
       ["backfill", input, "--auth", "cli", "--no-outcomes"],
       shell({ FAKE_AZ_SIGNED_OUT: "1" }),
     );

@@ -5,11 +5,12 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { excelFile, hrSheet } from "../support/excelFiles.js";
-import { transpiledCli } from "../support/transpiledCli.js";
+import { runMain } from "../support/runCli.js";
+import { sharedTranspiledCli } from "../support/transpiledCli.js";
 
-// The real CLI in a child process, as a user runs it. Its sources are transpiled once, the way `npm run build`
-// does (types stripped, nothing bundled), into a temp dir: a plain `node` start is ~3x faster than
-// `node --import tsx`, which keeps these end-to-end tests quick.
+// The CLI as a user runs it. Where the process matters (a pipe on stdin, a reader that goes away, exit codes as the
+// shell sees them) the real bin runs in a child process (`runChild`), its sources transpiled once per test run the
+// way `npm run build` does; the other cases run the same main() in this process (`runCli`), with real streams.
 const repo = fileURLToPath(new URL("../..", import.meta.url));
 let cli: string[] = [];
 const ruleSettings = ["DEFAULT_COUNTRY", "PHONE_VALIDATION", "ORGANIZATION_DOMAINS"];
@@ -31,7 +32,29 @@ interface Run {
   lines: OutputLine[];
 }
 
-function runCli(
+/** This process's environment without the rule settings, plus `extra`. */
+function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of ruleSettings) delete env[name];
+  return Object.assign(env, extra);
+}
+
+/** Only complete lines: a reader that hung up early leaves a cut-off last line behind. */
+function outputLines(stdout: string): OutputLine[] {
+  return stdout
+    .split("\n")
+    .slice(0, -1)
+    .map((line) => JSON.parse(line) as OutputLine);
+}
+
+/** The CLI's main() in this process. */
+async function runCli(args: string[], options: { stdin?: string; env?: Record<string, string> } = {}) {
+  const run = await runMain(args, cleanEnv(options.env), { stdin: options.stdin ?? "" });
+  return { ...run, lines: outputLines(run.stdout) };
+}
+
+/** The real bin in a child process. */
+function runChild(
   args: string[],
   options: {
     stdin?: string;
@@ -39,9 +62,7 @@ function runCli(
     onStdout?: (child: ReturnType<typeof spawn>) => void;
   } = {},
 ): Promise<Run> {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of ruleSettings) delete env[name];
-  Object.assign(env, options.env);
+  const env = cleanEnv(options.env);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...cli, ...args], { cwd: repo, env });
     let stdout = "";
@@ -54,14 +75,7 @@ function runCli(
       stderr += chunk;
     });
     child.on("error", reject);
-    child.on("close", (code) => {
-      // Only complete lines: a reader that hung up early leaves a cut-off last line behind.
-      const lines = stdout
-        .split("\n")
-        .slice(0, -1)
-        .map((line) => JSON.parse(line) as OutputLine);
-      resolve({ code, stdout, stderr, lines });
-    });
+    child.on("close", (code) => resolve({ code, stdout, stderr, lines: outputLines(stdout) }));
     child.stdin.end(options.stdin ?? "");
   });
 }
@@ -69,7 +83,7 @@ function runCli(
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "sspr-validate-"));
-  cli = [await transpiledCli(join(dir, "build"))];
+  cli = [await sharedTranspiledCli()];
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -132,7 +146,7 @@ describe.concurrent("sspr-prepop validate", () => {
   });
 
   it("exits 1 on the seed's HR export, with each record's errors and a summary per code on stderr", async () => {
-    const run = await runCli(["validate", join(repo, "samples", "hr-export.csv")]);
+    const run = await runChild(["validate", join(repo, "samples", "hr-export.csv")]);
     expect(run.code).toBe(1);
     expect(run.lines.map((line) => [line.line, line.ok, codes(line)])).toEqual([
       [2, true, []],
@@ -205,7 +219,7 @@ describe.concurrent("sspr-prepop validate", () => {
       ["validate", "-", "--format", "jsonl"],
       ["validate", "-"],
     ]) {
-      const run = await runCli(args, { stdin });
+      const run = await runChild(args, { stdin });
       expect(run.lines.map((line) => [line.line, line.eventId, line.ok])).toEqual([
         [1, "ev-1", true],
         [3, null, false],
@@ -225,7 +239,7 @@ describe.concurrent("sspr-prepop validate", () => {
   });
 
   it("exits 1 when a pipe brings nothing, as `cat missing.jsonl | sspr-prepop validate -` does", async () => {
-    const run = await runCli(["validate", "-"], { stdin: "" });
+    const run = await runChild(["validate", "-"], { stdin: "" });
     expect(run.code).toBe(1);
     expect(run.stdout).toBe("");
     expect(run.stderr).toContain("validate stdin: the input is empty (0 bytes), so nothing was checked.");
@@ -263,7 +277,7 @@ describe.concurrent("sspr-prepop validate", () => {
       (_, i) => `E${i},+1 425 555 01${String(i % 100).padStart(2, "0")}`,
     );
     const file = await aFile("big.csv", `employeeId,mobilePhone\n${rows.join("\n")}\n`);
-    const run = await runCli(["validate", file], {
+    const run = await runChild(["validate", file], {
       onStdout: (child) => child.stdout?.destroy(),
     });
     expect(run.code).toBe(2);

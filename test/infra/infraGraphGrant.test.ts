@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -51,41 +51,104 @@ interface GraphState {
   signedIn: boolean;
 }
 
-// The fake answers exactly the calls the script makes; an unexpected call fails loudly.
-const fakeAz = `#!/usr/bin/env node
-const fs = require("node:fs");
-const args = process.argv.slice(2);
-const option = (name) => { const i = args.indexOf(name); return i < 0 ? undefined : args[i + 1]; };
-const statePath = process.env.FAKE_AZ_STATE;
-const state = JSON.parse(fs.readFileSync(statePath, "utf8"));
-const save = () => fs.writeFileSync(statePath, JSON.stringify(state));
-const [method, url] = [option("--method"), option("--url")];
-const roles = ${JSON.stringify(roleIds)};
-const query = option("--query");
-if (args.slice(0, 2).join(" ") === "account show") {
-  if (!state.signedIn) { console.error("Please run 'az login' to setup account."); process.exit(1); }
-} else if (args.slice(0, 5).join(" ") === "ad sp show --id 00000003-0000-0000-c000-000000000000" && query === "id") {
-  console.log("${graphSpId}");
-} else if (args.slice(0, 3).join(" ") === "ad sp show" && query?.startsWith("appRoles[?contains(allowedMemberTypes, 'Application')]")) {
-  for (const [value, id] of Object.entries(roles)) console.log(value + "\\t" + id);
-} else if (args[0] !== "rest") {
-  console.error("unexpected: az " + args.join(" ")); process.exit(2);
-} else if (method === "GET" && url.endsWith("/servicePrincipals/${identityId}/appRoleAssignments")) {
-  if (state.unreplicatedReads > 0) {
-    state.unreplicatedReads--; save();
-    console.error("Resource '${identityId}' does not exist"); process.exit(1);
-  }
-  for (const a of state.assignments.filter((a) => a.resourceId === "${graphSpId}")) console.log(a.appRoleId + "\\t" + a.id);
-} else if (method === "POST" && url.endsWith("/servicePrincipals/${graphSpId}/appRoleAssignedTo")) {
-  if (state.denyGrants) { console.error("Forbidden: Authorization_RequestDenied"); process.exit(1); }
-  const body = JSON.parse(option("--body"));
-  if (body.principalId !== "${identityId}" || body.resourceId !== "${graphSpId}") process.exit(3);
-  state.assignments.push({ id: "assignment-" + state.assignments.length, appRoleId: body.appRoleId, resourceId: body.resourceId });
-  save();
-} else {
-  console.error("unexpected: az " + args.join(" ")); process.exit(2);
+// The fake answers exactly the calls the script makes; an unexpected call fails loudly. It is a bash script, like the
+// script it serves: a run calls az about ten times, and a node start per call cost seconds per test. Its Graph state
+// is a directory (see writeState): files signed-in and deny-grants (there or not), unreplicated-reads (how many
+// more reads fail), assignments (one "id<TAB>appRoleId<TAB>resourceId" line each).
+const fakeAz = String.raw`#!/usr/bin/env bash
+# Options read in one pass, no subshell per lookup: under load every fork costs.
+set -f
+state=$FAKE_AZ_STATE
+call="$1 $2 $3 $4 $5"
+all="$*"
+method= url= query= body=
+while (($# > 1)); do
+  case $1 in
+    --method) method=$2 ;;
+    --url) url=$2 ;;
+    --query) query=$2 ;;
+    --body) body=$2 ;;
+  esac
+  shift
+done
+# The POST body, {"principalId":"…","resourceId":"…","appRoleId":"…"}, split at its quotes: name, colon, value.
+read_body() {
+  local IFS='"'
+  set -- $body
+  while (($# > 3)); do
+    if [[ $3 == *:* ]]; then
+      case $2 in
+        principalId) principal=$4 ;;
+        resourceId) resource=$4 ;;
+        appRoleId) role=$4 ;;
+      esac
+    fi
+    shift 4
+  done
 }
+if [[ $call == "account show"* ]]; then
+  if [[ ! -e $state/signed-in ]]; then
+    echo "Please run 'az login' to setup account." >&2
+    exit 1
+  fi
+elif [[ $call == "ad sp show --id 00000003-0000-0000-c000-000000000000" && $query == id ]]; then
+  echo ${graphSpId}
+elif [[ $call == "ad sp show"* && $query == "appRoles[?contains(allowedMemberTypes, 'Application')]"* ]]; then
+  printf '%s\t%s\n' ${Object.entries(roleIds).flat().join(" ")}
+elif [[ $call != "rest "* ]]; then
+  echo "unexpected: az $all" >&2
+  exit 2
+elif [[ $method == GET && $url == */servicePrincipals/${identityId}/appRoleAssignments ]]; then
+  read -r reads <"$state/unreplicated-reads"
+  if ((reads > 0)); then
+    echo $((reads - 1)) >"$state/unreplicated-reads"
+    echo "Resource '${identityId}' does not exist" >&2
+    exit 1
+  fi
+  while IFS=$'\t' read -r id role resource; do
+    if [[ $resource == ${graphSpId} ]]; then printf '%s\t%s\n' "$role" "$id"; fi
+  done <"$state/assignments"
+elif [[ $method == POST && $url == */servicePrincipals/${graphSpId}/appRoleAssignedTo ]]; then
+  if [[ -e $state/deny-grants ]]; then
+    echo "Forbidden: Authorization_RequestDenied" >&2
+    exit 1
+  fi
+  principal= resource= role=
+  read_body
+  if [[ $body != "{"*"}" || $principal != ${identityId} || $resource != ${graphSpId} ]]; then
+    exit 3
+  fi
+  count=0
+  while read -r _; do count=$((count + 1)); done <"$state/assignments"
+  printf 'assignment-%s\t%s\t%s\n' $count "$role" "$resource" >>"$state/assignments"
+else
+  echo "unexpected: az $all" >&2
+  exit 2
+fi
 `;
+
+/** Writes the fake's Graph state into `dir` (the layout the fake reads above). */
+function writeState(dir: string, state: GraphState): void {
+  mkdirSync(dir);
+  if (state.signedIn) writeFileSync(join(dir, "signed-in"), "");
+  if (state.denyGrants) writeFileSync(join(dir, "deny-grants"), "");
+  writeFileSync(join(dir, "unreplicated-reads"), String(state.unreplicatedReads));
+  writeFileSync(
+    join(dir, "assignments"),
+    state.assignments.map((a) => `${a.id}\t${a.appRoleId}\t${a.resourceId}\n`).join(""),
+  );
+}
+
+/** The assignments in the fake's state, in the order they were made. */
+function readAssignments(dir: string): GraphState["assignments"] {
+  return readFileSync(join(dir, "assignments"), "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => {
+      const [id = "", appRoleId = "", resourceId = ""] = line.split("\t");
+      return { id, appRoleId, resourceId };
+    });
+}
 
 const workDirs: string[] = [];
 afterEach(() => {
@@ -93,13 +156,22 @@ afterEach(() => {
 });
 
 /** A fake `azd` whose current environment holds `values`: `azd env get-value NAME` as azd answers it. */
-const fakeAzd = (values: Record<string, string>) => `#!/usr/bin/env node
-const values = ${JSON.stringify(values)};
-const [group, verb, name] = process.argv.slice(2);
-if (group !== "env" || verb !== "get-value") { console.error("unexpected: azd " + process.argv.slice(2).join(" ")); process.exit(2); }
-if (!(name in values)) { console.error("ERROR: key '" + name + "' not found in the environment values"); process.exit(1); }
-console.log(values[name]);
+const fakeAzd = (values: Record<string, string>) => `#!/usr/bin/env bash
+if [[ "$1 $2" != "env get-value" ]]; then
+  echo "unexpected: azd $*" >&2
+  exit 2
+fi
+case "$3" in
+${Object.entries(values)
+  .map(([name, value]) => `  ${shellQuote(name)}) printf '%s\\n' ${shellQuote(value)} ;;\n`)
+  .join("")}  *)
+    echo "ERROR: key '$3' not found in the environment values" >&2
+    exit 1
+    ;;
+esac
 `;
+
+const shellQuote = (text: string) => `'${text.replaceAll("'", `'\\''`)}'`;
 
 /** PATH without any directory that holds a real az or azd. */
 function pathWithoutAz(): string {
@@ -124,11 +196,14 @@ function grant(
   chmodSync(join(dir, "az"), 0o755);
   writeFileSync(join(dir, "azd"), fakeAzd(options.azdValues ?? {}));
   chmodSync(join(dir, "azd"), 0o755);
-  const statePath = join(dir, "state.json");
-  writeFileSync(
-    statePath,
-    JSON.stringify({ assignments: [], unreplicatedReads: 0, denyGrants: false, signedIn: true, ...state }),
-  );
+  const statePath = join(dir, "state");
+  writeState(statePath, {
+    assignments: [],
+    unreplicatedReads: 0,
+    denyGrants: false,
+    signedIn: true,
+    ...state,
+  });
   const result = spawnSync("bash", options.command ? ["-c", options.command] : [script], {
     encoding: "utf8",
     cwd: fileURLToPath(new URL("../..", import.meta.url)),
@@ -140,8 +215,7 @@ function grant(
       ...env,
     },
   });
-  const after = JSON.parse(readFileSync(statePath, "utf8")) as GraphState;
-  const granted = after.assignments.map(({ appRoleId }) =>
+  const granted = readAssignments(statePath).map(({ appRoleId }) =>
     Object.keys(roleIds).find((k) => roleIds[k] === appRoleId),
   );
   return { status: result.status, output: `${result.stdout}${result.stderr}`, granted };

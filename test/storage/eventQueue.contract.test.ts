@@ -1,16 +1,17 @@
 import { afterAll, beforeAll } from "vitest";
-import { type RunningAzurite, startAzurite } from "../../local/startAzurite.js";
+import type { RunningAzurite } from "../../local/startAzurite.js";
 import { loadSettings } from "../../shared/app/config.js";
 import { queueClient } from "../../shared/app/storageClients.js";
 import { StorageEventQueue } from "../../shared/storage/storageEventQueue.js";
 import { eventQueueContract } from "../contracts/eventQueueContract.js";
 import { MemoryEventQueue } from "../doubles/memoryEventQueue.js";
+import { useAzurite } from "../support/sharedAzurite.js";
 
 let azurite: RunningAzurite | undefined;
 let queues = 0;
 
 beforeAll(async () => {
-  azurite = await startAzurite();
+  azurite = await useAzurite();
 });
 afterAll(async () => azurite?.stop());
 

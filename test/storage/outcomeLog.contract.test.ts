@@ -1,16 +1,17 @@
 import { afterAll, beforeAll } from "vitest";
-import { type RunningAzurite, startAzurite } from "../../local/startAzurite.js";
+import type { RunningAzurite } from "../../local/startAzurite.js";
 import { loadSettings } from "../../shared/app/config.js";
 import { tableClient } from "../../shared/app/storageClients.js";
 import { TableOutcomeLog } from "../../shared/storage/tableOutcomeLog.js";
 import { outcomeLogContract } from "../contracts/outcomeLogContract.js";
 import { MemoryOutcomeLog } from "../doubles/memoryOutcomeLog.js";
+import { useAzurite } from "../support/sharedAzurite.js";
 
 let azurite: RunningAzurite | undefined;
 let tables = 0;
 
 beforeAll(async () => {
-  azurite = await startAzurite();
+  azurite = await useAzurite();
 });
 afterAll(async () => azurite?.stop());
 

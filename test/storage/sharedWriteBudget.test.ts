@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningAzurite, startAzurite } from "../../local/startAzurite.js";
+import type { RunningAzurite } from "../../local/startAzurite.js";
 import { loadSettings } from "../../shared/app/config.js";
 import { tableClient } from "../../shared/app/storageClients.js";
 import type { SharedWriteBudget } from "../../shared/directory/sharedWriteBudget.js";
 import { type LimiterClock, WriteLimiter } from "../../shared/graph/writeLimiter.js";
 import { TableWriteBudget } from "../../shared/storage/tableWriteBudget.js";
+import { useAzurite } from "../support/sharedAzurite.js";
 
 // Several processes write to one tenant (Functions scale-out, a backfill beside them); Graph has one bucket for all
 // of them. These tests run two limiters as two processes would, on one storage account.
@@ -13,7 +14,7 @@ let azurite: RunningAzurite | undefined;
 let tables = 0;
 
 beforeAll(async () => {
-  azurite = await startAzurite();
+  azurite = await useAzurite();
 });
 afterAll(async () => azurite?.stop());
 

@@ -1,11 +1,12 @@
 import type { PipelineRequest, PipelineResponse, SendRequest } from "@azure/core-rest-pipeline";
 import type { TableClient } from "@azure/data-tables";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type RunningAzurite, startAzurite } from "../../local/startAzurite.js";
+import type { RunningAzurite } from "../../local/startAzurite.js";
 import { loadSettings } from "../../shared/app/config.js";
 import { tableClient } from "../../shared/app/storageClients.js";
 import { outcomeTableRowOf, TableOutcomeLog } from "../../shared/storage/tableOutcomeLog.js";
 import type { Outcome } from "../../shared/sync/outcome.js";
+import { useAzurite } from "../support/sharedAzurite.js";
 
 // What the contract cannot see: how many requests each use costs, transactions at their limits, and the rows
 // retention finds that the current layout never leaves (the first layout's, orphans). Fictional data only.
@@ -17,7 +18,7 @@ let log: TableOutcomeLog;
 let requests: string[];
 
 beforeAll(async () => {
-  azurite = await startAzurite();
+  azurite = await useAzurite();
 });
 afterAll(async () => azurite?.stop());
 

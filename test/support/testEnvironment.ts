@@ -3,10 +3,11 @@ import {
   type GraphEmulatorOptions,
   startGraphEmulator,
 } from "../../local/graphEmulator/startGraphEmulator.js";
-import { type RunningAzurite, startAzurite } from "../../local/startAzurite.js";
+import type { RunningAzurite } from "../../local/startAzurite.js";
 import { appServices, useAppServices } from "../../shared/app/appServices.js";
 import type { Settings } from "../../shared/app/config.js";
 import { queueClient } from "../../shared/app/storageClients.js";
+import { useAzurite } from "./sharedAzurite.js";
 
 /** Azurite + the emulated tenant, with the app's settings pointed at them. */
 export interface TestEnvironment {
@@ -24,13 +25,13 @@ export interface TestEnvironment {
 let counter = 0;
 
 /**
- * Starts fresh emulators for one test file. Each file gets its own queue and table names, so files running
- * in parallel never see each other's messages.
+ * Starts fresh emulators for one test file: its own Graph emulator, and its own storage account on the run's
+ * Azurite (test/support/sharedAzurite.ts), so files running in parallel never see each other's messages or rows.
  */
 export async function startTestEnvironment(
   options: { graph?: GraphEmulatorOptions; env?: Record<string, string> } = {},
 ): Promise<TestEnvironment> {
-  const [azurite, graph] = await Promise.all([startAzurite(), startGraphEmulator(options.graph ?? {})]);
+  const [azurite, graph] = await Promise.all([useAzurite(), startGraphEmulator(options.graph ?? {})]);
   const names = () => {
     const suffix = `${process.pid}x${counter++}`;
     return {

@@ -1,8 +1,11 @@
 import { spawn } from "node:child_process";
-import { copyFile, mkdir, readFile, symlink, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { copyFile, mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
+import { inject } from "vitest";
 
 const repo = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -33,6 +36,42 @@ export async function transpiledCli(outDir: string): Promise<string> {
   await copyFile(join(repo, "host.json"), join(outDir, "host.json"));
   await symlink(join(repo, "node_modules"), join(outDir, "node_modules"), "dir");
   return join(outDir, "cli", "sspr-prepop.js");
+}
+
+let shared: Promise<string> | undefined;
+
+/**
+ * The transpiled CLI of this test run, built once for all its files (transpiling takes seconds of CPU) under the
+ * run's directory (test/support/globalSetup.ts). Each file that finds none builds one in a directory of its own and
+ * renames it into place; the rename is atomic, so a file never sees half a build, and when two files race the
+ * second's build is dropped. The sources cannot change under a run's feet, so one build serves every file.
+ */
+export function sharedTranspiledCli(): Promise<string> {
+  shared ??= (async () => {
+    const runDir = runDirectory() ?? (await mkdtemp(join(tmpdir(), "sspr-cli-")));
+    const target = join(runDir, "transpiled-cli");
+    const bin = join(target, "cli", "sspr-prepop.js");
+    if (existsSync(bin)) return bin;
+    const building = await mkdtemp(join(runDir, "transpiling-"));
+    await transpiledCli(building);
+    try {
+      await rename(building, target);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== "ENOTEMPTY" && code !== "EEXIST") throw err;
+      await rm(building, { recursive: true, force: true });
+    }
+    return bin;
+  })();
+  return shared;
+}
+
+function runDirectory(): string | undefined {
+  try {
+    return inject("runDir");
+  } catch {
+    return undefined;
+  }
 }
 
 /** One finished run of a child process. */
