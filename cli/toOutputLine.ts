@@ -21,11 +21,13 @@ export function toOutputLine(record: ValidatedRecord): string {
 // A fixed key order and an always-present hint keep the lines easy to diff and to read with jq.
 function issuesJson(issues: readonly RuleIssue[]): string {
   if (issues.length === 0) return "[]";
-  let json = "";
-  for (const issue of issues) {
-    json += `,{"field":${jsonString(issue.field)},"code":${jsonString(issue.code)},"message":${jsonString(issue.message)},"hint":${jsonString(issue.hint ?? "")}}`;
+  // Joined with a separator rather than cut with slice(1): slicing a concatenated string flattens it first.
+  let json = "[";
+  for (let i = 0; i < issues.length; i++) {
+    const issue = issues[i] as RuleIssue;
+    json += `${i === 0 ? "" : ","}{"field":${jsonString(issue.field)},"code":${jsonString(issue.code)},"message":${jsonString(issue.message)},"hint":${jsonString(issue.hint ?? "")}}`;
   }
-  return `[${json.slice(1)}]`;
+  return `${json}]`;
 }
 
 function stringsJson(values: {
@@ -33,11 +35,15 @@ function stringsJson(values: {
   officePhone?: string;
   alternateEmail?: string;
 }): string {
-  let json = "";
-  if (values.mobilePhone !== undefined) json += `,"mobilePhone":${jsonString(values.mobilePhone)}`;
-  if (values.officePhone !== undefined) json += `,"officePhone":${jsonString(values.officePhone)}`;
-  if (values.alternateEmail !== undefined) json += `,"alternateEmail":${jsonString(values.alternateEmail)}`;
-  return `{${json.slice(1)}}`;
+  let json = "{";
+  if (values.mobilePhone !== undefined) json += `"mobilePhone":${jsonString(values.mobilePhone)}`;
+  if (values.officePhone !== undefined) {
+    json += `${json.length > 1 ? "," : ""}"officePhone":${jsonString(values.officePhone)}`;
+  }
+  if (values.alternateEmail !== undefined) {
+    json += `${json.length > 1 ? "," : ""}"alternateEmail":${jsonString(values.alternateEmail)}`;
+  }
+  return `${json}}`;
 }
 
 // JSON.stringify escapes a quote, a backslash, characters below U+0020 and surrogates (lone ones, as \udxxx). A
