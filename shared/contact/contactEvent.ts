@@ -53,7 +53,11 @@ export const contactEventSchema = z.strictObject({
 /** A ContactEvent as the schema accepts it (contact values still as received). */
 export type ContactEvent = z.infer<typeof contactEventSchema>;
 
-/** Contact values in the form SSPR needs; a missing key means "leave the user's value as is". */
+/**
+ * Contact values in the form SSPR needs; a missing key means "leave the user's value as is". Every value is
+ * JSON-safe (`+{cc} {digits}` or a dot-atom ASCII address: no character JSON escapes), and `validate` writes
+ * them unescaped; test/contact/contactRules.property.test.ts holds the rules to it.
+ */
 export interface NormalizedContact {
   mobilePhone?: string;
   officePhone?: string;
@@ -65,7 +69,7 @@ export interface ValidContactEvent {
   event: ContactEvent;
   country?: CountryCode;
   contact: NormalizedContact;
-  /** libphonenumber's type of each normalized phone (`MOBILE`, `FIXED_LINE`, …) when known. */
+  /** libphonenumber's type of each normalized phone (`MOBILE`, `FIXED_LINE`, …) when known: upper-case names, JSON-safe. */
   phoneTypes: { mobilePhone?: string; officePhone?: string };
 }
 
