@@ -180,12 +180,18 @@ function domainProblem(domain: string): string | undefined {
 // A domain list is the same array for every record of a run (the settings, the tenant's cached list): normalize
 // it once per array, not per address.
 const normalizedDomains = new WeakMap<readonly string[], string[]>();
+let lastList: readonly string[] | undefined;
+let lastDomains: string[] = [];
 function normalizedOf(list: readonly string[]): string[] {
+  // The last list first: one run uses one list, and a comparison is cheaper than a WeakMap lookup per address.
+  if (list === lastList) return lastDomains;
   let domains = normalizedDomains.get(list);
   if (!domains) {
     domains = list.map(normalizeDomain).filter((domain) => domain.length > 0);
     normalizedDomains.set(list, domains);
   }
+  lastList = list;
+  lastDomains = domains;
   return domains;
 }
 
