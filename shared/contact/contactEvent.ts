@@ -11,23 +11,30 @@ import { normalizePhone, type PhoneRuleOptions } from "./phoneRule.js";
 
 const text = (max: number) => z.string().max(max).nullish();
 
+// The schema's limits, named once: the schema and `readWellFormedEvent` (its hand-checked fast path) read them.
+const maxEventId = 128;
+const maxSource = 64;
+const maxCountry = 100;
+// Entra's limits: object ids are GUIDs, a UPN has at most 113 characters, employeeId at most 16.
+const maxUserField = { id: 64, userPrincipalName: 113, employeeId: 16 } as const;
+const actorPattern = /^webhook:[a-z0-9/-]{1,40}(?:#[0-9a-z]{1,16})?$/;
+
 /**
  * The one canonical shape every entry point (CSV, JSONL, webhooks, SCIM) produces. Strict: a field this
  * schema does not name is an error, so a typo such as `mobilephone` is reported instead of silently ignored.
  */
 export const contactEventSchema = z.strictObject({
   /** Idempotency key: the same eventId is applied at most once. */
-  eventId: z.string().min(1).max(128),
-  source: z.string().min(1).max(64),
+  eventId: z.string().min(1).max(maxEventId),
+  source: z.string().min(1).max(maxSource),
   occurredAt: z.iso.datetime({ offset: true }),
-  // Limits are Entra's: object ids are GUIDs, a UPN has at most 113 characters, employeeId at most 16.
   user: z.strictObject({
-    id: text(64),
-    userPrincipalName: text(113),
-    employeeId: text(16),
+    id: text(maxUserField.id),
+    userPrincipalName: text(maxUserField.userPrincipalName),
+    employeeId: text(maxUserField.employeeId),
   }),
   /** ISO 3166-1 alpha-2 code or a country name; the region for phone numbers written in national form. */
-  country: text(100),
+  country: text(maxCountry),
   // Absent, null or empty means "leave as is"; the rules below check the content, not the schema.
   contact: z.strictObject({
     mobilePhone: z.string().nullish(),
@@ -40,16 +47,17 @@ export const contactEventSchema = z.strictObject({
    * other means (recorded as `queue`). Only `webhook:` identities fit, so a queue message can never pass itself
    * off as a signed-in person.
    */
-  actor: z
-    .string()
-    .regex(/^webhook:[a-z0-9/-]{1,40}(?:#[0-9a-z]{1,16})?$/)
-    .optional(),
+  actor: z.string().regex(actorPattern).optional(),
 });
 
 /** A ContactEvent as the schema accepts it (contact values still as received). */
 export type ContactEvent = z.infer<typeof contactEventSchema>;
 
-/** Contact values in the form SSPR needs; a missing key means "leave the user's value as is". */
+/**
+ * Contact values in the form SSPR needs; a missing key means "leave the user's value as is". Every value is
+ * JSON-safe (`+{cc} {digits}` or a dot-atom ASCII address: no character JSON escapes), and `validate` writes
+ * them unescaped; test/contact/contactRules.property.test.ts holds the rules to it.
+ */
 export interface NormalizedContact {
   mobilePhone?: string;
   officePhone?: string;
@@ -61,7 +69,7 @@ export interface ValidContactEvent {
   event: ContactEvent;
   country?: CountryCode;
   contact: NormalizedContact;
-  /** libphonenumber's type of each normalized phone (`MOBILE`, `FIXED_LINE`, …) when known. */
+  /** libphonenumber's type of each normalized phone (`MOBILE`, `FIXED_LINE`, …) when known: upper-case names, JSON-safe. */
   phoneTypes: { mobilePhone?: string; officePhone?: string };
 }
 
@@ -73,10 +81,6 @@ export interface ContactRuleOptions {
 }
 
 const userFields = ["id", "userPrincipalName", "employeeId"] as const;
-const phoneFields = [
-  { key: "mobilePhone", field: "contact.mobilePhone", expect: "mobile" },
-  { key: "officePhone", field: "contact.officePhone", expect: "office" },
-] as const;
 const maxUnknownFieldIssues = 20;
 const guidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // Names HR systems and identity tools use for security questions and answers, compared without case,
@@ -104,6 +108,116 @@ const hints: Readonly<Record<string, string>> = {
   event_unprocessable: "Check that the event is plain JSON data.",
 };
 
+// What the hand check compares with: the schema's own key lists and its own date-time pattern (zod's, read off the
+// built schema), so the two cannot drift apart on what they accept; test/contact/fastPaths.property.test.ts
+// holds them equal on random and corpus inputs.
+const occurredAtPattern = contactEventSchema.shape.occurredAt.def.pattern;
+let lastOccurredAt: string | undefined;
+
+/**
+ * `contactEventSchema.safeParse(raw).data` for an event the schema accepts, checked by hand: a fresh object
+ * with the schema's keys in the schema's order, a key copied exactly when zod copies it (present in the input,
+ * even as undefined). Undefined when the check does not pass; the schema then runs and words the issues.
+ * Why: zod's compiled parse was a fifth of what `validate` adds on top of phone parsing, and nearly every
+ * HR record is well formed.
+ */
+export function readWellFormedEvent(raw: Record<string, unknown>): ContactEvent | undefined {
+  // `for…in` and `in`, as zod uses them: inherited enumerable keys count as unknown, inherited values as present.
+  // Keys are compared one by one and fields read by name: a Set or a keyed loop measured twice as slow.
+  for (const key in raw) {
+    if (
+      key !== "eventId" &&
+      key !== "source" &&
+      key !== "occurredAt" &&
+      key !== "user" &&
+      key !== "country" &&
+      key !== "contact" &&
+      key !== "actor"
+    ) {
+      return undefined;
+    }
+  }
+  const { eventId, source, occurredAt } = raw;
+  if (typeof eventId !== "string" || eventId.length === 0 || eventId.length > maxEventId) return undefined;
+  if (typeof source !== "string" || source.length === 0 || source.length > maxSource) return undefined;
+  if (typeof occurredAt !== "string") return undefined;
+  // A CSV run stamps every row with one time, and queue batches share theirs: the last accepted one is not
+  // matched again.
+  if (occurredAt !== lastOccurredAt) {
+    if (occurredAtPattern === undefined || !occurredAtPattern.test(occurredAt)) return undefined;
+    lastOccurredAt = occurredAt;
+  }
+  const user = copyUser(raw.user);
+  if (user === undefined) return undefined;
+  const country = raw.country;
+  if (!isNullishText(country, maxCountry)) return undefined;
+  const contact = copyContact(raw.contact);
+  if (contact === undefined) return undefined;
+  // Literals in the schema's key order, so the copy is zod's down to JSON.stringify.
+  if (!("actor" in raw)) {
+    return "country" in raw
+      ? { eventId, source, occurredAt, user, country, contact }
+      : { eventId, source, occurredAt, user, contact };
+  }
+  const actor = raw.actor;
+  if (actor !== undefined && (typeof actor !== "string" || !actorPattern.test(actor))) return undefined;
+  return "country" in raw
+    ? { eventId, source, occurredAt, user, country, contact, actor }
+    : { eventId, source, occurredAt, user, contact, actor };
+}
+
+function copyUser(value: unknown): ContactEvent["user"] | undefined {
+  if (!isRecord(value)) return undefined;
+  for (const key in value) {
+    if (key !== "id" && key !== "userPrincipalName" && key !== "employeeId") return undefined;
+  }
+  const copy: ContactEvent["user"] = {};
+  if ("id" in value) {
+    const id = value.id;
+    if (!isNullishText(id, maxUserField.id)) return undefined;
+    copy.id = id;
+  }
+  if ("userPrincipalName" in value) {
+    const userPrincipalName = value.userPrincipalName;
+    if (!isNullishText(userPrincipalName, maxUserField.userPrincipalName)) return undefined;
+    copy.userPrincipalName = userPrincipalName;
+  }
+  if ("employeeId" in value) {
+    const employeeId = value.employeeId;
+    if (!isNullishText(employeeId, maxUserField.employeeId)) return undefined;
+    copy.employeeId = employeeId;
+  }
+  return copy;
+}
+
+function copyContact(value: unknown): ContactEvent["contact"] | undefined {
+  if (!isRecord(value)) return undefined;
+  for (const key in value) {
+    if (key !== "mobilePhone" && key !== "officePhone" && key !== "alternateEmail") return undefined;
+  }
+  const copy: ContactEvent["contact"] = {};
+  if ("mobilePhone" in value) {
+    const mobilePhone = value.mobilePhone;
+    if (!isNullishText(mobilePhone, Number.POSITIVE_INFINITY)) return undefined;
+    copy.mobilePhone = mobilePhone;
+  }
+  if ("officePhone" in value) {
+    const officePhone = value.officePhone;
+    if (!isNullishText(officePhone, Number.POSITIVE_INFINITY)) return undefined;
+    copy.officePhone = officePhone;
+  }
+  if ("alternateEmail" in value) {
+    const alternateEmail = value.alternateEmail;
+    if (!isNullishText(alternateEmail, Number.POSITIVE_INFINITY)) return undefined;
+    copy.alternateEmail = alternateEmail;
+  }
+  return copy;
+}
+
+function isNullishText(value: unknown, max: number): value is string | null | undefined {
+  return value === undefined || value === null || (typeof value === "string" && value.length <= max);
+}
+
 /** Says whether a field name denotes security questions or answers, which no import may ever carry. */
 export function isSecurityQuestionField(name: string): boolean {
   return securityQuestionKey.test(name.toLowerCase().replace(/[^a-z]/g, ""));
@@ -129,43 +243,62 @@ function validate(input: unknown, options: ContactRuleOptions): Result<ValidCont
     return fail([issue("event", "event_not_an_object", `The event is ${kind}, not an object.`)]);
   }
   const raw = input as Record<string, unknown>;
-  // No `reportInput`: any parse context takes zod off its compiled fast path (4x slower); the few failing
-  // events look their values up in `raw` instead. (A hand-written check of the common case measured no faster
-  // than zod's compiled one, so the schema stays the one definition.)
-  const parsed = contactEventSchema.safeParse(raw);
-  const issues: RuleIssue[] = parsed.success ? [] : toRuleIssues(parsed.error.issues, raw);
+  // The schema runs only for an event the hand check does not pass, to word its issues. No `reportInput`: any
+  // parse context takes zod off its compiled fast path (4x slower); the few failing events look their values
+  // up in `raw` instead.
+  let event = readWellFormedEvent(raw);
+  let issues: RuleIssue[] = [];
+  if (event === undefined) {
+    const parsed = contactEventSchema.safeParse(raw);
+    if (parsed.success) event = parsed.data;
+    else issues = toRuleIssues(parsed.error.issues, raw);
+  }
   const warnings: RuleIssue[] = [];
 
-  const user = own(raw, "user");
-  if (isRecord(user) && !hasIdentifier(user)) {
+  // Own properties only, read by name at each site (one shape each, where a shared helper sees every shape).
+  const user = Object.hasOwn(raw, "user") ? raw.user : undefined;
+  const userId = isRecord(user) && Object.hasOwn(user, "id") ? user.id : undefined;
+  if (
+    isRecord(user) &&
+    !isFilled(userId) &&
+    !isFilled(Object.hasOwn(user, "userPrincipalName") ? user.userPrincipalName : undefined) &&
+    !isFilled(Object.hasOwn(user, "employeeId") ? user.employeeId : undefined)
+  ) {
     issues.push(issue("user", "user_missing_identifier", "The event does not say which user it is about."));
   }
   // The object id becomes a segment of Graph URLs (/users/{id}/authentication/…): anything but a GUID, such
   // as `..`, could point the request at another resource. The value is not echoed.
-  const userId = isRecord(user) ? own(user, "id") : undefined;
   if (isFilled(userId) && !guidPattern.test(userId)) {
     issues.push(issue("user.id", "user_id_not_guid", "user.id is not an object id (a GUID)."));
   }
 
-  const country = resolveCountry(own(raw, "country"), issues);
+  const country = resolveCountry(Object.hasOwn(raw, "country") ? raw.country : undefined, issues);
   const contact: NormalizedContact = {};
   const phoneTypes: ValidContactEvent["phoneTypes"] = {};
-  const contactInput = own(raw, "contact");
+  const contactInput = Object.hasOwn(raw, "contact") ? raw.contact : undefined;
   if (isRecord(contactInput)) {
-    const phoneOptions = phoneOptionsFor(options, country ?? options.defaultCountry);
-    for (let i = 0; i < phoneFields.length; i++) {
-      const { key } = phoneFields[i] as (typeof phoneFields)[number];
-      const value = own(contactInput, key);
-      if (!isFilled(value)) continue;
-      const result = normalizePhone(value, phoneOptions[i] as PhoneRuleOptions);
+    const [mobileOptions, officeOptions] = phoneOptionsFor(options, country ?? options.defaultCountry);
+    const mobile = Object.hasOwn(contactInput, "mobilePhone") ? contactInput.mobilePhone : undefined;
+    if (isFilled(mobile)) {
+      const result = normalizePhone(mobile, mobileOptions);
       if (result.warnings.length > 0) warnings.push(...result.warnings);
       if (!result.ok) issues.push(...result.issues);
       else {
-        contact[key] = result.value.canonical;
-        if (result.value.type) phoneTypes[key] = result.value.type;
+        contact.mobilePhone = result.value.canonical;
+        if (result.value.type) phoneTypes.mobilePhone = result.value.type;
       }
     }
-    const email = own(contactInput, "alternateEmail");
+    const office = Object.hasOwn(contactInput, "officePhone") ? contactInput.officePhone : undefined;
+    if (isFilled(office)) {
+      const result = normalizePhone(office, officeOptions);
+      if (result.warnings.length > 0) warnings.push(...result.warnings);
+      if (!result.ok) issues.push(...result.issues);
+      else {
+        contact.officePhone = result.value.canonical;
+        if (result.value.type) phoneTypes.officePhone = result.value.type;
+      }
+    }
+    const email = Object.hasOwn(contactInput, "alternateEmail") ? contactInput.alternateEmail : undefined;
     if (isFilled(email)) {
       const result = normalizeEmail(email, emailOptionsFor(options));
       if (result.warnings.length > 0) warnings.push(...result.warnings);
@@ -174,7 +307,7 @@ function validate(input: unknown, options: ContactRuleOptions): Result<ValidCont
     }
   }
 
-  if (!parsed.success || issues.length > 0) return fail(issues, warnings);
+  if (event === undefined || issues.length > 0) return fail(issues, warnings);
   if (
     contact.mobilePhone === undefined &&
     contact.officePhone === undefined &&
@@ -186,7 +319,6 @@ function validate(input: unknown, options: ContactRuleOptions): Result<ValidCont
       }),
     );
   }
-  const event = parsed.data;
   // Blank identifiers mean "not given"; dropping them spares every consumer an `=== ""` check.
   for (const key of userFields) {
     if (event.user[key] !== undefined && !isFilled(event.user[key])) delete event.user[key];
@@ -198,33 +330,40 @@ function validate(input: unknown, options: ContactRuleOptions): Result<ValidCont
 }
 
 // Rule options built once per region and mode (at most a few hundred), not for every field of every record.
-const phoneOptionCache = new Map<string, PhoneRuleOptions[]>();
+// One map per mode, keyed by region (undefined included): no key string is built per record. The phone rule
+// reads anything but "valid" as "possible", so the second map serves every other value alike.
+type PhoneOptionPair = readonly [mobile: PhoneRuleOptions, office: PhoneRuleOptions];
+const validPhoneOptions = new Map<CountryCode | undefined, PhoneOptionPair>();
+const possiblePhoneOptions = new Map<CountryCode | undefined, PhoneOptionPair>();
 const emailOptionCache = new WeakMap<readonly string[], EmailRuleOptions>();
 
 function phoneOptionsFor(
   options: ContactRuleOptions,
   defaultCountry: CountryCode | undefined,
-): PhoneRuleOptions[] {
-  const key = `${defaultCountry ?? ""}|${options.phoneValidation}`;
-  let built = phoneOptionCache.get(key);
+): PhoneOptionPair {
+  const cache = options.phoneValidation === "valid" ? validPhoneOptions : possiblePhoneOptions;
+  let built = cache.get(defaultCountry);
   if (!built) {
-    built = phoneFields.map(({ field, expect }) => ({
-      field,
-      defaultCountry,
-      validation: options.phoneValidation,
-      expect,
-    }));
-    phoneOptionCache.set(key, built);
+    const validation = options.phoneValidation;
+    built = [
+      { field: "contact.mobilePhone", defaultCountry, validation, expect: "mobile" },
+      { field: "contact.officePhone", defaultCountry, validation, expect: "office" },
+    ];
+    cache.set(defaultCountry, built);
   }
   return built;
 }
 
+let lastEmailOptions: EmailRuleOptions | undefined;
 function emailOptionsFor(options: ContactRuleOptions): EmailRuleOptions {
+  // The last options first: one run uses one domain list, and a comparison is cheaper than a WeakMap lookup.
+  if (lastEmailOptions?.organizationDomains === options.organizationDomains) return lastEmailOptions;
   let built = emailOptionCache.get(options.organizationDomains);
   if (!built) {
     built = { field: "contact.alternateEmail", organizationDomains: options.organizationDomains };
     emailOptionCache.set(options.organizationDomains, built);
   }
+  lastEmailOptions = built;
   return built;
 }
 
@@ -334,12 +473,6 @@ function valueAt(root: Record<string, unknown>, path: readonly PropertyKey[]): u
 
 function own(record: Record<string, unknown>, key: string): unknown {
   return Object.hasOwn(record, key) ? record[key] : undefined;
-}
-
-function hasIdentifier(user: Record<string, unknown>): boolean {
-  return (
-    isFilled(own(user, "id")) || isFilled(own(user, "userPrincipalName")) || isFilled(own(user, "employeeId"))
-  );
 }
 
 function isFilled(value: unknown): value is string {

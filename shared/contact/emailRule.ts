@@ -16,16 +16,37 @@ const maxLength = 250;
 const dotAtom = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
 const hostLabel = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const topLevelDomain = /^[a-z]{2,63}$/;
-const nonAscii = /\P{ASCII}/u;
+// Any UTF-16 code unit above 0x7F (surrogates too), without the u flag: one plain class test.
+const nonAscii = /[\u0080-\uffff]/;
 // The common case in one test; the label-by-label checks below only run to explain a failure.
 const validDomain = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const separator = /[\s,;]+/;
+// The common case in one test: a dot-atom local part, one @, a domain of host labels and a top-level domain of
+// letters. Whatever it matches passes every check of the full path except the three lengths, which are checked
+// beside it: a placeholder has no @, a second address needs a second @, and the classes are ASCII.
+const plainAddress =
+  /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/;
 
 const hintSyntax =
   "Enter one personal address such as name@example.com, without spaces, quotes or display names.";
 
 /** Trims an alternate email and lower-cases its domain, or explains (masked) why SSPR cannot use it. */
 export function normalizeEmail(input: string, options: EmailRuleOptions): Result<string> {
+  if (typeof input === "string") {
+    const text = input.trim();
+    const at = text.lastIndexOf("@");
+    if (text.length <= maxLength && at <= 64 && text.length - at - 1 <= 253 && plainAddress.test(text)) {
+      return withinOrganization(text.slice(0, at), text.slice(at + 1).toLowerCase(), options);
+    }
+  }
+  return normalizeEmailFully(input, options);
+}
+
+/**
+ * `normalizeEmail` without its one-regex fast path: every check in turn, each failure worded. Exported so a
+ * property test can hold the two equal (test/contact/fastPaths.property.test.ts).
+ */
+export function normalizeEmailFully(input: string, options: EmailRuleOptions): Result<string> {
   const { field } = options;
   if (typeof input !== "string") return fail([syntaxIssue(field, "", "it is not text")]);
   const text = input.trim();
@@ -77,9 +98,15 @@ export function normalizeEmail(input: string, options: EmailRuleOptions): Result
   const problem = localPartProblem(local) ?? domainProblem(domain);
   if (problem) return fail([syntaxIssue(field, text, problem)]);
 
+  return withinOrganization(local, domain, options);
+}
+
+function withinOrganization(local: string, domain: string, options: EmailRuleOptions): Result<string> {
   const address = `${local}@${domain}`;
-  const organizational = organizationalEmailIssue(address, options.organizationDomains, field);
-  return organizational ? fail([organizational]) : ok(address);
+  const organizational = organizationalDomainOf(domain, options.organizationDomains);
+  return organizational === undefined
+    ? ok(address)
+    : fail([organizationalIssue(address, organizational, options.field)]);
 }
 
 /**
@@ -92,8 +119,24 @@ export function organizationalEmailIssue(
   field = "contact.alternateEmail",
 ): RuleIssue | undefined {
   const domain = address.slice(address.lastIndexOf("@") + 1).toLowerCase();
-  const organizational = normalizedOf(domains).find((org) => domain === org || domain.endsWith(`.${org}`));
-  if (organizational === undefined) return undefined;
+  const organizational = organizationalDomainOf(domain, domains);
+  return organizational === undefined ? undefined : organizationalIssue(address, organizational, field);
+}
+
+// The organization's domain that `domain` (lower case) is or is a subdomain of.
+function organizationalDomainOf(domain: string, domains: readonly string[]): string | undefined {
+  for (const org of normalizedOf(domains)) {
+    if (
+      domain.endsWith(org) &&
+      (domain.length === org.length || domain[domain.length - org.length - 1] === ".")
+    ) {
+      return org;
+    }
+  }
+  return undefined;
+}
+
+function organizationalIssue(address: string, organizational: string, field: string): RuleIssue {
   return issue(
     field,
     "email_is_organizational",
@@ -137,12 +180,18 @@ function domainProblem(domain: string): string | undefined {
 // A domain list is the same array for every record of a run (the settings, the tenant's cached list): normalize
 // it once per array, not per address.
 const normalizedDomains = new WeakMap<readonly string[], string[]>();
+let lastList: readonly string[] | undefined;
+let lastDomains: string[] = [];
 function normalizedOf(list: readonly string[]): string[] {
+  // The last list first: one run uses one list, and a comparison is cheaper than a WeakMap lookup per address.
+  if (list === lastList) return lastDomains;
   let domains = normalizedDomains.get(list);
   if (!domains) {
     domains = list.map(normalizeDomain).filter((domain) => domain.length > 0);
     normalizedDomains.set(list, domains);
   }
+  lastList = list;
+  lastDomains = domains;
   return domains;
 }
 

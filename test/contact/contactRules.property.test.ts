@@ -201,6 +201,45 @@ describe("ContactEvent validation properties", () => {
     );
   });
 
+  // `validate` writes a valid record's contact values and phone types into its JSON lines without escaping them
+  // (cli/toOutputLine.ts): no accepted value may hold a character JSON escapes.
+  it("only ever accepts contact values and phone types that JSON needs no escape for", () => {
+    const jsonSafe = (text: string) => expect(JSON.stringify(text)).toBe(`"${text}"`);
+    const written = fc.record({
+      eventId: fc.constant("e1"),
+      source: fc.constant("csv"),
+      occurredAt: fc.constant("2026-11-24T09:00:00Z"),
+      user: fc.constant({ employeeId: "E1" }),
+      country: region,
+      contact: fc.record(
+        {
+          mobilePhone: fc.oneof(
+            phoneLike,
+            writtenNumber.map((n) => n.text),
+          ),
+          officePhone: fc.oneof(
+            phoneLike,
+            writtenNumber.map((n) => n.text),
+          ),
+          alternateEmail: fc.oneof(
+            emailLike,
+            fc.string({ unit: fc.constantFrom(...'ab.@-"\\\u0000\u001f\ud800 '.split("")), maxLength: 20 }),
+          ),
+        },
+        { requiredKeys: [] },
+      ),
+    });
+    fc.assert(
+      fc.property(fc.oneof(eventLike, written), rules, (input, options) => {
+        const result = validateContactEvent(input, options);
+        if (!result.ok) return;
+        for (const value of Object.values(result.value.contact)) jsonSafe(value);
+        for (const type of Object.values(result.value.phoneTypes)) expect(type).toMatch(/^[A-Z_]+$/);
+      }),
+      { numRuns },
+    );
+  });
+
   it("never throws for any CSV row", () => {
     const layout = toCsvLayout([
       "employeeId",
