@@ -98,9 +98,11 @@ describe("pacing writes under Graph's write budget", () => {
     expect(figures.maxSentInAnyWindow).toBeLessThanOrEqual(2 * writeBudgetPerWindow);
     expect(figures.maxArrivedInAnyWindow).toBeLessThanOrEqual(2 * writeBudgetPerWindow);
     // 200 writes from a bucket of 60 (less a reserve of 8) refilling at 60 per 1.25 s (48/s) need about
-    // 148 / 48 = 3.1 s: the limiter's floor, not 4 windows.
+    // 148 / 48 = 3.1 s: never less. The upper bound only catches a stall: on a loaded 2-core box the event loop
+    // alone stretched this run to 7.5 s, so the exact pace (the refill rate, not whole windows) is proven with
+    // an injected clock in writeLimiter.test.ts ("tells how long each grant waited: … the refill time after").
     expect(figures.elapsedMs).toBeGreaterThanOrEqual(2_900);
-    expect(figures.elapsedMs).toBeLessThan(4_500);
+    expect(figures.elapsedMs).toBeLessThan(15_000);
   });
 
   it(`keeps ${writeCount} writes sent as $batch items under the same budget with < 2% answered 429`, async () => {
