@@ -14,9 +14,9 @@ const writeBudgetPerWindow = 60;
 const windowLengthMs = 1000;
 // As in production (1 s on 150 s), the limiter's window is a little longer than the server's, so arrival
 // jitter between the first burst (new connections) and later ones cannot overlap two windows' writes. Scaled to a
-// 1 s window the jitter is the event loop's: on a loaded 2-core CI box it reaches 200 ms (100 ms of headroom let
-// 4.7% of writes meet a 429 there), so a quarter of the window.
-const headroomMs = 250;
+// 1 s window the jitter is the event loop's: on a loaded 2-core CI box it reaches 300 ms (100 ms of headroom let
+// 4.7% of writes meet a 429 there, 250 ms up to 2%), so 40% of the window.
+const headroomMs = 400;
 const writeCount = 200;
 
 let emulator: GraphEmulator | undefined;
@@ -97,11 +97,11 @@ describe("pacing writes under Graph's write budget", () => {
     // A token bucket lets a full bucket go at once and then its refill: at most 2 × 60 in any 1 s window.
     expect(figures.maxSentInAnyWindow).toBeLessThanOrEqual(2 * writeBudgetPerWindow);
     expect(figures.maxArrivedInAnyWindow).toBeLessThanOrEqual(2 * writeBudgetPerWindow);
-    // 200 writes from a bucket of 60 (less a reserve of 8) refilling at 60 per 1.25 s (48/s) need about
-    // 148 / 48 = 3.1 s: never less. The upper bound only catches a stall: on a loaded 2-core box the event loop
+    // 200 writes from a bucket of 60 (less a reserve of 8) refilling at 60 per 1.4 s (43/s) need about
+    // 148 / 43 = 3.45 s: never less. The upper bound only catches a stall: on a loaded 2-core box the event loop
     // alone stretched this run to 7.5 s, so the exact pace (the refill rate, not whole windows) is proven with
     // an injected clock in writeLimiter.test.ts ("tells how long each grant waited: … the refill time after").
-    expect(figures.elapsedMs).toBeGreaterThanOrEqual(2_900);
+    expect(figures.elapsedMs).toBeGreaterThanOrEqual(3_300);
     expect(figures.elapsedMs).toBeLessThan(15_000);
   });
 
