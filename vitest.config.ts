@@ -1,5 +1,7 @@
+import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { configDefaults, defineConfig, type ViteUserConfig } from "vitest/config";
+import { BaseSequencer, type TestSpecification } from "vitest/node";
 
 /** What every test file gets, in `npm test` and in `npm run test:reliability` (vitest.reliability.config.ts). */
 export const commonTest = {
@@ -25,6 +27,22 @@ const exclude = [...configDefaults.exclude, "test/reliability/**"];
 // limiter's pacing): a busy second core delays arrivals past the pacing's headroom. They run after the others, alone.
 const realTimeRaces = ["test/graph/graphThrottling.test.ts"];
 
+/**
+ * Files that start child processes (the CLI's bin, builds, npm start, scripts) first: they are the long ones, and one
+ * started last keeps the run going on one core while the other idles. vitest orders by the last run's durations when
+ * it has them, but a clean clone has none and falls back to file size, which puts e.g. the build test near the end.
+ */
+class ChildProcessFilesFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const startsProcesses = (file: TestSpecification) =>
+      /node:child_process|support\/runCli|support\/transpiledCli/.test(readFileSync(file.moduleId, "utf8"));
+    const key = (file: TestSpecification) =>
+      file.project.config.sequence.groupOrder * 2 + (startsProcesses(file) ? 0 : 1);
+    const keys = new Map(files.map((file) => [file, key(file)]));
+    return (await super.sort(files)).sort((a, b) => (keys.get(a) ?? 0) - (keys.get(b) ?? 0));
+  }
+}
+
 export default defineConfig({
   test: {
     // One Azurite for the whole run, each file on a storage account of its own (test/support/sharedAzurite.ts).
@@ -34,6 +52,7 @@ export default defineConfig({
     // much of their time waiting on loopback servers, Azurite and child processes, so one worker per core (at least
     // two) keeps both cores busy.
     maxWorkers: Math.max(availableParallelism(), 2),
+    sequence: { sequencer: ChildProcessFilesFirst },
     projects: [
       {
         test: {
