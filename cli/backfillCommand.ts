@@ -374,6 +374,8 @@ async function openRun(
         io,
         deps.signIn,
       ),
+      // Ctrl-C: writes still waiting for Graph's budget are dropped, not sent minutes after the stop.
+      deps.signal,
     );
   const source = await openRecordSource(request.path, { ...(format ? { format } : {}), stdin: io.stdin });
   const outcomes = outcomeLogFor(settings, request.noOutcomes, request.dryRun, io);

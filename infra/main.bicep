@@ -92,6 +92,11 @@ param graphWriteWindowSeconds int = 150
 @minValue(1)
 param graphReadUnits int = 8000
 
+@description('PRIVILEGE_MAX_AGE_SECONDS: how old the tenant-wide picture of privileged principals may be when a write goes out.')
+@minValue(1)
+@maxValue(60)
+param privilegeMaxAgeSeconds int = 10
+
 @description('GRAPH_MAX_RETRIES: SDK retries of a throttled or failed Graph request within one delivery.')
 @minValue(0)
 param graphMaxRetries int = 3
@@ -310,6 +315,7 @@ module api 'app/api.bicep' = {
       GRAPH_WRITE_BUDGET: string(graphWriteBudget)
       GRAPH_WRITE_WINDOW_SECONDS: string(graphWriteWindowSeconds)
       GRAPH_READ_UNITS: string(graphReadUnits)
+      PRIVILEGE_MAX_AGE_SECONDS: string(privilegeMaxAgeSeconds)
       GRAPH_MAX_RETRIES: string(graphMaxRetries)
       GRAPH_RETRY_DELAY_SECONDS: string(graphRetryDelaySeconds)
       ONBOARDING_QUEUE: onboardingQueue

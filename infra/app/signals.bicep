@@ -75,6 +75,39 @@ resource poisonQueueAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = 
   }
 }
 
+resource privilegedWrittenAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+  name: '${alertRulePrefix}-privileged-written'
+  location: location
+  tags: tags
+  kind: 'LogAlert'
+  properties: {
+    displayName: 'SSPR prepopulation: a user it wrote is privileged now'
+    description: 'The daily run found users whose phone or email this app wrote before they became admins (or members of a role-assignable or protected group). Those values now guard an admin reset: the function log (traces, "privileged since written") names each user and what was written; have them re-register at https://aka.ms/mysecurityinfo or remove the values (docs/security.md).'
+    severity: 1
+    enabled: true
+    scopes: [applicationInsights.id]
+    evaluationFrequency: 'PT1H'
+    windowSize: 'P1D'
+    criteria: {
+      allOf: [
+        {
+          query: loadTextContent('signals/privileged-written.kql')
+          timeAggregation: 'Maximum'
+          metricMeasureColumn: 'users'
+          operator: 'GreaterThan'
+          threshold: 0
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    autoMitigate: true
+    actions: alertActions
+  }
+}
+
 resource failedOutcomesAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
   name: '${alertRulePrefix}-failed-outcomes'
   location: location

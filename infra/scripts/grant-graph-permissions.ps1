@@ -7,7 +7,9 @@
 #   User-Phone.ReadWrite.All                write mobilePhone and businessPhones
 #   User-Mail.ReadWrite.All                 write otherMails (the alternate email)
 #   RoleManagement.Read.Directory           read active role assignments and PIM eligibilities: admins are never written
-#   GroupMember.Read.All                    read a user's groups (role-assignable ones, PROTECTED_GROUP_IDS) in full
+#   GroupMember.Read.All                    list role-assignable and PROTECTED_GROUP_IDS groups, their members and owners
+#   PrivilegedEligibilitySchedule.Read.AzureADGroup  PIM for Groups: eligible members and owners of those groups
+#                                           (on a tenant without P2 Graph refuses the read: no PIM there)
 #   Domain.Read.All                         read the tenant's verified domains: alternate emails in them are refused
 #   UserAuthMethod-Phone.ReadWrite.All      only when CONTACT_TARGET writes a phone (mobilePhone, officePhone) to methods
 #   UserAuthMethod-Email.ReadWrite.All      only when CONTACT_TARGET writes alternateEmail to methods
@@ -92,7 +94,7 @@ if ($registrationReport -notin 'true', 'false') {
 
 # Without the two read permissions the privileged-account check fails closed and nothing is ever written;
 # without Domain.Read.All no alternate email is written (the tenant's domains cannot be ruled out).
-$roles = @('User.Read.All', 'User-Phone.ReadWrite.All', 'User-Mail.ReadWrite.All', 'RoleManagement.Read.Directory', 'GroupMember.Read.All', 'Domain.Read.All')
+$roles = @('User.Read.All', 'User-Phone.ReadWrite.All', 'User-Mail.ReadWrite.All', 'RoleManagement.Read.Directory', 'GroupMember.Read.All', 'PrivilegedEligibilitySchedule.Read.AzureADGroup', 'Domain.Read.All')
 # The methods permissions, each the narrowest that covers listing, adding and updating its kind of method.
 $phoneMethodsRole = 'UserAuthMethod-Phone.ReadWrite.All'
 $emailMethodsRole = 'UserAuthMethod-Email.ReadWrite.All'

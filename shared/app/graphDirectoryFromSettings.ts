@@ -55,13 +55,14 @@ export function writeLimiterFromSettings(
 /**
  * Builds the Graph adapter from settings: a static GRAPH_ACCESS_TOKEN for a loopback GRAPH_BASE_URL (emulator),
  * otherwise the managed identity (AZURE_CLIENT_ID selects a user-assigned one). `credential` (the CLI's sign-in)
- * replaces both.
+ * replaces both. `stopSignal` (the CLI's Ctrl-C) drops writes still waiting for budget instead of sending them.
  */
 export function graphDirectoryFromSettings(
   s: Settings,
   limiter: WriteLimiter,
   priority?: ThrottlePriority,
   credential?: TokenCredential,
+  stopSignal?: AbortSignal,
 ): GraphDirectory {
   const accessToken = credential ? undefined : s.GRAPH_ACCESS_TOKEN;
   const emulator = isLoopbackHost(new URL(s.GRAPH_BASE_URL).hostname);
@@ -79,5 +80,7 @@ export function graphDirectoryFromSettings(
     ...(priority ? { priority } : {}),
     retry: { maxRetries: s.GRAPH_MAX_RETRIES, delaySeconds: s.GRAPH_RETRY_DELAY_SECONDS },
     protectedGroupIds: s.PROTECTED_GROUP_IDS,
+    privilegeMaxAgeMs: s.PRIVILEGE_MAX_AGE_SECONDS * 1000,
+    ...(stopSignal ? { stopSignal } : {}),
   });
 }

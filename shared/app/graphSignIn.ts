@@ -154,6 +154,10 @@ const readGroups = needOf(
   "read group memberships: role-assignable groups and PROTECTED_GROUP_IDS",
   appPermissions.readGroupMembers,
 );
+const readGroupEligibilities = needOf(
+  "read PIM-eligible members and owners of role-assignable groups",
+  appPermissions.readGroupEligibilities,
+);
 const readPhoneMethods = needOf("read phone authentication methods", appPermissions.readPhoneMethods);
 const readEmailMethods = needOf("read the email authentication method", appPermissions.readEmailMethods);
 const writePhoneMethods = needOf("write phone authentication methods", appPermissions.writePhoneMethods);
@@ -176,7 +180,7 @@ export function graphAccessNeeds(
   const toMethods = (fields: string[]) =>
     targets.some(([field, target]) => fields.includes(field) && target !== "profile");
   const methods = toMethods(["mobilePhone", "officePhone", "alternateEmail"]);
-  const permissions = [readUsers, readRoles, readGroups];
+  const permissions = [readUsers, readRoles, readGroups, readGroupEligibilities];
   const roles: RoleNeed[] = [];
   if (toMethods(["mobilePhone", "officePhone"]))
     permissions.push(command.dryRun ? readPhoneMethods : writePhoneMethods);

@@ -10,6 +10,9 @@ import {
 import { cannotReasons, type ReadinessPolicy, readinessBuckets } from "../readiness/classifyReadiness.js";
 import type { ReadinessOptions } from "../readiness/readiness.js";
 import type { ReadinessReport } from "../readiness/readinessReport.js";
+import type { OutcomeLog } from "../sync/outcomeLog.js";
+import { privilegedSinceWritten } from "../sync/privilegedSinceWritten.js";
+import { privilegedReasonShort } from "../sync/privilegeGuard.js";
 
 /** What the readiness run reads: the same as `sspr-prepop report` (users, registration report, privilege). */
 export type ReadinessSource = ReadinessDirectory;
@@ -88,4 +91,32 @@ function setFieldGauges(report: ReadinessReport, metrics: Metrics): void {
       }
     }
   }
+}
+
+export interface PrivilegedWrittenDeps {
+  directory: Pick<ReadinessDirectory, "privilegePicture">;
+  outcomes: Pick<OutcomeLog, "listByUser">;
+  metrics: Metrics;
+}
+
+/**
+ * The daily look for users who became privileged after this app wrote their contact data (`privilegedSinceWritten`):
+ * sets `sspr.privileged_written` (the alert fires above 0) and returns one line per user for the log, with what was
+ * written (masked) and when. Fails closed: a picture that can't be read sets no gauge and is thrown.
+ */
+export async function recordPrivilegedSinceWritten(deps: PrivilegedWrittenDeps): Promise<string[]> {
+  if (!deps.directory.privilegePicture) throw new Error("this directory keeps no privilege picture");
+  const found = await privilegedSinceWritten(await deps.directory.privilegePicture(), deps.outcomes);
+  deps.metrics.set("privilegedWritten", found.length);
+  return found.map(
+    ({ userId, privilege, writes }) =>
+      `user ${userId} is privileged now (${privilegedReasonShort(privilege)}) and this app wrote their contact data earlier: ${writes
+        .map(
+          (w) =>
+            `${w.field}/${w.target}${w.after ? ` = ${w.after}` : ""} on ${w.at} (event ${w.eventId}, by ${w.actor})`,
+        )
+        .join(
+          "; ",
+        )}. Have the user re-register their methods at https://aka.ms/mysecurityinfo, or remove what was written`,
+  );
 }

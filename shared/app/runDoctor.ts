@@ -87,13 +87,20 @@ async function graphFindings(settings: Settings): Promise<DoctorCheck[]> {
   } catch (error) {
     checks.push(userReadCheck({ ok: false, error }));
   }
-  if (firstUserId !== undefined) {
-    const privilege = await directory.privilegeOf(firstUserId).then(
-      (p) => ({ ok: true as const, privileged: p.privileged }),
-      (error: unknown) => ({ ok: false as const, error }),
-    );
-    checks.push(...privilegeReadCheck(privilege));
-  }
+  // The privilege picture the guard checks every write against: read whether or not the tenant has users.
+  checks.push(
+    ...privilegeReadCheck(
+      await directory.privilegePicture().then(
+        (picture) => ({
+          ok: true as const,
+          pim: picture.pim,
+          privilegedUsers: picture.privileged.size,
+          ...(picture.gap ? { gap: picture.gap } : {}),
+        }),
+        (error: unknown) => ({ ok: false as const, error }),
+      ),
+    ),
+  );
   if (settings.SYNCED_MOBILE === "override")
     checks.push(dirSyncCheck(await dirSyncFinding(directory, grants)));
   return checks;

@@ -27,7 +27,7 @@ import {
 } from "../sync/buildOutcome.js";
 import { type Outcome, plannerCodes } from "../sync/outcome.js";
 import type { OutcomeLog } from "../sync/outcomeLog.js";
-import { privilegeCheckFailedCode, privileged } from "../sync/privilegeGuard.js";
+import { privilegeCheckFailedCode } from "../sync/privilegeGuard.js";
 import { profilePatchParts } from "../sync/profilePatchParts.js";
 import {
   type FieldPlan,
@@ -36,6 +36,7 @@ import {
   type SyncPlan,
   type SyncPolicy,
 } from "../sync/syncPlanner.js";
+import { userGuardRefusals } from "../sync/userGuards.js";
 import { isMasteredRefusal, writeFailureOf } from "../sync/writeFailure.js";
 import { addRow, emptyRunTotals, type RunTotals } from "./runTotals.js";
 
@@ -302,7 +303,7 @@ async function processChunk(
   const slots = new Map<number, Slot>();
   const resolved = await resolveUsers(chunk, options, slots);
   const planned = await planChunk(resolved, options, slots);
-  const writable = await withoutPrivileged(planned, options, slots);
+  const writable = await withoutRefused(planned, options, slots);
   readsDone();
   if (!options.dryRun) await applyWrites(writable, options.directory);
   const rows = chunk.map((record, index) => toRow(record, slots.get(index), options, now));
@@ -347,29 +348,34 @@ async function resolveUsers(
 }
 
 /**
- * Privileged accounts are never written: every user the plan would write is checked in bulk, with fresh reads,
- * right before the writes, and a user whose privilege cannot be known is not written either (fail closed). Users
- * the plan leaves alone are not checked: nothing is written for them either way, and Graph's resource-unit budget,
- * which the checks spend at three reads a user, is what bounds a large backfill (docs/graph.md). Returns the plans
- * that may be written.
+ * The guards every path runs (`userGuardRefusals`: guests, then privileged accounts) for every user the plan would
+ * write, right before the writes; a user whose privilege cannot be known is not written (fail closed). Users the
+ * plan leaves alone are not checked: nothing is written for them either way. The privilege answers come from one
+ * tenant-wide picture, refreshed when older than PRIVILEGE_MAX_AGE_SECONDS, so they cost no resource unit per user
+ * (docs/graph.md); each write is checked against it once more when it goes out. Returns the plans to write.
  */
-async function withoutPrivileged(
+async function withoutRefused(
   planned: PlannedRow[],
   options: BackfillOptions,
   slots: Map<number, Slot>,
 ): Promise<Planned[]> {
   const toWrite = planned.filter(({ entry }) => hasWrites(entry.plan));
-  const privileges =
-    toWrite.length > 0 ? await options.directory.privilegeOfMany(toWrite.map((p) => p.entry.user.id)) : [];
-  throwIfRunCannotGoOn(privileges);
-  return toWrite.flatMap(({ index, value, entry }, k) => {
-    const privilege = privileges[k] ?? new Error("no answer");
-    if (privilege instanceof Error) {
-      slots.set(index, privilegeCheckFailure(privilege));
+  const refusals =
+    toWrite.length > 0
+      ? await userGuardRefusals(
+          options.directory,
+          toWrite.map(({ value, entry }) => ({ user: entry.user, contact: value.contact })),
+          options.policy,
+        )
+      : [];
+  throwIfRunCannotGoOn(refusals);
+  return toWrite.flatMap(({ index, entry }, k) => {
+    const refusal = refusals[k];
+    if (refusal === undefined) return [entry];
+    if (refusal instanceof Error) {
+      slots.set(index, privilegeCheckFailure(refusal));
       return [];
     }
-    if (!privilege.privileged) return [entry];
-    const refusal = privileged(entry.user, value.contact, options.policy, privilege);
     const plan: SyncPlan = { fields: refusal.fields, patchFields: [], methodOps: [] };
     slots.set(index, {
       kind: "planned",

@@ -38,13 +38,24 @@ export const appPermissions = {
     "RoleManagement.Read.All",
     "RoleManagement.ReadWrite.Directory",
   ]),
-  /** Groups' properties in transitiveMemberOf; without it Graph gives groups with limited information. */
+  /**
+   * GET /groups (the role-assignable ones), /groups/{id}, and a group's members, transitiveMembers and owners: the
+   * privilege picture's groups. Least privileged on each of those pages.
+   */
   readGroupMembers: need("GroupMember.Read.All", [
     "Group.Read.All",
     "GroupMember.ReadWrite.All",
     "Group.ReadWrite.All",
     "Directory.Read.All",
     "Directory.ReadWrite.All",
+  ]),
+  /**
+   * GET /identityGovernance/privilegedAccess/group/eligibilityScheduleInstances: PIM for Groups (eligible members
+   * and owners). Granted on every tenant; without Entra ID P2 or ID Governance Graph answers AadPremiumLicenseRequired
+   * whatever the grant, which the picture reads as "no PIM here".
+   */
+  readGroupEligibilities: need("PrivilegedEligibilitySchedule.Read.AzureADGroup", [
+    "PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup",
   ]),
   /** GET of …/authentication/phoneMethods (a dry run reads them without writing). */
   readPhoneMethods: need("UserAuthMethod-Phone.Read.All", [

@@ -1,5 +1,7 @@
 // directory/: the Entra port — what the pipeline asks of the directory, user references and directory failures.
 
+import type { PrivilegePicture } from "./privilegePicture.js";
+
 /**
  * The narrow view of Entra ID that the sync pipeline needs. The Graph adapter implements it against
  * Microsoft Graph (or the emulated tenant); the pure planner only reads these types.
@@ -72,8 +74,17 @@ export type Privilege =
   | { privileged: false }
   | {
       privileged: true;
-      /** An active directory role (directly or through a role-assignable group), a PIM-eligible one, or a protected group. */
-      via: "activeRole" | "eligibleRole" | "protectedGroup";
+      /**
+       * An active or PIM-eligible directory role (directly or through a role-assignable group, any scope); owner,
+       * PIM-eligible member or owner, or member of a role-assignable group; or a protected group's member or owner.
+       */
+      via:
+        | "activeRole"
+        | "eligibleRole"
+        | "roleGroupOwner"
+        | "roleGroupEligible"
+        | "roleGroupMember"
+        | "protectedGroup";
       detail: string;
     };
 
@@ -90,12 +101,10 @@ export interface Directory {
   addEmailMethod(userId: string, emailAddress: string): Promise<EmailMethod>;
   updateEmailMethod(userId: string, methodId: string, emailAddress: string): Promise<void>;
   /**
-   * Whether the user holds an active or PIM-eligible directory role (directly or through a role-assignable
-   * group) or is a (transitive) member of a protected group. Fresh reads, no cache: one `$batch` request of three
-   * reads (memberships, role assignments, role eligibilities); a second `$batch` only when no role was found and
-   * the user is in role-assignable groups (their assignments, 15 groups per read, and eligibilities, one read per
-   * group); one more GET per extra page. Throws when the answer cannot be known (fail closed): kind
-   * `missingPermission` (naming it) when Graph refuses a read for want of a permission, otherwise transient.
+   * Whether the user is privileged (see `privilegePictureOf` for what counts), looked up in a tenant-wide picture
+   * of privileged principals no older than the adapter's bound (seconds, not minutes): fresh reads, shared by the
+   * users checked while it is fresh. Throws when the answer cannot be known (fail closed): kind `missingPermission`
+   * (naming it) when Graph refuses a read for want of a permission, otherwise transient.
    */
   privilegeOf(userId: string): Promise<Privilege>;
   /**
@@ -150,9 +159,10 @@ export interface BulkDirectory extends Directory {
   /** Method writes for many users: undefined on success, or the error for that write. */
   writeAuthMethods(writes: readonly AuthMethodWrite[]): Promise<Array<undefined | Error>>;
   /**
-   * Like `privilegeOf` for many users, as `$batch` requests: ⌈(2n + ⌈n/15⌉) / 20⌉ for n users, plus those of the
-   * role-assignable groups of users without a role found (deduplicated across the users). A user whose answer
-   * cannot be known gets the error in their slot (fail closed: treat it as "do not write").
+   * Like `privilegeOf` for many users, from the same picture (its cost does not grow with the users). A user whose
+   * answer cannot be known gets the error in their slot (fail closed: treat it as "do not write").
    */
   privilegeOfMany(userIds: readonly string[]): Promise<Array<Privilege | Error>>;
+  /** The picture itself, no older than the adapter's bound: who is privileged and whether the tenant has PIM. */
+  privilegePicture(): Promise<PrivilegePicture>;
 }

@@ -34,6 +34,13 @@ export const DirectoryErrorKind = {
   unauthorized: "unauthorized",
   /** An employeeId matched more than one user, so the event cannot be applied safely. */
   ambiguous: "ambiguous",
+  /**
+   * A write the app did not send: at the moment of writing (after its wait for budget) the target was found
+   * privileged. Never retried; the field is skipped as a privileged account's.
+   */
+  privilegedTarget: "privilegedTarget",
+  /** A write the app did not send because the run was stopping (Ctrl-C while it waited for budget): run again. */
+  notSent: "notSent",
 } as const;
 export type DirectoryErrorKind = (typeof DirectoryErrorKind)[keyof typeof DirectoryErrorKind];
 

@@ -31,6 +31,8 @@ export type DirectoryFailureCode =
   | "forbidden_privileged_user"
   | "not_found"
   | "user_ambiguous"
+  | "privileged_account"
+  | "not_sent"
   | `graph_${string}`;
 
 export interface DirectoryFailure {
@@ -138,6 +140,21 @@ export function directoryFailureOf(err: unknown): DirectoryFailure {
         category: "ambiguous",
         code: "user_ambiguous",
         reason: "the employeeId matches more than one user; name the user by userPrincipalName or object id",
+        ...ids,
+      };
+    case DirectoryErrorKind.privilegedTarget:
+      return {
+        category: "refused",
+        code: "privileged_account",
+        reason:
+          "privileged account: the user became privileged before the write was sent, so it was not sent; prepopulation never writes admins' contact data",
+        ...ids,
+      };
+    case DirectoryErrorKind.notSent:
+      return {
+        category: "retryLater",
+        code: "not_sent",
+        reason: "not sent: the run was stopped before this write's turn; run it again (--resume)",
         ...ids,
       };
     case DirectoryErrorKind.invalidRequest:

@@ -66,24 +66,38 @@ export function userReadCheck(found: UserReadFinding): DoctorCheck {
   return { check: "userRead", status: "ok", code: "user_read", detail: "read one user (GET /users?$top=1)" };
 }
 
-/** How the privileged-account read of one user went, or why it wasn't tried. */
+/** How reading the privilege picture went: the edition found, or why it could not be read. */
 export type PrivilegeReadFinding =
-  | { ok: true; privileged: boolean }
+  | { ok: true; pim: boolean; privilegedUsers: number; gap?: unknown }
   | { ok: false; error: unknown }
   | { skipped: true };
 
-/** The reads the privileged-account guard makes before every write: role assignments, eligibilities, memberships. */
+/**
+ * The reads the privileged-account guard makes before writes (the tenant-wide picture), and the edition they
+ * found: with PIM (Entra ID P2 or ID Governance) eligibilities are read; without, Graph refuses PIM reads with
+ * AadPremiumLicenseRequired, and no eligibility can exist or be activated, so the rest decides.
+ */
 export function privilegeReadCheck(found: PrivilegeReadFinding): DoctorCheck[] {
   if ("skipped" in found) return [];
-  if (!found.ok) return [failedRead("privilegeRead", "reading the user's roles and groups", found.error)];
+  if (!found.ok)
+    return [failedRead("privilegeRead", "reading the tenant's privileged principals", found.error)];
+  if (found.gap !== undefined)
+    return [failedRead("privilegeRead", "reading part of the tenant's privileged principals", found.gap)];
+  const known = `${found.privilegedUsers} privileged user${found.privilegedUsers === 1 ? "" : "s"} known`;
   return [
-    {
-      check: "privilegeRead",
-      status: "ok",
-      code: "privilege_read",
-      detail:
-        "read one user's roleAssignments, roleEligibilityScheduleInstances and transitiveMemberOf, as the privileged-account guard does before every write",
-    },
+    found.pim
+      ? {
+          check: "privilegeRead",
+          status: "ok",
+          code: "privilege_read_pim",
+          detail: `edition: PIM found (Entra ID P2 or ID Governance); read role assignments and PIM eligibilities, role-assignable and protected groups with their members, owners and PIM-eligible members and owners (${known})`,
+        }
+      : {
+          check: "privilegeRead",
+          status: "ok",
+          code: "privilege_read_no_pim",
+          detail: `edition: no PIM (Graph answered AadPremiumLicenseRequired: Entra ID P1 or Free); no role or group eligibility can exist or be activated here, so the guard decides from role assignments, group members and owners and protected groups (${known}); asked again every hour`,
+        },
   ];
 }
 

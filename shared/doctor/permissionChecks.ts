@@ -52,8 +52,13 @@ export function requiredPermissions(
     },
     {
       need: appPermissions.readGroupMembers,
-      why: "the privileged-account guard reads groups' properties (without it, every group's roles are read)",
-      ifMissing: "warn",
+      why: "the privileged-account guard: role-assignable and protected groups, their members and owners",
+      ifMissing: "fail",
+    },
+    {
+      need: appPermissions.readGroupEligibilities,
+      why: "the privileged-account guard: PIM-eligible members and owners of role-assignable groups (PIM for Groups)",
+      ifMissing: "fail",
     },
     {
       need: appPermissions.readDomains,

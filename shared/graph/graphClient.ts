@@ -8,7 +8,12 @@ import {
 } from "@microsoft/microsoft-graph-client";
 import { ConfigError } from "../core/errors.js";
 import { GraphAuthMiddleware, type TokenSource } from "./graphAuthMiddleware.js";
-import { batchItemMethods, GraphPacingMiddleware, isBatchUrl } from "./graphPacingMiddleware.js";
+import {
+  batchItemMethods,
+  GraphPacingMiddleware,
+  isBatchUrl,
+  type WriteGate,
+} from "./graphPacingMiddleware.js";
 import { GraphRequestIdMiddleware } from "./graphRequestIdMiddleware.js";
 import { GraphTimeoutMiddleware } from "./graphTimeoutMiddleware.js";
 import { type GrantedPermissions, grantsReader } from "./tokenGrants.js";
@@ -39,6 +44,8 @@ export interface GraphClientOptions extends GraphConnectionOptions {
    * go first and `high` last (the limits stay the same). The backfill sends `low`; absent = Graph's normal.
    */
   priority?: ThrottlePriority | undefined;
+  /** Asked right before each write is sent (after its wait for budget) whether its target users may be written. */
+  writeGate?: WriteGate | undefined;
 }
 
 /** The documented values of `x-ms-throttle-priority`. */
@@ -77,7 +84,7 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
       new GraphRequestIdMiddleware(),
       new GraphAuthMiddleware(endpoint.url.origin, token),
       new RetryHandler(retryOptions),
-      new GraphPacingMiddleware(options.limiter, options.priority),
+      new GraphPacingMiddleware(options.limiter, options.priority, options.writeGate),
       new GraphTimeoutMiddleware(options.timeoutMs ?? 30_000),
       new HTTPMessageHandler(),
     ],

@@ -16,6 +16,7 @@ import type {
   UserRef,
 } from "../directory/directory.js";
 import { DirectoryErrorKind } from "../directory/directoryError.js";
+import { type PrivilegePicture, privilegeIn, privilegePictureOf } from "../directory/privilegePicture.js";
 import { type BatchRequest, type BatchResponse, type GraphBatchOptions, graphBatch } from "./graphBatch.js";
 import {
   createGraphClient,
@@ -24,7 +25,7 @@ import {
   type ThrottlePriority,
 } from "./graphClient.js";
 import { contactSelect, encodeSegment, filterEq, userPath } from "./graphPaths.js";
-import { readPrivileges } from "./graphPrivilege.js";
+import { readPrivilegeFacts } from "./graphPrivilege.js";
 import { asMissingPermission, GraphRequestError } from "./graphRequestError.js";
 import { explainProfileRefusal } from "./profileWriteRefusal.js";
 import type { GrantedPermissions } from "./tokenGrants.js";
@@ -48,7 +49,29 @@ export interface GraphDirectoryOptions extends GraphConnectionOptions {
   batch?: GraphBatchOptions;
   /** Object ids of groups whose (transitive) members are privileged: never written (PROTECTED_GROUP_IDS). */
   protectedGroupIds?: readonly string[];
+  /**
+   * How old the privilege picture may be when a user is checked and when a write is sent (PRIVILEGE_MAX_AGE_SECONDS);
+   * default 10 s. Every write to a user goes out only after that user was found unprivileged in a picture whose
+   * reads began at most this long ago.
+   */
+  privilegeMaxAgeMs?: number;
+  /** When aborted, writes not yet sent (waiting for budget) are dropped, not sent (the CLI's Ctrl-C). */
+  stopSignal?: AbortSignal;
+  /** Clock in ms (tests move it); default Date.now. */
+  now?: () => number;
 }
+
+/** The adapter's privilege settings (see `GraphDirectoryOptions`). */
+export interface PrivilegeOptions {
+  protectedGroupIds?: readonly string[];
+  privilegeMaxAgeMs?: number;
+  stopSignal?: AbortSignal | undefined;
+  now?: () => number;
+}
+
+const defaultPrivilegeMaxAgeMs = 10_000;
+// A tenant without PIM is asked again this often (a P2 licence may be bought), and role names are re-read as often.
+const editionMaxAgeMs = 3600_000;
 
 /**
  * The narrowest application permission for each kind of method call, named when Graph answers 403 (it does not
@@ -79,14 +102,9 @@ const registrationSelect = [
  * What the readiness report reads of each user besides the contact state: who can sign in, guests, and the
  * department and country it groups by. Same cost as the contact listing (a `$select` either way), more bytes.
  */
-const reportUserSelect = [
-  contactSelect,
-  "accountEnabled",
-  "userType",
-  "department",
-  "country",
-  "usageLocation",
-].join(",");
+const reportUserSelect = [contactSelect, "accountEnabled", "department", "country", "usageLocation"].join(
+  ",",
+);
 
 /** GET /organization's least privileged application permission (Graph's "List organization" page). */
 const organizationPermission = "Organization.Read.All";
@@ -106,17 +124,26 @@ const domainsMaxAgeMs = 3600_000;
  */
 export class GraphDirectory implements BulkDirectory {
   private readonly protectedGroupIds: ReadonlySet<string>;
-  /** Role names by definition id, read once per process: only the few privileged users' roles are ever read. */
-  private readonly roleNames = new Map<string, string>();
+  private readonly privilegeMaxAgeMs: number;
+  private readonly stopSignal: AbortSignal | undefined;
+  private readonly now: () => number;
+  /** Role names by definition id, re-read hourly (custom roles may be added). */
+  private roleNames: { names: ReadonlyMap<string, string>; at: number } = { names: new Map(), at: 0 };
+  /** When this process last learnt the tenant has no PIM (Graph's licence refusal); asked again after an hour. */
+  private noPimSince: number | undefined;
+  private picture: { read: Promise<PrivilegePicture>; at: number } | undefined;
   private domains: { read: Promise<string[]>; at: number } | undefined;
 
   constructor(
     private readonly graph: GraphClient,
     private readonly limiter: WriteLimiter,
     private readonly batchOptions: GraphBatchOptions = {},
-    protectedGroupIds: readonly string[] = [],
+    privilege: PrivilegeOptions = {},
   ) {
-    this.protectedGroupIds = new Set(protectedGroupIds.map((id) => id.toLowerCase()));
+    this.protectedGroupIds = new Set((privilege.protectedGroupIds ?? []).map((id) => id.toLowerCase()));
+    this.privilegeMaxAgeMs = privilege.privilegeMaxAgeMs ?? defaultPrivilegeMaxAgeMs;
+    this.stopSignal = privilege.stopSignal;
+    this.now = privilege.now ?? Date.now;
   }
 
   /** GET /users/{id|upn}?$select=… or GET /users?$filter=employeeId eq '…'&$select=…; undefined when absent. */
@@ -293,31 +320,95 @@ export class GraphDirectory implements BulkDirectory {
     });
   }
 
-  /**
-   * Whether the user is privileged (an active or PIM-eligible directory role, directly or through a
-   * role-assignable group, or a protected group); fresh reads, see `readPrivileges`. One `$batch` request for a
-   * user in no role-assignable group, two otherwise. Throws (fail closed) when it cannot be known.
-   */
+  /** Whether the user is privileged, from a picture no older than `privilegeMaxAgeMs`; throws when unknown. */
   async privilegeOf(userId: string): Promise<Privilege> {
-    const [answer] = await this.privilegeOfMany([userId]);
-    if (answer === undefined || answer instanceof GraphRequestError) {
-      throw answer ?? GraphRequestError.fromThrown("privilegeOf", new Error("no answer"));
-    }
+    const answer = privilegeIn(await this.privilegePicture(), userId);
+    if (answer instanceof Error) throw answer;
     return answer;
   }
 
-  /** `privilegeOf` for many users, results in input order; ⌈(2n + ⌈n/15⌉) / 20⌉ `$batch` requests, plus groups'. */
-  privilegeOfMany(userIds: readonly string[]): Promise<Array<Privilege | GraphRequestError>> {
-    return readPrivileges(
+  /** `privilegeOf` for many users from one picture; a picture that can't be read fails every slot (fail closed). */
+  async privilegeOfMany(userIds: readonly string[]): Promise<Array<Privilege | Error>> {
+    try {
+      const picture = await this.privilegePicture();
+      return userIds.map((id) => privilegeIn(picture, id));
+    } catch (err) {
+      const error = GraphRequestError.fromThrown("privilegeOf", err);
+      return userIds.map(() => error);
+    }
+  }
+
+  /**
+   * The tenant-wide privilege picture (`readPrivilegeFacts`), kept while its reads began at most
+   * `privilegeMaxAgeMs` ago and shared by concurrent callers; a failed read is not kept. Throws when no read of it
+   * answered usefully (a missing permission, an outage); partial gaps stay in the picture (fail closed per user).
+   */
+  privilegePicture(): Promise<PrivilegePicture> {
+    const now = this.now();
+    if (this.picture && now - this.picture.at <= this.privilegeMaxAgeMs) return this.picture.read;
+    const read = this.readPicture(now);
+    this.picture = { read, at: now };
+    read.catch(() => {
+      if (this.picture?.read === read) this.picture = undefined;
+    });
+    return read;
+  }
+
+  private async readPicture(startedAt: number): Promise<PrivilegePicture> {
+    const askPim = this.noPimSince === undefined || startedAt - this.noPimSince > editionMaxAgeMs;
+    const namesFresh = startedAt - this.roleNames.at <= editionMaxAgeMs;
+    const facts = await readPrivilegeFacts(
       {
         batch: (requests) => this.batch(requests),
         nextPage: (nextLink, operation) =>
           this.call(operation, () => this.graph.client.api(this.relativeToBase(nextLink, operation)).get()),
-        roleNames: this.roleNames,
       },
-      userIds,
-      this.protectedGroupIds,
+      {
+        protectedGroupIds: this.protectedGroupIds,
+        askPim,
+        roleNames: namesFresh ? this.roleNames.names : new Map(),
+      },
     );
+    if (!facts.pim && askPim) this.noPimSince = startedAt;
+    if (facts.pim) this.noPimSince = undefined;
+    if (!namesFresh && facts.roleNames.size > 0) this.roleNames = { names: facts.roleNames, at: startedAt };
+    const picture = privilegePictureOf(facts, new Date(startedAt));
+    // Nothing at all could be read: say so as the error it is, rather than a picture that knows nobody.
+    if (picture.gap && facts.roleGrants.length === 0 && facts.groups.size === 0) throw picture.gap;
+    return picture;
+  }
+
+  /**
+   * The moment-of-writing check the pacing middleware runs after a write's wait for budget, right before it is
+   * sent: each target user is looked up in a picture no older than `privilegeMaxAgeMs`. Returns, per user that
+   * must not be written, why: kind `privilegedTarget` (privileged now), the picture's error (unknown), or
+   * `notSent` once the stop signal fired. Targets not named by object id are refused (the picture knows ids).
+   */
+  async refusedWrites(userKeys: readonly string[]): Promise<Map<string, GraphRequestError>> {
+    const refused = new Map<string, GraphRequestError>();
+    if (userKeys.length === 0) return refused;
+    if (this.stopSignal?.aborted) {
+      for (const key of userKeys) refused.set(key, notSent());
+      return refused;
+    }
+    let picture: PrivilegePicture | undefined;
+    let failure: GraphRequestError | undefined;
+    try {
+      picture = await this.privilegePicture();
+    } catch (err) {
+      failure = GraphRequestError.fromThrown("privilegeOf (before writing)", err);
+    }
+    for (const key of userKeys) {
+      if (failure || !picture) refused.set(key, failure ?? notSent());
+      else if (!guidKey.test(key)) refused.set(key, notById());
+      else {
+        const answer = privilegeIn(picture, key);
+        if (answer instanceof Error)
+          refused.set(key, GraphRequestError.fromThrown("privilegeOf (before writing)", answer));
+        else if (answer.privileged) refused.set(key, privilegedTarget(answer));
+      }
+    }
+    return refused;
   }
 
   /**
@@ -540,8 +631,51 @@ function toMethodRequest(write: AuthMethodWrite): BatchRequest {
 
 /** Creates the Graph adapter sharing the given limiter; build one per process and reuse it. */
 export function createGraphDirectory(options: GraphDirectoryOptions): GraphDirectory {
-  const graph = createGraphClient(options);
-  return new GraphDirectory(graph, options.limiter, options.batch, options.protectedGroupIds);
+  // The client's pacing asks the directory, right before each write goes out, whether its targets may be written.
+  let directory: GraphDirectory | undefined;
+  const graph = createGraphClient({
+    ...options,
+    writeGate: (userKeys) => (directory as GraphDirectory).refusedWrites(userKeys),
+  });
+  directory = new GraphDirectory(graph, options.limiter, options.batch, {
+    ...(options.protectedGroupIds ? { protectedGroupIds: options.protectedGroupIds } : {}),
+    ...(options.privilegeMaxAgeMs !== undefined ? { privilegeMaxAgeMs: options.privilegeMaxAgeMs } : {}),
+    ...(options.stopSignal ? { stopSignal: options.stopSignal } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  });
+  return directory;
+}
+
+const guidKey = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function privilegedTarget(privilege: Extract<Privilege, { privileged: true }>): GraphRequestError {
+  return new GraphRequestError(
+    `write not sent: the user is privileged (${privilege.via}: ${privilege.detail})`,
+    {
+      kind: DirectoryErrorKind.privilegedTarget,
+      statusCode: 0,
+    },
+  );
+}
+
+function notSent(): GraphRequestError {
+  return new GraphRequestError(
+    "write not sent: the run was stopped while it waited for Graph's write budget",
+    {
+      kind: DirectoryErrorKind.notSent,
+      statusCode: 0,
+    },
+  );
+}
+
+function notById(): GraphRequestError {
+  return new GraphRequestError(
+    "write not sent: a write must name its user by object id, which the privilege check knows",
+    {
+      kind: DirectoryErrorKind.invalidRequest,
+      statusCode: 0,
+    },
+  );
 }
 
 function findRequest(ref: UserRef): { url: string; byFilter: boolean } {

@@ -1,9 +1,16 @@
 import type { Context, Middleware } from "@microsoft/microsoft-graph-client";
+import { DirectoryErrorKind } from "../directory/directoryError.js";
 import { requestMethod, requestUrl, setRequestHeader } from "./graphAuthMiddleware.js";
 import type { ThrottlePriority } from "./graphClient.js";
 import { requestCost, totalCost } from "./graphCost.js";
-import { retryAfterMsOf } from "./graphRequestError.js";
+import { type GraphRequestError, localRefusalCode, retryAfterMsOf } from "./graphRequestError.js";
 import type { WriteLimiter } from "./writeLimiter.js";
+
+/**
+ * Asked right before writes go out (after their wait for budget): which of the target users (as keyed in the
+ * write's path) must not be written, and why. The Graph adapter answers it from its privilege picture.
+ */
+export type WriteGate = (userKeys: readonly string[]) => Promise<ReadonlyMap<string, GraphRequestError>>;
 
 const writeMethods = new Set(["POST", "PATCH", "PUT", "DELETE"]);
 /** Back-off when a 429 comes without Retry-After (Graph always sends one; other endpoints may not). */
@@ -22,6 +29,7 @@ export class GraphPacingMiddleware implements Middleware {
   constructor(
     private readonly limiter: WriteLimiter,
     private readonly priority?: ThrottlePriority | undefined,
+    private readonly gate?: WriteGate | undefined,
   ) {}
 
   async execute(context: Context): Promise<void> {
@@ -33,7 +41,12 @@ export class GraphPacingMiddleware implements Middleware {
     if (!this.next)
       throw new Error("GraphPacingMiddleware is the last middleware; the chain needs a fetch handler");
     if (this.priority) setRequestHeader(context, "x-ms-throttle-priority", this.priority);
+    // The moment of writing: however long the wait above took, each target is checked now, and a refused write
+    // is answered here without reaching Graph.
+    const held = writes > 0 && this.gate ? await holdRefusedWrites(context, this.gate) : [];
+    if (held === "all") return;
     await this.next.execute(context);
+    if (held.length > 0) await addHeldAnswers(context, held);
     const headers = context.response?.headers;
     if (context.response?.status === 429) {
       this.limiter.backOff(retryAfterMsOf(headers) ?? defaultBackOffMs);
@@ -115,4 +128,122 @@ export function isBatchUrl(url: string): boolean {
 /** The upper-cased methods of a serialized `$batch` body; empty when it is not one. */
 export function batchItemMethods(body: unknown): string[] {
   return batchItems(body).map((item) => item.method);
+}
+
+interface WireAnswer {
+  id: string;
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+/**
+ * Asks the gate about the request's write targets. A refused single write gets its answer in `context.response`
+ * ("all"); a `$batch` loses its refused items, whose answers are returned to be added to Graph's. Writes that name
+ * no user (none in this app) pass.
+ */
+async function holdRefusedWrites(context: Context, gate: WriteGate): Promise<WireAnswer[] | "all"> {
+  const url = requestUrl(context);
+  if (!isBatchUrl(url)) {
+    const key = userKeyOf(url);
+    if (key === undefined) return [];
+    const refused = (await gate([key])).get(key);
+    if (!refused) return [];
+    const answer = refusalAnswer("0", refused);
+    context.response = new Response(JSON.stringify(answer.body), {
+      status: answer.status,
+      headers: answer.headers,
+    });
+    return "all";
+  }
+  const body = parseBatch(context.options?.body);
+  if (!body) return [];
+  const keys = body.requests.flatMap((item) =>
+    writeMethods.has(String(item.method ?? "GET").toUpperCase())
+      ? (userKeyOf(String(item.url ?? "")) ?? [])
+      : [],
+  );
+  if (keys.length === 0) return [];
+  const refused = await gate([...new Set(keys)]);
+  if (refused.size === 0) return [];
+  const held: WireAnswer[] = [];
+  const kept = body.requests.filter((item) => {
+    if (!writeMethods.has(String(item.method ?? "GET").toUpperCase())) return true;
+    const key = userKeyOf(String(item.url ?? ""));
+    const refusal = key === undefined ? undefined : refused.get(key);
+    if (refusal) held.push(refusalAnswer(String(item.id), refusal));
+    return !refusal;
+  });
+  if (kept.length === 0) {
+    context.response = new Response(JSON.stringify({ responses: held }), {
+      status: 200,
+      headers: { "content-type": "application/json" },
+    });
+    return "all";
+  }
+  if (context.options) context.options.body = JSON.stringify({ ...body, requests: kept });
+  return held;
+}
+
+/** Puts the held items' answers beside Graph's in the `$batch` response. */
+async function addHeldAnswers(context: Context, held: WireAnswer[]): Promise<void> {
+  const response = context.response;
+  if (!response || response.status !== 200) return;
+  const parsed = (await response.json()) as { responses?: unknown[] };
+  context.response = new Response(
+    JSON.stringify({ ...parsed, responses: [...(parsed.responses ?? []), ...held] }),
+    {
+      status: 200,
+      headers: response.headers,
+    },
+  );
+}
+
+/**
+ * The local answer for a write not sent. Its code is the app's own (never one of Graph's), so the adapter's error
+ * reading gives it its kind; 403 is neither retried by the SDK nor by the `$batch` item retry.
+ */
+function refusalAnswer(id: string, refusal: GraphRequestError): WireAnswer {
+  const code =
+    refusal.kind === DirectoryErrorKind.privilegedTarget
+      ? localRefusalCode.privilegedTarget
+      : refusal.kind === DirectoryErrorKind.notSent
+        ? localRefusalCode.notSent
+        : localRefusalCode.privilegeUnknown;
+  return {
+    id,
+    status: 403,
+    headers: { "content-type": "application/json" },
+    body: { error: { code, message: refusal.message } },
+  };
+}
+
+/** The user key of a path under `/users/{key}` or `/users('{key}')`, decoded; undefined for any other path. */
+export function userKeyOf(url: string): string | undefined {
+  let path: string;
+  try {
+    path = new URL(url, "http://relative.invalid").pathname;
+  } catch {
+    return undefined;
+  }
+  const match = /\/users(?:\/([^/]+)|\('([^)]*)'\))/.exec(path);
+  const raw = match?.[1] ?? match?.[2];
+  if (raw === undefined) return undefined;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+function parseBatch(body: unknown): { requests: Array<Record<string, unknown>> } | undefined {
+  if (typeof body !== "string") return undefined;
+  try {
+    const parsed = JSON.parse(body) as { requests?: unknown };
+    return Array.isArray(parsed.requests)
+      ? (parsed as { requests: Array<Record<string, unknown>> })
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }

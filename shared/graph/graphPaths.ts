@@ -4,8 +4,8 @@ import { GraphRequestError } from "./graphRequestError.js";
 const guidKey = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * The user properties the pipeline reads, in one `$select` (otherMails, onPremisesSyncEnabled, employeeId and
- * createdDateTime are not in Graph's default set).
+ * The user properties the pipeline reads, in one `$select` (otherMails, onPremisesSyncEnabled, employeeId,
+ * createdDateTime and userType are not in Graph's default set; userType tells a guest, never written).
  */
 export const contactSelect = [
   "id",
@@ -17,6 +17,7 @@ export const contactSelect = [
   "onPremisesSyncEnabled",
   "employeeId",
   "createdDateTime",
+  "userType",
 ].join(",");
 
 /**
@@ -56,28 +57,9 @@ export const roleDefinitionsPath = "/roleManagement/directory/roleDefinitions";
 /** PIM role eligibilities in effect. Needs RoleEligibilitySchedule.Read.Directory or RoleManagement.Read.Directory. */
 export const roleEligibilitiesPath = "/roleManagement/directory/roleEligibilityScheduleInstances";
 
-/** Graph's documented limit of values in one `in` clause of a directory query. */
-export const maxInValues = 15;
-
 /**
- * An OData filter on `principalId` for a query string: `eq` for one id, `in (…)` for several (role assignments
- * document `in`; eligibility instances only `eq`).
+ * PIM for Groups eligibility instances (eligible members and owners). Graph requires a `$filter` on `groupId` or
+ * `principalId`. Needs PrivilegedEligibilitySchedule.Read.AzureADGroup and Entra ID P2 or ID Governance.
  */
-export function principalFilter(ids: readonly string[]): string {
-  if (ids.length === 1) return filterEq("principalId", ids[0] ?? "");
-  const list = ids.map((id) => `'${id.replaceAll("'", "''")}'`).join(",");
-  return encodeURIComponent(`principalId in (${list})`);
-}
-
-/** What the privilege check reads of each membership (`@odata.type`, group or directoryRole, comes regardless). */
-const memberOfSelect = "id,displayName,isAssignableToRole";
-
-/**
- * A user's groups (nested ones included) and directory roles, as directoryObjects with `@odata.type`. No OData
- * cast: it needs `ConsistencyLevel: eventual` (an index that may lag a just-made membership). `$select` takes
- * Graph's cost of the read from 2 resource units to 1; a property of a derived type may be selected on a
- * directoryObject collection, and objects of other types simply lack it.
- */
-export function memberOfPath(userId: string): string {
-  return `${userPath(userId)}/transitiveMemberOf?$select=${memberOfSelect}&$top=999`;
-}
+export const pimGroupEligibilitiesPath =
+  "/identityGovernance/privilegedAccess/group/eligibilityScheduleInstances";

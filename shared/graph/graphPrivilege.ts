@@ -1,13 +1,10 @@
 import { isRecord } from "../core/isRecord.js";
-import type { Privilege } from "../directory/directory.js";
-import { DirectoryErrorKind } from "../directory/directoryError.js";
+import type { GroupFacts, PrivilegeFacts, RoleGrant } from "../directory/privilegePicture.js";
 import type { BatchRequest, BatchResponse } from "./graphBatch.js";
 import {
   encodeSegment,
   filterEq,
-  maxInValues,
-  memberOfPath,
-  principalFilter,
+  pimGroupEligibilitiesPath,
   roleAssignmentsPath,
   roleDefinitionsPath,
   roleEligibilitiesPath,
@@ -15,154 +12,178 @@ import {
 import { asMissingPermission, GraphRequestError } from "./graphRequestError.js";
 
 /**
- * The Graph application permissions the privilege check needs, named in `missingPermission` errors and granted by
- * infra/scripts/grant-graph-permissions.*. RoleManagement.Read.Directory reads role assignments and (as a higher
- * permission than RoleEligibilitySchedule.Read.Directory) eligibility instances, so one grant covers both.
- * GroupMember.Read.All lets memberships come back with the groups' properties (`isAssignableToRole`, name).
+ * The Graph application permissions the privilege picture needs (least privileged for each read, per its Graph
+ * page), named in `missingPermission` errors and granted by infra/scripts/grant-graph-permissions.*.
+ * RoleManagement.Read.Directory reads role assignments, definitions and (as a higher permission than
+ * RoleEligibilitySchedule.Read.Directory) eligibility instances, so one grant covers the three. GroupMember.Read.All
+ * lists groups, their members and owners. PrivilegedEligibilitySchedule.Read.AzureADGroup reads PIM for Groups.
  */
 export const privilegePermissions = {
   roles: "RoleManagement.Read.Directory",
   memberships: "GroupMember.Read.All",
+  groupEligibility: "PrivilegedEligibilitySchedule.Read.AzureADGroup",
 } as const;
 
-/** What the privilege check needs from the adapter: `$batch`, a GET of a nextLink page, and a role-name cache. */
+/** Graph's code for a PIM API called in a tenant without Entra ID P2 or ID Governance (400, sometimes 403). */
+export const pimLicenceCode = "AadPremiumLicenseRequired";
+
+/** What the privilege reads need from the adapter: `$batch` and a GET of a nextLink page. */
 export interface PrivilegeReader {
   batch(requests: readonly BatchRequest[]): Promise<Array<BatchResponse | GraphRequestError>>;
   nextPage(nextLink: string, operation: string): Promise<unknown>;
-  /** Role definition id → display name, kept by the adapter: role names don't change between checks. */
-  roleNames: Map<string, string>;
 }
 
-type Via = Extract<Privilege, { privileged: true }>["via"];
-/** Why a user is privileged: a named group or role, or a role known by id until its name is read. */
-interface Evidence {
-  via: Via;
-  detail: string;
-  /** The role definition whose name `detail` should carry (`detail` is the text after the name). */
-  roleId?: string;
+export interface PrivilegeReadOptions {
+  protectedGroupIds: ReadonlySet<string>;
+  /** false when this process learnt the tenant has no PIM: its PIM reads are then not sent. */
+  askPim: boolean;
+  /** Role names already known (role definitions are read only when this is empty). */
+  roleNames: ReadonlyMap<string, string>;
 }
-interface Group {
-  id: string;
-  name: string;
-  /** undefined when Graph gave limited information (the app may not read the group): checked like a true. */
-  assignable: boolean | undefined;
-}
-interface UserState {
-  evidence: Evidence[];
-  errors: GraphRequestError[];
-  groups: Group[];
-}
+
 interface Read {
   request: BatchRequest & { operation: string };
   permission: string;
+  /** A PIM read: Graph's licence refusal means "no PIM here", not a failure. */
+  pim?: boolean;
 }
-type Listing = unknown[] | GraphRequestError;
+type Listing = unknown[] | GraphRequestError | "noPim";
 
-const rank: Record<Via, number> = { activeRole: 0, eligibleRole: 1, protectedGroup: 2 };
-// A user in more groups than this many pages of 999 is beyond what one check should read; fail closed.
-const maxPages = 20;
+// A group of more than this many pages of 999 members is beyond what one check should read: fail closed.
+const maxPages = 100;
+const grantSelect = "$select=principalId,roleDefinitionId,directoryScopeId";
 
 /**
- * Whether each user is privileged, with fresh reads only. Round 1, one `$batch` set: each user's transitive
- * memberships (groups and directory roles), their role assignments (`principalId in`, 15 per read) and their
- * eligibilities (`principalId eq`, as documented). Round 2, only for users with no role found and every read
- * answered: the role assignments and eligibilities of their role-assignable groups. Positive evidence wins over a
- * failed read (the user is not written either way); a user with no evidence and a failed read gets the error.
+ * Reads the tenant-wide facts about privileged principals in two rounds of `$batch`. Round 1: every role
+ * assignment and eligibility (no filter: the tenant's, any scope), the role-assignable groups, the role names when
+ * not yet known, and the name of each protected group. Round 2, for each of those groups: its members (transitive
+ * for a protected group, whose members may be groups), owners and PIM-eligible members and owners. The cost grows
+ * with the admins' groups, not with the users. A read Graph refuses for want of a PIM licence tells the tenant has
+ * no PIM (no eligibility can exist there); any other failed read is a gap, and the picture fails closed on it.
  */
-export async function readPrivileges(
+export async function readPrivilegeFacts(
   reader: PrivilegeReader,
-  userIds: readonly string[],
-  protectedGroupIds: ReadonlySet<string>,
-): Promise<Array<Privilege | GraphRequestError>> {
-  const ids = [...new Set(userIds.map((id) => id.toLowerCase()))];
-  if (ids.length === 0) return [];
-  const states = new Map<string, UserState>(ids.map((id) => [id, { evidence: [], errors: [], groups: [] }]));
-  const stateOf = (id: string) => states.get(id) as UserState;
-
-  const memberships = ids.map((id) =>
-    read(memberOfPath(id), "memberships", privilegePermissions.memberships),
-  );
-  const assignmentChunks = chunk(ids, maxInValues);
-  const assignments = assignmentChunks.map((part) => assignmentRead(part));
-  const eligibilities = ids.map((id) => eligibilityRead(id));
-  const answers = await readAll(reader, [...memberships, ...assignments, ...eligibilities]);
-  const memberAnswers = answers.slice(0, ids.length);
-  const assignmentAnswers = answers.slice(ids.length, ids.length + assignments.length);
-  const eligibilityAnswers = answers.slice(ids.length + assignments.length);
-
-  ids.forEach((id, k) => {
-    const state = stateOf(id);
-    const listing = memberAnswers[k] ?? missing();
-    if (listing instanceof GraphRequestError) state.errors.push(listing);
-    else readMemberships(listing, state, protectedGroupIds);
-  });
-  for (const [k, part] of assignmentChunks.entries()) {
-    attribute(assignmentAnswers[k] ?? missing(), part, "activeRole", stateOf);
-  }
-  for (const [k, id] of ids.entries()) {
-    attribute(eligibilityAnswers[k] ?? missing(), [id], "eligibleRole", stateOf);
-  }
-
-  // Round 2: the roles of the role-assignable groups of users not yet known to be privileged.
-  const pending = ids.filter((id) => {
-    const state = stateOf(id);
-    return state.evidence.length === 0 && state.errors.length === 0 && candidates(state).length > 0;
-  });
-  if (pending.length > 0) {
-    const groups = new Map<string, Group>();
-    for (const id of pending) for (const group of candidates(stateOf(id))) groups.set(group.id, group);
-    const groupIds = [...groups.keys()];
-    const groupStates = new Map<string, UserState>(
-      groupIds.map((id) => [id, { evidence: [], errors: [], groups: [] }]),
-    );
-    const groupState = (id: string) => groupStates.get(id) as UserState;
-    const groupChunks = chunk(groupIds, maxInValues);
-    const groupAnswers = await readAll(reader, [
-      ...groupChunks.map((part) => assignmentRead(part)),
-      ...groupIds.map((id) => eligibilityRead(id)),
-    ]);
-    const throughGroup = (principal: string) => ` through group ${groups.get(principal)?.name ?? principal}`;
-    for (const [k, part] of groupChunks.entries()) {
-      attribute(groupAnswers[k] ?? missing(), part, "activeRole", groupState, throughGroup);
+  options: PrivilegeReadOptions,
+): Promise<PrivilegeFacts> {
+  const gaps: GraphRequestError[] = [];
+  let pim = options.askPim;
+  const listed = (listing: Listing): unknown[] => {
+    if (listing === "noPim") {
+      pim = false;
+      return [];
     }
-    for (const [k, id] of groupIds.entries()) {
-      const listing = groupAnswers[groupChunks.length + k] ?? missing();
-      attribute(listing, [id], "eligibleRole", groupState, throughGroup);
+    if (listing instanceof GraphRequestError) {
+      gaps.push(listing);
+      return [];
     }
-    for (const id of pending) {
-      const state = stateOf(id);
-      for (const group of candidates(state)) {
-        state.evidence.push(...groupState(group.id).evidence);
-        state.errors.push(...groupState(group.id).errors);
+    return listing;
+  };
+
+  const protectedIds = [...options.protectedGroupIds];
+  const readNames = options.roleNames.size === 0;
+  const round1: Read[] = [
+    read(`${roleAssignmentsPath}?${grantSelect}`, "role assignments", privilegePermissions.roles),
+    ...(options.askPim
+      ? [
+          read(
+            `${roleEligibilitiesPath}?${grantSelect}`,
+            "role eligibilities",
+            privilegePermissions.roles,
+            true,
+          ),
+        ]
+      : []),
+    read(
+      `/groups?$filter=${encodeURIComponent("isAssignableToRole eq true")}&$select=id,displayName&$top=999`,
+      "role-assignable groups",
+      privilegePermissions.memberships,
+    ),
+    ...(readNames
+      ? [read(`${roleDefinitionsPath}?$select=id,displayName`, "role names", privilegePermissions.roles)]
+      : []),
+    ...protectedIds.map((id) =>
+      read(
+        `/groups/${encodeSegment(id)}?$select=id,displayName`,
+        "protected group",
+        privilegePermissions.memberships,
+      ),
+    ),
+  ];
+  const answers1 = await readAll(reader, round1);
+  let k = 0;
+  const roleGrants: RoleGrant[] = grantsOf(listed(answers1[k++] ?? missing()), "active");
+  if (options.askPim) roleGrants.push(...grantsOf(listed(answers1[k++] ?? missing()), "eligible"));
+  const assignable = listed(answers1[k++] ?? missing());
+  const roleNames = new Map(options.roleNames);
+  if (readNames) {
+    for (const item of listed(answers1[k++] ?? missing())) {
+      if (isRecord(item) && typeof item.id === "string" && typeof item.displayName === "string") {
+        roleNames.set(item.id.toLowerCase(), item.displayName);
       }
     }
   }
 
-  const verdicts = userIds.map((userId) => verdict(stateOf(userId.toLowerCase())));
-  await nameRoles(reader, verdicts);
-  return verdicts.map((v) => named(v, reader.roleNames));
+  const groups = new Map<string, { name: string; roleAssignable: boolean; protected: boolean }>();
+  for (const item of assignable) {
+    if (isRecord(item) && typeof item.id === "string") {
+      const name = typeof item.displayName === "string" ? item.displayName : item.id;
+      groups.set(item.id.toLowerCase(), { name, roleAssignable: true, protected: false });
+    }
+  }
+  for (const id of protectedIds) {
+    const body = listed(answers1[k++] ?? missing())[0];
+    const name = isRecord(body) && typeof body.displayName === "string" ? body.displayName : id;
+    const known = groups.get(id);
+    groups.set(id, {
+      name: known?.name ?? name,
+      roleAssignable: known?.roleAssignable ?? false,
+      protected: true,
+    });
+  }
+
+  const groupIds = [...groups.keys()];
+  const round2: Read[] = groupIds.flatMap((id) => {
+    const group = groups.get(id);
+    const members = group?.protected ? "transitiveMembers" : "members";
+    const path = `/groups/${encodeSegment(id)}`;
+    return [
+      read(`${path}/${members}?$select=id&$top=999`, "group members", privilegePermissions.memberships),
+      read(`${path}/owners?$select=id`, "group owners", privilegePermissions.memberships),
+      ...(pim
+        ? [
+            read(
+              `${pimGroupEligibilitiesPath}?$filter=${filterEq("groupId", id)}&$select=principalId,accessId,groupId`,
+              "group eligibilities",
+              privilegePermissions.groupEligibility,
+              true,
+            ),
+          ]
+        : []),
+    ];
+  });
+  const answers2 = round2.length > 0 ? await readAll(reader, round2) : [];
+  const perGroup = pim ? 3 : 2;
+  const facts = new Map<string, GroupFacts>();
+  groupIds.forEach((id, g) => {
+    const group = groups.get(id);
+    if (!group) return;
+    const members = usersIn(listed(answers2[g * perGroup] ?? missing()));
+    const owners = usersIn(listed(answers2[g * perGroup + 1] ?? missing()));
+    const eligible = pim ? listed(answers2[g * perGroup + 2] ?? missing()) : [];
+    facts.set(id, {
+      id,
+      ...group,
+      members,
+      owners,
+      eligibleMembers: eligibleOf(eligible, "member"),
+      eligibleOwners: eligibleOf(eligible, "owner"),
+    });
+  });
+  return { pim, roleGrants, groups: facts, roleNames, gaps };
 }
 
-function read(url: string, what: string, permission: string): Read {
-  return { request: { method: "GET", url, operation: `privilegeOf (${what})` }, permission };
-}
-
-// No `$expand=roleDefinition`: it would add a resource unit to every read (Graph's cost table), while a role's name
-// is needed only for the few users found privileged, and is read then (and kept) by `nameRoles`.
-function assignmentRead(principals: readonly string[]): Read {
-  return read(
-    `${roleAssignmentsPath}?$filter=${principalFilter(principals)}`,
-    "role assignments",
-    privilegePermissions.roles,
-  );
-}
-
-function eligibilityRead(principal: string): Read {
-  return read(
-    `${roleEligibilitiesPath}?$filter=${filterEq("principalId", principal)}`,
-    "role eligibilities",
-    privilegePermissions.roles,
-  );
+function read(url: string, what: string, permission: string, pim = false): Read {
+  return { request: { method: "GET", url, operation: `privilegeOf (${what})` }, permission, pim };
 }
 
 /** Sends the reads as `$batch` requests and gathers every page of each listing; a 403 names the permission. */
@@ -173,18 +194,25 @@ async function readAll(reader: PrivilegeReader, reads: readonly Read[]): Promise
       const answer = answers[k];
       const operation = r.request.operation;
       if (answer === undefined) return missing();
-      if (answer instanceof GraphRequestError) return asMissingPermission(answer, r.permission);
+      if (answer instanceof GraphRequestError) {
+        if (r.pim && answer.graphCode === pimLicenceCode) return "noPim";
+        // Gone between the rounds (a group deleted), or a protected group that does not exist: nothing to list.
+        return answer.statusCode === 404 ? [] : asMissingPermission(answer, r.permission);
+      }
       try {
+        const body = answer.body;
+        // A single object (a protected group's name) is a listing of one.
+        if (isRecord(body) && !Array.isArray(body.value)) return [body];
         const values: unknown[] = [];
-        let body = answer.body;
-        for (let page = 1; ; page++) {
-          const value = isRecord(body) ? body.value : undefined;
+        let page: unknown = body;
+        for (let n = 1; ; n++) {
+          const value = isRecord(page) ? page.value : undefined;
           if (!Array.isArray(value)) throw malformed(operation, "no value array in the answer");
           values.push(...value);
-          const next = isRecord(body) ? body["@odata.nextLink"] : undefined;
+          const next = isRecord(page) ? page["@odata.nextLink"] : undefined;
           if (typeof next !== "string") return values;
-          if (page >= maxPages) throw malformed(operation, `more than ${maxPages} pages`);
-          body = await reader.nextPage(next, operation);
+          if (n >= maxPages) throw malformed(operation, `more than ${maxPages} pages`);
+          page = await reader.nextPage(next, operation);
         }
       } catch (err) {
         return asMissingPermission(GraphRequestError.fromThrown(operation, err), r.permission);
@@ -193,131 +221,43 @@ async function readAll(reader: PrivilegeReader, reads: readonly Read[]): Promise
   );
 }
 
-/** Directory roles in the memberships are active roles; groups are kept, and protected ones are evidence. */
-function readMemberships(objects: unknown[], state: UserState, protectedGroupIds: ReadonlySet<string>): void {
-  for (const object of objects) {
-    if (!isRecord(object) || typeof object.id !== "string") continue;
-    const type = object["@odata.type"];
-    const name = typeof object.displayName === "string" ? object.displayName : undefined;
-    if (type === "#microsoft.graph.directoryRole") {
-      state.evidence.push({ via: "activeRole", detail: name ?? "a directory role" });
-    } else if (type === "#microsoft.graph.group") {
-      const id = object.id.toLowerCase();
-      const assignable =
-        typeof object.isAssignableToRole === "boolean" ? object.isAssignableToRole : undefined;
-      state.groups.push({ id, name: name ?? id, assignable });
-      if (protectedGroupIds.has(id)) state.evidence.push({ via: "protectedGroup", detail: name ?? id });
-    }
-  }
-}
-
-/**
- * Files each listed grant under its principal. An item naming no principal it was asked for is unreadable, so the
- * whole read counts as failed for its principals (fail closed).
- */
-function attribute(
-  listing: Listing,
-  principals: readonly string[],
-  via: Via,
-  stateOf: (id: string) => UserState,
-  suffix: (principal: string) => string = () => "",
-): void {
-  const fail = (error: GraphRequestError) => {
-    for (const principal of principals) stateOf(principal).errors.push(error);
-  };
-  if (listing instanceof GraphRequestError) {
-    fail(listing);
-    return;
-  }
-  for (const item of listing) {
-    const grant = isRecord(item) ? item : {};
-    const principal = typeof grant.principalId === "string" ? grant.principalId.toLowerCase() : undefined;
-    if (!principal || !principals.includes(principal)) {
-      fail(malformed("privilegeOf", `a ${via} grant names no principal that was asked for`));
-      return;
-    }
-    stateOf(principal).evidence.push(roleEvidence(via, grant, suffix(principal)));
-  }
-}
-
-function roleEvidence(via: Via, grant: Record<string, unknown>, suffix: string): Evidence {
-  const definition = isRecord(grant.roleDefinition) ? grant.roleDefinition : {};
-  if (typeof definition.displayName === "string")
-    return { via, detail: `${definition.displayName}${suffix}` };
-  if (typeof grant.roleDefinitionId === "string") {
-    return { via, detail: suffix, roleId: grant.roleDefinitionId.toLowerCase() };
-  }
-  return { via, detail: `a directory role${suffix}` };
-}
-
-type Verdict = (Privilege & { roleId?: string }) | GraphRequestError;
-
-/**
- * Puts role names into the verdicts that name a role by id: one `$batch` of
- * `GET roleDefinitions/{id}?$select=displayName` for the ids not yet known. Only privileged users get here, so a
- * check of ordinary users reads no role definitions. A name that can't be read leaves `role {id}`: the verdict
- * stands either way.
- */
-async function nameRoles(reader: PrivilegeReader, verdicts: Verdict[]): Promise<void> {
-  const unknown = [
-    ...new Set(
-      verdicts.flatMap((v) =>
-        !(v instanceof GraphRequestError) && v.roleId && !reader.roleNames.has(v.roleId) ? [v.roleId] : [],
-      ),
-    ),
-  ];
-  if (unknown.length === 0) return;
-  const answers = await reader.batch(
-    unknown.map((id) => ({
-      method: "GET",
-      url: `${roleDefinitionsPath}/${encodeSegment(id)}?$select=id,displayName`,
-      operation: "privilegeOf (role names)",
-    })),
-  );
-  unknown.forEach((id, k) => {
-    const answer = answers[k];
-    const body = answer instanceof GraphRequestError || answer === undefined ? undefined : answer.body;
-    if (isRecord(body) && typeof body.displayName === "string") reader.roleNames.set(id, body.displayName);
+/** Role grants as listed (an item naming no principal grants nobody anything readable and is passed over). */
+function grantsOf(items: unknown[], state: RoleGrant["state"]): RoleGrant[] {
+  return items.flatMap((item) => {
+    if (!isRecord(item) || typeof item.principalId !== "string") return [];
+    return [
+      {
+        principalId: item.principalId.toLowerCase(),
+        roleDefinitionId:
+          typeof item.roleDefinitionId === "string" ? item.roleDefinitionId.toLowerCase() : "",
+        directoryScopeId: typeof item.directoryScopeId === "string" ? item.directoryScopeId : "/",
+        state,
+      },
+    ];
   });
 }
 
-/** The verdict as the port gives it: a role known by id gets its name (or `role {id}` if it couldn't be read). */
-function named(v: Verdict, names: ReadonlyMap<string, string>): Privilege | GraphRequestError {
-  if (v instanceof GraphRequestError || !v.privileged || v.roleId === undefined) return v;
-  const role = names.get(v.roleId) ?? `role ${v.roleId}`;
-  return { privileged: true, via: v.via, detail: `${role}${v.detail}` };
+/** The users of a directoryObject listing (nested groups, devices and service principals are left out). */
+function usersIn(items: unknown[]): string[] {
+  return items.flatMap((item) => {
+    if (!isRecord(item) || typeof item.id !== "string") return [];
+    const type = item["@odata.type"];
+    return type === undefined || type === "#microsoft.graph.user" ? [item.id.toLowerCase()] : [];
+  });
 }
 
-/** Groups that can hold a role: role-assignable ones, and those whose kind Graph did not tell. */
-function candidates(state: UserState): Group[] {
-  return state.groups.filter((group) => group.assignable !== false);
-}
-
-function verdict(state: UserState): Verdict {
-  const strongest = [...state.evidence].sort((a, b) => rank[a.via] - rank[b.via])[0];
-  if (strongest) {
-    return strongest.roleId
-      ? { privileged: true, via: strongest.via, detail: strongest.detail, roleId: strongest.roleId }
-      : { privileged: true, via: strongest.via, detail: strongest.detail };
-  }
-  // A missing permission is worth reporting over a transient fault: retrying will not cure it.
-  const error = state.errors.find((e) => e.kind === DirectoryErrorKind.missingPermission) ?? state.errors[0];
-  return error ?? { privileged: false };
+function eligibleOf(items: unknown[], accessId: "member" | "owner"): string[] {
+  return items.flatMap((item) =>
+    isRecord(item) && item.accessId === accessId && typeof item.principalId === "string"
+      ? [item.principalId.toLowerCase()]
+      : [],
+  );
 }
 
 function malformed(operation: string, why: string): GraphRequestError {
-  return new GraphRequestError(`${operation} failed: ${why}`, {
-    kind: DirectoryErrorKind.transient,
-    statusCode: 200,
-  });
+  return new GraphRequestError(`${operation} failed: ${why}`, { kind: "transient", statusCode: 200 });
 }
 
 function missing(): GraphRequestError {
   return malformed("privilegeOf", "no answer");
-}
-
-function chunk<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let start = 0; start < items.length; start += size) out.push(items.slice(start, start + size));
-  return out;
 }

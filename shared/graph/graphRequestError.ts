@@ -99,7 +99,21 @@ export type HeaderLookup = Headers | Record<string, string> | undefined | null;
 const notLicensedCode = "Authentication_RequestFromNonPremiumTenantOrB2CTenant";
 const notLicensedText = /premium licen[cs]e/i;
 
+/**
+ * Codes of answers the app gives itself for writes it did not send (see GraphPacingMiddleware): lower-case with a
+ * prefix, never one of Graph's codes, so they can't be confused with a real answer.
+ */
+export const localRefusalCode = {
+  privilegedTarget: "sspr_privileged_target",
+  notSent: "sspr_not_sent",
+  privilegeUnknown: "sspr_privilege_unknown",
+} as const;
+
 function kindOf(status: number, message: string | undefined, code?: string): DirectoryErrorKind {
+  if (code === localRefusalCode.privilegedTarget) return DirectoryErrorKind.privilegedTarget;
+  if (code === localRefusalCode.notSent) return DirectoryErrorKind.notSent;
+  // The picture could not be read right before the write: the check before planning reads it again next time.
+  if (code === localRefusalCode.privilegeUnknown) return DirectoryErrorKind.transient;
   if (status === 401) return DirectoryErrorKind.unauthorized;
   if (status === 403 && (code === notLicensedCode || notLicensedText.test(message ?? ""))) {
     return DirectoryErrorKind.notLicensed;

@@ -94,6 +94,14 @@ export const metricCatalog = {
       "Users per readiness bucket (canResetNow, afterPrepopulation, cannot) and, for cannot, per reason: `sspr-prepop report`'s verdict",
     dimensions: { bucket: readinessBuckets, reason: cannotReasons },
   },
+  privilegedWritten: {
+    name: "sspr.privileged_written",
+    kind: "gauge",
+    unit: "{user}",
+    description:
+      "Users this app wrote contact data for who are privileged now (found by the daily run): their recovery phone or email was set before they became admins",
+    dimensions: {},
+  },
   readinessRuns: {
     name: "sspr.readiness.runs",
     kind: "counter",

@@ -1,6 +1,7 @@
 import type { Directory, Privilege, RegistrationDetail, UserContactState } from "../directory/directory.js";
 import { DirectoryError } from "../directory/directoryError.js";
 import { directoryFailureOf } from "../directory/directoryFailure.js";
+import type { PrivilegePicture } from "../directory/privilegePicture.js";
 import { classifyReadiness, type ReadinessPolicy, type ReadinessVerdict } from "./classifyReadiness.js";
 import type { ReadinessOptions } from "./readiness.js";
 import { type ReadinessReport, ReadinessTally, type UserReadinessLine } from "./readinessReport.js";
@@ -13,6 +14,7 @@ export interface ReadinessDirectory extends Pick<Directory, "verifiedDomains"> {
   listRegistrationDetails?(): AsyncIterable<RegistrationDetail[]>;
   organizationName?(): Promise<string | undefined>;
   privilegeOfMany?(userIds: readonly string[]): Promise<Array<Privilege | Error>>;
+  privilegePicture?(): Promise<PrivilegePicture>;
 }
 
 /** One user as judged: the per-field verdicts and the bucket. */
@@ -105,6 +107,9 @@ export async function assessReadiness(
     });
   }
 
+  const edition = await editionNote(directory);
+  if (edition) notes.push(edition);
+
   const generatedAt = run.now();
   const summary = buckets.summary({
     generatedAt,
@@ -120,6 +125,27 @@ export async function assessReadiness(
     });
   }
   return { summary, fields: fields.report(generatedAt) };
+}
+
+/**
+ * Which edition the privilege guard found (from its picture, which the checks above already read): with PIM, the
+ * eligibilities count; without (Graph's AadPremiumLicenseRequired), none can exist, and the report says so.
+ */
+async function editionNote(directory: ReadinessDirectory): Promise<ReadinessNote | undefined> {
+  if (!directory.privilegePicture) return undefined;
+  const picture = await directory.privilegePicture().catch(() => undefined);
+  if (!picture) return undefined;
+  return picture.pim
+    ? {
+        code: "privilege_edition_pim",
+        message:
+          "the tenant has PIM (Entra ID P2 or ID Governance): PIM-eligible roles and eligible members and owners of role-assignable groups count as privileged",
+      }
+    : {
+        code: "privilege_edition_no_pim",
+        message:
+          "the tenant has no PIM (Graph: AadPremiumLicenseRequired): no eligibility can exist, so active roles, group members and owners and protected groups decide who is privileged",
+      };
 }
 
 /** The organization's name, or null with a note: the report stands without it. */

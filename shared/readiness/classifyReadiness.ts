@@ -204,7 +204,10 @@ function privilegeText(privilege: Extract<Privilege, { privileged: true }>): str
   const via = {
     activeRole: "holds the role",
     eligibleRole: "is PIM-eligible for the role",
-    protectedGroup: "is in the protected group",
+    roleGroupOwner: "owns the role-assignable group",
+    roleGroupEligible: "can become a member or owner of the role-assignable group",
+    roleGroupMember: "is in the role-assignable group",
+    protectedGroup: "belongs to the protected group",
   }[privilege.via];
   return `${via} ${privilege.detail}`;
 }

@@ -19,6 +19,7 @@ export const plannerCodes = [
   "synced_from_ad",
   "user_registered_methods",
   "not_a_new_hire",
+  "guest_account",
   "privileged_account",
   "privilege_check_failed",
 ] as const;

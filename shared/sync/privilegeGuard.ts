@@ -86,11 +86,19 @@ export function isFinalCheckFailure(err: unknown): err is DirectoryError {
 const viaText: Record<Extract<Privilege, { privileged: true }>["via"], (detail: string) => string> = {
   activeRole: (detail) => `${detail}, active`,
   eligibleRole: (detail) => `${detail}, PIM-eligible`,
-  protectedGroup: (detail) => `member of protected group ${detail}`,
+  roleGroupOwner: (detail) => `owner of role-assignable group ${detail}`,
+  roleGroupEligible: (detail) => `role-assignable group ${detail}`,
+  roleGroupMember: (detail) => `member of role-assignable group ${detail}`,
+  protectedGroup: (detail) => `protected group ${detail}`,
 };
 
+/** What makes the account privileged, in a few words (e.g. `Global Administrator, active`). */
+export function privilegedReasonShort(privilege: Extract<Privilege, { privileged: true }>): string {
+  return viaText[privilege.via](privilege.detail);
+}
+
 export function privilegedReason(privilege: Extract<Privilege, { privileged: true }>): string {
-  return `privileged account (${viaText[privilege.via](privilege.detail)}): prepopulation never writes admins' contact data; the admin registers their own methods at ${securityInfoUrl}`;
+  return `privileged account (${privilegedReasonShort(privilege)}): prepopulation never writes admins' contact data; the admin registers their own methods at ${securityInfoUrl}`;
 }
 
 export function checkFailedReason(err: unknown): string {

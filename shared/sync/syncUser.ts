@@ -3,7 +3,6 @@ import type { Directory, UserContactState } from "../directory/directory.js";
 import { applyPlan } from "./applyPlan.js";
 import { statusOf, summaryOf } from "./buildOutcome.js";
 import type { OutcomeStatus } from "./outcome.js";
-import { privilegeRefusal } from "./privilegeGuard.js";
 import {
   type DesiredContact,
   type FieldPlan,
@@ -13,6 +12,7 @@ import {
   type SyncPlan,
   type SyncPolicy,
 } from "./syncPlanner.js";
+import { userGuardRefusal } from "./userGuards.js";
 
 /** What one sync did (or, for a dry run, would do) to one user. */
 export interface SyncResult {
@@ -41,8 +41,8 @@ export async function syncUser(
     beforeWrites?: (plan: SyncPlan) => Promise<void>;
   },
 ): Promise<SyncResult> {
-  // Privileged accounts are never written, by any path: checked before anything else is read or planned.
-  const refused = await privilegeRefusal(directory, user, contact, options.policy);
+  // Guests and privileged accounts are never written, by any path: checked before anything else is read or planned.
+  const refused = await userGuardRefusal(directory, user, contact, options.policy);
   if (refused) {
     const status = statusOf(refused.fields);
     const summary = summaryOf(status, refused.fields, options.dryRun === true);

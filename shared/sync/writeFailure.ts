@@ -16,10 +16,16 @@ export type WriteFailure =
       requestId?: string;
     };
 
+// Not failures of the app: AD DS is where a mastered property is set, and an admin's data is never written.
+const skippedCodes: ReadonlySet<DirectoryFailureCode> = new Set([
+  "on_premises_mastered",
+  "privileged_account",
+]);
+
 /**
  * Only throttling and transient faults are worth retrying; a refusal that will repeat (synced user, privileged
- * target, bad request, deleted user) becomes the field's outcome. An AD-mastered property is `skipped` (AD DS is
- * where it is set), anything else `failed`.
+ * target, bad request, deleted user) becomes the field's outcome. An AD-mastered property and a user found
+ * privileged at the moment of writing are `skipped`, anything else `failed`.
  */
 export function writeFailureOf(err: unknown): WriteFailure {
   const failure = directoryFailureOf(err);
@@ -27,7 +33,7 @@ export function writeFailureOf(err: unknown): WriteFailure {
     return { retry: true, failure };
   return {
     retry: false,
-    action: failure.code === "on_premises_mastered" ? "skipped" : "failed",
+    action: skippedCodes.has(failure.code) ? "skipped" : "failed",
     code: failure.code,
     reason: failure.reason,
     ...(failure.requestId ? { requestId: failure.requestId } : {}),

@@ -545,6 +545,7 @@ describe.skipIf(skipReason !== undefined)("infrastructure (compiled ARM template
       ["poison-queue", alertQueryFiles.poisonQueue, "queueDepth", { queue: "poison" }],
       ["failed-outcomes", alertQueryFiles.failedOutcomes, "outcomes", { status: "failed" }],
       ["graph-throttled", alertQueryFiles.graphThrottled, "graphThrottled", {}],
+      ["privileged-written", alertQueryFiles.privilegedWritten, "privilegedWritten", {}],
     ] as const)(
       "the %s rule runs %s, which reads the metric the code emits under that name and those dimensions",
       (suffix, file, metric, dimensions) => {
@@ -596,7 +597,13 @@ describe.skipIf(skipReason !== undefined)("infrastructure (compiled ARM template
       expect(main.parameters?.alertThrottledResponses?.defaultValue).toBe(10);
     });
 
-    it.each(["poison-queue", "failed-outcomes", "graph-throttled"])(
+    it("alert as soon as the daily run finds a user written before they became privileged (severity 1)", () => {
+      const { properties, criterion } = rule("privileged-written");
+      expect(properties).toMatchObject({ evaluationFrequency: "PT1H", windowSize: "P1D", severity: 1 });
+      expect(criterion).toMatchObject({ timeAggregation: "Maximum", operator: "GreaterThan", threshold: 0 });
+    });
+
+    it.each(["poison-queue", "failed-outcomes", "graph-throttled", "privileged-written"])(
       "scope the %s rule to Application Insights and send it to the action group only when there is one",
       (suffix) => {
         const { declared, properties } = rule(suffix);

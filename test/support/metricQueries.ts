@@ -7,6 +7,7 @@ export const alertQueryFiles = {
   poisonQueue: "infra/app/signals/poison-queue.kql",
   failedOutcomes: "infra/app/signals/failed-outcomes.kql",
   graphThrottled: "infra/app/signals/graph-throttled.kql",
+  privilegedWritten: "infra/app/signals/privileged-written.kql",
 } as const;
 
 const repo = fileURLToPath(new URL("../..", import.meta.url));
