@@ -51,6 +51,8 @@ export interface SeedUser {
   adminRoles?: string[];
   /** PIM-eligible directory roles, not activated: Graph does not protect the user's properties for these. */
   eligibleRoles?: string[];
+  /** Roles scoped to an administrative unit (`directoryScopeId` `/administrativeUnits/{id}`), active or eligible. */
+  scopedRoles?: SeedScopedRole[];
   authentication?: {
     phoneMethods?: Array<{ phoneType: EmulatedPhoneType; phoneNumber: string }>;
     emailMethods?: Array<{ emailAddress: string }>;
@@ -59,11 +61,33 @@ export interface SeedUser {
 
 export type EmulatedUserType = "Member" | "Guest";
 
+/** The premium edition of a tenant that holds one (`premiumLicense`). */
+export type EmulatedEdition = "P1" | "P2";
+
+/** The answer Graph gives a PIM request in a tenant without P2; both forms are seen in the wild. */
+export interface PimRefusal {
+  status?: 400 | 403;
+  wording?: "current" | "legacy";
+}
+
 /** A user's SSPR verdicts as a test sets them; an absent one is derived (see reportHandlers). */
 export interface SsprOverride {
   enabled?: boolean;
   registered?: boolean;
   capable?: boolean;
+}
+
+/**
+ * A role held over one administrative unit rather than the whole tenant. Graph lists it in the role-management
+ * lists with `directoryScopeId` `/administrativeUnits/{id}`; it is a scoped-role membership, not a membership of the
+ * directoryRole, so `transitiveMemberOf` does not show it (see roleHandlers).
+ */
+export interface SeedScopedRole {
+  role: string;
+  /** The administrative unit's object id. */
+  administrativeUnitId: string;
+  /** true: PIM-eligible (P2 only); default: active. */
+  eligible?: boolean;
 }
 
 /** One domain of the tenant, as the domain resource has it (the properties the app reads). */
@@ -87,6 +111,14 @@ export interface SeedGroup {
   activeRoles?: string[];
   /** Directory roles the group is PIM-eligible for. */
   eligibleRoles?: string[];
+  /** Roles over one administrative unit, active or eligible (role-assignable groups only). */
+  scopedRoles?: SeedScopedRole[];
+  /** Owner user ids. An owner is not a member: owning a group gives none of its roles. */
+  owners?: string[];
+  /** User ids PIM-eligible for membership (PIM for Groups, P2 only): not members until they activate. */
+  eligibleMembers?: string[];
+  /** User ids PIM-eligible for ownership (PIM for Groups, P2 only). */
+  eligibleOwners?: string[];
 }
 
 /** A tenant file: tenant-wide switches, the users and the groups. */
@@ -108,9 +140,17 @@ export interface TenantSeed {
     displayName?: string;
     /**
      * Whether the tenant holds Microsoft Entra ID P1/P2 (default true). Without it Graph refuses the registration
-     * report with 403 Authentication_RequestFromNonPremiumTenantOrB2CTenant.
+     * report with 403 Authentication_RequestFromNonPremiumTenantOrB2CTenant, and PIM as on P1 (a free tenant has
+     * no PIM either), whatever `edition` says.
      */
     premiumLicense?: boolean;
+    /**
+     * Which premium edition (default `P2`): on `P1` every PIM API (role schedules and instances, PIM for Groups)
+     * answers Graph's AadPremiumLicenseRequired, and a seed declaring eligibilities is refused.
+     */
+    edition?: EmulatedEdition;
+    /** How PIM refuses a tenant without P2: status 400 (default) or 403, `current` (default) or `legacy` text. */
+    pimRefusal?: PimRefusal;
     /** Whether SSPR's policy covers users who don't say otherwise (`sspr.enabled`); default true. */
     ssprEnabled?: boolean;
     /**
@@ -137,6 +177,9 @@ export const emulatedPermissions = [
   "RoleManagement.Read.Directory",
   "GroupMember.Read.All",
   "Domain.Read.All",
+  // PIM for Groups: who may become a member or owner of a role-assignable group.
+  "PrivilegedEligibilitySchedule.Read.AzureADGroup",
+  "PrivilegedAssignmentSchedule.Read.AzureADGroup",
 ] as const;
 
 /** Template ids of built-in roles (a built-in role definition's id is its template id). */
@@ -162,6 +205,15 @@ export interface EmulatedRoleGrant {
   principalId: string;
   roleDefinitionId: string;
   roleName: string;
+  /** `/` for the whole tenant, `/administrativeUnits/{id}` for one administrative unit. */
+  directoryScopeId: string;
+}
+
+/** A PIM for Groups membership or ownership, active (assignment) or eligible. */
+export interface EmulatedGroupAccess {
+  groupId: string;
+  principalId: string;
+  accessId: "member" | "owner";
 }
 
 /** A group's live state. */
@@ -172,6 +224,10 @@ export interface EmulatedGroup {
   members: string[];
   activeRoles: string[];
   eligibleRoles: string[];
+  scopedRoles: SeedScopedRole[];
+  owners: string[];
+  eligibleMembers: string[];
+  eligibleOwners: string[];
 }
 
 /** A user's live state inside the emulator. */
@@ -198,6 +254,7 @@ export interface EmulatedUser {
   onPremisesSyncEnabled: boolean | null;
   adminRoles: string[];
   eligibleRoles: string[];
+  scopedRoles: SeedScopedRole[];
   phoneMethods: Partial<Record<EmulatedPhoneType, string>>;
   emailMethod: string | null;
   /** SSPR verdicts a test set (`setSspr`); the registration report derives the rest. */
@@ -215,6 +272,10 @@ export class EmulatedTenant {
   displayName = "Contoso";
   /** Entra ID P1/P2 held: without it the registration report answers 403 (see `TenantSeed`). */
   premiumLicense = true;
+  /** The premium edition; PIM needs P2 (see `TenantSeed`). Seeded only: eligibilities cannot exist on P1. */
+  edition: EmulatedEdition = "P2";
+  /** How PIM refuses without P2. */
+  pimRefusal: Required<PimRefusal> = { status: 400, wording: "current" };
   /** Whether SSPR's policy covers a user who has no `sspr.enabled` of their own. */
   ssprEnabled = true;
   /** The tenant's domains (GET /domains). */
@@ -243,6 +304,11 @@ export class EmulatedTenant {
     this.masteredMessage = this.seed.tenant?.masteredMessage ?? "onPremises";
     this.displayName = this.seed.tenant?.displayName ?? "Contoso";
     this.premiumLicense = this.seed.tenant?.premiumLicense ?? true;
+    this.edition = this.seed.tenant?.edition ?? "P2";
+    this.pimRefusal = {
+      status: this.seed.tenant?.pimRefusal?.status ?? 400,
+      wording: this.seed.tenant?.pimRefusal?.wording ?? "current",
+    };
     this.ssprEnabled = this.seed.tenant?.ssprEnabled ?? true;
     this.domains = structuredClone(
       this.seed.tenant?.domains ?? [{ id: this.domain, isVerified: true, isDefault: true, isInitial: false }],
@@ -264,6 +330,10 @@ export class EmulatedTenant {
     if (this.find(seed.id) || this.find(seed.userPrincipalName)) {
       throw new Error(`Duplicate seed user: ${seed.id} / ${seed.userPrincipalName}`);
     }
+    this.refuseEligibilitiesWithoutPim(seed.userPrincipalName, [
+      ...(seed.eligibleRoles ?? []),
+      ...(seed.scopedRoles ?? []).filter((r) => r.eligible).map((r) => r.role),
+    ]);
     const phoneMethods: EmulatedUser["phoneMethods"] = {};
     for (const method of seed.authentication?.phoneMethods ?? [])
       phoneMethods[method.phoneType] = method.phoneNumber;
@@ -295,6 +365,7 @@ export class EmulatedTenant {
       onPremisesSyncEnabled: seed.onPremisesSyncEnabled ?? null,
       adminRoles: [...(seed.adminRoles ?? [])],
       eligibleRoles: [...(seed.eligibleRoles ?? [])],
+      scopedRoles: structuredClone(seed.scopedRoles ?? []),
       phoneMethods,
       emailMethod: seed.authentication?.emailMethods?.[0]?.emailAddress ?? null,
       sspr: { ...seed.sspr },
@@ -307,17 +378,32 @@ export class EmulatedTenant {
   addGroup(seed: SeedGroup): EmulatedGroup {
     if (!guidText.test(seed.id)) throw new Error(`Seed group id must be a GUID: ${seed.id}`);
     if (this.group(seed.id) || this.find(seed.id)) throw new Error(`Duplicate seed object id: ${seed.id}`);
-    const roles = [...(seed.activeRoles ?? []), ...(seed.eligibleRoles ?? [])];
+    const roles = [
+      ...(seed.activeRoles ?? []),
+      ...(seed.eligibleRoles ?? []),
+      ...(seed.scopedRoles ?? []).map((r) => r.role),
+    ];
     if (roles.length > 0 && seed.isAssignableToRole !== true) {
       throw new Error(`Group ${seed.displayName} holds roles but is not role-assignable`);
     }
+    this.refuseEligibilitiesWithoutPim(seed.displayName, [
+      ...(seed.eligibleRoles ?? []),
+      ...(seed.scopedRoles ?? []).filter((r) => r.eligible).map((r) => r.role),
+      ...(seed.eligibleMembers ?? []).map((id) => `membership for ${id}`),
+      ...(seed.eligibleOwners ?? []).map((id) => `ownership for ${id}`),
+    ]);
+    const ids = (list: string[] | undefined) => (list ?? []).map((id) => id.toLowerCase());
     const group: EmulatedGroup = {
       id: seed.id.toLowerCase(),
       displayName: seed.displayName,
       isAssignableToRole: seed.isAssignableToRole ?? false,
-      members: (seed.members ?? []).map((id) => id.toLowerCase()),
+      members: ids(seed.members),
       activeRoles: [...(seed.activeRoles ?? [])],
       eligibleRoles: [...(seed.eligibleRoles ?? [])],
+      scopedRoles: structuredClone(seed.scopedRoles ?? []),
+      owners: ids(seed.owners),
+      eligibleMembers: ids(seed.eligibleMembers),
+      eligibleOwners: ids(seed.eligibleOwners),
     };
     this.groups.push(group);
     return group;
@@ -327,6 +413,37 @@ export class EmulatedTenant {
   group(id: string): EmulatedGroup | undefined {
     const wanted = id.toLowerCase();
     return this.groups.find((g) => g.id === wanted);
+  }
+
+  /** Every group, in directory order (the emulator's paging order). */
+  allGroups(): readonly EmulatedGroup[] {
+    return this.groups;
+  }
+
+  /** Whether PIM answers: only a premium tenant of edition P2 has it. */
+  hasPim(): boolean {
+    return this.premiumLicense && this.edition === "P2";
+  }
+
+  /**
+   * PIM for Groups listings: every eligible membership and ownership, and the active ones of the groups PIM governs
+   * (the emulator counts a group as governed once it has an eligibility; Graph's docs do not say what the lists
+   * show for other groups).
+   */
+  groupAccess(kind: "active" | "eligible"): EmulatedGroupAccess[] {
+    return this.groups.flatMap((g) => {
+      const governed = g.eligibleMembers.length + g.eligibleOwners.length > 0;
+      const [members, owners] =
+        kind === "eligible"
+          ? [g.eligibleMembers, g.eligibleOwners]
+          : governed
+            ? [g.members, g.owners]
+            : [[], []];
+      return [
+        ...members.map((principalId) => ({ groupId: g.id, principalId, accessId: "member" as const })),
+        ...owners.map((principalId) => ({ groupId: g.id, principalId, accessId: "owner" as const })),
+      ];
+    });
   }
 
   /** The groups an object (user or group) is a member of, directly or through member groups. */
@@ -419,19 +536,42 @@ export class EmulatedTenant {
     return this.failingRoutes.get(route);
   }
 
+  /** A seed may not declare what only PIM (P2) creates: Entra ID has no eligibility without it. */
+  private refuseEligibilitiesWithoutPim(owner: string, eligibilities: string[]): void {
+    if (this.edition === "P1" && eligibilities.length > 0) {
+      throw new Error(
+        `Tenant edition P1 has no PIM, so ${owner} cannot hold eligibilities (${eligibilities.join(", ")}); use edition P2`,
+      );
+    }
+  }
+
   private grants(kind: "active" | "eligible"): EmulatedRoleGrant[] {
-    const principals: Array<{ id: string; roles: string[] }> = [
-      ...this.users.map((u) => ({ id: u.id, roles: kind === "active" ? u.adminRoles : u.eligibleRoles })),
-      ...this.groups.map((g) => ({ id: g.id, roles: kind === "active" ? g.activeRoles : g.eligibleRoles })),
-    ];
-    return principals.flatMap(({ id, roles }) =>
-      roles.map((roleName) => ({
-        id: stableId(`${kind}:${id}:${roleName}`),
-        principalId: id,
-        roleDefinitionId: EmulatedTenant.roleDefinitionId(roleName),
-        roleName,
+    const wanted = (roles: SeedScopedRole[]) =>
+      roles.filter((r) => (r.eligible ?? false) === (kind === "eligible"));
+    const principals: Array<{ id: string; roles: string[]; scoped: SeedScopedRole[] }> = [
+      ...this.users.map((u) => ({
+        id: u.id,
+        roles: kind === "active" ? u.adminRoles : u.eligibleRoles,
+        scoped: wanted(u.scopedRoles),
       })),
-    );
+      ...this.groups.map((g) => ({
+        id: g.id,
+        roles: kind === "active" ? g.activeRoles : g.eligibleRoles,
+        scoped: wanted(g.scopedRoles),
+      })),
+    ];
+    const grant = (id: string, roleName: string, directoryScopeId: string): EmulatedRoleGrant => ({
+      // Tenant-wide grants keep the ids they had before scopes existed.
+      id: stableId(`${kind}:${id}:${roleName}${directoryScopeId === "/" ? "" : `:${directoryScopeId}`}`),
+      principalId: id,
+      roleDefinitionId: EmulatedTenant.roleDefinitionId(roleName),
+      roleName,
+      directoryScopeId,
+    });
+    return principals.flatMap(({ id, roles, scoped }) => [
+      ...roles.map((roleName) => grant(id, roleName, "/")),
+      ...scoped.map((r) => grant(id, r.role, `/administrativeUnits/${r.administrativeUnitId.toLowerCase()}`)),
+    ]);
   }
 
   /** The live user by object id or UPN (case-insensitive), as Graph resolves `/users/{key}`. */

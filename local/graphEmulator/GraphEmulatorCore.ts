@@ -11,12 +11,15 @@ import {
   type EmulatorResponse,
   graphError,
   json,
+  premiumLicenseRequired,
   stampError,
 } from "./emulatorResponse.js";
 import { costOf, GraphThrottle, type RequestCost, type ThrottleOptions } from "./GraphThrottle.js";
+import { type GroupRelation, listGroupRelation, listGroups } from "./groupHandlers.js";
 import { listOrganization } from "./organizationHandlers.js";
+import { listPimGroup, type PimGroupList } from "./pimGroupHandlers.js";
 import { listRegistrationDetails } from "./reportHandlers.js";
-import { getRoleDefinition, listRoleGrants, listTransitiveMemberOf } from "./roleHandlers.js";
+import { getRoleDefinition, listRoleGrants, listTransitiveMemberOf, type RoleList } from "./roleHandlers.js";
 import { getUser, type HandlerContext, listUsers, patchUser } from "./userHandlers.js";
 
 /** Fault injection: probabilities from 0 to 1. */
@@ -49,9 +52,12 @@ type Route =
   | { kind: "user"; key: string }
   | { kind: "me" }
   | { kind: "transitiveMemberOf"; key: string }
-  | { kind: "roleAssignments" }
-  | { kind: "roleEligibilityScheduleInstances" }
+  | { kind: RoleList }
   | { kind: "roleDefinition"; id: string }
+  | { kind: "groups" }
+  | { kind: GroupRelation; groupId: string }
+  | { kind: PimGroupList }
+  | { kind: "pimGroupOther"; segment: string }
   | { kind: "dirSyncSettings" }
   | { kind: "dirSyncSetting"; id: string }
   | { kind: "registrationDetails" }
@@ -67,7 +73,19 @@ const allowedMethods: Record<Route["kind"], readonly string[]> = {
   transitiveMemberOf: ["GET"],
   roleAssignments: ["GET"],
   roleEligibilityScheduleInstances: ["GET"],
+  roleEligibilitySchedules: ["GET"],
+  roleAssignmentSchedules: ["GET"],
+  roleAssignmentScheduleInstances: ["GET"],
   roleDefinition: ["GET"],
+  groups: ["GET"],
+  members: ["GET"],
+  transitiveMembers: ["GET"],
+  owners: ["GET"],
+  eligibilityScheduleInstances: ["GET"],
+  assignmentScheduleInstances: ["GET"],
+  eligibilitySchedules: ["GET"],
+  assignmentSchedules: ["GET"],
+  pimGroupOther: ["GET", "POST", "PATCH", "PUT", "DELETE"],
   dirSyncSettings: ["GET"],
   dirSyncSetting: ["GET"],
   registrationDetails: ["GET"],
@@ -78,8 +96,85 @@ const allowedMethods: Record<Route["kind"], readonly string[]> = {
   emailMethods: ["GET", "POST"],
   emailMethod: ["GET", "PATCH", "DELETE"],
 };
-/** The routes Graph's cost table lists at 2 resource units for a GET; every other route costs 1. */
-const listedAtTwo = new Set<Route["kind"]>(["users", "transitiveMemberOf"]);
+/**
+ * The base resource units of a GET where Graph's cost table (concepts/throttling-limits.md, "Identity and access
+ * service limits") lists the route; every other route costs 1, as the table says of unlisted identity paths. The
+ * same figures as shared/graph/graphCost.ts (test/graph/graphCost.test.ts holds both to them).
+ */
+const listedCost: Partial<Record<Route["kind"], number>> = {
+  users: 2,
+  transitiveMemberOf: 2,
+  members: 3,
+  transitiveMembers: 5,
+};
+
+/** What a route needs besides its handler: the application permissions (any one) and P2 for PIM. */
+interface RouteRule {
+  permissions: readonly string[];
+  pim: boolean;
+}
+
+const groupReaders = [
+  "GroupMember.Read.All",
+  "Group.Read.All",
+  "Directory.Read.All",
+  "GroupMember.ReadWrite.All",
+  "Group.ReadWrite.All",
+  "Directory.ReadWrite.All",
+];
+const roleReaders = ["RoleManagement.Read.Directory", "RoleManagement.Read.All", "Directory.Read.All"];
+
+/**
+ * Permission and edition per route, from each route's Microsoft page (the permission tables; PIM needs P2). A
+ * request lacking the permission gets 403 before the edition is looked at (the emulator's assumption: the docs do
+ * not order the two). Routes not here check their permission in their handler.
+ */
+const routeRules: Partial<Record<Route["kind"], RouteRule>> = {
+  // https://learn.microsoft.com/graph/api/rbacapplication-list-roleassignments
+  roleAssignments: { permissions: roleReaders, pim: false },
+  // https://learn.microsoft.com/graph/api/rbacapplication-list-roleeligibilityscheduleinstances
+  roleEligibilityScheduleInstances: {
+    permissions: ["RoleEligibilitySchedule.Read.Directory", ...roleReaders],
+    pim: true,
+  },
+  // https://learn.microsoft.com/graph/api/rbacapplication-list-roleeligibilityschedules
+  roleEligibilitySchedules: {
+    permissions: ["RoleEligibilitySchedule.Read.Directory", ...roleReaders],
+    pim: true,
+  },
+  // https://learn.microsoft.com/graph/api/rbacapplication-list-roleassignmentschedules
+  roleAssignmentSchedules: {
+    permissions: ["RoleAssignmentSchedule.Read.Directory", ...roleReaders],
+    pim: true,
+  },
+  // https://learn.microsoft.com/graph/api/rbacapplication-list-roleassignmentscheduleinstances
+  roleAssignmentScheduleInstances: {
+    permissions: ["RoleAssignmentSchedule.Read.Directory", ...roleReaders],
+    pim: true,
+  },
+  // https://learn.microsoft.com/graph/api/group-list
+  groups: { permissions: groupReaders, pim: false },
+  // https://learn.microsoft.com/graph/api/group-list-members
+  members: { permissions: groupReaders, pim: false },
+  // https://learn.microsoft.com/graph/api/group-list-transitivemembers
+  transitiveMembers: { permissions: groupReaders, pim: false },
+  // https://learn.microsoft.com/graph/api/group-list-owners
+  owners: { permissions: groupReaders, pim: false },
+  // https://learn.microsoft.com/graph/api/privilegedaccessgroup-list-eligibilityscheduleinstances
+  eligibilityScheduleInstances: { permissions: pimGroupReaders("Eligibility"), pim: true },
+  // https://learn.microsoft.com/graph/api/privilegedaccessgroup-list-eligibilityschedules
+  eligibilitySchedules: { permissions: pimGroupReaders("Eligibility"), pim: true },
+  // https://learn.microsoft.com/graph/api/privilegedaccessgroup-list-assignmentscheduleinstances
+  assignmentScheduleInstances: { permissions: pimGroupReaders("Assignment"), pim: true },
+  // https://learn.microsoft.com/graph/api/privilegedaccessgroup-list-assignmentschedules
+  assignmentSchedules: { permissions: pimGroupReaders("Assignment"), pim: true },
+  // Anything else under /identityGovernance/privilegedAccess/group/ is PIM too: refused without P2.
+  pimGroupOther: { permissions: [], pim: true },
+};
+
+function pimGroupReaders(kind: "Eligibility" | "Assignment"): string[] {
+  return [`Privileged${kind}Schedule.Read.AzureADGroup`, `Privileged${kind}Schedule.ReadWrite.AzureADGroup`];
+}
 const writeMethods = new Set(["POST", "PATCH", "PUT", "DELETE"]);
 const apiVersion = "v1.0";
 const maxBatch = 20;
@@ -251,7 +346,7 @@ export class GraphEmulatorCore {
     const cost: RequestCost =
       route.kind === "registrationDetails"
         ? { resourceUnits: 0, writes: 0, reports: 1 }
-        : costOf(op.method, listedAtTwo.has(route.kind), op.query);
+        : costOf(op.method, op.method === "GET" ? (listedCost[route.kind] ?? 1) : 1, op.query);
     const charge = this.throttle.charge(cost);
     if (!charge.ok) {
       this.stats.throttled += 1;
@@ -268,7 +363,7 @@ export class GraphEmulatorCore {
       this.stats.faults.unavailable += 1;
       return graphError(503, "serviceNotAvailable", "The service is temporarily unavailable.");
     }
-    const response = this.apply(route, op);
+    const response = this.admit(route) ?? this.apply(route, op);
     const applied = response.status >= 200 && response.status < 300;
     if (
       isWrite &&
@@ -281,6 +376,23 @@ export class GraphEmulatorCore {
     }
     response.headers = { ...charge.headers, ...response.headers };
     return response;
+  }
+
+  /** The route table's refusals: Graph's 403 without the permission, the licence error on PIM without P2. */
+  private admit(route: Route): EmulatorResponse | undefined {
+    const rule = routeRules[route.kind];
+    if (!rule) return undefined;
+    if (rule.permissions.length > 0 && !rule.permissions.some((p) => this.tenant.hasPermission(p))) {
+      return graphError(
+        403,
+        "Authorization_RequestDenied",
+        "Insufficient privileges to complete the operation.",
+      );
+    }
+    if (rule.pim && !this.tenant.hasPim()) {
+      return premiumLicenseRequired(this.tenant.pimRefusal.status, this.tenant.pimRefusal.wording);
+    }
+    return undefined;
   }
 
   private apply(route: Route, op: Operation): EmulatorResponse {
@@ -306,7 +418,23 @@ export class GraphEmulatorCore {
         return listTransitiveMemberOf(ctx, route.key);
       case "roleAssignments":
       case "roleEligibilityScheduleInstances":
+      case "roleEligibilitySchedules":
+      case "roleAssignmentSchedules":
+      case "roleAssignmentScheduleInstances":
         return listRoleGrants(ctx, route.kind);
+      case "groups":
+        return listGroups(ctx);
+      case "members":
+      case "transitiveMembers":
+      case "owners":
+        return listGroupRelation(ctx, route.groupId, route.kind);
+      case "eligibilityScheduleInstances":
+      case "assignmentScheduleInstances":
+      case "eligibilitySchedules":
+      case "assignmentSchedules":
+        return listPimGroup(ctx, route.kind);
+      case "pimGroupOther":
+        return badRequest(`Resource not found for the segment '${route.segment}'.`);
       case "roleDefinition":
         return getRoleDefinition(ctx, route.id);
       case "dirSyncSettings":
@@ -432,6 +560,21 @@ function dependencyOrder(items: BatchItem[]): BatchItem[] | undefined {
   return order;
 }
 
+const groupRelations: readonly GroupRelation[] = ["members", "transitiveMembers", "owners"];
+const pimGroupLists: readonly PimGroupList[] = [
+  "eligibilityScheduleInstances",
+  "assignmentScheduleInstances",
+  "eligibilitySchedules",
+  "assignmentSchedules",
+];
+const roleLists: readonly RoleList[] = [
+  "roleAssignments",
+  "roleEligibilityScheduleInstances",
+  "roleEligibilitySchedules",
+  "roleAssignmentSchedules",
+  "roleAssignmentScheduleInstances",
+];
+
 function routeOf(path: string): Route {
   const raw = path.split("/").filter((s) => s.length > 0);
   let segments: string[];
@@ -457,15 +600,27 @@ function routeOf(path: string): Route {
   }
   if (first.toLowerCase() === "domains" && second === undefined) return { kind: "domains" };
   if (first.toLowerCase() === "organization" && second === undefined) return { kind: "organization" };
+  if (first.toLowerCase() === "groups") {
+    if (second === undefined) return { kind: "groups" };
+    const relation = groupRelations.find((r) => r.toLowerCase() === third?.toLowerCase());
+    if (relation && fourth === undefined) return { kind: relation, groupId: second };
+    return { kind: "unknown", segment: third ?? second };
+  }
+  if (
+    first.toLowerCase() === "identitygovernance" &&
+    second?.toLowerCase() === "privilegedaccess" &&
+    third?.toLowerCase() === "group"
+  ) {
+    const list = pimGroupLists.find((l) => l.toLowerCase() === fourth?.toLowerCase());
+    if (list && fifth === undefined) return { kind: list };
+    return { kind: "pimGroupOther", segment: fourth ?? third };
+  }
   if (first.toLowerCase() === "rolemanagement") {
-    const list = third?.toLowerCase();
-    if (second?.toLowerCase() === "directory" && fourth === undefined) {
-      if (list === "roleassignments") return { kind: "roleAssignments" };
-      if (list === "roleeligibilityscheduleinstances") return { kind: "roleEligibilityScheduleInstances" };
-    }
+    const list = roleLists.find((l) => l.toLowerCase() === third?.toLowerCase());
+    if (second?.toLowerCase() === "directory" && list && fourth === undefined) return { kind: list };
     if (
       second?.toLowerCase() === "directory" &&
-      list === "roledefinitions" &&
+      third?.toLowerCase() === "roledefinitions" &&
       fourth &&
       fifth === undefined
     ) {

@@ -32,18 +32,18 @@ export type ChargeResult =
   | { ok: false; retryAfterSeconds: number; headers: Record<string, string> };
 
 /**
- * Graph's published costs (throttling limits, "Identity and access service limits") for what the emulator serves:
- * `GET users` (the list) and `GET users/{id}/transitiveMemberOf` 2 RU (`me/…` stands for `users/{id}/…`), any
- * other identity request 1 RU (role management and authentication methods are not in Graph's table), a write
- * 1 RU + 1 write; `$select` −1, `$expand` +1, `$top` below 20 −1; never below 1.
+ * Graph's published costs (throttling limits, "Identity and access service limits"): `baseUnits` is the route's
+ * listed base (the core's table: `GET users` and `users/{id}/transitiveMemberOf` 2, `groups/{id}/members` 3,
+ * `groups/{id}/transitiveMembers` 5; anything unlisted 1), a write 1 RU + 1 write; `$select` −1, `$expand` +1,
+ * `$top` below 20 −1; never below 1.
  */
-export function costOf(method: string, listedAtTwo: boolean, query: URLSearchParams): RequestCost {
+export function costOf(method: string, baseUnits: number, query: URLSearchParams): RequestCost {
   const top = Number(query.get("$top"));
   const modifier =
     (query.has("$select") ? -1 : 0) +
     (query.has("$expand") ? 1 : 0) +
     (query.has("$top") && Number.isFinite(top) && top < 20 ? -1 : 0);
-  const base = method === "GET" && listedAtTwo ? 2 : 1;
+  const base = method === "GET" ? baseUnits : 1;
   return { resourceUnits: Math.max(1, base + modifier), writes: method === "GET" ? 0 : 1 };
 }
 

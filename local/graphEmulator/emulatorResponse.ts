@@ -73,3 +73,18 @@ export function userNotFound(key: string): EmulatorResponse {
 export function badRequest(message: string, code = "BadRequest"): EmulatorResponse {
   return graphError(400, code, message);
 }
+
+/**
+ * Graph's refusal of a PIM request in a tenant without Microsoft Entra ID P2 (or Governance): code
+ * AadPremiumLicenseRequired, with the current text or the older one, as 400 (usual) or 403. Both texts are the
+ * ones public reports of this error show; Microsoft's API pages only say PIM needs the licence.
+ */
+export function premiumLicenseRequired(status: 400 | 403, wording: "current" | "legacy"): EmulatorResponse {
+  return graphError(
+    status,
+    "AadPremiumLicenseRequired",
+    wording === "legacy"
+      ? "The tenant needs an AAD Premium 2 license."
+      : "The tenant needs to have Microsoft Entra ID P2 or Microsoft Entra ID Governance license.",
+  );
+}

@@ -8,30 +8,38 @@ const rolePageSize = 100;
 const defaultMemberPageSize = 100;
 const maxMemberPageSize = 999;
 
-/** What reading each role-management list needs: any one of these application permissions. */
-const roleAssignmentPermissions = ["RoleManagement.Read.Directory"];
-const roleEligibilityPermissions = [
-  "RoleEligibilitySchedule.Read.Directory",
-  "RoleManagement.Read.Directory",
-];
+/** Reading role definitions: any one of these application permissions. */
+const roleDefinitionPermissions = ["RoleManagement.Read.Directory"];
 
-type RoleList = "roleAssignments" | "roleEligibilityScheduleInstances";
+/** The role-management lists the emulator serves; the PIM ones (all but roleAssignments) need P2. */
+export type RoleList =
+  | "roleAssignments"
+  | "roleEligibilityScheduleInstances"
+  | "roleEligibilitySchedules"
+  | "roleAssignmentSchedules"
+  | "roleAssignmentScheduleInstances";
+
+/** Each list's entries: active grants or eligibilities, in the shape Microsoft's page shows. */
+const lists: Record<
+  RoleList,
+  { grants: "active" | "eligible"; shape: (g: EmulatedRoleGrant) => Record<string, unknown> }
+> = {
+  roleAssignments: { grants: "active", shape: assignmentShape },
+  roleAssignmentSchedules: { grants: "active", shape: assignmentScheduleShape },
+  roleAssignmentScheduleInstances: { grants: "active", shape: assignmentInstanceShape },
+  roleEligibilitySchedules: { grants: "eligible", shape: eligibilityScheduleShape },
+  roleEligibilityScheduleInstances: { grants: "eligible", shape: eligibilityShape },
+};
+
+/** When the seeded schedules start (the emulator does not model PIM's start and end). */
+const scheduleStart = "2026-01-05T08:00:00Z";
 
 /**
- * GET /roleManagement/directory/roleAssignments and …/roleEligibilityScheduleInstances: `$filter` on
- * `principalId` (`eq`; `in` for assignments only, as documented), `$expand=roleDefinition`, `$select`, paging.
- * Without the permission the app gets Graph's 403.
+ * GET /roleManagement/directory/{list}: every entry of the tenant (users' and groups', tenant-wide and
+ * administrative-unit scoped) unless `$filter` on `principalId` (`eq`; `in` for assignments only, as documented)
+ * narrows it; `$select`, `$expand=roleDefinition`, paging. The route table checks permission and edition first.
  */
 export function listRoleGrants(ctx: HandlerContext, list: RoleList): EmulatorResponse {
-  const eligibility = list === "roleEligibilityScheduleInstances";
-  const needed = eligibility ? roleEligibilityPermissions : roleAssignmentPermissions;
-  if (!needed.some((permission) => ctx.tenant.hasPermission(permission))) {
-    return graphError(
-      403,
-      "Authorization_RequestDenied",
-      "Insufficient privileges to complete the operation.",
-    );
-  }
   const unsupported = unsupportedOption(ctx.query, ["$orderby", "$search", "$count", "$skip", "$top"]);
   if (unsupported) return unsupported;
   const expand = ctx.query.get("$expand");
@@ -39,25 +47,30 @@ export function listRoleGrants(ctx: HandlerContext, list: RoleList): EmulatorRes
     return badRequest(`Could not find a navigation property named '${expand}' to expand.`);
   }
   const filterText = ctx.query.get("$filter");
-  const principals = filterText === null ? undefined : parsePrincipalFilter(filterText, !eligibility);
+  const principals =
+    filterText === null ? undefined : parsePrincipalFilter(filterText, list === "roleAssignments");
   if (principals && "error" in principals) return principals.error;
   const offset = decodeSkipToken(ctx.query.get("$skiptoken"));
   if (offset === undefined) return badRequest("Invalid $skiptoken value.");
+  const select = ctx.query.get("$select");
+  const pick = selector(select);
 
-  const grants = (eligibility ? ctx.tenant.roleEligibilities() : ctx.tenant.roleAssignments()).filter(
+  const { grants: kind, shape } = lists[list];
+  const grants = (kind === "eligible" ? ctx.tenant.roleEligibilities() : ctx.tenant.roleAssignments()).filter(
     (grant) => !principals || principals.ids.includes(grant.principalId),
   );
   const page = grants.slice(offset, offset + rolePageSize);
   const body: Record<string, unknown> = {
-    "@odata.context": `${ctx.baseUrl}/$metadata#roleManagement/directory/${list}${expand ? "(roleDefinition())" : ""}`,
+    "@odata.context": `${ctx.baseUrl}/$metadata#roleManagement/directory/${list}${select ? `(${select})` : ""}${expand ? "(roleDefinition())" : ""}`,
     value: page.map((grant) => ({
-      ...(eligibility ? eligibilityShape(grant) : assignmentShape(grant)),
+      ...pick(shape(grant)),
       ...(expand ? { roleDefinition: roleDefinitionShape(grant) } : {}),
     })),
   };
   if (offset + rolePageSize < grants.length) {
     const params = [
       filterText === null ? undefined : `$filter=${encodeURIComponent(filterText)}`,
+      select === null ? undefined : `$select=${select}`,
       expand ? `$expand=${expand}` : undefined,
       `$skiptoken=${encodeSkipToken(offset + rolePageSize)}`,
     ].filter((p): p is string => p !== undefined);
@@ -66,12 +79,22 @@ export function listRoleGrants(ctx: HandlerContext, list: RoleList): EmulatorRes
   return json(200, body);
 }
 
+/** `$select` as Graph applies it to an entity: only the named properties (and `@odata.type` where there is one). */
+export function selector(
+  select: string | null,
+): (object: Record<string, unknown>) => Record<string, unknown> {
+  if (select === null) return (object) => object;
+  const fields = new Set(select.split(",").map((f) => f.trim()));
+  return (object) =>
+    Object.fromEntries(Object.entries(object).filter(([key]) => key === "@odata.type" || fields.has(key)));
+}
+
 /**
  * GET /roleManagement/directory/roleDefinitions/{id}: a role the tenant knows (a built-in one, or one granted to
  * someone), with `$select` honoured; 404 for an unknown id. Needs RoleManagement.Read.Directory.
  */
 export function getRoleDefinition(ctx: HandlerContext, id: string): EmulatorResponse {
-  if (!roleAssignmentPermissions.some((permission) => ctx.tenant.hasPermission(permission))) {
+  if (!roleDefinitionPermissions.some((permission) => ctx.tenant.hasPermission(permission))) {
     return graphError(
       403,
       "Authorization_RequestDenied",
@@ -86,7 +109,13 @@ export function getRoleDefinition(ctx: HandlerContext, id: string): EmulatorResp
   if (roleName === undefined) {
     return graphError(404, "Request_ResourceNotFound", `Resource '${id}' does not exist.`);
   }
-  const definition = roleDefinitionShape({ id: wanted, principalId: "", roleDefinitionId: wanted, roleName });
+  const definition = roleDefinitionShape({
+    id: wanted,
+    principalId: "",
+    roleDefinitionId: wanted,
+    roleName,
+    directoryScopeId: "/",
+  });
   const select = ctx.query.get("$select");
   const fields = select === null ? undefined : new Set(select.split(",").map((f) => f.trim()));
   const body = Object.fromEntries(
@@ -102,7 +131,9 @@ export function getRoleDefinition(ctx: HandlerContext, id: string): EmulatorResp
  * GET /users/{id|upn}/transitiveMemberOf: the groups (nested ones included) and the directory roles (held directly
  * or through a group) of the user, as directoryObjects with `@odata.type`; `$top` 1–999 (default 100), paging.
  * Without GroupMember.Read.All a group comes back with limited information (type and id, the rest null), as
- * Graph documents for objects the app may not read.
+ * Graph documents for objects the app may not read. A role held over an administrative unit is not listed: it is a
+ * scoped-role membership (https://learn.microsoft.com/graph/api/resources/scopedrolemembership, listed by
+ * directoryRole's `scopedMembers`), not a membership of the directoryRole, which is what transitiveMemberOf returns.
  */
 export function listTransitiveMemberOf(ctx: HandlerContext, key: string): EmulatorResponse {
   const user = ctx.tenant.find(key);
@@ -146,7 +177,7 @@ export function listTransitiveMemberOf(ctx: HandlerContext, key: string): Emulat
   return json(200, body);
 }
 
-function unsupportedOption(query: URLSearchParams, options: string[]): EmulatorResponse | undefined {
+export function unsupportedOption(query: URLSearchParams, options: string[]): EmulatorResponse | undefined {
   const used = options.find((option) => query.has(option));
   return used
     ? badRequest(`The emulator does not support the query option '${used}' here.`, "Request_UnsupportedQuery")
@@ -169,27 +200,89 @@ function parsePrincipalFilter(
   };
 }
 
+// https://learn.microsoft.com/graph/api/resources/unifiedroleassignment
 function assignmentShape(grant: EmulatedRoleGrant): Record<string, unknown> {
   return {
     id: grant.id,
     principalId: grant.principalId,
-    resourceScope: "/",
-    directoryScopeId: "/",
+    resourceScope: grant.directoryScopeId,
+    directoryScopeId: grant.directoryScopeId,
     roleDefinitionId: grant.roleDefinitionId,
   };
 }
 
+// https://learn.microsoft.com/graph/api/resources/unifiedroleeligibilityscheduleinstance
 function eligibilityShape(grant: EmulatedRoleGrant): Record<string, unknown> {
   return {
     id: grant.id,
     principalId: grant.principalId,
     roleDefinitionId: grant.roleDefinitionId,
-    directoryScopeId: "/",
+    directoryScopeId: grant.directoryScopeId,
     appScopeId: null,
-    startDateTime: "2026-01-05T08:00:00Z",
+    startDateTime: scheduleStart,
     endDateTime: null,
     memberType: "Direct",
     roleEligibilityScheduleId: grant.id,
+  };
+}
+
+// https://learn.microsoft.com/graph/api/resources/unifiedroleassignmentscheduleinstance
+function assignmentInstanceShape(grant: EmulatedRoleGrant): Record<string, unknown> {
+  return {
+    id: grant.id,
+    principalId: grant.principalId,
+    roleDefinitionId: grant.roleDefinitionId,
+    directoryScopeId: grant.directoryScopeId,
+    appScopeId: null,
+    startDateTime: scheduleStart,
+    endDateTime: null,
+    assignmentType: "Assigned",
+    memberType: "Direct",
+    roleAssignmentOriginId: grant.id,
+    roleAssignmentScheduleId: grant.id,
+  };
+}
+
+function scheduleInfo(): Record<string, unknown> {
+  return {
+    startDateTime: scheduleStart,
+    recurrence: null,
+    expiration: { type: "noExpiration", endDateTime: null, duration: null },
+  };
+}
+
+// https://learn.microsoft.com/graph/api/resources/unifiedroleassignmentschedule
+function assignmentScheduleShape(grant: EmulatedRoleGrant): Record<string, unknown> {
+  return {
+    id: grant.id,
+    principalId: grant.principalId,
+    roleDefinitionId: grant.roleDefinitionId,
+    directoryScopeId: grant.directoryScopeId,
+    appScopeId: null,
+    createdUsing: grant.id,
+    createdDateTime: scheduleStart,
+    modifiedDateTime: null,
+    status: "Provisioned",
+    assignmentType: "Assigned",
+    memberType: "Direct",
+    scheduleInfo: scheduleInfo(),
+  };
+}
+
+// https://learn.microsoft.com/graph/api/resources/unifiedroleeligibilityschedule
+function eligibilityScheduleShape(grant: EmulatedRoleGrant): Record<string, unknown> {
+  return {
+    id: grant.id,
+    principalId: grant.principalId,
+    roleDefinitionId: grant.roleDefinitionId,
+    directoryScopeId: grant.directoryScopeId,
+    appScopeId: null,
+    createdUsing: grant.id,
+    createdDateTime: scheduleStart,
+    modifiedDateTime: null,
+    status: "Provisioned",
+    memberType: "Direct",
+    scheduleInfo: scheduleInfo(),
   };
 }
 
@@ -206,7 +299,7 @@ function roleDefinitionShape(grant: EmulatedRoleGrant): Record<string, unknown> 
   };
 }
 
-function groupShape(group: EmulatedGroup, readable: boolean): Record<string, unknown> {
+export function groupShape(group: EmulatedGroup, readable: boolean): Record<string, unknown> {
   return {
     "@odata.type": "#microsoft.graph.group",
     id: group.id,

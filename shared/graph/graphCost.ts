@@ -13,6 +13,10 @@ export const noCost: RequestCost = { resourceUnits: 0, writes: 0 };
  * paths, where `me/` also stands for `users/{id | userPrincipalName}/`. Anything not listed costs 1 resource
  * unit, plus 1 write for POST, PATCH, PUT and DELETE. The paths this app calls are `users` (2) and the
  * unlisted `users/{id}`, `users/{id}/authentication/…` (1); the rest are here so the table is Graph's, whole.
+ * The tenant-wide privilege picture reads `groups/{id}/members` (3) and `groups/{id}/transitiveMembers` (5), and
+ * the unlisted `groups`, `groups/{id}/owners`, `roleManagement/directory/…` and
+ * `identityGovernance/privilegedAccess/group/…` (1 each). The page does not say whether PIM's paths count against
+ * these identity limits at all; 1 as an unlisted identity path is this table's assumption.
  */
 const listed: ReadonlyArray<readonly [method: string, path: string, resourceUnits: number]> = [
   ["GET", "applications", 2],

@@ -22,6 +22,32 @@ describe("the documented cost of a Graph request", () => {
     ["GET", "/groups/0f1e2d3c/transitiveMembers", 5, 0],
     ["POST", "/directoryObjects/getByIds", 3, 0],
     ["GET", "/subscribedSkus?$select=skuId", 2, 0],
+    // The tenant-wide privilege picture: members 3 and transitiveMembers 5 are listed, the rest are not (1).
+    ["GET", "/groups/0f1e2d3c/members?$select=id&$top=999", 2, 0],
+    ["GET", "/groups/0f1e2d3c/transitiveMembers?$select=id&$top=999", 4, 0],
+    ["GET", "/groups/0f1e2d3c/owners?$select=id&$top=999", 1, 0],
+    ["GET", "/groups/0f1e2d3c/owners", 1, 0],
+    ["GET", "/groups?$filter=isAssignableToRole%20eq%20true&$select=id,displayName&$top=999", 1, 0],
+    [
+      "GET",
+      "/roleManagement/directory/roleAssignments?$select=principalId,roleDefinitionId,directoryScopeId",
+      1,
+      0,
+    ],
+    ["GET", "/roleManagement/directory/roleEligibilityScheduleInstances", 1, 0],
+    ["GET", "/roleManagement/directory/roleAssignmentSchedules?$expand=roleDefinition", 2, 0],
+    [
+      "GET",
+      "/identityGovernance/privilegedAccess/group/eligibilityScheduleInstances?$filter=groupId%20eq%20'g'",
+      1,
+      0,
+    ],
+    [
+      "GET",
+      "/identityGovernance/privilegedAccess/group/assignmentSchedules?$filter=principalId%20eq%20'p'",
+      1,
+      0,
+    ],
   ] as const)("%s %s costs %i resource unit(s) and %i write(s)", (method, url, resourceUnits, writes) => {
     expect(requestCost(method, url)).toEqual({ resourceUnits, writes });
   });

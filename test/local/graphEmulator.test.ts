@@ -62,7 +62,7 @@ describe("the emulated tenant's authentication and envelope", () => {
     ["GET", `/users/${demo.mei}`, undefined, 200],
     ["PATCH", `/users/${demo.mei}`, { mobilePhone: "+1 4255550147" }, 204],
     ["GET", "/users/ghost@contoso.example", undefined, 404],
-    ["GET", "/groups", undefined, 400],
+    ["GET", "/applications", undefined, 400],
     ["POST", "/$batch", { requests: [{ id: "1", method: "GET", url: `/users/${demo.mei}` }] }, 200],
   ])("puts a request-id header on %s %s (%s)", async (method, path, body, status) => {
     const res = await graphFetch(emulator, path, { method, body });
