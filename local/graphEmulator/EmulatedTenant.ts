@@ -140,8 +140,8 @@ export interface TenantSeed {
     displayName?: string;
     /**
      * Whether the tenant holds Microsoft Entra ID P1/P2 (default true). Without it Graph refuses the registration
-     * report with 403 Authentication_RequestFromNonPremiumTenantOrB2CTenant, and PIM as on P1 (a free tenant has
-     * no PIM either), whatever `edition` says.
+     * report with 403 Authentication_RequestFromNonPremiumTenantOrB2CTenant. It is the report's switch only: PIM
+     * follows `edition`, so a free tenant is `premiumLicense: false` with `edition: "P1"` (no P2, so no PIM).
      */
     premiumLicense?: boolean;
     /**
@@ -420,9 +420,9 @@ export class EmulatedTenant {
     return this.groups;
   }
 
-  /** Whether PIM answers: only a premium tenant of edition P2 has it. */
+  /** Whether PIM answers: edition P2 only (`premiumLicense` is the registration report's switch, see `TenantSeed`). */
   hasPim(): boolean {
-    return this.premiumLicense && this.edition === "P2";
+    return this.edition === "P2";
   }
 
   /**

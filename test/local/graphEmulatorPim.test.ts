@@ -2,7 +2,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { EmulatedTenant, type TenantSeed } from "../../local/graphEmulator/EmulatedTenant.js";
 import type { GraphEmulator } from "../../local/graphEmulator/startGraphEmulator.js";
 import { requestCost } from "../../shared/graph/graphCost.js";
-import { graphFetch, resetEmulator, startEmulator } from "../support/graphEmulatorFixtures.js";
+import {
+  demo,
+  demoGroups,
+  graphFetch,
+  resetEmulator,
+  startEmulator,
+} from "../support/graphEmulatorFixtures.js";
 
 // Editions and PIM for Groups in the emulated tenant: the tenant-wide picture of privileged principals, read the way
 // Microsoft's Graph v1.0 pages document each request.
@@ -159,10 +165,11 @@ describe("the tenant's edition", () => {
     expect(assignments.status).toBe(200);
   });
 
-  it("refuses PIM in a tenant without any premium licence, whatever its edition", async () => {
+  it("leaves PIM to the edition: premiumLicense false refuses the registration report only", async () => {
     p2.tenant.premiumLicense = false;
-    const { body } = await graphFetch(p2, "/roleManagement/directory/roleEligibilityScheduleInstances");
-    expect(body.error.code).toBe("AadPremiumLicenseRequired");
+    expect((await graphFetch(p2, "/roleManagement/directory/roleEligibilityScheduleInstances")).status).toBe(
+      200,
+    );
   });
 
   it.each([
@@ -478,5 +485,30 @@ describe("what each new request costs", () => {
     const before = p2.stats.resourceUnits;
     expect((await graphFetch(p2, path)).status).toBe(200);
     expect(p2.stats.resourceUnits - before).toBe(requestCost("GET", path).resourceUnits);
+  });
+});
+
+describe("the demo tenant", () => {
+  it("shows Rafael as a PIM-eligible member and Hana as the owner of a role-assignable group holding Global Administrator", async () => {
+    const demoTenant = await startEmulator();
+    try {
+      const group = demoGroups.emergencyGlobalAdmins;
+      const assigned = await graphFetch(
+        demoTenant,
+        `/roleManagement/directory/roleAssignments?${filter(`principalId eq '${group}'`)}`,
+      );
+      expect(assigned.body.value).toEqual([expect.objectContaining({ roleDefinitionId: globalAdminRoleId })]);
+      const eligible = await graphFetch(
+        demoTenant,
+        `/identityGovernance/privilegedAccess/group/eligibilityScheduleInstances?${filter(`groupId eq '${group}'`)}&$select=principalId,accessId`,
+      );
+      expect(eligible.body.value).toEqual([{ principalId: demo.rafael, accessId: "member" }]);
+      const owners = await graphFetch(demoTenant, `/groups/${group}/owners?$select=id&$top=999`);
+      expect(ids(owners.body)).toEqual([demo.hana]);
+      const members = await graphFetch(demoTenant, `/groups/${group}/transitiveMembers?$select=id&$top=999`);
+      expect(members.body.value).toEqual([]);
+    } finally {
+      await demoTenant.close();
+    }
   });
 });

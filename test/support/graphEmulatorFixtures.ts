@@ -24,6 +24,8 @@ export const demo = {
   noor: "884f6b15-ec24-4318-bdd3-c372d2c4febe", // PIM-eligible Helpdesk Administrator, no active role
   lars: "fc1f90e0-1eb1-45af-8184-80634d61cb3b", // Privileged Authentication Administrator through a group
   zoe: "6999b249-a028-4db0-b222-0102af4cbe27", // in the protected group Tier 0 Accounts, through Executives
+  rafael: "2c7e5a91-3b4d-4f60-9a8e-1d2b3c4d5e6f", // PIM-eligible member of Emergency Global Admins
+  hana: "8d1f0b2a-6c3e-4a5b-8f7d-9e0a1b2c3d4e", // owner of Emergency Global Admins
 } as const;
 
 /** Demo tenant group ids, as in local/demo-tenant.json. */
@@ -31,6 +33,7 @@ export const demoGroups = {
   authenticationAdmins: "3b8aec79-5dd7-4f31-a1de-fae77ee587ce", // role-assignable, Privileged Authentication Administrator
   tier0: "3876bc5a-40b4-4d23-bd51-120c5746ec76", // the protected group npm start configures
   executives: "e9117e8f-16a4-439b-97d7-872aeb7d59d7", // member of Tier 0 Accounts
+  emergencyGlobalAdmins: "b4f7e2c1-9a3d-4e6b-8c5f-0a1d2e3f4b5c", // role-assignable, Global Administrator; PIM for Groups
 } as const;
 
 /** Starts the emulator on the demo tenant (or the given one) on a free loopback port. */
