@@ -95,7 +95,7 @@ param graphReadUnits int = 8000
 @description('PRIVILEGE_MAX_AGE_SECONDS: how old the tenant-wide picture of privileged principals may be when a write goes out.')
 @minValue(1)
 @maxValue(60)
-param privilegeMaxAgeSeconds int = 10
+param privilegeMaxAgeSeconds int = 5
 
 @description('GRAPH_MAX_RETRIES: SDK retries of a throttled or failed Graph request within one delivery.')
 @minValue(0)

@@ -15,7 +15,7 @@ import {
   stampError,
 } from "./emulatorResponse.js";
 import { costOf, GraphThrottle, type RequestCost, type ThrottleOptions } from "./GraphThrottle.js";
-import { type GroupRelation, listGroupRelation, listGroups } from "./groupHandlers.js";
+import { type GroupRelation, getGroup, listGroupRelation, listGroups } from "./groupHandlers.js";
 import { listOrganization } from "./organizationHandlers.js";
 import { listPimGroup, type PimGroupList } from "./pimGroupHandlers.js";
 import { listRegistrationDetails } from "./reportHandlers.js";
@@ -55,6 +55,7 @@ type Route =
   | { kind: RoleList }
   | { kind: "roleDefinition"; id: string }
   | { kind: "groups" }
+  | { kind: "group"; groupId: string }
   | { kind: GroupRelation; groupId: string }
   | { kind: PimGroupList }
   | { kind: "pimGroupOther"; segment: string }
@@ -78,6 +79,7 @@ const allowedMethods: Record<Route["kind"], readonly string[]> = {
   roleAssignmentScheduleInstances: ["GET"],
   roleDefinition: ["GET"],
   groups: ["GET"],
+  group: ["GET"],
   members: ["GET"],
   transitiveMembers: ["GET"],
   owners: ["GET"],
@@ -154,6 +156,8 @@ const routeRules: Partial<Record<Route["kind"], RouteRule>> = {
   },
   // https://learn.microsoft.com/graph/api/group-list
   groups: { permissions: groupReaders, pim: false },
+  // https://learn.microsoft.com/graph/api/group-get
+  group: { permissions: groupReaders, pim: false },
   // https://learn.microsoft.com/graph/api/group-list-members
   members: { permissions: groupReaders, pim: false },
   // https://learn.microsoft.com/graph/api/group-list-transitivemembers
@@ -424,6 +428,8 @@ export class GraphEmulatorCore {
         return listRoleGrants(ctx, route.kind);
       case "groups":
         return listGroups(ctx);
+      case "group":
+        return getGroup(ctx, route.groupId);
       case "members":
       case "transitiveMembers":
       case "owners":
@@ -602,6 +608,7 @@ function routeOf(path: string): Route {
   if (first.toLowerCase() === "organization" && second === undefined) return { kind: "organization" };
   if (first.toLowerCase() === "groups") {
     if (second === undefined) return { kind: "groups" };
+    if (third === undefined) return { kind: "group", groupId: second };
     const relation = groupRelations.find((r) => r.toLowerCase() === third?.toLowerCase());
     if (relation && fourth === undefined) return { kind: relation, groupId: second };
     return { kind: "unknown", segment: third ?? second };

@@ -42,6 +42,28 @@ export function listGroups(ctx: HandlerContext): EmulatorResponse {
 }
 
 /**
+ * GET /groups/{id} (https://learn.microsoft.com/graph/api/group-get): the group with `$select` honoured (its
+ * `@odata.context` names the entity); 404 Request_ResourceNotFound for an unknown group.
+ */
+export function getGroup(ctx: HandlerContext, groupId: string): EmulatorResponse {
+  const group = ctx.tenant.group(groupId);
+  if (!group) {
+    return graphError(
+      404,
+      "Request_ResourceNotFound",
+      `Resource '${groupId}' does not exist or one of its queried reference-property objects are not present.`,
+    );
+  }
+  const unsupported = unsupportedOption(ctx.query, ["$expand"]);
+  if (unsupported) return unsupported;
+  const select = ctx.query.get("$select");
+  return json(200, {
+    "@odata.context": `${ctx.baseUrl}/$metadata#groups${select ? `(${select})` : ""}/$entity`,
+    ...withoutType(selector(select)(groupObject(group))),
+  });
+}
+
+/**
  * GET /groups/{id}/members, …/transitiveMembers, …/owners
  * (https://learn.microsoft.com/graph/api/group-list-members, …/group-list-transitivemembers,
  * …/group-list-owners): directoryObjects with `@odata.type` (users and, for members, groups), `$select`, `$top`

@@ -66,7 +66,7 @@ const settingsSchema = z.object({
   PROTECTED_GROUP_IDS: csv.pipe(z.array(z.string().regex(guid, "is not a list of group object ids (GUIDs)"))),
   // How old the tenant's picture of privileged principals may be when a write goes out (seconds): a role granted
   // longer ago than this before a write always stops it. Each refresh costs a few resource units per admin group.
-  PRIVILEGE_MAX_AGE_SECONDS: int(10, 1).refine((seconds) => seconds <= 60, "must be at most 60 seconds"),
+  PRIVILEGE_MAX_AGE_SECONDS: int(5, 1).refine((seconds) => seconds <= 60, "must be at most 60 seconds"),
   // Microsoft Graph
   GRAPH_BASE_URL: z.url().default("https://graph.microsoft.com/v1.0"),
   GRAPH_ACCESS_TOKEN: z.string().optional(),

@@ -51,7 +51,7 @@ export interface GraphDirectoryOptions extends GraphConnectionOptions {
   protectedGroupIds?: readonly string[];
   /**
    * How old the privilege picture may be when a user is checked and when a write is sent (PRIVILEGE_MAX_AGE_SECONDS);
-   * default 10 s. Every write to a user goes out only after that user was found unprivileged in a picture whose
+   * default 5 s. Every write to a user goes out only after that user was found unprivileged in a picture whose
    * reads began at most this long ago.
    */
   privilegeMaxAgeMs?: number;
@@ -69,7 +69,7 @@ export interface PrivilegeOptions {
   now?: () => number;
 }
 
-const defaultPrivilegeMaxAgeMs = 10_000;
+const defaultPrivilegeMaxAgeMs = 5_000;
 // A tenant without PIM is asked again this often (a P2 licence may be bought), and role names are re-read as often.
 const editionMaxAgeMs = 3600_000;
 
@@ -127,7 +127,7 @@ export class GraphDirectory implements BulkDirectory {
   private readonly privilegeMaxAgeMs: number;
   private readonly stopSignal: AbortSignal | undefined;
   private readonly now: () => number;
-  /** Role names by definition id, re-read hourly (custom roles may be added). */
+  /** Role names by definition id, kept an hour (a custom role may be renamed); only roles granted are read. */
   private roleNames: { names: ReadonlyMap<string, string>; at: number } = { names: new Map(), at: 0 };
   /** When this process last learnt the tenant has no PIM (Graph's licence refusal); asked again after an hour. */
   private noPimSince: number | undefined;
@@ -340,7 +340,7 @@ export class GraphDirectory implements BulkDirectory {
 
   /**
    * The tenant-wide privilege picture (`readPrivilegeFacts`), kept while its reads began at most
-   * `privilegeMaxAgeMs` ago and shared by concurrent callers; a failed read is not kept. Throws when no read of it
+   * `privilegeMaxAgeMs` ago and shared by concurrent callers; a failed or partial read is not kept. Throws when no read of it
    * answered usefully (a missing permission, an outage); partial gaps stay in the picture (fail closed per user).
    */
   privilegePicture(): Promise<PrivilegePicture> {
@@ -348,9 +348,11 @@ export class GraphDirectory implements BulkDirectory {
     if (this.picture && now - this.picture.at <= this.privilegeMaxAgeMs) return this.picture.read;
     const read = this.readPicture(now);
     this.picture = { read, at: now };
-    read.catch(() => {
+    // A picture with a gap answers its concurrent callers (fail closed) but is not kept: the next call asks again.
+    const forget = () => {
       if (this.picture?.read === read) this.picture = undefined;
-    });
+    };
+    read.then((picture) => picture.gap && forget(), forget);
     return read;
   }
 
@@ -371,7 +373,7 @@ export class GraphDirectory implements BulkDirectory {
     );
     if (!facts.pim && askPim) this.noPimSince = startedAt;
     if (facts.pim) this.noPimSince = undefined;
-    if (!namesFresh && facts.roleNames.size > 0) this.roleNames = { names: facts.roleNames, at: startedAt };
+    this.roleNames = { names: facts.roleNames, at: namesFresh ? this.roleNames.at : startedAt };
     const picture = privilegePictureOf(facts, new Date(startedAt));
     // Nothing at all could be read: say so as the error it is, rather than a picture that knows nobody.
     if (picture.gap && facts.roleGrants.length === 0 && facts.groups.size === 0) throw picture.gap;

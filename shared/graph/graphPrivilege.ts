@@ -37,7 +37,7 @@ export interface PrivilegeReadOptions {
   protectedGroupIds: ReadonlySet<string>;
   /** false when this process learnt the tenant has no PIM: its PIM reads are then not sent. */
   askPim: boolean;
-  /** Role names already known (role definitions are read only when this is empty). */
+  /** Role names already known (only the others are read). */
   roleNames: ReadonlyMap<string, string>;
 }
 
@@ -55,9 +55,10 @@ const grantSelect = "$select=principalId,roleDefinitionId,directoryScopeId";
 
 /**
  * Reads the tenant-wide facts about privileged principals in two rounds of `$batch`. Round 1: every role
- * assignment and eligibility (no filter: the tenant's, any scope), the role-assignable groups, the role names when
- * not yet known, and the name of each protected group. Round 2, for each of those groups: its members (transitive
- * for a protected group, whose members may be groups), owners and PIM-eligible members and owners. The cost grows
+ * assignment and eligibility (no filter: the tenant's, any scope), the role-assignable groups, and the name of each
+ * protected group. Round 2, for each of those groups: its members (transitive for a protected group, whose members
+ * may be groups), owners and PIM-eligible members and owners; and the name of each role granted that the process
+ * has not named yet. The cost grows
  * with the admins' groups, not with the users. A read Graph refuses for want of a PIM licence tells the tenant has
  * no PIM (no eligibility can exist there); any other failed read is a gap, and the picture fails closed on it.
  */
@@ -80,7 +81,6 @@ export async function readPrivilegeFacts(
   };
 
   const protectedIds = [...options.protectedGroupIds];
-  const readNames = options.roleNames.size === 0;
   const round1: Read[] = [
     read(`${roleAssignmentsPath}?${grantSelect}`, "role assignments", privilegePermissions.roles),
     ...(options.askPim
@@ -98,9 +98,6 @@ export async function readPrivilegeFacts(
       "role-assignable groups",
       privilegePermissions.memberships,
     ),
-    ...(readNames
-      ? [read(`${roleDefinitionsPath}?$select=id,displayName`, "role names", privilegePermissions.roles)]
-      : []),
     ...protectedIds.map((id) =>
       read(
         `/groups/${encodeSegment(id)}?$select=id,displayName`,
@@ -115,13 +112,9 @@ export async function readPrivilegeFacts(
   if (options.askPim) roleGrants.push(...grantsOf(listed(answers1[k++] ?? missing()), "eligible"));
   const assignable = listed(answers1[k++] ?? missing());
   const roleNames = new Map(options.roleNames);
-  if (readNames) {
-    for (const item of listed(answers1[k++] ?? missing())) {
-      if (isRecord(item) && typeof item.id === "string" && typeof item.displayName === "string") {
-        roleNames.set(item.id.toLowerCase(), item.displayName);
-      }
-    }
-  }
+  const unnamed = [...new Set(roleGrants.map((g) => g.roleDefinitionId))].filter(
+    (id) => id !== "" && !roleNames.has(id),
+  );
 
   const groups = new Map<string, { name: string; roleAssignable: boolean; protected: boolean }>();
   for (const item of assignable) {
@@ -161,7 +154,23 @@ export async function readPrivilegeFacts(
         : []),
     ];
   });
-  const answers2 = round2.length > 0 ? await readAll(reader, round2) : [];
+  // Role names ride along with round 2, only for roles not yet named: they are for people, so a name that can't
+  // be read leaves `role {id}` and is no gap.
+  const nameReads = unnamed.map((id) =>
+    read(
+      `${roleDefinitionsPath}/${encodeSegment(id)}?$select=id,displayName`,
+      "role names",
+      privilegePermissions.roles,
+    ),
+  );
+  const answersAll =
+    round2.length + nameReads.length > 0 ? await readAll(reader, [...round2, ...nameReads]) : [];
+  const answers2 = answersAll.slice(0, round2.length);
+  unnamed.forEach((id, n) => {
+    const answer = answersAll[round2.length + n];
+    const body = Array.isArray(answer) ? answer[0] : undefined;
+    if (isRecord(body) && typeof body.displayName === "string") roleNames.set(id, body.displayName);
+  });
   const perGroup = pim ? 3 : 2;
   const facts = new Map<string, GroupFacts>();
   groupIds.forEach((id, g) => {

@@ -120,3 +120,94 @@ export function anEvent(
     ...overrides,
   };
 }
+
+/**
+ * One user per privileged shape the guard must refuse beyond `users` (docs/security.md, "What counts as
+ * privileged"), and a guest. `p2Only` shapes need PIM: a P1 tenant cannot hold them (the emulator refuses the seed).
+ */
+export const shapes = {
+  scopedAdmin: {
+    id: "00000000-0000-4000-8000-000000000d01",
+    userPrincipalName: "au.admin@contoso.example",
+    employeeId: "E901",
+    scopedRoles: [
+      { role: "User Administrator", administrativeUnitId: "00000000-0000-4000-8000-0000000000f1" },
+    ],
+  },
+  groupOwner: {
+    id: "00000000-0000-4000-8000-000000000d02",
+    userPrincipalName: "group.owner@contoso.example",
+    employeeId: "E902",
+  },
+  quietGroupMember: {
+    id: "00000000-0000-4000-8000-000000000d03",
+    userPrincipalName: "future.admin@contoso.example",
+    employeeId: "E903",
+  },
+  protectedOwner: {
+    id: "00000000-0000-4000-8000-000000000d04",
+    userPrincipalName: "tier0.owner@contoso.example",
+    employeeId: "E904",
+  },
+  eligibleGroupMember: {
+    id: "00000000-0000-4000-8000-000000000d05",
+    userPrincipalName: "pim.member@contoso.example",
+    employeeId: "E905",
+  },
+  eligibleGroupOwner: {
+    id: "00000000-0000-4000-8000-000000000d06",
+    userPrincipalName: "pim.owner@contoso.example",
+    employeeId: "E906",
+  },
+  guest: {
+    id: "00000000-0000-4000-8000-000000000d07",
+    userPrincipalName: "vendor_partner.example#EXT#@contoso.example",
+    employeeId: "E907",
+    userType: "Guest",
+  },
+} satisfies Record<string, SeedUser>;
+
+/** Shapes that only exist with PIM (P2): eligibilities of roles and of group membership or ownership. */
+export const p2Only: ReadonlySet<string> = new Set([
+  users.eligibleAdmin.id,
+  shapes.eligibleGroupMember.id,
+  shapes.eligibleGroupOwner.id,
+]);
+
+/**
+ * The pipeline tenant plus every shape, in the given edition: a role-assignable group holding Global
+ * Administrator (owned by `groupOwner`; PIM-eligible member and owner on P2), one holding no role yet, and the
+ * protected group owned by `protectedOwner`.
+ */
+export function guardTenant(edition: "P1" | "P2"): TenantSeed {
+  const base = pipelineTenant();
+  const keep = (user: SeedUser) => edition === "P2" || !p2Only.has(user.id);
+  return {
+    tenant: { ...base.tenant, edition },
+    users: [...(base.users ?? []), ...Object.values(shapes)].filter(keep),
+    groups: [
+      ...(base.groups ?? []).map((group) =>
+        group.id === protectedGroupId ? { ...group, owners: [shapes.protectedOwner.id] } : group,
+      ),
+      {
+        id: "00000000-0000-4000-8000-0000000000a2",
+        displayName: "Emergency Global Admins",
+        isAssignableToRole: true,
+        activeRoles: ["Global Administrator"],
+        owners: [shapes.groupOwner.id],
+        ...(edition === "P2"
+          ? {
+              eligibleMembers: [shapes.eligibleGroupMember.id],
+              eligibleOwners: [shapes.eligibleGroupOwner.id],
+            }
+          : {}),
+      },
+      {
+        id: "00000000-0000-4000-8000-0000000000a3",
+        displayName: "Future Admins",
+        isAssignableToRole: true,
+        members: [shapes.quietGroupMember.id],
+      },
+    ],
+  };
+}
