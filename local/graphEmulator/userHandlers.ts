@@ -21,7 +21,7 @@ export interface HandlerContext {
 
 type UserProperty = Exclude<
   keyof EmulatedUser,
-  "adminRoles" | "eligibleRoles" | "phoneMethods" | "emailMethod" | "sspr"
+  "adminRoles" | "eligibleRoles" | "phoneMethods" | "emailMethod" | "otherMethods" | "sspr"
 >;
 
 const userProperties: readonly UserProperty[] = [
