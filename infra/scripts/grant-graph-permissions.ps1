@@ -11,6 +11,9 @@
 #   PrivilegedEligibilitySchedule.Read.AzureADGroup  PIM for Groups: eligible members and owners of those groups
 #                                           (on a tenant without P2 Graph refuses the read: no PIM there)
 #   Domain.Read.All                         read the tenant's verified domains: alternate emails in them are refused
+#   UserAuthenticationMethod.Read.All       only when CONTACT_TARGET writes any field to methods: list every method a
+#                                           user registered (Authenticator, FIDO2, ...), whose own are never added to.
+#                                           Read-only: it cannot create a Temporary Access Pass.
 #   UserAuthMethod-Phone.ReadWrite.All      only when CONTACT_TARGET writes a phone (mobilePhone, officePhone) to methods
 #   UserAuthMethod-Email.ReadWrite.All      only when CONTACT_TARGET writes alternateEmail to methods
 #   AuditLog.Read.All                       only when GRANT_REGISTRATION_REPORT=true: the registration report
@@ -95,12 +98,14 @@ if ($registrationReport -notin 'true', 'false') {
 # Without the two read permissions the privileged-account check fails closed and nothing is ever written;
 # without Domain.Read.All no alternate email is written (the tenant's domains cannot be ruled out).
 $roles = @('User.Read.All', 'User-Phone.ReadWrite.All', 'User-Mail.ReadWrite.All', 'RoleManagement.Read.Directory', 'GroupMember.Read.All', 'PrivilegedEligibilitySchedule.Read.AzureADGroup', 'Domain.Read.All')
-# The methods permissions, each the narrowest that covers listing, adding and updating its kind of method.
+# The methods permissions: one read-only list of every method a user registered, then each kind's narrowest write.
+$readMethodsRole = 'UserAuthenticationMethod.Read.All'
 $phoneMethodsRole = 'UserAuthMethod-Phone.ReadWrite.All'
 $emailMethodsRole = 'UserAuthMethod-Email.ReadWrite.All'
 $broadMethodsRole = 'UserAuthenticationMethod.ReadWrite.All'
 $reportRole = 'AuditLog.Read.All'
 $notNeeded = @()
+if ($targets | Where-Object { $_ -match '=(methods|both)$' }) { $roles += $readMethodsRole } else { $notNeeded += $readMethodsRole }
 if ($targets | Where-Object { $_ -match '^(mobilePhone|officePhone)=(methods|both)$' }) { $roles += $phoneMethodsRole } else { $notNeeded += $phoneMethodsRole }
 if ($targets | Where-Object { $_ -match '^alternateEmail=(methods|both)$' }) { $roles += $emailMethodsRole } else { $notNeeded += $emailMethodsRole }
 if ($registrationReport -eq 'true') { $roles += $reportRole } else { $notNeeded += $reportRole }

@@ -12,6 +12,21 @@ export const emailMethodId = "3ddfcfc8-9383-446f-83cc-3ab9be4be18f";
 /** Every user has a password method; Graph lists it with this id. */
 export const passwordMethodId = "28c10230-6103-485e-b985-444c60001490";
 
+/**
+ * The other kinds of method a seed user may have registered, each listed by GET …/authentication/methods with its
+ * own `@odata.type` (see authMethodHandlers). The app never writes these; it only has to see them. Hardware OATH
+ * tokens are left out: Graph lists them on the beta endpoint only.
+ */
+export const otherMethodKinds = [
+  "microsoftAuthenticator",
+  "fido2",
+  "windowsHelloForBusiness",
+  "softwareOath",
+  "temporaryAccessPass",
+  "platformCredential",
+] as const;
+export type EmulatedOtherMethodKind = (typeof otherMethodKinds)[number];
+
 /** One user as written in a tenant file. Omitted properties are null (or empty collections). */
 export interface SeedUser {
   id: string;
@@ -56,6 +71,8 @@ export interface SeedUser {
   authentication?: {
     phoneMethods?: Array<{ phoneType: EmulatedPhoneType; phoneNumber: string }>;
     emailMethods?: Array<{ emailAddress: string }>;
+    /** Methods of other kinds the user registered, e.g. ["microsoftAuthenticator", "fido2"]. */
+    otherMethods?: EmulatedOtherMethodKind[];
   };
 }
 
@@ -165,13 +182,15 @@ export interface TenantSeed {
 
 /**
  * Application permissions the emulated app holds unless a test revokes one (see `revokePermission`): what the grant
- * scripts grant with CONTACT_TARGET=both (the narrow methods permissions, never UserAuthenticationMethod.ReadWrite.All;
+ * scripts grant with CONTACT_TARGET=both (the read-only UserAuthenticationMethod.Read.All and the narrow methods
+ * write permissions, never UserAuthenticationMethod.ReadWrite.All;
  * AuditLog.Read.All only when a test or `npm start` grants it, as GRANT_REGISTRATION_REPORT=true would).
  */
 export const emulatedPermissions = [
   "User.Read.All",
   "User-Phone.ReadWrite.All",
   "User-Mail.ReadWrite.All",
+  "UserAuthenticationMethod.Read.All",
   "UserAuthMethod-Phone.ReadWrite.All",
   "UserAuthMethod-Email.ReadWrite.All",
   "RoleManagement.Read.Directory",
@@ -257,6 +276,8 @@ export interface EmulatedUser {
   scopedRoles: SeedScopedRole[];
   phoneMethods: Partial<Record<EmulatedPhoneType, string>>;
   emailMethod: string | null;
+  /** Registered methods of other kinds, in seed order (the app never writes them). */
+  otherMethods: EmulatedOtherMethodKind[];
   /** SSPR verdicts a test set (`setSspr`); the registration report derives the rest. */
   sspr: SsprOverride;
 }
@@ -368,6 +389,7 @@ export class EmulatedTenant {
       scopedRoles: structuredClone(seed.scopedRoles ?? []),
       phoneMethods,
       emailMethod: seed.authentication?.emailMethods?.[0]?.emailAddress ?? null,
+      otherMethods: [...(seed.authentication?.otherMethods ?? [])],
       sspr: { ...seed.sspr },
     };
     this.users.push(user);

@@ -1,4 +1,5 @@
 import {
+  type EmulatedOtherMethodKind,
   type EmulatedPhoneType,
   type EmulatedUser,
   emailMethodId,
@@ -30,8 +31,8 @@ export type MethodRoute =
 
 /**
  * The application permissions Graph accepts per route (least privileged first, as its API pages list them):
- * `/authentication/methods` only with the broad UserAuthenticationMethod ones; the phone and email lists and
- * writes with their own narrow permission too.
+ * `/authentication/methods` only with the UserAuthenticationMethod ones ("List methods": Read.All, or ReadWrite.All);
+ * the phone and email lists and writes with their own narrow permission too.
  */
 function permissionsFor(kind: MethodRoute["kind"], method: string): readonly string[] {
   const write = method !== "GET";
@@ -78,6 +79,7 @@ export function handleAuthMethods(ctx: HandlerContext, method: string, route: Me
             "@odata.type": "#microsoft.graph.emailAuthenticationMethod",
             ...m,
           })),
+          ...user.otherMethods.map((kind, k) => otherMethodOf(kind, k, user)),
         ],
       });
     case "phoneMethods":
@@ -230,6 +232,62 @@ function phoneMethods(user: EmulatedUser) {
 
 function emailMethods(user: EmulatedUser) {
   return user.emailMethod === null ? [] : [{ id: emailMethodId, emailAddress: user.emailMethod }];
+}
+
+/**
+ * One method of another kind as "List methods" gives it, shaped as its resource page's JSON representation
+ * (api-reference/v1.0/resources/<kind>authenticationmethod.md): microsoftAuthenticatorAuthenticationMethod,
+ * fido2AuthenticationMethod, windowsHelloForBusinessAuthenticationMethod, softwareOathAuthenticationMethod (the
+ * secret is null on read), temporaryAccessPassAuthenticationMethod (the pass itself is null after creation),
+ * platformCredentialAuthenticationMethod. Ids are fixed per user and kind, made up like the pages' examples.
+ */
+function otherMethodOf(kind: EmulatedOtherMethodKind, index: number, user: EmulatedUser) {
+  const id = `${kind.slice(0, 8).padEnd(8, "0")}-${user.id.slice(9, 23)}-${String(index).padStart(12, "0")}`;
+  const createdDateTime = user.createdDateTime;
+  const base = { "@odata.type": `#microsoft.graph.${kind}AuthenticationMethod`, id };
+  switch (kind) {
+    case "microsoftAuthenticator":
+      return {
+        ...base,
+        displayName: "Contoso phone",
+        deviceTag: "SoftwareTokenActivated",
+        phoneAppVersion: "6.2401.0119",
+        createdDateTime,
+      };
+    case "fido2":
+      return {
+        ...base,
+        displayName: "Security key",
+        createdDateTime,
+        aaGuid: "00000000-0000-0000-0000-000000000000",
+        model: "NFC key",
+        attestationCertificates: [],
+        attestationLevel: "notAttested",
+      };
+    case "windowsHelloForBusiness":
+      return { ...base, displayName: "Contoso laptop", createdDateTime, keyStrength: "normal" };
+    case "softwareOath":
+      return { ...base, secretKey: null };
+    case "temporaryAccessPass":
+      return {
+        ...base,
+        temporaryAccessPass: null,
+        createdDateTime,
+        startDateTime: createdDateTime,
+        lifetimeInMinutes: 60,
+        isUsableOnce: true,
+        isUsable: true,
+        methodUsabilityReason: "EnabledByPolicy",
+      };
+    case "platformCredential":
+      return {
+        ...base,
+        displayName: "Contoso Mac",
+        keyStrength: "normal",
+        platform: "macOS",
+        createdDateTime,
+      };
+  }
 }
 
 function phoneMethodOf(id: string, phoneType: EmulatedPhoneType, user: EmulatedUser) {

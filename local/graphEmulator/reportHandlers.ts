@@ -1,4 +1,4 @@
-import type { EmulatedUser } from "./EmulatedTenant.js";
+import type { EmulatedOtherMethodKind, EmulatedUser } from "./EmulatedTenant.js";
 import { badRequest, type EmulatorResponse, graphError, json } from "./emulatorResponse.js";
 import { decodeSkipToken, encodeSkipToken, type HandlerContext } from "./userHandlers.js";
 
@@ -11,6 +11,19 @@ const methodNames = {
   alternateMobile: "alternateMobilePhone",
   office: "officePhone",
 } as const;
+
+/**
+ * What each other kind counts as in `methodsRegistered` (the usage report's names: an Authenticator registered for
+ * push, a device-bound passkey, a software one-time passcode, a Mac's Secure Enclave key).
+ */
+const otherMethodNames: Record<EmulatedOtherMethodKind, string> = {
+  microsoftAuthenticator: "microsoftAuthenticatorPush",
+  fido2: "passKeyDeviceBound",
+  windowsHelloForBusiness: "windowsHelloForBusiness",
+  softwareOath: "softwareOneTimePasscode",
+  temporaryAccessPass: "temporaryAccessPass",
+  platformCredential: "macOsSecureEnclaveKey",
+};
 
 /** The permission Graph's "List userRegistrationDetails" page names (application: no higher one). */
 const reportPermission = "AuditLog.Read.All";
@@ -86,6 +99,7 @@ function detailOf(ctx: HandlerContext, user: EmulatedUser): Record<string, unkno
   const methods = [
     ...(Object.keys(user.phoneMethods) as Array<keyof typeof methodNames>).map((type) => methodNames[type]),
     ...(user.emailMethod ? ["email"] : []),
+    ...user.otherMethods.map((kind) => otherMethodNames[kind]),
   ];
   const ssprMethod = methods.some((m) => m === "mobilePhone" || m === "officePhone" || m === "email");
   const prepopulated =

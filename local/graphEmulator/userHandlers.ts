@@ -21,7 +21,7 @@ export interface HandlerContext {
 
 type UserProperty = Exclude<
   keyof EmulatedUser,
-  "adminRoles" | "eligibleRoles" | "scopedRoles" | "phoneMethods" | "emailMethod" | "sspr"
+  "adminRoles" | "eligibleRoles" | "scopedRoles" | "phoneMethods" | "emailMethod" | "otherMethods" | "sspr"
 >;
 
 const userProperties: readonly UserProperty[] = [

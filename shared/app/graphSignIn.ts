@@ -158,8 +158,10 @@ const readGroupEligibilities = needOf(
   "read PIM-eligible members and owners of role-assignable groups",
   appPermissions.readGroupEligibilities,
 );
-const readPhoneMethods = needOf("read phone authentication methods", appPermissions.readPhoneMethods);
-const readEmailMethods = needOf("read the email authentication method", appPermissions.readEmailMethods);
+const readAuthMethods = needOf(
+  "read every authentication method a user registered (a user's own are never added to)",
+  appPermissions.readAuthMethods,
+);
 const writePhoneMethods = needOf("write phone authentication methods", appPermissions.writePhoneMethods);
 const writeEmailMethods = needOf("write the email authentication method", appPermissions.writeEmailMethods);
 
@@ -182,9 +184,10 @@ export function graphAccessNeeds(
   const methods = toMethods(["mobilePhone", "officePhone", "alternateEmail"]);
   const permissions = [readUsers, readRoles, readGroups, readGroupEligibilities];
   const roles: RoleNeed[] = [];
-  if (toMethods(["mobilePhone", "officePhone"]))
-    permissions.push(command.dryRun ? readPhoneMethods : writePhoneMethods);
-  if (toMethods(["alternateEmail"])) permissions.push(command.dryRun ? readEmailMethods : writeEmailMethods);
+  // Methods are read in one list of every kind (read-only permission), written per kind (the narrow ones).
+  if (methods) permissions.push(readAuthMethods);
+  if (!command.dryRun && toMethods(["mobilePhone", "officePhone"])) permissions.push(writePhoneMethods);
+  if (!command.dryRun && toMethods(["alternateEmail"])) permissions.push(writeEmailMethods);
   if (!command.dryRun) {
     if (profile(["mobilePhone", "officePhone"])) permissions.push(writePhones);
     if (profile(["alternateEmail"])) permissions.push(writeMail);

@@ -6,6 +6,7 @@ import { occurredAtIssue } from "../contact/occurredAtIssue.js";
 import { type SourceRecord, type ValidatedRecord, validateRecord } from "../contact/validateStream.js";
 import { ensureErrorType } from "../core/errors.js";
 import type { RuleIssue } from "../core/result.js";
+import { isUserRegisteredKind, methodKindOfRegisteredName } from "../directory/authMethodKind.js";
 import type {
   AuthMethods,
   BulkDirectory,
@@ -398,11 +399,12 @@ async function planChunk(
   const methods = new Map<number, AuthMethods | Error>();
   const readMethods = users.filter((u) => {
     if (!needsMethods(options.policy, u.value.contact)) return false;
-    // The report says this user registered no phone or email method: there is nothing to list. (If it lags, a
-    // method added since makes Graph refuse our add of the same type; nothing the user registered is replaced.)
+    // The report says this user registered no method of any kind: there is nothing to list. (It is updated
+    // periodically: a phone or email method added since makes Graph refuse our add of the same type, but a method
+    // of another kind registered since the report's update is not seen; docs/backfill.md says so.)
     const known = options.knownMethods?.get(u.user.id.toLowerCase());
-    if (known && !known.some((method) => contactMethodNames.has(method))) {
-      methods.set(u.index, { phoneMethods: [], emailMethods: [] });
+    if (known && known.length === 0) {
+      methods.set(u.index, { phoneMethods: [], emailMethods: [], otherMethods: [] });
       return false;
     }
     return true;
@@ -411,7 +413,9 @@ async function planChunk(
     const answers = await options.directory.listAuthMethodsOf(readMethods.map((u) => u.user.id));
     throwIfRunCannotGoOn(answers);
     readMethods.forEach((u, k) => {
-      methods.set(u.index, answers[k] ?? new Error("no answer"));
+      const answer = answers[k] ?? new Error("no answer");
+      const known = options.knownMethods?.get(u.user.id.toLowerCase());
+      methods.set(u.index, answer instanceof Error || !known ? answer : withReportedKinds(answer, known));
     });
   }
   const planned: PlannedRow[] = [];
@@ -692,12 +696,27 @@ function emptySummary(): BackfillSummary {
   };
 }
 
-/** The report's names for the methods this app manages (phone methods and the email method). */
-const contactMethodNames = new Set(["mobilePhone", "alternateMobilePhone", "officePhone", "email"]);
+/**
+ * The listed methods, plus every kind the registration report names that the listing lacks (security questions,
+ * which Graph v1.0 does not list, or a method the report still shows): any of them makes the methods the user's
+ * own. Phone and email names add nothing: the listing has those with their values.
+ */
+function withReportedKinds(methods: AuthMethods, registered: readonly string[]): AuthMethods {
+  const listed = new Set(methods.otherMethods.map((method) => method.kind));
+  const reported = registered
+    .map(methodKindOfRegisteredName)
+    .filter(
+      (kind) => kind !== "phone" && kind !== "email" && isUserRegisteredKind(kind) && !listed.has(kind),
+    );
+  return {
+    ...methods,
+    otherMethods: [...methods.otherMethods, ...[...new Set(reported)].map((kind) => ({ kind }))],
+  };
+}
 
 /**
  * Reads Graph's registration report once, when some field targets methods and the adapter can read it, so users
- * who registered no phone or email method are planned without listing their methods (Microsoft's advice for
+ * who registered no method at all are planned without listing their methods (Microsoft's advice for
  * whole-population scans). A report that can't be read (no AuditLog.Read.All, no P1/P2 licence, Graph failing)
  * only means every user's methods are listed, as without it.
  */

@@ -69,6 +69,11 @@ export const appPermissions = {
     "UserAuthenticationMethod.Read.All",
     "UserAuthenticationMethod.ReadWrite.All",
   ]),
+  /**
+   * GET …/authentication/methods: every method the user registered (Authenticator, FIDO2, …), read before any method
+   * is written. Read-only: unlike UserAuthenticationMethod.ReadWrite.All it cannot create a Temporary Access Pass.
+   */
+  readAuthMethods: need("UserAuthenticationMethod.Read.All", ["UserAuthenticationMethod.ReadWrite.All"]),
   /** GET, POST and PATCH of …/authentication/phoneMethods. */
   writePhoneMethods: need("UserAuthMethod-Phone.ReadWrite.All", ["UserAuthenticationMethod.ReadWrite.All"]),
   /** GET, POST and PATCH of …/authentication/emailMethods. */

@@ -53,9 +53,21 @@ export interface EmailMethod {
   emailAddress: string;
 }
 
+/**
+ * A registered method of a kind the app never writes (Microsoft Authenticator, FIDO2/passkey, Windows Hello, OATH,
+ * Temporary Access Pass, platform credential, …; see `authMethodKind.ts`). Only its existence matters: it makes
+ * the user's methods their own. `id` is absent when it came from the registration report, which names kinds only.
+ */
+export interface OtherMethod {
+  kind: string;
+  id?: string;
+}
+
+/** Every method the user registered, the password aside (nobody registers it: every account has one). */
 export interface AuthMethods {
   phoneMethods: PhoneMethod[];
   emailMethods: EmailMethod[];
+  otherMethods: OtherMethod[];
 }
 
 /** Profile properties written in one PATCH; only the ones that change are present. */
@@ -94,7 +106,7 @@ export interface Directory {
   findUser(ref: UserRef): Promise<UserContactState | undefined>;
   /** PATCHes the given profile properties (one write). */
   updateProfile(userId: string, patch: ProfilePatch): Promise<void>;
-  /** Lists the user's phone and email authentication methods (one request). */
+  /** Lists every authentication method the user registered (one request, GET …/authentication/methods). */
   listAuthMethods(userId: string): Promise<AuthMethods>;
   addPhoneMethod(userId: string, phoneNumber: string, phoneType: PhoneType): Promise<PhoneMethod>;
   updatePhoneMethod(userId: string, methodId: string, phoneNumber: string): Promise<void>;

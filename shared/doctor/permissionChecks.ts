@@ -86,17 +86,24 @@ export function requiredPermissions(
       ifMissing: "fail",
     });
   }
+  if (writesMethods(t.mobilePhone) || writesMethods(t.officePhone) || writesMethods(t.alternateEmail)) {
+    required.push({
+      need: appPermissions.readAuthMethods,
+      why: "read every authentication method a user registered (Authenticator, FIDO2, …): a user's own are never added to",
+      ifMissing: "fail",
+    });
+  }
   if (writesMethods(t.mobilePhone) || writesMethods(t.officePhone)) {
     required.push({
       need: appPermissions.writePhoneMethods,
-      why: "read and write phone authentication methods",
+      why: "add and update phone authentication methods",
       ifMissing: "fail",
     });
   }
   if (writesMethods(t.alternateEmail)) {
     required.push({
       need: appPermissions.writeEmailMethods,
-      why: "read and write the email authentication method",
+      why: "add and update the email authentication method",
       ifMissing: "fail",
     });
   }

@@ -1,11 +1,13 @@
 // graph/: the Microsoft Graph adapter — client, middlewares, $batch, paths, errors and the write budget.
 
 import { appPermissions } from "../directory/appPermissions.js";
+import { isUserRegisteredKind, methodKindOfODataType } from "../directory/authMethodKind.js";
 import type {
   AuthMethods,
   AuthMethodWrite,
   BulkDirectory,
   EmailMethod,
+  OtherMethod,
   PhoneMethod,
   PhoneType,
   Privilege,
@@ -75,11 +77,14 @@ const editionMaxAgeMs = 3600_000;
 
 /**
  * The narrowest application permission for each kind of method call, named when Graph answers 403 (it does not
- * protect admins' methods from the app, so a 403 there is a missing grant). `UserAuthenticationMethod.ReadWrite.All`
- * covers both kinds too; listing every method (`/authentication/methods`) would need it, which is why the app reads
- * `/phoneMethods` and `/emailMethods` instead.
+ * protect admins' methods from the app, so a 403 there is a missing grant). Reading is one list of every method the
+ * user registered (`/authentication/methods`), whose least privileged permission is the read-only
+ * UserAuthenticationMethod.Read.All ("List methods"): an Authenticator or a passkey must be seen to be respected.
+ * Writes keep the per-kind permissions; `UserAuthenticationMethod.ReadWrite.All` would cover them too, but it also
+ * creates Temporary Access Passes and is never asked for.
  */
 export const methodPermissions = {
+  read: appPermissions.readAuthMethods.permission,
   phone: "UserAuthMethod-Phone.ReadWrite.All",
   email: "UserAuthMethod-Email.ReadWrite.All",
 } as const;
@@ -170,7 +175,7 @@ export class GraphDirectory implements BulkDirectory {
     }
   }
 
-  /** The user's phone and email methods: `GET …/phoneMethods` and `GET …/emailMethods`, in one `$batch`. */
+  /** Every method the user registered: `GET /users/{id}/authentication/methods` (as a one-item `$batch`). */
   async listAuthMethods(userId: string): Promise<AuthMethods> {
     const [answer] = await this.listAuthMethodsOf([userId]);
     if (answer === undefined || answer instanceof GraphRequestError) {
@@ -266,44 +271,28 @@ export class GraphDirectory implements BulkDirectory {
   }
 
   /**
-   * `listAuthMethods` for many users through `$batch` (two items a user, ⌈2n/20⌉ requests); results in input
-   * order. Each list is read through the narrowest permission that covers it (`methodPermissions`), so a tenant
-   * that granted only the phone and email method permissions can run the methods target.
+   * `listAuthMethods` for many users through `$batch` (one `GET …/authentication/methods` a user, ⌈n/20⌉
+   * requests); results in input order. A 403 is kind `missingPermission` naming UserAuthenticationMethod.Read.All.
+   * The narrow `/phoneMethods` and `/emailMethods` lists are not read: this one list holds them, with every other
+   * kind the user registered.
    */
   async listAuthMethodsOf(userIds: readonly string[]): Promise<Array<AuthMethods | GraphRequestError>> {
     const answers = await this.batch(
-      userIds.flatMap((userId) => [
-        {
-          method: "GET" as const,
-          url: `${userPath(userId)}/authentication/phoneMethods`,
-          operation: "listAuthMethods",
-        },
-        {
-          method: "GET" as const,
-          url: `${userPath(userId)}/authentication/emailMethods`,
-          operation: "listAuthMethods",
-        },
-      ]),
+      userIds.map((userId) => ({
+        method: "GET" as const,
+        url: `${userPath(userId)}/authentication/methods`,
+        operation: "listAuthMethods",
+      })),
     );
     return userIds.map((_, k) => {
-      const phones = answers[2 * k];
-      const emails = answers[2 * k + 1];
-      if (phones === undefined || phones instanceof GraphRequestError) {
+      const answer = answers[k];
+      if (answer === undefined || answer instanceof GraphRequestError) {
         return asMissingPermission(
-          phones ?? GraphRequestError.fromThrown("listAuthMethods", new Error("no answer")),
-          methodPermissions.phone,
+          answer ?? GraphRequestError.fromThrown("listAuthMethods", new Error("no answer")),
+          methodPermissions.read,
         );
       }
-      if (emails === undefined || emails instanceof GraphRequestError) {
-        return asMissingPermission(
-          emails ?? GraphRequestError.fromThrown("listAuthMethods", new Error("no answer")),
-          methodPermissions.email,
-        );
-      }
-      return {
-        phoneMethods: valuesOf(phones.body).flatMap((item) => toPhoneMethod(item) ?? []),
-        emailMethods: valuesOf(emails.body).flatMap((item) => toEmailMethod(item) ?? []),
-      };
+      return toAuthMethods(valuesOf(answer.body));
     });
   }
 
@@ -777,6 +766,30 @@ function toRegistrationDetail(raw: unknown): RegistrationDetail | undefined {
     isAdmin: flag("isAdmin"),
     lastUpdatedDateTime: typeof item.lastUpdatedDateTime === "string" ? item.lastUpdatedDateTime : null,
   };
+}
+
+/**
+ * Sorts the items of "List methods" by `@odata.type`: phone (phoneNumber, phoneType) and email (emailAddress)
+ * methods as the planner reads them, the password left out (every account has one), every other kind by name. A
+ * phone or email item without the properties the app reads still counts, as a method of its kind.
+ */
+function toAuthMethods(items: readonly unknown[]): AuthMethods {
+  const methods: AuthMethods = { phoneMethods: [], emailMethods: [], otherMethods: [] };
+  for (const item of items) {
+    const kind = methodKindOfODataType((item as { "@odata.type"?: unknown } | null)?.["@odata.type"]);
+    if (!isUserRegisteredKind(kind)) continue;
+    const phone = kind === "phone" ? toPhoneMethod(item) : undefined;
+    const email = kind === "email" ? toEmailMethod(item) : undefined;
+    if (phone) methods.phoneMethods.push(phone);
+    else if (email) methods.emailMethods.push(email);
+    else methods.otherMethods.push(toOtherMethod(kind, item));
+  }
+  return methods;
+}
+
+function toOtherMethod(kind: string, raw: unknown): OtherMethod {
+  const id = (raw as { id?: unknown } | null)?.id;
+  return typeof id === "string" ? { kind, id } : { kind };
 }
 
 function toPhoneMethod(raw: unknown): PhoneMethod | undefined {

@@ -1,4 +1,5 @@
 import { type ContactField, contactFields } from "../contact/contactFields.js";
+import { isUserRegisteredKind, methodKindOfRegisteredName } from "../directory/authMethodKind.js";
 import type { Privilege, RegistrationDetail, UserContactState } from "../directory/directory.js";
 import type { SyncPolicy } from "../sync/syncPlanner.js";
 import type { FieldReadiness } from "./readiness.js";
@@ -57,9 +58,6 @@ const methodName: Record<ContactField, string> = {
   officePhone: "officePhone",
   alternateEmail: "email",
 };
-
-/** The names of the methods this app manages, as the registration report lists them. */
-const contactMethodNames = new Set(["mobilePhone", "alternateMobilePhone", "officePhone", "email"]);
 
 /** The AD DS attribute Entra Connect syncs into each phone field. */
 const adAttribute: Record<"mobilePhone" | "officePhone", string> = {
@@ -184,8 +182,11 @@ function fieldState(field: ContactField, facts: ReadinessFacts, policy: Readines
   if (verdict?.verdict === "usable" && (!writesMethods || registration === undefined))
     return { state: "present" };
   if (writesMethods) {
-    // The feed never adds a method beside ones the user registered (keepUserMethods), whoever's they look like.
-    const ownMethods = registration?.methodsRegistered.some((m) => contactMethodNames.has(m)) ?? false;
+    // The feed never adds a method beside ones the user registered, of any kind (keepUserMethods), whoever's they
+    // look like.
+    const ownMethods =
+      registration?.methodsRegistered.some((m) => isUserRegisteredKind(methodKindOfRegisteredName(m))) ??
+      false;
     if (!ownMethods) return { state: "fillable" };
     if (!writesProfile) return { state: "ownMethods" };
   }

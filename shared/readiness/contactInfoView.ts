@@ -52,6 +52,8 @@ export function contactInfoView(
       ? {
           phoneMethods: methods.phoneMethods.map((m) => ({ ...m, phoneNumber: phone(m.phoneNumber) })),
           emailMethods: methods.emailMethods.map((m) => ({ ...m, emailAddress: email(m.emailAddress) })),
+          // Kinds and ids only (Authenticator, FIDO2, …): what makes the methods the user's own, no personal data.
+          otherMethods: methods.otherMethods.map((m) => ({ ...m })),
         }
       : null,
     ...(options.methodsNote ? { methodsNote: options.methodsNote } : {}),

@@ -6,6 +6,7 @@ import {
   type TargetPolicy,
   type WriteTarget,
 } from "../contact/contactFields.js";
+import { isMaskedContact } from "../contact/isMaskedContact.js";
 import { maskContact, maskEmail } from "../contact/mask.js";
 import { normalizePhone } from "../contact/phoneRule.js";
 import type { AuthMethods, PhoneType, ProfilePatch, UserContactState } from "../directory/directory.js";
@@ -24,9 +25,11 @@ export interface SyncPolicy {
   mode: ContactMode;
   syncedMobile: "skip" | "override";
   /**
-   * True for event sources (queue, webhooks, backfill): a user's own authentication methods are theirs, so an
+   * True for event sources (queue, webhooks, SCIM, backfill): a user's own authentication methods, of any kind
+   * (Authenticator, FIDO2/passkey, Windows Hello, OATH, Temporary Access Pass, phone, email, …), are theirs, so an
    * event never replaces one, and never adds one beside those the user registered. The helpdesk fix (a verified
-   * admin) turns it off.
+   * admin asking for this one user) turns it off: it may then add a phone or email method beside the user's other
+   * ones, and replace their phone or email method only in mode overwrite.
    */
   keepUserMethods: boolean;
 }
@@ -147,7 +150,7 @@ export function refuseAllFields(
 }
 
 /** The user's own method for `field` is left as it is: an event source never changes or adds to them. */
-function keptUserMethod(field: ContactField, methods: AuthMethods): FieldPlan {
+function keptUserMethod(field: ContactField, methods: AuthMethods, kinds: readonly string[]): FieldPlan {
   const phoneType: PhoneType = field === "mobilePhone" ? "mobile" : "office";
   const registered =
     field === "alternateEmail"
@@ -161,26 +164,29 @@ function keptUserMethod(field: ContactField, methods: AuthMethods): FieldPlan {
     code: "user_registered_methods",
     before,
     after: before,
-    reason:
-      "the user has registered their own authentication methods; an HR event never changes or adds to them (a helpdesk admin can, with PATCH /api/users/{user}/contact-info)",
+    reason: `the user has registered their own authentication methods (${kinds.join(", ")}); an HR event never changes or adds to them (a helpdesk admin can, with PATCH /api/users/{user}/contact-info)`,
   };
 }
 
 /**
- * True when the user has a phone or email method this event did not write itself. A method an earlier attempt of
- * the same event created (its answer lost) is the event's own, not the user's: its masked value was noted before
- * the write, and a re-plan must find it `unchanged`, not refuse it.
+ * The kinds of method the user registered themselves, deduplicated (empty when none): every method of another kind
+ * than phone or email, and each phone or email method this event did not write itself. A method an earlier attempt
+ * of the same event created (its answer lost) is the event's own, not the user's: its masked value was noted before
+ * the write, and a re-plan must find it `unchanged`, not refuse it. A value Graph gave masked is never taken for
+ * one of ours (a mask could match the noted one by chance): it is the user's.
  */
-function hasUserRegisteredMethods(
+function userRegisteredKinds(
   methods: AuthMethods,
   writtenEarlier: readonly MethodWrittenEarlier[],
-): boolean {
+): string[] {
   const ours = new Set(writtenEarlier.map((write) => write.after));
-  const values = [
-    ...methods.phoneMethods.map((method) => method.phoneNumber),
-    ...methods.emailMethods.map((method) => method.emailAddress),
+  const isUsers = (value: string) => isMaskedContact(value) || !ours.has(maskContact(value));
+  const kinds = [
+    ...methods.otherMethods.map((method) => method.kind),
+    ...(methods.phoneMethods.some((method) => isUsers(method.phoneNumber)) ? ["phone"] : []),
+    ...(methods.emailMethods.some((method) => isUsers(method.emailAddress)) ? ["email"] : []),
   ];
-  return values.some((value) => !ours.has(maskContact(value)));
+  return [...new Set(kinds)];
 }
 
 /** A field's current profile value (the first office phone, the first alternate email). */
@@ -278,9 +284,10 @@ function planProfileField(field: ContactField, desired: string, input: PlanInput
 }
 
 function planMethodField(field: ContactField, desired: string, input: PlanInput): Planned {
-  const methods = input.methods ?? { phoneMethods: [], emailMethods: [] };
-  if (input.policy.keepUserMethods && hasUserRegisteredMethods(methods, input.methodsWrittenEarlier ?? [])) {
-    return { field: keptUserMethod(field, methods) };
+  const methods = input.methods ?? { phoneMethods: [], emailMethods: [], otherMethods: [] };
+  if (input.policy.keepUserMethods) {
+    const kinds = userRegisteredKinds(methods, input.methodsWrittenEarlier ?? []);
+    if (kinds.length > 0) return { field: keptUserMethod(field, methods, kinds) };
   }
   if (field === "alternateEmail") {
     const existing = methods.emailMethods[0];
@@ -291,6 +298,14 @@ function planMethodField(field: ContactField, desired: string, input: PlanInput)
         field: { ...base, action: "set", code: "was_empty", reason: "no email method registered" },
         op: { kind: "addEmail", field, emailAddress: desired },
       };
+    }
+    if (isMaskedContact(existing.emailAddress)) {
+      return maskedMethod(base, input.policy.mode, "email method", {
+        kind: "updateEmail",
+        field,
+        methodId: existing.id,
+        emailAddress: desired,
+      });
     }
     if (existing.emailAddress.toLowerCase() === desired.toLowerCase()) {
       return {
@@ -334,6 +349,14 @@ function planMethodField(field: ContactField, desired: string, input: PlanInput)
       op: { kind: "addPhone", field, phoneType, phoneNumber: desired },
     };
   }
+  if (isMaskedContact(existing.phoneNumber)) {
+    return maskedMethod(base, input.policy.mode, `${phoneType} phone method`, {
+      kind: "updatePhone",
+      field,
+      methodId: existing.id,
+      phoneNumber: desired,
+    });
+  }
   const planned = decidePhone(base, existing.phoneNumber, desired, input, () => ({}));
   if (
     planned.field.action === "set" ||
@@ -346,6 +369,39 @@ function planMethodField(field: ContactField, desired: string, input: PlanInput)
     };
   }
   return { field: planned.field };
+}
+
+/**
+ * A method whose value Graph gave masked (a delegated read by an Authentication Administrator): it is never compared
+ * with the desired value, so it is never `unchanged` or `reformatted`. It is kept, unless the mode is overwrite
+ * (only a helpdesk admin gets here: event sources keep every method the user has).
+ */
+function maskedMethod(
+  base: Omit<FieldPlan, "action" | "code" | "reason">,
+  mode: ContactMode,
+  what: string,
+  op: MethodOp,
+): Planned {
+  if (mode === "fillEmpty") {
+    return {
+      field: {
+        ...base,
+        action: "skipped",
+        code: "kept_existing",
+        after: base.before,
+        reason: `the user's ${what} was read masked, so it can't be compared; ${keepHint}`,
+      },
+    };
+  }
+  return {
+    field: {
+      ...base,
+      action: "replaced",
+      code: "replaced_on_request",
+      reason: `${what} replaced (mode overwrite); it was read masked, so it could not be compared`,
+    },
+    op,
+  };
 }
 
 function decidePhone(

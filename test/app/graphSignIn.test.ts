@@ -114,6 +114,7 @@ describe("what a run needs from Graph", () => {
         "User.Read.All",
         "RoleManagement.Read.Directory",
         "GroupMember.Read.All",
+        "UserAuthenticationMethod.Read.All",
         "UserAuthMethod-Phone.ReadWrite.All",
         "UserAuthMethod-Email.ReadWrite.All",
       ],
@@ -126,8 +127,7 @@ describe("what a run needs from Graph", () => {
         "User.Read.All",
         "RoleManagement.Read.Directory",
         "GroupMember.Read.All",
-        "UserAuthMethod-Phone.Read.All",
-        "UserAuthMethod-Email.Read.All",
+        "UserAuthenticationMethod.Read.All",
       ],
       [
         [

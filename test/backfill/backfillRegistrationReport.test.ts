@@ -69,7 +69,7 @@ describe("a backfill to authentication methods", () => {
     const { summary, reported } = await backfillMethods();
     expect(summary.registrationReport).toEqual({ state: "used" });
     expect(emulator.stats.requests["GET registrationDetails"]).toBe(1);
-    expect(emulator.stats.batchItems["GET phoneMethods"]).toBe(userCount / 3);
+    expect(emulator.stats.batchItems["GET authMethods"]).toBe(userCount / 3);
     // Users with their own mobile keep it; the others get the HR number.
     expect(reported.filter((r) => r.outcome.status === "updated")).toHaveLength((userCount * 2) / 3);
     expect(emulator.tenant.user(aSeedUser(1).id)?.phoneMethods).toEqual({ mobile: "+1 2065550199" });
@@ -82,7 +82,7 @@ describe("a backfill to authentication methods", () => {
       state: "unavailable",
       why: expect.stringContaining("AuditLog.Read.All"),
     });
-    expect(emulator.stats.batchItems["GET phoneMethods"]).toBe(userCount);
+    expect(emulator.stats.batchItems["GET authMethods"]).toBe(userCount);
     expect(reported.filter((r) => r.outcome.status === "updated")).toHaveLength((userCount * 2) / 3);
   });
 

@@ -74,7 +74,7 @@ export class MemoryDirectory implements Directory {
     if (privilege) this.#privileges.set(state.id.toLowerCase(), privilege);
     this.#users.set(state.id.toLowerCase(), {
       state: structuredClone(state),
-      methods: { phoneMethods: [], emailMethods: [], ...structuredClone(methods ?? {}) },
+      methods: { phoneMethods: [], emailMethods: [], otherMethods: [], ...structuredClone(methods ?? {}) },
     });
     return this;
   }

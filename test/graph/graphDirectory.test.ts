@@ -168,20 +168,32 @@ describe("GraphDirectory writing", () => {
     expect(emulator.stats.totalRequests()).toBe(0);
   });
 
-  it("lists phone and email methods in one request ($batch of the two lists)", async () => {
+  it("lists every registered method in one request ($batch of GET …/authentication/methods), the password left out", async () => {
     const methods = await directoryFor(emulator).listAuthMethods(demo.kwame);
     expect(methods).toEqual({
       phoneMethods: [{ id: phoneMethodIds.mobile, phoneNumber: "+1 2065550199", phoneType: "mobile" }],
       emailMethods: [{ id: emailMethodId, emailAddress: "kwame@example.org" }],
+      otherMethods: [],
     });
     expect(emulator.stats.requests).toEqual({ "POST $batch": 1 });
-    expect(emulator.stats.batchItems).toEqual({ "GET phoneMethods": 1, "GET emailMethods": 1 });
+    expect(emulator.stats.batchItems).toEqual({ "GET authMethods": 1 });
   });
 
-  it("reads and writes methods with only the narrow phone and email method permissions granted", async () => {
+  it.each([
+    "microsoftAuthenticator",
+    "fido2",
+    "windowsHelloForBusiness",
+    "softwareOath",
+    "temporaryAccessPass",
+    "platformCredential",
+  ] as const)("reads a registered %s method as a method of that kind", async (kind) => {
+    emulator.tenant.addUser(aSeedUser(901, { authentication: { otherMethods: [kind] } }));
+    const methods = await directoryFor(emulator).listAuthMethods(aSeedUser(901).id);
+    expect(methods).toMatchObject({ phoneMethods: [], emailMethods: [], otherMethods: [{ kind }] });
+  });
+
+  it("reads methods with the read-only UserAuthenticationMethod.Read.All and writes them with the narrow ones", async () => {
     emulator.tenant.revokePermission("UserAuthenticationMethod.ReadWrite.All");
-    emulator.tenant.grantPermission("UserAuthMethod-Phone.ReadWrite.All");
-    emulator.tenant.grantPermission("UserAuthMethod-Email.ReadWrite.All");
     const directory = directoryFor(emulator);
     expect((await directory.listAuthMethods(demo.kwame)).phoneMethods).toHaveLength(1);
     await directory.addPhoneMethod(demo.mei, "+61 491570006", "mobile");
@@ -189,14 +201,17 @@ describe("GraphDirectory writing", () => {
     expect(emulator.tenant.user(demo.mei)?.phoneMethods).toEqual({ mobile: "+61 491570006" });
   });
 
-  it.each([
-    ["phone", "UserAuthMethod-Phone.ReadWrite.All"],
-    ["email", "UserAuthMethod-Email.ReadWrite.All"],
-  ])("names the narrow %s permission when reading methods answers 403", async (_kind, permission) => {
-    // The emulated app holds both narrow permissions, as the grant scripts give them: take the one named.
-    emulator.tenant.revokePermission(permission);
-    const err = await failureOf(directoryFor(emulator).listAuthMethods(demo.kwame));
-    expect(err).toMatchObject({ kind: "missingPermission", permission });
+  it("names UserAuthenticationMethod.Read.All when listing methods answers 403, for one user and in bulk", async () => {
+    emulator.tenant.revokePermission("UserAuthenticationMethod.Read.All");
+    const directory = directoryFor(emulator);
+    const err = await failureOf(directory.listAuthMethods(demo.kwame));
+    expect(err).toMatchObject({ kind: "missingPermission", permission: "UserAuthenticationMethod.Read.All" });
+    expect(err.message).toContain("UserAuthenticationMethod.Read.All");
+    const [bulk] = await directory.listAuthMethodsOf([demo.mei]);
+    expect(bulk).toMatchObject({
+      kind: "missingPermission",
+      permission: "UserAuthenticationMethod.Read.All",
+    });
   });
 
   it("adds and updates phone and email methods, one request each", async () => {

@@ -25,6 +25,7 @@ const roleIds: Record<string, string> = {
   "UserAuthMethod-Phone.ReadWrite.All": "aaaaaaaa-0000-0000-0000-000000000009",
   "UserAuthMethod-Email.ReadWrite.All": "aaaaaaaa-0000-0000-0000-000000000010",
   "AuditLog.Read.All": "aaaaaaaa-0000-0000-0000-000000000011",
+  "UserAuthenticationMethod.Read.All": "aaaaaaaa-0000-0000-0000-000000000012",
 };
 /** What every deployment needs: read users, write profile phones and mail, and check who is privileged. */
 const privilegeRoles = ["RoleManagement.Read.Directory", "GroupMember.Read.All"];
@@ -35,6 +36,8 @@ const profileRoles = [
   ...privilegeRoles,
   "Domain.Read.All",
 ];
+/** Read-only: lists every method a user registered, so a user's own are never added to. */
+const readMethodsRole = "UserAuthenticationMethod.Read.All";
 const phoneMethodsRole = "UserAuthMethod-Phone.ReadWrite.All";
 const emailMethodsRole = "UserAuthMethod-Email.ReadWrite.All";
 /** Never granted: besides phones and email it creates Temporary Access Passes and deletes any method. */
@@ -264,6 +267,7 @@ describe("grant-graph-permissions.sh", () => {
         writesMethods(fieldTargets.mobilePhone) || writesMethods(fieldTargets.officePhone),
       );
       expect(granted.includes(emailMethodsRole)).toBe(writesMethods(fieldTargets.alternateEmail));
+      expect(granted.includes(readMethodsRole)).toBe(Object.values(fieldTargets).some(writesMethods));
       expect(granted).not.toContain(broadMethodsRole);
     },
   );
@@ -271,6 +275,7 @@ describe("grant-graph-permissions.sh", () => {
   it("grants the permissions the code asks for when writing methods, never a broader one", () => {
     // The code's own table (shared/directory/appPermissions.ts) names the least privileged permission per call.
     const { granted } = grant({ CONTACT_TARGET: "both" });
+    expect(granted).toContain(appPermissions.readAuthMethods.permission);
     expect(granted).toContain(appPermissions.writePhoneMethods.permission);
     expect(granted).toContain(appPermissions.writeEmailMethods.permission);
     expect(granted).toContain(appPermissions.readDomains.permission);
@@ -319,6 +324,7 @@ describe("grant-graph-permissions.sh", () => {
         "User-Phone.ReadWrite.All",
         ...privilegeRoles,
         "Domain.Read.All",
+        readMethodsRole,
         phoneMethodsRole,
         emailMethodsRole,
       ].sort(),
@@ -330,10 +336,10 @@ describe("grant-graph-permissions.sh", () => {
   it("changes nothing when run again", () => {
     const { status, granted } = grant(
       { CONTACT_TARGET: "methods" },
-      { assignments: assigned(...profileRoles, phoneMethodsRole, emailMethodsRole) },
+      { assignments: assigned(...profileRoles, readMethodsRole, phoneMethodsRole, emailMethodsRole) },
     );
     expect(status).toBe(0);
-    expect(granted).toHaveLength(profileRoles.length + 2);
+    expect(granted).toHaveLength(profileRoles.length + 3);
   });
 
   it("grants nothing in a dry run", () => {
@@ -360,15 +366,16 @@ describe("grant-graph-permissions.sh", () => {
   it("points out the methods permissions when the target no longer needs them, without removing them", () => {
     const { status, output, granted } = grant(
       { CONTACT_TARGET: "profile" },
-      { assignments: assigned(...profileRoles, phoneMethodsRole, emailMethodsRole) },
+      { assignments: assigned(...profileRoles, readMethodsRole, phoneMethodsRole, emailMethodsRole) },
     );
     expect(status).toBe(0);
-    expect(granted).toHaveLength(profileRoles.length + 2);
+    expect(granted).toHaveLength(profileRoles.length + 3);
+    expect(output).toContain(`${readMethodsRole}: granted but not needed`);
     expect(output).toContain(`${phoneMethodsRole}: granted but not needed`);
     expect(output).toContain(`${emailMethodsRole}: granted but not needed`);
-    // The methods roles were assigned after the profile roles: existing-{profileRoles.length} and the next.
-    expect(output).toContain(`appRoleAssignments/existing-${profileRoles.length}`);
-    expect(output).toContain(`appRoleAssignments/existing-${profileRoles.length + 1}`);
+    // The methods roles were assigned after the profile roles: existing-{profileRoles.length} and the next two.
+    for (const k of [0, 1, 2])
+      expect(output).toContain(`appRoleAssignments/existing-${profileRoles.length + k}`);
   });
 
   it("rejects a CONTACT_TARGET the code rejects too", () => {

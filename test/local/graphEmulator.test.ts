@@ -347,17 +347,16 @@ describe("authentication methods", () => {
     expect(emulator.tenant.user(demo.mei)?.emailMethod).toBe("mei@example.org");
   });
 
-  it("refuses the whole methods list to an app holding only the narrow phone and email permissions", async () => {
+  it('refuses the whole methods list without UserAuthenticationMethod.Read.All, as "List methods" says', async () => {
+    emulator.tenant.revokePermission("UserAuthenticationMethod.Read.All");
     const res = await get(`/users/${demo.kwame}/authentication/methods`);
     expect(res.status).toBe(403);
+    expect(res.body.error.code).toBe("Authorization_RequestDenied");
     expect((await get(`/users/${demo.kwame}/authentication/phoneMethods`)).status).toBe(200);
     expect((await get(`/users/${demo.kwame}/authentication/emailMethods`)).status).toBe(200);
   });
 
   it("lists every method with its @odata.type, the password included", async () => {
-    // `/methods` needs the broad permission, which the grant scripts never give (the app lists phone and email
-    // methods through their own, narrower routes).
-    emulator.tenant.grantPermission("UserAuthenticationMethod.ReadWrite.All");
     const res = await get(`/users/${demo.kwame}/authentication/methods`);
     expect(res.body.value.map((m: { "@odata.type": string }) => m["@odata.type"])).toEqual([
       "#microsoft.graph.passwordAuthenticationMethod",
@@ -370,6 +369,40 @@ describe("authentication methods", () => {
     expect(emails.body.value).toEqual([
       { id: "3ddfcfc8-9383-446f-83cc-3ab9be4be18f", emailAddress: "kwame@example.org" },
     ]);
+  });
+
+  it.each([
+    [
+      "microsoftAuthenticator",
+      { displayName: expect.any(String), deviceTag: expect.any(String), phoneAppVersion: expect.any(String) },
+    ],
+    [
+      "fido2",
+      {
+        displayName: expect.any(String),
+        aaGuid: expect.any(String),
+        model: expect.any(String),
+        attestationLevel: expect.any(String),
+      },
+    ],
+    ["windowsHelloForBusiness", { displayName: expect.any(String), keyStrength: "normal" }],
+    ["softwareOath", { secretKey: null }],
+    [
+      "temporaryAccessPass",
+      { temporaryAccessPass: null, lifetimeInMinutes: 60, isUsableOnce: true, isUsable: true },
+    ],
+    ["platformCredential", { displayName: expect.any(String), platform: "macOS", keyStrength: "normal" }],
+  ] as const)("lists a seeded %s method shaped as its resource page shows it", async (kind, shape) => {
+    emulator.tenant.addUser(aSeedUser(902, { authentication: { otherMethods: [kind] } }));
+    const res = await get(`/users/${aSeedUser(902).id}/authentication/methods`);
+    expect(res.status).toBe(200);
+    expect(res.body.value[1]).toMatchObject({
+      "@odata.type": `#microsoft.graph.${kind}AuthenticationMethod`,
+      id: expect.any(String),
+      ...shape,
+    });
+    // The phone and email lists show none of them.
+    expect((await get(`/users/${aSeedUser(902).id}/authentication/phoneMethods`)).body.value).toEqual([]);
   });
 
   it("lets methods be written for a synced user", async () => {

@@ -44,7 +44,7 @@ describe("judging SSPR readiness", () => {
   it("judges the methods too when they are known", () => {
     const fields = userReadiness(
       aUser({ mobilePhone: "+1 4255550147" }),
-      { phoneMethods: [], emailMethods: [] },
+      { phoneMethods: [], emailMethods: [], otherMethods: [] },
       options,
     );
     expect(fields.map((f) => `${f.field}/${f.source}:${f.verdict}`)).toEqual([

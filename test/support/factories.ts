@@ -34,5 +34,5 @@ export function aPolicy(
 
 /** Authentication methods as Graph lists them. */
 export function someMethods(overrides: Partial<AuthMethods> = {}): AuthMethods {
-  return { phoneMethods: [], emailMethods: [], ...overrides };
+  return { phoneMethods: [], emailMethods: [], otherMethods: [], ...overrides };
 }

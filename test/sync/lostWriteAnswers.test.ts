@@ -71,7 +71,7 @@ describe("a write whose answer is lost (504 after Graph applied it)", () => {
     expect(fieldsOf(retried)).toEqual(["mobilePhone/methods set", "alternateEmail/methods set"]);
     expect(retried?.fields.every((f) => f.reason.includes("confirmed on retry"))).toBe(true);
     expect(env.graph.stats.requests).toMatchObject({ "POST phoneMethods": 1, "POST emailMethods": 1 });
-    expect(env.graph.stats.batchItems["GET phoneMethods"]).toBe(2);
+    expect(env.graph.stats.batchItems["GET authMethods"]).toBe(2);
     expect(env.graph.tenant.user(users.newHire.id)?.emailMethod).toBe("new.hire@example.com");
   });
 

@@ -358,6 +358,7 @@ export function expectationFor(testCase: ScenarioCase): Expectation {
       id: emailMethodId,
       emailAddress: m.emailAddress,
     })),
+    otherMethods: [],
   };
   const plan = planSync({
     user,

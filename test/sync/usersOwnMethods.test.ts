@@ -1,0 +1,264 @@
+import { HttpRequest, InvocationContext } from "@azure/functions";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { fixContactInfo } from "../../functions/fixContactInfo.js";
+import { onboardingQueue } from "../../functions/onboardingQueue.js";
+import type { EmulatedOtherMethodKind } from "../../local/graphEmulator/EmulatedTenant.js";
+import { appServices } from "../../shared/app/appServices.js";
+import type { AuthMethods } from "../../shared/directory/directory.js";
+import type { Outcome } from "../../shared/sync/outcome.js";
+import { type DesiredContact, type MethodWrittenEarlier, planSync } from "../../shared/sync/syncPlanner.js";
+import { aPolicy, aUser, someMethods } from "../support/factories.js";
+import { aSeedUser } from "../support/graphEmulatorFixtures.js";
+import { callers, easyAuthOn } from "../support/helpdeskRequests.js";
+import { anEvent } from "../support/tenantSeeds.js";
+import { startTestEnvironment, type TestEnvironment } from "../support/testEnvironment.js";
+
+// "The user's own methods, all of them": any method the user registered, of any kind, keeps an HR event from adding
+// or replacing a phone or email method; a value Graph shows masked is never compared, nor taken for ours.
+
+const mobileId = "3179e48a-750b-4051-897c-87b9720928f7";
+const emailId = "3ddfcfc8-9383-446f-83cc-3ab9be4be18f";
+const contact: DesiredContact = {
+  mobilePhone: "+1 4255550147",
+  officePhone: "+1 4255550100",
+  alternateEmail: "hire@example.org",
+};
+const otherKinds = [
+  "microsoftAuthenticator",
+  "fido2",
+  "windowsHelloForBusiness",
+  "softwareOath",
+  "hardwareOath",
+  "temporaryAccessPass",
+  "platformCredential",
+  "securityQuestion",
+  "qrCodePin",
+] as const;
+
+const methodFields = (fields: ReturnType<typeof planSync>["fields"]) =>
+  fields.filter((f) => f.target === "methods").map((f) => `${f.field}:${f.action}:${f.code}`);
+const allKept = [
+  "mobilePhone:skipped:user_registered_methods",
+  "officePhone:skipped:user_registered_methods",
+  "alternateEmail:skipped:user_registered_methods",
+];
+
+describe("planning for an event source (keepUserMethods)", () => {
+  const policy = (mode: "fillEmpty" | "overwrite") =>
+    aPolicy({ target: "both", mode, keepUserMethods: true });
+
+  it.each(otherKinds.flatMap((kind) => [[kind, "fillEmpty"] as const, [kind, "overwrite"] as const]))(
+    "adds no method beside a registered %s (mode %s), and still fills the profile",
+    (kind, mode) => {
+      const plan = planSync({
+        user: aUser(),
+        contact,
+        methods: someMethods({ otherMethods: [{ kind }] }),
+        policy: policy(mode),
+      });
+      expect(plan.methodOps).toEqual([]);
+      expect(methodFields(plan.fields)).toEqual(allKept);
+      expect(plan.fields[1]?.reason).toContain(kind);
+      expect(plan.patchFields).toEqual(["mobilePhone", "officePhone", "alternateEmail"]);
+    },
+  );
+
+  it("still counts an Authenticator as the user's when the phone beside it is one an earlier attempt wrote", () => {
+    const written: MethodWrittenEarlier[] = [{ field: "mobilePhone", after: "+1 ***147" }];
+    const methods = someMethods({
+      phoneMethods: [{ id: mobileId, phoneNumber: "+1 4255550147", phoneType: "mobile" }],
+      otherMethods: [{ kind: "microsoftAuthenticator", id: "a1" }],
+    });
+    const plan = planSync({
+      user: aUser(),
+      contact,
+      methods,
+      methodsWrittenEarlier: written,
+      policy: policy("fillEmpty"),
+    });
+    expect(plan.methodOps).toEqual([]);
+    expect(methodFields(plan.fields)).toEqual(allKept);
+  });
+
+  it("takes a phone an earlier attempt wrote for its own, when the user registered nothing else", () => {
+    const written: MethodWrittenEarlier[] = [{ field: "mobilePhone", after: "+1 ***147" }];
+    const methods = someMethods({
+      phoneMethods: [{ id: mobileId, phoneNumber: "+1 4255550147", phoneType: "mobile" }],
+    });
+    const plan = planSync({
+      user: aUser(),
+      contact: { mobilePhone: "+1 4255550147" },
+      methods,
+      methodsWrittenEarlier: written,
+      policy: policy("fillEmpty"),
+    });
+    expect(methodFields(plan.fields)).toEqual(["mobilePhone:unchanged:already_present"]);
+  });
+
+  // Graph's own mask (an Authentication Administrator's view), this app's mask, and the bullets some tools show.
+  const maskedPhones = ["+1 425XXXX147", "+1 XXXXXXXX47", "+1 ***147", "+1 42555501••", "+1 425555xxxx"];
+  const maskedEmails = ["h***@e***.org", "h*@example.org", "hire@e***.org"];
+
+  it.each(maskedPhones)(
+    "counts a phone method read masked (%s) as the user's, even when its mask is the one an earlier attempt noted",
+    (masked) => {
+      const plan = planSync({
+        user: aUser(),
+        contact: { mobilePhone: "+1 4255550147" },
+        methods: someMethods({ phoneMethods: [{ id: mobileId, phoneNumber: masked, phoneType: "mobile" }] }),
+        methodsWrittenEarlier: [{ field: "mobilePhone", after: masked }],
+        policy: policy("overwrite"),
+      });
+      expect(plan.methodOps).toEqual([]);
+      expect(methodFields(plan.fields)).toEqual(["mobilePhone:skipped:user_registered_methods"]);
+    },
+  );
+
+  it.each(maskedEmails)("counts an email method read masked (%s) as the user's", (masked) => {
+    const plan = planSync({
+      user: aUser(),
+      contact: { alternateEmail: "hire@example.org" },
+      methods: someMethods({ emailMethods: [{ id: emailId, emailAddress: masked }] }),
+      methodsWrittenEarlier: [{ field: "alternateEmail", after: masked }],
+      policy: policy("fillEmpty"),
+    });
+    expect(plan.methodOps).toEqual([]);
+    expect(methodFields(plan.fields)).toEqual(["alternateEmail:skipped:user_registered_methods"]);
+  });
+});
+
+describe("planning for the helpdesk fix (an admin asking for this user)", () => {
+  const policy = (mode: "fillEmpty" | "overwrite") =>
+    aPolicy({ target: "methods", mode, keepUserMethods: false });
+  const masked = (methods: Partial<AuthMethods>) => someMethods(methods);
+
+  it.each(otherKinds)("adds a phone and an email method beside a registered %s", (kind) => {
+    const plan = planSync({
+      user: aUser(),
+      contact: { mobilePhone: "+1 4255550147", alternateEmail: "hire@example.org" },
+      methods: someMethods({ otherMethods: [{ kind }] }),
+      policy: policy("fillEmpty"),
+    });
+    expect(plan.methodOps.map((op) => op.kind)).toEqual(["addPhone", "addEmail"]);
+  });
+
+  it.each([
+    ["a phone", "+1 425XXXX147", { mobilePhone: "+1 4255550147" }],
+    ["a phone in this app's mask", "+1 ***147", { mobilePhone: "+1 4255550147" }],
+    ["an email", "h***@e***.org", { alternateEmail: "hire@example.org" }],
+  ] as const)(
+    "keeps %s read masked (%s) in mode fillEmpty, never calling it unchanged",
+    (_, value, wanted) => {
+      const methods = value.includes("@")
+        ? masked({ emailMethods: [{ id: emailId, emailAddress: value }] })
+        : masked({ phoneMethods: [{ id: mobileId, phoneNumber: value, phoneType: "mobile" }] });
+      const plan = planSync({ user: aUser(), contact: wanted, methods, policy: policy("fillEmpty") });
+      expect(plan.methodOps).toEqual([]);
+      expect(plan.fields.map((f) => `${f.action}:${f.code}`)).toEqual(["skipped:kept_existing"]);
+      expect(plan.fields[0]?.reason).toContain("read masked");
+    },
+  );
+
+  it.each([
+    ["a phone", "+1 425XXXX147", { mobilePhone: "+1 4255550147" }, "updatePhone"],
+    ["an email", "h***@e***.org", { alternateEmail: "hire@example.org" }, "updateEmail"],
+  ] as const)(
+    "replaces %s read masked (%s) only in mode overwrite, without comparing it",
+    (_, value, wanted, op) => {
+      const methods = value.includes("@")
+        ? masked({ emailMethods: [{ id: emailId, emailAddress: value }] })
+        : masked({ phoneMethods: [{ id: mobileId, phoneNumber: value, phoneType: "mobile" }] });
+      const plan = planSync({ user: aUser(), contact: wanted, methods, policy: policy("overwrite") });
+      expect(plan.methodOps.map((o) => o.kind)).toEqual([op]);
+      expect(plan.fields.map((f) => `${f.action}:${f.code}`)).toEqual(["replaced:replaced_on_request"]);
+    },
+  );
+});
+
+// The same rule end to end: the queue function and the helpdesk function, on the emulated tenant through Graph.
+const emulatedKinds: EmulatedOtherMethodKind[] = [
+  "microsoftAuthenticator",
+  "fido2",
+  "windowsHelloForBusiness",
+  "softwareOath",
+  "temporaryAccessPass",
+  "platformCredential",
+];
+const hires = emulatedKinds.map((kind, k) =>
+  aSeedUser(300 + k, { createdDaysAgo: 1, authentication: { otherMethods: [kind] } }),
+);
+
+describe("on the emulated tenant, CONTACT_TARGET=both, CONTACT_MODE=overwrite", () => {
+  let env: TestEnvironment;
+  beforeAll(async () => {
+    env = await startTestEnvironment({
+      graph: { tenant: { tenant: { domain: "contoso.example" }, users: hires } },
+      env: { ...easyAuthOn, CONTACT_TARGET: "both", CONTACT_MODE: "overwrite", GRAPH_MAX_RETRIES: "0" },
+    });
+  });
+  afterAll(async () => env?.close());
+  beforeEach(() => {
+    env.graph.tenant.reset();
+    env.isolate();
+    env.graph.stats.reset();
+  });
+
+  async function deliver(message: Record<string, unknown>): Promise<Outcome | undefined> {
+    await onboardingQueue(
+      message,
+      new InvocationContext({
+        functionName: "onboardingQueue",
+        triggerMetadata: { dequeueCount: 1 },
+        logHandler: () => undefined,
+      }),
+    );
+    return appServices().outcomes.get(String(message.eventId));
+  }
+
+  const hireContact = { mobilePhone: "+1 425 555 0147", alternateEmail: "hire@example.org" };
+
+  it.each(hires.map((hire, k) => [emulatedKinds[k], hire] as const))(
+    "the queue adds no method for a hire who registered %s",
+    async (_kind, hire) => {
+      const outcome = await deliver(anEvent({ id: hire.id }, hireContact));
+      expect(outcome?.fields.filter((f) => f.target === "methods").map((f) => f.code)).toEqual([
+        "user_registered_methods",
+        "user_registered_methods",
+      ]);
+      const after = env.graph.tenant.user(hire.id);
+      expect(after?.phoneMethods).toEqual({});
+      expect(after?.emailMethod).toBeNull();
+      expect(after?.mobilePhone).toBe("+1 4255550147");
+      expect(
+        Object.keys(env.graph.stats.batchItems).filter((op) => /Methods?$/.test(op) && !op.startsWith("GET")),
+      ).toEqual([]);
+    },
+  );
+
+  it("the helpdesk, asked by an admin, adds a phone method beside the hire's Authenticator", async () => {
+    const [hire] = hires;
+    const response = await fixContactInfo(
+      new HttpRequest({
+        method: "PATCH",
+        url: `http://127.0.0.1:7071/api/users/${hire?.id}/contact-info`,
+        params: { user: hire?.id ?? "" },
+        headers: { "content-type": "application/json", ...callers.admin },
+        body: { string: JSON.stringify({ mobilePhone: "+1 425 555 0147", target: "methods" }) },
+      }),
+      new InvocationContext({ functionName: "fixContactInfo", logHandler: () => undefined }),
+    );
+    expect(response.status).toBe(200);
+    expect(env.graph.tenant.user(hire?.id ?? "")?.phoneMethods).toEqual({ mobile: "+1 4255550147" });
+    expect(env.graph.tenant.user(hire?.id ?? "")?.otherMethods).toEqual(["microsoftAuthenticator"]);
+  });
+
+  it("names UserAuthenticationMethod.Read.All when Graph refuses the methods list, and writes no method", async () => {
+    env.graph.tenant.revokePermission("UserAuthenticationMethod.Read.All");
+    const [hire] = hires;
+    // A missing permission fails every event alike: the queue message is retried (then poisoned), naming it.
+    await expect(deliver(anEvent({ id: hire?.id ?? "" }, hireContact))).rejects.toThrow(
+      "missing permission UserAuthenticationMethod.Read.All",
+    );
+    expect(env.graph.tenant.user(hire?.id ?? "")?.phoneMethods).toEqual({});
+  });
+});
