@@ -77,12 +77,10 @@ async function graphFindings(settings: Settings): Promise<DoctorCheck[]> {
     ...permissionChecks(requiredPermissions(settings), grants),
   ];
 
-  let firstUserId: string | undefined;
   try {
     const pages = directory.listUsers(1);
     const page = (await pages.next()).value ?? [];
     await pages.return(undefined);
-    firstUserId = page[0]?.id;
     checks.push(userReadCheck({ ok: true, users: page.length }));
   } catch (error) {
     checks.push(userReadCheck({ ok: false, error }));

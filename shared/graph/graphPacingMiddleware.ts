@@ -188,7 +188,7 @@ async function holdRefusedWrites(context: Context, gate: WriteGate): Promise<Wir
 /** Puts the held items' answers beside Graph's in the `$batch` response. */
 async function addHeldAnswers(context: Context, held: WireAnswer[]): Promise<void> {
   const response = context.response;
-  if (!response || response.status !== 200) return;
+  if (response?.status !== 200) return;
   const parsed = (await response.json()) as { responses?: unknown[] };
   context.response = new Response(
     JSON.stringify({ ...parsed, responses: [...(parsed.responses ?? []), ...held] }),

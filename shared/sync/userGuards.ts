@@ -1,11 +1,5 @@
 import type { BulkDirectory, Directory, UserContactState } from "../directory/directory.js";
-import {
-  checkFailed,
-  isFinalCheckFailure,
-  type PrivilegeRefusal,
-  privileged,
-  privilegeRefusal,
-} from "./privilegeGuard.js";
+import { type PrivilegeRefusal, privileged, privilegeRefusal } from "./privilegeGuard.js";
 import { type DesiredContact, refuseAllFields, type SyncPolicy } from "./syncPlanner.js";
 
 /** The field code of a guest account's fields: guests are never written. */

@@ -18,7 +18,6 @@ import { callers, easyAuthOn } from "../support/helpdeskRequests.js";
 import { anEvent, guardTenant, p2Only, protectedGroupsEnv, shapes, users } from "../support/tenantSeeds.js";
 import { startTestEnvironment, type TestEnvironment } from "../support/testEnvironment.js";
 import {
-  aContext,
   aPost,
   bambooHrHeaders,
   standardWebhookHeaders,
