@@ -18,7 +18,10 @@ import { runBackfillCommand } from "../cli/backfillCommand.js";
 import type { SeedUser } from "../local/graphEmulator/EmulatedTenant.js";
 import { type GraphEmulator, startGraphEmulator } from "../local/graphEmulator/startGraphEmulator.js";
 import { startAzurite } from "../local/startAzurite.js";
+import { loadSettings } from "../shared/app/config.js";
+import { deploymentPolicyFromSettings } from "../shared/app/deploymentPolicyFromSettings.js";
 import { writeReserve } from "../shared/app/graphDirectoryFromSettings.js";
+import { protectionPolicyFrom } from "../shared/app/protectionPolicyFrom.js";
 
 /**
  * Two profiles. The default is fast (a scaled budget). `--graph` is issue 14's target at Graph's real budget: 6,000
@@ -201,6 +204,12 @@ const [azurite, emulator] = await Promise.all([
     throttle: { writeBudget: benchWriteBudget, writeWindowMs: benchWriteWindowMs },
   }),
 ]);
+
+// What the deployed app publishes at its start (default settings): a backfill writes nothing without it.
+{
+  const appSettings = loadSettings({ AzureWebJobsStorage: azurite.connectionString });
+  await deploymentPolicyFromSettings(appSettings).publish(protectionPolicyFrom(appSettings));
+}
 
 try {
   console.log(

@@ -9,6 +9,7 @@ import {
 } from "../shared/app/graphDirectoryFromSettings.js";
 import { type GraphSignIn, graphAccessNeeds } from "../shared/app/graphSignIn.js";
 import { outcomeLogFromSettings } from "../shared/app/outcomeLogFromSettings.js";
+import { protectionPolicyFrom } from "../shared/app/protectionPolicyFrom.js";
 import { contactRuleOptionsFrom, policyFrom } from "../shared/app/ruleOptions.js";
 import {
   type BackfillDirectory,
@@ -30,8 +31,10 @@ import { addRow, emptyRunTotals, type RunTotals } from "../shared/backfill/runTo
 import type { ContactRuleOptions } from "../shared/contact/contactEvent.js";
 import { toCountryCode } from "../shared/contact/countryCode.js";
 import { directoryFailureOf } from "../shared/directory/directoryFailure.js";
+import type { DeploymentPolicyStore, ProtectionPolicy } from "../shared/sync/deploymentPolicy.js";
 import { type OutcomeStatus, outcomeStatuses } from "../shared/sync/outcome.js";
 import type { OutcomeLog } from "../shared/sync/outcomeLog.js";
+import type { PolicyPart } from "../shared/sync/stricterPolicy.js";
 import type { SyncPolicy } from "../shared/sync/syncPlanner.js";
 import { BackfillProgress, type ProgressClock } from "./backfillProgress.js";
 import { fileArgument } from "./fileArgument.js";
@@ -40,6 +43,7 @@ import { LineWriter } from "./lineWriter.js";
 import { type InputFormat, openRecordSource } from "./openRecordSource.js";
 import { openPrivateWriteStream } from "./privateFile.js";
 import { backfillCsvHeader, toBackfillCsvLine } from "./toBackfillCsvLine.js";
+import { underDeploymentPolicy } from "./underDeploymentPolicy.js";
 import { UsageError } from "./usageError.js";
 import { type CommandIo, ExitCode } from "./validateCommand.js";
 
@@ -56,8 +60,9 @@ write budget. Progress goes to stderr; the per-row result CSV to --report (defau
 
   FILE              CSV (header row) or JSON Lines of ContactEvents; - reads stdin (no checkpoint then)
   --dry-run         read and plan only: no write, no outcome, no checkpoint
-  --mode M          fillEmpty (default: CONTACT_MODE) or overwrite
-  --target T        profile, methods or both, or per field like mobilePhone=both (default: CONTACT_TARGET)
+  --mode M          fillEmpty (default: CONTACT_MODE) or overwrite (only where the deployed app overwrites)
+  --target T        profile, methods or both, or per field like mobilePhone=both (default: CONTACT_TARGET;
+                    never wider than the deployed app's)
   --resume          continue an interrupted run from its checkpoint (.sspr-checkpoint.<FILE name>.json)
   --report FILE     write the per-row CSV there (appended to on --resume) instead of stdout
   --force           replace an existing --report FILE (it is the only per-row record of an earlier run)
@@ -67,14 +72,19 @@ write budget. Progress goes to stderr; the per-row result CSV to --report (defau
 ${authOptions}
   -h, --help        show this help
 
+The deployed app's protection policy comes first: the app publishes it to its storage account at each start
+(table DeploymentPolicy), and the run applies the stricter of it and this shell's settings — protected groups of
+both, the narrower CONTACT_TARGET, CONTACT_MODE and SYNCED_MOBILE — saying which on stderr. When it cannot be read
+(no AzureWebJobsStorage, no row, a corrupt row, another schema), nothing is written (exit 2, naming the fix);
+--dry-run runs with this shell's settings and a warning. A --mode or --target wider than the app's is refused.
 Before the first row the sign-in is checked: its Graph permissions (and, signed in as an admin, an Entra role
 that may change other users' contact data) must cover the mode and target; what is missing is named, exit 2.
 Exit status: 0 every row applied or already as asked, 1 some row rejected, skipped, partial or failed,
 2 usage, settings, input, sign-in or permission error, 3 interrupted (Ctrl-C): the checkpoint is saved, rerun with
 --resume. Settings: GRAPH_BASE_URL, GRAPH_AUTH, AZURE_TENANT_ID, GRAPH_ACCESS_TOKEN (emulator), AZURE_CLIENT_ID,
-GRAPH_WRITE_BUDGET, GRAPH_WRITE_WINDOW_SECONDS, AzureWebJobsStorage (outcomes; unset = not recorded),
+GRAPH_WRITE_BUDGET, GRAPH_WRITE_WINDOW_SECONDS, AzureWebJobsStorage (the deployment's policy, and outcomes),
 OUTCOMES_TABLE, DEFAULT_COUNTRY, PHONE_VALIDATION, ORGANIZATION_DOMAINS, CONTACT_TARGET, CONTACT_MODE,
-SYNCED_MOBILE.`;
+SYNCED_MOBILE, PROTECTED_GROUP_IDS.`;
 
 /** What tests and the benchmark may inject; the bin uses none of it. */
 export interface BackfillDeps {
@@ -95,6 +105,8 @@ export interface BackfillDeps {
   signIn?: GraphSignIn;
   /** Checkpoint at least every this many ms; default 2 s. */
   checkpointEveryMs?: number;
+  /** Where the deployed app's policy is read; default table DeploymentPolicy on AzureWebJobsStorage. */
+  deploymentPolicy?: DeploymentPolicyStore;
 }
 
 const checkpointEveryRows = 1000;
@@ -123,11 +135,12 @@ export async function runBackfillCommand(
   io: CommandIo,
   deps: BackfillDeps = {},
 ): Promise<number> {
-  const request = backfillRequestOf(args, io.env);
-  if (request === "help") {
+  const asked = backfillRequestOf(args, io.env);
+  if (asked === "help") {
     io.stdout.write(`${backfillUsage}\n`);
     return ExitCode.ok;
   }
+  const request = await underDeployment(asked, io, deps);
   const start = await checkpointStartOf(request, io);
   const run = await openRun(request, start, io, deps);
   const checkpoint = new RunCheckpoint(start, run.report, deps.checkpointEveryMs ?? 2000);
@@ -228,7 +241,12 @@ interface BackfillRequest {
   /** The Graph sign-in asked for (--auth, --tenant, --client-id). */
   signIn: ReturnType<typeof signInRequestOf>;
   noOutcomes: boolean;
+  /** This shell's settings; once the deployed app's policy is applied, the stricter of both. */
   settings: Settings;
+  /** The policy this shell asks for: its settings with --mode and --target in place. */
+  local: ProtectionPolicy;
+  /** The policy parts the command line chose. */
+  fromFlags: ReadonlySet<PolicyPart>;
   policy: SyncPolicy;
   rules: ContactRuleOptions;
   format: InputFormat | undefined;
@@ -269,6 +287,7 @@ function backfillRequestOf(args: readonly string[], env: CommandIo["env"]): Back
     throw new UsageError("--force replaces an existing --report FILE; name the FILE with --report.");
 
   const settings = loadSettings(env);
+  const local = localPolicyOf(settings, values.mode, values.target);
   return {
     path,
     fromStdin,
@@ -279,7 +298,12 @@ function backfillRequestOf(args: readonly string[], env: CommandIo["env"]): Back
     signIn: signInRequestOf(values),
     noOutcomes: values["no-outcomes"] === true,
     settings,
-    policy: policyOf(settings, values.mode, values.target),
+    local,
+    fromFlags: new Set<PolicyPart>([
+      ...(values.mode !== undefined ? (["mode"] as const) : []),
+      ...(values.target !== undefined ? (["target"] as const) : []),
+    ]),
+    policy: policyFrom(settings),
     rules: ruleOptions(settings, values.country),
     format: toFormat(values.format),
   };
@@ -500,8 +524,13 @@ function exitCodeOf(summary: BackfillSummary, totals: RunTotals): number {
   return notApplied || totals.outcomeErrors > 0 ? BackfillExitCode.someRowsNotApplied : ExitCode.ok;
 }
 
-function policyOf(settings: Settings, mode: string | undefined, target: string | undefined): SyncPolicy {
-  const policy = policyFrom(settings);
+/** This shell's protection policy: its settings, with --mode and --target in their place. */
+function localPolicyOf(
+  settings: Settings,
+  mode: string | undefined,
+  target: string | undefined,
+): ProtectionPolicy {
+  const policy = protectionPolicyFrom(settings);
   if (mode !== undefined) {
     if (mode !== "fillEmpty" && mode !== "overwrite") {
       throw new UsageError(`--mode must be fillEmpty or overwrite, not "${mode.slice(0, 20)}".`);
@@ -519,6 +548,30 @@ function policyOf(settings: Settings, mode: string | undefined, target: string |
     }
   }
   return policy;
+}
+
+/**
+ * The request under the deployed app's policy: settings and sync policy the stricter of the app's and this
+ * shell's, so the protected groups reach the Graph directory as PROTECTED_GROUP_IDS does. A run that writes
+ * refuses without it.
+ */
+async function underDeployment(
+  request: BackfillRequest,
+  io: CommandIo,
+  deps: BackfillDeps,
+): Promise<BackfillRequest> {
+  const settings = await underDeploymentPolicy(
+    {
+      command: "backfill",
+      settings: request.settings,
+      local: request.local,
+      fromFlags: request.fromFlags,
+      writes: !request.dryRun,
+      store: deps.deploymentPolicy,
+    },
+    io,
+  );
+  return { ...request, settings, policy: policyFrom(settings) };
 }
 
 function ruleOptions(settings: Settings, country: string | undefined): ContactRuleOptions {

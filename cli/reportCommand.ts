@@ -7,6 +7,7 @@ import {
   writeLimiterFromSettings,
 } from "../shared/app/graphDirectoryFromSettings.js";
 import { type GraphSignIn, graphAccessNeeds } from "../shared/app/graphSignIn.js";
+import { protectionPolicyFrom } from "../shared/app/protectionPolicyFrom.js";
 import { contactRuleOptionsFrom, policyFrom } from "../shared/app/ruleOptions.js";
 import { toCountryCode } from "../shared/contact/countryCode.js";
 import { maskContact } from "../shared/contact/mask.js";
@@ -32,9 +33,11 @@ import { reportFields, type UserReadinessLine } from "../shared/readiness/readin
 import { toReadinessHtml } from "../shared/readiness/readinessReportHtml.js";
 import type { ReadinessSummary } from "../shared/readiness/readinessSummary.js";
 import { csvCell, toReadinessSummaryCsv } from "../shared/readiness/readinessSummaryCsv.js";
+import type { DeploymentPolicyStore } from "../shared/sync/deploymentPolicy.js";
 import { authOptions, signInChecked, signInRequestOf } from "./graphSignInOptions.js";
 import { LineWriter } from "./lineWriter.js";
 import { openPrivateWriteStream, writePrivateFile } from "./privateFile.js";
+import { underDeploymentPolicy } from "./underDeploymentPolicy.js";
 import { UsageError } from "./usageError.js";
 import { type CommandIo, ExitCode } from "./validateCommand.js";
 
@@ -62,9 +65,12 @@ AuditLog.Read.All (the registration report), Organization.Read.All (the tenant's
 and GroupMember.Read.All (the privileged-account check of users prepopulation would write).
 Exit status: 0 report written (also in the profile-only fallback), 2 usage, settings, I/O, sign-in, permission
 or Graph error.
+The deployed app's protection policy (published to its storage account at each start) is applied with this
+shell's settings, the stricter of both, as for backfill; when it cannot be read the report runs on this shell's
+settings with a warning.
 Settings: GRAPH_BASE_URL, GRAPH_AUTH, AZURE_TENANT_ID, GRAPH_ACCESS_TOKEN (emulator), AZURE_CLIENT_ID,
-DEFAULT_COUNTRY, PHONE_VALIDATION, ORGANIZATION_DOMAINS, CONTACT_TARGET, CONTACT_MODE, SYNCED_MOBILE,
-PROTECTED_GROUP_IDS.`;
+AzureWebJobsStorage (the deployment's policy), DEFAULT_COUNTRY, PHONE_VALIDATION, ORGANIZATION_DOMAINS,
+CONTACT_TARGET, CONTACT_MODE, SYNCED_MOBILE, PROTECTED_GROUP_IDS.`;
 
 /** What the report reads; `GraphDirectory` in production. The optional reads degrade with a note when absent. */
 export type ReportDirectory = ReadinessDirectory;
@@ -76,7 +82,13 @@ const maxHistoryFileBytes = 1024 * 1024;
 export async function reportCommand(
   args: readonly string[],
   io: CommandIo,
-  deps: { directory?: ReportDirectory; now?: () => Date; signIn?: GraphSignIn } = {},
+  deps: {
+    directory?: ReportDirectory;
+    now?: () => Date;
+    signIn?: GraphSignIn;
+    /** Where the deployed app's policy is read; default table DeploymentPolicy on AzureWebJobsStorage. */
+    deploymentPolicy?: DeploymentPolicyStore;
+  } = {},
 ): Promise<number> {
   const { values, positionals } = parseArgs({
     args: [...args],
@@ -101,8 +113,8 @@ export async function reportCommand(
   if (positionals.length > 0)
     throw new UsageError("report takes no FILE; name the outputs with --out and --csv.");
 
-  const settings = loadSettings(io.env);
-  const rules = contactRuleOptionsFrom(settings);
+  const shell = loadSettings(io.env);
+  const rules = contactRuleOptionsFrom(shell);
   if (values.country !== undefined) {
     const code = toCountryCode(values.country);
     if (code === undefined) {
@@ -112,6 +124,18 @@ export async function reportCommand(
     }
     rules.defaultCountry = code;
   }
+  // The report counts whom the deployed app would write: under its policy, as a backfill runs (never refused).
+  const settings = await underDeploymentPolicy(
+    {
+      command: "report",
+      settings: shell,
+      local: protectionPolicyFrom(shell),
+      fromFlags: new Set(),
+      writes: false,
+      store: deps.deploymentPolicy,
+    },
+    io,
+  );
   const { target, mode, syncedMobile } = policyFrom(settings);
   const policy: ReadinessPolicy = { target, mode, syncedMobile };
   const directory: ReportDirectory =

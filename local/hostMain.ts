@@ -1,5 +1,6 @@
 import { buildServices, useAppServices } from "../shared/app/appServices.js";
 import { loadSettings } from "../shared/app/config.js";
+import { onAppStart } from "../shared/app/onAppStart.js";
 import { settingsProblem } from "../shared/app/settingsCheck.js";
 import { loadFunctions } from "./loadFunctions.js";
 import { startLocalHost } from "./localHost.js";
@@ -26,6 +27,8 @@ async function main(): Promise<void> {
     leaseSeconds !== undefined ? { leaseMs: leaseSeconds * 1000 } : {},
   );
   useAppServices(services);
+  // As the Functions host's appStart hook: publish the policy for the CLI.
+  await onAppStart((line) => console.log(line));
   const visibilityTimeoutSeconds = positiveNumber("LOCAL_HOST_VISIBILITY_SECONDS");
   const maxPollingIntervalMs = positiveNumber("LOCAL_HOST_MAX_POLLING_MS");
   const host = await startLocalHost({

@@ -37,6 +37,9 @@ async function main(): Promise<void> {
     appServices(): AppServices;
     withAppServices<T>(services: AppServices, run: () => T): T;
   }>("appServices.js");
+  // As the Functions host's appStart hook: the package's own copy publishes the policy for the CLI.
+  const { onAppStart } = await fromPackage<{ onAppStart(): Promise<unknown> }>("onAppStart.js");
+  await onAppStart();
   const { readQueueHostSettings } = await fromPackage<{ readQueueHostSettings(): QueueHostSettings }>(
     "hostJson.js",
   );

@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { appServices, buildServices, useAppServices } from "../shared/app/appServices.js";
 import { loadSettings, type Settings } from "../shared/app/config.js";
 import { inMemoryMetrics, type MetricPoint } from "../shared/app/metricsFromSettings.js";
+import { onAppStart } from "../shared/app/onAppStart.js";
 import { projectFile } from "../shared/app/projectFile.js";
 import { runDoctor } from "../shared/app/runDoctor.js";
 import { queueClient, tableClient } from "../shared/app/storageClients.js";
@@ -37,6 +38,9 @@ async function main(): Promise<void> {
     useAppServices(buildServices(loadSettings(), { metrics: local.metrics }));
     const s = appServices().settings;
     stops.push(async () => console.log(toMetricsTable(await local.read())));
+    // What the Functions host's appStart hook does in Azure: the CLI in a second shell reads this policy.
+    const published = await onAppStart((line) => console.log(`policy    ${line}`));
+    if (!published) throw new Error("the deployment policy could not be published to Azurite");
 
     // host.json's maxPollingInterval (2 s), as in Azure: an event waits at most that long after a quiet spell.
     const host = await startLocalHost({ registrations: await loadFunctions(), settings: s });
@@ -51,7 +55,7 @@ async function main(): Promise<void> {
       await stopAll();
       return;
     }
-    printServing(host.url, s);
+    printServing(host.url, s, published.publishedAt);
     await stopped;
   } catch (err) {
     await stopAll();
@@ -123,8 +127,8 @@ async function runSamples(host: LocalHost, s: Settings): Promise<void> {
   printOutcomes(outcomes);
 }
 
-/** What to try against the running host, and how to point the CLI at the same emulators. */
-function printServing(url: string, s: Settings): void {
+/** What to try against the running host, and how to point the CLI at the same emulators and policy. */
+function printServing(url: string, s: Settings, publishedAt: string): void {
   // The local host signs every request in as local-developer (emulated Easy Auth), so plain curl works.
   console.log(`\nServing at ${url}, every request signed in as ${localPrincipal.name} (reader and admin). Try:
   curl ${url}/api/users/avery.lindqvist@contoso.example/contact-info
@@ -136,14 +140,20 @@ Press Ctrl-C to stop (the run's metrics are printed then).`);
   const local = (value: string | undefined) =>
     value && /127\.0\.0\.1|localhost|UseDevelopmentStorage/.test(value);
   if (local(s.GRAPH_BASE_URL) && local(s.AzureWebJobsStorage)) {
+    // What a second shell needs: the emulators' fixed development values (Azurite's published key, the
+    // emulator's token), and the contact rule npm start set. The protection policy (PROTECTED_GROUP_IDS,
+    // CONTACT_TARGET, CONTACT_MODE, SYNCED_MOBILE) is not exported: the CLI reads what this app published.
+    const exports: [string, string][] = [
+      ["GRAPH_BASE_URL", s.GRAPH_BASE_URL],
+      ["GRAPH_ACCESS_TOKEN", s.GRAPH_ACCESS_TOKEN ?? ""],
+      ["AzureWebJobsStorage", s.AzureWebJobsStorage ?? ""],
+      ["ORGANIZATION_DOMAINS", s.ORGANIZATION_DOMAINS.join(",")],
+    ];
     console.log(`To run the sspr-prepop CLI against this tenant, in another shell (npm exec --offline -- sspr-prepop …):
-  export GRAPH_BASE_URL=${s.GRAPH_BASE_URL}
-  export GRAPH_ACCESS_TOKEN=${s.GRAPH_ACCESS_TOKEN ?? ""}
-  export AzureWebJobsStorage='${s.AzureWebJobsStorage}'
+${exports.map(([name, value]) => `  export ${name}='${value}'`).join("\n")}
 or in PowerShell (node dist/cli/sspr-prepop.js …):
-  $env:GRAPH_BASE_URL = '${s.GRAPH_BASE_URL}'
-  $env:GRAPH_ACCESS_TOKEN = '${s.GRAPH_ACCESS_TOKEN ?? ""}'
-  $env:AzureWebJobsStorage = '${s.AzureWebJobsStorage}'
+${exports.map(([name, value]) => `  $env:${name} = '${value}'`).join("\n")}
+backfill and report there apply the policy this app published to Azurite at ${publishedAt} (table DeploymentPolicy).
 then check it: sspr-prepop doctor --app-url ${url}`);
   }
 }

@@ -9,11 +9,13 @@ import { MeteredOutcomeLog } from "../metrics/meteredOutcomeLog.js";
 import type { Metrics } from "../metrics/metrics.js";
 import { StorageEventQueue } from "../storage/storageEventQueue.js";
 import { TableWebhookReceipts, webhookReceiptsTable } from "../storage/tableWebhookReceipts.js";
+import type { DeploymentPolicyStore } from "../sync/deploymentPolicy.js";
 import type { EventQueue } from "../sync/eventQueue.js";
 import type { OutcomeLog } from "../sync/outcomeLog.js";
 import type { SyncDeps } from "../sync/syncContactEvent.js";
 import type { SyncPolicy } from "../sync/syncPlanner.js";
 import { loadSettings, type Settings } from "./config.js";
+import { deploymentPolicyFromSettings } from "./deploymentPolicyFromSettings.js";
 import { graphDirectoryFromSettings, writeLimiterFromSettings } from "./graphDirectoryFromSettings.js";
 import { type QueueHostSettings, readQueueHostSettings } from "./hostJson.js";
 import { metricsFromSettings } from "./metricsFromSettings.js";
@@ -39,6 +41,8 @@ export interface AppServices extends Readonly<Omit<SyncDeps, "log" | "now">> {
   readonly queue: EventQueue;
   /** Which webhook events were already taken in. */
   readonly webhookReceipts: WebhookReceipts;
+  /** Where the app publishes the protection policy it runs with, for the CLI (shared/app/onAppStart.ts). */
+  readonly deploymentPolicy: DeploymentPolicyStore;
   readonly rules: ContactRuleOptions;
   readonly policy: SyncPolicy;
   /** host.json's queue settings (poison threshold, encoding), read once. */
@@ -75,6 +79,7 @@ export function buildServices(settings: Settings, overrides: Partial<AppServices
     queue: overrides.queue ?? new StorageEventQueue(queueClient(settings, settings.ONBOARDING_QUEUE)),
     webhookReceipts:
       overrides.webhookReceipts ?? new TableWebhookReceipts(tableClient(settings, webhookReceiptsTable)),
+    deploymentPolicy: overrides.deploymentPolicy ?? deploymentPolicyFromSettings(settings),
     rules: overrides.rules ?? contactRuleOptionsFrom(settings),
     policy: overrides.policy ?? policyFrom(settings),
     userWaitHours: overrides.userWaitHours ?? settings.USER_WAIT_HOURS,

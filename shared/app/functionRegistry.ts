@@ -6,6 +6,7 @@ import type {
 // The package is a bundled CommonJS module whose named exports Node's ESM loader cannot see: use the default.
 import functions from "@azure/functions";
 import { flushAppMetrics } from "./appServices.js";
+import { onAppStart } from "./onAppStart.js";
 import { logSettingsProblemOnce, settingsProblem, whileSettingsValid } from "./settingsCheck.js";
 
 const { app } = functions;
@@ -52,6 +53,8 @@ export const register = {
   },
 };
 
+// The app's start: publish the protection policy it runs with, for the CLI (the local hosts call onAppStart too).
+if (!outsideFunctionsHost()) app.hook.appStart(async () => void (await onAppStart()));
 // The host's graceful shutdown (scale-in, a deployment): send the metrics counted since the last periodic export.
 if (!outsideFunctionsHost()) app.hook.appTerminate(() => flushAppMetrics());
 

@@ -9,6 +9,7 @@ import type { SeedUser } from "../../local/graphEmulator/EmulatedTenant.js";
 import { tableClient } from "../../shared/app/storageClients.js";
 import { backfillCheckpointPath } from "../../shared/backfill/backfillCheckpoint.js";
 import { TableOutcomeLog } from "../../shared/storage/tableOutcomeLog.js";
+import { anyWriteDeployment, publishDeploymentPolicy } from "../support/deploymentPolicies.js";
 import { aSeedUser, roomyLimiter } from "../support/graphEmulatorFixtures.js";
 import { startTestEnvironment, type TestEnvironment } from "../support/testEnvironment.js";
 
@@ -61,6 +62,8 @@ beforeAll(async () => {
     graph: { tenant: { users: Array.from({ length: userCount }, (_, i) => seedUser(i + 1)) } },
   });
   dir = await mkdtemp(join(tmpdir(), "sspr-backfill-"));
+  // The deployed app's policy, narrowing nothing: these runs are decided by their own flags.
+  await publishDeploymentPolicy(env.azurite.connectionString, anyWriteDeployment);
 });
 
 afterAll(async () => {

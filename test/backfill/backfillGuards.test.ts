@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runBackfillCommand } from "../../cli/backfillCommand.js";
+import { anyWriteDeployment, publishDeploymentPolicy } from "../support/deploymentPolicies.js";
 import { aSeedUser, roomyLimiter } from "../support/graphEmulatorFixtures.js";
 import { startTestEnvironment, type TestEnvironment } from "../support/testEnvironment.js";
 
@@ -20,6 +21,7 @@ let dir: string;
 
 beforeAll(async () => {
   env = await startTestEnvironment({ graph: { tenant: { users: [plain, other, registered] } } });
+  await publishDeploymentPolicy(env.azurite.connectionString, anyWriteDeployment);
   dir = await mkdtemp(join(tmpdir(), "sspr-backfill-guards-"));
 });
 afterAll(async () => {

@@ -13,6 +13,7 @@ import {
 } from "../../shared/backfill/backfillCheckpoint.js";
 import { emptyRunTotals } from "../../shared/backfill/runTotals.js";
 import { TableOutcomeLog } from "../../shared/storage/tableOutcomeLog.js";
+import { anyWriteDeployment, publishDeploymentPolicy } from "../support/deploymentPolicies.js";
 import { aSeedUser, aTenant } from "../support/graphEmulatorFixtures.js";
 import { runCli, runMain } from "../support/runCli.js";
 import { useAzurite } from "../support/sharedAzurite.js";
@@ -32,6 +33,7 @@ beforeAll(async () => {
     startGraphEmulator({ port: 0, tenant: aTenant(3) }),
   ]);
   dir = await mkdtemp(join(tmpdir(), "sspr-record-"));
+  await publishDeploymentPolicy(azurite.connectionString, anyWriteDeployment);
 });
 afterAll(async () => {
   await Promise.all([emulator?.close(), azurite?.stop()]);

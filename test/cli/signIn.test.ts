@@ -5,9 +5,16 @@ import { PassThrough, Readable } from "node:stream";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { runBackfillCommand } from "../../cli/backfillCommand.js";
 import { type GraphEmulator, startGraphEmulator } from "../../local/graphEmulator/startGraphEmulator.js";
+import type { RunningAzurite } from "../../local/startAzurite.js";
+import {
+  anyWriteDeployment,
+  aPublishedPolicy,
+  publishDeploymentPolicy,
+} from "../support/deploymentPolicies.js";
 import { aSeedUser, aTenant, roomyLimiter } from "../support/graphEmulatorFixtures.js";
 import { aFakeCredential, aGraphToken, backfillScopes, testTenant } from "../support/graphTokens.js";
 import { runCli, runMain } from "../support/runCli.js";
+import { useAzurite } from "../support/sharedAzurite.js";
 
 // The CLI against a tenant it must sign in to. The emulator plays Graph and accepts the token an admin's sign-in
 // would carry; a stand-in `az` on PATH plays the Azure CLI (AzureCliCredential runs `az account get-access-token`),
@@ -20,12 +27,16 @@ const withoutRoleReads = aGraphToken({
 });
 
 let emulator: GraphEmulator;
+let azurite: RunningAzurite;
 let dir: string;
 let input: string;
 let azLog: string;
 
 beforeAll(async () => {
   emulator = await startGraphEmulator({ port: 0, tenant: aTenant(3), token: good });
+  // The deployed app's storage account, where the CLI finds the app's policy.
+  azurite = await useAzurite();
+  await publishDeploymentPolicy(azurite.connectionString, anyWriteDeployment);
   dir = await mkdtemp(join(tmpdir(), "sspr-sign-in-"));
   input = join(dir, "export.csv");
   await writeFile(
@@ -52,7 +63,7 @@ printf '{"accessToken":"%s","expiresOn":"2099-01-01 00:00:00.000000","expires_on
 });
 
 afterAll(async () => {
-  await emulator?.close();
+  await Promise.all([emulator?.close(), azurite?.stop()]);
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -67,6 +78,7 @@ function shell(extra: Record<string, string> = {}) {
   return {
     PATH: `${dir}${delimiter}${process.env.PATH ?? ""}`,
     GRAPH_BASE_URL: emulator.url,
+    AzureWebJobsStorage: azurite.connectionString,
     FAKE_AZ_LOG: azLog,
     FAKE_AZ_TOKEN: good,
     ...extra,
@@ -147,7 +159,11 @@ describe("the up-front check, in-process with a fake credential", () => {
     const result = runBackfillCommand(
       [input, "--no-outcomes", ...args],
       { stdin: Readable.from([]), stdout: new PassThrough(), stderr, env: { GRAPH_BASE_URL: emulator.url } },
-      { limiter: roomyLimiter(), signIn: { mode: "device-code", credential, delegated: true } },
+      {
+        limiter: roomyLimiter(),
+        signIn: { mode: "device-code", credential, delegated: true },
+        deploymentPolicy: await aPublishedPolicy(),
+      },
     );
     return { result, credential, stderr: () => text };
   }

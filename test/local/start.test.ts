@@ -1,7 +1,11 @@
 import { execFile, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { runMain } from "../support/runCli.js";
 
 const run = promisify(execFile);
 
@@ -75,6 +79,56 @@ describe("npm start stopped with Ctrl-C while serving", () => {
     expect(afterStop).toContain("metrics of this run (in memory; in Azure they go to Application Insights");
     expect(afterStop).toMatch(/^ {2}sspr\.outcomes +status=updated code=none +2$/m);
     expect(afterStop).toMatch(/^ {2}sspr\.write_budget\.wait +\d+ waits, \d+ ms in all$/m);
+  }, 90_000);
+});
+
+describe("npm start, then sspr-prepop backfill in a second shell", () => {
+  it("prints every export the second shell needs, and the backfill there applies the policy npm start published", async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: "0" };
+    delete env.AzureWebJobsStorage;
+    delete env.GRAPH_BASE_URL;
+    delete env.GRAPH_ACCESS_TOKEN;
+    delete env.PROTECTED_GROUP_IDS;
+    const child = spawn(process.execPath, ["--import", "tsx", "local/start.ts"], { env });
+    const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+    const dir = await mkdtemp(join(tmpdir(), "sspr-second-shell-"));
+    try {
+      const stdout = await new Promise<string>((resolve, reject) => {
+        let text = "";
+        child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+          text += chunk;
+          if (text.includes("then check it: sspr-prepop doctor")) resolve(text);
+        });
+        child.on("exit", () => reject(new Error(`npm start ended before serving:\n${text}`)));
+      });
+      expect(stdout).toMatch(/^policy {4}published the deployment policy for the CLI at /m);
+      // The second shell: exactly the bash exports npm start printed, nothing of this process's environment.
+      const exports = Object.fromEntries(
+        [...stdout.matchAll(/^ {2}export (\w+)='([^']*)'$/gm)].map((m) => [m[1] ?? "", m[2] ?? ""]),
+      );
+      expect(Object.keys(exports).sort()).toEqual([
+        "AzureWebJobsStorage",
+        "GRAPH_ACCESS_TOKEN",
+        "GRAPH_BASE_URL",
+        "ORGANIZATION_DOMAINS",
+      ]);
+      expect(exports).not.toHaveProperty("PROTECTED_GROUP_IDS");
+      const input = join(dir, "export.csv");
+      // Zoe is a member of the demo tenant's Tier 0 Accounts group, which only npm start's settings protect.
+      await writeFile(
+        input,
+        "eventId,userPrincipalName,country,mobilePhone\nshell-1,zoe.martin@contoso.example,US,(425) 555-0163\n",
+      );
+      const run = await runMain(["backfill", input, "--no-outcomes"], exports);
+      expect(run.stderr).toMatch(
+        /^sspr-prepop backfill: policy: the stricter of the deployed app's \(published /m,
+      );
+      expect(run.stdout).toMatch(/,zoe\.martin@contoso\.example,skipped,.*mobilePhone:privileged_account/);
+    } finally {
+      child.kill("SIGINT");
+      await exited;
+      await rm(dir, { recursive: true, force: true });
+    }
   }, 90_000);
 });
 

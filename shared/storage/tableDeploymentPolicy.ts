@@ -1,0 +1,65 @@
+import { RestError, type TableClient } from "@azure/data-tables";
+import type {
+  DeploymentPolicyStore,
+  PolicyReading,
+  ProtectionPolicy,
+  PublishedPolicy,
+} from "../sync/deploymentPolicy.js";
+import { fromPolicyRecord, type PolicyRecord, publishedOf, toPolicyRecord } from "../sync/policyRecord.js";
+
+/**
+ * The table holding the deployment's policy: a constant, not a setting, so an admin's shell cannot point the CLI
+ * at another table than the app writes (only at another storage account, which then has no row).
+ */
+export const deploymentPolicyTable = "DeploymentPolicy";
+
+/** The one row's keys. */
+export const deploymentPolicyKeys = { partitionKey: "deployment", rowKey: "policy" } as const;
+
+/** The published policy as one Table row, replaced whole at each start of the app. */
+export class TableDeploymentPolicy implements DeploymentPolicyStore {
+  #ready: Promise<void> | undefined;
+
+  constructor(
+    private readonly table: TableClient,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async publish(policy: ProtectionPolicy): Promise<PublishedPolicy> {
+    await this.ensureTable();
+    const published = publishedOf(policy, this.now());
+    // Replace, not merge: a property an older app wrote must not survive next to this schema's.
+    await this.table.upsertEntity<PolicyRecord & typeof deploymentPolicyKeys>(
+      { ...deploymentPolicyKeys, ...toPolicyRecord(published) },
+      "Replace",
+    );
+    return published;
+  }
+
+  async read(): Promise<PolicyReading> {
+    let entity: Record<string, unknown>;
+    try {
+      entity = await this.table.getEntity(deploymentPolicyKeys.partitionKey, deploymentPolicyKeys.rowKey);
+    } catch (err) {
+      // 404: no table or no row — the app never started against this account.
+      if (err instanceof RestError && err.statusCode === 404) {
+        return {
+          known: false,
+          code: "policy_not_published",
+          reason: `no policy row in table ${deploymentPolicyTable} of this storage account`,
+        };
+      }
+      throw err;
+    }
+    return fromPolicyRecord(entity);
+  }
+
+  /** Creates the table on first use (409: it already exists). */
+  private ensureTable(): Promise<void> {
+    this.#ready ??= this.table.createTable().catch((err: unknown) => {
+      this.#ready = undefined;
+      if (!(err instanceof RestError && err.statusCode === 409)) throw err;
+    });
+    return this.#ready;
+  }
+}
