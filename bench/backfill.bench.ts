@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import { parsePhoneNumber } from "libphonenumber-js/max";
 import { runBackfillCommand } from "../cli/backfillCommand.js";
-import type { SeedUser } from "../local/graphEmulator/EmulatedTenant.js";
+import type { SeedGroup, SeedUser } from "../local/graphEmulator/EmulatedTenant.js";
 import { type GraphEmulator, startGraphEmulator } from "../local/graphEmulator/startGraphEmulator.js";
 import { startAzurite } from "../local/startAzurite.js";
 import { loadSettings } from "../shared/app/config.js";
@@ -81,6 +81,77 @@ function generate(): { users: SeedUser[]; csv: string } {
   return { users, csv: `${rows.join("\n")}\n` };
 }
 
+/**
+ * The tenant's admins, for the complete guard to read at every refresh of its picture: 30 users holding roles
+ * directly (some PIM-eligible, some scoped to an administrative unit), 10 role-assignable groups holding a role,
+ * each with 5 members, 2 owners and 3 PIM-eligible members, and a protected group of 200 members through a nested
+ * group. None of them is in the export: they cost the guard reads, not rows.
+ */
+const protectedGroupId = "00000000-0000-4000-a000-00000000ffff";
+function admins(): { users: SeedUser[]; groups: SeedGroup[] } {
+  const id = (n: number) => `00000000-0000-4000-a000-${n.toString(16).padStart(12, "0")}`;
+  const user = (n: number, extra: Partial<SeedUser> = {}): SeedUser => ({
+    id: id(n),
+    userPrincipalName: `admin${n}@contoso.example`,
+    ...extra,
+  });
+  const roles = [
+    "Global Administrator",
+    "User Administrator",
+    "Helpdesk Administrator",
+    "Security Administrator",
+  ];
+  const users: SeedUser[] = [];
+  for (let n = 0; n < 30; n++) {
+    const role = roles[n % roles.length] ?? "Global Administrator";
+    users.push(
+      user(
+        n,
+        n % 3 === 0
+          ? { eligibleRoles: [role] }
+          : n % 5 === 0
+            ? { scopedRoles: [{ role, administrativeUnitId: id(0xaaaa) }] }
+            : { adminRoles: [role] },
+      ),
+    );
+  }
+  const groups: SeedGroup[] = [];
+  for (let g = 0; g < 10; g++) {
+    const base = 100 + g * 10;
+    for (let k = 0; k < 10; k++) users.push(user(base + k));
+    groups.push({
+      id: id(0x1000 + g),
+      displayName: `Admin Group ${g}`,
+      isAssignableToRole: true,
+      activeRoles: [roles[g % roles.length] ?? "Global Administrator"],
+      members: [0, 1, 2, 3, 4].map((k) => id(base + k)),
+      owners: [5, 6].map((k) => id(base + k)),
+      eligibleMembers: [7, 8, 9].map((k) => id(base + k)),
+    });
+  }
+  for (let k = 0; k < 200; k++) users.push(user(1000 + k));
+  groups.push({
+    id: id(0x2001),
+    displayName: "Executives",
+    members: Array.from({ length: 200 }, (_, k) => id(1000 + k)),
+  });
+  groups.push({ id: protectedGroupId, displayName: "Tier 0 Accounts", members: [id(0x2001)] });
+  return { users, groups };
+}
+
+/** Graph GETs the privilege picture makes (the emulator's route kinds). */
+const pictureRoutes = [
+  "GET roleAssignments",
+  "GET roleEligibilityScheduleInstances",
+  "GET groups",
+  "GET group",
+  "GET members",
+  "GET transitiveMembers",
+  "GET owners",
+  "GET eligibilityScheduleInstances",
+  "GET roleDefinition",
+];
+
 interface Figures {
   users: number;
   seconds: number;
@@ -91,6 +162,8 @@ interface Figures {
   httpRequests: number;
   /** Seconds from the start to the first write, between the first and the last, and from the last to the end. */
   writeSpan?: { first: number; span: number; tail: number };
+  /** The privilege picture's reads: how often it was read, and the resource units it cost. */
+  guard?: { pictures: number; resourceUnits: number; allResourceUnits: number };
 }
 
 async function runProduct(
@@ -174,7 +247,12 @@ function figuresOf(emulator: GraphEmulator, users: number, seconds: number): Fig
   const writes = (stats.requests["PATCH user"] ?? 0) + (stats.batchItems["PATCH user"] ?? 0);
   const httpRequests = stats.totalRequests();
   const answered = httpRequests - (stats.requests["POST $batch"] ?? 0) + stats.totalBatchItems();
-  return { users, seconds, writes, throttled: stats.throttled, answered, httpRequests };
+  const guard = {
+    pictures: stats.batchItems["GET roleAssignments"] ?? 0,
+    resourceUnits: pictureRoutes.reduce((sum, key) => sum + (stats.resourceUnitsByRoute[key] ?? 0), 0),
+    allResourceUnits: stats.resourceUnits,
+  };
+  return { users, seconds, writes, throttled: stats.throttled, answered, httpRequests, guard };
 }
 
 function benchEnv(emulator: GraphEmulator, storage: string): Record<string, string | undefined> {
@@ -189,17 +267,20 @@ function benchEnv(emulator: GraphEmulator, storage: string): Record<string, stri
     DEFAULT_COUNTRY: "US",
     CONTACT_MODE: "fillEmpty",
     CONTACT_TARGET: "profile",
+    PROTECTED_GROUP_IDS: protectedGroupId,
   };
 }
 
 const dir = await mkdtemp(join(tmpdir(), "sspr-bench-backfill-"));
-const { users, csv } = generate();
+const { users: staff, csv } = generate();
+const adminsOfTenant = admins();
+const users = [...staff, ...adminsOfTenant.users];
 const input = join(dir, "hr-export.csv");
 await writeFile(input, csv);
 const [azurite, emulator] = await Promise.all([
   startAzurite(),
   startGraphEmulator({
-    tenant: { tenant: { domain: "contoso.example" }, users },
+    tenant: { tenant: { domain: "contoso.example" }, users, groups: adminsOfTenant.groups },
     latencyMs: graphLatencyMs,
     throttle: { writeBudget: benchWriteBudget, writeWindowMs: benchWriteWindowMs },
   }),
@@ -207,7 +288,10 @@ const [azurite, emulator] = await Promise.all([
 
 // What the deployed app publishes at its start (default settings): a backfill writes nothing without it.
 {
-  const appSettings = loadSettings({ AzureWebJobsStorage: azurite.connectionString });
+  const appSettings = loadSettings({
+    AzureWebJobsStorage: azurite.connectionString,
+    PROTECTED_GROUP_IDS: protectedGroupId,
+  });
   await deploymentPolicyFromSettings(appSettings).publish(protectionPolicyFrom(appSettings));
 }
 
@@ -265,11 +349,24 @@ try {
   row("429 answers", (c) => `${c.f.throttled} of ${c.f.answered}`);
   row("429 share of answers (aim <= 2%)", (c) => `${((100 * c.f.throttled) / c.f.answered).toFixed(2)}%`);
   row("Graph HTTP requests per user", (c) => (c.f.httpRequests / c.f.users).toFixed(3));
+  row("privilege pictures read (complete guard)", (c) =>
+    c.f.guard && c.name !== columns.at(-1)?.name ? String(c.f.guard.pictures) : "-",
+  );
+  row("resource units: guard | whole run", (c) =>
+    c.f.guard && c.name !== columns.at(-1)?.name
+      ? `${c.f.guard.resourceUnits} | ${c.f.guard.allResourceUnits}`
+      : "-",
+  );
+  row("guard's units per written user", (c) =>
+    c.f.guard && c.name !== columns.at(-1)?.name ? (c.f.guard.resourceUnits / writesNeeded).toFixed(3) : "-",
+  );
   row(`speed-up vs naive (aim >= ${graphProfile ? 25 : 10})`, (c) => `${(naiveForAll / c.all).toFixed(1)} x`);
   console.log(`
 minimum = (${writesNeeded.toLocaleString("en-US")} writes - ${benchWriteBudget}) / (${benchWriteBudget} per ${benchWriteWindowMs / 1000} s): the write bucket starts full.
 naive: ${(naivePerUser * 1000).toFixed(1)} ms per user (two round trips of ${graphLatencyMs} ms), measured on ${naive.users} users, times ${scale} for ${users}.
 429 share: 429 answers / answers Graph gave one by one (plain requests + $batch items).
+guard: the tenant holds ${adminsOfTenant.users.length} admin-side users in ${adminsOfTenant.groups.length} groups (none in the export); the picture is read when older than PRIVILEGE_MAX_AGE_SECONDS (5)
+before a check and before each write, so its units grow with the run's length and the admins, not with the users.
 writes: the span Graph's bucket bounds; the limiter keeps ${limiterReserve} of the first burst back and refills 1 s slower per 150 s,
 so its floor is (${writesNeeded.toLocaleString("en-US")} - ${benchWriteBudget - limiterReserve}) / (${benchWriteBudget} per ${(benchWriteWindowMs / 1000) * (1 + 1 / 150)} s) = ${(((writesNeeded - benchWriteBudget + limiterReserve) * benchWriteWindowMs * (1 + 1 / 150)) / benchWriteBudget / 1000).toFixed(1)} s.`);
 } finally {

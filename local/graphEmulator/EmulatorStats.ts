@@ -14,6 +14,8 @@ export class EmulatorStats {
   priorities: Record<string, number> = {};
   /** Resource units charged to admitted requests (Graph's cost table; refused ones cost nothing). */
   resourceUnits = 0;
+  /** The same units by `METHOD routeKind`, to tell what each part of a run spent (the privilege picture's reads). */
+  resourceUnitsByRoute: Record<string, number> = {};
   /** 429 answers, plain and batch items. */
   throttled = 0;
   /** 401 answers. */
@@ -80,6 +82,7 @@ export class EmulatorStats {
     this.writes = {};
     this.writeTimes = [];
     this.resourceUnits = 0;
+    this.resourceUnitsByRoute = {};
     this.priorities = {};
     this.withoutClientRequestId = 0;
     this.throttled = 0;

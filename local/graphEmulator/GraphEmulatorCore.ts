@@ -360,6 +360,9 @@ export class GraphEmulatorCore {
       });
     }
     this.stats.resourceUnits += cost.resourceUnits;
+    const routeKey = `${op.method} ${route.kind}`;
+    this.stats.resourceUnitsByRoute[routeKey] =
+      (this.stats.resourceUnitsByRoute[routeKey] ?? 0) + cost.resourceUnits;
     if (isWrite) this.stats.writeTimes.push(this.now());
     const failing = this.tenant.routeFailure(`${op.method} ${route.kind}`);
     if (failing !== undefined) return routeFailureAnswer(failing);
