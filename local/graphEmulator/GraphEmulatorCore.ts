@@ -135,25 +135,13 @@ const routeRules: Partial<Record<Route["kind"], RouteRule>> = {
   // https://learn.microsoft.com/graph/api/rbacapplication-list-roleassignments
   roleAssignments: { permissions: roleReaders, pim: false },
   // https://learn.microsoft.com/graph/api/rbacapplication-list-roleeligibilityscheduleinstances
-  roleEligibilityScheduleInstances: {
-    permissions: ["RoleEligibilitySchedule.Read.Directory", ...roleReaders],
-    pim: true,
-  },
+  roleEligibilityScheduleInstances: { permissions: pimRoleReaders("Eligibility"), pim: true },
   // https://learn.microsoft.com/graph/api/rbacapplication-list-roleeligibilityschedules
-  roleEligibilitySchedules: {
-    permissions: ["RoleEligibilitySchedule.Read.Directory", ...roleReaders],
-    pim: true,
-  },
+  roleEligibilitySchedules: { permissions: pimRoleReaders("Eligibility"), pim: true },
   // https://learn.microsoft.com/graph/api/rbacapplication-list-roleassignmentschedules
-  roleAssignmentSchedules: {
-    permissions: ["RoleAssignmentSchedule.Read.Directory", ...roleReaders],
-    pim: true,
-  },
+  roleAssignmentSchedules: { permissions: pimRoleReaders("Assignment"), pim: true },
   // https://learn.microsoft.com/graph/api/rbacapplication-list-roleassignmentscheduleinstances
-  roleAssignmentScheduleInstances: {
-    permissions: ["RoleAssignmentSchedule.Read.Directory", ...roleReaders],
-    pim: true,
-  },
+  roleAssignmentScheduleInstances: { permissions: pimRoleReaders("Assignment"), pim: true },
   // https://learn.microsoft.com/graph/api/group-list
   groups: { permissions: groupReaders, pim: false },
   // https://learn.microsoft.com/graph/api/group-get
@@ -175,6 +163,10 @@ const routeRules: Partial<Record<Route["kind"], RouteRule>> = {
   // Anything else under /identityGovernance/privilegedAccess/group/ is PIM too: refused without P2.
   pimGroupOther: { permissions: [], pim: true },
 };
+
+function pimRoleReaders(kind: "Eligibility" | "Assignment"): string[] {
+  return [`Role${kind}Schedule.Read.Directory`, ...roleReaders];
+}
 
 function pimGroupReaders(kind: "Eligibility" | "Assignment"): string[] {
   return [`Privileged${kind}Schedule.Read.AzureADGroup`, `Privileged${kind}Schedule.ReadWrite.AzureADGroup`];

@@ -12,7 +12,7 @@ import {
   graphError,
   json,
   noContent,
-  userNotFound,
+  resourceNotFound,
 } from "./emulatorResponse.js";
 import type { HandlerContext } from "./userHandlers.js";
 
@@ -58,7 +58,7 @@ export function handleAuthMethods(ctx: HandlerContext, method: string, route: Me
     );
   }
   const user = ctx.tenant.find(route.key);
-  if (!user) return userNotFound(route.key);
+  if (!user) return resourceNotFound(route.key);
   const base = `${ctx.baseUrl}/users/${user.id}/authentication`;
   switch (route.kind) {
     case "authMethods":

@@ -60,8 +60,8 @@ export function stampError(
   return response;
 }
 
-/** The usual 404 text Graph gives for a user id or UPN it cannot find. */
-export function userNotFound(key: string): EmulatorResponse {
+/** The usual 404 text Graph gives for a user (id or UPN) or a group it cannot find. */
+export function resourceNotFound(key: string): EmulatorResponse {
   return graphError(
     404,
     "Request_ResourceNotFound",

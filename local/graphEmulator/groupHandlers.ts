@@ -1,7 +1,8 @@
 import type { EmulatedGroup, EmulatedTenant, EmulatedUser } from "./EmulatedTenant.js";
-import { badRequest, type EmulatorResponse, graphError, json } from "./emulatorResponse.js";
+import { badRequest, type EmulatorResponse, json, resourceNotFound } from "./emulatorResponse.js";
+import { pagedList } from "./pagedList.js";
 import { groupShape, selector, unsupportedOption } from "./roleHandlers.js";
-import { decodeSkipToken, encodeSkipToken, type HandlerContext } from "./userHandlers.js";
+import type { HandlerContext } from "./userHandlers.js";
 
 /** Graph's default and maximum page sizes for groups and for a group's members and owners. */
 const defaultPageSize = 100;
@@ -32,13 +33,20 @@ export function listGroups(ctx: HandlerContext): EmulatorResponse {
   const groups = ctx.tenant
     .allGroups()
     .filter((g) => wanted === undefined || g.isAssignableToRole === wanted);
-  return page(
-    ctx,
-    "groups",
-    groups.map((g) => groupObject(g)),
-    "groups",
-    filterText,
-  );
+  const select = ctx.query.get("$select");
+  const pick = selector(select);
+  // A group list has no @odata.type per item (it is a collection of groups); directoryObjects keep theirs.
+  return pagedList(ctx, {
+    items: groups,
+    size: { default: defaultPageSize, max: maxPageSize },
+    context: `${ctx.baseUrl}/$metadata#groups${select ? `(${select})` : ""}`,
+    path: "groups",
+    carried: [
+      filterText === null ? undefined : `$filter=${encodeURIComponent(filterText)}`,
+      select === null ? undefined : `$select=${select}`,
+    ],
+    render: (g) => withoutType(pick(groupObject(g))),
+  });
 }
 
 /**
@@ -47,13 +55,7 @@ export function listGroups(ctx: HandlerContext): EmulatorResponse {
  */
 export function getGroup(ctx: HandlerContext, groupId: string): EmulatorResponse {
   const group = ctx.tenant.group(groupId);
-  if (!group) {
-    return graphError(
-      404,
-      "Request_ResourceNotFound",
-      `Resource '${groupId}' does not exist or one of its queried reference-property objects are not present.`,
-    );
-  }
+  if (!group) return resourceNotFound(groupId);
   const unsupported = unsupportedOption(ctx.query, ["$expand"]);
   if (unsupported) return unsupported;
   const select = ctx.query.get("$select");
@@ -76,13 +78,7 @@ export function listGroupRelation(
   relation: GroupRelation,
 ): EmulatorResponse {
   const group = ctx.tenant.group(groupId);
-  if (!group) {
-    return graphError(
-      404,
-      "Request_ResourceNotFound",
-      `Resource '${groupId}' does not exist or one of its queried reference-property objects are not present.`,
-    );
-  }
+  if (!group) return resourceNotFound(groupId);
   const unsupported = unsupportedOption(ctx.query, ["$orderby", "$search", "$count", "$filter", "$expand"]);
   if (unsupported) return unsupported;
   const ids =
@@ -94,7 +90,15 @@ export function listGroupRelation(
   const objects = ids
     .map((id) => directoryObject(ctx.tenant, id))
     .filter((o): o is Record<string, unknown> => o !== undefined);
-  return page(ctx, "directoryObjects", objects, `groups/${group.id}/${relation}`, null);
+  const select = ctx.query.get("$select");
+  return pagedList(ctx, {
+    items: objects,
+    size: { default: defaultPageSize, max: maxPageSize },
+    context: `${ctx.baseUrl}/$metadata#directoryObjects`,
+    path: `groups/${group.id}/${relation}`,
+    carried: [select === null ? undefined : `$select=${select}`],
+    render: selector(select),
+  });
 }
 
 /** Direct members, then the members of member groups, each once (nested groups included, as Graph lists them). */
@@ -130,44 +134,6 @@ function userObject(user: EmulatedUser): Record<string, unknown> {
     mail: user.mail,
     userPrincipalName: user.userPrincipalName,
   };
-}
-
-/** One page of `objects` by `$top` and `$skiptoken`, `$select` applied, with an absolute nextLink. */
-function page(
-  ctx: HandlerContext,
-  context: string,
-  objects: Array<Record<string, unknown>>,
-  path: string,
-  filterText: string | null,
-): EmulatorResponse {
-  const topText = ctx.query.get("$top");
-  const top = topText === null ? defaultPageSize : Number(topText);
-  if (!Number.isInteger(top) || top < 1 || top > maxPageSize) {
-    return badRequest(
-      `Invalid page size specified: '${topText}'. Must be between 1 and ${maxPageSize} inclusive.`,
-    );
-  }
-  const offset = decodeSkipToken(ctx.query.get("$skiptoken"));
-  if (offset === undefined) return badRequest("Invalid $skiptoken value.");
-  const select = ctx.query.get("$select");
-  const pick = selector(select);
-  // A group list has no @odata.type per item (it is a collection of groups); directoryObjects keep theirs.
-  const strip =
-    context === "groups" ? (o: Record<string, unknown>) => withoutType(o) : (o: Record<string, unknown>) => o;
-  const body: Record<string, unknown> = {
-    "@odata.context": `${ctx.baseUrl}/$metadata#${context}${select && context === "groups" ? `(${select})` : ""}`,
-    value: objects.slice(offset, offset + top).map((o) => strip(pick(o))),
-  };
-  if (offset + top < objects.length) {
-    const params = [
-      filterText === null ? undefined : `$filter=${encodeURIComponent(filterText)}`,
-      select === null ? undefined : `$select=${select}`,
-      `$top=${top}`,
-      `$skiptoken=${encodeSkipToken(offset + top)}`,
-    ].filter((p): p is string => p !== undefined);
-    body["@odata.nextLink"] = `${ctx.baseUrl}/${path}?${params.join("&")}`;
-  }
-  return json(200, body);
 }
 
 function withoutType(object: Record<string, unknown>): Record<string, unknown> {

@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
 import type { EmulatedGroupAccess } from "./EmulatedTenant.js";
-import { badRequest, type EmulatorResponse, json } from "./emulatorResponse.js";
-import { selector, unsupportedOption } from "./roleHandlers.js";
-import { decodeSkipToken, encodeSkipToken, type HandlerContext } from "./userHandlers.js";
+import { badRequest, type EmulatorResponse } from "./emulatorResponse.js";
+import { pagedList } from "./pagedList.js";
+import { scheduleInfo, scheduleStart, selector, unsupportedOption } from "./roleHandlers.js";
+import type { HandlerContext } from "./userHandlers.js";
 
 /** The PIM for Groups lists under /identityGovernance/privilegedAccess/group/. */
 export type PimGroupList =
@@ -12,8 +13,6 @@ export type PimGroupList =
   | "assignmentSchedules";
 
 const pageSize = 100;
-/** When the seeded schedules start (the emulator does not model PIM's start and end). */
-const scheduleStart = "2026-01-05T08:00:00Z";
 /** The properties each list lets `$filter` compare with `eq` (the resource pages: accessId, groupId, principalId). */
 const filterable = ["groupId", "principalId", "accessId"] as const;
 type Filterable = (typeof filterable)[number];
@@ -45,8 +44,6 @@ export function listPimGroup(ctx: HandlerContext, list: PimGroupList): EmulatorR
   }
   const filter = parseFilter(filterText);
   if ("error" in filter) return filter.error;
-  const offset = decodeSkipToken(ctx.query.get("$skiptoken"));
-  if (offset === undefined) return badRequest("Invalid $skiptoken value.");
   const select = ctx.query.get("$select");
   const pick = selector(select);
 
@@ -57,20 +54,14 @@ export function listPimGroup(ctx: HandlerContext, list: PimGroupList): EmulatorR
     .filter((a) => Object.entries(filter.clauses).every(([key, value]) => a[key as Filterable] === value));
   const shape = (a: EmulatedGroupAccess) =>
     instances ? instanceShape(a, eligible) : scheduleShape(a, eligible);
-  const body: Record<string, unknown> = {
-    "@odata.context": `${ctx.baseUrl}/$metadata#identityGovernance/privilegedAccess/group/${list}${select ? `(${select})` : ""}`,
-    value: matches.slice(offset, offset + pageSize).map((a) => pick(shape(a))),
-  };
-  if (offset + pageSize < matches.length) {
-    const params = [
-      `$filter=${encodeURIComponent(filterText)}`,
-      select === null ? undefined : `$select=${select}`,
-      `$skiptoken=${encodeSkipToken(offset + pageSize)}`,
-    ].filter((p): p is string => p !== undefined);
-    body["@odata.nextLink"] =
-      `${ctx.baseUrl}/identityGovernance/privilegedAccess/group/${list}?${params.join("&")}`;
-  }
-  return json(200, body);
+  return pagedList(ctx, {
+    items: matches,
+    size: { fixed: pageSize },
+    context: `${ctx.baseUrl}/$metadata#identityGovernance/privilegedAccess/group/${list}${select ? `(${select})` : ""}`,
+    path: `identityGovernance/privilegedAccess/group/${list}`,
+    carried: [`$filter=${encodeURIComponent(filterText)}`, select === null ? undefined : `$select=${select}`],
+    render: (a) => pick(shape(a)),
+  });
 }
 
 function parseFilter(
@@ -114,10 +105,7 @@ function instanceShape(a: EmulatedGroupAccess, eligible: boolean): Record<string
     id,
     startDateTime: scheduleStart,
     endDateTime: null,
-    accessId: a.accessId,
-    principalId: a.principalId,
-    groupId: a.groupId,
-    memberType: "Direct",
+    ...accessFields(a),
     ...(eligible ? { eligibilityScheduleId: id } : { assignmentScheduleId: id, assignmentType: "assigned" }),
   };
 }
@@ -131,15 +119,13 @@ function scheduleShape(a: EmulatedGroupAccess, eligible: boolean): Record<string
     createdUsing: id,
     modifiedDateTime: null,
     status: "Provisioned",
-    scheduleInfo: {
-      startDateTime: scheduleStart,
-      recurrence: null,
-      expiration: { type: "noExpiration", endDateTime: null, duration: null },
-    },
-    accessId: a.accessId,
-    principalId: a.principalId,
-    groupId: a.groupId,
-    memberType: "Direct",
+    scheduleInfo: scheduleInfo(),
+    ...accessFields(a),
     ...(eligible ? {} : { assignmentType: "assigned" }),
   };
+}
+
+/** What both shapes say of the access itself, in the order the resource pages list it. */
+function accessFields(a: EmulatedGroupAccess): Record<string, unknown> {
+  return { accessId: a.accessId, principalId: a.principalId, groupId: a.groupId, memberType: "Direct" };
 }

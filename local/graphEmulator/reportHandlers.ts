@@ -1,6 +1,7 @@
 import type { EmulatedOtherMethodKind, EmulatedUser } from "./EmulatedTenant.js";
-import { badRequest, type EmulatorResponse, graphError, json } from "./emulatorResponse.js";
-import { decodeSkipToken, encodeSkipToken, type HandlerContext } from "./userHandlers.js";
+import { type EmulatorResponse, graphError } from "./emulatorResponse.js";
+import { pagedList } from "./pagedList.js";
+import type { HandlerContext } from "./userHandlers.js";
 
 const defaultPageSize = 1000;
 const maxPageSize = 1000;
@@ -61,38 +62,21 @@ export function listRegistrationDetails(ctx: HandlerContext): EmulatorResponse {
       "Neither tenant is B2C or tenant doesn't have premium license",
     );
   }
-  const topText = ctx.query.get("$top");
-  const top = topText === null ? defaultPageSize : Number(topText);
-  if (!Number.isInteger(top) || top < 1 || top > maxPageSize) {
-    return badRequest(
-      `Invalid page size specified: '${topText}'. Must be between 1 and ${maxPageSize} inclusive.`,
-    );
-  }
-  const offset = decodeSkipToken(ctx.query.get("$skiptoken"));
-  if (offset === undefined) return badRequest("Invalid $skiptoken value.");
   const select = ctx.query.get("$select");
   const selected = select === null ? undefined : new Set(select.split(",").map((f) => f.trim()));
-  const users = ctx.tenant.all().filter((user) => user.accountEnabled);
-  const page = users.slice(offset, offset + top).map((user) => {
-    const detail = detailOf(ctx, user);
-    return selected
-      ? Object.fromEntries(Object.entries(detail).filter(([k]) => k === "id" || selected.has(k)))
-      : detail;
+  return pagedList(ctx, {
+    items: ctx.tenant.all().filter((user) => user.accountEnabled),
+    size: { default: defaultPageSize, max: maxPageSize },
+    context: `${ctx.baseUrl}/$metadata#reports/authenticationMethods/userRegistrationDetails`,
+    path: "reports/authenticationMethods/userRegistrationDetails",
+    carried: [select === null ? undefined : `$select=${select}`],
+    render: (user) => {
+      const detail = detailOf(ctx, user);
+      return selected
+        ? Object.fromEntries(Object.entries(detail).filter(([k]) => k === "id" || selected.has(k)))
+        : detail;
+    },
   });
-  const body: Record<string, unknown> = {
-    "@odata.context": `${ctx.baseUrl}/$metadata#reports/authenticationMethods/userRegistrationDetails`,
-    value: page,
-  };
-  if (offset + top < users.length) {
-    const params = [
-      select === null ? undefined : `$select=${select}`,
-      `$top=${top}`,
-      `$skiptoken=${encodeSkipToken(offset + top)}`,
-    ];
-    body["@odata.nextLink"] =
-      `${ctx.baseUrl}/reports/authenticationMethods/userRegistrationDetails?${params.filter((p) => p !== undefined).join("&")}`;
-  }
-  return json(200, body);
 }
 
 function detailOf(ctx: HandlerContext, user: EmulatedUser): Record<string, unknown> {

@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { type EmulatedGroup, type EmulatedRoleGrant, EmulatedTenant } from "./EmulatedTenant.js";
-import { badRequest, type EmulatorResponse, graphError, json, userNotFound } from "./emulatorResponse.js";
-import { decodeSkipToken, encodeSkipToken, type HandlerContext } from "./userHandlers.js";
+import { badRequest, type EmulatorResponse, graphError, json, resourceNotFound } from "./emulatorResponse.js";
+import { pagedList } from "./pagedList.js";
+import type { HandlerContext } from "./userHandlers.js";
 
 /** Page size of the role-management lists (the emulator's choice; clients follow `@odata.nextLink`). */
 const rolePageSize = 100;
@@ -25,14 +26,14 @@ const lists: Record<
   { grants: "active" | "eligible"; shape: (g: EmulatedRoleGrant) => Record<string, unknown> }
 > = {
   roleAssignments: { grants: "active", shape: assignmentShape },
-  roleAssignmentSchedules: { grants: "active", shape: assignmentScheduleShape },
-  roleAssignmentScheduleInstances: { grants: "active", shape: assignmentInstanceShape },
-  roleEligibilitySchedules: { grants: "eligible", shape: eligibilityScheduleShape },
-  roleEligibilityScheduleInstances: { grants: "eligible", shape: eligibilityShape },
+  roleAssignmentSchedules: { grants: "active", shape: (g) => scheduleShape(g, false) },
+  roleAssignmentScheduleInstances: { grants: "active", shape: (g) => instanceShape(g, false) },
+  roleEligibilitySchedules: { grants: "eligible", shape: (g) => scheduleShape(g, true) },
+  roleEligibilityScheduleInstances: { grants: "eligible", shape: (g) => instanceShape(g, true) },
 };
 
 /** When the seeded schedules start (the emulator does not model PIM's start and end). */
-const scheduleStart = "2026-01-05T08:00:00Z";
+export const scheduleStart = "2026-01-05T08:00:00Z";
 
 /**
  * GET /roleManagement/directory/{list}: every entry of the tenant (users' and groups', tenant-wide and
@@ -50,8 +51,6 @@ export function listRoleGrants(ctx: HandlerContext, list: RoleList): EmulatorRes
   const principals =
     filterText === null ? undefined : parsePrincipalFilter(filterText, list === "roleAssignments");
   if (principals && "error" in principals) return principals.error;
-  const offset = decodeSkipToken(ctx.query.get("$skiptoken"));
-  if (offset === undefined) return badRequest("Invalid $skiptoken value.");
   const select = ctx.query.get("$select");
   const pick = selector(select);
 
@@ -59,24 +58,21 @@ export function listRoleGrants(ctx: HandlerContext, list: RoleList): EmulatorRes
   const grants = (kind === "eligible" ? ctx.tenant.roleEligibilities() : ctx.tenant.roleAssignments()).filter(
     (grant) => !principals || principals.ids.includes(grant.principalId),
   );
-  const page = grants.slice(offset, offset + rolePageSize);
-  const body: Record<string, unknown> = {
-    "@odata.context": `${ctx.baseUrl}/$metadata#roleManagement/directory/${list}${select ? `(${select})` : ""}${expand ? "(roleDefinition())" : ""}`,
-    value: page.map((grant) => ({
-      ...pick(shape(grant)),
-      ...(expand ? { roleDefinition: roleDefinitionShape(grant) } : {}),
-    })),
-  };
-  if (offset + rolePageSize < grants.length) {
-    const params = [
+  return pagedList(ctx, {
+    items: grants,
+    size: { fixed: rolePageSize },
+    context: `${ctx.baseUrl}/$metadata#roleManagement/directory/${list}${select ? `(${select})` : ""}${expand ? "(roleDefinition())" : ""}`,
+    path: `roleManagement/directory/${list}`,
+    carried: [
       filterText === null ? undefined : `$filter=${encodeURIComponent(filterText)}`,
       select === null ? undefined : `$select=${select}`,
       expand ? `$expand=${expand}` : undefined,
-      `$skiptoken=${encodeSkipToken(offset + rolePageSize)}`,
-    ].filter((p): p is string => p !== undefined);
-    body["@odata.nextLink"] = `${ctx.baseUrl}/roleManagement/directory/${list}?${params.join("&")}`;
-  }
-  return json(200, body);
+    ],
+    render: (grant) => ({
+      ...pick(shape(grant)),
+      ...(expand ? { roleDefinition: roleDefinitionShape(grant) } : {}),
+    }),
+  });
 }
 
 /** `$select` as Graph applies it to an entity: only the named properties (and `@odata.type` where there is one). */
@@ -137,19 +133,9 @@ export function getRoleDefinition(ctx: HandlerContext, id: string): EmulatorResp
  */
 export function listTransitiveMemberOf(ctx: HandlerContext, key: string): EmulatorResponse {
   const user = ctx.tenant.find(key);
-  if (!user) return userNotFound(key);
+  if (!user) return resourceNotFound(key);
   const unsupported = unsupportedOption(ctx.query, ["$orderby", "$search", "$count", "$filter", "$expand"]);
   if (unsupported) return unsupported;
-  const topText = ctx.query.get("$top");
-  const top = topText === null ? defaultMemberPageSize : Number(topText);
-  if (!Number.isInteger(top) || top < 1 || top > maxMemberPageSize) {
-    return badRequest(
-      `Invalid page size specified: '${topText}'. Must be between 1 and ${maxMemberPageSize} inclusive.`,
-    );
-  }
-  const offset = decodeSkipToken(ctx.query.get("$skiptoken"));
-  if (offset === undefined) return badRequest("Invalid $skiptoken value.");
-
   const groups = ctx.tenant.groupsOf(user.id);
   const roles = [...new Set(ctx.tenant.activeRolesOf(user))];
   const readGroups = ctx.tenant.hasPermission("GroupMember.Read.All");
@@ -157,24 +143,17 @@ export function listTransitiveMemberOf(ctx: HandlerContext, key: string): Emulat
   // `$select` on a collection of directoryObjects names properties of the derived types too; each object keeps its
   // `@odata.type` and the selected properties its type has (a directoryRole has no isAssignableToRole).
   const select = ctx.query.get("$select");
-  const selected = select === null ? undefined : new Set(select.split(",").map((f) => f.trim()));
-  const pick = (object: Record<string, unknown>) =>
-    selected
-      ? Object.fromEntries(Object.entries(object).filter(([k]) => k === "@odata.type" || selected.has(k)))
-      : object;
-  const objects = [
-    ...groups.map((group) => pick(groupShape(group, readGroups))),
-    ...roles.map((role) => pick(directoryRoleShape(role, readRoles))),
-  ];
-  const body: Record<string, unknown> = {
-    "@odata.context": `${ctx.baseUrl}/$metadata#directoryObjects`,
-    value: objects.slice(offset, offset + top),
-  };
-  if (offset + top < objects.length) {
-    body["@odata.nextLink"] =
-      `${ctx.baseUrl}/users/${user.id}/transitiveMemberOf?${select === null ? "" : `$select=${select}&`}$top=${top}&$skiptoken=${encodeSkipToken(offset + top)}`;
-  }
-  return json(200, body);
+  return pagedList(ctx, {
+    items: [
+      ...groups.map((group) => groupShape(group, readGroups)),
+      ...roles.map((role) => directoryRoleShape(role, readRoles)),
+    ],
+    size: { default: defaultMemberPageSize, max: maxMemberPageSize },
+    context: `${ctx.baseUrl}/$metadata#directoryObjects`,
+    path: `users/${user.id}/transitiveMemberOf`,
+    carried: [select === null ? undefined : `$select=${select}`],
+    render: selector(select),
+  });
 }
 
 export function unsupportedOption(query: URLSearchParams, options: string[]): EmulatorResponse | undefined {
@@ -212,38 +191,36 @@ function assignmentShape(grant: EmulatedRoleGrant): Record<string, unknown> {
 }
 
 // https://learn.microsoft.com/graph/api/resources/unifiedroleeligibilityscheduleinstance
-function eligibilityShape(grant: EmulatedRoleGrant): Record<string, unknown> {
-  return {
-    id: grant.id,
-    principalId: grant.principalId,
-    roleDefinitionId: grant.roleDefinitionId,
-    directoryScopeId: grant.directoryScopeId,
-    appScopeId: null,
-    startDateTime: scheduleStart,
-    endDateTime: null,
-    memberType: "Direct",
-    roleEligibilityScheduleId: grant.id,
-  };
-}
-
 // https://learn.microsoft.com/graph/api/resources/unifiedroleassignmentscheduleinstance
-function assignmentInstanceShape(grant: EmulatedRoleGrant): Record<string, unknown> {
+function instanceShape(grant: EmulatedRoleGrant, eligible: boolean): Record<string, unknown> {
+  return {
+    ...scheduledGrantFields(grant),
+    startDateTime: scheduleStart,
+    endDateTime: null,
+    ...(eligible
+      ? { memberType: "Direct", roleEligibilityScheduleId: grant.id }
+      : {
+          assignmentType: "Assigned",
+          memberType: "Direct",
+          roleAssignmentOriginId: grant.id,
+          roleAssignmentScheduleId: grant.id,
+        }),
+  };
+}
+
+/** What the schedule and instance shapes open with: the grant's ids and scope (no app scope in the emulator). */
+function scheduledGrantFields(grant: EmulatedRoleGrant): Record<string, unknown> {
   return {
     id: grant.id,
     principalId: grant.principalId,
     roleDefinitionId: grant.roleDefinitionId,
     directoryScopeId: grant.directoryScopeId,
     appScopeId: null,
-    startDateTime: scheduleStart,
-    endDateTime: null,
-    assignmentType: "Assigned",
-    memberType: "Direct",
-    roleAssignmentOriginId: grant.id,
-    roleAssignmentScheduleId: grant.id,
   };
 }
 
-function scheduleInfo(): Record<string, unknown> {
+/** A schedule's `scheduleInfo`: from the seeded start, no recurrence, no expiration. */
+export function scheduleInfo(): Record<string, unknown> {
   return {
     startDateTime: scheduleStart,
     recurrence: null,
@@ -252,35 +229,15 @@ function scheduleInfo(): Record<string, unknown> {
 }
 
 // https://learn.microsoft.com/graph/api/resources/unifiedroleassignmentschedule
-function assignmentScheduleShape(grant: EmulatedRoleGrant): Record<string, unknown> {
-  return {
-    id: grant.id,
-    principalId: grant.principalId,
-    roleDefinitionId: grant.roleDefinitionId,
-    directoryScopeId: grant.directoryScopeId,
-    appScopeId: null,
-    createdUsing: grant.id,
-    createdDateTime: scheduleStart,
-    modifiedDateTime: null,
-    status: "Provisioned",
-    assignmentType: "Assigned",
-    memberType: "Direct",
-    scheduleInfo: scheduleInfo(),
-  };
-}
-
 // https://learn.microsoft.com/graph/api/resources/unifiedroleeligibilityschedule
-function eligibilityScheduleShape(grant: EmulatedRoleGrant): Record<string, unknown> {
+function scheduleShape(grant: EmulatedRoleGrant, eligible: boolean): Record<string, unknown> {
   return {
-    id: grant.id,
-    principalId: grant.principalId,
-    roleDefinitionId: grant.roleDefinitionId,
-    directoryScopeId: grant.directoryScopeId,
-    appScopeId: null,
+    ...scheduledGrantFields(grant),
     createdUsing: grant.id,
     createdDateTime: scheduleStart,
     modifiedDateTime: null,
     status: "Provisioned",
+    ...(eligible ? {} : { assignmentType: "Assigned" }),
     memberType: "Direct",
     scheduleInfo: scheduleInfo(),
   };

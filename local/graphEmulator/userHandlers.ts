@@ -6,8 +6,9 @@ import {
   graphError,
   json,
   noContent,
-  userNotFound,
+  resourceNotFound,
 } from "./emulatorResponse.js";
+import { pagedList } from "./pagedList.js";
 
 /** What a handler needs: the tenant, the counters, and the request already parsed. */
 export interface HandlerContext {
@@ -110,7 +111,7 @@ export function getUser(ctx: HandlerContext, key: string): EmulatorResponse {
   const select = parseSelect(ctx.query.get("$select"));
   if ("error" in select) return select.error;
   const user = ctx.tenant.find(key);
-  if (!user) return userNotFound(key);
+  if (!user) return resourceNotFound(key);
   const context = `${ctx.baseUrl}/$metadata#users${select.explicit ? `(${select.properties.join(",")})` : ""}/$entity`;
   return json(200, { "@odata.context": context, ...project(user, select.properties) });
 }
@@ -131,37 +132,22 @@ export function listUsers(ctx: HandlerContext): EmulatorResponse {
   const filterText = ctx.query.get("$filter");
   const filter = filterText === null ? undefined : parseFilter(filterText);
   if (filter && "error" in filter) return filter.error;
-  const topText = ctx.query.get("$top");
-  const top = topText === null ? defaultPageSize : Number(topText);
-  if (!Number.isInteger(top) || top < 1 || top > maxPageSize) {
-    return badRequest(
-      `Invalid page size specified: '${topText}'. Must be between 1 and ${maxPageSize} inclusive.`,
-    );
-  }
-  const offset = decodeSkipToken(ctx.query.get("$skiptoken"));
-  if (offset === undefined) return badRequest("Invalid $skiptoken value.");
-
   const matches = ctx.tenant
     .all()
     .filter(
       (u) => !filter || (u[filter.property] ?? "").toString().toLowerCase() === filter.value.toLowerCase(),
     );
-  const page = matches.slice(offset, offset + top);
-  const body: Record<string, unknown> = {
-    "@odata.context": `${ctx.baseUrl}/$metadata#users${select.explicit ? `(${select.properties.join(",")})` : ""}`,
-    value: page.map((u) => project(u, select.properties)),
-  };
-  if (offset + top < matches.length) {
-    // Graph's nextLink is absolute and repeats the query; clients must follow it as is.
-    const params = [
+  return pagedList(ctx, {
+    items: matches,
+    size: { default: defaultPageSize, max: maxPageSize },
+    context: `${ctx.baseUrl}/$metadata#users${select.explicit ? `(${select.properties.join(",")})` : ""}`,
+    path: "users",
+    carried: [
       select.explicit ? `$select=${select.properties.join(",")}` : undefined,
       filterText === null ? undefined : `$filter=${encodeURIComponent(filterText)}`,
-      `$top=${top}`,
-      `$skiptoken=${encodeSkipToken(offset + top)}`,
-    ].filter((p): p is string => p !== undefined);
-    body["@odata.nextLink"] = `${ctx.baseUrl}/users?${params.join("&")}`;
-  }
-  return json(200, body);
+    ],
+    render: (u) => project(u, select.properties),
+  });
 }
 
 interface PropertyRule {
@@ -234,7 +220,7 @@ const readOnly = new Set(["id", "createdDateTime", "onPremisesSyncEnabled"]);
  */
 export function patchUser(ctx: HandlerContext, key: string): EmulatorResponse {
   const user = ctx.tenant.find(key);
-  if (!user) return userNotFound(key);
+  if (!user) return resourceNotFound(key);
   const body = ctx.body;
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     return badRequest("Empty Payload. JSON content expected.");
@@ -332,20 +318,4 @@ function project(user: EmulatedUser, properties: readonly UserProperty[]): Recor
     out[property] = Array.isArray(value) ? [...value] : value;
   }
   return out;
-}
-
-/** An opaque `$skiptoken` for the next page (the emulator's own form; clients follow nextLink as is). */
-export function encodeSkipToken(offset: number): string {
-  return Buffer.from(JSON.stringify({ o: offset })).toString("base64url");
-}
-
-/** The offset a `$skiptoken` stands for (0 when absent); undefined when it is not one of ours. */
-export function decodeSkipToken(token: string | null): number | undefined {
-  if (token === null) return 0;
-  try {
-    const offset = (JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as { o?: unknown }).o;
-    return typeof offset === "number" && Number.isInteger(offset) && offset >= 0 ? offset : undefined;
-  } catch {
-    return undefined;
-  }
 }
