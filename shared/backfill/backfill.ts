@@ -74,8 +74,10 @@ export interface BackfillSummary extends RunTotals {
   skippedDone: number;
   /** The first outcome-log error, for one line on stderr. */
   outcomeError?: string;
-  /** True when the signal stopped the run before the input ended. */
+  /** True when the signal stopped the run (the batches in flight finished; --resume does the rest). */
   interrupted: boolean;
+  /** Rows left for --resume because a write of theirs was not sent after the stop (Ctrl-C during a budget wait). */
+  leftForResume: number;
   /**
    * Whether Graph's registration report told which users have no phone or email method (their methods are then
    * not listed): `used`, `unavailable` (with why, e.g. AuditLog.Read.All missing), or `not needed` (no field
@@ -140,9 +142,17 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
   const pending: Array<{ rows: Promise<BackfillRow[]>; settled: boolean }> = [];
   const inFlight = new Map<string, Promise<unknown>>();
 
+  // After Ctrl-C, writes still waiting for budget are not sent: the first row that lost one, and every row after it,
+  // is left for --resume (not reported, not counted, not in the checkpoint), so the resumed run writes it once.
+  let leaving = false;
   const emitOldest = async () => {
     const rows = await (pending.shift()?.rows ?? Promise.resolve([]));
     for (const row of rows) {
+      leaving ||= wasNotSent(row);
+      if (leaving) {
+        summary.leftForResume++;
+        continue;
+      }
       addRow(summary, row);
       if (row.recorded === false) summary.outcomeError ??= row.outcome.message;
       await options.onRow?.(row);
@@ -192,6 +202,8 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
       while (pending[0]?.settled || pending.length >= maxPending) await emitOldest();
     }
     while (pending.length > 0) await emitOldest();
+    // Stopped after the last row was taken: the batches in flight finished, but the run was still interrupted.
+    if (options.signal?.aborted) summary.interrupted = true;
   } catch (err) {
     // Let the batches in flight end before reporting: their writes happen either way, and a resume redoes them.
     await Promise.allSettled(pending.map((p) => p.rows));
@@ -308,7 +320,12 @@ async function processChunk(
   readsDone();
   if (!options.dryRun) await applyWrites(writable, options.directory);
   const rows = chunk.map((record, index) => toRow(record, slots.get(index), options, now));
-  if (options.outcomes && !options.dryRun) await recordOutcomes(rows, options.outcomes);
+  // A row whose write was not sent (the run stopped) is not recorded: --resume makes its attempt.
+  if (options.outcomes && !options.dryRun)
+    await recordOutcomes(
+      rows.filter((row) => !wasNotSent(row)),
+      options.outcomes,
+    );
   // Writes this batch sent are recorded above; a refusal that every further write would meet stops the run now.
   const stop = writable.find((p) => p.stop)?.stop;
   if (stop) throw stop;
@@ -456,6 +473,11 @@ async function planChunk(
  * under one request per row), so recording keeps up with the write budget (docs/backfill.md, "Outcomes"). A row
  * whose record fails says so instead of failing the run.
  */
+/** A row with a write the adapter did not send because the run was stopping (`not_sent`). */
+export function wasNotSent(row: Pick<BackfillRow, "reasons">): boolean {
+  return row.reasons.some((reason) => reason.endsWith(":not_sent"));
+}
+
 async function recordOutcomes(rows: BackfillRow[], log: OutcomeLog): Promise<void> {
   const failures = await log
     .recordMany(rows.map((row) => row.outcome))
@@ -692,6 +714,7 @@ function emptySummary(): BackfillSummary {
     ...emptyRunTotals(),
     skippedDone: 0,
     interrupted: false,
+    leftForResume: 0,
     registrationReport: { state: "not needed" },
   };
 }

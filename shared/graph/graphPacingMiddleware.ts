@@ -209,7 +209,9 @@ function refusalAnswer(id: string, refusal: GraphRequestError): WireAnswer {
       ? localRefusalCode.privilegedTarget
       : refusal.kind === DirectoryErrorKind.notSent
         ? localRefusalCode.notSent
-        : localRefusalCode.privilegeUnknown;
+        : refusal.kind === DirectoryErrorKind.invalidRequest
+          ? localRefusalCode.notById
+          : localRefusalCode.privilegeUnknown;
   return {
     id,
     status: 403,

@@ -107,6 +107,7 @@ export const localRefusalCode = {
   privilegedTarget: "sspr_privileged_target",
   notSent: "sspr_not_sent",
   privilegeUnknown: "sspr_privilege_unknown",
+  notById: "sspr_write_not_by_id",
 } as const;
 
 function kindOf(status: number, message: string | undefined, code?: string): DirectoryErrorKind {
@@ -114,6 +115,7 @@ function kindOf(status: number, message: string | undefined, code?: string): Dir
   if (code === localRefusalCode.notSent) return DirectoryErrorKind.notSent;
   // The picture could not be read right before the write: the check before planning reads it again next time.
   if (code === localRefusalCode.privilegeUnknown) return DirectoryErrorKind.transient;
+  if (code === localRefusalCode.notById) return DirectoryErrorKind.invalidRequest;
   if (status === 401) return DirectoryErrorKind.unauthorized;
   if (status === 403 && (code === notLicensedCode || notLicensedText.test(message ?? ""))) {
     return DirectoryErrorKind.notLicensed;

@@ -95,6 +95,7 @@ describe("what a run needs from Graph", () => {
         "User.Read.All",
         "RoleManagement.Read.Directory",
         "GroupMember.Read.All",
+        "PrivilegedEligibilitySchedule.Read.AzureADGroup",
         "User-Phone.ReadWrite.All",
         "User-Mail.ReadWrite.All",
       ],
@@ -114,6 +115,7 @@ describe("what a run needs from Graph", () => {
         "User.Read.All",
         "RoleManagement.Read.Directory",
         "GroupMember.Read.All",
+        "PrivilegedEligibilitySchedule.Read.AzureADGroup",
         "UserAuthenticationMethod.Read.All",
         "UserAuthMethod-Phone.ReadWrite.All",
         "UserAuthMethod-Email.ReadWrite.All",
@@ -127,6 +129,7 @@ describe("what a run needs from Graph", () => {
         "User.Read.All",
         "RoleManagement.Read.Directory",
         "GroupMember.Read.All",
+        "PrivilegedEligibilitySchedule.Read.AzureADGroup",
         "UserAuthenticationMethod.Read.All",
       ],
       [
@@ -141,7 +144,12 @@ describe("what a run needs from Graph", () => {
     [
       "a dry run of a profile backfill",
       backfillOf("profile", true),
-      ["User.Read.All", "RoleManagement.Read.Directory", "GroupMember.Read.All"],
+      [
+        "User.Read.All",
+        "RoleManagement.Read.Directory",
+        "GroupMember.Read.All",
+        "PrivilegedEligibilitySchedule.Read.AzureADGroup",
+      ],
       [],
     ],
   ])("%s needs its permissions and roles, least privileged first", (_, needs, permissions, roles) => {
@@ -165,6 +173,7 @@ describe("checking the token before the first row", () => {
           "User.ReadWrite.All",
           "RoleManagement.ReadWrite.Directory",
           "Group.Read.All",
+          "PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup",
           "UserAuthenticationMethod.ReadWrite.All",
         ],
         wids: ["Global Administrator"],

@@ -157,14 +157,17 @@ describe("sspr-prepop backfill", () => {
   });
 
   it("writes each user in $batch requests of 20 and records one outcome per row, as the queue does", async () => {
+    // A picture kept a minute, so the count below can't depend on how fast this machine runs the backfill.
+    env.configure({ PRIVILEGE_MAX_AGE_SECONDS: "60" });
     const run = await backfill([]);
     const rows = parseCsv(run.stdout);
     const stats = env.graph.stats;
-    // 61 rows resolve (60 users + nobody): 4 read batches; the privilege of the 60 users found, per chunk of 20:
-    // 20 membership reads, 2 role-assignment reads (15 principals each), 20 eligibility reads = 3 batches;
-    // 59 users need a PATCH (not the admin): 3 write batches.
-    // Plus the tenant's verified domains, read once for the run (the rows carry alternate emails).
-    expect(stats.requests).toEqual({ "GET domains": 1, "POST $batch": 4 + 3 * 3 + 3 });
+    // 61 rows resolve (60 users + nobody): 4 read batches; the tenant's privilege picture, read once for all the
+    // users (and checked again at each write batch within its bound): 2 batches; 59 users need a PATCH (not the
+    // admin): 3 write batches. Plus the tenant's verified domains, read once for the run (the rows carry alternate
+    // emails).
+    expect(stats.requests).toEqual({ "GET domains": 1, "POST $batch": 4 + 2 + 3 });
+    expect(stats.batchItems["GET roleAssignments"]).toBe(1);
     expect(stats.batchItems["GET user"]).toBe(59);
     expect(stats.batchItems["GET users"]).toBe(2); // the two rows named by employeeId
     expect(profileWrites()).toBe(59);
@@ -308,6 +311,7 @@ describe("sspr-prepop backfill", () => {
   });
 
   it("writes authentication methods through $batch with --target methods", async () => {
+    env.configure({ PRIVILEGE_MAX_AGE_SECONDS: "60" });
     const run = await backfill(["--target", "methods", "--no-outcomes"]);
     const rows = parseCsv(run.stdout);
     expect(rowAt(rows, 2)).toMatchObject({
@@ -326,13 +330,15 @@ describe("sspr-prepop backfill", () => {
     expect(rowAt(rows, 50)).toMatchObject({ status: "skipped" });
     expect(stats.writesFor(aSeedUser(1).id, "phoneMethods/mobile")).toBe(1);
     expect(stats.writesFor(aSeedUser(1).id, "emailMethods")).toBe(1);
-    // 61 reads, 3 × 3 privilege batches, 60 method lists (every kind in one), 118 method writes: 20 per $batch;
-    // the tenant's domains once; one try at the registration report (403: the emulated app lacks AuditLog.Read.All).
+    // 61 reads, the privilege picture (2 batches, once), 60 method lists (every kind in one), 118 method writes:
+    // 20 per $batch; the tenant's domains once; one try at the registration report (403: the emulated app lacks
+    // AuditLog.Read.All).
     expect(stats.requests).toEqual({
       "GET domains": 1,
-      "POST $batch": 4 + 9 + 3 + 6,
+      "POST $batch": 4 + 2 + 3 + 6,
       "GET registrationDetails": 1,
     });
+    expect(stats.batchItems["GET roleAssignments"]).toBe(1);
   });
 
   it("refuses bad usage with a UsageError, which main turns into exit code 2", async () => {

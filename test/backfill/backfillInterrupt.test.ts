@@ -102,8 +102,12 @@ describe("Ctrl-C during sspr-prepop backfill", () => {
     const reported = (await readFile(report, "utf8")).trim().split("\n").slice(1);
     expect(reported).toHaveLength(saved.totals.rows);
     expect(reported.at(-1)?.startsWith(`${saved.doneThroughLine},`)).toBe(true);
+    // Writes still waiting for budget at the stop were not sent: their rows, and every row after the first of them,
+    // are left for --resume. Rows after it whose writes had gone out (write turns don't follow input order exactly)
+    // are read again by the resumed run and found already right: written once all the same.
     const writtenBefore = appliedWrites();
-    expect(writtenBefore).toBe(saved.totals.rows);
+    expect(writtenBefore).toBeGreaterThanOrEqual(saved.totals.rows);
+    expect(writtenBefore).toBeLessThan(userCount);
 
     const second = await runBin(["backfill", input, "--report", report, "--no-outcomes", "--resume"]);
     expect(second.stderr).toContain(

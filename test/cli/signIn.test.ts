@@ -170,7 +170,12 @@ describe("the up-front check, in-process with a fake credential", () => {
 
   it("refuses a real run to an admin who may only read, before any Graph call", async () => {
     const reader = aGraphToken({
-      scp: ["User.Read.All", "RoleManagement.Read.Directory", "GroupMember.Read.All"],
+      scp: [
+        "User.Read.All",
+        "RoleManagement.Read.Directory",
+        "GroupMember.Read.All",
+        "PrivilegedEligibilitySchedule.Read.AzureADGroup",
+      ],
       wids: ["Global Reader"],
     });
     const { result, credential } = await backfill(reader);

@@ -29,6 +29,7 @@ const defaultGrants = granted(
   "User-Mail.ReadWrite.All",
   "RoleManagement.Read.Directory",
   "GroupMember.Read.All",
+  "PrivilegedEligibilitySchedule.Read.AzureADGroup",
   "Domain.Read.All",
 );
 
@@ -92,10 +93,16 @@ describe("the Graph permissions the settings need", () => {
     ],
   ])("CONTACT_TARGET %s needs the reads, and writes where it writes", (_, env, needed, notNeeded) => {
     const all = names(env);
-    for (const permission of ["User.Read.All", "RoleManagement.Read.Directory", ...needed]) {
+    const privilegeReads = [
+      "RoleManagement.Read.Directory",
+      "GroupMember.Read.All",
+      "PrivilegedEligibilitySchedule.Read.AzureADGroup",
+    ];
+    for (const permission of ["User.Read.All", ...privilegeReads, ...needed]) {
       expect(all).toContain(`fail ${permission}`);
     }
-    expect(all).toContain("warn GroupMember.Read.All");
+    // The privileged-account guard fails closed without any of its reads: none of them is a mere warning.
+    for (const permission of privilegeReads) expect(all).not.toContain(`warn ${permission}`);
     for (const permission of notNeeded) expect(all.join()).not.toContain(permission);
   });
 
@@ -122,7 +129,12 @@ describe("the Graph permissions the settings need", () => {
   });
 
   it("is satisfied by a broader permission in place of a narrow one", () => {
-    const broad = granted("Directory.ReadWrite.All", "RoleManagement.Read.Directory", "AuditLog.Read.All");
+    const broad = granted(
+      "Directory.ReadWrite.All",
+      "RoleManagement.Read.Directory",
+      "PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup",
+      "AuditLog.Read.All",
+    );
     expect(codes(permissionChecks(requiredPermissions(settings()), broad))).toEqual([
       "ok permissions_granted",
     ]);
@@ -140,12 +152,15 @@ describe("the Graph permissions the settings need", () => {
       granted("User.Read.All", "User-Mail.ReadWrite.All", "RoleManagement.Read.Directory", "Domain.Read.All"),
     );
     expect(findings.map((f) => [f.status, f.code, f.permission])).toEqual([
-      ["warn", "missing_permission", "GroupMember.Read.All"],
+      ["fail", "missing_permission", "GroupMember.Read.All"],
+      ["fail", "missing_permission", "PrivilegedEligibilitySchedule.Read.AzureADGroup"],
       ["fail", "missing_permission", "User-Phone.ReadWrite.All"],
       ["ok", "optional_permission_absent", "AuditLog.Read.All"],
     ]);
-    expect(findings[1]?.fix).toContain("infra/scripts/grant-graph-permissions.sh");
-    expect(findings[1]?.fix).toContain("grant-graph-permissions.ps1");
+    for (const finding of findings.slice(0, 3)) {
+      expect(finding.fix).toContain("infra/scripts/grant-graph-permissions.sh");
+      expect(finding.fix).toContain("grant-graph-permissions.ps1");
+    }
   });
 
   it("names RoleManagement.Read.Directory once when both role reads lack it", () => {
@@ -156,6 +171,7 @@ describe("the Graph permissions the settings need", () => {
         "User-Phone.ReadWrite.All",
         "User-Mail.ReadWrite.All",
         "GroupMember.Read.All",
+        "PrivilegedEligibilitySchedule.Read.AzureADGroup",
         "Domain.Read.All",
         "AuditLog.Read.All",
       ),

@@ -64,7 +64,8 @@ describe("against a deployment that is ready", () => {
       // The emulated app holds what the grant scripts grant by default: the registration report is opt-in.
       "graphPermissions ok optional_permission_absent",
       "userRead ok user_read",
-      "privilegeRead ok privilege_read",
+      // The emulated tenant has PIM (Entra ID P2 or ID Governance): its eligibilities are read too.
+      "privilegeRead ok privilege_read_pim",
       "storageQueue ok storage_absent",
       "outcomeTable ok storage_absent",
       "budgetTable ok storage_absent",
@@ -132,7 +133,11 @@ describe("with a permission taken from the app", () => {
       permission: "User.Read.All",
     });
     expect(JSON.stringify(report)).not.toContain("privileged account");
-    expect(find(report, "privilegeRead")).toEqual([]);
+    // The privilege picture needs no user: it is read (and here still readable) whatever became of the user read.
+    expect(find(report, "privilegeRead")).toEqual([
+      expect.objectContaining({ status: "ok", code: "privilege_read_pim" }),
+    ]);
+    expect(report.status).toBe("fail");
   });
 
   it("warns, without failing, when only the opaque token is there to read", async () => {

@@ -31,6 +31,18 @@ afterAll(async () => {
   await emulator?.close();
 });
 
+/**
+ * What reading the tenant's privilege picture costs (two `$batch` rounds): every write is checked against it when it
+ * goes out, so a directory's first write reads it once.
+ */
+const pictureRead = { "POST $batch": 2 };
+/** Makes the user a Global Administrator in the emulated tenant, as an admin would in the portal. */
+function promote(id: string): void {
+  const user = emulator.tenant.find(id);
+  if (!user) throw new Error(`no user ${id}`);
+  user.adminRoles.push("Global Administrator");
+}
+
 /** The error a promise rejects with, for inspecting its kind. */
 async function failureOf(promise: Promise<unknown>): Promise<GraphRequestError> {
   const err = await promise.then(
@@ -59,6 +71,8 @@ describe("GraphDirectory reading users", () => {
       onPremisesSyncEnabled: null,
       employeeId: "E40412",
       createdDateTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      // Read with the contact data so the guard can skip guests.
+      userType: "Member",
     });
     expect(emulator.stats.totalRequests()).toBe(1);
     expect(emulator.stats.requestCount(route)).toBe(1);
@@ -155,7 +169,8 @@ describe("GraphDirectory writing", () => {
       mobilePhone: "+61 491570006",
       otherMails: ["mei.chen@example.org"],
     });
-    expect(emulator.stats.requests).toEqual({ "PATCH user": 1 });
+    expect(emulator.stats.requests).toEqual({ ...pictureRead, "PATCH user": 1 });
+    expect(emulator.stats.batchItems["PATCH user"]).toBeUndefined();
     expect(emulator.stats.writes[demo.mei]).toEqual({ mobilePhone: 1, otherMails: 1 });
     expect(emulator.tenant.user(demo.mei)).toMatchObject({
       mobilePhone: "+61 491570006",
@@ -222,7 +237,9 @@ describe("GraphDirectory writing", () => {
     await directory.updateEmailMethod(demo.mei, email.id, "mei@example.org");
     expect(phone).toEqual({ id: phoneMethodIds.mobile, phoneNumber: "+61 491570006", phoneType: "mobile" });
     expect(email).toEqual({ id: emailMethodId, emailAddress: "mei.chen@example.org" });
+    // One picture, read at the first write and kept for the next ones (PRIVILEGE_MAX_AGE_SECONDS).
     expect(emulator.stats.requests).toEqual({
+      ...pictureRead,
       "POST phoneMethods": 1,
       "PATCH phoneMethod": 1,
       "POST emailMethods": 1,
@@ -256,7 +273,7 @@ describe("GraphDirectory errors", () => {
       "notFound",
       404,
       "Request_ResourceNotFound",
-      () => directoryFor(emulator).addEmailMethod("ghost@contoso.example", "g@example.com"),
+      () => directoryFor(emulator).addEmailMethod("6b3b7e38-0000-4000-8000-000000000000", "g@example.com"),
     ],
     [
       "onPremisesMastered",
@@ -274,7 +291,13 @@ describe("GraphDirectory errors", () => {
       "forbidden",
       403,
       "Authorization_RequestDenied",
-      () => directoryFor(emulator).updateProfile(demo.dana, { mobilePhone: "+1 4255550112" }),
+      // Made an admin within the picture's bound, so the write gate lets it out and Graph's own 403 answers.
+      async () => {
+        const directory = directoryFor(emulator, { privilegeMaxAgeMs: 60_000 });
+        await directory.privilegeOf(demo.mei);
+        promote(demo.mei);
+        return directory.updateProfile(demo.mei, { mobilePhone: "+1 4255550112" });
+      },
     ],
     [
       "invalidRequest",
@@ -327,9 +350,12 @@ describe("GraphDirectory errors", () => {
     ["a 503", { unavailableRate: 1 }, 503],
     ["a 504 after the write", { timeoutAfterWriteRate: 1 }, 504],
   ])("maps %s to transient", async (_, faults, statusCode) => {
+    const directory = directoryFor(emulator, { retry: { maxRetries: 0 } });
+    // The picture the write is checked against, read before the fault: the write is what fails.
+    await directory.privilegePicture();
     emulator.setFaults(faults);
     const err = await failureOf(
-      directoryFor(emulator, { retry: { maxRetries: 0 } }).updateProfile(demo.mei, {
+      directory.updateProfile(demo.mei, {
         mobilePhone: "+61 491570006",
       }),
     );
@@ -355,21 +381,31 @@ describe("GraphDirectory errors", () => {
   });
 
   it("keeps contact values out of error messages", async () => {
-    const err = await failureOf(
-      directoryFor(emulator).updateProfile("ghost.user@contoso.example", { mobilePhone: "+1 4255550147" }),
-    );
+    // Graph's 404 echoes the UPN it was given.
+    const err = await failureOf(directoryFor(emulator).listAuthMethods("ghost.user@contoso.example"));
     expect(err.kind).toBe("notFound");
     expect(err.message).not.toContain("ghost.user@contoso.example");
     expect(err.message).toContain("g***@c***.example");
+    // A write by UPN is held back before Graph (the privilege picture knows users by object id); its answer
+    // carries no UPN either.
+    const refused = await failureOf(
+      directoryFor(emulator).updateProfile("ghost.user@contoso.example", { mobilePhone: "+1 4255550147" }),
+    );
+    expect(refused.message).not.toContain("ghost.user@contoso.example");
+    expect(emulator.stats.requestCount("PATCH user")).toBe(0);
   });
 });
 
 describe("GraphDirectory retries", () => {
   it("retries a 503 through the SDK RetryHandler and succeeds", async () => {
-    const draws = [0, 1, 1, 1];
+    const draws: number[] = [];
     const flaky = await startEmulator({ faults: { unavailableRate: 0.5 }, random: () => draws.shift() ?? 1 });
     try {
-      await directoryFor(flaky).updateProfile(demo.mei, { mobilePhone: "+61 491570006" });
+      const directory = directoryFor(flaky);
+      // The picture the write is checked against, read before the PATCH's first attempt is made to fail.
+      await directory.privilegePicture();
+      draws.push(0, 1, 1, 1);
+      await directory.updateProfile(demo.mei, { mobilePhone: "+61 491570006" });
       expect(flaky.stats.requests["PATCH user"]).toBe(2);
       expect(flaky.tenant.user(demo.mei)?.mobilePhone).toBe("+61 491570006");
     } finally {
@@ -382,7 +418,7 @@ describe("GraphDirectory retries", () => {
     const directory = directoryFor(emulator, { retry: { maxRetries: 1, delaySeconds: 0 } });
     await failureOf(directory.updateProfile(demo.mei, { mobilePhone: "+61 491570006" }));
     const err = await failureOf(directory.addPhoneMethod(demo.mei, "+61 491570006", "mobile"));
-    expect(emulator.stats.requests).toEqual({ "PATCH user": 1, "POST phoneMethods": 1 });
+    expect(emulator.stats.requests).toEqual({ ...pictureRead, "PATCH user": 1, "POST phoneMethods": 1 });
     expect(emulator.stats.writesFor(demo.mei, "mobilePhone")).toBe(1);
     expect(err.kind).toBe("transient");
     expect(emulator.tenant.user(demo.mei)?.phoneMethods.mobile).toBe("+61 491570006");
@@ -437,14 +473,15 @@ describe("GraphDirectory bulk operations over $batch", () => {
     ];
     const results = await directoryFor(emulator).updateProfiles(items);
     expect(results.slice(0, 20).every((r) => r === undefined)).toBe(true);
+    // Dana (Global Administrator) is held back by the write gate: her item never reaches Graph.
     expect(results.slice(20).map((r) => r?.kind)).toEqual([
       "onPremisesMastered",
-      "forbidden",
+      "privilegedTarget",
       "notFound",
       undefined,
     ]);
-    expect(emulator.stats.requests).toEqual({ "POST $batch": 2 });
-    expect(emulator.stats.batchItems).toEqual({ "PATCH user": 23 });
+    expect(emulator.stats.requestCount("POST $batch")).toBe(pictureRead["POST $batch"] + 2);
+    expect(emulator.stats.batchItems["PATCH user"]).toBe(22);
   });
 
   it("never resends a write item answered 504, which may have been applied", async () => {
@@ -453,7 +490,7 @@ describe("GraphDirectory bulk operations over $batch", () => {
       { userId: demo.mei, patch: { mobilePhone: "+61 491570006" } },
     ]);
     expect(results[0]?.kind).toBe("transient");
-    expect(emulator.stats.batchItems).toEqual({ "PATCH user": 1 });
+    expect(emulator.stats.batchItems["PATCH user"]).toBe(1);
     expect(emulator.stats.writesFor(demo.mei, "mobilePhone")).toBe(1);
   });
 
@@ -467,8 +504,8 @@ describe("GraphDirectory bulk operations over $batch", () => {
     const results = await directoryFor(emulator, { limiter }).updateProfiles(items);
     expect(results).toEqual([undefined, undefined, undefined, undefined, undefined]);
     expect(emulator.stats.throttled).toBe(2);
-    expect(emulator.stats.requests).toEqual({ "POST $batch": 2 });
-    expect(emulator.stats.batchItems).toEqual({ "PATCH user": 7 });
+    expect(emulator.stats.requests).toEqual({ "POST $batch": pictureRead["POST $batch"] + 2 });
+    expect(emulator.stats.batchItems["PATCH user"]).toBe(7);
     expect(limiter.stats().backOffs).toBeGreaterThanOrEqual(1);
   });
 

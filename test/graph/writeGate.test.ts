@@ -109,6 +109,19 @@ describe("a write that waited for Graph's budget", () => {
   });
 });
 
+describe("a write that names its user by UPN", () => {
+  it("is refused for good (the picture knows object ids), never retried as if Graph were down", async () => {
+    const err = await directoryFor(emulator)
+      .updateProfile(users.newHire.userPrincipalName, { mobilePhone: mobile })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(err).toMatchObject({ kind: DirectoryErrorKind.invalidRequest, retryable: false });
+    expect(writesSent()).toEqual([]);
+  });
+});
+
 describe("a run that is stopped (Ctrl-C)", () => {
   it("drops the writes still waiting for budget instead of sending them after the stop", async () => {
     const stop = new AbortController();

@@ -26,9 +26,15 @@ const roleIds: Record<string, string> = {
   "UserAuthMethod-Email.ReadWrite.All": "aaaaaaaa-0000-0000-0000-000000000010",
   "AuditLog.Read.All": "aaaaaaaa-0000-0000-0000-000000000011",
   "UserAuthenticationMethod.Read.All": "aaaaaaaa-0000-0000-0000-000000000012",
+  // Microsoft's published app-role id (permissions reference).
+  "PrivilegedEligibilitySchedule.Read.AzureADGroup": "edb419d6-7edc-42a3-9345-509bfdf5d87c",
 };
 /** What every deployment needs: read users, write profile phones and mail, and check who is privileged. */
-const privilegeRoles = ["RoleManagement.Read.Directory", "GroupMember.Read.All"];
+const privilegeRoles = [
+  "RoleManagement.Read.Directory",
+  "GroupMember.Read.All",
+  "PrivilegedEligibilitySchedule.Read.AzureADGroup",
+];
 const profileRoles = [
   "User.Read.All",
   "User-Phone.ReadWrite.All",

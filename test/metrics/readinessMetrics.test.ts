@@ -130,6 +130,8 @@ describe("the daily readiness timer", () => {
       expect.stringMatching(
         /^readiness: The tenant's registration report is not available: .*AuditLog\.Read\.All.*\(registration_report_permission_missing\)$/,
       ),
+      // The emulated tenant has PIM: which edition the privilege guard decides for is said every run.
+      expect.stringMatching(/^readiness: the tenant has PIM .*\(privilege_edition_pim\)$/),
     ]);
     // Counts only: no user, address or number in any metric.
     expect(JSON.stringify(points)).not.toMatch(/reader\d|example\.com|555/);

@@ -11,6 +11,7 @@ export const backfillScopes = [
   "User-Mail.ReadWrite.All",
   "RoleManagement.Read.Directory",
   "GroupMember.Read.All",
+  "PrivilegedEligibilitySchedule.Read.AzureADGroup",
   "UserAuthenticationMethod.ReadWrite.All",
 ];
 

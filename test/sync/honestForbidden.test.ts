@@ -36,6 +36,18 @@ function revoke(...permissions: string[]): void {
   env.configure({ GRAPH_ACCESS_TOKEN: env.graph.issueToken() });
 }
 
+/** Makes the user a Global Administrator in the emulated tenant, as an admin would in the portal. */
+function promote(id: string): void {
+  const user = env.graph.tenant.find(id);
+  if (!user) throw new Error(`no user ${id}`);
+  user.adminRoles.push("Global Administrator");
+}
+
+/** The adapter with a fresh token and a privilege picture kept a minute: wide enough to race past deterministically. */
+function racingDirectory() {
+  return directoryFor(env.graph, { accessToken: env.graph.issueToken(), privilegeMaxAgeMs: 60_000 });
+}
+
 async function deliver(message: Record<string, unknown>): Promise<Outcome | undefined> {
   const context = new InvocationContext({
     functionName: "onboardingQueue",
@@ -84,14 +96,30 @@ describe("a 403 on a profile write, told apart by the identity's grants", () => 
     expect((await deliver(anEvent(users.newHire, contact)))?.status).toBe(status);
   });
 
-  it("reports a real privileged target as privileged, saying the app holds the write permissions", async () => {
-    // The guard stops admins before any PATCH; here the adapter is asked directly, as a race past the guard would.
+  it("never sends a write to a known admin, even when the adapter is asked directly", async () => {
+    // The guard stops admins before any PATCH; asked directly, the adapter's write gate still holds it back.
     const directory = directoryFor(env.graph, { accessToken: env.graph.issueToken() });
+    env.graph.stats.reset();
     const error = await directory
       .updateProfile(users.admin.id, { mobilePhone: contact.mobilePhone })
       .catch((e) => e);
     expect(error).toBeInstanceOf(GraphRequestError);
+    expect(error).toMatchObject({ kind: DirectoryErrorKind.privilegedTarget });
+    expect(env.graph.stats.requestCount("PATCH user")).toBe(0);
+  });
+
+  it("reports a real privileged target as privileged, saying the app holds the write permissions", async () => {
+    // A user made an admin within the picture's bound (PRIVILEGE_MAX_AGE_SECONDS) passes the write gate: the one
+    // race left, where Graph's own 403 is the protection and must be explained as a privileged account.
+    const directory = racingDirectory();
+    expect(await directory.privilegeOf(users.newHire.id)).toEqual({ privileged: false });
+    promote(users.newHire.id);
+    const error = await directory
+      .updateProfile(users.newHire.id, { mobilePhone: contact.mobilePhone })
+      .catch((e) => e);
+    expect(error).toBeInstanceOf(GraphRequestError);
     expect(error).toMatchObject({ kind: DirectoryErrorKind.forbidden, permissionsConfirmed: true });
+    expect(env.graph.tenant.user(users.newHire.id)?.mobilePhone).toBeNull();
     const failure = directoryFailureOf(error);
     expect(failure.code).toBe("forbidden_privileged_user");
     expect(failure.reason).toMatch(/^privileged account: .*although the app holds the write permissions/);
@@ -112,15 +140,24 @@ describe("a 403 on a profile write, told apart by the identity's grants", () => 
 
   it("explains each item of a $batch of profile writes by its own properties", async () => {
     env.graph.tenant.revokePermission("User-Mail.ReadWrite.All");
-    const directory = directoryFor(env.graph, { accessToken: env.graph.issueToken() });
+    const directory = racingDirectory();
+    // The picture is read while users.registered is ordinary; made an admin within its bound, Graph refuses them.
+    await directory.privilegeOfMany([users.newHire.id, users.reformat.id, users.registered.id]);
+    promote(users.registered.id);
+    env.graph.stats.reset();
     const answers = await directory.updateProfiles([
       { userId: users.newHire.id, patch: { mobilePhone: contact.mobilePhone } },
       { userId: users.reformat.id, patch: { otherMails: [contact.alternateEmail] } },
+      { userId: users.registered.id, patch: { mobilePhone: contact.mobilePhone } },
       { userId: users.admin.id, patch: { mobilePhone: contact.mobilePhone } },
     ]);
     expect(answers[0]).toBeUndefined();
     expect(answers[1]).toMatchObject({ kind: "missingPermission", permission: "User-Mail.ReadWrite.All" });
     expect(answers[2]).toMatchObject({ kind: "forbidden", permissionsConfirmed: true });
+    // A known admin's item never reaches Graph: the write gate answers it.
+    expect(answers[3]).toMatchObject({ kind: "privilegedTarget" });
+    expect(env.graph.stats.batchItems["PATCH user"]).toBe(3);
+    expect(env.graph.stats.batchItems["GET roleAssignments"]).toBeUndefined();
   });
 
   it("keeps reporting what the token says: a token issued before a revocation still claims the grant", async () => {

@@ -36,14 +36,14 @@ async function deliver(message: Record<string, unknown>, dequeueCount = 1): Prom
 }
 
 const graphRequests = () => env.graph.stats.totalRequests();
-// Writes are the non-GET requests; the privilege check's reads travel as one `POST $batch` of GETs.
+// Writes are the non-GET requests; the privilege picture's reads travel as two `POST $batch` rounds of GETs.
 const graphWrites = () =>
   Object.keys(env.graph.stats.requests)
     .filter((k) => !k.startsWith("GET") && k !== "POST $batch")
     .reduce((n, k) => n + env.graph.stats.requestCount(k), 0);
 
 describe("the onboarding queue function", () => {
-  it("writes a new hire's contact data with two reads (the user; their privilege, one $batch) and one write, after the tenant's domains", async () => {
+  it("writes a new hire's contact data with the user's read, the privilege picture (two $batch rounds) and one write, after the tenant's domains", async () => {
     const outcome = await deliver(
       anEvent(users.newHire, {
         mobilePhone: "(425) 555-0147",
@@ -66,10 +66,12 @@ describe("the onboarding queue function", () => {
       businessPhones: ["+1 4255550100"],
       otherMails: ["new.hire@example.com"],
     });
-    // Plus GET /domains for the alternate email: read once per process, not per event.
-    expect({ requests: graphRequests(), writes: graphWrites() }).toEqual({ requests: 4, writes: 1 });
+    // Plus GET /domains for the alternate email: read once per process, not per event. The write is checked again
+    // when it goes out, against the same picture (still within PRIVILEGE_MAX_AGE_SECONDS): no third round.
+    expect({ requests: graphRequests(), writes: graphWrites() }).toEqual({ requests: 5, writes: 1 });
     expect(env.graph.stats.requestCount("GET domains")).toBe(1);
-    expect(env.graph.stats.requestCount("POST $batch")).toBe(1);
+    expect(env.graph.stats.requestCount("POST $batch")).toBe(2);
+    expect(env.graph.stats.batchItems["GET roleAssignments"]).toBe(1);
   });
 
   it("records masked values only", async () => {
@@ -82,11 +84,15 @@ describe("the onboarding queue function", () => {
   });
 
   it("makes no write when nothing changes", async () => {
+    // A picture kept a minute, so the second event surely finds the first one's still fresh.
+    env.configure({ PRIVILEGE_MAX_AGE_SECONDS: "60" });
     await deliver(anEvent(users.newHire, { mobilePhone: "(425) 555-0147" }));
     env.graph.stats.reset();
     const outcome = await deliver(anEvent(users.newHire, { mobilePhone: "+1 425 555 0147" }));
     expect(outcome?.status).toBe("unchanged");
-    expect({ requests: graphRequests(), writes: graphWrites() }).toEqual({ requests: 2, writes: 0 });
+    // The user's read only: the tenant's privilege picture is shared by the events within its bound.
+    expect({ requests: graphRequests(), writes: graphWrites() }).toEqual({ requests: 1, writes: 0 });
+    expect(env.graph.stats.requestCount("GET user")).toBe(1);
   });
 
   it("rewrites the same number stored in another format", async () => {
@@ -237,7 +243,7 @@ describe("users synchronized from on-premises AD", () => {
 });
 
 describe("the methods target", () => {
-  it("adds methods with one read of the user, one $batch of privilege reads and one of their methods", async () => {
+  it("adds methods with one read of the user, the privilege picture (two $batch rounds) and one $batch of their methods", async () => {
     env.configure({ CONTACT_TARGET: "methods" });
     const outcome = await deliver(
       anEvent(users.newHire, { mobilePhone: "(425) 555-0147", alternateEmail: "new.hire@example.com" }),
@@ -251,7 +257,8 @@ describe("the methods target", () => {
       mobilePhone: null,
     });
     // Plus GET /domains for the alternate email, once per process.
-    expect({ requests: graphRequests(), writes: graphWrites() }).toEqual({ requests: 6, writes: 2 });
+    expect({ requests: graphRequests(), writes: graphWrites() }).toEqual({ requests: 7, writes: 2 });
+    expect(env.graph.stats.requestCount("POST $batch")).toBe(3);
   });
 
   it.each(["fillEmpty", "overwrite"])(
