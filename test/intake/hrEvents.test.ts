@@ -86,11 +86,16 @@ describe("POST /api/hr/events", () => {
       ],
       rejected: [],
     });
-    expect(await takeQueued()).toEqual([
-      queuedAs(sampleEvents[0] ?? {}),
-      queuedAs(sampleEvents[1] ?? {}),
-      queuedAs({ ...sampleEvents[2], eventId: `${id}-2` }),
-    ]);
+    // A Storage queue promises no order (Azurite's answer may interleave messages sent at once): compare by id.
+    const byId = (a: Record<string, unknown>, b: Record<string, unknown>) =>
+      String(a.eventId).localeCompare(String(b.eventId));
+    expect((await takeQueued()).sort(byId)).toEqual(
+      [
+        queuedAs(sampleEvents[0] ?? {}),
+        queuedAs(sampleEvents[1] ?? {}),
+        queuedAs({ ...sampleEvents[2], eventId: `${id}-2` }),
+      ].sort(byId),
+    );
   });
 
   it("uses the webhook-id itself as the id of a single event without one", async () => {
