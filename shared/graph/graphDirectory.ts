@@ -72,6 +72,12 @@ export interface PrivilegeOptions {
 }
 
 const defaultPrivilegeMaxAgeMs = 5_000;
+
+/** A privilege picture being read or read, and when its reads began. */
+interface PictureRead {
+  read: Promise<PrivilegePicture>;
+  at: number;
+}
 // A tenant without PIM is asked again this often (a P2 licence may be bought), and role names are re-read as often.
 const editionMaxAgeMs = 3600_000;
 
@@ -136,7 +142,9 @@ export class GraphDirectory implements BulkDirectory {
   private roleNames: { names: ReadonlyMap<string, string>; at: number } = { names: new Map(), at: 0 };
   /** When this process last learnt the tenant has no PIM (Graph's licence refusal); asked again after an hour. */
   private noPimSince: number | undefined;
-  private picture: { read: Promise<PrivilegePicture>; at: number } | undefined;
+  /** The newest picture read without a gap, and the one being read. */
+  private picture: PictureRead | undefined;
+  private nextPicture: PictureRead | undefined;
   private domains: { read: Promise<string[]>; at: number } | undefined;
 
   constructor(
@@ -328,21 +336,39 @@ export class GraphDirectory implements BulkDirectory {
   }
 
   /**
-   * The tenant-wide privilege picture (`readPrivilegeFacts`), kept while its reads began at most
-   * `privilegeMaxAgeMs` ago and shared by concurrent callers; a failed or partial read is not kept. Throws when no read of it
+   * The tenant-wide privilege picture (`readPrivilegeFacts`), used while its reads began at most `privilegeMaxAgeMs`
+   * ago and shared by concurrent callers (the next one is read in the background past half that age); a failed or
+   * partial read is not kept. Throws when no read of it
    * answered usefully (a missing permission, an outage); partial gaps stay in the picture (fail closed per user).
    */
   privilegePicture(): Promise<PrivilegePicture> {
     const now = this.now();
-    if (this.picture && now - this.picture.at <= this.privilegeMaxAgeMs) return this.picture.read;
-    const read = this.readPicture(now);
-    this.picture = { read, at: now };
-    // A picture with a gap answers its concurrent callers (fail closed) but is not kept: the next call asks again.
-    const forget = () => {
-      if (this.picture?.read === read) this.picture = undefined;
+    const fresh = (p: PictureRead | undefined) => p !== undefined && now - p.at <= this.privilegeMaxAgeMs;
+    if (fresh(this.picture)) {
+      // Past half its bound, the next picture is read in the background, so writes don't stop and wait for it.
+      const current = this.picture as PictureRead;
+      if (now - current.at > this.privilegeMaxAgeMs / 2 && !this.nextPicture) this.startPicture(now);
+      return current.read;
+    }
+    if (!fresh(this.nextPicture)) this.startPicture(now);
+    return (this.nextPicture as PictureRead).read;
+  }
+
+  /**
+   * Starts a picture read; it becomes the current picture once it answers without a gap. A picture with a gap, or a
+   * failed read, answers the callers already waiting for it (fail closed) and is never kept: the next call asks again.
+   */
+  private startPicture(now: number): void {
+    const next: PictureRead = { read: this.readPicture(now), at: now };
+    this.nextPicture = next;
+    const settle = (keep: boolean) => {
+      if (this.nextPicture === next) this.nextPicture = undefined;
+      if (keep && (!this.picture || this.picture.at < next.at)) this.picture = next;
     };
-    read.then((picture) => picture.gap && forget(), forget);
-    return read;
+    next.read.then(
+      (picture) => settle(picture.gap === undefined),
+      () => settle(false),
+    );
   }
 
   private async readPicture(startedAt: number): Promise<PrivilegePicture> {
