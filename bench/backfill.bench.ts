@@ -161,7 +161,7 @@ interface Figures {
   answered: number;
   httpRequests: number;
   /** Seconds from the start to the first write, between the first and the last, and from the last to the end. */
-  writeSpan?: { first: number; span: number; tail: number };
+  writeSpan?: { first: number; span: number; tail: number; longestPause: number };
   /** The privilege picture's reads: how often it was read, and the resource units it cost. */
   guard?: { pictures: number; resourceUnits: number; allResourceUnits: number };
 }
@@ -192,11 +192,21 @@ async function runProduct(
 
 /** When the writes ran within the run: Graph's bucket bounds the span between the first and the last. */
 function writeSpanOf(emulator: GraphEmulator, started: number, ended: number) {
-  const times = emulator.stats.writeTimes;
-  const first = Math.min(...times);
-  const last = Math.max(...times);
+  const times = [...emulator.stats.writeTimes].sort((a, b) => a - b);
+  const first = times[0] ?? started;
+  const last = times.at(-1) ?? ended;
+  // The longest time Graph saw no write once the bucket's first burst was spent: a stall of the pacing (or the guard).
+  let longestPause = 0;
+  for (let k = benchWriteBudget; k < times.length; k++) {
+    longestPause = Math.max(longestPause, (times[k] ?? 0) - (times[k - 1] ?? 0));
+  }
   return {
-    writeSpan: { first: (first - started) / 1000, span: (last - first) / 1000, tail: (ended - last) / 1000 },
+    writeSpan: {
+      first: (first - started) / 1000,
+      span: (last - first) / 1000,
+      tail: (ended - last) / 1000,
+      longestPause: longestPause / 1000,
+    },
   };
 }
 
@@ -345,6 +355,9 @@ try {
     c.f.writeSpan
       ? `${c.f.writeSpan.first.toFixed(1)} | ${c.f.writeSpan.span.toFixed(1)} | ${c.f.writeSpan.tail.toFixed(1)} s`
       : "-",
+  );
+  row("longest pause between writes after the burst", (c) =>
+    c.f.writeSpan ? `${c.f.writeSpan.longestPause.toFixed(2)} s` : "-",
   );
   row("429 answers", (c) => `${c.f.throttled} of ${c.f.answered}`);
   row("429 share of answers (aim <= 2%)", (c) => `${((100 * c.f.throttled) / c.f.answered).toFixed(2)}%`);

@@ -53,6 +53,8 @@ export type BackfillDirectory = Pick<
 > & {
   /** Graph's registration report, when the adapter can read it (see `registeredMethodsOf`). */
   listRegistrationDetails?: () => AsyncIterable<RegistrationDetail[]>;
+  /** The privilege picture `privilegeOfMany` answers from, when the adapter keeps one (read ahead of the rows). */
+  privilegePicture?: BulkDirectory["privilegePicture"];
 };
 
 /** What the backfill did (or, in a dry run, would do) with one input row. Values are masked. */
@@ -132,6 +134,9 @@ const maxRowsPerChunk = 200;
  */
 export async function runBackfill(options: BackfillOptions): Promise<BackfillSummary> {
   const summary = emptySummary();
+  // The first writes need the privilege picture: read it while the registration report and first rows are read.
+  // A failure here is met again, and reported, by the first check.
+  if (!options.dryRun) options.directory.privilegePicture?.().catch(() => undefined);
   const registered = await registeredMethodsOf(options, summary);
   if (registered) options = { ...options, knownMethods: registered };
   const size = Math.max(1, Math.min(maxChunk, options.chunkSize ?? maxChunk));

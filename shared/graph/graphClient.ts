@@ -46,6 +46,8 @@ export interface GraphClientOptions extends GraphConnectionOptions {
   priority?: ThrottlePriority | undefined;
   /** Asked right before each write is sent (after its wait for budget) whether its target users may be written. */
   writeGate?: WriteGate | undefined;
+  /** Reads of this client go before the queue of reads waiting for resource units (the privilege picture's). */
+  readsFirst?: boolean;
 }
 
 /** The documented values of `x-ms-throttle-priority`. */
@@ -84,7 +86,7 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
       new GraphRequestIdMiddleware(),
       new GraphAuthMiddleware(endpoint.url.origin, token),
       new RetryHandler(retryOptions),
-      new GraphPacingMiddleware(options.limiter, options.priority, options.writeGate),
+      new GraphPacingMiddleware(options.limiter, options.priority, options.writeGate, options.readsFirst),
       new GraphTimeoutMiddleware(options.timeoutMs ?? 30_000),
       new HTTPMessageHandler(),
     ],

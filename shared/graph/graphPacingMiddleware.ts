@@ -30,12 +30,14 @@ export class GraphPacingMiddleware implements Middleware {
     private readonly limiter: WriteLimiter,
     private readonly priority?: ThrottlePriority | undefined,
     private readonly gate?: WriteGate | undefined,
+    /** This client's reads go before the read queue (the privilege picture's: writes wait on them). */
+    private readonly readsFirst = false,
   ) {}
 
   async execute(context: Context): Promise<void> {
     const writes = writeCount(context);
     const units = readUnitsOf(context);
-    if (units > 0) await this.limiter.acquireReads(units);
+    if (units > 0) await this.limiter.acquireReads(units, this.readsFirst);
     if (writes > 0) await this.limiter.acquire(writes);
     else await this.limiter.whenUnpaused();
     if (!this.next)

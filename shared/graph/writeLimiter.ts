@@ -119,10 +119,11 @@ export class WriteLimiter {
    * Waits until `units` resource units of reads may go (Graph's documented cost of the request), then takes them.
    * Reads wait out a 429's pause too. Without a read budget only the pause applies.
    */
-  acquireReads(units: number): Promise<void> {
+  acquireReads(units: number, first = false): Promise<void> {
     const bucket = this.readBucket;
     if (!bucket || !(units > 0)) return this.whenUnpaused();
     const cost = Math.min(units, bucket.capacity);
+    if (first) return this.takeReadsFirst(bucket, cost);
     const turn = this.readQueue.then(async () => {
       for (;;) {
         await this.whenUnpaused();
@@ -133,7 +134,7 @@ export class WriteLimiter {
         );
         bucket.at = now;
         if (bucket.tokens + 1e-9 >= cost) {
-          bucket.tokens = Math.max(0, bucket.tokens - cost);
+          bucket.tokens -= cost;
           return;
         }
         await this.clock.sleep(Math.max(0.01, ((cost - bucket.tokens) * bucket.windowMs) / bucket.capacity));
@@ -141,6 +142,22 @@ export class WriteLimiter {
     });
     this.readQueue = turn.catch(() => undefined);
     return turn;
+  }
+
+  /**
+   * Reads that go before the queue (the privilege picture, which writes wait on): they take their units at once,
+   * the balance may go below zero, and the reads queued behind wait that much longer — the budget is kept either way.
+   */
+  private async takeReadsFirst(
+    bucket: { capacity: number; windowMs: number; tokens: number; at: number },
+    cost: number,
+  ): Promise<void> {
+    await this.whenUnpaused();
+    const now = this.clock.now();
+    bucket.tokens =
+      Math.min(bucket.capacity, bucket.tokens + ((now - bucket.at) * bucket.capacity) / bucket.windowMs) -
+      cost;
+    bucket.at = now;
   }
 
   /** Waits until `count` writes may start now, then takes their tokens. `count` must not exceed the budget. */
@@ -255,9 +272,12 @@ export class WriteLimiter {
       this.tokens += grant.granted;
       const pausedFor = grant.pausedUntil - this.epochNow();
       if (pausedFor > 0) this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + pausedFor);
-      // Short of tokens, wait until the row holds a whole lease: the row refills meanwhile (nothing is lost), and N
-      // starved processes then poll it N × rate ÷ lease times a second, not once per write they need.
-      return this.tokens >= count ? 0 : Math.max(1, grant.retryInMs);
+      // Short of tokens, wait until the row holds what this request still lacks (a $batch's writes, not a single
+      // write), at most a whole lease: the row refills meanwhile (nothing is lost), N starved processes poll it about
+      // N × rate ÷ request size times a second, and the last writes of a run don't wait for a lease they won't use.
+      if (this.tokens >= count) return 0;
+      const untilEnough = ((count - this.tokens) * this.windowMs) / this.budget;
+      return Math.max(1, Math.min(grant.retryInMs, untilEnough));
     } catch (err) {
       // Storage is out of reach: keep writing, but only at a small share, never at the whole budget.
       this.fallbackUntil = this.clock.now() + fallbackRetryMs;

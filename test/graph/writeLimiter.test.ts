@@ -178,3 +178,41 @@ describe("WriteLimiter's hooks, which the app's metrics read", () => {
     expect(backOffs).toEqual([1500, 0]);
   });
 });
+
+describe("WriteLimiter on the fleet's shared bucket", () => {
+  /** A fleet bucket on the manual clock, empty at the start, refilling at `perSecond`; counts the takes. */
+  function emptySharedBucket(clock: LimiterClock, perSecond: number) {
+    let tokens = 0;
+    let at = clock.now();
+    const takes: number[] = [];
+    return {
+      takes,
+      async take(wanted: number) {
+        const now = clock.now();
+        tokens += ((now - at) * perSecond) / 1000;
+        at = now;
+        takes.push(now);
+        const granted = Math.min(wanted, Math.floor(tokens));
+        tokens -= granted;
+        const missing = wanted - granted - tokens;
+        return { granted, retryInMs: missing > 0 ? (missing * 1000) / perSecond : 0, pausedUntil: 0 };
+      },
+      async pause() {},
+    };
+  }
+
+  it("a starved $batch of 20 writes waits for its 20 tokens, not for a whole lease of 60 it would not use", async () => {
+    const clock = manualClock();
+    const shared = emptySharedBucket(clock, 20);
+    const limiter = new WriteLimiter({ budget: 3000, windowMs: 150_000, clock, shared, leaseSize: 60 });
+    const granted: number[] = [];
+    void limiter.acquire(20).then(() => granted.push(clock.now()));
+    for (let t = 0; t < 4000; t += 10) await clock.advance(10);
+    // 20 tokens at 20 per second: about one second (a whole lease would have been three).
+    expect(granted).toHaveLength(1);
+    expect(granted[0]).toBeGreaterThanOrEqual(1000);
+    expect(granted[0]).toBeLessThan(1200);
+    // And it asked the bucket twice, not once per write it needed.
+    expect(shared.takes.length).toBeLessThanOrEqual(3);
+  });
+});
