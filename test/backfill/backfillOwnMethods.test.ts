@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { EmulatedOtherMethodKind } from "../../local/graphEmulator/EmulatedTenant.js";
+import { otherMethodKinds } from "../../local/graphEmulator/EmulatedTenant.js";
 import type { GraphEmulator } from "../../local/graphEmulator/startGraphEmulator.js";
 import { type BackfillRow, runBackfill } from "../../shared/backfill/backfill.js";
 import { aPolicy } from "../support/factories.js";
@@ -8,14 +8,7 @@ import { aSeedUser, directoryFor, resetEmulator, startEmulator } from "../suppor
 // A hire who enrolled any method of their own gets no phone or email method from a backfill, whether the
 // registration report is read (AuditLog.Read.All) or every user's methods are listed.
 
-const kinds: EmulatedOtherMethodKind[] = [
-  "microsoftAuthenticator",
-  "fido2",
-  "windowsHelloForBusiness",
-  "softwareOath",
-  "temporaryAccessPass",
-  "platformCredential",
-];
+const kinds = otherMethodKinds;
 const hires = kinds.map((kind, k) => aSeedUser(400 + k, { authentication: { otherMethods: [kind] } }));
 const fresh = aSeedUser(499);
 

@@ -1,6 +1,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { otherMethodKinds } from "../../local/graphEmulator/EmulatedTenant.js";
 import type { GraphEmulator } from "../../local/graphEmulator/startGraphEmulator.js";
 import { loadSettings } from "../../shared/app/config.js";
 import { graphDirectoryFromSettings } from "../../shared/app/graphDirectoryFromSettings.js";
@@ -194,14 +195,7 @@ describe("GraphDirectory writing", () => {
     expect(emulator.stats.batchItems).toEqual({ "GET authMethods": 1 });
   });
 
-  it.each([
-    "microsoftAuthenticator",
-    "fido2",
-    "windowsHelloForBusiness",
-    "softwareOath",
-    "temporaryAccessPass",
-    "platformCredential",
-  ] as const)("reads a registered %s method as a method of that kind", async (kind) => {
+  it.each(otherMethodKinds)("reads a registered %s method as a method of that kind", async (kind) => {
     emulator.tenant.addUser(aSeedUser(901, { authentication: { otherMethods: [kind] } }));
     const methods = await directoryFor(emulator).listAuthMethods(aSeedUser(901).id);
     expect(methods).toMatchObject({ phoneMethods: [], emailMethods: [], otherMethods: [{ kind }] });

@@ -2,7 +2,7 @@ import { HttpRequest, InvocationContext } from "@azure/functions";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { fixContactInfo } from "../../functions/fixContactInfo.js";
 import { onboardingQueue } from "../../functions/onboardingQueue.js";
-import type { EmulatedOtherMethodKind } from "../../local/graphEmulator/EmulatedTenant.js";
+import { otherMethodKinds } from "../../local/graphEmulator/EmulatedTenant.js";
 import { appServices } from "../../shared/app/appServices.js";
 import type { AuthMethods } from "../../shared/directory/directory.js";
 import type { Outcome } from "../../shared/sync/outcome.js";
@@ -176,14 +176,7 @@ describe("planning for the helpdesk fix (an admin asking for this user)", () => 
 });
 
 // The same rule end to end: the queue function and the helpdesk function, on the emulated tenant through Graph.
-const emulatedKinds: EmulatedOtherMethodKind[] = [
-  "microsoftAuthenticator",
-  "fido2",
-  "windowsHelloForBusiness",
-  "softwareOath",
-  "temporaryAccessPass",
-  "platformCredential",
-];
+const emulatedKinds = otherMethodKinds;
 const hires = emulatedKinds.map((kind, k) =>
   aSeedUser(300 + k, { createdDaysAgo: 1, authentication: { otherMethods: [kind] } }),
 );
