@@ -29,7 +29,6 @@ import {
 } from "../shared/backfill/backfillCheckpoint.js";
 import { addRow, emptyRunTotals, type RunTotals } from "../shared/backfill/runTotals.js";
 import type { ContactRuleOptions } from "../shared/contact/contactEvent.js";
-import { toCountryCode } from "../shared/contact/countryCode.js";
 import { directoryFailureOf } from "../shared/directory/directoryFailure.js";
 import type { DeploymentPolicyStore, ProtectionPolicy } from "../shared/sync/deploymentPolicy.js";
 import { type OutcomeStatus, outcomeStatuses } from "../shared/sync/outcome.js";
@@ -37,6 +36,8 @@ import type { OutcomeLog } from "../shared/sync/outcomeLog.js";
 import type { PolicyPart } from "../shared/sync/stricterPolicy.js";
 import type { SyncPolicy } from "../shared/sync/syncPlanner.js";
 import { BackfillProgress, type ProgressClock } from "./backfillProgress.js";
+import { type CommandIo, ExitCode } from "./commandIo.js";
+import { countryOption, inputFormatOption } from "./commandOptions.js";
 import { fileArgument } from "./fileArgument.js";
 import { authOptions, signInChecked, signInRequestOf } from "./graphSignInOptions.js";
 import { LineWriter } from "./lineWriter.js";
@@ -45,7 +46,6 @@ import { openPrivateWriteStream } from "./privateFile.js";
 import { backfillCsvHeader, toBackfillCsvLine } from "./toBackfillCsvLine.js";
 import { underDeploymentPolicy } from "./underDeploymentPolicy.js";
 import { UsageError } from "./usageError.js";
-import { type CommandIo, ExitCode } from "./validateCommand.js";
 
 /** Exit codes of `backfill`: the shared ones plus "interrupted, resume with --resume". */
 export const BackfillExitCode = { ...ExitCode, someRowsNotApplied: 1, interrupted: 3 } as const;
@@ -305,7 +305,7 @@ function backfillRequestOf(args: readonly string[], env: CommandIo["env"]): Back
     ]),
     policy: policyFrom(settings),
     rules: ruleOptions(settings, values.country),
-    format: toFormat(values.format),
+    format: inputFormatOption(values.format),
   };
 }
 
@@ -576,24 +576,9 @@ async function underDeployment(
 
 function ruleOptions(settings: Settings, country: string | undefined): ContactRuleOptions {
   const rules = contactRuleOptionsFrom(settings);
-  if (country !== undefined) {
-    const code = toCountryCode(country);
-    if (code === undefined) {
-      throw new UsageError(
-        `--country must be an ISO 3166-1 alpha-2 code such as US or DE, not "${country.slice(0, 40)}".`,
-      );
-    }
-    rules.defaultCountry = code;
-  }
+  const code = countryOption(country);
+  if (code) rules.defaultCountry = code;
   return rules;
-}
-
-function toFormat(value: string | undefined): InputFormat | undefined {
-  if (value === undefined) return undefined;
-  const format = value.toLowerCase();
-  if (format === "csv" || format === "jsonl") return format;
-  if (format === "ndjson") return "jsonl";
-  throw new UsageError(`--format must be csv or jsonl, not "${value.slice(0, 20)}".`);
 }
 
 async function loadCheckpoint(path: string): Promise<BackfillCheckpoint | undefined> {

@@ -3,8 +3,8 @@ import { loadSettings, type Settings } from "../shared/app/config.js";
 import { runDoctor, unreadableSettingsReport } from "../shared/app/runDoctor.js";
 import { ConfigError } from "../shared/core/errors.js";
 import { type DoctorReport, doctorExitCode, toDoctorTable } from "../shared/doctor/doctorReport.js";
+import { type CommandIo, ExitCode } from "./commandIo.js";
 import { UsageError } from "./usageError.js";
-import { type CommandIo, ExitCode } from "./validateCommand.js";
 
 export const doctorUsage = `Usage: sspr-prepop doctor [--json] [--app-url URL]
 

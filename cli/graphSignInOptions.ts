@@ -9,8 +9,8 @@ import {
   graphSignInFor,
 } from "../shared/app/graphSignIn.js";
 import { directoryFailureOf } from "../shared/directory/directoryFailure.js";
+import type { CommandIo } from "./commandIo.js";
 import { UsageError } from "./usageError.js";
-import type { CommandIo } from "./validateCommand.js";
 
 /** The sign-in options `backfill` and `report` share, for their --help. */
 export const authOptions = `  --auth A          how to sign in to Graph: cli (your az login; the default), device-code (a code to enter at

@@ -2,12 +2,13 @@ import { readFileSync } from "node:fs";
 import { projectFile } from "../shared/app/projectFile.js";
 import { ConfigError, ensureErrorType } from "../shared/core/errors.js";
 import { backfillCommand, backfillUsage } from "./backfillCommand.js";
+import { type CommandIo, ExitCode } from "./commandIo.js";
 import { describeOptionError } from "./describeOptionError.js";
 import { doctorCommand, doctorUsage } from "./doctorCommand.js";
 import { replayPoisonCommand, replayPoisonUsage } from "./replayPoisonCommand.js";
 import { reportCommand, reportUsage } from "./reportCommand.js";
 import { UsageError } from "./usageError.js";
-import { type CommandIo, ExitCode, validateCommand, validateUsage } from "./validateCommand.js";
+import { validateCommand, validateUsage } from "./validateCommand.js";
 
 /** A subcommand: its arguments after the command name in, exit code out; and its --help text. */
 interface Command {

@@ -2,8 +2,8 @@ import { parseArgs } from "node:util";
 import { loadSettings } from "../shared/app/config.js";
 import { replayPoisonFromSettings } from "../shared/app/poisonReplayFromSettings.js";
 import { poisonQueueName } from "../shared/app/storageClients.js";
+import { type CommandIo, ExitCode } from "./commandIo.js";
 import { UsageError } from "./usageError.js";
-import { type CommandIo, ExitCode } from "./validateCommand.js";
 
 export const replayPoisonUsage = `Usage: sspr-prepop replay-poison [--dry-run] [--max N]
 

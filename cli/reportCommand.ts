@@ -9,7 +9,6 @@ import {
 import { type GraphSignIn, graphAccessNeeds } from "../shared/app/graphSignIn.js";
 import { protectionPolicyFrom } from "../shared/app/protectionPolicyFrom.js";
 import { contactRuleOptionsFrom, policyFrom } from "../shared/app/ruleOptions.js";
-import { toCountryCode } from "../shared/contact/countryCode.js";
 import { maskContact } from "../shared/contact/mask.js";
 import { DirectoryError } from "../shared/directory/directoryError.js";
 import { directoryFailureOf } from "../shared/directory/directoryFailure.js";
@@ -34,12 +33,13 @@ import { toReadinessHtml } from "../shared/readiness/readinessReportHtml.js";
 import type { ReadinessSummary } from "../shared/readiness/readinessSummary.js";
 import { csvCell, toReadinessSummaryCsv } from "../shared/readiness/readinessSummaryCsv.js";
 import type { DeploymentPolicyStore } from "../shared/sync/deploymentPolicy.js";
+import { type CommandIo, ExitCode } from "./commandIo.js";
+import { countryOption } from "./commandOptions.js";
 import { authOptions, signInChecked, signInRequestOf } from "./graphSignInOptions.js";
 import { LineWriter } from "./lineWriter.js";
 import { openPrivateWriteStream, writePrivateFile } from "./privateFile.js";
 import { underDeploymentPolicy } from "./underDeploymentPolicy.js";
 import { UsageError } from "./usageError.js";
-import { type CommandIo, ExitCode } from "./validateCommand.js";
 
 export const reportUsage = `Usage: sspr-prepop report [--out readiness.html] [--csv readiness.csv] [--users users.csv] [--history DIR]
                          [--country XX] [--auth cli|device-code|managed-identity|app] [--tenant ID] [--client-id ID]
@@ -115,15 +115,8 @@ export async function reportCommand(
 
   const shell = loadSettings(io.env);
   const rules = contactRuleOptionsFrom(shell);
-  if (values.country !== undefined) {
-    const code = toCountryCode(values.country);
-    if (code === undefined) {
-      throw new UsageError(
-        `--country must be an ISO 3166-1 alpha-2 code such as US, not "${values.country.slice(0, 40)}".`,
-      );
-    }
-    rules.defaultCountry = code;
-  }
+  const country = countryOption(values.country);
+  if (country) rules.defaultCountry = country;
   // The report counts whom the deployed app would write: under its policy, as a backfill runs (never refused).
   const settings = await underDeploymentPolicy(
     {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { ensureErrorType } from "../shared/core/errors.js";
+import { ExitCode } from "./commandIo.js";
 import { main } from "./main.js";
-import { ExitCode } from "./validateCommand.js";
 
 // The bin: real process streams in, exit code out. Everything testable lives in main.ts.
 main(process.argv.slice(2), {

@@ -8,8 +8,8 @@ import type {
   ProtectionPolicy,
 } from "../shared/sync/deploymentPolicy.js";
 import { type Narrowing, type PolicyPart, stricterPolicy } from "../shared/sync/stricterPolicy.js";
+import type { CommandIo } from "./commandIo.js";
 import { UsageError } from "./usageError.js";
-import type { CommandIo } from "./validateCommand.js";
 
 /** What a command asks of the deployment's policy. */
 export interface PolicyAsk {

@@ -1,29 +1,19 @@
-import type { Readable, Writable } from "node:stream";
+import type { Writable } from "node:stream";
 import { parseArgs } from "node:util";
 import { loadSettings } from "../shared/app/config.js";
 import { contactRuleOptionsFrom } from "../shared/app/ruleOptions.js";
 import type { ContactRuleOptions } from "../shared/contact/contactEvent.js";
-import { toCountryCode } from "../shared/contact/countryCode.js";
 import { type ValidatedRecord, validateRecord } from "../shared/contact/validateStream.js";
 import type { CsvDelimiter } from "../shared/intake/csvDelimiterOf.js";
+import { type CommandIo, ExitCode } from "./commandIo.js";
+import { countryOption, inputFormatOption } from "./commandOptions.js";
 import { fileArgument } from "./fileArgument.js";
 import { LineWriter } from "./lineWriter.js";
-import { type InputFormat, openRecordSource, type RecordSource } from "./openRecordSource.js";
+import { openRecordSource, type RecordSource } from "./openRecordSource.js";
 import { csvOutputHeader, toCsvOutputLine } from "./toCsvOutputLine.js";
 import { toOutputLine } from "./toOutputLine.js";
 import { tableHeading, toTableLines } from "./toTableLines.js";
 import { UsageError } from "./usageError.js";
-
-/** The process streams and environment a command uses; the bin passes the real ones, tests may pass fakes. */
-export interface CommandIo {
-  stdin: Readable;
-  stdout: Writable;
-  stderr: Writable;
-  env: Record<string, string | undefined>;
-}
-
-/** Exit codes shared by every subcommand. */
-export const ExitCode = { ok: 0, invalidRecords: 1, usage: 2 } as const;
 
 /** The `validate --help` text. */
 export const validateUsage = `Usage: sspr-prepop validate FILE|- [--format csv|jsonl] [--output table|jsonl|csv] [--country XX]
@@ -71,7 +61,7 @@ export async function validateCommand(args: readonly string[], io: CommandIo): P
     return ExitCode.ok;
   }
   const path = fileArgument("validate", positionals);
-  const format = toFormat(values.format);
+  const format = inputFormatOption(values.format);
   const output = outputs[toOutput(values.output, io.stdout)];
   const rules = ruleOptions(io.env, values.country);
 
@@ -153,14 +143,6 @@ function describeSource(source: RecordSource): string {
   return `${source.name} (${details.join(", ")})`;
 }
 
-function toFormat(value: string | undefined): InputFormat | undefined {
-  if (value === undefined) return undefined;
-  const format = value.toLowerCase();
-  if (format === "csv" || format === "jsonl") return format;
-  if (format === "ndjson") return "jsonl";
-  throw new UsageError(`--format must be csv or jsonl, not "${value.slice(0, 20)}".`);
-}
-
 function ruleOptions(
   env: Record<string, string | undefined>,
   country: string | undefined,
@@ -174,15 +156,8 @@ function ruleOptions(
       ORGANIZATION_DOMAINS: env.ORGANIZATION_DOMAINS,
     }),
   );
-  if (country !== undefined) {
-    const code = toCountryCode(country);
-    if (code === undefined) {
-      throw new UsageError(
-        `--country must be an ISO 3166-1 alpha-2 code such as US or DE, not "${country.slice(0, 40)}".`,
-      );
-    }
-    rules.defaultCountry = code;
-  }
+  const code = countryOption(country);
+  if (code) rules.defaultCountry = code;
   return rules;
 }
 

@@ -2,8 +2,8 @@ import { spawn } from "node:child_process";
 import { PassThrough, Readable } from "node:stream";
 import { finished } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
+import { ExitCode } from "../../cli/commandIo.js";
 import { main } from "../../cli/main.js";
-import { ExitCode } from "../../cli/validateCommand.js";
 import { ensureErrorType } from "../../shared/core/errors.js";
 import { sharedTranspiledCli } from "./transpiledCli.js";
 
