@@ -106,7 +106,8 @@ export const bodyTooDeepMessage = `The body nests arrays or objects more than ${
 /**
  * Maps a failure talking to Graph or storage to an answer that says whose problem it is: 503 with
  * Retry-After for throttling and outages (the caller may retry), 502 when Graph refused the app itself.
- * Never a bare 500: the helpdesk needs to know whether to retry or call an admin.
+ * Never a bare 500: the helpdesk needs to know whether to retry or call an admin. The code is the failure's own
+ * machine code (`directoryFailureOf`), the same an outcome row records for it.
  */
 export function dependencyProblem(err: unknown): HttpResponseInit {
   if (!(err instanceof DirectoryError)) {
@@ -131,7 +132,7 @@ export function dependencyProblem(err: unknown): HttpResponseInit {
       return {
         ...problem(
           503,
-          `graph_${failure.kind}`,
+          failure.code,
           `Microsoft Graph is busy or unavailable; retry in ${retryAfter} s${requestId}.`,
         ),
         headers: { "Retry-After": String(retryAfter) },
@@ -140,17 +141,17 @@ export function dependencyProblem(err: unknown): HttpResponseInit {
     case "credentials":
       return problem(
         502,
-        `graph_${failure.kind}`,
+        failure.code,
         `Microsoft Graph refused this app's credentials or permissions${requestId}; an admin must check its Graph app roles.`,
       );
-    case "missingPermission":
-      return problem(502, "graph_missing_permission", `${failure.reason}${requestId}.`);
     case "ambiguous":
-      return problem(409, "user_ambiguous", `${failure.reason}${requestId}.`);
+      return problem(409, failure.code, `${failure.reason}${requestId}.`);
+    case "missingPermission":
+      return problem(502, failure.code, `${failure.reason}${requestId}.`);
     default:
       return problem(
         502,
-        `graph_${failure.kind}`,
+        failure.code,
         `Microsoft Graph rejected the request: ${failure.reason}${requestId}.`,
       );
   }

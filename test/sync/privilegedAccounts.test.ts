@@ -235,7 +235,7 @@ describe("how a 403 is reported", () => {
     expect(response.status).toBe(502);
     expect(response.jsonBody).toMatchObject({
       error: {
-        code: "graph_missing_permission",
+        code: "missing_permission",
         message: expect.stringContaining("RoleManagement.Read.Directory"),
       },
     });
