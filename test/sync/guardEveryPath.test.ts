@@ -4,7 +4,6 @@ import { fixContactInfo } from "../../functions/fixContactInfo.js";
 import { hrBambooHr } from "../../functions/hrBambooHr.js";
 import { hrEvents } from "../../functions/hrEvents.js";
 import { hrScim } from "../../functions/hrScim.js";
-import { onboardingQueue } from "../../functions/onboardingQueue.js";
 import { appServices } from "../../shared/app/appServices.js";
 import {
   graphDirectoryFromSettings,
@@ -14,6 +13,7 @@ import { contactRuleOptionsFrom, policyFrom } from "../../shared/app/ruleOptions
 import { runBackfill } from "../../shared/backfill/backfill.js";
 import { scimSchemas } from "../../shared/intake/fromScim.js";
 import type { Outcome } from "../../shared/sync/outcome.js";
+import { deliverToQueue } from "../support/deliverToQueue.js";
 import { callers, easyAuthOn } from "../support/helpdeskRequests.js";
 import { anEvent, guardTenant, p2Only, protectedGroupsEnv, shapes, users } from "../support/tenantSeeds.js";
 import { startTestEnvironment, type TestEnvironment } from "../support/testEnvironment.js";
@@ -64,13 +64,7 @@ type EntryPoint = (user: Person) => Promise<Outcome | undefined>;
 const context = (functionName: string) =>
   new InvocationContext({ functionName, logHandler: () => undefined });
 
-async function deliver(message: unknown): Promise<Outcome | undefined> {
-  await onboardingQueue(
-    message,
-    Object.assign(context("onboardingQueue"), { triggerMetadata: { dequeueCount: 1 } }),
-  );
-  return appServices().outcomes.get(String((message as { eventId: unknown }).eventId));
-}
+const deliver = (message: unknown) => deliverToQueue(message);
 
 /** The queue function, on each message a webhook put on the queue; the outcome of the only one. */
 async function drainQueue(): Promise<Outcome | undefined> {

@@ -1,11 +1,9 @@
-import { InvocationContext } from "@azure/functions";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { onboardingQueue } from "../../functions/onboardingQueue.js";
-import { appServices } from "../../shared/app/appServices.js";
 import { DirectoryErrorKind } from "../../shared/directory/directoryError.js";
 import { directoryFailureOf } from "../../shared/directory/directoryFailure.js";
 import { GraphRequestError } from "../../shared/graph/graphRequestError.js";
 import type { Outcome } from "../../shared/sync/outcome.js";
+import { deliverToQueue } from "../support/deliverToQueue.js";
 import { directoryFor } from "../support/graphEmulatorFixtures.js";
 import { easyAuthOn, fix } from "../support/helpdeskRequests.js";
 import { anEvent, pipelineTenant, users } from "../support/tenantSeeds.js";
@@ -48,15 +46,7 @@ function racingDirectory() {
   return directoryFor(env.graph, { accessToken: env.graph.issueToken(), privilegeMaxAgeMs: 60_000 });
 }
 
-async function deliver(message: Record<string, unknown>): Promise<Outcome | undefined> {
-  const context = new InvocationContext({
-    functionName: "onboardingQueue",
-    triggerMetadata: { dequeueCount: 1 },
-    logHandler: () => undefined,
-  });
-  await onboardingQueue(message, context);
-  return appServices().outcomes.get(String(message.eventId));
-}
+const deliver = (message: Record<string, unknown>) => deliverToQueue(message);
 
 describe("a 403 on a profile write, told apart by the identity's grants", () => {
   it("reports missing_permission User-Phone.ReadWrite.All for a queued event, not a privileged account", async () => {

@@ -1,12 +1,11 @@
-import { InvocationContext } from "@azure/functions";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { onboardingQueue } from "../../functions/onboardingQueue.js";
 import { appServices } from "../../shared/app/appServices.js";
 import { queueClient, tableClient } from "../../shared/app/storageClients.js";
 import type { Directory } from "../../shared/directory/directory.js";
 import { type OutcomeTableRow, outcomeTableRowOf } from "../../shared/storage/tableOutcomeLog.js";
 import type { FieldAction, FieldOutcome, Outcome } from "../../shared/sync/outcome.js";
 import { confirmEarlierWrites, syncContactEvent } from "../../shared/sync/syncContactEvent.js";
+import { deliverToQueue } from "../support/deliverToQueue.js";
 import { anEvent, pipelineTenant, users } from "../support/tenantSeeds.js";
 import { startTestEnvironment, type TestEnvironment } from "../support/testEnvironment.js";
 
@@ -29,10 +28,8 @@ beforeEach(() => {
   draws.length = 0;
 });
 
-async function deliver(message: Record<string, unknown>, dequeueCount: number): Promise<Outcome | undefined> {
-  await onboardingQueue(message, new InvocationContext({ triggerMetadata: { dequeueCount } }));
-  return appServices().outcomes.get(String(message.eventId));
-}
+const deliver = (message: Record<string, unknown>, dequeueCount: number) =>
+  deliverToQueue(message, { dequeueCount });
 
 const fieldsOf = (outcome: Outcome | undefined) =>
   outcome?.fields.map((f) => `${f.field}/${f.target} ${f.action}`);

@@ -4,8 +4,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { onboardingQueue } from "../../functions/onboardingQueue.js";
 import { appServices } from "../../shared/app/appServices.js";
 import { queueClient } from "../../shared/app/storageClients.js";
-import type { Outcome } from "../../shared/sync/outcome.js";
 import { syncContactEvent } from "../../shared/sync/syncContactEvent.js";
+import { deliverToQueue } from "../support/deliverToQueue.js";
 import { anEvent, pipelineTenant, users } from "../support/tenantSeeds.js";
 import { startTestEnvironment, type TestEnvironment } from "../support/testEnvironment.js";
 
@@ -25,15 +25,8 @@ beforeEach(() => {
 });
 
 /** Delivers a message to the real queue handler, as the host would on attempt `dequeueCount`. */
-async function deliver(message: Record<string, unknown>, dequeueCount = 1): Promise<Outcome | undefined> {
-  const context = new InvocationContext({
-    functionName: "onboardingQueue",
-    triggerMetadata: { dequeueCount },
-    logHandler: (_level, ...args) => logs.push(args.join(" ")),
-  });
-  await onboardingQueue(message, context);
-  return appServices().outcomes.get(String(message.eventId));
-}
+const deliver = (message: Record<string, unknown>, dequeueCount = 1) =>
+  deliverToQueue(message, { dequeueCount, logs });
 
 const graphRequests = () => env.graph.stats.totalRequests();
 // Writes are the non-GET requests; the privilege picture's reads travel as two `POST $batch` rounds of GETs.

@@ -1,13 +1,13 @@
 import { HttpRequest, InvocationContext } from "@azure/functions";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { fixContactInfo } from "../../functions/fixContactInfo.js";
-import { onboardingQueue } from "../../functions/onboardingQueue.js";
 import type { EmulatedUser } from "../../local/graphEmulator/EmulatedTenant.js";
 import { appServices } from "../../shared/app/appServices.js";
 import { DirectoryError } from "../../shared/directory/directoryError.js";
 import { dependencyProblem } from "../../shared/http/httpResponses.js";
 import type { Outcome } from "../../shared/sync/outcome.js";
 import { writeFailureOf } from "../../shared/sync/writeFailure.js";
+import { deliverToQueue } from "../support/deliverToQueue.js";
 import { callers, easyAuthOn } from "../support/helpdeskRequests.js";
 import { anEvent, pipelineTenant, protectedGroupsEnv, users } from "../support/tenantSeeds.js";
 import { startTestEnvironment, type TestEnvironment } from "../support/testEnvironment.js";
@@ -39,15 +39,8 @@ beforeEach(() => {
   env.graph.stats.reset();
 });
 
-async function deliver(message: Record<string, unknown>, dequeueCount = 1): Promise<Outcome | undefined> {
-  const context = new InvocationContext({
-    functionName: "onboardingQueue",
-    triggerMetadata: { dequeueCount },
-    logHandler: () => undefined,
-  });
-  await onboardingQueue(message, context);
-  return appServices().outcomes.get(String(message.eventId));
-}
+const deliver = (message: Record<string, unknown>, dequeueCount = 1) =>
+  deliverToQueue(message, { dequeueCount });
 
 function fix(user: string, body: unknown) {
   return fixContactInfo(

@@ -1,10 +1,10 @@
 import { InvocationContext } from "@azure/functions";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { onboardingQueue } from "../../functions/onboardingQueue.js";
 import { readinessMetrics } from "../../functions/readinessMetrics.js";
 import { appServices, useAppServices } from "../../shared/app/appServices.js";
 import { recordPrivilegedSinceWritten } from "../../shared/app/readinessMetrics.js";
 import { type Metrics, noMetrics } from "../../shared/metrics/metrics.js";
+import { deliverToQueue } from "../support/deliverToQueue.js";
 import { anEvent, pipelineTenant, users } from "../support/tenantSeeds.js";
 import { startTestEnvironment, type TestEnvironment } from "../support/testEnvironment.js";
 
@@ -33,15 +33,7 @@ function gauges(): Metrics & { values: Map<string, number> } {
 
 async function writeNewHire(): Promise<void> {
   const event = anEvent(users.newHire, { mobilePhone: "+1 425 555 0147" });
-  await onboardingQueue(
-    event,
-    new InvocationContext({
-      functionName: "onboardingQueue",
-      triggerMetadata: { dequeueCount: 1 },
-      logHandler: () => undefined,
-    }),
-  );
-  expect((await appServices().outcomes.get(String(event.eventId)))?.status).toBe("updated");
+  expect((await deliverToQueue(event))?.status).toBe("updated");
 }
 
 function promote(id: string): void {
