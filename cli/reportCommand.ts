@@ -61,8 +61,9 @@ ${authOptions}
   -h, --help        show this help
 
 The sign-in is checked first: it must grant User.Read.All (or a broader read permission). Read when granted:
-AuditLog.Read.All (the registration report), Organization.Read.All (the tenant's name), RoleManagement.Read.Directory
-and GroupMember.Read.All (the privileged-account check of users prepopulation would write).
+AuditLog.Read.All (the registration report), Organization.Read.All (the tenant's name), RoleManagement.Read.Directory,
+GroupMember.Read.All and PrivilegedEligibilitySchedule.Read.AzureADGroup (the privileged-account check of users
+prepopulation would write).
 Exit status: 0 report written (also in the profile-only fallback), 2 usage, settings, I/O, sign-in, permission
 or Graph error.
 The deployed app's protection policy (published to its storage account at each start) is applied with this

@@ -62,7 +62,7 @@ const settingsSchema = z.object({
   // Event sources write only users created this recently (0 = no check); older users are the admin's to backfill.
   NEW_HIRE_DAYS: int(30),
   USER_WAIT_HOURS: int(72),
-  // Members (transitive) of these groups are never written, like holders of an active or eligible Entra role.
+  // Members (transitive), owners and PIM-eligible members or owners of these groups are never written, like admins.
   PROTECTED_GROUP_IDS: csv.pipe(z.array(z.string().regex(guid, "is not a list of group object ids (GUIDs)"))),
   // How old the tenant's picture of privileged principals may be when a write goes out (seconds): a role granted
   // longer ago than this before a write always stops it. Each refresh costs a few resource units per admin group.

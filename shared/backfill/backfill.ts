@@ -473,16 +473,16 @@ async function planChunk(
   return planned;
 }
 
-/**
- * Records the chunk's outcomes in one call: the Table log writes them in a few entity-group transactions (well
- * under one request per row), so recording keeps up with the write budget (docs/backfill.md, "Outcomes"). A row
- * whose record fails says so instead of failing the run.
- */
 /** A row with a write the adapter did not send because the run was stopping (`not_sent`). */
 export function wasNotSent(row: Pick<BackfillRow, "reasons">): boolean {
   return row.reasons.some((reason) => reason.endsWith(":not_sent"));
 }
 
+/**
+ * Records the chunk's outcomes in one call: the Table log writes them in a few entity-group transactions (well
+ * under one request per row), so recording keeps up with the write budget (docs/backfill.md, "Outcomes"). A row
+ * whose record fails says so instead of failing the run.
+ */
 async function recordOutcomes(rows: BackfillRow[], log: OutcomeLog): Promise<void> {
   const failures = await log
     .recordMany(rows.map((row) => row.outcome))

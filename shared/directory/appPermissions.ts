@@ -57,26 +57,14 @@ export const appPermissions = {
   readGroupEligibilities: need("PrivilegedEligibilitySchedule.Read.AzureADGroup", [
     "PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup",
   ]),
-  /** GET of …/authentication/phoneMethods (a dry run reads them without writing). */
-  readPhoneMethods: need("UserAuthMethod-Phone.Read.All", [
-    "UserAuthMethod-Phone.ReadWrite.All",
-    "UserAuthenticationMethod.Read.All",
-    "UserAuthenticationMethod.ReadWrite.All",
-  ]),
-  /** GET of …/authentication/emailMethods. */
-  readEmailMethods: need("UserAuthMethod-Email.Read.All", [
-    "UserAuthMethod-Email.ReadWrite.All",
-    "UserAuthenticationMethod.Read.All",
-    "UserAuthenticationMethod.ReadWrite.All",
-  ]),
   /**
    * GET …/authentication/methods: every method the user registered (Authenticator, FIDO2, …), read before any method
    * is written. Read-only: unlike UserAuthenticationMethod.ReadWrite.All it cannot create a Temporary Access Pass.
    */
   readAuthMethods: need("UserAuthenticationMethod.Read.All", ["UserAuthenticationMethod.ReadWrite.All"]),
-  /** GET, POST and PATCH of …/authentication/phoneMethods. */
+  /** POST and PATCH of …/authentication/phoneMethods (they are read through `readAuthMethods`). */
   writePhoneMethods: need("UserAuthMethod-Phone.ReadWrite.All", ["UserAuthenticationMethod.ReadWrite.All"]),
-  /** GET, POST and PATCH of …/authentication/emailMethods. */
+  /** POST and PATCH of …/authentication/emailMethods (read through `readAuthMethods`). */
   writeEmailMethods: need("UserAuthMethod-Email.ReadWrite.All", ["UserAuthenticationMethod.ReadWrite.All"]),
   /** GET /domains (the tenant's verified domains: alternate emails in them are refused). */
   readDomains: need("Domain.Read.All", [

@@ -417,23 +417,14 @@ export class GraphDirectory implements BulkDirectory {
       for (const key of userKeys) refused.set(key, notSent());
       return refused;
     }
-    let picture: PrivilegePicture | undefined;
-    let failure: GraphRequestError | undefined;
-    try {
-      picture = await this.privilegePicture();
-    } catch (err) {
-      failure = GraphRequestError.fromThrown("privilegeOf (before writing)", err);
-    }
-    for (const key of userKeys) {
-      if (failure || !picture) refused.set(key, failure ?? notSent());
-      else if (!guidKey.test(key)) refused.set(key, notById());
-      else {
-        const answer = privilegeIn(picture, key);
-        if (answer instanceof Error)
-          refused.set(key, GraphRequestError.fromThrown("privilegeOf (before writing)", answer));
-        else if (answer.privileged) refused.set(key, privilegedTarget(answer));
-      }
-    }
+    const answers = await this.privilegeOfMany(userKeys);
+    userKeys.forEach((key, k) => {
+      const answer = answers[k];
+      if (!guidKey.test(key)) refused.set(key, notById());
+      else if (answer instanceof Error)
+        refused.set(key, GraphRequestError.fromThrown("privilegeOf (before writing)", answer));
+      else if (answer?.privileged) refused.set(key, privilegedTarget(answer));
+    });
     return refused;
   }
 

@@ -98,16 +98,18 @@ function versionRootOf(url: string): string {
 }
 
 function batchItems(body: unknown): Array<{ method: string; url: string }> {
-  if (typeof body !== "string") return [];
-  try {
-    const parsed = JSON.parse(body) as { requests?: Array<{ method?: unknown; url?: unknown }> };
-    return (parsed.requests ?? []).map((r) => ({
-      method: String(r.method ?? "GET").toUpperCase(),
-      url: String(r.url ?? ""),
-    }));
-  } catch {
-    return [];
-  }
+  return (parseBatch(body)?.requests ?? []).map(itemTarget);
+}
+
+/** A `$batch` item's upper-cased method and its url. */
+function itemTarget(item: Record<string, unknown>): { method: string; url: string } {
+  return { method: String(item.method ?? "GET").toUpperCase(), url: String(item.url ?? "") };
+}
+
+/** The user a `$batch` item writes to (its key as the url has it); undefined for a read or a path under no user. */
+function writtenUserOf(item: Record<string, unknown>): string | undefined {
+  const { method, url } = itemTarget(item);
+  return writeMethods.has(method) ? userKeyOf(url) : undefined;
 }
 
 /** Number of directory writes a request performs: 1 for a write, the write items for a `$batch`. */
@@ -160,18 +162,14 @@ async function holdRefusedWrites(context: Context, gate: WriteGate): Promise<Wir
   }
   const body = parseBatch(context.options?.body);
   if (!body) return [];
-  const keys = body.requests.flatMap((item) =>
-    writeMethods.has(String(item.method ?? "GET").toUpperCase())
-      ? (userKeyOf(String(item.url ?? "")) ?? [])
-      : [],
-  );
+  const targets = body.requests.map(writtenUserOf);
+  const keys = [...new Set(targets.filter((key) => key !== undefined))];
   if (keys.length === 0) return [];
-  const refused = await gate([...new Set(keys)]);
+  const refused = await gate(keys);
   if (refused.size === 0) return [];
   const held: WireAnswer[] = [];
-  const kept = body.requests.filter((item) => {
-    if (!writeMethods.has(String(item.method ?? "GET").toUpperCase())) return true;
-    const key = userKeyOf(String(item.url ?? ""));
+  const kept = body.requests.filter((item, k) => {
+    const key = targets[k];
     const refusal = key === undefined ? undefined : refused.get(key);
     if (refusal) held.push(refusalAnswer(String(item.id), refusal));
     return !refusal;

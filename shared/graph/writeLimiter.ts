@@ -53,6 +53,23 @@ const realClock: LimiterClock = {
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
 
+/** The resource-unit bucket for reads: `tokens` may sit below zero after reads that went first. */
+interface ReadBucket {
+  capacity: number;
+  windowMs: number;
+  tokens: number;
+  at: number;
+}
+
+/** Refills the read bucket for the time since its last refill, up to its capacity. */
+function refillReads(bucket: ReadBucket, now: number): void {
+  bucket.tokens = Math.min(
+    bucket.capacity,
+    bucket.tokens + ((now - bucket.at) * bucket.capacity) / bucket.windowMs,
+  );
+  bucket.at = now;
+}
+
 /** How long a process keeps to its fallback share before it tries the shared bucket again. */
 const fallbackRetryMs = 30_000;
 
@@ -82,7 +99,7 @@ export class WriteLimiter {
   /** While set (clock time), the shared bucket is out of reach and the process keeps to its fallback share. */
   private fallbackUntil = 0;
   private queue: Promise<void> = Promise.resolve();
-  private readonly readBucket: { capacity: number; windowMs: number; tokens: number; at: number } | undefined;
+  private readonly readBucket: ReadBucket | undefined;
   private readQueue: Promise<void> = Promise.resolve();
   private counters = { granted: 0, backOffs: 0, eased: 0 };
 
@@ -127,12 +144,7 @@ export class WriteLimiter {
     const turn = this.readQueue.then(async () => {
       for (;;) {
         await this.whenUnpaused();
-        const now = this.clock.now();
-        bucket.tokens = Math.min(
-          bucket.capacity,
-          bucket.tokens + ((now - bucket.at) * bucket.capacity) / bucket.windowMs,
-        );
-        bucket.at = now;
+        refillReads(bucket, this.clock.now());
         if (bucket.tokens + 1e-9 >= cost) {
           bucket.tokens -= cost;
           return;
@@ -148,16 +160,10 @@ export class WriteLimiter {
    * Reads that go before the queue (the privilege picture, which writes wait on): they take their units at once,
    * the balance may go below zero, and the reads queued behind wait that much longer — the budget is kept either way.
    */
-  private async takeReadsFirst(
-    bucket: { capacity: number; windowMs: number; tokens: number; at: number },
-    cost: number,
-  ): Promise<void> {
+  private async takeReadsFirst(bucket: ReadBucket, cost: number): Promise<void> {
     await this.whenUnpaused();
-    const now = this.clock.now();
-    bucket.tokens =
-      Math.min(bucket.capacity, bucket.tokens + ((now - bucket.at) * bucket.capacity) / bucket.windowMs) -
-      cost;
-    bucket.at = now;
+    refillReads(bucket, this.clock.now());
+    bucket.tokens -= cost;
   }
 
   /** Waits until `count` writes may start now, then takes their tokens. `count` must not exceed the budget. */
