@@ -76,7 +76,32 @@ type Attempt = { phone: PhoneNumber; type: string | undefined; rank: 1 | 2 | 3 }
 
 /** Normalizes one phone value to `+{cc} {nsn}` or explains, with the input masked, why SSPR cannot use it. */
 export function normalizePhone(input: string, options: PhoneRuleOptions): Result<NormalizedPhone> {
-  const { field } = options;
+  const text = readableText(input, options.field);
+  if (!text.ok) return text;
+  const { value: candidate, warnings } = text;
+  const shape = shapeIssue(candidate, options);
+  if (shape) return fail([shape], warnings);
+  const attempt = read(candidate, options.defaultCountry);
+  if ("error" in attempt) return fail([parseErrorIssue(attempt.error, candidate, options)], warnings);
+  const refusal = refusalOf(attempt, candidate, options);
+  if (refusal) return fail([refusal], warnings);
+  const { phone, type } = attempt;
+  const normalized: NormalizedPhone = {
+    canonical: canonicalOf(phone),
+    e164: phone.number,
+    countryCode: phone.countryCallingCode,
+    ...(phone.country ? { region: phone.country } : {}),
+    ...(type ? { type } : {}),
+    ...(phone.ext ? { extension: phone.ext } : {}),
+  };
+  return ok(normalized, [...warnings, ...acceptanceWarnings(attempt, candidate, options)]);
+}
+
+/**
+ * The value as text a parser may see: trimmed, at most `maxInputLength` characters, in ASCII digits, without a
+ * known label ("Mobile: …", which is a warning, not an error).
+ */
+function readableText(input: unknown, field: string): Result<string> {
   if (typeof input !== "string") {
     return fail([issue(field, "phone_not_a_number", `${field} is not text.`, hintFormat)]);
   }
@@ -95,73 +120,68 @@ export function normalizePhone(input: string, options: PhoneRuleOptions): Result
   if (typeof ascii !== "string") {
     return fail([issue(field, "phone_not_a_number", `${field} ${ascii.problem}.`, hintFormat)]);
   }
-  let text = ascii === raw ? raw : ascii.trim();
-  const warnings: RuleIssue[] = [];
+  const text = ascii === raw ? raw : ascii.trim();
   const labelled = isTelUri(text) ? undefined : tryStripPhoneLabel(text);
-  if (labelled) {
-    text = labelled.text;
-    warnings.push(
-      issue(
-        field,
-        "phone_label_removed",
-        `${field}: the label "${labelled.label}" was removed and the rest read as the number.`,
-        "Keep only the number in the field; the column already says which number it is.",
-      ),
-    );
-  }
+  if (!labelled) return ok(text);
+  return ok(labelled.text, [
+    issue(
+      field,
+      "phone_label_removed",
+      `${field}: the label "${labelled.label}" was removed and the rest read as the number.`,
+      "Keep only the number in the field; the column already says which number it is.",
+    ),
+  ]);
+}
+
+/** Text that is no single number before any parsing: a placeholder, no digits at all, or a list of numbers. */
+function shapeIssue(text: string, options: PhoneRuleOptions): RuleIssue | undefined {
+  const { field } = options;
   if (!hasDigit.test(text)) {
     return isPlaceholder(text)
-      ? fail(
-          [
-            issue(
-              field,
-              "phone_placeholder",
-              `${field} holds a placeholder instead of a number.`,
-              "Leave the field empty when there is no number: an empty field leaves the user's value as is.",
-            ),
-          ],
-          warnings,
+      ? issue(
+          field,
+          "phone_placeholder",
+          `${field} holds a placeholder instead of a number.`,
+          "Leave the field empty when there is no number: an empty field leaves the user's value as is.",
         )
-      : fail(
-          [
-            issue(
-              field,
-              "phone_not_a_number",
-              `${field} "${maskPhone(text)}" contains no digits.`,
-              hintFormat,
-            ),
-          ],
-          warnings,
-        );
+      : issue(field, "phone_not_a_number", `${field} "${maskPhone(text)}" contains no digits.`, hintFormat);
   }
   if (listSeparator.test(text) && holdsSeveralNumbers(text, options.defaultCountry)) {
-    return fail(
-      [
-        issue(
-          field,
-          "phone_multiple",
-          `${field} "${maskPhone(withoutExtension(text))}" holds more than one phone number; SSPR uses one per field.`,
-          "Keep the one number for this field (mobile or office) and put the other in its own column.",
-        ),
-      ],
-      warnings,
+    return issue(
+      field,
+      "phone_multiple",
+      `${field} "${maskPhone(withoutExtension(text))}" holds more than one phone number; SSPR uses one per field.`,
+      "Keep the one number for this field (mobile or office) and put the other in its own column.",
     );
   }
+  return undefined;
+}
 
-  const attempt = read(text, options.defaultCountry);
-  if ("error" in attempt) return fail([parseErrorIssue(attempt.error, text, options)], warnings);
+/**
+ * Why a parsed number is refused, if it is. A number that is only "possible" may not survive being read back: a
+ * trunk 0 libphonenumber strips from the `+` form ("0712 123456" in IM → "+44 0712123456" → "+44 712123456"), or a
+ * local-only length that needs the region ("000 0000" in CA). Refuse those, so every accepted output reads back as
+ * itself. (Under PHONE_VALIDATION=valid a "possible" number is refused anyway, so it is not read back.)
+ */
+function refusalOf(
+  attempt: Extract<Attempt, { phone: PhoneNumber }>,
+  text: string,
+  options: PhoneRuleOptions,
+): RuleIssue | undefined {
+  const { phone, rank } = attempt;
+  if (rank >= (options.validation === "valid" ? 3 : 2) && (rank !== 2 || isFixpoint(phone))) return undefined;
+  return rank === 2 ? invalidForRegionIssue(phone, text, options) : lengthIssue(phone, text, options);
+}
+
+/** What an accepted number's user should still know: a doubtful plan, a dropped extension, no SMS. */
+function acceptanceWarnings(
+  attempt: Extract<Attempt, { phone: PhoneNumber }>,
+  text: string,
+  options: PhoneRuleOptions,
+): RuleIssue[] {
   const { phone, type } = attempt;
-  // A number that is only "possible" may not survive being read back: a trunk 0 libphonenumber strips from the
-  // `+` form ("0712 123456" in IM → "+44 0712123456" → "+44 712123456"), or a local-only length that needs the
-  // region ("000 0000" in CA). Refuse those, so every accepted output reads back as itself.
-  // (Under PHONE_VALIDATION=valid a "possible" number is refused anyway, so it is not read back.)
-  if (attempt.rank < (options.validation === "valid" ? 3 : 2) || (attempt.rank === 2 && !isFixpoint(phone))) {
-    return fail(
-      [attempt.rank === 2 ? invalidForRegionIssue(phone, text, options) : lengthIssue(phone, text, options)],
-      warnings,
-    );
-  }
-
+  const { field } = options;
+  const warnings: RuleIssue[] = [];
   if (attempt.rank === 2) {
     // Accepted under PHONE_VALIDATION=possible only; say so, so the relaxed mode never hides a doubtful number.
     const doubt = invalidForRegionIssue(phone, text, options);
@@ -191,15 +211,7 @@ export function normalizePhone(input: string, options: PhoneRuleOptions): Result
       ),
     );
   }
-  const value: NormalizedPhone = {
-    canonical: canonicalOf(phone),
-    e164: phone.number,
-    countryCode: phone.countryCallingCode,
-  };
-  if (phone.country) value.region = phone.country;
-  if (type) value.type = type;
-  if (phone.ext) value.extension = phone.ext;
-  return ok(value, warnings);
+  return warnings;
 }
 
 function isTelUri(text: string): boolean {
