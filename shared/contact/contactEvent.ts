@@ -254,59 +254,18 @@ function validate(input: unknown, options: ContactRuleOptions): Result<ValidCont
     else issues = toRuleIssues(parsed.error.issues, raw);
   }
   const warnings: RuleIssue[] = [];
-
-  // Own properties only, read by name at each site (one shape each, where a shared helper sees every shape).
-  const user = Object.hasOwn(raw, "user") ? raw.user : undefined;
-  const userId = isRecord(user) && Object.hasOwn(user, "id") ? user.id : undefined;
-  if (
-    isRecord(user) &&
-    !isFilled(userId) &&
-    !isFilled(Object.hasOwn(user, "userPrincipalName") ? user.userPrincipalName : undefined) &&
-    !isFilled(Object.hasOwn(user, "employeeId") ? user.employeeId : undefined)
-  ) {
-    issues.push(issue("user", "user_missing_identifier", "The event does not say which user it is about."));
-  }
-  // The object id becomes a segment of Graph URLs (/users/{id}/authentication/…): anything but a GUID, such
-  // as `..`, could point the request at another resource. The value is not echoed.
-  if (isFilled(userId) && !guidPattern.test(userId)) {
-    issues.push(issue("user.id", "user_id_not_guid", "user.id is not an object id (a GUID)."));
-  }
-
+  checkUserIdentifiers(raw, issues);
   const country = resolveCountry(Object.hasOwn(raw, "country") ? raw.country : undefined, issues);
-  const contact: NormalizedContact = {};
-  const phoneTypes: ValidContactEvent["phoneTypes"] = {};
   const contactInput = Object.hasOwn(raw, "contact") ? raw.contact : undefined;
-  if (isRecord(contactInput)) {
-    const [mobileOptions, officeOptions] = phoneOptionsFor(options, country ?? options.defaultCountry);
-    const mobile = Object.hasOwn(contactInput, "mobilePhone") ? contactInput.mobilePhone : undefined;
-    if (isFilled(mobile)) {
-      const result = normalizePhone(mobile, mobileOptions);
-      if (result.warnings.length > 0) warnings.push(...result.warnings);
-      if (!result.ok) issues.push(...result.issues);
-      else {
-        contact.mobilePhone = result.value.canonical;
-        if (result.value.type) phoneTypes.mobilePhone = result.value.type;
-      }
-    }
-    const office = Object.hasOwn(contactInput, "officePhone") ? contactInput.officePhone : undefined;
-    if (isFilled(office)) {
-      const result = normalizePhone(office, officeOptions);
-      if (result.warnings.length > 0) warnings.push(...result.warnings);
-      if (!result.ok) issues.push(...result.issues);
-      else {
-        contact.officePhone = result.value.canonical;
-        if (result.value.type) phoneTypes.officePhone = result.value.type;
-      }
-    }
-    const email = Object.hasOwn(contactInput, "alternateEmail") ? contactInput.alternateEmail : undefined;
-    if (isFilled(email)) {
-      const result = normalizeEmail(email, emailOptionsFor(options));
-      if (result.warnings.length > 0) warnings.push(...result.warnings);
-      if (!result.ok) issues.push(...result.issues);
-      else contact.alternateEmail = result.value;
-    }
-  }
-
+  const { contact, phoneTypes } = isRecord(contactInput)
+    ? readContact(
+        contactInput,
+        phoneOptionsFor(options, country ?? options.defaultCountry),
+        options,
+        issues,
+        warnings,
+      )
+    : { contact: {}, phoneTypes: {} };
   if (event === undefined || issues.length > 0) return fail(issues, warnings);
   if (
     contact.mobilePhone === undefined &&
@@ -327,6 +286,65 @@ function validate(input: unknown, options: ContactRuleOptions): Result<ValidCont
   const value: ValidContactEvent = { event, contact, phoneTypes };
   if (country) value.country = country;
   return ok(value, warnings);
+}
+
+// Own properties only, read by name at each site (one shape each, where a shared helper sees every shape).
+function checkUserIdentifiers(raw: Record<string, unknown>, issues: RuleIssue[]): void {
+  const user = Object.hasOwn(raw, "user") ? raw.user : undefined;
+  const userId = isRecord(user) && Object.hasOwn(user, "id") ? user.id : undefined;
+  if (
+    isRecord(user) &&
+    !isFilled(userId) &&
+    !isFilled(Object.hasOwn(user, "userPrincipalName") ? user.userPrincipalName : undefined) &&
+    !isFilled(Object.hasOwn(user, "employeeId") ? user.employeeId : undefined)
+  ) {
+    issues.push(issue("user", "user_missing_identifier", "The event does not say which user it is about."));
+  }
+  // The object id becomes a segment of Graph URLs (/users/{id}/authentication/…): anything but a GUID, such
+  // as `..`, could point the request at another resource. The value is not echoed.
+  if (isFilled(userId) && !guidPattern.test(userId)) {
+    issues.push(issue("user.id", "user_id_not_guid", "user.id is not an object id (a GUID)."));
+  }
+}
+
+/** Normalizes the contact fields given, adding each field's issues and warnings to the event's. */
+function readContact(
+  contactInput: Record<string, unknown>,
+  [mobileOptions, officeOptions]: PhoneOptionPair,
+  options: ContactRuleOptions,
+  issues: RuleIssue[],
+  warnings: RuleIssue[],
+): Pick<ValidContactEvent, "contact" | "phoneTypes"> {
+  const contact: NormalizedContact = {};
+  const phoneTypes: ValidContactEvent["phoneTypes"] = {};
+  const mobile = Object.hasOwn(contactInput, "mobilePhone") ? contactInput.mobilePhone : undefined;
+  if (isFilled(mobile)) {
+    const result = normalizePhone(mobile, mobileOptions);
+    if (result.warnings.length > 0) warnings.push(...result.warnings);
+    if (!result.ok) issues.push(...result.issues);
+    else {
+      contact.mobilePhone = result.value.canonical;
+      if (result.value.type) phoneTypes.mobilePhone = result.value.type;
+    }
+  }
+  const office = Object.hasOwn(contactInput, "officePhone") ? contactInput.officePhone : undefined;
+  if (isFilled(office)) {
+    const result = normalizePhone(office, officeOptions);
+    if (result.warnings.length > 0) warnings.push(...result.warnings);
+    if (!result.ok) issues.push(...result.issues);
+    else {
+      contact.officePhone = result.value.canonical;
+      if (result.value.type) phoneTypes.officePhone = result.value.type;
+    }
+  }
+  const email = Object.hasOwn(contactInput, "alternateEmail") ? contactInput.alternateEmail : undefined;
+  if (isFilled(email)) {
+    const result = normalizeEmail(email, emailOptionsFor(options));
+    if (result.warnings.length > 0) warnings.push(...result.warnings);
+    if (!result.ok) issues.push(...result.issues);
+    else contact.alternateEmail = result.value;
+  }
+  return { contact, phoneTypes };
 }
 
 // Rule options built once per region and mode (at most a few hundred), not for every field of every record.
