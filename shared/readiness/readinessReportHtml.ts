@@ -76,7 +76,37 @@ export function toReadinessHtml(page: ReadinessPage): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>SSPR readiness: ${escapeHtml(tenant)}</title>
 <style>
-  body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1f2328; margin: 0; background: #f6f8fa; }
+${pageStyle}</style>
+</head>
+<body>
+<main>
+<h1>SSPR readiness: <span data-tenant>${escapeHtml(tenant)}</span></h1>
+<p class="meta">Generated <time datetime="${escapeHtml(summary.generatedAt)}">${escapeHtml(readableDate(summary.generatedAt))}</time>
+for <span data-measure="users">${number(summary.users)}</span> users, from ${summary.source === "registrationReport" ? '<span data-source="registrationReport">the tenant\'s own SSPR verdicts (registration report) and profile data</span>' : '<span data-source="profileOnly">profile data only</span>'}.</p>
+${summary.notes.map(noticeOf).join("\n")}
+<div class="kpis">
+${readinessBuckets.map((bucket) => kpi(bucket, summary)).join("\n")}
+</div>
+<figure>
+${bucketChart(summary)}
+<figcaption>
+<ul class="legend">
+${readinessBuckets.map((b) => `<li><span class="swatch" style="background:${bucketStyle[b].color}"></span>${bucketStyle[b].label}</li>`).join("\n")}
+</ul>
+</figcaption>
+</figure>
+${whatToDoSection(page)}
+${fieldsSection(page)}
+${glossarySection(summary)}
+<p class="meta">Fix with <code>sspr-prepop backfill</code> (or the contact-info API); rerun <code>sspr-prepop report --history DIR</code> to follow the trend.</p>
+</main>
+</body>
+</html>
+`;
+}
+
+/** The page's inline stylesheet (no external resource: the page opens the same from a mail attachment). */
+const pageStyle = `  body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1f2328; margin: 0; background: #f6f8fa; }
   main { max-width: 920px; margin: 0 auto; padding: 24px; background: #fff; }
   h1 { font-size: 1.6em; margin: 0 0 4px; }
   h2 { font-size: 1.2em; margin: 32px 0 8px; border-bottom: 1px solid #d1d9e0; padding-bottom: 4px; }
@@ -101,26 +131,11 @@ export function toReadinessHtml(page: ReadinessPage): string {
   dt { font-weight: 600; }
   dd { margin: 0; }
   @media print { body { background: #fff; } main { padding: 0; } }
-</style>
-</head>
-<body>
-<main>
-<h1>SSPR readiness: <span data-tenant>${escapeHtml(tenant)}</span></h1>
-<p class="meta">Generated <time datetime="${escapeHtml(summary.generatedAt)}">${escapeHtml(readableDate(summary.generatedAt))}</time>
-for <span data-measure="users">${number(summary.users)}</span> users, from ${summary.source === "registrationReport" ? '<span data-source="registrationReport">the tenant\'s own SSPR verdicts (registration report) and profile data</span>' : '<span data-source="profileOnly">profile data only</span>'}.</p>
-${summary.notes.map(noticeOf).join("\n")}
-<div class="kpis">
-${readinessBuckets.map((bucket) => kpi(bucket, summary)).join("\n")}
-</div>
-<figure>
-${bucketChart(summary)}
-<figcaption>
-<ul class="legend">
-${readinessBuckets.map((b) => `<li><span class="swatch" style="background:${bucketStyle[b].color}"></span>${bucketStyle[b].label}</li>`).join("\n")}
-</ul>
-</figcaption>
-</figure>
-<h2>What to do next</h2>
+`;
+
+function whatToDoSection(page: ReadinessPage): string {
+  const { summary } = page;
+  return `<h2>What to do next</h2>
 ${
   page.steps.length > 0
     ? `<ol class="steps">\n${page.steps.map((step) => `<li data-step="${escapeHtml(step.code)}" data-users="${step.users}">${escapeHtml(step.text)}</li>`).join("\n")}\n</ol>`
@@ -132,8 +147,11 @@ ${fillableTable(summary)}
 ${reasonTable(summary)}
 ${groupSection("Per department", "department", summary.byDepartment)}
 ${groupSection("Per country (usageLocation, else country)", "country", summary.byCountry)}
-${page.trend ? trendSection(page.trend) : ""}
-<h2>Contact fields on the profile</h2>
+${page.trend ? trendSection(page.trend) : ""}`;
+}
+
+function fieldsSection(page: ReadinessPage): string {
+  return `<h2>Contact fields on the profile</h2>
 <p>Each profile field judged by the rules the app writes by, for every user (whatever their bucket).</p>
 <figure>
 ${fieldChart(page.fields.populations.all)}
@@ -143,20 +161,18 @@ ${verdictOrder.map((v) => `<li><span class="swatch" style="background:${verdictS
 </ul>
 </figcaption>
 </figure>
-${reportPopulations.map((population) => populationTable(population, page.fields.populations[population])).join("\n")}
-<h2>How to read this page</h2>
+${reportPopulations.map((population) => populationTable(population, page.fields.populations[population])).join("\n")}`;
+}
+
+function glossarySection(summary: ReadinessSummary): string {
+  return `<h2>How to read this page</h2>
 <dl>
 ${readinessBuckets.map((b) => `<dt>${bucketStyle[b].label}</dt><dd>${escapeHtml(bucketText[b])}</dd>`).join("\n")}
 <dt>Settings assumed</dt><dd>CONTACT_TARGET ${escapeHtml(targetsText(summary))}, CONTACT_MODE ${escapeHtml(summary.policy.mode)}, SYNCED_MOBILE ${escapeHtml(summary.policy.syncedMobile)}: what the HR feed and the backfill write</dd>
 ${verdictOrder.map((v) => `<dt>${verdictStyle[v].label}</dt><dd>${verdictStyle[v].meaning}</dd>`).join("\n")}
 <dt>Office phone</dt><dd>the first of businessPhones; Graph cannot write it for users synced from AD (set telephoneNumber in AD DS)</dd>
 <dt>Alternate email</dt><dd>the first of otherMails</dd>
-</dl>
-<p class="meta">Fix with <code>sspr-prepop backfill</code> (or the contact-info API); rerun <code>sspr-prepop report --history DIR</code> to follow the trend.</p>
-</main>
-</body>
-</html>
-`;
+</dl>`;
 }
 
 function noticeOf(note: { code: string; message: string }): string {
