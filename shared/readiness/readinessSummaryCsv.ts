@@ -3,7 +3,7 @@ import { cannotReasons, cannotReasonText, readinessBuckets } from "./classifyRea
 import { verdicts } from "./readiness.js";
 import type { ReadinessPage } from "./readinessPage.js";
 import { reportFields, reportPopulations } from "./readinessReport.js";
-import type { GroupCounts } from "./readinessSummary.js";
+import type { GroupCounts, ReadinessSummary } from "./readinessSummary.js";
 
 /** What each bucket means, in one line (the CSV's and the page's legend). */
 export const bucketText = {
@@ -20,87 +20,99 @@ export const bucketText = {
  * the users (of the group's users for `department` and `country`). No contact value appears.
  */
 export function toReadinessSummaryCsv(page: ReadinessPage): string {
-  const { summary } = page;
-  const rows: Array<Array<string | number>> = [["section", "group", "item", "users", "share", "note"]];
-  const pct = (n: number, of: number) => (of > 0 ? ((100 * n) / of).toFixed(1) : "0.0");
-  rows.push(["run", "", "generatedAt", "", "", summary.generatedAt]);
-  rows.push(["run", "", "tenant", "", "", summary.tenant ?? ""]);
-  rows.push(["run", "", "source", "", "", summary.source]);
-  rows.push(["run", "", "users", summary.users, "100.0", ""]);
-  for (const note of summary.notes) rows.push(["note", "", note.code, "", "", note.message]);
-  for (const bucket of readinessBuckets) {
-    const n = summary.buckets[bucket];
-    rows.push(["bucket", "all", bucket, n, pct(n, summary.users), bucketText[bucket]]);
-  }
-  rows.push([
-    "basis",
-    "canResetNow",
-    "tenant",
-    summary.canResetNowBy.tenant,
-    pct(summary.canResetNowBy.tenant, summary.users),
-    "the tenant's registration report says isSsprCapable",
-  ]);
-  rows.push([
-    "basis",
-    "canResetNow",
-    "profile",
-    summary.canResetNowBy.profile,
-    pct(summary.canResetNowBy.profile, summary.users),
-    "a usable mobile phone or alternate email on the profile (no verdict of the tenant's)",
-  ]);
-  for (const field of contactFields) {
-    const n = summary.fillable[field];
-    rows.push(["fillable", "afterPrepopulation", field, n, pct(n, summary.users), ""]);
-  }
-  for (const reason of cannotReasons) {
-    const n = summary.reasons[reason];
-    rows.push(["reason", "cannot", reason, n, pct(n, summary.users), cannotReasonText[reason]]);
-  }
-  for (const [code, n] of Object.entries(summary.invalidCodes).sort((a, b) => b[1] - a[1])) {
-    rows.push(["ruleCode", "invalid_data", code, n, pct(n, summary.users), ""]);
-  }
-  const groupRows = (section: string, groups: readonly GroupCounts[]) => {
-    for (const group of groups) {
-      for (const bucket of readinessBuckets) {
-        rows.push([
-          section,
-          group.name,
-          bucket,
-          group.buckets[bucket],
-          pct(group.buckets[bucket], group.users),
-          "",
-        ]);
-      }
-    }
-  };
-  groupRows("department", summary.byDepartment);
-  groupRows("country", summary.byCountry);
-  for (const population of reportPopulations) {
-    const counts = page.fields.populations[population];
-    for (const field of reportFields) {
-      for (const verdict of verdicts) {
-        const n = counts.fields[field][verdict];
-        rows.push(["field", population, `${field}.${verdict}`, n, pct(n, counts.users), ""]);
-      }
-    }
-  }
-  for (const point of page.trend ?? []) {
-    for (const bucket of readinessBuckets) {
-      const n = point.buckets[bucket];
-      rows.push(["trend", point.generatedAt, bucket, n, pct(n, point.users), point.source]);
-    }
-  }
-  page.steps.forEach((step, i) => {
-    rows.push([
-      "next",
-      String(i + 1),
-      step.code,
-      step.users,
-      step.users > 0 ? pct(step.users, summary.users) : "",
-      step.text,
-    ]);
-  });
+  const rows: Row[] = [
+    ["section", "group", "item", "users", "share", "note"],
+    ...runRows(page.summary),
+    ...groupRows("department", page.summary.byDepartment),
+    ...groupRows("country", page.summary.byCountry),
+    ...fieldRows(page),
+    ...trendRows(page),
+    ...page.steps.map((step, i): Row => {
+      const share = step.users > 0 ? pct(step.users, page.summary.users) : "";
+      return ["next", String(i + 1), step.code, step.users, share, step.text];
+    }),
+  ];
   return `${rows.map((row) => row.map((cell) => csvCell(String(cell))).join(",")).join("\n")}\n`;
+}
+
+type Row = Array<string | number>;
+
+function pct(n: number, of: number): string {
+  return of > 0 ? ((100 * n) / of).toFixed(1) : "0.0";
+}
+
+/** The run itself, its notes, buckets, what said a user can reset, fields to fill, reasons and rule codes. */
+function runRows(summary: ReadinessSummary): Row[] {
+  const { users } = summary;
+  const { tenant, profile } = summary.canResetNowBy;
+  return [
+    ["run", "", "generatedAt", "", "", summary.generatedAt],
+    ["run", "", "tenant", "", "", summary.tenant ?? ""],
+    ["run", "", "source", "", "", summary.source],
+    ["run", "", "users", users, "100.0", ""],
+    ...summary.notes.map((note): Row => ["note", "", note.code, "", "", note.message]),
+    ...readinessBuckets.map((bucket): Row => {
+      const n = summary.buckets[bucket];
+      return ["bucket", "all", bucket, n, pct(n, users), bucketText[bucket]];
+    }),
+    [
+      "basis",
+      "canResetNow",
+      "tenant",
+      tenant,
+      pct(tenant, users),
+      "the tenant's registration report says isSsprCapable",
+    ],
+    [
+      "basis",
+      "canResetNow",
+      "profile",
+      profile,
+      pct(profile, users),
+      "a usable mobile phone or alternate email on the profile (no verdict of the tenant's)",
+    ],
+    ...contactFields.map((field): Row => {
+      const n = summary.fillable[field];
+      return ["fillable", "afterPrepopulation", field, n, pct(n, users), ""];
+    }),
+    ...cannotReasons.map((reason): Row => {
+      const n = summary.reasons[reason];
+      return ["reason", "cannot", reason, n, pct(n, users), cannotReasonText[reason]];
+    }),
+    ...Object.entries(summary.invalidCodes)
+      .sort((a, b) => b[1] - a[1])
+      .map(([code, n]): Row => ["ruleCode", "invalid_data", code, n, pct(n, users), ""]),
+  ];
+}
+
+function groupRows(section: string, groups: readonly GroupCounts[]): Row[] {
+  return groups.flatMap((group) =>
+    readinessBuckets.map((bucket): Row => {
+      const n = group.buckets[bucket];
+      return [section, group.name, bucket, n, pct(n, group.users), ""];
+    }),
+  );
+}
+
+function fieldRows(page: ReadinessPage): Row[] {
+  return reportPopulations.flatMap((population) => {
+    const counts = page.fields.populations[population];
+    return reportFields.flatMap((field) =>
+      verdicts.map((verdict): Row => {
+        const n = counts.fields[field][verdict];
+        return ["field", population, `${field}.${verdict}`, n, pct(n, counts.users), ""];
+      }),
+    );
+  });
+}
+
+function trendRows(page: ReadinessPage): Row[] {
+  return (page.trend ?? []).flatMap((point) =>
+    readinessBuckets.map((bucket): Row => {
+      const n = point.buckets[bucket];
+      return ["trend", point.generatedAt, bucket, n, pct(n, point.users), point.source];
+    }),
+  );
 }
 
 /**
