@@ -33,89 +33,92 @@ const registrationReportFix =
 const writesProfile = (target: string) => target === "profile" || target === "both";
 const writesMethods = (target: string) => target === "methods" || target === "both";
 
+/** What every deployment needs, whatever it writes: finding users, the privileged-account guard, the domains. */
+const alwaysRequired: readonly RequiredPermission[] = [
+  { need: appPermissions.readUsers, why: "find users and read their contact data", ifMissing: "fail" },
+  {
+    need: appPermissions.readRoleAssignments,
+    why: "the privileged-account guard: active role assignments",
+    ifMissing: "fail",
+  },
+  {
+    need: appPermissions.readRoleEligibilities,
+    why: "the privileged-account guard: PIM-eligible roles",
+    ifMissing: "fail",
+  },
+  {
+    need: appPermissions.readGroupMembers,
+    why: "the privileged-account guard: role-assignable and protected groups, their members and owners",
+    ifMissing: "fail",
+  },
+  {
+    need: appPermissions.readGroupEligibilities,
+    why: "the privileged-account guard: PIM-eligible members and owners of role-assignable groups (PIM for Groups)",
+    ifMissing: "fail",
+  },
+  {
+    need: appPermissions.readDomains,
+    why: "read the tenant's verified domains: without it no alternate email is written",
+    ifMissing: "fail",
+  },
+  {
+    need: appPermissions.readRegistrationReport,
+    why: "read the registration report: `report` buckets from the tenant's own SSPR verdict, and a methods backfill lists only registered users' methods (without it: the profile-only report, every user's methods listed)",
+    ifMissing: "optional",
+    fix: registrationReportFix,
+  },
+];
+
+type PermissionSettings = Pick<DoctorSettings, "CONTACT_TARGET" | "SYNCED_MOBILE">;
+
+/** What the settings add: each permission with the settings that need it. */
+const settingsRequired: ReadonlyArray<RequiredPermission & { when: (s: PermissionSettings) => boolean }> = [
+  {
+    when: ({ CONTACT_TARGET: t }) => writesProfile(t.mobilePhone) || writesProfile(t.officePhone),
+    need: appPermissions.writePhones,
+    why: "write mobilePhone and businessPhones",
+    ifMissing: "fail",
+  },
+  {
+    when: ({ CONTACT_TARGET: t }) => writesProfile(t.alternateEmail),
+    need: appPermissions.writeOtherMails,
+    why: "write otherMails (the alternate email)",
+    ifMissing: "fail",
+  },
+  {
+    when: ({ CONTACT_TARGET: t }) =>
+      writesMethods(t.mobilePhone) || writesMethods(t.officePhone) || writesMethods(t.alternateEmail),
+    need: appPermissions.readAuthMethods,
+    why: "read every authentication method a user registered (Authenticator, FIDO2, …): a user's own are never added to",
+    ifMissing: "fail",
+  },
+  {
+    when: ({ CONTACT_TARGET: t }) => writesMethods(t.mobilePhone) || writesMethods(t.officePhone),
+    need: appPermissions.writePhoneMethods,
+    why: "add and update phone authentication methods",
+    ifMissing: "fail",
+  },
+  {
+    when: ({ CONTACT_TARGET: t }) => writesMethods(t.alternateEmail),
+    need: appPermissions.writeEmailMethods,
+    why: "add and update the email authentication method",
+    ifMissing: "fail",
+  },
+  {
+    when: (s) => s.SYNCED_MOBILE === "override",
+    need: appPermissions.readDirSyncFeatures,
+    why: "doctor reads bypassDirSyncOverridesEnabled to tell what overriding a synced mobile does",
+    ifMissing: "warn",
+    fix: dirSyncFix,
+  },
+];
+
 /** The Graph application permissions these settings need, each with the reason. */
-export function requiredPermissions(
-  s: Pick<DoctorSettings, "CONTACT_TARGET" | "SYNCED_MOBILE">,
-): RequiredPermission[] {
-  const t = s.CONTACT_TARGET;
-  const required: RequiredPermission[] = [
-    { need: appPermissions.readUsers, why: "find users and read their contact data", ifMissing: "fail" },
-    {
-      need: appPermissions.readRoleAssignments,
-      why: "the privileged-account guard: active role assignments",
-      ifMissing: "fail",
-    },
-    {
-      need: appPermissions.readRoleEligibilities,
-      why: "the privileged-account guard: PIM-eligible roles",
-      ifMissing: "fail",
-    },
-    {
-      need: appPermissions.readGroupMembers,
-      why: "the privileged-account guard: role-assignable and protected groups, their members and owners",
-      ifMissing: "fail",
-    },
-    {
-      need: appPermissions.readGroupEligibilities,
-      why: "the privileged-account guard: PIM-eligible members and owners of role-assignable groups (PIM for Groups)",
-      ifMissing: "fail",
-    },
-    {
-      need: appPermissions.readDomains,
-      why: "read the tenant's verified domains: without it no alternate email is written",
-      ifMissing: "fail",
-    },
-    {
-      need: appPermissions.readRegistrationReport,
-      why: "read the registration report: `report` buckets from the tenant's own SSPR verdict, and a methods backfill lists only registered users' methods (without it: the profile-only report, every user's methods listed)",
-      ifMissing: "optional",
-      fix: registrationReportFix,
-    },
-  ];
-  if (writesProfile(t.mobilePhone) || writesProfile(t.officePhone)) {
-    required.push({
-      need: appPermissions.writePhones,
-      why: "write mobilePhone and businessPhones",
-      ifMissing: "fail",
-    });
-  }
-  if (writesProfile(t.alternateEmail)) {
-    required.push({
-      need: appPermissions.writeOtherMails,
-      why: "write otherMails (the alternate email)",
-      ifMissing: "fail",
-    });
-  }
-  if (writesMethods(t.mobilePhone) || writesMethods(t.officePhone) || writesMethods(t.alternateEmail)) {
-    required.push({
-      need: appPermissions.readAuthMethods,
-      why: "read every authentication method a user registered (Authenticator, FIDO2, …): a user's own are never added to",
-      ifMissing: "fail",
-    });
-  }
-  if (writesMethods(t.mobilePhone) || writesMethods(t.officePhone)) {
-    required.push({
-      need: appPermissions.writePhoneMethods,
-      why: "add and update phone authentication methods",
-      ifMissing: "fail",
-    });
-  }
-  if (writesMethods(t.alternateEmail)) {
-    required.push({
-      need: appPermissions.writeEmailMethods,
-      why: "add and update the email authentication method",
-      ifMissing: "fail",
-    });
-  }
-  if (s.SYNCED_MOBILE === "override") {
-    required.push({
-      need: appPermissions.readDirSyncFeatures,
-      why: "doctor reads bypassDirSyncOverridesEnabled to tell what overriding a synced mobile does",
-      ifMissing: "warn",
-      fix: dirSyncFix,
-    });
-  }
-  return required;
+export function requiredPermissions(s: PermissionSettings): RequiredPermission[] {
+  const added = settingsRequired
+    .filter((entry) => entry.when(s))
+    .map(({ when: _when, ...permission }) => permission);
+  return [...alwaysRequired, ...added];
 }
 
 /** Compares the identity's grants with what the settings need: one finding per missing permission, or one ok. */
