@@ -3,10 +3,10 @@
 import { createHash } from "node:crypto";
 import {
   type ContactRuleOptions,
-  contactEventSchema,
   type ValidContactEvent,
   validateContactEvent,
 } from "../contact/contactEvent.js";
+import { contactEventSchema } from "../contact/contactEventSchema.js";
 import { occurredAtIssue } from "../contact/occurredAtIssue.js";
 import { isRecord } from "../core/isRecord.js";
 import { maxJsonDepth, stableJsonText, valueExceedsDepth } from "../core/jsonDepth.js";

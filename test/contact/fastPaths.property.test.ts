@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { contactEventSchema, readWellFormedEvent } from "../../shared/contact/contactEvent.js";
+import { contactEventSchema, readWellFormedEvent } from "../../shared/contact/contactEventSchema.js";
 import { normalizeEmail, normalizeEmailFully } from "../../shared/contact/emailRule.js";
 
 // The validate path skips work when a cheap check proves it would change nothing. Each fast path must give
