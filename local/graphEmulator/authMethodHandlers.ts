@@ -1,11 +1,4 @@
-import {
-  type EmulatedOtherMethodKind,
-  type EmulatedPhoneType,
-  type EmulatedUser,
-  emailMethodId,
-  passwordMethodId,
-  phoneMethodIds,
-} from "./EmulatedTenant.js";
+import type { EmulatedUser } from "./emulatedObjects.js";
 import {
   badRequest,
   type EmulatorResponse,
@@ -15,6 +8,13 @@ import {
   resourceNotFound,
 } from "./emulatorResponse.js";
 import type { HandlerContext } from "./HandlerContext.js";
+import {
+  type EmulatedOtherMethodKind,
+  type EmulatedPhoneType,
+  emailMethodId,
+  passwordMethodId,
+  phoneMethodIds,
+} from "./TenantSeed.js";
 
 /** Graph's strict phone format: `+{country code} {number}` with an optional `x{extension}`. */
 const phoneFormat = /^\+(\d{1,3}) (\d{4,14})(?:x(\d{1,10}))?$/;

@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
-import { type EmulatedGroup, type EmulatedRoleGrant, EmulatedTenant } from "./EmulatedTenant.js";
+import type { EmulatedGroup, EmulatedRoleGrant } from "./emulatedObjects.js";
 import { badRequest, type EmulatorResponse, graphError, json, resourceNotFound } from "./emulatorResponse.js";
 import type { HandlerContext } from "./HandlerContext.js";
 import { pagedList } from "./pagedList.js";
+import { builtInRoleName, roleDefinitionIdOf } from "./roleGrants.js";
 
 /** Page size of the role-management lists (the emulator's choice; clients follow `@odata.nextLink`). */
 const rolePageSize = 100;
@@ -91,7 +92,7 @@ export function getRoleDefinition(ctx: HandlerContext, id: string): EmulatorResp
   const grant = [...ctx.tenant.roleAssignments(), ...ctx.tenant.roleEligibilities()].find(
     (g) => g.roleDefinitionId.toLowerCase() === wanted,
   );
-  const roleName = grant?.roleName ?? EmulatedTenant.builtInRoleName(wanted);
+  const roleName = grant?.roleName ?? builtInRoleName(wanted);
   if (roleName === undefined) {
     return graphError(404, "Request_ResourceNotFound", `Resource '${id}' does not exist.`);
   }
@@ -261,7 +262,7 @@ export function groupShape(group: EmulatedGroup, readable: boolean): Record<stri
 }
 
 function directoryRoleShape(roleName: string, readable: boolean): Record<string, unknown> {
-  const templateId = EmulatedTenant.roleDefinitionId(roleName);
+  const templateId = roleDefinitionIdOf(roleName);
   return {
     "@odata.type": "#microsoft.graph.directoryRole",
     // An activated role's object id differs from its template id.
