@@ -199,4 +199,16 @@ describe("architecture", () => {
     const planted = { from: "shared/contact/x.ts", to: "shared/app/config.ts" };
     expect(allowed[folderOf(planted.from)]?.includes(folderOf(planted.to))).toBe(false);
   });
+
+  it("keeps the emulated tenant independent: local/graphEmulator imports no product code", () => {
+    // It stands in for Microsoft, so it holds its own copy of Graph's facts (costs, permissions, method kinds).
+    const product = sourceFiles("local/graphEmulator").flatMap((file) =>
+      importsOf(file)
+        .filter((specifier) => specifier.startsWith("."))
+        .map((specifier) => path.posix.normalize(path.posix.join(path.posix.dirname(file), specifier)))
+        .filter((target) => !target.startsWith("local/graphEmulator/"))
+        .map((target) => `${file} → ${target}`),
+    );
+    expect(product).toEqual([]);
+  });
 });
