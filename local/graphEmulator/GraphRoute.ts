@@ -127,23 +127,38 @@ function segmentsOf(path: string): string[] | { undecodable: string } {
   return segments;
 }
 
+/** A template's parts, parsed once per route: a fixed segment (lower-case), a param, or a final rest param. */
+type TemplatePart = { fixed: string } | { param: string; rest: boolean };
+const parsedTemplates = new Map<string, TemplatePart[]>();
+
+function partsOf(template: string): TemplatePart[] {
+  let parts = parsedTemplates.get(template);
+  if (!parts) {
+    parts = template.split("/").map((part) => {
+      const name = /^\{(\w+)(\*?)\}$/.exec(part);
+      return name ? { param: name[1] ?? "", rest: name[2] === "*" } : { fixed: part.toLowerCase() };
+    });
+    parsedTemplates.set(template, parts);
+  }
+  return parts;
+}
+
 /** The template's params when the segments fit it whole, else how many leading segments it took. */
 function fitTemplate(
   template: string,
   segments: readonly string[],
 ): { params: Record<string, string> } | { matched: number } {
-  const parts = template.split("/");
+  const parts = partsOf(template);
   const params: Record<string, string> = {};
   for (const [index, part] of parts.entries()) {
-    const name = /^\{(\w+)(\*?)\}$/.exec(part);
-    if (name?.[2] === "*") {
-      params[name[1] ?? ""] = segments.slice(index).join("/");
+    if ("param" in part && part.rest) {
+      params[part.param] = segments.slice(index).join("/");
       return { params };
     }
     const segment = segments[index];
     if (segment === undefined) return { matched: index };
-    if (name) params[name[1] ?? ""] = segment;
-    else if (part.toLowerCase() !== segment.toLowerCase()) return { matched: index };
+    if ("param" in part) params[part.param] = segment;
+    else if (part.fixed !== segment.toLowerCase()) return { matched: index };
   }
   return segments.length === parts.length ? { params } : { matched: parts.length };
 }
