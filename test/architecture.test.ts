@@ -212,4 +212,16 @@ describe("architecture", () => {
       "shared/contact/x.ts → ../app/config.js",
     ]);
   });
+
+  it("keeps the emulated tenant independent: local/graphEmulator imports no product code", () => {
+    // It stands in for Microsoft, so it holds its own copy of Graph's facts (costs, permissions, method kinds).
+    const product = sourceFiles("local/graphEmulator").flatMap((file) =>
+      importsOf(file)
+        .filter((specifier) => specifier.startsWith("."))
+        .map((specifier) => path.posix.normalize(path.posix.join(path.posix.dirname(file), specifier)))
+        .filter((target) => !target.startsWith("local/graphEmulator/"))
+        .map((target) => `${file} → ${target}`),
+    );
+    expect(product).toEqual([]);
+  });
 });

@@ -32,10 +32,9 @@ export type ChargeResult =
   | { ok: false; retryAfterSeconds: number; headers: Record<string, string> };
 
 /**
- * Graph's published costs (throttling limits, "Identity and access service limits"): `baseUnits` is the route's
- * listed base (the core's table: `GET users` and `users/{id}/transitiveMemberOf` 2, `groups/{id}/members` 3,
- * `groups/{id}/transitiveMembers` 5; anything unlisted 1), a write 1 RU + 1 write; `$select` −1, `$expand` +1,
- * `$top` below 20 −1; never below 1.
+ * Graph's published costs (https://learn.microsoft.com/en-us/graph/throttling-limits, "Identity and access service
+ * limits"): `baseUnits` is the route's listed base (each route's `cost` in graphRoutes), a write 1 RU + 1 write;
+ * `$select` −1, `$expand` +1, `$top` below 20 −1; never below 1.
  */
 export function costOf(method: string, baseUnits: number, query: URLSearchParams): RequestCost {
   const top = Number(query.get("$top"));

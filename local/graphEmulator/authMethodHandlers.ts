@@ -1,11 +1,4 @@
-import {
-  type EmulatedOtherMethodKind,
-  type EmulatedPhoneType,
-  type EmulatedUser,
-  emailMethodId,
-  passwordMethodId,
-  phoneMethodIds,
-} from "./EmulatedTenant.js";
+import type { EmulatedUser } from "./emulatedObjects.js";
 import {
   badRequest,
   type EmulatorResponse,
@@ -14,186 +7,212 @@ import {
   noContent,
   resourceNotFound,
 } from "./emulatorResponse.js";
-import type { HandlerContext } from "./userHandlers.js";
+import type { HandlerContext } from "./HandlerContext.js";
+import {
+  type EmulatedOtherMethodKind,
+  type EmulatedPhoneType,
+  emailMethodId,
+  passwordMethodId,
+  phoneMethodIds,
+} from "./TenantSeed.js";
 
 /** Graph's strict phone format: `+{country code} {number}` with an optional `x{extension}`. */
 const phoneFormat = /^\+(\d{1,3}) (\d{4,14})(?:x(\d{1,10}))?$/;
 const emailFormat = /^[\x21-\x7e]+@[\x21-\x7e]+\.[\x21-\x7e]+$/;
 const phoneTypes = Object.keys(phoneMethodIds) as EmulatedPhoneType[];
 
-/** Which method resource a route addresses. */
-export type MethodRoute =
-  | { kind: "authMethods"; key: string }
-  | { kind: "phoneMethods"; key: string }
-  | { kind: "phoneMethod"; key: string; methodId: string }
-  | { kind: "emailMethods"; key: string }
-  | { kind: "emailMethod"; key: string; methodId: string };
-
-/**
- * The application permissions Graph accepts per route (least privileged first, as its API pages list them):
- * `/authentication/methods` only with the UserAuthenticationMethod ones ("List methods": Read.All, or ReadWrite.All);
- * the phone and email lists and writes with their own narrow permission too.
- */
-function permissionsFor(kind: MethodRoute["kind"], method: string): readonly string[] {
-  const write = method !== "GET";
-  const broad = write
-    ? ["UserAuthenticationMethod.ReadWrite.All"]
-    : ["UserAuthenticationMethod.Read.All", "UserAuthenticationMethod.ReadWrite.All"];
-  if (kind === "authMethods") return broad;
-  const narrow =
-    kind === "phoneMethods" || kind === "phoneMethod" ? "UserAuthMethod-Phone" : "UserAuthMethod-Email";
-  return [
-    ...(write ? [`${narrow}.ReadWrite.All`] : [`${narrow}.Read.All`, `${narrow}.ReadWrite.All`]),
-    ...broad,
-  ];
+/** Runs `work` on the user the path names, or answers Graph's 404 for an unknown one. */
+function forUser(
+  ctx: HandlerContext,
+  key: string,
+  work: (user: EmulatedUser) => EmulatorResponse,
+): EmulatorResponse {
+  const user = ctx.tenant.find(key);
+  return user ? work(user) : resourceNotFound(key);
 }
 
-/** Handles GET/POST/PATCH/DELETE on `/users/{id}/authentication/...`. */
-export function handleAuthMethods(ctx: HandlerContext, method: string, route: MethodRoute): EmulatorResponse {
-  if (!permissionsFor(route.kind, method).some((permission) => ctx.tenant.hasPermission(permission))) {
-    return graphError(
-      403,
-      "Authorization_RequestDenied",
-      "Insufficient privileges to complete the operation.",
-    );
-  }
-  const user = ctx.tenant.find(route.key);
-  if (!user) return resourceNotFound(route.key);
-  const base = `${ctx.baseUrl}/users/${user.id}/authentication`;
-  switch (route.kind) {
-    case "authMethods":
-      return json(200, {
-        "@odata.context": `${ctx.baseUrl}/$metadata#users('${user.id}')/authentication/methods`,
-        value: [
-          {
-            "@odata.type": "#microsoft.graph.passwordAuthenticationMethod",
-            id: passwordMethodId,
-            password: null,
-            createdDateTime: user.createdDateTime,
-          },
-          ...phoneMethods(user).map((m) => ({
-            "@odata.type": "#microsoft.graph.phoneAuthenticationMethod",
-            ...m,
-          })),
-          ...emailMethods(user).map((m) => ({
-            "@odata.type": "#microsoft.graph.emailAuthenticationMethod",
-            ...m,
-          })),
-          ...user.otherMethods.map((kind, k) => otherMethodOf(kind, k, user)),
-        ],
-      });
-    case "phoneMethods":
-      if (method === "GET") {
-        return json(200, {
-          "@odata.context": `${ctx.baseUrl}/$metadata#users('${user.id}')/authentication/phoneMethods`,
-          value: phoneMethods(user),
-        });
-      }
-      return addPhone(ctx, user, base);
-    case "phoneMethod":
-      return onePhone(ctx, method, user, route.methodId);
-    case "emailMethods":
-      if (method === "GET") {
-        return json(200, {
-          "@odata.context": `${ctx.baseUrl}/$metadata#users('${user.id}')/authentication/emailMethods`,
-          value: emailMethods(user),
-        });
-      }
-      return addEmail(ctx, user, base);
-    case "emailMethod":
-      return oneEmail(ctx, method, user, route.methodId);
-  }
-}
-
-function addPhone(ctx: HandlerContext, user: EmulatedUser, base: string): EmulatorResponse {
-  const body = (ctx.body ?? {}) as { phoneNumber?: unknown; phoneType?: unknown };
-  const phoneType = phoneTypes.find((t) => t === body.phoneType);
-  if (!phoneType) return badRequest(`Invalid phoneType '${String(body.phoneType)}'.`, "invalidRequest");
-  const invalid = phoneProblem(body.phoneNumber);
-  if (invalid) return invalid;
-  // One method per type: adding a second of a type is refused, the existing one must be PATCHed.
-  if (user.phoneMethods[phoneType] !== undefined) {
-    return badRequest(
-      `A phone method of type '${phoneType}' already exists for this user.`,
-      "invalidRequest",
-    );
-  }
-  user.phoneMethods[phoneType] = body.phoneNumber as string;
-  ctx.stats.countWrite(user.id, `phoneMethods/${phoneType}`);
-  const id = phoneMethodIds[phoneType];
-  return json(
-    201,
-    {
-      "@odata.context": `${ctx.baseUrl}/$metadata#phoneAuthenticationMethod`,
-      ...phoneMethodOf(id, phoneType, user),
-    },
-    { Location: `${base}/phoneMethods/${id}` },
+/** GET /users/{id}/authentication/methods: the password, phone, email and other methods the user has. */
+export function listMethods(ctx: HandlerContext, key: string): EmulatorResponse {
+  return forUser(ctx, key, (user) =>
+    json(200, {
+      "@odata.context": `${ctx.baseUrl}/$metadata#users('${user.id}')/authentication/methods`,
+      value: [
+        {
+          "@odata.type": "#microsoft.graph.passwordAuthenticationMethod",
+          id: passwordMethodId,
+          password: null,
+          createdDateTime: user.createdDateTime,
+        },
+        ...phoneMethods(user).map((m) => ({
+          "@odata.type": "#microsoft.graph.phoneAuthenticationMethod",
+          ...m,
+        })),
+        ...emailMethods(user).map((m) => ({
+          "@odata.type": "#microsoft.graph.emailAuthenticationMethod",
+          ...m,
+        })),
+        ...user.otherMethods.map((kind, k) => otherMethodOf(kind, k, user)),
+      ],
+    }),
   );
 }
 
-function onePhone(
+/** GET /users/{id}/authentication/phoneMethods. */
+export function listPhoneMethods(ctx: HandlerContext, key: string): EmulatorResponse {
+  return forUser(ctx, key, (user) =>
+    json(200, {
+      "@odata.context": `${ctx.baseUrl}/$metadata#users('${user.id}')/authentication/phoneMethods`,
+      value: phoneMethods(user),
+    }),
+  );
+}
+
+/** POST /users/{id}/authentication/phoneMethods: one method per type; a second of a type is refused. */
+export function addPhoneMethod(ctx: HandlerContext, key: string): EmulatorResponse {
+  return forUser(ctx, key, (user) => {
+    const body = (ctx.body ?? {}) as { phoneNumber?: unknown; phoneType?: unknown };
+    const phoneType = phoneTypes.find((t) => t === body.phoneType);
+    if (!phoneType) return badRequest(`Invalid phoneType '${String(body.phoneType)}'.`, "invalidRequest");
+    const invalid = phoneProblem(body.phoneNumber);
+    if (invalid) return invalid;
+    // One method per type: adding a second of a type is refused, the existing one must be PATCHed.
+    if (user.phoneMethods[phoneType] !== undefined) {
+      return badRequest(
+        `A phone method of type '${phoneType}' already exists for this user.`,
+        "invalidRequest",
+      );
+    }
+    user.phoneMethods[phoneType] = body.phoneNumber as string;
+    ctx.stats.countWrite(user.id, `phoneMethods/${phoneType}`);
+    const id = phoneMethodIds[phoneType];
+    return json(
+      201,
+      {
+        "@odata.context": `${ctx.baseUrl}/$metadata#phoneAuthenticationMethod`,
+        ...phoneMethodOf(id, phoneType, user),
+      },
+      { Location: `${ctx.baseUrl}/users/${user.id}/authentication/phoneMethods/${id}` },
+    );
+  });
+}
+
+/** Runs `work` on the user's phone method of that id, or answers 404 for a user or method that isn't there. */
+function forPhone(
   ctx: HandlerContext,
-  method: string,
-  user: EmulatedUser,
+  key: string,
   methodId: string,
+  work: (user: EmulatedUser, phoneType: EmulatedPhoneType) => EmulatorResponse,
 ): EmulatorResponse {
-  const phoneType = phoneTypes.find((t) => phoneMethodIds[t] === methodId.toLowerCase());
-  if (!phoneType || user.phoneMethods[phoneType] === undefined) return methodNotFound(methodId);
-  if (method === "GET") return json(200, phoneMethodOf(phoneMethodIds[phoneType], phoneType, user));
-  if (method === "DELETE") {
+  return forUser(ctx, key, (user) => {
+    const phoneType = phoneTypes.find((t) => phoneMethodIds[t] === methodId.toLowerCase());
+    if (!phoneType || user.phoneMethods[phoneType] === undefined) return methodNotFound(methodId);
+    return work(user, phoneType);
+  });
+}
+
+/** GET /users/{id}/authentication/phoneMethods/{methodId}. */
+export function getPhoneMethod(ctx: HandlerContext, key: string, methodId: string): EmulatorResponse {
+  return forPhone(ctx, key, methodId, (user, phoneType) =>
+    json(200, phoneMethodOf(phoneMethodIds[phoneType], phoneType, user)),
+  );
+}
+
+/** PATCH /users/{id}/authentication/phoneMethods/{methodId}: a new number; the type cannot change. */
+export function updatePhoneMethod(ctx: HandlerContext, key: string, methodId: string): EmulatorResponse {
+  return forPhone(ctx, key, methodId, (user, phoneType) => {
+    const body = (ctx.body ?? {}) as { phoneNumber?: unknown; phoneType?: unknown };
+    if (body.phoneType !== undefined && body.phoneType !== phoneType) {
+      return badRequest("The phoneType of an existing method cannot be changed.", "invalidRequest");
+    }
+    const invalid = phoneProblem(body.phoneNumber);
+    if (invalid) return invalid;
+    user.phoneMethods[phoneType] = body.phoneNumber as string;
+    ctx.stats.countWrite(user.id, `phoneMethods/${phoneType}`);
+    return noContent();
+  });
+}
+
+/** DELETE /users/{id}/authentication/phoneMethods/{methodId}. */
+export function deletePhoneMethod(ctx: HandlerContext, key: string, methodId: string): EmulatorResponse {
+  return forPhone(ctx, key, methodId, (user, phoneType) => {
     delete user.phoneMethods[phoneType];
     ctx.stats.countWrite(user.id, `phoneMethods/${phoneType}`);
     return noContent();
-  }
-  const body = (ctx.body ?? {}) as { phoneNumber?: unknown; phoneType?: unknown };
-  if (body.phoneType !== undefined && body.phoneType !== phoneType) {
-    return badRequest("The phoneType of an existing method cannot be changed.", "invalidRequest");
-  }
-  const invalid = phoneProblem(body.phoneNumber);
-  if (invalid) return invalid;
-  user.phoneMethods[phoneType] = body.phoneNumber as string;
-  ctx.stats.countWrite(user.id, `phoneMethods/${phoneType}`);
-  return noContent();
+  });
 }
 
-function addEmail(ctx: HandlerContext, user: EmulatedUser, base: string): EmulatorResponse {
-  const body = (ctx.body ?? {}) as { emailAddress?: unknown };
-  const invalid = emailProblem(body.emailAddress);
-  if (invalid) return invalid;
-  if (user.emailMethod !== null)
-    return badRequest("An email method already exists for this user.", "invalidRequest");
-  user.emailMethod = body.emailAddress as string;
-  ctx.stats.countWrite(user.id, "emailMethods");
-  return json(
-    201,
-    {
-      "@odata.context": `${ctx.baseUrl}/$metadata#emailAuthenticationMethod`,
-      id: emailMethodId,
-      emailAddress: user.emailMethod,
-    },
-    { Location: `${base}/emailMethods/${emailMethodId}` },
+/** GET /users/{id}/authentication/emailMethods. */
+export function listEmailMethods(ctx: HandlerContext, key: string): EmulatorResponse {
+  return forUser(ctx, key, (user) =>
+    json(200, {
+      "@odata.context": `${ctx.baseUrl}/$metadata#users('${user.id}')/authentication/emailMethods`,
+      value: emailMethods(user),
+    }),
   );
 }
 
-function oneEmail(
+/** POST /users/{id}/authentication/emailMethods: a user has at most one email method. */
+export function addEmailMethod(ctx: HandlerContext, key: string): EmulatorResponse {
+  return forUser(ctx, key, (user) => {
+    const body = (ctx.body ?? {}) as { emailAddress?: unknown };
+    const invalid = emailProblem(body.emailAddress);
+    if (invalid) return invalid;
+    if (user.emailMethod !== null)
+      return badRequest("An email method already exists for this user.", "invalidRequest");
+    user.emailMethod = body.emailAddress as string;
+    ctx.stats.countWrite(user.id, "emailMethods");
+    return json(
+      201,
+      {
+        "@odata.context": `${ctx.baseUrl}/$metadata#emailAuthenticationMethod`,
+        id: emailMethodId,
+        emailAddress: user.emailMethod,
+      },
+      { Location: `${ctx.baseUrl}/users/${user.id}/authentication/emailMethods/${emailMethodId}` },
+    );
+  });
+}
+
+/** Runs `work` on the user's email method, or answers 404 for a user or method that isn't there. */
+function forEmail(
   ctx: HandlerContext,
-  method: string,
-  user: EmulatedUser,
+  key: string,
   methodId: string,
+  work: (user: EmulatedUser) => EmulatorResponse,
 ): EmulatorResponse {
-  if (methodId.toLowerCase() !== emailMethodId || user.emailMethod === null) return methodNotFound(methodId);
-  if (method === "GET") return json(200, { id: emailMethodId, emailAddress: user.emailMethod });
-  if (method === "DELETE") {
+  return forUser(ctx, key, (user) =>
+    methodId.toLowerCase() !== emailMethodId || user.emailMethod === null
+      ? methodNotFound(methodId)
+      : work(user),
+  );
+}
+
+/** GET /users/{id}/authentication/emailMethods/{methodId}. */
+export function getEmailMethod(ctx: HandlerContext, key: string, methodId: string): EmulatorResponse {
+  return forEmail(ctx, key, methodId, (user) =>
+    json(200, { id: emailMethodId, emailAddress: user.emailMethod }),
+  );
+}
+
+/** PATCH /users/{id}/authentication/emailMethods/{methodId}: a new address. */
+export function updateEmailMethod(ctx: HandlerContext, key: string, methodId: string): EmulatorResponse {
+  return forEmail(ctx, key, methodId, (user) => {
+    const body = (ctx.body ?? {}) as { emailAddress?: unknown };
+    const invalid = emailProblem(body.emailAddress);
+    if (invalid) return invalid;
+    user.emailMethod = body.emailAddress as string;
+    ctx.stats.countWrite(user.id, "emailMethods");
+    return noContent();
+  });
+}
+
+/** DELETE /users/{id}/authentication/emailMethods/{methodId}. */
+export function deleteEmailMethod(ctx: HandlerContext, key: string, methodId: string): EmulatorResponse {
+  return forEmail(ctx, key, methodId, (user) => {
     user.emailMethod = null;
     ctx.stats.countWrite(user.id, "emailMethods");
     return noContent();
-  }
-  const body = (ctx.body ?? {}) as { emailAddress?: unknown };
-  const invalid = emailProblem(body.emailAddress);
-  if (invalid) return invalid;
-  user.emailMethod = body.emailAddress as string;
-  ctx.stats.countWrite(user.id, "emailMethods");
-  return noContent();
+  });
 }
 
 function phoneProblem(value: unknown): EmulatorResponse | undefined {

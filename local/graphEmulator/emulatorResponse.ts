@@ -88,3 +88,34 @@ export function premiumLicenseRequired(status: 400 | 403, wording: "current" | "
       : "The tenant needs to have Microsoft Entra ID P2 or Microsoft Entra ID Governance license.",
   );
 }
+
+/** Graph's 403 for a call the app's permissions don't cover (and for a write to a protected target). */
+export function insufficientPrivileges(): EmulatorResponse {
+  return graphError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.");
+}
+
+/**
+ * Graph's refusal of a P1 feature (the registration report) in a tenant without Microsoft Entra ID P1/P2, with the
+ * text public reports of this error show.
+ */
+export function nonPremiumTenant(): EmulatorResponse {
+  return graphError(
+    403,
+    "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
+    "Neither tenant is B2C or tenant doesn't have premium license",
+  );
+}
+
+/** The answer of a route a test made fail (`failRoute`), with the error code Graph uses for that status. */
+export function routeFailureAnswer(status: number, retryAfterSeconds: number | undefined): EmulatorResponse {
+  const headers: Record<string, string> =
+    retryAfterSeconds === undefined ? {} : { "Retry-After": String(retryAfterSeconds) };
+  if (status === 403) return insufficientPrivileges();
+  if (status === 503) {
+    return graphError(503, "serviceNotAvailable", "The service is temporarily unavailable.", headers);
+  }
+  if (status >= 500) {
+    return graphError(status, "InternalServerError", "An internal server error occurred.", headers);
+  }
+  return graphError(status, "BadRequest", "The request failed.", headers);
+}

@@ -1,8 +1,8 @@
 import type { EmulatedGroup, EmulatedTenant, EmulatedUser } from "./EmulatedTenant.js";
 import { badRequest, type EmulatorResponse, json, resourceNotFound } from "./emulatorResponse.js";
+import type { HandlerContext } from "./HandlerContext.js";
 import { pagedList } from "./pagedList.js";
 import { groupShape, selector, unsupportedOption } from "./roleHandlers.js";
-import type { HandlerContext } from "./userHandlers.js";
 
 /** Graph's default and maximum page sizes for groups and for a group's members and owners. */
 const defaultPageSize = 100;

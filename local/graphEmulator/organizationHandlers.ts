@@ -1,26 +1,11 @@
-import { type EmulatorResponse, graphError, json } from "./emulatorResponse.js";
-import type { HandlerContext } from "./userHandlers.js";
-
-/** What reading the organization needs: any one of these application permissions (Graph's "List organization"). */
-const organizationPermissions = [
-  "Organization.Read.All",
-  "Directory.Read.All",
-  "Organization.ReadWrite.All",
-  "Directory.ReadWrite.All",
-];
+import { type EmulatorResponse, json } from "./emulatorResponse.js";
+import type { HandlerContext } from "./HandlerContext.js";
 
 /**
  * GET /organization: the tenant's one organization object, as a collection (`id`, `displayName`, `verifiedDomains`;
- * `$select` honoured for these). Without a permission the app gets Graph's 403.
+ * `$select` honoured for these).
  */
 export function listOrganization(ctx: HandlerContext): EmulatorResponse {
-  if (!organizationPermissions.some((permission) => ctx.tenant.hasPermission(permission))) {
-    return graphError(
-      403,
-      "Authorization_RequestDenied",
-      "Insufficient privileges to complete the operation.",
-    );
-  }
   const organization: Record<string, unknown> = {
     id: "a0ee7d6c-5a7e-4c43-9d2f-0c9e1f0a7e11",
     displayName: ctx.tenant.displayName,

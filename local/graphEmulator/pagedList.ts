@@ -1,5 +1,5 @@
 import { badRequest, type EmulatorResponse, json } from "./emulatorResponse.js";
-import type { HandlerContext } from "./userHandlers.js";
+import type { HandlerContext } from "./HandlerContext.js";
 
 /**
  * One page of a list, as Graph answers a collection GET: `$top` from 1 to `size.max` (default `size.default`), or a

@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 import type { EmulatedGroupAccess } from "./EmulatedTenant.js";
 import { badRequest, type EmulatorResponse } from "./emulatorResponse.js";
+import type { HandlerContext } from "./HandlerContext.js";
 import { pagedList } from "./pagedList.js";
 import { scheduleInfo, scheduleStart, selector, unsupportedOption } from "./roleHandlers.js";
-import type { HandlerContext } from "./userHandlers.js";
 
 /** The PIM for Groups lists under /identityGovernance/privilegedAccess/group/. */
 export type PimGroupList =

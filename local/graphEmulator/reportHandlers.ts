@@ -1,7 +1,7 @@
 import type { EmulatedOtherMethodKind, EmulatedUser } from "./EmulatedTenant.js";
-import { type EmulatorResponse, graphError } from "./emulatorResponse.js";
+import type { EmulatorResponse } from "./emulatorResponse.js";
+import type { HandlerContext } from "./HandlerContext.js";
 import { pagedList } from "./pagedList.js";
-import type { HandlerContext } from "./userHandlers.js";
 
 const defaultPageSize = 1000;
 const maxPageSize = 1000;
@@ -27,7 +27,7 @@ const otherMethodNames: Record<EmulatedOtherMethodKind, string> = {
 };
 
 /** The permission Graph's "List userRegistrationDetails" page names (application: no higher one). */
-const reportPermission = "AuditLog.Read.All";
+export const reportPermission = "AuditLog.Read.All";
 
 /** SSPR's form for a phone number: `+CC NUMBER`, one space ("Prepopulate user authentication contact information"). */
 const ssprPhoneForm = /^\+\d{1,3} \d+$/;
@@ -36,9 +36,8 @@ const ssprPhoneForm = /^\+\d{1,3} \d+$/;
  * GET /reports/authenticationMethods/userRegistrationDetails (application permission AuditLog.Read.All, Entra ID
  * P1/P2): per user `methodsRegistered` from their phone and email methods, SSPR and MFA verdicts, `isAdmin` for
  * active roles, `userType`; `$select`, `$top` (1–1000) and paging by `@odata.nextLink`. Disabled users are left
- * out, as the API documents. Refusals use the texts Graph gives (seen in public reports of these errors): 403
- * `Authentication_MSGraphPermissionMissing` without the permission, 403
- * `Authentication_RequestFromNonPremiumTenantOrB2CTenant` for a tenant without the licence.
+ * out, as the API documents. The route table refuses a caller without the permission and a tenant without the
+ * licence first.
  *
  * How the verdicts are derived (a test overrides any of them per user with `sspr`): `isSsprEnabled` is the tenant's
  * `ssprEnabled`; `isSsprRegistered` holds when the user has a method SSPR can use (mobile, office phone, email)
@@ -48,20 +47,6 @@ const ssprPhoneForm = /^\+\d{1,3} \d+$/;
  * registered. SSPR's default two-gate policy is beyond the emulator: one usable method or value counts.
  */
 export function listRegistrationDetails(ctx: HandlerContext): EmulatorResponse {
-  if (!ctx.tenant.hasPermission(reportPermission)) {
-    return graphError(
-      403,
-      "Authentication_MSGraphPermissionMissing",
-      `Calling principal does not have required MSGraph permissions ${reportPermission}`,
-    );
-  }
-  if (!ctx.tenant.premiumLicense) {
-    return graphError(
-      403,
-      "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
-      "Neither tenant is B2C or tenant doesn't have premium license",
-    );
-  }
   const select = ctx.query.get("$select");
   const selected = select === null ? undefined : new Set(select.split(",").map((f) => f.trim()));
   return pagedList(ctx, {

@@ -1,16 +1,14 @@
 import { createHash } from "node:crypto";
-import { type EmulatedGroup, type EmulatedRoleGrant, EmulatedTenant } from "./EmulatedTenant.js";
+import type { EmulatedGroup, EmulatedRoleGrant } from "./emulatedObjects.js";
 import { badRequest, type EmulatorResponse, graphError, json, resourceNotFound } from "./emulatorResponse.js";
+import type { HandlerContext } from "./HandlerContext.js";
 import { pagedList } from "./pagedList.js";
-import type { HandlerContext } from "./userHandlers.js";
+import { builtInRoleName, roleDefinitionIdOf } from "./roleGrants.js";
 
 /** Page size of the role-management lists (the emulator's choice; clients follow `@odata.nextLink`). */
 const rolePageSize = 100;
 const defaultMemberPageSize = 100;
 const maxMemberPageSize = 999;
-
-/** Reading role definitions: any one of these application permissions. */
-const roleDefinitionPermissions = ["RoleManagement.Read.Directory"];
 
 /** The role-management lists the emulator serves; the PIM ones (all but roleAssignments) need P2. */
 export type RoleList =
@@ -87,21 +85,14 @@ export function selector(
 
 /**
  * GET /roleManagement/directory/roleDefinitions/{id}: a role the tenant knows (a built-in one, or one granted to
- * someone), with `$select` honoured; 404 for an unknown id. Needs RoleManagement.Read.Directory.
+ * someone), with `$select` honoured; 404 for an unknown id.
  */
 export function getRoleDefinition(ctx: HandlerContext, id: string): EmulatorResponse {
-  if (!roleDefinitionPermissions.some((permission) => ctx.tenant.hasPermission(permission))) {
-    return graphError(
-      403,
-      "Authorization_RequestDenied",
-      "Insufficient privileges to complete the operation.",
-    );
-  }
   const wanted = id.toLowerCase();
   const grant = [...ctx.tenant.roleAssignments(), ...ctx.tenant.roleEligibilities()].find(
     (g) => g.roleDefinitionId.toLowerCase() === wanted,
   );
-  const roleName = grant?.roleName ?? EmulatedTenant.builtInRoleName(wanted);
+  const roleName = grant?.roleName ?? builtInRoleName(wanted);
   if (roleName === undefined) {
     return graphError(404, "Request_ResourceNotFound", `Resource '${id}' does not exist.`);
   }
@@ -271,7 +262,7 @@ export function groupShape(group: EmulatedGroup, readable: boolean): Record<stri
 }
 
 function directoryRoleShape(roleName: string, readable: boolean): Record<string, unknown> {
-  const templateId = EmulatedTenant.roleDefinitionId(roleName);
+  const templateId = roleDefinitionIdOf(roleName);
   return {
     "@odata.type": "#microsoft.graph.directoryRole",
     // An activated role's object id differs from its template id.

@@ -1,24 +1,14 @@
 import type { EmulatedTenant, EmulatedUser } from "./EmulatedTenant.js";
-import type { EmulatorStats } from "./EmulatorStats.js";
 import {
   badRequest,
   type EmulatorResponse,
-  graphError,
+  insufficientPrivileges,
   json,
   noContent,
   resourceNotFound,
 } from "./emulatorResponse.js";
+import type { HandlerContext } from "./HandlerContext.js";
 import { pagedList } from "./pagedList.js";
-
-/** What a handler needs: the tenant, the counters, and the request already parsed. */
-export interface HandlerContext {
-  tenant: EmulatedTenant;
-  stats: EmulatorStats;
-  /** Public base URL including the version, e.g. `http://127.0.0.1:4000/v1.0` (for nextLink and @odata.context). */
-  baseUrl: string;
-  query: URLSearchParams;
-  body: unknown;
-}
 
 type UserProperty = Exclude<
   keyof EmulatedUser,
@@ -77,37 +67,8 @@ export const externallyMastered =
 export const onPremisesMastered =
   "Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration.";
 
-/** Reading users: any one of these application permissions (Graph's "Get user" and "List users" pages). */
-const readPermissions = [
-  "User.Read.All",
-  "User.ReadWrite.All",
-  "Directory.Read.All",
-  "Directory.ReadWrite.All",
-];
-
-/**
- * Writing a contact property: the narrow permission Graph documents as least privileged for it, or a broad one.
- * Properties the app never writes are not checked (the emulator's own tests write them as plain properties).
- */
-const broadWrite = ["User.ReadWrite.All", "Directory.ReadWrite.All"];
-const writePermissions: Record<string, readonly string[]> = {
-  mobilePhone: ["User-Phone.ReadWrite.All", ...broadWrite],
-  businessPhones: ["User-Phone.ReadWrite.All", ...broadWrite],
-  otherMails: ["User-Mail.ReadWrite.All", ...broadWrite],
-};
-
-/** Graph's 403 for a call the app's permissions don't cover: the same answer a privileged target's write gets. */
-function insufficientPrivileges(): EmulatorResponse {
-  return graphError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.");
-}
-
-function holdsAny(tenant: EmulatedTenant, permissions: readonly string[]): boolean {
-  return permissions.some((permission) => tenant.hasPermission(permission));
-}
-
 /** GET /users/{id|upn} with optional `$select`. */
 export function getUser(ctx: HandlerContext, key: string): EmulatorResponse {
-  if (!holdsAny(ctx.tenant, readPermissions)) return insufficientPrivileges();
   const select = parseSelect(ctx.query.get("$select"));
   if ("error" in select) return select.error;
   const user = ctx.tenant.find(key);
@@ -118,7 +79,6 @@ export function getUser(ctx: HandlerContext, key: string): EmulatorResponse {
 
 /** GET /users with `$select`, `$filter` (eq on employeeId/userPrincipalName/mail), `$top` and `$skiptoken` paging. */
 export function listUsers(ctx: HandlerContext): EmulatorResponse {
-  if (!holdsAny(ctx.tenant, readPermissions)) return insufficientPrivileges();
   for (const option of ["$orderby", "$expand", "$search", "$count", "$skip"]) {
     if (ctx.query.has(option)) {
       return badRequest(
@@ -216,7 +176,8 @@ const readOnly = new Set(["id", "createdDateTime", "onPremisesSyncEnabled"]);
 
 /**
  * PATCH /users/{id|upn}: 204 when every property is valid and allowed, otherwise nothing changes.
- * Checks in Graph's order: payload shape → authorization (privileged targets) → directory rules (AD-mastered).
+ * Checks in Graph's order: payload shape → authorization (privileged targets) → directory rules (AD-mastered); the
+ * route table has checked the app's permissions for the properties set (the same 403: the caller can't tell).
  */
 export function patchUser(ctx: HandlerContext, key: string): EmulatorResponse {
   const user = ctx.tenant.find(key);
@@ -246,12 +207,6 @@ export function patchUser(ctx: HandlerContext, key: string): EmulatorResponse {
       );
     }
   }
-  // A property the app's permissions don't cover answers the same 403 as a protected target: the caller can't tell.
-  const uncovered = changes.some(([name]) => {
-    const needed = writePermissions[name];
-    return needed !== undefined && !holdsAny(ctx.tenant, needed);
-  });
-  if (uncovered) return insufficientPrivileges();
   // Graph protects holders of an active role (direct or through a group); a PIM-eligible admin is not protected.
   if (ctx.tenant.activeRolesOf(user).length > 0 && changes.some(([name]) => writable[name]?.sensitive)) {
     return insufficientPrivileges();
