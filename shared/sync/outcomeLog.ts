@@ -13,6 +13,15 @@ export type Claim =
 /** How a user is looked up in the outcome log. */
 export type UserKey = { kind: "id" | "upn" | "employeeId"; value: string };
 
+/** The keys an outcome is listed under: one per user identifier it has. */
+export function userKeysOf(outcome: Outcome): UserKey[] {
+  const keys: UserKey[] = [];
+  if (outcome.userId) keys.push({ kind: "id", value: outcome.userId });
+  if (outcome.userPrincipalName) keys.push({ kind: "upn", value: outcome.userPrincipalName });
+  if (outcome.employeeId) keys.push({ kind: "employeeId", value: outcome.employeeId });
+  return keys;
+}
+
 /** The most outcomes one `listByUser` returns (the helpdesk API's `top` has the same bound). */
 export const maxListTop = 100;
 
