@@ -25,8 +25,7 @@ export type EventEntity = {
 };
 
 /** An event row as read: the lease's record, and the index rows the row owns (to drop the ones a record loses). */
-export interface LoadedEvent {
-  record: EventRecord;
+export interface TableEventRecord extends EventRecord {
   index: string[];
 }
 
@@ -37,16 +36,14 @@ function indexOf(row: { index?: string | undefined }): string[] {
 }
 
 /** Reads an event row (any of its properties may have been left out of the read's `select`). */
-function loadedEventOf(row: TableEntityResult<Partial<EventEntity>>): LoadedEvent {
+function eventRecordOf(row: TableEntityResult<Partial<EventEntity>>): TableEventRecord {
   return {
-    record: {
-      // A row with no status reads as final, as it always has: retention may take it.
-      status: (row.status ?? "") as EventStatus,
-      leaseUntil: row.leaseUntil ?? 0,
-      ...(row.outcome ? { outcome: JSON.parse(row.outcome) as Outcome } : {}),
-      ...(row.pending ? { pending: JSON.parse(row.pending) as FieldOutcome[] } : {}),
-      version: row.etag,
-    },
+    // A row with no status reads as final, as it always has: retention may take it.
+    status: (row.status ?? "") as EventStatus,
+    leaseUntil: row.leaseUntil ?? 0,
+    ...(row.outcome ? { outcome: JSON.parse(row.outcome) as Outcome } : {}),
+    ...(row.pending ? { pending: JSON.parse(row.pending) as FieldOutcome[] } : {}),
+    version: row.etag,
     index: indexOf(row),
   };
 }
@@ -122,7 +119,7 @@ function rowsPerOutcome(outcome: Outcome): number {
 
 /** The outcome table's rows as entities, and back (the layout is in outcomeTableKeys.ts). */
 export const outcomeTableRows = {
-  loadedEventOf,
+  eventRecordOf,
   indexOf,
   rowsOf,
   putActions,

@@ -1,31 +1,35 @@
 // storage/: the Azure Storage adapters — outcome log, event queue and webhook receipts.
 
 import { odata, type TableClient } from "@azure/data-tables";
-import { ensureErrorType, SsprError } from "../core/errors.js";
-import { eventLease, type LeaseWrite, type RecordRequest, type WriteResult } from "../sync/eventLease.js";
+import { ensureErrorType } from "../core/errors.js";
+import type { LeaseWrite, WriteResult } from "../sync/eventLease.js";
+import { type EventLeaseOps, eventLeaseOn } from "../sync/eventLeaseOn.js";
 import type { FieldOutcome, Outcome } from "../sync/outcome.js";
 import { type Claim, checkListTop, type OutcomeLog, type UserKey } from "../sync/outcomeLog.js";
 import { isRestStatus } from "./isRestStatus.js";
 import { outcomeTableKeys as keys } from "./outcomeTableKeys.js";
-import { type EventEntity, type LoadedEvent, outcomeTableRows as rows } from "./outcomeTableRows.js";
+import { type EventEntity, outcomeTableRows as rows, type TableEventRecord } from "./outcomeTableRows.js";
 import { sweepOutcomeTable } from "./sweepOutcomeTable.js";
 import { transactionGroupsOf } from "./transactionGroupsOf.js";
 
 // Tests and tools name the table's rows through these; they live with the layout's keys.
 export { type OutcomeTableRow, outcomeEventRowsFilter, outcomeTableRowOf } from "./outcomeTableRowOf.js";
 
-// Attempts at an unleased record whose event others change meanwhile, before giving up on it (each re-reads it).
-const maxConflictRounds = 4;
-
 /**
- * The outcome log in Azure Table storage (the layout: outcomeTableKeys.ts). What the lease decides is decided by
- * shared/sync/eventLease.ts; this adapter loads an event's row, and carries out the write the decision answers on
- * the row's ETag, which is the lease's token.
+ * The outcome log in Azure Table storage (the layout: outcomeTableKeys.ts). The lease (claim, pending writes,
+ * release, record) is decided in shared/sync/eventLease.ts and run by eventLeaseOn: this adapter only loads an
+ * event's row and writes it on the row's ETag, which is the lease's token.
  */
 export class TableOutcomeLog implements OutcomeLog {
   #ready: Promise<void> | undefined;
+  readonly #lease: EventLeaseOps;
 
-  constructor(private readonly table: TableClient) {}
+  constructor(private readonly table: TableClient) {
+    this.#lease = eventLeaseOn<TableEventRecord>({
+      load: (eventId) => this.load(eventId),
+      write: (eventId, write, over) => this.store(eventId, write, over?.index),
+    });
+  }
 
   /** Creates the table on first use (idempotent; 409 means it already exists). */
   private ensureTable(): Promise<void> {
@@ -37,10 +41,10 @@ export class TableOutcomeLog implements OutcomeLog {
   }
 
   /** An event's row, read whole; undefined when it has none. */
-  private async load(eventId: string): Promise<LoadedEvent | undefined> {
+  private async load(eventId: string): Promise<TableEventRecord | undefined> {
     await this.ensureTable();
     try {
-      return rows.loadedEventOf(
+      return rows.eventRecordOf(
         await this.table.getEntity<EventEntity>(keys.partitionOf(eventId), keys.eventRow(eventId)),
       );
     } catch (err) {
@@ -95,49 +99,24 @@ export class TableOutcomeLog implements OutcomeLog {
   }
 
   async get(eventId: string): Promise<Outcome | undefined> {
-    return (await this.load(eventId))?.record.outcome;
+    return (await this.load(eventId))?.outcome;
   }
 
-  async claim(eventId: string, leaseMs: number, now: Date): Promise<Claim> {
-    const decision = eventLease.claim((await this.load(eventId))?.record, { leaseMs, now });
-    if (decision.kind === "answer") return decision.claim;
-    const written = await this.store(eventId, decision.write);
-    return written.landed ? { ...decision.taken, token: written.version } : decision.raced;
+  claim(eventId: string, leaseMs: number, now: Date): Promise<Claim> {
+    return this.#lease.claim(eventId, leaseMs, now);
   }
 
-  async notePending(eventId: string, token: string, fields: FieldOutcome[]): Promise<string> {
-    const written = await this.store(eventId, eventLease.notePending({ token, fields }).write);
-    if (!written.landed) throw eventLease.leaseLost(eventId, written.cause);
-    return written.version;
+  notePending(eventId: string, token: string, fields: FieldOutcome[]): Promise<string> {
+    return this.#lease.notePending(eventId, token, fields);
   }
 
-  async release(eventId: string, token: string): Promise<void> {
-    // A release with a stale token lands nowhere, and that is all: the lease is someone else's already.
-    await this.store(eventId, eventLease.release({ token }).write);
+  release(eventId: string, token: string): Promise<void> {
+    return this.#lease.release(eventId, token);
   }
 
   async record(outcome: Outcome, token?: string): Promise<void> {
     await this.ensureTable();
-    const { eventId } = outcome;
-    const request: RecordRequest = { outcome, ...(token === undefined ? {} : { token }) };
-    // Without a token the event usually has no row yet: try creating it first, and read only when that is refused.
-    let loaded = token === undefined ? undefined : await this.load(eventId);
-    let decision = eventLease.record(loaded?.record, request);
-    let refusal: unknown;
-    for (let round = 1; decision.kind === "write"; round++) {
-      const written = await this.store(eventId, decision.write, loaded?.index);
-      if (written.landed) return;
-      refusal = written.cause;
-      if (round >= maxConflictRounds) {
-        throw new SsprError(
-          `the outcome records changed ${maxConflictRounds} times while being written; not recorded`,
-          { cause: refusal },
-        );
-      }
-      loaded = await this.load(eventId);
-      decision = eventLease.recordRefused(loaded?.record, request);
-    }
-    if (decision.kind === "leaseLost") throw eventLease.leaseLost(eventId, refusal);
+    return this.#lease.record(outcome, token);
   }
 
   async recordMany(outcomes: readonly Outcome[]): Promise<Array<Error | undefined>> {

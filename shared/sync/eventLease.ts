@@ -73,15 +73,6 @@ export type ClaimDecision =
     };
 
 /**
- * A write made on a token: `notePending` answers the new version as the new token and throws LeaseLostError on a
- * conflict; `release` ignores a conflict (the lease is someone else's already).
- */
-export interface TokenWrite {
-  write: LeaseWrite;
-  onConflict: "leaseLost" | "ignore";
-}
-
-/**
  * A record's decision: nothing to write (`kept`: the record there stays, or is this very one), refused
  * (`leaseLost`), or a write; when that does not land, load the event again and ask `recordRefused`.
  */
@@ -110,8 +101,9 @@ function recorded(outcome: Outcome): StoredEvent {
 
 /** Takes the event for one delivery, unless it is finished (duplicate) or another delivery holds it (busy). */
 function claim(stored: EventRecord | undefined, request: { leaseMs: number; now: Date }): ClaimDecision {
-  if (stored?.outcome && isFinal(stored.status))
+  if (stored?.outcome && isFinal(stored.status)) {
     return { kind: "answer", claim: { state: "duplicate", outcome: stored.outcome } };
+  }
   if (stored && stored.leaseUntil > request.now.getTime()) {
     return { kind: "answer", claim: { state: "busy", leaseUntil: new Date(stored.leaseUntil) } };
   }
@@ -139,20 +131,14 @@ function claim(stored: EventRecord | undefined, request: { leaseMs: number; now:
   };
 }
 
-/** Notes the writes an attempt is about to make, on its token: a token that is no longer current has lost the lease. */
-function notePending(request: { token: string; fields: FieldOutcome[] }): TokenWrite {
-  return {
-    write: { kind: "merge", expected: { version: request.token }, set: { pending: request.fields } },
-    onConflict: "leaseLost",
-  };
+/** Notes the writes an attempt is about to make, on its token: refused, the token is stale and the lease lost. */
+function notePending(request: { token: string; fields: FieldOutcome[] }): LeaseWrite {
+  return { kind: "merge", expected: { version: request.token }, set: { pending: request.fields } };
 }
 
-/** Ends a lease early, on its token, recording nothing; the noted writes stay for the next attempt. */
-function release(request: { token: string }): TokenWrite {
-  return {
-    write: { kind: "merge", expected: { version: request.token }, set: { leaseUntil: 0 } },
-    onConflict: "ignore",
-  };
+/** Ends a lease early, on its token, recording nothing (the noted writes stay); refused, it is someone else's. */
+function release(request: { token: string }): LeaseWrite {
+  return { kind: "merge", expected: { version: request.token }, set: { leaseUntil: 0 } };
 }
 
 /**

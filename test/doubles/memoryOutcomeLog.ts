@@ -7,6 +7,7 @@ import {
   type StoredEvent,
   type WriteResult,
 } from "../../shared/sync/eventLease.js";
+import { eventLeaseOn } from "../../shared/sync/eventLeaseOn.js";
 import type { FieldOutcome, Outcome } from "../../shared/sync/outcome.js";
 import {
   type Claim,
@@ -22,7 +23,8 @@ import {
  * and the per-user last-applied state row. Values are kept as JSON text, as in the table, so nothing a caller holds
  * is shared with the log. The table's buckets and transactions are not modelled: an outcome's rows change together
  * here, as they do there. What the lease decides (claim, pending writes, release, record) is decided by
- * shared/sync/eventLease.ts for both: this double only loads an event's record and writes it on its etag.
+ * shared/sync/eventLease.ts and run by eventLeaseOn for both: this double only loads an event's record and writes
+ * it on its etag.
  */
 interface EventRow {
   status: EventStatus;
@@ -95,6 +97,10 @@ export class MemoryOutcomeLog implements OutcomeLog {
   readonly #state = new Map<string, StateRow>();
   readonly #clock: () => Date;
   readonly #newToken: () => string;
+  readonly #lease = eventLeaseOn({
+    load: async (eventId) => this.#load(eventId),
+    write: async (eventId, write) => this.#store(eventId, write),
+  });
 
   constructor(options: MemoryOutcomeLogOptions = {}) {
     this.#clock = options.clock ?? (() => new Date());
@@ -105,33 +111,20 @@ export class MemoryOutcomeLog implements OutcomeLog {
     return parseOutcome(this.#events.get(eventId)?.outcome);
   }
 
-  async claim(eventId: string, leaseMs: number, now: Date): Promise<Claim> {
-    const decision = eventLease.claim(this.#load(eventId), { leaseMs, now });
-    if (decision.kind === "answer") return decision.claim;
-    const written = this.#store(eventId, decision.write);
-    return written.landed ? { ...decision.taken, token: written.version } : decision.raced;
+  claim(eventId: string, leaseMs: number, now: Date): Promise<Claim> {
+    return this.#lease.claim(eventId, leaseMs, now);
   }
 
-  async notePending(eventId: string, token: string, fields: FieldOutcome[]): Promise<string> {
-    const written = this.#store(eventId, eventLease.notePending({ token, fields }).write);
-    if (!written.landed) throw eventLease.leaseLost(eventId);
-    return written.version;
+  notePending(eventId: string, token: string, fields: FieldOutcome[]): Promise<string> {
+    return this.#lease.notePending(eventId, token, fields);
   }
 
-  async release(eventId: string, token: string): Promise<void> {
-    // A release with a stale token is ignored, as the decision says.
-    this.#store(eventId, eventLease.release({ token }).write);
+  release(eventId: string, token: string): Promise<void> {
+    return this.#lease.release(eventId, token);
   }
 
-  async record(outcome: Outcome, token?: string): Promise<void> {
-    const request = { outcome, ...(token === undefined ? {} : { token }) };
-    let decision = eventLease.record(this.#load(outcome.eventId), request);
-    // Nothing runs between a load and a store here: a write without a token lands at the latest on the second try.
-    while (decision.kind === "write") {
-      if (this.#store(outcome.eventId, decision.write).landed) return;
-      decision = eventLease.recordRefused(this.#load(outcome.eventId), request);
-    }
-    if (decision.kind === "leaseLost") throw eventLease.leaseLost(outcome.eventId);
+  record(outcome: Outcome, token?: string): Promise<void> {
+    return this.#lease.record(outcome, token);
   }
 
   async recordMany(outcomes: readonly Outcome[]): Promise<Array<Error | undefined>> {

@@ -136,17 +136,19 @@ describe("claiming an event", () => {
 });
 
 describe("noting pending writes and releasing, on a token", () => {
-  it("notes the writes on the token's version and calls a refusal a lost lease", () => {
+  it("notes the writes on the token's version only", () => {
     expect(eventLease.notePending({ token: "v1", fields: pending })).toEqual({
-      write: { kind: "merge", expected: { version: "v1" }, set: { pending } },
-      onConflict: "leaseLost",
+      kind: "merge",
+      expected: { version: "v1" },
+      set: { pending },
     });
   });
 
-  it("ends the lease on the token's version, keeping the noted writes, and ignores a refusal", () => {
+  it("ends the lease on the token's version only, keeping the noted writes", () => {
     expect(eventLease.release({ token: "v1" })).toEqual({
-      write: { kind: "merge", expected: { version: "v1" }, set: { leaseUntil: 0 } },
-      onConflict: "ignore",
+      kind: "merge",
+      expected: { version: "v1" },
+      set: { leaseUntil: 0 },
     });
   });
 });
