@@ -82,6 +82,7 @@ export class TableOutcomeLog implements OutcomeLog {
     }
   }
 
+  /** An outcome's transaction; when an index row it drops is gone already, again without the drops. */
   private async submitPut(
     eventId: string,
     write: Extract<LeaseWrite, { kind: "put" }>,
@@ -91,7 +92,7 @@ export class TableOutcomeLog implements OutcomeLog {
     try {
       await this.table.submitTransaction(actions);
     } catch (err) {
-      // An index row to drop may be gone (retention took it): without the drops, the ETag decides again.
+      // Retention may have taken an index row to drop: without the drops, the ETag decides alone.
       const kept = actions.filter(([kind]) => kind !== "delete");
       if (!isRestStatus(err, 404) || kept.length === actions.length) throw err;
       await this.table.submitTransaction(kept);
@@ -115,6 +116,7 @@ export class TableOutcomeLog implements OutcomeLog {
   }
 
   async record(outcome: Outcome, token?: string): Promise<void> {
+    // A record without a token writes before it reads anything: the table must be there first.
     await this.ensureTable();
     return this.#lease.record(outcome, token);
   }

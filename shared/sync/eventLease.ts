@@ -5,9 +5,9 @@ import { type Claim, LeaseLostError } from "./outcomeLog.js";
  * The event lease as pure decisions: each takes what the log holds for an event (or nothing), the request and the
  * time, and answers what to tell the caller and what to write, on which condition. The stores (Table storage,
  * the in-memory double) only load a record and carry out the write conditionally: a write lands only on the version
- * it expects (an ETag), else the store writes nothing and reports a conflict, and the decision says what a conflict
- * means. So the rules of at-least-once delivery (one final record per event, one processor at a time) are decided
- * here once, whatever the store.
+ * it expects (an ETag), else the store writes nothing and says so; what that means is decided here too
+ * (`raced`, `recordRefused`). eventLeaseOn.ts runs these against a store. So the rules of at-least-once delivery
+ * (one final record per event, one processor at a time) are decided once, whatever the store.
  *
  * An event's states:
  *   no record          never seen
@@ -150,9 +150,10 @@ function record(stored: EventRecord | undefined, request: RecordRequest): Record
   const { outcome, token } = request;
   if (token !== undefined) {
     if (!stored) return { kind: "leaseLost" };
-    if (isFinal(stored.status))
+    if (isFinal(stored.status)) {
       return sameOutcome(stored.outcome, outcome) ? { kind: "kept" } : { kind: "leaseLost" };
-    // The store checks the token, not this function: versions are the store's to compare.
+    }
+    // Versions are opaque here: the store compares the token with the record's, as one with the write.
     return { kind: "write", write: { kind: "put", expected: { version: token }, record: recorded(outcome) } };
   }
   if (stored && isFinal(stored.status)) return { kind: "kept" };

@@ -34,7 +34,8 @@ export function checkListTop(top: number): void {
 
 /**
  * Where outcomes live. The pipeline talks to storage only through this, so the rules of at-least-once
- * delivery (one final record per event, one processor at a time) are stated once, here.
+ * delivery (one final record per event, one processor at a time) are stated once, here, and decided once, in
+ * eventLease.ts (run on a store by eventLeaseOn.ts).
  */
 export interface OutcomeLog {
   /** Reads the outcome of an event, final or not. */
@@ -55,8 +56,8 @@ export interface OutcomeLog {
    * replaced: recording another outcome of a finished event keeps the first.
    * - With `token` (the queue path): throws LeaseLostError, writing nothing, unless `token` is the event's current
    *   lease — so a delivery whose lease ran out can never overwrite the live delivery's row or its noted pending
-   *   writes. Sending the same final record again with its token (a retry of a write whose answer was lost) is
-   *   accepted.
+   *   writes. Sending the same record again with its token (a retry of a write whose answer was lost), final or
+   *   deferred, is accepted.
    * - Without (rejections, the helpdesk fix): writes whatever lease is held, replacing a deferred record.
    */
   record(outcome: Outcome, token?: string): Promise<void>;
