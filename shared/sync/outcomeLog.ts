@@ -13,6 +13,15 @@ export type Claim =
 /** How a user is looked up in the outcome log. */
 export type UserKey = { kind: "id" | "upn" | "employeeId"; value: string };
 
+/** The keys an outcome is listed under: one per user identifier it has. */
+export function userKeysOf(outcome: Outcome): UserKey[] {
+  const keys: UserKey[] = [];
+  if (outcome.userId) keys.push({ kind: "id", value: outcome.userId });
+  if (outcome.userPrincipalName) keys.push({ kind: "upn", value: outcome.userPrincipalName });
+  if (outcome.employeeId) keys.push({ kind: "employeeId", value: outcome.employeeId });
+  return keys;
+}
+
 /** The most outcomes one `listByUser` returns (the helpdesk API's `top` has the same bound). */
 export const maxListTop = 100;
 
@@ -25,7 +34,8 @@ export function checkListTop(top: number): void {
 
 /**
  * Where outcomes live. The pipeline talks to storage only through this, so the rules of at-least-once
- * delivery (one final record per event, one processor at a time) are stated once, here.
+ * delivery (one final record per event, one processor at a time) are stated once, here, and decided once, in
+ * eventLease.ts (run on a store by eventLeaseOn.ts).
  */
 export interface OutcomeLog {
   /** Reads the outcome of an event, final or not. */
@@ -46,8 +56,8 @@ export interface OutcomeLog {
    * replaced: recording another outcome of a finished event keeps the first.
    * - With `token` (the queue path): throws LeaseLostError, writing nothing, unless `token` is the event's current
    *   lease — so a delivery whose lease ran out can never overwrite the live delivery's row or its noted pending
-   *   writes. Sending the same final record again with its token (a retry of a write whose answer was lost) is
-   *   accepted.
+   *   writes. Sending the same record again with its token (a retry of a write whose answer was lost), final or
+   *   deferred, is accepted.
    * - Without (rejections, the helpdesk fix): writes whatever lease is held, replacing a deferred record.
    */
   record(outcome: Outcome, token?: string): Promise<void>;

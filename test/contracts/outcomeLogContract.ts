@@ -167,6 +167,19 @@ export function outcomeLogContract(name: string, makeLog: () => Promise<OutcomeL
         expect(claim).toEqual({ state: "claimed", previous: outcome, token: expect.any(String) });
       });
 
+      it("gives the lease to one of two deliveries claiming at once; the other is busy", async () => {
+        const eventId = newEventId();
+        const claims = await Promise.all([
+          log.claim(eventId, minute, at(0)),
+          log.claim(eventId, minute, at(0)),
+        ]);
+        expect(claims.map((claim) => claim.state).sort()).toEqual(["busy", "claimed"]);
+        expect(claims.find((claim) => claim.state === "busy")).toEqual({
+          state: "busy",
+          leaseUntil: at(minute),
+        });
+      });
+
       it("answers busy for a deferred event while another delivery holds its lease", async () => {
         const outcome = deferred();
         await log.record(outcome);
@@ -364,6 +377,39 @@ export function outcomeLogContract(name: string, makeLog: () => Promise<OutcomeL
         await log.record(outcome, token);
         await expect(log.record(structuredClone(outcome), token)).resolves.toBeUndefined();
         expect(await log.get(outcome.eventId)).toEqual(outcome);
+      });
+
+      it("accepts the same deferred record again with its token (a retry of a write whose answer was lost)", async () => {
+        const waiting = deferred();
+        const token = await claimed(log, waiting.eventId);
+        await log.record(waiting, token);
+        await expect(log.record(structuredClone(waiting), token)).resolves.toBeUndefined();
+        expect(await log.get(waiting.eventId)).toEqual(waiting);
+        expect(await log.attemptsOf(waiting.eventId, 10)).toEqual([waiting]);
+      });
+
+      it("lets a record without a token take over an event a delivery holds: that delivery's token is stale", async () => {
+        const eventId = newEventId();
+        const token = await claimed(log, eventId, at(0), 10 * minute);
+        const rejected = anOutcome({ eventId, status: "rejected", actor: "admin@example.com" });
+        await log.record(rejected);
+        await expect(log.notePending(eventId, token, pendingWrites)).rejects.toBeInstanceOf(LeaseLostError);
+        await expect(log.record(anOutcome({ eventId }), token)).rejects.toBeInstanceOf(LeaseLostError);
+        expect(await log.get(eventId)).toEqual(rejected);
+      });
+
+      it("keeps one of two final records written at once without a token, and only that one", async () => {
+        const first = anOutcome({ status: "updated" });
+        const second = anOutcome({
+          eventId: first.eventId,
+          status: "failed",
+          message: "written at the same time",
+        });
+        await Promise.all([log.record(first), log.record(second)]);
+        const kept = await log.get(first.eventId);
+        expect([first, second]).toContainEqual(kept);
+        expect(await log.attemptsOf(first.eventId, 10)).toEqual([kept]);
+        expect(await log.listByUser({ kind: "id", value: avery.userId }, 10)).toEqual([kept]);
       });
 
       it("refuses a record with a token the event no longer has, leaving the live delivery its lease and noted writes", async () => {

@@ -1,22 +1,33 @@
 import { createHash, randomUUID } from "node:crypto";
+import {
+  type EventRecord,
+  type EventStatus,
+  eventLease,
+  type LeaseWrite,
+  type StoredEvent,
+  type WriteResult,
+} from "../../shared/sync/eventLease.js";
+import { eventLeaseOn } from "../../shared/sync/eventLeaseOn.js";
 import type { FieldOutcome, Outcome } from "../../shared/sync/outcome.js";
 import {
   type Claim,
   checkListTop,
-  LeaseLostError,
   type OutcomeLog,
   type UserKey,
+  userKeysOf,
 } from "../../shared/sync/outcomeLog.js";
 
 /**
  * The rows TableOutcomeLog keeps, modelled one for one so every observable rule matches: the event row (status,
  * lease, outcome, pending writes, etag, and the index rows it owns), the user index rows, the event's attempt rows
- * and the per-user last-applied state row. Values are kept as JSON text, as in the table, so nothing a caller holds is shared with
- * the log. The table's buckets and transactions are not modelled: an outcome's rows change together here, as they
- * do there.
+ * and the per-user last-applied state row. Values are kept as JSON text, as in the table, so nothing a caller holds
+ * is shared with the log. The table's buckets and transactions are not modelled: an outcome's rows change together
+ * here, as they do there. What the lease decides (claim, pending writes, release, record) is decided by
+ * shared/sync/eventLease.ts and run by eventLeaseOn for both: this double only loads an event's record and writes
+ * it on its etag.
  */
 interface EventRow {
-  status: string;
+  status: EventStatus;
   leaseUntil: number;
   outcome?: string;
   pending?: string;
@@ -74,25 +85,8 @@ function userPartition(user: UserKey): string {
   return `${user.kind}:${user.value.toLowerCase()}`;
 }
 
-function userKeysOf(outcome: Outcome): UserKey[] {
-  const keys: UserKey[] = [];
-  if (outcome.userId) keys.push({ kind: "id", value: outcome.userId });
-  if (outcome.userPrincipalName) keys.push({ kind: "upn", value: outcome.userPrincipalName });
-  if (outcome.employeeId) keys.push({ kind: "employeeId", value: outcome.employeeId });
-  return keys;
-}
-
 function parseOutcome(text: string | undefined): Outcome | undefined {
   return text ? (JSON.parse(text) as Outcome) : undefined;
-}
-
-/** As the table: `processing` (claimed, nothing recorded) and `deferred` may be replaced; anything else is final. */
-function isFinalRow(row: EventRow | undefined): boolean {
-  return row !== undefined && row.status !== "processing" && row.status !== "deferred";
-}
-
-function leaseLost(eventId: string): LeaseLostError {
-  return new LeaseLostError(`the lease on event ${eventId} ran out and another delivery took it`);
 }
 
 /** An in-memory OutcomeLog that behaves as TableOutcomeLog does (see test/contracts/outcomeLogContract.ts). */
@@ -103,6 +97,10 @@ export class MemoryOutcomeLog implements OutcomeLog {
   readonly #state = new Map<string, StateRow>();
   readonly #clock: () => Date;
   readonly #newToken: () => string;
+  readonly #lease = eventLeaseOn({
+    load: async (eventId) => this.#load(eventId),
+    write: async (eventId, write) => this.#store(eventId, write),
+  });
 
   constructor(options: MemoryOutcomeLogOptions = {}) {
     this.#clock = options.clock ?? (() => new Date());
@@ -113,60 +111,25 @@ export class MemoryOutcomeLog implements OutcomeLog {
     return parseOutcome(this.#events.get(eventId)?.outcome);
   }
 
-  async claim(eventId: string, leaseMs: number, now: Date): Promise<Claim> {
-    const existing = this.#events.get(eventId);
-    const previous = parseOutcome(existing?.outcome);
-    if (previous && isFinalRow(existing)) return { state: "duplicate", outcome: previous };
-    if (existing && existing.leaseUntil > now.getTime()) {
-      return { state: "busy", leaseUntil: new Date(existing.leaseUntil) };
-    }
-    const leaseUntil = now.getTime() + leaseMs;
-    if (existing) {
-      this.#writeEvent(eventId, { ...existing, leaseUntil });
-      const pending = existing.pending ? (JSON.parse(existing.pending) as FieldOutcome[]) : undefined;
-      return {
-        state: "claimed",
-        ...(previous ? { previous } : {}),
-        ...(pending ? { pending } : {}),
-        token: this.#tokenOf(eventId),
-      };
-    }
-    this.#writeEvent(eventId, { status: "processing", leaseUntil, index: [] });
-    return { state: "claimed", token: this.#tokenOf(eventId) };
+  claim(eventId: string, leaseMs: number, now: Date): Promise<Claim> {
+    return this.#lease.claim(eventId, leaseMs, now);
   }
 
-  async notePending(eventId: string, token: string, fields: FieldOutcome[]): Promise<string> {
-    const existing = this.#events.get(eventId);
-    if (!existing || existing.etag !== token) throw leaseLost(eventId);
-    this.#writeEvent(eventId, { ...existing, pending: JSON.stringify(fields) });
-    return this.#tokenOf(eventId);
+  notePending(eventId: string, token: string, fields: FieldOutcome[]): Promise<string> {
+    return this.#lease.notePending(eventId, token, fields);
   }
 
-  async release(eventId: string, token: string): Promise<void> {
-    const existing = this.#events.get(eventId);
-    // A release with a stale token is ignored, as the table ignores its 404/412.
-    if (existing && existing.etag === token) this.#writeEvent(eventId, { ...existing, leaseUntil: 0 });
+  release(eventId: string, token: string): Promise<void> {
+    return this.#lease.release(eventId, token);
   }
 
-  async record(outcome: Outcome, token?: string): Promise<void> {
-    const existing = this.#events.get(outcome.eventId);
-    if (token) {
-      if (!existing) throw leaseLost(outcome.eventId);
-      if (isFinalRow(existing)) {
-        // The same record again (a retry whose answer was lost) is accepted; another final record stays.
-        if (existing.outcome === JSON.stringify(outcome)) return;
-        throw leaseLost(outcome.eventId);
-      }
-      if (existing.etag !== token) throw leaseLost(outcome.eventId);
-    } else if (isFinalRow(existing)) {
-      return;
-    }
-    this.#writeOutcome(outcome, existing);
+  record(outcome: Outcome, token?: string): Promise<void> {
+    return this.#lease.record(outcome, token);
   }
 
   async recordMany(outcomes: readonly Outcome[]): Promise<Array<Error | undefined>> {
     // Each outcome is the latest attempt at its event, in batch order; nothing an earlier record had is dropped.
-    for (const outcome of outcomes) this.#writeOutcome(outcome, undefined);
+    for (const outcome of outcomes) this.#put(outcome.eventId, eventLease.recorded(outcome), "keep");
     return outcomes.map(() => undefined);
   }
 
@@ -202,7 +165,7 @@ export class MemoryOutcomeLog implements OutcomeLog {
     let deleted = 0;
     // A final event goes with every index row it owns; deferred and in-progress events stay, and state rows too.
     for (const [eventId, row] of this.#events) {
-      if (row.touchedAt < before && isFinalRow(row)) {
+      if (row.touchedAt < before && eventLease.isFinal(row.status)) {
         for (const [partition, rowKey] of row.index) this.#index.get(partition)?.delete(rowKey);
         this.#events.delete(eventId);
         deleted += 1;
@@ -219,7 +182,7 @@ export class MemoryOutcomeLog implements OutcomeLog {
     // Old attempts age out, unless their event is still live (deferred or in progress).
     for (const [eventId, rows] of this.#attempts) {
       const owner = this.#events.get(eventId);
-      if (owner && !isFinalRow(owner)) continue;
+      if (owner && !eventLease.isFinal(owner.status)) continue;
       for (const [rowKey, row] of rows) if (row.touchedAt < before) rows.delete(rowKey);
     }
     return deleted;
@@ -229,8 +192,34 @@ export class MemoryOutcomeLog implements OutcomeLog {
     return this.#clock().getTime();
   }
 
-  #tokenOf(eventId: string): string {
-    return this.#events.get(eventId)?.etag ?? "";
+  /** The event's record as the lease decisions read it: parsed from the row's text, so nothing is shared. */
+  #load(eventId: string): EventRecord | undefined {
+    const row = this.#events.get(eventId);
+    if (!row) return undefined;
+    const outcome = parseOutcome(row.outcome);
+    return {
+      status: row.status,
+      leaseUntil: row.leaseUntil,
+      ...(outcome ? { outcome } : {}),
+      ...(row.pending ? { pending: JSON.parse(row.pending) as FieldOutcome[] } : {}),
+      version: row.etag,
+    };
+  }
+
+  /** Carries out a conditional write as the table does: on the expected etag (or no row), else nothing. */
+  #store(eventId: string, write: LeaseWrite): WriteResult {
+    const existing = this.#events.get(eventId);
+    const expected = "absent" in write.expected ? !existing : existing?.etag === write.expected.version;
+    if (!expected) return { landed: false };
+    if (write.kind === "put") this.#put(eventId, write.record, "drop");
+    else if (existing) {
+      const { set } = write;
+      this.#writeEvent(eventId, {
+        ...existing,
+        ...("leaseUntil" in set ? { leaseUntil: set.leaseUntil } : { pending: JSON.stringify(set.pending) }),
+      });
+    }
+    return { landed: true, version: this.#events.get(eventId)?.etag ?? "" };
   }
 
   /** Writes the event row; every write gives it a new etag, which is what makes older tokens stale. */
@@ -239,25 +228,38 @@ export class MemoryOutcomeLog implements OutcomeLog {
   }
 
   /**
-   * The table's one transaction: the event row replaced (pending writes dropped, lease ended), an index row per
-   * user key, the attempt row, and the index rows of keys the earlier record (`existing`) had and this one has not
-   * deleted. A batch's attempt passes no `existing`: nothing is dropped, as the table's upserts drop nothing.
+   * The table's one transaction: the event row replaced, an index row per user key of its outcome, the outcome's
+   * attempt row, and (`drop`) the index rows of keys the earlier record had and this one has not deleted. A batch's
+   * attempt keeps them (`keep`), as the table's upserts drop nothing.
    */
-  #writeOutcome(outcome: Outcome, existing: EventRow | undefined): void {
-    const rowKey = indexRowKey(outcome);
-    const index = userKeysOf(outcome).map((user): [string, string] => [userPartition(user), rowKey]);
-    for (const [partition, key] of existing?.index ?? []) {
-      if (!index.some(([p, k]) => p === partition && k === key)) this.#index.get(partition)?.delete(key);
+  #put(eventId: string, record: StoredEvent, earlierIndex: "drop" | "keep"): void {
+    const { outcome } = record;
+    const rowKey = outcome ? indexRowKey(outcome) : "";
+    const index = outcome
+      ? userKeysOf(outcome).map((user): [string, string] => [userPartition(user), rowKey])
+      : [];
+    if (earlierIndex === "drop") {
+      for (const [partition, key] of this.#events.get(eventId)?.index ?? []) {
+        if (!index.some(([p, k]) => p === partition && k === key)) this.#index.get(partition)?.delete(key);
+      }
     }
-    const json = JSON.stringify(outcome);
-    const attempts = this.#attempts.get(outcome.eventId) ?? new Map<string, AttemptRow>();
-    attempts.set(attemptRowKey(outcome, json), { outcome: json, touchedAt: this.#now() });
-    this.#attempts.set(outcome.eventId, attempts);
-    for (const [partition] of index) {
-      const rows = this.#index.get(partition) ?? new Map<string, IndexRow>();
-      rows.set(rowKey, { eventId: outcome.eventId, outcome: json, touchedAt: this.#now() });
-      this.#index.set(partition, rows);
+    const json = outcome ? JSON.stringify(outcome) : undefined;
+    if (outcome && json) {
+      const attempts = this.#attempts.get(eventId) ?? new Map<string, AttemptRow>();
+      attempts.set(attemptRowKey(outcome, json), { outcome: json, touchedAt: this.#now() });
+      this.#attempts.set(eventId, attempts);
+      for (const [partition] of index) {
+        const rows = this.#index.get(partition) ?? new Map<string, IndexRow>();
+        rows.set(rowKey, { eventId, outcome: json, touchedAt: this.#now() });
+        this.#index.set(partition, rows);
+      }
     }
-    this.#writeEvent(outcome.eventId, { status: outcome.status, leaseUntil: 0, outcome: json, index });
+    this.#writeEvent(eventId, {
+      status: record.status,
+      leaseUntil: record.leaseUntil,
+      ...(json ? { outcome: json } : {}),
+      ...(record.pending ? { pending: JSON.stringify(record.pending) } : {}),
+      index,
+    });
   }
 }
