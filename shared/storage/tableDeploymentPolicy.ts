@@ -1,4 +1,4 @@
-import { RestError, type TableClient } from "@azure/data-tables";
+import type { TableClient } from "@azure/data-tables";
 import type {
   DeploymentPolicyStore,
   PolicyReading,
@@ -6,6 +6,7 @@ import type {
   PublishedPolicy,
 } from "../sync/deploymentPolicy.js";
 import { fromPolicyRecord, type PolicyRecord, publishedOf, toPolicyRecord } from "../sync/policyRecord.js";
+import { isRestStatus } from "./isRestStatus.js";
 
 /**
  * The table holding the deployment's policy: a constant, not a setting, so an admin's shell cannot point the CLI
@@ -42,7 +43,7 @@ export class TableDeploymentPolicy implements DeploymentPolicyStore {
       entity = await this.table.getEntity(deploymentPolicyKeys.partitionKey, deploymentPolicyKeys.rowKey);
     } catch (err) {
       // 404: no table or no row — the app never started against this account.
-      if (err instanceof RestError && err.statusCode === 404) {
+      if (isRestStatus(err, 404)) {
         return {
           known: false,
           code: "policy_not_published",
@@ -58,7 +59,7 @@ export class TableDeploymentPolicy implements DeploymentPolicyStore {
   private ensureTable(): Promise<void> {
     this.#ready ??= this.table.createTable().catch((err: unknown) => {
       this.#ready = undefined;
-      if (!(err instanceof RestError && err.statusCode === 409)) throw err;
+      if (!isRestStatus(err, 409)) throw err;
     });
     return this.#ready;
   }

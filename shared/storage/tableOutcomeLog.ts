@@ -12,9 +12,6 @@ import { type EventEntity, outcomeTableRows as rows, type TableEventRecord } fro
 import { sweepOutcomeTable } from "./sweepOutcomeTable.js";
 import { transactionGroupsOf } from "./transactionGroupsOf.js";
 
-// Tests and tools name the table's rows through these; they live with the layout's keys.
-export { type OutcomeTableRow, outcomeEventRowsFilter, outcomeTableRowOf } from "./outcomeTableRowOf.js";
-
 /**
  * The outcome log in Azure Table storage (the layout: outcomeTableKeys.ts). The lease (claim, pending writes,
  * release, record) is decided in shared/sync/eventLease.ts and run by eventLeaseOn: this adapter only loads an

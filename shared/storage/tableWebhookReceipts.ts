@@ -1,5 +1,6 @@
-import { RestError, type TableClient } from "@azure/data-tables";
+import type { TableClient } from "@azure/data-tables";
 import type { WebhookReceipts } from "../intake/webhookReceipts.js";
+import { isRestStatus } from "./isRestStatus.js";
 
 /** The table holding one receipt per sender and webhook event id (a constant, like the queue pipeline's own tables). */
 export const webhookReceiptsTable = "WebhookReceipts";
@@ -38,7 +39,7 @@ export class TableWebhookReceipts implements WebhookReceipts {
       });
       return "new";
     } catch (err) {
-      if (!isStatus(err, 409)) throw err;
+      if (!isRestStatus(err, 409)) throw err;
     }
     // Seen before. Only an enqueued receipt makes this a duplicate: a pending one is a delivery whose enqueue
     // failed or is still running, and queueing it again is safe because the pipeline is idempotent by eventId.
@@ -62,7 +63,7 @@ export class TableWebhookReceipts implements WebhookReceipts {
   private ensureTable(): Promise<void> {
     this.#ready ??= this.table.createTable().catch((err: unknown) => {
       this.#ready = undefined;
-      if (!isStatus(err, 409)) throw err;
+      if (!isRestStatus(err, 409)) throw err;
     });
     return this.#ready;
   }
@@ -74,8 +75,4 @@ export class TableWebhookReceipts implements WebhookReceipts {
  */
 function toPartitionKey(scope: string, eventId: string): string {
   return `r_${Buffer.from(scope, "utf8").toString("base64url")}.${Buffer.from(eventId, "utf8").toString("base64url")}`;
-}
-
-function isStatus(err: unknown, ...codes: number[]): boolean {
-  return err instanceof RestError && err.statusCode !== undefined && codes.includes(err.statusCode);
 }

@@ -1,5 +1,6 @@
-import { RestError, type TableClient } from "@azure/data-tables";
+import type { TableClient } from "@azure/data-tables";
 import type { BucketShape, BudgetGrant, SharedWriteBudget } from "../directory/sharedWriteBudget.js";
+import { isRestStatus } from "./isRestStatus.js";
 
 /** The table holding the fleet's write bucket (one row), on the app's own storage account. */
 export const writeBudgetTable = "GraphWriteBudget";
@@ -100,7 +101,7 @@ export class TableWriteBudget implements SharedWriteBudget {
         etag: entity.etag,
       };
     } catch (err) {
-      if (!(err instanceof RestError && err.statusCode === 404)) throw err;
+      if (!isRestStatus(err, 404)) throw err;
       return { row: { ...key, tokens: bucket.capacity, updatedAt: now, pausedUntil: 0 }, etag: undefined };
     }
   }
@@ -112,7 +113,7 @@ export class TableWriteBudget implements SharedWriteBudget {
       else await this.table.updateEntity(row, "Replace", { etag });
       return true;
     } catch (err) {
-      if (err instanceof RestError && (err.statusCode === 412 || err.statusCode === 409)) return false;
+      if (isRestStatus(err, 412, 409)) return false;
       throw err;
     }
   }
@@ -121,7 +122,7 @@ export class TableWriteBudget implements SharedWriteBudget {
   private ensureTable(): Promise<void> {
     this.#ready ??= this.table.createTable().catch((err: unknown) => {
       this.#ready = undefined;
-      if (!(err instanceof RestError && err.statusCode === 409)) throw err;
+      if (!isRestStatus(err, 409)) throw err;
     });
     return this.#ready;
   }

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appServices } from "../../shared/app/appServices.js";
 import { queueClient, tableClient } from "../../shared/app/storageClients.js";
 import { StorageEventQueue } from "../../shared/storage/storageEventQueue.js";
-import { outcomeEventRowsFilter } from "../../shared/storage/tableOutcomeLog.js";
+import { outcomeEventRowsFilter } from "../../shared/storage/outcomeTableRowOf.js";
 import { startTestEnvironment, type TestEnvironment } from "../support/testEnvironment.js";
 import { scanAll } from "./support/piiCatalog.js";
 import { reportFigures, scale, sizes } from "./support/scale.js";

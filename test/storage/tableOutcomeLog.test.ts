@@ -4,7 +4,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { RunningAzurite } from "../../local/startAzurite.js";
 import { loadSettings } from "../../shared/app/config.js";
 import { tableClient } from "../../shared/app/storageClients.js";
-import { outcomeTableRowOf, TableOutcomeLog } from "../../shared/storage/tableOutcomeLog.js";
+import { outcomeTableRowOf } from "../../shared/storage/outcomeTableRowOf.js";
+import { TableOutcomeLog } from "../../shared/storage/tableOutcomeLog.js";
 import type { Outcome } from "../../shared/sync/outcome.js";
 import { useAzurite } from "../support/sharedAzurite.js";
 

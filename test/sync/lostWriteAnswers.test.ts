@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { appServices } from "../../shared/app/appServices.js";
 import { queueClient, tableClient } from "../../shared/app/storageClients.js";
 import type { Directory } from "../../shared/directory/directory.js";
-import { type OutcomeTableRow, outcomeTableRowOf } from "../../shared/storage/tableOutcomeLog.js";
+import { type OutcomeTableRow, outcomeTableRowOf } from "../../shared/storage/outcomeTableRowOf.js";
 import type { FieldAction, FieldOutcome, Outcome } from "../../shared/sync/outcome.js";
 import { confirmEarlierWrites, syncContactEvent } from "../../shared/sync/syncContactEvent.js";
 import { deliverToQueue } from "../support/deliverToQueue.js";

@@ -4,7 +4,7 @@ import type { EmulatedTenant } from "../../../local/graphEmulator/EmulatedTenant
 import type { EmulatorStats } from "../../../local/graphEmulator/EmulatorStats.js";
 import { tryStandardWebhookKeys, webhookKeyId } from "../../../shared/intake/standardWebhook.js";
 import { scopedEventId, senderActor, type WebhookSender } from "../../../shared/intake/webhookSender.js";
-import { outcomeTableRowOf } from "../../../shared/storage/tableOutcomeLog.js";
+import { outcomeTableRowOf } from "../../../shared/storage/outcomeTableRowOf.js";
 import { isFinalStatus, type Outcome } from "../../../shared/sync/outcome.js";
 import { testSecrets } from "../../support/webhookRequests.js";
 import { expectationFor, type Scenario, type ScenarioCase, snapshotOf } from "./scenario.js";

@@ -1,6 +1,6 @@
 import { RestError, type TableClient } from "@azure/data-tables";
 import type { QueueClient } from "@azure/storage-queue";
-import { outcomeEventRowsFilter } from "../../../shared/storage/tableOutcomeLog.js";
+import { outcomeEventRowsFilter } from "../../../shared/storage/outcomeTableRowOf.js";
 import { isFinalStatus, type OutcomeStatus, outcomeStatuses } from "../../../shared/sync/outcome.js";
 
 /** Number of events with a final record in the outcome table (0 before the table exists). */
