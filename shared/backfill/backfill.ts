@@ -1,45 +1,22 @@
 // backfill/: applying a whole HR export in bulk, with its checkpoint.
 
-import { createHash } from "node:crypto";
 import type { ContactRuleOptions, ValidContactEvent } from "../contact/contactEvent.js";
 import { occurredAtIssue } from "../contact/occurredAtIssue.js";
-import { type SourceRecord, type ValidatedRecord, validateRecord } from "../contact/validateStream.js";
-import { ensureErrorType } from "../core/errors.js";
-import type { RuleIssue } from "../core/result.js";
-import { isUserRegisteredKind, methodKindOfRegisteredName } from "../directory/authMethodKind.js";
-import type {
-  AuthMethods,
-  BulkDirectory,
-  RegistrationDetail,
-  UserContactState,
-} from "../directory/directory.js";
-import { directoryFailureOf } from "../directory/directoryFailure.js";
-import { identityMismatchOf } from "../directory/identityMismatchOf.js";
+import { type SourceRecord, validateRecord } from "../contact/validateStream.js";
+import type { BulkDirectory, RegistrationDetail } from "../directory/directory.js";
 import { toUserRef } from "../directory/userRef.js";
 import { withTenantDomains } from "../directory/withTenantDomains.js";
-import {
-  buildOutcome,
-  claimedUserOf,
-  foldRefusal,
-  rejectionSummaryOf,
-  statusOf,
-  summaryOf,
-  toFieldOutcome,
-} from "../sync/buildOutcome.js";
-import { type Outcome, plannerCodes } from "../sync/outcome.js";
+import type { Outcome } from "../sync/outcome.js";
 import type { OutcomeLog } from "../sync/outcomeLog.js";
-import { privilegeCheckFailedCode } from "../sync/privilegeGuard.js";
-import { profilePatchParts } from "../sync/profilePatchParts.js";
-import {
-  type FieldPlan,
-  needsMethods,
-  planSync,
-  type SyncPlan,
-  type SyncPolicy,
-} from "../sync/syncPlanner.js";
-import { userGuardRefusals } from "../sync/userGuards.js";
-import { isMasteredRefusal, writeFailureOf } from "../sync/writeFailure.js";
+import type { SyncPolicy } from "../sync/syncPlanner.js";
+import { type BackfillInputRow, processChunk, wasNotSent } from "./backfillChunk.js";
+import { Gate, once } from "./gate.js";
+import { registeredMethodsOf } from "./registeredMethodsOf.js";
 import { addRow, emptyRunTotals, type RunTotals } from "./runTotals.js";
+
+// The event id and "was a write of this row left unsent" belong to the rows a batch makes; named here too, for
+// the CLI and the checkpoint that read a run through this file.
+export { backfillEventId, wasNotSent } from "./backfillChunk.js";
 
 /** The bulk directory operations a backfill needs; `GraphDirectory` sends each call as `$batch` requests of 20. */
 export type BackfillDirectory = Pick<
@@ -117,8 +94,7 @@ export interface BackfillOptions {
   now?: () => Date;
 }
 
-/** A validated record that keeps its input, so a rejected row can still say which user it named. */
-type Row = ValidatedRecord & { input: unknown };
+type Row = BackfillInputRow;
 
 const maxChunk = 20;
 // Invalid rows need no Graph call; a cap keeps a file of nothing but bad rows from making one huge chunk.
@@ -142,7 +118,6 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
   const size = Math.max(1, Math.min(maxChunk, options.chunkSize ?? maxChunk));
   const maxPending = Math.max(1, options.maxPending ?? 512);
   const readGate = new Gate(Math.max(1, options.concurrency ?? 16));
-  const isDone = options.isDone;
   const now = () => options.now?.() ?? new Date();
   const pending: Array<{ rows: Promise<BackfillRow[]>; settled: boolean }> = [];
   const inFlight = new Map<string, Promise<unknown>>();
@@ -164,24 +139,8 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
     }
   };
 
-  async function* validated(): AsyncGenerator<Row> {
-    // With the tenant's verified domains, read once the first row with an alternate email needs them.
-    let rules: ContactRuleOptions | undefined;
-    for await (const record of options.records) {
-      if (isDone?.(record.line)) summary.skippedDone++;
-      else {
-        let row = validateRecord(record, rules ?? options.rules);
-        if (!rules && row.result.ok && row.result.value.contact.alternateEmail !== undefined) {
-          rules = await withTenantDomains(options.rules, options.directory);
-          row = validateRecord(record, rules);
-        }
-        yield refuseFutureEvents({ ...row, input: inputOf(record) }, now());
-      }
-    }
-  }
-
   try {
-    for await (const chunk of chunksOf(validated(), size)) {
+    for await (const chunk of chunksOf(validatedRows(options, summary, now), size)) {
       if (options.signal?.aborted) {
         summary.interrupted = true;
         break;
@@ -217,33 +176,25 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
   return summary;
 }
 
-/** At most `size` holders at once; `acquire` waits for a free place, in arrival order. */
-class Gate {
-  private held = 0;
-  private readonly waiting: Array<() => void> = [];
-
-  constructor(private readonly size: number) {}
-
-  async acquire(): Promise<void> {
-    if (this.held >= this.size) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.held++;
+/** The rows to apply, validated (those a checkpoint says are done are counted and passed over). */
+async function* validatedRows(
+  options: BackfillOptions,
+  summary: BackfillSummary,
+  now: () => Date,
+): AsyncGenerator<Row> {
+  // With the tenant's verified domains, read once the first row with an alternate email needs them.
+  let rules: ContactRuleOptions | undefined;
+  for await (const record of options.records) {
+    if (options.isDone?.(record.line)) summary.skippedDone++;
+    else {
+      let row = validateRecord(record, rules ?? options.rules);
+      if (!rules && row.result.ok && row.result.value.contact.alternateEmail !== undefined) {
+        rules = await withTenantDomains(options.rules, options.directory);
+        row = validateRecord(record, rules);
+      }
+      yield refuseFutureEvents({ ...row, input: inputOf(record) }, now());
+    }
   }
-
-  /** Hands the place to the next waiter, if any (so `held` stays counted), else frees it. */
-  release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.held--;
-  }
-}
-
-function once(action: () => void): () => void {
-  let done = false;
-  return () => {
-    if (done) return;
-    done = true;
-    action();
-  };
 }
 
 /** A row dated in the future is rejected like the queue rejects it: it could make later HR events look stale. */
@@ -287,433 +238,6 @@ function refKey(valid: ValidContactEvent): string {
   return `employeeId:${ref.employeeId ?? ""}`;
 }
 
-interface Planned {
-  user: UserContactState;
-  plan: SyncPlan;
-  fields: FieldPlan[];
-  reasons: string[];
-  requestIds: string[];
-  writes: number;
-  /** A write refused for a reason no row can get past (credentials, a missing permission): the run stops. */
-  stop?: Error;
-}
-
-type Slot =
-  | { kind: "planned"; planned: Planned }
-  | { kind: "failed"; message: string; code: string }
-  | { kind: "rejected"; issue: RuleIssue };
-
-/** A validated row's user as the directory has them. */
-type Resolved = { index: number; value: ValidContactEvent; user: UserContactState };
-type PlannedRow = { index: number; value: ValidContactEvent; entry: Planned };
-
-/**
- * One batch of rows: resolve the users (one `$batch`), refuse the ones whose identifiers disagree, read methods
- * where the policy needs them, plan, refuse privileged accounts among the users the plan would write, write, and
- * record the outcomes. Each step fills `slots` (row index → what happened) for the rows it settles.
- */
-async function processChunk(
-  chunk: Row[],
-  options: BackfillOptions,
-  readsDone: () => void,
-): Promise<BackfillRow[]> {
-  const now = options.now?.() ?? new Date();
-  const slots = new Map<number, Slot>();
-  const resolved = await resolveUsers(chunk, options, slots);
-  const planned = await planChunk(resolved, options, slots);
-  const writable = await withoutRefused(planned, options, slots);
-  readsDone();
-  if (!options.dryRun) await applyWrites(writable, options.directory);
-  const rows = chunk.map((record, index) => toRow(record, slots.get(index), options, now));
-  // A row whose write was not sent (the run stopped) is not recorded: --resume makes its attempt.
-  if (options.outcomes && !options.dryRun)
-    await recordOutcomes(
-      rows.filter((row) => !wasNotSent(row)),
-      options.outcomes,
-    );
-  // Writes this batch sent are recorded above; a refusal that every further write would meet stops the run now.
-  const stop = writable.find((p) => p.stop)?.stop;
-  if (stop) throw stop;
-  return rows;
-}
-
-/** Finds the chunk's users; a row whose user is absent, ambiguous or named inconsistently is settled here. */
-async function resolveUsers(
-  chunk: Row[],
-  options: BackfillOptions,
-  slots: Map<number, Slot>,
-): Promise<Resolved[]> {
-  const valid = chunk.flatMap((record, index) =>
-    record.result.ok ? [{ index, value: record.result.value }] : [],
-  );
-  const found =
-    valid.length > 0
-      ? await options.directory.findUsers(valid.map((v) => toUserRef(v.value.event.user)))
-      : [];
-  throwIfRunCannotGoOn(found);
-  const users: Resolved[] = [];
-  valid.forEach((v, k) => {
-    const state = found[k];
-    if (state instanceof Error) slots.set(v.index, lookupFailure(state));
-    else if (state === undefined) {
-      slots.set(v.index, {
-        kind: "failed",
-        code: "user_not_found",
-        message: "user not found in Entra ID; check the user reference (id, userPrincipalName or employeeId)",
-      });
-    } else {
-      const mismatch = identityMismatchOf(toUserRef(v.value.event.user), state);
-      if (mismatch) slots.set(v.index, { kind: "rejected", issue: mismatch });
-      else users.push({ ...v, user: state });
-    }
-  });
-  return users;
-}
-
-/**
- * The guards every path runs (`userGuardRefusals`: guests, then privileged accounts) for every user the plan would
- * write, right before the writes; a user whose privilege cannot be known is not written (fail closed). Users the
- * plan leaves alone are not checked: nothing is written for them either way. The privilege answers come from one
- * tenant-wide picture, refreshed when older than PRIVILEGE_MAX_AGE_SECONDS, so they cost no resource unit per user
- * (docs/graph.md); each write is checked against it once more when it goes out. Returns the plans to write.
- */
-async function withoutRefused(
-  planned: PlannedRow[],
-  options: BackfillOptions,
-  slots: Map<number, Slot>,
-): Promise<Planned[]> {
-  const toWrite = planned.filter(({ entry }) => hasWrites(entry.plan));
-  const refusals =
-    toWrite.length > 0
-      ? await userGuardRefusals(
-          options.directory,
-          toWrite.map(({ value, entry }) => ({ user: entry.user, contact: value.contact })),
-          options.policy,
-        )
-      : [];
-  throwIfRunCannotGoOn(refusals);
-  return toWrite.flatMap(({ index, entry }, k) => {
-    const refusal = refusals[k];
-    if (refusal === undefined) return [entry];
-    if (refusal instanceof Error) {
-      slots.set(index, privilegeCheckFailure(refusal));
-      return [];
-    }
-    const plan: SyncPlan = { fields: refusal.fields, patchFields: [], methodOps: [] };
-    slots.set(index, {
-      kind: "planned",
-      planned: { user: entry.user, plan, fields: refusal.fields, reasons: [], requestIds: [], writes: 0 },
-    });
-    return [];
-  });
-}
-
-function hasWrites(plan: SyncPlan): boolean {
-  return plan.patchFields.length > 0 || plan.methodOps.length > 0;
-}
-
-/** Reads the methods the policy needs (one `$batch`) and plans each user with the queue's planner. */
-async function planChunk(
-  users: Resolved[],
-  options: BackfillOptions,
-  slots: Map<number, Slot>,
-): Promise<PlannedRow[]> {
-  const methods = new Map<number, AuthMethods | Error>();
-  const readMethods = users.filter((u) => {
-    if (!needsMethods(options.policy, u.value.contact)) return false;
-    // The report says this user registered no method of any kind: there is nothing to list. (It is updated
-    // periodically: a phone or email method added since makes Graph refuse our add of the same type, but a method
-    // of another kind registered since the report's update is not seen; docs/backfill.md says so.)
-    const known = options.knownMethods?.get(u.user.id.toLowerCase());
-    if (known && known.length === 0) {
-      methods.set(u.index, { phoneMethods: [], emailMethods: [], otherMethods: [] });
-      return false;
-    }
-    return true;
-  });
-  if (readMethods.length > 0) {
-    const answers = await options.directory.listAuthMethodsOf(readMethods.map((u) => u.user.id));
-    throwIfRunCannotGoOn(answers);
-    readMethods.forEach((u, k) => {
-      const answer = answers[k] ?? new Error("no answer");
-      const known = options.knownMethods?.get(u.user.id.toLowerCase());
-      methods.set(u.index, answer instanceof Error || !known ? answer : withReportedKinds(answer, known));
-    });
-  }
-  const planned: PlannedRow[] = [];
-  for (const { index, value, user } of users) {
-    const userMethods = methods.get(index);
-    if (userMethods instanceof Error) {
-      slots.set(index, {
-        kind: "failed",
-        code: "methods_read_failed",
-        message: `could not read the user's authentication methods (${directoryFailureOf(userMethods).code}); run the backfill again for this row`,
-      });
-      continue;
-    }
-    const country = value.country ?? options.rules.defaultCountry;
-    const plan = planSync({
-      user,
-      contact: value.contact,
-      policy: options.policy,
-      ...(userMethods ? { methods: userMethods } : {}),
-      ...(country ? { country } : {}),
-    });
-    const entry: Planned = {
-      user,
-      plan,
-      fields: plan.fields.map((field) => ({ ...field })),
-      reasons: [],
-      requestIds: [],
-      writes: 0,
-    };
-    planned.push({ index, value, entry });
-    slots.set(index, { kind: "planned", planned: entry });
-  }
-  return planned;
-}
-
-/** A row with a write the adapter did not send because the run was stopping (`not_sent`). */
-export function wasNotSent(row: Pick<BackfillRow, "reasons">): boolean {
-  return row.reasons.some((reason) => reason.endsWith(":not_sent"));
-}
-
-/**
- * Records the chunk's outcomes in one call: the Table log writes them in a few entity-group transactions (well
- * under one request per row), so recording keeps up with the write budget (docs/backfill.md, "Outcomes"). A row
- * whose record fails says so instead of failing the run.
- */
-async function recordOutcomes(rows: BackfillRow[], log: OutcomeLog): Promise<void> {
-  const failures = await log
-    .recordMany(rows.map((row) => row.outcome))
-    .catch((err: unknown) => rows.map(() => ensureErrorType(err)));
-  rows.forEach((row, k) => {
-    const failure = failures[k];
-    row.recorded = failure === undefined;
-    if (failure) {
-      row.reasons.push("outcome_not_recorded");
-      row.outcome.message += ` (outcome not recorded: ${failure.name})`;
-    }
-  });
-}
-
-/**
- * No token, refused credentials or a missing Graph permission fail every further row the same way: stop the run
- * (exit 2, naming the fix) rather than fail each row as if a rerun could help.
- */
-function throwIfRunCannotGoOn(answers: readonly unknown[]): void {
-  const refused = answers.find((answer) => answer instanceof Error && stopsTheRun(answer));
-  if (refused) throw refused;
-}
-
-function stopsTheRun(err: Error): boolean {
-  const { category } = directoryFailureOf(err);
-  return category === "credentials" || category === "missingPermission";
-}
-
-/** Sends the chunk's profile PATCHes and method writes as `$batch` items and folds refusals into the fields. */
-async function applyWrites(planned: Planned[], directory: BackfillDirectory): Promise<void> {
-  const patches = planned.filter((p) => p.plan.patch !== undefined);
-  const methodWrites = planned.flatMap((p) => p.plan.methodOps.map((op) => ({ planned: p, op })));
-  const [patchResults, methodResults] = await Promise.all([
-    patches.length > 0
-      ? directory.updateProfiles(patches.map((p) => ({ userId: p.user.id, patch: p.plan.patch ?? {} })))
-      : Promise.resolve([]),
-    methodWrites.length > 0
-      ? directory.writeAuthMethods(methodWrites.map(({ planned: p, op }) => ({ userId: p.user.id, ...op })))
-      : Promise.resolve([]),
-  ]);
-  // One AD-mastered property sinks a whole PATCH: those users get one PATCH per field, so the others still land.
-  const split = patches.flatMap((p, k) => {
-    const result = patchResults[k];
-    const parts = profilePatchParts(p.plan.patch ?? {});
-    return result instanceof Error && isMasteredRefusal(result) && parts.length > 1
-      ? parts.map((part) => ({ planned: p, part }))
-      : [];
-  });
-  const splitResults =
-    split.length > 0
-      ? await directory.updateProfiles(
-          split.map(({ planned: p, part }) => ({ userId: p.user.id, patch: part.patch })),
-        )
-      : [];
-  const retried = new Set(split.map(({ planned: p }) => p));
-  patches.forEach((p, k) => {
-    p.writes += 1;
-    const result = patchResults[k];
-    if (result instanceof Error && !retried.has(p)) refuse(p, "profile", undefined, result);
-  });
-  split.forEach(({ planned: p, part }, k) => {
-    p.writes += 1;
-    const result = splitResults[k];
-    if (result instanceof Error) refuse(p, "profile", part.field, result);
-  });
-  methodWrites.forEach(({ planned: p, op }, k) => {
-    p.writes += 1;
-    const result = methodResults[k];
-    if (result instanceof Error) refuse(p, "methods", op.field, result);
-  });
-}
-
-/** Marks the fields a failed write carried, as `applyPlan` does; a failure left after the retries is final here. */
-function refuse(
-  planned: Planned,
-  target: FieldPlan["target"],
-  field: FieldPlan["field"] | undefined,
-  err: Error,
-) {
-  if (stopsTheRun(err)) {
-    // Recorded as what it is (no "run again": that would fail the same way), then the run stops.
-    planned.stop ??= err;
-    const { code, reason } = directoryFailureOf(err);
-    for (const plan of foldRefusal(planned.fields, { target, field }, { action: "failed", code, reason })) {
-      planned.reasons.push(`${plan.field}:${code}`);
-    }
-    return;
-  }
-  const failure = writeFailureOf(err);
-  const result: Pick<FieldPlan, "action" | "code" | "reason"> = failure.retry
-    ? {
-        action: "failed",
-        code: failure.failure.code,
-        reason: `Graph did not accept the write after retries (${failure.failure.kind}); run the backfill again for this row`,
-      }
-    : failure;
-  if (!failure.retry && failure.requestId) planned.requestIds.push(failure.requestId);
-  for (const plan of foldRefusal(planned.fields, { target, field }, result)) {
-    planned.reasons.push(`${plan.field}:${result.code}`);
-  }
-}
-
-function toRow(record: Row, slot: Slot | undefined, options: BackfillOptions, now: Date): BackfillRow {
-  const base = {
-    eventId: backfillEventId(record, options.sourceName),
-    source: "backfill",
-    actor: "backfill",
-    now,
-    warnings: record.result.warnings,
-    dryRun: options.dryRun === true,
-  };
-  const result = record.result;
-  if (!result.ok) {
-    return {
-      line: record.line,
-      outcome: buildOutcome({
-        ...base,
-        status: "rejected",
-        user: claimedUserOf(record.input),
-        errors: result.issues,
-        message: rejectionSummaryOf(result.issues),
-      }),
-      reasons: result.issues.map((i) => `${i.field}:${i.code}`),
-      writes: 0,
-    };
-  }
-  const event = result.value.event;
-  const ref = toUserRef(event.user);
-  const named = { userId: ref.id, userPrincipalName: ref.userPrincipalName, employeeId: ref.employeeId };
-  if (slot?.kind === "rejected") {
-    return {
-      line: record.line,
-      outcome: buildOutcome({
-        ...base,
-        status: "rejected",
-        occurredAt: event.occurredAt,
-        user: named,
-        errors: [slot.issue],
-        message: rejectionSummaryOf([slot.issue]),
-      }),
-      reasons: [`${slot.issue.field}:${slot.issue.code}`],
-      writes: 0,
-    };
-  }
-  if (slot === undefined || slot.kind === "failed") {
-    const failed = slot ?? { code: "internal_error", message: "no result for this row" };
-    return {
-      line: record.line,
-      outcome: buildOutcome({
-        ...base,
-        status: "failed",
-        occurredAt: event.occurredAt,
-        user: named,
-        message: failed.message,
-      }),
-      reasons: [failed.code],
-      writes: 0,
-    };
-  }
-  const { planned } = slot;
-  const status = statusOf(planned.fields);
-  const outcome = buildOutcome({
-    ...base,
-    status,
-    occurredAt: event.occurredAt,
-    user: {
-      userId: planned.user.id,
-      userPrincipalName: planned.user.userPrincipalName,
-      employeeId: planned.user.employeeId ?? ref.employeeId,
-    },
-    fields: planned.fields.map(toFieldOutcome),
-    message: summaryOf(status, planned.fields, options.dryRun === true),
-    requestIds: planned.requestIds,
-  });
-  // The CSV names why a field was not written: the planner's own skips (its codes), then refused writes.
-  // One reason per field and code: a field skipped on both targets is named once.
-  const reasons = [
-    ...new Set([
-      ...planned.fields.flatMap((field) =>
-        field.action === "skipped" && skipCodes.has(field.code) ? [`${field.field}:${field.code}`] : [],
-      ),
-      ...planned.reasons,
-    ]),
-  ];
-  return { line: record.line, outcome, reasons, writes: planned.writes };
-}
-
-/** The planner's own codes (a refused write's code comes with the refusal, in `planned.reasons`). */
-const skipCodes: ReadonlySet<FieldPlan["code"]> = new Set(plannerCodes);
-
-/**
- * The outcome's event id: `backfill-` + the row's own eventId (CSV rows without one get a stable hash of their
- * values from the reader), so re-running an export finds the same records; unreadable rows hash their place.
- */
-export function backfillEventId(
-  record: Pick<ValidatedRecord, "eventId" | "line">,
-  sourceName: string,
-): string {
-  if (record.eventId) return `backfill-${record.eventId}`;
-  const digest = createHash("sha256").update(`${sourceName}:${record.line}`).digest("hex").slice(0, 32);
-  return `backfill-line-${digest}`;
-}
-
-function lookupFailure(err: Error): Slot {
-  const failure = directoryFailureOf(err);
-  if (failure.category === "ambiguous")
-    return { kind: "failed", code: failure.code, message: failure.reason };
-  if (failure.category === "retryLater") {
-    return {
-      kind: "failed",
-      code: failure.code,
-      message: `could not read the user after retries (${failure.kind}); run the backfill again for this row`,
-    };
-  }
-  return {
-    kind: "failed",
-    code: `lookup_${failure.kind}`,
-    message: `could not read the user: ${err.message}`,
-  };
-}
-
-function privilegeCheckFailure(err: Error): Slot {
-  const failure = directoryFailureOf(err);
-  const why = failure.category === "missingPermission" ? `${failure.reason}, then` : `${failure.kind};`;
-  return {
-    kind: "failed",
-    code: privilegeCheckFailedCode,
-    message: `could not check whether the account is privileged (${why} run the backfill again for this row); nothing written`,
-  };
-}
-
 function emptySummary(): BackfillSummary {
   return {
     ...emptyRunTotals(),
@@ -722,48 +246,4 @@ function emptySummary(): BackfillSummary {
     leftForResume: 0,
     registrationReport: { state: "not needed" },
   };
-}
-
-/**
- * The listed methods, plus every kind the registration report names that the listing lacks (security questions,
- * which Graph v1.0 does not list, or a method the report still shows): any of them makes the methods the user's
- * own. Phone and email names add nothing: the listing has those with their values.
- */
-function withReportedKinds(methods: AuthMethods, registered: readonly string[]): AuthMethods {
-  const listed = new Set(methods.otherMethods.map((method) => method.kind));
-  const reported = registered
-    .map(methodKindOfRegisteredName)
-    .filter(
-      (kind) => kind !== "phone" && kind !== "email" && isUserRegisteredKind(kind) && !listed.has(kind),
-    );
-  return {
-    ...methods,
-    otherMethods: [...methods.otherMethods, ...[...new Set(reported)].map((kind) => ({ kind }))],
-  };
-}
-
-/**
- * Reads Graph's registration report once, when some field targets methods and the adapter can read it, so users
- * who registered no method at all are planned without listing their methods (Microsoft's advice for
- * whole-population scans). A report that can't be read (no AuditLog.Read.All, no P1/P2 licence, Graph failing)
- * only means every user's methods are listed, as without it.
- */
-async function registeredMethodsOf(
-  options: BackfillOptions,
-  summary: BackfillSummary,
-): Promise<Map<string, readonly string[]> | undefined> {
-  const targetsMethods = Object.values(options.policy.target).some((target) => target !== "profile");
-  const list = options.directory.listRegistrationDetails;
-  if (!targetsMethods || !list || options.knownMethods) return undefined;
-  const known = new Map<string, readonly string[]>();
-  try {
-    for await (const page of list.call(options.directory)) {
-      for (const detail of page) known.set(detail.userId.toLowerCase(), detail.methodsRegistered);
-    }
-  } catch (err) {
-    summary.registrationReport = { state: "unavailable", why: directoryFailureOf(err).reason };
-    return undefined;
-  }
-  summary.registrationReport = { state: "used" };
-  return known;
 }

@@ -2,7 +2,13 @@ import { maskContact } from "../contact/mask.js";
 import { isRecord } from "../core/isRecord.js";
 import type { RuleIssue } from "../core/result.js";
 import type { UserContactState } from "../directory/directory.js";
-import { type FieldOutcome, type Outcome, type OutcomeStatus, writingActions } from "./outcome.js";
+import {
+  type FieldOutcome,
+  type Outcome,
+  type OutcomeCode,
+  type OutcomeStatus,
+  writingActions,
+} from "./outcome.js";
 import type { FieldPlan } from "./syncPlanner.js";
 
 /** The user identifiers an outcome carries. */
@@ -23,6 +29,8 @@ export interface OutcomeParts {
   errors?: RuleIssue[];
   warnings?: RuleIssue[];
   message?: string;
+  /** For a failed event no field explains: the failure's machine code. */
+  code?: OutcomeCode | undefined;
   attempts?: number;
   firstSeenAt?: string;
   requestIds?: string[];
@@ -45,6 +53,7 @@ export function buildOutcome(parts: OutcomeParts): Outcome {
     errors: parts.errors ?? [],
     warnings: parts.warnings ?? [],
     message: parts.message ?? "",
+    ...(parts.code ? { code: parts.code } : {}),
     attempts: parts.attempts ?? 1,
     firstSeenAt: parts.firstSeenAt ?? now,
     updatedAt: now,

@@ -10,12 +10,15 @@ import type { RuleIssue } from "../core/result.js";
 import type { Directory } from "../directory/directory.js";
 import { tenantAddressIssue } from "../directory/tenantAddressIssue.js";
 import { userRefFromKey } from "../directory/userRef.js";
-import { buildOutcome, outcomeUserOf, toFieldOutcome } from "./buildOutcome.js";
+import { buildOutcome, outcomeUserOf } from "./buildOutcome.js";
+import { decidedOutcome } from "./decidedOutcome.js";
 import { narrowPolicy, type PolicyRefusal } from "./narrowPolicy.js";
 import { isFinalStatus, type Outcome } from "./outcome.js";
 import type { OutcomeLog } from "./outcomeLog.js";
 import type { SyncPolicy } from "./syncPlanner.js";
 import { syncUser } from "./syncUser.js";
+import { decisionOf } from "./syncUsers.js";
+import { userNotFound } from "./userLookup.js";
 
 /** A fix request's options; every other body field is a contact field, checked by the contact rules. */
 const fixOptions = z.strictObject({
@@ -28,7 +31,8 @@ const optionKeys = new Set(Object.keys(fixOptions.shape));
 
 export type FixResult =
   | { kind: "invalid"; issues: RuleIssue[] }
-  | { kind: "notFound" }
+  /** No such user: `code` and `message` are the words every path uses for it (`userNotFound`). */
+  | { kind: "notFound"; code: string; message: string }
   | { kind: "refused"; refusal: PolicyRefusal }
   /** The event id already holds the outcome of a different request (its Idempotency-Key was reused). */
   | { kind: "idempotencyConflict" }
@@ -86,7 +90,7 @@ export async function fixContact(
   if (previous && isFinalStatus(previous.status)) return { kind: "done", outcome: previous };
 
   const user = await deps.directory.findUser(userRefFromKey(request.userKey));
-  if (!user) return { kind: "notFound" };
+  if (!user) return { kind: "notFound", code: userNotFound.code, message: userNotFound.message };
   const dryRun = options.dryRun === true;
   const result = await syncUser(deps.directory, user, valid.contact, {
     // A verified helpdesk admin may change a user's registered methods (that is what the fix is for).
@@ -96,18 +100,15 @@ export async function fixContact(
   });
   const outcome = buildOutcome({
     eventId: valid.event.eventId,
-    status: result.status,
     source: "http",
     actor: request.actor,
     now,
     occurredAt: valid.event.occurredAt,
     user: outcomeUserOf(user),
-    fields: result.fields.map(toFieldOutcome),
     warnings,
-    message: result.message,
-    requestIds: result.requestIds,
     dryRun,
     ...(request.requestHash ? { requestHash: request.requestHash } : {}),
+    ...decidedOutcome(decisionOf(result), dryRun),
   });
   if (!dryRun) {
     await deps.outcomes.record(outcome);

@@ -25,8 +25,16 @@ export const plannerCodes = [
 ] as const;
 export type PlannerCode = (typeof plannerCodes)[number];
 export type FieldCode = PlannerCode | DirectoryFailureCode;
-/** Why a whole event failed when no field says it: the directory failure that used up the retries, or the wait. */
-export type OutcomeCode = DirectoryFailureCode | "user_not_found";
+/**
+ * Why a whole event failed when no field says it: the directory failure (final, or the one that used up the
+ * retries), the wait for the user, or a read a backfill row could not make.
+ */
+export type OutcomeCode =
+  | DirectoryFailureCode
+  | "user_not_found"
+  | "privilege_check_failed"
+  | "methods_read_failed"
+  | "internal_error";
 
 /** Writes that change the directory. */
 export const writingActions: ReadonlySet<FieldAction> = new Set(["set", "reformatted", "replaced"]);

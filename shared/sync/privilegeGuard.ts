@@ -1,6 +1,5 @@
-import type { Directory, Privilege, UserContactState } from "../directory/directory.js";
-import { DirectoryError } from "../directory/directoryError.js";
-import { directoryFailureOf } from "../directory/directoryFailure.js";
+import type { Privilege, UserContactState } from "../directory/directory.js";
+import type { DirectoryFailure } from "../directory/directoryFailure.js";
 import { type DesiredContact, type FieldPlan, refuseAllFields, type SyncPolicy } from "./syncPlanner.js";
 
 /** The field code of a privileged user's fields: nothing was (or will be) written for them. */
@@ -15,28 +14,8 @@ export interface PrivilegeRefusal {
   fields: FieldPlan[];
   requestIds: string[];
   reason: string;
-}
-
-/**
- * Recovery contact data is a credential: a phone or email written for an admin would open the admin SSPR policy
- * to whoever supplied it. So a privileged user is never written, by any target, and a user whose privilege cannot
- * be known for want of a permission is not written either (fail closed). Returns undefined for a user who may be
- * written; throws what is worth retrying (transient, throttled), so the caller's retry policy decides.
- */
-export async function privilegeRefusal(
-  directory: Pick<Directory, "privilegeOf">,
-  user: UserContactState,
-  contact: DesiredContact,
-  policy: SyncPolicy,
-): Promise<PrivilegeRefusal | undefined> {
-  let privilege: Privilege;
-  try {
-    privilege = await directory.privilegeOf(user.id);
-  } catch (err) {
-    if (!isFinalCheckFailure(err)) throw err;
-    return checkFailed(user, contact, policy, err);
-  }
-  return privilege.privileged ? privileged(user, contact, policy, privilege) : undefined;
+  /** The check's failure when every further check would fail the same way (a run stops after this batch). */
+  stop?: Error;
 }
 
 /** A refusal for a privileged user: every requested field skipped with code `privileged_account`. */
@@ -58,29 +37,28 @@ export function privileged(
   };
 }
 
-/** A refusal for a user whose privilege could not be checked: every requested field failed, code `privilege_check_failed`. */
+/**
+ * A refusal for a user whose privilege could not be checked: every requested field failed, code
+ * `privilege_check_failed` (fail closed). `err` is kept as `stop` when every further check fails the same way.
+ */
 export function checkFailed(
   user: UserContactState,
   contact: DesiredContact,
   policy: SyncPolicy,
-  err: unknown,
+  failure: DirectoryFailure,
+  err: Error,
 ): PrivilegeRefusal {
-  const reason = checkFailedReason(err);
-  const requestId = err instanceof DirectoryError ? err.requestId : undefined;
+  const reason = checkFailedReason(failure);
   return {
     fields: refuseAllFields(contact, policy, user, {
       action: "failed",
       code: privilegeCheckFailedCode,
       reason,
     }),
-    requestIds: requestId ? [requestId] : [],
+    requestIds: failure.requestId ? [failure.requestId] : [],
     reason,
+    ...(failure.handling === "stopRun" ? { stop: err } : {}),
   };
-}
-
-/** A check failure retrying cannot cure: Graph refused a read for want of a permission. */
-export function isFinalCheckFailure(err: unknown): err is DirectoryError {
-  return err instanceof DirectoryError && directoryFailureOf(err).category === "missingPermission";
 }
 
 const viaText: Record<Extract<Privilege, { privileged: true }>["via"], (detail: string) => string> = {
@@ -101,10 +79,11 @@ export function privilegedReason(privilege: Extract<Privilege, { privileged: tru
   return `privileged account (${privilegedReasonShort(privilege)}): prepopulation never writes admins' contact data; the admin registers their own methods at ${securityInfoUrl}`;
 }
 
-export function checkFailedReason(err: unknown): string {
-  if (isFinalCheckFailure(err)) {
-    return `could not check whether the account is privileged: missing permission ${err.permission ?? "(unnamed)"}; nothing written until it is granted (infra/scripts/grant-graph-permissions.sh), then send the event again`;
+/** Why a user's privilege could not be checked, the same words on every path (the path may add what to do). */
+export function checkFailedReason(failure: DirectoryFailure): string {
+  if (failure.code === "missing_permission") {
+    return `could not check whether the account is privileged: missing permission ${failure.permission ?? "(unnamed)"}; nothing written until it is granted (infra/scripts/grant-graph-permissions.sh), then try again`;
   }
-  const why = err instanceof DirectoryError ? `Graph ${directoryFailureOf(err).code}` : "unexpected error";
-  return `could not check whether the account is privileged (${why}); nothing written, try again`;
+  const why = failure.kind === "unknown" ? "unexpected error" : `Graph ${failure.code}`;
+  return `could not check whether the account is privileged (${why}); nothing written`;
 }

@@ -8,30 +8,33 @@ import {
 } from "../contact/contactEvent.js";
 import { contactEventSchema } from "../contact/contactEventSchema.js";
 import { occurredAtIssue } from "../contact/occurredAtIssue.js";
+import { ensureErrorType } from "../core/errors.js";
 import { isRecord } from "../core/isRecord.js";
 import { maxJsonDepth, stableJsonText, valueExceedsDepth } from "../core/jsonDepth.js";
 import { fail, type Result, type RuleIssue } from "../core/result.js";
-import type { Directory, UserContactState } from "../directory/directory.js";
+import type { Directory, UserContactState, UserRef } from "../directory/directory.js";
 import { directoryFailureOf } from "../directory/directoryFailure.js";
-import { identityMismatchOf } from "../directory/identityMismatchOf.js";
 import { tenantAddressIssue } from "../directory/tenantAddressIssue.js";
 import { toUserRef } from "../directory/userRef.js";
 import {
   buildOutcome,
   claimedUserOf,
+  type OutcomeParts,
   outcomeUserOf,
   plausibleText,
   rejectionSummaryOf,
-  statusOf,
-  summaryOf,
   toFieldOutcome,
 } from "./buildOutcome.js";
+import { decidedOutcome, type SyncDecision } from "./decidedOutcome.js";
 import type { EventQueue } from "./eventQueue.js";
-import { type FieldOutcome, type Outcome, type OutcomeStatus, writingActions } from "./outcome.js";
+import { type FieldOutcome, type Outcome, writingActions } from "./outcome.js";
 import { type Claim, LeaseLostError, type OutcomeLog } from "./outcomeLog.js";
 import type { SyncPlan, SyncPolicy } from "./syncPlanner.js";
 import { refuseAllFields } from "./syncPlanner.js";
 import { syncUser } from "./syncUser.js";
+import { decisionOf } from "./syncUsers.js";
+import { userLookupOf, userNotFound } from "./userLookup.js";
+import { retriesTheEvent } from "./writeFailure.js";
 
 /** Everything the pipeline talks to, passed in so tests and hosts choose real or in-memory parts. */
 export interface SyncDeps {
@@ -79,9 +82,21 @@ interface Attempt {
   valid: ValidContactEvent;
   warnings: Result<ValidContactEvent>["warnings"];
   claim: Extract<Claim, { state: "claimed" }>;
-  outcome: Outcome;
+  firstSeenAt: string;
+  attempts: number;
   lease: Lease;
   now: Date;
+  /** The event's user once found: the record is listed under their directory ids from then on. */
+  user?: UserContactState;
+}
+
+/** What the attempt decided, with what carrying it out takes beside the record. */
+interface Decided {
+  decision: SyncDecision;
+  /** Put the message back on the queue this many seconds from now (waiting for the user). */
+  requeueSeconds?: number;
+  /** The user the event was applied to (the out-of-order guard notes it before the record). */
+  appliedTo?: UserContactState;
 }
 
 /**
@@ -126,73 +141,43 @@ export async function syncContactEvent(
     claim,
     now,
     lease: { token: claim.token, pending: claim.pending ?? [] },
-    outcome: buildOutcome({
-      eventId: event.eventId,
-      status: "failed",
-      source: event.source,
-      actor: actorOf(event),
-      now,
-      occurredAt: event.occurredAt,
-      user: toOutcomeUser(event.user),
-      warnings: validated.warnings,
-      firstSeenAt: previous?.firstSeenAt ?? now.toISOString(),
-      attempts: (previous?.attempts ?? 0) + 1,
-    }),
+    firstSeenAt: previous?.firstSeenAt ?? now.toISOString(),
+    attempts: (previous?.attempts ?? 0) + 1,
   };
   try {
-    return logged(deps, await applyEvent(attempt, deps));
+    return logged(deps, await finishAttempt(attempt, await decideEvent(attempt, deps), deps));
   } catch (err) {
     return logged(deps, await endFailedAttempt(attempt, err, delivery, deps));
   }
 }
 
-/** Resolves the user, guards against out-of-order events, plans, writes and records the final outcome. */
-async function applyEvent(attempt: Attempt, deps: SyncDeps): Promise<Outcome> {
-  const { valid, outcome, lease } = attempt;
+/** Resolves the user, guards against old accounts and out-of-order events, plans and writes: the decision. */
+async function decideEvent(attempt: Attempt, deps: SyncDeps): Promise<Decided> {
+  const { valid, lease } = attempt;
   // Inside the attempt, so a failed domain read is retried like any other Graph failure.
   const inTenant = await tenantAddressIssue(valid.contact, deps.directory);
-  if (inTenant) {
-    outcome.status = "rejected";
-    outcome.errors = [inTenant];
-    outcome.message = rejectionSummaryOf([inTenant]);
-    await deps.outcomes.record(outcome, lease.token);
-    return outcome;
-  }
+  if (inTenant) return { decision: { kind: "rejected", issues: [inTenant] } };
   const ref = toUserRef(valid.event.user);
-  const user = await deps.directory.findUser(ref);
-  if (!user) return defer(attempt, deps);
-  const mismatch = identityMismatchOf(ref, user);
-  if (mismatch) {
-    outcome.status = "rejected";
-    outcome.errors = [mismatch];
-    outcome.message = rejectionSummaryOf([mismatch]);
-    await deps.outcomes.record(outcome, lease.token);
-    return outcome;
-  }
-  Object.assign(outcome, outcomeUserOf(user));
+  const lookup = userLookupOf(ref, await findUser(deps.directory, ref));
+  if (lookup.kind === "notFound") return waitForUser(attempt, deps);
+  if (lookup.kind !== "found") return { decision: lookup };
+  const user = lookup.user;
+  attempt.user = user;
   if (!isNewHire(user, attempt.now, deps.newHireDays)) {
-    outcome.fields = refuseAllFields(valid.contact, deps.policy, user, {
+    const fields = refuseAllFields(valid.contact, deps.policy, user, {
       code: "not_a_new_hire",
       reason: `the account was created more than ${deps.newHireDays} days ago (NEW_HIRE_DAYS); HR events fill in new hires only — reach existing users with sspr-prepop backfill or a helpdesk fix`,
-    }).map(toFieldOutcome);
-    outcome.status = statusOf(outcome.fields);
-    outcome.message = summaryOf(outcome.status, outcome.fields, false);
-    await deps.outcomes.record(outcome, lease.token);
-    return outcome;
+    });
+    return { decision: { kind: "fields", fields: fields.map(toFieldOutcome), requestIds: [] } };
   }
-
   const lastApplied = await deps.outcomes.lastAppliedAt(user.id);
   if (lastApplied && Date.parse(valid.event.occurredAt) < Date.parse(lastApplied)) {
-    outcome.status = "stale";
-    outcome.message = `older than the last event applied to this user (${lastApplied}); not applied`;
-    await deps.outcomes.record(outcome, lease.token);
-    return outcome;
+    return { decision: { kind: "stale", lastApplied } };
   }
-
   const result = await syncUser(deps.directory, user, valid.contact, {
     policy: deps.policy,
     methodsWrittenEarlier: lease.pending.filter((write) => write.target === "methods"),
-    ...(valid.country ? { country: valid.country } : {}),
+    country: valid.country,
     // A write whose answer is lost (504, timeout, crash) may have been applied, and is never resent blindly:
     // the next attempt re-reads the user and re-plans. Noting the writes first lets it report them as done.
     beforeWrites: async (plan) => {
@@ -200,15 +185,57 @@ async function applyEvent(attempt: Attempt, deps: SyncDeps): Promise<Outcome> {
       lease.token = await deps.outcomes.notePending(valid.event.eventId, lease.token, lease.pending);
     },
   });
-  outcome.fields = confirmEarlierWrites(result.fields.map(toFieldOutcome), attempt.claim.pending);
-  outcome.requestIds = result.requestIds;
-  outcome.status = statusOf(outcome.fields);
-  outcome.message = summaryOf(outcome.status, outcome.fields, false);
+  const decision = decisionOf(result);
+  if (decision.kind === "fields") {
+    decision.fields = confirmEarlierWrites(decision.fields, attempt.claim.pending);
+  }
+  return { decision, appliedTo: user };
+}
+
+/** One lookup; what is worth retrying the event for is thrown, any other failure is the lookup's answer. */
+async function findUser(directory: Directory, ref: UserRef): Promise<UserContactState | undefined | Error> {
+  try {
+    return await directory.findUser(ref);
+  } catch (err) {
+    if (retriesTheEvent(directoryFailureOf(err))) throw err;
+    return ensureErrorType(err);
+  }
+}
+
+/** Carries out a decision: puts the message back if it waits, notes the applied time, records the outcome. */
+async function finishAttempt(attempt: Attempt, decided: Decided, deps: SyncDeps): Promise<Outcome> {
+  const outcome = outcomeOf(attempt, decided.decision);
+  if (decided.requeueSeconds !== undefined) {
+    await deps.queue.send(attempt.message, { delaySeconds: decided.requeueSeconds });
+  }
   // Before the record: a crash in between then leaves an event that is processed again (writing nothing
   // new), never a recorded event whose user misses the out-of-order guard.
-  await deps.outcomes.markApplied(user.id, earliest(valid.event.occurredAt, attempt.now));
-  await deps.outcomes.record(outcome, lease.token);
+  if (decided.appliedTo) {
+    await deps.outcomes.markApplied(
+      decided.appliedTo.id,
+      earliest(attempt.valid.event.occurredAt, attempt.now),
+    );
+  }
+  await deps.outcomes.record(outcome, attempt.lease.token);
   return outcome;
+}
+
+/** The attempt's outcome for a decision: the one place the queue builds one for a claimed event. */
+function outcomeOf(attempt: Attempt, decision: SyncDecision): Outcome {
+  const { event } = attempt.valid;
+  const parts: OutcomeParts = {
+    eventId: event.eventId,
+    source: event.source,
+    actor: actorOf(event),
+    now: attempt.now,
+    occurredAt: event.occurredAt,
+    user: attempt.user ? outcomeUserOf(attempt.user) : toOutcomeUser(event.user),
+    warnings: attempt.warnings,
+    firstSeenAt: attempt.firstSeenAt,
+    attempts: attempt.attempts,
+    ...decidedOutcome(decision),
+  };
+  return buildOutcome(parts);
 }
 
 /**
@@ -221,7 +248,7 @@ async function endFailedAttempt(
   delivery: Delivery,
   deps: SyncDeps,
 ): Promise<Outcome> {
-  const { outcome, lease, valid } = attempt;
+  const { lease, valid } = attempt;
   if (err instanceof LeaseLostError) {
     // This delivery ran past its lease and another one has the event now; stop without writing or recording.
     // A copy comes back after a lease's time in case that delivery dies too (a finished event ignores it).
@@ -229,10 +256,12 @@ async function endFailedAttempt(
     return deferredCopy(valid, attempt.now, "another delivery took over this event");
   }
   if (delivery.dequeueCount >= delivery.maxDequeueCount) {
-    outcome.status = "failed";
-    // Machine-readable beside the message: what the operator's alert and workbook group failures by.
-    outcome.code = directoryFailureOf(err).code;
-    outcome.message = `gave up after ${delivery.dequeueCount} attempts: ${describe(err)}${describePending(lease.pending)}`;
+    const outcome = outcomeOf(attempt, {
+      kind: "failed",
+      // Machine-readable beside the message: what the operator's alert and workbook group failures by.
+      code: directoryFailureOf(err).code,
+      message: `gave up after ${delivery.dequeueCount} attempts: ${describe(err)}${describePending(lease.pending)}`,
+    });
     await deps.outcomes.record(outcome, lease.token).catch(() => undefined);
     logged(deps, outcome);
   } else {
@@ -317,23 +346,20 @@ function describePending(pending: readonly FieldOutcome[]): string {
 }
 
 /** New hires often reach the queue before provisioning creates them: wait 1 min, 2, 4, … up to 6 h. */
-async function defer(attempt: Attempt, deps: SyncDeps): Promise<Outcome> {
-  const { outcome, now, lease } = attempt;
-  const waitedMs = now.getTime() - Date.parse(outcome.firstSeenAt);
+function waitForUser(attempt: Attempt, deps: SyncDeps): Decided {
+  const { now } = attempt;
+  const waitedMs = now.getTime() - Date.parse(attempt.firstSeenAt);
   if (waitedMs >= deps.userWaitHours * 3_600_000) {
-    outcome.status = "failed";
-    outcome.code = "user_not_found";
-    outcome.message = `user not found in Entra ID after waiting ${deps.userWaitHours} h; check the user reference or provisioning`;
-    await deps.outcomes.record(outcome, lease.token);
-    return outcome;
+    return {
+      decision: {
+        ...userNotFound,
+        hint: `gave up after waiting ${deps.userWaitHours} h (USER_WAIT_HOURS)`,
+      },
+    };
   }
-  const delaySeconds = Math.min(maxDeferralSeconds, firstDeferralSeconds * 2 ** (outcome.attempts - 1));
-  outcome.status = "deferred" satisfies OutcomeStatus;
-  outcome.nextAttemptAt = new Date(now.getTime() + delaySeconds * 1000).toISOString();
-  outcome.message = `user not found yet; trying again at ${outcome.nextAttemptAt}`;
-  await deps.queue.send(attempt.message, { delaySeconds });
-  await deps.outcomes.record(outcome, lease.token);
-  return outcome;
+  const delaySeconds = Math.min(maxDeferralSeconds, firstDeferralSeconds * 2 ** (attempt.attempts - 1));
+  const nextAttemptAt = new Date(now.getTime() + delaySeconds * 1000).toISOString();
+  return { decision: { kind: "deferred", nextAttemptAt }, requeueSeconds: delaySeconds };
 }
 
 function toOutcomeUser(user: ValidContactEvent["event"]["user"]) {

@@ -289,55 +289,7 @@ function planMethodField(field: ContactField, desired: string, input: PlanInput)
     const kinds = userRegisteredKinds(methods, input.methodsWrittenEarlier ?? []);
     if (kinds.length > 0) return { field: keptUserMethod(field, methods, kinds) };
   }
-  if (field === "alternateEmail") {
-    const existing = methods.emailMethods[0];
-    const before = existing?.emailAddress ?? null;
-    const base = { field, target: "methods" as const, before, after: desired };
-    if (!existing) {
-      return {
-        field: { ...base, action: "set", code: "was_empty", reason: "no email method registered" },
-        op: { kind: "addEmail", field, emailAddress: desired },
-      };
-    }
-    if (isMaskedContact(existing.emailAddress)) {
-      return maskedMethod(base, input.policy.mode, "email method", {
-        kind: "updateEmail",
-        field,
-        methodId: existing.id,
-        emailAddress: desired,
-      });
-    }
-    if (existing.emailAddress.toLowerCase() === desired.toLowerCase()) {
-      return {
-        field: {
-          ...base,
-          action: "unchanged",
-          code: "already_present",
-          reason: "email method already registered",
-        },
-      };
-    }
-    if (input.policy.mode === "fillEmpty") {
-      return {
-        field: {
-          ...base,
-          action: "skipped",
-          code: "kept_existing",
-          after: before,
-          reason: `user registered their own email method; ${keepHint}`,
-        },
-      };
-    }
-    return {
-      field: {
-        ...base,
-        action: "replaced",
-        code: "replaced_on_request",
-        reason: "email method replaced (mode overwrite)",
-      },
-      op: { kind: "updateEmail", field, methodId: existing.id, emailAddress: desired },
-    };
-  }
+  if (field === "alternateEmail") return planEmailMethod(field, desired, methods, input.policy.mode);
 
   // SSPR can use the mobile and office methods only; alternateMobile is never written.
   const phoneType: PhoneType = field === "mobilePhone" ? "mobile" : "office";
@@ -369,6 +321,62 @@ function planMethodField(field: ContactField, desired: string, input: PlanInput)
     };
   }
   return { field: planned.field };
+}
+
+/** The email method's plan: add one when none is registered, else keep or (mode overwrite) replace the first. */
+function planEmailMethod(
+  field: ContactField,
+  desired: string,
+  methods: AuthMethods,
+  mode: ContactMode,
+): Planned {
+  const existing = methods.emailMethods[0];
+  const before = existing?.emailAddress ?? null;
+  const base = { field, target: "methods" as const, before, after: desired };
+  if (!existing) {
+    return {
+      field: { ...base, action: "set", code: "was_empty", reason: "no email method registered" },
+      op: { kind: "addEmail", field, emailAddress: desired },
+    };
+  }
+  if (isMaskedContact(existing.emailAddress)) {
+    return maskedMethod(base, mode, "email method", {
+      kind: "updateEmail",
+      field,
+      methodId: existing.id,
+      emailAddress: desired,
+    });
+  }
+  if (existing.emailAddress.toLowerCase() === desired.toLowerCase()) {
+    return {
+      field: {
+        ...base,
+        action: "unchanged",
+        code: "already_present",
+        reason: "email method already registered",
+      },
+    };
+  }
+  if (mode === "fillEmpty") {
+    return {
+      field: {
+        ...base,
+        action: "skipped",
+        code: "kept_existing",
+        after: before,
+        reason: `user registered their own email method; ${keepHint}`,
+      },
+    };
+  }
+  return {
+    field: {
+      ...base,
+      action: "replaced",
+      code: "replaced_on_request",
+      reason: "email method replaced (mode overwrite)",
+    },
+    op: { kind: "updateEmail", field, methodId: existing.id, emailAddress: desired },
+  };
 }
 
 /**

@@ -23,16 +23,31 @@ const skippedCodes: ReadonlySet<DirectoryFailureCode> = new Set([
 ]);
 
 /**
- * Only throttling and transient faults are worth retrying; a refusal that will repeat (synced user, privileged
- * target, bad request, deleted user) becomes the field's outcome. An AD-mastered property and a user found
+ * Whether one event (a queue message, a helpdesk fix) is tried again for this failure rather than recorded: what
+ * may pass later (throttling, an outage, a bug) and refused credentials (a token endpoint out of reach comes back).
+ * A missing permission needs an admin, so, like every final answer, it becomes the event's outcome at once. A run
+ * of many rows decides on `handling` alone (the backfill stops on `stopRun`).
+ */
+export function retriesTheEvent(failure: DirectoryFailure): boolean {
+  return failure.handling !== "final" && failure.code !== "missing_permission";
+}
+
+/**
+ * Only what `retriesTheEvent` is retried; a refusal that will repeat (synced user, privileged target, bad request,
+ * deleted user, missing permission) becomes the field's outcome. An AD-mastered property and a user found
  * privileged at the moment of writing are `skipped`, anything else `failed`.
  */
 export function writeFailureOf(err: unknown): WriteFailure {
   const failure = directoryFailureOf(err);
-  if (failure.category === "retryLater" || failure.category === "credentials")
-    return { retry: true, failure };
+  if (retriesTheEvent(failure)) return { retry: true, failure };
+  return { retry: false, ...fieldRefusalOf(failure) };
+}
+
+/** A failure as the outcome of the fields its write carried: skipped for AD-mastered or privileged, else failed. */
+export function fieldRefusalOf(
+  failure: DirectoryFailure,
+): Omit<Extract<WriteFailure, { retry: false }>, "retry"> {
   return {
-    retry: false,
     action: skippedCodes.has(failure.code) ? "skipped" : "failed",
     code: failure.code,
     reason: failure.reason,

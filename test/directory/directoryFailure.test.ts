@@ -5,6 +5,7 @@ import {
   CredentialUnavailableError,
 } from "@azure/identity";
 import { describe, expect, it } from "vitest";
+import { DirectoryError, DirectoryErrorKind } from "../../shared/directory/directoryError.js";
 import { directoryFailureOf } from "../../shared/directory/directoryFailure.js";
 import { GraphRequestError } from "../../shared/graph/graphRequestError.js";
 
@@ -71,5 +72,51 @@ describe("interpreting a failure to get a token", () => {
       category: "retryLater",
       code: "transient_failure",
     });
+  });
+});
+
+// What a caller does about a failure is decided once, here: retry later, stop the run, take it as this item's
+// answer, or treat it as a bug (not a directory error at all). Callers never re-combine categories.
+describe("what to do about a failure", () => {
+  const failed = (kind: DirectoryErrorKind, details: { permission?: string } = {}) =>
+    new DirectoryError(`${kind} failed`, { kind, statusCode: 0, ...details });
+
+  it.each([
+    [DirectoryErrorKind.throttled, "retry", "throttled"],
+    [DirectoryErrorKind.transient, "retry", "transient_failure"],
+    [DirectoryErrorKind.notSent, "retry", "not_sent"],
+    [DirectoryErrorKind.unauthorized, "stopRun", "credentials_refused"],
+    [DirectoryErrorKind.missingPermission, "stopRun", "missing_permission"],
+    [DirectoryErrorKind.onPremisesMastered, "final", "on_premises_mastered"],
+    [DirectoryErrorKind.forbidden, "final", "forbidden_privileged_user"],
+    [DirectoryErrorKind.notLicensed, "final", "not_licensed"],
+    [DirectoryErrorKind.notFound, "final", "not_found"],
+    [DirectoryErrorKind.ambiguous, "final", "user_ambiguous"],
+    [DirectoryErrorKind.privilegedTarget, "final", "privileged_account"],
+    [DirectoryErrorKind.invalidRequest, "final", "graph_invalidRequest"],
+  ] as const)("handles %s as %s, code %s", (kind, handling, code) => {
+    expect(directoryFailureOf(failed(kind))).toMatchObject({ kind, handling, code });
+  });
+
+  it("stops the run when no token can be had", () => {
+    expect(directoryFailureOf(new CredentialUnavailableError("no az login"))).toMatchObject({
+      handling: "stopRun",
+      code: "credentials_unavailable",
+    });
+  });
+
+  it("calls anything that is not a directory error a bug, retried like an outage", () => {
+    expect(directoryFailureOf(new TypeError("cannot read properties of undefined"))).toMatchObject({
+      handling: "bug",
+      category: "retryLater",
+      code: "transient_failure",
+      kind: "unknown",
+    });
+  });
+
+  it("names the permission to grant", () => {
+    expect(
+      directoryFailureOf(failed(DirectoryErrorKind.missingPermission, { permission: "AuditLog.Read.All" })),
+    ).toMatchObject({ permission: "AuditLog.Read.All" });
   });
 });
