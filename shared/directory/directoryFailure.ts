@@ -57,6 +57,8 @@ export interface DirectoryFailure {
   kind: DirectoryErrorKind | "unknown";
   /** For `missing_permission`: the Graph application permission to grant, when the adapter knows it. */
   permission?: string;
+  /** Graph's own answer, when Graph answered (an admin quotes it; no personal data): HTTP status and error code. */
+  graph?: { statusCode: number; code?: string };
   requestId?: string;
   /** The id the app sent with the failed call; Microsoft support finds the call by either id. */
   clientRequestId?: string;
@@ -97,6 +99,7 @@ export function directoryFailureOf(err: unknown): DirectoryFailure {
     ...meaningOfKind[err.kind](err),
     kind: err.kind,
     ...(err.permission ? { permission: err.permission } : {}),
+    graph: { statusCode: err.statusCode, ...(err.graphCode ? { code: err.graphCode } : {}) },
     ...(err.requestId ? { requestId: err.requestId } : {}),
     ...(err.clientRequestId ? { clientRequestId: err.clientRequestId } : {}),
     ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}),

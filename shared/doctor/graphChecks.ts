@@ -1,4 +1,3 @@
-import { DirectoryError } from "../directory/directoryError.js";
 import { directoryFailureOf } from "../directory/directoryFailure.js";
 import type { DoctorCheck, DoctorCheckName } from "./doctorReport.js";
 import { type GrantsView, grantFix } from "./permissionChecks.js";
@@ -152,7 +151,7 @@ export function dirSyncCheck(found: DirSyncFinding): DoctorCheck {
 /** A directory read that failed, named by the shared failure interpreter (a missing permission by name). */
 function failedRead(check: DoctorCheckName, what: string, error: unknown): DoctorCheck {
   const failure = directoryFailureOf(error);
-  const permission = error instanceof DirectoryError ? error.permission : undefined;
+  const { permission } = failure;
   const fix =
     failure.category === "missingPermission"
       ? grantFix

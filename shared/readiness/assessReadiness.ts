@@ -1,5 +1,4 @@
 import type { Directory, Privilege, RegistrationDetail, UserContactState } from "../directory/directory.js";
-import { DirectoryError } from "../directory/directoryError.js";
 import { directoryFailureOf } from "../directory/directoryFailure.js";
 import type { PrivilegePicture } from "../directory/privilegePicture.js";
 import { classifyReadiness, type ReadinessPolicy, type ReadinessVerdict } from "./classifyReadiness.js";
@@ -157,7 +156,7 @@ async function tenantName(
   try {
     return (await directory.organizationName()) ?? null;
   } catch (err) {
-    if (!(err instanceof DirectoryError)) throw err;
+    if (directoryFailureOf(err).handling === "bug") throw err;
     warn({
       code: "tenant_name_unreadable",
       message: `the tenant's name could not be read: ${directoryFailureOf(err).reason}`,
@@ -187,7 +186,7 @@ async function readRegistrations(
       for (const detail of page) details.set(detail.userId.toLowerCase(), detail);
     }
   } catch (err) {
-    if (!(err instanceof DirectoryError)) throw err;
+    if (directoryFailureOf(err).handling === "bug") throw err;
     warn(registrationReportNote(err));
     return undefined;
   }

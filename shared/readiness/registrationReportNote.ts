@@ -1,4 +1,3 @@
-import { DirectoryError } from "../directory/directoryError.js";
 import { directoryFailureOf } from "../directory/directoryFailure.js";
 import type { ReadinessNote } from "./readinessSummary.js";
 
@@ -11,11 +10,10 @@ import type { ReadinessNote } from "./readinessSummary.js";
 export function registrationReportNote(err: unknown): ReadinessNote {
   const fallback =
     "showing the profile-only view (users with a usable mobile phone or alternate email on their profile can reset)";
-  const graph =
-    err instanceof DirectoryError
-      ? ` (Graph: ${err.statusCode} ${err.graphCode ?? ""})`.replace(" )", ")")
-      : "";
   const failure = directoryFailureOf(err);
+  const graph = failure.graph
+    ? ` (Graph: ${failure.graph.statusCode} ${failure.graph.code ?? ""})`.replace(" )", ")")
+    : "";
   if (failure.code === "not_licensed") {
     return {
       code: "registration_report_not_licensed",
@@ -23,7 +21,7 @@ export function registrationReportNote(err: unknown): ReadinessNote {
     };
   }
   if (failure.code === "missing_permission") {
-    const permission = err instanceof DirectoryError && err.permission ? err.permission : "AuditLog.Read.All";
+    const permission = failure.permission ?? "AuditLog.Read.All";
     return {
       code: "registration_report_permission_missing",
       message: `The tenant's registration report is not available: the identity running the report lacks ${permission}${graph} (signed in as an admin, the account also needs Reports Reader, Security Reader, Security Administrator or Global Reader); grant it to read the tenant's own SSPR verdicts. Meanwhile ${fallback}.`,
