@@ -1,6 +1,7 @@
 import { DirectoryErrorKind } from "../directory/directoryError.js";
 import type { GraphClient } from "./graphClient.js";
 import { GraphRequestError, retryAfterMsOf } from "./graphRequestError.js";
+import { realSleep } from "./realSleep.js";
 import type { WriteLimiter } from "./writeLimiter.js";
 
 /** One request inside a JSON batch; `url` is relative to the version root, e.g. `/users/{id}`. */
@@ -43,8 +44,9 @@ interface WireItem {
 /**
  * Sends many requests as JSON batches of ≤ 20, results in input order. Graph answers and throttles each item
  * separately and the SDK does not retry items, so items answered 429 or 5xx are resent here after the longest
- * Retry-After among them (a 429 also pauses the shared limiter). Write tokens are taken per write item by the
- * pacing middleware when each `$batch` attempt is sent. A failed `$batch` request fails all its items.
+ * Retry-After among them, waited through the client's `sleep` (a 429 also pauses the shared limiter). Write
+ * tokens are taken per write item by the pacing middleware when each `$batch` attempt is sent. A failed `$batch`
+ * request fails all its items.
  * `dependsOn` is not offered: per-item retries would have to resend whole dependency chains.
  */
 export async function graphBatch(
@@ -136,7 +138,7 @@ async function sendChunk(
               body: answer.body,
             });
     }
-    if (again.length > 0 && waitMs > 0) await sleep(Math.min(waitMs, maxRetryAfterMs));
+    if (again.length > 0 && waitMs > 0) await (graph.sleep ?? realSleep)(Math.min(waitMs, maxRetryAfterMs));
     pending = again;
   }
 }
@@ -183,8 +185,4 @@ function operationOf(request: BatchRequest | undefined): string {
 
 function range(from: number, to: number): number[] {
   return Array.from({ length: to - from }, (_, k) => from + k);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

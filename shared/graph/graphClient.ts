@@ -16,6 +16,7 @@ import {
 } from "./graphPacingMiddleware.js";
 import { GraphRequestIdMiddleware } from "./graphRequestIdMiddleware.js";
 import { GraphTimeoutMiddleware } from "./graphTimeoutMiddleware.js";
+import { realSleep, type Sleep } from "./realSleep.js";
 import { type GrantedPermissions, grantsReader } from "./tokenGrants.js";
 import type { WriteLimiter } from "./writeLimiter.js";
 
@@ -34,6 +35,11 @@ export interface GraphConnectionOptions {
   timeoutMs?: number;
   /** SDK RetryHandler settings for 429/503/504; defaults 3 retries, 3 s base delay (Retry-After wins). */
   retry?: { maxRetries?: number; delaySeconds?: number };
+  /**
+   * How the client waits before a retry: the RetryHandler's delay (Retry-After or back-off) and a `$batch` item's
+   * Retry-After. Default a real timer; tests pass a fake that records the wait instead of spending it.
+   */
+  sleep?: Sleep | undefined;
 }
 
 export interface GraphClientOptions extends GraphConnectionOptions {
@@ -63,6 +69,8 @@ export interface GraphClient {
    * rejects when no token can be had. Optional so a hand-built client (tests) may leave it out: unknown then.
    */
   grants?: () => Promise<GrantedPermissions>;
+  /** How this client waits before a retry (see `GraphConnectionOptions.sleep`); absent = a real timer. */
+  sleep?: Sleep;
 }
 
 /**
@@ -72,6 +80,7 @@ export interface GraphClient {
 export function createGraphClient(options: GraphClientOptions): GraphClient {
   const endpoint = parseGraphBaseUrl(options.baseUrl);
   const token = tokenSourceFor(endpoint.url, options);
+  const sleep = options.sleep ?? realSleep;
   const retryOptions = new RetryHandlerOptions(
     options.retry?.delaySeconds ?? 3,
     options.retry?.maxRetries ?? 3,
@@ -85,13 +94,26 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
     middleware: [
       new GraphRequestIdMiddleware(),
       new GraphAuthMiddleware(endpoint.url.origin, token),
-      new RetryHandler(retryOptions),
+      retryHandlerWaitingWith(retryOptions, sleep),
       new GraphPacingMiddleware(options.limiter, options.priority, options.writeGate, options.readsFirst),
       new GraphTimeoutMiddleware(options.timeoutMs ?? 30_000),
       new HTTPMessageHandler(),
     ],
   });
-  return { client, baseUrl: `${endpoint.root}/${endpoint.version}`, grants: grantsReader(token) };
+  return { client, baseUrl: `${endpoint.root}/${endpoint.version}`, grants: grantsReader(token), sleep };
+}
+
+/**
+ * The SDK's RetryHandler, waiting through `sleep`. The SDK waits in its own (private) `sleep(seconds)` on a timer;
+ * it is replaced on this instance so one injected wait serves every retry of the client.
+ */
+function retryHandlerWaitingWith(options: RetryHandlerOptions, sleep: Sleep): RetryHandler {
+  const handler = new RetryHandler(options);
+  const sdk = handler as unknown as { sleep?: unknown };
+  // A newer SDK that waits some other way must fail loudly here, not ignore the injected wait.
+  if (typeof sdk.sleep !== "function") throw new Error("RetryHandler no longer waits through sleep()");
+  sdk.sleep = (delaySeconds: number) => sleep(delaySeconds * 1000);
+  return handler;
 }
 
 /** Splits `GRAPH_BASE_URL` into origin(+prefix) and version, rejecting anything we would send a token to unsafely. */

@@ -21,6 +21,18 @@ export const contactSelect = [
 ].join(",");
 
 /**
+ * What the readiness report reads of each user besides the contact state: who can sign in, guests, and the
+ * department and country it groups by. Same cost as the contact listing (a `$select` either way), more bytes.
+ */
+export const reportUserSelect = [
+  contactSelect,
+  "accountEnabled",
+  "department",
+  "country",
+  "usageLocation",
+].join(",");
+
+/**
  * Path of one user by object id or UPN, percent-encoded: guest UPNs hold `#EXT#` (a fragment marker if left
  * raw) and UPNs may hold `'`, `+` or `/`. Graph documents that a UPN starting with `$` must use the key form
  * `/users('$…')`, with single quotes doubled inside.

@@ -66,20 +66,44 @@ export async function readPrivilegeFacts(
   reader: PrivilegeReader,
   options: PrivilegeReadOptions,
 ): Promise<PrivilegeFacts> {
-  const gaps: GraphRequestError[] = [];
-  let pim = options.askPim;
-  const listed = (listing: Listing): unknown[] => {
-    if (listing === "noPim") {
-      pim = false;
-      return [];
-    }
-    if (listing instanceof GraphRequestError) {
-      gaps.push(listing);
-      return [];
-    }
-    return listing;
-  };
+  const listings = new Listings(options.askPim);
+  const { roleGrants, groups } = await readGrantsAndGroups(reader, options, listings);
+  const roleNames = new Map(options.roleNames);
+  const unnamed = [...new Set(roleGrants.map((g) => g.roleDefinitionId))].filter(
+    (id) => id !== "" && !roleNames.has(id),
+  );
+  const facts = await readGroupsAndNames(reader, groups, unnamed, roleNames, listings);
+  return { pim: listings.pim, roleGrants, groups: facts, roleNames, gaps: listings.gaps };
+}
 
+/** What the rounds learnt beside the listings: the gaps (failed reads) and whether the tenant has PIM. */
+class Listings {
+  readonly gaps: GraphRequestError[] = [];
+  constructor(public pim: boolean) {}
+
+  /** The items of a listing; a licence refusal means no PIM, a failed read is a gap (both list nothing). */
+  items(listing: Listing | undefined): unknown[] {
+    const answer = listing ?? missing();
+    if (answer === "noPim") {
+      this.pim = false;
+      return [];
+    }
+    if (answer instanceof GraphRequestError) {
+      this.gaps.push(answer);
+      return [];
+    }
+    return answer;
+  }
+}
+
+type GroupInfo = { name: string; roleAssignable: boolean; protected: boolean };
+
+/** Round 1: role assignments and eligibilities, the role-assignable groups, and the protected groups' names. */
+async function readGrantsAndGroups(
+  reader: PrivilegeReader,
+  options: PrivilegeReadOptions,
+  listings: Listings,
+): Promise<{ roleGrants: RoleGrant[]; groups: Map<string, GroupInfo> }> {
   const protectedIds = [...options.protectedGroupIds];
   const round1: Read[] = [
     read(`${roleAssignmentsPath}?${grantSelect}`, "role assignments", privilegePermissions.roles),
@@ -108,15 +132,11 @@ export async function readPrivilegeFacts(
   ];
   const answers1 = await readAll(reader, round1);
   let k = 0;
-  const roleGrants: RoleGrant[] = grantsOf(listed(answers1[k++] ?? missing()), "active");
-  if (options.askPim) roleGrants.push(...grantsOf(listed(answers1[k++] ?? missing()), "eligible"));
-  const assignable = listed(answers1[k++] ?? missing());
-  const roleNames = new Map(options.roleNames);
-  const unnamed = [...new Set(roleGrants.map((g) => g.roleDefinitionId))].filter(
-    (id) => id !== "" && !roleNames.has(id),
-  );
+  const roleGrants: RoleGrant[] = grantsOf(listings.items(answers1[k++]), "active");
+  if (options.askPim) roleGrants.push(...grantsOf(listings.items(answers1[k++]), "eligible"));
+  const assignable = listings.items(answers1[k++]);
 
-  const groups = new Map<string, { name: string; roleAssignable: boolean; protected: boolean }>();
+  const groups = new Map<string, GroupInfo>();
   for (const item of assignable) {
     if (isRecord(item) && typeof item.id === "string") {
       const name = typeof item.displayName === "string" ? item.displayName : item.id;
@@ -124,7 +144,7 @@ export async function readPrivilegeFacts(
     }
   }
   for (const id of protectedIds) {
-    const body = listed(answers1[k++] ?? missing())[0];
+    const body = listings.items(answers1[k++])[0];
     const name = isRecord(body) && typeof body.displayName === "string" ? body.displayName : id;
     const known = groups.get(id);
     groups.set(id, {
@@ -133,27 +153,23 @@ export async function readPrivilegeFacts(
       protected: true,
     });
   }
+  return { roleGrants, groups };
+}
 
+/**
+ * Round 2: each group's members, owners and (with PIM) eligible members and owners, with the names of the roles
+ * not named yet (set into `roleNames`).
+ */
+async function readGroupsAndNames(
+  reader: PrivilegeReader,
+  groups: ReadonlyMap<string, GroupInfo>,
+  unnamed: readonly string[],
+  roleNames: Map<string, string>,
+  listings: Listings,
+): Promise<Map<string, GroupFacts>> {
   const groupIds = [...groups.keys()];
-  const round2: Read[] = groupIds.flatMap((id) => {
-    const group = groups.get(id);
-    const members = group?.protected ? "transitiveMembers" : "members";
-    const path = `/groups/${encodeSegment(id)}`;
-    return [
-      read(`${path}/${members}?$select=id&$top=999`, "group members", privilegePermissions.memberships),
-      read(`${path}/owners?$select=id`, "group owners", privilegePermissions.memberships),
-      ...(pim
-        ? [
-            read(
-              `${pimGroupEligibilitiesPath}?$filter=${filterEq("groupId", id)}&$select=principalId,accessId,groupId`,
-              "group eligibilities",
-              privilegePermissions.groupEligibility,
-              true,
-            ),
-          ]
-        : []),
-    ];
-  });
+  const pim = listings.pim;
+  const round2: Read[] = groupIds.flatMap((id) => groupReads(id, groups.get(id)?.protected === true, pim));
   // Role names ride along with round 2, only for roles not yet named: they are for people, so a name that can't
   // be read leaves `role {id}` and is no gap.
   const nameReads = unnamed.map((id) =>
@@ -176,9 +192,10 @@ export async function readPrivilegeFacts(
   groupIds.forEach((id, g) => {
     const group = groups.get(id);
     if (!group) return;
-    const members = usersIn(listed(answers2[g * perGroup] ?? missing()));
-    const owners = usersIn(listed(answers2[g * perGroup + 1] ?? missing()));
-    const eligible = pim ? listed(answers2[g * perGroup + 2] ?? missing()) : [];
+    const members = usersIn(listings.items(answers2[g * perGroup]));
+    const owners = usersIn(listings.items(answers2[g * perGroup + 1]));
+    // A licence refusal for an earlier group's eligibilities ends the PIM reads of the rest (as Graph has none).
+    const eligible = listings.pim ? listings.items(answers2[g * perGroup + 2]) : [];
     facts.set(id, {
       id,
       ...group,
@@ -188,7 +205,27 @@ export async function readPrivilegeFacts(
       eligibleOwners: eligibleOf(eligible, "owner"),
     });
   });
-  return { pim, roleGrants, groups: facts, roleNames, gaps };
+  return facts;
+}
+
+/** A group's round-2 reads: members (transitive for a protected group), owners, and PIM eligibilities. */
+function groupReads(id: string, isProtected: boolean, pim: boolean): Read[] {
+  const members = isProtected ? "transitiveMembers" : "members";
+  const path = `/groups/${encodeSegment(id)}`;
+  return [
+    read(`${path}/${members}?$select=id&$top=999`, "group members", privilegePermissions.memberships),
+    read(`${path}/owners?$select=id`, "group owners", privilegePermissions.memberships),
+    ...(pim
+      ? [
+          read(
+            `${pimGroupEligibilitiesPath}?$filter=${filterEq("groupId", id)}&$select=principalId,accessId,groupId`,
+            "group eligibilities",
+            privilegePermissions.groupEligibility,
+            true,
+          ),
+        ]
+      : []),
+  ];
 }
 
 function read(url: string, what: string, permission: string, pim = false): Read {

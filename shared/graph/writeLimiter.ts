@@ -1,4 +1,5 @@
 import type { BucketShape, SharedWriteBudget } from "../directory/sharedWriteBudget.js";
+import { realSleep } from "./realSleep.js";
 
 /** Time source for the limiter; tests pass a fake or rely on small windows. */
 export interface LimiterClock {
@@ -50,7 +51,7 @@ export interface WriteLimiterOptions {
 const realClock: LimiterClock = {
   // performance.now() is monotonic: a wall-clock jump must not release or freeze a burst of writes.
   now: () => performance.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  sleep: realSleep,
 };
 
 /** The resource-unit bucket for reads: `tokens` may sit below zero after reads that went first. */

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { GraphEmulator } from "../../local/graphEmulator/startGraphEmulator.js";
 import { loadSettings } from "../../shared/app/config.js";
 import { policyFrom } from "../../shared/app/ruleOptions.js";
@@ -7,6 +7,7 @@ import { WriteLimiter } from "../../shared/graph/writeLimiter.js";
 import { applyPlan } from "../../shared/sync/applyPlan.js";
 import { planSync } from "../../shared/sync/syncPlanner.js";
 import { directoryFor, resetEmulator, startEmulator } from "../support/graphEmulatorFixtures.js";
+import { type ManualClock, manualClock } from "../support/manualClock.js";
 import { pipelineTenant, users } from "../support/tenantSeeds.js";
 
 // Privilege is checked before a plan is made, and a write may leave minutes later: behind Graph's write budget, after
@@ -23,12 +24,17 @@ beforeEach(() => resetEmulator(emulator));
 afterAll(async () => emulator?.close());
 
 const mobile = "+1 4255550147";
-/** A one-token bucket refilled in `ms`, its token already taken: the next write waits that long. */
-async function emptyBucket(ms: number): Promise<WriteLimiter> {
-  const limiter = new WriteLimiter({ budget: 1, windowMs: ms });
+/**
+ * A one-token bucket refilled in `ms` of the manual clock, its token already taken: the next write waits until
+ * the test moves the clock that far. The directory reads the same clock for its picture's age.
+ */
+async function emptyBucket(ms: number, clock: ManualClock): Promise<WriteLimiter> {
+  const limiter = new WriteLimiter({ budget: 1, windowMs: ms, clock });
   await limiter.acquire(1);
   return limiter;
 }
+/** Resolves once the write has reached the limiter and waits there for budget. */
+const waitingForBudget = (clock: ManualClock) => vi.waitFor(() => expect(clock.sleeping()).toBe(1));
 /** Makes the user a Global Administrator, as an admin would in the portal. */
 function promote(id: string): void {
   const user = emulator.tenant.find(id);
@@ -40,11 +46,15 @@ const pictureReads = () => emulator.stats.batchItems["GET roleAssignments"] ?? 0
 
 describe("a write that waited for Graph's budget", () => {
   it("is checked again when it goes out, and not sent to a user who became an admin while it waited", async () => {
-    const directory = directoryFor(emulator, { limiter: await emptyBucket(1_500), privilegeMaxAgeMs: 200 });
+    const clock = manualClock(Date.now());
+    const limiter = await emptyBucket(1_500, clock);
+    const directory = directoryFor(emulator, { limiter, privilegeMaxAgeMs: 200, now: clock.now });
     expect(await directory.privilegeOf(users.newHire.id)).toEqual({ privileged: false });
     const write = directory.updateProfile(users.newHire.id, { mobilePhone: mobile });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await waitingForBudget(clock);
+    await clock.advance(300);
     promote(users.newHire.id);
+    await clock.advance(1_200);
 
     await expect(write).rejects.toMatchObject({ kind: DirectoryErrorKind.privilegedTarget });
     expect(writesSent()).toEqual([]);
@@ -54,7 +64,9 @@ describe("a write that waited for Graph's budget", () => {
   });
 
   it("ends the field skipped with privileged_account, as if the guard had refused it first", async () => {
-    const directory = directoryFor(emulator, { limiter: await emptyBucket(1_500), privilegeMaxAgeMs: 200 });
+    const clock = manualClock(Date.now());
+    const limiter = await emptyBucket(1_500, clock);
+    const directory = directoryFor(emulator, { limiter, privilegeMaxAgeMs: 200, now: clock.now });
     const user = await directory.findUser({ id: users.newHire.id });
     if (!user) throw new Error("no user");
     const plan = planSync({
@@ -63,8 +75,10 @@ describe("a write that waited for Graph's budget", () => {
       policy: policyFrom(loadSettings({})),
     });
     const applied = applyPlan(directory, user.id, plan);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await waitingForBudget(clock);
+    await clock.advance(300);
     promote(users.newHire.id);
+    await clock.advance(1_200);
     expect((await applied).fields).toMatchObject([
       { field: "mobilePhone", target: "profile", action: "skipped", code: "privileged_account" },
     ]);
@@ -72,14 +86,19 @@ describe("a write that waited for Graph's budget", () => {
   });
 
   it("in a $batch, holds back only the item for the new admin; the others are written", async () => {
-    const directory = directoryFor(emulator, { limiter: await emptyBucket(1_500), privilegeMaxAgeMs: 200 });
+    const clock = manualClock(Date.now());
+    const limiter = await emptyBucket(1_500, clock);
+    const directory = directoryFor(emulator, { limiter, privilegeMaxAgeMs: 200, now: clock.now });
     await directory.privilegeOfMany([users.newHire.id, users.reformat.id]);
     const writes = directory.updateProfiles([
       { userId: users.newHire.id, patch: { mobilePhone: mobile } },
       { userId: users.reformat.id, patch: { mobilePhone: mobile } },
     ]);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await waitingForBudget(clock);
+    await clock.advance(300);
     promote(users.newHire.id);
+    // Chunks hold no more writes than the bucket (one): two $batch requests served in turn, the second 1.5 s later.
+    await clock.advance(3_000);
     const [promoted, ordinary] = await writes;
     expect(promoted).toMatchObject({ kind: DirectoryErrorKind.privilegedTarget });
     expect(ordinary).toBeUndefined();
@@ -125,13 +144,17 @@ describe("a write that names its user by UPN", () => {
 describe("a run that is stopped (Ctrl-C)", () => {
   it("drops the writes still waiting for budget instead of sending them after the stop", async () => {
     const stop = new AbortController();
-    const directory = directoryFor(emulator, { limiter: await emptyBucket(1_000), stopSignal: stop.signal });
+    const clock = manualClock(Date.now());
+    const limiter = await emptyBucket(1_000, clock);
+    const directory = directoryFor(emulator, { limiter, stopSignal: stop.signal, now: clock.now });
     const writes = directory.updateProfiles([
       { userId: users.newHire.id, patch: { mobilePhone: mobile } },
       { userId: users.reformat.id, patch: { mobilePhone: mobile } },
     ]);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitingForBudget(clock);
+    await clock.advance(100);
     stop.abort();
+    await clock.advance(2_000);
     expect(await writes).toMatchObject([
       { kind: DirectoryErrorKind.notSent },
       { kind: DirectoryErrorKind.notSent },

@@ -1,31 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type LimiterClock, WriteLimiter } from "../../shared/graph/writeLimiter.js";
-
-/** A clock that only moves when the test says so; sleepers wake in time order. */
-function manualClock(): LimiterClock & { advance(ms: number): Promise<void> } {
-  let now = 0;
-  let sleepers: Array<{ at: number; wake: () => void }> = [];
-  const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
-  return {
-    now: () => now,
-    sleep: (ms) => new Promise<void>((wake) => sleepers.push({ at: now + ms, wake })),
-    async advance(ms) {
-      const target = now + ms;
-      await settle();
-      for (;;) {
-        const due = sleepers.filter((s) => s.at <= target).sort((a, b) => a.at - b.at)[0];
-        if (!due) break;
-        now = Math.max(now, due.at);
-        sleepers = sleepers.filter((s) => s !== due);
-        due.wake();
-        await settle();
-      }
-      now = target;
-      await settle();
-    },
-  };
-}
+import { manualClock } from "../support/manualClock.js";
 
 /** Starts `count` acquisitions and records the clock time each one is granted. */
 function acquireAll(limiter: WriteLimiter, clock: LimiterClock, count: number, size = 1): number[] {

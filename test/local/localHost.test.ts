@@ -9,6 +9,7 @@ import type { Registration } from "../../shared/app/functionRegistry.js";
 import { queueClient } from "../../shared/app/storageClients.js";
 import { StorageEventQueue } from "../../shared/storage/storageEventQueue.js";
 import type { Outcome } from "../../shared/sync/outcome.js";
+import { aSeedUser } from "../support/graphEmulatorFixtures.js";
 import { principal } from "../support/helpdeskRequests.js";
 import { anEvent, pipelineTenant, users } from "../support/tenantSeeds.js";
 import { startTestEnvironment, type TestEnvironment } from "../support/testEnvironment.js";
@@ -210,20 +211,44 @@ describe("the local host's emulated App Service authentication", () => {
 });
 
 describe("the outcome retention timer", () => {
-  it("runs daily and deletes final records older than the cutoff, keeping deferred ones", async () => {
+  it("runs daily and deletes exactly the final records older than the cutoff, keeping deferred and newer ones", async () => {
     const timer = registrations.find((r) => r.name === "outcomeRetention");
     expect(timer?.kind === "timer" && timer.options.schedule).toBe("0 30 3 * * *");
     const { outcomes } = appServices();
+    const { syncContactEvent } = await import("../../shared/sync/syncContactEvent.js");
+    // The other tests' final records are swept first, so the counts below are this test's own.
+    await outcomes.deleteOlderThan(new Date(Date.now() + 86_400_000));
+    const run = (event: Record<string, unknown>) =>
+      syncContactEvent(event, { dequeueCount: 1, maxDequeueCount: 5 }, appServices());
+    // A new hire of this test's own, so no other test's event or helpdesk fix decides what these two do.
+    const hire = aSeedUser(4242);
+    env.graph.tenant.addUser(hire);
+    const updated = anEvent({ id: hire.id }, { mobilePhone: "(425) 555-0148" });
+    const unchanged = anEvent({ id: hire.id }, { mobilePhone: "(425) 555-0148" });
     const deferred = anEvent(
       { userPrincipalName: "later@contoso.example" },
       { mobilePhone: "(425) 555-0149" },
     );
     await appServices().queue.send(deferred, { delaySeconds: 3600 });
-    const { syncContactEvent } = await import("../../shared/sync/syncContactEvent.js");
-    await syncContactEvent(deferred, { dequeueCount: 1, maxDequeueCount: 5 }, appServices());
-    const removed = await outcomes.deleteOlderThan(new Date(Date.now() + 86_400_000));
-    expect(removed).toBeGreaterThan(0);
-    expect((await outcomes.get(String(deferred.eventId)))?.status).toBe("deferred");
+    for (const event of [updated, unchanged, deferred]) await run(event);
+    const statusOf = async (event: Record<string, unknown>) =>
+      (await outcomes.get(String(event.eventId)))?.status;
+    expect([await statusOf(updated), await statusOf(unchanged), await statusOf(deferred)]).toEqual([
+      "updated",
+      "unchanged",
+      "deferred",
+    ]);
+
+    // A cutoff before they were recorded deletes nothing; one after them deletes the two final records only.
+    expect(await outcomes.deleteOlderThan(new Date(Date.now() - 3_600_000))).toBe(0);
+    expect(await outcomes.deleteOlderThan(new Date(Date.now() + 86_400_000))).toBe(2);
+    expect([await statusOf(updated), await statusOf(unchanged), await statusOf(deferred)]).toEqual([
+      undefined,
+      undefined,
+      "deferred",
+    ]);
+
+    // The timer's own cutoff is OUTCOME_RETENTION_DAYS ago: nothing here is that old, so it deletes nothing.
     const messages: string[] = [];
     await outcomeRetention(
       {
@@ -233,6 +258,7 @@ describe("the outcome retention timer", () => {
       },
       new InvocationContext({ logHandler: (_l, ...args) => messages.push(args.join(" ")) }),
     );
-    expect(messages[0]).toMatch(/^deleted \d+ outcome records/);
+    expect(messages[0]).toMatch(/^deleted 0 outcome records/);
+    expect(await statusOf(deferred)).toBe("deferred");
   });
 });
