@@ -51,7 +51,6 @@ import type { GrantedPermissions } from "./tokenGrants.js";
 import type { WriteLimiter } from "./writeLimiter.js";
 
 // Kept importable from here, where the adapter's callers (and the reliability scenarios) have always found them.
-export { emailMethodId, phoneMethodIds };
 
 export interface GraphDirectoryOptions extends GraphConnectionOptions {
   /** The process-wide limiter; pass the same instance to every adapter in the process. */

@@ -6,7 +6,7 @@ import type { GraphEmulator } from "../../local/graphEmulator/startGraphEmulator
 import { loadSettings } from "../../shared/app/config.js";
 import { graphDirectoryFromSettings } from "../../shared/app/graphDirectoryFromSettings.js";
 import { ConfigError } from "../../shared/core/errors.js";
-import { emailMethodId, phoneMethodIds } from "../../shared/graph/graphDirectory.js";
+import { emailMethodId, phoneMethodIds } from "../../shared/graph/graphAuthMethods.js";
 import { GraphRequestError } from "../../shared/graph/graphRequestError.js";
 import { WriteLimiter } from "../../shared/graph/writeLimiter.js";
 import {

@@ -4,7 +4,8 @@ import { loadSettings } from "../../shared/app/config.js";
 import { policyFrom } from "../../shared/app/ruleOptions.js";
 import { DirectoryErrorKind } from "../../shared/directory/directoryError.js";
 import { WriteLimiter } from "../../shared/graph/writeLimiter.js";
-import { applyPlan } from "../../shared/sync/applyPlan.js";
+import { applyPlans } from "../../shared/sync/applyPlans.js";
+import { oneUserDirectory } from "../../shared/sync/oneUserDirectory.js";
 import { planSync } from "../../shared/sync/syncPlanner.js";
 import { directoryFor, resetEmulator, startEmulator } from "../support/graphEmulatorFixtures.js";
 import { type ManualClock, manualClock } from "../support/manualClock.js";
@@ -74,12 +75,12 @@ describe("a write that waited for Graph's budget", () => {
       contact: { mobilePhone: mobile },
       policy: policyFrom(loadSettings({})),
     });
-    const applied = applyPlan(directory, user.id, plan);
+    const applied = applyPlans(oneUserDirectory(directory), [{ userId: user.id, plan }]).then(([one]) => one);
     await waitingForBudget(clock);
     await clock.advance(300);
     promote(users.newHire.id);
     await clock.advance(1_200);
-    expect((await applied).fields).toMatchObject([
+    expect((await applied)?.fields).toMatchObject([
       { field: "mobilePhone", target: "profile", action: "skipped", code: "privileged_account" },
     ]);
     expect(writesSent()).toEqual([]);

@@ -4,7 +4,7 @@ import examples from "libphonenumber-js/mobile/examples";
 import type { EmulatedUser, SeedUser, TenantSeed } from "../../../local/graphEmulator/EmulatedTenant.js";
 import { type ContactRuleOptions, validateContactEvent } from "../../../shared/contact/contactEvent.js";
 import type { AuthMethods, UserContactState } from "../../../shared/directory/directory.js";
-import { emailMethodId, phoneMethodIds } from "../../../shared/graph/graphDirectory.js";
+import { emailMethodId, phoneMethodIds } from "../../../shared/graph/graphAuthMethods.js";
 import { statusOf } from "../../../shared/sync/buildOutcome.js";
 import type { OutcomeStatus } from "../../../shared/sync/outcome.js";
 import { type FieldPlan, planSync, type SyncPolicy } from "../../../shared/sync/syncPlanner.js";
