@@ -4,8 +4,9 @@ import { loadSettings } from "../../shared/app/config.js";
 import { contactRuleOptionsFrom, policyFrom } from "../../shared/app/ruleOptions.js";
 import { type BackfillRow, runBackfill } from "../../shared/backfill/backfill.js";
 import type { SourceRecord } from "../../shared/contact/validateStream.js";
+import { eventFor } from "../support/factories.js";
 import { directoryFor, resetEmulator, startEmulator } from "../support/graphEmulatorFixtures.js";
-import { anEvent, pipelineTenant, protectedGroupId, users } from "../support/tenantSeeds.js";
+import { pipelineTenant, protectedGroupId, users } from "../support/tenantSeeds.js";
 
 // A backfill row for an admin carries the same attack as a queue event; the bulk check refuses it the same way.
 
@@ -24,7 +25,7 @@ const named = [users.newHire, users.admin, users.eligibleAdmin, users.groupAdmin
 async function* records(): AsyncGenerator<SourceRecord> {
   let line = 2;
   for (const user of named) {
-    yield { line: line++, input: anEvent({ userPrincipalName: user.userPrincipalName }, attacker) };
+    yield { line: line++, input: eventFor({ userPrincipalName: user.userPrincipalName }, attacker) };
   }
 }
 

@@ -5,18 +5,9 @@ import {
   type ValidatedRecord,
   validateStream,
 } from "../../shared/contact/validateStream.js";
+import { anEvent } from "../support/factories.js";
 
 const rules: ContactRuleOptions = { phoneValidation: "valid", organizationDomains: [], defaultCountry: "US" };
-
-function anEvent(eventId: string, mobilePhone: string): unknown {
-  return {
-    eventId,
-    source: "test",
-    occurredAt: "2026-11-24T09:00:00Z",
-    user: { employeeId: "E1" },
-    contact: { mobilePhone },
-  };
-}
 
 async function collect(records: AsyncIterable<ValidatedRecord>): Promise<ValidatedRecord[]> {
   const out: ValidatedRecord[] = [];
@@ -27,12 +18,12 @@ async function collect(records: AsyncIterable<ValidatedRecord>): Promise<Validat
 describe("validateStream", () => {
   it("yields one result per record, in input order, from an async source", async () => {
     async function* source(): AsyncGenerator<SourceRecord> {
-      yield { line: 1, input: anEvent("a", "(425) 555-0147") };
+      yield { line: 1, input: anEvent({ eventId: "a", contact: { mobilePhone: "(425) 555-0147" } }) };
       yield {
         line: 2,
         issues: [{ field: "event", code: "json_invalid", message: "Line 2 is not valid JSON." }],
       };
-      yield { line: 3, input: anEvent("c", "12") };
+      yield { line: 3, input: anEvent({ eventId: "c", contact: { mobilePhone: "12" } }) };
     }
     const results = await collect(validateStream(source(), rules));
     expect(results.map((r) => [r.line, r.eventId, r.result.ok])).toEqual([
@@ -46,7 +37,12 @@ describe("validateStream", () => {
   });
 
   it("accepts a plain array and leaves out an eventId that is not a plausible id", async () => {
-    const results = await collect(validateStream([{ line: 1, input: anEvent("x".repeat(129), "") }], rules));
+    const results = await collect(
+      validateStream(
+        [{ line: 1, input: anEvent({ eventId: "x".repeat(129), contact: { mobilePhone: "" } }) }],
+        rules,
+      ),
+    );
     expect(results[0]?.eventId).toBeNull();
   });
 });

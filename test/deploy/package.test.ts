@@ -11,7 +11,8 @@ import { appServices } from "../../shared/app/appServices.js";
 import { queueClient, tableClient } from "../../shared/app/storageClients.js";
 import { StorageEventQueue } from "../../shared/storage/storageEventQueue.js";
 import { TableOutcomeLog } from "../../shared/storage/tableOutcomeLog.js";
-import { anEvent, pipelineTenant, users } from "../support/tenantSeeds.js";
+import { eventFor } from "../support/factories.js";
+import { pipelineTenant, users } from "../support/tenantSeeds.js";
 import { startTestEnvironment, type TestEnvironment } from "../support/testEnvironment.js";
 import { runNode } from "../support/transpiledCli.js";
 
@@ -182,7 +183,7 @@ describe("the functions started from the package folder alone", () => {
 
   it("runs the queue trigger: an HR event on the queue is written to the tenant", async () => {
     const { settings } = appServices();
-    const event = anEvent(users.newHire, { mobilePhone: "(425) 555-0147" });
+    const event = eventFor(users.newHire, { mobilePhone: "(425) 555-0147" });
     await new StorageEventQueue(queueClient(settings, settings.ONBOARDING_QUEUE)).send(event);
     const log = new TableOutcomeLog(tableClient(settings, settings.OUTCOMES_TABLE));
     const deadline = Date.now() + 30_000;

@@ -9,6 +9,7 @@ import { intakeEvent, intakeRefused } from "../../shared/intake/intakeRecord.js"
 import type { WebhookReceipts } from "../../shared/intake/webhookReceipts.js";
 import { scopedEventId, type WebhookSender } from "../../shared/intake/webhookSender.js";
 import type { EventQueue } from "../../shared/sync/eventQueue.js";
+import { anEvent } from "../support/factories.js";
 
 const rules: ContactRuleOptions = { phoneValidation: "valid", organizationDomains: ["contoso.example"] };
 
@@ -45,23 +46,6 @@ const scoped = (eventId: string | undefined) => `hr-events.0a1b2c3d.${eventId}`;
 /** The event as the intake queues it for `sender`. */
 const queuedAs = (event: { eventId: string }) => ({ ...event, eventId: scoped(event.eventId), actor });
 
-let sequence = 0;
-function anEvent(
-  contact: Record<string, unknown> = { mobilePhone: "(425) 555-0147" },
-  overrides: Record<string, unknown> = {},
-) {
-  sequence += 1;
-  return {
-    eventId: `accept-${sequence}`,
-    source: "test",
-    occurredAt: "2026-11-24T09:00:00Z",
-    user: { employeeId: `E${sequence}` },
-    country: "US",
-    contact,
-    ...overrides,
-  };
-}
-
 function fakes(concurrency = 1) {
   const queue = new MemoryQueue();
   const receipts = new MemoryReceipts();
@@ -71,7 +55,7 @@ function fakes(concurrency = 1) {
 describe("taking in a batch of webhook events", () => {
   it("enqueues each valid event once, as accepted (not normalized), and reports it by index", async () => {
     const { queue, deps } = fakes();
-    const events = [anEvent(), anEvent({ alternateEmail: "someone@example.com" })];
+    const events = [anEvent(), anEvent({ contact: { alternateEmail: "someone@example.com" } })];
     const report = await acceptEvents(events.map(intakeEvent), deps, asSender);
     expect(report).toEqual({
       accepted: [
@@ -86,7 +70,7 @@ describe("taking in a batch of webhook events", () => {
   it("accepts the good records of a partial batch and reports the bad ones by index with their issues", async () => {
     const { queue, deps } = fakes();
     const good = anEvent();
-    const bad = anEvent({ mobilePhone: "n/a" });
+    const bad = anEvent({ contact: { mobilePhone: "n/a" } });
     const report = await acceptEvents(
       [intakeEvent(good), intakeEvent(bad), intakeEvent("not an event")],
       deps,
@@ -116,7 +100,7 @@ describe("taking in a batch of webhook events", () => {
   it("passes the rules' warnings back with the accepted event", async () => {
     const { deps } = fakes();
     const report = await acceptEvents(
-      [intakeEvent(anEvent({ officePhone: "425.555.0100 x12" }))],
+      [intakeEvent(anEvent({ contact: { officePhone: "425.555.0100 x12" } }))],
       deps,
       asSender,
     );
@@ -172,7 +156,7 @@ describe("taking in a batch of webhook events", () => {
 
   it("stops after the given number of rejections, leaving later records unqueued and unreported", async () => {
     const { queue, deps } = fakes();
-    const records = [anEvent(), anEvent({ mobilePhone: "n/a" }), anEvent()].map(intakeEvent);
+    const records = [anEvent(), anEvent({ contact: { mobilePhone: "n/a" } }), anEvent()].map(intakeEvent);
     const report = await acceptEvents(records, deps, { sender, stopAfterRejections: 1 });
     expect(report.accepted.map((r) => r.index)).toEqual([0]);
     expect(report.rejected.map((r) => r.index)).toEqual([1]);
@@ -191,14 +175,14 @@ describe("taking in a batch of webhook events", () => {
     const { deps } = fakes();
     const report = await acceptEvents(
       [
-        intakeEvent(anEvent({ mobilePhone: "(425) 555-0147" })),
-        intakeEvent(anEvent({ alternateEmail: "x@contoso.example" })),
+        intakeEvent(anEvent({ contact: { mobilePhone: "(425) 555-0147" } })),
+        intakeEvent(anEvent({ contact: { alternateEmail: "x@contoso.example" } })),
       ],
       deps,
       asSender,
     );
     const line = summarizeAcceptance(report);
-    expect(line).toMatch(/^1 accepted \(0 duplicate\), 1 rejected: #1 hr-events\.0a1b2c3d\.accept-\d+ \w+/);
+    expect(line).toMatch(/^1 accepted \(0 duplicate\), 1 rejected: #1 hr-events\.0a1b2c3d\.test-[\w-]+ \w+/);
     expect(line).not.toMatch(/555|contoso/);
   });
 });
@@ -233,7 +217,7 @@ describe("the verified sender, not the body, names an event", () => {
     ["another key's id", "hr-events.9f8e7d6c.hr-1"],
   ])("keeps an hr/events body that names %s inside its own namespace", async (_case, eventId) => {
     const { queue, deps } = fakes();
-    await acceptEvents([intakeEvent(anEvent(undefined, { eventId }))], deps, asSender);
+    await acceptEvents([intakeEvent(anEvent({ eventId }))], deps, asSender);
     expect(queue.sent[0]?.eventId).toBe(scoped(eventId));
   });
 

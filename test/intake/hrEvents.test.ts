@@ -6,6 +6,7 @@ import { loadFunctions } from "../../local/loadFunctions.js";
 import { type LocalHost, startLocalHost } from "../../local/localHost.js";
 import { appServices } from "../../shared/app/appServices.js";
 import { tryStandardWebhookKeys, webhookKeyId } from "../../shared/intake/standardWebhook.js";
+import { anEvent } from "../support/factories.js";
 import { pipelineTenant, users } from "../support/tenantSeeds.js";
 import { startTestEnvironment, type TestEnvironment } from "../support/testEnvironment.js";
 import {
@@ -45,20 +46,6 @@ beforeEach(async () => {
   env.configure();
   await takeQueued();
 });
-
-let sequence = 0;
-function anEvent(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  sequence += 1;
-  return {
-    eventId: `hr-events-${process.pid}-${Date.now()}-${sequence}`,
-    source: "webhook",
-    occurredAt: "2026-11-24T09:00:00Z",
-    user: { employeeId: `E${sequence}` },
-    country: "US",
-    contact: { mobilePhone: "(425) 555-0147" },
-    ...overrides,
-  };
-}
 
 /** Posts `body` to hr/events, signed unless headers say otherwise. */
 async function post(

@@ -9,9 +9,10 @@ import type { Registration } from "../../shared/app/functionRegistry.js";
 import { queueClient } from "../../shared/app/storageClients.js";
 import { StorageEventQueue } from "../../shared/storage/storageEventQueue.js";
 import type { Outcome } from "../../shared/sync/outcome.js";
+import { eventFor } from "../support/factories.js";
 import { aSeedUser } from "../support/graphEmulatorFixtures.js";
 import { principal } from "../support/helpdeskRequests.js";
-import { anEvent, pipelineTenant, users } from "../support/tenantSeeds.js";
+import { pipelineTenant, users } from "../support/tenantSeeds.js";
 import { startTestEnvironment, type TestEnvironment } from "../support/testEnvironment.js";
 
 let env: TestEnvironment;
@@ -70,7 +71,7 @@ describe("the local host", () => {
 
   it("runs the queue trigger on a base64 message and records the outcome", async () => {
     const { settings } = appServices();
-    const event = anEvent(users.newHire, { mobilePhone: "(425) 555-0147" });
+    const event = eventFor(users.newHire, { mobilePhone: "(425) 555-0147" });
     await new StorageEventQueue(queueClient(settings, settings.ONBOARDING_QUEUE)).send(event);
     host.poke();
     const outcome = await waitFor(finalOutcome(String(event.eventId)));
@@ -82,7 +83,7 @@ describe("the local host", () => {
     const { settings } = appServices();
     env.graph.setFaults({ unavailableRate: 1 });
     try {
-      const event = anEvent(users.reformat, { mobilePhone: "(425) 555-0148" });
+      const event = eventFor(users.reformat, { mobilePhone: "(425) 555-0148" });
       await new StorageEventQueue(queueClient(settings, settings.ONBOARDING_QUEUE)).send(event);
       host.poke();
       const outcome = await waitFor(finalOutcome(String(event.eventId)));
@@ -223,9 +224,9 @@ describe("the outcome retention timer", () => {
     // A new hire of this test's own, so no other test's event or helpdesk fix decides what these two do.
     const hire = aSeedUser(4242);
     env.graph.tenant.addUser(hire);
-    const updated = anEvent({ id: hire.id }, { mobilePhone: "(425) 555-0148" });
-    const unchanged = anEvent({ id: hire.id }, { mobilePhone: "(425) 555-0148" });
-    const deferred = anEvent(
+    const updated = eventFor({ id: hire.id }, { mobilePhone: "(425) 555-0148" });
+    const unchanged = eventFor({ id: hire.id }, { mobilePhone: "(425) 555-0148" });
+    const deferred = eventFor(
       { userPrincipalName: "later@contoso.example" },
       { mobilePhone: "(425) 555-0149" },
     );

@@ -6,8 +6,9 @@ import { appServices, buildServices, useAppServices } from "../../shared/app/app
 import { type InMemoryMetrics, inMemoryMetrics } from "../../shared/app/metricsFromSettings.js";
 import { queueClient } from "../../shared/app/storageClients.js";
 import { metricCatalog } from "../../shared/metrics/metrics.js";
+import { eventFor } from "../support/factories.js";
 import { alertQueryFiles, pointsMatching, repoText } from "../support/metricQueries.js";
-import { anEvent, pipelineTenant, users } from "../support/tenantSeeds.js";
+import { pipelineTenant, users } from "../support/tenantSeeds.js";
 import { startTestEnvironment, type TestEnvironment } from "../support/testEnvironment.js";
 
 // The signals an operator is alerted on, produced the way Azure produces them: the real queue and timer
@@ -55,7 +56,7 @@ describe("a failed event", () => {
     expect(query).toContain(`tostring(customDimensions.status) == "failed"`);
 
     env.graph.setFaults({ unavailableRate: 1 });
-    const event = anEvent(users.newHire, { mobilePhone: "(425) 555-0147" });
+    const event = eventFor(users.newHire, { mobilePhone: "(425) 555-0147" });
     const { maxDequeueCount } = appServices().queueHost;
     // Every attempt throws so the host retries; only the last one records `failed`.
     for (let attempt = 1; attempt <= maxDequeueCount; attempt++) {
@@ -74,7 +75,7 @@ describe("a failed event", () => {
 
   it("that waited out USER_WAIT_HOURS for its user counts with the code user_not_found", async () => {
     useAppServices(buildServices(appServices().settings, { metrics: memory.metrics, userWaitHours: 0 }));
-    const event = anEvent(
+    const event = eventFor(
       { userPrincipalName: "never.arrives@contoso.example" },
       { mobilePhone: "(425) 555-0147" },
     );
@@ -87,7 +88,7 @@ describe("a failed event", () => {
 
 describe("an event that updates its user", () => {
   it("counts as updated, and its one write takes one token from the write budget", async () => {
-    const event = anEvent(users.newHire, { mobilePhone: "(425) 555-0147" });
+    const event = eventFor(users.newHire, { mobilePhone: "(425) 555-0147" });
     await onboardingQueue(event, context());
     const points = await memory.read();
     const byName = (name: string) => points.filter((point) => point.name === name);
@@ -108,7 +109,7 @@ describe("an event that updates its user", () => {
 describe("Graph answering 429", () => {
   it("counts on sspr.graph.throttled: the points the sustained-throttling alert reads", async () => {
     env.graph.tenant.failRoute("PATCH user", 429, 0);
-    const event = anEvent(users.newHire, { mobilePhone: "(425) 555-0147" });
+    const event = eventFor(users.newHire, { mobilePhone: "(425) 555-0147" });
     await expect(onboardingQueue(event, context())).rejects.toThrow();
     expect(pointsMatching(await memory.read(), repoText(alertQueryFiles.graphThrottled))).toEqual([
       { name: "sspr.graph.throttled", dimensions: {}, value: 1 },
@@ -136,7 +137,7 @@ describe("the queue depth timer", () => {
     await poison.createIfNotExists();
     await poison.sendMessage(Buffer.from("{}").toString("base64"));
     await poison.sendMessage(Buffer.from("{}").toString("base64"));
-    await appServices().queue.send(anEvent(users.newHire, { mobilePhone: "(425) 555-0147" }));
+    await appServices().queue.send(eventFor(users.newHire, { mobilePhone: "(425) 555-0147" }));
 
     await queueDepth(timer, context());
     expect(await poisonDepth()).toEqual([2]);

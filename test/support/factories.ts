@@ -36,3 +36,53 @@ export function aPolicy(
 export function someMethods(overrides: Partial<AuthMethods> = {}): AuthMethods {
   return { phoneMethods: [], emailMethods: [], otherMethods: [], ...overrides };
 }
+
+/** A ContactEvent as a sender would post it: the keys every test reads, and whatever else a test adds. */
+export type EventInput = {
+  eventId: string;
+  source: string;
+  occurredAt: string;
+  user: Record<string, unknown>;
+  contact: Record<string, unknown>;
+} & Record<string, unknown>;
+
+let sequence = 0;
+
+/**
+ * A valid ContactEvent input, overridable key by key (`user` and `contact` are replaced whole): a fresh eventId
+ * (unique across runs, since shared Azurite keeps webhook receipts), a new employeeId and a fictional NANP mobile.
+ */
+export function anEvent(overrides: Record<string, unknown> = {}): EventInput {
+  sequence += 1;
+  return {
+    eventId: `test-${process.pid}-${Date.now().toString(36)}-${sequence}`,
+    source: "test",
+    occurredAt: "2026-11-24T09:00:00Z",
+    user: { employeeId: `E${sequence}` },
+    country: "US",
+    contact: { mobilePhone: "(425) 555-0147" },
+    ...overrides,
+  };
+}
+
+/**
+ * An event for `user` (only its identifiers: a seed user carries more than an event may name) asking for `contact`;
+ * each one a second later than the last, so events made later are newer.
+ */
+export function eventFor(
+  user: { userPrincipalName?: string; employeeId?: string; id?: string },
+  contact: Record<string, unknown>,
+  overrides: Record<string, unknown> = {},
+): EventInput {
+  const ref = Object.fromEntries(
+    (["id", "userPrincipalName", "employeeId"] as const)
+      .filter((key) => user[key])
+      .map((key) => [key, user[key]]),
+  );
+  const event = anEvent({ user: ref, contact });
+  return {
+    ...event,
+    occurredAt: new Date(Date.UTC(2026, 10, 24, 9, 0, sequence)).toISOString(),
+    ...overrides,
+  };
+}

@@ -95,32 +95,6 @@ export function pipelineTenant(bypass = false): TenantSeed {
   };
 }
 
-let sequence = 0;
-
-/** A valid ContactEvent for `user`, with a fresh eventId unless one is given. */
-export function anEvent(
-  user: { userPrincipalName?: string; employeeId?: string; id?: string },
-  contact: Record<string, unknown>,
-  overrides: Record<string, unknown> = {},
-): Record<string, unknown> {
-  sequence += 1;
-  // Only the identifiers: a seed user carries more properties than an event may name.
-  const ref = Object.fromEntries(
-    (["id", "userPrincipalName", "employeeId"] as const)
-      .filter((key) => user[key])
-      .map((key) => [key, user[key]]),
-  );
-  return {
-    eventId: `test-${process.pid}-${sequence}`,
-    source: "test",
-    occurredAt: new Date(Date.UTC(2026, 10, 24, 9, 0, sequence)).toISOString(),
-    user: ref,
-    country: "US",
-    contact,
-    ...overrides,
-  };
-}
-
 /**
  * One user per privileged shape the guard must refuse beyond `users` (docs/security.md, "What counts as
  * privileged"), and a guest. `p2Only` shapes need PIM: a P1 tenant cannot hold them (the emulator refuses the seed).

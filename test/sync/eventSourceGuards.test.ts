@@ -5,7 +5,7 @@ import type { SyncPolicy } from "../../shared/sync/syncPlanner.js";
 import { MemoryDirectory, type SeedUser } from "../doubles/memoryDirectory.js";
 import { MemoryEventQueue } from "../doubles/memoryEventQueue.js";
 import { MemoryOutcomeLog } from "../doubles/memoryOutcomeLog.js";
-import { aPolicy, aUser } from "../support/factories.js";
+import { aPolicy, aUser, eventFor } from "../support/factories.js";
 
 // Each guard of "event sources only fill in what is theirs to fill", tried as an attacker (or a careless HR
 // export) would: the event is refused or skipped, and the directory shows no write.
@@ -42,7 +42,7 @@ const withMethods: SeedUser = {
 let directory: MemoryDirectory;
 let outcomes: MemoryOutcomeLog;
 let deps: SyncDeps;
-let sequence = 0;
+const sequence = 0;
 
 function depsWith(policy: SyncPolicy, newHireDays = 30): SyncDeps {
   const clock = () => new Date(now);
@@ -64,18 +64,9 @@ beforeEach(() => {
   deps = depsWith(aPolicy({ keepUserMethods: true }));
 });
 
-function anEvent(user: Record<string, string>, overrides: Record<string, unknown> = {}) {
-  sequence += 1;
-  return {
-    eventId: `guard-${sequence}`,
-    source: "test",
-    occurredAt: "2026-11-24T09:00:00.000Z",
-    user,
-    country: "US",
-    contact: { mobilePhone: "(425) 555-0147", alternateEmail: "personal@example.org" },
-    ...overrides,
-  };
-}
+/** An event asking for a mobile and an alternate email for `user`. */
+const guardedEvent = (user: Record<string, string>, overrides: Record<string, unknown> = {}) =>
+  eventFor(user, { mobilePhone: "(425) 555-0147", alternateEmail: "personal@example.org" }, overrides);
 
 const sync = (message: unknown) => syncContactEvent(message, { dequeueCount: 1, maxDequeueCount: 5 }, deps);
 const writes = () => directory.writes();
@@ -92,7 +83,7 @@ describe("identifiers that disagree", () => {
     ],
     ["an object id with another user's employeeId", { id: veteran.id, employeeId: "E-0101" }],
   ])("rejects %s as identity_mismatch and writes nothing", async (_name, user) => {
-    const outcome = await sync(anEvent(user));
+    const outcome = await sync(guardedEvent(user));
     expect(outcome.status).toBe("rejected");
     expect(outcome.errors.map((issue) => issue.code)).toEqual(["identity_mismatch"]);
     expect(writes()).toEqual([]);
@@ -100,7 +91,7 @@ describe("identifiers that disagree", () => {
 
   it("accepts identifiers that all name the same user, whatever the UPN's case", async () => {
     const outcome = await sync(
-      anEvent({
+      guardedEvent({
         id: newHire.id.toUpperCase(),
         userPrincipalName: "NEW.HIRE@example.com",
         employeeId: "E-0101",
@@ -112,7 +103,7 @@ describe("identifiers that disagree", () => {
 
 describe("users who are not new hires", () => {
   it("skips a user created long ago as not_a_new_hire, writing nothing", async () => {
-    const outcome = await sync(anEvent({ userPrincipalName: veteran.userPrincipalName }));
+    const outcome = await sync(guardedEvent({ userPrincipalName: veteran.userPrincipalName }));
     expect(outcome.status).toBe("skipped");
     expect(outcome.fields.map((field) => `${field.field}:${field.code}`)).toEqual([
       "mobilePhone:not_a_new_hire",
@@ -129,14 +120,14 @@ describe("users who are not new hires", () => {
       employeeId: "E-0104",
       createdDateTime: null,
     });
-    const outcome = await sync(anEvent({ userPrincipalName: "no.date@example.com" }));
+    const outcome = await sync(guardedEvent({ userPrincipalName: "no.date@example.com" }));
     expect(outcome.fields.every((field) => field.code === "not_a_new_hire")).toBe(true);
     expect(writes()).toEqual([]);
   });
 
   it("writes any user when NEW_HIRE_DAYS is 0", async () => {
     deps = depsWith(aPolicy({ keepUserMethods: true }), 0);
-    const outcome = await sync(anEvent({ userPrincipalName: veteran.userPrincipalName }));
+    const outcome = await sync(guardedEvent({ userPrincipalName: veteran.userPrincipalName }));
     expect(outcome.status).toBe("updated");
   });
 });
@@ -144,21 +135,21 @@ describe("users who are not new hires", () => {
 describe("events dated in the future", () => {
   it("rejects an event dated more than 5 minutes ahead, and it cannot make later events stale", async () => {
     const future = await sync(
-      anEvent({ userPrincipalName: newHire.userPrincipalName }, { occurredAt: "2999-01-01T00:00:00Z" }),
+      guardedEvent({ userPrincipalName: newHire.userPrincipalName }, { occurredAt: "2999-01-01T00:00:00Z" }),
     );
     expect(future.status).toBe("rejected");
     expect(future.errors.map((issue) => issue.code)).toEqual(["occurred_at_in_future"]);
     expect(writes()).toEqual([]);
     expect(await outcomes.lastAppliedAt(newHire.id)).toBeUndefined();
 
-    const next = await sync(anEvent({ userPrincipalName: newHire.userPrincipalName }));
+    const next = await sync(guardedEvent({ userPrincipalName: newHire.userPrincipalName }));
     expect(next.status).toBe("updated");
   });
 
   it("accepts clock skew under 5 minutes, and stores the receive time, never a future one", async () => {
     const skewed = new Date(now + 4 * 60_000).toISOString();
     const outcome = await sync(
-      anEvent({ userPrincipalName: newHire.userPrincipalName }, { occurredAt: skewed }),
+      guardedEvent({ userPrincipalName: newHire.userPrincipalName }, { occurredAt: skewed }),
     );
     expect(outcome.status).toBe("updated");
     expect(Date.parse((await outcomes.lastAppliedAt(newHire.id)) ?? "")).toBeLessThanOrEqual(now);
@@ -174,7 +165,7 @@ describe("authentication methods the user registered", () => {
     async (mode) => {
       deps = depsWith(methodsPolicy(mode));
       const before = directory.methodsOf(withMethods.id);
-      const outcome = await sync(anEvent({ userPrincipalName: withMethods.userPrincipalName }));
+      const outcome = await sync(guardedEvent({ userPrincipalName: withMethods.userPrincipalName }));
       expect(directory.methodsOf(withMethods.id)).toEqual(before);
       expect(
         outcome.fields
@@ -189,7 +180,7 @@ describe("authentication methods the user registered", () => {
 
   it("adds methods for a user who has registered none", async () => {
     deps = depsWith(methodsPolicy("fillEmpty"));
-    await sync(anEvent({ userPrincipalName: newHire.userPrincipalName }));
+    await sync(guardedEvent({ userPrincipalName: newHire.userPrincipalName }));
     expect(directory.methodsOf(newHire.id)?.phoneMethods).toMatchObject([{ phoneNumber: "+1 4255550147" }]);
   });
 });

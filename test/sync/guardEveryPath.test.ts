@@ -14,8 +14,9 @@ import { runBackfill } from "../../shared/backfill/backfill.js";
 import { scimSchemas } from "../../shared/intake/fromScim.js";
 import type { Outcome } from "../../shared/sync/outcome.js";
 import { deliverToQueue } from "../support/deliverToQueue.js";
+import { eventFor } from "../support/factories.js";
 import { callers, easyAuthOn } from "../support/helpdeskRequests.js";
-import { anEvent, guardTenant, p2Only, protectedGroupsEnv, shapes, users } from "../support/tenantSeeds.js";
+import { guardTenant, p2Only, protectedGroupsEnv, shapes, users } from "../support/tenantSeeds.js";
 import { startTestEnvironment, type TestEnvironment } from "../support/testEnvironment.js";
 import {
   aPost,
@@ -77,11 +78,11 @@ let sequence = 0;
 const fresh = (prefix: string) => `${prefix}-${process.pid}-${Date.now()}-${++sequence}`;
 
 const entryPoints: Array<readonly [string, EntryPoint]> = [
-  ["a queue message", (user) => deliver(anEvent(user, attacker))],
+  ["a queue message", (user) => deliver(eventFor(user, attacker))],
   [
     "a signed Standard Webhooks delivery (hr/events)",
     async (user) => {
-      const body = JSON.stringify([{ ...anEvent(user, attacker), eventId: fresh("hr") }]);
+      const body = JSON.stringify([{ ...eventFor(user, attacker), eventId: fresh("hr") }]);
       const response = await hrEvents(
         aPost("hr/events", body, standardWebhookHeaders(body)),
         context("hrEvents"),
@@ -173,7 +174,7 @@ const entryPoints: Array<readonly [string, EntryPoint]> = [
       const rows: Outcome[] = [];
       await runBackfill({
         records: (async function* () {
-          yield { line: 2, input: anEvent(user, attacker) };
+          yield { line: 2, input: eventFor(user, attacker) };
         })(),
         rules: contactRuleOptionsFrom(settings),
         policy: policyFrom(settings),

@@ -4,9 +4,10 @@ import { directoryFailureOf } from "../../shared/directory/directoryFailure.js";
 import { GraphRequestError } from "../../shared/graph/graphRequestError.js";
 import type { Outcome } from "../../shared/sync/outcome.js";
 import { deliverToQueue } from "../support/deliverToQueue.js";
+import { eventFor } from "../support/factories.js";
 import { directoryFor } from "../support/graphEmulatorFixtures.js";
 import { easyAuthOn, fix } from "../support/helpdeskRequests.js";
-import { anEvent, pipelineTenant, users } from "../support/tenantSeeds.js";
+import { pipelineTenant, users } from "../support/tenantSeeds.js";
 import { startTestEnvironment, type TestEnvironment } from "../support/testEnvironment.js";
 
 // Graph answers a profile PATCH with the same 403 Authorization_RequestDenied for a privileged target and for a
@@ -51,7 +52,7 @@ const deliver = (message: Record<string, unknown>) => deliverToQueue(message);
 describe("a 403 on a profile write, told apart by the identity's grants", () => {
   it("reports missing_permission User-Phone.ReadWrite.All for a queued event, not a privileged account", async () => {
     revoke("User-Phone.ReadWrite.All");
-    const outcome = await deliver(anEvent(users.newHire, { mobilePhone: contact.mobilePhone }));
+    const outcome = await deliver(eventFor(users.newHire, { mobilePhone: contact.mobilePhone }));
     expect(outcome?.fields).toEqual([
       expect.objectContaining({
         field: "mobilePhone",
@@ -83,7 +84,7 @@ describe("a 403 on a profile write, told apart by the identity's grants", () => 
   ])("writes with %s", async (_, granted, status) => {
     for (const permission of granted) env.graph.tenant.grantPermission(permission);
     revoke("User-Phone.ReadWrite.All", "User-Mail.ReadWrite.All");
-    expect((await deliver(anEvent(users.newHire, contact)))?.status).toBe(status);
+    expect((await deliver(eventFor(users.newHire, contact)))?.status).toBe(status);
   });
 
   it("never sends a write to a known admin, even when the adapter is asked directly", async () => {

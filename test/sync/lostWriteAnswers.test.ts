@@ -6,7 +6,8 @@ import { type OutcomeTableRow, outcomeTableRowOf } from "../../shared/storage/ou
 import type { FieldAction, FieldOutcome, Outcome } from "../../shared/sync/outcome.js";
 import { confirmEarlierWrites, syncContactEvent } from "../../shared/sync/syncContactEvent.js";
 import { deliverToQueue } from "../support/deliverToQueue.js";
-import { anEvent, pipelineTenant, users } from "../support/tenantSeeds.js";
+import { eventFor } from "../support/factories.js";
+import { pipelineTenant, users } from "../support/tenantSeeds.js";
 import { startTestEnvironment, type TestEnvironment } from "../support/testEnvironment.js";
 
 // The emulator draws once per applied write when timeoutAfterWriteRate > 0: 0 answers 504 (after applying), 1 not.
@@ -36,7 +37,7 @@ const fieldsOf = (outcome: Outcome | undefined) =>
 
 describe("a write whose answer is lost (504 after Graph applied it)", () => {
   it("is not resent: the retry re-reads the user, writes nothing, and records the fields as written", async () => {
-    const event = anEvent(users.newHire, {
+    const event = eventFor(users.newHire, {
       mobilePhone: "(425) 555-0147",
       alternateEmail: "new.hire@example.com",
     });
@@ -55,7 +56,7 @@ describe("a write whose answer is lost (504 after Graph applied it)", () => {
 
   it("finds a created authentication method by re-reading the methods, never by POSTing it again", async () => {
     env.configure({ CONTACT_TARGET: "methods" });
-    const event = anEvent(users.newHire, {
+    const event = eventFor(users.newHire, {
       mobilePhone: "(425) 555-0147",
       alternateEmail: "new.hire@example.com",
     });
@@ -73,7 +74,7 @@ describe("a write whose answer is lost (504 after Graph applied it)", () => {
   });
 
   it("names the writes that may have been applied when it gives up on the last attempt", async () => {
-    const event = anEvent(users.newHire, { mobilePhone: "(425) 555-0147" });
+    const event = eventFor(users.newHire, { mobilePhone: "(425) 555-0147" });
     draws.push(0);
     await expect(deliver(event, 5)).rejects.toThrow(/504/);
     const outcome = await appServices().outcomes.get(String(event.eventId));
@@ -104,7 +105,7 @@ describe("two deliveries of one event", () => {
   it("stops the one whose lease ran out before it writes anything, and puts a copy back on the queue", async () => {
     const syncDeps = appServices();
     const { settings } = syncDeps;
-    const event = anEvent(users.newHire, { mobilePhone: "(425) 555-0147" });
+    const event = eventFor(users.newHire, { mobilePhone: "(425) 555-0147" });
     const start = Date.parse("2026-11-24T10:00:00Z");
     // While the first delivery reads the user, its lease runs out and a second delivery takes the event.
     const directory: Directory = {
@@ -132,7 +133,7 @@ describe("two deliveries of one event", () => {
 
   it("writes a finished event's index rows with its record, in one transaction, so a redelivery has none to restore", async () => {
     const { outcomes, settings } = appServices();
-    const event = anEvent(users.newHire, { mobilePhone: "(425) 555-0147" });
+    const event = eventFor(users.newHire, { mobilePhone: "(425) 555-0147" });
     env.graph.setFaults({ timeoutAfterWriteRate: 0 });
     await deliver(event, 1);
     const rows: Array<{ partitionKey: string; row: OutcomeTableRow }> = [];

@@ -6,7 +6,8 @@ import { appServices } from "../../shared/app/appServices.js";
 import { queueClient } from "../../shared/app/storageClients.js";
 import { syncContactEvent } from "../../shared/sync/syncContactEvent.js";
 import { deliverToQueue } from "../support/deliverToQueue.js";
-import { anEvent, pipelineTenant, users } from "../support/tenantSeeds.js";
+import { eventFor } from "../support/factories.js";
+import { pipelineTenant, users } from "../support/tenantSeeds.js";
 import { startTestEnvironment, type TestEnvironment } from "../support/testEnvironment.js";
 
 let env: TestEnvironment;
@@ -38,7 +39,7 @@ const graphWrites = () =>
 describe("the onboarding queue function", () => {
   it("writes a new hire's contact data with the user's read, the privilege picture (two $batch rounds) and one write, after the tenant's domains", async () => {
     const outcome = await deliver(
-      anEvent(users.newHire, {
+      eventFor(users.newHire, {
         mobilePhone: "(425) 555-0147",
         officePhone: "425.555.0100 x12",
         alternateEmail: "new.hire@example.com",
@@ -69,7 +70,7 @@ describe("the onboarding queue function", () => {
 
   it("records masked values only", async () => {
     const outcome = await deliver(
-      anEvent(users.newHire, { mobilePhone: "(425) 555-0147", alternateEmail: "new.hire@example.com" }),
+      eventFor(users.newHire, { mobilePhone: "(425) 555-0147", alternateEmail: "new.hire@example.com" }),
     );
     const text = JSON.stringify(outcome) + logs.join("\n");
     expect(text).not.toMatch(/4255550147|new\.hire@example\.com/);
@@ -79,9 +80,9 @@ describe("the onboarding queue function", () => {
   it("makes no write when nothing changes", async () => {
     // A picture kept a minute, so the second event surely finds the first one's still fresh.
     env.configure({ PRIVILEGE_MAX_AGE_SECONDS: "60" });
-    await deliver(anEvent(users.newHire, { mobilePhone: "(425) 555-0147" }));
+    await deliver(eventFor(users.newHire, { mobilePhone: "(425) 555-0147" }));
     env.graph.stats.reset();
-    const outcome = await deliver(anEvent(users.newHire, { mobilePhone: "+1 425 555 0147" }));
+    const outcome = await deliver(eventFor(users.newHire, { mobilePhone: "+1 425 555 0147" }));
     expect(outcome?.status).toBe("unchanged");
     // The user's read only: the tenant's privilege picture is shared by the events within its bound.
     expect({ requests: graphRequests(), writes: graphWrites() }).toEqual({ requests: 1, writes: 0 });
@@ -89,13 +90,13 @@ describe("the onboarding queue function", () => {
   });
 
   it("rewrites the same number stored in another format", async () => {
-    const outcome = await deliver(anEvent(users.reformat, { mobilePhone: "425-555-0147" }));
+    const outcome = await deliver(eventFor(users.reformat, { mobilePhone: "425-555-0147" }));
     expect(outcome?.fields[0]).toMatchObject({ action: "reformatted" });
     expect(env.graph.tenant.user(users.reformat.id)?.mobilePhone).toBe("+1 4255550147");
   });
 
   it("ignores a duplicate delivery of a processed event: no Graph call, no second record", async () => {
-    const event = anEvent(users.newHire, { mobilePhone: "(425) 555-0147" });
+    const event = eventFor(users.newHire, { mobilePhone: "(425) 555-0147" });
     const first = await deliver(event);
     env.graph.stats.reset();
     const second = await deliver(event, 2);
@@ -106,7 +107,9 @@ describe("the onboarding queue function", () => {
   });
 
   it("rejects an invalid event without retrying and without calling Graph", async () => {
-    const outcome = await deliver(anEvent(users.newHire, { mobilePhone: "+1 4251234567X12345", pager: "1" }));
+    const outcome = await deliver(
+      eventFor(users.newHire, { mobilePhone: "+1 4251234567X12345", pager: "1" }),
+    );
     expect(outcome?.status).toBe("rejected");
     expect(outcome?.errors.map((e) => e.code)).toEqual(expect.arrayContaining(["phone_invalid_for_region"]));
     expect(graphRequests()).toBe(0);
@@ -124,7 +127,7 @@ describe("the onboarding queue function", () => {
 
   it("defers an event whose user is not provisioned yet and puts it back on the queue", async () => {
     const outcome = await deliver(
-      anEvent({ userPrincipalName: "not.yet@contoso.example" }, { mobilePhone: "(425) 555-0147" }),
+      eventFor({ userPrincipalName: "not.yet@contoso.example" }, { mobilePhone: "(425) 555-0147" }),
     );
     expect(outcome?.status).toBe("deferred");
     const delay = Date.parse(outcome?.nextAttemptAt ?? "") - Date.parse(outcome?.updatedAt ?? "");
@@ -135,7 +138,7 @@ describe("the onboarding queue function", () => {
   });
 
   it("backs off deferrals and fails the event once USER_WAIT_HOURS have passed", async () => {
-    const message = anEvent({ employeeId: "E-NOT-YET" }, { mobilePhone: "(425) 555-0147" });
+    const message = eventFor({ employeeId: "E-NOT-YET" }, { mobilePhone: "(425) 555-0147" });
     const start = Date.parse("2026-11-24T10:00:00Z");
     const at = (hours: number) => ({
       ...appServices(),
@@ -153,11 +156,11 @@ describe("the onboarding queue function", () => {
 
   it("marks an event older than the last one applied to the user as stale", async () => {
     await deliver(
-      anEvent(users.newHire, { mobilePhone: "(425) 555-0147" }, { occurredAt: "2026-11-24T12:00:00Z" }),
+      eventFor(users.newHire, { mobilePhone: "(425) 555-0147" }, { occurredAt: "2026-11-24T12:00:00Z" }),
     );
     env.graph.stats.reset();
     const outcome = await deliver(
-      anEvent(users.newHire, { mobilePhone: "(425) 555-0148" }, { occurredAt: "2026-11-24T11:00:00Z" }),
+      eventFor(users.newHire, { mobilePhone: "(425) 555-0148" }, { occurredAt: "2026-11-24T11:00:00Z" }),
     );
     expect(outcome?.status).toBe("stale");
     expect(graphWrites()).toBe(0);
@@ -165,7 +168,7 @@ describe("the onboarding queue function", () => {
   });
 
   it("never writes a privileged target: skipped with code privileged_account, and no write sent", async () => {
-    const outcome = await deliver(anEvent(users.admin, { alternateEmail: "admin.personal@example.net" }));
+    const outcome = await deliver(eventFor(users.admin, { alternateEmail: "admin.personal@example.net" }));
     expect(outcome?.status).toBe("skipped");
     expect(outcome?.fields[0]).toMatchObject({ action: "skipped", code: "privileged_account" });
     expect(outcome?.fields[0]?.reason).toContain("Global Administrator, active");
@@ -176,7 +179,7 @@ describe("the onboarding queue function", () => {
 describe("users synchronized from on-premises AD", () => {
   it("skips office and mobile by default, with AD guidance, and writes nothing", async () => {
     const outcome = await deliver(
-      anEvent(users.synced, { mobilePhone: "(425) 555-0147", officePhone: "(425) 555-0100" }),
+      eventFor(users.synced, { mobilePhone: "(425) 555-0147", officePhone: "(425) 555-0100" }),
     );
     expect(outcome?.status).toBe("skipped");
     expect(outcome?.fields.map((f) => f.reason).join(" ")).toMatch(
@@ -188,7 +191,7 @@ describe("users synchronized from on-premises AD", () => {
   it("overrides the mobile when SYNCED_MOBILE=override and the tenant allows it", async () => {
     env.configure({ SYNCED_MOBILE: "override" });
     const outcome = await deliver(
-      anEvent(users.synced, { mobilePhone: "(425) 555-0147", officePhone: "(425) 555-0100" }),
+      eventFor(users.synced, { mobilePhone: "(425) 555-0147", officePhone: "(425) 555-0100" }),
     );
     expect(outcome?.status).toBe("partial");
     expect(env.graph.tenant.user(users.synced.id)?.mobilePhone).toBe("+1 4255550147");
@@ -197,7 +200,7 @@ describe("users synchronized from on-premises AD", () => {
   it("turns Graph's on-premises-mastered 400 into a skip, never a retry", async () => {
     env.configure({ SYNCED_MOBILE: "override" });
     env.graph.tenant.bypassDirSyncOverridesEnabled = true;
-    const outcome = await deliver(anEvent(users.synced, { mobilePhone: "(425) 555-0147" }));
+    const outcome = await deliver(eventFor(users.synced, { mobilePhone: "(425) 555-0147" }));
     expect(outcome?.status).toBe("skipped");
     expect(outcome?.fields[0]?.reason).toContain("on-premises AD");
     env.graph.tenant.bypassDirSyncOverridesEnabled = false;
@@ -210,7 +213,10 @@ describe("users synchronized from on-premises AD", () => {
       env.graph.tenant.bypassDirSyncOverridesEnabled = true;
       env.graph.tenant.masteredMessage = masteredMessage;
       const outcome = await deliver(
-        anEvent(users.synced, { mobilePhone: "(425) 555-0147", alternateEmail: "synced.person@example.com" }),
+        eventFor(users.synced, {
+          mobilePhone: "(425) 555-0147",
+          alternateEmail: "synced.person@example.com",
+        }),
       );
       expect(outcome?.status).toBe("partial");
       expect(outcome?.fields.map((f) => `${f.field}:${f.action}:${f.code}`)).toEqual([
@@ -225,7 +231,7 @@ describe("users synchronized from on-premises AD", () => {
   it("writes authentication methods for a synced user when the target is methods", async () => {
     env.configure({ CONTACT_TARGET: "methods" });
     const outcome = await deliver(
-      anEvent(users.synced, { mobilePhone: "(425) 555-0147", officePhone: "(425) 555-0100" }),
+      eventFor(users.synced, { mobilePhone: "(425) 555-0147", officePhone: "(425) 555-0100" }),
     );
     expect(outcome?.status).toBe("updated");
     expect(env.graph.tenant.user(users.synced.id)?.phoneMethods).toEqual({
@@ -239,7 +245,7 @@ describe("the methods target", () => {
   it("adds methods with one read of the user, the privilege picture (two $batch rounds) and one $batch of their methods", async () => {
     env.configure({ CONTACT_TARGET: "methods" });
     const outcome = await deliver(
-      anEvent(users.newHire, { mobilePhone: "(425) 555-0147", alternateEmail: "new.hire@example.com" }),
+      eventFor(users.newHire, { mobilePhone: "(425) 555-0147", alternateEmail: "new.hire@example.com" }),
     );
     expect(outcome?.fields.map((f) => `${f.field}/${f.target}:${f.action}`)).toEqual([
       "mobilePhone/methods:set",
@@ -259,7 +265,7 @@ describe("the methods target", () => {
     async (mode) => {
       env.configure({ CONTACT_TARGET: "methods", CONTACT_MODE: mode });
       const before = env.graph.tenant.user(users.registered.id)?.phoneMethods;
-      const kept = await deliver(anEvent(users.registered, { mobilePhone: "(425) 555-0147" }));
+      const kept = await deliver(eventFor(users.registered, { mobilePhone: "(425) 555-0147" }));
       expect(kept?.status).toBe("skipped");
       expect(kept?.fields[0]).toMatchObject({ action: "skipped", code: "user_registered_methods" });
       expect(env.graph.tenant.user(users.registered.id)?.phoneMethods).toEqual(before);
@@ -272,7 +278,7 @@ describe("transient failures", () => {
   it("throws so the host retries, and records failed on the last attempt", async () => {
     env.configure({ GRAPH_MAX_RETRIES: "0" });
     env.graph.setFaults({ unavailableRate: 1 });
-    const event = anEvent(users.newHire, { mobilePhone: "(425) 555-0147" });
+    const event = eventFor(users.newHire, { mobilePhone: "(425) 555-0147" });
     await expect(deliver(event, 1)).rejects.toThrow(/503|unavailable/i);
     expect((await appServices().outcomes.get(String(event.eventId)))?.status).toBeUndefined();
     await expect(deliver(event, 5)).rejects.toThrow();

@@ -8,8 +8,9 @@ import { dependencyProblem } from "../../shared/http/httpResponses.js";
 import type { Outcome } from "../../shared/sync/outcome.js";
 import { writeFailureOf } from "../../shared/sync/writeFailure.js";
 import { deliverToQueue } from "../support/deliverToQueue.js";
+import { eventFor } from "../support/factories.js";
 import { callers, easyAuthOn } from "../support/helpdeskRequests.js";
-import { anEvent, pipelineTenant, protectedGroupsEnv, users } from "../support/tenantSeeds.js";
+import { pipelineTenant, protectedGroupsEnv, users } from "../support/tenantSeeds.js";
 import { startTestEnvironment, type TestEnvironment } from "../support/testEnvironment.js";
 
 // The attack: an HR event (or a helpdesk fix) carrying an attacker's phone and email for an admin. With
@@ -82,7 +83,7 @@ describe("a queue event naming a privileged account, CONTACT_TARGET=both, mode o
     "writes nothing for %s: every field skipped, privileged_account",
     async (_, user, detail) => {
       const before = stateOf(user.id);
-      const outcome = await deliver(anEvent(user, attacker));
+      const outcome = await deliver(eventFor(user, attacker));
 
       expect(outcome?.status).toBe("skipped");
       expect(outcome?.fields.map((f) => `${f.field}/${f.target}:${f.action}:${f.code}`)).toEqual([
@@ -106,7 +107,7 @@ describe("a queue event naming a privileged account, CONTACT_TARGET=both, mode o
   );
 
   it("writes an ordinary user with the same event (the guard is what stops the others)", async () => {
-    const outcome = await deliver(anEvent(users.newHire, attacker));
+    const outcome = await deliver(eventFor(users.newHire, attacker));
     expect(outcome?.status).toBe("updated");
     expect(stateOf(users.newHire.id)).toMatchObject({
       mobilePhone: "+1 4255550166",
@@ -141,7 +142,7 @@ describe("a helpdesk fix for a privileged account", () => {
 describe("when privilege cannot be checked", () => {
   it("fails the event, not retried, naming the missing permission, and writes nothing", async () => {
     env.graph.tenant.revokePermission("RoleManagement.Read.Directory");
-    const event = anEvent(users.newHire, attacker);
+    const event = eventFor(users.newHire, attacker);
     const outcome = await deliver(event, 1); // first attempt: returns, the host does not retry
     expect(outcome?.status).toBe("failed");
     expect(outcome?.fields.every((f) => f.action === "failed" && f.code === "privilege_check_failed")).toBe(
@@ -165,14 +166,14 @@ describe("when privilege cannot be checked", () => {
   ] as const)("writes nothing for %s without the permission: %s", async (_, status, user) => {
     env.graph.tenant.revokePermission("RoleManagement.Read.Directory");
     const before = stateOf(user.id);
-    expect((await deliver(anEvent(user, attacker)))?.status).toBe(status);
+    expect((await deliver(eventFor(user, attacker)))?.status).toBe(status);
     expect(stateOf(user.id)).toEqual(before);
     expect(writeRequests()).toEqual([]);
   });
 
   it("throws on a 5xx from a role read so the host retries; nothing written until the check succeeds", async () => {
     env.graph.tenant.failRoute("GET roleEligibilityScheduleInstances", 503, 0);
-    const event = anEvent(users.newHire, attacker);
+    const event = eventFor(users.newHire, attacker);
     await expect(deliver(event, 1)).rejects.toThrow(/503|unavailable/i);
     expect(await appServices().outcomes.get(String(event.eventId))).toBeUndefined();
     expect(writeRequests()).toEqual([]);
@@ -183,7 +184,7 @@ describe("when privilege cannot be checked", () => {
 
   it("records failed on the last attempt when the role read keeps failing, having written nothing", async () => {
     env.graph.tenant.failRoute("GET roleAssignments", 500, 0);
-    const event = anEvent(users.newHire, attacker);
+    const event = eventFor(users.newHire, attacker);
     await expect(deliver(event, 5)).rejects.toThrow();
     const outcome = await appServices().outcomes.get(String(event.eventId));
     expect(outcome).toMatchObject({ status: "failed" });

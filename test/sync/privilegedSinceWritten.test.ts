@@ -5,7 +5,8 @@ import { appServices, useAppServices } from "../../shared/app/appServices.js";
 import { recordPrivilegedSinceWritten } from "../../shared/app/readinessMetrics.js";
 import { type Metrics, noMetrics } from "../../shared/metrics/metrics.js";
 import { deliverToQueue } from "../support/deliverToQueue.js";
-import { anEvent, pipelineTenant, users } from "../support/tenantSeeds.js";
+import { eventFor } from "../support/factories.js";
+import { pipelineTenant, users } from "../support/tenantSeeds.js";
 import { startTestEnvironment, type TestEnvironment } from "../support/testEnvironment.js";
 
 // The guard checks at the moment of writing; a role granted tomorrow is beyond it. What the app wrote for an
@@ -32,7 +33,7 @@ function gauges(): Metrics & { values: Map<string, number> } {
 }
 
 async function writeNewHire(): Promise<void> {
-  const event = anEvent(users.newHire, { mobilePhone: "+1 425 555 0147" });
+  const event = eventFor(users.newHire, { mobilePhone: "+1 425 555 0147" });
   expect((await deliverToQueue(event))?.status).toBe("updated");
 }
 

@@ -4,7 +4,7 @@ import { type Delivery, type SyncDeps, syncContactEvent } from "../../shared/syn
 import { graphError, MemoryDirectory } from "../doubles/memoryDirectory.js";
 import { MemoryEventQueue } from "../doubles/memoryEventQueue.js";
 import { MemoryOutcomeLog } from "../doubles/memoryOutcomeLog.js";
-import { aPolicy, aUser } from "../support/factories.js";
+import { anEvent, aPolicy, aUser } from "../support/factories.js";
 
 // The sync state machine on in-memory doubles; test/sync/onboardingQueue.test.ts runs the same function through
 // the queue trigger on Azurite and the emulated tenant.
@@ -21,19 +21,9 @@ const leaseMs = 5 * 60_000;
 const first: Delivery = { dequeueCount: 1, maxDequeueCount: 5 };
 const attempt = (dequeueCount: number): Delivery => ({ dequeueCount, maxDequeueCount: 5 });
 
-let sequence = 0;
-function anEvent(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  sequence += 1;
-  return {
-    eventId: `sync-${sequence}`,
-    source: "test",
-    occurredAt: "2026-11-24T09:00:00.000Z",
-    user: { userPrincipalName: avery.userPrincipalName },
-    country: "US",
-    contact: { mobilePhone: "(425) 555-0147" },
-    ...overrides,
-  };
-}
+/** An event for Avery (a mobile, by UPN), overridable key by key. */
+const averyEvent = (overrides: Record<string, unknown> = {}) =>
+  anEvent({ user: { userPrincipalName: avery.userPrincipalName }, ...overrides });
 
 let now: number;
 let directory: MemoryDirectory;
@@ -68,7 +58,7 @@ const fieldsOf = (
 
 describe("an event for a user who exists", () => {
   it("writes the contact, records the outcome once and notes the event as applied to the user", async () => {
-    const event = anEvent();
+    const event = averyEvent();
     const outcome = await sync(event);
     expect(outcome).toMatchObject({ status: "updated", userId: avery.id, attempts: 1 });
     expect(fieldsOf(outcome)).toEqual(["mobilePhone/profile set"]);
@@ -84,7 +74,7 @@ describe("an event for a user who exists", () => {
   });
 
   it("records masked values only", async () => {
-    const outcome = await sync(anEvent({ contact: { alternateEmail: "avery.personal@example.com" } }));
+    const outcome = await sync(averyEvent({ contact: { alternateEmail: "avery.personal@example.com" } }));
     expect(JSON.stringify(outcome)).not.toContain("avery.personal@example.com");
   });
 });
@@ -95,9 +85,9 @@ describe("an invalid event", () => {
     { what: "an event without an eventId", message: { source: "test", contact: {} } },
     {
       what: "an unusable phone number",
-      message: anEvent({ contact: { mobilePhone: "+1 4251234567X12345" } }),
+      message: averyEvent({ contact: { mobilePhone: "+1 4251234567X12345" } }),
     },
-    { what: "an unknown field", message: anEvent({ pager: "4255550147" }) },
+    { what: "an unknown field", message: averyEvent({ pager: "4255550147" }) },
   ])("is rejected for $what and recorded once, however often it is delivered", async ({ message }) => {
     const firstOutcome = await sync(message);
     now += 3_600_000;
@@ -122,7 +112,7 @@ describe("a duplicate delivery of a finished event", () => {
     { finished: "updated", contact: { mobilePhone: "(425) 555-0147" } },
     { finished: "rejected", contact: { mobilePhone: "not a phone number" } },
   ])("of an $finished event makes no directory call and no second record", async ({ finished, contact }) => {
-    const event = anEvent({ contact });
+    const event = averyEvent({ contact });
     const firstOutcome = await sync(event);
     expect(firstOutcome.status).toBe(finished);
     directory.calls.length = 0;
@@ -146,7 +136,7 @@ describe("an event another delivery is working on", () => {
   ])(
     "is sent back to wait out the lease ($into ms into it → $delaySeconds s)",
     async ({ into, delaySeconds }) => {
-      const event = anEvent();
+      const event = averyEvent();
       await outcomes.claim(eventIdOf(event), leaseMs, new Date(start));
       now = start + into;
       const outcome = await sync(event);
@@ -159,7 +149,7 @@ describe("an event another delivery is working on", () => {
 });
 
 describe("an event whose user is not provisioned yet", () => {
-  const notYet = () => anEvent({ user: { employeeId: "E-NOT-YET" } });
+  const notYet = () => averyEvent({ user: { employeeId: "E-NOT-YET" } });
 
   it("is deferred 1, 2, 4 … minutes up to 6 h, then failed once USER_WAIT_HOURS have passed", async () => {
     const event = notYet();
@@ -242,7 +232,7 @@ describe("an event older than the last one applied to its user", () => {
     "that occurred at $occurredAt (last applied 08:00) is $status",
     async ({ occurredAt, status, mobile }) => {
       await outcomes.markApplied(avery.id, "2026-11-24T08:00:00.000Z");
-      const event = anEvent({ occurredAt });
+      const event = averyEvent({ occurredAt });
       const outcome = await sync(event);
       expect(outcome.status).toBe(status);
       expect(await outcomes.get(eventIdOf(event))).toEqual(outcome);
@@ -262,7 +252,7 @@ describe("a transient failure", () => {
   ] as const)(
     "($operation answers $status) releases the event and throws for the host to retry",
     async ({ operation, status, noted }) => {
-      const event = anEvent();
+      const event = averyEvent();
       const error = graphError(operation, status);
       directory.failNext(operation, error);
       await expect(sync(event, attempt(1))).rejects.toBe(error);
@@ -276,7 +266,7 @@ describe("a transient failure", () => {
   );
 
   it("on the last allowed attempt records failed, naming the writes that had started, and throws", async () => {
-    const event = anEvent();
+    const event = averyEvent();
     directory.failNext("updateProfile", graphError("updateProfile", 503));
     await expect(sync(event, attempt(5))).rejects.toThrow(/503/);
     const outcome = await outcomes.get(eventIdOf(event));
@@ -292,7 +282,7 @@ describe("a transient failure", () => {
   });
 
   it("that is not a Graph error is retried the same way", async () => {
-    const event = anEvent();
+    const event = averyEvent();
     directory.failNext("findUser", new TypeError("fetch failed"));
     await expect(sync(event)).rejects.toThrow("fetch failed");
     expect(await outcomes.get(eventIdOf(event))).toBeUndefined();
@@ -301,7 +291,7 @@ describe("a transient failure", () => {
 
 describe("a delivery that outlives its lease", () => {
   it("stops before writing when another delivery has taken the event, and sends a copy for later", async () => {
-    const event = anEvent();
+    const event = averyEvent();
     // While this delivery reads the user, its lease runs out and another delivery claims the event.
     directory.afterNext("findUser", async () => {
       await outcomes.claim(eventIdOf(event), leaseMs, new Date(now + leaseMs + 1));
@@ -321,7 +311,7 @@ describe("a write whose answer was lost", () => {
     { target: "methods", operation: "addPhoneMethod" },
   ] as const)("to the $target is confirmed on retry, not written again", async ({ target, operation }) => {
     deps.policy = aPolicy({ target });
-    const event = anEvent();
+    const event = averyEvent();
     directory.failNext(operation, graphError(operation, 504), { afterApplying: true });
     await expect(sync(event, attempt(1))).rejects.toThrow(/504/);
 
@@ -334,7 +324,7 @@ describe("a write whose answer was lost", () => {
   });
 
   it("is not claimed as this event's when the value was changed in between", async () => {
-    const event = anEvent();
+    const event = averyEvent();
     directory.failNext("updateProfile", graphError("updateProfile", 504), { afterApplying: true });
     await expect(sync(event, attempt(1))).rejects.toThrow(/504/);
     await directory.updateProfile(avery.id, { mobilePhone: "+1 4255550199" });
@@ -359,7 +349,7 @@ describe("an alternate email inside the tenant", () => {
   ])(
     "is rejected when it is in %s, though ORGANIZATION_DOMAINS is empty, and nothing is written",
     async (_, alternateEmail, domain) => {
-      const outcome = await sync(anEvent({ contact: { mobilePhone: "(425) 555-0147", alternateEmail } }));
+      const outcome = await sync(averyEvent({ contact: { mobilePhone: "(425) 555-0147", alternateEmail } }));
       expect(outcome.status).toBe("rejected");
       expect(outcome.errors).toEqual([
         expect.objectContaining({ field: "contact.alternateEmail", code: "email_is_organizational" }),
@@ -372,18 +362,18 @@ describe("an alternate email inside the tenant", () => {
   );
 
   it("is written when it is only in a domain the tenant has not verified", async () => {
-    const outcome = await sync(anEvent({ contact: { alternateEmail: "mei@fabrikam.example" } }));
+    const outcome = await sync(averyEvent({ contact: { alternateEmail: "mei@fabrikam.example" } }));
     expect(outcome.status).toBe("updated");
     expect(directory.user(avery.id)?.otherMails).toEqual(["mei@fabrikam.example"]);
   });
 
   it("is the only reason to read the tenant's domains: an event without one makes no such read", async () => {
-    await sync(anEvent());
+    await sync(averyEvent());
     expect(directory.calls.map((call) => call.operation)).not.toContain("verifiedDomains");
   });
 
   it("is retried, not written, while the domains cannot be read, and fails on the last attempt", async () => {
-    const event = anEvent({ contact: { alternateEmail: "mei@example.org" } });
+    const event = averyEvent({ contact: { alternateEmail: "mei@example.org" } });
     const error = graphError("verifiedDomains", 503);
     directory.failNext("verifiedDomains", error);
     await expect(sync(event, attempt(1))).rejects.toBe(error);

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { onboardingQueue } from "../../functions/onboardingQueue.js";
 import { appServices } from "../../shared/app/appServices.js";
 import type { Outcome } from "../../shared/sync/outcome.js";
-import { anEvent, pipelineTenant, users } from "../support/tenantSeeds.js";
+import { eventFor } from "../support/factories.js";
+import { pipelineTenant, users } from "../support/tenantSeeds.js";
 import { startTestEnvironment, type TestEnvironment } from "../support/testEnvironment.js";
 
 let env: TestEnvironment;
@@ -36,7 +37,7 @@ const contentId = (text: string) => `invalid-${createHash("sha256").update(text)
 
 describe("who an outcome says did it", () => {
   it("records a message put on the queue directly as actor queue, whatever its source claims", async () => {
-    const event = anEvent(users.newHire, { mobilePhone: "(425) 555-0147" }, { source: "helpdesk-admin" });
+    const event = eventFor(users.newHire, { mobilePhone: "(425) 555-0147" }, { source: "helpdesk-admin" });
     await deliver(event);
     expect(await outcomeOf(event.eventId)).toMatchObject({
       status: "updated",
@@ -46,7 +47,7 @@ describe("who an outcome says did it", () => {
   });
 
   it("records the webhook sender the intake stamped on the message", async () => {
-    const event = anEvent(
+    const event = eventFor(
       users.newHire,
       { mobilePhone: "(425) 555-0147" },
       { source: "helpdesk-admin", actor: "webhook:hr/events#0a1b2c3d" },
@@ -58,7 +59,7 @@ describe("who an outcome says did it", () => {
   it.each([["helpdesk@contoso.example"], ["http"], ["webhook:hr/events#0a1b2c3d; admin"]])(
     "rejects a message that names %s as its own actor, writing nothing",
     async (actor) => {
-      const event = anEvent(users.newHire, { mobilePhone: "(425) 555-0147" }, { actor });
+      const event = eventFor(users.newHire, { mobilePhone: "(425) 555-0147" }, { actor });
       await deliver(event);
       const outcome = await outcomeOf(event.eventId);
       expect(outcome).toMatchObject({ status: "rejected", actor: "queue" });
@@ -72,7 +73,7 @@ describe("who an outcome says did it", () => {
 
 describe("messages nested too deep", () => {
   it("rejects a message nested 100 000 deep with event_too_deep and records the outcome, instead of poisoning", async () => {
-    const event = anEvent(users.newHire, { mobilePhone: nested(100_000) });
+    const event = eventFor(users.newHire, { mobilePhone: nested(100_000) });
     await expect(deliver(event)).resolves.toBeUndefined();
     const outcome = await outcomeOf(event.eventId);
     expect(outcome).toMatchObject({ status: "rejected", actor: "queue" });
@@ -107,7 +108,7 @@ describe("user object ids", () => {
     ["6f1c2a40-0000-4000-8000-00000000000"],
     ["6f1c2a40-0000-4000-8000-000000000001/x"],
   ])("rejects user.id %j with user_id_not_guid before any Graph request", async (id) => {
-    const event = anEvent({ id }, { mobilePhone: "(425) 555-0147" });
+    const event = eventFor({ id }, { mobilePhone: "(425) 555-0147" });
     await deliver(event);
     const outcome: Outcome | undefined = await outcomeOf(event.eventId);
     expect(outcome?.status).toBe("rejected");
@@ -118,7 +119,7 @@ describe("user object ids", () => {
   });
 
   it("still finds a user by object id", async () => {
-    const event = anEvent({ id: users.newHire.id }, { mobilePhone: "(425) 555-0147" });
+    const event = eventFor({ id: users.newHire.id }, { mobilePhone: "(425) 555-0147" });
     await deliver(event);
     expect(await outcomeOf(event.eventId)).toMatchObject({ status: "updated", userId: users.newHire.id });
   });

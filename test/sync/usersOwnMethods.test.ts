@@ -7,10 +7,9 @@ import { appServices } from "../../shared/app/appServices.js";
 import type { AuthMethods } from "../../shared/directory/directory.js";
 import type { Outcome } from "../../shared/sync/outcome.js";
 import { type DesiredContact, type MethodWrittenEarlier, planSync } from "../../shared/sync/syncPlanner.js";
-import { aPolicy, aUser, someMethods } from "../support/factories.js";
+import { aPolicy, aUser, eventFor, someMethods } from "../support/factories.js";
 import { aSeedUser } from "../support/graphEmulatorFixtures.js";
 import { callers, easyAuthOn } from "../support/helpdeskRequests.js";
-import { anEvent } from "../support/tenantSeeds.js";
 import { startTestEnvironment, type TestEnvironment } from "../support/testEnvironment.js";
 
 // "The user's own methods, all of them": any method the user registered, of any kind, keeps an HR event from adding
@@ -213,7 +212,7 @@ describe("on the emulated tenant, CONTACT_TARGET=both, CONTACT_MODE=overwrite", 
   it.each(hires.map((hire, k) => [emulatedKinds[k], hire] as const))(
     "the queue adds no method for a hire who registered %s",
     async (_kind, hire) => {
-      const outcome = await deliver(anEvent({ id: hire.id }, hireContact));
+      const outcome = await deliver(eventFor({ id: hire.id }, hireContact));
       expect(outcome?.fields.filter((f) => f.target === "methods").map((f) => f.code)).toEqual([
         "user_registered_methods",
         "user_registered_methods",
@@ -249,7 +248,7 @@ describe("on the emulated tenant, CONTACT_TARGET=both, CONTACT_MODE=overwrite", 
     env.graph.tenant.revokePermission("UserAuthenticationMethod.Read.All");
     const [hire] = hires;
     // A missing permission fails every event alike: the queue message is retried (then poisoned), naming it.
-    await expect(deliver(anEvent({ id: hire?.id ?? "" }, hireContact))).rejects.toThrow(
+    await expect(deliver(eventFor({ id: hire?.id ?? "" }, hireContact))).rejects.toThrow(
       "missing permission UserAuthenticationMethod.Read.All",
     );
     expect(env.graph.tenant.user(hire?.id ?? "")?.phoneMethods).toEqual({});
