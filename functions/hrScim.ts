@@ -1,15 +1,11 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
-import { appServices } from "../shared/app/appServices.js";
+import { appServices, intakeDeps } from "../shared/app/appServices.js";
 import { register } from "../shared/app/functionRegistry.js";
+import { deliverEvents } from "../shared/http/deliverEvents.js";
 import { hasBearerToken } from "../shared/http/hasBearerToken.js";
-import { parseJson, readBody } from "../shared/http/httpResponses.js";
+import { parseJson } from "../shared/http/parseJson.js";
+import { readBody } from "../shared/http/readBody.js";
 import { scimError, toScimResponse } from "../shared/http/scimResponses.js";
-import {
-  acceptEvents,
-  describeIntakeFailure,
-  maxEventsPerRequest,
-  summarizeAcceptance,
-} from "../shared/intake/acceptEvents.js";
 import { fromScim } from "../shared/intake/fromScim.js";
 
 const maxBodyBytes = 1024 * 1024;
@@ -41,30 +37,26 @@ export async function hrScim(request: HttpRequest, context: InvocationContext): 
       scimType: "invalidSyntax",
     });
   }
-  if (payload.value.operations.length > maxEventsPerRequest) {
-    return scimError(413, `The BulkRequest has more than ${maxEventsPerRequest} operations.`);
-  }
-  try {
-    const report = await acceptEvents(
-      payload.value.operations.map((operation) => operation.record),
-      {
-        queue: services.queue,
-        receipts: services.webhookReceipts,
-        rules: services.rules,
-      },
-      {
+  const scim = payload.value;
+  return deliverEvents(
+    {
+      label: "hr/scim",
+      records: scim.operations.map((operation) => operation.record),
+      options: {
         sender: { endpoint: "hr/scim" },
-        ...(payload.value.failOnErrors === undefined
-          ? {}
-          : { stopAfterRejections: payload.value.failOnErrors }),
+        ...(scim.failOnErrors === undefined ? {} : { stopAfterRejections: scim.failOnErrors }),
       },
-    );
-    context.log(`hr/scim: ${summarizeAcceptance(report)}`);
-    return toScimResponse(payload.value, report);
-  } catch (err) {
-    context.warn(`hr/scim: not taken in, the sender must retry: ${describeIntakeFailure(err)}`);
-    return scimError(503, "Storage is unavailable; retry shortly.", { headers: { "Retry-After": "5" } });
-  }
+      onUnavailable: "the sender must retry",
+      answers: {
+        tooMany: (max) => scimError(413, `The BulkRequest has more than ${max} operations.`),
+        accepted: (report) => toScimResponse(scim, report),
+        unavailable: () =>
+          scimError(503, "Storage is unavailable; retry shortly.", { headers: { "Retry-After": "5" } }),
+      },
+    },
+    intakeDeps(services),
+    context,
+  );
 }
 
 /** A `problem()` answer (400, 413, 415) re-told as a SCIM error detail: its message and `[code]`, as for issues. */

@@ -16,7 +16,8 @@ import type { Settings } from "../shared/app/config.js";
 import type { Registration } from "../shared/app/functionRegistry.js";
 import { type QueueHostSettings, readQueueHostSettings } from "../shared/app/hostJson.js";
 import { queueClient } from "../shared/app/storageClients.js";
-import { problem, tooLargeProblem } from "../shared/http/httpResponses.js";
+import { problem } from "../shared/http/problem.js";
+import { tooLargeProblem } from "../shared/http/tooLargeProblem.js";
 
 /** A running local host. */
 export interface LocalHost {

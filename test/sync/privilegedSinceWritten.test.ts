@@ -2,7 +2,7 @@ import { InvocationContext } from "@azure/functions";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { readinessMetrics } from "../../functions/readinessMetrics.js";
 import { appServices, useAppServices } from "../../shared/app/appServices.js";
-import { recordPrivilegedSinceWritten } from "../../shared/app/readinessMetrics.js";
+import { recordPrivilegedSinceWritten } from "../../shared/metrics/readinessMetrics.js";
 import { type Metrics, noMetrics } from "../../shared/metrics/metrics.js";
 import { deliverToQueue } from "../support/deliverToQueue.js";
 import { anEvent, pipelineTenant, users } from "../support/tenantSeeds.js";
