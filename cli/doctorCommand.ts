@@ -4,6 +4,7 @@ import { runDoctor, unreadableSettingsReport } from "../shared/app/runDoctor.js"
 import { ConfigError } from "../shared/core/errors.js";
 import { type DoctorReport, doctorExitCode, toDoctorTable } from "../shared/doctor/doctorReport.js";
 import { type CommandIo, ExitCode } from "./commandIo.js";
+import { helpOption } from "./commandOptions.js";
 import { UsageError } from "./usageError.js";
 
 export const doctorUsage = `Usage: sspr-prepop doctor [--json] [--app-url URL]
@@ -43,7 +44,7 @@ export async function doctorCommand(
     options: {
       json: { type: "boolean", default: false },
       "app-url": { type: "string" },
-      help: { type: "boolean", short: "h" },
+      ...helpOption,
     },
   });
   if (values.help) {

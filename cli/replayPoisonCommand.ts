@@ -3,6 +3,7 @@ import { loadSettings } from "../shared/app/config.js";
 import { replayPoisonFromSettings } from "../shared/app/poisonReplayFromSettings.js";
 import { poisonQueueName } from "../shared/app/storageClients.js";
 import { type CommandIo, ExitCode } from "./commandIo.js";
+import { helpOption } from "./commandOptions.js";
 import { UsageError } from "./usageError.js";
 
 export const replayPoisonUsage = `Usage: sspr-prepop replay-poison [--dry-run] [--max N]
@@ -33,7 +34,7 @@ export async function replayPoisonCommand(args: readonly string[], io: CommandIo
     options: {
       "dry-run": { type: "boolean" },
       max: { type: "string" },
-      help: { type: "boolean", short: "h" },
+      ...helpOption,
     },
   });
   if (values.help) {

@@ -9,7 +9,7 @@ import type { WriteLimiter } from "../graph/writeLimiter.js";
 import type { AcceptDeps } from "../intake/acceptEvents.js";
 import type { WebhookReceipts } from "../intake/webhookReceipts.js";
 import { MeteredOutcomeLog } from "../metrics/meteredOutcomeLog.js";
-import type { Metrics } from "../metrics/metrics.js";
+import { type Metrics, noMetrics } from "../metrics/metrics.js";
 import type {
   PrivilegedWrittenDeps,
   ReadinessRunDeps,
@@ -121,6 +121,18 @@ export function buildServices(
     ...(o.leaseMs !== undefined ? { leaseMs: () => o.leaseMs } : {}),
   });
   return services;
+}
+
+/**
+ * A CLI command's services: built as the app's, reaching Graph with the command's own sign-in, and counting no
+ * metrics (an operator's shell is no app instance; its counts would mix with the app's in Application Insights).
+ */
+export function commandServices(
+  settings: Settings,
+  overrides: Partial<AppServices>,
+  graph: GraphAccess,
+): AppServices {
+  return buildServices(settings, { metrics: noMetrics, ...overrides }, graph);
 }
 
 /** What the helpdesk fix uses: the services with the helpdesk's directory (high priority). */
