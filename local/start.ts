@@ -10,9 +10,10 @@ import { toDoctorTable } from "../shared/doctor/doctorReport.js";
 import { StorageEventQueue } from "../shared/storage/storageEventQueue.js";
 import { TableOutcomeLog } from "../shared/storage/tableOutcomeLog.js";
 import { isFinalStatus, type Outcome } from "../shared/sync/outcome.js";
+import { localPrincipal } from "./emulateEasyAuth.js";
 import { startGraphEmulator } from "./graphEmulator/startGraphEmulator.js";
 import { loadFunctions } from "./loadFunctions.js";
-import { type LocalHost, localPrincipal, startLocalHost } from "./localHost.js";
+import { type LocalHost, startLocalHost } from "./localHost.js";
 import { startAzurite } from "./startAzurite.js";
 
 /**
