@@ -1,8 +1,9 @@
 import { parseArgs } from "node:util";
 import { loadSettings, type Settings } from "../shared/app/config.js";
-import { runDoctor, unreadableSettingsReport } from "../shared/app/runDoctor.js";
+import { runDoctor } from "../shared/app/runDoctor.js";
 import { ConfigError } from "../shared/core/errors.js";
 import { type DoctorReport, doctorExitCode, toDoctorTable } from "../shared/doctor/doctorReport.js";
+import { unreadableSettingsReport } from "../shared/doctor/runDoctorChecks.js";
 import { type CommandIo, ExitCode } from "./commandIo.js";
 import { helpOption } from "./commandOptions.js";
 import { UsageError } from "./usageError.js";

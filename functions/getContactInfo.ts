@@ -2,7 +2,6 @@ import { appServices } from "../shared/app/appServices.js";
 import { register } from "../shared/app/functionRegistry.js";
 import { toCountryCode } from "../shared/contact/countryCode.js";
 import type { AuthMethods } from "../shared/directory/directory.js";
-import { DirectoryError } from "../shared/directory/directoryError.js";
 import { directoryFailureOf } from "../shared/directory/directoryFailure.js";
 import { userRefFromKey } from "../shared/directory/userRef.js";
 import { withTenantDomains } from "../shared/directory/withTenantDomains.js";
@@ -37,7 +36,7 @@ export const getContactInfo = withCaller(
         const failure = directoryFailureOf(err);
         const refused =
           failure.category === "missingPermission" || failure.code === "forbidden_privileged_user";
-        if (!(err instanceof DirectoryError) || !(refused || failure.category === "credentials")) throw err;
+        if (!(refused || failure.category === "credentials")) throw err;
         methodsNote = "not permitted: the app has no UserAuthenticationMethod permission";
       }
       const readiness = userReadiness(user, methods, {

@@ -1,5 +1,4 @@
 import type { HttpResponseInit } from "@azure/functions";
-import { DirectoryError } from "../directory/directoryError.js";
 import { directoryFailureOf } from "../directory/directoryFailure.js";
 import { problem } from "./problem.js";
 
@@ -10,7 +9,9 @@ import { problem } from "./problem.js";
  * machine code (`directoryFailureOf`), the same an outcome row records for it.
  */
 export function dependencyProblem(err: unknown): HttpResponseInit {
-  if (!(err instanceof DirectoryError)) {
+  const failure = directoryFailureOf(err);
+  // Not a directory failure (storage, a bug): no more is known than that a backing service failed.
+  if (failure.kind === "unknown") {
     return {
       ...problem(
         503,
@@ -20,7 +21,6 @@ export function dependencyProblem(err: unknown): HttpResponseInit {
       headers: { "Retry-After": "5" },
     };
   }
-  const failure = directoryFailureOf(err);
   const ids = [
     failure.requestId ? `request-id ${failure.requestId}` : undefined,
     failure.clientRequestId ? `client-request-id ${failure.clientRequestId}` : undefined,
