@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
+import { commandServices } from "../shared/app/appServices.js";
 import { loadSettings } from "../shared/app/config.js";
-import { replayPoisonFromSettings } from "../shared/app/poisonReplayFromSettings.js";
+import { replayPoison } from "../shared/app/replayPoison.js";
 import { poisonQueueName } from "../shared/app/storageClients.js";
 import { type CommandIo, ExitCode } from "./commandIo.js";
 import { helpOption } from "./commandOptions.js";
@@ -51,7 +52,8 @@ export async function replayPoisonCommand(args: readonly string[], io: CommandIo
   const settings = loadSettings(io.env);
   const dryRun = values["dry-run"] === true;
   const poison = poisonQueueName(settings.ONBOARDING_QUEUE);
-  const result = await replayPoisonFromSettings(settings, { dryRun, max }).catch((err: unknown) => {
+  const services = commandServices(settings, {}, {});
+  const result = await replayPoison(services, { dryRun, max }).catch((err: unknown) => {
     throw new UsageError(
       `Cannot reach the queues ${poison} and ${settings.ONBOARDING_QUEUE}: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}`,
       { cause: err },

@@ -206,12 +206,12 @@ function metered(log: OutcomeLog, metrics: Metrics): OutcomeLog {
 let current: AppServices | undefined;
 const scoped = new AsyncLocalStorage<AppServices>();
 
-/** The services of this process, built from the environment's settings on first use (never at import time). */
+/**
+ * The services a handler uses: those of the invocation's scope (`withAppServices`), else this process's, built
+ * from the environment's settings on first use (never at import time) unless `useAppServices` gave them.
+ */
 export function appServices(): AppServices {
-  const inScope = scoped.getStore();
-  if (inScope) return inScope;
-  current ??= builtNow(buildServices(loadSettings()));
-  return current;
+  return scoped.getStore() ?? (current ??= builtNow(buildServices(loadSettings())));
 }
 
 /**
