@@ -135,6 +135,22 @@ export function commandServices(
   return buildServices(settings, { metrics: noMetrics, ...overrides }, graph);
 }
 
+/** What the queue pipeline uses: the services' `SyncDeps`, logging each event's masked line to `log`. */
+export function pipelineDeps(services: AppServices, log: (line: string) => void): SyncDeps {
+  const { directory, outcomes, queue, rules, policy, userWaitHours, newHireDays, leaseMs } = services;
+  return {
+    directory,
+    outcomes,
+    queue,
+    rules,
+    policy,
+    userWaitHours,
+    newHireDays,
+    ...(leaseMs !== undefined ? { leaseMs } : {}),
+    log,
+  };
+}
+
 /** What the helpdesk fix uses: the services with the helpdesk's directory (high priority). */
 export function helpdeskDeps(services: AppServices): FixDeps {
   const { outcomes, rules, policy } = services;
@@ -211,7 +227,10 @@ const scoped = new AsyncLocalStorage<AppServices>();
  * from the environment's settings on first use (never at import time) unless `useAppServices` gave them.
  */
 export function appServices(): AppServices {
-  return scoped.getStore() ?? (current ??= builtNow(buildServices(loadSettings())));
+  const inScope = scoped.getStore();
+  if (inScope) return inScope;
+  current ??= builtNow(buildServices(loadSettings()));
+  return current;
 }
 
 /**
