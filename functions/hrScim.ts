@@ -5,7 +5,7 @@ import { deliverEvents } from "../shared/http/deliverEvents.js";
 import { hasBearerToken } from "../shared/http/hasBearerToken.js";
 import { parseJson } from "../shared/http/parseJson.js";
 import { readBody } from "../shared/http/readBody.js";
-import { scimError, toScimResponse } from "../shared/http/scimResponses.js";
+import { problemAsScimError, scimError, toScimResponse } from "../shared/http/scimResponses.js";
 import { fromScim } from "../shared/intake/fromScim.js";
 
 const maxBodyBytes = 1024 * 1024;
@@ -27,10 +27,10 @@ export async function hrScim(request: HttpRequest, context: InvocationContext): 
     maxBytes: maxBodyBytes,
     contentTypes: ["application/scim+json", "application/json"],
   });
-  if (!body.ok) return scimError(body.response.status ?? 400, messageOf(body.response));
+  if (!body.ok) return problemAsScimError(body.response);
   // Too deep (body_too_deep) or not JSON at all: both are a SCIM invalidSyntax.
   const json = parseJson(body.raw);
-  if (!json.ok) return scimError(400, messageOf(json.response), { scimType: "invalidSyntax" });
+  if (!json.ok) return problemAsScimError(json.response, { scimType: "invalidSyntax" });
   const payload = fromScim(json.value, { receivedAt: new Date() });
   if (!payload.ok) {
     return scimError(400, payload.issues.map((issue) => issue.message).join(" "), {
@@ -57,13 +57,6 @@ export async function hrScim(request: HttpRequest, context: InvocationContext): 
     intakeDeps(services),
     context,
   );
-}
-
-/** A `problem()` answer (400, 413, 415) re-told as a SCIM error detail: its message and `[code]`, as for issues. */
-function messageOf(response: HttpResponseInit): string | undefined {
-  const error = (response.jsonBody as { error?: { code?: string; message?: string } } | undefined)?.error;
-  if (error?.message === undefined) return undefined;
-  return error.code === undefined ? error.message : `${error.message} [${error.code}]`;
 }
 
 register.http("hrScim", {
