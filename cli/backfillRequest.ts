@@ -1,4 +1,3 @@
-import { parseArgs } from "node:util";
 import { loadSettings, type Settings } from "../shared/app/config.js";
 import { protectionPolicyFrom } from "../shared/app/protectionPolicyFrom.js";
 import { policyFrom } from "../shared/app/ruleOptions.js";
@@ -11,6 +10,7 @@ import {
   helpOption,
   inputFormatOption,
   modeOption,
+  parseCommandArgs,
   rulesWithCountry,
   signInOptionSpecs,
   targetOption,
@@ -62,12 +62,7 @@ const backfillOptions = {
 
 /** Parses and checks the arguments (a UsageError for the first wrong one); "help" when --help was asked. */
 export function backfillRequestOf(args: readonly string[], env: CommandIo["env"]): BackfillRequest | "help" {
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    allowPositionals: true,
-    strict: true,
-    options: backfillOptions,
-  });
+  const { values, positionals } = parseCommandArgs(args, backfillOptions);
   if (values.help) return "help";
   const path = fileArgument("backfill", positionals);
   const dryRun = values["dry-run"] === true;

@@ -1,3 +1,4 @@
+import { type ParseArgsConfig, parseArgs } from "node:util";
 import type { CountryCode } from "libphonenumber-js";
 import type { Settings } from "../shared/app/config.js";
 import { parseTargets } from "../shared/app/config.js";
@@ -7,6 +8,22 @@ import type { ContactField, TargetPolicy } from "../shared/contact/contactFields
 import { toCountryCode } from "../shared/contact/countryCode.js";
 import type { InputFormat } from "./openRecordSource.js";
 import { UsageError } from "./usageError.js";
+
+/**
+ * A command's arguments read the one way every command reads them: strict (an unknown option is a usage error,
+ * said by describeOptionError), positionals allowed (each command says what it takes).
+ */
+export function parseCommandArgs<const O extends NonNullable<ParseArgsConfig["options"]>>(
+  args: readonly string[],
+  options: O,
+) {
+  return parseArgs<{ args: string[]; allowPositionals: true; strict: true; options: O }>({
+    args: [...args],
+    allowPositionals: true,
+    strict: true,
+    options,
+  });
+}
 
 /** The parseArgs option every command takes. */
 export const helpOption = { help: { type: "boolean", short: "h" } } as const;

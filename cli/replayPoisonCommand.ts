@@ -1,10 +1,9 @@
-import { parseArgs } from "node:util";
 import { commandServices } from "../shared/app/appServices.js";
 import { loadSettings } from "../shared/app/config.js";
 import { replayPoison } from "../shared/app/replayPoison.js";
 import { poisonQueueName } from "../shared/app/storageClients.js";
 import { type CommandIo, ExitCode } from "./commandIo.js";
-import { helpOption } from "./commandOptions.js";
+import { helpOption, parseCommandArgs } from "./commandOptions.js";
 import { UsageError } from "./usageError.js";
 
 export const replayPoisonUsage = `Usage: sspr-prepop replay-poison [--dry-run] [--max N]
@@ -28,15 +27,10 @@ ONBOARDING_QUEUE, OUTCOMES_TABLE.`;
 
 /** `sspr-prepop replay-poison`: moves poison messages back onto the onboarding queue; returns the exit code. */
 export async function replayPoisonCommand(args: readonly string[], io: CommandIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    allowPositionals: true,
-    strict: true,
-    options: {
-      "dry-run": { type: "boolean" },
-      max: { type: "string" },
-      ...helpOption,
-    },
+  const { values, positionals } = parseCommandArgs(args, {
+    "dry-run": { type: "boolean" },
+    max: { type: "string" },
+    ...helpOption,
   });
   if (values.help) {
     io.stdout.write(`${replayPoisonUsage}\n`);

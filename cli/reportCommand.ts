@@ -1,4 +1,3 @@
-import { parseArgs } from "node:util";
 import { commandServices } from "../shared/app/appServices.js";
 import { loadSettings, type Settings } from "../shared/app/config.js";
 import { type GraphSignIn, graphAccessNeeds } from "../shared/app/graphSignIn.js";
@@ -21,7 +20,7 @@ import { toReadinessHtml } from "../shared/readiness/readinessReportHtml.js";
 import { toReadinessSummaryCsv } from "../shared/readiness/readinessSummaryCsv.js";
 import type { DeploymentPolicyStore } from "../shared/sync/deploymentPolicy.js";
 import { type CommandIo, ExitCode } from "./commandIo.js";
-import { helpOption, rulesWithCountry, signInOptionSpecs } from "./commandOptions.js";
+import { helpOption, parseCommandArgs, rulesWithCountry, signInOptionSpecs } from "./commandOptions.js";
 import { authOptions, signInChecked, signInRequestOf } from "./graphSignInOptions.js";
 import { openUsersCsv, toUserCsvLine } from "./openUsersCsv.js";
 import { keepSummary, readHistory } from "./reportHistory.js";
@@ -85,9 +84,7 @@ const reportOptions = {
 } as const;
 
 /** The command line, checked. */
-type ReportValues = ReturnType<
-  typeof parseArgs<{ options: typeof reportOptions; allowPositionals: true }>
->["values"];
+type ReportValues = ReturnType<typeof parseCommandArgs<typeof reportOptions>>["values"];
 
 /** `sspr-prepop report`: the readiness report of the whole tenant; returns the exit code. */
 export async function reportCommand(
@@ -95,12 +92,7 @@ export async function reportCommand(
   io: CommandIo,
   deps: ReportDeps = {},
 ): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    allowPositionals: true,
-    strict: true,
-    options: reportOptions,
-  });
+  const { values, positionals } = parseCommandArgs(args, reportOptions);
   if (values.help) {
     io.stdout.write(`${reportUsage}\n`);
     return ExitCode.ok;

@@ -1,10 +1,9 @@
 import type { Writable } from "node:stream";
-import { parseArgs } from "node:util";
 import { loadSettings, type Settings } from "../shared/app/config.js";
 import { type ValidatedRecord, validateRecord } from "../shared/contact/validateStream.js";
 import type { CsvDelimiter } from "../shared/intake/csvDelimiterOf.js";
 import { type CommandIo, ExitCode } from "./commandIo.js";
-import { helpOption, inputFormatOption, rulesWithCountry } from "./commandOptions.js";
+import { helpOption, inputFormatOption, parseCommandArgs, rulesWithCountry } from "./commandOptions.js";
 import { fileArgument } from "./fileArgument.js";
 import { LineWriter } from "./lineWriter.js";
 import { openRecordSource, type RecordSource } from "./openRecordSource.js";
@@ -43,16 +42,11 @@ const outputs: Readonly<
 
 /** `sspr-prepop validate`: validates a CSV or JSONL file (or stdin) record by record; returns the exit code. */
 export async function validateCommand(args: readonly string[], io: CommandIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    allowPositionals: true,
-    strict: true,
-    options: {
-      format: { type: "string" },
-      output: { type: "string" },
-      country: { type: "string" },
-      ...helpOption,
-    },
+  const { values, positionals } = parseCommandArgs(args, {
+    format: { type: "string" },
+    output: { type: "string" },
+    country: { type: "string" },
+    ...helpOption,
   });
   if (values.help) {
     io.stdout.write(`${validateUsage}\n`);
