@@ -1,9 +1,10 @@
-import { parseArgs } from "node:util";
 import { loadSettings, type Settings } from "../shared/app/config.js";
-import { runDoctor, unreadableSettingsReport } from "../shared/app/runDoctor.js";
+import { runDoctor } from "../shared/app/runDoctor.js";
 import { ConfigError } from "../shared/core/errors.js";
 import { type DoctorReport, doctorExitCode, toDoctorTable } from "../shared/doctor/doctorReport.js";
+import { unreadableSettingsReport } from "../shared/doctor/runDoctorChecks.js";
 import { type CommandIo, ExitCode } from "./commandIo.js";
+import { helpOption, parseCommandArgs } from "./commandOptions.js";
 import { UsageError } from "./usageError.js";
 
 export const doctorUsage = `Usage: sspr-prepop doctor [--json] [--app-url URL]
@@ -36,15 +37,10 @@ export async function doctorCommand(
   io: CommandIo,
   deps: { fetch?: typeof fetch } = {},
 ): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    allowPositionals: true,
-    strict: true,
-    options: {
-      json: { type: "boolean", default: false },
-      "app-url": { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
+  const { values, positionals } = parseCommandArgs(args, {
+    json: { type: "boolean", default: false },
+    "app-url": { type: "string" },
+    ...helpOption,
   });
   if (values.help) {
     io.stdout.write(`${doctorUsage}\n`);

@@ -1,8 +1,9 @@
-import { parseArgs } from "node:util";
+import { commandServices } from "../shared/app/appServices.js";
 import { loadSettings } from "../shared/app/config.js";
-import { replayPoisonFromSettings } from "../shared/app/poisonReplayFromSettings.js";
+import { replayPoison } from "../shared/app/replayPoison.js";
 import { poisonQueueName } from "../shared/app/storageClients.js";
 import { type CommandIo, ExitCode } from "./commandIo.js";
+import { helpOption, parseCommandArgs } from "./commandOptions.js";
 import { UsageError } from "./usageError.js";
 
 export const replayPoisonUsage = `Usage: sspr-prepop replay-poison [--dry-run] [--max N]
@@ -26,15 +27,10 @@ ONBOARDING_QUEUE, OUTCOMES_TABLE.`;
 
 /** `sspr-prepop replay-poison`: moves poison messages back onto the onboarding queue; returns the exit code. */
 export async function replayPoisonCommand(args: readonly string[], io: CommandIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    allowPositionals: true,
-    strict: true,
-    options: {
-      "dry-run": { type: "boolean" },
-      max: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
+  const { values, positionals } = parseCommandArgs(args, {
+    "dry-run": { type: "boolean" },
+    max: { type: "string" },
+    ...helpOption,
   });
   if (values.help) {
     io.stdout.write(`${replayPoisonUsage}\n`);
@@ -50,7 +46,8 @@ export async function replayPoisonCommand(args: readonly string[], io: CommandIo
   const settings = loadSettings(io.env);
   const dryRun = values["dry-run"] === true;
   const poison = poisonQueueName(settings.ONBOARDING_QUEUE);
-  const result = await replayPoisonFromSettings(settings, { dryRun, max }).catch((err: unknown) => {
+  const services = commandServices(settings, {}, {});
+  const result = await replayPoison(services, { dryRun, max }).catch((err: unknown) => {
     throw new UsageError(
       `Cannot reach the queues ${poison} and ${settings.ONBOARDING_QUEUE}: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}`,
       { cause: err },

@@ -1,12 +1,9 @@
 import type { Writable } from "node:stream";
-import { parseArgs } from "node:util";
-import { loadSettings } from "../shared/app/config.js";
-import { contactRuleOptionsFrom } from "../shared/app/ruleOptions.js";
-import type { ContactRuleOptions } from "../shared/contact/contactEvent.js";
+import { loadSettings, type Settings } from "../shared/app/config.js";
 import { type ValidatedRecord, validateRecord } from "../shared/contact/validateStream.js";
 import type { CsvDelimiter } from "../shared/intake/csvDelimiterOf.js";
 import { type CommandIo, ExitCode } from "./commandIo.js";
-import { countryOption, inputFormatOption } from "./commandOptions.js";
+import { helpOption, inputFormatOption, parseCommandArgs, rulesWithCountry } from "./commandOptions.js";
 import { fileArgument } from "./fileArgument.js";
 import { LineWriter } from "./lineWriter.js";
 import { openRecordSource, type RecordSource } from "./openRecordSource.js";
@@ -45,16 +42,11 @@ const outputs: Readonly<
 
 /** `sspr-prepop validate`: validates a CSV or JSONL file (or stdin) record by record; returns the exit code. */
 export async function validateCommand(args: readonly string[], io: CommandIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    allowPositionals: true,
-    strict: true,
-    options: {
-      format: { type: "string" },
-      output: { type: "string" },
-      country: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
+  const { values, positionals } = parseCommandArgs(args, {
+    format: { type: "string" },
+    output: { type: "string" },
+    country: { type: "string" },
+    ...helpOption,
   });
   if (values.help) {
     io.stdout.write(`${validateUsage}\n`);
@@ -63,7 +55,7 @@ export async function validateCommand(args: readonly string[], io: CommandIo): P
   const path = fileArgument("validate", positionals);
   const format = inputFormatOption(values.format);
   const output = outputs[toOutput(values.output, io.stdout)];
-  const rules = ruleOptions(io.env, values.country);
+  const rules = rulesWithCountry(contactRuleSettings(io.env), values.country);
 
   const source = await openRecordSource(path, { format, stdin: io.stdin });
   if (source.empty) {
@@ -143,22 +135,16 @@ function describeSource(source: RecordSource): string {
   return `${source.name} (${details.join(", ")})`;
 }
 
-function ruleOptions(
-  env: Record<string, string | undefined>,
-  country: string | undefined,
-): ContactRuleOptions {
-  // Only the contact-rule settings matter here; reading them through loadSettings keeps one source of truth
-  // for names, defaults and error messages without failing on settings that belong to other commands.
-  const rules = contactRuleOptionsFrom(
-    loadSettings({
-      DEFAULT_COUNTRY: env.DEFAULT_COUNTRY,
-      PHONE_VALIDATION: env.PHONE_VALIDATION,
-      ORGANIZATION_DOMAINS: env.ORGANIZATION_DOMAINS,
-    }),
-  );
-  const code = countryOption(country);
-  if (code) rules.defaultCountry = code;
-  return rules;
+/**
+ * Only the contact-rule settings matter here; reading them through loadSettings keeps one source of truth for
+ * names, defaults and error messages without failing on settings that belong to other commands.
+ */
+function contactRuleSettings(env: Record<string, string | undefined>): Settings {
+  return loadSettings({
+    DEFAULT_COUNTRY: env.DEFAULT_COUNTRY,
+    PHONE_VALIDATION: env.PHONE_VALIDATION,
+    ORGANIZATION_DOMAINS: env.ORGANIZATION_DOMAINS,
+  });
 }
 
 function codeOf(err: Error): string {

@@ -2,7 +2,7 @@ import { appServices } from "../shared/app/appServices.js";
 import { register } from "../shared/app/functionRegistry.js";
 import { runDoctor } from "../shared/app/runDoctor.js";
 import { admins } from "../shared/http/callerAccess.js";
-import { problem } from "../shared/http/httpResponses.js";
+import { problem } from "../shared/http/problem.js";
 import { withCaller } from "../shared/http/withCaller.js";
 
 /**

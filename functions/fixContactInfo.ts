@@ -1,8 +1,11 @@
-import { appServices } from "../shared/app/appServices.js";
+import { appServices, helpdeskDeps } from "../shared/app/appServices.js";
 import { register } from "../shared/app/functionRegistry.js";
 import { admins } from "../shared/http/callerAccess.js";
-import { dependencyProblem, parseJson, problem, readBody } from "../shared/http/httpResponses.js";
+import { dependencyProblem } from "../shared/http/dependencyProblem.js";
 import { fixIdempotency } from "../shared/http/idempotency.js";
+import { parseJson } from "../shared/http/parseJson.js";
+import { problem } from "../shared/http/problem.js";
+import { readBody } from "../shared/http/readBody.js";
 import { withCaller } from "../shared/http/withCaller.js";
 import { fixContact } from "../shared/sync/fixContact.js";
 
@@ -16,7 +19,6 @@ const maxBodyBytes = 16 * 1024;
 export const fixContactInfo = withCaller(
   () => admins(appServices().settings),
   async (request, context, caller) => {
-    const services = appServices();
     const body = await readBody(request, { maxBytes: maxBodyBytes, contentTypes: ["application/json"] });
     if (!body.ok) return body.response;
     const json = parseJson(body.raw);
@@ -35,7 +37,7 @@ export const fixContactInfo = withCaller(
     if (!idempotency.ok) return problem(400, idempotency.code, idempotency.message);
     try {
       const result = await fixContact(
-        { ...services, directory: services.helpdeskDirectory },
+        helpdeskDeps(appServices()),
         {
           userKey: request.params.user ?? "",
           body: json.value,

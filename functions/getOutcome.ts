@@ -1,7 +1,8 @@
 import { appServices } from "../shared/app/appServices.js";
 import { register } from "../shared/app/functionRegistry.js";
 import { readers } from "../shared/http/callerAccess.js";
-import { dependencyProblem, problem } from "../shared/http/httpResponses.js";
+import { dependencyProblem } from "../shared/http/dependencyProblem.js";
+import { problem } from "../shared/http/problem.js";
 import { withCaller } from "../shared/http/withCaller.js";
 import { maxListTop } from "../shared/sync/outcomeLog.js";
 

@@ -4,7 +4,7 @@ import { appServices } from "../shared/app/appServices.js";
 import { register } from "../shared/app/functionRegistry.js";
 import { projectFile } from "../shared/app/projectFile.js";
 import { ConfigError } from "../shared/core/errors.js";
-import { problem } from "../shared/http/httpResponses.js";
+import { problem } from "../shared/http/problem.js";
 
 let version: string | undefined;
 

@@ -1,14 +1,9 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
-import { appServices } from "../shared/app/appServices.js";
+import { appServices, intakeDeps } from "../shared/app/appServices.js";
 import { register } from "../shared/app/functionRegistry.js";
-import { dependencyProblem, problem } from "../shared/http/httpResponses.js";
+import { deliverEvents, notConfigured } from "../shared/http/deliverEvents.js";
+import { problem } from "../shared/http/problem.js";
 import { readSignedJson } from "../shared/http/readSignedJson.js";
-import {
-  acceptEvents,
-  describeIntakeFailure,
-  maxEventsPerRequest,
-  summarizeAcceptance,
-} from "../shared/intake/acceptEvents.js";
 import { verifyBambooHrSignature } from "../shared/intake/bambooHrSignature.js";
 import { fromBambooHr } from "../shared/intake/fromBambooHr.js";
 
@@ -19,10 +14,8 @@ export async function hrBambooHr(
 ): Promise<HttpResponseInit> {
   const services = appServices();
   const key = services.settings.BAMBOOHR_WEBHOOK_KEY;
-  if (!key) {
-    context.warn("hr/bamboohr: BAMBOOHR_WEBHOOK_KEY is not set; refusing every delivery");
-    return problem(503, "endpoint_not_configured", "This endpoint is not configured yet.");
-  }
+  if (!key)
+    return notConfigured(context, "hr/bamboohr: BAMBOOHR_WEBHOOK_KEY is not set; refusing every delivery");
   const signed = await readSignedJson(request, context, "hr/bamboohr", (raw) =>
     verifyBambooHrSignature(raw, request.headers, key),
   );
@@ -31,21 +24,19 @@ export async function hrBambooHr(
   if (!records.ok) {
     return problem(400, "invalid_body", "The body is not a BambooHR field-based webhook.", records.issues);
   }
-  if (records.value.length > maxEventsPerRequest) {
-    return problem(413, "too_many_events", `Send at most ${maxEventsPerRequest} employees per delivery.`);
-  }
-  try {
-    const report = await acceptEvents(
-      records.value,
-      { queue: services.queue, receipts: services.webhookReceipts, rules: services.rules },
-      { sender: { endpoint: "hr/bamboohr" } },
-    );
-    context.log(`hr/bamboohr: ${summarizeAcceptance(report)}`);
-    return { status: 202, jsonBody: report };
-  } catch (err) {
-    context.warn(`hr/bamboohr: not taken in, BambooHR must redeliver: ${describeIntakeFailure(err)}`);
-    return dependencyProblem(err);
-  }
+  return deliverEvents(
+    {
+      label: "hr/bamboohr",
+      records: records.value,
+      options: { sender: { endpoint: "hr/bamboohr" } },
+      onUnavailable: "BambooHR must redeliver",
+      answers: {
+        tooMany: (max) => problem(413, "too_many_events", `Send at most ${max} employees per delivery.`),
+      },
+    },
+    intakeDeps(services),
+    context,
+  );
 }
 
 register.http("hrBambooHr", {

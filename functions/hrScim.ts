@@ -1,15 +1,11 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
-import { appServices } from "../shared/app/appServices.js";
+import { appServices, intakeDeps } from "../shared/app/appServices.js";
 import { register } from "../shared/app/functionRegistry.js";
+import { deliverEvents } from "../shared/http/deliverEvents.js";
 import { hasBearerToken } from "../shared/http/hasBearerToken.js";
-import { parseJson, readBody } from "../shared/http/httpResponses.js";
-import { scimError, toScimResponse } from "../shared/http/scimResponses.js";
-import {
-  acceptEvents,
-  describeIntakeFailure,
-  maxEventsPerRequest,
-  summarizeAcceptance,
-} from "../shared/intake/acceptEvents.js";
+import { parseJson } from "../shared/http/parseJson.js";
+import { readBody } from "../shared/http/readBody.js";
+import { problemAsScimError, scimError, toScimResponse } from "../shared/http/scimResponses.js";
 import { fromScim } from "../shared/intake/fromScim.js";
 
 const maxBodyBytes = 1024 * 1024;
@@ -31,47 +27,36 @@ export async function hrScim(request: HttpRequest, context: InvocationContext): 
     maxBytes: maxBodyBytes,
     contentTypes: ["application/scim+json", "application/json"],
   });
-  if (!body.ok) return scimError(body.response.status ?? 400, messageOf(body.response));
+  if (!body.ok) return problemAsScimError(body.response);
   // Too deep (body_too_deep) or not JSON at all: both are a SCIM invalidSyntax.
   const json = parseJson(body.raw);
-  if (!json.ok) return scimError(400, messageOf(json.response), { scimType: "invalidSyntax" });
+  if (!json.ok) return problemAsScimError(json.response, { scimType: "invalidSyntax" });
   const payload = fromScim(json.value, { receivedAt: new Date() });
   if (!payload.ok) {
     return scimError(400, payload.issues.map((issue) => issue.message).join(" "), {
       scimType: "invalidSyntax",
     });
   }
-  if (payload.value.operations.length > maxEventsPerRequest) {
-    return scimError(413, `The BulkRequest has more than ${maxEventsPerRequest} operations.`);
-  }
-  try {
-    const report = await acceptEvents(
-      payload.value.operations.map((operation) => operation.record),
-      {
-        queue: services.queue,
-        receipts: services.webhookReceipts,
-        rules: services.rules,
-      },
-      {
+  const scim = payload.value;
+  return deliverEvents(
+    {
+      label: "hr/scim",
+      records: scim.operations.map((operation) => operation.record),
+      options: {
         sender: { endpoint: "hr/scim" },
-        ...(payload.value.failOnErrors === undefined
-          ? {}
-          : { stopAfterRejections: payload.value.failOnErrors }),
+        ...(scim.failOnErrors === undefined ? {} : { stopAfterRejections: scim.failOnErrors }),
       },
-    );
-    context.log(`hr/scim: ${summarizeAcceptance(report)}`);
-    return toScimResponse(payload.value, report);
-  } catch (err) {
-    context.warn(`hr/scim: not taken in, the sender must retry: ${describeIntakeFailure(err)}`);
-    return scimError(503, "Storage is unavailable; retry shortly.", { headers: { "Retry-After": "5" } });
-  }
-}
-
-/** A `problem()` answer (400, 413, 415) re-told as a SCIM error detail: its message and `[code]`, as for issues. */
-function messageOf(response: HttpResponseInit): string | undefined {
-  const error = (response.jsonBody as { error?: { code?: string; message?: string } } | undefined)?.error;
-  if (error?.message === undefined) return undefined;
-  return error.code === undefined ? error.message : `${error.message} [${error.code}]`;
+      onUnavailable: "the sender must retry",
+      answers: {
+        tooMany: (max) => scimError(413, `The BulkRequest has more than ${max} operations.`),
+        accepted: (report) => toScimResponse(scim, report),
+        unavailable: () =>
+          scimError(503, "Storage is unavailable; retry shortly.", { headers: { "Retry-After": "5" } }),
+      },
+    },
+    intakeDeps(services),
+    context,
+  );
 }
 
 register.http("hrScim", {

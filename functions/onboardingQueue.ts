@@ -1,5 +1,5 @@
 import type { InvocationContext } from "@azure/functions";
-import { appServices } from "../shared/app/appServices.js";
+import { appServices, pipelineDeps } from "../shared/app/appServices.js";
 import { register } from "../shared/app/functionRegistry.js";
 import { syncContactEvent } from "../shared/sync/syncContactEvent.js";
 
@@ -12,7 +12,7 @@ export async function onboardingQueue(message: unknown, context: InvocationConte
       dequeueCount: Number(context.triggerMetadata?.dequeueCount ?? 1),
       maxDequeueCount: services.queueHost.maxDequeueCount,
     },
-    { ...services, log: (line) => context.log(line) },
+    pipelineDeps(services, (line) => context.log(line)),
   );
 }
 

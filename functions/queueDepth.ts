@@ -1,12 +1,12 @@
 import type { InvocationContext, Timer } from "@azure/functions";
 import { appServices } from "../shared/app/appServices.js";
 import { register } from "../shared/app/functionRegistry.js";
-import { recordQueueDepths } from "../shared/app/queueDepths.js";
+import { recordQueueDepths } from "../shared/metrics/recordQueueDepths.js";
 
 /** Measures the onboarding queue and its poison queue every 5 minutes, for the "poison queue not empty" alert. */
 export async function queueDepth(_timer: Timer, context: InvocationContext): Promise<void> {
-  const { settings, metrics } = appServices();
-  const depths = await recordQueueDepths(settings, metrics);
+  const { settings, metrics, queueDepths } = appServices();
+  const depths = await recordQueueDepths(queueDepths, metrics);
   await metrics.flush();
   if (depths.poison > 0) {
     context.warn(

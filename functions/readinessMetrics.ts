@@ -1,30 +1,20 @@
 import type { InvocationContext, Timer } from "@azure/functions";
-import { appServices } from "../shared/app/appServices.js";
+import { appServices, readinessDeps } from "../shared/app/appServices.js";
 import { register } from "../shared/app/functionRegistry.js";
-import { recordPrivilegedSinceWritten, recordReadiness } from "../shared/app/readinessMetrics.js";
-import { policyFrom } from "../shared/app/ruleOptions.js";
 import { directoryFailureOf } from "../shared/directory/directoryFailure.js";
+import { recordPrivilegedSinceWritten, recordReadiness } from "../shared/metrics/readinessMetrics.js";
 
 /** Counts the tenant's SSPR readiness once a day and sends the counts as metrics (docs/operations.md). */
 export async function readinessMetrics(_timer: Timer, context: InvocationContext): Promise<void> {
-  const { readinessDirectory, rules, metrics, settings, outcomes } = appServices();
-  const run = await recordReadiness({
-    directory: readinessDirectory,
-    rules,
-    policy: policyFrom(settings),
-    metrics,
-  });
+  const deps = readinessDeps(appServices());
+  const run = await recordReadiness(deps);
   // Users written while ordinary who hold a role now: the write-time guard can't see a role granted later.
-  const privileged = await recordPrivilegedSinceWritten({
-    directory: readinessDirectory,
-    outcomes,
-    metrics,
-  }).catch((err: unknown) => [
+  const privileged = await recordPrivilegedSinceWritten(deps).catch((err: unknown) => [
     `the privileged-since-written check did not run: ${directoryFailureOf(err).reason}`,
   ]);
   for (const line of privileged) context.error(`privileged since written: ${line}`);
   // Sent now: the instance may be reclaimed before the next periodic export.
-  await metrics.flush();
+  await deps.metrics.flush();
   if (!run.ok) {
     // Failed, so the host records a failed invocation; no gauge was set, the workbook keeps the last good day.
     throw new Error(

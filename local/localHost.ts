@@ -1,22 +1,19 @@
-import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type {
-  HttpFunctionOptions,
-  HttpResponseInit,
-  StorageQueueFunctionOptions,
-  TimerFunctionOptions,
-} from "@azure/functions";
+import type { HttpFunctionOptions, HttpResponseInit } from "@azure/functions";
 // Bundled CommonJS: Node's ESM loader sees only the default export.
 import functions from "@azure/functions";
-import { Cron } from "croner";
 import type { AppServices } from "../shared/app/appServices.js";
 import * as thisApp from "../shared/app/appServices.js";
 import type { Settings } from "../shared/app/config.js";
 import type { Registration } from "../shared/app/functionRegistry.js";
 import { type QueueHostSettings, readQueueHostSettings } from "../shared/app/hostJson.js";
-import { queueClient } from "../shared/app/storageClients.js";
-import { problem, tooLargeProblem } from "../shared/http/httpResponses.js";
+import { problem } from "../shared/http/problem.js";
+import { tooLargeProblem } from "../shared/http/tooLargeProblem.js";
+import { easyAuthPlatform, emulateEasyAuth } from "./emulateEasyAuth.js";
+import { invocationContext } from "./invocationContext.js";
+import { startQueuePoller } from "./queuePoller.js";
+import { startTimer } from "./startTimer.js";
 
 /** A running local host. */
 export interface LocalHost {
@@ -57,18 +54,10 @@ export interface CompositionRoot {
 }
 
 // The Functions host's own defaults that host.json doesn't set here.
-const { HttpRequest, HttpResponse, InvocationContext } = functions;
+const { HttpRequest, HttpResponse } = functions;
 const routePrefix = "api";
 const maxBodyBytes = 100 * 1024 * 1024;
 const processingVisibilitySeconds = 600;
-const minPollingIntervalMs = 100;
-
-/** The principal the local host's emulated Easy Auth signs every HTTP request in as. */
-export const localPrincipal = {
-  name: "local-developer",
-  // Fictional object id: the local principal is nobody in any tenant.
-  id: "00000000-0000-4000-8000-00000000d0d0",
-} as const;
 
 /**
  * Runs the app's function definitions outside Azure, the way the Functions host does: HTTP routes under
@@ -126,15 +115,6 @@ function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
     server.closeAllConnections();
-  });
-}
-
-/** Resolves `%SETTING%` binding expressions against the app settings, as the Functions host does. */
-export function resolveBindingExpression(value: string, settings: Settings): string {
-  return value.replace(/%([^%]+)%/g, (_, name: string) => {
-    const resolved = (settings as Record<string, unknown>)[name] ?? process.env[name];
-    if (resolved === undefined || resolved === "") throw new Error(`App setting ${name} is not set`);
-    return String(resolved);
   });
 }
 
@@ -266,46 +246,6 @@ function sendProblem(res: ServerResponse, answer: HttpResponseInit): void {
     .end(body);
 }
 
-/**
- * The services as the app sees them behind App Service authentication: the same, with the platform setting
- * App Service injects (`WEBSITE_AUTH_ENABLED=True`). Only invocations the local host runs see it.
- */
-function easyAuthPlatform(services: AppServices): AppServices {
-  return Object.freeze({ ...services, settings: { ...services.settings, WEBSITE_AUTH_ENABLED: true } });
-}
-
-/**
- * What App Service authentication does to a request's headers, for an always-signed-in local developer: drops
- * every client-sent `x-ms-client-principal*` and `x-ms-token-*` header (App Service never lets a client set
- * them), then adds the local principal with both the reader and the admin app role of the settings.
- */
-export function emulateEasyAuth(
-  received: Record<string, string>,
-  settings: Pick<Settings, "CONTACT_READER_ROLE" | "CONTACT_ADMIN_ROLE">,
-): Record<string, string> {
-  const headers = Object.fromEntries(
-    Object.entries(received).filter(([name]) => !/^x-ms-(client-principal|token-)/i.test(name)),
-  );
-  const nameType = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name";
-  const principal = {
-    auth_typ: "aad",
-    name_typ: nameType,
-    role_typ: "http://schemas.microsoft.com/ws/2008/06/identity/claims/role",
-    claims: [
-      { typ: nameType, val: localPrincipal.name },
-      { typ: "roles", val: settings.CONTACT_READER_ROLE },
-      { typ: "roles", val: settings.CONTACT_ADMIN_ROLE },
-    ],
-  };
-  return {
-    ...headers,
-    "x-ms-client-principal": Buffer.from(JSON.stringify(principal), "utf8").toString("base64"),
-    "x-ms-client-principal-name": localPrincipal.name,
-    "x-ms-client-principal-id": localPrincipal.id,
-    "x-ms-client-principal-idp": "aad",
-  };
-}
-
 function isDecodable(path: string): boolean {
   try {
     decodeURIComponent(path);
@@ -331,250 +271,4 @@ function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
     req.on("end", () => resolve(Buffer.concat(chunks)));
     req.on("error", reject);
   });
-}
-
-function invocationContext(
-  functionName: string,
-  triggerType: string,
-  triggerMetadata: Record<string, unknown>,
-  log: (line: string) => void,
-): InstanceType<typeof InvocationContext> {
-  return new InvocationContext({
-    functionName,
-    invocationId: randomUUID(),
-    triggerMetadata,
-    options: { trigger: { type: triggerType, name: "trigger" } },
-    logHandler: (level, ...args) =>
-      log(`[${functionName}] ${level === "information" ? "" : `${level}: `}${args.map(String).join(" ")}`),
-  });
-}
-
-interface Poller {
-  poke(): void;
-  stop(): Promise<void>;
-}
-
-/** One queue-triggered function bound to its queue and poison queue, with the host settings it runs under. */
-interface QueueTarget {
-  name: string;
-  handler: StorageQueueFunctionOptions["handler"];
-  queueName: string;
-  queue: ReturnType<typeof queueClient>;
-  poison: ReturnType<typeof queueClient>;
-  host: QueueHostSettings;
-  /** How long a received message stays invisible while its function runs. */
-  visibilityTimeoutSeconds: number;
-  log: (line: string) => void;
-}
-
-/** A received queue message, as the Storage SDK hands it over. */
-interface QueueMessage {
-  messageId: string;
-  popReceipt: string;
-  messageText: string;
-  dequeueCount: number;
-  insertedOn: Date;
-  expiresOn: Date;
-  nextVisibleOn: Date;
-}
-
-/** What the poll loop and its poke/stop share. */
-interface PollState {
-  stopped: boolean;
-  delayMs: number;
-}
-
-function startQueuePoller(
-  name: string,
-  options: StorageQueueFunctionOptions,
-  settings: Settings,
-  host: QueueHostSettings,
-  visibilityTimeoutSeconds: number,
-  log: (line: string) => void,
-): Poller {
-  const queueName = resolveBindingExpression(options.queueName, settings);
-  const target: QueueTarget = {
-    name,
-    handler: options.handler,
-    queueName,
-    queue: queueClient(settings, queueName),
-    poison: queueClient(settings, `${queueName}-poison`),
-    host,
-    visibilityTimeoutSeconds,
-    log,
-  };
-  const idle = wakeableSleep();
-  const state: PollState = { stopped: false, delayMs: minPollingIntervalMs };
-  const loop = pollUntilStopped(target, state, idle);
-  return {
-    poke: () => {
-      state.delayMs = minPollingIntervalMs;
-      idle.wake();
-    },
-    stop: async () => {
-      state.stopped = true;
-      idle.wake();
-      await loop;
-    },
-  };
-}
-
-/** A sleep that `wake()` ends at once: how a poke or a stop reaches an idle poller. */
-function wakeableSleep(): { sleep(ms: number): Promise<void>; wake(): void } {
-  let wake: (() => void) | undefined;
-  return {
-    sleep: (ms) =>
-      new Promise<void>((resolve) => {
-        const timer = setTimeout(done, ms);
-        function done() {
-          clearTimeout(timer);
-          wake = undefined;
-          resolve();
-        }
-        wake = done;
-      }),
-    wake: () => wake?.(),
-  };
-}
-
-async function pollUntilStopped(
-  target: QueueTarget,
-  state: PollState,
-  idle: ReturnType<typeof wakeableSleep>,
-): Promise<void> {
-  const { queue, host } = target;
-  let created = false;
-  while (!state.stopped) {
-    let received = 0;
-    try {
-      if (!created) created = Boolean(await queue.createIfNotExists());
-      const batch = await queue.receiveMessages({
-        numberOfMessages: Math.min(host.batchSize, 32),
-        visibilityTimeout: target.visibilityTimeoutSeconds,
-      });
-      received = batch.receivedMessageItems.length;
-      await Promise.all(batch.receivedMessageItems.map((message) => runQueueMessage(target, message)));
-    } catch (err) {
-      if (!state.stopped)
-        target.log(`[${target.name}] queue poll failed: ${err instanceof Error ? err.message : String(err)}`);
-    }
-    // Poll at once while there is work; otherwise back off exponentially up to maxPollingInterval.
-    state.delayMs =
-      received > 0
-        ? 0
-        : Math.min(Math.max(state.delayMs * 2, minPollingIntervalMs), host.maxPollingIntervalMs);
-    if (!state.stopped && state.delayMs > 0) await idle.sleep(state.delayMs);
-  }
-}
-
-/**
- * Runs the function on one message as the Functions host does: deleted on success; on failure visible again
- * after visibilityTimeout, or moved to the poison queue once maxDequeueCount attempts have failed.
- */
-async function runQueueMessage(target: QueueTarget, message: QueueMessage): Promise<void> {
-  const { queue, host } = target;
-  if (message.dequeueCount > host.maxDequeueCount) {
-    await moveToPoison(target, message);
-    return;
-  }
-  const text =
-    host.messageEncoding === "base64"
-      ? Buffer.from(message.messageText, "base64").toString("utf8")
-      : message.messageText;
-  const context = queueTriggerContext(target, message, text);
-  try {
-    await target.handler(parseQueuePayload(text), context);
-    await queue.deleteMessage(message.messageId, message.popReceipt);
-  } catch (err) {
-    target.log(
-      `[${target.name}] attempt ${message.dequeueCount} failed: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`,
-    );
-    if (message.dequeueCount >= host.maxDequeueCount) {
-      await moveToPoison(target, message);
-    } else {
-      await queue.updateMessage(
-        message.messageId,
-        message.popReceipt,
-        undefined,
-        host.visibilityTimeoutMs / 1000,
-      );
-    }
-  }
-}
-
-/** The queue trigger's metadata, named as the Functions host names it. */
-function queueTriggerContext(
-  target: QueueTarget,
-  message: QueueMessage,
-  text: string,
-): InstanceType<typeof InvocationContext> {
-  return invocationContext(
-    target.name,
-    "queueTrigger",
-    {
-      id: message.messageId,
-      dequeueCount: message.dequeueCount,
-      insertionTime: message.insertedOn.toISOString(),
-      expirationTime: message.expiresOn.toISOString(),
-      nextVisibleTime: message.nextVisibleOn.toISOString(),
-      popReceipt: message.popReceipt,
-      queueTrigger: text,
-    },
-    target.log,
-  );
-}
-
-async function moveToPoison(
-  target: QueueTarget,
-  message: Pick<QueueMessage, "messageId" | "popReceipt" | "messageText">,
-): Promise<void> {
-  await target.poison.createIfNotExists();
-  await target.poison.sendMessage(message.messageText);
-  await target.queue.deleteMessage(message.messageId, message.popReceipt);
-  target.log(
-    `[${target.name}] message ${message.messageId} moved to ${target.queueName}-poison after ${target.host.maxDequeueCount} attempts`,
-  );
-}
-
-/** The Functions host hands a queue function parsed JSON when the message is JSON, else the string. */
-function parseQueuePayload(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
-
-function startTimer(
-  name: string,
-  options: TimerFunctionOptions,
-  settings: Settings,
-  log: (line: string) => void,
-): { stop(): void } {
-  // NCRONTAB has six fields, seconds first, which croner reads as is; Azure runs schedules in UTC. A schedule
-  // may name an app setting (`%READINESS_SCHEDULE%`), resolved as the Functions host does.
-  const job = new Cron(
-    resolveBindingExpression(options.schedule, settings),
-    { timezone: "UTC", protect: true },
-    async () => {
-      const next = job.nextRun();
-      try {
-        await options.handler(
-          {
-            isPastDue: false,
-            schedule: { adjustForDST: false },
-            scheduleStatus: {
-              last: new Date().toISOString(),
-              next: next?.toISOString() ?? "",
-              lastUpdated: new Date().toISOString(),
-            },
-          },
-          invocationContext(name, "timerTrigger", {}, log),
-        );
-      } catch (err) {
-        log(`[${name}] failed: ${err instanceof Error ? err.message : String(err)}`);
-      }
-    },
-  );
-  return { stop: () => job.stop() };
 }

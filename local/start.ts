@@ -1,18 +1,17 @@
 import { readFile } from "node:fs/promises";
-import { appServices, buildServices, useAppServices } from "../shared/app/appServices.js";
+import { type AppServices, buildServices, useAppServices } from "../shared/app/appServices.js";
 import { loadSettings, type Settings } from "../shared/app/config.js";
 import { inMemoryMetrics, type MetricPoint } from "../shared/app/metricsFromSettings.js";
 import { onAppStart } from "../shared/app/onAppStart.js";
 import { projectFile } from "../shared/app/projectFile.js";
 import { runDoctor } from "../shared/app/runDoctor.js";
-import { queueClient, tableClient } from "../shared/app/storageClients.js";
 import { toDoctorTable } from "../shared/doctor/doctorReport.js";
-import { StorageEventQueue } from "../shared/storage/storageEventQueue.js";
-import { TableOutcomeLog } from "../shared/storage/tableOutcomeLog.js";
 import { isFinalStatus, type Outcome } from "../shared/sync/outcome.js";
+import type { OutcomeLog } from "../shared/sync/outcomeLog.js";
+import { localPrincipal } from "./emulateEasyAuth.js";
 import { startGraphEmulator } from "./graphEmulator/startGraphEmulator.js";
 import { loadFunctions } from "./loadFunctions.js";
-import { type LocalHost, localPrincipal, startLocalHost } from "./localHost.js";
+import { type LocalHost, startLocalHost } from "./localHost.js";
 import { startAzurite } from "./startAzurite.js";
 
 /**
@@ -35,8 +34,9 @@ async function main(): Promise<void> {
     // The same metrics as in Azure, kept in memory (nothing is sent, even with APPLICATIONINSIGHTS_* set) and
     // printed when npm start stops.
     const local = inMemoryMetrics();
-    useAppServices(buildServices(loadSettings(), { metrics: local.metrics }));
-    const s = appServices().settings;
+    const services = buildServices(loadSettings(), { metrics: local.metrics });
+    useAppServices(services);
+    const s = services.settings;
     stops.push(async () => console.log(toMetricsTable(await local.read())));
     // What the Functions host's appStart hook does in Azure: the CLI in a second shell reads this policy.
     const published = await onAppStart((line) => console.log(`policy    ${line}`));
@@ -48,7 +48,7 @@ async function main(): Promise<void> {
     stops.push(host.close);
     console.log(`functions http://127.0.0.1:${new URL(host.url).port}/api/…  queue ${s.ONBOARDING_QUEUE}\n`);
 
-    await runSamples(host, s);
+    await runSamples(host, services);
     // What `sspr-prepop doctor` says of this deployment: every check ok on the emulated tenant.
     console.log(`\n${toDoctorTable(await runDoctor(s, { appUrl: host.url }))}`);
     if (once) {
@@ -109,19 +109,18 @@ async function startEmulators(stops: (() => Promise<void>)[]): Promise<void> {
 }
 
 /** Enqueues the sample new-hire events, waits for their outcomes and prints them. */
-async function runSamples(host: LocalHost, s: Settings): Promise<void> {
+async function runSamples(host: LocalHost, services: AppServices): Promise<void> {
   const events = JSON.parse(await readFile(projectFile("samples/new-hires.json"), "utf8")) as {
     eventId: string;
   }[];
-  const queue = new StorageEventQueue(queueClient(s, s.ONBOARDING_QUEUE));
-  for (const event of events) await queue.send(event);
+  for (const event of events) await services.queue.send(event);
   host.poke();
   console.log(
     `enqueued ${events.length} sample new-hire events from samples/new-hires.json; waiting for outcomes…\n`,
   );
 
   const outcomes = await waitForOutcomes(
-    new TableOutcomeLog(tableClient(s, s.OUTCOMES_TABLE)),
+    services.outcomes,
     events.map((e) => e.eventId),
   );
   printOutcomes(outcomes);
@@ -159,7 +158,7 @@ then check it: sspr-prepop doctor --app-url ${url}`);
 }
 
 async function waitForOutcomes(
-  log: TableOutcomeLog,
+  log: OutcomeLog,
   eventIds: string[],
   timeoutMs = 60_000,
 ): Promise<(Outcome | undefined)[]> {

@@ -47,6 +47,8 @@ const allowed: Record<string, readonly string[]> = {
     "shared/readiness",
     "shared/doctor",
     "shared/http",
+    // The timers' use cases (readiness gauges, queue depths) record through the metrics port.
+    "shared/metrics",
     "shared/app",
   ],
   cli: [

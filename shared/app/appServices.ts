@@ -1,16 +1,27 @@
 // app/: the composition root — settings, host.json, and building the services everything else uses.
 
 import { AsyncLocalStorage } from "node:async_hooks";
+import type { TokenCredential } from "@azure/identity";
 import type { ContactRuleOptions } from "../contact/contactEvent.js";
 import type { BulkDirectory } from "../directory/directory.js";
+import type { ThrottlePriority } from "../graph/graphClient.js";
 import type { WriteLimiter } from "../graph/writeLimiter.js";
+import type { AcceptDeps } from "../intake/acceptEvents.js";
 import type { WebhookReceipts } from "../intake/webhookReceipts.js";
 import { MeteredOutcomeLog } from "../metrics/meteredOutcomeLog.js";
-import type { Metrics } from "../metrics/metrics.js";
+import { type Metrics, noMetrics } from "../metrics/metrics.js";
+import type {
+  PrivilegedWrittenDeps,
+  ReadinessRunDeps,
+  ReadinessSource,
+} from "../metrics/readinessMetrics.js";
+import type { QueueDepthSource } from "../metrics/recordQueueDepths.js";
 import { StorageEventQueue } from "../storage/storageEventQueue.js";
+import { StorageQueueDepths } from "../storage/storageQueueDepths.js";
 import { TableWebhookReceipts, webhookReceiptsTable } from "../storage/tableWebhookReceipts.js";
 import type { DeploymentPolicyStore } from "../sync/deploymentPolicy.js";
 import type { EventQueue } from "../sync/eventQueue.js";
+import type { FixDeps } from "../sync/fixContact.js";
 import type { OutcomeLog } from "../sync/outcomeLog.js";
 import type { SyncDeps } from "../sync/syncContactEvent.js";
 import type { SyncPolicy } from "../sync/syncPlanner.js";
@@ -20,13 +31,13 @@ import { graphDirectoryFromSettings, writeLimiterFromSettings } from "./graphDir
 import { type QueueHostSettings, readQueueHostSettings } from "./hostJson.js";
 import { metricsFromSettings } from "./metricsFromSettings.js";
 import { outcomeLogFromSettings } from "./outcomeLogFromSettings.js";
-import type { ReadinessSource } from "./readinessMetrics.js";
 import { contactRuleOptionsFrom, policyFrom } from "./ruleOptions.js";
-import { queueClient, tableClient } from "./storageClients.js";
+import { poisonQueueName, queueClient, tableClient } from "./storageClients.js";
 
 /**
- * Everything the functions and the CLI use, built from one settings object. It is itself the queue pipeline's
- * `SyncDeps`, so each adapter exists once. Read-only: a different setup is a different `buildServices` call.
+ * Everything the functions, the CLI, the local host and the timers use, built from one settings object. It is
+ * itself the queue pipeline's `SyncDeps`, so each adapter exists once. Read-only: a different setup is a
+ * different `buildServices` call.
  */
 export interface AppServices extends Readonly<Omit<SyncDeps, "log" | "now">> {
   readonly settings: Settings;
@@ -56,44 +67,149 @@ export interface AppServices extends Readonly<Omit<SyncDeps, "log" | "now">> {
    * like the CLI's report, so Graph throttles it before the pipeline and the helpdesk.
    */
   readonly readinessDirectory: ReadinessSource;
+  /** How many messages wait on the onboarding queue and its poison queue (the queue-depth timer). */
+  readonly queueDepths: QueueDepthSource;
+}
+
+/**
+ * How a process that is not the app reaches Graph (the CLI): its own sign-in instead of the app's identity, the
+ * priority of its requests, and its Ctrl-C, which drops writes still waiting for budget instead of sending them.
+ */
+export interface GraphAccess {
+  credential?: TokenCredential | undefined;
+  priority?: ThrottlePriority;
+  stopSignal?: AbortSignal | undefined;
 }
 
 /**
  * Builds the services from settings; `overrides` replaces parts (a test's in-memory double, the local host's
- * shorter lease). Nothing is cached here and nothing is read from the environment.
+ * shorter lease, the CLI's own metrics), `graph` is a CLI's way to Graph. Each part is built on its first use and
+ * kept, so a command that never touches the queue needs no queue setting. Nothing is read from the environment.
  */
-export function buildServices(settings: Settings, overrides: Partial<AppServices> = {}): AppServices {
-  const metrics = overrides.metrics ?? metricsFromSettings(settings);
-  const writeLimiter = overrides.writeLimiter ?? writeLimiterFromSettings(settings, undefined, metrics);
-  const directory = overrides.directory ?? graphDirectoryFromSettings(settings, writeLimiter);
-  let readinessDirectory = overrides.readinessDirectory;
-  return Object.freeze({
-    settings,
-    directory,
-    helpdeskDirectory:
-      overrides.helpdeskDirectory ??
-      overrides.directory ??
-      graphDirectoryFromSettings(settings, writeLimiter, "high"),
+export function buildServices(
+  settings: Settings,
+  overrides: Partial<AppServices> = {},
+  graph: GraphAccess = {},
+): AppServices {
+  const o = overrides;
+  const directoryAt = (priority: ThrottlePriority | undefined) =>
+    graphDirectoryFromSettings(settings, services.writeLimiter, priority, graph.credential, graph.stopSignal);
+  const services: AppServices = builtOnFirstUse<AppServices>({
+    settings: () => settings,
+    metrics: () => o.metrics ?? metricsFromSettings(settings),
+    writeLimiter: () => o.writeLimiter ?? writeLimiterFromSettings(settings, undefined, services.metrics),
+    directory: () => o.directory ?? directoryAt(graph.priority),
+    helpdeskDirectory: () => o.helpdeskDirectory ?? o.directory ?? directoryAt("high"),
+    readinessDirectory: () => o.readinessDirectory ?? directoryAt("low"),
     // Counted where every use case records (docs/operations.md): one decorator around the port.
-    outcomes: metered(overrides.outcomes ?? outcomeLogFromSettings(settings), metrics),
-    queue: overrides.queue ?? new StorageEventQueue(queueClient(settings, settings.ONBOARDING_QUEUE)),
-    webhookReceipts:
-      overrides.webhookReceipts ?? new TableWebhookReceipts(tableClient(settings, webhookReceiptsTable)),
-    deploymentPolicy: overrides.deploymentPolicy ?? deploymentPolicyFromSettings(settings),
-    rules: overrides.rules ?? contactRuleOptionsFrom(settings),
-    policy: overrides.policy ?? policyFrom(settings),
-    userWaitHours: overrides.userWaitHours ?? settings.USER_WAIT_HOURS,
-    newHireDays: overrides.newHireDays ?? settings.NEW_HIRE_DAYS,
-    queueHost: overrides.queueHost ?? readQueueHostSettings(),
-    writeLimiter,
-    metrics,
-    // Built on first use: only the readiness timer lists users, and a test's directory double needs no Graph.
-    get readinessDirectory(): ReadinessSource {
-      readinessDirectory ??= graphDirectoryFromSettings(settings, writeLimiter, "low");
-      return readinessDirectory;
-    },
-    ...(overrides.leaseMs !== undefined ? { leaseMs: overrides.leaseMs } : {}),
+    outcomes: () => metered(o.outcomes ?? outcomeLogFromSettings(settings), services.metrics),
+    queue: () => o.queue ?? new StorageEventQueue(queueClient(settings, settings.ONBOARDING_QUEUE)),
+    webhookReceipts: () =>
+      o.webhookReceipts ?? new TableWebhookReceipts(tableClient(settings, webhookReceiptsTable)),
+    deploymentPolicy: () => o.deploymentPolicy ?? deploymentPolicyFromSettings(settings),
+    rules: () => o.rules ?? contactRuleOptionsFrom(settings),
+    policy: () => o.policy ?? policyFrom(settings),
+    userWaitHours: () => o.userWaitHours ?? settings.USER_WAIT_HOURS,
+    newHireDays: () => o.newHireDays ?? settings.NEW_HIRE_DAYS,
+    queueHost: () => o.queueHost ?? readQueueHostSettings(),
+    queueDepths: () =>
+      o.queueDepths ??
+      new StorageQueueDepths(
+        queueClient(settings, settings.ONBOARDING_QUEUE),
+        queueClient(settings, poisonQueueName(settings.ONBOARDING_QUEUE)),
+      ),
+    ...(o.leaseMs !== undefined ? { leaseMs: () => o.leaseMs } : {}),
   });
+  return services;
+}
+
+/**
+ * A CLI command's services: built as the app's, reaching Graph with the command's own sign-in, and counting no
+ * metrics (an operator's shell is no app instance; its counts would mix with the app's in Application Insights).
+ */
+export function commandServices(
+  settings: Settings,
+  overrides: Partial<AppServices>,
+  graph: GraphAccess,
+): AppServices {
+  return buildServices(settings, { metrics: noMetrics, ...overrides }, graph);
+}
+
+/** What the queue pipeline uses: the services' `SyncDeps`, logging each event's masked line to `log`. */
+export function pipelineDeps(services: AppServices, log: (line: string) => void): SyncDeps {
+  const { directory, outcomes, queue, rules, policy, userWaitHours, newHireDays, leaseMs } = services;
+  return {
+    directory,
+    outcomes,
+    queue,
+    rules,
+    policy,
+    userWaitHours,
+    newHireDays,
+    ...(leaseMs !== undefined ? { leaseMs } : {}),
+    log,
+  };
+}
+
+/** What the helpdesk fix uses: the services with the helpdesk's directory (high priority). */
+export function helpdeskDeps(services: AppServices): FixDeps {
+  const { outcomes, rules, policy } = services;
+  return { directory: services.helpdeskDirectory, outcomes, rules, policy };
+}
+
+/** What the HR webhooks take events in with: the onboarding queue, the webhook receipts and the contact rules. */
+export function intakeDeps(services: AppServices): AcceptDeps {
+  return { queue: services.queue, receipts: services.webhookReceipts, rules: services.rules };
+}
+
+/** What the daily readiness run uses: the readiness directory (low priority) with rules, policy, outcomes, metrics. */
+export function readinessDeps(services: AppServices): ReadinessRunDeps & PrivilegedWrittenDeps {
+  const { outcomes, rules, policy, metrics } = services;
+  return { directory: services.readinessDirectory, outcomes, rules, policy, metrics };
+}
+
+/**
+ * A frozen object whose every property is built by its function on the first read and kept: one instance of
+ * each adapter, none built that the process never uses.
+ */
+function builtOnFirstUse<T extends object>(parts: { [K in keyof T]: () => T[K] }): T {
+  const built = {} as T;
+  for (const [key, build] of Object.entries(parts) as [string, () => unknown][]) {
+    let value: unknown;
+    let done = false;
+    Object.defineProperty(built, key, {
+      enumerable: true,
+      get() {
+        if (!done) {
+          value = build();
+          done = true;
+        }
+        return value;
+      },
+    });
+  }
+  return Object.freeze(built);
+}
+
+/**
+ * Builds every adapter of `services` now (all but the readiness directory, which only the readiness timer
+ * uses), so a setting that cannot build one is found when the process takes its services, not mid-invocation.
+ */
+function builtNow(services: AppServices): AppServices {
+  void [
+    services.metrics,
+    services.writeLimiter,
+    services.directory,
+    services.helpdeskDirectory,
+    services.outcomes,
+    services.queue,
+    services.webhookReceipts,
+    services.deploymentPolicy,
+    services.rules,
+    services.policy,
+    services.queueHost,
+  ];
+  return services;
 }
 
 /** The log counting into `metrics`; one already counting (services rebuilt from services) is not wrapped twice. */
@@ -106,11 +222,14 @@ function metered(log: OutcomeLog, metrics: Metrics): OutcomeLog {
 let current: AppServices | undefined;
 const scoped = new AsyncLocalStorage<AppServices>();
 
-/** The services of this process, built from the environment's settings on first use (never at import time). */
+/**
+ * The services a handler uses: those of the invocation's scope (`withAppServices`), else this process's, built
+ * from the environment's settings on first use (never at import time) unless `useAppServices` gave them.
+ */
 export function appServices(): AppServices {
   const inScope = scoped.getStore();
   if (inScope) return inScope;
-  current ??= buildServices(loadSettings());
+  current ??= builtNow(buildServices(loadSettings()));
   return current;
 }
 
@@ -119,7 +238,7 @@ export function appServices(): AppServices {
  * undefined forgets them, so the next `appServices()` reads the environment again.
  */
 export function useAppServices(services: AppServices | undefined): void {
-  current = services;
+  current = services && builtNow(services);
 }
 
 /**

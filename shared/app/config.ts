@@ -126,8 +126,11 @@ const settingsSchema = z.object({
 
 export type Settings = z.infer<typeof settingsSchema>;
 
-/** Reads CONTACT_TARGET: one target for every field, or `field=target` pairs (unnamed fields stay `profile`). */
-function parseTargets(value: string): Record<ContactField, TargetPolicy> | undefined {
+/**
+ * Reads CONTACT_TARGET (and the CLI's --target, which takes exactly what the setting does): one target for every
+ * field, or `field=target` pairs (unnamed fields stay `profile`); undefined when the text is neither.
+ */
+export function parseTargets(value: string): Record<ContactField, TargetPolicy> | undefined {
   const trimmed = value.trim();
   if (isTargetPolicy(trimmed)) return sameTargetForAll(trimmed);
   const targets = sameTargetForAll("profile");

@@ -1,20 +1,7 @@
 import { isRecord } from "../core/isRecord.js";
-import { appPermissions, isGranted } from "../directory/appPermissions.js";
-import { DirectoryError } from "../directory/directoryError.js";
-import { directoryFailureOf } from "../directory/directoryFailure.js";
-import { type DoctorCheck, type DoctorReport, toDoctorReport } from "../doctor/doctorReport.js";
-import { type EasyAuthFinding, easyAuthCheck, type ProbeAnswer } from "../doctor/easyAuthCheck.js";
-import {
-  type DirSyncFinding,
-  dirSyncCheck,
-  privilegeReadCheck,
-  tokenCheck,
-  userReadCheck,
-} from "../doctor/graphChecks.js";
-import { type GrantsView, permissionChecks, requiredPermissions } from "../doctor/permissionChecks.js";
-import { settingsChecks, unreadableSettingsCheck } from "../doctor/settingsChecks.js";
-import { type StorageFinding, type StorageTarget, storageCheck } from "../doctor/storageChecks.js";
-import type { GraphDirectory } from "../graph/graphDirectory.js";
+import type { DoctorReport } from "../doctor/doctorReport.js";
+import type { EasyAuthFinding, ProbeAnswer } from "../doctor/easyAuthCheck.js";
+import { runDoctorChecks, type StorageProbe } from "../doctor/runDoctorChecks.js";
 import { WriteLimiter } from "../graph/writeLimiter.js";
 import { probeQueue, probeTable } from "../storage/storageProbe.js";
 import { writeBudgetTable } from "../storage/tableWriteBudget.js";
@@ -36,92 +23,31 @@ export interface DoctorOptions {
 }
 
 /**
- * Runs every check of `sspr-prepop doctor` and `GET /api/doctor` against the deployment these settings
- * describe: the settings themselves, a Graph token obtained the way the app gets one and the permissions it
- * carries, a read of one user and of the role data the privileged-account guard needs, the queue and tables, Easy
- * Auth, and (with SYNCED_MOBILE=override) the tenant's DirSyncOverrides behaviour. Reads only: nothing is written
- * or created. Every check ends in a finding; none throws.
+ * Runs every check of `sspr-prepop doctor` and `GET /api/doctor` (shared/doctor/runDoctorChecks.ts) against the
+ * deployment these settings describe: Graph reached the way the app reaches it, the queue and tables on its
+ * storage account, and Easy Auth as `options` lets it be seen. Reads only: nothing is written or created.
  */
 export async function runDoctor(settings: Settings, options: DoctorOptions = {}): Promise<DoctorReport> {
-  const [graph, storage, easyAuth] = await Promise.all([
-    graphFindings(settings),
-    storageFindings(settings, options.timeoutMs ?? 15_000),
-    easyAuthFinding(settings, options),
-  ]);
-  return toDoctorReport([...settingsChecks(settings), ...graph, ...storage, easyAuthCheck(easyAuth)]);
-}
-
-/** The report when the settings can't be read: that one failure, since nothing else can be checked. */
-export function unreadableSettingsReport(err: Error): DoctorReport {
-  return toDoctorReport([unreadableSettingsCheck(err.message)]);
-}
-
-async function graphFindings(settings: Settings): Promise<DoctorCheck[]> {
-  let directory: GraphDirectory;
-  let grants: GrantsView;
-  try {
-    // The doctor writes nothing, so it paces its few reads on its own rather than leasing from the fleet's bucket.
-    directory = graphDirectoryFromSettings(
-      settings,
-      new WriteLimiter({
-        budget: settings.GRAPH_WRITE_BUDGET,
-        windowMs: settings.GRAPH_WRITE_WINDOW_SECONDS * 1000,
-      }),
-    );
-    grants = await directory.grantedPermissions();
-  } catch (error) {
-    return [tokenCheck({ ok: false, error })];
-  }
-  const checks = [
-    tokenCheck({ ok: true, grants }),
-    ...permissionChecks(requiredPermissions(settings), grants),
-  ];
-
-  try {
-    const pages = directory.listUsers(1);
-    const page = (await pages.next()).value ?? [];
-    await pages.return(undefined);
-    checks.push(userReadCheck({ ok: true, users: page.length }));
-  } catch (error) {
-    checks.push(userReadCheck({ ok: false, error }));
-  }
-  // The privilege picture the guard checks every write against: read whether or not the tenant has users.
-  checks.push(
-    ...privilegeReadCheck(
-      await directory.privilegePicture().then(
-        (picture) => ({
-          ok: true as const,
-          pim: picture.pim,
-          privilegedUsers: picture.privileged.size,
-          ...(picture.gap ? { gap: picture.gap } : {}),
+  const timeoutMs = options.timeoutMs ?? 15_000;
+  return runDoctorChecks({
+    settings,
+    directory: () =>
+      // The doctor writes nothing, so it paces its few reads on its own rather than leasing from the fleet's bucket.
+      graphDirectoryFromSettings(
+        settings,
+        new WriteLimiter({
+          budget: settings.GRAPH_WRITE_BUDGET,
+          windowMs: settings.GRAPH_WRITE_WINDOW_SECONDS * 1000,
         }),
-        (error: unknown) => ({ ok: false as const, error }),
       ),
-    ),
-  );
-  if (settings.SYNCED_MOBILE === "override")
-    checks.push(dirSyncCheck(await dirSyncFinding(directory, grants)));
-  return checks;
+    storage: storageProbes(settings, timeoutMs),
+    easyAuth: () => easyAuthFinding(settings, options),
+  });
 }
 
-async function dirSyncFinding(directory: GraphDirectory, grants: GrantsView): Promise<DirSyncFinding> {
-  const needed = appPermissions.readDirSyncFeatures;
-  // Known not to be granted: the read would only be refused.
-  if (grants.known && !isGranted(needed, grants.permissions)) {
-    return { read: false, missingPermission: needed.permission };
-  }
-  try {
-    return { read: true, ...(await directory.dirSyncFeatures()) };
-  } catch (error) {
-    if (error instanceof DirectoryError && directoryFailureOf(error).category === "missingPermission") {
-      return { read: false, missingPermission: error.permission ?? needed.permission };
-    }
-    return { read: false, error };
-  }
-}
-
-async function storageFindings(settings: Settings, timeoutMs: number): Promise<DoctorCheck[]> {
-  const targets: Array<StorageTarget & { probe: () => Promise<StorageFinding> }> = [
+/** The queue and tables the app uses, each with the read that reaches it. */
+function storageProbes(settings: Settings, timeoutMs: number): StorageProbe[] {
+  return [
     {
       check: "storageQueue",
       what: `queue ${settings.ONBOARDING_QUEUE}`,
@@ -144,18 +70,6 @@ async function storageFindings(settings: Settings, timeoutMs: number): Promise<D
       probe: () => probeTable(tableClient(settings, writeBudgetTable), timeoutMs),
     },
   ];
-  return Promise.all(
-    targets.map(async (target) => {
-      let found: StorageFinding;
-      try {
-        found = await target.probe();
-      } catch (err) {
-        // Building the client throws only for settings (no storage configured at all).
-        found = { state: "notConfigured", reason: err instanceof Error ? err.message : String(err) };
-      }
-      return storageCheck(target, found);
-    }),
-  );
 }
 
 async function easyAuthFinding(settings: Settings, options: DoctorOptions): Promise<EasyAuthFinding> {

@@ -1,7 +1,7 @@
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import { ConfigError, ensureErrorType } from "../core/errors.js";
 import { WriteLimiter } from "../graph/writeLimiter.js";
-import { problem } from "../http/httpResponses.js";
+import { problem } from "../http/problem.js";
 import { appServices } from "./appServices.js";
 import { loadSettings, SettingsError } from "./config.js";
 import { graphDirectoryFromSettings } from "./graphDirectoryFromSettings.js";

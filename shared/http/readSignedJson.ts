@@ -1,6 +1,8 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import type { WebhookRejection } from "../intake/standardWebhook.js";
-import { parseJson, problem, readBody } from "./httpResponses.js";
+import { parseJson } from "./parseJson.js";
+import { problem } from "./problem.js";
+import { readBody } from "./readBody.js";
 
 // HR senders batch hundreds of employees, but a megabyte is far beyond any real delivery.
 const maxBodyBytes = 1024 * 1024;

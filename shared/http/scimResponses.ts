@@ -21,6 +21,24 @@ export interface ScimOperationResult {
 
 const scimContentType = { "Content-Type": "application/scim+json" };
 
+/**
+ * A `problem()` answer (400, 413, 415) re-told as a SCIM error: the same status, and as detail its message and
+ * `[code]`, as for issues.
+ */
+export function problemAsScimError(
+  response: HttpResponseInit,
+  options: { scimType?: string } = {},
+): HttpResponseInit {
+  const error = (response.jsonBody as { error?: { code?: string; message?: string } } | undefined)?.error;
+  const detail =
+    error?.message === undefined
+      ? undefined
+      : error.code === undefined
+        ? error.message
+        : `${error.message} [${error.code}]`;
+  return scimError(response.status ?? 400, detail, options);
+}
+
 /** A SCIM error answer; without `detail` it says nothing beyond the status (as for a bad token). */
 export function scimError(
   status: number,

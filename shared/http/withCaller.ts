@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import { type AccessPolicy, authorizeCaller, type Caller } from "./callerAccess.js";
-import { problem } from "./httpResponses.js";
+import { problem } from "./problem.js";
 
 /** An HTTP handler that runs only for a caller the platform vouches for, and is told who it is. */
 export type CallerHandler = (

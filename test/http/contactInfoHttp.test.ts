@@ -2,8 +2,9 @@ import { createHash } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { getOutcome } from "../../functions/getOutcome.js";
 import { listOutcomes } from "../../functions/listOutcomes.js";
+import { localPrincipal } from "../../local/emulateEasyAuth.js";
 import { loadFunctions } from "../../local/loadFunctions.js";
-import { localPrincipal, startLocalHost } from "../../local/localHost.js";
+import { startLocalHost } from "../../local/localHost.js";
 import { appServices } from "../../shared/app/appServices.js";
 import type { Outcome } from "../../shared/sync/outcome.js";
 import {

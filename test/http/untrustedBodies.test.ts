@@ -5,7 +5,7 @@ import { hrBambooHr } from "../../functions/hrBambooHr.js";
 import { hrEvents } from "../../functions/hrEvents.js";
 import { hrScim } from "../../functions/hrScim.js";
 import { maxJsonDepth } from "../../shared/core/jsonDepth.js";
-import { readBody } from "../../shared/http/httpResponses.js";
+import { readBody } from "../../shared/http/readBody.js";
 import { scimSchemas } from "../../shared/intake/fromScim.js";
 import { callers, easyAuthOn } from "../support/helpdeskRequests.js";
 import {

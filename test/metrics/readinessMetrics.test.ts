@@ -4,7 +4,7 @@ import { readinessMetrics } from "../../functions/readinessMetrics.js";
 import type { SeedUser } from "../../local/graphEmulator/EmulatedTenant.js";
 import type { GraphEmulator } from "../../local/graphEmulator/startGraphEmulator.js";
 import { loadFunctions } from "../../local/loadFunctions.js";
-import { resolveBindingExpression } from "../../local/localHost.js";
+import { resolveBindingExpression } from "../../local/resolveBindingExpression.js";
 import { buildServices, useAppServices } from "../../shared/app/appServices.js";
 import { loadSettings } from "../../shared/app/config.js";
 import {

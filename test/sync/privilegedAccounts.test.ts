@@ -4,7 +4,7 @@ import { fixContactInfo } from "../../functions/fixContactInfo.js";
 import type { EmulatedUser } from "../../local/graphEmulator/EmulatedTenant.js";
 import { appServices } from "../../shared/app/appServices.js";
 import { DirectoryError } from "../../shared/directory/directoryError.js";
-import { dependencyProblem } from "../../shared/http/httpResponses.js";
+import { dependencyProblem } from "../../shared/http/dependencyProblem.js";
 import type { Outcome } from "../../shared/sync/outcome.js";
 import { writeFailureOf } from "../../shared/sync/writeFailure.js";
 import { deliverToQueue } from "../support/deliverToQueue.js";

@@ -1,7 +1,6 @@
 import { type PoisonReplayResult, replayPoisonMessages } from "../storage/poisonReplay.js";
 import { reopenFailedEvent } from "../sync/reopenFailedEvent.js";
-import type { Settings } from "./config.js";
-import { outcomeLogFromSettings } from "./outcomeLogFromSettings.js";
+import type { AppServices } from "./appServices.js";
 import { poisonQueueName, queueClient } from "./storageClients.js";
 
 /**
@@ -9,12 +8,12 @@ import { poisonQueueName, queueClient } from "./storageClients.js";
  * whose last attempt gave up is reopened in the outcome log first, so its replayed message is processed again
  * rather than answered as a duplicate of that failure.
  */
-export function replayPoisonFromSettings(
-  settings: Settings,
+export function replayPoison(
+  services: Pick<AppServices, "settings" | "outcomes">,
   options: { dryRun: boolean; max: number; now?: () => Date },
 ): Promise<PoisonReplayResult> {
+  const { settings, outcomes } = services;
   const main = settings.ONBOARDING_QUEUE;
-  const outcomes = outcomeLogFromSettings(settings);
   return replayPoisonMessages(queueClient(settings, poisonQueueName(main)), queueClient(settings, main), {
     ...options,
     prepare: async (message, dryRun) => {

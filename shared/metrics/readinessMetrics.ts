@@ -1,7 +1,6 @@
 import type { ContactRuleOptions } from "../contact/contactEvent.js";
 import { directoryFailureOf } from "../directory/directoryFailure.js";
 import { withTenantDomains } from "../directory/withTenantDomains.js";
-import type { Metrics } from "../metrics/metrics.js";
 import {
   assessReadiness,
   type ReadinessAssessment,
@@ -13,6 +12,7 @@ import type { ReadinessReport } from "../readiness/readinessReport.js";
 import type { OutcomeLog } from "../sync/outcomeLog.js";
 import { privilegedSinceWritten } from "../sync/privilegedSinceWritten.js";
 import { privilegedReasonShort } from "../sync/privilegeGuard.js";
+import type { Metrics } from "./metrics.js";
 
 /** What the readiness run reads: the same as `sspr-prepop report` (users, registration report, privilege). */
 export type ReadinessSource = ReadinessDirectory;

@@ -1,0 +1,49 @@
+import type { AppServices } from "../shared/app/appServices.js";
+import type { Settings } from "../shared/app/config.js";
+
+/** The principal the local host's emulated Easy Auth signs every HTTP request in as. */
+export const localPrincipal = {
+  name: "local-developer",
+  // Fictional object id: the local principal is nobody in any tenant.
+  id: "00000000-0000-4000-8000-00000000d0d0",
+} as const;
+
+/**
+ * The services as the app sees them behind App Service authentication: the same, with the platform setting
+ * App Service injects (`WEBSITE_AUTH_ENABLED=True`). Only invocations the local host runs see it.
+ */
+export function easyAuthPlatform(services: AppServices): AppServices {
+  return Object.freeze({ ...services, settings: { ...services.settings, WEBSITE_AUTH_ENABLED: true } });
+}
+
+/**
+ * What App Service authentication does to a request's headers, for an always-signed-in local developer: drops
+ * every client-sent `x-ms-client-principal*` and `x-ms-token-*` header (App Service never lets a client set
+ * them), then adds the local principal with both the reader and the admin app role of the settings.
+ */
+export function emulateEasyAuth(
+  received: Record<string, string>,
+  settings: Pick<Settings, "CONTACT_READER_ROLE" | "CONTACT_ADMIN_ROLE">,
+): Record<string, string> {
+  const headers = Object.fromEntries(
+    Object.entries(received).filter(([name]) => !/^x-ms-(client-principal|token-)/i.test(name)),
+  );
+  const nameType = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name";
+  const principal = {
+    auth_typ: "aad",
+    name_typ: nameType,
+    role_typ: "http://schemas.microsoft.com/ws/2008/06/identity/claims/role",
+    claims: [
+      { typ: nameType, val: localPrincipal.name },
+      { typ: "roles", val: settings.CONTACT_READER_ROLE },
+      { typ: "roles", val: settings.CONTACT_ADMIN_ROLE },
+    ],
+  };
+  return {
+    ...headers,
+    "x-ms-client-principal": Buffer.from(JSON.stringify(principal), "utf8").toString("base64"),
+    "x-ms-client-principal-name": localPrincipal.name,
+    "x-ms-client-principal-id": localPrincipal.id,
+    "x-ms-client-principal-idp": "aad",
+  };
+}
