@@ -1,6 +1,5 @@
 import { appPermissions, isGranted } from "../directory/appPermissions.js";
 import type { UserContactState } from "../directory/directory.js";
-import { DirectoryError } from "../directory/directoryError.js";
 import { directoryFailureOf } from "../directory/directoryFailure.js";
 import type { PrivilegePicture } from "../directory/privilegePicture.js";
 import { type DoctorCheck, type DoctorReport, toDoctorReport } from "./doctorReport.js";
@@ -110,10 +109,10 @@ async function dirSyncFinding(directory: DoctorDirectory, grants: GrantsView): P
   try {
     return { read: true, ...(await directory.dirSyncFeatures()) };
   } catch (error) {
-    if (directoryFailureOf(error).category === "missingPermission") {
-      // Only a DirectoryError is read as a missing permission; it names the permission Graph asked for.
-      const named = error instanceof DirectoryError ? error.permission : undefined;
-      return { read: false, missingPermission: named ?? needed.permission };
+    const failure = directoryFailureOf(error);
+    // The failure names the permission Graph asked for, when it did.
+    if (failure.category === "missingPermission") {
+      return { read: false, missingPermission: failure.permission ?? needed.permission };
     }
     return { read: false, error };
   }

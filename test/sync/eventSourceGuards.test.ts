@@ -42,7 +42,6 @@ const withMethods: SeedUser = {
 let directory: MemoryDirectory;
 let outcomes: MemoryOutcomeLog;
 let deps: SyncDeps;
-const sequence = 0;
 
 function depsWith(policy: SyncPolicy, newHireDays = 30): SyncDeps {
   const clock = () => new Date(now);

@@ -3,7 +3,7 @@ import { type BackfillDirectory, runBackfill } from "../../shared/backfill/backf
 import type { AuthMethodWrite, Directory } from "../../shared/directory/directory.js";
 import { DirectoryError, DirectoryErrorKind } from "../../shared/directory/directoryError.js";
 import { directoryFailureOf } from "../../shared/directory/directoryFailure.js";
-import { dependencyProblem } from "../../shared/http/httpResponses.js";
+import { dependencyProblem } from "../../shared/http/dependencyProblem.js";
 import { fixContact } from "../../shared/sync/fixContact.js";
 import type { Outcome } from "../../shared/sync/outcome.js";
 import { syncContactEvent } from "../../shared/sync/syncContactEvent.js";
