@@ -53,6 +53,8 @@ const digitLookalikes = new Set(["o"]);
 // Prefix forms: "Mobile: …", "Mobile - …", "Tel. …", "Tel.: …", "(Mobile) …", "[Mobile] …", "【携帯】…".
 const bracketedPrefix = /^[([]\s*([\p{L}\p{M}][\p{L}\p{M} ]{0,29}?)\s*[)\]]\s*(?:[:-]\s*)?(?=\S)/u;
 const separatedPrefix = /^([\p{L}\p{M}][\p{L}\p{M} ]{0,29}?)\s*(\.?\s*[:-]|\.(?=[\s\d+(]))\s*(?=\S)/u;
+// "Cell 312 345 6934", "Mobile (201) 555-0693", "携帯09012345678": the label, then a space or nothing, then the number.
+const spacedPrefix = /^([\p{L}\p{M}][\p{L}\p{M} ]{0,29}?)\s*(?=[\d+(])/u;
 // Suffix forms: "… (work)", "… [cell]", "… - office".
 const bracketedSuffix = /(?<=\S)\s*[([]\s*([\p{L}\p{M}][\p{L}\p{M} ]{0,29}?)\s*[)\]]$/u;
 const dashedSuffix = /(?<=\S)\s*-\s*([\p{L}\p{M}][\p{L}\p{M} ]{0,29}?)\.?$/u;
@@ -60,7 +62,7 @@ const startsOrEndsWithLetter = /^[\s([]*[\p{L}\p{M}]|[\p{L}\p{M}][\s.)\]]*$/u;
 
 /**
  * Removes ONE label from the start or the end of a phone value, in the forms `Label: n`, `Label - n`, `Tel. n`,
- * `(Label) n`, `n (Label)` and `n - Label`; undefined when there is none. Only words of `phoneLabels` count,
+ * `Label n`, `Labeln`, `(Label) n`, `n (Label)` and `n - Label`; undefined when there is none. Only words of `phoneLabels` count,
  * and a single letter only with a colon, a dash or brackets (the letter O only as `O:`). What remains is read as the
  * number, so text around a second label or anything else is still refused by the number rule.
  */
@@ -80,6 +82,8 @@ export function tryStripPhoneLabel(text: string): StrippedLabel | undefined {
   if (separated && isLabel(separated[1], separatorForm(separated[2]))) {
     return stripped(text, separated, "prefix");
   }
+  const spaced = spacedPrefix.exec(text);
+  if (spaced && isLabel(spaced[1], "space")) return stripped(text, spaced, "prefix");
   return undefined;
 }
 
@@ -87,7 +91,7 @@ function isDigit(code: number): boolean {
   return code >= 0x30 && code <= 0x39;
 }
 
-type LabelForm = "colon" | "dash" | "dot" | "brackets";
+type LabelForm = "colon" | "dash" | "dot" | "brackets" | "space";
 
 function separatorForm(separator: string | undefined): LabelForm {
   if (separator?.includes(":")) return "colon";
@@ -99,8 +103,9 @@ function isLabel(candidate: string | undefined, form: LabelForm): boolean {
   const key = toLabelKey(candidate);
   if (!labelKeys.has(key)) return false;
   if (digitLookalikes.has(key)) return form === "colon";
-  // "Tel. 030…" is an abbreviation, but "M. 425…" may be an initial: a single letter needs a colon, dash or brackets.
-  return key.length > 1 || form !== "dot";
+  // "Tel. 030…" is an abbreviation, but "M. 425…" or "M 425…" may be an initial: a single letter needs a colon, dash
+  // or brackets.
+  return key.length > 1 || (form !== "dot" && form !== "space");
 }
 
 function stripped(text: string, match: RegExpExecArray, side: "prefix" | "suffix"): StrippedLabel {

@@ -311,6 +311,14 @@ describe("normalizePhone and labels", () => {
     ["TW", "手機: 0912 345 678", "手機", "+886 912345678"],
     ["KR", "휴대폰: 010-1234-5678", "휴대폰", "+82 1012345678"],
     ["KR", "회사: 02-312-3456", "회사", "+82 23123456"],
+    // A known label, then a space or nothing, then the number (issue 26: the last 3% of messy HR values).
+    ["US", "Cell 201 555 0123", "Cell", "+1 2015550123"],
+    ["US", "Cell (201) 555-0123", "Cell", "+1 2015550123"],
+    ["US", "Mobile Phone 201-555-0123", "Mobile Phone", "+1 2015550123"],
+    ["US", "Tel+1 201 555 0123", "Tel", "+1 2015550123"],
+    ["AU", "Mobile 0491 570 006", "Mobile", "+61 491570006"],
+    ["DE", "Handy 0151 23456789", "Handy", "+49 15123456789"],
+    ["JP", "携帯09012345678", "携帯", "+81 9012345678"],
   ])("removes the label from the %s number %s, naming %s", (region, input, label, canonical) => {
     const phone = accepted(input, { defaultCountry: region as CountryCode, expect: "office" });
     expect(phone.canonical).toBe(canonical);
@@ -331,7 +339,8 @@ describe("normalizePhone and labels", () => {
     ["a word that is not a label (Home)", "Home: 201 555 0123", "US"],
     ["a name in front of the number", "Mei: 201 555 0123", "US"],
     ["two labels in one", "Tel/Fax: 030 1234567", "DE"],
-    ["a label without a colon, dash or brackets", "Mobile 201 555 0123", "US"],
+    ["a word that is not a label, without a colon (Fax)", "Fax 201 555 0123", "US"],
+    ["a single letter with a space, which may be an initial", "M 201 555 0123", "US"],
     ["a label after the number without brackets or dash", "201 555 0123 mobile", "US"],
     ["a single letter with a dot, which may be an initial", "M. 201 555 0123", "US"],
     ["the letter O in brackets, which may be a mistyped trunk 0", "(O) 7400 123456", "GB"],
