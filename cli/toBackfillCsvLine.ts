@@ -3,7 +3,7 @@ import type { FieldOutcome } from "../shared/sync/outcome.js";
 
 /** Columns of the per-row result CSV; field columns hold `target:action` and the masked value(s). */
 export const backfillCsvHeader =
-  "line,eventId,user,status,mobilePhone,officePhone,alternateEmail,reasons,detail\n";
+  "line,eventId,user,status,mobilePhone,officePhone,alternateEmail,reasons,warnings,detail\n";
 
 /** Renders one backfill row as a line of the result CSV. Only masked values ever reach it. */
 export function toBackfillCsvLine(row: BackfillRow): string {
@@ -22,6 +22,9 @@ export function toBackfillCsvLine(row: BackfillRow): string {
     byField("officePhone"),
     byField("alternateEmail"),
     row.reasons.join(";"),
+    // What was changed on the way in (an extension dropped, a label removed, a landline in the mobile field): the
+    // audit trail of a value written differently from how HR wrote it.
+    outcome.warnings.map((warning) => `${warning.field}:${warning.code}`).join(";"),
     outcome.message,
   ];
   return `${cells.map(toCsvCell).join(",")}\n`;

@@ -249,7 +249,7 @@ describe("sspr-prepop backfill", () => {
     expect(run.stdout).toBe("");
     const text = await readFile(report, "utf8");
     expect(text.split("\n")[0]).toBe(
-      "line,eventId,user,status,mobilePhone,officePhone,alternateEmail,reasons,detail",
+      "line,eventId,user,status,mobilePhone,officePhone,alternateEmail,reasons,warnings,detail",
     );
     const rows = parseCsv(text);
     expect(rows.map((r) => Number(r.line))).toEqual(Array.from({ length: userCount + 2 }, (_, i) => i + 2));
