@@ -20,7 +20,7 @@ import { type CheckpointStart, checkpointStartOf } from "./checkpointStartOf.js"
 import { type CommandIo, ExitCode } from "./commandIo.js";
 import { authOptions, signInChecked } from "./graphSignInOptions.js";
 import { openRecordSource } from "./openRecordSource.js";
-import { openReportOutput, type ReportOutput } from "./openReportOutput.js";
+import { openReportOutput, type ReportOutput, refuseToReplaceReport } from "./openReportOutput.js";
 import { RunCheckpoint } from "./runCheckpoint.js";
 import { toBackfillCsvLine } from "./toBackfillCsvLine.js";
 import { UsageError } from "./usageError.js";
@@ -215,6 +215,7 @@ async function openRun(
   deps: BackfillDeps,
 ): Promise<OpenRun> {
   const { settings, format } = request;
+  if (request.report) await refuseToReplaceReport(request.report, start.resumed !== undefined, request.force);
   const credential = deps.directory
     ? undefined
     : await signInChecked(
@@ -233,6 +234,7 @@ async function openRun(
   );
   const limiter = services.writeLimiter;
   const directory = deps.directory ?? services.directory;
+  await graphAnswers(directory);
   const source = await openRecordSource(request.path, { ...(format ? { format } : {}), stdin: io.stdin });
   const outcomes = outcomeLogFor(request, services, io);
   const report = await openReportOutput(request.report, io, start.resumed !== undefined, request.force);
@@ -251,6 +253,30 @@ async function openRun(
     ...(deps.progressClock ? { clock: deps.progressClock } : {}),
   });
   return { source, limiter, directory, outcomes, report, progress };
+}
+
+/**
+ * Graph out of reach, or refusing the credentials, before the first row: stop at once (exit 2), naming the fix,
+ * with nothing read, recorded, reported or checkpointed — rather than fail every row "run again" and leave files
+ * that block a plain rerun. One cheap read the run makes anyway (the tenant's verified domains); a refusal of that
+ * read for want of its permission still shows Graph answering, and is left to the rows that need it.
+ */
+async function graphAnswers(directory: Pick<BackfillDirectory, "verifiedDomains">): Promise<void> {
+  try {
+    await directory.verifiedDomains();
+  } catch (err) {
+    const failure = directoryFailureOf(err);
+    if (failure.category === "missingPermission") return;
+    if (failure.handling === "final") return;
+    const fix =
+      failure.category === "credentials"
+        ? ""
+        : " Check GRAPH_BASE_URL and the network or proxy to Microsoft Graph, then run again.";
+    throw new UsageError(
+      `stopped before the first row: ${failure.reason}; nothing was written or recorded.${fix}`,
+      { cause: err },
+    );
+  }
 }
 
 /** Each row, in input order: its CSV line, the totals, progress, then the checkpoint when one is due. */
@@ -275,7 +301,7 @@ function rowHandler(
  */
 function failureOf(err: unknown, checkpointPath: string | undefined): unknown {
   const failure = directoryFailureOf(err);
-  if (failure.category === "credentials" || failure.category === "missingPermission") {
+  if (failure.handling === "stopRun") {
     return new UsageError(
       `stopped: ${failure.reason}.${
         checkpointPath

@@ -12,6 +12,23 @@ export interface ReportOutput {
   close(): Promise<void>;
 }
 
+/**
+ * Refuses (usage error) to replace an earlier run's per-row CSV without --force or --resume; says whether the file
+ * holds anything. Asked before anything else is done, so a wrong --report costs no Graph call.
+ */
+export async function refuseToReplaceReport(path: string, append: boolean, force: boolean): Promise<boolean> {
+  const exists = await stat(path).then(
+    (info) => info.size > 0,
+    () => false,
+  );
+  if (exists && !append && !force) {
+    throw new UsageError(
+      `The report ${path} exists: it is the per-row record of an earlier run. Pass --force to replace it, name another --report FILE, or --resume to append to it.`,
+    );
+  }
+  return exists;
+}
+
 export async function openReportOutput(
   path: string | undefined,
   io: CommandIo,
@@ -23,15 +40,7 @@ export async function openReportOutput(
     writer.write(backfillCsvHeader);
     return { write: (text) => writer.write(text), flush: () => writer.flush(), close: () => writer.flush() };
   }
-  const exists = await stat(path).then(
-    (info) => info.size > 0,
-    () => false,
-  );
-  if (exists && !append && !force) {
-    throw new UsageError(
-      `The report ${path} exists: it is the per-row record of an earlier run. Pass --force to replace it, name another --report FILE, or --resume to append to it.`,
-    );
-  }
+  const exists = await refuseToReplaceReport(path, append, force);
   const stream = await openPrivateWriteStream(path, append ? "a" : "w").catch((err: Error) => {
     throw new UsageError(`Cannot write the report ${path}: ${err.message}`, { cause: err });
   });

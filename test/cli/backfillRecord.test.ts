@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -156,21 +157,25 @@ describe("a run that cannot go on", () => {
   }
 
   it.each([
-    [
-      "refused credentials",
-      undefined,
-      { GRAPH_ACCESS_TOKEN: "a-token-graph-refuses" },
-      "stopped: Graph refused the app's credentials (401 InvalidAuthenticationToken)",
-    ],
-    [
-      "a missing Graph permission",
-      "RoleManagement.Read.Directory",
-      {},
-      "stopped: Graph refused (403): the app is missing permission RoleManagement.Read.Directory",
-    ],
-  ])(
-    "stops on %s with exit 2 and the fix: no row failed, no outcome recorded",
-    async (_, revoked, extra, said) => {
+    // Refused from the first call: nothing is opened, so no report of zero rows and no checkpoint is left.
+    {
+      what: "refused credentials",
+      revoked: undefined,
+      extra: { GRAPH_ACCESS_TOKEN: "a-token-graph-refuses" },
+      said: "stopped before the first row: Graph refused the app's credentials (401 InvalidAuthenticationToken)",
+      report: "none",
+    },
+    // Refused at the first guard read, after the run has opened its report: the rows before it are kept.
+    {
+      what: "a missing Graph permission",
+      revoked: "RoleManagement.Read.Directory",
+      extra: {},
+      said: "stopped: Graph refused (403): the app is missing permission RoleManagement.Read.Directory",
+      report: "header only, --resume named",
+    },
+  ] as const)(
+    "stops on $what with exit 2 and the fix: no row failed, no outcome recorded",
+    async ({ revoked, extra, said, report: left }) => {
       if (revoked) emulator.tenant.revokePermission(revoked);
       const input = await anExport("stopped.csv", [
         [1, "+1 4255550101"],
@@ -180,9 +185,14 @@ describe("a run that cannot go on", () => {
       const run = await runMain(["backfill", input, "--report", report], { ...env(), ...extra });
       expect(run.code).toBe(2);
       expect(run.stderr).toContain(`sspr-prepop backfill: ${said}`);
-      expect(run.stderr).toContain("once fixed, rerun with --resume");
       expect(run.stderr).not.toMatch(/transient|run the backfill again/);
-      expect((await readFile(report, "utf8")).trim().split("\n")).toHaveLength(1);
+      if (left === "none") {
+        expect(existsSync(report)).toBe(false);
+        expect(existsSync(backfillCheckpointPath(input))).toBe(false);
+      } else {
+        expect(run.stderr).toContain("once fixed, rerun with --resume");
+        expect((await readFile(report, "utf8")).trim().split("\n")).toHaveLength(1);
+      }
       expect(await recorded()).toBe(0);
       expect(emulator.stats.writes).toEqual({});
     },
