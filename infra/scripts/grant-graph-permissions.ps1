@@ -149,6 +149,7 @@ function Get-Assignment([string]$roleId) {
 
 Write-Host "grant-graph-permissions: Microsoft Graph permissions for identity $principalId (CONTACT_TARGET=$contactTarget)"
 $failed = $false
+$grantedAny = $false
 foreach ($role in $roles) {
     $roleId = Get-RoleId $role
     if (-not $roleId) {
@@ -171,7 +172,7 @@ foreach ($role in $roles) {
             ConvertTo-Json -Compress | Set-Content -Path $bodyFile -Encoding ascii
         & az rest --method POST --url "$graph/servicePrincipals/$($graphSp.id)/appRoleAssignedTo" `
             --headers 'Content-Type=application/json' --body "@$bodyFile" --output none
-        if ($LASTEXITCODE -eq 0) { Write-Host "  ${role}: granted" }
+        if ($LASTEXITCODE -eq 0) { Write-Host "  ${role}: granted"; $grantedAny = $true }
         else { Write-Warning "  ${role}: FAILED"; $failed = $true }
     }
     finally {
@@ -192,6 +193,12 @@ foreach ($role in @($notNeeded) + $broadMethodsRole) {
         Write-Host "  ${role}: granted but not needed with CONTACT_TARGET=${contactTarget} GRANT_REGISTRATION_REPORT=${registrationReport}; to remove it:"
     }
     Write-Host "    az rest --method DELETE --url $graph/servicePrincipals/$principalId/appRoleAssignments/$($stale.id)"
+}
+
+# A managed identity's tokens are cached by Azure for around 24 hours (Microsoft Learn, "Limitation of using managed
+# identities for authorization"): say so, or an admin expects the app to use the grant at once.
+if ($grantedAny) {
+    Write-Host "grant-graph-permissions: a new grant reaches the app's managed identity token only after up to several hours (Azure caches its tokens for around 24 h, and a refresh can't be forced); until then Graph answers 403 missing_permission, queued events wait for it (deferred, up to a day), and doctor may still report it missing."
 }
 
 if ($failed) {

@@ -177,6 +177,7 @@ granted_assignment_of() {
 
 echo "grant-graph-permissions: Microsoft Graph permissions for identity $principal_id (CONTACT_TARGET=$contact_target)"
 failed=0
+granted_any=0
 for role in "${roles[@]}"; do
   role_id=$(role_id_of "$role")
   if [[ -z $role_id ]]; then
@@ -196,6 +197,7 @@ for role in "${roles[@]}"; do
   if az rest --method POST --url "$graph/servicePrincipals/$graph_sp_id/appRoleAssignedTo" \
     --headers Content-Type=application/json --body "$body" --output none; then
     echo "  $role: granted"
+    granted_any=1
   else
     echo "  $role: FAILED" >&2
     failed=1
@@ -216,6 +218,12 @@ for role in "${not_needed[@]}" "$broad_methods_role"; do
   fi
   echo "    az rest --method DELETE --url $graph/servicePrincipals/$principal_id/appRoleAssignments/$stale"
 done
+
+# A managed identity's tokens are cached by Azure for around 24 hours (Microsoft Learn, "Limitation of using managed
+# identities for authorization"): say so, or an admin expects the app to use the grant at once.
+if [[ $granted_any == 1 ]]; then
+  echo "grant-graph-permissions: a new grant reaches the app's managed identity token only after up to several hours (Azure caches its tokens for around 24 h, and a refresh can't be forced); until then Graph answers 403 missing_permission, queued events wait for it (deferred, up to a day), and doctor may still report it missing."
+fi
 
 if [[ $failed == 1 ]]; then
   admin_hint

@@ -64,6 +64,11 @@ export class EmulatedTenant {
   pimRefusal: Required<PimRefusal> = { status: 400, wording: "current" };
   /** Whether SSPR's policy covers a user who has no `sspr.enabled` of their own. */
   ssprEnabled = true;
+  /**
+   * Whether the registration report takes `$top` (its page is silent on it; on by default). Off, it answers 400 to
+   * `$top` as it does to every option the page does not document, as a stricter Graph might.
+   */
+  registrationReportTakesTop = true;
   /** The tenant's domains (GET /domains). */
   domains: SeedDomain[] = [];
   private users: EmulatedUser[] = [];
@@ -96,6 +101,7 @@ export class EmulatedTenant {
       wording: this.seed.tenant?.pimRefusal?.wording ?? "current",
     };
     this.ssprEnabled = this.seed.tenant?.ssprEnabled ?? true;
+    this.registrationReportTakesTop = true;
     this.domains = structuredClone(
       this.seed.tenant?.domains ?? [{ id: this.domain, isVerified: true, isDefault: true, isInitial: false }],
     );

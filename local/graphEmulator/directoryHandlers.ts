@@ -1,41 +1,13 @@
-import { emulatedTenantId } from "./EmulatorTokens.js";
-import { type EmulatorResponse, graphError, json } from "./emulatorResponse.js";
+import { type EmulatorResponse, graphError } from "./emulatorResponse.js";
 import type { HandlerContext } from "./HandlerContext.js";
 
 /**
- * GET /directory/onPremisesSynchronization: the tenant's one onPremisesDirectorySynchronization object, in a
- * collection (the route table says who may read it).
+ * GET /directory/onPremisesSynchronization and GET /directory/onPremisesSynchronization/{id}, as Graph answers an
+ * app: the page's permission table says "Application: Not supported" (delegated access by a Global Administrator
+ * only), so an app-only token is refused whatever it holds, OnPremDirectorySynchronization.Read.All included. Every
+ * token the emulator issues is app-only, so it always refuses. Assumed: the refusal is Graph's usual 403
+ * Authorization_RequestDenied; the page does not show it.
  */
-export function listDirSyncSettings(ctx: HandlerContext): EmulatorResponse {
-  return json(200, {
-    "@odata.context": `${ctx.baseUrl}/$metadata#directory/onPremisesSynchronization`,
-    value: [dirSyncObject(ctx)],
-  });
-}
-
-/** GET /directory/onPremisesSynchronization/{id}: the same object by the tenant id. */
-export function getDirSyncSettings(ctx: HandlerContext, id: string): EmulatorResponse {
-  if (id.toLowerCase() !== emulatedTenantId) {
-    return graphError(404, "Request_ResourceNotFound", `Resource '${id}' does not exist.`);
-  }
-  return json(200, {
-    "@odata.context": `${ctx.baseUrl}/$metadata#directory/onPremisesSynchronization/$entity`,
-    ...dirSyncObject(ctx),
-  });
-}
-
-function dirSyncObject(ctx: HandlerContext): Record<string, unknown> {
-  return {
-    id: emulatedTenantId,
-    configuration: {
-      accidentalDeletionPrevention: { synchronizationPreventionType: "enabledForCount", alertThreshold: 500 },
-    },
-    features: {
-      passwordSyncEnabled: false,
-      passwordWritebackEnabled: false,
-      blockSoftMatchEnabled: false,
-      blockCloudObjectTakeoverThroughHardMatchEnabled: false,
-      bypassDirSyncOverridesEnabled: ctx.tenant.bypassDirSyncOverridesEnabled,
-    },
-  };
+export function refuseDirSyncToApps(_ctx: HandlerContext): EmulatorResponse {
+  return graphError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.");
 }

@@ -11,7 +11,7 @@ import {
   updateEmailMethod,
   updatePhoneMethod,
 } from "./authMethodHandlers.js";
-import { getDirSyncSettings, listDirSyncSettings } from "./directoryHandlers.js";
+import { refuseDirSyncToApps } from "./directoryHandlers.js";
 import { listDomains } from "./domainHandlers.js";
 import { badRequest, graphError } from "./emulatorResponse.js";
 import { type GraphRoute, route } from "./GraphRoute.js";
@@ -354,9 +354,13 @@ const dirSyncReaders = [
   "OnPremDirectorySynchronization.Read.All",
   "OnPremDirectorySynchronization.ReadWrite.All",
 ];
+/**
+ * The page's permission table: "Application: Not supported" (delegated: OnPremDirectorySynchronization.Read.All,
+ * Global Administrator only). The permission list is its delegated column; an app is refused even holding it.
+ */
 const dirSyncAssumed =
-  "the v1.0 page lists the permission for delegated access only; the emulator grants it to the app too, so " +
-  "tests can show both the read and its 403";
+  "Application: Not supported, so every app token (all the emulator issues) gets 403, granted or not; the page " +
+  "shows no error body, so Graph's usual 403 Authorization_RequestDenied is assumed";
 
 const tenantRoutes: GraphRoute[] = [
   route({
@@ -392,7 +396,7 @@ const tenantRoutes: GraphRoute[] = [
     cost: 1,
     page: learn("onpremisesdirectorysynchronization-list"),
     assumed: dirSyncAssumed,
-    handler: (ctx) => listDirSyncSettings(ctx),
+    handler: (ctx) => refuseDirSyncToApps(ctx),
   }),
   route({
     name: "dirSyncSetting",
@@ -402,7 +406,7 @@ const tenantRoutes: GraphRoute[] = [
     cost: 1,
     page: learn("onpremisesdirectorysynchronization-get"),
     assumed: dirSyncAssumed,
-    handler: (ctx, p) => getDirSyncSettings(ctx, p.id),
+    handler: (ctx) => refuseDirSyncToApps(ctx),
   }),
   route({
     name: "registrationDetails",
@@ -420,7 +424,9 @@ const tenantRoutes: GraphRoute[] = [
     edition: "P1",
     page: learn("authenticationmethodsroot-list-userregistrationdetails"),
     assumed:
-      "both refusals' codes and texts are the ones public reports of these errors show; the page names neither",
+      "both refusals' codes and texts are the ones public reports of these errors show; the page names neither. " +
+      "The page documents $filter only: $top (1–1000) is taken unless the tenant refuses it " +
+      "(registrationReportTakesTop), any other option is refused with 400, and the page size is 1000",
     handler: (ctx) => listRegistrationDetails(ctx),
   }),
 ];

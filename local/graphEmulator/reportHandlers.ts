@@ -1,5 +1,5 @@
 import type { EmulatedOtherMethodKind, EmulatedUser } from "./EmulatedTenant.js";
-import type { EmulatorResponse } from "./emulatorResponse.js";
+import { badRequest, type EmulatorResponse } from "./emulatorResponse.js";
 import type { HandlerContext } from "./HandlerContext.js";
 import { pagedList } from "./pagedList.js";
 
@@ -29,39 +29,70 @@ const otherMethodNames: Record<EmulatedOtherMethodKind, string> = {
 /** The permission Graph's "List userRegistrationDetails" page names (application: no higher one). */
 export const reportPermission = "AuditLog.Read.All";
 
-/** SSPR's form for a phone number: `+CC NUMBER`, one space ("Prepopulate user authentication contact information"). */
-const ssprPhoneForm = /^\+\d{1,3} \d+$/;
+/** The query options the list takes: the one its page documents, and the emulator's own paging token. */
+const documentedOptions = new Set(["$filter", "$skiptoken"]);
+
+/** `$filter` on the properties the page lists with `eq` (booleans) and `eq` / `startswith()` (names). */
+const booleanFilter =
+  /^(isMfaCapable|isMfaRegistered|isSsprEnabled|isSsprRegistered|isSsprCapable|isPasswordlessCapable) eq (true|false)$/;
+const nameFilter =
+  /^(?:(userPrincipalName|userDisplayName) eq '(.*)'|startswith\((userPrincipalName|userDisplayName),\s*'(.*)'\))$/;
 
 /**
  * GET /reports/authenticationMethods/userRegistrationDetails (application permission AuditLog.Read.All, Entra ID
- * P1/P2): per user `methodsRegistered` from their phone and email methods, SSPR and MFA verdicts, `isAdmin` for
- * active roles, `userType`; `$select`, `$top` (1–1000) and paging by `@odata.nextLink`. Disabled users are left
- * out, as the API documents. The route table refuses a caller without the permission and a tenant without the
- * licence first.
+ * P1/P2): per user `methodsRegistered` from their registered authentication methods, SSPR and MFA verdicts,
+ * `isAdmin` for active roles, `userType`; paging by `@odata.nextLink`. Disabled users are left out, as the API
+ * documents. The route table refuses a caller without the permission and a tenant without the licence first.
+ *
+ * Query options, as the page documents them: `$filter` only ("This method supports the $filter OData query
+ * parameter"), with `eq` on the flags and `eq` or `startswith()` on the names (case-insensitive). Assumed where the
+ * page is silent: `$top` (1–1000) is taken unless the tenant says otherwise (`registrationReportTakesTop`), every
+ * other option (`$select`, `$orderby`, `$count`, …) is refused with 400 so the app cannot come to depend on one,
+ * and the page size without `$top` is 1000.
  *
  * How the verdicts are derived (a test overrides any of them per user with `sspr`): `isSsprEnabled` is the tenant's
- * `ssprEnabled`; `isSsprRegistered` holds when the user has a method SSPR can use (mobile, office phone, email)
- * or prepopulated contact data in SSPR's form (profile mobile or office phone `+CC NUMBER`, an alternate email):
- * Microsoft Learn says users with prepopulated data can reset "even if they haven't previously registered". The
- * real report's treatment of profile data is not documented; here it counts. `isSsprCapable` = enabled and
- * registered. SSPR's default two-gate policy is beyond the emulator: one usable method or value counts.
+ * `ssprEnabled`; `isSsprRegistered` holds when the user registered a method SSPR can use (mobile, office phone,
+ * email): the page defines it as "registered the required number of authentication methods", so prepopulated
+ * profile data (mobilePhone, otherMails) does not count, whatever SSPR lets such a user do. `isSsprCapable` =
+ * enabled and registered. SSPR's default two-gate policy is beyond the emulator: one usable method counts.
  */
 export function listRegistrationDetails(ctx: HandlerContext): EmulatorResponse {
-  const select = ctx.query.get("$select");
-  const selected = select === null ? undefined : new Set(select.split(",").map((f) => f.trim()));
+  const takesTop = ctx.tenant.registrationReportTakesTop;
+  const refused = [...ctx.query.keys()].find(
+    (name) => !documentedOptions.has(name) && !(name === "$top" && takesTop),
+  );
+  if (refused) return badRequest(`Query option '${refused}' is not allowed on this resource.`);
+  const filterText = ctx.query.get("$filter");
+  const filter = filterText === null ? () => true : filterOf(filterText);
+  if (!filter) return badRequest(`Invalid filter clause: ${filterText}`);
+  const details = ctx.tenant
+    .all()
+    .filter((user) => user.accountEnabled)
+    .map((user) => detailOf(ctx, user))
+    .filter(filter);
   return pagedList(ctx, {
-    items: ctx.tenant.all().filter((user) => user.accountEnabled),
-    size: { default: defaultPageSize, max: maxPageSize },
+    items: details,
+    size: takesTop ? { default: defaultPageSize, max: maxPageSize } : { fixed: defaultPageSize },
     context: `${ctx.baseUrl}/$metadata#reports/authenticationMethods/userRegistrationDetails`,
     path: "reports/authenticationMethods/userRegistrationDetails",
-    carried: [select === null ? undefined : `$select=${select}`],
-    render: (user) => {
-      const detail = detailOf(ctx, user);
-      return selected
-        ? Object.fromEntries(Object.entries(detail).filter(([k]) => k === "id" || selected.has(k)))
-        : detail;
-    },
+    carried: [filterText === null ? undefined : `$filter=${encodeURIComponent(filterText)}`],
+    render: (detail) => detail,
   });
+}
+
+/** The documented `$filter` forms as a test on a detail; undefined for any other. */
+function filterOf(text: string): ((detail: Record<string, unknown>) => boolean) | undefined {
+  const flag = booleanFilter.exec(text.trim());
+  if (flag) return (detail) => detail[flag[1] ?? ""] === (flag[2] === "true");
+  const name = nameFilter.exec(text.trim());
+  if (!name) return undefined;
+  const property = name[1] ?? name[3] ?? "";
+  const value = (name[2] ?? name[4] ?? "").replaceAll("''", "'").toLowerCase();
+  const exact = name[1] !== undefined;
+  return (detail) => {
+    const actual = String(detail[property] ?? "").toLowerCase();
+    return exact ? actual === value : actual.startsWith(value);
+  };
 }
 
 function detailOf(ctx: HandlerContext, user: EmulatedUser): Record<string, unknown> {
@@ -71,12 +102,8 @@ function detailOf(ctx: HandlerContext, user: EmulatedUser): Record<string, unkno
     ...user.otherMethods.map((kind) => otherMethodNames[kind]),
   ];
   const ssprMethod = methods.some((m) => m === "mobilePhone" || m === "officePhone" || m === "email");
-  const prepopulated =
-    ssprPhoneForm.test(user.mobilePhone ?? "") ||
-    ssprPhoneForm.test(user.businessPhones[0] ?? "") ||
-    (user.otherMails[0] ?? "") !== "";
   const enabled = user.sspr.enabled ?? ctx.tenant.ssprEnabled;
-  const registered = user.sspr.registered ?? (ssprMethod || prepopulated);
+  const registered = user.sspr.registered ?? ssprMethod;
   return {
     id: user.id,
     userPrincipalName: user.userPrincipalName,

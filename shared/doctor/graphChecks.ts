@@ -103,7 +103,13 @@ export function privilegeReadCheck(found: PrivilegeReadFinding): DoctorCheck[] {
 /** What reading the tenant's Entra Connect flags gave, or why it wasn't possible. */
 export type DirSyncFinding =
   | { read: true; bypassDirSyncOverridesEnabled: boolean | undefined }
+  /** Known from the token not to be granted: not read. */
   | { read: false; missingPermission: string }
+  /**
+   * Graph refused the read (403), `held` when the token lists the permission. Expected: the page's permission
+   * table says "Application: Not supported" (delegated, Global Administrator only).
+   */
+  | { read: false; refusedToApp: string; held: boolean }
   | { read: false; error: unknown };
 
 const overrideEffect =
@@ -134,11 +140,7 @@ export function dirSyncCheck(found: DirSyncFinding): DoctorCheck {
       fix: "set SYNCED_MOBILE=skip and maintain `mobile` in AD DS, or turn bypassDirSyncOverridesEnabled off if HR should own mobile numbers",
     };
   }
-  const why = found.read
-    ? "Graph did not say whether bypassDirSyncOverridesEnabled is on"
-    : "missingPermission" in found
-      ? `the identity lacks ${found.missingPermission}, so doctor can't read bypassDirSyncOverridesEnabled`
-      : `reading bypassDirSyncOverridesEnabled failed: ${directoryFailureOf(found.error).reason}`;
+  const why = found.read ? "Graph did not say whether bypassDirSyncOverridesEnabled is on" : unreadWhy(found);
   return {
     check,
     status: "warn",
@@ -174,4 +176,18 @@ function messageOf(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   // Credential errors can be long (every source DefaultAzureCredential tried); the first line says enough.
   return text.split("\n")[0]?.slice(0, 300) ?? "";
+}
+
+/** Why doctor could not read the flag, in words (the read is optional: a warning either way). */
+function unreadWhy(found: Extract<DirSyncFinding, { read: false }>): string {
+  if ("missingPermission" in found) {
+    return `the identity lacks ${found.missingPermission}, so doctor can't read bypassDirSyncOverridesEnabled`;
+  }
+  if ("refusedToApp" in found) {
+    const held = found.held
+      ? `although the identity holds ${found.refusedToApp}`
+      : `(the identity may also lack ${found.refusedToApp})`;
+    return `Graph refused to read bypassDirSyncOverridesEnabled (403) ${held}: its page supports GET /directory/onPremisesSynchronization for delegated access only ("Application: Not supported"), so an app can't read it`;
+  }
+  return `reading bypassDirSyncOverridesEnabled failed: ${directoryFailureOf(found.error).reason}`;
 }

@@ -22,7 +22,7 @@ export interface RequiredPermission {
 
 /** How to grant what the grant scripts grant, in both shells. */
 export const grantFix =
-  "grant it to the app's managed identity as a Privileged Role Administrator: `bash infra/scripts/grant-graph-permissions.sh` (PowerShell: `./infra/scripts/grant-graph-permissions.ps1`); the app sees it in its next token";
+  "grant it to the app's managed identity as a Privileged Role Administrator: `bash infra/scripts/grant-graph-permissions.sh` (PowerShell: `./infra/scripts/grant-graph-permissions.ps1`); the app's managed identity sees a new grant only after up to several hours (Azure caches its tokens for around 24 h), and queued events wait for it meanwhile";
 
 const dirSyncFix =
   "optional: Graph's page lists this read for delegated access only, so an app may be refused even with it; read the flag yourself as a Global Administrator: `Connect-MgGraph -Scopes OnPremDirectorySynchronization.Read.All; (Get-MgDirectoryOnPremiseSynchronization).Features.BypassDirSyncOverridesEnabled`";

@@ -110,9 +110,9 @@ async function dirSyncFinding(directory: DoctorDirectory, grants: GrantsView): P
     return { read: true, ...(await directory.dirSyncFeatures()) };
   } catch (error) {
     const failure = directoryFailureOf(error);
-    // The failure names the permission Graph asked for, when it did.
+    // Graph's page serves this read to delegated callers only: a 403 is expected even with the grant held.
     if (failure.category === "missingPermission") {
-      return { read: false, missingPermission: failure.permission ?? needed.permission };
+      return { read: false, refusedToApp: failure.permission ?? needed.permission, held: grants.known };
     }
     return { read: false, error };
   }

@@ -42,11 +42,7 @@ import { asMissingPermission, GraphRequestError } from "./graphRequestError.js";
 import { PrivilegePictureKeeper } from "./privilegePictureKeeper.js";
 import { explainProfileRefusal } from "./profileWriteRefusal.js";
 import { refusedWritesOf } from "./refusedWritesOf.js";
-import {
-  registrationDetailsPath,
-  registrationPermission,
-  toRegistrationDetail,
-} from "./registrationDetails.js";
+import { registrationDetailPages, registrationPermission } from "./registrationDetails.js";
 import type { GrantedPermissions } from "./tokenGrants.js";
 import type { WriteLimiter } from "./writeLimiter.js";
 
@@ -409,20 +405,16 @@ export class GraphDirectory implements BulkDirectory {
   }
 
   /**
-   * The registration report, a page at a time (`GET /reports/authenticationMethods/userRegistrationDetails` with
-   * `$select` and `$top=1000`, then each `@odata.nextLink`). Needs AuditLog.Read.All (403 → missingPermission naming
-   * it) and an Entra ID P1/P2 licence.
+   * The registration report, a page at a time (`registrationDetailPages`: `GET
+   * /reports/authenticationMethods/userRegistrationDetails` with `$top=1000`, once without it if Graph refuses that,
+   * then each `@odata.nextLink`). Needs AuditLog.Read.All (403 → missingPermission naming it) and Entra ID P1/P2.
    */
-  async *listRegistrationDetails(): AsyncGenerator<RegistrationDetail[]> {
-    const operation = "listRegistrationDetails";
-    for await (const page of graphPages(
-      this.graph,
-      registrationDetailsPath,
-      operation,
-      registrationPermission,
-    )) {
-      yield page.flatMap((item) => toRegistrationDetail(item) ?? []);
-    }
+  listRegistrationDetails(
+    options: { onFallback?: (note: string) => void } = {},
+  ): AsyncGenerator<RegistrationDetail[]> {
+    const pagesOf = (path: string) =>
+      graphPages(this.graph, path, "listRegistrationDetails", registrationPermission);
+    return registrationDetailPages(pagesOf, options.onFallback);
   }
 
   /** Sends requests through `$batch` (≤ 20 each, per-item retry of 429/5xx); results in input order. */

@@ -10,7 +10,10 @@ import { registrationReportNote } from "./registrationReportNote.js";
 /** What a readiness assessment reads; `GraphDirectory` in production. The optional reads degrade with a note. */
 export interface ReadinessDirectory extends Pick<Directory, "verifiedDomains"> {
   listUsers(pageSize?: number, properties?: "contact" | "report"): AsyncIterable<UserContactState[]>;
-  listRegistrationDetails?(): AsyncIterable<RegistrationDetail[]>;
+  /** `onFallback` is told when Graph refused a query option and the report was read again without it. */
+  listRegistrationDetails?(options?: {
+    onFallback?: (note: string) => void;
+  }): AsyncIterable<RegistrationDetail[]>;
   organizationName?(): Promise<string | undefined>;
   privilegeOfMany?(userIds: readonly string[]): Promise<Array<Privilege | Error>>;
   privilegePicture?(): Promise<PrivilegePicture>;
@@ -182,7 +185,8 @@ async function readRegistrations(
   }
   const details = new Map<string, RegistrationDetail>();
   try {
-    for await (const page of directory.listRegistrationDetails()) {
+    const onFallback = (message: string) => warn({ code: "registration_report_query_fallback", message });
+    for await (const page of directory.listRegistrationDetails({ onFallback })) {
       for (const detail of page) details.set(detail.userId.toLowerCase(), detail);
     }
   } catch (err) {

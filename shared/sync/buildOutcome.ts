@@ -35,6 +35,9 @@ export interface OutcomeParts {
   firstSeenAt?: string;
   requestIds?: string[];
   nextAttemptAt?: string;
+  /** A deferred event waiting for a permission: which, and since when. */
+  permission?: string;
+  waitingSince?: string;
   dryRun?: boolean;
   /** A helpdesk fix's keyed request fingerprint, so a reused Idempotency-Key with another request is told apart. */
   requestHash?: string;
@@ -58,6 +61,8 @@ export function buildOutcome(parts: OutcomeParts): Outcome {
     firstSeenAt: parts.firstSeenAt ?? now,
     updatedAt: now,
     ...(parts.nextAttemptAt ? { nextAttemptAt: parts.nextAttemptAt } : {}),
+    ...(parts.permission ? { permission: parts.permission } : {}),
+    ...(parts.waitingSince ? { waitingSince: parts.waitingSince } : {}),
     requestIds: parts.requestIds ?? [],
     actor: parts.actor,
     ...(parts.dryRun ? { dryRun: true } : {}),

@@ -12,14 +12,30 @@ export type SyncDecision =
   | { kind: "rejected"; issues: RuleIssue[] }
   | { kind: "failed"; code: OutcomeCode; message: string; hint?: string }
   | { kind: "stale"; lastApplied: string }
-  | { kind: "deferred"; nextAttemptAt: string }
+  /**
+   * Tried again at `nextAttemptAt`: waiting for the user to be provisioned, or (`missingPermission`) for a Graph
+   * permission Graph refused a call for to reach the app's token, since `since`, at most until `until`.
+   */
+  | {
+      kind: "deferred";
+      nextAttemptAt: string;
+      missingPermission?: { permission?: string; since: string; until: string };
+    }
   /** Per-field results (masked); `note` is why no field was written at all (a guard's reason). */
   | { kind: "fields"; fields: FieldOutcome[]; requestIds: string[]; note?: string };
 
 /** The parts of an Outcome a decision sets; the path adds its own (event id, source, actor, user, attempts). */
 export type DecidedParts = Pick<
   OutcomeParts,
-  "status" | "fields" | "errors" | "message" | "code" | "requestIds" | "nextAttemptAt"
+  | "status"
+  | "fields"
+  | "errors"
+  | "message"
+  | "code"
+  | "requestIds"
+  | "nextAttemptAt"
+  | "permission"
+  | "waitingSince"
 >;
 
 /** The one place a decision becomes an outcome's status, fields, errors, code and message. */
@@ -39,11 +55,13 @@ export function decidedOutcome(decision: SyncDecision, dryRun = false): DecidedP
         message: `older than the last event applied to this user (${decision.lastApplied}); not applied`,
       };
     case "deferred":
-      return {
-        status: "deferred",
-        nextAttemptAt: decision.nextAttemptAt,
-        message: `user not found yet; trying again at ${decision.nextAttemptAt}`,
-      };
+      return decision.missingPermission
+        ? waitingForPermission(decision.nextAttemptAt, decision.missingPermission)
+        : {
+            status: "deferred",
+            nextAttemptAt: decision.nextAttemptAt,
+            message: `user not found yet; trying again at ${decision.nextAttemptAt}`,
+          };
     case "fields": {
       const status = statusOf(decision.fields);
       const summary = summaryOf(status, decision.fields, dryRun);
@@ -55,4 +73,19 @@ export function decidedOutcome(decision: SyncDecision, dryRun = false): DecidedP
       };
     }
   }
+}
+
+/** A deferred event waiting for a permission: the code, the permission and the next try, said in its message. */
+function waitingForPermission(
+  nextAttemptAt: string,
+  wait: { permission?: string; since: string; until: string },
+): DecidedParts {
+  return {
+    status: "deferred",
+    code: "missing_permission",
+    ...(wait.permission ? { permission: wait.permission } : {}),
+    waitingSince: wait.since,
+    nextAttemptAt,
+    message: `waiting for permission ${wait.permission ?? "(unnamed)"}: Graph refused (403) for want of it; a new grant can take several hours to reach the app's token, so nothing more is written until it does; trying again at ${nextAttemptAt}, until ${wait.until} (grant it with infra/scripts/grant-graph-permissions.sh)`,
+  };
 }

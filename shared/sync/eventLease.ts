@@ -94,9 +94,14 @@ function sameOutcome(stored: Outcome | undefined, outcome: Outcome): boolean {
   return stored !== undefined && JSON.stringify(stored) === JSON.stringify(outcome);
 }
 
-/** An outcome as its event's record: the lease ends and the noted writes go with the attempt that noted them. */
-function recorded(outcome: Outcome): StoredEvent {
-  return { status: outcome.status, leaseUntil: 0, outcome };
+/**
+ * An outcome as its event's record: the lease ends and the noted writes go with the attempt that noted them, unless
+ * the outcome defers the event (`pending` kept): the next attempt then reports what this one wrote before it was
+ * put off (a write that landed before a later call was refused for want of a permission).
+ */
+function recorded(outcome: Outcome, pending?: FieldOutcome[]): StoredEvent {
+  const kept = outcome.status === "deferred" && pending && pending.length > 0 ? { pending } : {};
+  return { status: outcome.status, leaseUntil: 0, outcome, ...kept };
 }
 
 /** Takes the event for one delivery, unless it is finished (duplicate) or another delivery holds it (busy). */
@@ -154,7 +159,8 @@ function record(stored: EventRecord | undefined, request: RecordRequest): Record
       return sameOutcome(stored.outcome, outcome) ? { kind: "kept" } : { kind: "leaseLost" };
     }
     // Versions are opaque here: the store compares the token with the record's, as one with the write.
-    return { kind: "write", write: { kind: "put", expected: { version: token }, record: recorded(outcome) } };
+    const record = recorded(outcome, stored.pending);
+    return { kind: "write", write: { kind: "put", expected: { version: token }, record } };
   }
   if (stored && isFinal(stored.status)) return { kind: "kept" };
   const expected: Expected = stored ? { version: stored.version } : { absent: true };

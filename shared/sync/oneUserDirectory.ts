@@ -9,9 +9,15 @@ import { retriesTheEvent } from "./writeFailure.js";
  * take: each item is one single call (one GET, one PATCH, one POST …, never `$batch`), sent in order. A failure
  * worth retrying the event for (`retriesTheEvent`) is thrown at once and nothing after it is sent, so the
  * caller's retry policy decides; any other failure is that item's answer. A method read throws whatever failed,
- * as a single read always has: the event is tried again rather than planned without them.
+ * as a single read always has: the event is tried again rather than planned without them. With `waitsForGrants`
+ * (the queue) a missing permission is thrown too, so the event waits for the grant instead of ending.
  */
-export function oneUserDirectory(directory: Directory): SyncDirectory {
+export function oneUserDirectory(
+  directory: Directory,
+  options: { waitsForGrants?: boolean } = {},
+): SyncDirectory {
+  const inTurn = <T, A>(items: readonly T[], send: (item: T) => Promise<A>) =>
+    eachInTurn(items, send, options.waitsForGrants === true);
   return {
     privilegeOfMany: (userIds) => inTurn(userIds, (id): Promise<Privilege> => directory.privilegeOf(id)),
     listAuthMethodsOf: async (userIds) => {
@@ -33,13 +39,17 @@ export function oneUserDirectory(directory: Directory): SyncDirectory {
 }
 
 /** Each item's answer in turn; throws the first failure the event is retried for, sending nothing after it. */
-async function inTurn<T, A>(items: readonly T[], send: (item: T) => Promise<A>): Promise<Array<A | Error>> {
+async function eachInTurn<T, A>(
+  items: readonly T[],
+  send: (item: T) => Promise<A>,
+  waitsForGrants: boolean,
+): Promise<Array<A | Error>> {
   const answers: Array<A | Error> = [];
   for (const item of items) {
     try {
       answers.push(await send(item));
     } catch (err) {
-      if (retriesTheEvent(directoryFailureOf(err))) throw err;
+      if (retriesTheEvent(directoryFailureOf(err), waitsForGrants)) throw err;
       answers.push(ensureErrorType(err));
     }
   }

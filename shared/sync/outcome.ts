@@ -87,9 +87,14 @@ export interface Outcome {
   /**
    * For a `failed` event no field or rule issue explains, the machine code beside `message`: the directory
    * failure of the last attempt (`throttled`, `transient_failure`, …) or `user_not_found` after USER_WAIT_HOURS.
-   * Absent on other outcomes and on records written before it existed.
+   * For a `deferred` event, what it waits for when that is not the user: `missing_permission`. Absent on other
+   * outcomes and on records written before it existed.
    */
   code?: OutcomeCode;
+  /** With code `missing_permission` on a deferred event: the Graph application permission it waits for. */
+  permission?: string;
+  /** A deferred event waiting for a permission: when the permission was first found missing (it waits a day). */
+  waitingSince?: string;
   attempts: number;
   firstSeenAt: string;
   updatedAt: string;

@@ -34,6 +34,7 @@ import { refuseAllFields } from "./syncPlanner.js";
 import { syncUser } from "./syncUser.js";
 import { decisionOf } from "./syncUsers.js";
 import { userLookupOf, userNotFound } from "./userLookup.js";
+import { waitForPermission } from "./waitForPermission.js";
 import { retriesTheEvent } from "./writeFailure.js";
 
 /** Everything the pipeline talks to, passed in so tests and hosts choose real or in-memory parts. */
@@ -93,7 +94,7 @@ interface Attempt {
 /** What the attempt decided, with what carrying it out takes beside the record. */
 interface Decided {
   decision: SyncDecision;
-  /** Put the message back on the queue this many seconds from now (waiting for the user). */
+  /** Put the message back on the queue this many seconds from now (waiting for the user or a permission). */
   requeueSeconds?: number;
   /** The user the event was applied to (the out-of-order guard notes it before the record). */
   appliedTo?: UserContactState;
@@ -176,6 +177,8 @@ async function decideEvent(attempt: Attempt, deps: SyncDeps): Promise<Decided> {
   }
   const result = await syncUser(deps.directory, user, valid.contact, {
     policy: deps.policy,
+    // A missing permission is thrown, so the event waits for the grant (endFailedAttempt) instead of ending.
+    waitsForGrants: true,
     methodsWrittenEarlier: lease.pending.filter((write) => write.target === "methods"),
     country: valid.country,
     // A write whose answer is lost (504, timeout, crash) may have been applied, and is never resent blindly:
@@ -192,12 +195,15 @@ async function decideEvent(attempt: Attempt, deps: SyncDeps): Promise<Decided> {
   return { decision, appliedTo: user };
 }
 
-/** One lookup; what is worth retrying the event for is thrown, any other failure is the lookup's answer. */
+/**
+ * One lookup; what is worth retrying the event for (a missing permission included: the event waits for it) is
+ * thrown, any other failure is the lookup's answer.
+ */
 async function findUser(directory: Directory, ref: UserRef): Promise<UserContactState | undefined | Error> {
   try {
     return await directory.findUser(ref);
   } catch (err) {
-    if (retriesTheEvent(directoryFailureOf(err))) throw err;
+    if (retriesTheEvent(directoryFailureOf(err), true)) throw err;
     return ensureErrorType(err);
   }
 }
@@ -239,8 +245,10 @@ function outcomeOf(attempt: Attempt, decision: SyncDecision): Outcome {
 }
 
 /**
- * Ends an attempt that threw. A lost lease stops quietly (another delivery has the event); otherwise the last
- * allowed attempt records `failed` and every attempt rethrows, so the host retries and finally poisons.
+ * Ends an attempt that threw. A lost lease stops quietly (another delivery has the event); a missing permission
+ * defers the event for hours (`waitForPermission`: a new grant takes that long to reach the token) and records it;
+ * otherwise the last allowed attempt records `failed` and every attempt rethrows, so the host retries and finally
+ * poisons.
  */
 async function endFailedAttempt(
   attempt: Attempt,
@@ -255,11 +263,15 @@ async function endFailedAttempt(
     await deps.queue.send(attempt.message, { delaySeconds: Math.ceil(leaseMsOf(deps) / 1000) });
     return deferredCopy(valid, attempt.now, "another delivery took over this event");
   }
+  const failure = directoryFailureOf(err);
+  if (failure.code === "missing_permission") {
+    return finishAttempt(attempt, waitForPermission(failure, attempt.claim.previous, attempt.now), deps);
+  }
   if (delivery.dequeueCount >= delivery.maxDequeueCount) {
     const outcome = outcomeOf(attempt, {
       kind: "failed",
       // Machine-readable beside the message: what the operator's alert and workbook group failures by.
-      code: directoryFailureOf(err).code,
+      code: failure.code,
       message: `gave up after ${delivery.dequeueCount} attempts: ${describe(err)}${describePending(lease.pending)}`,
     });
     await deps.outcomes.record(outcome, lease.token).catch(() => undefined);

@@ -7,7 +7,7 @@ import { syncUsers, type UserSync } from "./syncUsers.js";
 /**
  * `syncUsers` for one user with the Directory's single calls (`oneUserDirectory`): the sequence the queue and the
  * HTTP fix share with the backfill, so none can disagree about what a contact means. Throws what is worth
- * retrying the event for, so the caller's retry policy decides.
+ * retrying the event for (`retriesTheEvent`), so the caller's retry policy decides.
  */
 export async function syncUser(
   directory: Directory,
@@ -21,10 +21,12 @@ export async function syncUser(
     methodsWrittenEarlier?: readonly MethodWrittenEarlier[];
     /** Called with a plan that writes, just before its first write (the queue notes it with its lease). */
     beforeWrites?: (plan: SyncPlan) => Promise<void>;
+    /** Throw a missing permission too, for the caller to wait for the grant (the queue); else it is the outcome. */
+    waitsForGrants?: boolean;
   },
 ): Promise<UserSync> {
   const { results } = await syncUsers(
-    oneUserDirectory(directory),
+    oneUserDirectory(directory, { waitsForGrants: options.waitsForGrants === true }),
     [
       {
         user,

@@ -25,11 +25,14 @@ const skippedCodes: ReadonlySet<DirectoryFailureCode> = new Set([
 /**
  * Whether one event (a queue message, a helpdesk fix) is tried again for this failure rather than recorded: what
  * may pass later (throttling, an outage, a bug) and refused credentials (a token endpoint out of reach comes back).
- * A missing permission needs an admin, so, like every final answer, it becomes the event's outcome at once. A run
- * of many rows decides on `handling` alone (the backfill stops on `stopRun`).
+ * A missing permission is tried again only where the path can wait for it (`waitsForGrants`: the queue, which
+ * defers the event for hours, since a managed identity's new grant can take that long to reach its token); the
+ * helpdesk fix answers a person now, so there it becomes the outcome at once, like every final answer. A run of
+ * many rows decides on `handling` alone (the backfill stops on `stopRun`).
  */
-export function retriesTheEvent(failure: DirectoryFailure): boolean {
-  return failure.handling !== "final" && failure.code !== "missing_permission";
+export function retriesTheEvent(failure: DirectoryFailure, waitsForGrants = false): boolean {
+  if (failure.code === "missing_permission") return waitsForGrants;
+  return failure.handling !== "final";
 }
 
 /**

@@ -187,16 +187,25 @@ describe("Easy Auth", () => {
 describe("SYNCED_MOBILE=override", () => {
   const override = { SYNCED_MOBILE: "override" };
 
-  it.each([
-    [true, "dirsync_overrides_bypassed"],
-    [false, "dirsync_overrides_kept"],
-  ])("reads bypassDirSyncOverridesEnabled=%s and warns what a cloud write does: %s", async (bypass, code) => {
-    env.graph.tenant.grantPermission("OnPremDirectorySynchronization.Read.All");
-    env.graph.tenant.bypassDirSyncOverridesEnabled = bypass;
-    const { report } = await doctor({ ...override, GRAPH_ACCESS_TOKEN: env.graph.issueToken() });
-    expect(find(report, "dirSync")).toEqual([expect.objectContaining({ status: "warn", code })]);
-    expect(report.status).toBe("warn");
-  });
+  it.each([true, false])(
+    "warns dirsync_unknown even holding OnPremDirectorySynchronization.Read.All (bypass %s): Graph serves the read to delegated callers only",
+    async (bypass) => {
+      env.graph.tenant.grantPermission("OnPremDirectorySynchronization.Read.All");
+      env.graph.tenant.bypassDirSyncOverridesEnabled = bypass;
+      const { report } = await doctor({ ...override, GRAPH_ACCESS_TOKEN: env.graph.issueToken() });
+      expect(find(report, "dirSync")).toEqual([
+        expect.objectContaining({
+          status: "warn",
+          code: "dirsync_unknown",
+          detail: expect.stringContaining(
+            "although the identity holds OnPremDirectorySynchronization.Read.All: its page supports GET /directory/onPremisesSynchronization for delegated access only",
+          ),
+          fix: expect.stringContaining("as a Global Administrator"),
+        }),
+      ]);
+      expect(report.status).toBe("warn");
+    },
+  );
 
   it("warns, not fails, without OnPremDirectorySynchronization.Read.All, and says so", async () => {
     env.graph.stats.reset();
@@ -246,15 +255,17 @@ describe("storage", () => {
 });
 
 describe("the emulated tenant's GET /directory/onPremisesSynchronization", () => {
-  it("answers the tenant's flags in a collection, with its own permission", async () => {
+  it("refuses an app token with 403, granted or not, as the page's 'Application: Not supported' says", async () => {
     expect((await graphFetch(env.graph, "/directory/onPremisesSynchronization")).status).toBe(403);
     env.graph.tenant.grantPermission("OnPremDirectorySynchronization.Read.All");
-    const { status, body } = await graphFetch(env.graph, "/directory/onPremisesSynchronization");
-    expect(status).toBe(200);
-    expect(body.value[0].features.bypassDirSyncOverridesEnabled).toBe(
-      env.graph.tenant.bypassDirSyncOverridesEnabled,
-    );
-    const one = await graphFetch(env.graph, `/directory/onPremisesSynchronization/${body.value[0].id}`);
-    expect(one.body.id).toBe(body.value[0].id);
+    const token = env.graph.issueToken();
+    for (const path of [
+      "/directory/onPremisesSynchronization",
+      "/directory/onPremisesSynchronization/any-id",
+    ]) {
+      const { status, body } = await graphFetch(env.graph, path, { token });
+      expect(status).toBe(403);
+      expect(body.error.code).toBe("Authorization_RequestDenied");
+    }
   });
 });

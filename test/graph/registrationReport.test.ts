@@ -34,9 +34,13 @@ beforeEach(() => {
 async function readAll(
   from = emulator,
   overrides: Parameters<typeof directoryFor>[1] = {},
+  fallbacks: string[] = [],
 ): Promise<RegistrationDetail[]> {
   const all: RegistrationDetail[] = [];
-  for await (const page of directoryFor(from, overrides).listRegistrationDetails()) all.push(...page);
+  const onFallback = (note: string) => fallbacks.push(note);
+  for await (const page of directoryFor(from, overrides).listRegistrationDetails({ onFallback })) {
+    all.push(...page);
+  }
   return all;
 }
 
@@ -70,11 +74,33 @@ describe("the registration report's own throttle in the emulated tenant", () => 
 });
 
 describe("GraphDirectory.listRegistrationDetails", () => {
-  it("pages through the whole report with $select and $top=1000, one request a page", async () => {
-    const details = await readAll();
+  it("pages through the whole report with $top=1000 and no $select (its page documents neither), one request a page", async () => {
+    const fallbacks: string[] = [];
+    const details = await readAll(emulator, {}, fallbacks);
     expect(details).toHaveLength(2500);
     expect(emulator.stats.requests["GET registrationDetails"]).toBe(3);
     expect(details[0]).toMatchObject({ isSsprEnabled: true, isSsprCapable: false, methodsRegistered: [] });
+    expect(fallbacks).toEqual([]);
+  });
+
+  it("reads it once more without $top when Graph refuses $top (400), and says so", async () => {
+    emulator.tenant.registrationReportTakesTop = false;
+    const fallbacks: string[] = [];
+    const details = await readAll(emulator, {}, fallbacks);
+    expect(details).toHaveLength(2500);
+    // One refused request, then Graph's own page size (1,000 in the emulated tenant) through the nextLinks.
+    expect(emulator.stats.requests["GET registrationDetails"]).toBe(1 + 3);
+    expect(fallbacks).toEqual([
+      expect.stringMatching(/^Graph refused the query option \$top .*\(400 BadRequest\)/),
+    ]);
+  });
+
+  it("does not fall back for a refusal that is not a 400 (a missing permission stays one)", async () => {
+    emulator.tenant.revokePermission("AuditLog.Read.All");
+    const fallbacks: string[] = [];
+    await expect(readAll(emulator, {}, fallbacks)).rejects.toMatchObject({ statusCode: 403 });
+    expect(fallbacks).toEqual([]);
+    expect(emulator.stats.requests["GET registrationDetails"]).toBe(1);
   });
 
   it("honours 429 Retry-After between pages (the SDK's RetryHandler), and still reads every page", async () => {
@@ -140,6 +166,72 @@ describe("GraphDirectory.listRegistrationDetails", () => {
       userType: "Member",
       department: null,
       usageLocation: null,
+    });
+  });
+});
+
+describe("the emulated tenant's registration report follows its page", () => {
+  const list = "/reports/authenticationMethods/userRegistrationDetails";
+  beforeEach(() => {
+    emulator.setThrottle({ reportRequests: 100 });
+  });
+
+  it.each(["$select=id", "$orderby=userPrincipalName", "$count=true", "$search=%22x%22", "$skip=1"])(
+    "refuses %s, an option the page does not document, with 400",
+    async (option) => {
+      const { status, body } = await graphFetch(emulator, `${list}?${option}`);
+      expect(status).toBe(400);
+      expect(body.error.code).toBe("BadRequest");
+    },
+  );
+
+  it.each([
+    ["isSsprEnabled eq true", 1000],
+    ["isSsprEnabled eq false", 0],
+    ["isSsprRegistered eq true", 0],
+    ["userPrincipalName eq 'USER7@contoso.example'", 1],
+    ["startswith(userPrincipalName,'user25')", 12],
+  ])("takes $filter=%s, as documented (%i users on the first page)", async (filter, count) => {
+    const { status, body } = await graphFetch(
+      emulator,
+      `${list}?$filter=${encodeURIComponent(filter)}&$top=1000`,
+    );
+    expect(status).toBe(200);
+    expect(body.value).toHaveLength(count);
+  });
+
+  it("refuses $top only when the tenant is set to (the page is silent on it)", async () => {
+    expect((await graphFetch(emulator, `${list}?$top=1`)).status).toBe(200);
+    emulator.tenant.registrationReportTakesTop = false;
+    expect((await graphFetch(emulator, `${list}?$top=1`)).status).toBe(400);
+    const bare = await graphFetch(emulator, list);
+    expect(bare.status).toBe(200);
+    expect(bare.body["@odata.nextLink"]).not.toContain("$top");
+  });
+
+  it("counts registered methods only as SSPR-registered, not prepopulated profile data", async () => {
+    const prepopulated = emulator.tenant.find("user1@contoso.example");
+    const registered = emulator.tenant.find("user2@contoso.example");
+    if (!prepopulated || !registered) throw new Error("seed users missing");
+    prepopulated.mobilePhone = "+1 4255550101";
+    prepopulated.otherMails = ["user1@example.net"];
+    registered.phoneMethods = { mobile: "+1 4255550102" };
+    const { body } = await graphFetch(
+      emulator,
+      `${list}?$filter=${encodeURIComponent("startswith(userPrincipalName,'user')")}&$top=2`,
+    );
+    const byUpn = Object.fromEntries(
+      (body.value as Array<Record<string, unknown>>).map((d) => [d.userPrincipalName, d]),
+    );
+    expect(byUpn["user1@contoso.example"]).toMatchObject({
+      isSsprRegistered: false,
+      isSsprCapable: false,
+      methodsRegistered: [],
+    });
+    expect(byUpn["user2@contoso.example"]).toMatchObject({
+      isSsprRegistered: true,
+      isSsprCapable: true,
+      methodsRegistered: ["mobilePhone"],
     });
   });
 });

@@ -88,19 +88,16 @@ function seedUser(n: number): SeedUser {
 /**
  * The bucket (and reason) user n must get, worked out from the plan and the rules as documented (docs/backfill.md,
  * "How to read the report"), not from the code under test. The emulated tenant counts a user as registered for
- * SSPR with a method or prepopulated data in SSPR's form (a `+CC NUMBER` mobile or office phone, an alternate
- * email); the app's settings are the defaults: profile target, fillEmpty, synced mobiles skipped.
+ * SSPR with a registered method only, as the report's page defines it (profile data does not count); the app's
+ * settings are the defaults: profile target, fillEmpty, synced mobiles skipped.
  */
 function expectedOf(n: number): { bucket: Bucket; reason?: string; fields?: Field[]; ruleCode?: string } {
   const plan = planOf(n);
   if (isDisabled(n)) return { bucket: "cannot", reason: "account_disabled" };
   if (isGuest(n)) return { bucket: "cannot", reason: "guest" };
-  const registered =
-    !notCounted(n) &&
-    (hasMethod(n) ||
-      plan.mobilePhone === "usable" ||
-      plan.officePhone === "usable" ||
-      plan.alternateEmail !== "missing");
+  // Registered methods only: the report's page defines isSsprRegistered by the methods a user registered, so the
+  // profile's values, prepopulated or not, don't count (the emulated tenant follows it).
+  const registered = !notCounted(n) && hasMethod(n);
   if (registered && !ssprOff(n)) return { bucket: "canResetNow" };
   if (ssprOff(n)) return { bucket: "cannot", reason: "sspr_not_enabled" };
   if (isAdmin(n)) return { bucket: "cannot", reason: "privileged" };
@@ -364,12 +361,14 @@ describe("sspr-prepop report, with the tenant's registration report", () => {
     expect(users).not.toMatch(/555-?01\d\d/);
     expect(users).not.toMatch(/someone\.\d+@/);
     expect(users).toContain("s***@e***.org");
-    // User 97 is disabled, user 23 outside the SSPR policy, user 2 can reset (a usable mobile), user 5 has a
-    // non-canonical mobile and nothing else.
+    // User 97 is disabled, user 23 outside the SSPR policy, user 17 can reset (a registered mobile method), user 2
+    // has a usable profile mobile the tenant does not count as registered (so the other fields would fill), user 5
+    // has a non-canonical mobile and nothing else.
     const row = (n: number) => lines.find((line) => line.startsWith(`${aSeedUser(n).id},`)) ?? "";
     expect(row(97)).toContain(",cannot,account_disabled,");
     expect(row(23)).toContain(",cannot,sspr_not_enabled,");
-    expect(row(2)).toContain(",canResetNow,tenant,");
+    expect(row(17)).toContain(",canResetNow,tenant,");
+    expect(row(2)).toContain(",afterPrepopulation,,officePhone alternateEmail,");
     expect(row(5)).toContain(",afterPrepopulation,,mobilePhone officePhone alternateEmail,");
   });
 

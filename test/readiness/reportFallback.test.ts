@@ -96,7 +96,12 @@ describe("the report against npm start's demo tenant", () => {
       canResetNow: run.count("bucket,all,canResetNow"),
       afterPrepopulation: run.count("bucket,all,afterPrepopulation"),
       cannot: run.count("bucket,all,cannot"),
-    }).toEqual({ canResetNow: 6, afterPrepopulation: 9, cannot: 8 });
+    }).toEqual({ canResetNow: 4, afterPrepopulation: 10, cannot: 9 });
+    // Dana's and Priya's profiles hold usable values, but the tenant's report counts registered methods only
+    // (its page's isSsprRegistered), so the tenant does not say they can reset: Dana is a Global Administrator
+    // (isAdmin), Priya's mobile would be filled.
+    expect(run.verdictOf(demo.dana)).toBe("cannot privileged");
+    expect(run.verdictOf(demo.priya)).toBe("afterPrepopulation");
     expect(run.count("ruleCode,invalid_data,phone_too_short")).toBe(1);
     expect(run.csv).toContain("run,,source,,,registrationReport");
   });
@@ -159,12 +164,27 @@ describe("when the registration report can't be read, the report says so and fal
     const run = await report("no-roles");
     expect(run.code).toBe(0);
     expect(run.count("bucket,all,afterPrepopulation")).toBe(0);
-    // The nine users the feed would fill and Noor (PIM-eligible): no answer without the role reads. Zoe's protected
+    // The ten users the feed would fill and Noor (PIM-eligible): no answer without the role reads. Zoe's protected
     // group is read all the same, and that answer is conclusive.
-    expect(run.count("reason,cannot,privilege_unknown")).toBe(10);
+    expect(run.count("reason,cannot,privilege_unknown")).toBe(11);
     expect(run.verdictOf(demo.zoe)).toBe("cannot privileged");
     expect(run.stderr).toMatch(/privileged-account check could not answer .*RoleManagement\.Read\.Directory/);
-    expect(run.csv).toMatch(/^next,1,grant_privilege_reads,10,/m);
+    expect(run.csv).toMatch(/^next,1,grant_privilege_reads,11,/m);
+  });
+});
+
+describe("when Graph refuses $top on the registration report", () => {
+  it("reads it again once without $top, keeps the tenant's verdicts, and says so in the notes", async () => {
+    emulator.tenant.registrationReportTakesTop = false;
+    const run = await report("no-top");
+    expect(run.code).toBe(0);
+    expect(run.csv).toContain("run,,source,,,registrationReport");
+    expect(run.csv).toMatch(/^note,,registration_report_query_fallback,,,/m);
+    expect(run.html).toContain('data-note="registration_report_query_fallback"');
+    expect(run.stderr).toMatch(
+      /Graph refused the query option \$top on the registration report \(400 BadRequest\)/,
+    );
+    expect(run.verdictOf(demo.kwame)).toBe("canResetNow tenant");
   });
 });
 

@@ -169,8 +169,11 @@ describe("recording an outcome with a token (the queue path)", () => {
       state: "processing, lease ran out, with noted writes",
       recording: "a deferred record",
       outcome: deferred,
-      says: "written on the token (the store refuses a stale one)",
-      decision: put({ version: "token" }, deferred),
+      says: "written on the token (the store refuses a stale one), the noted writes kept for the next attempt",
+      decision: {
+        kind: "write",
+        write: { kind: "put", expected: { version: "token" }, record: { ...recordOf(deferred), pending } },
+      },
     },
     {
       state: "deferred, leased, with noted writes",

@@ -140,27 +140,30 @@ describe("a helpdesk fix for a privileged account", () => {
 });
 
 describe("when privilege cannot be checked", () => {
-  it("fails the event, not retried, naming the missing permission, and writes nothing", async () => {
+  it("defers the event for the grant, naming the permission and the next attempt, and writes nothing", async () => {
     env.graph.tenant.revokePermission("RoleManagement.Read.Directory");
     const event = eventFor(users.newHire, attacker);
-    const outcome = await deliver(event, 1); // first attempt: returns, the host does not retry
-    expect(outcome?.status).toBe("failed");
-    expect(outcome?.fields.every((f) => f.action === "failed" && f.code === "privilege_check_failed")).toBe(
-      true,
-    );
-    expect(outcome?.fields[0]?.reason).toContain("missing permission RoleManagement.Read.Directory");
+    const outcome = await deliver(event, 1); // returns: the event waits on the queue, the host does not retry
+    expect(outcome).toMatchObject({
+      status: "deferred",
+      code: "missing_permission",
+      permission: "RoleManagement.Read.Directory",
+      nextAttemptAt: expect.any(String),
+      fields: [],
+    });
+    expect(outcome?.message).toContain("waiting for permission RoleManagement.Read.Directory");
     expect(stateOf(users.newHire.id)).toMatchObject({ mobilePhone: null, emailMethod: null });
     expect(writeRequests()).toEqual([]);
-    // Final: a redelivery makes no Graph call.
+    // A copy delivered before its next attempt (a duplicate message) makes no Graph call.
     env.graph.stats.reset();
-    expect(await deliver(event, 2)).toMatchObject({ status: "failed" });
+    expect(await deliver(event, 2)).toMatchObject({ status: "deferred" });
     expect(env.graph.stats.totalRequests()).toBe(0);
   });
 
   it.each([
-    // Roles are visible only to the role reads: unknown, so failed.
-    ["the active Global Administrator", "failed", users.admin],
-    ["the PIM-eligible Helpdesk Administrator", "failed", users.eligibleAdmin],
+    // Roles are visible only to the role reads: unknown, so the event waits for the permission.
+    ["the active Global Administrator", "deferred", users.admin],
+    ["the PIM-eligible Helpdesk Administrator", "deferred", users.eligibleAdmin],
     // A member of a role-assignable group is known from the group reads alone.
     ["the holder of a role through a group", "skipped", users.groupAdmin],
   ] as const)("writes nothing for %s without the permission: %s", async (_, status, user) => {
