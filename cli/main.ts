@@ -36,7 +36,8 @@ Commands:
   help [COMMAND]    this help, or a command's options
   --version         print the version
 
-Run it from the clone as "npm exec sspr-prepop -- <command>" (see README: never a bare npx).`;
+Run it from the clone as "npm exec --offline -- sspr-prepop <command>": --offline makes npm fail instead of
+fetching a package of that name from the registry (see README: never a bare npx).`;
 
 /**
  * Runs the CLI with the given arguments (without node and the script path) and returns the exit code.
