@@ -44,7 +44,7 @@ profile-only view. Writes nothing to the directory.
   --csv FILE        the counts as CSV (one row per number); default readiness.csv
   --users FILE      also a CSV with one line per user: bucket, reason, fields, masked values
   --history DIR     keep this run's summary (JSON, no personal data) in DIR and show the trend of the runs there
-  --country XX      region for numbers stored in national form (overrides DEFAULT_COUNTRY)
+  --country XX      region for national-form numbers of users without a usageLocation (overrides DEFAULT_COUNTRY)
 ${authOptions}
   -h, --help        show this help
 

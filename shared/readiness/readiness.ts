@@ -2,6 +2,7 @@
 
 import type { CountryCode } from "libphonenumber-js";
 import type { ContactField, WriteTarget } from "../contact/contactFields.js";
+import { toCountryCode } from "../contact/countryCode.js";
 import { normalizeEmail } from "../contact/emailRule.js";
 import { normalizePhone } from "../contact/phoneRule.js";
 import type { RuleIssue } from "../core/result.js";
@@ -27,6 +28,7 @@ export interface FieldReadiness {
 }
 
 export interface ReadinessOptions {
+  /** The region of numbers stored in national form, for users without a usable `usageLocation`. */
   country?: CountryCode;
   phoneValidation: "valid" | "possible";
   organizationDomains: readonly string[];
@@ -39,6 +41,10 @@ export function userReadiness(
   options: ReadinessOptions,
 ): FieldReadiness[] {
   const synced = user.onPremisesSyncEnabled === true;
+  // A national number is read in the user's own country (usageLocation, the ISO code licensing uses), as the pipeline
+  // reads it with the event's country; the report's --country only stands in where the profile says nothing.
+  const own = user.usageLocation ? toCountryCode(user.usageLocation) : undefined;
+  if (own) options = { ...options, country: own };
   const fields = [
     phoneReadiness("mobilePhone", "profile", user.mobilePhone, options, synced),
     phoneReadiness("officePhone", "profile", user.businessPhones[0] ?? null, options, synced),

@@ -21,6 +21,39 @@ describe("judging SSPR readiness", () => {
     expect(result.canonical).toBe(canonical);
   });
 
+  it.each([
+    ["a user in Australia (usageLocation AU)", "AU", "0491 570 006", "notCanonical", "+61 491570006"],
+    ["a user in Germany (usageLocation de)", "de", "0151 23456789", "notCanonical", "+49 15123456789"],
+    [
+      "a user without usageLocation, in the report's --country",
+      null,
+      "(425) 555-0147",
+      "notCanonical",
+      "+1 4255550147",
+    ],
+    [
+      "a user with an unknown usageLocation, in the report's --country",
+      "XX",
+      "(425) 555-0147",
+      "notCanonical",
+      "+1 4255550147",
+    ],
+    [
+      "a user in Australia whose number is a US one in national form",
+      "AU",
+      "(425) 555-0147",
+      "invalid",
+      undefined,
+    ],
+  ])(
+    "reads a national number in the user's own country: %s",
+    (_, usageLocation, mobilePhone, verdict, canonical) => {
+      const [mobile] = userReadiness(aUser({ usageLocation, mobilePhone }), undefined, options);
+      expect(mobile).toMatchObject({ field: "mobilePhone", verdict });
+      expect(mobile?.canonical).toBe(canonical);
+    },
+  );
+
   it("says what to do for an invalid value, with its rule code and no unmasked number", () => {
     const result = phoneReadiness("mobilePhone", "profile", "+1 4251234567", options, false);
     expect(result.code).toBe("phone_invalid_for_region");

@@ -19,8 +19,9 @@ type Bucket = "canResetNow" | "afterPrepopulation" | "cannot";
 
 const phoneValue: Record<Verdict, (n: number) => string | undefined> = {
   usable: (n) => `+1 42555501${String(n % 100).padStart(2, "0")}`,
-  notCanonical: (n) => `(206) 555-01${String(n % 100).padStart(2, "0")}`,
-  invalid: () => "12345",
+  // In the national form of the user's own country (usageLocation): the report reads it there, as the feed would.
+  notCanonical: (n) => nationalNumber[countryOf(n)](String(n % 100).padStart(2, "0")),
+  invalid: () => "123", // too short in every country the test uses
   missing: () => undefined,
 };
 const emailValue: Record<Verdict, (n: number) => string | undefined> = {
@@ -57,6 +58,12 @@ const isEligible = (n: number) => n % 173 === 0;
 const hasMethod = (n: number) => n % 17 === 0;
 /** The tenant does not count them as registered, whatever they hold (a test's override of the derivation). */
 const notCounted = (n: number) => n % 19 === 0 || n % 31 === 0;
+/** A fictional number in national form per country: NANP 555-01xx, libphonenumber's example mobiles of GB and DE. */
+const nationalNumber: Record<(typeof countries)[number], (nn: string) => string> = {
+  US: (nn) => `(206) 555-01${nn}`,
+  GB: (nn) => `07400 1234${nn}`,
+  DE: (nn) => `0151 234567${nn}`,
+};
 const departments = ["Sales", "Engineering", "Finance", "Support"] as const;
 const countries = ["US", "GB", "DE"] as const;
 const departmentOf = (n: number) => departments[n % 4] ?? "Sales";
