@@ -25,9 +25,9 @@ param grantDeployerDataAccess string = 'false'
 @allowed(['User', 'ServicePrincipal'])
 param principalType string = 'User'
 
-@description('Node.js major version of the Functions worker.')
-@allowed(['20', '22'])
-param nodeVersion string = '20'
+@description('Node.js major version of the Functions worker: 22 LTS (Node 20 reached end of life on 30 April 2026).')
+@allowed(['22'])
+param nodeVersion string = '22'
 
 @description('Upper bound on Flex Consumption instances.')
 @minValue(1)

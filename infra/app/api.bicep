@@ -3,7 +3,7 @@ param name string
 param planName string
 param location string
 param tags object
-@allowed(['20', '22'])
+@allowed(['22'])
 param nodeVersion string
 param maximumInstanceCount int
 param instanceMemoryMB int

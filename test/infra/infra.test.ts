@@ -182,7 +182,7 @@ describe.skipIf(skipReason !== undefined)("infrastructure (compiled ARM template
   });
 
   describe("function app", () => {
-    it("runs Node on a Flex Consumption plan", () => {
+    it("runs Node 22 LTS on a Flex Consumption plan (Node 20 reached end of life on 30 April 2026)", () => {
       expect(one("Microsoft.Web/serverfarms").resource).toMatchObject({
         sku: { name: "FC1", tier: "FlexConsumption" },
       });
@@ -191,7 +191,8 @@ describe.skipIf(skipReason !== undefined)("infrastructure (compiled ARM template
         Record<string, unknown>
       >;
       expect(config.runtime).toEqual({ name: "node", version: "[parameters('nodeVersion')]" });
-      expect(main.parameters?.nodeVersion?.defaultValue).toBe("20");
+      expect(main.parameters?.nodeVersion?.defaultValue).toBe("22");
+      expect(main.parameters?.nodeVersion?.allowedValues).toEqual(["22"]);
     });
 
     it("deploys from the blob container with the user-assigned identity", () => {
