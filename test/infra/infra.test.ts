@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadSettings, settingNames } from "../../shared/app/config.js";
+import { hostBodyLimitBytes } from "../../shared/http/bodyLimits.js";
 import { type MetricKey, metricCatalog, safeDimensions } from "../../shared/metrics/metrics.js";
 import { alertQueryFiles, filtersOf, repoText } from "../support/metricQueries.js";
 
@@ -105,6 +106,8 @@ const platformSettings: Record<string, string> = {
   AzureWebJobsStorage__blobServiceUri: "host state (leases, keys, timers) lives in blobs",
   AzureWebJobsStorage__queueServiceUri: "the queue trigger reads the HR event queue",
   AzureWebJobsStorage__tableServiceUri: "the host writes diagnostic events to tables",
+  FUNCTIONS_REQUEST_BODY_SIZE_LIMIT:
+    "the Functions host refuses a body larger than any function reads before it buffers it (100 MB by default)",
 };
 
 const roleIds = {
@@ -243,6 +246,10 @@ describe.skipIf(skipReason !== undefined)("infrastructure (compiled ARM template
       }
       expect(settings).not.toHaveProperty("AzureWebJobsStorage");
       expect(JSON.stringify(settings)).not.toMatch(/AccountKey|listKeys|SharedAccessSignature/i);
+    });
+
+    it("have the Functions host refuse a body over the app's largest accepted one, before any handler runs", () => {
+      expect(appSettings().FUNCTIONS_REQUEST_BODY_SIZE_LIMIT).toBe(String(hostBodyLimitBytes));
     });
 
     it("send telemetry with an Entra token", () => {
