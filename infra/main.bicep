@@ -55,7 +55,7 @@ param phoneValidation string = 'valid'
 @description('ORGANIZATION_DOMAINS: comma-separated mail domains of the organization (tells work addresses from personal ones).')
 param organizationDomains string = ''
 
-@description('CONTACT_TARGET: where contact data is written: profile, methods (authentication methods) or both; or per field, like mobilePhone=methods,officePhone=profile,alternateEmail=both. Any methods/both also needs UserAuthenticationMethod.Read.All and UserAuthMethod-Phone/Email.ReadWrite.All, which the post-provision script grants.')
+@description('CONTACT_TARGET: where contact data is written: profile, methods (authentication methods) or both; or per field, like mobilePhone=methods,officePhone=profile,alternateEmail=both. Any methods/both also needs the read-only UserAuthenticationMethod.Read.All (to list what a user registered) and the narrow UserAuthMethod-Phone.ReadWrite.All or UserAuthMethod-Email.ReadWrite.All (the field\'s kind), which the post-provision script grants; never the broad UserAuthenticationMethod.ReadWrite.All.')
 param contactTarget string = 'profile'
 
 @description('CONTACT_MODE: fill only empty values, or overwrite existing ones.')

@@ -248,6 +248,21 @@ describe.skipIf(skipReason !== undefined)("infrastructure (compiled ARM template
       expect(JSON.stringify(settings)).not.toMatch(/AccountKey|listKeys|SharedAccessSignature/i);
     });
 
+    it("describe CONTACT_TARGET's methods permissions as the narrow ones the grant scripts give", () => {
+      const parameter = main.parameters?.contactTarget as { metadata?: { description?: string } } | undefined;
+      const description = parameter?.metadata?.description ?? "";
+      for (const permission of [
+        "UserAuthenticationMethod.Read.All",
+        "UserAuthMethod-Phone.ReadWrite.All",
+        "UserAuthMethod-Email.ReadWrite.All",
+      ]) {
+        expect(description).toContain(permission);
+      }
+      // The broad permission appears only as what is never granted.
+      expect(description.split("UserAuthenticationMethod.ReadWrite.All")).toHaveLength(2);
+      expect(description).toContain("never the broad UserAuthenticationMethod.ReadWrite.All");
+    });
+
     it("have the Functions host refuse a body over the app's largest accepted one, before any handler runs", () => {
       expect(appSettings().FUNCTIONS_REQUEST_BODY_SIZE_LIMIT).toBe(String(hostBodyLimitBytes));
     });
