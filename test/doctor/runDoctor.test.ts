@@ -7,6 +7,7 @@ import { runDoctor } from "../../shared/app/runDoctor.js";
 import { queueClient } from "../../shared/app/storageClients.js";
 import type { DoctorCheck, DoctorReport } from "../../shared/doctor/doctorReport.js";
 import { graphFetch } from "../support/graphEmulatorFixtures.js";
+import { easyAuthOn } from "../support/helpdeskRequests.js";
 import { pipelineTenant } from "../support/tenantSeeds.js";
 import { startTestEnvironment, type TestEnvironment } from "../support/testEnvironment.js";
 
@@ -171,7 +172,17 @@ describe("Easy Auth", () => {
   });
 
   it.each([
-    ["WEBSITE_AUTH_ENABLED=True (inside App Service)", { WEBSITE_AUTH_ENABLED: "True" }, "ok easy_auth_on"],
+    ["Easy Auth as App Service says it (inside App Service)", easyAuthOn, "ok easy_auth_on"],
+    [
+      "WEBSITE_AUTH_ENABLED=True alone (App Service's auth settings absent: perhaps set by hand)",
+      { WEBSITE_AUTH_ENABLED: "True" },
+      "warn easy_auth_unconfirmed",
+    ],
+    [
+      "WEBSITE_AUTH_ENABLED=True while App Service's auth settings say off",
+      { ...easyAuthOn, WEBSITE_AUTH_V2_CONFIG_JSON: JSON.stringify({ platform: { enabled: false } }) },
+      "fail easy_auth_hand_set",
+    ],
     ["neither the setting nor --app-url", {}, "warn easy_auth_unchecked"],
   ])("with %s → %s", async (_, overrides, expected) => {
     const { findings } = await doctor(overrides);

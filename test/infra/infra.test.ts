@@ -87,6 +87,9 @@ const localOnlySettings = ["GRAPH_ACCESS_TOKEN", "PORT", "GRAPH_AUTH", "AZURE_TE
 const settingsAzureSets: Record<string, string> = {
   WEBSITE_AUTH_ENABLED:
     "App Service injects True when its authentication (authsettingsV2) runs and strips forged x-ms-client-principal headers; set by hand, it would make the app trust forged principals",
+  WEBSITE_AUTH_V2_CONFIG_JSON:
+    "App Service populates it from authsettingsV2; doctor reads it to confirm WEBSITE_AUTH_ENABLED, so a copy set by hand would defeat that",
+  WEBSITE_SITE_NAME: "App Service sets the app's name, which the metrics carry as their cloud role",
 };
 
 /**
