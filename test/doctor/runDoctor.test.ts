@@ -37,9 +37,17 @@ afterAll(async () => {
   await withoutEasyAuth?.close();
   await env?.close();
 });
+/**
+ * A token for the emulated app holding what the grant scripts grant with CONTACT_TARGET=both, which the doctor
+ * below runs with: the emulated app also holds PrivilegedAssignmentSchedule.Read.AzureADGroup, which the app never
+ * needs (doctor would rightly warn of it as an over-grant).
+ */
+let readyToken: string;
 beforeEach(() => {
   env.graph.tenant.reset();
   env.configure();
+  env.graph.tenant.revokePermission("PrivilegedAssignmentSchedule.Read.AzureADGroup");
+  readyToken = env.graph.issueToken();
 });
 
 /** The doctor with the test environment's settings plus `overrides`, and its findings as `check status code`. */
@@ -47,7 +55,12 @@ async function doctor(
   overrides: Record<string, string | undefined> = {},
   appUrl?: string,
 ): Promise<{ report: DoctorReport; findings: string[] }> {
-  const settings = loadSettings({ ...process.env, ...overrides });
+  const settings = loadSettings({
+    ...process.env,
+    CONTACT_TARGET: "both",
+    GRAPH_ACCESS_TOKEN: readyToken,
+    ...overrides,
+  });
   const report = await runDoctor(settings, { appUrl, timeoutMs: 5000 });
   return { report, findings: report.checks.map((c) => `${c.check} ${c.status} ${c.code}`) };
 }
@@ -73,6 +86,18 @@ describe("against a deployment that is ready", () => {
       "easyAuth ok easy_auth_emulated",
     ]);
     expect(report.status).toBe("ok");
+  });
+
+  it("warns of each grant the settings don't need: the methods permissions once CONTACT_TARGET is back to profile", async () => {
+    const { report } = await doctor({ CONTACT_TARGET: "profile" });
+    expect(find(report, "graphPermissions").filter((c) => c.code === "over_grant")).toEqual(
+      [
+        "UserAuthMethod-Email.ReadWrite.All",
+        "UserAuthMethod-Phone.ReadWrite.All",
+        "UserAuthenticationMethod.Read.All",
+      ].map((permission) => expect.objectContaining({ status: "warn", permission })),
+    );
+    expect(report.status).toBe("warn");
   });
 
   it("writes and creates nothing: the queue and tables stay absent, the tenant unchanged", async () => {
