@@ -1,8 +1,8 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import { appServices, intakeDeps } from "../shared/app/appServices.js";
 import { register } from "../shared/app/functionRegistry.js";
-import { deliverEvents } from "../shared/http/deliverEvents.js";
 import { webhookBodyBytes } from "../shared/http/bodyLimits.js";
+import { deliverEvents } from "../shared/http/deliverEvents.js";
 import { hasBearerToken } from "../shared/http/hasBearerToken.js";
 import { parseJson } from "../shared/http/parseJson.js";
 import { readBody } from "../shared/http/readBody.js";
