@@ -351,7 +351,12 @@ describe("hr/events through the local host", () => {
       },
       { timeout: 10_000, interval: 100 },
     );
-    expect(outcome).toMatchObject({ status: "updated", userId: users.newHire.id, source: event.source, actor });
+    expect(outcome).toMatchObject({
+      status: "updated",
+      userId: users.newHire.id,
+      source: event.source,
+      actor,
+    });
     expect(env.graph.tenant.user(users.newHire.id)).toMatchObject({
       mobilePhone: "+1 4255550147",
       otherMails: ["new.hire@example.com"],
