@@ -67,8 +67,10 @@ const processingVisibilitySeconds = 600;
 /**
  * Runs the app's function definitions outside Azure, the way the Functions host does: HTTP routes under
  * `/api`, queue triggers polling storage with host.json's settings (poison queue included), and timers.
- * Function keys are not enforced, as with Core Tools' `func start`. In front of the HTTP routes it emulates
- * App Service authentication (Easy Auth) as an always-signed-in developer: see `emulateEasyAuth`.
+ * Function keys are not enforced, as with Core Tools' `func start`. A request body over `maxBodyBytes` is refused
+ * (413) before any handler runs, as FUNCTIONS_REQUEST_BODY_SIZE_LIMIT has the Functions host do in Azure. In front
+ * of the HTTP routes it emulates App Service authentication (Easy Auth) as an always-signed-in developer: see
+ * `emulateEasyAuth`.
  */
 export async function startLocalHost(options: LocalHostOptions): Promise<LocalHost> {
   const log = options.log ?? ((line: string) => console.log(line));
@@ -185,8 +187,8 @@ async function serveHttp(served: ServedBy, req: IncomingMessage, res: ServerResp
     }
     const body = await readBody(req, maxBodyBytes);
     if (body === undefined) {
-      // As the Functions host: refused before any handler runs, and the connection closed, so what the client
-      // still sends is never read (Node closes the socket once this answer is out).
+      // As the Functions host: refused before any handler runs, and the connection closed once this answer is
+      // out (Node does that for `connection: close`), so nothing more the client sends is kept.
       sendProblem(res, { ...tooLargeProblem(maxBodyBytes), headers: { connection: "close" } });
       return;
     }
