@@ -14,7 +14,8 @@ GET /api/doctor as an admin runs the same checks inside the app). Reads only; wr
 
   settings          the settings read, and none contradicting another
   graphToken        a Graph token got the way the app gets one (managed identity, or GRAPH_ACCESS_TOKEN for emulators)
-  graphPermissions  the token's application permissions (its roles claim) against what the settings need
+  graphPermissions  the token's application permissions (its roles claim) against what the settings need: missing
+                    ones, and ones granted beyond them (over_grant)
   userRead          GET /users?$top=1
   privilegeRead     that user's role assignments, PIM eligibilities and groups, as the privileged-account guard reads them
   storageQueue, outcomeTable, budgetTable

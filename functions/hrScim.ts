@@ -1,14 +1,13 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import { appServices, intakeDeps } from "../shared/app/appServices.js";
 import { register } from "../shared/app/functionRegistry.js";
+import { webhookBodyBytes } from "../shared/http/bodyLimits.js";
 import { deliverEvents } from "../shared/http/deliverEvents.js";
 import { hasBearerToken } from "../shared/http/hasBearerToken.js";
 import { parseJson } from "../shared/http/parseJson.js";
 import { readBody } from "../shared/http/readBody.js";
 import { problemAsScimError, scimError, toScimResponse } from "../shared/http/scimResponses.js";
 import { fromScim } from "../shared/intake/fromScim.js";
-
-const maxBodyBytes = 1024 * 1024;
 
 /** SCIM 2.0 intake (a User or a BulkRequest, as sent to Entra inbound provisioning), bearer SCIM_TOKEN, queued. */
 export async function hrScim(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
@@ -24,7 +23,7 @@ export async function hrScim(request: HttpRequest, context: InvocationContext): 
     return scimError(401, undefined, { headers: { "WWW-Authenticate": 'Bearer realm="scim"' } });
   }
   const body = await readBody(request, {
-    maxBytes: maxBodyBytes,
+    maxBytes: webhookBodyBytes,
     contentTypes: ["application/scim+json", "application/json"],
   });
   if (!body.ok) return problemAsScimError(body.response);

@@ -25,9 +25,9 @@ param grantDeployerDataAccess string = 'false'
 @allowed(['User', 'ServicePrincipal'])
 param principalType string = 'User'
 
-@description('Node.js major version of the Functions worker.')
-@allowed(['20', '22'])
-param nodeVersion string = '20'
+@description('Node.js major version of the Functions worker: 22 LTS (Node 20 reached end of life on 30 April 2026).')
+@allowed(['22'])
+param nodeVersion string = '22'
 
 @description('Upper bound on Flex Consumption instances.')
 @minValue(1)
@@ -55,7 +55,7 @@ param phoneValidation string = 'valid'
 @description('ORGANIZATION_DOMAINS: comma-separated mail domains of the organization (tells work addresses from personal ones).')
 param organizationDomains string = ''
 
-@description('CONTACT_TARGET: where contact data is written: profile, methods (authentication methods) or both; or per field, like mobilePhone=methods,officePhone=profile,alternateEmail=both. Any methods/both also needs UserAuthenticationMethod.Read.All and UserAuthMethod-Phone/Email.ReadWrite.All, which the post-provision script grants.')
+@description('CONTACT_TARGET: where contact data is written: profile, methods (authentication methods) or both; or per field, like mobilePhone=methods,officePhone=profile,alternateEmail=both. Any methods/both also needs the read-only UserAuthenticationMethod.Read.All (to list what a user registered) and the narrow UserAuthMethod-Phone.ReadWrite.All or UserAuthMethod-Email.ReadWrite.All (the field\'s kind), which the post-provision script grants; never the broad UserAuthenticationMethod.ReadWrite.All.')
 param contactTarget string = 'profile'
 
 @description('CONTACT_MODE: fill only empty values, or overwrite existing ones.')

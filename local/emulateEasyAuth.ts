@@ -9,11 +9,29 @@ export const localPrincipal = {
 } as const;
 
 /**
- * The services as the app sees them behind App Service authentication: the same, with the platform setting
- * App Service injects (`WEBSITE_AUTH_ENABLED=True`). Only invocations the local host runs see it.
+ * App Service's copy of the authentication settings (WEBSITE_AUTH_V2_CONFIG_JSON) as infra/app/api.bicep deploys
+ * them, in the part `doctor` reads: on, authentication required (401), Entra ID the only identity provider.
+ */
+export const emulatedAuthSettingsJson = JSON.stringify({
+  platform: { enabled: true },
+  globalValidation: { requireAuthentication: true, unauthenticatedClientAction: "Return401" },
+  identityProviders: { azureActiveDirectory: { enabled: true } },
+});
+
+/**
+ * The services as the app sees them behind App Service authentication: the same, with the platform settings
+ * App Service injects (`WEBSITE_AUTH_ENABLED=True`, and its copy of the authentication settings). Only
+ * invocations the local host runs see them.
  */
 export function easyAuthPlatform(services: AppServices): AppServices {
-  return Object.freeze({ ...services, settings: { ...services.settings, WEBSITE_AUTH_ENABLED: true } });
+  return Object.freeze({
+    ...services,
+    settings: {
+      ...services.settings,
+      WEBSITE_AUTH_ENABLED: true,
+      WEBSITE_AUTH_V2_CONFIG_JSON: emulatedAuthSettingsJson,
+    },
+  });
 }
 
 /**

@@ -8,6 +8,7 @@ import * as thisApp from "../shared/app/appServices.js";
 import type { Settings } from "../shared/app/config.js";
 import type { Registration } from "../shared/app/functionRegistry.js";
 import { type QueueHostSettings, readQueueHostSettings } from "../shared/app/hostJson.js";
+import { hostBodyLimitBytes } from "../shared/http/bodyLimits.js";
 import { problem } from "../shared/http/problem.js";
 import { tooLargeProblem } from "../shared/http/tooLargeProblem.js";
 import { easyAuthPlatform, emulateEasyAuth } from "./emulateEasyAuth.js";
@@ -45,6 +46,11 @@ export interface LocalHostOptions {
   app?: CompositionRoot;
   /** host.json's queue settings; default this repo's host.json (a deployment package passes its own). */
   queueSettings?: QueueHostSettings;
+  /**
+   * The largest request body the host takes, as `FUNCTIONS_REQUEST_BODY_SIZE_LIMIT` sets it in Azure; default
+   * the app's own (`hostBodyLimitBytes`, the Bicep's value), so a larger body never reaches a handler here either.
+   */
+  maxBodyBytes?: number;
 }
 
 /** What the local host needs of shared/app/appServices: the services, and running a call with others. */
@@ -56,22 +62,30 @@ export interface CompositionRoot {
 // The Functions host's own defaults that host.json doesn't set here.
 const { HttpRequest, HttpResponse } = functions;
 const routePrefix = "api";
-const maxBodyBytes = 100 * 1024 * 1024;
 const processingVisibilitySeconds = 600;
 
 /**
  * Runs the app's function definitions outside Azure, the way the Functions host does: HTTP routes under
  * `/api`, queue triggers polling storage with host.json's settings (poison queue included), and timers.
- * Function keys are not enforced, as with Core Tools' `func start`. In front of the HTTP routes it emulates
- * App Service authentication (Easy Auth) as an always-signed-in developer: see `emulateEasyAuth`.
+ * Function keys are not enforced, as with Core Tools' `func start`. A request body over `maxBodyBytes` is refused
+ * (413) before any handler runs, as FUNCTIONS_REQUEST_BODY_SIZE_LIMIT has the Functions host do in Azure. In front
+ * of the HTTP routes it emulates App Service authentication (Easy Auth) as an always-signed-in developer: see
+ * `emulateEasyAuth`.
  */
 export async function startLocalHost(options: LocalHostOptions): Promise<LocalHost> {
   const log = options.log ?? ((line: string) => console.log(line));
   const queueSettings = options.queueSettings ?? readQueueHostSettings();
   const http = options.registrations.filter((r) => r.kind === "http");
   const app = options.app ?? thisApp;
+  const served: ServedBy = {
+    registrations: http,
+    app,
+    log,
+    easyAuth: options.easyAuth ?? true,
+    maxBodyBytes: options.maxBodyBytes ?? hostBodyLimitBytes,
+  };
   const server = createServer((req, res) => {
-    void serveHttp(http, app, req, res, log, options.easyAuth ?? true);
+    void serveHttp(served, req, res);
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -134,14 +148,17 @@ function matchRoute(template: string, path: string): Record<string, string> | un
   return Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(match[i + 1] ?? "")]));
 }
 
-async function serveHttp(
-  registrations: Extract<Registration, { kind: "http" }>[],
-  app: CompositionRoot,
-  req: IncomingMessage,
-  res: ServerResponse,
-  log: (line: string) => void,
-  easyAuth: boolean,
-): Promise<void> {
+/** What the HTTP side of the host serves, and how. */
+interface ServedBy {
+  registrations: Extract<Registration, { kind: "http" }>[];
+  app: CompositionRoot;
+  log: (line: string) => void;
+  easyAuth: boolean;
+  maxBodyBytes: number;
+}
+
+async function serveHttp(served: ServedBy, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const { registrations, app, log, easyAuth, maxBodyBytes } = served;
   try {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     if (!isDecodable(url.pathname)) {
@@ -168,9 +185,11 @@ async function serveHttp(
       sendProblem(res, routeMiss(registrations, method, url.pathname, [...allowed]));
       return;
     }
-    const body = await readBody(req);
+    const body = await readBody(req, maxBodyBytes);
     if (body === undefined) {
-      sendProblem(res, tooLargeProblem(maxBodyBytes));
+      // As the Functions host: refused before any handler runs, and the connection closed once this answer is
+      // out (Node does that for `connection: close`), so nothing more the client sends is kept.
+      sendProblem(res, { ...tooLargeProblem(maxBodyBytes), headers: { connection: "close" } });
       return;
     }
     const received: Record<string, string> = {};
@@ -255,19 +274,28 @@ function isDecodable(path: string): boolean {
   }
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+/**
+ * The request body, or undefined once it is known to pass `maxBytes`: at once when Content-Length says so (nothing
+ * is read), else as soon as the streamed bytes do (chunked), when reading stops. So an oversized body costs at most
+ * the limit plus one chunk of memory, whatever the client goes on sending.
+ */
+function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | undefined> {
+  if (Number(req.headers["content-length"] ?? "0") > maxBytes) return Promise.resolve(undefined);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on("data", (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > maxBodyBytes) {
+      if (size > maxBytes) {
+        req.off("data", onData);
+        req.pause();
+        chunks.length = 0;
         resolve(undefined);
-        req.destroy();
         return;
       }
       chunks.push(chunk);
-    });
+    };
+    req.on("data", onData);
     req.on("end", () => resolve(Buffer.concat(chunks)));
     req.on("error", reject);
   });

@@ -7,7 +7,7 @@ const settingsSection = readme.slice(
   readme.indexOf("## Settings"),
   readme.indexOf("\n## ", readme.indexOf("## Settings") + 1),
 );
-const rows = [...settingsSection.matchAll(/^\| `([A-Za-z_]+)`\s*\| ([^|]+?)\s*\|/gm)].map((m) => ({
+const rows = [...settingsSection.matchAll(/^\| `([A-Za-z0-9_]+)`\s*\| ([^|]+?)\s*\|/gm)].map((m) => ({
   name: m[1] ?? "",
   shown: (m[2] ?? "").trim(),
 }));

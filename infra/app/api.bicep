@@ -3,7 +3,7 @@ param name string
 param planName string
 param location string
 param tags object
-@allowed(['20', '22'])
+@allowed(['22'])
 param nodeVersion string
 param maximumInstanceCount int
 param instanceMemoryMB int
@@ -140,6 +140,10 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
     // The identity the code's DefaultAzureCredential uses for Microsoft Graph.
     AZURE_CLIENT_ID: identityClientId
+    // The Functions host buffers a request body before any handler runs (100 MB by default), so a handler's own
+    // stream limit comes too late to save the memory: the host refuses (413) any body over the app's largest
+    // accepted one, the HR webhooks' 1 MiB (hostBodyLimitBytes in shared/http/bodyLimits.ts; the local host the same).
+    FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: '1048576'
     DEFAULT_COUNTRY: settings.DEFAULT_COUNTRY
     PHONE_VALIDATION: settings.PHONE_VALIDATION
     ORGANIZATION_DOMAINS: settings.ORGANIZATION_DOMAINS

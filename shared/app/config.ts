@@ -116,6 +116,11 @@ const settingsSchema = z.object({
     .string()
     .optional()
     .transform((value) => value?.trim().toLowerCase() === "true"),
+  // Platform: App Service's own copy of the app's authentication settings (authsettingsV2, JSON), which `doctor`
+  // reads to confirm what WEBSITE_AUTH_ENABLED says (an app setting of that name set by hand would say it too).
+  WEBSITE_AUTH_V2_CONFIG_JSON: z.string().optional(),
+  // Platform: the function app's name, which App Service sets; the metrics' cloud role in Application Insights.
+  WEBSITE_SITE_NAME: z.string().optional(),
   // HR webhooks
   HR_WEBHOOK_SECRETS: csv,
   BAMBOOHR_WEBHOOK_KEY: z.string().optional(),

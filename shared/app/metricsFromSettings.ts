@@ -1,5 +1,6 @@
 import { ManagedIdentityCredential } from "@azure/identity";
 import { AzureMonitorMetricExporter } from "@azure/monitor-opentelemetry-exporter";
+import { defaultResource, type Resource, resourceFromAttributes } from "@opentelemetry/resources";
 import {
   AggregationTemporality,
   DataPointType,
@@ -37,7 +38,19 @@ export function metricsFromSettings(settings: Settings): Metrics {
   });
   return metricsReadBy(
     new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: exportIntervalMs }),
+    metricsResource(settings),
   );
+}
+
+/**
+ * Who the metrics say they come from. Application Insights takes the cloud role from `service.name` (there is no
+ * `service.namespace` here, which would be put in front of it): the function app's name, WEBSITE_SITE_NAME, which
+ * App Service sets, so the metrics sit under the same role as the Functions host's own telemetry, not under the
+ * SDK's `unknown_service:node`. Outside App Service, the meter's name.
+ */
+export function metricsResource(settings: Pick<Settings, "WEBSITE_SITE_NAME">): Resource {
+  const name = settings.WEBSITE_SITE_NAME?.trim() || meterName;
+  return defaultResource().merge(resourceFromAttributes({ "service.name": name }));
 }
 
 /** One data point as a reader sees it: the metric, its dimensions as recorded, and its value. */
@@ -55,19 +68,25 @@ export interface InMemoryMetrics {
   metrics: Metrics;
   /** Every data point recorded so far (counters as totals since the start). */
   read(): Promise<MetricPoint[]>;
+  /** The resource attributes the exported metrics carry, as an exporter sends them (`service.name`, …). */
+  exportedResource(): Promise<Record<string, unknown>>;
 }
 
 /**
  * Metrics that never leave the process: the same OpenTelemetry SDK and instruments as in Azure, read by the
  * SDK's InMemoryMetricExporter (cumulative, so each read gives totals since the start) and no network exporter.
  */
-export function inMemoryMetrics(): InMemoryMetrics {
+export function inMemoryMetrics(settings: Pick<Settings, "WEBSITE_SITE_NAME"> = {}): InMemoryMetrics {
   const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
   // Exported only when read: the period is a day, the reader's timer is unref'd and never holds the process.
   const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 86_400_000 });
-  const metrics = metricsReadBy(reader);
+  const metrics = metricsReadBy(reader, metricsResource(settings));
   return {
     metrics,
+    async exportedResource() {
+      await metrics.flush();
+      return { ...(exporter.getMetrics().at(-1)?.resource.attributes ?? {}) };
+    },
     async read() {
       await metrics.flush();
       const latest = exporter.getMetrics().at(-1);
@@ -90,7 +109,7 @@ export function inMemoryMetrics(): InMemoryMetrics {
   };
 }
 
-function metricsReadBy(reader: MetricReader): Metrics {
-  const provider = new MeterProvider({ readers: [reader] });
+function metricsReadBy(reader: MetricReader, resource: Resource): Metrics {
+  const provider = new MeterProvider({ resource, readers: [reader] });
   return new OtelMetrics(provider.getMeter(meterName), () => provider.forceFlush());
 }

@@ -76,7 +76,9 @@ async function easyAuthFinding(settings: Settings, options: DoctorOptions): Prom
   if (options.appUrl !== undefined) {
     return { source: "probe", answer: await probeApp(options.appUrl, options) };
   }
-  return settings.WEBSITE_AUTH_ENABLED ? { source: "platform" } : { source: "unknown" };
+  return settings.WEBSITE_AUTH_ENABLED
+    ? { source: "platform", authConfigJson: settings.WEBSITE_AUTH_V2_CONFIG_JSON }
+    : { source: "unknown" };
 }
 
 /**

@@ -11,6 +11,7 @@ import {
   tokenCheck,
   userReadCheck,
 } from "./graphChecks.js";
+import { overGrantChecks } from "./overGrantChecks.js";
 import { type GrantsView, permissionChecks, requiredPermissions } from "./permissionChecks.js";
 import { type DoctorSettings, settingsChecks, unreadableSettingsCheck } from "./settingsChecks.js";
 import { type StorageFinding, type StorageTarget, storageCheck } from "./storageChecks.js";
@@ -40,8 +41,9 @@ export interface DoctorProbes {
 
 /**
  * Runs every check of `sspr-prepop doctor` and `GET /api/doctor`: the settings themselves, a Graph token and the
- * permissions it carries, a read of one user and of the role data the privileged-account guard needs, the queue
- * and tables, Easy Auth, and (with SYNCED_MOBILE=override) the tenant's DirSyncOverrides behaviour. Reads only.
+ * permissions it carries (missing ones, and ones granted beyond the settings' needs), a read of one user and of
+ * the role data the privileged-account guard needs, the queue and tables, Easy Auth, and (with
+ * SYNCED_MOBILE=override) the tenant's DirSyncOverrides behaviour. Reads only.
  * Every check ends in a finding; none throws.
  */
 export async function runDoctorChecks(doctor: DoctorProbes): Promise<DoctorReport> {
@@ -68,9 +70,12 @@ async function graphFindings(doctor: DoctorProbes): Promise<DoctorCheck[]> {
   } catch (error) {
     return [tokenCheck({ ok: false, error })];
   }
+  const required = requiredPermissions(settings);
   const checks = [
     tokenCheck({ ok: true, grants }),
-    ...permissionChecks(requiredPermissions(settings), grants),
+    ...permissionChecks(required, grants),
+    // Grants beyond what the settings need: the app works, but a compromise of it would reach further.
+    ...overGrantChecks(required, grants),
   ];
 
   try {

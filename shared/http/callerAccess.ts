@@ -10,7 +10,11 @@ export interface Caller {
 /** Why a caller was turned away, in the shape of a RuleIssue so it can go out as an error detail. */
 export interface AccessRefusal {
   status: 401 | 403;
-  code: "authentication_required" | "invalid_client_principal" | "missing_app_role";
+  code:
+    | "authentication_required"
+    | "invalid_client_principal"
+    | "untrusted_identity_provider"
+    | "missing_app_role";
   message: string;
   hint: string;
 }
@@ -42,6 +46,14 @@ interface ClientPrincipal {
 }
 
 const principalHeader = "x-ms-client-principal";
+/**
+ * The one identity provider the Bicep configures (authsettingsV2: azureActiveDirectory), as App Service names it in
+ * the principal's `auth_typ` and the `x-ms-client-principal-idp` header. A principal from any other provider (one
+ * turned on by hand in the portal) is not believed: the app roles it checks are Entra app roles.
+ */
+const entraProvider = "aad";
+// Base64 as App Service writes it (either alphabet): one header value. Two values joined by a comma are not one.
+const base64Value = /^[A-Za-z0-9+/_-]+={0,2}$/;
 const roleClaimTypes = new Set(["roles", "http://schemas.microsoft.com/ws/2008/06/identity/claims/role"]);
 const nameClaimTypes = [
   "preferred_username",
@@ -58,8 +70,10 @@ const turnOnEasyAuth =
  * Checks the caller against the app roles an operation needs. Fails closed: only when App Service
  * authentication runs in front of the app (`WEBSITE_AUTH_ENABLED`) is the `x-ms-client-principal` header
  * the platform's word, since only then are client-sent copies stripped. Without it nobody is trusted, whatever
- * headers or function key the request carries; a function key alone never makes an admin. Easy Auth
- * validates the token but never checks app roles, so that happens here.
+ * headers or function key the request carries; a function key alone never makes an admin. The principal is
+ * believed only in the shape App Service writes it, from Entra only (`readPrincipal`). Easy Auth validates the
+ * token but never checks app roles, so that happens here. What no header can tell: a `WEBSITE_AUTH_ENABLED` set
+ * by hand while Easy Auth is off (a forger then writes every header); `doctor` looks for that (docs/security.md).
  */
 export function authorizeCaller(headers: { get(name: string): string | null }, policy: AccessPolicy): Access {
   if (!policy.easyAuthEnabled) {
@@ -70,29 +84,9 @@ export function authorizeCaller(headers: { get(name: string): string | null }, p
       turnOnEasyAuth,
     );
   }
-  const encoded = headers.get(principalHeader);
-  if (!encoded) {
-    // Easy Auth is on but let the request through unauthenticated (requireAuthentication off, or an excluded path).
-    return refuse(
-      401,
-      "authentication_required",
-      "Sign in: the request carries no authenticated principal.",
-      "Send `Authorization: Bearer <Entra access token>` for the app registration Easy Auth accepts.",
-    );
-  }
-  let principal: ClientPrincipal;
-  try {
-    principal = JSON.parse(Buffer.from(encoded, "base64").toString("utf8")) as ClientPrincipal;
-    if (typeof principal !== "object" || principal === null || Array.isArray(principal))
-      throw new Error("not an object");
-  } catch {
-    return refuse(
-      401,
-      "invalid_client_principal",
-      "The client principal header is malformed.",
-      "Only App Service authentication sets x-ms-client-principal; do not send it yourself.",
-    );
-  }
+  const read = readPrincipal(headers);
+  if (!read.ok) return read;
+  const principal = read.principal;
   const claims = (Array.isArray(principal.claims) ? principal.claims : []).filter(
     (claim) => typeof claim === "object" && claim !== null,
   );
@@ -121,12 +115,58 @@ export function authorizeCaller(headers: { get(name: string): string | null }, p
   return { ok: true, caller: { name, roles, isAdmin: roles.includes(policy.adminRole) } };
 }
 
+/**
+ * The principal App Service put on the request, checked the way only the platform writes it: one base64 value of a
+ * JSON object, from Entra (`auth_typ` aad), and an `x-ms-client-principal-idp` header, if any, that says the same.
+ */
+function readPrincipal(headers: {
+  get(name: string): string | null;
+}): { ok: true; principal: ClientPrincipal } | Extract<Access, { ok: false }> {
+  const encoded = headers.get(principalHeader);
+  if (!encoded) {
+    // Easy Auth is on but let the request through unauthenticated (requireAuthentication off, or an excluded path).
+    return refuse(
+      401,
+      "authentication_required",
+      "Sign in: the request carries no authenticated principal.",
+      "Send `Authorization: Bearer <Entra access token>` for the app registration Easy Auth accepts.",
+    );
+  }
+  let principal: ClientPrincipal;
+  try {
+    if (!base64Value.test(encoded)) throw new Error("not one base64 value");
+    principal = JSON.parse(Buffer.from(encoded, "base64").toString("utf8")) as ClientPrincipal;
+    if (typeof principal !== "object" || principal === null || Array.isArray(principal))
+      throw new Error("not an object");
+  } catch {
+    return refuse(
+      401,
+      "invalid_client_principal",
+      "The client principal header is malformed.",
+      "Only App Service authentication sets x-ms-client-principal; do not send it yourself.",
+    );
+  }
+  const idpHeader = headers.get(`${principalHeader}-idp`);
+  const providers = [principal.auth_typ, ...(idpHeader === null ? [] : [idpHeader])];
+  if (
+    !providers.every((provider) => typeof provider === "string" && provider.toLowerCase() === entraProvider)
+  ) {
+    return refuse(
+      401,
+      "untrusted_identity_provider",
+      "Only callers signed in with Microsoft Entra ID are believed; this principal comes from another identity provider.",
+      "Call with an Entra token for the app registration Easy Auth accepts; an administrator removes any other identity provider from the app's authentication settings.",
+    );
+  }
+  return { ok: true, principal };
+}
+
 function refuse(
   status: AccessRefusal["status"],
   code: AccessRefusal["code"],
   message: string,
   hint: string,
-): Access {
+): Extract<Access, { ok: false }> {
   return { ok: false, refusal: { status, code, message, hint } };
 }
 

@@ -1,11 +1,9 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import type { WebhookRejection } from "../intake/standardWebhook.js";
+import { webhookBodyBytes } from "./bodyLimits.js";
 import { parseJson } from "./parseJson.js";
 import { problem } from "./problem.js";
 import { readBody } from "./readBody.js";
-
-// HR senders batch hundreds of employees, but a megabyte is far beyond any real delivery.
-const maxBodyBytes = 1024 * 1024;
 
 /**
  * The intake every signed HR webhook shares: read the raw bytes (413/415), verify the signature on exactly
@@ -17,7 +15,7 @@ export async function readSignedJson<V extends { ok: true }>(
   endpoint: string,
   verify: (raw: Buffer) => V | { ok: false; reason: WebhookRejection },
 ): Promise<{ ok: true; verdict: V; value: unknown } | { ok: false; response: HttpResponseInit }> {
-  const body = await readBody(request, { maxBytes: maxBodyBytes, contentTypes: ["application/json"] });
+  const body = await readBody(request, { maxBytes: webhookBodyBytes, contentTypes: ["application/json"] });
   if (!body.ok) return body;
   const verdict = verify(body.raw);
   if (!verdict.ok) {

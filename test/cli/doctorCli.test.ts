@@ -55,7 +55,13 @@ function doctorInProcess(args: string[], overrides: Record<string, string> = {})
 
 describe("sspr-prepop doctor", () => {
   it("prints every check ok against a ready deployment and exits 0", async () => {
-    const { code, stdout } = await doctor(["--app-url", withEasyAuth.url]);
+    // Ready: the emulated app holds what the grant scripts grant with CONTACT_TARGET=both, and nothing more (it
+    // also holds PrivilegedAssignmentSchedule.Read.AzureADGroup, which doctor would rightly call an over-grant).
+    env.graph.tenant.revokePermission("PrivilegedAssignmentSchedule.Read.AzureADGroup");
+    const { code, stdout } = await doctor(["--app-url", withEasyAuth.url], {
+      CONTACT_TARGET: "both",
+      GRAPH_ACCESS_TOKEN: env.graph.issueToken(),
+    });
     expect(code).toBe(0);
     const lines = stdout.trimEnd().split("\n");
     // Nine checks ok, plus the opt-in registration report listed as absent (ok, with how to grant it).

@@ -287,9 +287,53 @@ describe("storage", () => {
   });
 });
 
+/** WEBSITE_AUTH_V2_CONFIG_JSON as App Service writes it for the template's settings, or with one thing changed. */
+function authSettings(
+  change: { enabled?: boolean; requireAuthentication?: boolean; providers?: Record<string, unknown> } = {},
+): string {
+  return JSON.stringify({
+    platform: { enabled: change.enabled ?? true },
+    globalValidation: { requireAuthentication: change.requireAuthentication ?? true },
+    identityProviders: change.providers ?? { azureActiveDirectory: { enabled: true } },
+  });
+}
+
 describe("Easy Auth in front of the helpdesk routes", () => {
   it.each([
-    [{ source: "platform" as const }, "ok easy_auth_on"],
+    [{ source: "platform" as const }, "warn easy_auth_unconfirmed"],
+    [{ source: "platform" as const, authConfigJson: "not json" }, "warn easy_auth_unconfirmed"],
+    [{ source: "platform" as const, authConfigJson: authSettings() }, "ok easy_auth_on"],
+    [
+      {
+        source: "platform" as const,
+        authConfigJson: JSON.stringify({ properties: JSON.parse(authSettings()) }),
+      },
+      "ok easy_auth_on",
+    ],
+    [
+      { source: "platform" as const, authConfigJson: authSettings({ enabled: false }) },
+      "fail easy_auth_hand_set",
+    ],
+    [
+      {
+        source: "platform" as const,
+        authConfigJson: authSettings({ providers: { github: { enabled: true } } }),
+      },
+      "fail easy_auth_no_entra",
+    ],
+    [
+      {
+        source: "platform" as const,
+        authConfigJson: authSettings({
+          providers: { azureActiveDirectory: {}, google: { enabled: true }, twitter: { enabled: false } },
+        }),
+      },
+      "warn easy_auth_other_provider",
+    ],
+    [
+      { source: "platform" as const, authConfigJson: authSettings({ requireAuthentication: false }) },
+      "warn easy_auth_optional",
+    ],
     [{ source: "unknown" as const }, "warn easy_auth_unchecked"],
     [{ source: "probe" as const, answer: { status: 401 } }, "ok easy_auth_on"],
     [{ source: "probe" as const, answer: { status: 302 } }, "ok easy_auth_on"],
@@ -302,6 +346,12 @@ describe("Easy Auth in front of the helpdesk routes", () => {
     [{ source: "probe" as const, answer: { unreachable: "ECONNREFUSED" } }, "fail app_unreachable"],
   ])("%j → %s", (found, expected) => {
     expect(codes([easyAuthCheck(found)])).toEqual([expected]);
+  });
+
+  it("tells, when WEBSITE_AUTH_ENABLED may be hand-set, how to check from outside and what to delete", () => {
+    const finding = easyAuthCheck({ source: "platform" });
+    expect(finding.fix).toContain("--app-url");
+    expect(finding.fix).toContain("az functionapp config appsettings list");
   });
 
   it("tells how to turn it on", () => {

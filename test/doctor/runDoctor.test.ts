@@ -7,6 +7,7 @@ import { runDoctor } from "../../shared/app/runDoctor.js";
 import { queueClient } from "../../shared/app/storageClients.js";
 import type { DoctorCheck, DoctorReport } from "../../shared/doctor/doctorReport.js";
 import { graphFetch } from "../support/graphEmulatorFixtures.js";
+import { easyAuthOn } from "../support/helpdeskRequests.js";
 import { pipelineTenant } from "../support/tenantSeeds.js";
 import { startTestEnvironment, type TestEnvironment } from "../support/testEnvironment.js";
 
@@ -36,9 +37,17 @@ afterAll(async () => {
   await withoutEasyAuth?.close();
   await env?.close();
 });
+/**
+ * A token for the emulated app holding what the grant scripts grant with CONTACT_TARGET=both, which the doctor
+ * below runs with: the emulated app also holds PrivilegedAssignmentSchedule.Read.AzureADGroup, which the app never
+ * needs (doctor would rightly warn of it as an over-grant).
+ */
+let readyToken: string;
 beforeEach(() => {
   env.graph.tenant.reset();
   env.configure();
+  env.graph.tenant.revokePermission("PrivilegedAssignmentSchedule.Read.AzureADGroup");
+  readyToken = env.graph.issueToken();
 });
 
 /** The doctor with the test environment's settings plus `overrides`, and its findings as `check status code`. */
@@ -46,7 +55,12 @@ async function doctor(
   overrides: Record<string, string | undefined> = {},
   appUrl?: string,
 ): Promise<{ report: DoctorReport; findings: string[] }> {
-  const settings = loadSettings({ ...process.env, ...overrides });
+  const settings = loadSettings({
+    ...process.env,
+    CONTACT_TARGET: "both",
+    GRAPH_ACCESS_TOKEN: readyToken,
+    ...overrides,
+  });
   const report = await runDoctor(settings, { appUrl, timeoutMs: 5000 });
   return { report, findings: report.checks.map((c) => `${c.check} ${c.status} ${c.code}`) };
 }
@@ -72,6 +86,18 @@ describe("against a deployment that is ready", () => {
       "easyAuth ok easy_auth_emulated",
     ]);
     expect(report.status).toBe("ok");
+  });
+
+  it("warns of each grant the settings don't need: the methods permissions once CONTACT_TARGET is back to profile", async () => {
+    const { report } = await doctor({ CONTACT_TARGET: "profile" });
+    expect(find(report, "graphPermissions").filter((c) => c.code === "over_grant")).toEqual(
+      [
+        "UserAuthMethod-Email.ReadWrite.All",
+        "UserAuthMethod-Phone.ReadWrite.All",
+        "UserAuthenticationMethod.Read.All",
+      ].map((permission) => expect.objectContaining({ status: "warn", permission })),
+    );
+    expect(report.status).toBe("warn");
   });
 
   it("writes and creates nothing: the queue and tables stay absent, the tenant unchanged", async () => {
@@ -171,7 +197,17 @@ describe("Easy Auth", () => {
   });
 
   it.each([
-    ["WEBSITE_AUTH_ENABLED=True (inside App Service)", { WEBSITE_AUTH_ENABLED: "True" }, "ok easy_auth_on"],
+    ["Easy Auth as App Service says it (inside App Service)", easyAuthOn, "ok easy_auth_on"],
+    [
+      "WEBSITE_AUTH_ENABLED=True alone (App Service's auth settings absent: perhaps set by hand)",
+      { WEBSITE_AUTH_ENABLED: "True" },
+      "warn easy_auth_unconfirmed",
+    ],
+    [
+      "WEBSITE_AUTH_ENABLED=True while App Service's auth settings say off",
+      { ...easyAuthOn, WEBSITE_AUTH_V2_CONFIG_JSON: JSON.stringify({ platform: { enabled: false } }) },
+      "fail easy_auth_hand_set",
+    ],
     ["neither the setting nor --app-url", {}, "warn easy_auth_unchecked"],
   ])("with %s → %s", async (_, overrides, expected) => {
     const { findings } = await doctor(overrides);

@@ -10,6 +10,14 @@ const off = settings();
 
 const forgedAdmin = { "x-ms-client-principal": principal("attacker@example.com", ["ContactInfo.ReadWrite"]) };
 
+/** A principal as App Service writes it for a sign-in with `provider` (`auth_typ`), or with none. */
+function principalFrom(provider: string | undefined, roles: string[]): string {
+  const claims = [{ typ: "name", val: "x@contoso.example" }, ...roles.map((val) => ({ typ: "roles", val }))];
+  return Buffer.from(
+    JSON.stringify({ auth_typ: provider, name_typ: "name", role_typ: "roles", claims }),
+  ).toString("base64");
+}
+
 describe("WEBSITE_AUTH_ENABLED, the platform's word that Easy Auth runs", () => {
   it.each([
     [undefined, false],
@@ -63,6 +71,32 @@ describe("authorizing a caller", () => {
       "invalid_client_principal",
     ],
     [
+      "two principal values joined into one header",
+      {
+        "x-ms-client-principal": `${principal("x@contoso.example", [])}, ${principal("y@contoso.example", [])}`,
+      },
+      401,
+      "invalid_client_principal",
+    ],
+    [
+      "an admin principal from another identity provider (auth_typ github)",
+      { "x-ms-client-principal": principalFrom("github", ["ContactInfo.ReadWrite"]) },
+      401,
+      "untrusted_identity_provider",
+    ],
+    [
+      "an admin principal without an identity provider",
+      { "x-ms-client-principal": principalFrom(undefined, ["ContactInfo.ReadWrite"]) },
+      401,
+      "untrusted_identity_provider",
+    ],
+    [
+      "an Entra admin principal whose x-ms-client-principal-idp header names another provider",
+      { ...forgedAdmin, "x-ms-client-principal-idp": "google" },
+      401,
+      "untrusted_identity_provider",
+    ],
+    [
       "a principal without roles",
       { "x-ms-client-principal": principal("x@contoso.example", []) },
       403,
@@ -94,6 +128,21 @@ describe("authorizing a caller", () => {
     );
     expect(access.ok).toBe(allowed);
     if (access.ok) expect(access.caller).toEqual({ name: "helpdesk@contoso.example", roles, isAdmin });
+  });
+
+  it.each([
+    ["no x-ms-client-principal-idp header", {}],
+    ["x-ms-client-principal-idp aad", { "x-ms-client-principal-idp": "aad" }],
+    [
+      "x-ms-client-principal-idp AAD (headers' case varies by framework)",
+      { "x-ms-client-principal-idp": "AAD" },
+    ],
+  ])("believes an Entra principal (auth_typ aad) with %s", (_, idp) => {
+    const sent = {
+      "x-ms-client-principal": principal("helpdesk@contoso.example", ["ContactInfo.Read"]),
+      ...idp,
+    };
+    expect(authorizeCaller(headers(sent), readers(on))).toMatchObject({ ok: true });
   });
 
   it("uses the role names the settings give", () => {

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadSettings, settingNames } from "../../shared/app/config.js";
+import { hostBodyLimitBytes } from "../../shared/http/bodyLimits.js";
 import { type MetricKey, metricCatalog, safeDimensions } from "../../shared/metrics/metrics.js";
 import { alertQueryFiles, filtersOf, repoText } from "../support/metricQueries.js";
 
@@ -86,6 +87,9 @@ const localOnlySettings = ["GRAPH_ACCESS_TOKEN", "PORT", "GRAPH_AUTH", "AZURE_TE
 const settingsAzureSets: Record<string, string> = {
   WEBSITE_AUTH_ENABLED:
     "App Service injects True when its authentication (authsettingsV2) runs and strips forged x-ms-client-principal headers; set by hand, it would make the app trust forged principals",
+  WEBSITE_AUTH_V2_CONFIG_JSON:
+    "App Service populates it from authsettingsV2; doctor reads it to confirm WEBSITE_AUTH_ENABLED, so a copy set by hand would defeat that",
+  WEBSITE_SITE_NAME: "App Service sets the app's name, which the metrics carry as their cloud role",
 };
 
 /**
@@ -105,6 +109,8 @@ const platformSettings: Record<string, string> = {
   AzureWebJobsStorage__blobServiceUri: "host state (leases, keys, timers) lives in blobs",
   AzureWebJobsStorage__queueServiceUri: "the queue trigger reads the HR event queue",
   AzureWebJobsStorage__tableServiceUri: "the host writes diagnostic events to tables",
+  FUNCTIONS_REQUEST_BODY_SIZE_LIMIT:
+    "the Functions host refuses a body larger than any function reads before it buffers it (100 MB by default)",
 };
 
 const roleIds = {
@@ -182,7 +188,7 @@ describe.skipIf(skipReason !== undefined)("infrastructure (compiled ARM template
   });
 
   describe("function app", () => {
-    it("runs Node on a Flex Consumption plan", () => {
+    it("runs Node 22 LTS on a Flex Consumption plan (Node 20 reached end of life on 30 April 2026)", () => {
       expect(one("Microsoft.Web/serverfarms").resource).toMatchObject({
         sku: { name: "FC1", tier: "FlexConsumption" },
       });
@@ -191,7 +197,8 @@ describe.skipIf(skipReason !== undefined)("infrastructure (compiled ARM template
         Record<string, unknown>
       >;
       expect(config.runtime).toEqual({ name: "node", version: "[parameters('nodeVersion')]" });
-      expect(main.parameters?.nodeVersion?.defaultValue).toBe("20");
+      expect(main.parameters?.nodeVersion?.defaultValue).toBe("22");
+      expect(main.parameters?.nodeVersion?.allowedValues).toEqual(["22"]);
     });
 
     it("deploys from the blob container with the user-assigned identity", () => {
@@ -242,6 +249,25 @@ describe.skipIf(skipReason !== undefined)("infrastructure (compiled ARM template
       }
       expect(settings).not.toHaveProperty("AzureWebJobsStorage");
       expect(JSON.stringify(settings)).not.toMatch(/AccountKey|listKeys|SharedAccessSignature/i);
+    });
+
+    it("describe CONTACT_TARGET's methods permissions as the narrow ones the grant scripts give", () => {
+      const parameter = main.parameters?.contactTarget as { metadata?: { description?: string } } | undefined;
+      const description = parameter?.metadata?.description ?? "";
+      for (const permission of [
+        "UserAuthenticationMethod.Read.All",
+        "UserAuthMethod-Phone.ReadWrite.All",
+        "UserAuthMethod-Email.ReadWrite.All",
+      ]) {
+        expect(description).toContain(permission);
+      }
+      // The broad permission appears only as what is never granted.
+      expect(description.split("UserAuthenticationMethod.ReadWrite.All")).toHaveLength(2);
+      expect(description).toContain("never the broad UserAuthenticationMethod.ReadWrite.All");
+    });
+
+    it("have the Functions host refuse a body over the app's largest accepted one, before any handler runs", () => {
+      expect(appSettings().FUNCTIONS_REQUEST_BODY_SIZE_LIMIT).toBe(String(hostBodyLimitBytes));
     });
 
     it("send telemetry with an Entra token", () => {

@@ -2,8 +2,18 @@ import { HttpRequest, type HttpResponseInit, InvocationContext } from "@azure/fu
 import { fixContactInfo } from "../../functions/fixContactInfo.js";
 import { getContactInfo } from "../../functions/getContactInfo.js";
 
-/** The env a helpdesk test file runs with: App Service authentication on, as App Service would say it. */
-export const easyAuthOn = { WEBSITE_AUTH_ENABLED: "True" };
+/**
+ * The env a helpdesk test file runs with: App Service authentication on, as App Service would say it (the flag,
+ * and its copy of the authentication settings the template deploys: Entra ID only, authentication required).
+ */
+export const easyAuthOn = {
+  WEBSITE_AUTH_ENABLED: "True",
+  WEBSITE_AUTH_V2_CONFIG_JSON: JSON.stringify({
+    platform: { enabled: true },
+    globalValidation: { requireAuthentication: true, unauthenticatedClientAction: "Return401" },
+    identityProviders: { azureActiveDirectory: { enabled: true } },
+  }),
+};
 
 /** An Easy Auth principal header, as App Service puts it on the request (or as an attacker forges it). */
 export function principal(name: string, roles: string[]): string {
