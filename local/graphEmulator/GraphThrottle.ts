@@ -67,8 +67,9 @@ export function costOf(method: string, baseUnits: number, query: URLSearchParams
 /**
  * A token bucket that refills continuously: `capacity` tokens per `windowMs`. Priority: "low priority requests
  * are throttled first, normal priority requests second, and high priority requests last"; how Graph does it is not
- * published. Here a refused request holds its cost for its Retry-After: requests of lower priority may not take
- * those tokens meanwhile, so the refill serves it first. One priority alone is throttled exactly as without.
+ * published. Here a refused request holds its cost until one of its priority gets through (at most its Retry-After
+ * and 5 s for the client to come back): requests of lower priority may not take those tokens meanwhile, so the
+ * refill serves it first. One priority alone is throttled exactly as without.
  */
 class TokenBucket {
   private tokens: number;
@@ -104,8 +105,10 @@ class TokenBucket {
     this.held = { rank, amount: Math.min(amount, this.capacity), until };
   }
 
-  take(amount: number): void {
+  /** Takes `amount` for a request of `rank`; one of the waiting priority (or higher) ends the hold. */
+  take(amount: number, rank: number): void {
     this.tokens -= amount;
+    if (this.held && rank >= this.held.rank) this.held = undefined;
   }
 
   /** Share of the budget in use, 0..1+. */
@@ -113,6 +116,9 @@ class TokenBucket {
     return (this.capacity - this.tokens) / this.capacity;
   }
 }
+
+/** How long past its Retry-After a refused request's tokens stay held for it (the client's way back). */
+const holdGraceMs = 5_000;
 
 /** The buckets a request draws from, each with the headers Graph's 429 names it by. */
 interface Draw {
@@ -174,15 +180,17 @@ export class GraphThrottle {
     const waitMs = waits[longest] ?? 0;
     if (waitMs > 0) {
       const named = draws[longest] as Draw;
-      for (const draw of draws) draw.bucket.hold(priority, draw.amount, now + waitMs);
+      const retryAfterSeconds = Math.max(1, Math.ceil(waitMs / 1000));
+      for (const draw of draws)
+        draw.bucket.hold(priority, draw.amount, now + retryAfterSeconds * 1000 + holdGraceMs);
       headers["x-ms-throttle-scope"] =
         `Tenant_Application/${named.limit}/${emulatedAppId}/${emulatedTenantId}`;
       if (named.information) headers["x-ms-throttle-information"] = named.information;
       if (identity) headers["x-ms-throttle-limit-percentage"] = this.percentage(cost);
       // Graph sends whole seconds; never 0, or clients would spin.
-      return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)), headers };
+      return { ok: false, retryAfterSeconds, headers };
     }
-    for (const draw of draws) draw.bucket.take(draw.amount);
+    for (const draw of draws) draw.bucket.take(draw.amount, priority);
     if (identity) {
       const used = Math.max(this.resourceBucket.usedRatio(), this.writeBucket.usedRatio());
       // Graph adds this header only once an app has used more than 80% of a limit.

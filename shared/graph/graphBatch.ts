@@ -124,13 +124,12 @@ async function sendChunk(
       }
       const headers = answer.headers ?? {};
       const method = request?.method ?? "GET";
-      if (answer.status !== 429 && serviceOf(request?.url ?? "") === "methods") limiter.answered("methods");
+      const retryAfterMs = retryAfterMsOf(headers);
+      // Each item names its own limit: a methods or reports 429 pauses only that budget (the last attempt's too).
+      if (answer.status === 429) {
+        limiter.backOff(retryAfterMs ?? 1000, throttledBudget(method, request?.url ?? "", headers));
+      } else if (serviceOf(request?.url ?? "") === "methods") limiter.answered("methods");
       if (attempt < settings.maxAttempts && isRetryable(method, answer.status)) {
-        const retryAfterMs = retryAfterMsOf(headers);
-        // Each item names its own limit: a methods or reports 429 pauses only that budget.
-        if (answer.status === 429) {
-          limiter.backOff(retryAfterMs ?? 1000, throttledBudget(method, request?.url ?? "", headers));
-        }
         waitMs = Math.max(waitMs, retryAfterMs ?? settings.retryDelayMs * 2 ** (attempt - 1));
         again.push(i);
         continue;
