@@ -91,9 +91,11 @@ export class ReadUnitBudget {
 
   /** A 429 naming the resource units: pause (the fleet too) and, when learning, assume the next smaller tenant. */
   backOff(ms: number, learn: boolean): void {
+    // The 429s of one burst (a $batch's items) are one finding: a size is stepped down once per pause.
+    const fresh = this.pausedUntil <= this.clock.now();
     this.hold(ms);
     this.shared?.pause(this.epochNow() + ms, this.shape()).catch(() => undefined);
-    const next = learn ? this.tiers.shift() : undefined;
+    const next = learn && fresh ? this.tiers.shift() : undefined;
     if (next !== undefined) {
       this.log(
         `read budget: Graph throttled the resource units; assuming ${next} per ${this.windowMs / 1000} s`,

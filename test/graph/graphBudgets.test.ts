@@ -119,9 +119,9 @@ describe("the resource units: by tenant size, set or learnt", () => {
     expect(limiter.limits().readUnits).toBe(7600);
     limiter.backOff(10, "reads");
     expect(limiter.limits().readUnits).toBe(4750);
+    // A second 429 of the same burst (while the pause is in force) is the same finding.
     limiter.backOff(10, "reads");
-    limiter.backOff(10, "reads");
-    expect(limiter.limits().readUnits).toBe(3325);
+    expect(limiter.limits().readUnits).toBe(4750);
   });
 });
 
@@ -202,6 +202,24 @@ describe("on the emulated tenant, each service throttles apart", () => {
     expect(emulator.stats.writesFor(ids[0] ?? "")).toBe(1);
     // The learning budget halved on the 429s (20 + 3 answered → 23, then halved per 429, never below 20).
     expect(limiter.limits().methods).toBe(20);
+  });
+
+  it("a 429 naming the resource units makes `auto` assume a smaller tenant, once per burst", async () => {
+    emulator.setThrottle({ resourceUnits: 30, resourceWindowMs: 10_000, methodRequests: undefined });
+    const limiter = new WriteLimiter({
+      budget: 100,
+      windowMs: 1000,
+      readUnits: { capacity: 60, windowMs: 10_000, lowerTiers: [40, 25] },
+    });
+    const directory = directoryFor(emulator, { limiter, batch: { maxAttempts: 1 } });
+    const answers = await directory.findUsers(
+      Array.from({ length: 40 }, (_, k) => ({ userPrincipalName: `user${(k % 12) + 1}@contoso.example` })),
+    );
+    expect(answers.filter((a) => a instanceof Error).length).toBeGreaterThan(0);
+    expect(emulator.stats.throttledBy).toMatchObject({ ResourceUnitLimitExceeded: expect.any(Number) });
+    expect(limiter.limits().readUnits).toBe(40);
+    expect(limiter.stats().paused.reads).toBeGreaterThan(0);
+    expect(limiter.stats().paused.writes).toBe(0);
   });
 
   it("answers each limit's 429 with the headers that name it", async () => {
