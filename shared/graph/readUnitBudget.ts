@@ -19,7 +19,7 @@ const fallbackShare = 0.1;
 /**
  * Graph's resource-unit budget for one app and tenant (identity and access limits), which every request spends
  * (a write costs 1 unit too). With a shared row (Table storage) the fleet takes its units from one bucket in
- * leases of 1/50 of it, like the writes; alone, the process refills its own. Reads that go first (the privilege
+ * leases of 1/10 of it (a second of the refill); alone, the process refills its own. Reads that go first (the privilege
  * picture, which writes wait on) take their units at once and leave a debt the reads behind them repay.
  */
 export class ReadUnitBudget {
@@ -151,7 +151,9 @@ export class ReadUnitBudget {
   private async lease(cost: number): Promise<number> {
     const shared = this.shared;
     if (!shared) return 0;
-    const wanted = Math.max(Math.ceil(this.capacity / 50), Math.ceil(cost - this.tokens));
+    // A second of the refill at a time: every read waits on the lease in front of it, so a lease must outlast the
+    // storage round trips it costs (the writes' 1/50 would make storage latency, not Graph, bound the reads).
+    const wanted = Math.max(Math.ceil(this.capacity / 10), Math.ceil(cost - this.tokens));
     try {
       const grant = await shared.take(wanted, this.shape());
       this.tokens += grant.granted;
