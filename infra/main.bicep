@@ -88,9 +88,16 @@ param graphWriteBudget int = 3000
 @minValue(1)
 param graphWriteWindowSeconds int = 150
 
-@description('GRAPH_READ_UNITS: Graph resource units per 10 s for the app in this tenant (8,000 large, 5,000 medium, 3,500 small).')
+@description('GRAPH_READ_UNITS: Graph resource units per 10 s for the app in this tenant (8000 large, 5000 medium, 3500 small), or auto: start at 8000 and step down a size on each 429 naming them.')
+param graphReadUnits string = 'auto'
+
+@description('GRAPH_METHOD_REQUESTS: authentication-method calls per 10 s to start with (Graph lists authenticationMethod under the reports limit, 5); learnt upward while Graph answers without 429.')
 @minValue(1)
-param graphReadUnits int = 8000
+param graphMethodRequests int = 5
+
+@description('GRAPH_METHOD_REQUESTS_MAX: the most authentication-method calls per 10 s the app learns its way up to (= GRAPH_METHOD_REQUESTS: fixed).')
+@minValue(1)
+param graphMethodRequestsMax int = 8000
 
 @description('PRIVILEGE_MAX_AGE_SECONDS: how old the tenant-wide picture of privileged principals may be when a write goes out.')
 @minValue(1)
@@ -314,7 +321,9 @@ module api 'app/api.bicep' = {
       GRAPH_BASE_URL: graphBaseUrl
       GRAPH_WRITE_BUDGET: string(graphWriteBudget)
       GRAPH_WRITE_WINDOW_SECONDS: string(graphWriteWindowSeconds)
-      GRAPH_READ_UNITS: string(graphReadUnits)
+      GRAPH_READ_UNITS: graphReadUnits
+      GRAPH_METHOD_REQUESTS: string(graphMethodRequests)
+      GRAPH_METHOD_REQUESTS_MAX: string(graphMethodRequestsMax)
       PRIVILEGE_MAX_AGE_SECONDS: string(privilegeMaxAgeSeconds)
       GRAPH_MAX_RETRIES: string(graphMaxRetries)
       GRAPH_RETRY_DELAY_SECONDS: string(graphRetryDelaySeconds)

@@ -12,6 +12,13 @@ export class EmulatorStats {
   withoutClientRequestId = 0;
   /** HTTP requests by `x-ms-throttle-priority` (`normal` when absent, as Graph reads it). */
   priorities: Record<string, number> = {};
+  /** `$batch` items by their own `x-ms-throttle-priority` header (`normal` when absent, as Graph reads it). */
+  itemPriorities: Record<string, number> = {};
+  /**
+   * 429 answers by the limit they name: `WriteLimitExceeded`, `ResourceUnitLimitExceeded` (identity), or the
+   * service (`reports`, `methods`) whose own bucket refused.
+   */
+  throttledBy: Record<string, number> = {};
   /** Resource units charged to admitted requests (Graph's cost table; refused ones cost nothing). */
   resourceUnits = 0;
   /** The same units by `METHOD routeKind`, to tell what each part of a run spent (the privilege picture's reads). */
@@ -33,6 +40,18 @@ export class EmulatorStats {
   countPriority(value: string | undefined): void {
     const key = value?.trim().toLowerCase() || "normal";
     this.priorities[key] = (this.priorities[key] ?? 0) + 1;
+  }
+
+  /** Counts one `$batch` item's own throttle priority. */
+  countItemPriority(value: string | undefined): void {
+    const key = value?.trim().toLowerCase() || "normal";
+    this.itemPriorities[key] = (this.itemPriorities[key] ?? 0) + 1;
+  }
+
+  /** Counts one 429 under the limit it names. */
+  countThrottled(limit: string): void {
+    this.throttled += 1;
+    this.throttledBy[limit] = (this.throttledBy[limit] ?? 0) + 1;
   }
 
   /** Records an applied write of one property. */
@@ -84,6 +103,8 @@ export class EmulatorStats {
     this.resourceUnits = 0;
     this.resourceUnitsByRoute = {};
     this.priorities = {};
+    this.itemPriorities = {};
+    this.throttledBy = {};
     this.withoutClientRequestId = 0;
     this.throttled = 0;
     this.unauthorized = 0;

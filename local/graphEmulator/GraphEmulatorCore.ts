@@ -14,7 +14,7 @@ import {
   stampError,
 } from "./emulatorResponse.js";
 import { type RouteResolution, resolveRoute } from "./GraphRoute.js";
-import { costOf, GraphThrottle, type RequestCost, type ThrottleOptions } from "./GraphThrottle.js";
+import { costOf, GraphThrottle, priorityRank, type ThrottleOptions } from "./GraphThrottle.js";
 import { graphRoutes } from "./graphRoutes.js";
 import { header, parseBody, splitUrl } from "./requestParts.js";
 
@@ -50,6 +50,8 @@ interface Operation {
   resolution: RouteResolution;
   query: URLSearchParams;
   body: unknown;
+  /** Its own `x-ms-throttle-priority` (a `$batch` item's from its `headers`: Graph evaluates items one by one). */
+  priority: string | undefined;
 }
 
 /**
@@ -177,6 +179,7 @@ export class GraphEmulatorCore {
         resolution: resolution ?? resolveRoute(graphRoutes, method, parsed.path),
         query: parsed.query,
         body: body.value,
+        priority: header(request.headers, "x-ms-throttle-priority"),
       },
       false,
     );
@@ -198,21 +201,18 @@ export class GraphEmulatorCore {
     }
     const { route, params } = op.resolution;
     const isWrite = writeMethods.has(op.method);
-    const cost: RequestCost =
-      route.cost === "report"
-        ? { resourceUnits: 0, writes: 0, reports: 1 }
-        : costOf(op.method, route.cost, op.query);
-    const charge = this.throttle.charge(cost);
+    const cost = costOf(op.method, route.cost, op.query);
+    const charge = this.throttle.charge(cost, route.service, priorityRank(op.priority));
     if (!charge.ok) {
-      this.stats.throttled += 1;
+      this.stats.countThrottled(charge.headers["x-ms-throttle-information"] ?? route.service);
       return graphError(429, "TooManyRequests", "Too many requests.", {
         ...charge.headers,
         "Retry-After": String(charge.retryAfterSeconds),
       });
     }
-    this.stats.resourceUnits += cost.resourceUnits;
-    this.stats.resourceUnitsByRoute[routeKey] =
-      (this.stats.resourceUnitsByRoute[routeKey] ?? 0) + cost.resourceUnits;
+    const units = Number(charge.headers["x-ms-resource-unit"] ?? 0);
+    this.stats.resourceUnits += units;
+    this.stats.resourceUnitsByRoute[routeKey] = (this.stats.resourceUnitsByRoute[routeKey] ?? 0) + units;
     if (isWrite) this.stats.writeTimes.push(this.now());
     const failing = this.tenant.routeFailure(routeKey);
     if (failing !== undefined) return routeFailureAnswer(failing.status, failing.retryAfterSeconds);
@@ -273,12 +273,16 @@ export class GraphEmulatorCore {
     const parsed = splitUrl(`/${apiVersion}/${item.url.replace(/^\//, "")}`);
     if (!parsed) return badRequest("Invalid request URL.");
     const method = item.method.toUpperCase();
+    // The item's own headers only: no page says the envelope's priority reaches the items.
+    const priority = header(item.headers ?? {}, "x-ms-throttle-priority");
+    this.stats.countItemPriority(priority);
     return this.operate(
       {
         method,
         resolution: resolveRoute(graphRoutes, method, parsed.path),
         query: parsed.query,
         body: item.body,
+        priority,
       },
       true,
     );

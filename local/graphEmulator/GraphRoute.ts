@@ -1,4 +1,5 @@
 import { badRequest, type EmulatorResponse } from "./emulatorResponse.js";
+import type { GraphService } from "./GraphThrottle.js";
 import type { HandlerContext } from "./HandlerContext.js";
 
 /** The methods Graph's identity paths take; `any` in a route stands for all of them. */
@@ -37,10 +38,17 @@ export interface GraphRoute {
   /** Graph's answer to a caller without the permission; default 403 Authorization_RequestDenied. */
   denied?: () => EmulatorResponse;
   /**
-   * Base resource units of a GET (the throttling page's identity and access cost table; 1 where it lists nothing),
-   * or `report`: the identity and access reports' own request budget, no resource units.
+   * Base resource units of a GET (the throttling page's identity and access cost table; 1 where it lists nothing);
+   * a `reports` route spends none (its service counts requests).
    */
-  cost: number | "report";
+  cost: number;
+  /**
+   * The service limits the route counts against (throttling-limits): `directory` the identity and access limits
+   * (resource units, writes), `reports` the identity and access reports' 5 requests per 10 s, `methods` the
+   * authentication-method paths — identity limits unless the emulator is given a methods bucket (see
+   * `ThrottleOptions.methodRequests`), since the page lists `authenticationMethod` under the reports.
+   */
+  service: GraphService;
   /** The premium edition the route needs: P1 (`tenant.premiumLicense`) or P2 (`tenant.edition`, PIM). */
   edition?: "P1" | "P2";
   /** Microsoft Learn's page for the behaviour. */
@@ -103,6 +111,7 @@ function unknown(method: string, segment: string): RouteResolution {
     path: "{rest*}",
     permissions: { none: "Graph answers an unknown segment whatever the caller holds" },
     cost: 1,
+    service: "directory",
     page: "https://learn.microsoft.com/en-us/graph/errors",
     assumed: "the 400 text is the one Graph gives (public reports of it name the first unresolved segment)",
     handler: () => badRequest(`Resource not found for the segment '${segment}'.`),

@@ -76,8 +76,13 @@ const settingsSchema = z.object({
   AZURE_TENANT_ID: z.string().regex(tenantPattern, "is not a tenant id (a GUID) or domain").optional(),
   GRAPH_WRITE_BUDGET: int(3000, 1),
   GRAPH_WRITE_WINDOW_SECONDS: int(150, 1),
-  // Graph's resource units per 10 s per app and tenant (large tenant: 8,000; medium 5,000; small 3,500).
-  GRAPH_READ_UNITS: int(8000, 1),
+  // Graph's resource units per 10 s per app and tenant (large tenant: 8,000; medium 5,000; small 3,500), or `auto`:
+  // start at 8,000 and step down a size on each 429 naming the resource units (docs/graph.md).
+  GRAPH_READ_UNITS: z.union([z.literal("auto"), z.coerce.number().int().min(1)]).default("auto"),
+  // The authentication-method calls' own budget per 10 s: Graph's page lists `authenticationMethod` under the
+  // reports limit (5); the app starts there and learns upward to the MAX while Graph answers without a 429.
+  GRAPH_METHOD_REQUESTS: int(5, 1),
+  GRAPH_METHOD_REQUESTS_MAX: int(8000, 1),
   // The SDK's retry of 429/503/504 inside one delivery; the queue's own retries come on top.
   GRAPH_MAX_RETRIES: int(3),
   GRAPH_RETRY_DELAY_SECONDS: int(3),

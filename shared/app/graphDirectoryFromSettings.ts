@@ -22,6 +22,26 @@ export function writeReserve(budget: number, windowSeconds: number): number {
   return Math.max(1, Math.ceil(Math.min(budget / windowSeconds, budget * 0.02)));
 }
 
+/** Graph's resource units per 10 s by tenant size: under 50 users, 50–500, above 500 (throttling-limits). */
+export const tenantSizeUnits = [8000, 5000, 3500] as const;
+/** Graph's "identity and access reports" limit: 5 requests per 10 s per app and tenant. */
+const reportRequests = 5;
+const serviceWindowMs = 10_000;
+/** Kept a little under Graph's figure: other readers of the tenant (the portal, other apps) count too. */
+const readShare = 0.95;
+
+/** GRAPH_READ_UNITS as a budget: a set figure is fixed; `auto` starts large and steps down on a 429 naming it. */
+export function readUnitsFromSettings(setting: number | "auto"): {
+  capacity: number;
+  windowMs: number;
+  lowerTiers?: number[];
+} {
+  const units = (figure: number) => Math.floor(figure * readShare);
+  if (setting !== "auto") return { capacity: units(setting), windowMs: serviceWindowMs };
+  const [large, ...smaller] = tenantSizeUnits;
+  return { capacity: units(large), windowMs: serviceWindowMs, lowerTiers: smaller.map(units) };
+}
+
 /**
  * The write limiter: Graph's token bucket sized from GRAPH_WRITE_BUDGET / GRAPH_WRITE_WINDOW_SECONDS. Graph's
  * budget is per app and tenant, so a process builds one (in `buildServices`), and with storage configured every
@@ -38,8 +58,13 @@ export function writeLimiterFromSettings(
     budget: s.GRAPH_WRITE_BUDGET,
     windowMs: s.GRAPH_WRITE_WINDOW_SECONDS * 1000 * (1 + windowHeadroomShare),
     reserve: writeReserve(s.GRAPH_WRITE_BUDGET, s.GRAPH_WRITE_WINDOW_SECONDS),
-    // Kept a little under Graph's figure: other readers of the tenant (the portal, other apps) count too.
-    readUnits: { capacity: Math.floor(s.GRAPH_READ_UNITS * 0.95), windowMs: 10_000 },
+    readUnits: readUnitsFromSettings(s.GRAPH_READ_UNITS),
+    reports: { requests: reportRequests, windowMs: serviceWindowMs },
+    methods: {
+      requests: s.GRAPH_METHOD_REQUESTS,
+      windowMs: serviceWindowMs,
+      max: s.GRAPH_METHOD_REQUESTS_MAX,
+    },
     ...(storage ? { shared: new TableWriteBudget(tableClient(s, writeBudgetTable)) } : {}),
     log: log ?? ((line) => console.warn(line)),
     // The budget's use, and every 429 (each pauses the writes): what the workbook's budget chart shows.

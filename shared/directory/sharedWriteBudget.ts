@@ -7,6 +7,11 @@ export interface BucketShape {
   capacity: number;
   refill: number;
   windowMs: number;
+  /**
+   * The row's name when it is not the write bucket's (`reads-10000`: Graph's resource units, whose capacity a
+   * process may learn, so processes that assume different tenant sizes still share one row).
+   */
+  key?: string;
 }
 
 /** What the fleet's bucket answered to one request for tokens. */
@@ -20,7 +25,7 @@ export interface BudgetGrant {
 }
 
 /**
- * The directory's write budget, shared by every process that writes to the tenant (each Functions instance, the
+ * The directory's write budget (and, in a row of its own, its resource-unit budget), shared by every process that writes to the tenant (each Functions instance, the
  * backfill and report CLI): Graph counts writes per app and tenant, so N processes that each paced themselves to
  * the whole budget would together exceed it N times. An adapter keeps the bucket where all of them see it.
  */

@@ -1,6 +1,7 @@
 import { DirectoryErrorKind } from "../directory/directoryError.js";
 import type { GraphClient } from "./graphClient.js";
 import { GraphRequestError, retryAfterMsOf } from "./graphRequestError.js";
+import { serviceOf, throttledBudget } from "./graphService.js";
 import { realSleep } from "./realSleep.js";
 import type { WriteLimiter } from "./writeLimiter.js";
 
@@ -44,7 +45,7 @@ interface WireItem {
 /**
  * Sends many requests as JSON batches of ≤ 20, results in input order. Graph answers and throttles each item
  * separately and the SDK does not retry items, so items answered 429 or 5xx are resent here after the longest
- * Retry-After among them, waited through the client's `sleep` (a 429 also pauses the shared limiter). Write
+ * Retry-After among them, waited through the client's `sleep` (a 429 also pauses the budget it names). Write
  * tokens are taken per write item by the pacing middleware when each `$batch` attempt is sent. A failed `$batch`
  * request fails all its items.
  * `dependsOn` is not offered: per-item retries would have to resend whole dependency chains.
@@ -122,9 +123,13 @@ async function sendChunk(
         continue;
       }
       const headers = answer.headers ?? {};
-      if (attempt < settings.maxAttempts && isRetryable(request?.method ?? "GET", answer.status)) {
-        const retryAfterMs = retryAfterMsOf(headers);
-        if (answer.status === 429) limiter.backOff(retryAfterMs ?? 1000);
+      const method = request?.method ?? "GET";
+      const retryAfterMs = retryAfterMsOf(headers);
+      // Each item names its own limit: a methods or reports 429 pauses only that budget (the last attempt's too).
+      if (answer.status === 429) {
+        limiter.backOff(retryAfterMs ?? 1000, throttledBudget(method, request?.url ?? "", headers));
+      } else if (serviceOf(request?.url ?? "") === "methods") limiter.answered("methods");
+      if (attempt < settings.maxAttempts && isRetryable(method, answer.status)) {
         waitMs = Math.max(waitMs, retryAfterMs ?? settings.retryDelayMs * 2 ** (attempt - 1));
         again.push(i);
         continue;

@@ -46,8 +46,9 @@ export interface GraphClientOptions extends GraphConnectionOptions {
   /** The process-wide write limiter; every write attempt takes a token from it. */
   limiter: WriteLimiter;
   /**
-   * Graph's `x-ms-throttle-priority` for every request of this client: when Graph must throttle, `low` requests
-   * go first and `high` last (the limits stay the same). The backfill sends `low`; absent = Graph's normal.
+   * Graph's `x-ms-throttle-priority` for every request of this client and every `$batch` item it sends (sent as
+   * `Low` / `Normal` / `High`): when Graph must throttle, low requests go first and high last (the limits stay the
+   * same). The backfill and report send `low`, the helpdesk `high`; absent = `normal`, said explicitly.
    */
   priority?: ThrottlePriority | undefined;
   /** Asked right before each write is sent (after its wait for budget) whether its target users may be written. */
@@ -95,7 +96,12 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
       new GraphRequestIdMiddleware(),
       new GraphAuthMiddleware(endpoint.url.origin, token),
       retryHandlerWaitingWith(retryOptions, sleep),
-      new GraphPacingMiddleware(options.limiter, options.priority, options.writeGate, options.readsFirst),
+      new GraphPacingMiddleware(
+        options.limiter,
+        options.priority ?? "normal",
+        options.writeGate,
+        options.readsFirst,
+      ),
       new GraphTimeoutMiddleware(options.timeoutMs ?? 30_000),
       new HTTPMessageHandler(),
     ],

@@ -2,7 +2,7 @@
 export interface RequestCost {
   /** Resource units (Graph: 3,500 / 5,000 / 8,000 per 10 s for a small / medium / large tenant). */
   readonly resourceUnits: number;
-  /** Writes (Graph: 3,000 per 150 s). */
+  /** Writes (Graph: 3,000 per 150 s per app and tenant; 35,000 per 5 min per app across tenants). */
   readonly writes: number;
 }
 
@@ -22,9 +22,9 @@ const listed: ReadonlyArray<readonly [method: string, path: string, resourceUnit
   ["GET", "applications", 2],
   ["GET", "applications/{id}/extensionProperties", 2],
   ["GET", "contracts", 3],
-  ["POST", "directoryObjects/getByIds", 3],
+  ["POST", "directoryObjects/getByIds", 5],
   ["GET", "domains/{id}/domainNameReferences", 4],
-  ["POST", "getObjectsById", 3],
+  ["POST", "getObjectsById", 5],
   ["GET", "groups/{id}/members", 3],
   ["GET", "groups/{id}/transitiveMembers", 5],
   ["POST", "isMemberOf", 4],
@@ -58,6 +58,9 @@ const patterns = listed.map(([method, path, resourceUnits]) => ({
   ),
 }));
 
+/** "Using `$select` for `directoryObjects/getByIds` and `getObjectsById` results in 2 ResourceUnits." */
+const selectFlat = [/^directoryobjects\/getbyids$/, /^getobjectsbyid$/];
+
 /**
  * The documented cost of one request. `url` is relative to the version root (`/users/{id}?$select=…`, as in a
  * `$batch` item) or absolute with `versionPath` (`/v1.0`) naming where the root ends. Modifiers, as documented:
@@ -76,6 +79,9 @@ export function requestCost(method: string, url: string, versionPath = ""): Requ
   const base = match?.resourceUnits ?? 1;
   const writes = match ? match.writes : writeMethods.has(upper) ? 1 : 0;
   const query = parsed.searchParams;
+  if (upper === "POST" && query.has("$select") && selectFlat.some((p) => p.test(relative))) {
+    return { resourceUnits: 2, writes };
+  }
   const top = Number(query.get("$top"));
   const modifier =
     (query.has("$select") ? -1 : 0) +

@@ -4,6 +4,7 @@ import { requestMethod, requestUrl, setRequestHeader } from "./graphAuthMiddlewa
 import type { ThrottlePriority } from "./graphClient.js";
 import { requestCost, totalCost } from "./graphCost.js";
 import { type GraphRequestError, localRefusalCode, retryAfterMsOf } from "./graphRequestError.js";
+import { serviceOf, throttledBudget } from "./graphService.js";
 import type { WriteLimiter } from "./writeLimiter.js";
 
 /**
@@ -17,11 +18,19 @@ const writeMethods = new Set(["POST", "PATCH", "PUT", "DELETE"]);
 const defaultBackOffMs = 1000;
 
 /**
- * Sits after the SDK's RetryHandler so every attempt, retries included, takes write tokens before it is
- * sent: one per PATCH/POST, one per write item of a `$batch`. Reads only wait out a back-off. Any 429 feeds
- * its Retry-After back to the shared limiter, so one throttled call slows the whole fleet, not just itself; and
- * a response saying the app is past 80% of a Graph limit (`x-ms-throttle-limit-percentage`, 0.8–1.8) slows the
- * process down before a 429 comes.
+ * `x-ms-throttle-priority` as Graph's page spells its values (`Low`, `Normal`, `High`; "any other value …
+ * indicates a normal request").
+ */
+export const wirePriority = { low: "Low", normal: "Normal", high: "High" } as const;
+
+/**
+ * Sits after the SDK's RetryHandler so every attempt, retries included, takes its budgets before it is sent:
+ * resource units by Graph's cost table, one write token per PATCH/POST (and per write item of a `$batch`), one
+ * reports or methods request per call of those services. A 429 feeds its Retry-After back to the budget it names
+ * (`throttledBudget`): a writes 429 pauses the whole fleet's writes, a reports or methods 429 only those calls. A
+ * response saying the app is past 80% of a Graph limit (`x-ms-throttle-limit-percentage`, 0.8–1.8) slows the
+ * process down before a 429 comes. The priority goes on the request and on each `$batch` item, which Graph
+ * evaluates one by one (json-batching: "Requests in a batch are evaluated individually").
  */
 export class GraphPacingMiddleware implements Middleware {
   private next: Middleware | undefined;
@@ -37,12 +46,14 @@ export class GraphPacingMiddleware implements Middleware {
   async execute(context: Context): Promise<void> {
     const writes = writeCount(context);
     const units = readUnitsOf(context);
+    const calls = serviceCalls(context);
+    if (calls.reports > 0) await this.limiter.acquireRequests("reports", calls.reports);
+    if (calls.methods > 0) await this.limiter.acquireRequests("methods", calls.methods);
     if (units > 0) await this.limiter.acquireReads(units, this.readsFirst);
     if (writes > 0) await this.limiter.acquire(writes);
-    else await this.limiter.whenUnpaused();
     if (!this.next)
       throw new Error("GraphPacingMiddleware is the last middleware; the chain needs a fetch handler");
-    if (this.priority) setRequestHeader(context, "x-ms-throttle-priority", this.priority);
+    if (this.priority) markPriority(context, wirePriority[this.priority]);
     // The moment of writing: however long the wait above took, each target is checked now, and a refused write
     // is answered here without reaching Graph.
     const held = writes > 0 && this.gate ? await holdRefusedWrites(context, this.gate) : [];
@@ -50,10 +61,15 @@ export class GraphPacingMiddleware implements Middleware {
     await this.next.execute(context);
     if (held.length > 0) await addHeldAnswers(context, held);
     const headers = context.response?.headers;
-    if (context.response?.status === 429) {
-      this.limiter.backOff(retryAfterMsOf(headers) ?? defaultBackOffMs);
+    const status = context.response?.status ?? 0;
+    const url = requestUrl(context);
+    if (status === 429) {
+      // A `$batch` answered 429 as a whole names no item's limit: the identity service's reads and writes pause.
+      const budget = isBatchUrl(url) ? undefined : throttledBudget(requestMethod(context), url, headers);
+      this.limiter.backOff(retryAfterMsOf(headers) ?? defaultBackOffMs, budget);
       return;
     }
+    if (status > 0 && !isBatchUrl(url) && serviceOf(url) === "methods") this.limiter.answered("methods");
     const percentage = Number(headers?.get("x-ms-throttle-limit-percentage") ?? Number.NaN);
     if (percentage > 1.0) this.limiter.ease(slowDownMsFor(percentage));
   }
@@ -74,6 +90,34 @@ export function slowDownMsFor(percentage: number): number {
 }
 
 /**
+ * Sets the priority on the request and on every `$batch` item that has none of its own (a body the caller already
+ * serialized is rewritten once, before the first attempt is sent).
+ */
+function markPriority(context: Context, value: string): void {
+  setRequestHeader(context, "x-ms-throttle-priority", value);
+  if (!isBatchUrl(requestUrl(context))) return;
+  const body = parseBatch(context.options?.body);
+  if (!body || !context.options) return;
+  const requests = body.requests.map((item) => {
+    const headers = (item.headers ?? {}) as Record<string, string>;
+    const has = Object.keys(headers).some((k) => k.toLowerCase() === "x-ms-throttle-priority");
+    return has ? item : { ...item, headers: { ...headers, "x-ms-throttle-priority": value } };
+  });
+  context.options.body = JSON.stringify({ ...body, requests });
+}
+
+/** How many calls of the reports and methods services a request makes (a `$batch`: its items'). */
+export function serviceCalls(context: Context): { reports: number; methods: number } {
+  const url = requestUrl(context);
+  const urls = isBatchUrl(url) ? batchItems(context.options?.body).map((item) => item.url) : [url];
+  const services = urls.map(serviceOf);
+  return {
+    reports: services.filter((s) => s === "reports").length,
+    methods: services.filter((s) => s === "methods").length,
+  };
+}
+
+/**
  * Graph's documented resource-unit cost of a request (identity and access limits, see `requestCost`): a `$batch`
  * costs the sum of its items, which Graph evaluates one by one; the envelope itself costs nothing.
  */
@@ -81,9 +125,11 @@ export function readUnitsOf(context: Context): number {
   const method = requestMethod(context);
   const url = requestUrl(context);
   if (method === "POST" && isBatchUrl(url)) {
-    return totalCost(batchItems(context.options?.body).map((item) => requestCost(item.method, item.url)))
-      .resourceUnits;
+    const items = batchItems(context.options?.body).filter((item) => serviceOf(item.url) !== "reports");
+    return totalCost(items.map((item) => requestCost(item.method, item.url))).resourceUnits;
   }
+  // The reports service counts requests, not resource units.
+  if (serviceOf(url) === "reports") return 0;
   return requestCost(method, url, versionRootOf(url)).resourceUnits;
 }
 

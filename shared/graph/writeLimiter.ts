@@ -1,5 +1,8 @@
 import type { BucketShape, SharedWriteBudget } from "../directory/sharedWriteBudget.js";
+import type { GraphBudgetName } from "./graphService.js";
+import { ReadUnitBudget, type ReadUnitOptions } from "./readUnitBudget.js";
 import { realSleep } from "./realSleep.js";
+import { RequestBudget, type RequestBudgetOptions } from "./requestBudget.js";
 
 /** Time source for the limiter; tests pass a fake or rely on small windows. */
 export interface LimiterClock {
@@ -40,10 +43,15 @@ export interface WriteLimiterOptions {
   /** Receives one line when the process falls back to its own share and when it gets the shared bucket back. */
   log?: (line: string) => void;
   /**
-   * Graph's resource-unit budget for reads (per app and tenant: 8,000 per 10 s for a large tenant). Reads take
-   * their documented cost from it; absent = reads are not paced (they only wait out a 429's pause).
+   * Graph's resource-unit budget (per app and tenant: 3,500 / 5,000 / 8,000 per 10 s by tenant size). Every request
+   * takes its documented cost from it, shared by the fleet like the writes when `shared` is given; `lowerTiers`
+   * lets a 429 naming the resource units step it down. Absent = not paced (only a 429's pause is waited out).
    */
-  readUnits?: { capacity: number; windowMs: number };
+  readUnits?: ReadUnitOptions;
+  /** Graph's identity and access reports limit (5 requests per 10 s per app and tenant); absent = not paced. */
+  reports?: RequestBudgetOptions;
+  /** The authentication-method calls' own budget (see `graphService`); absent = not paced. */
+  methods?: RequestBudgetOptions;
   /** Epoch time for the shared bucket's pause (tests move it with the clock). */
   epochNow?: () => number;
 }
@@ -54,31 +62,16 @@ const realClock: LimiterClock = {
   sleep: realSleep,
 };
 
-/** The resource-unit bucket for reads: `tokens` may sit below zero after reads that went first. */
-interface ReadBucket {
-  capacity: number;
-  windowMs: number;
-  tokens: number;
-  at: number;
-}
-
-/** Refills the read bucket for the time since its last refill, up to its capacity. */
-function refillReads(bucket: ReadBucket, now: number): void {
-  bucket.tokens = Math.min(
-    bucket.capacity,
-    bucket.tokens + ((now - bucket.at) * bucket.capacity) / bucket.windowMs,
-  );
-  bucket.at = now;
-}
-
 /** How long a process keeps to its fallback share before it tries the shared bucket again. */
 const fallbackRetryMs = 30_000;
 
 /**
  * Paces Graph writes the way Graph counts them: a token bucket per app and tenant (Microsoft's throttling limits,
  * "Identity and access service limits": throttling is based on a token bucket). A burst up to the capacity goes at
- * once and the rest flows at the refill rate (`budget` per `windowMs`). A 429 pauses every write — of this process
- * and, with a shared bucket, of the fleet — until its Retry-After has passed. Callers are served in arrival order.
+ * once and the rest flows at the refill rate (`budget` per `windowMs`). A 429 naming the writes pauses every write —
+ * of this process and, with a shared bucket, of the fleet — until its Retry-After has passed. Callers are served in
+ * arrival order. It also holds Graph's other budgets (resource units, reports, authentication methods), so one
+ * object per process carries them all; a 429 pauses only the budget it names.
  */
 export class WriteLimiter {
   readonly budget: number;
@@ -100,8 +93,9 @@ export class WriteLimiter {
   /** While set (clock time), the shared bucket is out of reach and the process keeps to its fallback share. */
   private fallbackUntil = 0;
   private queue: Promise<void> = Promise.resolve();
-  private readonly readBucket: ReadBucket | undefined;
-  private readQueue: Promise<void> = Promise.resolve();
+  private readonly reads: ReadUnitBudget;
+  private readonly readUnitsLearn: boolean;
+  private readonly requests: Partial<Record<"reports" | "methods", RequestBudget>>;
   private counters = { granted: 0, backOffs: 0, eased: 0 };
 
   constructor(options: WriteLimiterOptions) {
@@ -123,9 +117,38 @@ export class WriteLimiter {
     this.capacity = this.budget - reserve;
     this.tokens = this.shared ? 0 : this.capacity;
     this.refilledAt = this.clock.now();
-    this.readBucket = options.readUnits
-      ? { ...options.readUnits, tokens: options.readUnits.capacity, at: this.refilledAt }
-      : undefined;
+    // Unpaced reads still wait out a pause: an unbounded bucket.
+    this.reads = new ReadUnitBudget(
+      options.readUnits ?? { capacity: Number.POSITIVE_INFINITY, windowMs: 10_000 },
+      this.clock,
+      options.readUnits ? this.shared : undefined,
+      this.epochNow,
+      this.log,
+    );
+    this.readUnitsLearn = (options.readUnits?.lowerTiers?.length ?? 0) > 0;
+    this.requests = {
+      ...(options.reports ? { reports: new RequestBudget(options.reports, this.clock) } : {}),
+      ...(options.methods ? { methods: new RequestBudget(options.methods, this.clock) } : {}),
+    };
+  }
+
+  /** The budgets' sizes now (the resource units and the methods' are learnt): for logs and tests. */
+  limits(): { readUnits: number; reports?: number; methods?: number } {
+    return {
+      readUnits: this.reads.current(),
+      ...(this.requests.reports ? { reports: this.requests.reports.current() } : {}),
+      ...(this.requests.methods ? { methods: this.requests.methods.current() } : {}),
+    };
+  }
+
+  /** Waits until `count` requests of a budget counted in requests may go (no budget: at once). */
+  acquireRequests(budget: "reports" | "methods", count = 1): Promise<void> {
+    return this.requests[budget]?.acquire(count) ?? Promise.resolve();
+  }
+
+  /** Graph answered a request of that budget without a 429: a learning budget grows. */
+  answered(budget: "reports" | "methods"): void {
+    this.requests[budget]?.answered();
   }
 
   /** The shared bucket this limiter draws from: its burst (budget less reserve), Graph's refill rate. */
@@ -134,37 +157,11 @@ export class WriteLimiter {
   }
 
   /**
-   * Waits until `units` resource units of reads may go (Graph's documented cost of the request), then takes them.
-   * Reads wait out a 429's pause too. Without a read budget only the pause applies.
+   * Waits until `units` resource units may go (Graph's documented cost of the request), then takes them. `first`:
+   * reads that go before the queue (the privilege picture, which writes wait on) take them at once.
    */
   acquireReads(units: number, first = false): Promise<void> {
-    const bucket = this.readBucket;
-    if (!bucket || !(units > 0)) return this.whenUnpaused();
-    const cost = Math.min(units, bucket.capacity);
-    if (first) return this.takeReadsFirst(bucket, cost);
-    const turn = this.readQueue.then(async () => {
-      for (;;) {
-        await this.whenUnpaused();
-        refillReads(bucket, this.clock.now());
-        if (bucket.tokens + 1e-9 >= cost) {
-          bucket.tokens -= cost;
-          return;
-        }
-        await this.clock.sleep(Math.max(0.01, ((cost - bucket.tokens) * bucket.windowMs) / bucket.capacity));
-      }
-    });
-    this.readQueue = turn.catch(() => undefined);
-    return turn;
-  }
-
-  /**
-   * Reads that go before the queue (the privilege picture, which writes wait on): they take their units at once,
-   * the balance may go below zero, and the reads queued behind wait that much longer — the budget is kept either way.
-   */
-  private async takeReadsFirst(bucket: ReadBucket, cost: number): Promise<void> {
-    await this.whenUnpaused();
-    refillReads(bucket, this.clock.now());
-    bucket.tokens -= cost;
+    return this.reads.acquire(units, first);
   }
 
   /** Waits until `count` writes may start now, then takes their tokens. `count` must not exceed the budget. */
@@ -181,13 +178,21 @@ export class WriteLimiter {
   }
 
   /**
-   * Pauses every write (and `whenUnpaused` waiter) for `ms`, e.g. a 429's Retry-After; with a shared bucket the
-   * whole fleet pauses. Pauses never shorten.
+   * A 429's Retry-After: pauses the budget it names for `ms` — `writes` every write (and `whenUnpaused` waiter), with
+   * a shared bucket the whole fleet's; `reads` the resource units (which writes spend too); `reports` or `methods`
+   * only those calls. Unnamed: reads and writes, as a 429 of the identity service whose limit is unknown. Pauses
+   * never shorten.
    */
-  backOff(ms: number): void {
+  backOff(ms: number, budget?: GraphBudgetName): void {
     this.onBackOff?.(ms);
     if (!(ms > 0)) return;
     this.counters.backOffs += 1;
+    if (budget === "reports" || budget === "methods") {
+      this.requests[budget]?.backOff(ms);
+      return;
+    }
+    if (budget !== "writes") this.reads.backOff(ms, this.readUnitsLearn && budget === "reads");
+    if (budget === "reads") return;
     this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + ms);
     // Best effort: a fleet that misses one pause is paced by the bucket and by its own 429s anyway.
     this.shared?.pause(this.epochNow() + ms, this.bucketShape()).catch(() => undefined);
@@ -201,6 +206,7 @@ export class WriteLimiter {
     if (!(ms > 0)) return;
     this.counters.eased += 1;
     this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + ms);
+    this.reads.hold(ms);
   }
 
   /** Resolves once no back-off is in force; reads use it so they don't hammer a throttled tenant either. */
@@ -221,8 +227,24 @@ export class WriteLimiter {
   }
 
   /** Totals for logs and tests. */
-  stats(): { granted: number; backOffs: number; eased: number; pausedForMs: number } {
-    return { ...this.counters, pausedForMs: Math.max(0, this.pausedUntil - this.clock.now()) };
+  stats(): {
+    granted: number;
+    backOffs: number;
+    eased: number;
+    /** The longer of the writes' and the resource units' pauses left, in ms. */
+    pausedForMs: number;
+    /** Each budget's pause left, in ms. */
+    paused: Record<GraphBudgetName, number>;
+  } {
+    const now = this.clock.now();
+    const left = (until: number | undefined) => Math.max(0, (until ?? 0) - now);
+    const paused = {
+      writes: left(this.pausedUntil),
+      reads: left(this.reads.pausedUntilTime()),
+      reports: left(this.requests.reports?.pausedUntilTime()),
+      methods: left(this.requests.methods?.pausedUntilTime()),
+    };
+    return { ...this.counters, pausedForMs: Math.max(paused.writes, paused.reads), paused };
   }
 
   private async take(count: number, askedAt: number): Promise<void> {

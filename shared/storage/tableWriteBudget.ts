@@ -2,7 +2,7 @@ import type { TableClient } from "@azure/data-tables";
 import type { BucketShape, BudgetGrant, SharedWriteBudget } from "../directory/sharedWriteBudget.js";
 import { isRestStatus } from "./isRestStatus.js";
 
-/** The table holding the fleet's write bucket (one row), on the app's own storage account. */
+/** The table holding the fleet's write bucket and resource-unit bucket (a row each), on the app's storage account. */
 export const writeBudgetTable = "GraphWriteBudget";
 
 interface BucketRow {
@@ -16,10 +16,13 @@ interface BucketRow {
   pausedUntil: number;
 }
 
-/** One row per bucket shape: a changed GRAPH_WRITE_BUDGET or window starts a fresh bucket instead of inheriting one. */
+/**
+ * One row per bucket shape: a changed GRAPH_WRITE_BUDGET or window starts a fresh bucket instead of inheriting one.
+ * A named bucket (the resource units') keeps its row whatever its capacity.
+ */
 const keyOf = (bucket: BucketShape) => ({
   partitionKey: "graph",
-  rowKey: `writes-${bucket.capacity}-${bucket.refill}-${bucket.windowMs}`,
+  rowKey: bucket.key ?? `writes-${bucket.capacity}-${bucket.refill}-${bucket.windowMs}`,
 });
 // Concurrent processes race on the one row; a lost race re-reads and tries again.
 const maxAttempts = 8;

@@ -173,8 +173,10 @@ describe("sspr-prepop backfill", () => {
     expect(profileWrites()).toBe(59);
     expect(statuses(rows)).toEqual({ updated: 51, partial: 8, skipped: 1, failed: 1, rejected: 1 });
     expect(stats.totalRequests() / userCount).toBeLessThan(0.3); // ≈ 5 requests per 20 users
-    // A bulk job nobody waits on: Graph throttles low-priority requests first.
+    // A bulk job nobody waits on: Graph throttles low-priority requests first. Graph evaluates each $batch item on
+    // its own, so every item carries the priority in its own headers, not only the envelope.
     expect(Object.keys(stats.priorities)).toEqual(["low"]);
+    expect(stats.itemPriorities).toEqual({ low: stats.totalBatchItems() });
     expect(env.graph.tenant.user("user1@contoso.example")).toMatchObject({
       mobilePhone: "+1 2065550101",
       otherMails: ["personal.1@example.org"],

@@ -31,8 +31,10 @@ async function send(
 describe("the pacing middleware listens to Graph", () => {
   it.each([
     [undefined, {}],
-    ["low", { "x-ms-throttle-priority": "low" }],
-    ["high", { "x-ms-throttle-priority": "high" }],
+    // Graph's page spells the values Low, Normal, High.
+    ["low", { "x-ms-throttle-priority": "Low" }],
+    ["normal", { "x-ms-throttle-priority": "Normal" }],
+    ["high", { "x-ms-throttle-priority": "High" }],
   ] as const)("with priority %s sends %j", async (priority, expected) => {
     const middleware = new GraphPacingMiddleware(new WriteLimiter({ budget: 10, windowMs: 1000 }), priority);
     expect(await send(middleware, { status: 200 })).toEqual(expected);

@@ -42,7 +42,8 @@ describe("the route table", () => {
       expect(route.page).toMatch(/^https:\/\/learn\.microsoft\.com\/en-us\/graph\//);
       if ("anyOf" in route.permissions) expect(route.permissions.anyOf.length).toBeGreaterThan(0);
       if ("none" in route.permissions) expect(route.permissions.none).not.toBe("");
-      expect(route.cost === "report" || (Number.isInteger(route.cost) && route.cost >= 1)).toBe(true);
+      expect(Number.isInteger(route.cost) && route.cost >= 1).toBe(true);
+      expect(["directory", "reports", "methods"]).toContain(route.service);
     },
   );
 
@@ -53,9 +54,19 @@ describe("the route table", () => {
     ["GET groups/{groupId}/transitiveMembers", 5],
     ["GET groups/{groupId}/owners", 1],
     ["PATCH users/{key}", 1],
-    ["GET reports/authenticationMethods/userRegistrationDetails", "report"],
   ])("gives %s the throttling page's base cost %s", (key, cost) => {
     expect(graphRoutes.find((r) => `${r.method} ${r.path}` === key)?.cost).toBe(cost);
+  });
+
+  it("names each route's service: the registration report the reports', the method paths the methods'", () => {
+    const serviceOf = (name: string) =>
+      new Set(graphRoutes.filter((r) => r.name === name).map((r) => r.service));
+    expect(serviceOf("registrationDetails")).toEqual(new Set(["reports"]));
+    for (const name of ["authMethods", "phoneMethods", "phoneMethod", "emailMethods", "emailMethod"]) {
+      expect(serviceOf(name)).toEqual(new Set(["methods"]));
+    }
+    const others = graphRoutes.filter((r) => !/authentication|reports/.test(r.path));
+    expect(others.every((r) => r.service === "directory")).toBe(true);
   });
 
   it("marks every PIM list as needing P2 and the registration report as needing P1", () => {

@@ -81,6 +81,48 @@ describe("one write budget for the fleet", () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
   });
 
+  it("shares Graph's resource units too: two processes reading together stay inside one bucket of units", async () => {
+    const table = sharedTable();
+    const aProcess = () =>
+      new WriteLimiter({
+        budget: 100,
+        windowMs: 1000,
+        readUnits: { capacity: 20, windowMs: 1000 },
+        shared: table,
+      });
+    const [a, b] = [aProcess(), aProcess()];
+    const started = Date.now();
+    await Promise.all([
+      ...Array.from({ length: 30 }, () => a.acquireReads(1)),
+      ...Array.from({ length: 30 }, () => b.acquireReads(1)),
+    ]);
+    // 60 units from a bucket of 20 refilling at 20/s need 2 s; two unshared buckets would need 0.5 s.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_800);
+  });
+
+  it("pauses the fleet's writes for a writes 429 only: a reports or methods 429 leaves the writes going", async () => {
+    const table = sharedTable();
+    const methods = { requests: 5, windowMs: 10_000 };
+    const a = new WriteLimiter({ budget: 100, windowMs: 1000, shared: table, methods, reports: methods });
+    const b = new WriteLimiter({ budget: 100, windowMs: 1000, shared: table });
+    a.backOff(1_500, "methods");
+    a.backOff(1_500, "reports");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    let started = Date.now();
+    await b.acquire();
+    await a.acquire();
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(a.stats().paused).toMatchObject({ writes: 0, reads: 0 });
+    expect(a.stats().paused.methods).toBeGreaterThan(0);
+
+    a.backOff(1_500, "writes");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    started = Date.now();
+    // More than the token b still holds from its lease: it must go to the row, which is paused.
+    await b.acquire(3);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
+  });
+
   it.each([
     ["a bucket far over its capacity", { tokens: 1e9, updatedAt: Date.now(), pausedUntil: 0 }],
     ["tokens that are not a number", { tokens: "lots", updatedAt: Date.now(), pausedUntil: 0 }],

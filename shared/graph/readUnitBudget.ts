@@ -1,0 +1,176 @@
+import type { BucketShape, SharedWriteBudget } from "../directory/sharedWriteBudget.js";
+import type { LimiterClock } from "./writeLimiter.js";
+
+export interface ReadUnitOptions {
+  /** Resource units per window the app allows itself (Graph: 3,500 / 5,000 / 8,000 per 10 s by tenant size). */
+  capacity: number;
+  windowMs: number;
+  /**
+   * Smaller capacities to step down to, largest first, when Graph answers a 429 naming the resource units
+   * (`ResourceUnitLimitExceeded`): the tenant is smaller than assumed. Absent = the capacity is fixed (a setting).
+   */
+  lowerTiers?: readonly number[];
+}
+
+/** How long reads keep to their own share after the shared row could not be reached. */
+const fallbackRetryMs = 30_000;
+const fallbackShare = 0.1;
+
+/**
+ * Graph's resource-unit budget for one app and tenant (identity and access limits), which every request spends
+ * (a write costs 1 unit too). With a shared row (Table storage) the fleet takes its units from one bucket in
+ * leases of 1/10 of it (a second of the refill); alone, the process refills its own. Reads that go first (the privilege
+ * picture, which writes wait on) take their units at once and leave a debt the reads behind them repay.
+ */
+export class ReadUnitBudget {
+  private capacity: number;
+  private readonly windowMs: number;
+  private readonly tiers: number[];
+  private tokens: number;
+  private at: number;
+  private pausedUntil = 0;
+  private fallbackUntil = 0;
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    options: ReadUnitOptions,
+    private readonly clock: LimiterClock,
+    private readonly shared: SharedWriteBudget | undefined,
+    private readonly epochNow: () => number,
+    private readonly log: (line: string) => void,
+  ) {
+    this.capacity = options.capacity;
+    this.windowMs = options.windowMs;
+    this.tiers = [...(options.lowerTiers ?? [])].filter((t) => t < options.capacity);
+    this.tokens = shared ? 0 : options.capacity;
+    this.at = clock.now();
+  }
+
+  /** Resource units per window allowed now. */
+  current(): number {
+    return this.capacity;
+  }
+
+  /** The fleet's row: one per window whatever the capacity, so processes that learnt different sizes share it. */
+  private shape(): BucketShape {
+    return {
+      capacity: this.capacity,
+      refill: this.capacity,
+      windowMs: this.windowMs,
+      key: `reads-${this.windowMs}`,
+    };
+  }
+
+  /** Waits until `units` may go, then takes them; `first` takes them at once (the debt delays those behind). */
+  acquire(units: number, first = false): Promise<void> {
+    const cost = Math.min(units, this.capacity);
+    // Unpaced (no budget given): only a pause is waited out.
+    if (!(cost > 0) || !Number.isFinite(this.capacity)) return this.whenUnpaused();
+    if (first) {
+      return this.whenUnpaused().then(() => {
+        this.refillLocal(this.clock.now());
+        this.tokens -= cost;
+      });
+    }
+    const turn = this.queue.then(async () => {
+      for (;;) {
+        await this.whenUnpaused();
+        const now = this.clock.now();
+        this.refillLocal(now);
+        if (this.tokens + 1e-9 >= cost) {
+          this.tokens -= cost;
+          return;
+        }
+        const wait = this.usesShared(now) ? await this.lease(cost) : this.localWait(cost);
+        if (wait > 0) await this.clock.sleep(Math.max(0.01, wait));
+      }
+    });
+    this.queue = turn.catch(() => undefined);
+    return turn;
+  }
+
+  /** A 429 naming the resource units: pause (the fleet too) and, when learning, assume the next smaller tenant. */
+  backOff(ms: number, learn: boolean): void {
+    // The 429s of one burst (a $batch's items) are one finding: a size is stepped down once per pause.
+    const fresh = this.pausedUntil <= this.clock.now();
+    this.hold(ms);
+    this.shared?.pause(this.epochNow() + ms, this.shape()).catch(() => undefined);
+    const next = learn && fresh ? this.tiers.shift() : undefined;
+    if (next !== undefined) {
+      this.log(
+        `read budget: Graph throttled the resource units; assuming ${next} per ${this.windowMs / 1000} s`,
+      );
+      this.capacity = next;
+      this.tokens = Math.min(this.tokens, next);
+    }
+  }
+
+  /** Holds reads back locally for `ms` (a 429's pause, or Graph saying a limit is overspent). */
+  hold(ms: number): void {
+    if (ms > 0) this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + ms);
+  }
+
+  /** Until when (clock time) reads are held back; 0 or past when not. */
+  pausedUntilTime(): number {
+    return this.pausedUntil;
+  }
+
+  async whenUnpaused(): Promise<void> {
+    for (
+      let wait = this.pausedUntil - this.clock.now();
+      wait > 0;
+      wait = this.pausedUntil - this.clock.now()
+    ) {
+      await this.clock.sleep(wait);
+    }
+  }
+
+  private usesShared(now: number): boolean {
+    return this.shared !== undefined && now >= this.fallbackUntil;
+  }
+
+  private refillLocal(now: number): void {
+    const elapsed = Math.max(0, now - this.at);
+    this.at = now;
+    if (this.usesShared(now)) return;
+    const share = this.shared ? fallbackShare : 1;
+    const room = this.capacity * share;
+    // A debt (first reads) is repaid by the refill; the balance never refills past the room.
+    this.tokens = Math.min(
+      Math.max(room, this.tokens),
+      this.tokens + (elapsed * this.capacity * share) / this.windowMs,
+    );
+  }
+
+  private localWait(cost: number): number {
+    const share = this.shared ? fallbackShare : 1;
+    return ((cost - this.tokens) * this.windowMs) / (this.capacity * share);
+  }
+
+  /** Leases units from the fleet's row; returns how long to wait before trying again. */
+  private async lease(cost: number): Promise<number> {
+    const shared = this.shared;
+    if (!shared) return 0;
+    // A second of the refill at a time: every read waits on the lease in front of it, so a lease must outlast the
+    // storage round trips it costs (the writes' 1/50 would make storage latency, not Graph, bound the reads).
+    const wanted = Math.max(Math.ceil(this.capacity / 10), Math.ceil(cost - this.tokens));
+    try {
+      const grant = await shared.take(wanted, this.shape());
+      this.tokens += grant.granted;
+      const pausedFor = grant.pausedUntil - this.epochNow();
+      if (pausedFor > 0) this.hold(pausedFor);
+      if (this.tokens >= cost) return 0;
+      const untilEnough = ((cost - this.tokens) * this.windowMs) / this.capacity;
+      return Math.max(1, Math.min(grant.retryInMs, untilEnough));
+    } catch (err) {
+      this.fallbackUntil = this.clock.now() + fallbackRetryMs;
+      this.tokens = Math.min(this.tokens, this.capacity * fallbackShare);
+      this.log(
+        `read budget: the shared bucket is unreachable (${err instanceof Error ? err.name : "error"}); using ${
+          fallbackShare * 100
+        }% of the budget for ${fallbackRetryMs / 1000} s`,
+      );
+      return 0;
+    }
+  }
+}
