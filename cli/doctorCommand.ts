@@ -20,6 +20,7 @@ GET /api/doctor as an admin runs the same checks inside the app). Reads only; wr
   privilegeRead     that user's role assignments, PIM eligibilities and groups, as the privileged-account guard reads them
   storageQueue, outcomeTable, budgetTable
                     ONBOARDING_QUEUE, OUTCOMES_TABLE and the write-budget table reachable (absent = created on first use)
+  webhooks          the HR endpoints' secrets: set and well-formed, or which endpoints are off (never printed)
   easyAuth          App Service authentication in front of the helpdesk routes (--app-url, or WEBSITE_AUTH_ENABLED)
   dirSync           with SYNCED_MOBILE=override: what bypassDirSyncOverridesEnabled makes of a cloud write
 

@@ -10,6 +10,7 @@ import {
 } from "../contact/contactFields.js";
 import { toCountryCode } from "../contact/countryCode.js";
 import { ConfigError } from "../core/errors.js";
+import { serviceUriProblem, storageConnectionProblem } from "./storageConnectionProblem.js";
 
 const csv = z
   .string()
@@ -24,6 +25,12 @@ const guid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // A tenant is named by its id or one of its domains (contoso.onmicrosoft.com), as `az login --tenant` takes it.
 const tenantPattern =
   /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[a-z0-9-]+(?:\.[a-z0-9-]+)+)$/i;
+/** A schema check from a function saying what is wrong with a value (its words become the setting's problem). */
+const problemOf =
+  (problem: (value: string) => string | undefined) => (value: string | undefined, ctx: z.RefinementCtx) => {
+    const found = value === undefined ? undefined : problem(value);
+    if (found) ctx.addIssue({ code: "custom", message: found });
+  };
 const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
 
 /**
@@ -88,9 +95,10 @@ const settingsSchema = z.object({
   GRAPH_RETRY_DELAY_SECONDS: int(3),
   // Storage
   // Either a connection string (local, Azurite) or, in Azure, the identity-based service URIs.
-  AzureWebJobsStorage: z.string().optional(),
-  AzureWebJobsStorage__queueServiceUri: z.url().optional(),
-  AzureWebJobsStorage__tableServiceUri: z.url().optional(),
+  // Each is checked here, so a malformed value is one named setting, not a storage SDK's TypeError later.
+  AzureWebJobsStorage: z.string().optional().superRefine(problemOf(storageConnectionProblem)),
+  AzureWebJobsStorage__queueServiceUri: z.string().optional().superRefine(problemOf(serviceUriProblem)),
+  AzureWebJobsStorage__tableServiceUri: z.string().optional().superRefine(problemOf(serviceUriProblem)),
   AzureWebJobsStorage__clientId: z.string().optional(),
   ONBOARDING_QUEUE: z.string().default("hr-onboarding"),
   OUTCOMES_TABLE: z.string().default("ContactOutcomes"),
@@ -216,6 +224,9 @@ export class SettingsError extends ConfigError {
 const secretSettings: ReadonlySet<string> = new Set([
   "GRAPH_ACCESS_TOKEN",
   "AzureWebJobsStorage",
+  // A service URI is no secret, but one pasted with a SAS query would be.
+  "AzureWebJobsStorage__queueServiceUri",
+  "AzureWebJobsStorage__tableServiceUri",
   "HR_WEBHOOK_SECRETS",
   "BAMBOOHR_WEBHOOK_KEY",
   "SCIM_TOKEN",
@@ -288,6 +299,12 @@ function fixOf(setting: string, reset: string): string {
     AZURE_TENANT_ID: "set the tenant id (a GUID) or its domain, such as contoso.onmicrosoft.com",
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING:
       "set Authorization=AAD, or ClientId=<managed identity client id>;Authorization=AAD",
+    AzureWebJobsStorage:
+      "set UseDevelopmentStorage=true for Azurite or the storage account's whole connection string (Azure portal: the account's Access keys); in Azure, the identity-based AzureWebJobsStorage__queueServiceUri and __tableServiceUri instead",
+    AzureWebJobsStorage__queueServiceUri:
+      "set the account's queue address, https://<account>.queue.core.windows.net, with no query",
+    AzureWebJobsStorage__tableServiceUri:
+      "set the account's table address, https://<account>.table.core.windows.net, with no query",
     READINESS_SCHEDULE: "set six NCRONTAB fields, seconds first, at least an hour apart, such as 0 0 6 * * *",
   };
   return `${fixes[setting] ?? "correct it"}${reset}`;

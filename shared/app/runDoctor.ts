@@ -3,6 +3,7 @@ import type { DoctorReport } from "../doctor/doctorReport.js";
 import type { EasyAuthFinding, ProbeAnswer } from "../doctor/easyAuthCheck.js";
 import { runDoctorChecks, type StorageProbe } from "../doctor/runDoctorChecks.js";
 import { WriteLimiter } from "../graph/writeLimiter.js";
+import { standardWebhookSecretProblem } from "../intake/standardWebhook.js";
 import { probeQueue, probeTable } from "../storage/storageProbe.js";
 import { writeBudgetTable } from "../storage/tableWriteBudget.js";
 import type { Settings } from "./config.js";
@@ -41,6 +42,12 @@ export async function runDoctor(settings: Settings, options: DoctorOptions = {})
         }),
       ),
     storage: storageProbes(settings, timeoutMs),
+    webhooks: {
+      // intake/ decides what a Standard Webhooks secret must be; the doctor only words it.
+      hrEvents: settings.HR_WEBHOOK_SECRETS.map(standardWebhookSecretProblem),
+      bambooHrKey: settings.BAMBOOHR_WEBHOOK_KEY,
+      scimToken: settings.SCIM_TOKEN,
+    },
     easyAuth: () => easyAuthFinding(settings, options),
   });
 }

@@ -11,7 +11,10 @@ import type { Settings } from "./config.js";
  */
 export function queueClient(settings: Settings, queueName: string): QueueClient {
   if (settings.AzureWebJobsStorage) {
-    return QueueServiceClient.fromConnectionString(settings.AzureWebJobsStorage).getQueueClient(queueName);
+    const connection = settings.AzureWebJobsStorage;
+    return fromConnectionString(() =>
+      QueueServiceClient.fromConnectionString(connection).getQueueClient(queueName),
+    );
   }
   const uri = requireUri(
     settings.AzureWebJobsStorage__queueServiceUri,
@@ -24,15 +27,34 @@ export function queueClient(settings: Settings, queueName: string): QueueClient 
 export function tableClient(settings: Settings, tableName: string): TableClient {
   if (settings.AzureWebJobsStorage) {
     // Azurite speaks plain http on loopback; the tables SDK refuses that unless told.
-    return TableClient.fromConnectionString(settings.AzureWebJobsStorage, tableName, {
-      allowInsecureConnection: settings.AzureWebJobsStorage.includes("http://"),
-    });
+    const connection = settings.AzureWebJobsStorage;
+    return fromConnectionString(() =>
+      TableClient.fromConnectionString(connection, tableName, {
+        allowInsecureConnection: connection.includes("http://"),
+      }),
+    );
   }
   const uri = requireUri(
     settings.AzureWebJobsStorage__tableServiceUri,
     "AzureWebJobsStorage__tableServiceUri",
   );
   return new TableClient(uri, tableName, credential(settings));
+}
+
+/**
+ * Builds a client from the connection string, which loadSettings has already checked; should an SDK still refuse
+ * it, the error names the setting and the SDK error's kind, never its message (which may quote the value).
+ */
+function fromConnectionString<T>(build: () => T): T {
+  try {
+    return build();
+  } catch (err) {
+    const name = err instanceof Error ? err.name : typeof err;
+    throw new ConfigError(
+      `AzureWebJobsStorage: the storage SDK could not read the connection string (${name}); set UseDevelopmentStorage=true for Azurite or the storage account's whole connection string.`,
+      { cause: err },
+    );
+  }
 }
 
 function credential(settings: Settings): DefaultAzureCredential {

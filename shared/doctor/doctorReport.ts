@@ -13,6 +13,7 @@ export const doctorChecks = [
   "storageQueue",
   "outcomeTable",
   "budgetTable",
+  "webhooks",
   "easyAuth",
   "dirSync",
 ] as const;

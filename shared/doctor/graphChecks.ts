@@ -1,6 +1,7 @@
 import { directoryFailureOf } from "../directory/directoryFailure.js";
 import type { DoctorCheck, DoctorCheckName } from "./doctorReport.js";
 import { type GrantsView, grantFix } from "./permissionChecks.js";
+import { plainErrorText } from "./plainErrorText.js";
 
 /** How getting a token went: the grants it carries, or the error. */
 export type TokenFinding =
@@ -14,7 +15,7 @@ export function tokenCheck(found: TokenFinding): DoctorCheck {
       check: "graphToken",
       status: "fail",
       code: "token_failed",
-      detail: `no Graph token: ${messageOf(found.error)}`,
+      detail: `no Graph token: ${plainErrorText(found.error)}`,
       fix: "in Azure, give the app a managed identity (AZURE_CLIENT_ID names a user-assigned one); locally, set GRAPH_BASE_URL and GRAPH_ACCESS_TOKEN to an emulator's",
     };
   }
@@ -170,12 +171,6 @@ function failedRead(check: DoctorCheckName, what: string, error: unknown): Docto
     fix,
     ...(permission ? { permission } : {}),
   };
-}
-
-function messageOf(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  // Credential errors can be long (every source DefaultAzureCredential tried); the first line says enough.
-  return text.split("\n")[0]?.slice(0, 300) ?? "";
 }
 
 /** Why doctor could not read the flag, in words (the read is optional: a warning either way). */

@@ -2,7 +2,7 @@ import { appPermissions, isGranted } from "../directory/appPermissions.js";
 import type { UserContactState } from "../directory/directory.js";
 import { directoryFailureOf } from "../directory/directoryFailure.js";
 import type { PrivilegePicture } from "../directory/privilegePicture.js";
-import { type DoctorCheck, type DoctorReport, toDoctorReport } from "./doctorReport.js";
+import { type DoctorCheck, type DoctorCheckName, type DoctorReport, toDoctorReport } from "./doctorReport.js";
 import { type EasyAuthFinding, easyAuthCheck } from "./easyAuthCheck.js";
 import {
   type DirSyncFinding,
@@ -13,8 +13,10 @@ import {
 } from "./graphChecks.js";
 import { overGrantChecks } from "./overGrantChecks.js";
 import { type GrantsView, permissionChecks, requiredPermissions } from "./permissionChecks.js";
+import { plainErrorText } from "./plainErrorText.js";
 import { type DoctorSettings, settingsChecks, unreadableSettingsCheck } from "./settingsChecks.js";
 import { type StorageFinding, type StorageTarget, storageCheck } from "./storageChecks.js";
+import { type WebhookSecretsFinding, webhookChecks } from "./webhookChecks.js";
 
 /** The reads the doctor makes of the tenant, as the Graph adapter offers them. */
 export interface DoctorDirectory {
@@ -35,6 +37,8 @@ export interface DoctorProbes {
   /** The Graph client the way the app builds one; throws when the settings can't build it. */
   directory(): DoctorDirectory;
   storage: readonly StorageProbe[];
+  /** How the HR endpoints' secrets are set (read from the settings; no I/O). */
+  webhooks: WebhookSecretsFinding;
   /** Whether App Service authentication stands in front of the helpdesk routes. */
   easyAuth(): Promise<EasyAuthFinding>;
 }
@@ -48,11 +52,37 @@ export interface DoctorProbes {
  */
 export async function runDoctorChecks(doctor: DoctorProbes): Promise<DoctorReport> {
   const [graph, storage, easyAuth] = await Promise.all([
-    graphFindings(doctor),
-    storageFindings(doctor.storage),
-    doctor.easyAuth(),
+    guarded("graphToken", () => graphFindings(doctor)),
+    guarded("storageQueue", () => storageFindings(doctor.storage)),
+    guarded("easyAuth", async () => [easyAuthCheck(await doctor.easyAuth())]),
   ]);
-  return toDoctorReport([...settingsChecks(doctor.settings), ...graph, ...storage, easyAuthCheck(easyAuth)]);
+  return toDoctorReport([
+    ...settingsChecks(doctor.settings),
+    ...graph,
+    ...storage,
+    ...webhookChecks(doctor.webhooks),
+    ...easyAuth,
+  ]);
+}
+
+/**
+ * Runs one group of checks so that an error nobody expected is one finding naming the check and the error's
+ * kind, never a stack in the admin's terminal or a report that doesn't come.
+ */
+async function guarded(check: DoctorCheckName, run: () => Promise<DoctorCheck[]>): Promise<DoctorCheck[]> {
+  try {
+    return await run();
+  } catch (error) {
+    return [
+      {
+        check,
+        status: "fail",
+        code: "check_failed",
+        detail: `the ${check} check could not finish: ${plainErrorText(error)}`,
+        fix: "run doctor again; if this repeats, report it with this line",
+      },
+    ];
+  }
 }
 
 /** The report when the settings can't be read: that one failure, since nothing else can be checked. */
@@ -130,8 +160,8 @@ async function storageFindings(targets: readonly StorageProbe[]): Promise<Doctor
       try {
         found = await target.probe();
       } catch (err) {
-        // Building the client throws only for settings (no storage configured at all).
-        found = { state: "notConfigured", reason: err instanceof Error ? err.message : String(err) };
+        // Building the client throws for settings only (none at all, or a connection string the SDK refuses).
+        found = { state: "notConfigured", reason: plainErrorText(err) };
       }
       return storageCheck(target, found);
     }),

@@ -39,6 +39,17 @@ const minKeyBytes = 16;
 const maxSignatures = 10;
 const timestampPattern = /^\d{1,12}$/;
 
+/** Why one HR_WEBHOOK_SECRETS entry can't be a key: said by `doctor` without repeating the secret. */
+export type StandardWebhookSecretProblem =
+  | { problem: "missing_prefix" }
+  | { problem: "not_base64" }
+  | { problem: "too_short"; bytes: number; minBytes: number };
+
+/** What is wrong with one `whsec_<base64>` secret, or undefined when it decodes to a key. */
+export function standardWebhookSecretProblem(secret: string): StandardWebhookSecretProblem | undefined {
+  return keyOrProblem(secret).problem;
+}
+
 /**
  * Decodes `whsec_<base64>` secrets (HR_WEBHOOK_SECRETS, several during a rotation) to HMAC keys; undefined when
  * there is none or any is malformed, so the endpoint says it is not configured instead of verifying against junk.
@@ -47,14 +58,22 @@ export function tryStandardWebhookKeys(secrets: readonly string[]): Buffer[] | u
   if (secrets.length === 0) return undefined;
   const keys: Buffer[] = [];
   for (const secret of secrets) {
-    if (!secret.startsWith(secretPrefix)) return undefined;
-    const encoded = secret.slice(secretPrefix.length);
-    if (!base64.test(encoded)) return undefined;
-    const key = Buffer.from(encoded, "base64");
-    if (key.length < minKeyBytes) return undefined;
+    const { key } = keyOrProblem(secret);
+    if (!key) return undefined;
     keys.push(key);
   }
   return keys;
+}
+
+function keyOrProblem(secret: string): { key?: Buffer; problem?: StandardWebhookSecretProblem } {
+  if (!secret.startsWith(secretPrefix)) return { problem: { problem: "missing_prefix" } };
+  const encoded = secret.slice(secretPrefix.length);
+  if (!base64.test(encoded)) return { problem: { problem: "not_base64" } };
+  const key = Buffer.from(encoded, "base64");
+  if (key.length < minKeyBytes) {
+    return { problem: { problem: "too_short", bytes: key.length, minBytes: minKeyBytes } };
+  }
+  return { key };
 }
 
 /**

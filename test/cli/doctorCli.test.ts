@@ -64,9 +64,9 @@ describe("sspr-prepop doctor", () => {
     });
     expect(code).toBe(0);
     const lines = stdout.trimEnd().split("\n");
-    // Nine checks ok, plus the opt-in registration report listed as absent (ok, with how to grant it).
-    expect(lines.filter((line) => line.startsWith("OK "))).toHaveLength(10);
-    expect(lines.at(-1)).toBe("doctor: ready (10 ok, 0 warnings, 0 failed)");
+    // Ten checks ok (the HR endpoints off, unset), plus the opt-in registration report listed as absent.
+    expect(lines.filter((line) => line.startsWith("OK "))).toHaveLength(11);
+    expect(lines.at(-1)).toBe("doctor: ready (11 ok, 0 warnings, 0 failed)");
   }, 30_000);
 
   it("exits 1 naming the failing check and the fix when a permission was removed from the app", async () => {
@@ -116,6 +116,30 @@ describe("sspr-prepop doctor", () => {
       ],
     });
   }, 30_000);
+});
+
+describe("sspr-prepop doctor with storage settings the SDKs can't read", () => {
+  it.each([
+    ["AzureWebJobsStorage", "nonsense", "is not a connection string (key=value pairs separated by ;)"],
+    [
+      "AzureWebJobsStorage",
+      "UseDevelopmentStorage=false",
+      "sets UseDevelopmentStorage to something other than true",
+    ],
+    [
+      "AzureWebJobsStorage",
+      "DefaultEndpointsProtocol=https;AccountName=contoso;EndpointSuffix=core.windows.net",
+      "has no AccountKey",
+    ],
+    ["AzureWebJobsStorage__tableServiceUri", "not a url", "is not an http(s) URL"],
+  ])("exits 2 with one plain finding naming %s (%s) and the fix", async (setting, value, problem) => {
+    const { code, stdout } = await doctorInProcess([], { [setting]: value });
+    expect(code).toBe(2);
+    expect(stdout).toContain(`Invalid setting ${setting}: the value ${problem}; set `);
+    expect(stdout).toMatch(/^FAIL {2}settings .*\(settings_invalid\)$/m);
+    expect(stdout).not.toMatch(/toLowerCase|Invalid URL|TypeError| at /);
+    if (value !== "not a url") expect(stdout).not.toContain(value);
+  });
 });
 
 describe("sspr-prepop doctor usage (in process)", () => {

@@ -83,6 +83,8 @@ describe("against a deployment that is ready", () => {
       "storageQueue ok storage_absent",
       "outcomeTable ok storage_absent",
       "budgetTable ok storage_absent",
+      // No HR endpoint secret in the test settings: all three endpoints off, in one finding.
+      "webhooks ok webhook_off",
       "easyAuth ok easy_auth_emulated",
     ]);
     expect(report.status).toBe("ok");
