@@ -8,6 +8,25 @@ export const localPrincipal = {
   id: "00000000-0000-4000-8000-00000000d0d0",
 } as const;
 
+/** The app roles the local principal can hold, by their part (the settings name each role's value). */
+export type LocalRole = "reader" | "admin";
+
+/**
+ * The roles LOCAL_CALLER_ROLES names (`reader`, `admin`, both comma-separated, or `none`), or a typed refusal.
+ * Unset: both, as before.
+ */
+export function localCallerRoles(text: string | undefined): LocalRole[] | Error {
+  const words = (text ?? "reader,admin")
+    .split(",")
+    .map((w) => w.trim().toLowerCase())
+    .filter(Boolean);
+  if (words.length === 1 && words[0] === "none") return [];
+  const bad = words.find((w) => w !== "reader" && w !== "admin");
+  if (bad !== undefined || words.length === 0)
+    return new Error(`LOCAL_CALLER_ROLES must be reader, admin, reader,admin or none, not ${text}`);
+  return [...new Set(words as LocalRole[])];
+}
+
 /**
  * App Service's copy of the authentication settings (WEBSITE_AUTH_V2_CONFIG_JSON) as infra/app/api.bicep deploys
  * them, in the part `doctor` reads: on, authentication required (401), Entra ID the only identity provider.
@@ -37,11 +56,13 @@ export function easyAuthPlatform(services: AppServices): AppServices {
 /**
  * What App Service authentication does to a request's headers, for an always-signed-in local developer: drops
  * every client-sent `x-ms-client-principal*` and `x-ms-token-*` header (App Service never lets a client set
- * them), then adds the local principal with both the reader and the admin app role of the settings.
+ * them), then adds the local principal with the reader and the admin app role of the settings, or only the
+ * `roles` given (`npm start` with LOCAL_CALLER_ROLES=reader: the masked view and `403 missing_app_role`).
  */
 export function emulateEasyAuth(
   received: Record<string, string>,
   settings: Pick<Settings, "CONTACT_READER_ROLE" | "CONTACT_ADMIN_ROLE">,
+  roles: readonly LocalRole[] = ["reader", "admin"],
 ): Record<string, string> {
   const headers = Object.fromEntries(
     Object.entries(received).filter(([name]) => !/^x-ms-(client-principal|token-)/i.test(name)),
@@ -53,8 +74,10 @@ export function emulateEasyAuth(
     role_typ: "http://schemas.microsoft.com/ws/2008/06/identity/claims/role",
     claims: [
       { typ: nameType, val: localPrincipal.name },
-      { typ: "roles", val: settings.CONTACT_READER_ROLE },
-      { typ: "roles", val: settings.CONTACT_ADMIN_ROLE },
+      ...roles.map((role) => ({
+        typ: "roles",
+        val: role === "reader" ? settings.CONTACT_READER_ROLE : settings.CONTACT_ADMIN_ROLE,
+      })),
     ],
   };
   return {

@@ -1,7 +1,7 @@
 import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { type Registration, registrations } from "../shared/app/functionRegistry.js";
+import type { Registration } from "../shared/app/functionRegistry.js";
 
 /**
  * Imports every module in `functions/` (as the Functions host does through package.json `main`) and returns
@@ -10,6 +10,10 @@ import { type Registration, registrations } from "../shared/app/functionRegistry
 export async function loadFunctions(): Promise<readonly Registration[]> {
   // Tell the registry it runs outside the Functions host, before any function module registers.
   process.env.SSPR_LOCAL_HOST = "1";
+  // Imported only now: a static import would run the registry before the line above, and it would ask the
+  // @azure/functions package to register its appStart/appTerminate hooks, which warns ("Skipping call to
+  // register appTerminate hook…") as the first line a newcomer sees.
+  const { registrations } = await import("../shared/app/functionRegistry.js");
   const here = path.dirname(fileURLToPath(import.meta.url));
   const dir = path.join(here, "..", "functions");
   const extension = path.extname(fileURLToPath(import.meta.url));

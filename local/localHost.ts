@@ -11,7 +11,7 @@ import { type QueueHostSettings, readQueueHostSettings } from "../shared/app/hos
 import { hostBodyLimitBytes } from "../shared/http/bodyLimits.js";
 import { problem } from "../shared/http/problem.js";
 import { tooLargeProblem } from "../shared/http/tooLargeProblem.js";
-import { easyAuthPlatform, emulateEasyAuth } from "./emulateEasyAuth.js";
+import { easyAuthPlatform, emulateEasyAuth, type LocalRole } from "./emulateEasyAuth.js";
 import { invocationContext } from "./invocationContext.js";
 import { startQueuePoller } from "./queuePoller.js";
 import { startTimer } from "./startTimer.js";
@@ -39,6 +39,8 @@ export interface LocalHostOptions {
   log?: (line: string) => void;
   /** Emulate Easy Auth in front of the HTTP routes (default true); false serves them as an app without it. */
   easyAuth?: boolean;
+  /** The app roles the emulated Easy Auth gives the local principal (default both). */
+  callerRoles?: readonly LocalRole[];
   /**
    * The composition root the registered functions read their services from; default this repo's. A host that
    * serves a built deployment package passes the package's own copy, so its functions see the emulated Easy Auth.
@@ -82,6 +84,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     app,
     log,
     easyAuth: options.easyAuth ?? true,
+    callerRoles: options.callerRoles ?? ["reader", "admin"],
     maxBodyBytes: options.maxBodyBytes ?? hostBodyLimitBytes,
   };
   const server = createServer((req, res) => {
@@ -154,11 +157,12 @@ interface ServedBy {
   app: CompositionRoot;
   log: (line: string) => void;
   easyAuth: boolean;
+  callerRoles: readonly LocalRole[];
   maxBodyBytes: number;
 }
 
 async function serveHttp(served: ServedBy, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const { registrations, app, log, easyAuth, maxBodyBytes } = served;
+  const { registrations, app, log, easyAuth, callerRoles, maxBodyBytes } = served;
   try {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     if (!isDecodable(url.pathname)) {
@@ -197,7 +201,7 @@ async function serveHttp(served: ServedBy, req: IncomingMessage, res: ServerResp
       if (value !== undefined) received[name] = Array.isArray(value) ? value.join(", ") : value;
     }
     const platform = easyAuth ? easyAuthPlatform(app.appServices()) : app.appServices();
-    const headers = easyAuth ? emulateEasyAuth(received, platform.settings) : received;
+    const headers = easyAuth ? emulateEasyAuth(received, platform.settings, callerRoles) : received;
     const request = new HttpRequest({
       method,
       url: `http://${req.headers.host ?? "127.0.0.1"}${req.url ?? "/"}`,

@@ -1,3 +1,4 @@
+import { chmodSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { type AppServices, buildServices, useAppServices } from "../shared/app/appServices.js";
 import { loadSettings, type Settings } from "../shared/app/config.js";
@@ -5,14 +6,17 @@ import { inMemoryMetrics, type MetricPoint } from "../shared/app/metricsFromSett
 import { onAppStart } from "../shared/app/onAppStart.js";
 import { projectFile } from "../shared/app/projectFile.js";
 import { runDoctor } from "../shared/app/runDoctor.js";
+import { settingsProblem } from "../shared/app/settingsCheck.js";
 import { toDoctorTable } from "../shared/doctor/doctorReport.js";
 import { isFinalStatus, type Outcome } from "../shared/sync/outcome.js";
 import type { OutcomeLog } from "../shared/sync/outcomeLog.js";
-import { localPrincipal } from "./emulateEasyAuth.js";
+import { type LocalRole, localPrincipal } from "./emulateEasyAuth.js";
+import { emulatorPlan } from "./emulatorPlan.js";
 import { startGraphEmulator } from "./graphEmulator/startGraphEmulator.js";
 import { loadFunctions } from "./loadFunctions.js";
 import { type LocalHost, startLocalHost } from "./localHost.js";
 import { startAzurite } from "./startAzurite.js";
+import { isAddressInUse, portInUse, refuseDeadLoopback, StartProblem } from "./startProblem.js";
 
 /**
  * `npm start`: the main job on embedded emulators. Starts Azurite and the emulated Entra tenant (unless
@@ -27,10 +31,10 @@ async function main(): Promise<void> {
   };
   // From the first line, not only once serving: a Ctrl-C or SIGTERM while Azurite starts or the samples run
   // must still stop Azurite (a child process), or it lives on holding its ports.
-  const stopped = stopOnSignal(stopAll);
+  const stopping = stopOnSignal(stopAll);
 
   try {
-    await startEmulators(stops);
+    const callerRoles = await startEmulators(stops);
     // The same metrics as in Azure, kept in memory (nothing is sent, even with APPLICATIONINSIGHTS_* set) and
     // printed when npm start stops.
     const local = inMemoryMetrics();
@@ -42,78 +46,137 @@ async function main(): Promise<void> {
     const published = await onAppStart((line) => console.log(`policy    ${line}`));
     if (!published) throw new Error("the deployment policy could not be published to Azurite");
 
-    // host.json's maxPollingInterval (2 s), as in Azure: an event waits at most that long after a quiet spell.
-    const host = await startLocalHost({ registrations: await loadFunctions(), settings: s });
+    const host = await startHost(s, callerRoles, stopping.signal);
     // Pushed after the metrics: stops run last first, so the host ends before the counters are printed.
     stops.push(host.close);
     console.log(`functions http://127.0.0.1:${new URL(host.url).port}/api/…  queue ${s.ONBOARDING_QUEUE}\n`);
 
-    await runSamples(host, services);
+    await runSamples(host, services, stopping.signal);
+    if (stopping.signal.aborted) return await stopping.done;
     // What `sspr-prepop doctor` says of this deployment: every check ok on the emulated tenant.
     console.log(`\n${toDoctorTable(await runDoctor(s, { appUrl: host.url }))}`);
     if (once) {
       await stopAll();
       return;
     }
-    printServing(host.url, s, published.publishedAt);
-    await stopped;
+    printServing(host.url, s, published.publishedAt, callerRoles);
+    await stopping.done;
   } catch (err) {
+    // Once stopping, what fails is the work being abandoned: the stop itself ends the process.
+    if (stopping.signal.aborted) return await stopping.done;
     await stopAll();
     throw err;
   }
 }
 
 /**
- * On the first SIGINT or SIGTERM: says so, runs `stopAll` and exits 130 or 143 (128 + the signal, as a shell
- * reports it). A second signal exits at once. Never resolves: the process ends in the handler.
+ * The local host, with host.json's maxPollingInterval (2 s) as in Azure: an event waits at most that long after
+ * a quiet spell. Its close drains in-flight work for at most `drainMs`, then abandons it; once stopping, the
+ * log drops what abandoned work says as Azurite goes away (nothing it says then is news).
  */
-function stopOnSignal(stopAll: () => Promise<void>): Promise<never> {
-  let stopping = false;
+async function startHost(
+  s: Settings,
+  callerRoles: readonly LocalRole[],
+  stopping: AbortSignal,
+  drainMs = 3_000,
+): Promise<LocalHost> {
+  try {
+    const host = await startLocalHost({
+      registrations: await loadFunctions(),
+      settings: s,
+      callerRoles,
+      log: (line) => {
+        if (!stopping.aborted) console.log(line);
+      },
+    });
+    const close = () =>
+      Promise.race([host.close(), new Promise<void>((resolve) => setTimeout(resolve, drainMs).unref())]);
+    return { ...host, close };
+  } catch (err) {
+    if (isAddressInUse(err)) throw portInUse(s.PORT, "the local Functions host", "PORT");
+    throw err;
+  }
+}
+
+/**
+ * On the first SIGINT or SIGTERM: says so, aborts `signal` (no new samples; waits end), runs `stopAll` (the host
+ * first, which drains in-flight work for a few seconds, then the emulators) and exits: 0 for Ctrl-C (a stop
+ * asked for, so `npm start` reports no failure), 143 for SIGTERM (as a supervisor expects). A second signal
+ * exits at once, but not one within a second of the first: `npm start` forwards the terminal's Ctrl-C, so one
+ * keypress arrives twice. `done` never resolves: the process ends in the handler.
+ */
+function stopOnSignal(stopAll: () => Promise<void>): { signal: AbortSignal; done: Promise<never> } {
+  const controller = new AbortController();
+  let firstAt = 0;
   const onSignal = (signal: NodeJS.Signals) => {
-    const code = signal === "SIGINT" ? 130 : 143;
-    if (stopping) process.exit(code);
-    stopping = true;
-    console.log("\nstopping…");
+    const code = signal === "SIGINT" ? 0 : 143;
+    if (firstAt > 0) {
+      if (Date.now() - firstAt > 1_000) process.exit(code);
+      return;
+    }
+    firstAt = Date.now();
+    console.log("\nstopping (Ctrl-C again to quit now)…");
+    controller.abort();
     void stopAll().finally(() => process.exit(code));
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
-  return new Promise<never>(() => undefined);
+  return { signal: controller.signal, done: new Promise<never>(() => undefined) };
 }
 
 /**
- * Starts Azurite and the emulated tenant unless AzureWebJobsStorage / GRAPH_BASE_URL point elsewhere, and
- * points the settings at them; each one's stop goes on `stops`.
+ * Starts Azurite and the emulated tenant unless AzureWebJobsStorage / GRAPH_BASE_URL point elsewhere, on stable
+ * ports (Azurite's own 10000-10002, the tenant's 4000: a second shell's exports stay valid across restarts), and
+ * points the settings at them; each one's stop goes on `stops`. The settings are checked first, before anything
+ * starts. Returns the roles the local principal holds (LOCAL_CALLER_ROLES, honoured only before the emulated
+ * tenant: against a real one, every request stays the developer with both roles, as before).
  */
-async function startEmulators(stops: (() => Promise<void>)[]): Promise<void> {
-  if (!process.env.AzureWebJobsStorage) {
-    const azurite = await startAzurite();
+async function startEmulators(stops: (() => Promise<void>)[]): Promise<readonly LocalRole[]> {
+  const plan = emulatorPlan(process.env);
+  if (plan instanceof StartProblem) throw plan;
+  await refuseDeadLoopback("AzureWebJobsStorage", process.env.AzureWebJobsStorage);
+  await refuseDeadLoopback("GRAPH_BASE_URL", process.env.GRAPH_BASE_URL);
+  Object.assign(process.env, plan.env);
+  // Every setting checked before anything starts: a typo costs one line, not an emulator start.
+  const invalid = settingsProblem();
+  if (invalid) throw new StartProblem(`settings: ${invalid.message}`);
+  if (plan.storagePorts) {
+    const azurite = await startAzurite({ ports: plan.storagePorts }).catch((err: unknown) => {
+      throw isAddressInUse(err)
+        ? portInUse(plan.storagePorts?.blob ?? 0, "Azurite", "LOCAL_STORAGE_PORT")
+        : err;
+    });
     stops.push(azurite.stop);
     process.env.AzureWebJobsStorage = azurite.connectionString;
-    console.log(`storage   Azurite (in memory, loopback, pid ${azurite.pid})`);
-  }
-  if (!process.env.GRAPH_BASE_URL) {
+    console.log(`storage   local Azurite (in memory, loopback, pid ${azurite.pid})`);
+  } else console.log("storage   the account AzureWebJobsStorage names (not the local Azurite)");
+  if (plan.graphPort !== undefined) {
     const emulator = await startGraphEmulator({
-      port: Number(process.env.GRAPH_EMULATOR_PORT ?? 0),
+      port: plan.graphPort,
       tenantFile: projectFile("local/demo-tenant.json"),
+    }).catch((err: unknown) => {
+      throw isAddressInUse(err)
+        ? portInUse(plan.graphPort ?? 0, "the emulated tenant", "GRAPH_EMULATOR_PORT")
+        : err;
     });
     stops.push(emulator.close);
     process.env.GRAPH_BASE_URL = emulator.url;
-    process.env.GRAPH_ACCESS_TOKEN = emulator.token;
     console.log(`graph     emulated tenant at ${emulator.url} (demo users from local/demo-tenant.json)`);
-    // The demo tenant's Tier 0 Accounts group: its members are never written, like admins.
-    process.env.PROTECTED_GROUP_IDS ??= "3876bc5a-40b4-4d23-bd51-120c5746ec76";
-  }
-  // The demo tenant's own domain: an alternate email there is useless to a locked-out user.
-  process.env.ORGANIZATION_DOMAINS ??= "contoso.example";
+  } else
+    console.log(
+      `graph     the tenant GRAPH_BASE_URL names (${process.env.GRAPH_BASE_URL}), not the emulated one`,
+    );
+  return plan.callerRoles;
 }
-
-/** Enqueues the sample new-hire events, waits for their outcomes and prints them. */
-async function runSamples(host: LocalHost, services: AppServices): Promise<void> {
+/** Enqueues the sample new-hire events, waits for their outcomes and prints them (not once stopping). */
+async function runSamples(host: LocalHost, services: AppServices, stopping: AbortSignal): Promise<void> {
   const events = JSON.parse(await readFile(projectFile("samples/new-hires.json"), "utf8")) as {
     eventId: string;
   }[];
-  for (const event of events) await services.queue.send(event);
+  for (const event of events) {
+    if (stopping.aborted) return;
+    await services.queue.send(event);
+  }
   host.poke();
   console.log(
     `enqueued ${events.length} sample new-hire events from samples/new-hires.json; waiting for outcomes…\n`,
@@ -122,14 +185,16 @@ async function runSamples(host: LocalHost, services: AppServices): Promise<void>
   const outcomes = await waitForOutcomes(
     services.outcomes,
     events.map((e) => e.eventId),
+    stopping,
   );
-  printOutcomes(outcomes);
+  if (!stopping.aborted) printOutcomes(outcomes);
 }
 
 /** What to try against the running host, and how to point the CLI at the same emulators and policy. */
-function printServing(url: string, s: Settings, publishedAt: string): void {
+function printServing(url: string, s: Settings, publishedAt: string, roles: readonly LocalRole[]): void {
   // The local host signs every request in as local-developer (emulated Easy Auth), so plain curl works.
-  console.log(`\nServing at ${url}, every request signed in as ${localPrincipal.name} (reader and admin). Try:
+  const held = roles.length > 0 ? roles.join(" and ") : "no app role";
+  console.log(`\nServing at ${url}, every request signed in as ${localPrincipal.name} (${held}; LOCAL_CALLER_ROLES=reader to try the reader's view). Try:
   curl ${url}/api/users/avery.lindqvist@contoso.example/contact-info
   curl -X PATCH ${url}/api/users/701985/contact-info -H 'content-type: application/json' -d '{"mobilePhone":"(425) 555-0148","country":"US","dryRun":true}'
   curl '${url}/api/outcomes?user=avery.lindqvist@contoso.example'
@@ -148,7 +213,9 @@ Press Ctrl-C to stop (the run's metrics are printed then).`);
       ["AzureWebJobsStorage", s.AzureWebJobsStorage ?? ""],
       ["ORGANIZATION_DOMAINS", s.ORGANIZATION_DOMAINS.join(",")],
     ];
-    console.log(`To run the sspr-prepop CLI against this tenant, in another shell (npm exec --offline -- sspr-prepop …):
+    writeLocalEnv(exports);
+    console.log(`To run the sspr-prepop CLI against this tenant, in another shell (npm exec --offline -- sspr-prepop …),
+  source ${localEnvFile}   # written now, the same across restarts; or paste:
 ${exports.map(([name, value]) => `  export ${name}='${value}'`).join("\n")}
 or in PowerShell (node dist/cli/sspr-prepop.js …):
 ${exports.map(([name, value]) => `  $env:${name} = '${value}'`).join("\n")}
@@ -157,13 +224,28 @@ then check it: sspr-prepop doctor --app-url ${url}`);
   }
 }
 
+/** The exports for a second shell, in a git-ignored file only its owner reads (it holds Azurite's key). */
+const localEnvFile = ".sspr-local.env";
+
+function writeLocalEnv(exports: [string, string][]): void {
+  const text = `# Written by npm start: source it in a second shell to point sspr-prepop at the local emulators.\n${exports
+    .map(([name, value]) => `export ${name}='${value}'`)
+    .join("\n")}\n`;
+  const file = projectFile(localEnvFile);
+  writeFileSync(file, text, { mode: 0o600 });
+  // mode applies only to a new file: an older one keeps its own, so set it again.
+  chmodSync(file, 0o600);
+}
+
 async function waitForOutcomes(
   log: OutcomeLog,
   eventIds: string[],
+  stopping: AbortSignal,
   timeoutMs = 60_000,
 ): Promise<(Outcome | undefined)[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    if (stopping.aborted) return [];
     const outcomes = await Promise.all(eventIds.map((id) => log.get(id)));
     // A deferred event (user not provisioned yet) is an answer too: it waits on the queue.
     const settled = outcomes.every((o) => o && (isFinalStatus(o.status) || o.status === "deferred"));
@@ -240,6 +322,12 @@ function toMetricsTable(points: MetricPoint[]): string {
 }
 
 main().catch((err: unknown) => {
+  // A problem the admin can fix is its one line; anything else says npm start failed, with its message.
+  if (err instanceof StartProblem) {
+    console.error(`npm start: ${err.message}`);
+    process.exitCode = err.exitCode;
+    return;
+  }
   console.error(`npm start failed: ${err instanceof Error ? err.message : String(err)}`);
   process.exitCode = 1;
 });

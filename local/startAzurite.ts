@@ -22,14 +22,22 @@ const accountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6
 const exitWithParent =
   "process.stdin.on('end', () => process.exit(0)).on('error', () => process.exit(0)).resume(); require(process.argv[1]);";
 
+/** Azurite's own default ports (blob, queue, table): what `npm start` uses, so exports survive a restart. */
+export const azuriteDefaultPorts = { blob: 10000, queue: 10001, table: 10002 } as const;
+
 /**
- * Starts Azurite from npm in memory on free loopback ports. `--skipApiVersionCheck` because the Node 20
+ * Starts Azurite from npm in memory on loopback: on `options.ports` (default 0 each: free ports). `--skipApiVersionCheck` because the Node 20
  * compatible Azurite rejects current SDK API versions; `--disableTelemetry` because it would otherwise
  * try to reach an external telemetry host.
  */
 export async function startAzurite(
-  options: { timeoutMs?: number; env?: Record<string, string> } = {},
+  options: {
+    timeoutMs?: number;
+    env?: Record<string, string>;
+    ports?: { blob: number; queue: number; table: number };
+  } = {},
 ): Promise<RunningAzurite> {
+  const asked = options.ports ?? { blob: 0, queue: 0, table: 0 };
   const require = createRequire(import.meta.url);
   const packageDir = path.dirname(require.resolve("azurite/package.json"));
   const child = spawn(
@@ -43,10 +51,18 @@ export async function startAzurite(
       "--skipApiVersionCheck",
       "--disableTelemetry",
       ...["--blobHost", "127.0.0.1", "--queueHost", "127.0.0.1", "--tableHost", "127.0.0.1"],
-      ...["--blobPort", "0", "--queuePort", "0", "--tablePort", "0"],
+      ...["--blobPort", String(asked.blob), "--queuePort", String(asked.queue)],
+      ...["--tablePort", String(asked.table)],
     ],
     // options.env: e.g. AZURITE_ACCOUNTS, for a test run that gives each test file its own storage account.
-    { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, ...options.env } },
+    // detached (its own process group, not on Windows, where it would open a console): a terminal's Ctrl-C
+    // reaches only the parent, which stops Azurite last, once in-flight work has drained. It still ends with
+    // the parent through the stdin pipe.
+    {
+      stdio: ["pipe", "pipe", "pipe"],
+      env: { ...process.env, ...options.env },
+      detached: process.platform !== "win32",
+    },
   );
   // The pipe only signals this process's end; it must not keep this process alive on its own.
   unrefPipe(child.stdin);

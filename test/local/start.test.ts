@@ -1,6 +1,8 @@
 import { execFile, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import type { AddressInfo } from "node:net";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -8,10 +10,12 @@ import { describe, expect, it } from "vitest";
 import { runMain } from "../support/runCli.js";
 
 const run = promisify(execFile);
+// Free ports everywhere: a developer's own npm start (on the stable defaults) may be running beside the tests.
+const freePorts = { PORT: "0", LOCAL_STORAGE_PORT: "0", GRAPH_EMULATOR_PORT: "0" };
 
 describe("npm start", () => {
   it("processes the sample new hires on embedded emulators and prints each outcome", async () => {
-    const env: NodeJS.ProcessEnv = { ...process.env, PORT: "0" };
+    const env: NodeJS.ProcessEnv = { ...process.env, ...freePorts };
     delete env.AzureWebJobsStorage;
     delete env.GRAPH_BASE_URL;
     delete env.GRAPH_ACCESS_TOKEN;
@@ -58,8 +62,8 @@ describe("npm start", () => {
 });
 
 describe("npm start stopped with Ctrl-C while serving", () => {
-  it("prints the run's counters, then stops everything and exits 130", async () => {
-    const env: NodeJS.ProcessEnv = { ...process.env, PORT: "0" };
+  it("prints the run's counters, then stops everything and exits 0 (a stop asked for is no failure)", async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, ...freePorts };
     delete env.AzureWebJobsStorage;
     delete env.GRAPH_BASE_URL;
     delete env.GRAPH_ACCESS_TOKEN;
@@ -74,8 +78,8 @@ describe("npm start stopped with Ctrl-C while serving", () => {
       child.on("exit", () => reject(new Error(`npm start ended before serving:\n${stdout}`)));
     });
     child.kill("SIGINT");
-    expect(await exited).toBe(130);
-    const afterStop = stdout.slice(stdout.indexOf("stopping…"));
+    expect(await exited).toBe(0);
+    const afterStop = stdout.slice(stdout.indexOf("stopping (Ctrl-C again to quit now)…"));
     expect(afterStop).toContain("metrics of this run (in memory; in Azure they go to Application Insights");
     expect(afterStop).toMatch(/^ {2}sspr\.outcomes +status=updated code=none +2$/m);
     expect(afterStop).toMatch(/^ {2}sspr\.write_budget\.wait +\d+ waits, \d+ ms in all$/m);
@@ -84,7 +88,7 @@ describe("npm start stopped with Ctrl-C while serving", () => {
 
 describe("npm start, then sspr-prepop backfill in a second shell", () => {
   it("prints every export the second shell needs, and the backfill there applies the policy npm start published", async () => {
-    const env: NodeJS.ProcessEnv = { ...process.env, PORT: "0" };
+    const env: NodeJS.ProcessEnv = { ...process.env, ...freePorts };
     delete env.AzureWebJobsStorage;
     delete env.GRAPH_BASE_URL;
     delete env.GRAPH_ACCESS_TOKEN;
@@ -135,12 +139,15 @@ describe("npm start, then sspr-prepop backfill in a second shell", () => {
 describe("npm start stopped during the sample phase", () => {
   /** Starts `npm start` and resolves once it is enqueuing the samples, with its and Azurite's pids. */
   function startUntilSamples() {
-    const env: NodeJS.ProcessEnv = { ...process.env, PORT: "0" };
+    const env: NodeJS.ProcessEnv = { ...process.env, ...freePorts };
     delete env.AzureWebJobsStorage;
     delete env.GRAPH_BASE_URL;
     delete env.GRAPH_ACCESS_TOKEN;
     const child = spawn(process.execPath, ["--import", "tsx", "local/start.ts"], { env });
     let stdout = "";
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      stdout += chunk;
+    });
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
       child.on("exit", (code, signal) => resolve({ code, signal })),
     );
@@ -161,7 +168,19 @@ describe("npm start stopped during the sample phase", () => {
     expect(isRunning(azuritePid)).toBe(true);
     run.child.kill("SIGTERM");
     expect(await run.exited).toEqual({ code: 143, signal: null });
-    expect(run.output()).toContain("stopping…");
+    expect(run.output()).toContain("stopping (Ctrl-C again to quit now)…");
+    await expectGone(azuritePid);
+  }, 90_000);
+
+  it("on Ctrl-C drains or abandons the work in hand within seconds, quietly, stops Azurite and exits 0", async () => {
+    const run = startUntilSamples();
+    const azuritePid = await run.sampling;
+    const asked = Date.now();
+    run.child.kill("SIGINT");
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+    expect(Date.now() - asked).toBeLessThan(8_000);
+    expect(run.output()).toContain("stopping (Ctrl-C again to quit now)…");
+    expect(run.output()).not.toMatch(/ECONNREFUSED|failed|WARNING/);
     await expectGone(azuritePid);
   }, 90_000);
 
@@ -173,6 +192,58 @@ describe("npm start stopped during the sample phase", () => {
     await expectGone(azuritePid);
   }, 90_000);
 });
+
+describe("npm start refused before anything starts", () => {
+  it.each([
+    [
+      "a port in use",
+      { PORT: "<taken>" },
+      /^npm start: port \d+ \(the local Functions host\) is in use \(another npm start\?\): stop it, or set PORT to another port/m,
+    ],
+    [
+      "an unknown LOCAL_CALLER_ROLES",
+      { LOCAL_CALLER_ROLES: "owner" },
+      /^npm start: LOCAL_CALLER_ROLES must be reader, admin, reader,admin or none, not owner$/m,
+    ],
+    ["a bad setting", { CONTACT_MODE: "sometimes" }, /^npm start: settings: .*CONTACT_MODE/m],
+    [
+      "a stale export",
+      { AzureWebJobsStorage: "<dead>" },
+      /^npm start: AzureWebJobsStorage points at 127\.0\.0\.1:\d+, where nothing listens \(a stale export/m,
+    ],
+  ])(
+    "%s: one line naming the fix, exit code 2, no stack",
+    async (_case, set, line) => {
+      const taken = createServer();
+      await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+      const port = (taken.address() as AddressInfo).port;
+      const env: NodeJS.ProcessEnv = { ...process.env, ...freePorts };
+      delete env.AzureWebJobsStorage;
+      delete env.GRAPH_BASE_URL;
+      delete env.GRAPH_ACCESS_TOKEN;
+      for (const [name, value] of Object.entries(set))
+        env[name] = value === "<taken>" ? String(port) : value === "<dead>" ? deadStorage : value;
+      const done = await run(process.execPath, ["--import", "tsx", "local/start.ts", "--once"], {
+        env,
+        timeout: 60_000,
+      }).then(
+        () => ({ code: 0, stdout: "", stderr: "" }),
+        (err: { code: number; stdout: string; stderr: string }) => err,
+      );
+      taken.close();
+      expect(done.code).toBe(2);
+      expect(done.stderr).toMatch(line);
+      expect(done.stderr).not.toMatch(/EADDRINUSE|\n\s+at /);
+      // Settings are checked first: a refusal other than the host's own port comes before Azurite starts.
+      if (!("PORT" in set)) expect(done.stdout).not.toContain("Azurite");
+    },
+    90_000,
+  );
+});
+
+// The connection string of a stopped npm start: Azurite's key, a loopback port nothing listens on.
+const deadStorage =
+  "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;QueueEndpoint=http://127.0.0.1:9/devstoreaccount1;";
 
 /** Whether a process runs (a zombie no parent has reaped yet counts as gone). */
 function isRunning(pid: number): boolean {

@@ -1,0 +1,66 @@
+import { type LocalRole, localCallerRoles } from "./emulateEasyAuth.js";
+import { defaultEmulatorToken } from "./graphEmulator/startGraphEmulator.js";
+import { azuriteDefaultPorts } from "./startAzurite.js";
+import { StartProblem } from "./startProblem.js";
+
+/** What `npm start` will start, decided from the environment before anything starts. */
+export interface EmulatorPlan {
+  /** Azurite's ports, or undefined when AzureWebJobsStorage names an account already. */
+  storagePorts?: { blob: number; queue: number; table: number };
+  /** The emulated tenant's port, or undefined when GRAPH_BASE_URL names a tenant already. */
+  graphPort?: number;
+  /** Settings to set before they are checked (the emulated tenant's URL and token, the demo's policy). */
+  env: Record<string, string>;
+  /** The roles the local principal holds. */
+  callerRoles: readonly LocalRole[];
+}
+
+/** The emulated tenant's default port: fixed, like Azurite's, so exports survive a restart. */
+export const graphEmulatorDefaultPort = 4000;
+
+/**
+ * The plan, or the one line that says which local knob is wrong: LOCAL_STORAGE_PORT (Azurite's blob port; queue
+ * and table take the next two; 0 for free ports), GRAPH_EMULATOR_PORT, LOCAL_CALLER_ROLES (only before the
+ * emulated tenant: against a real tenant the local principal is not narrowed, so it is refused there).
+ */
+export function emulatorPlan(env: NodeJS.ProcessEnv): EmulatorPlan | StartProblem {
+  const storagePort = portOf(env, "LOCAL_STORAGE_PORT", azuriteDefaultPorts.blob);
+  const graphPort = portOf(env, "GRAPH_EMULATOR_PORT", graphEmulatorDefaultPort);
+  if (storagePort instanceof StartProblem) return storagePort;
+  if (graphPort instanceof StartProblem) return graphPort;
+  const emulated = !env.GRAPH_BASE_URL;
+  const roles = localCallerRoles(env.LOCAL_CALLER_ROLES);
+  if (roles instanceof Error) return new StartProblem(roles.message);
+  if (!emulated && env.LOCAL_CALLER_ROLES)
+    return new StartProblem(
+      "LOCAL_CALLER_ROLES works only before the emulated tenant: unset it, or unset GRAPH_BASE_URL",
+    );
+  const plan: EmulatorPlan = { env: {}, callerRoles: roles };
+  if (!env.AzureWebJobsStorage)
+    plan.storagePorts =
+      storagePort === 0
+        ? { blob: 0, queue: 0, table: 0 }
+        : { blob: storagePort, queue: storagePort + 1, table: storagePort + 2 };
+  if (emulated) {
+    plan.graphPort = graphPort;
+    // Set before the settings are checked; the real URL (the same, or with the free port) once it listens.
+    plan.env.GRAPH_BASE_URL = `http://127.0.0.1:${graphPort || graphEmulatorDefaultPort}/v1.0`;
+    plan.env.GRAPH_ACCESS_TOKEN = defaultEmulatorToken;
+    // The demo tenant's Tier 0 Accounts group: its members are never written, like admins.
+    plan.env.PROTECTED_GROUP_IDS = env.PROTECTED_GROUP_IDS ?? "3876bc5a-40b4-4d23-bd51-120c5746ec76";
+  }
+  // The demo tenant's own domain: an alternate email there is useless to a locked-out user.
+  plan.env.ORGANIZATION_DOMAINS = env.ORGANIZATION_DOMAINS ?? "contoso.example";
+  return plan;
+}
+
+function portOf(env: NodeJS.ProcessEnv, name: string, fallback: number): number | StartProblem {
+  const text = env[name]?.trim();
+  if (!text) return fallback;
+  const port = Number(text);
+  // The storage port takes the two after it too.
+  const top = name === "LOCAL_STORAGE_PORT" ? 65533 : 65535;
+  if (!Number.isInteger(port) || port < 0 || port > top)
+    return new StartProblem(`${name} must be a port number (0 for any free one), not ${text}`);
+  return port;
+}

@@ -1,0 +1,90 @@
+import { describe, expect, it } from "vitest";
+import { emulateEasyAuth, localCallerRoles } from "../../local/emulateEasyAuth.js";
+import { emulatorPlan } from "../../local/emulatorPlan.js";
+import { StartProblem } from "../../local/startProblem.js";
+
+const roles = { CONTACT_READER_ROLE: "Contact.Read", CONTACT_ADMIN_ROLE: "Contact.Admin" };
+
+function claimsOf(headers: Record<string, string>): string[] {
+  const principal = JSON.parse(
+    Buffer.from(headers["x-ms-client-principal"] ?? "", "base64").toString("utf8"),
+  ) as {
+    claims: { typ: string; val: string }[];
+  };
+  return principal.claims.filter((c) => c.typ === "roles").map((c) => c.val);
+}
+
+describe("npm start's plan, decided before anything starts", () => {
+  it("uses stable ports by default, so a second shell's exports survive a restart", () => {
+    const plan = emulatorPlan({});
+    expect(plan).toMatchObject({
+      storagePorts: { blob: 10000, queue: 10001, table: 10002 },
+      graphPort: 4000,
+      env: { GRAPH_BASE_URL: "http://127.0.0.1:4000/v1.0", ORGANIZATION_DOMAINS: "contoso.example" },
+      callerRoles: ["reader", "admin"],
+    });
+  });
+
+  it.each([
+    [{ LOCAL_STORAGE_PORT: "0", GRAPH_EMULATOR_PORT: "0" }, { blob: 0, queue: 0, table: 0 }, 0],
+    [
+      { LOCAL_STORAGE_PORT: "20000", GRAPH_EMULATOR_PORT: "4100" },
+      { blob: 20000, queue: 20001, table: 20002 },
+      4100,
+    ],
+  ])("moves the ports as %o says", (env, storagePorts, graphPort) => {
+    expect(emulatorPlan(env)).toMatchObject({ storagePorts, graphPort });
+  });
+
+  it("starts neither emulator where the settings name a real account and tenant", () => {
+    const plan = emulatorPlan({
+      AzureWebJobsStorage: "UseDevelopmentStorage=true",
+      GRAPH_BASE_URL: "https://graph.microsoft.com/v1.0",
+    });
+    expect(plan).not.toHaveProperty("storagePorts");
+    expect(plan).not.toHaveProperty("graphPort");
+  });
+
+  it.each([
+    [
+      { LOCAL_STORAGE_PORT: "65534" },
+      "LOCAL_STORAGE_PORT must be a port number (0 for any free one), not 65534",
+    ],
+    [
+      { GRAPH_EMULATOR_PORT: "four" },
+      "GRAPH_EMULATOR_PORT must be a port number (0 for any free one), not four",
+    ],
+    [
+      { LOCAL_CALLER_ROLES: "owner" },
+      "LOCAL_CALLER_ROLES must be reader, admin, reader,admin or none, not owner",
+    ],
+    [
+      { LOCAL_CALLER_ROLES: "reader", GRAPH_BASE_URL: "https://graph.microsoft.com/v1.0" },
+      "LOCAL_CALLER_ROLES works only before the emulated tenant: unset it, or unset GRAPH_BASE_URL",
+    ],
+  ])("refuses %o in one line naming the fix", (env, line) => {
+    const plan = emulatorPlan(env);
+    expect(plan).toBeInstanceOf(StartProblem);
+    expect((plan as StartProblem).message).toBe(line);
+    expect((plan as StartProblem).exitCode).toBe(2);
+  });
+});
+
+describe("LOCAL_CALLER_ROLES: the roles the local developer holds", () => {
+  it.each([
+    [undefined, ["Contact.Read", "Contact.Admin"]],
+    ["reader", ["Contact.Read"]],
+    ["admin", ["Contact.Admin"]],
+    [" Reader , admin ", ["Contact.Read", "Contact.Admin"]],
+    ["none", []],
+  ])("%s signs requests in with %o", (text, expected) => {
+    const held = localCallerRoles(text);
+    if (held instanceof Error) throw held;
+    expect(claimsOf(emulateEasyAuth({}, roles, held))).toEqual(expected);
+  });
+
+  it("still drops a client's own principal header whatever the roles", () => {
+    const headers = emulateEasyAuth({ "x-ms-client-principal": "forged" }, roles, ["reader"]);
+    expect(headers["x-ms-client-principal"]).not.toBe("forged");
+  });
+});
