@@ -231,7 +231,8 @@ function writeLocalEnv(exports: [string, string][]): void {
   const text = `# Written by npm start: source it in a second shell to point sspr-prepop at the local emulators.\n${exports
     .map(([name, value]) => `export ${name}='${value}'`)
     .join("\n")}\n`;
-  const file = projectFile(localEnvFile);
+  // LOCAL_ENV_FILE moves it (the tests point it at a temporary folder, so a run never replaces a developer's own).
+  const file = process.env.LOCAL_ENV_FILE || projectFile(localEnvFile);
   writeFileSync(file, text, { mode: 0o600 });
   // mode applies only to a new file: an older one keeps its own, so set it again.
   chmodSync(file, 0o600);

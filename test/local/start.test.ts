@@ -11,7 +11,13 @@ import { runMain } from "../support/runCli.js";
 
 const run = promisify(execFile);
 // Free ports everywhere: a developer's own npm start (on the stable defaults) may be running beside the tests.
-const freePorts = { PORT: "0", LOCAL_STORAGE_PORT: "0", GRAPH_EMULATOR_PORT: "0" };
+/** Free ports, and the second shell's exports written to a temporary file, not the developer's own. */
+const freePorts = {
+  PORT: "0",
+  LOCAL_STORAGE_PORT: "0",
+  GRAPH_EMULATOR_PORT: "0",
+  LOCAL_ENV_FILE: join(tmpdir(), `sspr-local-${process.pid}.env`),
+};
 
 describe("npm start", () => {
   it("processes the sample new hires on embedded emulators and prints each outcome", async () => {
