@@ -1,4 +1,5 @@
 import type { BucketShape, SharedWriteBudget } from "../directory/sharedWriteBudget.js";
+import { sleepUntil } from "./sleepUntil.js";
 import type { LimiterClock } from "./writeLimiter.js";
 
 export interface ReadUnitOptions {
@@ -115,14 +116,8 @@ export class ReadUnitBudget {
     return this.pausedUntil;
   }
 
-  async whenUnpaused(): Promise<void> {
-    for (
-      let wait = this.pausedUntil - this.clock.now();
-      wait > 0;
-      wait = this.pausedUntil - this.clock.now()
-    ) {
-      await this.clock.sleep(wait);
-    }
+  whenUnpaused(): Promise<void> {
+    return sleepUntil(this.clock, () => this.pausedUntil);
   }
 
   private usesShared(now: number): boolean {

@@ -3,6 +3,7 @@ import type { GraphBudgetName } from "./graphService.js";
 import { ReadUnitBudget, type ReadUnitOptions } from "./readUnitBudget.js";
 import { realSleep } from "./realSleep.js";
 import { RequestBudget, type RequestBudgetOptions } from "./requestBudget.js";
+import { sleepUntil } from "./sleepUntil.js";
 
 /** Time source for the limiter; tests pass a fake or rely on small windows. */
 export interface LimiterClock {
@@ -210,14 +211,8 @@ export class WriteLimiter {
   }
 
   /** Resolves once no back-off is in force; reads use it so they don't hammer a throttled tenant either. */
-  async whenUnpaused(): Promise<void> {
-    for (
-      let wait = this.pausedUntil - this.clock.now();
-      wait > 0;
-      wait = this.pausedUntil - this.clock.now()
-    ) {
-      await this.clock.sleep(wait);
-    }
+  whenUnpaused(): Promise<void> {
+    return sleepUntil(this.clock, () => this.pausedUntil);
   }
 
   /** Writes that could start right now without waiting (from the tokens this process holds). */

@@ -167,7 +167,7 @@ describe("a wrong setting locally", () => {
 
   it.each([
     ["the local host", "local/hostMain.ts", [], "local host failed: "],
-    ["npm start --once", "local/start.ts", ["--once"], "npm start failed: "],
+    ["npm start --once", "local/start.ts", ["--once"], "npm start: settings: "],
   ])("stops %s with a non-zero exit and the setting's problem and fix", async (_, script, args, prefix) => {
     const { code, stderr } = await runNode(script, args, env);
     expect(code).not.toBe(0);

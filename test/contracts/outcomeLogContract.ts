@@ -258,7 +258,7 @@ export function outcomeLogContract(name: string, makeLog: () => Promise<OutcomeL
         );
       });
 
-      it("keeps no pending writes after a record: the next claim has the deferred outcome only", async () => {
+      it("keeps a deferred attempt's pending writes for the next claim: they are the event's own, not the user's", async () => {
         const outcome = deferred();
         let token = await claimed(log, outcome.eventId);
         token = await log.notePending(outcome.eventId, token, pendingWrites);
@@ -266,8 +266,17 @@ export function outcomeLogContract(name: string, makeLog: () => Promise<OutcomeL
         expect(await log.claim(outcome.eventId, minute, at(1))).toEqual({
           state: "claimed",
           previous: outcome,
+          pending: pendingWrites,
           token: expect.any(String),
         });
+      });
+
+      it("keeps no pending writes after a final record", async () => {
+        const outcome = { ...deferred(), status: "updated" as const };
+        let token = await claimed(log, outcome.eventId);
+        token = await log.notePending(outcome.eventId, token, pendingWrites);
+        await log.record(outcome, token);
+        expect(await log.claim(outcome.eventId, minute, at(1))).toEqual({ state: "duplicate", outcome });
       });
     });
 
