@@ -39,12 +39,21 @@ const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).defa
  */
 const settingsSchema = z.object({
   // Contact rules
+  // An ISO code or a country name, as `--country` and an event's `country` take them (`US`, `Germany`).
+  // Checked here, not when the first event needs it: a region without a numbering plan would fail every event.
   DEFAULT_COUNTRY: z
     .string()
-    .regex(/^[A-Za-z]{2}$/, "is not an ISO 3166-1 alpha-2 code")
-    .transform((s) => s.toUpperCase())
-    // Checked here, not when the first event needs it: a region without a numbering plan would fail every event.
-    .refine((code) => toCountryCode(code) !== undefined, "is not a region with a telephone numbering plan")
+    .transform((value, ctx) => {
+      const code = toCountryCode(value);
+      if (code === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          message: "is not a region with a telephone numbering plan",
+        });
+        return z.NEVER;
+      }
+      return code;
+    })
     .optional(),
   PHONE_VALIDATION: z.enum(["valid", "possible"]).default("valid"),
   ORGANIZATION_DOMAINS: csv,
@@ -293,7 +302,8 @@ function settingIssueOf(issue: z.core.$ZodIssue, value: string | undefined): Set
 /** The fix for the settings whose checks are our own words. */
 function fixOf(setting: string, reset: string): string {
   const fixes: Record<string, string> = {
-    DEFAULT_COUNTRY: "set an ISO 3166-1 alpha-2 region code such as US, GB or DE",
+    DEFAULT_COUNTRY:
+      "set an ISO 3166-1 alpha-2 region code such as US, GB or DE, or a country name such as Germany",
     CONTACT_TARGET: "set profile, methods or both, or per field like mobilePhone=methods,officePhone=profile",
     PROTECTED_GROUP_IDS: "set the groups' object ids (GUIDs from the Entra admin center), comma-separated",
     AZURE_TENANT_ID: "set the tenant id (a GUID) or its domain, such as contoso.onmicrosoft.com",

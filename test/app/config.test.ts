@@ -39,6 +39,16 @@ describe("reading settings", () => {
     ).toEqual(["contoso.example", "fabrikam.example"]);
   });
 
+  it.each([
+    ["US", "US"],
+    ["de", "DE"],
+    ["Germany", "DE"],
+    ["United Kingdom", "GB"],
+    ["USA", "US"],
+  ])("takes DEFAULT_COUNTRY %s as --country does: %s", (value, code) => {
+    expect(loadSettings({ DEFAULT_COUNTRY: value }).DEFAULT_COUNTRY).toBe(code);
+  });
+
   it("treats an empty setting as unset", () => {
     expect(loadSettings({ USER_WAIT_HOURS: " " }).USER_WAIT_HOURS).toBe(72);
   });
@@ -46,7 +56,7 @@ describe("reading settings", () => {
   it.each([
     ["PHONE_VALIDATION", "strict"],
     ["CONTACT_TARGET", "mobilePhone=sideways"],
-    ["DEFAULT_COUNTRY", "USA"],
+    ["DEFAULT_COUNTRY", "Atlantis"],
     ["USER_WAIT_HOURS", "soon"],
     ["GRAPH_BASE_URL", "not a url"],
   ])("names the bad setting %s in its error", (name, value) => {
