@@ -35,6 +35,7 @@ export async function* readCsvRecords(
   text.once("error", (err) => parser.destroy(err));
   text.pipe(parser);
   let layout: CsvLayout | undefined;
+  let columns = 0;
   let drift = 0;
   try {
     for await (const parsed of drained<{ record: string[]; info: { lines: number } }>(parser)) {
@@ -50,11 +51,16 @@ export async function* readCsvRecords(
           if (!resolved.ok)
             throw new UsageError(resolved.issues.map((i) => `${i.message} ${i.hint}`).join(" "));
           layout = resolved.value;
+          columns = record.length;
           continue;
         }
         if (record.every((cell) => cell.trim().length === 0)) continue;
         const line = info.lines - drift - breaks.physical;
-        batch.push({ line, input: fromCsvRow(record, layout, context) });
+        batch.push(
+          hasExtraCells(record, columns)
+            ? tooManyCells(line, record.length, columns)
+            : { line, input: fromCsvRow(record, layout, context) },
+        );
       }
       if (batch.length > 0) yield batch;
     }
@@ -120,6 +126,25 @@ async function withDelimiter(input: Readable): Promise<{ delimiter: CsvDelimiter
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
   }
   return { delimiter, text: Readable.from(replay(), { objectMode: false, encoding: "utf8" }) };
+}
+
+/** Filled cells beyond the header: an unquoted separator inside a value shifted every cell after it. */
+function hasExtraCells(record: readonly string[], columns: number): boolean {
+  return record.slice(columns).some((cell) => cell.trim().length > 0);
+}
+
+function tooManyCells(line: number, cells: number, columns: number): SourceRecord {
+  return {
+    line,
+    issues: [
+      {
+        field: "row",
+        code: "csv_too_many_cells",
+        message: `Line ${line} has ${cells} cells where the header has ${columns}: a separator inside a value shifts the cells after it, so no cell of this row is trusted.`,
+        hint: 'Quote a value that holds the separator ("Smith, Jr."), or remove the stray separator.',
+      },
+    ],
+  };
 }
 
 /** Counts line breaks inside a record's cells: as the file shows them, and as csv-parse's `info.lines` does. */

@@ -125,7 +125,7 @@ export function fromCsvRow(cells: readonly string[], layout: CsvLayout, context:
   const values: Partial<Record<CsvTarget, string>> = {};
   for (const { target, indexes } of layout.targets) {
     for (const index of indexes) {
-      const cell = cells[index]?.trim();
+      const cell = withoutFormulaGuard(cells[index]?.trim());
       if (cell) {
         values[target] = cell;
         break;
@@ -155,6 +155,14 @@ export function fromCsvRow(cells: readonly string[], layout: CsvLayout, context:
   };
   if (values.country !== undefined) event.country = values.country;
   return event;
+}
+
+/**
+ * A cell as written before a spreadsheet's formula guard: `'+44 …` is how `validate --output csv` (and tools that
+ * follow OWASP's advice) keep `+44 …` from running as a formula, so the apostrophe is not part of the value.
+ */
+function withoutFormulaGuard(cell: string | undefined): string | undefined {
+  return cell !== undefined && /^'[=+\-@]/.test(cell) ? cell.slice(1) : cell;
 }
 
 function derivedEventId(values: Partial<Record<CsvTarget, string>>): string {

@@ -144,3 +144,29 @@ describe("reading HR sheets saved the way Excel saves them", () => {
     },
   );
 });
+
+describe("rows a spreadsheet or our own output shaped", () => {
+  it("refuses a row with filled cells beyond the header, naming the line, and reads the rows around it", async () => {
+    const csv = [
+      "employeeId,mobilePhone,alternateEmail",
+      "E1,+1 425 555 0147,e1@example.com",
+      "E2,+1 425 555 0148,Smith, Jr.,e2@example.com",
+      "E3,+1 425 555 0149,",
+    ].join("\n");
+    const { rows } = await validated("shifted.csv", Buffer.from(csv));
+    expect(rows).toEqual([
+      [2, true, { mobilePhone: "+1 4255550147", alternateEmail: "e1@example.com" }],
+      [3, false, [expect.objectContaining({ field: "row", code: "csv_too_many_cells" })]],
+      [4, true, { mobilePhone: "+1 4255550149" }],
+    ]);
+  });
+
+  it("reads a value behind the formula guard validate --output csv writes ('+1 …) as the value", async () => {
+    const csv = ["employeeId,mobilePhone", "E1,'+1 425 555 0147", "E2,+1 425 555 0147"].join("\n");
+    const { rows } = await validated("guarded.csv", Buffer.from(csv));
+    expect(rows).toEqual([
+      [2, true, { mobilePhone: "+1 4255550147" }],
+      [3, true, { mobilePhone: "+1 4255550147" }],
+    ]);
+  });
+});
