@@ -17,6 +17,7 @@ import {
 } from "./readinessReport.js";
 import type { GroupCounts, ReadinessSummary } from "./readinessSummary.js";
 import { bucketText } from "./readinessSummaryCsv.js";
+import { trendLabels } from "./trendLabels.js";
 
 const bucketStyle: Record<ReadinessBucket, { label: string; color: string; text: string }> = {
   canResetNow: { label: "Can reset now", color: "#2e7d32", text: "#fff" },
@@ -350,15 +351,16 @@ function trendSection(trend: readonly TrendPoint[]): string {
   const plotHeight = trendLayout.height - trendLayout.top - trendLayout.bottom;
   const slot = plotWidth / Math.max(1, trend.length);
   const columnWidth = Math.min(60, slot * 0.7);
+  const labels = trendLabels(trend);
   const columns = trend.map((point, i) => {
     const x = trendLayout.left + i * slot + (slot - columnWidth) / 2;
     let y = trendLayout.top + plotHeight;
     const segments = readinessBuckets.map((bucket) => {
       const h = point.users > 0 ? (point.buckets[bucket] / point.users) * plotHeight : 0;
       y -= h;
-      return `<rect data-trend="${escapeHtml(point.generatedAt)}" data-bucket="${bucket}" x="${x.toFixed(2)}" y="${y.toFixed(2)}" width="${columnWidth.toFixed(2)}" height="${h.toFixed(2)}" fill="${bucketStyle[bucket].color}"><title>${escapeHtml(`${shortDate(point.generatedAt)}, ${bucketStyle[bucket].label}: ${number(point.buckets[bucket])} of ${number(point.users)} (${percent(point.buckets[bucket], point.users)})`)}</title></rect>`;
+      return `<rect data-trend="${escapeHtml(point.generatedAt)}" data-bucket="${bucket}" x="${x.toFixed(2)}" y="${y.toFixed(2)}" width="${columnWidth.toFixed(2)}" height="${h.toFixed(2)}" fill="${bucketStyle[bucket].color}"><title>${escapeHtml(`${labels[i]}, ${bucketStyle[bucket].label}: ${number(point.buckets[bucket])} of ${number(point.users)} (${percent(point.buckets[bucket], point.users)})`)}</title></rect>`;
     });
-    const label = `<text x="${(x + columnWidth / 2).toFixed(2)}" y="${trendLayout.height - 8}" text-anchor="middle">${escapeHtml(shortDate(point.generatedAt))}</text>`;
+    const label = `<text x="${(x + columnWidth / 2).toFixed(2)}" y="${trendLayout.height - 8}" text-anchor="middle">${escapeHtml(labels[i] ?? "")}</text>`;
     return `${segments.join("\n")}\n${label}`;
   });
   const axis = [0, 50, 100].map((tick) => {
@@ -470,12 +472,6 @@ export function readableDate(iso: string): string {
   );
   const time = `${String(date.getUTCHours()).padStart(2, "0")}:${String(date.getUTCMinutes()).padStart(2, "0")}`;
   return `${parts.weekday} ${parts.day} ${parts.month} ${parts.year}, ${time} UTC`;
-}
-
-function shortDate(iso: string): string {
-  return new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", timeZone: "UTC" }).format(
-    new Date(iso),
-  );
 }
 
 function number(n: number): string {
