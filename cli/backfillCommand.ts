@@ -178,6 +178,7 @@ async function applyRows(
       outcomes: run.outcomes,
       dryRun: request.dryRun,
       sourceName: basename(run.source.name),
+      actor: run.actor,
       isDone: (line) => line <= checkpoint.doneThrough,
       onDispatch: (rows) => run.progress.dispatch(rows),
       ...(deps.signal ? { signal: deps.signal } : {}),
@@ -202,6 +203,8 @@ interface OpenRun {
   outcomes: OutcomeLog | undefined;
   report: ReportOutput;
   progress: BackfillProgress;
+  /** The outcomes' actor: `backfill:` + who signed in, or `backfill` when the token names no one. */
+  actor: string;
 }
 
 /**
@@ -216,8 +219,8 @@ async function openRun(
 ): Promise<OpenRun> {
   const { settings, format } = request;
   if (request.report) await refuseToReplaceReport(request.report, start.resumed !== undefined, request.force);
-  const credential = deps.directory
-    ? undefined
+  const { credential, signedInAs } = deps.directory
+    ? {}
     : await signInChecked(
         "backfill",
         settings,
@@ -252,7 +255,9 @@ async function openRun(
     ...(deps.progressIntervalMs !== undefined ? { logIntervalMs: deps.progressIntervalMs } : {}),
     ...(deps.progressClock ? { clock: deps.progressClock } : {}),
   });
-  return { source, limiter, directory, outcomes, report, progress };
+  // The outcomes name who ran the backfill, as the helpdesk's name their caller: the account or app signed in.
+  const actor = signedInAs ? `backfill:${signedInAs}` : "backfill";
+  return { source, limiter, directory, outcomes, report, progress, actor };
 }
 
 /**

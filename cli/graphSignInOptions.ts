@@ -7,6 +7,7 @@ import {
   type GraphSignInRequest,
   graphScopeOf,
   graphSignInFor,
+  readTokenClaims,
 } from "../shared/app/graphSignIn.js";
 import { directoryFailureOf } from "../shared/directory/directoryFailure.js";
 import type { CommandIo } from "./commandIo.js";
@@ -43,12 +44,12 @@ export async function signInChecked(
   needs: GraphAccessNeeds,
   io: CommandIo,
   injected?: GraphSignIn,
-): Promise<TokenCredential | undefined> {
+): Promise<SignedIn> {
   const signIn =
     injected ??
     graphSignInFor(settings, { ...request, onDeviceCode: (message) => io.stderr.write(`${message}\n`) });
   const credential = signIn.credential;
-  if (!credential) return undefined;
+  if (!credential) return {};
   let token: string;
   try {
     const answer = await credential.getToken(graphScopeOf(settings));
@@ -72,5 +73,12 @@ export async function signInChecked(
   io.stderr.write(
     `sspr-prepop ${command}: signed in (--auth ${signIn.mode}${signIn.tenant ? `, tenant ${signIn.tenant}` : ""}); Graph permissions checked\n`,
   );
-  return credential;
+  const signedInAs = readTokenClaims(token)?.signedInAs;
+  return { credential, ...(signedInAs ? { signedInAs } : {}) };
+}
+
+/** The sign-in a command runs with, and who it is (from the token) for the outcomes' actor. */
+export interface SignedIn {
+  credential?: TokenCredential;
+  signedInAs?: string;
 }

@@ -142,7 +142,7 @@ async function tenantDirectory(
   io: CommandIo,
   deps: ReportDeps,
 ): Promise<ReportDirectory> {
-  const credential = await signInChecked(
+  const { credential } = await signInChecked(
     "report",
     settings,
     signInRequestOf(values),

@@ -226,6 +226,8 @@ interface TokenClaims {
   /** Template ids of the signed-in user's Entra roles; undefined when the token does not carry them. */
   roleIds: Set<string> | undefined;
   tenantId: string | undefined;
+  /** Who the token speaks for: the account (`upn`, else `preferred_username`) or the app (`appid`, else `azp`). */
+  signedInAs: string | undefined;
 }
 
 /**
@@ -250,7 +252,18 @@ export function readTokenClaims(token: string): TokenClaims | undefined {
     appRoles: new Set(strings(claims.roles)),
     roleIds: Array.isArray(claims.wids) ? new Set(strings(claims.wids)) : undefined,
     tenantId: typeof claims.tid === "string" ? claims.tid : undefined,
+    signedInAs: signedInAsOf(claims),
   };
+}
+
+/** The account a delegated token is for, or the app an app-only token is for (`app <id>`); undefined when unnamed. */
+function signedInAsOf(claims: Record<string, unknown>): string | undefined {
+  for (const name of ["upn", "preferred_username", "unique_name"]) {
+    const value = claims[name];
+    if (typeof value === "string" && value.length > 0 && value.length <= 256) return value;
+  }
+  const app = typeof claims.appid === "string" ? claims.appid : claims.azp;
+  return typeof app === "string" && app.length > 0 && app.length <= 64 ? `app ${app}` : undefined;
 }
 
 /** The outcome of the up-front check: what is missing (each with its fix), and what could not be checked. */

@@ -75,6 +75,8 @@ export interface BackfillOptions {
   dryRun?: boolean;
   /** The input's name; with the line it makes a stable event id for rows that carry none. */
   sourceName: string;
+  /** Who ran it, as the outcomes' actor (`backfill:` + the signed-in account or app); default `backfill`. */
+  actor?: string;
   /** Lines an earlier run finished (from a checkpoint): skipped without any call. */
   isDone?: (line: number) => boolean;
   /** Stops taking new rows; the batches in flight finish and are reported. */

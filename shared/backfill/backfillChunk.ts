@@ -167,7 +167,7 @@ function toRow(
   const base = {
     eventId: backfillEventId(record, options.sourceName),
     source: "backfill",
-    actor: "backfill",
+    actor: options.actor ?? "backfill",
     now,
     warnings: record.result.warnings,
     dryRun,

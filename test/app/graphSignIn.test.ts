@@ -11,6 +11,7 @@ import {
   type GraphSignIn,
   graphAccessNeeds,
   graphSignInFor,
+  readTokenClaims,
 } from "../../shared/app/graphSignIn.js";
 import { policyFrom } from "../../shared/app/ruleOptions.js";
 import { ConfigError } from "../../shared/core/errors.js";
@@ -250,5 +251,35 @@ describe("checking the token before the first row", () => {
         "the Graph token is not a JWT this can read, so its permissions are not checked before the run",
       ],
     });
+  });
+});
+
+describe("who a token speaks for (the backfill's actor)", () => {
+  const tokenWith = (claims: Record<string, unknown>) =>
+    ["e30", Buffer.from(JSON.stringify(claims)).toString("base64url"), "not-signed"].join(".");
+  it.each([
+    [
+      "an admin's delegated token: upn",
+      { upn: "it.admin@contoso.example", scp: "User.Read.All" },
+      "it.admin@contoso.example",
+    ],
+    [
+      "a token with preferred_username only",
+      { preferred_username: "ops@contoso.example" },
+      "ops@contoso.example",
+    ],
+    [
+      "an app-only token: its appid",
+      { appid: "00000000-0000-4000-8000-0000000000a1", roles: [] },
+      "app 00000000-0000-4000-8000-0000000000a1",
+    ],
+    [
+      "a v2 app-only token: its azp",
+      { azp: "00000000-0000-4000-8000-0000000000a2" },
+      "app 00000000-0000-4000-8000-0000000000a2",
+    ],
+    ["a token naming no one", { scp: "User.Read.All" }, undefined],
+  ])("%s", (_, claims, who) => {
+    expect(readTokenClaims(tokenWith(claims))?.signedInAs).toBe(who);
   });
 });

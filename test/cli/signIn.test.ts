@@ -6,6 +6,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vites
 import { runBackfillCommand } from "../../cli/backfillCommand.js";
 import { type GraphEmulator, startGraphEmulator } from "../../local/graphEmulator/startGraphEmulator.js";
 import type { RunningAzurite } from "../../local/startAzurite.js";
+import { loadSettings } from "../../shared/app/config.js";
+import { tableClient } from "../../shared/app/storageClients.js";
+import { TableOutcomeLog } from "../../shared/storage/tableOutcomeLog.js";
 import {
   anyWriteDeployment,
   aPublishedPolicy,
@@ -20,7 +23,8 @@ import { useAzurite } from "../support/sharedAzurite.js";
 // would carry; a stand-in `az` on PATH plays the Azure CLI (AzureCliCredential runs `az account get-access-token`),
 // so the real credential runs and nothing leaves loopback. The first run is the real bin in a child process; the others
 // run main() in this process, where the credential runs `az` with this process's environment (stubbed per run).
-const good = aGraphToken({ scp: backfillScopes, wids: ["Authentication Administrator"] });
+const admin = "it.admin@contoso.example";
+const good = aGraphToken({ scp: backfillScopes, wids: ["Authentication Administrator"], upn: admin });
 const withoutRoleReads = aGraphToken({
   scp: backfillScopes.filter((scope) => scope !== "RoleManagement.Read.Directory"),
   wids: ["Authentication Administrator"],
@@ -109,6 +113,20 @@ describe("signing in from an admin's workstation", () => {
       `account get-access-token --output json --resource ${new URL(emulator.url).origin} --tenant ${testTenant}`,
     );
     expect(emulator.stats.writesFor(aSeedUser(1).id, "mobilePhone")).toBe(1);
+  });
+
+  it("records the signed-in admin as the outcomes' actor (backfill:<account>), not just 'backfill'", async () => {
+    const table = `SignedIn${process.pid}`;
+    const run = await runCli(["backfill", input, "--auth", "cli", "--tenant", testTenant], {
+      ...shell(),
+      OUTCOMES_TABLE: table,
+    });
+    expect(run.code).toBe(0);
+    const log = new TableOutcomeLog(
+      tableClient(loadSettings({ AzureWebJobsStorage: azurite.connectionString }), table),
+    );
+    const recorded = await log.listByUser({ kind: "upn", value: "user1@contoso.example" }, 10);
+    expect(recorded.map((outcome) => outcome.actor)).toEqual([`backfill:${admin}`]);
   });
 
   it("signs in as GRAPH_AUTH and AZURE_TENANT_ID say when no flag does", async () => {

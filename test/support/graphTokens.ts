@@ -25,6 +25,9 @@ export function aGraphToken(claims: {
   roles?: string[];
   wids?: Array<keyof typeof entraRoles>;
   tid?: string;
+  /** The signed-in account (delegated tokens) or the app (app-only tokens). */
+  upn?: string;
+  appid?: string;
 }): string {
   const part = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
   return [
@@ -35,6 +38,8 @@ export function aGraphToken(claims: {
       ...(claims.scp ? { scp: claims.scp.join(" ") } : {}),
       ...(claims.roles ? { roles: claims.roles } : {}),
       ...(claims.wids ? { wids: claims.wids.map((role) => entraRoles[role]) } : {}),
+      ...(claims.upn ? { upn: claims.upn } : {}),
+      ...(claims.appid ? { appid: claims.appid } : {}),
     }),
     "not-signed",
   ].join(".");
