@@ -56,7 +56,8 @@ async function eachInTurn<T, A>(
   return answers;
 }
 
-function sendMethodWrite(directory: Directory, write: AuthMethodWrite): Promise<unknown> {
+/** One method write as the single Directory call it names (POST or PATCH of a phone or email method). */
+export function sendMethodWrite(directory: Directory, write: AuthMethodWrite): Promise<unknown> {
   switch (write.kind) {
     case "addPhone":
       return directory.addPhoneMethod(write.userId, write.phoneNumber, write.phoneType);

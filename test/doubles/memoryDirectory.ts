@@ -15,6 +15,7 @@ import type {
 import { DirectoryErrorKind } from "../../shared/directory/directoryError.js";
 import { emailMethodId, phoneMethodIds } from "../../shared/graph/graphAuthMethods.js";
 import { GraphRequestError } from "../../shared/graph/graphRequestError.js";
+import { sendMethodWrite } from "../../shared/sync/oneUserDirectory.js";
 
 /** A Directory method, as the double counts calls and injects faults by name. */
 export type DirectoryOperation = keyof Directory;
@@ -286,12 +287,7 @@ export class MemoryDirectory implements Omit<BulkDirectory, "privilegePicture"> 
   /** Each method write as its single call, in input order. */
   writeAuthMethods(writes: readonly AuthMethodWrite[]): Promise<Array<undefined | Error>> {
     return eachOf(writes, async (write) => {
-      if (write.kind === "addPhone")
-        await this.addPhoneMethod(write.userId, write.phoneNumber, write.phoneType);
-      else if (write.kind === "updatePhone")
-        await this.updatePhoneMethod(write.userId, write.methodId, write.phoneNumber);
-      else if (write.kind === "addEmail") await this.addEmailMethod(write.userId, write.emailAddress);
-      else await this.updateEmailMethod(write.userId, write.methodId, write.emailAddress);
+      await sendMethodWrite(this, write);
       return undefined;
     });
   }

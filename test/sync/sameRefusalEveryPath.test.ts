@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type BackfillDirectory, runBackfill } from "../../shared/backfill/backfill.js";
-import type { AuthMethodWrite, Directory } from "../../shared/directory/directory.js";
+import { runBackfill } from "../../shared/backfill/backfill.js";
 import { DirectoryError, DirectoryErrorKind } from "../../shared/directory/directoryError.js";
 import { directoryFailureOf } from "../../shared/directory/directoryFailure.js";
 import { dependencyProblem } from "../../shared/http/dependencyProblem.js";
@@ -228,7 +227,8 @@ async function throughTheBackfill(scenario: Scenario): Promise<Wording | { stopp
       })(),
       rules,
       policy,
-      directory: bulkOf(tenant(scenario)),
+      // The double answers the bulk calls one item at a time, in order, a failure in its slot.
+      directory: tenant(scenario),
       outcomes,
       sourceName: "same-refusal.jsonl",
       now: () => now,
@@ -320,37 +320,4 @@ function expectSameInTheBackfill(code: string, backfill: Wording | { stopped: Er
     return;
   }
   expect(backfill).toEqual(queue);
-}
-
-/** The backfill's bulk directory over the in-memory one: each item one call, in order, a failure in its slot. */
-function bulkOf(directory: Directory): BackfillDirectory {
-  const inTurn = async <T, A>(
-    items: readonly T[],
-    call: (item: T) => Promise<A>,
-  ): Promise<Array<A | Error>> => {
-    const answers: Array<A | Error> = [];
-    for (const item of items) answers.push(await call(item).catch((err: unknown) => err as Error));
-    return answers;
-  };
-  const write = (w: AuthMethodWrite): Promise<unknown> => {
-    switch (w.kind) {
-      case "addPhone":
-        return directory.addPhoneMethod(w.userId, w.phoneNumber, w.phoneType);
-      case "updatePhone":
-        return directory.updatePhoneMethod(w.userId, w.methodId, w.phoneNumber);
-      case "addEmail":
-        return directory.addEmailMethod(w.userId, w.emailAddress);
-      case "updateEmail":
-        return directory.updateEmailMethod(w.userId, w.methodId, w.emailAddress);
-    }
-  };
-  return {
-    findUsers: (refs) => inTurn(refs, (ref) => directory.findUser(ref)),
-    privilegeOfMany: (ids) => inTurn(ids, (id) => directory.privilegeOf(id)),
-    listAuthMethodsOf: (ids) => inTurn(ids, (id) => directory.listAuthMethods(id)),
-    updateProfiles: (updates) =>
-      inTurn(updates, (u) => directory.updateProfile(u.userId, u.patch).then(() => undefined)),
-    writeAuthMethods: (writes) => inTurn(writes, (w) => write(w).then(() => undefined)),
-    verifiedDomains: () => directory.verifiedDomains(),
-  };
 }
