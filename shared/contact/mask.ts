@@ -46,3 +46,12 @@ const tldPattern = /^\.(?:[a-z]{2,24}|xn--[a-z0-9-]{1,59})$/i;
 export function maskContact(value: string | null | undefined): string {
   return value?.includes("@") ? maskEmail(value) : maskPhone(value);
 }
+
+/**
+ * The first line of a message, at most `max` characters, with every address in it masked: SDK and sign-in errors
+ * may name the account, and such a line goes to logs, findings and answers.
+ */
+export function maskedFirstLine(message: string, max: number): string {
+  const line = (message.split("\n")[0] ?? "").trim().slice(0, max);
+  return line.replace(/[^\s'"<>()@,;:]+@[^\s'"<>()@,;:]+/g, (address) => maskEmail(address));
+}

@@ -1,4 +1,4 @@
-import { maskEmail } from "../contact/mask.js";
+import { maskedFirstLine } from "../contact/mask.js";
 import { DirectoryError, DirectoryErrorKind } from "./directoryError.js";
 
 /**
@@ -114,7 +114,7 @@ function noTokenMeaning(noToken: Error): Meaning {
   return {
     category: "credentials",
     code: "credentials_unavailable",
-    reason: `no token for Microsoft Graph (${noToken.name}: ${firstLineOf(noToken.message)}): sign in again (az login, or the CLI's --auth) or check the managed identity (AZURE_CLIENT_ID)`,
+    reason: `no token for Microsoft Graph (${noToken.name}: ${maskedFirstLine(noToken.message, 240)}): sign in again (az login, or the CLI's --auth) or check the managed identity (AZURE_CLIENT_ID)`,
   };
 }
 
@@ -201,10 +201,4 @@ function tokenFailureIn(err: unknown): Error | undefined {
     current = current.cause;
   }
   return undefined;
-}
-
-/** The first line of an SDK message, short, with any address in it masked (a sign-in error may name the account). */
-function firstLineOf(message: string): string {
-  const line = (message.split("\n")[0] ?? "").trim().slice(0, 240);
-  return line.replace(/[^\s'"<>()@,;:]+@[^\s'"<>()@,;:]+/g, (address) => maskEmail(address));
 }

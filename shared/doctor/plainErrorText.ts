@@ -1,3 +1,5 @@
+import { maskedFirstLine } from "../contact/mask.js";
+
 // JavaScript's own errors say what went wrong inside the code ("Cannot read properties of undefined"), which tells
 // an admin nothing they can fix: those are named by kind only.
 const internalErrors: ReadonlySet<string> = new Set([
@@ -18,6 +20,7 @@ export function plainErrorText(error: unknown): string {
   if (!(error instanceof Error)) return `unexpected error (${typeof error} thrown)`;
   if (internalErrors.has(error.name) || error.message.trim() === "")
     return `unexpected error (${error.name})`;
-  // Credential errors can be long (every source DefaultAzureCredential tried); the first line says enough.
-  return (error.message.split("\n")[0] ?? "").slice(0, 300);
+  // Credential errors can be long (every source DefaultAzureCredential tried) and may name the account: the first
+  // line says enough, its addresses masked.
+  return maskedFirstLine(error.message, 300);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { maskContact, maskEmail, maskPhone } from "../../shared/contact/mask.js";
+import { maskContact, maskEmail, maskedFirstLine, maskPhone } from "../../shared/contact/mask.js";
 
 describe("masking personal data", () => {
   it.each([
@@ -45,5 +45,22 @@ describe("masking personal data", () => {
   it("chooses the form by the value's shape", () => {
     expect(maskContact("mei.chen@example.org")).toBe("m***@e***.org");
     expect(maskContact("+61 491570006")).toBe("+61 ***006");
+  });
+});
+
+describe("the first line of an error message, for a log line or a finding", () => {
+  it.each([
+    [
+      "a sign-in error naming the account",
+      "AADSTS50076: user it.admin@contoso.example must use MFA\nTrace ID: 0000",
+      "AADSTS50076: user i***@c***.example must use MFA",
+    ],
+    ["a message without an address", "  Please run 'az login'  \nmore", "Please run 'az login'"],
+  ])("keeps only the first line and masks every address: %s", (_, message, line) => {
+    expect(maskedFirstLine(message, 300)).toBe(line);
+  });
+
+  it("cuts the line at the length asked for", () => {
+    expect(maskedFirstLine("x".repeat(400), 240)).toHaveLength(240);
   });
 });
