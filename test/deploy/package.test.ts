@@ -100,6 +100,17 @@ describe("the deployment package", () => {
     expect(packaging.stdout).toMatch(/^package: .*\(\d+ files, [\d.]+ MB, \d+ production packages\)/m);
   });
 
+  it("is what docs/deploy.md describes: as many production packages, its size and file count within 10%", () => {
+    const [, files, megabytes, packages] =
+      /\((\d+) files, ([\d.]+) MB, (\d+) production packages\)/.exec(packaging.stdout) ?? [];
+    const deployDoc = readFileSync(join(repo, "docs", "deploy.md"), "utf8");
+    const [, docPackages] = /the (\d+) production packages/.exec(deployDoc) ?? [];
+    const [, docMegabytes, docFiles] = /Measured: ([\d.]+) MB in about ([\d,]+) files/.exec(deployDoc) ?? [];
+    expect(docPackages).toBe(packages);
+    expect(Math.abs(Number(docMegabytes) / Number(megabytes) - 1)).toBeLessThan(0.1);
+    expect(Math.abs(Number(docFiles?.replace(",", "")) / Number(files) - 1)).toBeLessThan(0.1);
+  });
+
   it("is what azure.yaml deploys: the folder its prepackage hook builds, as it is", () => {
     const azureYaml = readFileSync(join(repo, "azure.yaml"), "utf8");
     expect(azureYaml).toMatch(/^ {4}dist: \.deploy$/m);
