@@ -181,7 +181,7 @@ async function assessTenant(
   deps: ReportDeps,
 ): Promise<ReadinessAssessment> {
   const { target, mode, syncedMobile } = policyFrom(settings);
-  const policy: ReadinessPolicy = { target, mode, syncedMobile };
+  const policy: ReadinessPolicy = { target, mode, syncedMobile, newHireDays: settings.NEW_HIRE_DAYS };
   const perUser = values.users ? await openUsersCsv(values.users) : undefined;
   let assessment: ReadinessAssessment;
   try {

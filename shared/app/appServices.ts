@@ -164,8 +164,14 @@ export function intakeDeps(services: AppServices): AcceptDeps {
 
 /** What the daily readiness run uses: the readiness directory (low priority) with rules, policy, outcomes, metrics. */
 export function readinessDeps(services: AppServices): ReadinessRunDeps & PrivilegedWrittenDeps {
-  const { outcomes, rules, policy, metrics } = services;
-  return { directory: services.readinessDirectory, outcomes, rules, policy, metrics };
+  const { outcomes, rules, policy, metrics, newHireDays } = services;
+  return {
+    directory: services.readinessDirectory,
+    outcomes,
+    rules,
+    policy: { ...policy, newHireDays },
+    metrics,
+  };
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Directory, Privilege, RegistrationDetail, UserContactState } from "../directory/directory.js";
 import { directoryFailureOf } from "../directory/directoryFailure.js";
+import { isNewHire } from "../directory/isNewHire.js";
 import type { PrivilegePicture } from "../directory/privilegePicture.js";
 import { classifyReadiness, type ReadinessPolicy, type ReadinessVerdict } from "./classifyReadiness.js";
 import type { ReadinessOptions } from "./readiness.js";
@@ -64,6 +65,7 @@ export async function assessReadiness(
   const tenant = run.readTenantName === false ? null : await tenantName(directory, warn);
   const registrations = await readRegistrations(directory, warn);
 
+  const startedAt = run.now();
   const fields = new ReadinessTally(run.options);
   const buckets = new ReadinessSummaryTally();
   const privilegeFailures = new Set<string>();
@@ -92,7 +94,7 @@ export async function assessReadiness(
         registrations === undefined ||
         registrations.has(line.user.id.toLowerCase()) ||
         line.user.accountEnabled === false;
-      buckets.add(line.user, verdict, listed);
+      buckets.add(line.user, verdict, listed, isNewHire(line.user, startedAt, run.policy.newHireDays ?? 0));
       await run.onUser?.({ line, verdict });
     }
   }

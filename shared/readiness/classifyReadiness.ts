@@ -79,8 +79,11 @@ export interface ReadinessFacts {
   privilege?: Privilege | Error | undefined;
 }
 
-/** The settings prepopulation writes by (the queue's and the backfill's policy). */
-export type ReadinessPolicy = Pick<SyncPolicy, "target" | "mode" | "syncedMobile">;
+/**
+ * The settings prepopulation writes by (the queue's and the backfill's policy), and how far back HR events reach
+ * (NEW_HIRE_DAYS; absent: every user, as when it is 0).
+ */
+export type ReadinessPolicy = Pick<SyncPolicy, "target" | "mode" | "syncedMobile"> & { newHireDays?: number };
 
 /** The verdict: the bucket, and for the last two which fields and why. */
 export type ReadinessVerdict =

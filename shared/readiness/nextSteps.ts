@@ -41,7 +41,7 @@ const stepRules: readonly StepRule[] = [
         .filter((field) => summary.fillable[field] > 0)
         .map((field) => `${field} ${count(summary.fillable[field])}`)
         .join(", ");
-      return `Run sspr-prepop backfill with the HR export (or let the HR feed run): ${plural(users, "user")} can then reset their password (fields to fill: ${fields}).`;
+      return `Run sspr-prepop backfill with the HR export${feedClause(users, summary)}: ${plural(users, "user")} can then reset their password (fields to fill: ${fields}).`;
     },
   },
   {
@@ -111,6 +111,19 @@ function registrationReportStep(summary: ReadinessSummary): NextStep | undefined
         ? "The tenant's own SSPR verdicts need Microsoft Entra ID P1 or P2; until then these numbers come from profile data only."
         : "Grant AuditLog.Read.All to the identity running the report, so it reads the tenant's own SSPR verdicts (registration report) instead of profile data only.",
   };
+}
+
+/**
+ * Whether waiting for the HR feed is an alternative: it writes only accounts created within NEW_HIRE_DAYS, so for
+ * older users the backfill is the only way (the feed would skip them as `not_a_new_hire`).
+ */
+function feedClause(users: number, summary: ReadinessSummary): string {
+  const days = summary.policy.newHireDays ?? 0;
+  if (summary.feedReaches >= users) return " (or let the HR feed run)";
+  if (summary.feedReaches === 0) {
+    return ` (the HR feed won't: it writes only accounts created in the last ${days} days, NEW_HIRE_DAYS)`;
+  }
+  return ` (the HR feed reaches only ${count(summary.feedReaches)} of them, created in the last ${days} days: NEW_HIRE_DAYS)`;
 }
 
 function count(n: number): string {

@@ -44,6 +44,11 @@ export interface ReadinessSummary {
   canResetNowBy: { tenant: number; profile: number };
   /** `afterPrepopulation` users per field the feed would fill (a user may need several). */
   fillable: Record<ContactField, number>;
+  /**
+   * `afterPrepopulation` users the HR feed can still reach: created within NEW_HIRE_DAYS. The rest only a backfill
+   * (or a helpdesk fix) fills in.
+   */
+  feedReaches: number;
   reasons: Record<CannotReason, number>;
   /** `invalid_data` users per rule code, e.g. `phone_too_short`. */
   invalidCodes: Record<string, number>;
@@ -67,19 +72,26 @@ export class ReadinessSummaryTally {
   private readonly buckets = zeros(readinessBuckets);
   private readonly canResetNowBy = { tenant: 0, profile: 0 };
   private readonly fillable = zeros(contactFields);
+  private feedReaches = 0;
   private readonly reasons = zeros(cannotReasons);
   private readonly invalidCodes: Record<string, number> = {};
   private notInRegistrationReport = 0;
   private readonly departments = new Map<string, GroupCounts>();
   private readonly countries = new Map<string, GroupCounts>();
 
-  /** Counts one user's verdict; `listed` is false when the tenant's report was read but did not list them. */
-  add(user: UserContactState, verdict: ReadinessVerdict, listed = true): void {
+  /**
+   * Counts one user's verdict; `listed` is false when the tenant's report was read but did not list them,
+   * `newHire` whether HR events may still write them (NEW_HIRE_DAYS).
+   */
+  add(user: UserContactState, verdict: ReadinessVerdict, listed = true, newHire = true): void {
     this.users++;
     this.buckets[verdict.bucket]++;
     if (!listed) this.notInRegistrationReport++;
     if (verdict.bucket === "canResetNow") this.canResetNowBy[verdict.basis]++;
-    if (verdict.bucket === "afterPrepopulation") for (const field of verdict.fields) this.fillable[field]++;
+    if (verdict.bucket === "afterPrepopulation") {
+      for (const field of verdict.fields) this.fillable[field]++;
+      if (newHire) this.feedReaches++;
+    }
     if (verdict.bucket === "cannot") {
       this.reasons[verdict.reason]++;
       if (verdict.ruleCode)
@@ -108,6 +120,7 @@ export class ReadinessSummaryTally {
       buckets: { ...this.buckets },
       canResetNowBy: { ...this.canResetNowBy },
       fillable: { ...this.fillable },
+      feedReaches: this.feedReaches,
       reasons: { ...this.reasons },
       invalidCodes: { ...this.invalidCodes },
       notInRegistrationReport: this.notInRegistrationReport,

@@ -14,6 +14,7 @@ import { maxJsonDepth, stableJsonText, valueExceedsDepth } from "../core/jsonDep
 import { fail, type Result, type RuleIssue } from "../core/result.js";
 import type { Directory, UserContactState, UserRef } from "../directory/directory.js";
 import { directoryFailureOf } from "../directory/directoryFailure.js";
+import { isNewHire } from "../directory/isNewHire.js";
 import { tenantAddressIssue } from "../directory/tenantAddressIssue.js";
 import { toUserRef } from "../directory/userRef.js";
 import {
@@ -411,13 +412,6 @@ function eventIdOf(message: unknown): string {
   // stableJsonText, not JSON.stringify: the message may nest deep enough to overflow the stack.
   const content = typeof message === "string" ? message : stableJsonText(message);
   return `invalid-${createHash("sha256").update(content).digest("hex").slice(0, 32)}`;
-}
-
-/** A user created within `days` of `now`; with no creation time known, not (fail closed). 0 days: anyone. */
-function isNewHire(user: UserContactState, now: Date, days: number): boolean {
-  if (days <= 0) return true;
-  const created = user.createdDateTime ? Date.parse(user.createdDateTime) : Number.NaN;
-  return Number.isFinite(created) && now.getTime() - created <= days * 86_400_000;
 }
 
 /** The earlier of an event's time and now, so no stored applied time is ever in the future. */

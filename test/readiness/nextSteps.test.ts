@@ -19,6 +19,7 @@ function aSummary(overrides: Partial<ReadinessSummary> = {}): ReadinessSummary {
     buckets: { canResetNow: 100, afterPrepopulation: 0, cannot: 0 },
     canResetNowBy: { tenant: 100, profile: 0 },
     fillable: { mobilePhone: 0, officePhone: 0, alternateEmail: 0 },
+    feedReaches: 0,
     reasons,
     invalidCodes: {},
     notInRegistrationReport: 0,
@@ -29,6 +30,31 @@ function aSummary(overrides: Partial<ReadinessSummary> = {}): ReadinessSummary {
 }
 
 describe("what to do next", () => {
+  it.each([
+    [25, 25, "Run sspr-prepop backfill with the HR export (or let the HR feed run): 25 users can then"],
+    [
+      25,
+      10,
+      "Run sspr-prepop backfill with the HR export (the HR feed reaches only 10 of them, created in the last 30 days: NEW_HIRE_DAYS): 25 users",
+    ],
+    [
+      25,
+      0,
+      "Run sspr-prepop backfill with the HR export (the HR feed won't: it writes only accounts created in the last 30 days, NEW_HIRE_DAYS): 25 users",
+    ],
+  ])(
+    "offers the HR feed for %i fillable users only as far as it reaches them (%i new hires)",
+    (fillable, feedReaches, text) => {
+      const summary = aSummary({
+        policy: { ...aSummary().policy, newHireDays: 30 },
+        buckets: { canResetNow: 75, afterPrepopulation: fillable, cannot: 0 },
+        fillable: { mobilePhone: fillable, officePhone: 0, alternateEmail: 0 },
+        feedReaches,
+      });
+      expect(nextSteps(summary)[0]?.text).toContain(text);
+    },
+  );
+
   it("is nothing when everyone can reset", () => {
     expect(nextSteps(aSummary())).toEqual([]);
   });

@@ -66,6 +66,8 @@ const nationalNumber: Record<(typeof countries)[number], (nn: string) => string>
 };
 const departments = ["Sales", "Engineering", "Finance", "Support"] as const;
 const countries = ["US", "GB", "DE"] as const;
+/** Every fifth user is a new hire (created 5 days before the run): the only ones the HR feed still writes. */
+const isRecentHire = (n: number) => n % 5 === 0;
 const departmentOf = (n: number) => departments[n % 4] ?? "Sales";
 const countryOf = (n: number) => countries[n % 3] ?? "US";
 
@@ -80,6 +82,7 @@ function seedUser(n: number): SeedUser {
     otherMails: email ? [email] : [],
     department: departmentOf(n),
     usageLocation: countryOf(n),
+    createdDateTime: isRecentHire(n) ? "2026-11-20T08:00:00Z" : "2024-03-01T08:00:00Z",
     ...(isSynced(n) ? { onPremisesSyncEnabled: true } : {}),
     ...(isDisabled(n) ? { accountEnabled: false } : {}),
     ...(isGuest(n) ? { userType: "Guest" as const } : {}),
@@ -347,6 +350,13 @@ describe("sspr-prepop report, with the tenant's registration report", () => {
       .filter((line) => line.startsWith("next,"));
     expect(next.length).toBeGreaterThanOrEqual(3);
     expect(next[0]).toContain(`next,1,run_backfill,${expected.buckets.afterPrepopulation}`);
+    // The HR feed writes only accounts created within NEW_HIRE_DAYS (30): it is offered for those alone.
+    const feedReaches = Array.from({ length: userCount }, (_, i) => i + 1).filter(
+      (n) => isRecentHire(n) && expectedOf(n).bucket === "afterPrepopulation",
+    ).length;
+    expect(feedReaches).toBeGreaterThan(0);
+    expect(feedReaches).toBeLessThan(expected.buckets.afterPrepopulation);
+    expect(next[0]).toContain(`the HR feed reaches only ${feedReaches} of them, created in the last 30 days`);
     expect(csv).toMatch(/next,\d,enable_sspr,/);
     expect(stdout).toContain("What to do next:");
   });
