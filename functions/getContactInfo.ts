@@ -14,7 +14,7 @@ import { readContactInfo } from "../shared/readiness/readContactInfo.js";
 export const getContactInfo = withCaller(
   () => readers(appServices().settings),
   async (request, context, caller) => {
-    const { settings, helpdeskDirectory: directory, rules } = appServices();
+    const { settings, helpdeskDirectory: directory, rules, policy } = appServices();
     const countryParam = request.query.get("country");
     const country = countryParam ? toCountryCode(countryParam) : rules.defaultCountry;
     if (countryParam && !country)
@@ -26,6 +26,7 @@ export const getContactInfo = withCaller(
         country,
         viewer,
         adminRole: settings.CONTACT_ADMIN_ROLE,
+        deploymentTarget: policy.target,
       });
       if (!found) return problem(404, "user_not_found", "No user has that object id, UPN or employeeId.");
       context.log(`contact-info read for user ${found.userId} by ${caller.name} (${viewer})`);

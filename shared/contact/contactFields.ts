@@ -9,6 +9,13 @@ export type WriteTarget = "profile" | "methods";
 export const targetPolicies = ["profile", "methods", "both"] as const;
 export type TargetPolicy = (typeof targetPolicies)[number];
 
+/** Where each target policy writes: `both` is the profile and the methods. */
+export const writesOf: Record<TargetPolicy, readonly WriteTarget[]> = {
+  profile: ["profile"],
+  methods: ["methods"],
+  both: ["profile", "methods"],
+};
+
 /** Whether existing values may be replaced (`overwrite`) or only empty ones filled (`fillEmpty`). */
 export const contactModes = ["fillEmpty", "overwrite"] as const;
 export type ContactMode = (typeof contactModes)[number];

@@ -1,5 +1,6 @@
 import type { CountryCode } from "libphonenumber-js";
 import type { ContactRuleOptions } from "../contact/contactEvent.js";
+import type { ContactField, TargetPolicy } from "../contact/contactFields.js";
 import type { AuthMethods, Directory } from "../directory/directory.js";
 import { directoryFailureOf } from "../directory/directoryFailure.js";
 import { userRefFromKey } from "../directory/userRef.js";
@@ -14,6 +15,8 @@ export interface ContactInfoRequest {
   country: CountryCode | undefined;
   viewer: Viewer;
   adminRole: string;
+  /** Where the deployment writes each field (CONTACT_TARGET): the advice offers only writes it allows. */
+  deploymentTarget: Record<ContactField, TargetPolicy>;
 }
 
 /**
@@ -44,6 +47,7 @@ export async function readContactInfo(
     // The tenant's verified domains count as the organization's, as on the write paths.
     organizationDomains: (await withTenantDomains(rules, directory)).organizationDomains,
     ...(request.country ? { country: request.country } : {}),
+    deploymentTarget: request.deploymentTarget,
   });
   const view = contactInfoView(user, methods, readiness, {
     viewer: request.viewer,

@@ -1,7 +1,12 @@
 // readiness/: SSPR readiness verdicts per user and field, and the tenant report.
 
 import type { CountryCode } from "libphonenumber-js";
-import type { ContactField, WriteTarget } from "../contact/contactFields.js";
+import {
+  type ContactField,
+  type TargetPolicy,
+  type WriteTarget,
+  writesOf,
+} from "../contact/contactFields.js";
 import { toCountryCode } from "../contact/countryCode.js";
 import { normalizeEmail } from "../contact/emailRule.js";
 import { normalizePhone } from "../contact/phoneRule.js";
@@ -32,6 +37,11 @@ export interface ReadinessOptions {
   country?: CountryCode;
   phoneValidation: "valid" | "possible";
   organizationDomains: readonly string[];
+  /**
+   * Where the deployment writes each field (CONTACT_TARGET), so an action never advises a write it refuses;
+   * absent: the advice names the app's writes without that check (the report, which judges the profile only).
+   */
+  deploymentTarget?: Record<ContactField, TargetPolicy>;
 }
 
 /** Judges the SSPR readiness of every contact field of a user's profile (and methods, when given). */
@@ -72,7 +82,7 @@ export function phoneReadiness(
 ): FieldReadiness {
   const where = synced
     ? `set \`${field === "mobilePhone" ? "mobile" : "telephoneNumber"}\` in AD DS`
-    : "PATCH contact-info or run backfill";
+    : howToWrite(field, source, options);
   if (value === null || value.trim() === "")
     return { field, source, verdict: "missing", action: `add one: ${where}` };
   const result = normalizePhone(value, {
@@ -104,12 +114,26 @@ export function emailReadiness(
       field,
       source,
       verdict: "missing",
-      action: "add a personal address: PATCH contact-info or run backfill",
+      action: `add a personal address: ${howToWrite(field, source, options)}`,
     };
   }
   const result = normalizeEmail(value, { field, organizationDomains: options.organizationDomains });
   if (!result.ok) return invalid(field, source, value, result.issues[0]);
   return { field, source, verdict: "usable", value, action: "nothing" };
+}
+
+/**
+ * How a value gets into `source`: the app's own writes (a helpdesk PATCH of contact-info, the backfill) when the
+ * deployment writes the field there; otherwise the way around it, naming the setting that keeps the app out.
+ */
+function howToWrite(field: ContactField, source: WriteTarget, options: ReadinessOptions): string {
+  const target = options.deploymentTarget?.[field];
+  if (target === undefined || writesOf[target].includes(source)) return "PATCH contact-info or run backfill";
+  const elsewhere =
+    source === "methods"
+      ? "the user registers it at https://aka.ms/mysecurityinfo"
+      : "set it in the Entra admin center (the user's properties, contact information)";
+  return `${elsewhere}; this deployment writes ${field} to ${target} only (CONTACT_TARGET ${field}=${target})`;
 }
 
 function invalid(

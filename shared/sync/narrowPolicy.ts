@@ -1,9 +1,4 @@
-import {
-  type ContactMode,
-  contactFields,
-  type TargetPolicy,
-  type WriteTarget,
-} from "../contact/contactFields.js";
+import { type ContactMode, contactFields, type TargetPolicy, writesOf } from "../contact/contactFields.js";
 import type { DesiredContact, SyncPolicy } from "./syncPlanner.js";
 
 /** What a fix request asks of the policy: its own target and mode, for the fields it writes. */
@@ -25,12 +20,6 @@ export interface PolicyRefusal {
 }
 
 export type NarrowedPolicy = { ok: true; policy: SyncPolicy } | { ok: false; refusal: PolicyRefusal };
-
-const writesOf: Record<TargetPolicy, readonly WriteTarget[]> = {
-  profile: ["profile"],
-  methods: ["methods"],
-  both: ["profile", "methods"],
-};
 
 /**
  * The policy a request runs under: the deployment's (CONTACT_TARGET, CONTACT_MODE), narrowed by the request,

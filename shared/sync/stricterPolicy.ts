@@ -1,9 +1,4 @@
-import {
-  type ContactField,
-  contactFields,
-  type TargetPolicy,
-  type WriteTarget,
-} from "../contact/contactFields.js";
+import { type ContactField, contactFields, type TargetPolicy, writesOf } from "../contact/contactFields.js";
 import type { ProtectionPolicy } from "./deploymentPolicy.js";
 
 /** A part of the protection policy. */
@@ -26,12 +21,6 @@ export interface TargetConflict {
 export type StricterPolicy =
   | { ok: true; policy: ProtectionPolicy; narrowed: Narrowing[] }
   | { ok: false; conflicts: TargetConflict[] };
-
-const writesOf: Record<TargetPolicy, readonly WriteTarget[]> = {
-  profile: ["profile"],
-  methods: ["methods"],
-  both: ["profile", "methods"],
-};
 
 /**
  * The stricter of two protection policies, part by part: every protected group of either; per field only the

@@ -63,6 +63,23 @@ describe("GET /api/users/{user}/contact-info", () => {
     expect(body.readiness.find((r) => r.field === "mobilePhone")?.canonical).toBe("+1 4255550147");
   });
 
+  it.each([
+    ["profile", "methods", "the user registers it at https://aka.ms/mysecurityinfo; this deployment writes"],
+    ["methods", "profile", "set it in the Entra admin center"],
+    ["both", "methods", "PATCH contact-info or run backfill"],
+  ])(
+    "under CONTACT_TARGET=%s, advises for a missing %s value only a write the deployment allows",
+    async (target, source, advice) => {
+      env.configure({ CONTACT_TARGET: target });
+      const body = bodyOf<{ readiness: { field: string; source: string; action: string }[] }>(
+        await read(users.reformat.userPrincipalName),
+      );
+      const email = body.readiness.find((r) => r.field === "alternateEmail" && r.source === source);
+      expect(email?.action).toContain(advice);
+      if (target !== "both") expect(email?.action).not.toContain("PATCH");
+    },
+  );
+
   it("shows the authentication methods a user registered", async () => {
     const body = bodyOf<{ methods: { phoneMethods: { phoneType: string }[] } }>(
       await read(users.registered.userPrincipalName),
