@@ -248,22 +248,34 @@ function evaluate(text: string, defaultCountry: CountryCode | undefined): Attemp
 // only when two parts are each a VALID number: the "0151" of "0151/23456789" is possible, not valid.
 function holdsSeveralNumbers(text: string, defaultCountry: CountryCode | undefined): boolean {
   const listed = text.replace(extensionMarks, " x").split(strongSeparators);
-  if (listed.length > 1 && countNumbers(listed, defaultCountry, 2) > 1) return true;
-  return countNumbers(text.split(anySeparators), defaultCountry, 3) > 1;
+  if (listed.length > 1 && countNumbers(listed, defaultCountry, 2, true) > 1) return true;
+  return countNumbers(text.split(anySeparators), defaultCountry, 3, false) > 1;
 }
 
+/**
+ * Counts the parts that are numbers (at least of `rank`). After a strong separator a run of seven digits or more
+ * that names no extension counts too, even when the region's plan refuses it: libphonenumber would read
+ * "318 1234, 57123456" as one number with the extension 57123456 (a comma is a dialling pause), while an HR value
+ * written that way is far likelier two numbers, one mistyped — and a wrong number must never be written.
+ */
 function countNumbers(
   parts: readonly string[],
   defaultCountry: CountryCode | undefined,
   rank: 2 | 3,
+  longRunsCount: boolean,
 ): number {
   let numbers = 0;
   for (const part of parts) {
     const trimmed = part.trim();
-    if (trimmed.length >= 3 && hasDigit.test(trimmed) && read(trimmed, defaultCountry).rank >= rank)
-      numbers++;
+    if (trimmed.length < 3 || !hasDigit.test(trimmed)) continue;
+    if (read(trimmed, defaultCountry).rank >= rank || (longRunsCount && isLongDigitRun(trimmed))) numbers++;
   }
   return numbers;
+}
+
+/** Seven digits or more, not introduced as an extension (`x`, `ext`, `extension`, `#`). */
+function isLongDigitRun(part: string): boolean {
+  return !/^(?:x|ext|extension|#)/i.test(part) && (part.match(/\d/g)?.length ?? 0) >= 7;
 }
 
 // Reads the canonical form back without any region, as every later consumer will.

@@ -378,6 +378,9 @@ describe("normalizePhone and several numbers in one field", () => {
     ["US", "425-555-0147 - 425-555-0148"],
     ["US", "tel:+14255550147,tel:+14255550148"],
     ["JP", "090-1234-5678、03-1234-5678"],
+    // Found by fast-check: libphonenumber reads ", 57123456" as a dialling pause and an extension.
+    ["BQ", "318 1234, 57123456"],
+    ["US", "425-555-0147, 4255550148999"],
   ])("refuses the %s value %j as two numbers", (region, input) => {
     const issue = rejected(input, { defaultCountry: region as CountryCode });
     expect(issue.code).toBe("phone_multiple");
