@@ -54,6 +54,24 @@ export function easyAuthPlatform(services: AppServices): AppServices {
 }
 
 /**
+ * The services as the app sees them with no App Service authentication in front: `WEBSITE_AUTH_ENABLED` off and
+ * no copy of its settings, whatever this process's environment says, so every helpdesk route answers
+ * `401 authentication_required` as the deployed app does without Easy Auth. A hand-set WEBSITE_AUTH_ENABLED in a
+ * developer's shell must not make the local host believe client-sent principal headers.
+ */
+export function withoutEasyAuth(services: AppServices): AppServices {
+  const { WEBSITE_AUTH_V2_CONFIG_JSON: _copy, ...settings } = services.settings;
+  return Object.freeze({ ...services, settings: { ...settings, WEBSITE_AUTH_ENABLED: false } });
+}
+
+/** The headers without any a client may not set behind App Service: `x-ms-client-principal*`, `x-ms-token-*`. */
+export function withoutPrincipalHeaders(received: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(received).filter(([name]) => !/^x-ms-(client-principal|token-)/i.test(name)),
+  );
+}
+
+/**
  * What App Service authentication does to a request's headers, for an always-signed-in local developer: drops
  * every client-sent `x-ms-client-principal*` and `x-ms-token-*` header (App Service never lets a client set
  * them), then adds the local principal with the reader and the admin app role of the settings, or only the
@@ -64,9 +82,7 @@ export function emulateEasyAuth(
   settings: Pick<Settings, "CONTACT_READER_ROLE" | "CONTACT_ADMIN_ROLE">,
   roles: readonly LocalRole[] = ["reader", "admin"],
 ): Record<string, string> {
-  const headers = Object.fromEntries(
-    Object.entries(received).filter(([name]) => !/^x-ms-(client-principal|token-)/i.test(name)),
-  );
+  const headers = withoutPrincipalHeaders(received);
   const nameType = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name";
   const principal = {
     auth_typ: "aad",

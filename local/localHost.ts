@@ -11,9 +11,18 @@ import { type QueueHostSettings, readQueueHostSettings } from "../shared/app/hos
 import { hostBodyLimitBytes } from "../shared/http/bodyLimits.js";
 import { problem } from "../shared/http/problem.js";
 import { tooLargeProblem } from "../shared/http/tooLargeProblem.js";
-import { easyAuthPlatform, emulateEasyAuth, type LocalRole } from "./emulateEasyAuth.js";
+import {
+  easyAuthPlatform,
+  emulateEasyAuth,
+  type LocalRole,
+  withoutEasyAuth,
+  withoutPrincipalHeaders,
+} from "./emulateEasyAuth.js";
 import { invocationContext } from "./invocationContext.js";
+import { isLoopbackUrl } from "./isLoopbackUrl.js";
+import { misdirectedRequest } from "./misdirectedRequest.js";
 import { startQueuePoller } from "./queuePoller.js";
+import { remoteStorageProblem } from "./remoteStorageProblem.js";
 import { startTimer } from "./startTimer.js";
 
 /** A running local host. */
@@ -37,7 +46,11 @@ export interface LocalHostOptions {
    */
   visibilityTimeoutSeconds?: number;
   log?: (line: string) => void;
-  /** Emulate Easy Auth in front of the HTTP routes (default true); false serves them as an app without it. */
+  /**
+   * Emulate Easy Auth in front of the HTTP routes, signing every request in as the local principal: only ever in
+   * front of an emulated tenant (a loopback GRAPH_BASE_URL), the default there. Elsewhere, or with false, they are
+   * served as an app without Easy Auth (401 on every helpdesk route); true with a real tenant is refused.
+   */
   easyAuth?: boolean;
   /** The app roles the emulated Easy Auth gives the local principal (default both). */
   callerRoles?: readonly LocalRole[];
@@ -71,10 +84,18 @@ const processingVisibilitySeconds = 600;
  * `/api`, queue triggers polling storage with host.json's settings (poison queue included), and timers.
  * Function keys are not enforced, as with Core Tools' `func start`. A request body over `maxBodyBytes` is refused
  * (413) before any handler runs, as FUNCTIONS_REQUEST_BODY_SIZE_LIMIT has the Functions host do in Azure. In front
- * of the HTTP routes it emulates App Service authentication (Easy Auth) as an always-signed-in developer: see
- * `emulateEasyAuth`.
+ * of an emulated tenant's HTTP routes it emulates App Service authentication (Easy Auth) as an always-signed-in
+ * developer (`emulateEasyAuth`). Listening on loopback is not enough for that: a request not addressed to a
+ * loopback name and this port (DNS rebinding) is answered 421 before any function runs, and storage that isn't
+ * this machine's is refused before anything starts (`remoteStorageProblem`).
  */
 export async function startLocalHost(options: LocalHostOptions): Promise<LocalHost> {
+  const remote = remoteStorageProblem(options.settings);
+  if (remote) throw remote;
+  if (options.easyAuth === true && !isLoopbackUrl(options.settings.GRAPH_BASE_URL))
+    throw new Error(
+      "the local host emulates Easy Auth only in front of an emulated tenant (a loopback GRAPH_BASE_URL)",
+    );
   const log = options.log ?? ((line: string) => console.log(line));
   const queueSettings = options.queueSettings ?? readQueueHostSettings();
   const http = options.registrations.filter((r) => r.kind === "http");
@@ -87,7 +108,8 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     callerRoles: options.callerRoles ?? ["reader", "admin"],
     maxBodyBytes: options.maxBodyBytes ?? hostBodyLimitBytes,
   };
-  const server = createServer((req, res) => {
+  // Node's own bare 400 for a request without Host would do; this host's 421 says why (misdirectedRequest).
+  const server = createServer({ requireHostHeader: false }, (req, res) => {
     void serveHttp(served, req, res);
   });
   await new Promise<void>((resolve, reject) => {
@@ -162,8 +184,14 @@ interface ServedBy {
 }
 
 async function serveHttp(served: ServedBy, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const { registrations, app, log, easyAuth, callerRoles, maxBodyBytes } = served;
+  const { registrations, app, log, maxBodyBytes } = served;
   try {
+    const misdirected = misdirectedRequest(req, req.socket.localPort ?? 0);
+    if (misdirected) {
+      log(`[http] 421 host_not_allowed: ${JSON.stringify((req.headers.host ?? "").slice(0, 100))}`);
+      sendProblem(res, misdirected);
+      return;
+    }
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     if (!isDecodable(url.pathname)) {
       // Like the Functions host (Kestrel): malformed percent-encoding is the client's error, found by fuzzing.
@@ -196,12 +224,7 @@ async function serveHttp(served: ServedBy, req: IncomingMessage, res: ServerResp
       sendProblem(res, { ...tooLargeProblem(maxBodyBytes), headers: { connection: "close" } });
       return;
     }
-    const received: Record<string, string> = {};
-    for (const [name, value] of Object.entries(req.headers)) {
-      if (value !== undefined) received[name] = Array.isArray(value) ? value.join(", ") : value;
-    }
-    const platform = easyAuth ? easyAuthPlatform(app.appServices()) : app.appServices();
-    const headers = easyAuth ? emulateEasyAuth(received, platform.settings, callerRoles) : received;
+    const { platform, headers } = platformFor(served, req);
     const request = new HttpRequest({
       method,
       url: `http://${req.headers.host ?? "127.0.0.1"}${req.url ?? "/"}`,
@@ -224,6 +247,27 @@ async function serveHttp(served: ServedBy, req: IncomingMessage, res: ServerResp
     if (!res.headersSent) res.writeHead(500);
     res.end();
   }
+}
+
+/**
+ * The services and headers a handler sees: behind the emulated Easy Auth (signed in as the local principal) only
+ * when the host emulates it and the services' Graph is loopback, checked on every request; otherwise as an app
+ * without Easy Auth, client-sent principal headers dropped, so every helpdesk route answers 401 (fail closed).
+ */
+function platformFor(
+  served: ServedBy,
+  req: IncomingMessage,
+): { platform: AppServices; headers: Record<string, string> } {
+  const received: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) received[name] = Array.isArray(value) ? value.join(", ") : value;
+  }
+  const services = served.app.appServices();
+  if (served.easyAuth && isLoopbackUrl(services.settings.GRAPH_BASE_URL)) {
+    const platform = easyAuthPlatform(services);
+    return { platform, headers: emulateEasyAuth(received, platform.settings, served.callerRoles) };
+  }
+  return { platform: withoutEasyAuth(services), headers: withoutPrincipalHeaders(received) };
 }
 
 /**

@@ -5,16 +5,22 @@ import type { AppServices } from "../shared/app/appServices.js";
 import type { Registration } from "../shared/app/functionRegistry.js";
 import type { QueueHostSettings } from "../shared/app/hostJson.js";
 import { startLocalHost } from "./localHost.js";
+import { remoteStorageProblem } from "./remoteStorageProblem.js";
+import { StartProblem } from "./startProblem.js";
 
 /**
  * Runs a built deployment package (`npm run package`, the folder azd zips) on the local host, from that folder
  * alone: its package.json `main` names the function modules, and they and everything they import (dist/,
  * node_modules/, host.json) come from the folder, as in Azure. Only the host, standing in for the Functions
  * host, comes from this repo. Settings come from the environment; prints `ready <url>`, stops on SIGINT/SIGTERM.
+ * Storage off this machine is refused first, in one line (exit code 2), as `npm start` refuses it.
  *
  *   node --import tsx local/runPackage.ts .deploy
  */
 async function main(): Promise<void> {
+  // Before the package's appStart publishes anything: a deployed account's queue and tables are not the local host's.
+  const remote = remoteStorageProblem(process.env);
+  if (remote) throw remote;
   const dir = path.resolve(process.argv[2] ?? ".deploy");
   const { main: entry } = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as {
     main?: string;
@@ -78,6 +84,11 @@ function escapeRegExp(text: string): string {
 }
 
 main().catch((err: unknown) => {
+  if (err instanceof StartProblem) {
+    console.error(`package host: ${err.message}`);
+    process.exitCode = err.exitCode;
+    return;
+  }
   console.error(`package host failed: ${err instanceof Error ? err.message : String(err)}`);
   process.exitCode = 1;
 });

@@ -10,18 +10,25 @@ import { settingsProblem } from "../shared/app/settingsCheck.js";
 import { toDoctorTable } from "../shared/doctor/doctorReport.js";
 import { isFinalStatus, type Outcome } from "../shared/sync/outcome.js";
 import type { OutcomeLog } from "../shared/sync/outcomeLog.js";
-import { type LocalRole, localPrincipal } from "./emulateEasyAuth.js";
-import { emulatorPlan } from "./emulatorPlan.js";
+import { localPrincipal } from "./emulateEasyAuth.js";
+import { type EmulatorPlan, emulatorPlan } from "./emulatorPlan.js";
 import { startGraphEmulator } from "./graphEmulator/startGraphEmulator.js";
 import { loadFunctions } from "./loadFunctions.js";
 import { type LocalHost, startLocalHost } from "./localHost.js";
 import { startAzurite } from "./startAzurite.js";
-import { isAddressInUse, portInUse, refuseDeadLoopback, StartProblem } from "./startProblem.js";
+import {
+  isAddressInUse,
+  portInUse,
+  refuseDeadLoopback,
+  refuseTakenPorts,
+  StartProblem,
+} from "./startProblem.js";
 
 /**
  * `npm start`: the main job on embedded emulators. Starts Azurite and the emulated Entra tenant (unless
- * AzureWebJobsStorage / GRAPH_BASE_URL point elsewhere), runs the functions in the local host, enqueues the
- * sample new-hire events and prints their outcomes, then serves until Ctrl-C. `--once` exits after the samples.
+ * AzureWebJobsStorage / GRAPH_BASE_URL point elsewhere: storage only ever at Azurite on this machine), runs the
+ * functions in the local host, enqueues the sample new-hire events (only for an emulated tenant) and prints their
+ * outcomes, then serves until Ctrl-C. `--once` exits after the samples.
  */
 async function main(): Promise<void> {
   const once = process.argv.includes("--once");
@@ -34,7 +41,7 @@ async function main(): Promise<void> {
   const stopping = stopOnSignal(stopAll);
 
   try {
-    const callerRoles = await startEmulators(stops);
+    const plan = await startEmulators(stops);
     // The same metrics as in Azure, kept in memory (nothing is sent, even with APPLICATIONINSIGHTS_* set) and
     // printed when npm start stops.
     const local = inMemoryMetrics();
@@ -46,12 +53,13 @@ async function main(): Promise<void> {
     const published = await onAppStart((line) => console.log(`policy    ${line}`));
     if (!published) throw new Error("the deployment policy could not be published to Azurite");
 
-    const host = await startHost(s, callerRoles, stopping.signal);
+    const host = await startHost(s, plan, stopping.signal);
     // Pushed after the metrics: stops run last first, so the host ends before the counters are printed.
     stops.push(host.close);
     console.log(`functions http://127.0.0.1:${new URL(host.url).port}/api/…  queue ${s.ONBOARDING_QUEUE}\n`);
 
-    await runSamples(host, services, stopping.signal);
+    if (plan.emulatedTenant) await runSamples(host, services, stopping.signal);
+    else console.log("samples   not sent: they are fictional people, for the emulated tenant only\n");
     if (stopping.signal.aborted) return await stopping.done;
     // What `sspr-prepop doctor` says of this deployment: every check ok on the emulated tenant.
     console.log(`\n${toDoctorTable(await runDoctor(s, { appUrl: host.url }))}`);
@@ -59,7 +67,7 @@ async function main(): Promise<void> {
       await stopAll();
       return;
     }
-    printServing(host.url, s, published.publishedAt, callerRoles);
+    printServing(host.url, s, published.publishedAt, plan);
     await stopping.done;
   } catch (err) {
     // Once stopping, what fails is the work being abandoned: the stop itself ends the process.
@@ -76,7 +84,7 @@ async function main(): Promise<void> {
  */
 async function startHost(
   s: Settings,
-  callerRoles: readonly LocalRole[],
+  plan: EmulatorPlan,
   stopping: AbortSignal,
   drainMs = 3_000,
 ): Promise<LocalHost> {
@@ -84,7 +92,8 @@ async function startHost(
     const host = await startLocalHost({
       registrations: await loadFunctions(),
       settings: s,
-      callerRoles,
+      easyAuth: plan.emulatedTenant,
+      callerRoles: plan.callerRoles,
       log: (line) => {
         if (!stopping.aborted) console.log(line);
       },
@@ -127,11 +136,11 @@ function stopOnSignal(stopAll: () => Promise<void>): { signal: AbortSignal; done
 /**
  * Starts Azurite and the emulated tenant unless AzureWebJobsStorage / GRAPH_BASE_URL point elsewhere, on stable
  * ports (Azurite's own 10000-10002, the tenant's 4000: a second shell's exports stay valid across restarts), and
- * points the settings at them; each one's stop goes on `stops`. The settings are checked first, before anything
- * starts. Returns the roles the local principal holds (LOCAL_CALLER_ROLES, honoured only before the emulated
- * tenant: against a real one, every request stays the developer with both roles, as before).
+ * points the settings at them; each one's stop goes on `stops`. Before anything starts or connects: storage off
+ * this machine is refused (the plan), then stale loopback exports, the settings, and every port to listen on, the
+ * local host's included. Returns the plan: the roles the local principal holds, and whether Graph is emulated.
  */
-async function startEmulators(stops: (() => Promise<void>)[]): Promise<readonly LocalRole[]> {
+async function startEmulators(stops: (() => Promise<void>)[]): Promise<EmulatorPlan> {
   const plan = emulatorPlan(process.env);
   if (plan instanceof StartProblem) throw plan;
   await refuseDeadLoopback("AzureWebJobsStorage", process.env.AzureWebJobsStorage);
@@ -140,6 +149,7 @@ async function startEmulators(stops: (() => Promise<void>)[]): Promise<readonly 
   // Every setting checked before anything starts: a typo costs one line, not an emulator start.
   const invalid = settingsProblem();
   if (invalid) throw new StartProblem(`settings: ${invalid.message}`);
+  await refuseTakenPorts(plan.ports);
   if (plan.storagePorts) {
     const azurite = await startAzurite({ ports: plan.storagePorts }).catch((err: unknown) => {
       throw isAddressInUse(err)
@@ -149,7 +159,7 @@ async function startEmulators(stops: (() => Promise<void>)[]): Promise<readonly 
     stops.push(azurite.stop);
     process.env.AzureWebJobsStorage = azurite.connectionString;
     console.log(`storage   local Azurite (in memory, loopback, pid ${azurite.pid})`);
-  } else console.log("storage   the account AzureWebJobsStorage names (not the local Azurite)");
+  } else console.log("storage   Azurite on this machine, as AzureWebJobsStorage names it");
   if (plan.graphPort !== undefined) {
     const emulator = await startGraphEmulator({
       port: plan.graphPort,
@@ -162,11 +172,15 @@ async function startEmulators(stops: (() => Promise<void>)[]): Promise<readonly 
     stops.push(emulator.close);
     process.env.GRAPH_BASE_URL = emulator.url;
     console.log(`graph     emulated tenant at ${emulator.url} (demo users from local/demo-tenant.json)`);
-  } else
+  } else if (plan.emulatedTenant)
     console.log(
-      `graph     the tenant GRAPH_BASE_URL names (${process.env.GRAPH_BASE_URL}), not the emulated one`,
+      `graph     the emulated tenant GRAPH_BASE_URL names on this machine (${process.env.GRAPH_BASE_URL})`,
     );
-  return plan.callerRoles;
+  else
+    console.log(
+      `graph     the REAL tenant GRAPH_BASE_URL names (${process.env.GRAPH_BASE_URL}): nobody is signed in, every helpdesk call answers 401`,
+    );
+  return plan;
 }
 /** Enqueues the sample new-hire events, waits for their outcomes and prints them (not once stopping). */
 async function runSamples(host: LocalHost, services: AppServices, stopping: AbortSignal): Promise<void> {
@@ -191,9 +205,14 @@ async function runSamples(host: LocalHost, services: AppServices, stopping: Abor
 }
 
 /** What to try against the running host, and how to point the CLI at the same emulators and policy. */
-function printServing(url: string, s: Settings, publishedAt: string, roles: readonly LocalRole[]): void {
+function printServing(url: string, s: Settings, publishedAt: string, plan: EmulatorPlan): void {
+  if (!plan.emulatedTenant) {
+    console.log(`\nServing at ${url} with nobody signed in: Easy Auth is emulated only in front of the emulated tenant, so every helpdesk call answers 401 authentication_required, as the deployed app without Easy Auth.
+Press Ctrl-C to stop (the run's metrics are printed then).`);
+    return;
+  }
   // The local host signs every request in as local-developer (emulated Easy Auth), so plain curl works.
-  const held = roles.length > 0 ? roles.join(" and ") : "no app role";
+  const held = plan.callerRoles.length > 0 ? plan.callerRoles.join(" and ") : "no app role";
   console.log(`\nServing at ${url}, every request signed in as ${localPrincipal.name} (${held}; LOCAL_CALLER_ROLES=reader to try the reader's view). Try:
   curl ${url}/api/users/avery.lindqvist@contoso.example/contact-info
   curl -X PATCH ${url}/api/users/701985/contact-info -H 'content-type: application/json' -d '{"mobilePhone":"(425) 555-0148","country":"US","dryRun":true}'

@@ -1,4 +1,4 @@
-import { createConnection } from "node:net";
+import { createConnection, createServer } from "node:net";
 
 /**
  * A stop of `npm start` the admin can fix: one line naming the fix, exit code 2 (settings, as the CLI's table
@@ -14,6 +14,32 @@ export function portInUse(port: number, what: string, setting: string): StartPro
   return new StartProblem(
     `port ${port} (${what}) is in use (another npm start?): stop it, or set ${setting} to another port (0 for any free one)`,
   );
+}
+
+/** A port `npm start` (or the local host) is about to listen on, with what takes it and the setting that moves it. */
+export interface PlannedPort {
+  port: number;
+  what: string;
+  setting: string;
+}
+
+/**
+ * Refuses the first planned port something already holds on 127.0.0.1, by trying to listen there and letting go at
+ * once; 0 (any free port) is never taken. Run before anything starts, so a taken host port costs one line, not an
+ * Azurite start. Only a pre-check: a port taken in the moment between is still caught where it is listened on.
+ */
+export async function refuseTakenPorts(ports: readonly PlannedPort[]): Promise<void> {
+  for (const { port, what, setting } of ports) {
+    if (port !== 0 && (await isTaken(port))) throw portInUse(port, what, setting);
+  }
+}
+
+function isTaken(port: number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", (err) => (isAddressInUse(err) ? resolve(true) : reject(err)));
+    probe.listen(port, "127.0.0.1", () => probe.close(() => resolve(false)));
+  });
 }
 
 /** Whether `err` is Node's "address in use" (a listen that lost its port). */

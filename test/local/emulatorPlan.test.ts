@@ -45,6 +45,54 @@ describe("npm start's plan, decided before anything starts", () => {
     expect(plan).not.toHaveProperty("graphPort");
   });
 
+  it("lists every port it will listen on, the local host's first, so all are checked before anything starts", () => {
+    expect(
+      emulatorPlan({ PORT: "7100", LOCAL_STORAGE_PORT: "20000", GRAPH_EMULATOR_PORT: "4100" }),
+    ).toMatchObject({
+      ports: [
+        { port: 7100, setting: "PORT" },
+        { port: 20000, setting: "LOCAL_STORAGE_PORT" },
+        { port: 20001, setting: "LOCAL_STORAGE_PORT" },
+        { port: 20002, setting: "LOCAL_STORAGE_PORT" },
+        { port: 4100, setting: "GRAPH_EMULATOR_PORT" },
+      ],
+    });
+  });
+
+  it.each([
+    ["unset (npm start starts it)", {}, true],
+    ["an emulator on loopback", { GRAPH_BASE_URL: "http://127.0.0.1:4000/v1.0" }, true],
+    ["the real Graph", { GRAPH_BASE_URL: "https://graph.microsoft.com/v1.0" }, false],
+    [
+      "a name that only starts like loopback",
+      { GRAPH_BASE_URL: "http://127.0.0.1.attacker.example/v1.0" },
+      false,
+    ],
+  ])(
+    "takes Graph for an emulated tenant (sign-in emulated, samples sent) only when GRAPH_BASE_URL is %s",
+    (_case, env, emulated) => {
+      expect(emulatorPlan(env)).toMatchObject({ emulatedTenant: emulated });
+    },
+  );
+
+  it("honours LOCAL_CALLER_ROLES in front of an emulator on loopback", () => {
+    expect(
+      emulatorPlan({ LOCAL_CALLER_ROLES: "reader", GRAPH_BASE_URL: "http://localhost:4000/v1.0" }),
+    ).toMatchObject({ callerRoles: ["reader"], emulatedTenant: true });
+  });
+
+  it("refuses a deployed storage account before anything starts, its key unrepeated", () => {
+    const plan = emulatorPlan({
+      AzureWebJobsStorage:
+        "DefaultEndpointsProtocol=https;AccountName=contosohr;AccountKey=ZmFrZS1rZXk=;EndpointSuffix=core.windows.net",
+    });
+    expect(plan).toBeInstanceOf(StartProblem);
+    expect((plan as StartProblem).message).toMatch(
+      /^AzureWebJobsStorage names storage off this machine \(contosohr\.queue\.core\.windows\.net\)/,
+    );
+    expect((plan as StartProblem).message).not.toContain("ZmFrZS1rZXk=");
+  });
+
   it.each([
     [
       { LOCAL_STORAGE_PORT: "65534" },
@@ -62,6 +110,7 @@ describe("npm start's plan, decided before anything starts", () => {
       { LOCAL_CALLER_ROLES: "reader", GRAPH_BASE_URL: "https://graph.microsoft.com/v1.0" },
       "LOCAL_CALLER_ROLES works only before the emulated tenant: unset it, or unset GRAPH_BASE_URL",
     ],
+    [{ PORT: "70000" }, "PORT must be a port number (0 for any free one), not 70000"],
   ])("refuses %o in one line naming the fix", (env, line) => {
     const plan = emulatorPlan(env);
     expect(plan).toBeInstanceOf(StartProblem);

@@ -202,9 +202,19 @@ describe("npm start stopped during the sample phase", () => {
 describe("npm start refused before anything starts", () => {
   it.each([
     [
-      "a port in use",
+      "the host's port in use",
       { PORT: "<taken>" },
       /^npm start: port \d+ \(the local Functions host\) is in use \(another npm start\?\): stop it, or set PORT to another port/m,
+    ],
+    [
+      "Azurite's port in use",
+      { LOCAL_STORAGE_PORT: "<taken>" },
+      /^npm start: port \d+ \(Azurite\) is in use \(another npm start\?\): stop it, or set LOCAL_STORAGE_PORT to another port/m,
+    ],
+    [
+      "the emulated tenant's port in use",
+      { GRAPH_EMULATOR_PORT: "<taken>" },
+      /^npm start: port \d+ \(the emulated tenant\) is in use \(another npm start\?\): stop it, or set GRAPH_EMULATOR_PORT to another port/m,
     ],
     [
       "an unknown LOCAL_CALLER_ROLES",
@@ -240,8 +250,8 @@ describe("npm start refused before anything starts", () => {
       expect(done.code).toBe(2);
       expect(done.stderr).toMatch(line);
       expect(done.stderr).not.toMatch(/EADDRINUSE|\n\s+at /);
-      // Settings are checked first: a refusal other than the host's own port comes before Azurite starts.
-      if (!("PORT" in set)) expect(done.stdout).not.toContain("Azurite");
+      // Every port and setting is checked first: each refusal comes before Azurite starts.
+      expect(done.stdout).not.toContain("Azurite");
     },
     90_000,
   );
@@ -249,7 +259,7 @@ describe("npm start refused before anything starts", () => {
 
 // The connection string of a stopped npm start: Azurite's key, a loopback port nothing listens on.
 const deadStorage =
-  "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;QueueEndpoint=http://127.0.0.1:9/devstoreaccount1;";
+  "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:9/devstoreaccount1;QueueEndpoint=http://127.0.0.1:9/devstoreaccount1;TableEndpoint=http://127.0.0.1:9/devstoreaccount1;";
 
 /** Whether a process runs (a zombie no parent has reaped yet counts as gone). */
 function isRunning(pid: number): boolean {
