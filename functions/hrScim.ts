@@ -4,6 +4,7 @@ import { register } from "../shared/app/functionRegistry.js";
 import { webhookBodyBytes } from "../shared/http/bodyLimits.js";
 import { deliverEvents } from "../shared/http/deliverEvents.js";
 import { hasBearerToken } from "../shared/http/hasBearerToken.js";
+import { limitProblem } from "../shared/http/limitProblem.js";
 import { parseJson } from "../shared/http/parseJson.js";
 import { readBody } from "../shared/http/readBody.js";
 import { problemAsScimError, scimError, toScimResponse } from "../shared/http/scimResponses.js";
@@ -48,6 +49,7 @@ export async function hrScim(request: HttpRequest, context: InvocationContext): 
       onUnavailable: "the sender must retry",
       answers: {
         tooMany: (max) => scimError(413, `The BulkRequest has more than ${max} operations.`),
+        limited: (refusal, words) => problemAsScimError(limitProblem(refusal, words)),
         accepted: (report) => toScimResponse(scim, report),
         unavailable: () =>
           scimError(503, "Storage is unavailable; retry shortly.", { headers: { "Retry-After": "5" } }),

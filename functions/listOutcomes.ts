@@ -6,14 +6,21 @@ import { readers } from "../shared/http/callerAccess.js";
 import { dependencyProblem } from "../shared/http/dependencyProblem.js";
 import { problem } from "../shared/http/problem.js";
 import { withCaller } from "../shared/http/withCaller.js";
+import { withReadLimit } from "../shared/http/withReadLimit.js";
 import { maxListTop, type UserKey } from "../shared/sync/outcomeLog.js";
 
 const defaultTop = 20;
 // The outcome log refuses any other top; the API answers 400 before asking it.
 const maxTop = maxListTop;
 
-/** A user's outcomes, latest first: `?user=` object id, UPN or employeeId, `&top=` 1–100. */
-export const listOutcomes = withCaller(() => readers(appServices().settings), list);
+/**
+ * A user's outcomes, latest first: `?user=` object id, UPN or employeeId, `&top=` 1–100. Each read counts against
+ * the caller's HELPDESK_READS_PER_MINUTE.
+ */
+export const listOutcomes = withCaller(
+  () => readers(appServices().settings),
+  withReadLimit(() => appServices().readLimiter, list),
+);
 
 async function list(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const { outcomes } = appServices();

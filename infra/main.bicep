@@ -135,6 +135,14 @@ param contactAdminRole string = 'ContactInfo.ReadWrite'
 @description('CONTACT_READER_ROLE: app role, checked in code, for read access to the HTTP API.')
 param contactReaderRole string = 'ContactInfo.Read'
 
+@description('HELPDESK_READS_PER_MINUTE: helpdesk reads (contact info, outcomes) one signed-in caller may make per minute, across every instance; past it the API answers 429 with Retry-After.')
+@minValue(1)
+param helpdeskReadsPerMinute int = 30
+
+@description('HR_EVENTS_PER_SENDER_PER_HOUR: events one verified HR webhook sender (a hr/events key, BambooHR, SCIM) may queue per clock hour, across every instance; a delivery past it is refused whole with 429 and Retry-After.')
+@minValue(1)
+param hrEventsPerSenderPerHour int = 500
+
 // Alerts (docs/operations.md): rules on the metrics the app sends to Application Insights.
 
 @description('ALERT_EMAIL: address the alerts are e-mailed to (poison queue not empty, failed events, sustained Graph throttling). Empty = no action group: the alerts still fire and show in the Azure portal, and nobody is e-mailed.')
@@ -333,6 +341,8 @@ module api 'app/api.bicep' = {
       READINESS_SCHEDULE: readinessSchedule
       CONTACT_ADMIN_ROLE: contactAdminRole
       CONTACT_READER_ROLE: contactReaderRole
+      HELPDESK_READS_PER_MINUTE: string(helpdeskReadsPerMinute)
+      HR_EVENTS_PER_SENDER_PER_HOUR: string(hrEventsPerSenderPerHour)
     }
   }
 }

@@ -56,6 +56,8 @@ type ProductSettings = {
   READINESS_SCHEDULE: string // six-field NCRONTAB (checked by the code)
   CONTACT_ADMIN_ROLE: string
   CONTACT_READER_ROLE: string
+  HELPDESK_READS_PER_MINUTE: string
+  HR_EVENTS_PER_SENDER_PER_HOUR: string
 }
 
 // HR systems authenticate to these routes with a function key plus their own signature or token, never with
@@ -170,6 +172,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     READINESS_SCHEDULE: settings.READINESS_SCHEDULE
     CONTACT_ADMIN_ROLE: settings.CONTACT_ADMIN_ROLE
     CONTACT_READER_ROLE: settings.CONTACT_READER_ROLE
+    HELPDESK_READS_PER_MINUTE: settings.HELPDESK_READS_PER_MINUTE
+    HR_EVENTS_PER_SENDER_PER_HOUR: settings.HR_EVENTS_PER_SENDER_PER_HOUR
     // Secrets stay in Key Vault, resolved with keyVaultReferenceIdentity. The secret URI is versionless, so a
     // value rotated in Key Vault reaches the app without a redeploy. Empty where no value was given: that
     // webhook then has no secret to verify requests with.

@@ -6,7 +6,8 @@ import type { ContactRuleOptions } from "../contact/contactEvent.js";
 import type { BulkDirectory } from "../directory/directory.js";
 import type { ThrottlePriority } from "../graph/graphClient.js";
 import type { WriteLimiter } from "../graph/writeLimiter.js";
-import type { AcceptDeps } from "../intake/acceptEvents.js";
+import type { DeliveryDeps } from "../http/deliverEvents.js";
+import { WindowLimiter } from "../http/windowLimiter.js";
 import type { WebhookReceipts } from "../intake/webhookReceipts.js";
 import { MeteredOutcomeLog } from "../metrics/meteredOutcomeLog.js";
 import { type Metrics, noMetrics } from "../metrics/metrics.js";
@@ -18,7 +19,9 @@ import type {
 import type { QueueDepthSource } from "../metrics/recordQueueDepths.js";
 import { StorageEventQueue } from "../storage/storageEventQueue.js";
 import { StorageQueueDepths } from "../storage/storageQueueDepths.js";
+import { TableCounterStore, usageCountersTable } from "../storage/tableCounterStore.js";
 import { TableWebhookReceipts, webhookReceiptsTable } from "../storage/tableWebhookReceipts.js";
+import type { CounterStore } from "../sync/counterStore.js";
 import type { DeploymentPolicyStore } from "../sync/deploymentPolicy.js";
 import type { EventQueue } from "../sync/eventQueue.js";
 import type { FixDeps } from "../sync/fixContact.js";
@@ -69,6 +72,12 @@ export interface AppServices extends Readonly<Omit<SyncDeps, "log" | "now">> {
   readonly readinessDirectory: ReadinessSource;
   /** How many messages wait on the onboarding queue and its poison queue (the queue-depth timer). */
   readonly queueDepths: QueueDepthSource;
+  /** Where the use limits count, seen by every instance (the `UsageCounters` table). */
+  readonly counters: CounterStore;
+  /** HELPDESK_READS_PER_MINUTE per caller, counted in `counters`. */
+  readonly readLimiter: WindowLimiter;
+  /** HR_EVENTS_PER_SENDER_PER_HOUR per verified webhook sender, counted in `counters`. */
+  readonly eventLimiter: WindowLimiter;
 }
 
 /**
@@ -118,6 +127,19 @@ export function buildServices(
         queueClient(settings, settings.ONBOARDING_QUEUE),
         queueClient(settings, poisonQueueName(settings.ONBOARDING_QUEUE)),
       ),
+    counters: () => o.counters ?? new TableCounterStore(tableClient(settings, usageCountersTable)),
+    readLimiter: () =>
+      o.readLimiter ??
+      new WindowLimiter(
+        { name: "reads", perWindow: settings.HELPDESK_READS_PER_MINUTE, windowSeconds: 60 },
+        services.counters,
+      ),
+    eventLimiter: () =>
+      o.eventLimiter ??
+      new WindowLimiter(
+        { name: "events", perWindow: settings.HR_EVENTS_PER_SENDER_PER_HOUR, windowSeconds: 3600 },
+        services.counters,
+      ),
     ...(o.leaseMs !== undefined ? { leaseMs: () => o.leaseMs } : {}),
   });
   return services;
@@ -157,9 +179,13 @@ export function helpdeskDeps(services: AppServices): FixDeps {
   return { directory: services.helpdeskDirectory, outcomes, rules, policy };
 }
 
-/** What the HR webhooks take events in with: the onboarding queue, the webhook receipts and the contact rules. */
-export function intakeDeps(services: AppServices): AcceptDeps {
-  return { queue: services.queue, receipts: services.webhookReceipts, rules: services.rules };
+/**
+ * What the HR webhooks take events in with: the onboarding queue, the webhook receipts, the contact rules and the
+ * senders' hourly event limit.
+ */
+export function intakeDeps(services: AppServices): DeliveryDeps {
+  const { queue, webhookReceipts: receipts, rules, eventLimiter } = services;
+  return { queue, receipts, rules, eventLimiter };
 }
 
 /** What the daily readiness run uses: the readiness directory (low priority) with rules, policy, outcomes, metrics. */
@@ -214,6 +240,9 @@ function builtNow(services: AppServices): AppServices {
     services.rules,
     services.policy,
     services.queueHost,
+    services.counters,
+    services.readLimiter,
+    services.eventLimiter,
   ];
   return services;
 }

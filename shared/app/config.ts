@@ -131,6 +131,9 @@ const settingsSchema = z.object({
   // HTTP access
   CONTACT_ADMIN_ROLE: z.string().default("ContactInfo.ReadWrite"),
   CONTACT_READER_ROLE: z.string().default("ContactInfo.Read"),
+  // Helpdesk reads (contact info, an outcome, a user's outcomes) per signed-in caller per minute, across every
+  // instance: a person answering calls makes a few a minute, a script enumerating users hundreds. No off switch.
+  HELPDESK_READS_PER_MINUTE: int(30, 1),
   // Platform: App Service injects `True` when its authentication (Easy Auth) runs in front of the app, and only
   // then strips client-sent `x-ms-client-principal*` headers. Anything but `true` means off: the helpdesk
   // routes then trust no caller (fail closed). Never set it yourself.
@@ -147,6 +150,9 @@ const settingsSchema = z.object({
   HR_WEBHOOK_SECRETS: csv,
   BAMBOOHR_WEBHOOK_KEY: z.string().optional(),
   SCIM_TOKEN: z.string().optional(),
+  // Events one verified webhook sender (a hr/events key, BambooHR, SCIM) may queue per clock hour, across every
+  // instance: each queued event costs Graph reads, again at each retry while its user is not found.
+  HR_EVENTS_PER_SENDER_PER_HOUR: int(500, 1),
   // Local host
   PORT: int(7071),
 });

@@ -5,6 +5,12 @@ export interface Caller {
   roles: string[];
   /** Holds the admin app role: may fix, overwrite and see full contact values. */
   isAdmin: boolean;
+  /**
+   * The principal's Entra object id (the `oid` claim), lowercase: the one identifier that stays the same when a
+   * name or UPN changes, so what is counted or recorded per caller follows the account. Undefined when the
+   * principal carries none in the GUID shape Entra writes.
+   */
+  objectId: string | undefined;
 }
 
 /** Why a caller was turned away, in the shape of a RuleIssue so it can go out as an error detail. */
@@ -55,6 +61,8 @@ const entraProvider = "aad";
 // Base64 as App Service writes it (either alphabet): one header value. Two values joined by a comma are not one.
 const base64Value = /^[A-Za-z0-9+/_-]+={0,2}$/;
 const roleClaimTypes = new Set(["roles", "http://schemas.microsoft.com/ws/2008/06/identity/claims/role"]);
+const objectIdClaimTypes = ["http://schemas.microsoft.com/identity/claims/objectidentifier", "oid"];
+const objectIdShape = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const nameClaimTypes = [
   "preferred_username",
   "name",
@@ -112,7 +120,11 @@ export function authorizeCaller(headers: { get(name: string): string | null }, p
       "An admin assigns the role to you (or your group) on the app registration's enterprise application.",
     );
   }
-  return { ok: true, caller: { name, roles, isAdmin: roles.includes(policy.adminRole) } };
+  const objectId = objectIdClaimTypes
+    .map((type) => claims.find((claim) => claim.typ === type)?.val)
+    .find((val): val is string => typeof val === "string" && objectIdShape.test(val))
+    ?.toLowerCase();
+  return { ok: true, caller: { name, roles, isAdmin: roles.includes(policy.adminRole), objectId } };
 }
 
 /**

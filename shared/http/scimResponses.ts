@@ -22,8 +22,8 @@ export interface ScimOperationResult {
 const scimContentType = { "Content-Type": "application/scim+json" };
 
 /**
- * A `problem()` answer (400, 413, 415) re-told as a SCIM error: the same status, and as detail its message and
- * `[code]`, as for issues.
+ * A `problem()` answer (400, 413, 415, 429) re-told as a SCIM error: the same status, as detail its message and
+ * `[code]`, as for issues, and its `Retry-After`, if any (RFC 7644 §3.12: a client backs off on 429).
  */
 export function problemAsScimError(
   response: HttpResponseInit,
@@ -36,7 +36,11 @@ export function problemAsScimError(
       : error.code === undefined
         ? error.message
         : `${error.message} [${error.code}]`;
-  return scimError(response.status ?? 400, detail, options);
+  const retryAfter = (response.headers as Record<string, string> | undefined)?.["Retry-After"];
+  return scimError(response.status ?? 400, detail, {
+    ...options,
+    ...(retryAfter === undefined ? {} : { headers: { "Retry-After": retryAfter } }),
+  });
 }
 
 /** A SCIM error answer; without `detail` it says nothing beyond the status (as for a bad token). */

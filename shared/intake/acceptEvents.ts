@@ -54,26 +54,61 @@ export interface AcceptanceReport {
 /** Storage refused a receipt or a queue message: the sender must redeliver (answer 503, never 202). */
 export class IntakeUnavailableError extends SsprError {}
 
-type Checked =
+/** One record after checking: an event to queue, a repeat within the request, or a rejection. */
+export type Checked =
   | { kind: "valid"; index: number; eventId: string; event: unknown; warnings: RuleIssue[] }
   | { kind: "repeat"; index: number; eventId: string; warnings: RuleIssue[] }
   | { kind: "rejected"; record: RejectedRecord };
 
+/** A delivery's records checked against the contact rules, before anything is stored. */
+export interface CheckedDelivery {
+  readonly entries: readonly Checked[];
+  /**
+   * How many events it may queue: the valid ones, each event id once. An event an earlier delivery already queued
+   * is in it too, since only storage knows those (a redelivery counts again).
+   */
+  readonly queueable: number;
+}
+
 /**
- * Takes in the records of one webhook request: stamps each with the verified sender (its `actor`, whatever the
- * body said, and an event id in the sender's namespace — see `scopedEventId`), validates it with the contact
- * rules, skips events an earlier delivery from the same sender already queued, enqueues every other valid event
- * (one message each, the event as accepted — the queue function validates again and is idempotent by eventId)
- * and reports each record by index, under its scoped event id.
- * Throws IntakeUnavailableError when storage fails, after the events already queued are marked received,
- * so the sender's redelivery queues exactly what is missing.
+ * Stamps each record with the verified sender (its `actor`, whatever the body said, and an event id in the
+ * sender's namespace — see `scopedEventId`) and validates it with the contact rules. Pure: nothing is stored, so a
+ * limit can refuse the delivery whole on `queueable` before any of it is taken in (`enqueueChecked`).
+ */
+export function checkDelivery(
+  records: readonly IntakeRecord[],
+  rules: ContactRuleOptions,
+  options: AcceptOptions,
+): CheckedDelivery {
+  const entries = check(records, rules, options);
+  return { entries, queueable: entries.filter((entry) => entry.kind === "valid").length };
+}
+
+/**
+ * Takes in the records of one webhook request: `checkDelivery`, then `enqueueChecked`.
+ * Throws IntakeUnavailableError when storage fails (see `enqueueChecked`).
  */
 export async function acceptEvents(
   records: readonly IntakeRecord[],
   deps: AcceptDeps,
   options: AcceptOptions,
 ): Promise<AcceptanceReport> {
-  const checked = check(records, deps.rules, options);
+  return enqueueChecked(checkDelivery(records, deps.rules, options), deps, options);
+}
+
+/**
+ * Takes in a checked delivery: skips events an earlier delivery from the same sender already queued, enqueues
+ * every other valid event (one message each, the event as accepted — the queue function validates again and is
+ * idempotent by eventId) and reports each record by index, under its scoped event id.
+ * Throws IntakeUnavailableError when storage fails, after the events already queued are marked received,
+ * so the sender's redelivery queues exactly what is missing.
+ */
+export async function enqueueChecked(
+  delivery: CheckedDelivery,
+  deps: AcceptDeps,
+  options: AcceptOptions,
+): Promise<AcceptanceReport> {
+  const checked = delivery.entries;
   const results = new Map<number, AcceptedRecord>();
   const pending = checked.filter((entry) => entry.kind === "valid");
   let failure: unknown;

@@ -3,6 +3,7 @@ import { getOutcome } from "../../functions/getOutcome.js";
 import { buildServices, useAppServices } from "../../shared/app/appServices.js";
 import { loadSettings } from "../../shared/app/config.js";
 import type { Outcome } from "../../shared/sync/outcome.js";
+import { MemoryCounterStore } from "../doubles/memoryCounterStore.js";
 import { MemoryOutcomeLog } from "../doubles/memoryOutcomeLog.js";
 import { bodyOf, callers, context, easyAuthOn, request } from "../support/helpdeskRequests.js";
 
@@ -28,7 +29,8 @@ const rerun = attempt("updated", "2026-11-24T11:00:00.000Z");
 
 beforeAll(async () => {
   const settings = loadSettings({ AzureWebJobsStorage: "UseDevelopmentStorage=true", ...easyAuthOn });
-  useAppServices(buildServices(settings, { outcomes: log }));
+  // No storage runs here: the reads are counted (HELPDESK_READS_PER_MINUTE) in memory.
+  useAppServices(buildServices(settings, { outcomes: log, counters: new MemoryCounterStore() }));
   await log.recordMany([failed]);
   await log.recordMany([rerun]);
 });
