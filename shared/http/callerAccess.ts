@@ -2,6 +2,11 @@
 export interface Caller {
   /** The signed-in user or app, from the principal's name claim. */
   name: string;
+  /**
+   * The caller's Entra object id, from the principal's `oid` claim (either of its names); undefined when the
+   * principal carries none. Unlike `name` it is unique and stable: the audit records it beside the name.
+   */
+  objectId: string | undefined;
   roles: string[];
   /** Holds the admin app role: may fix, overwrite and see full contact values. */
   isAdmin: boolean;
@@ -55,6 +60,8 @@ const entraProvider = "aad";
 // Base64 as App Service writes it (either alphabet): one header value. Two values joined by a comma are not one.
 const base64Value = /^[A-Za-z0-9+/_-]+={0,2}$/;
 const roleClaimTypes = new Set(["roles", "http://schemas.microsoft.com/ws/2008/06/identity/claims/role"]);
+// Easy Auth passes the token's claims under their long (WS-Fed) names or their short JWT names, as it received them.
+const objectIdClaimTypes = ["http://schemas.microsoft.com/identity/claims/objectidentifier", "oid"];
 const nameClaimTypes = [
   "preferred_username",
   "name",
@@ -112,7 +119,10 @@ export function authorizeCaller(headers: { get(name: string): string | null }, p
       "An admin assigns the role to you (or your group) on the app registration's enterprise application.",
     );
   }
-  return { ok: true, caller: { name, roles, isAdmin: roles.includes(policy.adminRole) } };
+  const objectId = objectIdClaimTypes
+    .map((type) => claims.find((claim) => claim.typ === type)?.val)
+    .find((val): val is string => typeof val === "string" && val.length > 0);
+  return { ok: true, caller: { name, objectId, roles, isAdmin: roles.includes(policy.adminRole) } };
 }
 
 /**
