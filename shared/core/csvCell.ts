@@ -17,13 +17,15 @@ const separators = /([,;\t|\r\n])/;
  * full-width forms, which some spreadsheets also take for the operator.
  */
 const formulaStart = /^'*[\s"]*[=+\-@\uFF1D\uFF0B\uFF0D\uFF20]/;
-const needsQuotes = /[",;\t|\r\n]/;
+// Quotes for the file's own separator (the comma) and line breaks; quoting for the others would not help: a reader
+// splitting on `;` does not honour quotes that open a `,` field, which is why every piece is guarded instead.
+const needsQuotes = /[",\r\n]/;
 
 /**
  * The cell as CSV text: each piece a spreadsheet could split it into (at `,` `;` tab `|` or a line break) that
  * starts like a formula gets a leading `'`, which spreadsheets show as text and `fromCsvCell` takes off again;
- * the cell is quoted (RFC 4180) when it holds a quote, a separator or a line break. `+1 425 555 0147` becomes
- * `'+1 425 555 0147`; `Sales;=X(1)` becomes `"Sales;'=X(1)"`.
+ * the cell is quoted (RFC 4180) when it holds a quote, a comma or a line break. `+1 425 555 0147` becomes
+ * `'+1 425 555 0147`; `Sales;=X(1)` becomes `Sales;'=X(1)`.
  */
 export function toCsvCell(value: string): string {
   const guarded = value
