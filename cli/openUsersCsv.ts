@@ -1,7 +1,7 @@
 import { maskContact } from "../shared/contact/mask.js";
+import { toCsvCell } from "../shared/core/csvCell.js";
 import type { ReadinessVerdict } from "../shared/readiness/classifyReadiness.js";
 import { reportFields, type UserReadinessLine } from "../shared/readiness/readinessReport.js";
-import { csvCell } from "../shared/readiness/readinessSummaryCsv.js";
 import { LineWriter } from "./lineWriter.js";
 import { openPrivateWriteStream } from "./privateFile.js";
 import { UsageError } from "./usageError.js";
@@ -47,5 +47,5 @@ export function toUserCsvLine(line: UserReadinessLine, verdict: ReadinessVerdict
     const readiness = line.fields.find((f) => f.field === field && f.source === "profile");
     cells.push(readiness?.verdict ?? "", maskContact(readiness?.value), readiness?.code ?? "");
   }
-  return `${cells.map(csvCell).join(",")}\n`;
+  return `${cells.map(toCsvCell).join(",")}\n`;
 }

@@ -1,4 +1,5 @@
 import type { BackfillRow } from "../shared/backfill/backfill.js";
+import { toCsvCell } from "../shared/core/csvCell.js";
 import type { FieldOutcome } from "../shared/sync/outcome.js";
 
 /** Columns of the per-row result CSV; field columns hold `target:action` and the masked value(s). */
@@ -36,13 +37,4 @@ function describeField(field: FieldOutcome): string {
       ? `${field.before ?? ""} -> ${field.after ?? ""}`
       : (field.after ?? field.before ?? "");
   return `${field.target}:${field.action}${values ? ` ${values}` : ""}`;
-}
-
-/**
- * Quotes a cell when needed. A cell starting with `=`, `+`, `-` or `@` would run as a formula in a spreadsheet
- * (an HR value is untrusted input), so it gets a leading apostrophe, as OWASP advises for CSV injection.
- */
-export function toCsvCell(value: string): string {
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
 }

@@ -1,6 +1,6 @@
 import type { ValidatedRecord } from "../shared/contact/validateStream.js";
+import { toCsvCell } from "../shared/core/csvCell.js";
 import type { RuleIssue } from "../shared/core/result.js";
-import { toCsvCell } from "./toBackfillCsvLine.js";
 
 /** Columns of `validate --output csv`: one row per record, for a spreadsheet. */
 export const csvOutputHeader = "line,eventId,ok,mobilePhone,officePhone,alternateEmail,errors,warnings\n";

@@ -14,7 +14,8 @@ const maxBodyBytes = 16 * 1024;
 
 /**
  * Helpdesk/admin fix: the queue path's rules and planner, run now for one user, audited with the caller's
- * name. The body's target and mode may narrow the deployment's CONTACT_TARGET/CONTACT_MODE, never widen them.
+ * name and object id. The body's target and mode may narrow the deployment's CONTACT_TARGET/CONTACT_MODE, never
+ * widen them; a phone or email method the user registered is never replaced (409 registered_method_kept).
  */
 export const fixContactInfo = withCaller(
   () => admins(appServices().settings),
@@ -42,6 +43,7 @@ export const fixContactInfo = withCaller(
           userKey: request.params.user ?? "",
           body: json.value,
           actor: caller.name,
+          actorObjectId: caller.objectId,
           eventId: idempotency.eventId,
           ...(idempotency.requestHash ? { requestHash: idempotency.requestHash } : {}),
         },
@@ -61,6 +63,15 @@ export const fixContactInfo = withCaller(
         const { code, field, message, hint } = result.refusal;
         context.warn(`contact-info fix refused (${code}) for ${caller.name}`);
         return problem(403, code, message, [{ field, code, message, hint }]);
+      }
+      if (result.kind === "registeredMethodKept") {
+        context.warn(`contact-info fix refused (registered_method_kept) for ${caller.name}`);
+        return problem(
+          409,
+          "registered_method_kept",
+          "The user has already registered an authentication method this request would replace; nothing was written.",
+          result.issues,
+        );
       }
       if (result.kind === "notFound")
         return problem(404, "user_not_found", "No user has that object id, UPN or employeeId.");

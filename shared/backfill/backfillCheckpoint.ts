@@ -1,8 +1,9 @@
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { chmod, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { readFile, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { RunTotals } from "./runTotals.js";
+import { writePrivateFileAtomically } from "./writePrivateFileAtomically.js";
 
 /**
  * Where an interrupted backfill left off. Rows are reported in input order, so the finished rows are always
@@ -88,19 +89,11 @@ export async function readBackfillCheckpoint(path: string): Promise<BackfillChec
 /**
  * Writes the checkpoint atomically: a temporary file beside it, then a rename, so a crash mid-write leaves the
  * previous checkpoint whole instead of a truncated one. Owner-only (0600) from the first byte: it holds the
- * input's path and the run's totals. The chmod covers a temporary file left over by a crashed run with the same
- * name, whose mode `writeFile` would keep.
+ * input's path and the run's totals. The temporary file's name is random and created exclusively, so a symlink
+ * planted beside the checkpoint is never written through (`writePrivateFileAtomically`).
  */
 export async function writeBackfillCheckpoint(path: string, checkpoint: BackfillCheckpoint): Promise<void> {
-  const temporary = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-  try {
-    await writeFile(temporary, `${JSON.stringify(checkpoint, null, 2)}\n`, { mode: 0o600 });
-    await chmod(temporary, 0o600);
-    await rename(temporary, path);
-  } catch (err) {
-    await rm(temporary, { force: true });
-    throw err;
-  }
+  await writePrivateFileAtomically(path, `${JSON.stringify(checkpoint, null, 2)}\n`);
 }
 
 /** Removes the checkpoint once a run has finished every row. */

@@ -7,7 +7,8 @@ export interface Caller {
   isAdmin: boolean;
   /**
    * The principal's Entra object id (the `oid` claim), lowercase: the one identifier that stays the same when a
-   * name or UPN changes, so what is counted or recorded per caller follows the account. Undefined when the
+   * name or UPN changes, so what is counted (read limits) or recorded (a fix's `actorObjectId`) per caller follows
+   * the account. Undefined when the
    * principal carries none in the GUID shape Entra writes.
    */
   objectId: string | undefined;
@@ -61,6 +62,7 @@ const entraProvider = "aad";
 // Base64 as App Service writes it (either alphabet): one header value. Two values joined by a comma are not one.
 const base64Value = /^[A-Za-z0-9+/_-]+={0,2}$/;
 const roleClaimTypes = new Set(["roles", "http://schemas.microsoft.com/ws/2008/06/identity/claims/role"]);
+// Easy Auth passes the token's claims under their long (WS-Fed) names or their short JWT names, as it received them.
 const objectIdClaimTypes = ["http://schemas.microsoft.com/identity/claims/objectidentifier", "oid"];
 const objectIdShape = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const nameClaimTypes = [

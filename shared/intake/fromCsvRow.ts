@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { isSecurityQuestionField } from "../contact/contactEvent.js";
+import { fromCsvCell } from "../core/csvCell.js";
 import { fail, ok, type Result } from "../core/result.js";
 
 /** Where a CSV column goes in a ContactEvent. */
@@ -125,7 +126,10 @@ export function fromCsvRow(cells: readonly string[], layout: CsvLayout, context:
   const values: Partial<Record<CsvTarget, string>> = {};
   for (const { target, indexes } of layout.targets) {
     for (const index of indexes) {
-      const cell = withoutFormulaGuard(cells[index]?.trim());
+      // `'+44 …` is how `validate --output csv` (and tools following OWASP's advice) keep a value from running as a
+      // formula: the guard is not part of the value.
+      const trimmed = cells[index]?.trim();
+      const cell = trimmed === undefined ? undefined : fromCsvCell(trimmed);
       if (cell) {
         values[target] = cell;
         break;
@@ -155,14 +159,6 @@ export function fromCsvRow(cells: readonly string[], layout: CsvLayout, context:
   };
   if (values.country !== undefined) event.country = values.country;
   return event;
-}
-
-/**
- * A cell as written before a spreadsheet's formula guard: `'+44 …` is how `validate --output csv` (and tools that
- * follow OWASP's advice) keep `+44 …` from running as a formula, so the apostrophe is not part of the value.
- */
-function withoutFormulaGuard(cell: string | undefined): string | undefined {
-  return cell !== undefined && /^'[=+\-@]/.test(cell) ? cell.slice(1) : cell;
 }
 
 function derivedEventId(values: Partial<Record<CsvTarget, string>>): string {

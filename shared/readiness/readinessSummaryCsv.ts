@@ -1,4 +1,5 @@
 import { contactFields } from "../contact/contactFields.js";
+import { toCsvCell } from "../core/csvCell.js";
 import { cannotReasons, cannotReasonText, readinessBuckets } from "./classifyReadiness.js";
 import { verdicts } from "./readiness.js";
 import type { ReadinessPage } from "./readinessPage.js";
@@ -32,7 +33,7 @@ export function toReadinessSummaryCsv(page: ReadinessPage): string {
       return ["next", String(i + 1), step.code, step.users, share, step.text];
     }),
   ];
-  return `${rows.map((row) => row.map((cell) => csvCell(String(cell))).join(",")).join("\n")}\n`;
+  return `${rows.map((row) => row.map((cell) => toCsvCell(String(cell))).join(",")).join("\n")}\n`;
 }
 
 type Row = Array<string | number>;
@@ -113,13 +114,4 @@ function trendRows(page: ReadinessPage): Row[] {
       return ["trend", point.generatedAt, bucket, n, pct(n, point.users), point.source];
     }),
   );
-}
-
-/**
- * One CSV cell: quoted when it holds a comma, quote or line break, and prefixed with `'` when it starts like a
- * formula (`=`, `+`, `-`, `@`, tab, CR), so a department named `=HYPERLINK(…)` stays text in a spreadsheet.
- */
-export function csvCell(value: string): string {
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
 }

@@ -22,6 +22,8 @@ export interface OutcomeParts {
   source: string;
   /** Who asked, as the platform or a signature vouches for it — never a value read from the event body. */
   actor: string;
+  /** The verified caller's Entra object id, where the actor is a person or app signed in through Easy Auth. */
+  actorObjectId?: string | undefined;
   now: Date;
   occurredAt?: string | undefined;
   user?: OutcomeUser;
@@ -65,6 +67,7 @@ export function buildOutcome(parts: OutcomeParts): Outcome {
     ...(parts.waitingSince ? { waitingSince: parts.waitingSince } : {}),
     requestIds: parts.requestIds ?? [],
     actor: parts.actor,
+    ...(parts.actorObjectId ? { actorObjectId: parts.actorObjectId } : {}),
     ...(parts.dryRun ? { dryRun: true } : {}),
     ...(parts.requestHash ? { requestHash: parts.requestHash } : {}),
   };

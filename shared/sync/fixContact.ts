@@ -15,7 +15,7 @@ import { decidedOutcome } from "./decidedOutcome.js";
 import { narrowPolicy, type PolicyRefusal } from "./narrowPolicy.js";
 import { isFinalStatus, type Outcome } from "./outcome.js";
 import type { OutcomeLog } from "./outcomeLog.js";
-import type { SyncPolicy } from "./syncPlanner.js";
+import type { FieldPlan, SyncPlan, SyncPolicy } from "./syncPlanner.js";
 import { syncUser } from "./syncUser.js";
 import { decisionOf } from "./syncUsers.js";
 import { userNotFound } from "./userLookup.js";
@@ -34,6 +34,11 @@ export type FixResult =
   /** No such user: `code` and `message` are the words every path uses for it (`userNotFound`). */
   | { kind: "notFound"; code: string; message: string }
   | { kind: "refused"; refusal: PolicyRefusal }
+  /**
+   * The request would replace a phone or email method the user registered: nothing was written (409). Each issue
+   * names a field, with code `registered_method_kept` and where to replace it instead.
+   */
+  | { kind: "registeredMethodKept"; issues: RuleIssue[] }
   /** The event id already holds the outcome of a different request (its Idempotency-Key was reused). */
   | { kind: "idempotencyConflict" }
   | { kind: "done"; outcome: Outcome };
@@ -62,6 +67,8 @@ export async function fixContact(
     userKey: string;
     body: unknown;
     actor: string;
+    /** The verified caller's Entra object id, recorded beside `actor`. */
+    actorObjectId?: string | undefined;
     eventId: string;
     /** Fingerprint of the request; a recorded outcome is only given back for the same one. */
     requestHash?: string;
@@ -92,16 +99,28 @@ export async function fixContact(
   const user = await deps.directory.findUser(userRefFromKey(request.userKey));
   if (!user) return { kind: "notFound", code: userNotFound.code, message: userNotFound.message };
   const dryRun = options.dryRun === true;
-  const result = await syncUser(deps.directory, user, valid.contact, {
-    // A verified helpdesk admin may change a user's registered methods (that is what the fix is for).
-    policy: { ...narrowed.policy, keepUserMethods: false },
-    dryRun,
-    ...(valid.country ? { country: valid.country } : {}),
-  });
+  let result: Awaited<ReturnType<typeof syncUser>>;
+  try {
+    result = await syncUser(deps.directory, user, valid.contact, {
+      // A verified helpdesk admin may add a phone or email method beside the user's other methods, never replace
+      // one (the planner keeps it: `registered_method_kept`).
+      policy: { ...narrowed.policy, keepUserMethods: false },
+      dryRun,
+      ...(valid.country ? { country: valid.country } : {}),
+      beforeWrites: refuseKeptMethods,
+    });
+  } catch (err) {
+    if (err instanceof RegisteredMethodKept) return { kind: "registeredMethodKept", issues: err.issues };
+    throw err;
+  }
+  // A dry run, or a plan with nothing else to write, never reaches beforeWrites: it gets the same answer.
+  const kept = result.kind === "synced" ? keptMethodIssues(result.fields) : [];
+  if (kept.length > 0) return { kind: "registeredMethodKept", issues: kept };
   const outcome = buildOutcome({
     eventId: valid.event.eventId,
     source: "http",
     actor: request.actor,
+    ...(request.actorObjectId ? { actorObjectId: request.actorObjectId } : {}),
     now,
     occurredAt: valid.event.occurredAt,
     user: outcomeUserOf(user),
@@ -116,6 +135,37 @@ export async function fixContact(
     await deps.outcomes.markApplied(user.id, valid.event.occurredAt);
   }
   return { kind: "done", outcome };
+}
+
+const replaceInEntra =
+  "Replace a registered method in the Microsoft Entra admin center (Users → Authentication methods) as an Authentication Administrator activated through PIM; Entra then records your own identity in its audit log.";
+
+/**
+ * Thrown from `beforeWrites`, before the first write, when the plan keeps a registered method: the request is then
+ * refused as a whole, so the profile half of a `both` request is not written without its method half.
+ */
+class RegisteredMethodKept extends Error {
+  constructor(readonly issues: RuleIssue[]) {
+    super("the fix would replace a registered authentication method");
+    this.name = "RegisteredMethodKept";
+  }
+}
+
+async function refuseKeptMethods(plan: SyncPlan): Promise<void> {
+  const issues = keptMethodIssues(plan.fields);
+  if (issues.length > 0) throw new RegisteredMethodKept(issues);
+}
+
+/** One issue per field whose registered method the planner kept; no value is named, only the field. */
+function keptMethodIssues(fields: readonly FieldPlan[]): RuleIssue[] {
+  return fields
+    .filter((plan) => plan.code === "registered_method_kept")
+    .map((plan) => ({
+      field: plan.field,
+      code: "registered_method_kept",
+      message: `${plan.field}: the user has already registered this authentication method with another value (or one that can't be compared); this API adds a method only where none is registered and never replaces one, so nothing was written.`,
+      hint: replaceInEntra,
+    }));
 }
 
 /** Reads the flat fix body: its options, then every other key as a contact field through the contact rules. */

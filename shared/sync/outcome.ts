@@ -18,6 +18,7 @@ export const plannerCodes = [
   "kept_existing",
   "synced_from_ad",
   "user_registered_methods",
+  "registered_method_kept",
   "not_a_new_hire",
   "guest_account",
   "privileged_account",
@@ -106,6 +107,12 @@ export interface Outcome {
    * signed-in caller of the HTTP fix.
    */
   actor: string;
+  /**
+   * For an HTTP fix: the caller's Entra object id (the principal's `oid` claim), as Easy Auth vouches for it. The
+   * display name in `actor` is neither unique nor stable; this is what an audit joins with Entra's sign-in logs.
+   * Absent when the principal carries none, and on records written before it existed.
+   */
+  actorObjectId?: string;
   dryRun?: boolean;
   /**
    * For an HTTP fix with an Idempotency-Key: an HMAC of the request (user key and body bytes) keyed with the

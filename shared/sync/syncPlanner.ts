@@ -28,8 +28,9 @@ export interface SyncPolicy {
    * True for event sources (queue, webhooks, SCIM, backfill): a user's own authentication methods, of any kind
    * (Authenticator, FIDO2/passkey, Windows Hello, OATH, Temporary Access Pass, phone, email, …), are theirs, so an
    * event never replaces one, and never adds one beside those the user registered. The helpdesk fix (a verified
-   * admin asking for this one user) turns it off: it may then add a phone or email method beside the user's other
-   * ones, and replace their phone or email method only in mode overwrite.
+   * admin asking for this one user) turns it off: it may then add a phone or email method where the user has none of
+   * that type, beside their methods of other kinds, but never replaces a phone or email method the user has, in any
+   * mode (`registered_method_kept`: replacing one is left to Entra's own governance, docs/security.md).
    */
   keepUserMethods: boolean;
 }
@@ -289,7 +290,7 @@ function planMethodField(field: ContactField, desired: string, input: PlanInput)
     const kinds = userRegisteredKinds(methods, input.methodsWrittenEarlier ?? []);
     if (kinds.length > 0) return { field: keptUserMethod(field, methods, kinds) };
   }
-  if (field === "alternateEmail") return planEmailMethod(field, desired, methods, input.policy.mode);
+  if (field === "alternateEmail") return planEmailMethod(field, desired, methods, input.policy);
 
   // SSPR can use the mobile and office methods only; alternateMobile is never written.
   const phoneType: PhoneType = field === "mobilePhone" ? "mobile" : "office";
@@ -301,13 +302,11 @@ function planMethodField(field: ContactField, desired: string, input: PlanInput)
       op: { kind: "addPhone", field, phoneType, phoneNumber: desired },
     };
   }
-  if (isMaskedContact(existing.phoneNumber)) {
-    return maskedMethod(base, input.policy.mode, `${phoneType} phone method`, {
-      kind: "updatePhone",
-      field,
-      methodId: existing.id,
-      phoneNumber: desired,
-    });
+  if (!input.policy.keepUserMethods) {
+    const same =
+      !isMaskedContact(existing.phoneNumber) &&
+      (existing.phoneNumber === desired || isSameNumber(existing.phoneNumber, desired, input.country));
+    return { field: registeredMethodOf(base, same, `${phoneType} phone method`) };
   }
   const planned = decidePhone(base, existing.phoneNumber, desired, input, () => ({}));
   if (
@@ -328,7 +327,7 @@ function planEmailMethod(
   field: ContactField,
   desired: string,
   methods: AuthMethods,
-  mode: ContactMode,
+  policy: Pick<SyncPolicy, "mode" | "keepUserMethods">,
 ): Planned {
   const existing = methods.emailMethods[0];
   const before = existing?.emailAddress ?? null;
@@ -339,15 +338,9 @@ function planEmailMethod(
       op: { kind: "addEmail", field, emailAddress: desired },
     };
   }
-  if (isMaskedContact(existing.emailAddress)) {
-    return maskedMethod(base, mode, "email method", {
-      kind: "updateEmail",
-      field,
-      methodId: existing.id,
-      emailAddress: desired,
-    });
-  }
-  if (existing.emailAddress.toLowerCase() === desired.toLowerCase()) {
+  const same = existing.emailAddress.toLowerCase() === desired.toLowerCase();
+  if (!policy.keepUserMethods) return { field: registeredMethodOf(base, same, "email method") };
+  if (same) {
     return {
       field: {
         ...base,
@@ -357,7 +350,7 @@ function planEmailMethod(
       },
     };
   }
-  if (mode === "fillEmpty") {
+  if (policy.mode === "fillEmpty") {
     return {
       field: {
         ...base,
@@ -380,35 +373,32 @@ function planEmailMethod(
 }
 
 /**
- * A method whose value Graph gave masked (a delegated read by an Authentication Administrator): it is never compared
- * with the desired value, so it is never `unchanged` or `reformatted`. It is kept, unless the mode is overwrite
- * (only a helpdesk admin gets here: event sources keep every method the user has).
+ * The helpdesk's answer for a phone or email method the user already has (event sources keep every method before
+ * they get here). The same value is left as it is, and the same number in another format is not rewritten either:
+ * nothing is written to a registered method. Any other value, or one Graph gave masked (which can't be compared),
+ * is kept, and the fix refuses the whole request (409 `registered_method_kept`): replacing an MFA method belongs to
+ * Entra's own governance (PIM, access reviews, its audit log under the admin's own name), not to this app.
  */
-function maskedMethod(
+function registeredMethodOf(
   base: Omit<FieldPlan, "action" | "code" | "reason">,
-  mode: ContactMode,
+  same: boolean,
   what: string,
-  op: MethodOp,
-): Planned {
-  if (mode === "fillEmpty") {
+): FieldPlan {
+  if (same) {
     return {
-      field: {
-        ...base,
-        action: "skipped",
-        code: "kept_existing",
-        after: base.before,
-        reason: `the user's ${what} was read masked, so it can't be compared; ${keepHint}`,
-      },
+      ...base,
+      action: "unchanged",
+      code: "already_present",
+      after: base.before,
+      reason: `${what} already registered`,
     };
   }
   return {
-    field: {
-      ...base,
-      action: "replaced",
-      code: "replaced_on_request",
-      reason: `${what} replaced (mode overwrite); it was read masked, so it could not be compared`,
-    },
-    op,
+    ...base,
+    action: "skipped",
+    code: "registered_method_kept",
+    after: base.before,
+    reason: `the user has a ${what} registered with another value; this API never replaces a registered method (an Authentication Administrator does, in the Entra admin center)`,
   };
 }
 

@@ -3,8 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openPrivateWriteStream, writePrivateFile } from "../../cli/privateFile.js";
+import { openPrivateWriteStream } from "../../cli/privateFile.js";
 import { reportCommand } from "../../cli/reportCommand.js";
+import { writeAtomically } from "../../cli/writeAtomically.js";
 import {
   type BackfillCheckpoint,
   backfillCheckpointPath,
@@ -57,7 +58,7 @@ describe("files that name users are owner-only (0600)", () => {
 
   it("writes a whole file as 0600 even over a world-readable one", async () => {
     const path = await aWorldReadableFile("whole.txt");
-    await writePrivateFile(path, "report\n");
+    await writeAtomically(path, "report\n");
     expect(await modeOf(path)).toBe(0o600);
   });
 

@@ -205,34 +205,22 @@ describe("planning authentication method writes", () => {
     ]);
   });
 
-  it("leaves a method the user registered themselves unless overwrite is asked", () => {
-    const methods = someMethods({
-      phoneMethods: [
-        { id: "3179e48a-750b-4051-897c-87b9720928f7", phoneType: "mobile", phoneNumber: "+1 4255550199" },
-      ],
-      emailMethods: [{ id: "3ddfcfc8-9383-446f-83cc-3ab9be4be18f", emailAddress: "own@example.org" }],
-    });
-    const input = { user: aUser(), methods, contact: { mobilePhone: mobile, alternateEmail: email } };
-    expect(actionsOf(planSync({ ...input, policy: aPolicy({ target: "methods" }) }))).toEqual([
-      "mobilePhone/methods:skipped",
-      "alternateEmail/methods:skipped",
-    ]);
-    const overwrite = planSync({ ...input, policy: aPolicy({ target: "methods", mode: "overwrite" }) });
-    expect(overwrite.methodOps).toEqual([
-      {
-        kind: "updatePhone",
-        field: "mobilePhone",
-        methodId: "3179e48a-750b-4051-897c-87b9720928f7",
-        phoneNumber: mobile,
-      },
-      {
-        kind: "updateEmail",
-        field: "alternateEmail",
-        methodId: "3ddfcfc8-9383-446f-83cc-3ab9be4be18f",
-        emailAddress: email,
-      },
-    ]);
-  });
+  it.each(["fillEmpty", "overwrite"] as const)(
+    "leaves a method the user registered themselves in mode %s: registered methods are never replaced",
+    (mode) => {
+      const methods = someMethods({
+        phoneMethods: [
+          { id: "3179e48a-750b-4051-897c-87b9720928f7", phoneType: "mobile", phoneNumber: "+1 4255550199" },
+        ],
+        emailMethods: [{ id: "3ddfcfc8-9383-446f-83cc-3ab9be4be18f", emailAddress: "own@example.org" }],
+      });
+      const input = { user: aUser(), methods, contact: { mobilePhone: mobile, alternateEmail: email } };
+      const plan = planSync({ ...input, policy: aPolicy({ target: "methods", mode }) });
+      expect(actionsOf(plan)).toEqual(["mobilePhone/methods:skipped", "alternateEmail/methods:skipped"]);
+      expect(plan.fields.map((f) => f.code)).toEqual(["registered_method_kept", "registered_method_kept"]);
+      expect(plan.methodOps).toEqual([]);
+    },
+  );
 
   it("writes both the profile and the method for target both", () => {
     const plan = planSync({

@@ -141,35 +141,41 @@ describe("planning for the helpdesk fix (an admin asking for this user)", () => 
     expect(plan.methodOps.map((op) => op.kind)).toEqual(["addPhone", "addEmail"]);
   });
 
-  it.each([
-    ["a phone", "+1 425XXXX147", { mobilePhone: "+1 4255550147" }],
+  const modes = ["fillEmpty", "overwrite"] as const;
+  const registered = [
+    ["a phone read masked", "+1 425XXXX147", { mobilePhone: "+1 4255550147" }],
     ["a phone in this app's mask", "+1 ***147", { mobilePhone: "+1 4255550147" }],
-    ["an email", "h***@e***.org", { alternateEmail: "hire@example.org" }],
-  ] as const)(
-    "keeps %s read masked (%s) in mode fillEmpty, never calling it unchanged",
-    (_, value, wanted) => {
-      const methods = value.includes("@")
-        ? masked({ emailMethods: [{ id: emailId, emailAddress: value }] })
-        : masked({ phoneMethods: [{ id: mobileId, phoneNumber: value, phoneType: "mobile" }] });
-      const plan = planSync({ user: aUser(), contact: wanted, methods, policy: policy("fillEmpty") });
-      expect(plan.methodOps).toEqual([]);
-      expect(plan.fields.map((f) => `${f.action}:${f.code}`)).toEqual(["skipped:kept_existing"]);
-      expect(plan.fields[0]?.reason).toContain("read masked");
-    },
-  );
+    ["an email read masked", "h***@e***.org", { alternateEmail: "hire@example.org" }],
+    ["a different phone", "+1 2065550199", { mobilePhone: "+1 4255550147" }],
+    ["a different email", "own@example.org", { alternateEmail: "hire@example.org" }],
+  ] as const;
 
-  it.each([
-    ["a phone", "+1 425XXXX147", { mobilePhone: "+1 4255550147" }, "updatePhone"],
-    ["an email", "h***@e***.org", { alternateEmail: "hire@example.org" }, "updateEmail"],
-  ] as const)(
-    "replaces %s read masked (%s) only in mode overwrite, without comparing it",
-    (_, value, wanted, op) => {
-      const methods = value.includes("@")
-        ? masked({ emailMethods: [{ id: emailId, emailAddress: value }] })
-        : masked({ phoneMethods: [{ id: mobileId, phoneNumber: value, phoneType: "mobile" }] });
-      const plan = planSync({ user: aUser(), contact: wanted, methods, policy: policy("overwrite") });
-      expect(plan.methodOps.map((o) => o.kind)).toEqual([op]);
-      expect(plan.fields.map((f) => `${f.action}:${f.code}`)).toEqual(["replaced:replaced_on_request"]);
+  it.each(
+    registered.flatMap(([what, value, wanted]) => modes.map((mode) => [what, value, mode, wanted] as const)),
+  )("never replaces %s (%s), in mode %s: kept, registered_method_kept", (_, value, mode, wanted) => {
+    const methods = value.includes("@")
+      ? masked({ emailMethods: [{ id: emailId, emailAddress: value }] })
+      : masked({ phoneMethods: [{ id: mobileId, phoneNumber: value, phoneType: "mobile" }] });
+    const plan = planSync({ user: aUser(), contact: wanted, methods, policy: policy(mode) });
+    expect(plan.methodOps).toEqual([]);
+    expect(plan.fields.map((f) => `${f.action}:${f.code}`)).toEqual(["skipped:registered_method_kept"]);
+    expect(plan.fields[0]?.after).toBe(value);
+  });
+
+  it.each(modes)(
+    "leaves the same number in another format as it is, in mode %s (no write to the method)",
+    (mode) => {
+      const methods = masked({
+        phoneMethods: [{ id: mobileId, phoneNumber: "+14255550147", phoneType: "mobile" }],
+      });
+      const plan = planSync({
+        user: aUser(),
+        contact: { mobilePhone: "+1 4255550147" },
+        methods,
+        policy: policy(mode),
+      });
+      expect(plan.methodOps).toEqual([]);
+      expect(plan.fields.map((f) => `${f.action}:${f.code}`)).toEqual(["unchanged:already_present"]);
     },
   );
 });
