@@ -19,6 +19,7 @@ import type { QueueDepthSource } from "../metrics/recordQueueDepths.js";
 import { StorageEventQueue } from "../storage/storageEventQueue.js";
 import { StorageQueueDepths } from "../storage/storageQueueDepths.js";
 import { TableWebhookReceipts, webhookReceiptsTable } from "../storage/tableWebhookReceipts.js";
+import { appKeysFrom } from "../sync/appKeys.js";
 import type { DeploymentPolicyStore } from "../sync/deploymentPolicy.js";
 import type { EventQueue } from "../sync/eventQueue.js";
 import type { FixDeps } from "../sync/fixContact.js";
@@ -119,6 +120,7 @@ export function buildServices(
         queueClient(settings, poisonQueueName(settings.ONBOARDING_QUEUE)),
       ),
     ...(o.leaseMs !== undefined ? { leaseMs: () => o.leaseMs } : {}),
+    keys: () => o.keys ?? (settings.APP_SIGNING_KEY ? appKeysFrom(settings.APP_SIGNING_KEY) : undefined),
   });
   return services;
 }
@@ -137,7 +139,7 @@ export function commandServices(
 
 /** What the queue pipeline uses: the services' `SyncDeps`, logging each event's masked line to `log`. */
 export function pipelineDeps(services: AppServices, log: (line: string) => void): SyncDeps {
-  const { directory, outcomes, queue, rules, policy, userWaitHours, newHireDays, leaseMs } = services;
+  const { directory, outcomes, queue, rules, policy, userWaitHours, newHireDays, leaseMs, keys } = services;
   return {
     directory,
     outcomes,
@@ -148,6 +150,7 @@ export function pipelineDeps(services: AppServices, log: (line: string) => void)
     newHireDays,
     ...(leaseMs !== undefined ? { leaseMs } : {}),
     log,
+    keys,
   };
 }
 
@@ -159,7 +162,12 @@ export function helpdeskDeps(services: AppServices): FixDeps {
 
 /** What the HR webhooks take events in with: the onboarding queue, the webhook receipts and the contact rules. */
 export function intakeDeps(services: AppServices): AcceptDeps {
-  return { queue: services.queue, receipts: services.webhookReceipts, rules: services.rules };
+  return {
+    queue: services.queue,
+    receipts: services.webhookReceipts,
+    rules: services.rules,
+    actorStampKey: services.keys?.actorStamp,
+  };
 }
 
 /** What the daily readiness run uses: the readiness directory (low priority) with rules, policy, outcomes, metrics. */

@@ -24,6 +24,9 @@ export interface TestEnvironment {
 
 let counter = 0;
 
+/** The APP_SIGNING_KEY every test environment runs with (fictional; 32 characters or more). */
+export const testAppSigningKey = "test-app-signing-key-not-a-secret-0147";
+
 /**
  * Starts fresh emulators for one test file: its own Graph emulator, and its own storage account on the run's
  * Azurite (test/support/sharedAzurite.ts), so files running in parallel never see each other's messages or rows.
@@ -43,6 +46,8 @@ export async function startTestEnvironment(
     AzureWebJobsStorage: azurite.connectionString,
     GRAPH_BASE_URL: graph.url,
     GRAPH_ACCESS_TOKEN: graph.token,
+    // As a deployment has it: the intake signs the actor it stamps, the queue notes keyed hashes of its writes.
+    APP_SIGNING_KEY: testAppSigningKey,
     ...names(),
     ...options.env,
   };
