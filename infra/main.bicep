@@ -170,6 +170,11 @@ param bambooHrWebhookKey string = ''
 @description('SCIM_TOKEN: bearer token the SCIM endpoint expects. Empty = no secret stored and the setting stays empty.')
 param scimToken string = ''
 
+// The app's own secret, held by no HR sender and no queue writer (docs/security.md).
+@secure()
+@description('APP_SIGNING_KEY: the app\'s own random secret (32+ characters, e.g. openssl rand -base64 32): signs the sender the webhook intake stamps on queued events and keys the hashes of pending writes. Empty = no secret stored: every queued event is recorded as actor queue.')
+param appSigningKey string = ''
+
 // Easy Auth (App Service authentication) in front of the helpdesk API: on unless explicitly turned off. The
 // code trusts a caller only when App Service vouches for it (WEBSITE_AUTH_ENABLED), so without Easy Auth the
 // helpdesk routes answer 401 to everyone.
@@ -246,6 +251,7 @@ module keyVault 'core/keyvault.bicep' = {
     hrWebhookSecrets: hrWebhookSecrets
     bambooHrWebhookKey: bambooHrWebhookKey
     scimToken: scimToken
+    appSigningKey: appSigningKey
   }
 }
 
@@ -308,6 +314,7 @@ module api 'app/api.bicep' = {
       HR_WEBHOOK_SECRETS: empty(hrWebhookSecrets) ? '' : keyVault.outputs.secretNames.HR_WEBHOOK_SECRETS
       BAMBOOHR_WEBHOOK_KEY: empty(bambooHrWebhookKey) ? '' : keyVault.outputs.secretNames.BAMBOOHR_WEBHOOK_KEY
       SCIM_TOKEN: empty(scimToken) ? '' : keyVault.outputs.secretNames.SCIM_TOKEN
+      APP_SIGNING_KEY: empty(appSigningKey) ? '' : keyVault.outputs.secretNames.APP_SIGNING_KEY
     }
     easyAuth: helpdeskEasyAuth
     // Fails the deployment, before anything is created, rather than leave the helpdesk API without its gate.

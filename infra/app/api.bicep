@@ -29,6 +29,7 @@ type VaultedSettings = {
   HR_WEBHOOK_SECRETS: string
   BAMBOOHR_WEBHOOK_KEY: string
   SCIM_TOKEN: string
+  APP_SIGNING_KEY: string
 }
 
 type ProductSettings = {
@@ -186,6 +187,9 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     SCIM_TOKEN: empty(keyVaultSecretNames.SCIM_TOKEN)
       ? ''
       : '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/${keyVaultSecretNames.SCIM_TOKEN}/)'
+    APP_SIGNING_KEY: empty(keyVaultSecretNames.APP_SIGNING_KEY)
+      ? ''
+      : '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/${keyVaultSecretNames.APP_SIGNING_KEY}/)'
   }
 }
 

@@ -1,5 +1,5 @@
-// Key Vault for the webhook secrets. The app reads them through Key Vault references in its app settings,
-// so the values never appear in app settings, deployment outputs or logs.
+// Key Vault for the webhook secrets and the app's own signing key. The app reads them through Key Vault
+// references in its app settings, so the values never appear in app settings, deployment outputs or logs.
 param name string
 param location string
 param tags object
@@ -13,6 +13,8 @@ param hrWebhookSecrets string
 param bambooHrWebhookKey string
 @secure()
 param scimToken string
+@secure()
+param appSigningKey string
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   name: name
@@ -35,6 +37,7 @@ var secretNames = {
   HR_WEBHOOK_SECRETS: 'hr-webhook-secrets'
   BAMBOOHR_WEBHOOK_KEY: 'bamboohr-webhook-key'
   SCIM_TOKEN: 'scim-token'
+  APP_SIGNING_KEY: 'app-signing-key'
 }
 
 resource hrWebhookSecretsSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(hrWebhookSecrets)) {
@@ -61,6 +64,15 @@ resource scimTokenSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!e
   properties: {
     value: scimToken
     contentType: 'Bearer token for the SCIM endpoint'
+  }
+}
+
+resource appSigningKeySecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(appSigningKey)) {
+  parent: vault
+  name: secretNames.APP_SIGNING_KEY
+  properties: {
+    value: appSigningKey
+    contentType: 'The app\'s own signing key (actor stamps, pending-write hashes)'
   }
 }
 

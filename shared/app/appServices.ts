@@ -21,6 +21,7 @@ import { StorageEventQueue } from "../storage/storageEventQueue.js";
 import { StorageQueueDepths } from "../storage/storageQueueDepths.js";
 import { TableCounterStore, usageCountersTable } from "../storage/tableCounterStore.js";
 import { TableWebhookReceipts, webhookReceiptsTable } from "../storage/tableWebhookReceipts.js";
+import { appKeysFrom } from "../sync/appKeys.js";
 import type { CounterStore } from "../sync/counterStore.js";
 import type { DeploymentPolicyStore } from "../sync/deploymentPolicy.js";
 import type { EventQueue } from "../sync/eventQueue.js";
@@ -141,6 +142,7 @@ export function buildServices(
         services.counters,
       ),
     ...(o.leaseMs !== undefined ? { leaseMs: () => o.leaseMs } : {}),
+    keys: () => o.keys ?? (settings.APP_SIGNING_KEY ? appKeysFrom(settings.APP_SIGNING_KEY) : undefined),
   });
   return services;
 }
@@ -159,7 +161,7 @@ export function commandServices(
 
 /** What the queue pipeline uses: the services' `SyncDeps`, logging each event's masked line to `log`. */
 export function pipelineDeps(services: AppServices, log: (line: string) => void): SyncDeps {
-  const { directory, outcomes, queue, rules, policy, userWaitHours, newHireDays, leaseMs } = services;
+  const { directory, outcomes, queue, rules, policy, userWaitHours, newHireDays, leaseMs, keys } = services;
   return {
     directory,
     outcomes,
@@ -170,6 +172,7 @@ export function pipelineDeps(services: AppServices, log: (line: string) => void)
     newHireDays,
     ...(leaseMs !== undefined ? { leaseMs } : {}),
     log,
+    keys,
   };
 }
 
@@ -180,12 +183,12 @@ export function helpdeskDeps(services: AppServices): FixDeps {
 }
 
 /**
- * What the HR webhooks take events in with: the onboarding queue, the webhook receipts, the contact rules and the
- * senders' hourly event limit.
+ * What the HR webhooks take events in with: the onboarding queue, the webhook receipts, the contact rules, the
+ * senders' hourly event limit and the key the intake signs each queued event's sender with.
  */
 export function intakeDeps(services: AppServices): DeliveryDeps {
   const { queue, webhookReceipts: receipts, rules, eventLimiter } = services;
-  return { queue, receipts, rules, eventLimiter };
+  return { queue, receipts, rules, eventLimiter, actorStampKey: services.keys?.actorStamp };
 }
 
 /** What the daily readiness run uses: the readiness directory (low priority) with rules, policy, outcomes, metrics. */

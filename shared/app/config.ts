@@ -10,6 +10,7 @@ import {
 } from "../contact/contactFields.js";
 import { toCountryCode } from "../contact/countryCode.js";
 import { ConfigError } from "../core/errors.js";
+import { minAppSigningKeyLength } from "../sync/appKeys.js";
 import { serviceUriProblem, storageConnectionProblem } from "./storageConnectionProblem.js";
 
 const csv = z
@@ -153,6 +154,16 @@ const settingsSchema = z.object({
   // Events one verified webhook sender (a hr/events key, BambooHR, SCIM) may queue per clock hour, across every
   // instance: each queued event costs Graph reads, again at each retry while its user is not found.
   HR_EVENTS_PER_SENDER_PER_HOUR: int(500, 1),
+  // The app's own secret (docs/security.md): signs the sender the webhook intake stamps on each queued event, and
+  // keys the hashes of values an attempt notes before writing. Without it every queued event is recorded as actor
+  // `queue` and a retry never knows a method it wrote again (it counts it the user's).
+  APP_SIGNING_KEY: z
+    .string()
+    .optional()
+    .refine(
+      (value) => value === undefined || value.trim().length >= minAppSigningKeyLength,
+      `is shorter than ${minAppSigningKeyLength} characters`,
+    ),
   // Local host
   PORT: int(7071),
 });
@@ -245,6 +256,7 @@ const secretSettings: ReadonlySet<string> = new Set([
   "HR_WEBHOOK_SECRETS",
   "BAMBOOHR_WEBHOOK_KEY",
   "SCIM_TOKEN",
+  "APP_SIGNING_KEY",
   "APPLICATIONINSIGHTS_CONNECTION_STRING",
 ]);
 
@@ -321,6 +333,7 @@ function fixOf(setting: string, reset: string): string {
       "set the account's queue address, https://<account>.queue.core.windows.net, with no query",
     AzureWebJobsStorage__tableServiceUri:
       "set the account's table address, https://<account>.table.core.windows.net, with no query",
+    APP_SIGNING_KEY: `set a random secret of ${minAppSigningKeyLength} characters or more, such as the output of openssl rand -base64 32`,
     READINESS_SCHEDULE: "set six NCRONTAB fields, seconds first, at least an hour apart, such as 0 0 6 * * *",
   };
   return `${fixes[setting] ?? "correct it"}${reset}`;

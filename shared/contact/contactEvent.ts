@@ -253,12 +253,12 @@ function toRuleIssues(zodIssues: readonly z.core.$ZodIssue[], raw: Record<string
   const issues: RuleIssue[] = [];
   for (const zodIssue of zodIssues) {
     const field = zodIssue.path.length === 0 ? "event" : zodIssue.path.map(String).join(".");
-    if (field === "actor") {
+    if (field === "actor" || field === "actorStamp") {
       issues.push(
         issue(
-          "actor",
+          field,
           "actor_not_settable",
-          "actor is stamped by the webhook intake with the verified sender; a message cannot name its own actor.",
+          `${field} is stamped by the webhook intake with the verified sender; a message cannot name its own actor.`,
         ),
       );
     } else if (zodIssue.code === "unrecognized_keys") {

@@ -12,6 +12,8 @@ const maxCountry = 100;
 // Entra's limits: object ids are GUIDs, a UPN has at most 113 characters, employeeId at most 16.
 const maxUserField = { id: 64, userPrincipalName: 113, employeeId: 16 } as const;
 const actorPattern = /^webhook:[a-z0-9/-]{1,40}(?:#[0-9a-z]{1,16})?$/;
+// An HMAC-SHA256 in base64url (sync/actorStamp.ts).
+const actorStampPattern = /^[A-Za-z0-9_-]{43}$/;
 
 /**
  * The one canonical shape every entry point (CSV, JSONL, webhooks, SCIM) produces. Strict: a field this
@@ -39,9 +41,14 @@ export const contactEventSchema = z.strictObject({
    * Who put the event on the queue, as the intake verified it (`webhook:hr/events#<key id>`, `webhook:hr/scim`,
    * …): never read from an HR body — the intake overwrites it — and absent on a message put on the queue by
    * other means (recorded as `queue`). Only `webhook:` identities fit, so a queue message can never pass itself
-   * off as a signed-in person.
+   * off as a signed-in person; and the queue believes it only with `actorStamp`.
    */
   actor: z.string().regex(actorPattern).optional(),
+  /**
+   * The intake's signature over `actor`, the event id and the content (sync/actorStamp.ts), keyed with a secret
+   * only the app holds: a message that claims a webhook sender without a stamp that verifies is recorded as `queue`.
+   */
+  actorStamp: z.string().regex(actorStampPattern).optional(),
 });
 
 /** A ContactEvent as the schema accepts it (contact values still as received). */
@@ -71,7 +78,8 @@ export function readWellFormedEvent(raw: Record<string, unknown>): ContactEvent 
       key !== "user" &&
       key !== "country" &&
       key !== "contact" &&
-      key !== "actor"
+      key !== "actor" &&
+      key !== "actorStamp"
     ) {
       return undefined;
     }
@@ -92,17 +100,20 @@ export function readWellFormedEvent(raw: Record<string, unknown>): ContactEvent 
   if (!isNullishText(country, maxCountry)) return undefined;
   const contact = copyContact(raw.contact);
   if (contact === undefined) return undefined;
-  // Literals in the schema's key order, so the copy is zod's down to JSON.stringify.
-  if (!("actor" in raw)) {
-    return "country" in raw
-      ? { eventId, source, occurredAt, user, country, contact }
-      : { eventId, source, occurredAt, user, contact };
-  }
   const actor = raw.actor;
   if (actor !== undefined && (typeof actor !== "string" || !actorPattern.test(actor))) return undefined;
-  return "country" in raw
-    ? { eventId, source, occurredAt, user, country, contact, actor }
-    : { eventId, source, occurredAt, user, contact, actor };
+  const actorStamp = raw.actorStamp;
+  if (actorStamp !== undefined && (typeof actorStamp !== "string" || !actorStampPattern.test(actorStamp))) {
+    return undefined;
+  }
+  // Keys added in the schema's order, so the copy is zod's down to JSON.stringify.
+  const copy: ContactEvent =
+    "country" in raw
+      ? { eventId, source, occurredAt, user, country, contact }
+      : { eventId, source, occurredAt, user, contact };
+  if ("actor" in raw) copy.actor = actor;
+  if ("actorStamp" in raw) copy.actorStamp = actorStamp;
+  return copy;
 }
 
 function copyUser(value: unknown): ContactEvent["user"] | undefined {

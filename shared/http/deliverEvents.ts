@@ -65,7 +65,7 @@ export async function deliverEvents(
 ): Promise<HttpResponseInit> {
   const answers = { ...problemAnswers, ...delivery.answers };
   if (delivery.records.length > maxEventsPerRequest) return answers.tooMany(maxEventsPerRequest);
-  const checked = checkDelivery(delivery.records, deps.rules, delivery.options);
+  const checked = checkDelivery(delivery.records, deps, delivery.options);
   try {
     if (checked.queueable > 0) {
       const allowance = await deps.eventLimiter.take(senderActor(delivery.options.sender), checked.queueable);

@@ -1,9 +1,11 @@
 // intake/: HR payloads in — signature checks, mapping to ContactEvents, and acceptance onto the queue.
 
 import { type ContactRuleOptions, validateContactEvent } from "../contact/contactEvent.js";
+import type { ContactEvent } from "../contact/contactEventSchema.js";
 import { SsprError } from "../core/errors.js";
 import { isRecord } from "../core/isRecord.js";
 import type { RuleIssue } from "../core/result.js";
+import { actorStampOf } from "../sync/actorStamp.js";
 import type { EventQueue } from "../sync/eventQueue.js";
 import type { IntakeRecord } from "./intakeRecord.js";
 import type { WebhookReceipts } from "./webhookReceipts.js";
@@ -19,6 +21,12 @@ export interface AcceptDeps {
   rules: ContactRuleOptions;
   /** How many events are claimed and enqueued at once; 8 by default. */
   concurrency?: number;
+  /**
+   * The app's actor-stamp key (from APP_SIGNING_KEY): each queued event's `actor` is signed with it, so the queue
+   * can tell the intake's stamp from one anybody with queue access wrote. Without it events go unsigned and the
+   * queue records them as actor `queue`.
+   */
+  actorStampKey?: Uint8Array | undefined;
 }
 
 /** How a batch is taken in. */
@@ -77,10 +85,10 @@ export interface CheckedDelivery {
  */
 export function checkDelivery(
   records: readonly IntakeRecord[],
-  rules: ContactRuleOptions,
+  deps: Pick<AcceptDeps, "rules" | "actorStampKey">,
   options: AcceptOptions,
 ): CheckedDelivery {
-  const entries = check(records, rules, options);
+  const entries = check(records, deps, options);
   return { entries, queueable: entries.filter((entry) => entry.kind === "valid").length };
 }
 
@@ -93,7 +101,7 @@ export async function acceptEvents(
   deps: AcceptDeps,
   options: AcceptOptions,
 ): Promise<AcceptanceReport> {
-  return enqueueChecked(checkDelivery(records, deps.rules, options), deps, options);
+  return enqueueChecked(checkDelivery(records, deps, options), deps, options);
 }
 
 /**
@@ -179,7 +187,7 @@ export function describeIntakeFailure(err: unknown): string {
 
 function check(
   records: readonly IntakeRecord[],
-  rules: ContactRuleOptions,
+  deps: Pick<AcceptDeps, "rules" | "actorStampKey">,
   options: AcceptOptions,
 ): Checked[] {
   const stopAfter = options.stopAfterRejections;
@@ -201,7 +209,7 @@ function check(
       continue;
     }
     const event = stamped(record.event, options.sender);
-    const result = validateContactEvent(event, rules);
+    const result = validateContactEvent(event, deps.rules);
     if (!result.ok) {
       rejections += 1;
       checked.push({
@@ -217,7 +225,13 @@ function check(
     }
     seen.add(eventId);
     // The event as the schema accepted it, not the normalized values: the queue function re-validates.
-    checked.push({ kind: "valid", index, eventId, event: result.value.event, warnings: result.warnings });
+    checked.push({
+      kind: "valid",
+      index,
+      eventId,
+      event: signed(result.value.event, deps.actorStampKey),
+      warnings: result.warnings,
+    });
   }
   return checked;
 }
@@ -238,17 +252,24 @@ async function acceptOne(
 
 /**
  * The record as the sender's event: `actor` is the verified sender (an `actor` in the body is overwritten, never
- * trusted) and a usable event id is moved into the sender's namespace. Anything but an object is left for
- * validation to report.
+ * trusted, and an `actorStamp` in it dropped: only `signed` writes one) and a usable event id is moved into the
+ * sender's namespace. Anything but an object is left for validation to report.
  */
 function stamped(event: unknown, sender: WebhookSender): unknown {
   if (!isRecord(event)) return event;
   const eventId = Object.hasOwn(event, "eventId") ? event.eventId : undefined;
+  const { actorStamp: _dropped, ...body } = event;
   return {
-    ...event,
+    ...body,
     ...(typeof eventId === "string" && eventId.length > 0 ? { eventId: scopedEventId(sender, eventId) } : {}),
     actor: senderActor(sender),
   };
+}
+
+/** The accepted event as queued: with the app's stamp over its actor and content, when the app has the key. */
+function signed(event: ContactEvent, key: Uint8Array | undefined): ContactEvent {
+  if (key === undefined || event.actor === undefined) return event;
+  return { ...event, actorStamp: actorStampOf(key, event.actor, event) };
 }
 
 function withWarnings(record: AcceptedRecord, warnings: RuleIssue[]): AcceptedRecord {

@@ -6,7 +6,7 @@ import {
   eventLease,
   type StoredEvent,
 } from "../sync/eventLease.js";
-import type { FieldOutcome, Outcome } from "../sync/outcome.js";
+import type { Outcome, PendingWrite } from "../sync/outcome.js";
 import { userKeysOf } from "../sync/outcomeLog.js";
 import { outcomeTableKeys as keys } from "./outcomeTableKeys.js";
 
@@ -18,7 +18,7 @@ export type EventEntity = {
   leaseUntil: number;
   /** JSON Outcome: the recorded outcome; absent while `processing`. */
   outcome?: string;
-  /** JSON FieldOutcome[] (masked): writes an attempt started; cleared when the record is written. */
+  /** JSON PendingWrite[] (masked values, keyed hashes): writes an attempt started; cleared when the record is written. */
   pending?: string;
   /** JSON string[]: the RowKeys of the index rows the recorded outcome has. */
   index?: string;
@@ -42,7 +42,7 @@ function eventRecordOf(row: TableEntityResult<Partial<EventEntity>>): TableEvent
     status: (row.status ?? "") as EventStatus,
     leaseUntil: row.leaseUntil ?? 0,
     ...(row.outcome ? { outcome: JSON.parse(row.outcome) as Outcome } : {}),
-    ...(row.pending ? { pending: JSON.parse(row.pending) as FieldOutcome[] } : {}),
+    ...(row.pending ? { pending: JSON.parse(row.pending) as PendingWrite[] } : {}),
     version: row.etag,
     index: indexOf(row),
   };
@@ -103,7 +103,7 @@ function attemptActions(outcome: Outcome): TransactionAction[] {
 /** The properties a merge sets on an event row (see `LeaseWrite`), with the row's keys. */
 function mergeEntityOf(
   eventId: string,
-  set: { leaseUntil: number } | { pending: FieldOutcome[] },
+  set: { leaseUntil: number } | { pending: PendingWrite[] },
 ): Partial<EventEntity> & { partitionKey: string; rowKey: string } {
   return {
     partitionKey: keys.partitionOf(eventId),

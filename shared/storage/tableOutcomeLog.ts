@@ -4,7 +4,7 @@ import { odata, type TableClient } from "@azure/data-tables";
 import { ensureErrorType } from "../core/errors.js";
 import type { LeaseWrite, WriteResult } from "../sync/eventLease.js";
 import { type EventLeaseOps, eventLeaseOn } from "../sync/eventLeaseOn.js";
-import type { FieldOutcome, Outcome } from "../sync/outcome.js";
+import type { Outcome, PendingWrite } from "../sync/outcome.js";
 import { type Claim, checkListTop, type OutcomeLog, type UserKey } from "../sync/outcomeLog.js";
 import { isRestStatus } from "./isRestStatus.js";
 import { outcomeTableKeys as keys } from "./outcomeTableKeys.js";
@@ -104,7 +104,7 @@ export class TableOutcomeLog implements OutcomeLog {
     return this.#lease.claim(eventId, leaseMs, now);
   }
 
-  notePending(eventId: string, token: string, fields: FieldOutcome[]): Promise<string> {
+  notePending(eventId: string, token: string, fields: PendingWrite[]): Promise<string> {
     return this.#lease.notePending(eventId, token, fields);
   }
 

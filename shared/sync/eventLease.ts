@@ -1,4 +1,4 @@
-import type { FieldOutcome, Outcome, OutcomeStatus } from "./outcome.js";
+import type { Outcome, OutcomeStatus, PendingWrite } from "./outcome.js";
 import { type Claim, LeaseLostError } from "./outcomeLog.js";
 
 /*
@@ -30,7 +30,7 @@ export interface StoredEvent {
   /** The recorded outcome; absent while `processing`. */
   outcome?: Outcome;
   /** The writes an attempt was about to make (masked), kept for the next attempt until an outcome is recorded. */
-  pending?: FieldOutcome[];
+  pending?: PendingWrite[];
 }
 
 /** A stored event as loaded, with the version (ETag) a conditional write names. */
@@ -50,7 +50,7 @@ export type LeaseWrite =
   | {
       kind: "merge";
       expected: { version: string };
-      set: { leaseUntil: number } | { pending: FieldOutcome[] };
+      set: { leaseUntil: number } | { pending: PendingWrite[] };
     };
 
 /** What a store answers when asked to write. */
@@ -99,7 +99,7 @@ function sameOutcome(stored: Outcome | undefined, outcome: Outcome): boolean {
  * the outcome defers the event (`pending` kept): the next attempt then reports what this one wrote before it was
  * put off (a write that landed before a later call was refused for want of a permission).
  */
-function recorded(outcome: Outcome, pending?: FieldOutcome[]): StoredEvent {
+function recorded(outcome: Outcome, pending?: PendingWrite[]): StoredEvent {
   const kept = outcome.status === "deferred" && pending && pending.length > 0 ? { pending } : {};
   return { status: outcome.status, leaseUntil: 0, outcome, ...kept };
 }
@@ -137,7 +137,7 @@ function claim(stored: EventRecord | undefined, request: { leaseMs: number; now:
 }
 
 /** Notes the writes an attempt is about to make, on its token: refused, the token is stale and the lease lost. */
-function notePending(request: { token: string; fields: FieldOutcome[] }): LeaseWrite {
+function notePending(request: { token: string; fields: PendingWrite[] }): LeaseWrite {
   return { kind: "merge", expected: { version: request.token }, set: { pending: request.fields } };
 }
 

@@ -1,12 +1,12 @@
 import { SsprError } from "../core/errors.js";
-import type { FieldOutcome, Outcome } from "./outcome.js";
+import type { Outcome, PendingWrite } from "./outcome.js";
 
 /**
  * The result of trying to take an event for processing. `pending` is what an earlier attempt was about to write
  * when it ended without a record (a 504 or a crash): those writes may have been applied.
  */
 export type Claim =
-  | { state: "claimed"; previous?: Outcome; pending?: FieldOutcome[]; token: string }
+  | { state: "claimed"; previous?: Outcome; pending?: PendingWrite[]; token: string }
   | { state: "duplicate"; outcome: Outcome }
   | { state: "busy"; leaseUntil: Date };
 
@@ -43,11 +43,11 @@ export interface OutcomeLog {
   /** Takes a time-limited lease on an event so a duplicate delivery running at the same time waits. */
   claim(eventId: string, leaseMs: number, now: Date): Promise<Claim>;
   /**
-   * Keeps the writes an attempt is about to make (masked) with its lease, so that a later attempt can tell its
+   * Keeps the writes an attempt is about to make (masked, with keyed hashes of the values) with its lease, so that a later attempt can tell its
    * own earlier write from a value the user already had. Returns the lease's new token; throws
    * LeaseLostError when another delivery has taken the event meanwhile.
    */
-  notePending(eventId: string, token: string, fields: FieldOutcome[]): Promise<string>;
+  notePending(eventId: string, token: string, fields: PendingWrite[]): Promise<string>;
   /** Lets go of a lease without recording anything (the pending writes stay noted for the next attempt). */
   release(eventId: string, token: string): Promise<void>;
   /**

@@ -6,7 +6,6 @@ import {
   type ValidContactEvent,
   validateContactEvent,
 } from "../contact/contactEvent.js";
-import { contactEventSchema } from "../contact/contactEventSchema.js";
 import { occurredAtIssue } from "../contact/occurredAtIssue.js";
 import { ensureErrorType } from "../core/errors.js";
 import { isRecord } from "../core/isRecord.js";
@@ -17,6 +16,8 @@ import { directoryFailureOf } from "../directory/directoryFailure.js";
 import { isNewHire } from "../directory/isNewHire.js";
 import { tenantAddressIssue } from "../directory/tenantAddressIssue.js";
 import { toUserRef } from "../directory/userRef.js";
+import { type VerifiedActor, verifiedActorOf } from "./actorStamp.js";
+import type { AppKeys } from "./appKeys.js";
 import {
   buildOutcome,
   claimedUserOf,
@@ -28,8 +29,9 @@ import {
 } from "./buildOutcome.js";
 import { decidedOutcome, type SyncDecision } from "./decidedOutcome.js";
 import type { EventQueue } from "./eventQueue.js";
-import { type FieldOutcome, type Outcome, writingActions } from "./outcome.js";
+import { type FieldOutcome, type Outcome, type PendingWrite, writingActions } from "./outcome.js";
 import { type Claim, LeaseLostError, type OutcomeLog } from "./outcomeLog.js";
+import { pendingValueHashWith, type ValueHash } from "./pendingValueHash.js";
 import type { SyncPlan, SyncPolicy } from "./syncPlanner.js";
 import { refuseAllFields } from "./syncPlanner.js";
 import { syncUser } from "./syncUser.js";
@@ -57,6 +59,11 @@ export interface SyncDeps {
   now?: () => Date;
   /** Receives one masked line per event. */
   log?: (line: string) => void;
+  /**
+   * The keys only the app holds (APP_SIGNING_KEY): without them no queued stamp is believed (every event is
+   * recorded as actor `queue`) and no earlier write is known again by its value (a retry counts it the user's).
+   */
+  keys?: AppKeys | undefined;
 }
 
 /** Which delivery this is, from the queue trigger's metadata and host.json. */
@@ -74,8 +81,8 @@ const maxDeferralSeconds = 6 * 3600;
 /** One claimed delivery's lease: its token changes each time the pending writes are noted with it. */
 interface Lease {
   token: string;
-  /** The writes this event's attempts have started (masked), newest plan per field. */
-  pending: FieldOutcome[];
+  /** The writes this event's attempts have started (masked, with keyed hashes), newest plan per field. */
+  pending: PendingWrite[];
 }
 
 /** What a claimed delivery works with. */
@@ -88,6 +95,8 @@ interface Attempt {
   attempts: number;
   lease: Lease;
   now: Date;
+  /** Who the record names: the webhook sender when the intake's stamp proves it, else `queue`. */
+  actor: VerifiedActor;
   /** The event's user once found: the record is listed under their directory ids from then on. */
   user?: UserContactState;
 }
@@ -117,10 +126,13 @@ export async function syncContactEvent(
   const validated = valueExceedsDepth(message, maxJsonDepth)
     ? fail<ValidContactEvent>([tooDeepIssue])
     : validateContactEvent(message, deps.rules);
-  if (!validated.ok) return recordRejection(message, validated, now, deps);
+  const actor = verifiedActorOf(message, deps.keys?.actorStamp);
+  if (!validated.ok) return recordRejection(message, validated, now, deps, actor);
   const { event } = validated.value;
   const future = occurredAtIssue(event.occurredAt, now);
-  if (future) return recordRejection(message, { ...validated, ok: false, issues: [future] }, now, deps);
+  if (future) {
+    return recordRejection(message, { ...validated, ok: false, issues: [future] }, now, deps, actor);
+  }
 
   const claim = await deps.outcomes.claim(event.eventId, leaseMsOf(deps), now);
   if (claim.state === "duplicate") return claim.outcome;
@@ -128,7 +140,7 @@ export async function syncContactEvent(
     // Another delivery of this event is being processed; look again once its lease ends.
     const delaySeconds = Math.max(1, Math.ceil((claim.leaseUntil.getTime() - now.getTime()) / 1000));
     await deps.queue.send(message, { delaySeconds });
-    return deferredCopy(validated.value, now, "another delivery is in progress");
+    return deferredCopy(validated.value, now, actor, "another delivery is in progress");
   }
   const previous = claim.previous;
   if (previous?.status === "deferred" && isBefore(now, previous.nextAttemptAt)) {
@@ -142,6 +154,7 @@ export async function syncContactEvent(
     warnings: validated.warnings,
     claim,
     now,
+    actor,
     lease: { token: claim.token, pending: claim.pending ?? [] },
     firstSeenAt: previous?.firstSeenAt ?? now.toISOString(),
     attempts: (previous?.attempts ?? 0) + 1,
@@ -176,16 +189,21 @@ async function decideEvent(attempt: Attempt, deps: SyncDeps): Promise<Decided> {
   if (lastApplied && Date.parse(valid.event.occurredAt) < Date.parse(lastApplied)) {
     return { decision: { kind: "stale", lastApplied } };
   }
+  const hashOf = deps.keys ? pendingValueHashWith(deps.keys.pendingValue) : undefined;
   const result = await syncUser(deps.directory, user, valid.contact, {
     policy: deps.policy,
     // A missing permission is thrown, so the event waits for the grant (endFailedAttempt) instead of ending.
     waitsForGrants: true,
-    methodsWrittenEarlier: lease.pending.filter((write) => write.target === "methods"),
+    // Known by the keyed hash of the whole value, never by its mask; with no key, nothing is known again.
+    methodsWrittenEarlier: hashOf && {
+      writes: lease.pending.filter((write) => write.target === "methods"),
+      hashOf,
+    },
     country: valid.country,
     // A write whose answer is lost (504, timeout, crash) may have been applied, and is never resent blindly:
     // the next attempt re-reads the user and re-plans. Noting the writes first lets it report them as done.
     beforeWrites: async (plan) => {
-      lease.pending = withPending(lease.pending, plan);
+      lease.pending = withPending(lease.pending, plan, hashOf);
       lease.token = await deps.outcomes.notePending(valid.event.eventId, lease.token, lease.pending);
     },
   });
@@ -233,11 +251,11 @@ function outcomeOf(attempt: Attempt, decision: SyncDecision): Outcome {
   const parts: OutcomeParts = {
     eventId: event.eventId,
     source: event.source,
-    actor: actorOf(event),
+    actor: attempt.actor.actor,
     now: attempt.now,
     occurredAt: event.occurredAt,
     user: attempt.user ? outcomeUserOf(attempt.user) : toOutcomeUser(event.user),
-    warnings: attempt.warnings,
+    warnings: withActorWarning(attempt.warnings, attempt.actor),
     firstSeenAt: attempt.firstSeenAt,
     attempts: attempt.attempts,
     ...decidedOutcome(decision),
@@ -262,7 +280,7 @@ async function endFailedAttempt(
     // This delivery ran past its lease and another one has the event now; stop without writing or recording.
     // A copy comes back after a lease's time in case that delivery dies too (a finished event ignores it).
     await deps.queue.send(attempt.message, { delaySeconds: Math.ceil(leaseMsOf(deps) / 1000) });
-    return deferredCopy(valid, attempt.now, "another delivery took over this event");
+    return deferredCopy(valid, attempt.now, attempt.actor, "another delivery took over this event");
   }
   const failure = directoryFailureOf(err);
   if (failure.code === "missing_permission") {
@@ -289,18 +307,19 @@ async function recordRejection(
   validated: Extract<Result<ValidContactEvent>, { ok: false }>,
   now: Date,
   deps: SyncDeps,
+  actor: VerifiedActor,
 ): Promise<Outcome> {
   const record = isRecord(message) ? message : {};
   const outcome = buildOutcome({
     eventId: eventIdOf(message),
     status: "rejected",
     source: plausibleText(record.source) ?? "unknown",
-    actor: actorOf(record),
+    actor: actor.actor,
     now,
     occurredAt: plausibleText(record.occurredAt),
     user: claimedUserOf(message),
     errors: validated.issues,
-    warnings: validated.warnings,
+    warnings: withActorWarning(validated.warnings, actor),
     message: rejectionSummaryOf(validated.issues),
   });
   await deps.outcomes.record(outcome);
@@ -308,13 +327,13 @@ async function recordRejection(
 }
 
 /** The (unrecorded) answer for a delivery that leaves the event to another one. */
-function deferredCopy(valid: ValidContactEvent, now: Date, message: string): Outcome {
+function deferredCopy(valid: ValidContactEvent, now: Date, actor: VerifiedActor, message: string): Outcome {
   const { event } = valid;
   return buildOutcome({
     eventId: event.eventId,
     status: "deferred",
     source: event.source,
-    actor: actorOf(event),
+    actor: actor.actor,
     now,
     occurredAt: event.occurredAt,
     user: toOutcomeUser(event.user),
@@ -322,9 +341,21 @@ function deferredCopy(valid: ValidContactEvent, now: Date, message: string): Out
   });
 }
 
-/** The writes noted so far plus the ones `plan` is about to make (masked); a field's latest plan wins. */
-function withPending(pending: readonly FieldOutcome[], plan: SyncPlan): FieldOutcome[] {
-  const writes = plan.fields.filter((field) => writingActions.has(field.action)).map(toFieldOutcome);
+/**
+ * The writes noted so far plus the ones `plan` is about to make (masked, and with the keyed hash of the whole value
+ * when the app has its key); a field's latest plan wins.
+ */
+function withPending(
+  pending: readonly PendingWrite[],
+  plan: SyncPlan,
+  hashOf: ValueHash | undefined,
+): PendingWrite[] {
+  const writes = plan.fields
+    .filter((field) => writingActions.has(field.action))
+    .map((field): PendingWrite => {
+      const noted = toFieldOutcome(field);
+      return hashOf && field.after ? { ...noted, afterHash: hashOf(field.field, field.after) } : noted;
+    });
   const kept = pending.filter(
     (earlier) => !writes.some((write) => write.field === earlier.field && write.target === earlier.target),
   );
@@ -339,12 +370,14 @@ function withPending(pending: readonly FieldOutcome[], plan: SyncPlan): FieldOut
  */
 export function confirmEarlierWrites(
   fields: FieldOutcome[],
-  pending: readonly FieldOutcome[] | undefined,
+  pending: readonly PendingWrite[] | undefined,
 ): FieldOutcome[] {
   if (!pending || pending.length === 0) return fields;
   return fields.map((field) => {
-    const earlier = pending.find((p) => p.field === field.field && p.target === field.target);
-    if (field.action !== "unchanged" || !earlier || earlier.after !== field.after) return field;
+    const found = pending.find((p) => p.field === field.field && p.target === field.target);
+    if (field.action !== "unchanged" || !found || found.after !== field.after) return field;
+    // The note's hash stays with the lease: an outcome holds masked values only.
+    const { afterHash: _hash, ...earlier } = found;
     return {
       ...earlier,
       reason: `${earlier.reason}; confirmed on retry (an earlier attempt of this event wrote it)`,
@@ -380,16 +413,9 @@ function toOutcomeUser(user: ValidContactEvent["event"]["user"]) {
   return { userId: ref.id, userPrincipalName: ref.userPrincipalName, employeeId: ref.employeeId };
 }
 
-/**
- * Who the record says did it: the sender the intake verified and stamped on the message (`webhook:…`), or
- * `queue` for a message put on the queue by other means. Never the body's `source`, which any sender can set
- * to anything (`helpdesk-admin`); a value that is not a stamped webhook identity counts as absent.
- */
-function actorOf(record: Record<string, unknown>): string {
-  const actor = Object.hasOwn(record, "actor") ? record.actor : undefined;
-  return typeof actor === "string" && contactEventSchema.shape.actor.safeParse(actor).success
-    ? actor
-    : "queue";
+/** The issues' warnings, with the note that a claimed webhook sender was not believed, if it was not. */
+function withActorWarning(warnings: RuleIssue[], actor: VerifiedActor): RuleIssue[] {
+  return actor.warning ? [...warnings, actor.warning] : warnings;
 }
 
 const tooDeepIssue: RuleIssue = {

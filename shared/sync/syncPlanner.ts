@@ -11,6 +11,7 @@ import { maskContact, maskEmail } from "../contact/mask.js";
 import { normalizePhone } from "../contact/phoneRule.js";
 import type { AuthMethods, PhoneType, ProfilePatch, UserContactState } from "../directory/directory.js";
 import type { FieldAction, FieldCode } from "./outcome.js";
+import { type MethodsWrittenEarlier, userRegisteredKinds } from "./userRegisteredKinds.js";
 
 /** The normalized contact an event asks for; absent fields are left as they are. */
 export interface DesiredContact {
@@ -63,19 +64,13 @@ export interface SyncPlan {
   methodOps: MethodOp[];
 }
 
-/** A method write an earlier attempt noted before making it; `after` is masked. */
-export interface MethodWrittenEarlier {
-  field: ContactField;
-  after?: string | undefined;
-}
-
 export interface PlanInput {
   user: UserContactState;
   /** Required when any field targets methods. */
   methods?: AuthMethods;
   contact: DesiredContact;
-  /** Method writes an earlier attempt of the same event started (masked values), so they count as its own. */
-  methodsWrittenEarlier?: readonly MethodWrittenEarlier[];
+  /** Method writes an earlier attempt of the same event started, so they count as its own. */
+  methodsWrittenEarlier?: MethodsWrittenEarlier;
   /** The event's country, used to read existing national-format values. */
   country?: CountryCode;
   policy: SyncPolicy;
@@ -167,27 +162,6 @@ function keptUserMethod(field: ContactField, methods: AuthMethods, kinds: readon
     after: before,
     reason: `the user has registered their own authentication methods (${kinds.join(", ")}); an HR event never changes or adds to them (a helpdesk admin can, with PATCH /api/users/{user}/contact-info)`,
   };
-}
-
-/**
- * The kinds of method the user registered themselves, deduplicated (empty when none): every method of another kind
- * than phone or email, and each phone or email method this event did not write itself. A method an earlier attempt
- * of the same event created (its answer lost) is the event's own, not the user's: its masked value was noted before
- * the write, and a re-plan must find it `unchanged`, not refuse it. A value Graph gave masked is never taken for
- * one of ours (a mask could match the noted one by chance): it is the user's.
- */
-function userRegisteredKinds(
-  methods: AuthMethods,
-  writtenEarlier: readonly MethodWrittenEarlier[],
-): string[] {
-  const ours = new Set(writtenEarlier.map((write) => write.after));
-  const isUsers = (value: string) => isMaskedContact(value) || !ours.has(maskContact(value));
-  const kinds = [
-    ...methods.otherMethods.map((method) => method.kind),
-    ...(methods.phoneMethods.some((method) => isUsers(method.phoneNumber)) ? ["phone"] : []),
-    ...(methods.emailMethods.some((method) => isUsers(method.emailAddress)) ? ["email"] : []),
-  ];
-  return [...new Set(kinds)];
 }
 
 /** A field's current profile value (the first office phone, the first alternate email). */
@@ -287,7 +261,7 @@ function planProfileField(field: ContactField, desired: string, input: PlanInput
 function planMethodField(field: ContactField, desired: string, input: PlanInput): Planned {
   const methods = input.methods ?? { phoneMethods: [], emailMethods: [], otherMethods: [] };
   if (input.policy.keepUserMethods) {
-    const kinds = userRegisteredKinds(methods, input.methodsWrittenEarlier ?? []);
+    const kinds = userRegisteredKinds(methods, input.methodsWrittenEarlier);
     if (kinds.length > 0) return { field: keptUserMethod(field, methods, kinds) };
   }
   if (field === "alternateEmail") return planEmailMethod(field, desired, methods, input.policy);

@@ -1,8 +1,9 @@
 import type { CountryCode } from "libphonenumber-js";
 import type { Directory, UserContactState } from "../directory/directory.js";
 import { oneUserDirectory } from "./oneUserDirectory.js";
-import type { DesiredContact, MethodWrittenEarlier, SyncPlan, SyncPolicy } from "./syncPlanner.js";
+import type { DesiredContact, SyncPlan, SyncPolicy } from "./syncPlanner.js";
 import { syncUsers, type UserSync } from "./syncUsers.js";
+import type { MethodsWrittenEarlier } from "./userRegisteredKinds.js";
 
 /**
  * `syncUsers` for one user with the Directory's single calls (`oneUserDirectory`): the sequence the queue and the
@@ -17,8 +18,8 @@ export async function syncUser(
     policy: SyncPolicy;
     country?: CountryCode | undefined;
     dryRun?: boolean;
-    /** Method writes an earlier attempt of this event made (masked): they are the event's, not the user's. */
-    methodsWrittenEarlier?: readonly MethodWrittenEarlier[];
+    /** Method writes an earlier attempt of this event made (keyed hashes): they are the event's, not the user's. */
+    methodsWrittenEarlier?: MethodsWrittenEarlier | undefined;
     /** Called with a plan that writes, just before its first write (the queue notes it with its lease). */
     beforeWrites?: (plan: SyncPlan) => Promise<void>;
     /** Throw a missing permission too, for the caller to wait for the grant (the queue); else it is the outcome. */

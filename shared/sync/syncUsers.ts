@@ -9,13 +9,13 @@ import { checkFailedReason, privilegeCheckFailedCode } from "./privilegeGuard.js
 import {
   type DesiredContact,
   type FieldPlan,
-  type MethodWrittenEarlier,
   needsMethods,
   planSync,
   type SyncPlan,
   type SyncPolicy,
 } from "./syncPlanner.js";
 import { type GuardAnswer, userGuardRefusals } from "./userGuards.js";
+import type { MethodsWrittenEarlier } from "./userRegisteredKinds.js";
 
 /**
  * What syncing users needs of the directory, in the bulk shape: the backfill's directory sends `$batch` requests,
@@ -32,8 +32,8 @@ export interface UserToSync {
   contact: DesiredContact;
   /** The event's country, used to read existing national-format values. */
   country?: CountryCode | undefined;
-  /** Method writes an earlier attempt of this event made (masked): they are the event's, not the user's. */
-  methodsWrittenEarlier?: readonly MethodWrittenEarlier[];
+  /** Method writes an earlier attempt of this event made (keyed hashes): they are the event's, not the user's. */
+  methodsWrittenEarlier?: MethodsWrittenEarlier | undefined;
 }
 
 export interface SyncUsersOptions {

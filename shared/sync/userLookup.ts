@@ -1,3 +1,4 @@
+import type { RuleIssue } from "../core/result.js";
 import type { UserContactState, UserRef } from "../directory/directory.js";
 import { directoryFailureOf } from "../directory/directoryFailure.js";
 import { identityMismatchOf } from "../directory/identityMismatchOf.js";
@@ -19,9 +20,10 @@ export const userNotFound: Extract<SyncDecision, { kind: "failed" }> = {
 
 /**
  * Reads the answer to a user lookup the same way on every path: a user whose identifiers disagree with the
- * event's is rejected (`identity_mismatch`), a failed lookup ends the event with the failure's code and reason
- * (an ambiguous employeeId, a bad reference), and `retryHint` is added to a failure worth retrying (only a bulk
- * read answers those; a single lookup throws them).
+ * event's is rejected (`identity_mismatch`), and so is an employeeId several users share (`user_ambiguous`, the
+ * HTTP fix's 409): the event names no one user, and no retry changes that, so it is final and not an outage.
+ * Any other failed lookup ends the event `failed` with the failure's code and reason (a bad reference), and
+ * `retryHint` is added to a failure worth retrying (only a bulk read answers those; a single lookup throws them).
  */
 export function userLookupOf(
   ref: UserRef,
@@ -31,6 +33,8 @@ export function userLookupOf(
   if (answer === undefined) return { kind: "notFound" };
   if (answer instanceof Error) {
     const failure = directoryFailureOf(answer);
+    if (failure.category === "ambiguous")
+      return { kind: "rejected", issues: [ambiguousIssue(failure.reason)] };
     const retry = failure.handling === "retry" || failure.handling === "bug";
     return {
       kind: "failed",
@@ -41,4 +45,14 @@ export function userLookupOf(
   }
   const mismatch = identityMismatchOf(ref, answer);
   return mismatch ? { kind: "rejected", issues: [mismatch] } : { kind: "found", user: answer };
+}
+
+/** The rule issue of an employeeId several users share, in the failure's own words (the fix answers the same). */
+function ambiguousIssue(reason: string): RuleIssue {
+  return {
+    field: "user.employeeId",
+    code: "user_ambiguous",
+    message: reason,
+    hint: "Correct the HR record so its employeeId belongs to one person, or name the user by userPrincipalName or object id, then send the event again.",
+  };
 }

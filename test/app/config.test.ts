@@ -123,6 +123,15 @@ describe("reading settings", () => {
     ]);
   });
 
+  it("refuses an APP_SIGNING_KEY shorter than 32 characters without repeating it", () => {
+    const weak = "short-app-signing-key-0147";
+    expect(() => loadSettings({ APP_SIGNING_KEY: weak })).toThrow(
+      /^Invalid setting APP_SIGNING_KEY: the value is shorter than 32 characters; set a random secret/,
+    );
+    expect(() => loadSettings({ APP_SIGNING_KEY: weak })).not.toThrow(new RegExp(weak));
+    expect(loadSettings({ APP_SIGNING_KEY: "k".repeat(32) }).APP_SIGNING_KEY).toBe("k".repeat(32));
+  });
+
   it("lists the settings it reads", () => {
     expect(settingNames).toContain("ONBOARDING_QUEUE");
     expect(settingNames).not.toContain("SSPR_LOCAL_HOST");

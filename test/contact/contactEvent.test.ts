@@ -193,6 +193,15 @@ describe("validateContactEvent", () => {
     },
   );
 
+  it.each([["not a stamp"], ["a".repeat(44)], [""], [42]])(
+    "refuses %j as actorStamp: only an HMAC in base64url fits",
+    (actorStamp) => {
+      expect(codesOf(anEvent({ actor: "webhook:hr/scim", actorStamp }))).toEqual([
+        "actorStamp:actor_not_settable",
+      ]);
+    },
+  );
+
   it("drops blank identifiers from the event it returns", () => {
     expect(valid(anEvent({ user: { id: "", employeeId: "E1" } })).event.user).toEqual({ employeeId: "E1" });
   });

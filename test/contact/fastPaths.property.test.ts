@@ -63,6 +63,8 @@ const contactLike = fc.oneof(
   },
   { weight: 1, arbitrary: notText },
 );
+/** An actor stamp's shape: an HMAC-SHA256 in base64url. */
+const stamp = "q3Zx1Xl0wX2dQm0aQy3M8l1b0fQvOeRz9H4kG2sJx0E";
 /** Events as HR exports and queues carry them: each key present, absent, explicitly undefined, or wrong. */
 const eventLike = fc.record(
   {
@@ -75,6 +77,10 @@ const eventLike = fc.record(
     actor: fc.oneof(
       fc.constantFrom("webhook:hr/events#k1", "webhook:hr/scim", "queue", "webhook:", undefined, null),
       fc.string(),
+    ),
+    actorStamp: fc.oneof(
+      fc.constantFrom(stamp, `${stamp}=`, stamp.slice(1), "", undefined, null),
+      fc.stringMatching(/^[A-Za-z0-9_+/=-]{40,46}$/),
     ),
     extra: fc.anything(),
   },
@@ -102,6 +108,7 @@ const wellFormed = fc.record(
       { requiredKeys: [] },
     ),
     actor: fc.constantFrom("webhook:hr/events#k1", "webhook:hr/bamboohr"),
+    actorStamp: fc.stringMatching(/^[A-Za-z0-9_-]{43}$/),
   },
   { requiredKeys: ["eventId", "source", "occurredAt", "user", "contact"] },
 );
@@ -187,6 +194,7 @@ describe("the ContactEvent fast path (readWellFormedEvent) against the schema", 
     ["explicit undefined fields", { ...base, country: undefined, user: { id: undefined, employeeId: "E1" } }],
     ["null fields", { ...base, country: null, user: { employeeId: "E1", userPrincipalName: null } }],
     ["a verified actor", { ...base, actor: "webhook:hr/events#k1" }],
+    ["a stamped actor", { ...base, actor: "webhook:hr/events#k1", actorStamp: stamp }],
     ["an undefined actor", { ...base, actor: undefined }],
     // zod reads with `in` and for…in, which see inherited keys; so does the fast path.
     ["an inherited key", Object.assign(Object.create({ actor: "webhook:hr/scim" }), base)],

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import type { FieldOutcome, Outcome, OutcomeStatus } from "../../shared/sync/outcome.js";
+import type { Outcome, OutcomeStatus, PendingWrite } from "../../shared/sync/outcome.js";
 import { LeaseLostError, type OutcomeLog, type UserKey } from "../../shared/sync/outcomeLog.js";
 
 /** Fictional people and values only. */
@@ -53,8 +53,16 @@ const deferred = (overrides: Partial<Outcome> = {}) =>
     ...overrides,
   });
 
-const pendingWrites: FieldOutcome[] = [
-  { field: "mobilePhone", target: "profile", action: "set", reason: "was empty", after: "+1 425***0147" },
+// One note with the keyed hash of its value, one as notes were before hashes existed: both shapes are read back.
+const pendingWrites: PendingWrite[] = [
+  {
+    field: "mobilePhone",
+    target: "profile",
+    action: "set",
+    reason: "was empty",
+    after: "+1 ***147",
+    afterHash: "q3Zx1Xl0wX2dQm0aQy3M8l1b0fQvOeRz9H4kG2sJx0E",
+  },
   {
     field: "alternateEmail",
     target: "profile",

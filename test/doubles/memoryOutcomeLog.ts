@@ -8,7 +8,7 @@ import {
   type WriteResult,
 } from "../../shared/sync/eventLease.js";
 import { eventLeaseOn } from "../../shared/sync/eventLeaseOn.js";
-import type { FieldOutcome, Outcome } from "../../shared/sync/outcome.js";
+import type { Outcome, PendingWrite } from "../../shared/sync/outcome.js";
 import {
   type Claim,
   checkListTop,
@@ -115,7 +115,7 @@ export class MemoryOutcomeLog implements OutcomeLog {
     return this.#lease.claim(eventId, leaseMs, now);
   }
 
-  notePending(eventId: string, token: string, fields: FieldOutcome[]): Promise<string> {
+  notePending(eventId: string, token: string, fields: PendingWrite[]): Promise<string> {
     return this.#lease.notePending(eventId, token, fields);
   }
 
@@ -201,7 +201,7 @@ export class MemoryOutcomeLog implements OutcomeLog {
       status: row.status,
       leaseUntil: row.leaseUntil,
       ...(outcome ? { outcome } : {}),
-      ...(row.pending ? { pending: JSON.parse(row.pending) as FieldOutcome[] } : {}),
+      ...(row.pending ? { pending: JSON.parse(row.pending) as PendingWrite[] } : {}),
       version: row.etag,
     };
   }

@@ -284,7 +284,7 @@ describe.skipIf(skipReason !== undefined)("infrastructure (compiled ARM template
       expect(appSettings()).not.toHaveProperty("FUNCTIONS_EXTENSION_VERSION");
     });
 
-    it.each(["HR_WEBHOOK_SECRETS", "BAMBOOHR_WEBHOOK_KEY", "SCIM_TOKEN"])(
+    it.each(["HR_WEBHOOK_SECRETS", "BAMBOOHR_WEBHOOK_KEY", "SCIM_TOKEN", "APP_SIGNING_KEY"])(
       "take %s from Key Vault, or leave it empty when no value was given",
       (name) => {
         const value = appSettings()[name];
@@ -434,14 +434,15 @@ describe.skipIf(skipReason !== undefined)("infrastructure (compiled ARM template
       });
     });
 
-    it("takes the webhook secrets as secure parameters and stores each only when given", () => {
-      for (const parameter of ["hrWebhookSecrets", "bambooHrWebhookKey", "scimToken"]) {
+    it("takes the webhook secrets and the app's signing key as secure parameters and stores each only when given", () => {
+      for (const parameter of ["hrWebhookSecrets", "bambooHrWebhookKey", "scimToken", "appSigningKey"]) {
         expect(main.parameters?.[parameter]?.type, parameter).toBe("securestring");
       }
       const conditions = ofType("Microsoft.KeyVault/vaults/secrets").map(
         ({ resource }) => resource.condition,
       );
       expect(conditions.sort()).toEqual([
+        "[not(empty(parameters('appSigningKey')))]",
         "[not(empty(parameters('bambooHrWebhookKey')))]",
         "[not(empty(parameters('hrWebhookSecrets')))]",
         "[not(empty(parameters('scimToken')))]",

@@ -8,6 +8,8 @@ import {
 import { intakeEvent, intakeRefused } from "../../shared/intake/intakeRecord.js";
 import type { WebhookReceipts } from "../../shared/intake/webhookReceipts.js";
 import { scopedEventId, type WebhookSender } from "../../shared/intake/webhookSender.js";
+import { verifiedActorOf } from "../../shared/sync/actorStamp.js";
+import { appKeysFrom } from "../../shared/sync/appKeys.js";
 import type { EventQueue } from "../../shared/sync/eventQueue.js";
 import { anEvent } from "../support/factories.js";
 
@@ -193,6 +195,29 @@ describe("the verified sender, not the body, names an event", () => {
     const event = { ...anEvent(), source: "helpdesk-admin", actor: "webhook:hr/scim" };
     await acceptEvents([intakeEvent(event)], deps, asSender);
     expect(queue.sent[0]).toMatchObject({ source: "helpdesk-admin", actor });
+  });
+
+  it("signs the actor it stamps with the app's key, so the queue believes the stamp on this event only", async () => {
+    const { queue, deps } = fakes();
+    const keys = appKeysFrom("test-app-signing-key-not-a-secret-0147");
+    await acceptEvents([intakeEvent(anEvent())], { ...deps, actorStampKey: keys.actorStamp }, asSender);
+    const [queued] = queue.sent;
+    expect(queued?.actorStamp).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(verifiedActorOf(queued, keys.actorStamp)).toEqual({ actor });
+    expect(verifiedActorOf({ ...queued, source: "other" }, keys.actorStamp).actor).toBe("queue");
+  });
+
+  it("drops a stamp the body brings and signs the event itself (or, without a key, not at all)", async () => {
+    const forged = "q3Zx1Xl0wX2dQm0aQy3M8l1b0fQvOeRz9H4kG2sJx0E";
+    const { queue, deps } = fakes();
+    const keys = appKeysFrom("test-app-signing-key-not-a-secret-0147");
+    const body = { ...anEvent(), actor: "webhook:hr/scim", actorStamp: forged };
+    await acceptEvents([intakeEvent(body)], { ...deps, actorStampKey: keys.actorStamp }, asSender);
+    await acceptEvents([intakeEvent({ ...body, eventId: "unsigned" })], deps, asSender);
+    const [signedOne, unsigned] = queue.sent;
+    expect(signedOne?.actorStamp).not.toBe(forged);
+    expect(verifiedActorOf(signedOne, keys.actorStamp)).toEqual({ actor });
+    expect(unsigned).not.toHaveProperty("actorStamp");
   });
 
   it("does not let one sender make another sender's event a duplicate by sending its id first", async () => {

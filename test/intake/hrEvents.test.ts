@@ -31,7 +31,12 @@ const actor = `webhook:hr/events#${standardKeyId}`;
 /** The id an event of the standard test sender is queued, reported and recorded under. */
 const scoped = (eventId: unknown) => `hr-events.${standardKeyId}.${String(eventId)}`;
 /** An event as the endpoint queues it for the standard test sender. */
-const queuedAs = (event: Record<string, unknown>) => ({ ...event, eventId: scoped(event.eventId), actor });
+const queuedAs = (event: Record<string, unknown>) => ({
+  ...event,
+  eventId: scoped(event.eventId),
+  actor,
+  actorStamp: expect.any(String),
+});
 
 const sample = readFileSync(new URL("../../samples/hr-events.json", import.meta.url));
 const sampleEvents = JSON.parse(sample.toString("utf8")) as Record<string, unknown>[];

@@ -24,6 +24,9 @@ export interface TestEnvironment {
 
 let counter = 0;
 
+/** The APP_SIGNING_KEY every test environment runs with (fictional; 32 characters or more). */
+export const testAppSigningKey = "test-app-signing-key-not-a-secret-0147";
+
 /**
  * Starts fresh emulators for one test file: its own Graph emulator, and its own storage account on the run's
  * Azurite (test/support/sharedAzurite.ts), so files running in parallel never see each other's messages or rows.
@@ -47,6 +50,8 @@ export async function startTestEnvironment(
     // (counted in Azurite) but out of reach. The files about the limits set their own (test/http/readLimits.test.ts).
     HELPDESK_READS_PER_MINUTE: "100000",
     HR_EVENTS_PER_SENDER_PER_HOUR: "10000000",
+    // As a deployment has it: the intake signs the actor it stamps, the queue notes keyed hashes of its writes.
+    APP_SIGNING_KEY: testAppSigningKey,
     ...names(),
     ...options.env,
   };

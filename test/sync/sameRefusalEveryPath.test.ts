@@ -288,8 +288,10 @@ function expectSameOnTheFix(code: string, fix: Wording | string, queue: Wording)
   if (typeof fix === "string") throw new Error(fix);
   expect(fix.code).toBe(queue.code);
   if (code === "user_ambiguous") {
-    // Answered over HTTP (409) with the failure's code and reason, which the queue's record quotes.
-    expect(queue.message).toBe(`could not read the user: ${fix.reason}`);
+    // Answered over HTTP (409) with the failure's code and reason; the queue records the same code and reason as
+    // a final `rejected` event (the event names no one user; retrying changes nothing), not an outage's `failed`.
+    expect(queue.status).toBe("rejected");
+    expect(queue.reason).toBe(fix.reason);
     return;
   }
   if (code === "user_not_found") {

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { beforeEach, describe, expect, it } from "vitest";
+import { appKeysFrom } from "../../shared/sync/appKeys.js";
 import { type Delivery, type SyncDeps, syncContactEvent } from "../../shared/sync/syncContactEvent.js";
 import { graphError, MemoryDirectory } from "../doubles/memoryDirectory.js";
 import { MemoryEventQueue } from "../doubles/memoryEventQueue.js";
@@ -47,6 +48,7 @@ beforeEach(() => {
     newHireDays: 0,
     leaseMs,
     now: clock,
+    keys: appKeysFrom("test-app-signing-key-not-a-secret-0147"),
   };
 });
 
@@ -332,6 +334,95 @@ describe("a write whose answer was lost", () => {
     const retried = await sync(event, attempt(2));
     expect(retried.status).toBe("skipped");
     expect(retried.fields[0]?.reason).not.toContain("confirmed on retry");
+  });
+});
+
+// The attack: an attempt notes alex@example.com and its write is lost before Graph applies it; meanwhile the user
+// registers anna@example.com. Both mask as a***@e***.com, so compared by mask the retry took the user's own address
+// for the event's and, in mode overwrite, replaced it.
+describe("a method write whose answer was lost, and a look-alike value the user registered", () => {
+  const ownAddress = "anna@example.com";
+  const eventAddress = "alex@example.com";
+  const emailEvent = () => averyEvent({ contact: { alternateEmail: eventAddress } });
+  beforeEach(() => {
+    deps.policy = aPolicy({ target: "methods", mode: "overwrite", keepUserMethods: true });
+  });
+
+  it("keeps the user's own address: an earlier attempt's note matches the whole value only, never its mask", async () => {
+    const event = emailEvent();
+    directory.failNext("addEmailMethod", graphError("addEmailMethod", 504));
+    await expect(sync(event, attempt(1))).rejects.toThrow(/504/);
+    await directory.addEmailMethod(avery.id, ownAddress);
+
+    const retried = await sync(event, attempt(2));
+    expect(retried.fields).toEqual([
+      expect.objectContaining({
+        field: "alternateEmail",
+        action: "skipped",
+        code: "user_registered_methods",
+      }),
+    ]);
+    expect(directory.methodsOf(avery.id)?.emailMethods.map((m) => m.emailAddress)).toEqual([ownAddress]);
+    expect(directory.calls.map((call) => call.operation)).not.toContain("updateEmailMethod");
+  });
+
+  it("still knows its own write again by its whole value, and confirms it", async () => {
+    const event = emailEvent();
+    directory.failNext("addEmailMethod", graphError("addEmailMethod", 504), { afterApplying: true });
+    await expect(sync(event, attempt(1))).rejects.toThrow(/504/);
+
+    const retried = await sync(event, attempt(2));
+    expect(fieldsOf(retried)).toEqual(["alternateEmail/methods set"]);
+    expect(retried.fields[0]?.reason).toContain("confirmed on retry");
+    expect(JSON.stringify(retried)).not.toContain("afterHash");
+  });
+
+  it("without the app's key counts even its own earlier write as the user's (fail closed)", async () => {
+    deps.keys = undefined;
+    const event = emailEvent();
+    directory.failNext("addEmailMethod", graphError("addEmailMethod", 504), { afterApplying: true });
+    await expect(sync(event, attempt(1))).rejects.toThrow(/504/);
+
+    const retried = await sync(event, attempt(2));
+    expect(fieldsOf(retried)).toEqual(["alternateEmail/methods skipped"]);
+  });
+
+  it("keeps no readable value in the note: the address is masked and its hash keyed", async () => {
+    const event = emailEvent();
+    directory.failNext("addEmailMethod", graphError("addEmailMethod", 504));
+    await expect(sync(event, attempt(1))).rejects.toThrow(/504/);
+    const claim = await outcomes.claim(eventIdOf(event), leaseMs, new Date(now + 2 * leaseMs));
+    const pending = claim.state === "claimed" ? claim.pending : undefined;
+    expect(pending).toEqual([
+      expect.objectContaining({
+        field: "alternateEmail",
+        after: "a***@e***.com",
+        afterHash: expect.any(String),
+      }),
+    ]);
+    const bareDigest = createHash("sha256").update(eventAddress).digest();
+    expect(JSON.stringify(pending)).not.toContain(eventAddress);
+    expect(JSON.stringify(pending)).not.toContain(bareDigest.toString("base64url"));
+    expect(JSON.stringify(pending)).not.toContain(bareDigest.toString("hex"));
+  });
+});
+
+describe("an employeeId several users share", () => {
+  it("is rejected at once (user_ambiguous), final, with nothing written and no retry", async () => {
+    directory.add(aUser({ id: "0000bbbb-0000-4000-8000-000000000148", employeeId: avery.employeeId }));
+    const event = anEvent({ user: { employeeId: avery.employeeId } });
+    const outcome = await sync(event);
+    expect(outcome).toMatchObject({ status: "rejected", attempts: 1 });
+    expect(outcome.code).toBeUndefined();
+    expect(outcome.errors).toEqual([
+      expect.objectContaining({ field: "user.employeeId", code: "user_ambiguous" }),
+    ]);
+    expect(directory.writes()).toEqual([]);
+    expect(queue.messages).toEqual([]);
+    // Final: another delivery of the same event is a duplicate and asks Graph nothing.
+    const calls = directory.calls.length;
+    expect(await sync(event, attempt(2))).toEqual(outcome);
+    expect(directory.calls.length).toBe(calls);
   });
 });
 

@@ -5,8 +5,11 @@ import { onboardingQueue } from "../../functions/onboardingQueue.js";
 import { otherMethodKinds } from "../../local/graphEmulator/EmulatedTenant.js";
 import { appServices } from "../../shared/app/appServices.js";
 import type { AuthMethods } from "../../shared/directory/directory.js";
+import { appKeysFrom } from "../../shared/sync/appKeys.js";
 import type { Outcome } from "../../shared/sync/outcome.js";
-import { type DesiredContact, type MethodWrittenEarlier, planSync } from "../../shared/sync/syncPlanner.js";
+import { pendingValueHashWith } from "../../shared/sync/pendingValueHash.js";
+import { type DesiredContact, planSync } from "../../shared/sync/syncPlanner.js";
+import type { MethodsWrittenEarlier } from "../../shared/sync/userRegisteredKinds.js";
 import { aPolicy, aUser, eventFor, someMethods } from "../support/factories.js";
 import { aSeedUser } from "../support/graphEmulatorFixtures.js";
 import { callers, easyAuthOn } from "../support/helpdeskRequests.js";
@@ -33,6 +36,15 @@ const otherKinds = [
   "securityQuestion",
   "qrCodePin",
 ] as const;
+
+const hashOf = pendingValueHashWith(
+  appKeysFrom("a test APP_SIGNING_KEY, 32 characters or more").pendingValue,
+);
+/** The pending note of an earlier attempt that wrote `value` to `field`, as the queue keeps it. */
+const notedWrite = (field: keyof DesiredContact, value: string): MethodsWrittenEarlier => ({
+  writes: [{ field, afterHash: hashOf(field, value) }],
+  hashOf,
+});
 
 const methodFields = (fields: ReturnType<typeof planSync>["fields"]) =>
   fields.filter((f) => f.target === "methods").map((f) => `${f.field}:${f.action}:${f.code}`);
@@ -63,7 +75,7 @@ describe("planning for an event source (keepUserMethods)", () => {
   );
 
   it("still counts an Authenticator as the user's when the phone beside it is one an earlier attempt wrote", () => {
-    const written: MethodWrittenEarlier[] = [{ field: "mobilePhone", after: "+1 ***147" }];
+    const written = notedWrite("mobilePhone", "+1 4255550147");
     const methods = someMethods({
       phoneMethods: [{ id: mobileId, phoneNumber: "+1 4255550147", phoneType: "mobile" }],
       otherMethods: [{ kind: "microsoftAuthenticator", id: "a1" }],
@@ -80,7 +92,7 @@ describe("planning for an event source (keepUserMethods)", () => {
   });
 
   it("takes a phone an earlier attempt wrote for its own, when the user registered nothing else", () => {
-    const written: MethodWrittenEarlier[] = [{ field: "mobilePhone", after: "+1 ***147" }];
+    const written = notedWrite("mobilePhone", "+1 4255550147");
     const methods = someMethods({
       phoneMethods: [{ id: mobileId, phoneNumber: "+1 4255550147", phoneType: "mobile" }],
     });
@@ -94,6 +106,82 @@ describe("planning for an event source (keepUserMethods)", () => {
     expect(methodFields(plan.fields)).toEqual(["mobilePhone:unchanged:already_present"]);
   });
 
+  // The attack: an earlier attempt noted alex@…, the user has anna@… — both a***@e***.com masked. Compared by mask,
+  // the user's own address passed for the event's, and mode overwrite replaced it.
+  it("does not take the user's own email for the event's when only the masks agree, even in mode overwrite", () => {
+    const plan = planSync({
+      user: aUser(),
+      contact: { alternateEmail: "alex@example.com" },
+      methods: someMethods({ emailMethods: [{ id: emailId, emailAddress: "anna@example.com" }] }),
+      methodsWrittenEarlier: notedWrite("alternateEmail", "alex@example.com"),
+      policy: policy("overwrite"),
+    });
+    expect(plan.methodOps).toEqual([]);
+    expect(methodFields(plan.fields)).toEqual(["alternateEmail:skipped:user_registered_methods"]);
+  });
+
+  it("does not take the user's own phone for the event's when only the last digits agree", () => {
+    const plan = planSync({
+      user: aUser(),
+      contact: { mobilePhone: "+1 4255550147" },
+      methods: someMethods({
+        phoneMethods: [{ id: mobileId, phoneNumber: "+1 2065550147", phoneType: "mobile" }],
+      }),
+      methodsWrittenEarlier: notedWrite("mobilePhone", "+1 4255550147"),
+      policy: policy("overwrite"),
+    });
+    expect(plan.methodOps).toEqual([]);
+    expect(methodFields(plan.fields)).toEqual(["mobilePhone:skipped:user_registered_methods"]);
+  });
+
+  it.each([
+    [
+      "a note from before the hashes (masked value only)",
+      { writes: [{ field: "alternateEmail" as const }], hashOf },
+    ],
+    [
+      "a note hashed with another key",
+      {
+        writes: [
+          {
+            field: "alternateEmail" as const,
+            afterHash: pendingValueHashWith(
+              appKeysFrom("another APP_SIGNING_KEY, 32 characters long").pendingValue,
+            )("alternateEmail", "alex@example.com"),
+          },
+        ],
+        hashOf,
+      },
+    ],
+    [
+      "a note for another field",
+      {
+        writes: [{ field: "mobilePhone" as const, afterHash: hashOf("mobilePhone", "alex@example.com") }],
+        hashOf,
+      },
+    ],
+  ])("counts the method as the user's against %s (fail closed)", (_name, written) => {
+    const plan = planSync({
+      user: aUser(),
+      contact: { alternateEmail: "alex@example.com" },
+      methods: someMethods({ emailMethods: [{ id: emailId, emailAddress: "alex@example.com" }] }),
+      methodsWrittenEarlier: written,
+      policy: policy("overwrite"),
+    });
+    expect(methodFields(plan.fields)).toEqual(["alternateEmail:skipped:user_registered_methods"]);
+  });
+
+  it("knows its own email again whatever its case", () => {
+    const plan = planSync({
+      user: aUser(),
+      contact: { alternateEmail: "alex@example.com" },
+      methods: someMethods({ emailMethods: [{ id: emailId, emailAddress: "Alex@Example.com" }] }),
+      methodsWrittenEarlier: notedWrite("alternateEmail", "alex@example.com"),
+      policy: policy("overwrite"),
+    });
+    expect(methodFields(plan.fields)).toEqual(["alternateEmail:unchanged:already_present"]);
+  });
+
   // Graph's own mask (an Authentication Administrator's view), this app's mask, and the bullets some tools show.
   const maskedPhones = ["+1 425XXXX147", "+1 XXXXXXXX47", "+1 ***147", "+1 42555501••", "+1 425555xxxx"];
   const maskedEmails = ["h***@e***.org", "h*@example.org", "hire@e***.org"];
@@ -105,7 +193,10 @@ describe("planning for an event source (keepUserMethods)", () => {
         user: aUser(),
         contact: { mobilePhone: "+1 4255550147" },
         methods: someMethods({ phoneMethods: [{ id: mobileId, phoneNumber: masked, phoneType: "mobile" }] }),
-        methodsWrittenEarlier: [{ field: "mobilePhone", after: masked }],
+        methodsWrittenEarlier: {
+          writes: [{ field: "mobilePhone", afterHash: hashOf("mobilePhone", masked) }],
+          hashOf,
+        },
         policy: policy("overwrite"),
       });
       expect(plan.methodOps).toEqual([]);
@@ -118,7 +209,10 @@ describe("planning for an event source (keepUserMethods)", () => {
       user: aUser(),
       contact: { alternateEmail: "hire@example.org" },
       methods: someMethods({ emailMethods: [{ id: emailId, emailAddress: masked }] }),
-      methodsWrittenEarlier: [{ field: "alternateEmail", after: masked }],
+      methodsWrittenEarlier: {
+        writes: [{ field: "alternateEmail", afterHash: hashOf("alternateEmail", masked) }],
+        hashOf,
+      },
       policy: policy("fillEmpty"),
     });
     expect(plan.methodOps).toEqual([]);
