@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { type LocalRole, localCallerRoles } from "./emulateEasyAuth.js";
 import { defaultEmulatorToken } from "./graphEmulator/startGraphEmulator.js";
 import { isLoopbackUrl } from "./isLoopbackUrl.js";
@@ -74,6 +75,10 @@ export function emulatorPlan(env: NodeJS.ProcessEnv): EmulatorPlan | StartProble
     // The demo tenant's Tier 0 Accounts group: its members are never written, like admins.
     plan.env.PROTECTED_GROUP_IDS = env.PROTECTED_GROUP_IDS ?? "3876bc5a-40b4-4d23-bd51-120c5746ec76";
   }
+  // The app's own secret, as a deployment has one in Key Vault: without it the queue records every webhook event's
+  // sender as `queue`. A fresh one per run: nothing signed with it outlives the run but in a persistent Azurite,
+  // where a message of an earlier run is then recorded as `queue`, as the deployed app records an unsigned one.
+  if (!env.APP_SIGNING_KEY) plan.env.APP_SIGNING_KEY = randomBytes(32).toString("base64url");
   // The demo tenant's own domain: an alternate email there is useless to a locked-out user.
   plan.env.ORGANIZATION_DOMAINS = env.ORGANIZATION_DOMAINS ?? "contoso.example";
   return plan;

@@ -11,6 +11,10 @@ export interface DoctorSettings {
   GRAPH_WRITE_BUDGET: number;
   GRAPH_WRITE_WINDOW_SECONDS: number;
   WEBSITE_AUTH_ENABLED: boolean;
+  APP_SIGNING_KEY?: string | undefined;
+  HR_WEBHOOK_SECRETS?: readonly string[];
+  BAMBOOHR_WEBHOOK_KEY?: string | undefined;
+  SCIM_TOKEN?: string | undefined;
 }
 
 /** Graph's identity-and-access write limit per app and tenant: 3,000 per 150 s (20 a second). */
@@ -52,6 +56,20 @@ export function settingsChecks(s: DoctorSettings): DoctorCheck[] {
       "write_budget_over_graph",
       `GRAPH_WRITE_BUDGET=${s.GRAPH_WRITE_BUDGET} per ${s.GRAPH_WRITE_WINDOW_SECONDS} s is more than Graph allows an app (3,000 per 150 s): writes past it are answered 429 and retried`,
       "remove GRAPH_WRITE_BUDGET and GRAPH_WRITE_WINDOW_SECONDS to use Graph's limit",
+    );
+  }
+  const webhooksOn = (s.HR_WEBHOOK_SECRETS?.length ?? 0) > 0 || !!s.BAMBOOHR_WEBHOOK_KEY || !!s.SCIM_TOKEN;
+  const writesMethods = Object.values(s.CONTACT_TARGET).some((target) => target !== "profile");
+  if (!s.APP_SIGNING_KEY && (webhooksOn || writesMethods)) {
+    warn(
+      "app_signing_key_missing",
+      `APP_SIGNING_KEY is not set: ${[
+        webhooksOn ? "every webhook event is recorded with actor `queue`, not its verified sender" : "",
+        writesMethods ? "a retried event counts a method it wrote itself as the user's own and skips it" : "",
+      ]
+        .filter(Boolean)
+        .join("; ")}`,
+      "set APP_SIGNING_KEY to a random secret of 32+ characters, from Key Vault (docs/deploy.md)",
     );
   }
   if (findings.length === 0) {

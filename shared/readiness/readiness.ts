@@ -98,7 +98,11 @@ export function phoneReadiness(
     verdict: "notCanonical",
     value,
     canonical: result.value.canonical,
-    action: `rewrite in SSPR format: ${where}`,
+    // A registered method is never replaced by the app (docs/security.md): not even to reformat it.
+    action:
+      source === "methods"
+        ? "rewrite in SSPR format: the user registers it again at https://aka.ms/mysecurityinfo, or an Authentication Administrator replaces it in the Entra admin center"
+        : `rewrite in SSPR format: ${where}`,
   };
 }
 

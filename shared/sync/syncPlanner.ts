@@ -160,7 +160,7 @@ function keptUserMethod(field: ContactField, methods: AuthMethods, kinds: readon
     code: "user_registered_methods",
     before,
     after: before,
-    reason: `the user has registered their own authentication methods (${kinds.join(", ")}); an HR event never changes or adds to them (a helpdesk admin can, with PATCH /api/users/{user}/contact-info)`,
+    reason: `the user has registered their own authentication methods (${kinds.join(", ")}); an HR event never changes or adds to them (a helpdesk admin may add a method of a kind they lack with PATCH /api/users/{user}/contact-info; replacing one is done in the Entra admin center)`,
   };
 }
 

@@ -33,17 +33,35 @@ const defaultGrants = granted(
   "Domain.Read.All",
 );
 
+/** A fictional app signing key (32+ characters), as Key Vault would hold one. */
+const appKey = "example-app-signing-key-0123456789abcdef";
+
 describe("settings that contradict each other", () => {
   it.each([
     ["the defaults", {}, ["ok settings_ok"]],
     [
       "SYNCED_MOBILE=override with the mobile written to methods only",
-      { SYNCED_MOBILE: "override", CONTACT_TARGET: "methods" },
+      { SYNCED_MOBILE: "override", CONTACT_TARGET: "methods", APP_SIGNING_KEY: appKey },
       ["warn synced_mobile_unused"],
     ],
     [
       "SYNCED_MOBILE=override with the mobile written to the profile too",
-      { SYNCED_MOBILE: "override", CONTACT_TARGET: "mobilePhone=both" },
+      { SYNCED_MOBILE: "override", CONTACT_TARGET: "mobilePhone=both", APP_SIGNING_KEY: appKey },
+      ["ok settings_ok"],
+    ],
+    [
+      "a webhook secret set without APP_SIGNING_KEY (senders recorded as queue)",
+      { SCIM_TOKEN: "a-scim-token-of-the-example-sender" },
+      ["warn app_signing_key_missing"],
+    ],
+    [
+      "methods written without APP_SIGNING_KEY (a retry can't know its own write)",
+      { CONTACT_TARGET: "alternateEmail=methods" },
+      ["warn app_signing_key_missing"],
+    ],
+    [
+      "a webhook secret and methods with APP_SIGNING_KEY",
+      { SCIM_TOKEN: "a-scim-token-of-the-example-sender", CONTACT_TARGET: "both", APP_SIGNING_KEY: appKey },
       ["ok settings_ok"],
     ],
     [

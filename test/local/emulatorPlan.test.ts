@@ -25,6 +25,17 @@ describe("npm start's plan, decided before anything starts", () => {
     });
   });
 
+  it("gives the run an app signing key of its own, so webhook events keep their verified sender; a set one stays", () => {
+    const first = emulatorPlan({});
+    const second = emulatorPlan({});
+    if (first instanceof StartProblem || second instanceof StartProblem) throw first;
+    expect(first.env.APP_SIGNING_KEY?.length).toBeGreaterThanOrEqual(32);
+    expect(second.env.APP_SIGNING_KEY).not.toBe(first.env.APP_SIGNING_KEY);
+    const own = emulatorPlan({ APP_SIGNING_KEY: "x".repeat(40) });
+    if (own instanceof StartProblem) throw own;
+    expect(own.env.APP_SIGNING_KEY).toBeUndefined();
+  });
+
   it.each([
     [{ LOCAL_STORAGE_PORT: "0", GRAPH_EMULATOR_PORT: "0" }, { blob: 0, queue: 0, table: 0 }, 0],
     [

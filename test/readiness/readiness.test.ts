@@ -60,6 +60,17 @@ describe("judging SSPR readiness", () => {
     expect(result.action).not.toContain("4251234567");
   });
 
+  it.each([
+    ["profile", "(425) 555-0147", "PATCH contact-info or run backfill"],
+    ["methods", "(425) 555-0147", "the user registers it again at https://aka.ms/mysecurityinfo"],
+    ["methods", null, "PATCH contact-info or run backfill"],
+  ] as const)("for a %s value %j, advises only what the app really does: %s", (source, value, advice) => {
+    const { action } = phoneReadiness("mobilePhone", source, value, options, false);
+    expect(action).toContain(advice);
+    // The helpdesk API adds a missing method but never replaces a registered one, even to reformat it.
+    if (source === "methods" && value !== null) expect(action).not.toContain("PATCH");
+  });
+
   it("points a synced user's admin to AD DS", () => {
     expect(phoneReadiness("officePhone", "profile", null, options, true).action).toContain(
       "`telephoneNumber` in AD DS",
