@@ -90,6 +90,8 @@ export function emulateEasyAuth(
     role_typ: "http://schemas.microsoft.com/ws/2008/06/identity/claims/role",
     claims: [
       { typ: nameType, val: localPrincipal.name },
+      // As Entra's token carries it: the object id read limits count by and a fix's outcome records.
+      { typ: "http://schemas.microsoft.com/identity/claims/objectidentifier", val: localPrincipal.id },
       ...roles.map((role) => ({
         typ: "roles",
         val: role === "reader" ? settings.CONTACT_READER_ROLE : settings.CONTACT_ADMIN_ROLE,

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { emulateEasyAuth, localCallerRoles } from "../../local/emulateEasyAuth.js";
+import { emulateEasyAuth, localCallerRoles, localPrincipal } from "../../local/emulateEasyAuth.js";
 import { emulatorPlan } from "../../local/emulatorPlan.js";
 import { StartProblem } from "../../local/startProblem.js";
+import { authorizeCaller, readers } from "../../shared/http/callerAccess.js";
 
 const roles = { CONTACT_READER_ROLE: "Contact.Read", CONTACT_ADMIN_ROLE: "Contact.Admin" };
 
@@ -141,6 +142,12 @@ describe("LOCAL_CALLER_ROLES: the roles the local developer holds", () => {
     const held = localCallerRoles(text);
     if (held instanceof Error) throw held;
     expect(claimsOf(emulateEasyAuth({}, roles, held))).toEqual(expected);
+  });
+
+  it("signs in with the local principal's object id, as Entra's token carries one (read limits count by it)", () => {
+    const headers = new Headers(emulateEasyAuth({}, roles));
+    const access = authorizeCaller(headers, readers({ ...roles, WEBSITE_AUTH_ENABLED: true }));
+    expect(access.ok && access.caller.objectId).toBe(localPrincipal.id);
   });
 
   it("still drops a client's own principal header whatever the roles", () => {
