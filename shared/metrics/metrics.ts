@@ -56,6 +56,14 @@ export const metricCatalog = {
     description: "How long a write waited for its tokens (0 while the budget has room)",
     dimensions: {},
   },
+  fleetPauseDistrusted: {
+    name: "sspr.write_budget.pause_distrusted",
+    kind: "counter",
+    unit: "{lease}",
+    description:
+      "Times a process found the fleet's budget row paused after it had held the process 15 minutes without a 429 of its own, and paced on its own share instead (the row is being re-paused, or something is wrong)",
+    dimensions: { budget: ["writes", "reads"] },
+  },
   queueDepth: {
     name: "sspr.queue.depth",
     kind: "gauge",

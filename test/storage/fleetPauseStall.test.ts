@@ -39,7 +39,7 @@ const shape: BucketShape = { capacity: budget, refill: budget, windowMs };
  */
 function fakeTime(tickMs = 3_000) {
   let now = 0;
-  const ticks: Array<() => Promise<void>> = [];
+  const ticks: Array<() => Promise<unknown>> = [];
   const clock: LimiterClock = {
     now: () => now,
     sleep: async (ms) => {
@@ -56,7 +56,7 @@ function fakeTime(tickMs = 3_000) {
     clock,
     epoch: () => epochStart + now,
     now: () => now,
-    everyTick: (fn: () => Promise<void>) => ticks.push(fn),
+    everyTick: (fn: () => Promise<unknown>) => ticks.push(fn),
   };
 }
 
