@@ -168,6 +168,16 @@ export class WriteLimiter {
     this.requests[budget]?.answered();
   }
 
+  /**
+   * Visits the fleet's bucket once, taking nothing, so a run says up front how it is paced (`log`): from the fleet's
+   * bucket, on its own share because it may only read it (a person's sign-in), or on a fallback share.
+   */
+  async checkShared(): Promise<void> {
+    if (!this.shared) return;
+    const { pausedForMs } = await this.link.lease(0, this.bucketShape());
+    if (pausedForMs > 0) this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + pausedForMs);
+  }
+
   /** The shared bucket this limiter draws from: its burst (budget less reserve), Graph's refill rate. */
   private bucketShape(): BucketShape {
     return { capacity: this.capacity, refill: this.budget, windowMs: this.windowMs };

@@ -187,6 +187,9 @@ describe("a sign-in that may only read the budget table (the CLI run by a person
       log: (line) => lines.push(line),
     });
 
+    // What the backfill does before its first row: the run says how it is paced before anything else.
+    await cli.checkShared();
+    expect(lines).toHaveLength(1);
     for (let i = 0; i < 30; i++) await cli.acquire();
     cli.backOff(5_000, "writes"); // its own 429: no row to write, the pause is its own
     const before = time.now();
