@@ -82,7 +82,9 @@ export class ReadUnitBudget {
           this.tokens -= cost;
           return;
         }
-        const wait = this.link.usesShared(now) ? await this.lease(cost) : this.localWait(cost);
+        const wait = this.link.usesShared(now)
+          ? await this.lease(cost)
+          : this.link.ownWaitMs(this.localWait(cost), now);
         if (wait > 0) await this.clock.sleep(Math.max(0.01, wait));
       }
     });
@@ -122,9 +124,10 @@ export class ReadUnitBudget {
   }
 
   private refillLocal(now: number): void {
-    const elapsed = Math.max(0, now - this.at);
+    // Only the time on a bucket of its own counts: leased tokens don't refill.
+    const elapsed = this.link.ownRefillMs(this.at, now);
     this.at = now;
-    if (!this.link.refillsOwn(now)) return;
+    if (!(elapsed > 0) && !this.link.refillsOwn(now)) return;
     const share = this.link.share();
     const room = this.capacity * share;
     // A debt (first reads) is repaid by the refill; the balance never refills past the room.

@@ -1,4 +1,5 @@
 import type { BucketShape, SharedWriteBudget } from "../directory/sharedWriteBudget.js";
+import type { RowDistrust } from "./fleetPauseGuard.js";
 import type { GraphBudgetName } from "./graphService.js";
 import { ReadUnitBudget, type ReadUnitOptions } from "./readUnitBudget.js";
 import { realSleep } from "./realSleep.js";
@@ -44,12 +45,16 @@ export interface WriteLimiterOptions {
    */
   readOnlyShare?: number;
   /**
-   * How long the shared bucket's pause may hold this process while Graph answers it no 429 of its own; past it the
-   * process paces on its fallback share instead (`FleetPauseGuard`). Default 15 minutes.
+   * How long the shared bucket's pause, or a shared bucket granting no token, may hold this process while Graph
+   * answers it no 429 of its own; past it the process paces on its fallback share instead (`FleetPauseGuard`).
+   * Default 15 minutes.
    */
   pauseTrustMs?: number;
-  /** Called each time a shared pause is found and not honoured (held past `pauseTrustMs`): a hook for metrics. */
-  onPauseDistrusted?: (budget: SharedBudgetName, heldMs: number) => void;
+  /**
+   * Called at each visit to a shared bucket not believed (its pause, `paused`, or its granting nothing, `starved`,
+   * held this process past `pauseTrustMs`): a hook for metrics.
+   */
+  onPauseDistrusted?: (budget: SharedBudgetName, heldMs: number, why: RowDistrust) => void;
   /**
    * Tokens of the first burst held back, so the jitter between a write leaving and Graph counting it (new
    * connections, uneven latency) can't bunch arrivals past Graph's bucket. Default 0; the app keeps 2%.
@@ -285,16 +290,19 @@ export class WriteLimiter {
         this.onGrant?.(count, now, Math.max(0, now - askedAt));
         return;
       }
-      const wait = this.link.usesShared(now) ? await this.lease(count) : this.localWait(count);
+      const wait = this.link.usesShared(now)
+        ? await this.lease(count)
+        : this.link.ownWaitMs(this.localWait(count), now);
       if (wait > 0) await this.clock.sleep(Math.max(wait, 0.01));
     }
   }
 
   /** Alone (or on its own share), the process's own bucket refills continuously; leased tokens don't. */
   private refillLocal(now: number): void {
-    const elapsed = Math.max(0, now - this.refilledAt);
+    // Only the time on a bucket of its own counts: leased tokens don't refill.
+    const elapsed = this.link.ownRefillMs(this.refilledAt, now);
     this.refilledAt = now;
-    if (!this.link.refillsOwn(now)) return;
+    if (!(elapsed > 0) && !this.link.refillsOwn(now)) return;
     const share = this.link.share();
     const capacity = Math.max(1, this.capacity * share);
     this.tokens = Math.min(capacity, this.tokens + (elapsed * this.budget * share) / this.windowMs);

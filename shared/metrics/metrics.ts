@@ -61,8 +61,8 @@ export const metricCatalog = {
     kind: "counter",
     unit: "{lease}",
     description:
-      "Times a process found the fleet's budget row paused after it had held the process 15 minutes without a 429 of its own, and paced on its own share instead (the row is being re-paused, or something is wrong)",
-    dimensions: { budget: ["writes", "reads"] },
+      "Times a process found the fleet's budget row still holding it after 15 minutes without a 429 of its own — paused (why=paused) or granting it no token (why=starved) — and paced on its own share instead (the row is being re-paused or emptied, or something is wrong)",
+    dimensions: { budget: ["writes", "reads"], why: ["paused", "starved"] },
   },
   queueDepth: {
     name: "sspr.queue.depth",

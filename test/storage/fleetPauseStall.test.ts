@@ -149,6 +149,111 @@ describe("a fleet pause the row cannot make endless", () => {
   });
 });
 
+describe("a fleet bucket the row cannot keep empty", () => {
+  // Graph's 3,000 writes per 150 s, scaled down: 20 per 150 s, one token each 7.5 s, so 15 minutes of fake time
+  // take a hundred or so visits to Azurite.
+  const slow: BucketShape = { capacity: 20, refill: 20, windowMs: 150_000 };
+  const slowRow = { partitionKey: "graph", rowKey: "writes-20-20-150000" };
+
+  it("lets a process write after at most 15 minutes when a writer empties the row (no pause) before each of its visits", async () => {
+    const client = freshTableClient();
+    const time = fakeTime(5_000);
+    await client.createTable();
+    // Tokens 0 and written just now: the row never holds a token when the process looks, and never says "pause".
+    const empty = () =>
+      client.upsertEntity({ ...slowRow, tokens: 0, updatedAt: time.epoch(), pausedUntil: 0 }, "Merge");
+    await empty();
+    time.everyTick(empty);
+    const distrusted: Array<{ budget: SharedBudgetName; heldMs: number; why: string }> = [];
+    const lines: string[] = [];
+    const grants: number[] = [];
+    const limiter = new WriteLimiter({
+      budget: slow.refill,
+      windowMs: slow.windowMs,
+      clock: time.clock,
+      epochNow: time.epoch,
+      shared: new TableWriteBudget(client, time.epoch),
+      onPauseDistrusted: (name, heldMs, why) => distrusted.push({ budget: name, heldMs, why }),
+      onGrant: (_count, at) => grants.push(at),
+      log: (line) => lines.push(line),
+    });
+
+    for (let i = 0; i < 4; i++) await limiter.acquire();
+
+    // Starved no longer than the bound (plus its own share's first token: 10% of 20 per 150 s, one in 75 s).
+    expect(grants[0]).toBeGreaterThanOrEqual(minutes(15));
+    expect(grants[0]).toBeLessThanOrEqual(minutes(15) + 80_000);
+    // Then at its own share, not the whole budget: the next 3 take about 3 × 75 s, not 3 × 7.5 s.
+    expect((grants[3] ?? 0) - (grants[0] ?? 0)).toBeGreaterThanOrEqual(200_000);
+    expect(distrusted[0]).toMatchObject({ budget: "writes", why: "starved" });
+    expect(distrusted[0]?.heldMs).toBeGreaterThanOrEqual(minutes(15));
+    expect(
+      lines.filter((line) => /WARNING .* granted this process no token for 15 min .*why=starved/.test(line)),
+    ).toHaveLength(1);
+  });
+
+  it("believes the row again as soon as it grants a token, and says so", async () => {
+    const client = freshTableClient();
+    const time = fakeTime(5_000);
+    await client.createTable();
+    let attacking = true;
+    const empty = () =>
+      attacking
+        ? client.upsertEntity({ ...slowRow, tokens: 0, updatedAt: time.epoch(), pausedUntil: 0 }, "Merge")
+        : Promise.resolve();
+    await empty();
+    time.everyTick(empty);
+    const lines: string[] = [];
+    const limiter = new WriteLimiter({
+      budget: slow.refill,
+      windowMs: slow.windowMs,
+      clock: time.clock,
+      epochNow: time.epoch,
+      shared: new TableWriteBudget(client, time.epoch),
+      log: (line) => lines.push(line),
+    });
+    await limiter.acquire();
+    attacking = false;
+    for (let i = 0; i < 3; i++) await limiter.acquire();
+
+    expect(lines.at(-1)).toMatch(/the fleet's shared bucket grants tokens again; it is believed again/);
+  });
+});
+
+describe("an honest busy fleet", () => {
+  it("never trips the bound: six processes wanting more than their share of one bucket each get tokens in time", async () => {
+    // Real time, the bound scaled down to 3 s (60 tokens' refill): each process must get a token at least that often.
+    const table = new TableWriteBudget(freshTableClient());
+    const distrusted: string[] = [];
+    const grantsOf = Array.from({ length: 6 }, () => 0);
+    const processes = grantsOf.map(
+      (_, p) =>
+        new WriteLimiter({
+          budget: 20,
+          windowMs: 1_000,
+          shared: table,
+          // Leases of 5 from a row that rarely holds that many: most visits are granted part of what they want.
+          leaseSize: 5,
+          pauseTrustMs: 3_000,
+          onPauseDistrusted: (_budget, _heldMs, why) => distrusted.push(`process ${p}: ${why}`),
+          onGrant: (count) => {
+            grantsOf[p] = (grantsOf[p] ?? 0) + count;
+          },
+        }),
+    );
+    const until = Date.now() + 7_000;
+    await Promise.all(
+      processes.map(async (limiter) => {
+        // Each wants a write every 50 ms: six of them want 120/s of a bucket that refills 20/s.
+        while (Date.now() < until) await Promise.all([limiter.acquire(), limiter.acquire(2)]);
+      }),
+    );
+
+    expect(distrusted).toEqual([]);
+    for (const granted of grantsOf) expect(granted).toBeGreaterThan(0);
+  });
+});
+
 describe("a sign-in that may only read the budget table (the CLI run by a person)", () => {
   /** The same table, with every write refused as Azure refuses a Storage Table Data Reader's. */
   function readOnlyView(table: TableClient): TableClient {
