@@ -1,3 +1,4 @@
+import { SsprError } from "../core/errors.js";
 import type { BucketShape, BudgetGrant, SharedWriteBudget } from "../directory/sharedWriteBudget.js";
 import { FleetPauseGuard, type RowDistrust } from "./fleetPauseGuard.js";
 import type { LimiterClock } from "./writeLimiter.js";
@@ -112,7 +113,7 @@ export class SharedBucketLink {
       // Storage is out of reach: keep going, but only at a small share, never at the whole budget.
       this.goLocal(fallbackRetryMs);
       this.options.log(
-        `${this.label()}: the shared bucket is unreachable (${err instanceof Error ? err.name : "error"}); using ${this.percent(
+        `${this.label()}: the shared bucket is unreachable (${reasonOf(err)}); using ${this.percent(
           this.options.fallbackShare,
         )} of the budget for ${fallbackRetryMs / 1000} s`,
       );
@@ -195,6 +196,12 @@ export class SharedBucketLink {
   private percent(share: number): string {
     return `${Math.round(share * 100)}%`;
   }
+}
+
+/** Why the row could not be reached, for the log: the product's own errors say it plainly, others by kind only. */
+function reasonOf(err: unknown): string {
+  if (err instanceof SsprError) return err.message;
+  return err instanceof Error ? err.name : "error";
 }
 
 function minutes(ms: number): number {

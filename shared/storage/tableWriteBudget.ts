@@ -1,5 +1,6 @@
 import type { TableClient } from "@azure/data-tables";
 import type { BucketShape, BudgetGrant, SharedWriteBudget } from "../directory/sharedWriteBudget.js";
+import { ensureTable } from "./ensureTable.js";
 import { isRestStatus } from "./isRestStatus.js";
 
 /** The table holding the fleet's write bucket and resource-unit bucket (a row each), on the app's storage account. */
@@ -41,17 +42,20 @@ const maxSkewMs = 60_000;
  * good enough for a refill measured in tokens per 50 ms.
  */
 export class TableWriteBudget implements SharedWriteBudget {
-  #ready: Promise<void> | undefined;
+  /** Creates the table on first use, or finds it there when this identity may not create tables (ensureTable). */
+  readonly #ensureTable: () => Promise<void>;
   /** Until when (this process's epoch ms) the row is known to be read-only to this identity. */
   #readOnlyUntil = 0;
 
   constructor(
     private readonly table: TableClient,
     private readonly now: () => number = () => Date.now(),
-  ) {}
+  ) {
+    this.#ensureTable = ensureTable(table);
+  }
 
   async take(wanted: number, bucket: BucketShape): Promise<BudgetGrant> {
-    await this.ensureTable();
+    await this.#ensureTable();
     for (let attempt = 1; ; attempt++) {
       const now = this.now();
       const current = await this.read(bucket, now);
@@ -84,7 +88,7 @@ export class TableWriteBudget implements SharedWriteBudget {
   }
 
   async pause(untilEpochMs: number, bucket: BucketShape): Promise<void> {
-    await this.ensureTable();
+    await this.#ensureTable();
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       const now = this.now();
       // A read-only caller's 429 pauses only itself; the app's processes hear Graph's 429s themselves.
@@ -144,19 +148,6 @@ export class TableWriteBudget implements SharedWriteBudget {
       this.#readOnlyUntil = now + readOnlyRecheckMs;
       return false;
     }
-  }
-
-  /**
-   * Creates the table on first use (409: it already exists; 403: this identity may not create tables — in Azure
-   * the table is deployed with the app, and the row's read and write say what this identity may do with it).
-   */
-  private ensureTable(): Promise<void> {
-    this.#ready ??= this.table.createTable().catch((err: unknown) => {
-      if (isRestStatus(err, 403)) return;
-      this.#ready = undefined;
-      if (!isRestStatus(err, 409)) throw err;
-    });
-    return this.#ready;
   }
 }
 
