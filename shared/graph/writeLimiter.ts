@@ -76,6 +76,12 @@ export interface WriteLimiterOptions {
   epochNow?: () => number;
 }
 
+/**
+ * The share of the budget a sign-in that may only read the fleet's bucket paces on (`readOnlyShare`'s default):
+ * the app's processes keep the rest.
+ */
+export const defaultReadOnlyShare = 0.5;
+
 const realClock: LimiterClock = {
   // performance.now() is monotonic: a wall-clock jump must not release or freeze a burst of writes.
   now: () => performance.now(),
@@ -129,7 +135,7 @@ export class WriteLimiter {
     this.epochNow = options.epochNow ?? (() => Date.now());
     const shares = {
       fallbackShare: Math.min(1, Math.max(0, options.fallbackShare ?? 0.1)),
-      readOnlyShare: Math.min(1, Math.max(0, options.readOnlyShare ?? 0.5)),
+      readOnlyShare: Math.min(1, Math.max(0, options.readOnlyShare ?? defaultReadOnlyShare)),
       ...(options.pauseTrustMs !== undefined ? { pauseTrustMs: options.pauseTrustMs } : {}),
       ...(options.onPauseDistrusted ? { onPauseDistrusted: options.onPauseDistrusted } : {}),
       log,
