@@ -236,6 +236,8 @@ async function openRun(
     { credential, priority: "low", stopSignal: deps.signal },
   );
   const limiter = services.writeLimiter;
+  // Before the first row: a sign-in that may only read the budget row says here that it paces on its own share.
+  await limiter.checkShared();
   const directory = deps.directory ?? services.directory;
   await graphAnswers(directory);
   const source = await openRecordSource(request.path, { ...(format ? { format } : {}), stdin: io.stdin });

@@ -197,6 +197,10 @@ var storageAccountName = 'st${resourceToken}'
 var applicationInsightsName = 'appi-${resourceToken}'
 var keyVaultName = 'kv-${resourceToken}'
 var queueNames = [onboardingQueue, '${onboardingQueue}-poison']
+// The product's tables, created with the account so roles can be scoped to them: the outcomes, the webhook receipts
+// (names as in shared/storage/), and the write budget, which only the app's identity may write (app/rbac.bicep).
+var writeBudgetTable = 'GraphWriteBudget'
+var deployerWritableTables = [outcomesTable, 'WebhookReceipts']
 // Flex Consumption deploys from a blob container; one per app keeps packages of different apps apart.
 var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
 
@@ -236,7 +240,7 @@ module storage 'core/storage.bicep' = {
     tags: tags
     deploymentContainerName: deploymentContainerName
     queueNames: queueNames
-    tableNames: [outcomesTable]
+    tableNames: concat(deployerWritableTables, [writeBudgetTable])
   }
 }
 
@@ -280,6 +284,7 @@ module rbac 'app/rbac.bicep' = {
   params: {
     storageAccountName: storageAccountName
     queueNames: queueNames
+    deployerWritableTables: deployerWritableTables
     applicationInsightsName: applicationInsightsName
     keyVaultName: keyVaultName
     identityName: identityName

@@ -175,6 +175,42 @@ resource throttledAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
   }
 }
 
+// The stall guard's signal (shared/graph/fleetPauseGuard.ts): a process is only told it has been held 15 minutes
+// by the fleet's row (its pause, or its granting no token) without a 429 of its own, so any point at all means the
+// row held the fleet that long.
+resource fleetPausedAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+  name: '${alertRulePrefix}-fleet-paused'
+  location: location
+  tags: tags
+  kind: 'LogAlert'
+  properties: {
+    displayName: 'SSPR prepopulation: fleet held by the budget row for 15 minutes'
+    description: 'A process was held 15 minutes by table GraphWriteBudget (its pause, why=paused, or no token granted, why=starved) without Graph throttling it, and now ignores the row and writes on its own share. Only the app\'s identity should write that table: check its role assignments and the storage account\'s activity, then delete the row (docs/operations.md).'
+    severity: 2
+    enabled: true
+    scopes: [applicationInsights.id]
+    evaluationFrequency: 'PT5M'
+    windowSize: 'PT15M'
+    criteria: {
+      allOf: [
+        {
+          query: loadTextContent('signals/fleet-paused.kql')
+          timeAggregation: 'Total'
+          metricMeasureColumn: 'distrusted'
+          operator: 'GreaterThan'
+          threshold: 0
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    autoMitigate: true
+    actions: alertActions
+  }
+}
+
 resource workbook 'Microsoft.Insights/workbooks@2023-06-01' = {
   name: guid(applicationInsights.id, 'sspr-prepop-workbook')
   location: location

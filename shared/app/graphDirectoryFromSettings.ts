@@ -74,6 +74,9 @@ export function writeLimiterFromSettings(
       metrics.observe("writeWait", waitedMs);
     },
     onBackOff: () => metrics.add("graphThrottled", 1),
+    // A shared row whose pause or emptiness held this process past the bound (FleetPauseGuard): the fleet-paused
+    // alert reads it.
+    onPauseDistrusted: (budget, _heldMs, why) => metrics.add("fleetPauseDistrusted", 1, { budget, why }),
   });
 }
 

@@ -1,10 +1,12 @@
+import type { TableClient } from "@azure/data-tables";
 import { isRecord } from "../core/isRecord.js";
 import type { DoctorReport } from "../doctor/doctorReport.js";
 import type { EasyAuthFinding, ProbeAnswer } from "../doctor/easyAuthCheck.js";
 import { runDoctorChecks, type StorageProbe } from "../doctor/runDoctorChecks.js";
-import { WriteLimiter } from "../graph/writeLimiter.js";
+import type { StorageFinding } from "../doctor/storageChecks.js";
+import { defaultReadOnlyShare, WriteLimiter } from "../graph/writeLimiter.js";
 import { standardWebhookSecretProblem } from "../intake/standardWebhook.js";
-import { probeQueue, probeTable } from "../storage/storageProbe.js";
+import { probeQueue, probeTable, probeTableWrite } from "../storage/storageProbe.js";
 import { writeBudgetTable } from "../storage/tableWriteBudget.js";
 import type { Settings } from "./config.js";
 import { graphDirectoryFromSettings } from "./graphDirectoryFromSettings.js";
@@ -26,7 +28,8 @@ export interface DoctorOptions {
 /**
  * Runs every check of `sspr-prepop doctor` and `GET /api/doctor` (shared/doctor/runDoctorChecks.ts) against the
  * deployment these settings describe: Graph reached the way the app reaches it, the queue and tables on its
- * storage account, and Easy Auth as `options` lets it be seen. Reads only: nothing is written or created.
+ * storage account, and Easy Auth as `options` lets it be seen. Reads only: nothing is written or created (the budget
+ * table's write probe is a conditional merge of a row that isn't there, refused or answered 404 without a write).
  */
 export async function runDoctor(settings: Settings, options: DoctorOptions = {}): Promise<DoctorReport> {
   const timeoutMs = options.timeoutMs ?? 15_000;
@@ -74,9 +77,25 @@ function storageProbes(settings: Settings, timeoutMs: number): StorageProbe[] {
       what: `table ${writeBudgetTable}`,
       purpose: "the fleet's shared Graph write budget",
       role: "Storage Table Data Contributor",
-      probe: () => probeTable(tableClient(settings, writeBudgetTable), timeoutMs),
+      // App Service names the app it runs: there the doctor is the app's identity, elsewhere a person's sign-in.
+      sharedByFleet: {
+        runsAs: settings.WEBSITE_SITE_NAME?.trim() ? "app" : "signIn",
+        readOnlyShare: defaultReadOnlyShare,
+      },
+      probe: () => probeBudgetTable(tableClient(settings, writeBudgetTable), timeoutMs),
     },
   ];
+}
+
+/**
+ * The budget table: reachable, and when it is there, whether this identity may write it (a probe that writes
+ * nothing: `probeTableWrite`).
+ */
+async function probeBudgetTable(table: TableClient, timeoutMs: number): Promise<StorageFinding> {
+  const found = await probeTable(table, timeoutMs);
+  if (found.state !== "exists") return found;
+  const write = await probeTableWrite(table, timeoutMs);
+  return write === "unknown" ? found : { state: "exists", writable: write === "writable" };
 }
 
 async function easyAuthFinding(settings: Settings, options: DoctorOptions): Promise<EasyAuthFinding> {

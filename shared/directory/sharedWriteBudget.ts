@@ -22,6 +22,12 @@ export interface BudgetGrant {
   retryInMs: number;
   /** Until when (epoch ms) the whole fleet pauses because Graph answered 429; 0 when no pause is in force. */
   pausedUntil: number;
+  /**
+   * This process may read the fleet's bucket but not write it (a person's sign-in: only the app's identity may
+   * write the budget table). Nothing was granted; the caller paces itself on a share of the budget of its own and
+   * still honours `pausedUntil`.
+   */
+  readOnly?: boolean;
 }
 
 /**
@@ -32,6 +38,6 @@ export interface BudgetGrant {
 export interface SharedWriteBudget {
   /** Takes up to `wanted` tokens from the fleet's bucket (none while the fleet is paused). */
   take(wanted: number, bucket: BucketShape): Promise<BudgetGrant>;
-  /** Pauses every process until `untilEpochMs` (a 429's Retry-After); pauses never shorten. */
+  /** Pauses every process until `untilEpochMs` (a 429's Retry-After); pauses never shorten. A read-only caller's is dropped. */
   pause(untilEpochMs: number, bucket: BucketShape): Promise<void>;
 }

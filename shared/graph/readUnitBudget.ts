@@ -1,4 +1,5 @@
 import type { BucketShape, SharedWriteBudget } from "../directory/sharedWriteBudget.js";
+import { SharedBucketLink, type SharedBucketLinkOptions } from "./sharedBucketLink.js";
 import { sleepUntil } from "./sleepUntil.js";
 import type { LimiterClock } from "./writeLimiter.js";
 
@@ -13,10 +14,6 @@ export interface ReadUnitOptions {
   lowerTiers?: readonly number[];
 }
 
-/** How long reads keep to their own share after the shared row could not be reached. */
-const fallbackRetryMs = 30_000;
-const fallbackShare = 0.1;
-
 /**
  * Graph's resource-unit budget for one app and tenant (identity and access limits), which every request spends
  * (a write costs 1 unit too). With a shared row (Table storage) the fleet takes its units from one bucket in
@@ -25,12 +22,13 @@ const fallbackShare = 0.1;
  */
 export class ReadUnitBudget {
   private capacity: number;
+  private readonly log: (line: string) => void;
   private readonly windowMs: number;
   private readonly tiers: number[];
   private tokens: number;
   private at: number;
   private pausedUntil = 0;
-  private fallbackUntil = 0;
+  private readonly link: SharedBucketLink;
   private queue: Promise<void> = Promise.resolve();
 
   constructor(
@@ -38,8 +36,10 @@ export class ReadUnitBudget {
     private readonly clock: LimiterClock,
     private readonly shared: SharedWriteBudget | undefined,
     private readonly epochNow: () => number,
-    private readonly log: (line: string) => void,
+    link: Omit<SharedBucketLinkOptions, "budget">,
   ) {
+    this.log = link.log;
+    this.link = new SharedBucketLink(shared, clock, epochNow, { ...link, budget: "reads" });
     this.capacity = options.capacity;
     this.windowMs = options.windowMs;
     this.tiers = [...(options.lowerTiers ?? [])].filter((t) => t < options.capacity);
@@ -82,7 +82,9 @@ export class ReadUnitBudget {
           this.tokens -= cost;
           return;
         }
-        const wait = this.usesShared(now) ? await this.lease(cost) : this.localWait(cost);
+        const wait = this.link.usesShared(now)
+          ? await this.lease(cost)
+          : this.link.ownWaitMs(this.localWait(cost), now);
         if (wait > 0) await this.clock.sleep(Math.max(0.01, wait));
       }
     });
@@ -95,6 +97,7 @@ export class ReadUnitBudget {
     // The 429s of one burst (a $batch's items) are one finding: a size is stepped down once per pause.
     const fresh = this.pausedUntil <= this.clock.now();
     this.hold(ms);
+    this.link.throttled();
     this.shared?.pause(this.epochNow() + ms, this.shape()).catch(() => undefined);
     const next = learn && fresh ? this.tiers.shift() : undefined;
     if (next !== undefined) {
@@ -120,15 +123,12 @@ export class ReadUnitBudget {
     return sleepUntil(this.clock, () => this.pausedUntil);
   }
 
-  private usesShared(now: number): boolean {
-    return this.shared !== undefined && now >= this.fallbackUntil;
-  }
-
   private refillLocal(now: number): void {
-    const elapsed = Math.max(0, now - this.at);
+    // Only the time on a bucket of its own counts: leased tokens don't refill.
+    const elapsed = this.link.ownRefillMs(this.at, now);
     this.at = now;
-    if (this.usesShared(now)) return;
-    const share = this.shared ? fallbackShare : 1;
+    if (!(elapsed > 0) && !this.link.refillsOwn(now)) return;
+    const share = this.link.share();
     const room = this.capacity * share;
     // A debt (first reads) is repaid by the refill; the balance never refills past the room.
     this.tokens = Math.min(
@@ -138,34 +138,23 @@ export class ReadUnitBudget {
   }
 
   private localWait(cost: number): number {
-    const share = this.shared ? fallbackShare : 1;
-    return ((cost - this.tokens) * this.windowMs) / (this.capacity * share);
+    return ((cost - this.tokens) * this.windowMs) / (this.capacity * this.link.share());
   }
 
   /** Leases units from the fleet's row; returns how long to wait before trying again. */
   private async lease(cost: number): Promise<number> {
-    const shared = this.shared;
-    if (!shared) return 0;
     // A second of the refill at a time: every read waits on the lease in front of it, so a lease must outlast the
     // storage round trips it costs (the writes' 1/50 would make storage latency, not Graph, bound the reads).
     const wanted = Math.max(Math.ceil(this.capacity / 10), Math.ceil(cost - this.tokens));
-    try {
-      const grant = await shared.take(wanted, this.shape());
-      this.tokens += grant.granted;
-      const pausedFor = grant.pausedUntil - this.epochNow();
-      if (pausedFor > 0) this.hold(pausedFor);
-      if (this.tokens >= cost) return 0;
-      const untilEnough = ((cost - this.tokens) * this.windowMs) / this.capacity;
-      return Math.max(1, Math.min(grant.retryInMs, untilEnough));
-    } catch (err) {
-      this.fallbackUntil = this.clock.now() + fallbackRetryMs;
-      this.tokens = Math.min(this.tokens, this.capacity * fallbackShare);
-      this.log(
-        `read budget: the shared bucket is unreachable (${err instanceof Error ? err.name : "error"}); using ${
-          fallbackShare * 100
-        }% of the budget for ${fallbackRetryMs / 1000} s`,
-      );
+    const lease = await this.link.lease(wanted, this.shape());
+    this.tokens += lease.granted;
+    if (lease.pausedForMs > 0) this.hold(lease.pausedForMs);
+    if (lease.local) {
+      this.tokens = Math.min(this.tokens, this.capacity * this.link.share());
       return 0;
     }
+    if (this.tokens >= cost) return 0;
+    const untilEnough = ((cost - this.tokens) * this.windowMs) / this.capacity;
+    return Math.max(1, Math.min(lease.retryInMs, untilEnough));
   }
 }

@@ -1,8 +1,10 @@
 import type { BucketShape, SharedWriteBudget } from "../directory/sharedWriteBudget.js";
+import type { RowDistrust } from "./fleetPauseGuard.js";
 import type { GraphBudgetName } from "./graphService.js";
 import { ReadUnitBudget, type ReadUnitOptions } from "./readUnitBudget.js";
 import { realSleep } from "./realSleep.js";
 import { RequestBudget, type RequestBudgetOptions } from "./requestBudget.js";
+import { SharedBucketLink, type SharedBudgetName } from "./sharedBucketLink.js";
 import { sleepUntil } from "./sleepUntil.js";
 
 /** Time source for the limiter; tests pass a fake or rely on small windows. */
@@ -37,6 +39,23 @@ export interface WriteLimiterOptions {
    */
   fallbackShare?: number;
   /**
+   * The share of the bucket a process paces itself on when it may read the shared bucket but not write it (a
+   * person's sign-in running the CLI: only the app's identity may write the budget table). Default 1/2: the app's
+   * processes keep the other half, and their 429s reach this process through the row's pause it can still read.
+   */
+  readOnlyShare?: number;
+  /**
+   * How long the shared bucket's pause, or a shared bucket granting no token, may hold this process while Graph
+   * answers it no 429 of its own; past it the process paces on its fallback share instead (`FleetPauseGuard`).
+   * Default 15 minutes.
+   */
+  pauseTrustMs?: number;
+  /**
+   * Called at each visit to a shared bucket not believed (its pause, `paused`, or its granting nothing, `starved`,
+   * held this process past `pauseTrustMs`): a hook for metrics.
+   */
+  onPauseDistrusted?: (budget: SharedBudgetName, heldMs: number, why: RowDistrust) => void;
+  /**
    * Tokens of the first burst held back, so the jitter between a write leaving and Graph counting it (new
    * connections, uneven latency) can't bunch arrivals past Graph's bucket. Default 0; the app keeps 2%.
    */
@@ -57,14 +76,17 @@ export interface WriteLimiterOptions {
   epochNow?: () => number;
 }
 
+/**
+ * The share of the budget a sign-in that may only read the fleet's bucket paces on (`readOnlyShare`'s default):
+ * the app's processes keep the rest.
+ */
+export const defaultReadOnlyShare = 0.5;
+
 const realClock: LimiterClock = {
   // performance.now() is monotonic: a wall-clock jump must not release or freeze a burst of writes.
   now: () => performance.now(),
   sleep: realSleep,
 };
-
-/** How long a process keeps to its fallback share before it tries the shared bucket again. */
-const fallbackRetryMs = 30_000;
 
 /**
  * Paces Graph writes the way Graph counts them: a token bucket per app and tenant (Microsoft's throttling limits,
@@ -82,8 +104,8 @@ export class WriteLimiter {
   private readonly onBackOff: ((ms: number) => void) | undefined;
   private readonly shared: SharedWriteBudget | undefined;
   private readonly leaseSize: number;
-  private readonly fallbackShare: number;
-  private readonly log: (line: string) => void;
+  /** The way to the fleet's bucket: leasing, on an own share for a while, or read-only. */
+  private readonly link: SharedBucketLink;
   private readonly epochNow: () => number;
   /** The burst this process allows itself: the budget less the reserve. */
   private readonly capacity: number;
@@ -91,8 +113,6 @@ export class WriteLimiter {
   private tokens: number;
   private refilledAt: number;
   private pausedUntil = 0;
-  /** While set (clock time), the shared bucket is out of reach and the process keeps to its fallback share. */
-  private fallbackUntil = 0;
   private queue: Promise<void> = Promise.resolve();
   private readonly reads: ReadUnitBudget;
   private readonly readUnitsLearn: boolean;
@@ -111,9 +131,16 @@ export class WriteLimiter {
     this.onBackOff = options.onBackOff;
     this.shared = options.shared;
     this.leaseSize = Math.max(1, Math.min(this.budget, options.leaseSize ?? Math.floor(this.budget / 50)));
-    this.fallbackShare = Math.min(1, Math.max(0, options.fallbackShare ?? 0.1));
-    this.log = options.log ?? (() => undefined);
+    const log = options.log ?? (() => undefined);
     this.epochNow = options.epochNow ?? (() => Date.now());
+    const shares = {
+      fallbackShare: Math.min(1, Math.max(0, options.fallbackShare ?? 0.1)),
+      readOnlyShare: Math.min(1, Math.max(0, options.readOnlyShare ?? defaultReadOnlyShare)),
+      ...(options.pauseTrustMs !== undefined ? { pauseTrustMs: options.pauseTrustMs } : {}),
+      ...(options.onPauseDistrusted ? { onPauseDistrusted: options.onPauseDistrusted } : {}),
+      log,
+    };
+    this.link = new SharedBucketLink(this.shared, this.clock, this.epochNow, { budget: "writes", ...shares });
     const reserve = Math.min(this.budget - 1, Math.max(0, options.reserve ?? 0));
     this.capacity = this.budget - reserve;
     this.tokens = this.shared ? 0 : this.capacity;
@@ -124,7 +151,7 @@ export class WriteLimiter {
       this.clock,
       options.readUnits ? this.shared : undefined,
       this.epochNow,
-      this.log,
+      shares,
     );
     this.readUnitsLearn = (options.readUnits?.lowerTiers?.length ?? 0) > 0;
     this.requests = {
@@ -150,6 +177,16 @@ export class WriteLimiter {
   /** Graph answered a request of that budget without a 429: a learning budget grows. */
   answered(budget: "reports" | "methods"): void {
     this.requests[budget]?.answered();
+  }
+
+  /**
+   * Visits the fleet's bucket once, taking nothing, so a run says up front how it is paced (`log`): from the fleet's
+   * bucket, on its own share because it may only read it (a person's sign-in), or on a fallback share.
+   */
+  async checkShared(): Promise<void> {
+    if (!this.shared) return;
+    const { pausedForMs } = await this.link.lease(0, this.bucketShape());
+    if (pausedForMs > 0) this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + pausedForMs);
   }
 
   /** The shared bucket this limiter draws from: its burst (budget less reserve), Graph's refill rate. */
@@ -195,6 +232,7 @@ export class WriteLimiter {
     if (budget !== "writes") this.reads.backOff(ms, this.readUnitsLearn && budget === "reads");
     if (budget === "reads") return;
     this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + ms);
+    this.link.throttled();
     // Best effort: a fleet that misses one pause is paced by the bucket and by its own 429s anyway.
     this.shared?.pause(this.epochNow() + ms, this.bucketShape()).catch(() => undefined);
   }
@@ -258,60 +296,45 @@ export class WriteLimiter {
         this.onGrant?.(count, now, Math.max(0, now - askedAt));
         return;
       }
-      const wait = this.usesShared(now) ? await this.lease(count) : this.localWait(count);
+      const wait = this.link.usesShared(now)
+        ? await this.lease(count)
+        : this.link.ownWaitMs(this.localWait(count), now);
       if (wait > 0) await this.clock.sleep(Math.max(wait, 0.01));
     }
   }
 
-  /** Alone (or in fallback), the process's own bucket refills continuously; leased tokens don't. */
+  /** Alone (or on its own share), the process's own bucket refills continuously; leased tokens don't. */
   private refillLocal(now: number): void {
-    const elapsed = Math.max(0, now - this.refilledAt);
+    // Only the time on a bucket of its own counts: leased tokens don't refill.
+    const elapsed = this.link.ownRefillMs(this.refilledAt, now);
     this.refilledAt = now;
-    if (this.usesShared(now)) return;
-    const share = this.shared ? this.fallbackShare : 1;
+    if (!(elapsed > 0) && !this.link.refillsOwn(now)) return;
+    const share = this.link.share();
     const capacity = Math.max(1, this.capacity * share);
     this.tokens = Math.min(capacity, this.tokens + (elapsed * this.budget * share) / this.windowMs);
   }
 
   private localWait(count: number): number {
-    const share = this.shared ? this.fallbackShare : 1;
-    return ((count - this.tokens) * this.windowMs) / (this.budget * share);
-  }
-
-  private usesShared(now: number): boolean {
-    return this.shared !== undefined && now >= this.fallbackUntil;
+    return ((count - this.tokens) * this.windowMs) / (this.budget * this.link.share());
   }
 
   /** Leases tokens from the fleet's bucket; returns how long to wait before trying again (0: try now). */
   private async lease(count: number): Promise<number> {
-    const shared = this.shared;
-    if (!shared) return 0;
     const wanted = Math.max(this.leaseSize, Math.ceil(count - this.tokens));
-    try {
-      const grant = await shared.take(wanted, this.bucketShape());
-      if (this.fallbackUntil > 0) {
-        this.fallbackUntil = 0;
-        this.log("write budget: the shared bucket is reachable again");
-      }
-      this.tokens += grant.granted;
-      const pausedFor = grant.pausedUntil - this.epochNow();
-      if (pausedFor > 0) this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + pausedFor);
-      // Short of tokens, wait until the row holds what this request still lacks (a $batch's writes, not a single
-      // write), at most a whole lease: the row refills meanwhile (nothing is lost), N starved processes poll it about
-      // N × rate ÷ request size times a second, and the last writes of a run don't wait for a lease they won't use.
-      if (this.tokens >= count) return 0;
-      const untilEnough = ((count - this.tokens) * this.windowMs) / this.budget;
-      return Math.max(1, Math.min(grant.retryInMs, untilEnough));
-    } catch (err) {
-      // Storage is out of reach: keep writing, but only at a small share, never at the whole budget.
-      this.fallbackUntil = this.clock.now() + fallbackRetryMs;
-      this.tokens = Math.min(this.tokens, Math.max(1, this.budget * this.fallbackShare));
-      this.log(
-        `write budget: the shared bucket is unreachable (${err instanceof Error ? err.name : "error"}); using ${Math.round(
-          this.fallbackShare * 100,
-        )}% of the budget for ${fallbackRetryMs / 1000} s`,
-      );
+    const lease = await this.link.lease(wanted, this.bucketShape());
+    this.tokens += lease.granted;
+    if (lease.pausedForMs > 0)
+      this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + lease.pausedForMs);
+    if (lease.local) {
+      // On its own share from now: never more in hand than that share's burst.
+      this.tokens = Math.min(this.tokens, Math.max(1, this.budget * this.link.share()));
       return 0;
     }
+    // Short of tokens, wait until the row holds what this request still lacks (a $batch's writes, not a single
+    // write), at most a whole lease: the row refills meanwhile (nothing is lost), N starved processes poll it about
+    // N × rate ÷ request size times a second, and the last writes of a run don't wait for a lease they won't use.
+    if (this.tokens >= count) return 0;
+    const untilEnough = ((count - this.tokens) * this.windowMs) / this.budget;
+    return Math.max(1, Math.min(lease.retryInMs, untilEnough));
   }
 }

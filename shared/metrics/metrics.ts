@@ -56,6 +56,14 @@ export const metricCatalog = {
     description: "How long a write waited for its tokens (0 while the budget has room)",
     dimensions: {},
   },
+  fleetPauseDistrusted: {
+    name: "sspr.write_budget.pause_distrusted",
+    kind: "counter",
+    unit: "{lease}",
+    description:
+      "Times a process found the fleet's budget row still holding it after 15 minutes without a 429 of its own — paused (why=paused) or granting it no token (why=starved) — and paced on its own share instead (the row is being re-paused or emptied, or something is wrong)",
+    dimensions: { budget: ["writes", "reads"], why: ["paused", "starved"] },
+  },
   queueDepth: {
     name: "sspr.queue.depth",
     kind: "gauge",

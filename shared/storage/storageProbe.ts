@@ -34,6 +34,33 @@ export async function probeTable(table: TableClient, timeoutMs = 10_000): Promis
   }
 }
 
+/** Whether this identity may write a table: known either way, or `unknown` (storage answered something else). */
+export type TableWriteReach = "writable" | "readOnly" | "unknown";
+
+/** The row the write probe addresses: no adapter reads or writes this partition, and it is never created. */
+export const writeProbeKeys = { partitionKey: "doctor", rowKey: "write-probe" } as const;
+
+/**
+ * Asks whether this identity may write the table without writing anything: a merge of nothing into a row that is
+ * not there, on the condition that it is (If-Match: *). Storage authorizes the request before looking for the row,
+ * so a reader is refused (403) and a writer is told the row is missing (404); neither creates a row.
+ */
+export async function probeTableWrite(table: TableClient, timeoutMs = 10_000): Promise<TableWriteReach> {
+  try {
+    // A probe row someone planted anyway gets a merge of no properties: still nothing written that anyone reads.
+    await table.updateEntity({ ...writeProbeKeys }, "Merge", {
+      etag: "*",
+      abortSignal: AbortSignal.timeout(timeoutMs),
+    });
+    return "writable";
+  } catch (err) {
+    const { statusCode } = (err ?? {}) as { statusCode?: unknown };
+    if (statusCode === 404 || statusCode === 412) return "writable";
+    if (statusCode === 403) return "readOnly";
+    return "unknown";
+  }
+}
+
 function reachOf(err: unknown): StorageReach {
   const { statusCode, code } = (err ?? {}) as { statusCode?: unknown; code?: unknown };
   const status = typeof statusCode === "number" ? statusCode : undefined;

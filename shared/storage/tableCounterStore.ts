@@ -1,5 +1,6 @@
 import type { TableClient } from "@azure/data-tables";
 import type { CounterKey, CounterReading, CounterRow, CounterStore } from "../sync/counterStore.js";
+import { ensureTable } from "./ensureTable.js";
 import { isRestStatus } from "./isRestStatus.js";
 
 /** The table holding the use limits' counters (a constant, like the webhook receipts' table). */
@@ -20,9 +21,12 @@ interface CounterEntity {
  * on the row's ETag, so instances that count at the same moment never overwrite each other's count.
  */
 export class TableCounterStore implements CounterStore {
-  #ready: Promise<void> | undefined;
+  /** Creates the table on first use, or finds it there when this identity may not create tables (ensureTable). */
+  readonly #ensureTable: () => Promise<void>;
 
-  constructor(private readonly table: TableClient) {}
+  constructor(private readonly table: TableClient) {
+    this.#ensureTable = ensureTable(table);
+  }
 
   async load(key: CounterKey): Promise<CounterReading> {
     const { partitionKey, rowKey } = keysOf(key);
@@ -43,7 +47,7 @@ export class TableCounterStore implements CounterStore {
     const entity: CounterEntity = { ...keysOf(key), subject: key.subject, ...row };
     try {
       if (version === undefined) {
-        await this.ensureTable();
+        await this.#ensureTable();
         await this.table.createEntity(entity);
       } else {
         await this.table.updateEntity(entity, "Replace", { etag: version });
@@ -54,15 +58,6 @@ export class TableCounterStore implements CounterStore {
       if (isRestStatus(err, 409, 412, 404)) return "conflict";
       throw err;
     }
-  }
-
-  /** Creates the table on first use (409: it already exists). */
-  private ensureTable(): Promise<void> {
-    this.#ready ??= this.table.createTable().catch((err: unknown) => {
-      this.#ready = undefined;
-      if (!isRestStatus(err, 409)) throw err;
-    });
-    return this.#ready;
   }
 }
 

@@ -6,6 +6,7 @@ import type {
   PublishedPolicy,
 } from "../sync/deploymentPolicy.js";
 import { fromPolicyRecord, type PolicyRecord, publishedOf, toPolicyRecord } from "../sync/policyRecord.js";
+import { ensureTable } from "./ensureTable.js";
 import { isRestStatus } from "./isRestStatus.js";
 
 /**
@@ -19,15 +20,18 @@ export const deploymentPolicyKeys = { partitionKey: "deployment", rowKey: "polic
 
 /** The published policy as one Table row, replaced whole at each start of the app. */
 export class TableDeploymentPolicy implements DeploymentPolicyStore {
-  #ready: Promise<void> | undefined;
+  /** Creates the table on first use, or finds it there when this identity may not create tables (ensureTable). */
+  readonly #ensureTable: () => Promise<void>;
 
   constructor(
     private readonly table: TableClient,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.#ensureTable = ensureTable(table);
+  }
 
   async publish(policy: ProtectionPolicy): Promise<PublishedPolicy> {
-    await this.ensureTable();
+    await this.#ensureTable();
     const published = publishedOf(policy, this.now());
     // Replace, not merge: a property an older app wrote must not survive next to this schema's.
     await this.table.upsertEntity<PolicyRecord & typeof deploymentPolicyKeys>(
@@ -53,14 +57,5 @@ export class TableDeploymentPolicy implements DeploymentPolicyStore {
       throw err;
     }
     return fromPolicyRecord(entity);
-  }
-
-  /** Creates the table on first use (409: it already exists). */
-  private ensureTable(): Promise<void> {
-    this.#ready ??= this.table.createTable().catch((err: unknown) => {
-      this.#ready = undefined;
-      if (!isRestStatus(err, 409)) throw err;
-    });
-    return this.#ready;
   }
 }

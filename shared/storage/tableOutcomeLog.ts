@@ -6,6 +6,7 @@ import type { LeaseWrite, WriteResult } from "../sync/eventLease.js";
 import { type EventLeaseOps, eventLeaseOn } from "../sync/eventLeaseOn.js";
 import type { Outcome, PendingWrite } from "../sync/outcome.js";
 import { type Claim, checkListTop, type OutcomeLog, type UserKey } from "../sync/outcomeLog.js";
+import { ensureTable } from "./ensureTable.js";
 import { isRestStatus } from "./isRestStatus.js";
 import { outcomeTableKeys as keys } from "./outcomeTableKeys.js";
 import { type EventEntity, outcomeTableRows as rows, type TableEventRecord } from "./outcomeTableRows.js";
@@ -18,28 +19,21 @@ import { transactionGroupsOf } from "./transactionGroupsOf.js";
  * event's row and writes it on the row's ETag, which is the lease's token.
  */
 export class TableOutcomeLog implements OutcomeLog {
-  #ready: Promise<void> | undefined;
+  /** Creates the table on first use, or finds it there when this identity may not create tables (ensureTable). */
+  readonly #ensureTable: () => Promise<void>;
   readonly #lease: EventLeaseOps;
 
   constructor(private readonly table: TableClient) {
+    this.#ensureTable = ensureTable(table);
     this.#lease = eventLeaseOn<TableEventRecord>({
       load: (eventId) => this.load(eventId),
       write: (eventId, write, over) => this.store(eventId, write, over?.index),
     });
   }
 
-  /** Creates the table on first use (idempotent; 409 means it already exists). */
-  private ensureTable(): Promise<void> {
-    this.#ready ??= this.table.createTable().catch((err: unknown) => {
-      this.#ready = undefined;
-      if (!isRestStatus(err, 409)) throw err;
-    });
-    return this.#ready;
-  }
-
   /** An event's row, read whole; undefined when it has none. */
   private async load(eventId: string): Promise<TableEventRecord | undefined> {
-    await this.ensureTable();
+    await this.#ensureTable();
     try {
       return rows.eventRecordOf(
         await this.table.getEntity<EventEntity>(keys.partitionOf(eventId), keys.eventRow(eventId)),
@@ -114,7 +108,7 @@ export class TableOutcomeLog implements OutcomeLog {
 
   async record(outcome: Outcome, token?: string): Promise<void> {
     // A record without a token writes before it reads anything: the table must be there first.
-    await this.ensureTable();
+    await this.#ensureTable();
     return this.#lease.record(outcome, token);
   }
 
@@ -122,7 +116,7 @@ export class TableOutcomeLog implements OutcomeLog {
     const results: Array<Error | undefined> = outcomes.map(() => undefined);
     if (outcomes.length === 0) return results;
     try {
-      await this.ensureTable();
+      await this.#ensureTable();
     } catch (err) {
       return outcomes.map(() => ensureErrorType(err));
     }
@@ -159,7 +153,7 @@ export class TableOutcomeLog implements OutcomeLog {
 
   async attemptsOf(eventId: string, top: number): Promise<Outcome[]> {
     checkListTop(top);
-    await this.ensureTable();
+    await this.#ensureTable();
     const prefix = keys.attemptRowPrefix(eventId);
     const found: Outcome[] = [];
     const pages = this.table
@@ -182,7 +176,7 @@ export class TableOutcomeLog implements OutcomeLog {
   }
 
   private async readState(userId: string) {
-    await this.ensureTable();
+    await this.#ensureTable();
     try {
       return await this.table.getEntity<{ occurredAt: string }>(keys.statePartition(userId), keys.stateRow);
     } catch (err) {
@@ -210,7 +204,7 @@ export class TableOutcomeLog implements OutcomeLog {
 
   async listByUser(user: UserKey, top: number): Promise<Outcome[]> {
     checkListTop(top);
-    await this.ensureTable();
+    await this.#ensureTable();
     // All of a user's rows in a bucket share one prefix.
     const prefix = keys.userRowPrefix(user);
     const perBucket = await Promise.all(
@@ -239,7 +233,7 @@ export class TableOutcomeLog implements OutcomeLog {
   }
 
   async deleteOlderThan(cutoff: Date): Promise<number> {
-    await this.ensureTable();
+    await this.#ensureTable();
     return sweepOutcomeTable(this.table, cutoff);
   }
 }

@@ -1,5 +1,6 @@
 import type { TableClient } from "@azure/data-tables";
 import type { WebhookReceipts } from "../intake/webhookReceipts.js";
+import { ensureTable } from "./ensureTable.js";
 import { isRestStatus } from "./isRestStatus.js";
 
 /** The table holding one receipt per sender and webhook event id (a constant, like the queue pipeline's own tables). */
@@ -20,15 +21,18 @@ const receiptRow = "receipt";
  * before". Each receipt is its own partition, so deliveries never contend for one.
  */
 export class TableWebhookReceipts implements WebhookReceipts {
-  #ready: Promise<void> | undefined;
+  /** Creates the table on first use, or finds it there when this identity may not create tables (ensureTable). */
+  readonly #ensureTable: () => Promise<void>;
 
   constructor(
     private readonly table: TableClient,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.#ensureTable = ensureTable(table);
+  }
 
   async claim(scope: string, eventId: string): Promise<"new" | "duplicate"> {
-    await this.ensureTable();
+    await this.#ensureTable();
     const partitionKey = toPartitionKey(scope, eventId);
     try {
       await this.table.createEntity<ReceiptEntity>({
@@ -57,15 +61,6 @@ export class TableWebhookReceipts implements WebhookReceipts {
       },
       "Merge",
     );
-  }
-
-  /** Creates the table on first use (409: it already exists). */
-  private ensureTable(): Promise<void> {
-    this.#ready ??= this.table.createTable().catch((err: unknown) => {
-      this.#ready = undefined;
-      if (!isRestStatus(err, 409)) throw err;
-    });
-    return this.#ready;
   }
 }
 

@@ -1,5 +1,6 @@
 import type { TableClient } from "@azure/data-tables";
 import type { BucketShape, BudgetGrant, SharedWriteBudget } from "../directory/sharedWriteBudget.js";
+import { ensureTable } from "./ensureTable.js";
 import { isRestStatus } from "./isRestStatus.js";
 
 /** The table holding the fleet's write bucket and resource-unit bucket (a row each), on the app's storage account. */
@@ -28,6 +29,8 @@ const keyOf = (bucket: BucketShape) => ({
 const maxAttempts = 8;
 /** Longest fleet pause the row holds: Graph's Retry-After is seconds; anything longer is a fault, not a 429. */
 const maxPauseMs = 5 * 60_000;
+/** How long a refused write (403) makes the row read-only to this process before it tries writing again. */
+const readOnlyRecheckMs = 5 * 60_000;
 /** How far ahead of this process's clock another process's `updatedAt` may be (clock skew) before it's distrusted. */
 const maxSkewMs = 60_000;
 
@@ -39,23 +42,35 @@ const maxSkewMs = 60_000;
  * good enough for a refill measured in tokens per 50 ms.
  */
 export class TableWriteBudget implements SharedWriteBudget {
-  #ready: Promise<void> | undefined;
+  /** Creates the table on first use, or finds it there when this identity may not create tables (ensureTable). */
+  readonly #ensureTable: () => Promise<void>;
+  /** Until when (this process's epoch ms) the row is known to be read-only to this identity. */
+  #readOnlyUntil = 0;
 
   constructor(
     private readonly table: TableClient,
     private readonly now: () => number = () => Date.now(),
-  ) {}
+  ) {
+    this.#ensureTable = ensureTable(table);
+  }
 
   async take(wanted: number, bucket: BucketShape): Promise<BudgetGrant> {
-    await this.ensureTable();
+    await this.#ensureTable();
     for (let attempt = 1; ; attempt++) {
       const now = this.now();
       const current = await this.read(bucket, now);
-      const tokens = refilled(current.row, bucket, now);
       const paused = current.row.pausedUntil > now;
+      if (this.readOnly(now))
+        return {
+          granted: 0,
+          retryInMs: 0,
+          pausedUntil: paused ? current.row.pausedUntil : 0,
+          readOnly: true,
+        };
+      const tokens = refilled(current.row, bucket, now);
       const granted = paused ? 0 : Math.min(wanted, Math.floor(tokens));
       const row: BucketRow = { ...current.row, tokens: tokens - granted, updatedAt: now };
-      if (await this.write(row, current.etag)) {
+      if (await this.write(row, current.etag, now)) {
         const missing = wanted - granted - (tokens - granted);
         return {
           granted,
@@ -67,19 +82,27 @@ export class TableWriteBudget implements SharedWriteBudget {
           pausedUntil: paused ? current.row.pausedUntil : 0,
         };
       }
+      if (this.readOnly(now)) continue;
       if (attempt >= maxAttempts) return { granted: 0, retryInMs: 50 * attempt, pausedUntil: 0 };
     }
   }
 
   async pause(untilEpochMs: number, bucket: BucketShape): Promise<void> {
-    await this.ensureTable();
+    await this.#ensureTable();
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       const now = this.now();
+      // A read-only caller's 429 pauses only itself; the app's processes hear Graph's 429s themselves.
+      if (this.readOnly(now)) return;
       const current = await this.read(bucket, now);
       const until = Math.min(untilEpochMs, now + maxPauseMs);
       if (current.row.pausedUntil >= until) return;
-      if (await this.write({ ...current.row, pausedUntil: until }, current.etag)) return;
+      if (await this.write({ ...current.row, pausedUntil: until }, current.etag, now)) return;
     }
+  }
+
+  /** True while the last write was refused (403): this identity may read the row, not write it. */
+  private readOnly(now: number): boolean {
+    return now < this.#readOnlyUntil;
   }
 
   /** The row and its ETag; a missing row is a full bucket (created on the first write, etag undefined). */
@@ -109,32 +132,29 @@ export class TableWriteBudget implements SharedWriteBudget {
     }
   }
 
-  /** Writes the row if it is unchanged since read (or still absent); false when another process won the race. */
-  private async write(row: BucketRow, etag: string | undefined): Promise<boolean> {
+  /**
+   * Writes the row if it is unchanged since read (or still absent); false when another process won the race, or
+   * when storage refused the write (403: the identity may only read the table; asked again after a while, since a
+   * role assignment takes minutes to apply).
+   */
+  private async write(row: BucketRow, etag: string | undefined, now: number): Promise<boolean> {
     try {
       if (etag === undefined) await this.table.createEntity(row);
       else await this.table.updateEntity(row, "Replace", { etag });
       return true;
     } catch (err) {
       if (isRestStatus(err, 412, 409)) return false;
-      throw err;
+      if (!isRestStatus(err, 403)) throw err;
+      this.#readOnlyUntil = now + readOnlyRecheckMs;
+      return false;
     }
-  }
-
-  /** Creates the table on first use (409: it already exists). */
-  private ensureTable(): Promise<void> {
-    this.#ready ??= this.table.createTable().catch((err: unknown) => {
-      this.#ready = undefined;
-      if (!isRestStatus(err, 409)) throw err;
-    });
-    return this.#ready;
   }
 }
 
 /**
- * The row as the fleet may trust it. Anyone with the storage role can edit the row, and a bug or a clock far off
- * could write nonsense; either way the fleet must neither overrun Graph nor stall: tokens within 0..capacity (not a
- * number → 0, refilling from now), `updatedAt` no later than a minute ahead, a pause of at most 5 minutes.
+ * The row as the fleet may trust it. Only the app's identity may write the table in Azure (infra/app/rbac.bicep),
+ * but a bug, a clock far off or a role granted too widely could write nonsense; either way the fleet must neither overrun Graph nor stall: tokens within 0..capacity (not a
+ * number → 0, refilling from now), `updatedAt` no later than a minute ahead, a pause of at most 5 minutes (a pause written again and again is bounded by each process's own `FleetPauseGuard`).
  */
 function withinBounds(row: BucketRow, bucket: BucketShape, now: number): BucketRow {
   const trustedTime = Number.isFinite(row.updatedAt) && row.updatedAt <= now + maxSkewMs;

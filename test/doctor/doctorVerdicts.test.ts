@@ -303,6 +303,51 @@ describe("storage", () => {
       "Storage Queue Data Contributor",
     );
   });
+
+  describe("the fleet's budget table: whether this identity may write it", () => {
+    const budget = (runsAs: "app" | "signIn"): StorageTarget => ({
+      check: "budgetTable",
+      what: "table GraphWriteBudget",
+      purpose: "the fleet's shared Graph write budget",
+      role: "Storage Table Data Contributor",
+      sharedByFleet: { runsAs, readOnlyShare: 0.5 },
+    });
+
+    it.each([
+      ["the app, writable", "app", true, "ok storage_writable", /is writable \(the fleet shares it\)$/],
+      [
+        "a person's sign-in, read-only",
+        "signIn",
+        false,
+        "ok storage_read_only_for_you",
+        /is read-only for you: only the app's identity writes it; your backfill paces on half the budget$/,
+      ],
+      ["a person's sign-in that may write it", "signIn", true, "ok storage_writable", /is writable/],
+      [
+        "the app, read-only",
+        "app",
+        false,
+        "fail storage_read_only",
+        /read-only to the app's identity: its processes can't share the budget/,
+      ],
+    ] as const)("%s → %s", (_, runsAs, writable, expected, detail) => {
+      const finding = storageCheck(budget(runsAs), { state: "exists", writable });
+      expect(codes([finding])).toEqual([expected]);
+      expect(finding.detail).toMatch(detail);
+      // Plain text: no status numbers, service codes or JSON.
+      expect(finding.detail).not.toMatch(/403|AuthorizationPermissionMismatch|[{}]/);
+    });
+
+    it("tells the app what role to grant when it may only read the table", () => {
+      expect(storageCheck(budget("app"), { state: "exists", writable: false }).fix).toContain(
+        "Storage Table Data Contributor on the storage account",
+      );
+    });
+
+    it("says only 'readable' when the write probe could not tell", () => {
+      expect(codes([storageCheck(budget("signIn"), { state: "exists" })])).toEqual(["ok storage_ok"]);
+    });
+  });
 });
 
 /** WEBSITE_AUTH_V2_CONFIG_JSON as App Service writes it for the template's settings, or with one thing changed. */

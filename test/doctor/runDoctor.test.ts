@@ -4,8 +4,9 @@ import { type LocalHost, startLocalHost } from "../../local/localHost.js";
 import { appServices } from "../../shared/app/appServices.js";
 import { loadSettings } from "../../shared/app/config.js";
 import { runDoctor } from "../../shared/app/runDoctor.js";
-import { queueClient } from "../../shared/app/storageClients.js";
+import { queueClient, tableClient } from "../../shared/app/storageClients.js";
 import type { DoctorCheck, DoctorReport } from "../../shared/doctor/doctorReport.js";
+import { writeBudgetTable } from "../../shared/storage/tableWriteBudget.js";
 import { graphFetch } from "../support/graphEmulatorFixtures.js";
 import { easyAuthOn } from "../support/helpdeskRequests.js";
 import { pipelineTenant } from "../support/tenantSeeds.js";
@@ -118,6 +119,27 @@ describe("against a deployment that is ready", () => {
     const settings = env.configure();
     await queueClient(settings, settings.ONBOARDING_QUEUE).createIfNotExists();
     expect(find((await doctor()).report, "storageQueue")[0]?.code).toBe("storage_ok");
+  });
+
+  it("finds the budget table writable by this identity (the fleet shares it), and writes nothing to it", async () => {
+    const budget = tableClient(env.configure(), writeBudgetTable);
+    await budget.createTable();
+    try {
+      expect(find((await doctor()).report, "budgetTable")).toEqual([
+        expect.objectContaining({
+          status: "ok",
+          code: "storage_writable",
+          detail:
+            "table GraphWriteBudget (the fleet's shared Graph write budget) is writable (the fleet shares it)",
+        }),
+      ]);
+      const rows: unknown[] = [];
+      for await (const row of budget.listEntities()) rows.push(row);
+      expect(rows).toEqual([]);
+    } finally {
+      // The other tests find the table absent.
+      await budget.deleteTable();
+    }
   });
 });
 

@@ -6,6 +6,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { loadSettings, settingNames } from "../../shared/app/config.js";
 import { hostBodyLimitBytes } from "../../shared/http/bodyLimits.js";
 import { type MetricKey, metricCatalog, safeDimensions } from "../../shared/metrics/metrics.js";
+import { webhookReceiptsTable } from "../../shared/storage/tableWebhookReceipts.js";
+import { writeBudgetTable } from "../../shared/storage/tableWriteBudget.js";
 import { alertQueryFiles, filtersOf, repoText } from "../support/metricQueries.js";
 
 // Checks the ARM JSON that `npm run infra:build` compiles from infra/main.bicep. ARM evaluates expressions
@@ -117,6 +119,7 @@ const roleIds = {
   storageBlobDataOwner: "b7e6dc6d-f1e8-4753-8033-0f276bb0955b",
   storageQueueDataContributor: "974c5e8b-45b9-4653-ba55-5f855dd0fb88",
   storageTableDataContributor: "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3",
+  storageTableDataReader: "76199698-9eea-4c19-bc75-cec21354c6b6",
   monitoringMetricsPublisher: "3913510d-42f4-4e42-8a64-420c390055eb",
   keyVaultSecretsUser: "4633458b-17de-408a-b874-0445c86b69e6",
 };
@@ -170,14 +173,16 @@ describe.skipIf(skipReason !== undefined)("infrastructure (compiled ARM template
       });
     });
 
-    it("creates the HR event queue, its poison queue, the outcomes table and the deployment container", () => {
+    it("creates the HR event queue, its poison queue, the product's tables and the deployment container", () => {
       expect(main.variables?.queueNames).toEqual([
         "[parameters('onboardingQueue')]",
         "[format('{0}-poison', parameters('onboardingQueue'))]",
       ]);
       expect(main.parameters?.onboardingQueue?.defaultValue).toBe("hr-onboarding");
       expect(moduleParameters("storage").queueNames?.value).toBe("[variables('queueNames')]");
-      expect(moduleParameters("storage").tableNames?.value).toEqual(["[parameters('outcomesTable')]"]);
+      expect(moduleParameters("storage").tableNames?.value).toBe(
+        "[concat(variables('deployerWritableTables'), createArray(variables('writeBudgetTable')))]",
+      );
       expect(main.parameters?.outcomesTable?.defaultValue).toBe("ContactOutcomes");
       expect(ofType("Microsoft.Storage/storageAccounts/queueServices/queues")).toHaveLength(1);
       expect(ofType("Microsoft.Storage/storageAccounts/tableServices/tables")).toHaveLength(1);
@@ -371,7 +376,7 @@ describe.skipIf(skipReason !== undefined)("infrastructure (compiled ARM template
     const forIdentity = () =>
       assignments().filter(({ principal }) => principal === "[reference('identity').principalId]");
 
-    it("use only the five data-plane roles, never Owner, Contributor or User Access Administrator", () => {
+    it("use only the six data-plane roles, never Owner, Contributor or User Access Administrator", () => {
       const allowed = Object.values(roleIds);
       for (const { roleId } of assignments()) {
         expect(allowed).toContain(roleId);
@@ -399,6 +404,7 @@ describe.skipIf(skipReason !== undefined)("infrastructure (compiled ARM template
         [
           roleIds.storageBlobDataOwner,
           roleIds.storageQueueDataContributor,
+          roleIds.storageTableDataReader,
           roleIds.storageTableDataContributor,
         ].sort(),
       );
@@ -415,11 +421,46 @@ describe.skipIf(skipReason !== undefined)("infrastructure (compiled ARM template
       );
     });
 
+    // The budget row pauses every process's Graph writes: whoever may write it can stall the fleet.
+    it("let only the app's identity write the write-budget table: the deployer reads it, and writes only the outcomes and webhook receipts", () => {
+      const tableWriters = assignments().filter(
+        ({ roleId, scope }) =>
+          roleId === roleIds.storageTableDataContributor &&
+          scope.includes("'Microsoft.Storage/storageAccounts'"),
+      );
+      expect(tableWriters.map(({ principal }) => principal)).toEqual(["[reference('identity').principalId]"]);
+      const personWrites = assignments().filter(
+        ({ principal, roleId }) =>
+          principal === "[parameters('userPrincipalId')]" && roleId === roleIds.storageTableDataContributor,
+      );
+      expect(personWrites.map(({ scope }) => scope)).toEqual([
+        "[resourceId('Microsoft.Storage/storageAccounts/tableServices/tables', parameters('storageAccountName'), 'default', parameters('deployerWritableTables')[copyIndex()])]",
+      ]);
+      const personReads = assignments().filter(
+        ({ principal, roleId }) =>
+          principal === "[parameters('userPrincipalId')]" && roleId === roleIds.storageTableDataReader,
+      );
+      expect(personReads.map(({ scope }) => scope)).toEqual([
+        "[resourceId('Microsoft.Storage/storageAccounts', parameters('storageAccountName'))]",
+      ]);
+      expect(moduleParameters("rbac").deployerWritableTables?.value).toBe(
+        "[variables('deployerWritableTables')]",
+      );
+      expect(main.variables?.deployerWritableTables).toEqual([
+        "[parameters('outcomesTable')]",
+        webhookReceiptsTable,
+      ]);
+      expect(main.variables?.deployerWritableTables).not.toContain(writeBudgetTable);
+      // The tables exist before roles are scoped to them (see "storage"), under the names the code uses.
+      expect(main.variables?.writeBudgetTable).toBe(writeBudgetTable);
+    });
+
     it("name each role GUID in a trailing comment in the Bicep source", () => {
       const source = readFileSync(join(infraDir, "app", "rbac.bicep"), "utf8");
       expect(source).toContain("'b7e6dc6d-f1e8-4753-8033-0f276bb0955b' // Storage Blob Data Owner");
       expect(source).toContain("'974c5e8b-45b9-4653-ba55-5f855dd0fb88' // Storage Queue Data Contributor");
       expect(source).toContain("'0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3' // Storage Table Data Contributor");
+      expect(source).toContain("'76199698-9eea-4c19-bc75-cec21354c6b6' // Storage Table Data Reader");
       expect(source).toContain("'3913510d-42f4-4e42-8a64-420c390055eb' // Monitoring Metrics Publisher");
       expect(source).toContain("'4633458b-17de-408a-b874-0445c86b69e6' // Key Vault Secrets User");
     });
@@ -573,6 +614,7 @@ describe.skipIf(skipReason !== undefined)("infrastructure (compiled ARM template
       ["failed-outcomes", alertQueryFiles.failedOutcomes, "outcomes", { status: "failed" }],
       ["graph-throttled", alertQueryFiles.graphThrottled, "graphThrottled", {}],
       ["privileged-written", alertQueryFiles.privilegedWritten, "privilegedWritten", {}],
+      ["fleet-paused", alertQueryFiles.fleetPaused, "fleetPauseDistrusted", {}],
     ] as const)(
       "the %s rule runs %s, which reads the metric the code emits under that name and those dimensions",
       (suffix, file, metric, dimensions) => {
@@ -630,7 +672,17 @@ describe.skipIf(skipReason !== undefined)("infrastructure (compiled ARM template
       expect(criterion).toMatchObject({ timeAggregation: "Maximum", operator: "GreaterThan", threshold: 0 });
     });
 
-    it.each(["poison-queue", "failed-outcomes", "graph-throttled", "privileged-written"])(
+    it("alert as soon as any process reports the fleet's pause held it 15 minutes without a 429 of its own", () => {
+      const { properties, criterion } = rule("fleet-paused");
+      expect(properties).toMatchObject({
+        evaluationFrequency: "PT5M",
+        windowSize: "PT15M",
+        autoMitigate: true,
+      });
+      expect(criterion).toMatchObject({ timeAggregation: "Total", operator: "GreaterThan", threshold: 0 });
+    });
+
+    it.each(["poison-queue", "failed-outcomes", "graph-throttled", "privileged-written", "fleet-paused"])(
       "scope the %s rule to Application Insights and send it to the action group only when there is one",
       (suffix) => {
         const { declared, properties } = rule(suffix);

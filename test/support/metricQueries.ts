@@ -8,6 +8,7 @@ export const alertQueryFiles = {
   failedOutcomes: "infra/app/signals/failed-outcomes.kql",
   graphThrottled: "infra/app/signals/graph-throttled.kql",
   privilegedWritten: "infra/app/signals/privileged-written.kql",
+  fleetPaused: "infra/app/signals/fleet-paused.kql",
 } as const;
 
 const repo = fileURLToPath(new URL("../..", import.meta.url));
