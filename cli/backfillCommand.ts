@@ -218,7 +218,10 @@ async function openRun(
   deps: BackfillDeps,
 ): Promise<OpenRun> {
   const { settings, format } = request;
-  if (request.report) await refuseToReplaceReport(request.report, start.resumed !== undefined, request.force);
+  const append = start.resumed !== undefined;
+  const reportExists = request.report
+    ? await refuseToReplaceReport(request.report, append, request.force)
+    : false;
   const { credential, signedInAs } = deps.directory
     ? {}
     : await signInChecked(
@@ -242,7 +245,7 @@ async function openRun(
   await graphAnswers(directory);
   const source = await openRecordSource(request.path, { ...(format ? { format } : {}), stdin: io.stdin });
   const outcomes = outcomeLogFor(request, services, io);
-  const report = await openReportOutput(request.report, io, start.resumed !== undefined, request.force);
+  const report = await openReportOutput(request.report, io, append, reportExists);
   const progress = new BackfillProgress(io.stderr, {
     total: start.total,
     alreadyDone: start.resumed?.totals.rows ?? 0,

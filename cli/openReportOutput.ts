@@ -29,18 +29,21 @@ export async function refuseToReplaceReport(path: string, append: boolean, force
   return exists;
 }
 
+/**
+ * Opens the per-row CSV. `exists`: what `refuseToReplaceReport` found, asked at the run's start (a report that holds
+ * rows and is appended to gets no second header).
+ */
 export async function openReportOutput(
   path: string | undefined,
   io: CommandIo,
   append: boolean,
-  force: boolean,
+  exists: boolean,
 ): Promise<ReportOutput> {
   if (path === undefined) {
     const writer = new LineWriter(io.stdout);
     writer.write(backfillCsvHeader);
     return { write: (text) => writer.write(text), flush: () => writer.flush(), close: () => writer.flush() };
   }
-  const exists = await refuseToReplaceReport(path, append, force);
   const stream = await openPrivateWriteStream(path, append ? "a" : "w").catch((err: Error) => {
     throw new UsageError(`Cannot write the report ${path}: ${err.message}`, { cause: err });
   });

@@ -51,9 +51,9 @@ async function sweepBucket(table: TableClient, partition: string, cutoff: Date):
     deleted += await deleteEvents(table, partition, group);
   }
   for (const row of oldIndexRows.filter((r) => !listed.has(r.rowKey))) {
-    await deleteIfOrphan(table, partition, row, events);
+    await deleteUnlessKept(table, partition, row, events, indexRowKept);
   }
-  for (const row of oldAttemptRows) await deleteOldAttempt(table, partition, row, events);
+  for (const row of oldAttemptRows) await deleteUnlessKept(table, partition, row, events, attemptKept);
   return deleted;
 }
 
@@ -63,34 +63,32 @@ function stateOf(row: { status?: string; index?: string }): EventState {
 
 /**
  * An attempt recorded before the cutoff ages out, unless its event is still live (deferred or in progress):
- * then its history stays with it. Deleted on its ETag, as an index row is.
+ * then its history stays with it.
  */
-async function deleteOldAttempt(
-  table: TableClient,
-  partition: string,
-  row: OldRow,
-  oldEvents: Map<string, EventState>,
-): Promise<void> {
-  const eventRow = keys.eventRowOf(row.rowKey);
-  const owner = oldEvents.get(eventRow) ?? (await readEventRow(table, partition, eventRow));
-  if (owner && !eventLease.isFinal(owner.status)) return;
-  await deleteOnEtag(table, partition, row);
-}
+const attemptKept = (_row: OldRow, owner: EventState | undefined) =>
+  owner !== undefined && !eventLease.isFinal(owner.status);
 
 /**
- * An old index row that its event's old record did not list: kept if the event's current record lists it
- * (the event row is newer than the cutoff), deleted otherwise — on its ETag, so a row written again meanwhile
- * stays.
+ * An old index row that its event's old record did not list is kept if the event's current record lists it
+ * (the event row is newer than the cutoff), deleted otherwise.
  */
-async function deleteIfOrphan(
+const indexRowKept = (row: OldRow, owner: EventState | undefined) =>
+  owner?.index.includes(row.rowKey) ?? false;
+
+/**
+ * Deletes an old attempt or index row unless `kept` says its event (the old record read in this sweep, else the
+ * current one) still needs it — on its ETag, so a row written again meanwhile stays.
+ */
+async function deleteUnlessKept(
   table: TableClient,
   partition: string,
   row: OldRow,
   oldEvents: Map<string, EventState>,
+  kept: (row: OldRow, owner: EventState | undefined) => boolean,
 ): Promise<void> {
   const eventRow = keys.eventRowOf(row.rowKey);
   const owner = oldEvents.get(eventRow) ?? (await readEventRow(table, partition, eventRow));
-  if (owner?.index.includes(row.rowKey)) return;
+  if (kept(row, owner)) return;
   await deleteOnEtag(table, partition, row);
 }
 

@@ -112,7 +112,7 @@ describe("the files a report streams to never follow a symlink", () => {
     ["a new file (w)", (path: string) => openPrivateWriteStream(path, "w")],
     ["an appended file (a, --resume)", (path: string) => openPrivateWriteStream(path, "a")],
     ["the backfill --report, replaced (--force)", (path: string) => openReportOutput(path, io, false, true)],
-    ["the backfill --report, resumed", (path: string) => openReportOutput(path, io, true, false)],
+    ["the backfill --report, resumed", (path: string) => openReportOutput(path, io, true, true)],
     ["the report --users CSV", (path: string) => openUsersCsv(path)],
   ] as const;
 
