@@ -50,7 +50,7 @@ export function countryOption(value: string | undefined): CountryCode | undefine
   const code = toCountryCode(value);
   if (code === undefined) {
     throw new UsageError(
-      `--country must be an ISO 3166-1 alpha-2 code such as US or DE, not "${value.slice(0, 40)}".`,
+      `--country must be an ISO 3166-1 alpha-2 code such as US or DE, or a country name such as Germany, not "${value.slice(0, 40)}".`,
     );
   }
   return code;

@@ -43,9 +43,9 @@ param instanceMemoryMB int = 2048
 @maxValue(90)
 param keyVaultSoftDeleteRetentionInDays int = 90
 
-// Product settings: the ones shared/config.ts reads, with the code's defaults.
+// Product settings: the ones shared/app/config.ts reads, with the code's defaults.
 
-@description('DEFAULT_COUNTRY: ISO 3166-1 alpha-2 country for phone numbers written without +CountryCode. Empty = no default (such numbers are rejected).')
+@description('DEFAULT_COUNTRY: ISO 3166-1 alpha-2 code or country name (US, Germany) for phone numbers written without +CountryCode. Empty = no default (such numbers are rejected).')
 param defaultCountry string = ''
 
 @description('PHONE_VALIDATION: how strictly phone numbers are checked.')

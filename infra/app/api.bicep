@@ -22,7 +22,7 @@ param easyAuth bool
 @description('Entra app registration whose tokens Easy Auth accepts (required when easyAuth is true).')
 param authClientId string
 param authTenantId string
-@description('Product settings read by shared/config.ts, as strings (app settings are strings).')
+@description('Product settings read by shared/app/config.ts, as strings (app settings are strings).')
 param settings ProductSettings
 
 type VaultedSettings = {

@@ -22,7 +22,7 @@ export function writeReserve(budget: number, windowSeconds: number): number {
   return Math.max(1, Math.ceil(Math.min(budget / windowSeconds, budget * 0.02)));
 }
 
-/** Graph's resource units per 10 s by tenant size: under 50 users, 50–500, above 500 (throttling-limits). */
+/** Graph's resource units per 10 s by tenant size: above 500 users, 50–500, under 50 (throttling-limits). */
 export const tenantSizeUnits = [8000, 5000, 3500] as const;
 /** Graph's "identity and access reports" limit: 5 requests per 10 s per app and tenant. */
 const reportRequests = 5;

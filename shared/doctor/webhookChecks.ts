@@ -78,7 +78,7 @@ function hrEventsChecks(secrets: WebhookSecretsFinding["hrEvents"]): DoctorCheck
     status: "fail",
     code: "webhook_secret_malformed",
     detail: `HR_WEBHOOK_SECRETS: secret ${position} of ${secrets.length} ${whyNotAKey(problem)}; while any secret is malformed, hr/events answers 503 endpoint_not_configured to every delivery`,
-    fix: "set each secret as whsec_ followed by the base64 of 24 to 64 random bytes, copied whole from the sender (comma-separate two while rotating)",
+    fix: "set each secret as whsec_ followed by the base64 of 24 to 64 random bytes (the Standard Webhooks range; under 16 is refused), copied whole from the sender (comma-separate two while rotating)",
   }));
 }
 
