@@ -10,6 +10,7 @@ import {
 } from "../contact/contactFields.js";
 import { toCountryCode } from "../contact/countryCode.js";
 import { ConfigError } from "../core/errors.js";
+import { graphBaseUrlProblem } from "../graph/graphClient.js";
 import { minAppSigningKeyLength } from "../sync/appKeys.js";
 import { serviceUriProblem, storageConnectionProblem } from "./storageConnectionProblem.js";
 
@@ -85,7 +86,15 @@ const settingsSchema = z.object({
   // longer ago than this before a write always stops it. Each refresh costs a few resource units per admin group.
   PRIVILEGE_MAX_AGE_SECONDS: int(5, 1).refine((seconds) => seconds <= 60, "must be at most 60 seconds"),
   // Microsoft Graph
-  GRAPH_BASE_URL: z.url().default("https://graph.microsoft.com/v1.0"),
+  // Checked here as the client checks it (graphBaseUrlProblem), so an http or version-less URL stops the app at
+  // start, not at its first Graph call.
+  GRAPH_BASE_URL: z
+    .string()
+    .default("https://graph.microsoft.com/v1.0")
+    .superRefine((value, ctx) => {
+      const problem = graphBaseUrlProblem(value);
+      if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+    }),
   GRAPH_ACCESS_TOKEN: z.string().optional(),
   AZURE_CLIENT_ID: z.string().optional(),
   // The CLI's sign-in (backfill, report): see docs/backfill.md, "Signing in". The app always uses its identity.
@@ -334,6 +343,8 @@ function fixOf(setting: string, reset: string): string {
     AzureWebJobsStorage__tableServiceUri:
       "set the account's table address, https://<account>.table.core.windows.net, with no query",
     APP_SIGNING_KEY: `set a random secret of ${minAppSigningKeyLength} characters or more, such as the output of openssl rand -base64 32`,
+    GRAPH_BASE_URL:
+      "set an absolute https:// URL ending in the API version, such as https://graph.microsoft.com/v1.0 (http only on loopback, for an emulator)",
     READINESS_SCHEDULE: "set six NCRONTAB fields, seconds first, at least an hour apart, such as 0 0 6 * * *",
   };
   return `${fixes[setting] ?? "correct it"}${reset}`;

@@ -122,26 +122,33 @@ function retryHandlerWaitingWith(options: RetryHandlerOptions, sleep: Sleep): Re
   return handler;
 }
 
-/** Splits `GRAPH_BASE_URL` into origin(+prefix) and version, rejecting anything we would send a token to unsafely. */
-export function parseGraphBaseUrl(baseUrl: string): { url: URL; root: string; version: string } {
+/**
+ * What makes `GRAPH_BASE_URL` unsafe or unusable, in words that follow the setting's name; undefined when it is fine.
+ * Asked by config.ts when settings load (so a bad value stops the app before it starts) and by the client it builds.
+ */
+export function graphBaseUrlProblem(baseUrl: string): string | undefined {
   let url: URL;
   try {
     url = new URL(baseUrl);
   } catch {
-    throw new ConfigError(`GRAPH_BASE_URL is not a URL: ${baseUrl}`);
+    return "is not a URL";
   }
   if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopbackHost(url.hostname))) {
-    throw new ConfigError(
-      `GRAPH_BASE_URL must use https (plain http is accepted only for loopback emulators): ${url.origin}`,
-    );
+    return `must use https (plain http is accepted only for loopback emulators): ${url.origin}`;
   }
+  if (!url.pathname.split("/").some((s) => s.length > 0)) {
+    return `must end with the API version, e.g. https://graph.microsoft.com/v1.0 (got ${url.origin})`;
+  }
+  return undefined;
+}
+
+/** Splits `GRAPH_BASE_URL` into origin(+prefix) and version, rejecting anything we would send a token to unsafely. */
+export function parseGraphBaseUrl(baseUrl: string): { url: URL; root: string; version: string } {
+  const problem = graphBaseUrlProblem(baseUrl);
+  if (problem !== undefined) throw new ConfigError(`GRAPH_BASE_URL ${problem}`);
+  const url = new URL(baseUrl);
   const segments = url.pathname.split("/").filter((s) => s.length > 0);
-  const version = segments.pop();
-  if (!version) {
-    throw new ConfigError(
-      `GRAPH_BASE_URL must end with the API version, e.g. https://graph.microsoft.com/v1.0 (got ${url.origin})`,
-    );
-  }
+  const version = segments.pop() ?? "";
   const root = [url.origin, ...segments].join("/");
   return { url, root, version };
 }

@@ -49,6 +49,14 @@ describe("reading settings", () => {
     expect(loadSettings({ DEFAULT_COUNTRY: value }).DEFAULT_COUNTRY).toBe(code);
   });
 
+  it.each([
+    ["the emulated tenant on loopback", "http://127.0.0.1:4000/v1.0"],
+    ["Graph's beta endpoint", "https://graph.microsoft.com/beta"],
+    ["a proxy with a path before the version", "https://proxy.example/graph/v1.0"],
+  ])("takes GRAPH_BASE_URL for %s", (_, url) => {
+    expect(loadSettings({ GRAPH_BASE_URL: url }).GRAPH_BASE_URL).toBe(url);
+  });
+
   it("treats an empty setting as unset", () => {
     expect(loadSettings({ USER_WAIT_HOURS: " " }).USER_WAIT_HOURS).toBe(72);
   });
@@ -82,6 +90,16 @@ describe("reading settings", () => {
       '"XX" is not a region with a telephone numbering plan; set an ISO 3166-1 alpha-2 region code',
     ],
     ["GRAPH_BASE_URL", "graph", '"graph" is not a URL; set an absolute https:// URL'],
+    [
+      "GRAPH_BASE_URL",
+      "http://graph.example/v1.0",
+      '"http://graph.example/v1.0" must use https (plain http is accepted only for loopback emulators): http://graph.example; set an absolute https:// URL ending in the API version',
+    ],
+    [
+      "GRAPH_BASE_URL",
+      "https://graph.microsoft.com",
+      '"https://graph.microsoft.com" must end with the API version, e.g. https://graph.microsoft.com/v1.0',
+    ],
     [
       "CONTACT_TARGET",
       "sideways",
