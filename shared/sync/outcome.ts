@@ -73,7 +73,8 @@ export interface FieldOutcome {
 /**
  * A write an attempt noted with its lease before making it: the field's masked outcome, and a keyed hash of the
  * whole value written (`pendingValueHash.ts`), by which a later attempt knows that write again when it reads the
- * value back. Kept only until the event's outcome is recorded; never part of an Outcome.
+ * value back. Kept while the event is in flight (retries, deferrals) and cleared with its final outcome; never part
+ * of an Outcome.
  */
 export interface PendingWrite extends FieldOutcome {
   /** Absent on notes written before these hashes existed, or without APP_SIGNING_KEY: such a note never matches. */
