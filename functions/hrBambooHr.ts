@@ -2,6 +2,7 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/fu
 import { appServices, intakeDeps } from "../shared/app/appServices.js";
 import { register } from "../shared/app/functionRegistry.js";
 import { deliverEvents, notConfigured } from "../shared/http/deliverEvents.js";
+import { limitProblem } from "../shared/http/limitProblem.js";
 import { problem } from "../shared/http/problem.js";
 import { readSignedJson } from "../shared/http/readSignedJson.js";
 import { verifyBambooHrSignature } from "../shared/intake/bambooHrSignature.js";
@@ -32,6 +33,9 @@ export async function hrBambooHr(
       onUnavailable: "BambooHR must redeliver",
       answers: {
         tooMany: (max) => problem(413, "too_many_events", `Send at most ${max} employees per delivery.`),
+        // BambooHR drops a delivery answered 4xx and retries a 5xx (5 times, 5 to 80 min apart, 155 min in all):
+        // a 429 would lose the events, a 503 brings them back in a later hour.
+        limited: (refusal, words) => limitProblem(refusal, words, 503),
       },
     },
     intakeDeps(services),

@@ -37,13 +37,16 @@ export interface BambooHrOptions {
 }
 
 const contactKeys = contactFields;
-const isoWithOffset = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})$/i;
+// BambooHR writes its offsets without a colon (`2026-01-31T18:42:00+0000`, documentation.bamboohr.com field-based
+// webhooks); ISO 8601 allows both, and the event's occurredAt is given with the colon.
+const isoWithOffset = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
+const withColonOffset = (iso: string) => iso.replace(/([+-]\d{2})(\d{2})$/, "$1:$2");
 
 /**
  * Maps a BambooHR field-based webhook (`{employees: [{id, action, timestamp, changedFields, fields}]}`) to one
- * ContactEvent input per employee. When `changedFields` is present only the contact fields listed there are
+ * ContactEvent input per employee. When `changedFields` lists fields only the contact fields listed there are
  * set — an update of the mobile phone must not resend the other values — while the identifiers and country
- * always come along. The event id is `bamboohr-<employee id>-<timestamp>`: the same change redelivered keeps it.
+ * always come along. An empty list (BambooHR's `Created`) filters nothing: whatever fields came are read. The event id is `bamboohr-<employee id>-<timestamp>`: the same change redelivered keeps it.
  */
 export function fromBambooHr(payload: unknown, options: BambooHrOptions): Result<IntakeRecord[]> {
   const employees = isRecord(payload) ? own(payload, "employees") : undefined;
@@ -92,9 +95,10 @@ function fromEmployee(employee: unknown, names: BambooHrFieldNames, sentAt: Date
   if (isRecord(fieldsValue))
     for (const [name, value] of Object.entries(fieldsValue)) fields.set(toFieldKey(name), value);
   const changedValue = own(employee, "changedFields");
-  const changed = Array.isArray(changedValue)
-    ? new Set(changedValue.filter((name): name is string => typeof name === "string").map(toFieldKey))
-    : undefined;
+  const changed =
+    Array.isArray(changedValue) && changedValue.length > 0
+      ? new Set(changedValue.filter((name): name is string => typeof name === "string").map(toFieldKey))
+      : undefined;
   const read = (name: string) => toText(fields.get(toFieldKey(name)));
 
   const user: Record<string, unknown> = {};
@@ -120,7 +124,7 @@ function fromEmployee(employee: unknown, names: BambooHrFieldNames, sentAt: Date
   const event: Record<string, unknown> = {
     eventId,
     source: "bamboohr",
-    occurredAt: isoWithOffset.test(when) ? when : sentAt.toISOString(),
+    occurredAt: isoWithOffset.test(when) ? withColonOffset(when) : sentAt.toISOString(),
     user,
     contact,
   };

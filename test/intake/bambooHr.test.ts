@@ -162,6 +162,11 @@ describe("mapping a BambooHR field-based webhook", () => {
       undefined,
       { mobilePhone: "(201) 555-0123", alternateEmail: "sam@example.com" },
     ],
+    [
+      "an empty changedFields (a Created entry that carries fields): every contact field present",
+      [],
+      { mobilePhone: "(201) 555-0123", alternateEmail: "sam@example.com" },
+    ],
     ["changedFields naming only the home email", ["Home Email"], { alternateEmail: "sam@example.com" }],
     ["changedFields naming no contact field", ["Job Title"], {}],
     [
@@ -205,6 +210,18 @@ describe("mapping a BambooHR field-based webhook", () => {
       ok: false,
       issues: [{ code: "country_unknown" }],
     });
+  });
+
+  it("reads BambooHR's own timestamp form, an offset without a colon, as the event time", () => {
+    const result = fromBambooHr(
+      { employees: [anEmployee({ timestamp: "2026-11-24T16:02:11+0000" })] },
+      { sentAt },
+    );
+    expect(result.ok && eventsOf(result.value)[0]).toMatchObject({
+      eventId: "bamboohr-50001-2026-11-24T16:02:11+0000",
+      occurredAt: "2026-11-24T16:02:11+00:00",
+    });
+    expect(validateContactEvent(result.ok && eventsOf(result.value)[0], rules)).toMatchObject({ ok: true });
   });
 
   it("takes the event time from the signed header when an entry has no timestamp", () => {

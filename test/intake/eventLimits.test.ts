@@ -186,14 +186,23 @@ describe("webhook events are limited per sender per hour (HR_EVENTS_PER_SENDER_P
   });
 
   it.each([
-    ["hr/bamboohr", postBambooHr],
-    ["hr/scim", postScim],
-  ])("limits %s as a sender of its own", async (_, post) => {
+    // BambooHR never retries a 4xx and retries a 5xx for 155 minutes (documentation.bamboohr.com, webhook
+    // responses): its refusal is a 503, so the delivery comes back in a later hour instead of being lost.
+    ["hr/bamboohr", 503, postBambooHr],
+    ["hr/scim", 429, postScim],
+  ])("limits %s as a sender of its own (answered %i)", async (_, status, post) => {
     expect((await post(10)).status).toBe(202);
     expect(await takeQueued()).toHaveLength(10);
     const refused = await post(1);
-    expect([refused.status, retryAfterOf(refused)]).toEqual([429, "2400"]);
+    expect([refused.status, retryAfterOf(refused)]).toEqual([status, "2400"]);
     expect(await takeQueued()).toEqual([]);
+  });
+
+  it("tells BambooHR why in the same words as everyone else, though the status is 503", async () => {
+    await postBambooHr(10);
+    const refused = await postBambooHr(1);
+    expect(errorOf(refused).code).toBe("event_limit_reached");
+    expect(errorOf(refused).message).toMatch(/10 .*this hour/);
   });
 
   it("answers a SCIM client in SCIM's error shape, with Retry-After", async () => {
