@@ -161,7 +161,7 @@ function countryOf(user: Record<string, unknown>): unknown {
     const country = attr(address, "country");
     return typeof country === "string" && country.trim() !== "";
   });
-  const chosen = withCountry.find((address) => attr(address, "primary") === true) ?? withCountry[0];
+  const chosen = withCountry.find(isPrimary) ?? withCountry[0];
   return chosen === undefined ? undefined : attr(chosen, "country");
 }
 
@@ -172,10 +172,20 @@ function pick(entries: Record<string, unknown>[], types: readonly string[]): unk
       const value = attr(entry, "type");
       return typeof value === "string" && value.toLowerCase() === type;
     });
-    const chosen = ofType.find((entry) => attr(entry, "primary") === true) ?? ofType[0];
+    const chosen = ofType.find(isPrimary) ?? ofType[0];
     if (chosen !== undefined) return attr(chosen, "value");
   }
   return undefined;
+}
+
+/**
+ * `primary: true`, or a string `"True"`, as Microsoft Entra's provisioning service has sent booleans (Learn: "Known
+ * issues and resolutions with SCIM 2.0 protocol compliance of the Microsoft Entra user provisioning service") — in
+ * any case; `"False"` and anything else is not.
+ */
+function isPrimary(entry: Record<string, unknown>): boolean {
+  const primary = attr(entry, "primary");
+  return primary === true || (typeof primary === "string" && primary.trim().toLowerCase() === "true");
 }
 
 function multiValued(user: Record<string, unknown>, name: string): Record<string, unknown>[] {

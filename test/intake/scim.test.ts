@@ -100,6 +100,22 @@ describe("mapping SCIM users", () => {
       "b@example.com",
     ],
     [
+      'a primary home email marked with the string "True", as Entra\'s provisioning service sends booleans',
+      [
+        { value: "a@example.com", type: "home", primary: "False" },
+        { value: "b@example.com", type: "home", primary: "True" },
+      ],
+      "b@example.com",
+    ],
+    [
+      'the first home email when "primary" is neither true nor "true"',
+      [
+        { value: "a@example.com", type: "home", primary: "yes" },
+        { value: "b@example.com", type: "home", primary: "False" },
+      ],
+      "a@example.com",
+    ],
+    [
       "a home email over an other one",
       [
         { value: "o@example.com", type: "other" },
@@ -126,6 +142,11 @@ describe("mapping SCIM users", () => {
 
   it.each([
     ["the primary address's country", [{ country: "GB" }, { country: "IE", primary: true }], "IE"],
+    [
+      'the address marked primary "true" (a string)',
+      [{ country: "GB" }, { country: "IE", primary: "true" }],
+      "IE",
+    ],
     ["the first address's country", [{ country: "GB" }, { country: "IE" }], "GB"],
     ["the first address that has a country", [{ locality: "Paris" }, { country: "FR" }], "FR"],
     ["no country without addresses", undefined, undefined],
