@@ -35,7 +35,9 @@ const secretPrefix = "whsec_";
 const base64 = /^[A-Za-z0-9+/]+={0,2}$/;
 // The spec asks senders for 24–64 random bytes; anything under 128 bits is a paste error, not a key.
 const minKeyBytes = 16;
-// A header listing more signatures than any rotation needs is an attempt to make us compute; stop there.
+// A header listing more v1 signatures than any rotation needs is an attempt to make us compare; stop there. Only v1
+// entries count: a sender may list other schemes (v1a) first, and the spec says to try each signature until one
+// matches.
 const maxSignatures = 10;
 const timestampPattern = /^\d{1,12}$/;
 
@@ -104,10 +106,13 @@ export function verifyStandardWebhook(
 
   const signed = Buffer.concat([Buffer.from(`${id}.${timestamp}.`, "utf8"), body]);
   const expected = keys.map((key) => createHmac("sha256", key).update(signed).digest());
-  for (const entry of signatures.trim().split(/\s+/).slice(0, maxSignatures)) {
-    const comma = entry.indexOf(",");
-    if (comma < 0 || entry.slice(0, comma) !== "v1") continue;
-    const encoded = entry.slice(comma + 1);
+  const v1Entries = signatures
+    .trim()
+    .split(/\s+/)
+    .filter((entry) => entry.startsWith("v1,"))
+    .slice(0, maxSignatures);
+  for (const entry of v1Entries) {
+    const encoded = entry.slice("v1,".length);
     if (!base64.test(encoded)) continue;
     const given = Buffer.from(encoded, "base64");
     // Node ignores the unused low bits of the last base64 character; only the canonical spelling counts, as
