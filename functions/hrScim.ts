@@ -33,9 +33,11 @@ export async function hrScim(request: HttpRequest, context: InvocationContext): 
   if (!json.ok) return problemAsScimError(json.response, { scimType: "invalidSyntax" });
   const payload = fromScim(json.value, { receivedAt: new Date() });
   if (!payload.ok) {
-    return scimError(400, payload.issues.map((issue) => issue.message).join(" "), {
-      scimType: "invalidSyntax",
-    });
+    const detail = payload.issues.map((issue) => issue.message).join(" ");
+    // RFC 7644 §3.12: 501 Not Implemented is the answer to an operation the service provider does not support.
+    if (payload.issues.some((issue) => issue.code === "scim_patch_not_supported"))
+      return scimError(501, detail);
+    return scimError(400, detail, { scimType: "invalidSyntax" });
   }
   const scim = payload.value;
   return deliverEvents(

@@ -8,6 +8,7 @@ export const scimSchemas = {
   user: "urn:ietf:params:scim:schemas:core:2.0:User",
   enterpriseUser: "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
   bulkRequest: "urn:ietf:params:scim:api:messages:2.0:BulkRequest",
+  patchOp: "urn:ietf:params:scim:api:messages:2.0:PatchOp",
   bulkResponse: "urn:ietf:params:scim:api:messages:2.0:BulkResponse",
   error: "urn:ietf:params:scim:api:messages:2.0:Error",
 } as const;
@@ -41,6 +42,18 @@ export function fromScim(payload: unknown, options: { receivedAt: Date }): Resul
     Array.isArray(schemas) &&
     schemas.some((s) => typeof s === "string" && s.toLowerCase() === urn.toLowerCase());
   const operations = attr(payload, "Operations");
+  // A PatchOp also has Operations, but of another kind (op/path/value): read as a BulkRequest it would be
+  // answered 202 with every operation refused, which a client may take for success. It carries no whole User.
+  if (named(scimSchemas.patchOp) && !named(scimSchemas.bulkRequest)) {
+    return fail([
+      {
+        field: "schemas",
+        code: "scim_patch_not_supported",
+        message: "A PatchOp is not supported: a partial change carries no whole User to read.",
+        hint: "Send the whole User (POST or PUT), alone or as an operation of a BulkRequest, as for Entra inbound provisioning.",
+      },
+    ]);
+  }
   if (named(scimSchemas.bulkRequest) || (Array.isArray(operations) && !named(scimSchemas.user))) {
     if (!Array.isArray(operations)) return fail([structureIssue("The BulkRequest has no Operations array.")]);
     const failOnErrors = attr(payload, "failOnErrors");

@@ -208,6 +208,17 @@ describe("mapping SCIM users", () => {
     expect(result.ok && result.value.operations[0]?.record).toMatchObject({ ok: false, issues: [{ code }] });
   });
 
+  it("refuses a PatchOp by name instead of reading its operations as a BulkRequest's", () => {
+    const patch = {
+      schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+      Operations: [{ op: "Replace", path: 'phoneNumbers[type eq "mobile"].value', value: "+1 201 555 0123" }],
+    };
+    expect(fromScim(patch, { receivedAt })).toMatchObject({
+      ok: false,
+      issues: [{ field: "schemas", code: "scim_patch_not_supported" }],
+    });
+  });
+
   it.each([[[]], ["text"], [{ schemas: ["urn:example:Other"] }], [{ schemas: [scimSchemas.bulkRequest] }]])(
     "refuses a body that is neither a User nor a BulkRequest: %j",
     (payload) => {
@@ -331,6 +342,17 @@ describe("POST /api/hr/scim", () => {
     ["415 for text/plain", 415, () => post(freshSample(), { "content-type": "text/plain" })],
     ["400 invalidSyntax for malformed JSON", 400, () => post("{")],
     ["400 invalidSyntax for JSON that is no SCIM resource", 400, () => post({ hello: "world" })],
+    [
+      "501 for a PatchOp (RFC 7644 §3.12: an operation this provider does not support), not a 202",
+      501,
+      () =>
+        post({
+          schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+          Operations: [
+            { op: "Replace", path: 'phoneNumbers[type eq "mobile"].value', value: "+1 2015550123" },
+          ],
+        }),
+    ],
     ["413 for a body over 1 MB", 413, () => post({ ...freshSample(), padding: "x".repeat(1024 * 1024) })],
     [
       "413 for more than 500 operations",
