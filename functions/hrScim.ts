@@ -7,7 +7,12 @@ import { hasBearerToken } from "../shared/http/hasBearerToken.js";
 import { limitProblem } from "../shared/http/limitProblem.js";
 import { parseJson } from "../shared/http/parseJson.js";
 import { readBody } from "../shared/http/readBody.js";
-import { problemAsScimError, scimError, toScimResponse } from "../shared/http/scimResponses.js";
+import {
+  problemAsScimError,
+  scimError,
+  scimPayloadError,
+  toScimResponse,
+} from "../shared/http/scimResponses.js";
 import { fromScim } from "../shared/intake/fromScim.js";
 
 /** SCIM 2.0 intake (a User or a BulkRequest, as sent to Entra inbound provisioning), bearer SCIM_TOKEN, queued. */
@@ -32,13 +37,7 @@ export async function hrScim(request: HttpRequest, context: InvocationContext): 
   const json = parseJson(body.raw);
   if (!json.ok) return problemAsScimError(json.response, { scimType: "invalidSyntax" });
   const payload = fromScim(json.value, { receivedAt: new Date() });
-  if (!payload.ok) {
-    const detail = payload.issues.map((issue) => issue.message).join(" ");
-    // RFC 7644 §3.12: 501 Not Implemented is the answer to an operation the service provider does not support.
-    if (payload.issues.some((issue) => issue.code === "scim_patch_not_supported"))
-      return scimError(501, detail);
-    return scimError(400, detail, { scimType: "invalidSyntax" });
-  }
+  if (!payload.ok) return scimPayloadError(payload.issues);
   const scim = payload.value;
   return deliverEvents(
     {

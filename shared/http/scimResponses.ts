@@ -57,6 +57,16 @@ export function scimError(
 }
 
 /**
+ * The answer to a body that is no SCIM User or BulkRequest (`fromScim`'s refusal): 400 `invalidSyntax`, or 501
+ * for a PatchOp — RFC 7644 §3.12: 501 Not Implemented answers an operation the service provider does not support.
+ */
+export function scimPayloadError(issues: readonly RuleIssue[]): HttpResponseInit {
+  const detail = issues.map((issue) => issue.message).join(" ");
+  if (issues.some((issue) => issue.code === "scim_patch_not_supported")) return scimError(501, detail);
+  return scimError(400, detail, { scimType: "invalidSyntax" });
+}
+
+/**
  * Answers a SCIM request from the intake report: a BulkResponse with one result per operation processed
  * (202 accepted or already received, 400 with a SCIM Error naming the issues), or for a single User its one
  * result with 202 — or 400 and the SCIM Error when it was rejected, as a SCIM client expects.
