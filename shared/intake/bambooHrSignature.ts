@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { isoTimestamp } from "./isoTimestamp.js";
 import {
   type HeaderSource,
   type WebhookClockOptions,
@@ -11,9 +12,8 @@ export type BambooHrVerdict = { ok: true; timestamp: Date } | { ok: false; reaso
 
 const hexSignature = /^[0-9a-f]{64}$/i;
 const unixSeconds = /^\d{1,12}$/;
-// BambooHR documents the header as "the timestamp"; deliveries carry unix seconds, but an ISO 8601 value is
-// read too rather than refusing every delivery should that change.
-const isoTimestamp = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
+// BambooHR documents the header as "the timestamp"; deliveries carry unix seconds, but an ISO 8601 value
+// (isoTimestamp) is read too rather than refusing every delivery should that change.
 
 /**
  * Verifies a BambooHR webhook: `X-BambooHR-Signature` must be the hex HMAC-SHA256, keyed with the webhook's

@@ -4,6 +4,7 @@ import { toCountryCode } from "../contact/countryCode.js";
 import { isRecord } from "../core/isRecord.js";
 import { fail, ok, type Result, type RuleIssue } from "../core/result.js";
 import { type IntakeRecord, intakeEvent, intakeRefused } from "./intakeRecord.js";
+import { isoTimestamp, withColonOffset } from "./isoTimestamp.js";
 
 /**
  * The BambooHR field names this integration reads. BambooHR posts its English field names by default, but an
@@ -37,16 +38,13 @@ export interface BambooHrOptions {
 }
 
 const contactKeys = contactFields;
-// BambooHR writes its offsets without a colon (`2026-01-31T18:42:00+0000`, documentation.bamboohr.com field-based
-// webhooks); ISO 8601 allows both, and the event's occurredAt is given with the colon.
-const isoWithOffset = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
-const withColonOffset = (iso: string) => iso.replace(/([+-]\d{2})(\d{2})$/, "$1:$2");
 
 /**
  * Maps a BambooHR field-based webhook (`{employees: [{id, action, timestamp, changedFields, fields}]}`) to one
  * ContactEvent input per employee. When `changedFields` lists fields only the contact fields listed there are
  * set — an update of the mobile phone must not resend the other values — while the identifiers and country
- * always come along. An empty list (BambooHR's `Created`) filters nothing: whatever fields came are read. The event id is `bamboohr-<employee id>-<timestamp>`: the same change redelivered keeps it.
+ * always come along. An empty list (BambooHR's `Created`) filters nothing: whatever fields came are read. The
+ * event id is `bamboohr-<employee id>-<timestamp>`: the same change redelivered keeps it.
  */
 export function fromBambooHr(payload: unknown, options: BambooHrOptions): Result<IntakeRecord[]> {
   const employees = isRecord(payload) ? own(payload, "employees") : undefined;
@@ -124,7 +122,7 @@ function fromEmployee(employee: unknown, names: BambooHrFieldNames, sentAt: Date
   const event: Record<string, unknown> = {
     eventId,
     source: "bamboohr",
-    occurredAt: isoWithOffset.test(when) ? withColonOffset(when) : sentAt.toISOString(),
+    occurredAt: isoTimestamp.test(when) ? withColonOffset(when) : sentAt.toISOString(),
     user,
     contact,
   };
